@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages smtpstrike's tests, test bed and benchmark need, only when missing.
+# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|all]
+set -euo pipefail
+what=${1:-all}
+core=(libpcap-dev tcpdump)
+testbed=(postfix dovecot-core swaks nftables iproute2 openssl)
+bench=(tshark)
+case "$what" in
+  core) want=("${core[@]}") ;;
+  testbed) want=("${core[@]}" "${testbed[@]}") ;;
+  bench) want=("${core[@]}" "${bench[@]}") ;;
+  all) want=("${core[@]}" "${testbed[@]}" "${bench[@]}") ;;
+  *) echo "usage: $0 [core|testbed|bench|all]" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: missing Debian packages: ${missing[*]} (run this script as root, or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# postfix asks debconf questions; answer "No configuration": the test bed writes its own config dir.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
