@@ -1,0 +1,79 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { defaultPipelineOptions, type PipelineOptions } from '../pipeline.js';
+import { AddressSet } from '../strikes/address-key.js';
+
+export function intArg(min: number, max: number): (v: string) => number {
+  return (v: string) => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`must be between ${min} and ${max}`);
+    return n;
+  };
+}
+
+export function portList(v: string): number[] {
+  const ports = v.split(',').map((p) => p.trim()).filter(Boolean);
+  if (ports.length === 0) throw new InvalidArgumentError('no ports given');
+  return ports.map((p) => {
+    if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new InvalidArgumentError(`not a TCP port: "${p}"`);
+    return Number(p);
+  });
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function cidr(v: string, prev: string[]): string[] {
+  try {
+    new AddressSet().add(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return [...prev, v];
+}
+
+/** The detection and strike options shared by replay, watch and dump. */
+export function addPipelineOptions(cmd: Command): Command {
+  const d = defaultPipelineOptions();
+  return cmd
+    .option('--ports <list>', 'SMTP server ports, comma-separated', portList, d.ports)
+    .option('--hitcount <n>', 'failures within --seconds that block an address', intArg(1, 1000), d.strikes.hitcount)
+    .option('--seconds <n>', 'window for --hitcount, seconds', intArg(1, 365 * 86400), d.strikes.seconds)
+    .option('--conn-hitcount <n>', 'new connections within --conn-seconds that block an address', intArg(1, 1000), d.strikes.connHitcount)
+    .option('--conn-seconds <n>', 'window for --conn-hitcount, seconds', intArg(1, 365 * 86400), d.strikes.connSeconds)
+    .option('--whitelist <cidr>', 'never count or block this address or network (repeatable)', cidr, [])
+    .option('--ipv6-prefix <bits>', 'IPv6 clients are counted per prefix of this length (128: per address)', intArg(1, 128), d.strikes.ipv6Prefix)
+    .option('--match <string>', 'also count a server reply containing this text as a failure (repeatable; found across segments)', collect, [])
+    .option('--tempfail-strikes', '454 temporary failures inside AUTH count as strikes too', false)
+    .option('--max-flows <n>', 'TCP flows tracked at most (least recently used evicted, counted)', intArg(16, 100_000_000), d.flows.maxFlows)
+    .option('--max-strike-entries <n>', 'addresses the strike table tracks at most', intArg(16, 100_000_000), d.strikes.maxEntries);
+}
+
+export interface PipelineFlags {
+  ports: number[];
+  hitcount: number;
+  seconds: number;
+  connHitcount: number;
+  connSeconds: number;
+  whitelist: string[];
+  ipv6Prefix: number;
+  match: string[];
+  tempfailStrikes: boolean;
+  maxFlows: number;
+  maxStrikeEntries: number;
+}
+
+export function pipelineOptionsFrom(f: PipelineFlags): PipelineOptions {
+  const o = defaultPipelineOptions();
+  o.ports = f.ports;
+  o.patterns = f.match;
+  o.strikes.hitcount = f.hitcount;
+  o.strikes.seconds = f.seconds;
+  o.strikes.connHitcount = f.connHitcount;
+  o.strikes.connSeconds = f.connSeconds;
+  for (const w of f.whitelist) o.strikes.whitelist.add(w);
+  o.strikes.ipv6Prefix = f.ipv6Prefix;
+  o.strikes.tempfailStrikes = f.tempfailStrikes;
+  o.strikes.maxEntries = f.maxStrikeEntries;
+  o.flows.maxFlows = f.maxFlows;
+  return o;
+}

@@ -1,0 +1,90 @@
+import { Command } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { Pipeline } from '../pipeline.js';
+import { ReplayTally } from '../report/client-tally.js';
+import { isoTime, JsonLinesWriter, round6 } from '../report/json-lines.js';
+import { renderText } from '../report/text-report.js';
+import { readCaptureFiles, type FileReport } from '../source/capture-files.js';
+import type { PacketRecord } from '../source/packet-record.js';
+import { addPipelineOptions, pipelineOptionsFrom, type PipelineFlags } from './options.js';
+
+/** The capture `replay` reads when given no file: a real Postfix + Dovecot brute-force run. */
+export const DEFAULT_CAPTURE = fileURLToPath(new URL('../../../pcaps/testbed/login-587.pcap', import.meta.url));
+
+interface ReplayFlags extends PipelineFlags {
+  json: boolean;
+  summaryOnly: boolean;
+  progress: boolean;
+}
+
+export const EXIT_READ_ERROR = 2;
+
+export function replayCommand(): Command {
+  const cmd = new Command('replay')
+    .description('count SMTP AUTH failures per client in pcap/pcapng files (.gz too; "-" for stdin), in time order, with the packets\' own clock')
+    .argument('[files...]', 'capture files (default: a shipped capture of a real brute-force run)')
+    .option('--json', 'one JSON object per line (schema in README), ending with a summary object', false)
+    .option('--summary-only', 'print only the summary (JSON: only the summary line)', false)
+    .option('--no-progress', 'no progress line on stderr');
+  addPipelineOptions(cmd);
+  cmd.action(async (files: string[], flags: ReplayFlags) => {
+    process.exitCode = await runReplay(files.length > 0 ? files : [DEFAULT_CAPTURE], flags);
+  });
+  return cmd;
+}
+
+export async function runReplay(files: string[], flags: ReplayFlags): Promise<number> {
+  const started = process.hrtime.bigint();
+  const json = flags.json ? new JsonLinesWriter(process.stdout) : null;
+  const tally = new ReplayTally(json && !flags.summaryOnly ? json : null);
+  const pipeline = new Pipeline(pipelineOptionsFrom(flags), tally);
+
+  let progress: NodeJS.Timeout | null = null;
+  if (flags.progress && process.stderr.isTTY) {
+    let last = 0;
+    progress = setInterval(() => {
+      const rate = (pipeline.packets - last) / 1;
+      last = pipeline.packets;
+      process.stderr.write(`\r\x1b[K${pipeline.packets} packets, ${(rate / 1e6).toFixed(2)} M/s, ${pipeline.flows.size} flows, ${tally.totals.failures} failures`);
+    }, 1000);
+    progress.unref();
+  }
+  const onPacket = (rec: PacketRecord): void => pipeline.packet(rec);
+  const reports: FileReport[] = await readCaptureFiles(files, onPacket);
+  pipeline.finish();
+  if (progress) {
+    clearInterval(progress);
+    process.stderr.write('\r\x1b[K');
+  }
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  const coverage = pipeline.coverage();
+  for (const f of reports) if (f.error) process.stderr.write(`smtpstrike: ${f.error.message}\n`);
+
+  if (json) {
+    json.line({
+      type: 'summary',
+      files: reports,
+      clients: tally.counts(),
+      totals: tally.totals,
+      blocks: pipeline.strikes.blocks.map((b) => ({
+        key: b.key, client: b.client, rule: b.rule, from: round6(b.from), until: round6(b.until),
+        from_time: isoTime(b.from), until_time: isoTime(b.until), rejects: b.rejects,
+      })),
+      coverage,
+      options: {
+        ports: flags.ports, hitcount: flags.hitcount, seconds: flags.seconds, conn_hitcount: flags.connHitcount,
+        conn_seconds: flags.connSeconds, whitelist: flags.whitelist, ipv6_prefix: flags.ipv6Prefix, match: flags.match,
+        tempfail_strikes: flags.tempfailStrikes,
+      },
+      run: {
+        elapsed_s: round6(elapsed),
+        packets_per_s: Math.round(coverage.packets / Math.max(elapsed, 1e-9)),
+        max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      },
+    });
+    json.flush();
+  } else {
+    process.stdout.write(renderText({ tally, blocks: pipeline.strikes.blocks, coverage, files: reports, summaryOnly: flags.summaryOnly }));
+  }
+  return reports.some((f) => f.error) ? EXIT_READ_ERROR : 0;
+}

@@ -1,0 +1,104 @@
+/** Events that flow one way down the pipeline: smtp → strikes → report/blocker. */
+
+/** Header fields of the packet behind an event, enough to write an iptables LOG line. */
+export interface WireSnapshot {
+  ipVersion: 4 | 6;
+  src: string;
+  dst: string;
+  ipLen: number;
+  tos: number;
+  ttl: number;
+  ipId: number;
+  df: boolean;
+  flowLabel: number;
+  sport: number;
+  dport: number;
+  window: number;
+  tcpFlags: number;
+  /** Capture interface name when the capture recorded one. */
+  iface: string;
+}
+
+interface FlowRef {
+  /** Packet time, seconds since the epoch. */
+  ts: number;
+  flow: number;
+  client: string;
+  clientPort: number;
+  server: string;
+  serverPort: number;
+}
+
+export type AuthOutcome = 'auth_failure' | 'auth_success' | 'auth_tempfail';
+
+export interface AuthEvent extends FlowRef {
+  type: AuthOutcome;
+  code: number;
+  /** SASL mechanism of the AUTH command this reply answers, null when the AUTH was not seen. */
+  mech: string | null;
+  /** Username sent in cleartext (PLAIN/LOGIN), null when unknown. Never a password. */
+  user: string | null;
+  /** The reply's last line (trimmed to 200 bytes). */
+  text: string;
+  /** Whether a user --match pattern (rather than the code) made this a failure. */
+  matched: boolean;
+  wire: WireSnapshot;
+}
+
+export interface StartTlsEvent extends FlowRef {
+  type: 'starttls';
+  /** TLS from the first byte (port 465 style) rather than STARTTLS. */
+  implicit: boolean;
+}
+
+export interface ConnectEvent extends FlowRef {
+  type: 'connect';
+  wire: WireSnapshot;
+}
+
+export interface FlowEndEvent extends FlowRef {
+  type: 'flow_end';
+  reason: string;
+}
+
+export type SmtpEvent = AuthEvent | StartTlsEvent | ConnectEvent | FlowEndEvent;
+
+export interface StrikeEvent {
+  type: 'strike';
+  ts: number;
+  client: string;
+  /** The address the strike counts against (an IPv6 client's prefix when aggregating). */
+  key: string;
+  /** Hits inside the window, capped at the hit count (the seed's `Strike N`). */
+  n: number;
+  hitcount: number;
+  log: string;
+}
+
+export interface RejectEvent {
+  type: 'reject';
+  ts: number;
+  client: string;
+  key: string;
+  /** auth: SMTP_AUTH_ERROR list ≥ hitcount; conn: too many new connections. */
+  rule: 'auth' | 'conn';
+  log: string;
+}
+
+export interface BlockEvent {
+  type: 'block';
+  ts: number;
+  client: string;
+  key: string;
+  rule: 'auth' | 'conn';
+  /** From when to when the address is blocked (seconds; `until` as known when the block began). */
+  from: number;
+  until: number;
+}
+
+export type StrikeOutput = StrikeEvent | RejectEvent | BlockEvent;
+export type PipelineEvent = SmtpEvent | StrikeOutput;
+
+export interface EventSink {
+  event(ev: PipelineEvent): void;
+}

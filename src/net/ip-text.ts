@@ -1,0 +1,65 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** Formats the address at buf[off] (4 or 16 bytes) the way `inet_ntop` does. */
+export function formatIp(buf: Uint8Array, off: number, version: number): string {
+  if (version === 4) return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  return formatIpv6(buf, off);
+}
+
+/** RFC 5952 text form: lower case, longest run (≥ 2) of zero groups as `::`, dotted IPv4 for ::ffff:0:0/96. */
+export function formatIpv6(b: Uint8Array, off = 0): string {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `::ffff:${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
+  }
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (x: number): string => x.toString(16);
+  if (bestStart < 0) return g.map(hex).join(':');
+  return `${g.slice(0, bestStart).map(hex).join(':')}::${g.slice(bestStart + bestLen).map(hex).join(':')}`;
+}
+
+/** Address bytes (4 or 16) of a textual IPv4/IPv6 address; null when it is not one. */
+export function parseIp(ip: string): Uint8Array | null {
+  if (isIPv4(ip)) return Uint8Array.from(ip.split('.').map(Number));
+  if (!isIPv6(ip)) return null;
+  let s = ip.split('%')[0]!;
+  const tail: number[] = [];
+  const last = s.slice(s.lastIndexOf(':') + 1);
+  if (last.includes('.')) {
+    const p = last.split('.').map(Number);
+    tail.push((p[0]! << 8) | p[1]!, (p[2]! << 8) | p[3]!);
+    s = s.slice(0, s.length - last.length);
+    if (s.endsWith('::')) s += '';
+    else s = s.slice(0, -1);
+  }
+  const want = 8 - tail.length;
+  let groups: string[];
+  if (s.includes('::')) {
+    const [h, t] = s.split('::');
+    const head = h ? h.split(':') : [];
+    const rest = t ? t.split(':') : [];
+    groups = [...head, ...Array<string>(want - head.length - rest.length).fill('0'), ...rest];
+  } else groups = s ? s.split(':') : [];
+  const nums = [...groups.map((x) => parseInt(x, 16)), ...tail];
+  const out = new Uint8Array(16);
+  nums.forEach((g, i) => {
+    out[2 * i] = g >> 8;
+    out[2 * i + 1] = g & 255;
+  });
+  return out;
+}

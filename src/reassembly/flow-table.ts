@@ -1,0 +1,182 @@
+import { LRUCache } from 'lru-cache';
+import type { PacketDecoder } from '../decode/packet-decoder.js';
+import { formatIp } from '../net/ip-text.js';
+import { HalfStream, TcpAssembler, TcpFlag } from './tcp-assembler.js';
+import type { CloseReason, FlowInfo, StreamConsumer, StreamFactory } from './stream.js';
+
+/** One TCP connection between a client and an SMTP server port, both directions. */
+export class Flow {
+  readonly c2s = new HalfStream();
+  readonly s2c = new HalfStream();
+  closed = false;
+  constructor(
+    readonly info: FlowInfo,
+    readonly consumer: StreamConsumer,
+    /** IPv4 server address and port, to verify a numeric-key hit (0 for IPv6). */
+    readonly server4: number,
+  ) {}
+}
+
+export interface FlowTableOptions {
+  maxFlows: number;
+  /** Seconds of packet time after which a quiet flow is dropped (and flushed). */
+  idleTimeout: number;
+  /** Seconds a closed flow is remembered so that late retransmissions are not taken as new flows. */
+  closedLinger: number;
+}
+
+export const defaultFlowTableOptions: FlowTableOptions = { maxFlows: 100_000, idleTimeout: 600, closedLinger: 30 };
+
+export interface FlowStats {
+  flows: number;
+  /** Flows dropped because the table was full (least recently used first). */
+  evicted: number;
+  /** Open flows dropped after the idle timeout. */
+  expired: number;
+  /** A client SYN with a new ISN replaced a flow on the same ports. */
+  reused: number;
+}
+
+/**
+ * Finds the flow of each decoded SMTP segment, creating it on a SYN or on payload, and feeds the
+ * assembler. Bounded by an LRU (lru-cache) whose clock is the packets' own time, so a replay
+ * expires flows exactly as a live run would have.
+ *
+ * IPv4 flows are keyed by a number (client address · 65536 + client port: 48 bits, exact in a
+ * double), so the per-packet lookup allocates nothing; the rare second flow from the same client
+ * address and port to another server, and all IPv6 flows, use a string key.
+ */
+export class FlowTable {
+  readonly stats: FlowStats = { flows: 0, evicted: 0, expired: 0, reused: 0 };
+  private nowMs = 0;
+  private nextId = 1;
+  private readonly cache: LRUCache<number | string, Flow>;
+
+  constructor(
+    private readonly factory: StreamFactory,
+    readonly assembler: TcpAssembler,
+    readonly opts: FlowTableOptions = defaultFlowTableOptions,
+  ) {
+    this.cache = new LRUCache<number | string, Flow>({
+      max: opts.maxFlows,
+      ttl: opts.idleTimeout * 1000,
+      updateAgeOnGet: true,
+      ttlResolution: 0,
+      perf: { now: () => this.nowMs },
+      dispose: (flow, _key, reason) => {
+        if (flow.closed) return;
+        if (reason === 'evict') {
+          this.stats.evicted++;
+          this.finish(flow, 'evicted');
+        } else if (reason === 'expire') {
+          this.stats.expired++;
+          this.finish(flow, 'idle');
+        }
+      },
+    });
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  /** Advances the table's clock (packet time, seconds). */
+  setTime(ts: number): void {
+    this.nowMs = ts * 1000;
+  }
+
+  /** Drops flows idle for longer than the timeout. Call now and then (packet time). */
+  purgeIdle(): void {
+    this.cache.purgeStale();
+  }
+
+  /**
+   * Handles one decoded TCP segment whose server side is `fromClient ? dst : src`.
+   * `ts` is the packet time in seconds.
+   */
+  segment(d: PacketDecoder, fromClient: boolean, ts: number): void {
+    const flags = d.flags;
+    const isClientSyn = fromClient && (flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
+    let key: number | string;
+    let flow: Flow | undefined;
+    if (d.ipVersion === 4) {
+      const c = fromClient ? d.src4 : d.dst4;
+      const s = fromClient ? d.dst4 : d.src4;
+      const cp = fromClient ? d.sport : d.dport;
+      const sp = fromClient ? d.dport : d.sport;
+      key = c * 65536 + cp;
+      flow = this.cache.get(key);
+      if (flow && (flow.server4 !== s || flow.info.serverPort !== sp)) {
+        key = `${c}|${cp}|${s}|${sp}`;
+        flow = this.cache.get(key);
+      }
+    } else {
+      const b = d.buf;
+      const co = fromClient ? d.srcOff : d.dstOff;
+      const so = fromClient ? d.dstOff : d.srcOff;
+      key = b.toString('latin1', co, co + 16) + b.toString('latin1', so, so + 16) +
+        String.fromCharCode(fromClient ? d.sport : d.dport, fromClient ? d.dport : d.sport);
+      flow = this.cache.get(key);
+    }
+
+    if (flow && isClientSyn && flow.c2s.isn !== d.seq && (flow.closed || flow.c2s.started)) {
+      // Same ports, new ISN: the old connection is over (we may have missed its end).
+      if (!flow.closed) {
+        this.stats.reused++;
+        this.finish(flow, 'reused');
+      }
+      this.cache.delete(key);
+      flow = undefined;
+    }
+    if (!flow) {
+      if (!isClientSyn && d.segLen === 0) return; // nothing to anchor a flow on
+      flow = this.create(d, fromClient, ts);
+      this.cache.set(key, flow);
+      if (isClientSyn) flow.consumer.connect(ts);
+    } else if (flow.closed) {
+      // Late packets of a finished connection (retransmitted FIN, a stray ACK, a retransmitted
+      // reply): already accounted for.
+      if (d.segLen > 0) this.assembler.stats.retransmittedBytes += d.segLen;
+      return;
+    }
+
+    const hs = fromClient ? flow.c2s : flow.s2c;
+    const done = this.assembler.segment(hs, flow.consumer, fromClient, d.seq, flags, d.buf, d.payloadOff, d.payloadLen, d.segLen, ts);
+    if (flags & TcpFlag.RST) {
+      this.finish(flow, 'rst', ts);
+      this.cache.set(key, flow, { ttl: this.opts.closedLinger * 1000 });
+    } else if (done && flow.c2s.done && flow.s2c.done) {
+      this.finish(flow, 'fin', ts);
+      this.cache.set(key, flow, { ttl: this.opts.closedLinger * 1000 });
+    }
+  }
+
+  private create(d: PacketDecoder, fromClient: boolean, ts: number): Flow {
+    const v = d.ipVersion as 4 | 6;
+    const info: FlowInfo = {
+      id: this.nextId++,
+      ipVersion: v,
+      client: formatIp(d.buf, fromClient ? d.srcOff : d.dstOff, v),
+      clientPort: fromClient ? d.sport : d.dport,
+      server: formatIp(d.buf, fromClient ? d.dstOff : d.srcOff, v),
+      serverPort: fromClient ? d.dport : d.sport,
+    };
+    this.stats.flows++;
+    return new Flow(info, this.factory.create(info, ts), v === 4 ? (fromClient ? d.dst4 : d.src4) : 0);
+  }
+
+  /** Flushes both directions and tells the consumer the flow is over. */
+  private finish(flow: Flow, reason: CloseReason, ts = this.nowMs / 1000): void {
+    if (flow.closed) return;
+    flow.closed = true;
+    this.assembler.flush(flow.c2s, flow.consumer, true, ts);
+    this.assembler.flush(flow.s2c, flow.consumer, false, ts);
+    flow.consumer.close(reason, ts);
+  }
+
+  /** Ends every flow (end of input): waiting bytes are delivered, gaps counted. */
+  closeAll(ts: number): void {
+    for (const flow of this.cache.values()) this.finish(flow, 'end', ts);
+    this.cache.clear();
+  }
+}

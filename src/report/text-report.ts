@@ -1,0 +1,84 @@
+import type { Coverage } from '../pipeline.js';
+import type { FileReport } from '../source/capture-files.js';
+import type { BlockInterval } from '../strikes/strike-engine.js';
+import type { ReplayTally } from './client-tally.js';
+
+/** `YYYY-MM-DD HH:MM:SS.ffffff` in local time (as tcpdump prints; set TZ=UTC for UTC). */
+export function localTime(ts: number): string {
+  const totalUs = Math.round(ts * 1e6);
+  const us = totalUs % 1_000_000;
+  const d = new Date((totalUs - us) / 1000);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(us, 6)}`;
+}
+
+export function duration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.round(s % 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+}
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+export interface TextReportInput {
+  tally: ReplayTally;
+  blocks: BlockInterval[];
+  coverage: Coverage;
+  files: FileReport[];
+  summaryOnly: boolean;
+}
+
+/** The terminal report of `replay`: per client, the strike log, blocks, and coverage. */
+export function renderText(r: TextReportInput): string {
+  const out: string[] = [];
+  const { tally, coverage: c } = r;
+  const clients = [...tally.clients.entries()].sort((a, b) => b[1].failures - a[1].failures || a[0].localeCompare(b[0]));
+  out.push(`Clients with AUTH outcomes: ${clients.length}` +
+    `  (failures ${tally.totals.failures}, successes ${tally.totals.successes}, temporary failures ${tally.totals.tempfails})`);
+  for (const [ip, t] of clients) {
+    out.push('');
+    const users = t.users.size ? `; users: ${[...t.users].sort().join(', ')}` : '';
+    out.push(`${ip}: ${plural(t.failures, 'failure')}, ${plural(t.successes, 'success', 'successes')}, ${plural(t.tempfails, 'temporary failure')}${users}`);
+    if (r.summaryOnly) continue;
+    for (const e of t.events) {
+      const who = e.user ? ` user ${e.user}` : '';
+      out.push(`  ${localTime(e.ts)}  ${e.code}  ${e.client}:${e.clientPort} > ${e.server}:${e.serverPort}  ${e.mech ?? 'AUTH ?'}${who}  "${e.text}"`);
+    }
+    if (t.eventsNotKept) out.push(`  … and ${t.eventsNotKept} more`);
+  }
+  if (clients.length === 0) out.push('No SMTP authentication replies found.');
+
+  if (!r.summaryOnly) {
+    out.push('', 'Strike log (what the seed\'s iptables rules would have logged):');
+    if (tally.log.length === 0) out.push('  (none)');
+    for (const l of tally.log) out.push(`  ${localTime(l.ts)}  ${l.log}`);
+    if (tally.logLinesNotKept) out.push(`  … and ${tally.logLinesNotKept} more lines`);
+  }
+
+  out.push('', 'Blocks (address, rule, from → until):');
+  if (r.blocks.length === 0) out.push('  (none)');
+  for (const b of r.blocks) {
+    const refused = b.rejects ? `, ${plural(b.rejects, 'connection')} refused` : '';
+    out.push(`  ${b.key.padEnd(15)}  ${b.rule.padEnd(4)}  ${localTime(b.from)} → ${localTime(b.until)}  (${duration(b.until - b.from)}${refused})`);
+  }
+
+  out.push('', 'Coverage:');
+  for (const f of r.files) {
+    const err = f.error ? `  ERROR: ${f.error.reason} at byte offset ${f.error.offset}` : '';
+    out.push(`  ${f.file}: ${f.format}${f.compressed ? ' (gzip)' : ''}, ${plural(f.packets, 'packet')}${err}`);
+  }
+  const skipped = Object.entries(c.skipped).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  out.push(`  packets ${c.packets} (${c.bytes} bytes), SMTP ${c.smtp_packets}; skipped: ${skipped}`);
+  if (c.first_ts !== null && c.last_ts !== null) out.push(`  time span ${localTime(c.first_ts)} → ${localTime(c.last_ts)} (${duration(c.last_ts - c.first_ts)})`);
+  out.push(`  flows ${c.flows}, opaque after STARTTLS/TLS ${c.opaque_flows}, begun mid-stream ${c.midstream_starts}`);
+  out.push(`  reassembly: gaps ${c.gaps} (${c.gap_bytes} bytes lost), retransmitted ${c.retransmitted_bytes} bytes, overlapping ${c.overlap_bytes} bytes, out of order ${c.out_of_order_segments} segments, buffer overflows ${c.pending_overflows}`);
+  out.push(`  replies: malformed lines ${c.malformed_replies}, codes read from lines cut by a gap ${c.partial_replies}, over-long lines ${c.long_lines}`);
+  const ev = Object.entries(c.evictions).map(([k, v]) => `${k} ${v}`).join(', ');
+  out.push(`  evictions: ${ev}`);
+  if (c.failures_on_rejected_connections) out.push(`  failures on connections the rules had refused (no strike): ${c.failures_on_rejected_connections}`);
+  if (c.whitelisted_events) out.push(`  whitelisted events (never counted): ${c.whitelisted_events}`);
+  if (tally.clientsNotTracked) out.push(`  events of clients past --max-clients (counted in totals only): ${tally.clientsNotTracked}`);
+  return out.join('\n') + '\n';
+}

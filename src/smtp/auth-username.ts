@@ -1,0 +1,66 @@
+/**
+ * Usernames from SASL PLAIN and LOGIN exchanges. The password is never decoded: a PLAIN
+ * response is decoded four base64 characters at a time and decoding stops at the NUL that ends the
+ * username, so at most the two bytes sharing that last group are ever produced, and they are
+ * overwritten at once.
+ */
+
+const B64 = new Int16Array(256).fill(-1);
+'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.split('').forEach((c, i) => (B64[c.charCodeAt(0)] = i));
+
+const MAX_USER = 256;
+
+/** Printable form of a decoded name: control characters escaped, length capped. */
+function printable(bytes: Uint8Array, n: number): string {
+  const s = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('utf8');
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * authcid (else authzid) of a PLAIN response `base64(authzid \0 authcid \0 password)` in
+ * buf[start, end); null when it is not valid base64 or has no NUL.
+ */
+export function plainUsername(buf: Uint8Array, start: number, end: number): string | null {
+  const out = new Uint8Array(MAX_USER * 2 + 3);
+  let n = 0;
+  let nuls = 0;
+  let authzEnd = -1;
+  for (let i = start; i + 4 <= end; i += 4) {
+    const a = B64[buf[i]!]!, b = B64[buf[i + 1]!]!;
+    const c = buf[i + 2] === 61 ? 0 : B64[buf[i + 2]!]!;
+    const d = buf[i + 3] === 61 ? 0 : B64[buf[i + 3]!]!;
+    if (a < 0 || b < 0 || c < 0 || d < 0) break;
+    const v = (a << 18) | (b << 12) | (c << 6) | d;
+    const group = [v >> 16, (v >> 8) & 255, v & 255];
+    const count = buf[i + 2] === 61 ? 1 : buf[i + 3] === 61 ? 2 : 3;
+    for (let k = 0; k < count; k++) {
+      const byte = group[k]!;
+      if (byte === 0) {
+        nuls++;
+        if (nuls === 1) authzEnd = n;
+        else {
+          group.fill(0); // the bytes after the second NUL belong to the password
+          const authcid = printable(out.subarray(authzEnd), n - authzEnd);
+          const authzid = printable(out, authzEnd);
+          out.fill(0);
+          return authcid || authzid || null;
+        }
+        continue;
+      }
+      if (n < out.length) out[n++] = byte;
+    }
+    group.fill(0);
+  }
+  out.fill(0);
+  return null;
+}
+
+/** A LOGIN username line (base64 of the name, nothing else). */
+export function loginUsername(buf: Uint8Array, start: number, end: number): string | null {
+  const text = Buffer.from(buf.buffer, buf.byteOffset + start, Math.min(end - start, MAX_USER * 2)).toString('latin1').trim();
+  if (!/^[A-Za-z0-9+/]+=*$/.test(text)) return null;
+  const raw = Buffer.from(text, 'base64');
+  const name = printable(raw, Math.min(raw.length, MAX_USER));
+  return name || null;
+}

@@ -1,0 +1,363 @@
+import type { AuthOutcome, EventSink, WireSnapshot } from '../events.js';
+import type { CloseReason, FlowInfo, StreamConsumer } from '../reassembly/stream.js';
+import { loginUsername, plainUsername } from './auth-username.js';
+import { LineSplitter } from './line-splitter.js';
+import type { PatternAutomaton } from './stream-matcher.js';
+
+/** What the session needs from the world: the current packet's header fields. */
+export interface WireTap {
+  snapshot(): WireSnapshot;
+}
+
+export interface SmtpStats {
+  /** Flows that went opaque after STARTTLS + 220, or with TLS from the first byte. */
+  opaqueFlows: number;
+  /** Server lines that are not `DDD[ -]…` replies. */
+  malformedReplies: number;
+  /** Replies taken from a line whose rest was lost in a gap (the code survived). */
+  partialReplies: number;
+  longLines: number;
+}
+
+/** Shared, read-only settings of all sessions. */
+export interface SmtpConfig {
+  /** User failure patterns run over the server stream, or null. */
+  automaton: PatternAutomaton | null;
+}
+
+const enum Mech { None, Plain, Login, Other }
+
+/** Lines of client auth data still expected after the AUTH command. */
+const UNTIL_REPLY = 1 << 30;
+
+const MAX_MATCHES = 64;
+
+/**
+ * One SMTP connection seen from the wire: server replies (anchored at line start, multi-line and
+ * pipelined replies), client commands (AUTH with PLAIN/LOGIN usernames, STARTTLS, DATA/BDAT bodies
+ * skipped). Emits auth outcomes; a 535 inside a message body is client data and never a reply.
+ */
+export class SmtpSession implements StreamConsumer {
+  private readonly replies = new LineSplitter(2048);
+  private readonly commands = new LineSplitter(16384);
+  private opaque = false;
+  private serverSeen = false;
+  private clientSeen = false;
+  // reply state
+  private multiCode = -1;
+  private replyMatched = false;
+  // command state
+  private mech: Mech = Mech.None;
+  private mechName: string | null = null;
+  private user: string | null = null;
+  private authPending = false;
+  private authLines = 0;
+  private needUser = false;
+  private startTlsPending = false;
+  private dataPending = false;
+  private inBody = false;
+  /** Body end detector: 0 at line start, 1 after '.', 2 after '.\r', 3 inside a line. */
+  private bodyState = 0;
+  private bdatLeft = 0;
+  // matcher state
+  private matchState = 0;
+  private readonly matchEnds: Int32Array | null;
+  private matchCount = 0;
+  private matchPos = 0;
+
+  constructor(
+    private readonly info: FlowInfo,
+    private readonly config: SmtpConfig,
+    private readonly sink: EventSink,
+    private readonly tap: WireTap,
+    private readonly stats: SmtpStats,
+  ) {
+    this.matchEnds = config.automaton ? new Int32Array(MAX_MATCHES) : null;
+  }
+
+  connect(ts: number): void {
+    const i = this.info;
+    this.sink.event({ type: 'connect', ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort, wire: this.tap.snapshot() });
+  }
+
+  data(fromClient: boolean, buf: Buffer, start: number, end: number, ts: number): void {
+    if (this.opaque) return;
+    if (fromClient) {
+      if (!this.clientSeen) {
+        this.clientSeen = true;
+        if (buf[start] === 0x16) return this.goOpaque(ts, true); // TLS ClientHello record
+      }
+      this.clientData(buf, start, end, ts);
+    } else {
+      if (!this.serverSeen) {
+        this.serverSeen = true;
+        if (buf[start] === 0x16) return this.goOpaque(ts, true);
+      }
+      this.serverData(buf, start, end, ts);
+    }
+  }
+
+  gap(fromClient: boolean, _lost: number, ts: number): void {
+    if (this.opaque) return;
+    if (fromClient) {
+      this.commands.gap();
+      return;
+    }
+    const partial = this.replies.gap();
+    this.matchState = 0;
+    // A reply line whose tail was lost still has its code: count it rather than lose a strike.
+    if (partial && partial.end - partial.start >= 4 && isReplyStart(partial.buf, partial.start, partial.end)) {
+      this.stats.partialReplies++;
+      this.replyLine(partial.buf, partial.start, partial.end, ts);
+    }
+  }
+
+  close(reason: CloseReason, ts: number): void {
+    if (!this.opaque) {
+      const p = this.replies.takePartial();
+      // A final reply line without its CRLF (capture ended right after it) still counts.
+      if (p && p.end - p.start >= 4 && isReplyStart(p.buf, p.start, p.end)) this.replyLine(p.buf, p.start, p.end, ts);
+    }
+    this.stats.longLines += this.replies.longLines + this.commands.longLines;
+    const i = this.info;
+    this.sink.event({ type: 'flow_end', ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort, reason });
+  }
+
+  // ---------------------------------------------------------------- server side
+
+  private serverData(buf: Buffer, start: number, end: number, ts: number): void {
+    const r = this.replies;
+    // Servers write each reply in its own segment(s): after a gap, a segment that begins like a
+    // reply line is taken as one instead of being dropped up to the next line break.
+    if (r.resyncing && isReplyStart(buf, start, end)) r.lineStartsHere();
+    if (this.config.automaton) {
+      this.matchCount = 0;
+      this.matchPos = 0;
+      this.matchState = this.config.automaton.run(this.matchState, buf, start, end, this.onMatch);
+    }
+    for (let p = start; (p = r.next(buf, p, end)) >= 0; ) {
+      if (this.matchCount > this.matchPos && this.matchEnds![this.matchPos]! <= p) {
+        while (this.matchPos < this.matchCount && this.matchEnds![this.matchPos]! <= p) this.matchPos++;
+        this.replyMatched = true;
+      }
+      this.replyLine(r.lineBuf, r.lineStart, r.lineEnd, ts);
+      if (this.opaque) return;
+    }
+    if (this.matchPos < this.matchCount) this.replyMatched = true; // a match inside the line still open
+  }
+
+  private readonly onMatch = (_pattern: number, endOffset: number): void => {
+    if (this.matchCount < MAX_MATCHES) this.matchEnds![this.matchCount++] = endOffset;
+  };
+
+  private replyLine(buf: Buffer, s: number, e: number, ts: number): void {
+    if (e - s < 3 || !isDigit(buf[s]!) || !isDigit(buf[s + 1]!) || !isDigit(buf[s + 2]!)) {
+      this.stats.malformedReplies++;
+      this.replyMatched = false;
+      return;
+    }
+    const code = (buf[s]! - 48) * 100 + (buf[s + 1]! - 48) * 10 + (buf[s + 2]! - 48);
+    const sep = e - s > 3 ? buf[s + 3]! : 32;
+    if (sep === 45) { // '-': more lines follow
+      if (this.multiCode < 0) this.multiCode = code;
+      return;
+    }
+    if (sep !== 32 && sep !== 13 && sep !== 9) {
+      this.stats.malformedReplies++;
+      this.replyMatched = false;
+      return;
+    }
+    this.multiCode = -1;
+    const matched = this.replyMatched;
+    this.replyMatched = false;
+    this.reply(code, matched, buf, s, e, ts);
+  }
+
+  private reply(code: number, matched: boolean, buf: Buffer, s: number, e: number, ts: number): void {
+    if (this.startTlsPending) {
+      this.startTlsPending = false;
+      if (code === 220) return this.goOpaque(ts, false);
+    }
+    if (this.dataPending) {
+      this.dataPending = false;
+      if (code === 354) {
+        this.inBody = true;
+        this.bodyState = 0;
+      } else this.inBody = false;
+    } else if (this.inBody) {
+      // The server only answers after the end of the body: if we missed the final dot, stop here.
+      this.inBody = false;
+    }
+    if (code === 334) return;
+    let outcome: AuthOutcome | null = null;
+    if (code === 535 || matched) outcome = 'auth_failure';
+    else if (code === 235) outcome = 'auth_success';
+    else if (code === 454 && this.authPending) outcome = 'auth_tempfail';
+    if (outcome) this.emitAuth(outcome, code, matched && code !== 535, buf, s, e, ts);
+    if (outcome || (this.authPending && code >= 400)) this.endAuth();
+  }
+
+  private emitAuth(type: AuthOutcome, code: number, matched: boolean, buf: Buffer, s: number, e: number, ts: number): void {
+    const i = this.info;
+    this.sink.event({
+      type, ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort,
+      code, mech: this.authPending ? this.mechName : null, user: this.authPending ? this.user : null,
+      text: buf.toString('latin1', s, Math.min(e, s + 200)), matched, wire: this.tap.snapshot(),
+    });
+  }
+
+  private endAuth(): void {
+    this.authPending = false;
+    this.authLines = 0;
+    this.needUser = false;
+    this.mech = Mech.None;
+    this.mechName = null;
+    this.user = null;
+  }
+
+  private goOpaque(ts: number, implicit: boolean): void {
+    this.opaque = true;
+    this.stats.opaqueFlows++;
+    const i = this.info;
+    this.sink.event({ type: 'starttls', ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort, implicit });
+  }
+
+  // ---------------------------------------------------------------- client side
+
+  private clientData(buf: Buffer, start: number, end: number, _ts: number): void {
+    const c = this.commands;
+    let p = start;
+    while (p < end) {
+      if (this.bdatLeft > 0) {
+        const n = Math.min(this.bdatLeft, end - p);
+        this.bdatLeft -= n;
+        p += n;
+        continue;
+      }
+      if (this.inBody) {
+        p = this.skipBody(buf, p, end);
+        continue;
+      }
+      const next = c.next(buf, p, end);
+      if (next < 0) return;
+      this.commandLine(c.lineBuf, c.lineStart, c.lineEnd);
+      p = next;
+    }
+  }
+
+  /** Consumes message body bytes up to and including the `CRLF.CRLF` that ends it. */
+  private skipBody(buf: Buffer, p: number, end: number): number {
+    let st = this.bodyState;
+    while (p < end) {
+      const b = buf[p++]!;
+      if (st === 3) {
+        // Inside a line: jump to its end.
+        const lf = buf.indexOf(10, p - 1);
+        if (lf < 0 || lf >= end) {
+          p = end;
+          break;
+        }
+        p = lf + 1;
+        st = 0;
+        continue;
+      }
+      if (b === 10) {
+        if (st === 1 || st === 2) {
+          this.inBody = false;
+          this.bodyState = 0;
+          return p;
+        }
+        st = 0;
+      } else if (st === 0 && b === 46) st = 1;
+      else if (st === 1 && b === 13) st = 2;
+      else st = 3;
+    }
+    this.bodyState = st;
+    return p;
+  }
+
+  private commandLine(buf: Buffer, s: number, e: number): void {
+    if (this.authLines > 0) {
+      this.authLines--;
+      if (e - s === 1 && buf[s] === 42) { // '*' cancels the exchange
+        this.authLines = 0;
+        return;
+      }
+      if (this.needUser) {
+        this.needUser = false;
+        this.user = this.mech === Mech.Plain ? plainUsername(buf, s, e) : loginUsername(buf, s, e);
+      }
+      return; // a password line or other mechanism data: never looked at
+    }
+    const verb = verbOf(buf, s, e);
+    if (verb === 'AUTH') this.authCommand(buf, s + 5, e);
+    else if (verb === 'STARTTLS') this.startTlsPending = true;
+    else if (verb === 'DATA') this.dataPending = true;
+    else if (verb === 'BDAT') {
+      const n = parseInt(buf.toString('latin1', s + 5, Math.min(e, s + 30)), 10);
+      if (n > 0) this.bdatLeft = n;
+    }
+  }
+
+  private authCommand(buf: Buffer, s: number, e: number): void {
+    let m = s;
+    while (m < e && buf[m] !== 32) m++;
+    const name = buf.toString('latin1', s, Math.min(m, s + 40)).toUpperCase();
+    let r = m;
+    while (r < e && buf[r] === 32) r++;
+    const initial = r < e;
+    this.authPending = true;
+    this.mechName = name || null;
+    this.user = null;
+    this.needUser = false;
+    if (name === 'PLAIN') {
+      this.mech = Mech.Plain;
+      if (initial && !(e - r === 1 && buf[r] === 61)) this.user = plainUsername(buf, r, e);
+      else {
+        this.needUser = true;
+        this.authLines = 1;
+      }
+    } else if (name === 'LOGIN') {
+      this.mech = Mech.Login;
+      if (initial) {
+        this.user = loginUsername(buf, r, e);
+        this.authLines = 1;
+      } else {
+        this.needUser = true;
+        this.authLines = 2;
+      }
+    } else {
+      // Other mechanisms (CRAM-MD5, NTLM, XOAUTH2 …): reported by name; their data is skipped
+      // until the server's final reply.
+      this.mech = Mech.Other;
+      this.authLines = UNTIL_REPLY;
+    }
+  }
+}
+
+function isDigit(b: number): boolean {
+  return b >= 48 && b <= 57;
+}
+
+/** `DDD ` / `DDD-` / `DDD\r` at buf[s]: the start of an SMTP reply line. */
+export function isReplyStart(buf: Uint8Array, s: number, e: number): boolean {
+  if (e - s < 4) return false;
+  const sep = buf[s + 3]!;
+  return isDigit(buf[s]!) && isDigit(buf[s + 1]!) && isDigit(buf[s + 2]!) && (sep === 32 || sep === 45 || sep === 13);
+}
+
+/** The command verb in upper case when it is one we act on, else ''. Byte compares, no regex. */
+function verbOf(buf: Buffer, s: number, e: number): string {
+  const n = e - s;
+  const c0 = buf[s]! | 0x20;
+  if (c0 === 0x61 && n >= 4 && eqi(buf, s, 'auth') && (n === 4 || buf[s + 4] === 32)) return 'AUTH';
+  if (c0 === 0x73 && n === 8 && eqi(buf, s, 'starttls')) return 'STARTTLS';
+  if (c0 === 0x64 && n === 4 && eqi(buf, s, 'data')) return 'DATA';
+  if (c0 === 0x62 && n > 5 && eqi(buf, s, 'bdat') && buf[s + 4] === 32) return 'BDAT';
+  return '';
+}
+
+function eqi(buf: Buffer, s: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if ((buf[s + i]! | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}

@@ -1,0 +1,170 @@
+/**
+ * Streaming multi-pattern matcher: an Aho–Corasick automaton (KMP generalised to several patterns)
+ * compiled into a full transition table, whose state carries from one segment to the next, so a
+ * pattern split across TCP segments is found — what iptables' `-m string --algo bm` misses.
+ *
+ * Speed: while the automaton is in its start state nothing is half-matched, so for one pattern we
+ * jump straight to the next full occurrence with Buffer.indexOf (memchr-class native search) and
+ * run the table only over the last pattern-length bytes of a segment, which is all the state at
+ * its end depends on. For several patterns we skip to the next byte that can start any of them.
+ */
+export type MatchCallback = (patternIndex: number, endOffset: number) => void;
+
+export class PatternAutomaton {
+  /** delta[state * 256 + byte] = next state. */
+  private readonly delta: Int32Array;
+  /** First pattern ending at a state (-1: none), and the chain of further ones. */
+  private readonly outFirst: Int32Array;
+  private readonly outNext: Int32Array;
+  private readonly outPattern: Int32Array;
+  /** Whether a byte can start some pattern. */
+  private readonly starts = new Uint8Array(256);
+  readonly patterns: readonly Buffer[];
+  private readonly single: Buffer | null;
+  /** State after a complete match of the single pattern. */
+  private readonly afterFull: number;
+  readonly maxLen: number;
+
+  constructor(patterns: readonly Uint8Array[]) {
+    if (patterns.length === 0) throw new Error('PatternAutomaton needs at least one pattern');
+    this.patterns = patterns.map((p) => {
+      if (p.length === 0) throw new Error('empty match pattern');
+      return Buffer.from(p);
+    });
+    // Trie
+    const goto: Map<number, number>[] = [new Map()];
+    const ends: number[][] = [[]];
+    this.patterns.forEach((p, pi) => {
+      let s = 0;
+      for (const b of p) {
+        let t = goto[s]!.get(b);
+        if (t === undefined) {
+          t = goto.length;
+          goto.push(new Map());
+          ends.push([]);
+          goto[s]!.set(b, t);
+        }
+        s = t;
+      }
+      ends[s]!.push(pi);
+      this.starts[p[0]!] = 1;
+    });
+    const n = goto.length;
+    this.delta = new Int32Array(n * 256);
+    const fail = new Int32Array(n);
+    // BFS to build failure links and the full transition table.
+    const queue: number[] = [];
+    for (let b = 0; b < 256; b++) {
+      const t = goto[0]!.get(b);
+      if (t !== undefined) {
+        this.delta[b] = t;
+        fail[t] = 0;
+        queue.push(t);
+      }
+    }
+    const outLists: number[][] = ends.map((e) => [...e]);
+    for (let qi = 0; qi < queue.length; qi++) {
+      const s = queue[qi]!;
+      outLists[s]!.push(...outLists[fail[s]!]!.filter((x) => !outLists[s]!.includes(x)));
+      for (let b = 0; b < 256; b++) {
+        const t = goto[s]!.get(b);
+        if (t !== undefined) {
+          fail[t] = this.delta[fail[s]! * 256 + b]!;
+          this.delta[s * 256 + b] = t;
+          queue.push(t);
+        } else {
+          this.delta[s * 256 + b] = this.delta[fail[s]! * 256 + b]!;
+        }
+      }
+    }
+    this.outFirst = new Int32Array(n).fill(-1);
+    const next: number[] = [];
+    const pat: number[] = [];
+    outLists.forEach((list, s) => {
+      let prev = -1;
+      for (const pi of list) {
+        const idx = pat.length;
+        pat.push(pi);
+        next.push(-1);
+        if (prev < 0) this.outFirst[s] = idx;
+        else next[prev] = idx;
+        prev = idx;
+      }
+    });
+    this.outNext = Int32Array.from(next);
+    this.outPattern = Int32Array.from(pat);
+    this.maxLen = Math.max(...this.patterns.map((p) => p.length));
+    this.single = this.patterns.length === 1 ? this.patterns[0]! : null;
+    let s = 0;
+    if (this.single) for (const b of this.single) s = this.delta[s * 256 + b]!;
+    this.afterFull = s;
+  }
+
+  private report(state: number, endOffset: number, cb: MatchCallback): void {
+    for (let i = this.outFirst[state]!; i >= 0; i = this.outNext[i]!) cb(this.outPattern[i]!, endOffset);
+  }
+
+  /**
+   * Runs the automaton over buf[start, end) from `state`; calls `cb(pattern, offsetAfterMatch)`
+   * for every occurrence (overlapping ones too) and returns the state to carry to the next segment.
+   */
+  run(state: number, buf: Buffer, start: number, end: number, cb: MatchCallback): number {
+    const delta = this.delta;
+    const outFirst = this.outFirst;
+    let s = state;
+    let i = start;
+    const single = this.single;
+    while (i < end) {
+      if (s === 0) {
+        if (single) {
+          const m = single.length;
+          // Bound the native search to this segment: the backing buffer may run on for megabytes.
+          const j = end - i >= m ? indexIn(buf, single, i, end) : -1;
+          if (j < 0) {
+            // No full occurrence left: the carried state depends on the last m-1 bytes only.
+            i = Math.max(i, end - (m - 1));
+            for (; i < end; i++) s = delta[s * 256 + buf[i]!]!;
+            return s;
+          }
+          i = j + m;
+          s = this.afterFull;
+          this.report(s, i, cb);
+          continue;
+        }
+        const starts = this.starts;
+        while (i < end && starts[buf[i]!] === 0) i++;
+        if (i === end) return 0;
+      }
+      s = delta[s * 256 + buf[i]!]!;
+      i++;
+      if (outFirst[s]! >= 0) this.report(s, i, cb);
+    }
+    return s;
+  }
+}
+
+/** indexOf bounded to [from, end): searches a view when the buffer runs far past `end`. */
+function indexIn(buf: Buffer, needle: Buffer, from: number, end: number): number {
+  if (buf.length - end <= 4096) {
+    const j = buf.indexOf(needle, from);
+    return j >= 0 && j + needle.length <= end ? j : -1;
+  }
+  const j = buf.subarray(from, end).indexOf(needle);
+  return j >= 0 ? j + from : -1;
+}
+
+/** A matcher with its own state: what one stream needs. */
+export class StreamMatcher {
+  private readonly automaton: PatternAutomaton;
+  private state = 0;
+  constructor(patterns: readonly Uint8Array[] | PatternAutomaton) {
+    this.automaton = patterns instanceof PatternAutomaton ? patterns : new PatternAutomaton(patterns);
+  }
+  feed(buf: Uint8Array, start: number, end: number, onMatch: MatchCallback): void {
+    const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.state = this.automaton.run(this.state, b, start, end, onMatch);
+  }
+  reset(): void {
+    this.state = 0;
+  }
+}

@@ -1,0 +1,191 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { CaptureFormatError, newPacketRecord, type PacketRecord } from './packet-record.js';
+import { PCAPNG_SHB, PcapngParser, PcapParser, RecordError, Step, type RecordParser } from './record-parsers.js';
+
+/** Where the bytes come from: a plain file read in place, or a decompressed/piped stream. */
+interface ByteSource {
+  /** Reads into `buf[at, buf.length)`; resolves to the number of bytes read, 0 at the end. */
+  read(buf: Buffer, at: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+class FileBytes implements ByteSource {
+  constructor(private readonly fh: FileHandle) {}
+  async read(buf: Buffer, at: number): Promise<number> {
+    const { bytesRead } = await this.fh.read(buf, at, buf.length - at, null);
+    return bytesRead;
+  }
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+class StreamBytes implements ByteSource {
+  private readonly it: AsyncIterator<Buffer>;
+  private chunk: Buffer | null = null;
+  private chunkPos = 0;
+  constructor(private readonly stream: Readable) {
+    this.it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  }
+  async read(buf: Buffer, at: number): Promise<number> {
+    while (!this.chunk || this.chunkPos >= this.chunk.length) {
+      const r = await this.it.next();
+      if (r.done) return 0;
+      this.chunk = r.value;
+      this.chunkPos = 0;
+    }
+    const n = this.chunk.copy(buf, at, this.chunkPos);
+    this.chunkPos += n;
+    return n;
+  }
+  async close(): Promise<void> {
+    this.stream.destroy();
+  }
+}
+
+const CHUNK = 4 * 1024 * 1024;
+
+/**
+ * Reads one capture file (pcap or pcapng, optionally gzip-compressed, or `-` for stdin) as a
+ * stream of packets without loading it whole. Use:
+ *   while (true) { while (r.next()) use(r.rec); if (!(await r.refill())) break; }
+ * `next()` is synchronous so the per-packet path has no await; `refill()` reads the next chunk.
+ */
+export class CaptureFileReader {
+  readonly rec: PacketRecord = newPacketRecord();
+  /** Byte offset (in the decompressed stream) of the record `next()` will read. */
+  private base = 0;
+  private buf: Buffer;
+  private pos = 0;
+  private end = 0;
+  private eof = false;
+  packets = 0;
+
+  private constructor(
+    readonly name: string,
+    private readonly src: ByteSource,
+    private readonly parser: RecordParser,
+    buf: Buffer,
+    end: number,
+    readonly compressed: boolean,
+  ) {
+    this.buf = buf;
+    this.end = end;
+  }
+
+  get format(): 'pcap' | 'pcapng' {
+    return this.parser.format;
+  }
+
+  /** pcapng packets that named an undescribed interface (skipped). */
+  get unknownInterfacePackets(): number {
+    return this.parser instanceof PcapngParser ? this.parser.unknownInterface : 0;
+  }
+
+  static async open(name: string): Promise<CaptureFileReader> {
+    let src: ByteSource;
+    let compressed = false;
+    const buf = Buffer.allocUnsafe(CHUNK);
+    if (name === '-') {
+      src = new StreamBytes(process.stdin);
+    } else {
+      const fh = await open(name, 'r').catch((e: NodeJS.ErrnoException) => {
+        throw new CaptureFormatError(name, 0, `cannot open: ${e.code ?? e.message}`);
+      });
+      const head = Buffer.alloc(2);
+      const { bytesRead } = await fh.read(head, 0, 2, 0);
+      if (bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b) {
+        await fh.close();
+        compressed = true;
+        src = new StreamBytes(createReadStream(name, { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 20 })));
+      } else {
+        src = new FileBytes(fh);
+      }
+    }
+    let end = 0;
+    try {
+      while (end < 4) {
+        const n = await src.read(buf, end);
+        if (n === 0) break;
+        end += n;
+      }
+    } catch (e) {
+      await src.close();
+      throw new CaptureFormatError(name, end, `read failed: ${(e as Error).message}`);
+    }
+    if (end < 4) {
+      await src.close();
+      throw new CaptureFormatError(name, 0, end === 0 ? 'empty file' : 'file too short for a capture header');
+    }
+    const le = buf.readUInt32LE(0);
+    const be = buf.readUInt32BE(0);
+    let parser: RecordParser;
+    if (le === PCAPNG_SHB) parser = new PcapngParser();
+    else if ([0xa1b2c3d4, 0xa1b23c4d].includes(le) || [0xa1b2c3d4, 0xa1b23c4d].includes(be)) parser = new PcapParser();
+    else {
+      await src.close();
+      throw new CaptureFormatError(name, 0, `not a pcap or pcapng capture (magic 0x${be.toString(16).padStart(8, '0')})`);
+    }
+    return new CaptureFileReader(name, src, parser, buf, end, compressed);
+  }
+
+  /** Parses the next packet from buffered bytes into `rec`; false when more bytes are needed. */
+  next(): boolean {
+    for (;;) {
+      let s: Step;
+      try {
+        s = this.parser.step(this.buf, this.pos, this.end, this.rec);
+      } catch (e) {
+        if (e instanceof RecordError) throw new CaptureFormatError(this.name, this.base + this.pos, e.message);
+        throw e;
+      }
+      if (s === Step.NeedMore) return false;
+      const n = this.parser.consumed;
+      this.pos += n;
+      this.base += n;
+      if (s === Step.Packet) {
+        this.packets++;
+        return true;
+      }
+    }
+  }
+
+  /**
+   * Moves the unread tail to the front and reads more. Resolves false at the end of the file;
+   * throws CaptureFormatError if the file ends inside a record or the stream is corrupt.
+   */
+  async refill(): Promise<boolean> {
+    if (this.eof) return false;
+    const rest = this.end - this.pos;
+    if (rest > 0 && this.pos > 0) this.buf.copyWithin(0, this.pos, this.end);
+    this.pos = 0;
+    this.end = rest;
+    if (this.end === this.buf.length) {
+      // A record larger than the buffer (pcapng allows up to 16 MiB): grow once.
+      const bigger = Buffer.allocUnsafe(Math.min(this.buf.length * 2, this.parser.maxRecord + CHUNK));
+      this.buf.copy(bigger, 0, 0, this.end);
+      this.buf = bigger;
+    }
+    let n: number;
+    try {
+      n = await this.src.read(this.buf, this.end);
+    } catch (e) {
+      this.eof = true;
+      throw new CaptureFormatError(this.name, this.base + this.end - this.pos, `compressed stream is corrupt or truncated (${(e as Error).message})`);
+    }
+    if (n === 0) {
+      this.eof = true;
+      if (this.end > 0) throw new CaptureFormatError(this.name, this.base, `file ends inside a record (${this.end} bytes of it present)`);
+      return false;
+    }
+    this.end += n;
+    return true;
+  }
+
+  close(): Promise<void> {
+    return this.src.close();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * One captured frame as every source hands it to the pipeline. A source owns one instance and
+ * overwrites it for each packet (no allocation per packet), so a consumer must copy any bytes it
+ * keeps beyond the synchronous call that received it.
+ */
+export interface PacketRecord {
+  /** Buffer holding the frame; the frame is `buf[off, off + caplen)`. */
+  buf: Buffer;
+  off: number;
+  caplen: number;
+  /** Length on the wire (> caplen when the snapshot length cut the frame). */
+  origlen: number;
+  /** Capture time: whole seconds since the epoch, and nanoseconds within that second. */
+  tsSec: number;
+  tsNsec: number;
+  /** libpcap LINKTYPE_* of the frame. */
+  linktype: number;
+  /** pcapng interface index (0 for classic pcap and live capture). */
+  iface: number;
+}
+
+export function newPacketRecord(): PacketRecord {
+  return { buf: Buffer.alloc(0), off: 0, caplen: 0, origlen: 0, tsSec: 0, tsNsec: 0, linktype: 0, iface: 0 };
+}
+
+/** A capture file that cannot be read further: names the file and the byte offset of the bad record. */
+export class CaptureFormatError extends Error {
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason} at byte offset ${offset}`);
+    this.name = 'CaptureFormatError';
+  }
+}

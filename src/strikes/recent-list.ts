@@ -1,0 +1,46 @@
+/**
+ * The timestamps one address has in one xt_recent list. The kernel keeps the last
+ * ip_pkt_list_tot (20) stamps; a `--hitcount N --seconds S` test only needs the newest N, so we
+ * keep a ring of exactly N.
+ */
+export class RecentStamps {
+  private readonly ring: Float64Array;
+  private head = 0;
+  /** Stamps stored, up to the ring size. */
+  count = 0;
+
+  constructor(size: number) {
+    this.ring = new Float64Array(size);
+  }
+
+  /** `--set` / `--update`: records a hit at `ts`. */
+  add(ts: number): void {
+    this.ring[this.head] = ts;
+    this.head = (this.head + 1) % this.ring.length;
+    if (this.count < this.ring.length) this.count++;
+  }
+
+  /** Hits strictly newer than `now - seconds` (the kernel's time_after test), at most the ring size. */
+  hitsWithin(now: number, seconds: number): number {
+    const since = now - seconds;
+    let n = 0;
+    for (let i = 0; i < this.count; i++) if (this.ring[i]! > since) n++;
+    return n;
+  }
+
+  /** Newest stamp, or -Infinity. */
+  newest(): number {
+    if (this.count === 0) return -Infinity;
+    return this.ring[(this.head - 1 + this.ring.length) % this.ring.length]!;
+  }
+
+  /**
+   * Time until which `hitsWithin(t, seconds) >= ring size` stays true: the oldest of the newest
+   * N stamps plus the window. -Infinity while fewer than N stamps exist.
+   */
+  fullUntil(seconds: number): number {
+    if (this.count < this.ring.length) return -Infinity;
+    // With a full ring, `head` points at the oldest stamp.
+    return this.ring[this.head]! + seconds;
+  }
+}
