@@ -1,11 +1,10 @@
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
-import { Pipeline } from '../pipeline.js';
-import { ReplayTally } from '../report/client-tally.js';
+import type { Pipeline } from '../pipeline.js';
+import type { ReplayTally } from '../report/client-tally.js';
+import { replayFiles } from '../replay.js';
 import { isoTime, JsonLinesWriter, round6 } from '../report/json-lines.js';
 import { renderText } from '../report/text-report.js';
-import { readCaptureFiles, type FileReport } from '../source/capture-files.js';
-import type { PacketRecord } from '../source/packet-record.js';
 import { addPipelineOptions, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 /** The capture `replay` reads when given no file: a real Postfix + Dovecot brute-force run. */
@@ -36,28 +35,16 @@ export function replayCommand(): Command {
 export async function runReplay(files: string[], flags: ReplayFlags): Promise<number> {
   const started = process.hrtime.bigint();
   const json = flags.json ? new JsonLinesWriter(process.stdout) : null;
-  const tally = new ReplayTally(json && !flags.summaryOnly ? json : null);
-  const pipeline = new Pipeline(pipelineOptionsFrom(flags), tally);
-
-  let progress: NodeJS.Timeout | null = null;
-  if (flags.progress && process.stderr.isTTY) {
-    let last = 0;
-    progress = setInterval(() => {
-      const rate = (pipeline.packets - last) / 1;
-      last = pipeline.packets;
-      process.stderr.write(`\r\x1b[K${pipeline.packets} packets, ${(rate / 1e6).toFixed(2)} M/s, ${pipeline.flows.size} flows, ${tally.totals.failures} failures`);
-    }, 1000);
-    progress.unref();
-  }
-  const onPacket = (rec: PacketRecord): void => pipeline.packet(rec);
-  const reports: FileReport[] = await readCaptureFiles(files, onPacket);
-  pipeline.finish();
-  if (progress) {
-    clearInterval(progress);
-    process.stderr.write('\r\x1b[K');
-  }
+  let lastPackets = 0;
+  const tick = flags.progress && process.stderr.isTTY
+    ? (p: Pipeline, t: ReplayTally): void => {
+        process.stderr.write(`\r\x1b[K${p.packets} packets, ${((p.packets - lastPackets) / 1e6).toFixed(2)} M/s, ${p.flows.size} flows, ${t.totals.failures} failures`);
+        lastPackets = p.packets;
+      }
+    : undefined;
+  const { tally, files: reports, coverage, blocks } = await replayFiles(files, pipelineOptionsFrom(flags), json && !flags.summaryOnly ? json : null, tick);
+  if (tick) process.stderr.write('\r\x1b[K');
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  const coverage = pipeline.coverage();
   for (const f of reports) if (f.error) process.stderr.write(`smtpstrike: ${f.error.message}\n`);
 
   if (json) {
@@ -66,7 +53,7 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
       files: reports,
       clients: tally.counts(),
       totals: tally.totals,
-      blocks: pipeline.strikes.blocks.map((b) => ({
+      blocks: blocks.map((b) => ({
         key: b.key, client: b.client, rule: b.rule, from: round6(b.from), until: round6(b.until),
         from_time: isoTime(b.from), until_time: isoTime(b.until), rejects: b.rejects,
       })),
@@ -84,7 +71,7 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
     });
     json.flush();
   } else {
-    process.stdout.write(renderText({ tally, blocks: pipeline.strikes.blocks, coverage, files: reports, summaryOnly: flags.summaryOnly }));
+    process.stdout.write(renderText({ tally, blocks, coverage, files: reports, summaryOnly: flags.summaryOnly }));
   }
   return reports.some((f) => f.error) ? EXIT_READ_ERROR : 0;
 }

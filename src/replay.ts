@@ -1,0 +1,33 @@
+import type { EventSink } from './events.js';
+import { Pipeline, type Coverage, type PipelineOptions } from './pipeline.js';
+import { ReplayTally } from './report/client-tally.js';
+import { readCaptureFiles, type FileReport } from './source/capture-files.js';
+import type { PacketRecord } from './source/packet-record.js';
+import type { BlockInterval } from './strikes/strike-engine.js';
+
+export interface ReplayResult {
+  tally: ReplayTally;
+  pipeline: Pipeline;
+  files: FileReport[];
+  coverage: Coverage;
+  blocks: BlockInterval[];
+}
+
+/** Runs capture files through the whole pipeline; `next` sees every event as it happens. */
+export async function replayFiles(files: string[], options: PipelineOptions, next: EventSink | null = null, onTick?: (p: Pipeline, t: ReplayTally) => void): Promise<ReplayResult> {
+  const tally = new ReplayTally(next);
+  const pipeline = new Pipeline(options, tally);
+  let timer: NodeJS.Timeout | null = null;
+  if (onTick) {
+    timer = setInterval(() => onTick(pipeline, tally), 1000);
+    timer.unref();
+  }
+  const onPacket = (rec: PacketRecord): void => pipeline.packet(rec);
+  try {
+    const reports = await readCaptureFiles(files, onPacket);
+    pipeline.finish();
+    return { tally, pipeline, files: reports, coverage: pipeline.coverage(), blocks: pipeline.strikes.blocks };
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}

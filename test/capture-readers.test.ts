@@ -1,0 +1,112 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
+import { EventEmitter } from 'node:events';
+import { readCaptureFiles } from '../src/source/capture-files.js';
+import { PCAP_MAGIC_USEC } from '../src/source/record-parsers.js';
+import { tempDir } from './support/synth.js';
+
+const require = createRequire(import.meta.url);
+const pcapParser = require('pcap-parser') as { parse(input: string): EventEmitter };
+
+interface Pkt { sec: number; usec: number; caplen: number; origlen: number; sha: string }
+
+/** pcap-parser, the user's chosen library, as an independent reading of classic µs pcap files. */
+function oracle(file: string): Promise<Pkt[]> {
+  return new Promise((resolve, reject) => {
+    const out: Pkt[] = [];
+    const p = pcapParser.parse(file);
+    p.on('packet', (pk: { header: { timestampSeconds: number; timestampMicroseconds: number; capturedLength: number; originalLength: number }; data: Buffer }) => {
+      out.push({ sec: pk.header.timestampSeconds, usec: pk.header.timestampMicroseconds, caplen: pk.header.capturedLength, origlen: pk.header.originalLength, sha: createHash('sha1').update(pk.data).digest('hex') });
+    });
+    p.on('end', () => resolve(out));
+    p.on('error', reject);
+  });
+}
+
+async function ours(file: string): Promise<{ pkts: Pkt[]; error?: string | undefined; offset?: number | undefined }> {
+  const pkts: Pkt[] = [];
+  const [r] = await readCaptureFiles([file], (rec) => {
+    pkts.push({ sec: rec.tsSec, usec: Math.floor(rec.tsNsec / 1000), caplen: rec.caplen, origlen: rec.origlen,
+      sha: createHash('sha1').update(rec.buf.subarray(rec.off, rec.off + rec.caplen)).digest('hex') });
+  });
+  return { pkts, error: r!.error?.reason, offset: r!.error?.offset };
+}
+
+/** Every classic little-endian µs capture we have: shipped ones and the third-party corpus. */
+function classicFiles(): string[] {
+  const roots = ['pcaps', '../shared/corpus'].filter((r) => existsSync(r));
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.pcap$/.test(e.name) && !/broken|truncated/.test(e.name)) {
+        const head = readFileSync(p).subarray(0, 4);
+        if (head.length === 4 && head.readUInt32LE(0) === PCAP_MAGIC_USEC) out.push(p);
+      }
+    }
+  };
+  roots.forEach(walk);
+  return out;
+}
+
+test('classic pcap: same packets, timestamps and bytes as pcap-parser', async () => {
+  const files = classicFiles();
+  assert.ok(files.length >= 5, `found ${files.length} classic captures`);
+  for (const f of files) {
+    const want = await oracle(f);
+    const got = await ours(f);
+    assert.equal(got.error, undefined, f);
+    assert.equal(got.pkts.length, want.length, f);
+    assert.deepEqual(got.pkts, want, f);
+  }
+});
+
+test('gzip input reads the same packets; a cut gzip stream is an error after the packets before it', async () => {
+  const t = tempDir();
+  try {
+    const src = classicFiles().find((f) => f.endsWith('evidence02.pcap')) ?? classicFiles()[0]!;
+    const raw = readFileSync(src);
+    writeFileSync(join(t.dir, 'a.pcap.gz'), gzipSync(raw));
+    const plain = await ours(src);
+    const gz = await ours(join(t.dir, 'a.pcap.gz'));
+    assert.deepEqual(gz.pkts, plain.pkts);
+    const z = gzipSync(raw);
+    writeFileSync(join(t.dir, 'cut.pcap.gz'), z.subarray(0, Math.floor(z.length / 2)));
+    const cut = await ours(join(t.dir, 'cut.pcap.gz'));
+    assert.match(cut.error ?? '', /compressed stream is corrupt or truncated|ends inside a record/);
+    assert.ok(cut.pkts.length > 0 && cut.pkts.length < plain.pkts.length);
+    assert.deepEqual(cut.pkts, plain.pkts.slice(0, cut.pkts.length));
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a file cut inside a record: error names the byte offset of that record, earlier packets kept', async () => {
+  const t = tempDir();
+  try {
+    const src = classicFiles()[0]!;
+    const raw = readFileSync(src);
+    // offset of record 5
+    let off = 24;
+    for (let i = 0; i < 4; i++) off += 16 + raw.readUInt32LE(off + 8);
+    writeFileSync(join(t.dir, 'cut.pcap'), raw.subarray(0, off + 20));
+    const r = await ours(join(t.dir, 'cut.pcap'));
+    assert.equal(r.pkts.length, 4);
+    assert.equal(r.offset, off);
+    assert.match(r.error ?? '', /ends inside a record/);
+    writeFileSync(join(t.dir, 'garbage.pcap'), Buffer.from('this is not a capture at all'));
+    const g = await ours(join(t.dir, 'garbage.pcap'));
+    assert.equal(g.offset, 0);
+    assert.match(g.error ?? '', /not a pcap or pcapng/);
+    const missing = await ours(join(t.dir, 'nope.pcap'));
+    assert.match(missing.error ?? '', /cannot open: ENOENT/);
+  } finally {
+    t.cleanup();
+  }
+});
