@@ -10,6 +10,6 @@ else
   echo "test.sh: not root: Debian packages are not installed and root-only tests will be SKIPPED" >&2
 fi
 [ -d node_modules/typescript ] || npm ci --no-audit --no-fund
-npx tsc -p .
+npm run build
 # Test files run one at a time: the end-to-end tests own network namespaces and a mail server.
 exec node --test --test-concurrency=1 --test-reporter=spec dist/test/

@@ -37,7 +37,7 @@ test('the seed rules: Strike 1..3, then NEW connections get Go AWAY and keep the
   e.event(fail(c, 200));
   e.event(syn(c, 300));
   e.event(syn(c, 1290)); // hits 100, 200, 300 (the refused SYN was tagged again) are inside 1200 s
-  assert.equal(e.isBlocked(c, 1399), true);
+  assert.equal(e.isBlocked(c, 1400), true);
   e.event(syn(c, 1401)); // hits 300, 1290 only: let through
   assert.deepEqual(lines(log), [
     'SMTP_AUTH_FAIL: Strike 1:', 'SMTP_AUTH_FAIL: Strike 2:', 'SMTP_AUTH_FAIL: Strike 3:',
@@ -51,13 +51,14 @@ test('the seed rules: Strike 1..3, then NEW connections get Go AWAY and keep the
   assert.equal(e.isBlocked(c, 1401), false);
 });
 
-test('hits older than the window do not count (strictly newer than now - seconds, as xt_recent)', () => {
+test('the window is inclusive as in xt_recent: a hit exactly `seconds` old still counts', () => {
   const { e, log } = engine();
   const c = '198.51.100.2';
   e.event(fail(c, 0));
-  e.event(fail(c, 1200)); // exactly 1200 s later: the first hit has left the window
-  e.event(fail(c, 1300));
-  assert.deepEqual(log.of('strike').map((s) => s.n), [1, 1, 2]);
+  e.event(fail(c, 1200)); // exactly 1200 s later: the first hit is still in the window
+  e.event(fail(c, 1201)); // now it has left
+  e.event(fail(c, 2401)); // 1200 s after 1201: 1201 and 2401 count
+  assert.deepEqual(log.of('strike').map((s) => s.n), [1, 2, 2, 2]);
   assert.equal(e.blocks.length, 0);
 });
 
@@ -69,6 +70,8 @@ test('6 new connections within 60 s: SMTP Brute Force Attempt from the 6th on', 
   assert.equal(e.blocks[0]!.rule, 'conn');
   assert.equal(e.blocks[0]!.from, 25);
   assert.equal(e.blocks[0]!.until, 10 + 60); // newest 6 SYNs are 10..35
+  assert.equal(e.isBlocked(c, 70), true);
+  assert.equal(e.isBlocked(c, 71), false);
 });
 
 test('failures on a refused connection strike nothing (they would never have happened)', () => {

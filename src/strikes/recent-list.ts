@@ -20,11 +20,14 @@ export class RecentStamps {
     if (this.count < this.ring.length) this.count++;
   }
 
-  /** Hits strictly newer than `now - seconds` (the kernel's time_after test), at most the ring size. */
+  /**
+   * Hits at or after `now - seconds`, at most the ring size. xt_recent skips a stamp only when
+   * `time_after(now - seconds, stamp)`, so a stamp exactly `seconds` old still counts.
+   */
   hitsWithin(now: number, seconds: number): number {
     const since = now - seconds;
     let n = 0;
-    for (let i = 0; i < this.count; i++) if (this.ring[i]! > since) n++;
+    for (let i = 0; i < this.count; i++) if (this.ring[i]! >= since) n++;
     return n;
   }
 
@@ -35,8 +38,8 @@ export class RecentStamps {
   }
 
   /**
-   * Time until which `hitsWithin(t, seconds) >= ring size` stays true: the oldest of the newest
-   * N stamps plus the window. -Infinity while fewer than N stamps exist.
+   * Last instant at which `hitsWithin(t, seconds) >= ring size` still holds (inclusive): the oldest
+   * of the newest N stamps plus the window. -Infinity while fewer than N stamps exist.
    */
   fullUntil(seconds: number): number {
     if (this.count < this.ring.length) return -Infinity;

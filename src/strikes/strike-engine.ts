@@ -30,6 +30,7 @@ export interface BlockInterval {
   client: string;
   rule: 'auth' | 'conn';
   from: number;
+  /** Last instant the block stands (inclusive, as xt_recent's window test). */
   until: number;
   /** New connections refused while the block stood. */
   rejects: number;
@@ -46,8 +47,8 @@ class StrikeEntry {
   }
   /** Nothing inside any window and no block standing: forgetting it changes no verdict. */
   idle(now: number, o: StrikeOptions): boolean {
-    return (!this.block || this.block.until <= now) &&
-      this.auth.newest() <= now - o.seconds && this.conn.newest() <= now - o.connSeconds;
+    return (!this.block || this.block.until < now) &&
+      this.auth.newest() < now - o.seconds && this.conn.newest() < now - o.connSeconds;
   }
 }
 
@@ -187,7 +188,7 @@ export class StrikeEngine implements EventSink {
   }
 
   private blockUntil(e: StrikeEntry, client: string, rule: 'auth' | 'conn', ts: number, until: number): void {
-    if (e.block && e.block.until > ts) {
+    if (e.block && e.block.until >= ts) {
       if (until > e.block.until) e.block.until = until;
       return;
     }
@@ -199,7 +200,7 @@ export class StrikeEngine implements EventSink {
   }
 
   private closeExpiredBlock(e: StrikeEntry, ts: number): void {
-    if (e.block && e.block.until <= ts) e.block = null;
+    if (e.block && e.block.until < ts) e.block = null;
   }
 
   /**
@@ -217,7 +218,7 @@ export class StrikeEngine implements EventSink {
     if (this.table.size <= target) return;
     for (const [k, e] of this.table) {
       if (this.table.size <= target) return;
-      if (!e.block || e.block.until <= this.now) {
+      if (!e.block || e.block.until < this.now) {
         this.table.delete(k);
         this.stats.evictedStriking++;
       }
@@ -232,6 +233,6 @@ export class StrikeEngine implements EventSink {
   /** Whether `client` stands blocked at time `ts`. */
   isBlocked(client: string, ts: number): boolean {
     const e = this.table.get(strikeKey(client, this.opts.ipv6Prefix));
-    return !!e?.block && e.block.from <= ts && e.block.until > ts;
+    return !!e?.block && e.block.from <= ts && e.block.until >= ts;
   }
 }
