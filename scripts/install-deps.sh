@@ -4,7 +4,7 @@
 set -euo pipefail
 what=${1:-all}
 core=(libpcap-dev tcpdump)
-testbed=(postfix dovecot-core swaks nftables iproute2 openssl)
+testbed=(postfix dovecot-core swaks nftables iproute2 openssl libnet-ssleay-perl procps tshark)
 bench=(tshark)
 case "$what" in
   core) want=("${core[@]}") ;;

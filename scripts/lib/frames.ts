@@ -3,24 +3,36 @@
  * read path). Checksums: IPv4 header checksum is computed; TCP checksum is computed too so tshark
  * and tcpdump -vv stay quiet.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import { LinkType } from '../../src/source/pcap-writer.js';
+import { parseIp } from '../../src/net/ip-text.js';
 
 export const TCP = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const;
 
-export type Link = 'en10mb' | 'sll' | 'sll2' | 'raw' | 'null';
+/**
+ * Link-layer framing. `loop` is LINKTYPE_LOOP (4-byte address family in network byte order),
+ * `ipv4`/`ipv6` are LINKTYPE_IPV4/LINKTYPE_IPV6 (no link header, like `raw`).
+ */
+export type Link = 'en10mb' | 'sll' | 'sll2' | 'raw' | 'null' | 'loop' | 'ipv4' | 'ipv6';
 export const linkTypeOf: Record<Link, number> = {
   en10mb: LinkType.EN10MB,
   sll: LinkType.LINUX_SLL,
   sll2: LinkType.LINUX_SLL2,
   raw: LinkType.RAW,
   null: LinkType.NULL,
+  loop: LinkType.LOOP,
+  ipv4: LinkType.IPV4,
+  ipv6: LinkType.IPV6,
 };
+
+/** 802.1Q customer tag TPID and 802.1ad service tag TPID (QinQ outer tag). */
+export const TPID = { DOT1Q: 0x8100, DOT1AD: 0x88a8 } as const;
 
 export interface TcpFrameSpec {
   link: Link;
   /** 802.1Q tags, outermost first (Ethernet only). */
   vlan?: number[];
+  /** TPID of each tag in `vlan`, outermost first; a missing entry is 0x8100 (e.g. `[0x88a8]` for QinQ). */
+  vlanTpids?: number[];
   src: string;
   dst: string;
   sport: number;
@@ -35,15 +47,9 @@ export interface TcpFrameSpec {
 }
 
 export function ipBytes(ip: string): Buffer {
-  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
-  if (!isIPv6(ip)) throw new Error(`not an IP address: ${ip}`);
-  const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  const b = Buffer.alloc(16);
-  groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), i * 2));
-  return b;
+  const b = parseIp(ip);
+  if (!b) throw new Error(`not an IP address: ${ip}`);
+  return Buffer.from(b);
 }
 
 function sum16(b: Uint8Array, start: number, end: number, acc = 0): number {
@@ -72,13 +78,22 @@ export function tcpFrame(s: TcpFrameSpec): Buffer {
     case 'sll2': linkLen = 20; break;
     case 'raw': linkLen = 0; break;
     case 'null': linkLen = 4; break;
+    case 'loop': linkLen = 4; break;
+    case 'ipv4':
+      if (v6) throw new Error('LINKTYPE_IPV4 frame with an IPv6 address');
+      linkLen = 0; break;
+    case 'ipv6':
+      if (!v6) throw new Error('LINKTYPE_IPV6 frame with an IPv4 address');
+      linkLen = 0; break;
   }
   const f = Buffer.alloc(linkLen + ipLen);
   // link header
   if (s.link === 'en10mb') {
     Buffer.from([0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02]).copy(f, 0);
     let o = 12;
-    for (const id of s.vlan ?? []) { f.writeUInt16BE(0x8100, o); f.writeUInt16BE(id & 0x0fff, o + 2); o += 4; }
+    (s.vlan ?? []).forEach((id, i) => {
+      f.writeUInt16BE(s.vlanTpids?.[i] ?? TPID.DOT1Q, o); f.writeUInt16BE(id & 0x0fff, o + 2); o += 4;
+    });
     f.writeUInt16BE(ethertype, o);
   } else if (s.link === 'sll') {
     f.writeUInt16BE(s.pkttype ?? 0, 0); f.writeUInt16BE(1, 2); f.writeUInt16BE(6, 4);
@@ -90,6 +105,8 @@ export function tcpFrame(s: TcpFrameSpec): Buffer {
     Buffer.from([0x02, 0, 0, 0, 0, 0x01]).copy(f, 12);
   } else if (s.link === 'null') {
     f.writeUInt32LE(v6 ? 24 : 2, 0); // AF_INET / BSD AF_INET6
+  } else if (s.link === 'loop') {
+    f.writeUInt32BE(v6 ? 24 : 2, 0); // AF_INET / OpenBSD AF_INET6, network byte order
   }
   // IP header
   let o = linkLen;
@@ -134,6 +151,8 @@ export class TcpConversation {
     isnClient = 1000,
     isnServer = 5000,
     readonly vlan?: number[],
+    /** TPIDs for `vlan`, outermost first (see TcpFrameSpec.vlanTpids). */
+    readonly vlanTpids?: number[],
   ) {
     this.cseq = isnClient >>> 0;
     this.sseq = isnServer >>> 0;
@@ -150,6 +169,7 @@ export class TcpConversation {
     };
     if (payload) spec.payload = payload;
     if (this.vlan) spec.vlan = this.vlan;
+    if (this.vlanTpids) spec.vlanTpids = this.vlanTpids;
     this.sink(tcpFrame(spec), tsUsec);
   }
 
