@@ -141,6 +141,8 @@ export class FlowTable {
     }
 
     const hs = fromClient ? flow.c2s : flow.s2c;
+    const other = fromClient ? flow.s2c : flow.c2s;
+    if (other.pending && flags & TcpFlag.ACK) this.assembler.acked(other, flow.consumer, !fromClient, d.ack, ts);
     const done = this.assembler.segment(hs, flow.consumer, fromClient, d.seq, flags, d.buf, d.payloadOff, d.payloadLen, d.segLen, ts);
     if (flags & TcpFlag.RST) {
       this.finish(flow, 'rst', ts);

@@ -196,6 +196,15 @@ export class TcpAssembler {
     }
   }
 
+  /**
+   * The peer acknowledged `ack` for this direction. Bytes it acknowledged reached it and will never
+   * be retransmitted, so a hole below `ack` is a capture loss: declare it now rather than wait for
+   * the gap timeout (and before the peer's own data is parsed, so replies stay in step with commands).
+   */
+  acked(hs: HalfStream, c: StreamConsumer, fromClient: boolean, ack: number, ts: number): void {
+    while (hs.pending && seqDiff(ack, hs.nextSeq) > 0) this.skipGap(hs, c, fromClient, ts);
+  }
+
   /** Declares the bytes before the first waiting segment lost and delivers what follows. */
   skipGap(hs: HalfStream, c: StreamConsumer, fromClient: boolean, ts: number): void {
     const first = hs.pending?.[0];

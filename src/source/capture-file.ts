@@ -56,7 +56,7 @@ const CHUNK = 4 * 1024 * 1024;
  */
 export class CaptureFileReader {
   readonly rec: PacketRecord = newPacketRecord();
-  /** Byte offset (in the decompressed stream) of the record `next()` will read. */
+  /** Byte offset (in the decompressed stream) of buf[0]. */
   private base = 0;
   private buf: Buffer;
   private pos = 0;
@@ -143,9 +143,7 @@ export class CaptureFileReader {
         throw e;
       }
       if (s === Step.NeedMore) return false;
-      const n = this.parser.consumed;
-      this.pos += n;
-      this.base += n;
+      this.pos += this.parser.consumed;
       if (s === Step.Packet) {
         this.packets++;
         return true;
@@ -161,6 +159,7 @@ export class CaptureFileReader {
     if (this.eof) return false;
     const rest = this.end - this.pos;
     if (rest > 0 && this.pos > 0) this.buf.copyWithin(0, this.pos, this.end);
+    this.base += this.pos;
     this.pos = 0;
     this.end = rest;
     if (this.end === this.buf.length) {
@@ -174,7 +173,8 @@ export class CaptureFileReader {
       n = await this.src.read(this.buf, this.end);
     } catch (e) {
       this.eof = true;
-      throw new CaptureFormatError(this.name, this.base + this.end - this.pos, `compressed stream is corrupt or truncated (${(e as Error).message})`);
+      // The offset is that of the record we could not complete, as for a plain truncated file.
+      throw new CaptureFormatError(this.name, this.base, `compressed stream is corrupt or truncated (${(e as Error).message})`);
     }
     if (n === 0) {
       this.eof = true;
