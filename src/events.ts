@@ -72,7 +72,10 @@ export interface StrikeEvent {
   /** Hits inside the window, capped at the hit count (the seed's `Strike N`). */
   n: number;
   hitcount: number;
-  log: string;
+  /** The rule's log prefix; the full iptables LOG line is `strikeLogLine(ev)` (made only when printed). */
+  prefix: string;
+  /** The 535 reply packet (server → client). */
+  wire: WireSnapshot;
 }
 
 export interface RejectEvent {
@@ -82,7 +85,9 @@ export interface RejectEvent {
   key: string;
   /** auth: SMTP_AUTH_ERROR list ≥ hitcount; conn: too many new connections. */
   rule: 'auth' | 'conn';
-  log: string;
+  prefix: string;
+  /** The refused SYN (client → server). */
+  wire: WireSnapshot;
 }
 
 export interface BlockEvent {

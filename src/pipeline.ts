@@ -1,6 +1,5 @@
 import { PacketDecoder } from './decode/packet-decoder.js';
 import type { EventSink, WireSnapshot } from './events.js';
-import { formatIp } from './net/ip-text.js';
 import { defaultFlowTableOptions, FlowTable, type FlowTableOptions } from './reassembly/flow-table.js';
 import type { FlowInfo, StreamConsumer, StreamFactory } from './reassembly/stream.js';
 import { defaultAssemblerLimits, TcpAssembler, TcpFlag, type AssemblerLimits } from './reassembly/tcp-assembler.js';
@@ -96,14 +95,12 @@ export class Pipeline implements StreamFactory, WireTap {
     return new SmtpSession(info, { automaton: this.automaton }, this.strikes, this, this.smtpStats);
   }
 
-  snapshot(): WireSnapshot {
+  snapshot(src: string, dst: string, sport: number, dport: number): WireSnapshot {
     const d = this.decoder;
     return {
-      ipVersion: d.ipVersion as 4 | 6,
-      src: formatIp(d.buf, d.srcOff, d.ipVersion),
-      dst: formatIp(d.buf, d.dstOff, d.ipVersion),
+      ipVersion: d.ipVersion as 4 | 6, src, dst, sport, dport,
       ipLen: d.ipLen, tos: d.tos, ttl: d.ttl, ipId: d.ipId, df: d.df, flowLabel: d.flowLabel,
-      sport: d.sport, dport: d.dport, window: d.window, tcpFlags: d.flags, iface: this.iface,
+      window: d.window, tcpFlags: d.flags, iface: this.iface,
     };
   }
 

@@ -1,6 +1,6 @@
 import type { EventSink } from './events.js';
 import { Pipeline, type Coverage, type PipelineOptions } from './pipeline.js';
-import { ReplayTally } from './report/client-tally.js';
+import { defaultTallyLimits, ReplayTally, type TallyLimits } from './report/client-tally.js';
 import { readCaptureFiles, type FileReport } from './source/capture-files.js';
 import type { PacketRecord } from './source/packet-record.js';
 import type { BlockInterval } from './strikes/strike-engine.js';
@@ -14,8 +14,11 @@ export interface ReplayResult {
 }
 
 /** Runs capture files through the whole pipeline; `next` sees every event as it happens. */
-export async function replayFiles(files: string[], options: PipelineOptions, next: EventSink | null = null, onTick?: (p: Pipeline, t: ReplayTally) => void): Promise<ReplayResult> {
-  const tally = new ReplayTally(next);
+export async function replayFiles(
+  files: string[], options: PipelineOptions, next: EventSink | null = null,
+  onTick?: (p: Pipeline, t: ReplayTally) => void, limits: TallyLimits = defaultTallyLimits,
+): Promise<ReplayResult> {
+  const tally = new ReplayTally(next, limits);
   const pipeline = new Pipeline(options, tally);
   let timer: NodeJS.Timeout | null = null;
   if (onTick) {

@@ -27,7 +27,7 @@ function engine(tweak?: (o: StrikeOptions) => void): { e: StrikeEngine; log: Eve
 }
 
 const lines = (log: EventLog): string[] =>
-  log.events.flatMap((e) => (e.type === 'strike' || e.type === 'reject' ? [e.log.split(' IN=')[0]!] : []));
+  log.events.flatMap((e) => (e.type === 'strike' || e.type === 'reject' ? [e.prefix] : []));
 
 test('the seed rules: Strike 1..3, then NEW connections get Go AWAY and keep the address blocked', () => {
   const { e, log } = engine();

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import type { Pipeline } from '../pipeline.js';
-import type { ReplayTally } from '../report/client-tally.js';
+import { countsOnlyLimits, defaultTallyLimits, type ReplayTally } from '../report/client-tally.js';
 import { replayFiles } from '../replay.js';
 import { isoTime, JsonLinesWriter, round6 } from '../report/json-lines.js';
 import { renderText } from '../report/text-report.js';
@@ -42,7 +42,10 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
         lastPackets = p.packets;
       }
     : undefined;
-  const { tally, files: reports, coverage, blocks } = await replayFiles(files, pipelineOptionsFrom(flags), json && !flags.summaryOnly ? json : null, tick);
+  const { tally, files: reports, coverage, blocks } = await replayFiles(
+    files, pipelineOptionsFrom(flags), json && !flags.summaryOnly ? json : null, tick,
+    json || flags.summaryOnly ? countsOnlyLimits : defaultTallyLimits,
+  );
   if (tick) process.stderr.write('\r\x1b[K');
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   for (const f of reports) if (f.error) process.stderr.write(`smtpstrike: ${f.error.message}\n`);

@@ -1,3 +1,5 @@
+import { u32be } from '../source/record-parsers.js';
+
 /**
  * Link → IP → TCP decoding into one reused object (no allocation per packet). Anything that is not
  * a TCP segment we can place is counted under a skip reason and left alone.
@@ -127,8 +129,8 @@ export class PacketDecoder {
     this.ipVersion = 4;
     this.srcOff = p + 12;
     this.dstOff = p + 16;
-    this.src4 = buf.readUInt32BE(p + 12);
-    this.dst4 = buf.readUInt32BE(p + 16);
+    this.src4 = u32be(buf, p + 12);
+    this.dst4 = u32be(buf, p + 16);
     this.ipLen = total;
     this.tos = buf[p + 1]!;
     this.ttl = buf[p + 8]!;
@@ -183,8 +185,8 @@ export class PacketDecoder {
     if (doff < 20 || t + doff > wireEnd) return this.skip(SkipReason.badHeader);
     this.sport = (buf[t]! << 8) | buf[t + 1]!;
     this.dport = (buf[t + 2]! << 8) | buf[t + 3]!;
-    this.seq = buf.readUInt32BE(t + 4);
-    this.ack = buf.readUInt32BE(t + 8);
+    this.seq = u32be(buf, t + 4);
+    this.ack = u32be(buf, t + 8);
     this.flags = buf[t + 13]!;
     this.window = (buf[t + 14]! << 8) | buf[t + 15]!;
     const po = t + doff;

@@ -30,6 +30,9 @@ export interface TallyLimits {
 
 export const defaultTallyLimits: TallyLimits = { maxClients: 1_000_000, eventsPerClient: 50, logLines: 100_000, usersPerClient: 100 };
 
+/** For outputs that print no event detail (JSON summary, streamed JSON): counts only. */
+export const countsOnlyLimits: TallyLimits = { ...defaultTallyLimits, eventsPerClient: 0, logLines: 0 };
+
 /**
  * The end of the pipeline for `replay`: counts per client, keeps what the text report prints and
  * passes every event on to an optional streaming writer (JSON lines).

@@ -1,4 +1,5 @@
 import type { EventSink, PipelineEvent } from '../events.js';
+import { strikeLogLine } from '../strikes/iptables-log.js';
 
 /** ISO 8601 UTC with microseconds, from packet seconds. */
 export function isoTime(ts: number): string {
@@ -21,9 +22,9 @@ export function eventJson(ev: PipelineEvent): Record<string, unknown> | null {
     case 'starttls':
       return { ...base, client: ev.client, client_port: ev.clientPort, server: ev.server, server_port: ev.serverPort, implicit: ev.implicit };
     case 'strike':
-      return { ...base, client: ev.client, key: ev.key, n: ev.n, hitcount: ev.hitcount, log: ev.log };
+      return { ...base, client: ev.client, key: ev.key, n: ev.n, hitcount: ev.hitcount, log: strikeLogLine(ev) };
     case 'reject':
-      return { ...base, client: ev.client, key: ev.key, rule: ev.rule, log: ev.log };
+      return { ...base, client: ev.client, key: ev.key, rule: ev.rule, log: strikeLogLine(ev) };
     case 'block':
       return { ...base, client: ev.client, key: ev.key, rule: ev.rule, from: round6(ev.from), until: round6(ev.until), until_time: isoTime(ev.until) };
     default:

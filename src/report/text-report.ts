@@ -1,6 +1,7 @@
 import type { Coverage } from '../pipeline.js';
 import type { FileReport } from '../source/capture-files.js';
 import type { BlockInterval } from '../strikes/strike-engine.js';
+import { strikeLogLine } from '../strikes/iptables-log.js';
 import type { ReplayTally } from './client-tally.js';
 
 /** `YYYY-MM-DD HH:MM:SS.ffffff` in local time (as tcpdump prints; set TZ=UTC for UTC). */
@@ -53,7 +54,7 @@ export function renderText(r: TextReportInput): string {
   if (!r.summaryOnly) {
     out.push('', 'Strike log (what the seed\'s iptables rules would have logged):');
     if (tally.log.length === 0) out.push('  (none)');
-    for (const l of tally.log) out.push(`  ${localTime(l.ts)}  ${l.log}`);
+    for (const l of tally.log) out.push(`  ${localTime(l.ts)}  ${strikeLogLine(l)}`);
     if (tally.logLinesNotKept) out.push(`  … and ${tally.logLinesNotKept} more lines`);
   }
 

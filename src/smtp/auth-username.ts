@@ -12,17 +12,29 @@ const MAX_USER = 256;
 
 /** Printable form of a decoded name: control characters escaped, length capped. */
 function printable(bytes: Uint8Array, n: number): string {
-  const s = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('utf8');
+  let plain = true;
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i]!;
+    if (b < 0x20 || b >= 0x7f) {
+      plain = false;
+      break;
+    }
+  }
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, n);
+  if (plain) return view.toString('latin1'); // the common case: printable ASCII
   // eslint-disable-next-line no-control-regex
-  return s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return view.toString('utf8').replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
+
+/** Decoding scratch, reused (and wiped) by every call: no allocation per AUTH line. */
+const scratch = new Uint8Array(MAX_USER * 2 + 3);
 
 /**
  * authcid (else authzid) of a PLAIN response `base64(authzid \0 authcid \0 password)` in
  * buf[start, end); null when it is not valid base64 or has no NUL.
  */
 export function plainUsername(buf: Uint8Array, start: number, end: number): string | null {
-  const out = new Uint8Array(MAX_USER * 2 + 3);
+  const out = scratch;
   let n = 0;
   let nuls = 0;
   let authzEnd = -1;
@@ -31,28 +43,26 @@ export function plainUsername(buf: Uint8Array, start: number, end: number): stri
     const c = buf[i + 2] === 61 ? 0 : B64[buf[i + 2]!]!;
     const d = buf[i + 3] === 61 ? 0 : B64[buf[i + 3]!]!;
     if (a < 0 || b < 0 || c < 0 || d < 0) break;
-    const v = (a << 18) | (b << 12) | (c << 6) | d;
-    const group = [v >> 16, (v >> 8) & 255, v & 255];
+    let v = (a << 18) | (b << 12) | (c << 6) | d;
     const count = buf[i + 2] === 61 ? 1 : buf[i + 3] === 61 ? 2 : 3;
     for (let k = 0; k < count; k++) {
-      const byte = group[k]!;
+      const byte = (v >> (16 - 8 * k)) & 255;
       if (byte === 0) {
         nuls++;
         if (nuls === 1) authzEnd = n;
         else {
-          group.fill(0); // the bytes after the second NUL belong to the password
+          v = 0; // the bytes after the second NUL belong to the password
           const authcid = printable(out.subarray(authzEnd), n - authzEnd);
           const authzid = printable(out, authzEnd);
-          out.fill(0);
+          out.fill(0, 0, n);
           return authcid || authzid || null;
         }
         continue;
       }
       if (n < out.length) out[n++] = byte;
     }
-    group.fill(0);
   }
-  out.fill(0);
+  out.fill(0, 0, n);
   return null;
 }
 

@@ -6,7 +6,8 @@ import type { PatternAutomaton } from './stream-matcher.js';
 
 /** What the session needs from the world: the current packet's header fields. */
 export interface WireTap {
-  snapshot(): WireSnapshot;
+  /** Header fields of the packet being processed; addresses and ports come from the caller. */
+  snapshot(src: string, dst: string, sport: number, dport: number): WireSnapshot;
 }
 
 export interface SmtpStats {
@@ -77,7 +78,7 @@ export class SmtpSession implements StreamConsumer {
 
   connect(ts: number): void {
     const i = this.info;
-    this.sink.event({ type: 'connect', ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort, wire: this.tap.snapshot() });
+    this.sink.event({ type: 'connect', ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort, wire: this.tap.snapshot(i.client, i.server, i.clientPort, i.serverPort) });
   }
 
   data(fromClient: boolean, buf: Buffer, start: number, end: number, ts: number): void {
@@ -202,7 +203,7 @@ export class SmtpSession implements StreamConsumer {
     this.sink.event({
       type, ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort,
       code, mech: this.authPending ? this.mechName : null, user: this.authPending ? this.user : null,
-      text: buf.toString('latin1', s, Math.min(e, s + 200)), matched, wire: this.tap.snapshot(),
+      text: buf.toString('latin1', s, Math.min(e, s + 200)), matched, wire: this.tap.snapshot(i.server, i.client, i.serverPort, i.clientPort),
     });
   }
 

@@ -21,6 +21,8 @@ export class PatternAutomaton {
   private readonly starts = new Uint8Array(256);
   readonly patterns: readonly Buffer[];
   private readonly single: Buffer | null;
+  /** Longest prefix all patterns share (null when they do not even share a first byte). */
+  private readonly prefix: Buffer | null;
   /** State after a complete match of the single pattern. */
   private readonly afterFull: number;
   readonly maxLen: number;
@@ -95,6 +97,13 @@ export class PatternAutomaton {
     this.outPattern = Int32Array.from(pat);
     this.maxLen = Math.max(...this.patterns.map((p) => p.length));
     this.single = this.patterns.length === 1 ? this.patterns[0]! : null;
+    let common = this.patterns[0]!.length;
+    for (const p of this.patterns) {
+      let k = 0;
+      while (k < common && k < p.length && p[k] === this.patterns[0]![k]) k++;
+      common = k;
+    }
+    this.prefix = common > 0 ? this.patterns[0]!.subarray(0, common) : null;
     let s = 0;
     if (this.single) for (const b of this.single) s = this.delta[s * 256 + b]!;
     this.afterFull = s;
@@ -111,34 +120,45 @@ export class PatternAutomaton {
   run(state: number, buf: Buffer, start: number, end: number, cb: MatchCallback): number {
     const delta = this.delta;
     const outFirst = this.outFirst;
+    const prefix = this.prefix;
     let s = state;
     let i = start;
-    const single = this.single;
     while (i < end) {
       if (s === 0) {
-        if (single) {
-          const m = single.length;
-          // Bound the native search to this segment: the backing buffer may run on for megabytes.
-          const j = end - i >= m ? indexIn(buf, single, i, end) : -1;
-          if (j < 0) {
-            // No full occurrence left: the carried state depends on the last m-1 bytes only.
-            i = Math.max(i, end - (m - 1));
-            for (; i < end; i++) s = delta[s * 256 + buf[i]!]!;
-            return s;
+        if (prefix) {
+          // Nothing half-matched: no occurrence can begin before the next copy of the prefix
+          // every pattern shares, which the native search finds.
+          const j = end - i >= prefix.length ? indexIn(buf, prefix, i, end) : -1;
+          if (j < 0) return this.tailState(buf, Math.max(i, end - (prefix.length - 1)), end);
+          if (this.single) {
+            i = j + prefix.length;
+            s = this.afterFull;
+            this.report(s, i, cb);
+            continue;
           }
-          i = j + m;
-          s = this.afterFull;
-          this.report(s, i, cb);
-          continue;
+          i = j;
+        } else {
+          const starts = this.starts;
+          while (i < end && starts[buf[i]!] === 0) i++;
+          if (i === end) return 0;
         }
-        const starts = this.starts;
-        while (i < end && starts[buf[i]!] === 0) i++;
-        if (i === end) return 0;
       }
       s = delta[s * 256 + buf[i]!]!;
       i++;
       if (outFirst[s]! >= 0) this.report(s, i, cb);
     }
+    return s;
+  }
+
+  /**
+   * State after buf[from, end) when no full occurrence lies in it: only a partial prefix at the very
+   * end matters, and it must start with a byte that can start a pattern.
+   */
+  private tailState(buf: Buffer, from: number, end: number): number {
+    const starts = this.starts;
+    while (from < end && starts[buf[from]!] === 0) from++;
+    let s = 0;
+    for (; from < end; from++) s = this.delta[s * 256 + buf[from]!]!;
     return s;
   }
 }

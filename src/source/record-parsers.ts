@@ -36,6 +36,15 @@ export const PCAP_MAGIC_USEC = 0xa1b2c3d4;
 export const PCAP_MAGIC_NSEC = 0xa1b23c4d;
 export const PCAPNG_SHB = 0x0a0d0d0a;
 
+// Byte arithmetic instead of Buffer#readUInt32*: no range checks on the per-packet path (the
+// callers check lengths first), and V8 inlines these.
+export function u32le(b: Buffer, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000;
+}
+export function u32be(b: Buffer, o: number): number {
+  return b[o]! * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
+}
+
 /** Classic libpcap format: 24-byte file header, then 16-byte record headers. */
 export class PcapParser implements RecordParser {
   readonly format = 'pcap';
@@ -67,15 +76,15 @@ export class PcapParser implements RecordParser {
     if (end - pos < 16) return Step.NeedMore;
     let sec: number, frac: number, caplen: number, origlen: number;
     if (this.le) {
-      sec = buf.readUInt32LE(pos);
-      frac = buf.readUInt32LE(pos + 4);
-      caplen = buf.readUInt32LE(pos + 8);
-      origlen = buf.readUInt32LE(pos + 12);
+      sec = u32le(buf, pos);
+      frac = u32le(buf, pos + 4);
+      caplen = u32le(buf, pos + 8);
+      origlen = u32le(buf, pos + 12);
     } else {
-      sec = buf.readUInt32BE(pos);
-      frac = buf.readUInt32BE(pos + 4);
-      caplen = buf.readUInt32BE(pos + 8);
-      origlen = buf.readUInt32BE(pos + 12);
+      sec = u32be(buf, pos);
+      frac = u32be(buf, pos + 4);
+      caplen = u32be(buf, pos + 8);
+      origlen = u32be(buf, pos + 12);
     }
     if (caplen > MAX_CAPLEN) throw new RecordError(`record claims a ${caplen}-byte packet (more than ${MAX_CAPLEN})`);
     if (end - pos < 16 + caplen) return Step.NeedMore;
@@ -120,7 +129,7 @@ export class PcapngParser implements RecordParser {
   unknownInterface = 0;
 
   private u32(buf: Buffer, o: number): number {
-    return this.le ? buf.readUInt32LE(o) : buf.readUInt32BE(o);
+    return this.le ? u32le(buf, o) : u32be(buf, o);
   }
   private u16(buf: Buffer, o: number): number {
     return this.le ? buf.readUInt16LE(o) : buf.readUInt16BE(o);

@@ -1,4 +1,4 @@
-import type { WireSnapshot } from '../events.js';
+import type { RejectEvent, StrikeEvent, WireSnapshot } from '../events.js';
 import { formatIpv6, parseIp } from '../net/ip-text.js';
 
 /** The log prefixes of the seed's iptables rules. */
@@ -38,4 +38,9 @@ export function iptablesLogLine(prefix: string, w: WireSnapshot, inbound: boolea
   for (const [bit, name] of FLAG_NAMES) if (w.tcpFlags & bit) parts.push(name);
   parts.push('URGP=0');
   return parts.join(' ');
+}
+
+/** The kernel log line of a strike (OUTPUT chain: the 535 reply) or a refusal (INPUT chain: the SYN). */
+export function strikeLogLine(ev: StrikeEvent | RejectEvent): string {
+  return iptablesLogLine(ev.prefix, ev.wire, ev.type === 'reject');
 }

@@ -1,6 +1,6 @@
 import type { AuthEvent, ConnectEvent, EventSink, PipelineEvent } from '../events.js';
 import { AddressSet, strikeKey } from './address-key.js';
-import { iptablesLogLine, LogPrefix } from './iptables-log.js';
+import { LogPrefix } from './iptables-log.js';
 import { RecentStamps } from './recent-list.js';
 
 export interface StrikeOptions {
@@ -153,7 +153,7 @@ export class StrikeEngine implements EventSink {
     this.stats.strikes++;
     this.out.event({
       type: 'strike', ts: ev.ts, client: ev.client, key, n, hitcount: o.hitcount,
-      log: iptablesLogLine(LogPrefix.strike(n), ev.wire, false),
+      prefix: LogPrefix.strike(n), wire: ev.wire,
     });
     if (n >= o.hitcount) this.blockUntil(e, ev.client, 'auth', ev.ts, e.auth.fullUntil(o.seconds));
   }
@@ -184,7 +184,7 @@ export class StrikeEngine implements EventSink {
     this.rejectedFlows.add(ev.flow);
     this.stats.rejects++;
     if (e.block) e.block.rejects++;
-    this.out.event({ type: 'reject', ts: ev.ts, client: ev.client, key: e.key, rule, log: iptablesLogLine(prefix, ev.wire, true) });
+    this.out.event({ type: 'reject', ts: ev.ts, client: ev.client, key: e.key, rule, prefix, wire: ev.wire });
   }
 
   private blockUntil(e: StrikeEntry, client: string, rule: 'auth' | 'conn', ts: number, until: number): void {
