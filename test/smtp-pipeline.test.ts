@@ -185,3 +185,31 @@ test('user --match patterns count a reply as a failure, even split across segmen
   assert.equal(f[0]!.code, 500);
   assert.equal(f[0]!.matched, true);
 });
+
+test('a full flow table evicts least recently used flows, counts them, and loses no reply', async () => {
+  const r = await run((f) => {
+    for (let i = 0; i < 40; i++) {
+      const c = f.conversation('en10mb', `198.51.100.${100 + i}`, 40100 + i, '192.0.2.25', 25);
+      c.open(T0 + i * 1000);
+      c.fromClient(`AUTH PLAIN ${b64(`\0u${i}\0pw`)}\r\n`, T0 + i * 1000 + 10);
+      c.fromServer('535 5.7.8 Error: authentication failed', T0 + i * 1000 + 20); // CRLF not yet seen
+    }
+  }, (o) => (o.flows.maxFlows = 16));
+  assert.equal(r.coverage.evictions.flows, 24);
+  assert.equal(r.tally.totals.failures, 40, 'evicted flows flush their last reply line');
+});
+
+test('flows idle past the timeout (packet time) expire and are flushed', async () => {
+  const r = await run((f) => {
+    const a = f.conversation('en10mb', '198.51.100.200', 40200, '192.0.2.25', 587);
+    a.open(T0);
+    a.fromClient(`AUTH PLAIN ${b64('\0idle\0pw')}\r\n`, T0 + 10);
+    a.fromServer('535 5.7.8 Error: authentication failed', T0 + 20);
+    const b = f.conversation('en10mb', '198.51.100.201', 40201, '192.0.2.25', 587);
+    b.open(T0 + 700e6); // 700 s later: a has been idle longer than 600 s
+    b.close(T0 + 701e6);
+  });
+  assert.equal(r.coverage.evictions.flows_idle, 1);
+  assert.equal(r.tally.totals.failures, 1);
+  assert.deepEqual(r.tally.counts()['198.51.100.200']!.users, ['idle']);
+});

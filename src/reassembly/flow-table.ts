@@ -9,6 +9,8 @@ export class Flow {
   readonly c2s = new HalfStream();
   readonly s2c = new HalfStream();
   closed = false;
+  /** Packet time of the last segment; for closed flows, when they may be forgotten. */
+  lastSeen = 0;
   constructor(
     readonly info: FlowInfo,
     readonly consumer: StreamConsumer,
@@ -39,8 +41,10 @@ export interface FlowStats {
 
 /**
  * Finds the flow of each decoded SMTP segment, creating it on a SYN or on payload, and feeds the
- * assembler. Bounded by an LRU (lru-cache) whose clock is the packets' own time, so a replay
- * expires flows exactly as a live run would have.
+ * assembler. Bounded by an LRU (lru-cache, size-capped). Idle expiry runs on the packets' own
+ * clock, so a replay expires flows exactly as a live run would have: the LRU's least recently used
+ * end is also the least recently seen, so a sweep walks from that end and stops at the first flow
+ * that is still fresh (no TTL bookkeeping on the per-packet path).
  *
  * IPv4 flows are keyed by a number (client address · 65536 + client port: 48 bits, exact in a
  * double), so the per-packet lookup allocates nothing; the rare second flow from the same client
@@ -48,7 +52,7 @@ export interface FlowStats {
  */
 export class FlowTable {
   readonly stats: FlowStats = { flows: 0, evicted: 0, expired: 0, reused: 0 };
-  private nowMs = 0;
+  private now = 0;
   private nextId = 1;
   private readonly cache: LRUCache<number | string, Flow>;
 
@@ -59,18 +63,10 @@ export class FlowTable {
   ) {
     this.cache = new LRUCache<number | string, Flow>({
       max: opts.maxFlows,
-      ttl: opts.idleTimeout * 1000,
-      updateAgeOnGet: true,
-      ttlResolution: 0,
-      perf: { now: () => this.nowMs },
       dispose: (flow, _key, reason) => {
-        if (flow.closed) return;
-        if (reason === 'evict') {
+        if (reason === 'evict' && !flow.closed) {
           this.stats.evicted++;
           this.finish(flow, 'evicted');
-        } else if (reason === 'expire') {
-          this.stats.expired++;
-          this.finish(flow, 'idle');
         }
       },
     });
@@ -82,12 +78,24 @@ export class FlowTable {
 
   /** Advances the table's clock (packet time, seconds). */
   setTime(ts: number): void {
-    this.nowMs = ts * 1000;
+    this.now = ts;
   }
 
-  /** Drops flows idle for longer than the timeout. Call now and then (packet time). */
+  /** Drops open flows idle longer than the timeout and closed ones past their linger (packet time). */
   purgeIdle(): void {
-    this.cache.purgeStale();
+    const idleBefore = this.now - this.opts.idleTimeout;
+    const closedBefore = this.now - this.opts.closedLinger;
+    const drop: (number | string)[] = [];
+    for (const [key, flow] of this.cache.rentries() as Generator<[number | string, Flow]>) {
+      if (flow.lastSeen >= closedBefore) break; // everything after this was seen more recently
+      if (flow.closed) drop.push(key);
+      else if (flow.lastSeen < idleBefore) {
+        this.stats.expired++;
+        this.finish(flow, 'idle');
+        drop.push(key);
+      }
+    }
+    for (const k of drop) this.cache.delete(k);
   }
 
   /**
@@ -134,23 +142,20 @@ export class FlowTable {
       this.cache.set(key, flow);
       if (isClientSyn) flow.consumer.connect(ts);
     } else if (flow.closed) {
+      flow.lastSeen = ts;
       // Late packets of a finished connection (retransmitted FIN, a stray ACK, a retransmitted
       // reply): already accounted for.
       if (d.segLen > 0) this.assembler.stats.retransmittedBytes += d.segLen;
       return;
     }
 
+    flow.lastSeen = ts;
     const hs = fromClient ? flow.c2s : flow.s2c;
     const other = fromClient ? flow.s2c : flow.c2s;
     if (other.pending && flags & TcpFlag.ACK) this.assembler.acked(other, flow.consumer, !fromClient, d.ack, ts);
     const done = this.assembler.segment(hs, flow.consumer, fromClient, d.seq, flags, d.buf, d.payloadOff, d.payloadLen, d.segLen, ts);
-    if (flags & TcpFlag.RST) {
-      this.finish(flow, 'rst', ts);
-      this.cache.set(key, flow, { ttl: this.opts.closedLinger * 1000 });
-    } else if (done && flow.c2s.done && flow.s2c.done) {
-      this.finish(flow, 'fin', ts);
-      this.cache.set(key, flow, { ttl: this.opts.closedLinger * 1000 });
-    }
+    if (flags & TcpFlag.RST) this.finish(flow, 'rst', ts);
+    else if (done && flow.c2s.done && flow.s2c.done) this.finish(flow, 'fin', ts);
   }
 
   private create(d: PacketDecoder, fromClient: boolean, ts: number): Flow {
@@ -168,7 +173,7 @@ export class FlowTable {
   }
 
   /** Flushes both directions and tells the consumer the flow is over. */
-  private finish(flow: Flow, reason: CloseReason, ts = this.nowMs / 1000): void {
+  private finish(flow: Flow, reason: CloseReason, ts = this.now): void {
     if (flow.closed) return;
     flow.closed = true;
     this.assembler.flush(flow.c2s, flow.consumer, true, ts);

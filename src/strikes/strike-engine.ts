@@ -125,13 +125,12 @@ export class StrikeEngine implements EventSink {
   private entry(key: string, ts: number): StrikeEntry {
     this.now = ts;
     let e = this.table.get(key);
-    if (e) this.table.delete(key); // re-inserted below: Map order is our LRU order
-    else {
+    if (!e) {
       if (this.table.size >= this.opts.maxEntries) this.makeRoom();
       e = new StrikeEntry(key, this.opts);
+      this.table.set(key, e);
     }
     e.lastSeen = ts;
-    this.table.set(key, e);
     return e;
   }
 
@@ -216,17 +215,18 @@ export class StrikeEngine implements EventSink {
       }
     }
     if (this.table.size <= target) return;
-    for (const [k, e] of this.table) {
+    // Least recently seen first (sorting here, rarely, keeps the per-event path a plain lookup).
+    const byAge = [...this.table.values()].sort((a, b) => a.lastSeen - b.lastSeen);
+    for (const e of byAge) {
       if (this.table.size <= target) return;
       if (!e.block || e.block.until < this.now) {
-        this.table.delete(k);
+        this.table.delete(e.key);
         this.stats.evictedStriking++;
       }
     }
-    for (const k of this.table.keys()) {
+    for (const e of byAge) {
       if (this.table.size <= target) return;
-      this.table.delete(k);
-      this.stats.evictedBlocked++;
+      if (this.table.delete(e.key)) this.stats.evictedBlocked++;
     }
   }
 
