@@ -5,7 +5,7 @@ set -euo pipefail
 what=${1:-all}
 core=(libpcap-dev tcpdump)
 testbed=(postfix dovecot-core swaks nftables iproute2 openssl libnet-ssleay-perl procps tshark)
-bench=(tshark)
+bench=(tshark time)
 case "$what" in
   core) want=("${core[@]}") ;;
   testbed) want=("${core[@]}" "${testbed[@]}") ;;
