@@ -145,27 +145,24 @@ function hexId(rng: Rng, n: number): string {
   return s;
 }
 
+/** A Postfix + Dovecot server (two of them differ only in name, address and weight). */
+function postfixServer(ip: string, name: string, weight: number): Server {
+  return {
+    ip: ipFromString(ip), name, domain: 'example.net', flavor: 'postfix', weight,
+    greeting: `220 ${name} ESMTP Postfix (Debian/GNU)\r\n`,
+    r535: '535 5.7.8 Error: authentication failed: (reason unavailable)\r\n',
+    r235: '235 2.7.0 Authentication successful\r\n',
+    r454: '454 4.7.0 Temporary authentication failure: Connection lost to authentication server\r\n',
+    r221: '221 2.0.0 Bye\r\n', r421: `421 4.4.2 ${name} Error: timeout exceeded\r\n`,
+    // queue ids that start with "535" are decoys: not at line start
+    rQueued: (rng) => `250 2.0.0 Ok: queued as ${rng.chance(0.3) ? '535' + hexId(rng, 7) : hexId(rng, 10)}\r\n`,
+  };
+}
+
 function makeServers(): Server[] {
   return [
-    {
-      ip: ipFromString('203.0.113.10'), name: 'mx1.example.net', domain: 'example.net', flavor: 'postfix', weight: 30,
-      greeting: '220 mx1.example.net ESMTP Postfix (Debian/GNU)\r\n',
-      r535: '535 5.7.8 Error: authentication failed: (reason unavailable)\r\n',
-      r235: '235 2.7.0 Authentication successful\r\n',
-      r454: '454 4.7.0 Temporary authentication failure: Connection lost to authentication server\r\n',
-      r221: '221 2.0.0 Bye\r\n', r421: '421 4.4.2 mx1.example.net Error: timeout exceeded\r\n',
-      // queue ids that start with "535" are decoys: not at line start
-      rQueued: (rng) => `250 2.0.0 Ok: queued as ${rng.chance(0.3) ? '535' + hexId(rng, 7) : hexId(rng, 10)}\r\n`,
-    },
-    {
-      ip: ipFromString('203.0.113.11'), name: 'mx2.example.net', domain: 'example.net', flavor: 'postfix', weight: 25,
-      greeting: '220 mx2.example.net ESMTP Postfix (Debian/GNU)\r\n',
-      r535: '535 5.7.8 Error: authentication failed: (reason unavailable)\r\n',
-      r235: '235 2.7.0 Authentication successful\r\n',
-      r454: '454 4.7.0 Temporary authentication failure: Connection lost to authentication server\r\n',
-      r221: '221 2.0.0 Bye\r\n', r421: '421 4.4.2 mx2.example.net Error: timeout exceeded\r\n',
-      rQueued: (rng) => `250 2.0.0 Ok: queued as ${rng.chance(0.3) ? '535' + hexId(rng, 7) : hexId(rng, 10)}\r\n`,
-    },
+    postfixServer('203.0.113.10', 'mx1.example.net', 30),
+    postfixServer('203.0.113.11', 'mx2.example.net', 25),
     {
       ip: ipFromString('198.51.100.25'), name: 'mail.example.org', domain: 'example.org', flavor: 'exim', weight: 20,
       greeting: '220 mail.example.org ESMTP Exim 4.96 Mon, 03 Mar 2025 06:00:00 +0000\r\n',

@@ -155,9 +155,10 @@ export class PcapngParser implements RecordParser {
     const body = pos + 8;
     const bodyEnd = pos + len - 4;
     switch (type) {
-      case 6: { // Enhanced Packet Block
-        if (bodyEnd - body < 20) throw new RecordError('pcapng enhanced packet block too short');
-        const id = this.u32(buf, body);
+      case 6: // Enhanced Packet Block
+      case 2: { // obsolete Packet Block: a 16-bit interface id (and drop count) where EPB has 32 bits
+        if (bodyEnd - body < 20) throw new RecordError('pcapng packet block too short');
+        const id = type === 6 ? this.u32(buf, body) : this.u16(buf, body);
         const caplen = this.u32(buf, body + 12);
         if (caplen > bodyEnd - body - 20) throw new RecordError(`pcapng packet claims ${caplen} bytes in a ${len}-byte block`);
         const ifc = this.ifaces[id];
@@ -178,20 +179,6 @@ export class PcapngParser implements RecordParser {
         rec.buf = buf; rec.off = body + 4; rec.caplen = caplen; rec.origlen = orig < caplen ? caplen : orig;
         // SPBs carry no time: the packet keeps the previous packet's timestamp (rec is reused).
         rec.linktype = ifc.linktype; rec.iface = 0;
-        return Step.Packet;
-      }
-      case 2: { // obsolete Packet Block
-        if (bodyEnd - body < 20) throw new RecordError('pcapng packet block too short');
-        const id = this.u16(buf, body);
-        const caplen = this.u32(buf, body + 12);
-        if (caplen > bodyEnd - body - 20) throw new RecordError(`pcapng packet claims ${caplen} bytes in a ${len}-byte block`);
-        const ifc = this.ifaces[id];
-        if (!ifc) { this.unknownInterface++; return Step.Skipped; }
-        this.setTs(ifc, this.u32(buf, body + 4), this.u32(buf, body + 8), rec);
-        rec.buf = buf; rec.off = body + 20; rec.caplen = caplen;
-        const orig = this.u32(buf, body + 16);
-        rec.origlen = orig < caplen ? caplen : orig;
-        rec.linktype = ifc.linktype; rec.iface = id;
         return Step.Packet;
       }
       case 1: // Interface Description Block
