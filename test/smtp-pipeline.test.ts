@@ -213,3 +213,28 @@ test('flows idle past the timeout (packet time) expire and are flushed', async (
   assert.equal(r.tally.totals.failures, 1);
   assert.deepEqual(r.tally.counts()['198.51.100.200']!.users, ['idle']);
 });
+
+test('AUTH mechanism names are case-insensitive; LOGIN usernames decode, garbage does not', async () => {
+  const r = await run((f) => {
+    const mechs = ['auth login', 'AUTH Cram-Md5', 'AUTH x-weird-mech'];
+    mechs.forEach((cmd, i) => {
+      const c = f.conversation('en10mb', '198.51.100.30', 40300 + i, '192.0.2.25', 25);
+      c.open(T0 + i * 1e6);
+      c.fromClient(`${cmd}\r\n`, T0 + i * 1e6 + 1);
+      c.fromServer('334 VXNlcm5hbWU6\r\n', T0 + i * 1e6 + 2);
+      c.fromClient(i === 0 ? `${Buffer.from('zoë', 'utf8').toString('base64')}\r\n` : 'bm90LWEtdXNlcg==\r\n', T0 + i * 1e6 + 3);
+      c.fromServer(FAIL, T0 + i * 1e6 + 4);
+      c.close(T0 + i * 1e6 + 5);
+    });
+    const d = f.conversation('en10mb', '198.51.100.31', 40310, '192.0.2.25', 25);
+    d.open(T0);
+    d.fromClient('AUTH LOGIN\r\n', T0 + 1);
+    d.fromClient('!!not base64!!\r\npw\r\n', T0 + 2);
+    d.fromServer(FAIL, T0 + 3);
+    d.close(T0 + 4);
+  });
+  const f = r.log.of('auth_failure');
+  assert.deepEqual(f.map((e) => [e.mech, e.user]), [
+    ['LOGIN', 'zoë'], ['CRAM-MD5', null], ['X-WEIRD-MECH', null], ['LOGIN', null],
+  ]);
+});

@@ -68,9 +68,29 @@ export function plainUsername(buf: Uint8Array, start: number, end: number): stri
 
 /** A LOGIN username line (base64 of the name, nothing else). */
 export function loginUsername(buf: Uint8Array, start: number, end: number): string | null {
-  const text = Buffer.from(buf.buffer, buf.byteOffset + start, Math.min(end - start, MAX_USER * 2)).toString('latin1').trim();
-  if (!/^[A-Za-z0-9+/]+=*$/.test(text)) return null;
-  const raw = Buffer.from(text, 'base64');
-  const name = printable(raw, Math.min(raw.length, MAX_USER));
-  return name || null;
+  while (end > start && (buf[end - 1] === 32 || buf[end - 1] === 9)) end--;
+  while (start < end && (buf[start] === 32 || buf[start] === 9)) start++;
+  const out = scratch;
+  let n = 0;
+  for (let i = start; i < end; i += 4) {
+    if (end - i < 2) return wipe(n);
+    const a = B64[buf[i]!]!, b = B64[buf[i + 1]!]!;
+    const pc = i + 2 < end ? buf[i + 2]! : 61;
+    const pd = i + 3 < end ? buf[i + 3]! : 61;
+    const c = pc === 61 ? 0 : B64[pc]!;
+    const d = pd === 61 ? 0 : B64[pd]!;
+    if (a < 0 || b < 0 || c < 0 || d < 0) return wipe(n);
+    if ((pc === 61 || pd === 61) && i + 4 < end) return wipe(n); // padding only at the end
+    const v = (a << 18) | (b << 12) | (c << 6) | d;
+    const count = pc === 61 ? 1 : pd === 61 ? 2 : 3;
+    for (let k = 0; k < count && n < MAX_USER; k++) out[n++] = (v >> (16 - 8 * k)) & 255;
+  }
+  const name = n > 0 ? printable(out, n) : null;
+  out.fill(0, 0, n);
+  return name;
+}
+
+function wipe(n: number): null {
+  scratch.fill(0, 0, n);
+  return null;
 }

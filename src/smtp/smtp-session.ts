@@ -303,7 +303,7 @@ export class SmtpSession implements StreamConsumer {
   private authCommand(buf: Buffer, s: number, e: number): void {
     let m = s;
     while (m < e && buf[m] !== 32) m++;
-    const name = buf.toString('latin1', s, Math.min(m, s + 40)).toUpperCase();
+    const name = mechanismName(buf, s, m);
     let r = m;
     while (r < e && buf[r] === 32) r++;
     const initial = r < e;
@@ -361,4 +361,22 @@ function verbOf(buf: Buffer, s: number, e: number): string {
 function eqi(buf: Buffer, s: number, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) if ((buf[s + i]! | 0x20) !== lower.charCodeAt(i)) return false;
   return true;
+}
+
+/** Mechanism names seen in the wild, interned so the common AUTH lines allocate no string. */
+const KNOWN_MECHS = ['PLAIN', 'LOGIN', 'CRAM-MD5', 'DIGEST-MD5', 'NTLM', 'GSSAPI', 'XOAUTH2', 'OAUTHBEARER', 'SCRAM-SHA-1', 'SCRAM-SHA-256', 'ANONYMOUS', 'EXTERNAL'];
+
+function mechanismName(buf: Buffer, s: number, e: number): string {
+  const n = e - s;
+  for (const k of KNOWN_MECHS) {
+    if (k.length !== n) continue;
+    let i = 0;
+    for (; i < n; i++) {
+      const b = buf[s + i]!;
+      const c = k.charCodeAt(i);
+      if (b !== c && !(c >= 65 && c <= 90 && b === c + 32)) break; // ASCII case-insensitive
+    }
+    if (i === n) return k;
+  }
+  return buf.toString('latin1', s, Math.min(e, s + 40)).toUpperCase();
 }

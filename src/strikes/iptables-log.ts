@@ -2,8 +2,10 @@ import type { RejectEvent, StrikeEvent, WireSnapshot } from '../events.js';
 import { formatIpv6, parseIp } from '../net/ip-text.js';
 
 /** The log prefixes of the seed's iptables rules. */
+const STRIKE_PREFIXES = Array.from({ length: 33 }, (_, n) => `SMTP_AUTH_FAIL: Strike ${n}:`);
+
 export const LogPrefix = {
-  strike: (n: number): string => `SMTP_AUTH_FAIL: Strike ${n}:`,
+  strike: (n: number): string => STRIKE_PREFIXES[n] ?? `SMTP_AUTH_FAIL: Strike ${n}:`,
   authReject: 'SMTP_AUTH_REJECTED: Go AWAY:',
   connReject: 'SMTP Brute Force Attempt:',
 } as const;
