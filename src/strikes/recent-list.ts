@@ -31,6 +31,15 @@ export class RecentStamps {
     return n;
   }
 
+  /** The stamps, oldest first (for the state file). */
+  toArray(): number[] {
+    const out: number[] = [];
+    const n = this.ring.length;
+    const first = this.count < n ? 0 : this.head;
+    for (let i = 0; i < this.count; i++) out.push(this.ring[(first + i) % n]!);
+    return out;
+  }
+
   /** Newest stamp, or -Infinity. */
   newest(): number {
     if (this.count === 0) return -Infinity;

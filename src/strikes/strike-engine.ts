@@ -24,6 +24,12 @@ export const defaultStrikeOptions = (): StrikeOptions => ({
   whitelist: new AddressSet(), ipv6Prefix: 64, tempfailStrikes: false, maxEntries: 262_144,
 });
 
+export interface StrikeState {
+  version: 1;
+  saved_at: number;
+  entries: { key: string; last_seen: number; auth: number[]; conn: number[]; block: BlockInterval | null }[];
+}
+
 export interface BlockInterval {
   key: string;
   /** The client address whose event started the block. */
@@ -228,6 +234,44 @@ export class StrikeEngine implements EventSink {
       if (this.table.size <= target) return;
       if (this.table.delete(e.key)) this.stats.evictedBlocked++;
     }
+  }
+
+  /**
+   * What must survive a restart: every entry that still matters at `now` (hits inside a window or
+   * a block standing). Idle entries are left out: forgetting them changes no verdict.
+   */
+  exportState(now: number): StrikeState {
+    const entries: StrikeState['entries'] = [];
+    for (const e of this.table.values()) {
+      if (e.idle(now, this.opts)) continue;
+      entries.push({
+        key: e.key, last_seen: e.lastSeen, auth: e.auth.toArray(), conn: e.conn.toArray(),
+        block: e.block && e.block.until >= now ? { ...e.block } : null,
+      });
+    }
+    return { version: 1, saved_at: now, entries };
+  }
+
+  /** Loads a state written by exportState; entries that no longer matter at `now` are skipped. */
+  importState(state: StrikeState, now: number): { entries: number; blocks: BlockInterval[] } {
+    if (state.version !== 1 || !Array.isArray(state.entries)) throw new Error('unknown state file version');
+    const blocks: BlockInterval[] = [];
+    for (const s of state.entries) {
+      const e = new StrikeEntry(s.key, this.opts);
+      for (const t of s.auth) e.auth.add(t);
+      for (const t of s.conn) e.conn.add(t);
+      e.lastSeen = s.last_seen;
+      if (s.block && s.block.until >= now) {
+        e.block = { ...s.block };
+        blocks.push(e.block);
+        if (this.blocks.length < MAX_LISTED_BLOCKS) this.blocks.push(e.block);
+      }
+      if (e.idle(now, this.opts)) continue;
+      if (this.table.size >= this.opts.maxEntries) this.makeRoom();
+      this.table.set(s.key, e);
+    }
+    this.now = now;
+    return { entries: this.table.size, blocks };
   }
 
   /** Whether `client` stands blocked at time `ts`. */
