@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GEN_VERSION } from './gen.js';
 import { defaultMatcherPath, printMicro, runMicro, type MicroResult } from './micro.js';
+import { printBlockerTable, runBlockerBench } from './blockers.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // <root>/dist/bench
 const root = resolve(here, '..', '..');
@@ -460,6 +461,7 @@ async function main(): Promise<number> {
       'no-tshark': { type: 'boolean', default: false },
       'tshark-limit': { type: 'string' },
       'no-micro': { type: 'boolean', default: false },
+      'no-blockers': { type: 'boolean', default: false },
       'tcpdump-repeat': { type: 'string', default: '3' },
       'product-repeat': { type: 'string', default: '1' },
       'timeout-s': { type: 'string', default: '3600' },
@@ -623,7 +625,15 @@ async function main(): Promise<number> {
     targets,
     checks: { product: productCheck, product_coverage: productSummaryCoverage ?? null, tshark: tsharkCheck },
     micro,
+    blockers: null as unknown,
   };
+  // ---- blockers (issue #3): blocks applied per second and restoring 100,000 blocks, per backend
+  if (!values['no-blockers']) {
+    log('\n== blockers (inside a scratch network namespace) ==');
+    const blockers = await runBlockerBench();
+    printBlockerTable(blockers);
+    results.blockers = blockers;
+  }
   writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
   log(`\nresults written to ${resultsPath}`);
 

@@ -4,8 +4,8 @@
 set -euo pipefail
 what=${1:-all}
 core=(libpcap-dev tcpdump)
-testbed=(postfix dovecot-core swaks nftables iproute2 openssl libnet-ssleay-perl procps tshark)
-bench=(tshark time)
+testbed=(postfix dovecot-core swaks nftables ipset iptables iproute2 openssl libnet-ssleay-perl procps tshark)
+bench=(tshark time nftables ipset iptables iproute2)
 case "$what" in
   core) want=("${core[@]}") ;;
   testbed) want=("${core[@]}" "${testbed[@]}") ;;

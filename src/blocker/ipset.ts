@@ -1,0 +1,205 @@
+/**
+ * ipset backend: sets `smtpstrike4` (hash:ip) and `smtpstrike6` (hash:net family inet6, so IPv6
+ * prefixes work and may overlap), both `timeout 0` (per-entry timeouts; 0 = permanent), filled
+ * with `ipset restore -exist` batches; one iptables and one ip6tables rule in INPUT point at them:
+ *
+ *   -p tcp -m multiport --dports PORTS -m set --match-set smtpstrike4 src
+ *     -m comment --comment smtpstrike -j REJECT --reject-with tcp-reset
+ *
+ * `-exist` makes `add` of a present entry set its timeout anew and `del` of an absent one a no-op.
+ * `ipset restore` is one call but not one transaction: if a line fails, the lines before it stay.
+ * Timeouts are kernel-side, like nft.
+ */
+import { normalizeOps, parseBlockAddr, type NormOp } from './address.js';
+import { silentLogger, type BlockEntry, type Blocker, type BlockerOptions, type BlockLogger, type BlockOp } from './blocker.js';
+import { checkPorts } from './nft.js';
+import { failure, SpawnRunner, type CommandRunner, type RunResult } from './runner.js';
+
+export const IPSET4 = 'smtpstrike4';
+export const IPSET6 = 'smtpstrike6';
+export const RULE_COMMENT = 'smtpstrike';
+/** Entries a set holds at most (ipset's default, 65536, is too small for a restore of 100,000). */
+export const IPSET_MAXELEM = 1_048_576;
+
+export interface IpsetOptions extends BlockerOptions {
+  runner?: CommandRunner;
+}
+
+export type Family = 4 | 6;
+export const IPT: Record<Family, string> = { 4: 'iptables', 6: 'ip6tables' };
+
+/** Splits one `iptables -S` line into arguments (double quotes as iptables prints them). */
+export function splitRuleLine(line: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
+  for (let m = re.exec(line); m; m = re.exec(line)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!);
+  return out;
+}
+
+/** Lines of `iptables -S CHAIN` that are rules (`-A CHAIN …`), as argument arrays without `-A CHAIN`. */
+export function chainRules(listing: string, chain: string): string[][] {
+  return listing.split('\n').map(splitRuleLine).filter((a) => a[0] === '-A' && a[1] === chain).map((a) => a.slice(2));
+}
+
+const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Makes INPUT hold exactly one rule `want` among the rules `ours` recognises: deletes the others
+ * (e.g. made for other ports), inserts `want` at the top only if `-C` says it is missing.
+ */
+export async function ensureInputRule(
+  runner: CommandRunner, fam: Family, want: string[], ours: (rule: string[]) => boolean,
+): Promise<boolean> {
+  const ipt = IPT[fam];
+  const ls = await runner.run(ipt, ['-w', '-S', 'INPUT']);
+  if (ls.code !== 0) throw failure(ipt, ls, 'list INPUT', runner.netns);
+  let changed = false;
+  for (const rule of chainRules(ls.stdout, 'INPUT')) {
+    if (!ours(rule) || same(rule, want)) continue;
+    const d = await runner.run(ipt, ['-w', '-D', 'INPUT', ...rule]);
+    if (d.code !== 0) throw failure(ipt, d, 'delete a stale smtpstrike rule', runner.netns);
+    changed = true;
+  }
+  const c = await runner.run(ipt, ['-w', '-C', 'INPUT', ...want]);
+  if (c.code === 0) return changed;
+  if (c.code !== 1) throw failure(ipt, c, 'check the INPUT rule', runner.netns);
+  const i = await runner.run(ipt, ['-w', '-I', 'INPUT', '1', ...want]);
+  if (i.code !== 0) throw failure(ipt, i, 'insert the INPUT rule', runner.netns);
+  return true;
+}
+
+/** Deletes every INPUT rule `ours` recognises. */
+export async function removeInputRules(runner: CommandRunner, fam: Family, ours: (rule: string[]) => boolean): Promise<void> {
+  const ipt = IPT[fam];
+  const ls = await runner.run(ipt, ['-w', '-S', 'INPUT']);
+  if (ls.code !== 0) throw failure(ipt, ls, 'list INPUT', runner.netns);
+  for (const rule of chainRules(ls.stdout, 'INPUT')) {
+    if (!ours(rule)) continue;
+    const d = await runner.run(ipt, ['-w', '-D', 'INPUT', ...rule]);
+    if (d.code !== 0) throw failure(ipt, d, 'delete an smtpstrike rule', runner.netns);
+  }
+}
+
+const NO_SET = /does not exist/;
+
+export class IpsetBlocker implements Blocker {
+  readonly name = 'ipset' as const;
+  readonly ports: number[];
+  private readonly runner: CommandRunner;
+  private readonly log: BlockLogger;
+
+  constructor(opts: IpsetOptions) {
+    this.ports = checkPorts(opts.ports, 15); // -m multiport takes at most 15 ports
+    this.runner = opts.runner ?? new SpawnRunner(opts.netns === undefined ? {} : { netns: opts.netns });
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  createScript(): string {
+    return `create ${IPSET4} hash:ip family inet hashsize 1024 maxelem ${IPSET_MAXELEM} timeout 0\n`
+      + `create ${IPSET6} hash:net family inet6 hashsize 1024 maxelem ${IPSET_MAXELEM} timeout 0\n`;
+  }
+
+  ruleArgs(fam: Family): string[] {
+    return ['-p', 'tcp', '-m', 'multiport', '--dports', this.ports.join(','), '-m', 'set', '--match-set',
+      fam === 4 ? IPSET4 : IPSET6, 'src', '-m', 'comment', '--comment', RULE_COMMENT, '-j', 'REJECT', '--reject-with', 'tcp-reset'];
+  }
+
+  private static ours(fam: Family): (rule: string[]) => boolean {
+    const set = fam === 4 ? IPSET4 : IPSET6;
+    return (rule) => rule.includes('--match-set') && rule[rule.indexOf('--match-set') + 1] === set
+      && rule.includes('--comment') && rule[rule.indexOf('--comment') + 1] === RULE_COMMENT;
+  }
+
+  /** `ipset restore -exist` lines, in op order (coalesced: one line per address). */
+  opsScript(ops: NormOp[]): string {
+    let s = '';
+    for (const o of ops) {
+      const set = o.a.family === 4 ? IPSET4 : IPSET6;
+      s += o.op === 'add' ? `add ${set} ${o.a.addr} timeout ${o.timeoutSec ?? 0}\n` : `del ${set} ${o.a.addr}\n`;
+    }
+    return s;
+  }
+
+  private async restore(script: string): Promise<RunResult> {
+    return this.runner.run('ipset', ['restore', '-exist'], script);
+  }
+
+  async exists(): Promise<boolean> {
+    const r = await this.runner.run('ipset', ['list', '-n', IPSET4]);
+    if (r.code === 0) return true;
+    if (NO_SET.test(r.stderr)) return false;
+    throw failure('ipset', r, 'list sets', this.runner.netns);
+  }
+
+  async init(): Promise<void> {
+    const r = await this.restore(this.createScript());
+    if (r.code !== 0) {
+      const e = failure('ipset', r, 'create the sets', this.runner.netns);
+      if (e.kind === 'command') e.message += ' (a set of that name with other parameters exists? "smtpstrike blocks cleanup --backend ipset")';
+      throw e;
+    }
+    let changed = false;
+    for (const fam of [4, 6] as const) changed = (await ensureInputRule(this.runner, fam, this.ruleArgs(fam), IpsetBlocker.ours(fam))) || changed;
+    if (changed) this.log.info({ backend: 'ipset', ports: this.ports }, 'ipset: sets and INPUT rules ready');
+  }
+
+  async apply(input: BlockOp[]): Promise<void> {
+    const ops = normalizeOps(input);
+    if (ops.length === 0) return;
+    const r = await this.restore(this.opsScript(ops));
+    if (r.code !== 0) throw failure('ipset', r, 'apply blocks', this.runner.netns);
+  }
+
+  /** Entries of `ipset save SET` output. */
+  static parseSave(text: string, set: string): BlockEntry[] {
+    const out: BlockEntry[] = [];
+    for (const line of text.split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f[0] !== 'add' || f[1] !== set || f[2] === undefined) continue;
+      let addr: string;
+      try {
+        addr = parseBlockAddr(f[2]).addr;
+      } catch {
+        continue;
+      }
+      const ti = f.indexOf('timeout');
+      const t = ti >= 0 ? Number(f[ti + 1]) : 0;
+      out.push({ addr, expiresInSec: Number.isFinite(t) && t > 0 ? t : null });
+    }
+    return out;
+  }
+
+  async list(): Promise<BlockEntry[]> {
+    const out: BlockEntry[] = [];
+    for (const set of [IPSET4, IPSET6]) {
+      const r = await this.runner.run('ipset', ['save', set]);
+      if (r.code !== 0) {
+        if (NO_SET.test(r.stderr)) continue;
+        throw failure('ipset', r, 'list blocks', this.runner.netns);
+      }
+      out.push(...IpsetBlocker.parseSave(r.stdout, set));
+    }
+    return out;
+  }
+
+  async flush(): Promise<void> {
+    for (const set of [IPSET4, IPSET6]) {
+      const r = await this.runner.run('ipset', ['flush', set]);
+      if (r.code !== 0 && !NO_SET.test(r.stderr)) throw failure('ipset', r, 'flush blocks', this.runner.netns);
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    for (const fam of [4, 6] as const) await removeInputRules(this.runner, fam, IpsetBlocker.ours(fam));
+    for (const set of [IPSET4, IPSET6]) {
+      // A set just released by an iptables-nft rule can be "in use" for a moment: retry briefly.
+      for (let attempt = 0; ; attempt++) {
+        const r = await this.runner.run('ipset', ['destroy', set]);
+        if (r.code === 0 || NO_SET.test(r.stderr)) break;
+        if (!/in use/i.test(r.stderr) || attempt >= 20) throw failure('ipset', r, `destroy set ${set}`, this.runner.netns);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    }
+    this.log.info({ backend: 'ipset' }, 'ipset: sets and INPUT rules removed');
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Plain iptables backend: one rule per blocked address in a dedicated chain `SMTPSTRIKE` (IPv4 in
+ * iptables, IPv6 in ip6tables), jumped to from INPUT for the SMTP ports:
+ *
+ *   INPUT:      -p tcp -m multiport --dports PORTS -m comment --comment smtpstrike -j SMTPSTRIKE
+ *   SMTPSTRIKE: -s ADDR/LEN -p tcp -m comment --comment smtpstrike:exp=EPOCH -j REJECT --reject-with tcp-reset
+ *
+ * iptables has no kernel-side timeouts. The expiry time (Unix seconds, or `never`) is kept in each
+ * rule's comment, so any smtpstrike process can read it back; expired rules are deleted on every
+ * apply(), list() and maintain() (the BlockBatcher calls maintain about once a second). A crash
+ * therefore leaves rules in place until smtpstrike runs again or `smtpstrike blocks cleanup`,
+ * unlike nft and ipset, whose kernel timeouts expire on their own.
+ *
+ * Each apply is one `iptables-restore -w --noflush` per family: atomic per family table.
+ */
+import { normalizeOps, parseBlockAddr, type NormOp } from './address.js';
+import { silentLogger, type BlockEntry, type Blocker, type BlockerOptions, type BlockLogger, type BlockOp } from './blocker.js';
+import { IPT, chainRules, ensureInputRule, removeInputRules, type Family } from './ipset.js';
+import { checkPorts } from './nft.js';
+import { failure, SpawnRunner, type CommandRunner } from './runner.js';
+
+export const IPT_CHAIN = 'SMTPSTRIKE';
+export const JUMP_COMMENT = 'smtpstrike';
+
+export interface IptablesOptions extends BlockerOptions {
+  runner?: CommandRunner;
+  /** Clock in ms (tests). */
+  now?: () => number;
+}
+
+/** One per-address rule as read back from `iptables -S SMTPSTRIKE`. */
+export interface IptRule {
+  /** Source exactly as iptables prints it (`10.0.0.1/32`), used to delete the rule. */
+  source: string;
+  addr: string;
+  /** Unix seconds; null = never. */
+  exp: number | null;
+}
+
+const NO_CHAIN = /No chain|incompatible|does not exist/;
+
+export function ruleSpec(source: string, exp: number | null): string {
+  return `-s ${source} -p tcp -m comment --comment smtpstrike:exp=${exp ?? 'never'} -j REJECT --reject-with tcp-reset`;
+}
+
+/** Our per-address rules in `iptables -S SMTPSTRIKE` output (anything else in the chain is left alone). */
+export function parseChain(listing: string): IptRule[] {
+  const out: IptRule[] = [];
+  for (const r of chainRules(listing, IPT_CHAIN)) {
+    if (r.length !== 12 || r[0] !== '-s' || r.slice(2, 6).join(' ') !== '-p tcp -m comment' || r[6] !== '--comment'
+      || r.slice(8).join(' ') !== '-j REJECT --reject-with tcp-reset') continue;
+    const m = /^smtpstrike:exp=(\d+|never)$/.exec(r[7]!);
+    if (!m) continue;
+    try {
+      out.push({ source: r[1]!, addr: parseBlockAddr(r[1]!).addr, exp: m[1] === 'never' ? null : Number(m[1]) });
+    } catch {
+      /* not an address we could have written */
+    }
+  }
+  return out;
+}
+
+export class IptablesBlocker implements Blocker {
+  readonly name = 'iptables' as const;
+  readonly ports: number[];
+  private readonly runner: CommandRunner;
+  private readonly log: BlockLogger;
+  private readonly now: () => number;
+
+  constructor(opts: IptablesOptions) {
+    this.ports = checkPorts(opts.ports, 15);
+    this.runner = opts.runner ?? new SpawnRunner(opts.netns === undefined ? {} : { netns: opts.netns });
+    this.log = opts.logger ?? silentLogger;
+    this.now = opts.now ?? Date.now;
+  }
+
+  jumpArgs(): string[] {
+    return ['-p', 'tcp', '-m', 'multiport', '--dports', this.ports.join(','), '-m', 'comment', '--comment', JUMP_COMMENT, '-j', IPT_CHAIN];
+  }
+
+  private static ours(rule: string[]): boolean {
+    return rule.includes('-j') && rule[rule.indexOf('-j') + 1] === IPT_CHAIN
+      && rule.includes('--comment') && rule[rule.indexOf('--comment') + 1] === JUMP_COMMENT;
+  }
+
+  private nowSec(): number {
+    return Math.ceil(this.now() / 1000);
+  }
+
+  /**
+   * The `iptables-restore --noflush` script for one family: delete the expired rules and every rule
+   * of an address an op names, append one rule per `add`. Empty string when nothing changes.
+   */
+  restoreScript(current: IptRule[], ops: NormOp[]): string {
+    const now = this.nowSec();
+    const named = new Set(ops.map((o) => o.a.addr));
+    const lines: string[] = [];
+    for (const r of current) if (named.has(r.addr) || (r.exp !== null && r.exp <= now)) lines.push(`-D ${IPT_CHAIN} ${ruleSpec(r.source, r.exp)}`);
+    for (const o of ops) {
+      if (o.op !== 'add') continue;
+      const source = `${o.a.family === 4 || o.a.prefix === 128 ? `${o.a.addr}/${o.a.prefix}` : o.a.addr}`;
+      lines.push(`-A ${IPT_CHAIN} ${ruleSpec(source, o.timeoutSec === null ? null : now + o.timeoutSec)}`);
+    }
+    return lines.length === 0 ? '' : `*filter\n${lines.join('\n')}\nCOMMIT\n`;
+  }
+
+  private async read(fam: Family): Promise<IptRule[] | null> {
+    const r = await this.runner.run(IPT[fam], ['-w', '-S', IPT_CHAIN]);
+    if (r.code === 0) return parseChain(r.stdout);
+    if (NO_CHAIN.test(r.stderr)) return null;
+    throw failure(IPT[fam], r, `list chain ${IPT_CHAIN}`, this.runner.netns);
+  }
+
+  /** Applies ops of one family plus the expiry sweep; returns the rules left (null: no chain). */
+  private async update(fam: Family, ops: NormOp[]): Promise<IptRule[] | null> {
+    const current = await this.read(fam);
+    if (current === null) {
+      if (ops.length > 0) throw failure(IPT[fam], { code: 1, stdout: '', stderr: `chain ${IPT_CHAIN} missing` }, 'apply blocks (run init first)', this.runner.netns);
+      return null;
+    }
+    const script = this.restoreScript(current, ops);
+    if (script === '') return current;
+    const cmd = `${IPT[fam]}-restore`;
+    const r = await this.runner.run(cmd, ['-w', '--noflush'], script);
+    if (r.code !== 0) throw failure(cmd, r, 'apply blocks', this.runner.netns);
+    const now = this.nowSec();
+    const named = new Set(ops.map((o) => o.a.addr));
+    const left = current.filter((x) => !named.has(x.addr) && (x.exp === null || x.exp > now));
+    for (const o of ops) if (o.op === 'add') left.push({ source: '', addr: o.a.addr, exp: o.timeoutSec === null ? null : now + o.timeoutSec });
+    return left;
+  }
+
+  async exists(): Promise<boolean> {
+    return (await this.read(4)) !== null;
+  }
+
+  async init(): Promise<void> {
+    let changed = false;
+    for (const fam of [4, 6] as const) {
+      if ((await this.read(fam)) === null) {
+        const n = await this.runner.run(IPT[fam], ['-w', '-N', IPT_CHAIN]);
+        if (n.code !== 0) throw failure(IPT[fam], n, `create chain ${IPT_CHAIN}`, this.runner.netns);
+        changed = true;
+      }
+      changed = (await ensureInputRule(this.runner, fam, this.jumpArgs(), IptablesBlocker.ours)) || changed;
+    }
+    if (changed) this.log.info({ backend: 'iptables', ports: this.ports }, `iptables: chain ${IPT_CHAIN} and INPUT jumps ready`);
+  }
+
+  async apply(input: BlockOp[]): Promise<void> {
+    const ops = normalizeOps(input);
+    if (ops.length === 0) return;
+    for (const fam of [4, 6] as const) {
+      const mine = ops.filter((o) => o.a.family === fam);
+      if (mine.length > 0) await this.update(fam, mine);
+    }
+  }
+
+  /** Deletes expired rules (both families). */
+  async maintain(): Promise<void> {
+    for (const fam of [4, 6] as const) await this.update(fam, []);
+  }
+
+  async list(): Promise<BlockEntry[]> {
+    const now = this.now() / 1000;
+    const out: BlockEntry[] = [];
+    for (const fam of [4, 6] as const) {
+      const left = await this.update(fam, []);
+      for (const r of left ?? []) out.push({ addr: r.addr, expiresInSec: r.exp === null ? null : Math.max(0, Math.floor(r.exp - now)) });
+    }
+    return out;
+  }
+
+  async flush(): Promise<void> {
+    for (const fam of [4, 6] as const) {
+      const r = await this.runner.run(IPT[fam], ['-w', '-F', IPT_CHAIN]);
+      if (r.code !== 0 && !NO_CHAIN.test(r.stderr)) throw failure(IPT[fam], r, `flush chain ${IPT_CHAIN}`, this.runner.netns);
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    for (const fam of [4, 6] as const) {
+      await removeInputRules(this.runner, fam, IptablesBlocker.ours);
+      for (const op of ['-F', '-X']) {
+        const r = await this.runner.run(IPT[fam], ['-w', op, IPT_CHAIN]);
+        if (r.code !== 0 && !NO_CHAIN.test(r.stderr)) throw failure(IPT[fam], r, `remove chain ${IPT_CHAIN}`, this.runner.netns);
+      }
+    }
+    this.log.info({ backend: 'iptables' }, `iptables: chain ${IPT_CHAIN} and INPUT jumps removed`);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * `smtpstrike blocks list|add|del|flush|cleanup`: the admin's view of the kernel blocks.
+ * Every firewall command can run inside a network namespace (--netns), which the tests use.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BlockAddressError, BlockerError, MAX_TIMEOUT_SEC, type Blocker, type BlockEntry, type BlockLogger } from '../blocker/blocker.js';
+import { parseBlockAddr } from '../blocker/address.js';
+import { createBlocker } from '../blocker/index.js';
+import { defaultPipelineOptions } from '../pipeline.js';
+import { intArg, portList } from './options.js';
+
+type Backend = 'nft' | 'ipset' | 'iptables';
+
+interface BlocksFlags {
+  backend: Backend;
+  ports?: number[];
+  netns?: string;
+  json: boolean;
+}
+
+interface AddFlags extends BlocksFlags {
+  timeout: number;
+}
+
+const DEFAULT_TIMEOUT = defaultPipelineOptions().strikes.seconds;
+
+/** Warnings and errors from a backend, as plain lines on stderr. */
+const cliLogger: BlockLogger = {
+  info() {},
+  warn(obj, msg) { process.stderr.write(`smtpstrike blocks: ${msg} ${JSON.stringify(obj)}\n`); },
+  error(obj, msg) { process.stderr.write(`smtpstrike blocks: ${msg} ${JSON.stringify(obj)}\n`); },
+};
+
+function addrArg(v: string): string {
+  try {
+    return parseBlockAddr(v).addr;
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--backend <name>', 'firewall backend').choices(['nft', 'ipset', 'iptables']).default('nft'))
+    .option('--ports <list>', 'SMTP ports the block rules cover, when they are created (default 25,587; given: rules are re-made for these ports)', portList)
+    .option('--netns <name>', 'run every firewall command inside this network namespace (ip netns exec)')
+    .option('--json', 'machine-readable output', false);
+}
+
+function blockerFor(f: BlocksFlags): Blocker {
+  return createBlocker(f.backend, { ports: f.ports ?? [25, 587], logger: cliLogger, ...(f.netns === undefined ? {} : { netns: f.netns }) });
+}
+
+/** Creates the table/sets/rules when missing, or re-makes the rules when --ports is given. */
+async function ensure(b: Blocker, f: BlocksFlags): Promise<void> {
+  if (f.ports !== undefined || !(await b.exists())) await b.init();
+}
+
+function out(f: BlocksFlags, obj: object, text: string): void {
+  process.stdout.write(f.json ? `${JSON.stringify(obj)}\n` : text);
+}
+
+function entryJson(e: BlockEntry, now: number): object {
+  const until = e.expiresInSec === null ? null : Math.floor(now / 1000) + e.expiresInSec;
+  return { addr: e.addr, expires_in_s: e.expiresInSec, until, until_time: until === null ? null : new Date(until * 1000).toISOString() };
+}
+
+function byAddr(a: BlockEntry, b: BlockEntry): number {
+  const fa = a.addr.includes(':') ? 1 : 0;
+  const fb = b.addr.includes(':') ? 1 : 0;
+  return fa - fb || a.addr.localeCompare(b.addr, 'en', { numeric: true });
+}
+
+/** Runs an action; admin-fixable failures become one line on stderr and exit code 1. */
+function guarded<A extends unknown[]>(fn: (...a: A) => Promise<void>): (...a: A) => Promise<void> {
+  return async (...a: A) => {
+    try {
+      await fn(...a);
+    } catch (e) {
+      if (e instanceof BlockerError || e instanceof BlockAddressError) {
+        process.stderr.write(`smtpstrike blocks: ${e.message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      throw e;
+    }
+  };
+}
+
+export function blocksCommand(): Command {
+  const blocks = new Command('blocks')
+    .description('list, add, delete, flush or remove the kernel blocks smtpstrike manages (nftables by default)');
+
+  blocks.addCommand(common(new Command('list'))
+    .description('list the active blocks with the seconds they have left')
+    .action(guarded(async (f: BlocksFlags) => {
+      const entries = (await blockerFor(f).list()).sort(byAddr);
+      const now = Date.now();
+      const text = entries.length === 0
+        ? `no blocks (${f.backend})\n`
+        : entries.map((e) => `${e.addr.padEnd(40)} ${e.expiresInSec === null ? 'no timeout' : `${e.expiresInSec} s left`}\n`).join('');
+      out(f, { backend: f.backend, netns: f.netns ?? null, count: entries.length, blocks: entries.map((e) => entryJson(e, now)) }, text);
+    })));
+
+  blocks.addCommand(common(new Command('add'))
+    .description('block addresses (IPv4, IPv6 or an IPv6 prefix such as 2001:db8::/64); an address already blocked gets the new timeout')
+    .argument('<addr...>', 'addresses to block', (v: string, prev: string[] | undefined) => [...(prev ?? []), addrArg(v)])
+    .option('--timeout <s>', `seconds the block lasts (0: no timeout; at most ${MAX_TIMEOUT_SEC})`, intArg(0, MAX_TIMEOUT_SEC), DEFAULT_TIMEOUT)
+    .action(guarded(async (addrs: string[], f: AddFlags) => {
+      const b = blockerFor(f);
+      await ensure(b, f);
+      await b.apply(addrs.map((addr) => (f.timeout === 0 ? { op: 'add' as const, addr } : { op: 'add' as const, addr, timeoutSec: f.timeout })));
+      out(f, { backend: f.backend, added: addrs, timeout_s: f.timeout === 0 ? null : f.timeout },
+        `blocked ${addrs.join(', ')} ${f.timeout === 0 ? 'with no timeout' : `for ${f.timeout} s`} (${f.backend})\n`);
+    })));
+
+  blocks.addCommand(common(new Command('del'))
+    .description('unblock addresses (an address that is not blocked is not an error)')
+    .argument('<addr...>', 'addresses to unblock', (v: string, prev: string[] | undefined) => [...(prev ?? []), addrArg(v)])
+    .action(guarded(async (addrs: string[], f: BlocksFlags) => {
+      const b = blockerFor(f);
+      if (!(await b.exists())) {
+        out(f, { backend: f.backend, deleted: [] }, `nothing to unblock: no smtpstrike ${f.backend} blocks exist\n`);
+        return;
+      }
+      await b.apply(addrs.map((addr) => ({ op: 'del' as const, addr })));
+      out(f, { backend: f.backend, deleted: addrs }, `unblocked ${addrs.join(', ')} (${f.backend})\n`);
+    })));
+
+  blocks.addCommand(common(new Command('flush'))
+    .description('remove every block (the table, sets and rules stay)')
+    .action(guarded(async (f: BlocksFlags) => {
+      await blockerFor(f).flush();
+      out(f, { backend: f.backend, flushed: true }, `all blocks removed (${f.backend})\n`);
+    })));
+
+  blocks.addCommand(common(new Command('cleanup'))
+    .description('remove everything smtpstrike created in the firewall (table, sets, chains, rules)')
+    .action(guarded(async (f: BlocksFlags) => {
+      await blockerFor(f).cleanup();
+      const what = { nft: 'table inet smtpstrike', ipset: 'ipsets smtpstrike4/smtpstrike6 and their INPUT rules', iptables: 'chain SMTPSTRIKE and its INPUT jumps' }[f.backend];
+      out(f, { backend: f.backend, cleaned_up: true }, `removed ${what} (${f.backend})\n`);
+    })));
+
+  return blocks;
+}
