@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { GEN_VERSION } from './gen.js';
 import { defaultMatcherPath, printMicro, runMicro, type MicroResult } from './micro.js';
 import { printBlockerTable, runBlockerBench } from './blockers.js';
+import { runLogBench } from './logs.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // <root>/dist/bench
 const root = resolve(here, '..', '..');
@@ -462,6 +463,7 @@ async function main(): Promise<number> {
       'tshark-limit': { type: 'string' },
       'no-micro': { type: 'boolean', default: false },
       'no-blockers': { type: 'boolean', default: false },
+      'no-logs': { type: 'boolean', default: false },
       'tcpdump-repeat': { type: 'string', default: '3' },
       'product-repeat': { type: 'string', default: '1' },
       'timeout-s': { type: 'string', default: '3600' },
@@ -626,7 +628,13 @@ async function main(): Promise<number> {
     checks: { product: productCheck, product_coverage: productSummaryCoverage ?? null, tshark: tsharkCheck },
     micro,
     blockers: null as unknown,
+    logs: null as unknown,
   };
+  // ---- log side (issue #4): accounts lines/s on a 1,000,000-line mixed log, next to grep -c
+  if (!values['no-logs']) {
+    log('\n== accounts: log parsing ==');
+    results.logs = await runLogBench({ log });
+  }
   // ---- blockers (issue #3): blocks applied per second and restoring 100,000 blocks, per backend
   if (!values['no-blockers']) {
     log('\n== blockers (inside a scratch network namespace) ==');

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Debian packages smtpstrike's tests, test bed and benchmark need, only when missing.
-# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|all]
+# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|accounts|all]
 set -euo pipefail
 what=${1:-all}
-core=(libpcap-dev tcpdump)
+# libpcap-dev, python3, make, g++: to build the optional native module `cap` (npm rebuild cap); tcpdump: the default live backend
+core=(libpcap-dev tcpdump python3 make g++)
 testbed=(postfix dovecot-core swaks nftables ipset iptables iproute2 openssl libnet-ssleay-perl procps tshark)
-bench=(tshark time nftables ipset iptables iproute2)
+bench=(tshark time nftables ipset iptables iproute2 tcpreplay)
+# `smtpstrike accounts`: the GeoIP fixture writer (scripts/make-geoip-fixtures.pl) and the compressors
+# that make/inspect the compressed log fixtures (test/fixtures/accounts/compressed)
+accounts=(libmaxmind-db-writer-perl bzip2 xz-utils zstd)
 case "$what" in
   core) want=("${core[@]}") ;;
   testbed) want=("${core[@]}" "${testbed[@]}") ;;
   bench) want=("${core[@]}" "${bench[@]}") ;;
-  all) want=("${core[@]}" "${testbed[@]}" "${bench[@]}") ;;
-  *) echo "usage: $0 [core|testbed|bench|all]" >&2; exit 2 ;;
+  accounts) want=("${accounts[@]}") ;;
+  all) want=("${core[@]}" "${testbed[@]}" "${bench[@]}" "${accounts[@]}") ;;
+  *) echo "usage: $0 [core|testbed|bench|accounts|all]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { accountsCommand } from './commands/accounts.js';
+import { blocksCommand } from './commands/blocks.js';
 import { replayCommand } from './commands/replay.js';
 
 const program = new Command('smtpstrike')
@@ -7,6 +9,8 @@ const program = new Command('smtpstrike')
   .version('0.1.0')
   .showHelpAfterError();
 program.addCommand(replayCommand());
+program.addCommand(blocksCommand());
+program.addCommand(accountsCommand());
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`smtpstrike: ${(e as Error).message}\n`);

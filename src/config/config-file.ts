@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { AddressSet } from '../strikes/address-key.js';
+import { MODES } from '../accounts/types.js';
+import { emptyWhitelist, type WhitelistConfig } from '../accounts/whitelist.js';
 
 /**
  * The config file (`--config`, default /etc/smtpstrike/config.yaml): everything the command-line
@@ -45,6 +47,44 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   stats_interval: { option: 'statsInterval', kind: 'int', min: 1, max: 86400 },
 };
 
+/**
+ * `accounts:` — the settings of `smtpstrike accounts` (a mapping of its own, so the flat keys
+ * above keep meaning what they mean for replay/watch):
+ *
+ *   accounts:
+ *     mode: all            # exim, postfix, dovecot, ssh, apache, openwebmail or all
+ *     limit: 2             # see README
+ *     geoip: 2             # 0 none, 1 country, 2 country, city - ISP
+ *     geoip_db: [/usr/share/GeoIP/GeoLite2-City.mmdb, /usr/share/GeoIP/GeoLite2-ASN.mmdb]
+ *     logs: [/var/log/mail.log]   # read when no file is named on the command line
+ *     tz: local            # zone of timestamps that carry none
+ *     whitelist:
+ *       ips: [192.0.2.0/24, 2001:db8::/32]
+ *       users: [backup]
+ *       countries: [CZ, SK]
+ *       asns: [AS5610, 16019]
+ *       isps: ["T-Mobile Czech"]
+ */
+export const ACCOUNTS_KEYS: Record<string, KeySpec> = {
+  mode: { option: 'mode', kind: 'string', choices: MODES },
+  limit: { option: 'limit', kind: 'int', min: -100000, max: 100000 },
+  geoip: { option: 'geoip', kind: 'int', min: 0, max: 2 },
+  geoip_db: { option: 'geoipDb', kind: 'strings' },
+  logs: { option: 'logs', kind: 'strings' },
+  tz: { option: 'tz', kind: 'string' },
+  year: { option: 'year', kind: 'int', min: 1970, max: 9999 },
+  nodate: { option: 'nodate', kind: 'bool' },
+  nouser: { option: 'nouser', kind: 'bool' },
+};
+
+const WHITELIST_KEYS = ['ips', 'users', 'countries', 'asns', 'isps'] as const;
+
+export interface AccountsConfig {
+  /** Option name (as `smtpstrike accounts` spells it) → value. */
+  options: Map<string, ConfigValue>;
+  whitelist: WhitelistConfig;
+}
+
 export class ConfigError extends Error {
   constructor(readonly file: string, readonly line: number, readonly reason: string) {
     super(`${file}:${line}: ${reason}`);
@@ -74,6 +114,26 @@ export function loadConfig(file: string): Map<string, ConfigValue> {
 }
 
 export function parseConfig(text: string, file = '<config>'): Map<string, ConfigValue> {
+  return parseConfigFile(text, file).options;
+}
+
+/** Reads and validates the config file's `accounts:` section (the whole file is validated). */
+export function loadAccountsConfig(file: string): AccountsConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, 0, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseConfigFile(text, file).accounts;
+}
+
+export function parseAccountsConfig(text: string, file = '<config>'): AccountsConfig {
+  return parseConfigFile(text, file).accounts;
+}
+
+/** The flat options and the `accounts:` section. */
+export function parseConfigFile(text: string, file = '<config>'): { options: Map<string, ConfigValue>; accounts: AccountsConfig } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const lineOf = (n: Node | null | undefined): number => (n?.range ? lc.linePos(n.range[0]).line : 1);
@@ -82,18 +142,93 @@ export function parseConfig(text: string, file = '<config>'): Map<string, Config
     throw new ConfigError(file, e.linePos?.[0]?.line ?? 1, `YAML: ${e.message.split('\n')[0]}`);
   }
   const out = new Map<string, ConfigValue>();
-  if (doc.contents === null) return out; // empty file: all defaults
+  const accounts: AccountsConfig = { options: new Map(), whitelist: emptyWhitelist() };
+  if (doc.contents === null) return { options: out, accounts }; // empty file: all defaults
   if (!isMap(doc.contents)) throw new ConfigError(file, lineOf(doc.contents), 'the file must be a mapping of key: value');
   for (const pair of doc.contents.items) {
     const keyNode = pair.key as Node;
     const key = isScalar(keyNode) ? String(keyNode.value) : '';
-    const spec = CONFIG_KEYS[key];
     const line = lineOf(keyNode);
-    if (!spec) throw new ConfigError(file, line, `unknown key "${key}" (known: ${Object.keys(CONFIG_KEYS).join(', ')})`);
     const valueNode = pair.value as Node | null;
+    if (key === 'accounts') {
+      parseAccounts(valueNode, accounts, file, lineOf(valueNode) || line, lineOf);
+      continue;
+    }
+    const spec = CONFIG_KEYS[key];
+    if (!spec) throw new ConfigError(file, line, `unknown key "${key}" (known: ${Object.keys(CONFIG_KEYS).join(', ')}, accounts)`);
     out.set(spec.option, convert(valueNode, spec, key, file, lineOf(valueNode) || line));
   }
-  return out;
+  return { options: out, accounts };
+}
+
+function parseAccounts(node: Node | null, acc: AccountsConfig, file: string, line: number, lineOf: (n: Node | null | undefined) => number): void {
+  if (node === null || (isScalar(node) && node.value === null)) return;
+  if (!isMap(node)) throw new ConfigError(file, line, 'accounts: expected a mapping (mode:, limit:, whitelist: ...)');
+  for (const pair of node.items) {
+    const keyNode = pair.key as Node;
+    const key = isScalar(keyNode) ? String(keyNode.value) : '';
+    const kline = lineOf(keyNode);
+    const valueNode = pair.value as Node | null;
+    const vline = lineOf(valueNode) || kline;
+    if (key === 'whitelist') {
+      parseWhitelist(valueNode, acc.whitelist, file, vline, lineOf);
+      continue;
+    }
+    const spec = ACCOUNTS_KEYS[key];
+    if (!spec) throw new ConfigError(file, kline, `unknown key "accounts.${key}" (known: ${[...Object.keys(ACCOUNTS_KEYS), 'whitelist'].join(', ')})`);
+    acc.options.set(spec.option, convert(valueNode, spec, `accounts.${key}`, file, vline));
+  }
+}
+
+function parseWhitelist(node: Node | null, wl: WhitelistConfig, file: string, line: number, lineOf: (n: Node | null | undefined) => number): void {
+  if (node === null || (isScalar(node) && node.value === null)) return;
+  if (!isMap(node)) throw new ConfigError(file, line, `accounts.whitelist: expected a mapping of ${WHITELIST_KEYS.join(', ')}`);
+  for (const pair of node.items) {
+    const keyNode = pair.key as Node;
+    const key = isScalar(keyNode) ? String(keyNode.value) : '';
+    const kline = lineOf(keyNode);
+    const valueNode = pair.value as Node | null;
+    const name = `accounts.whitelist.${key}`;
+    if (!(WHITELIST_KEYS as readonly string[]).includes(key)) throw new ConfigError(file, kline, `unknown key "${name}" (known: ${WHITELIST_KEYS.join(', ')})`);
+    if (valueNode === null || (isScalar(valueNode) && valueNode.value === null)) continue;
+    if (!isSeq(valueNode)) throw new ConfigError(file, lineOf(valueNode) || kline, `${name}: expected a list, e.g. [a, b] or one "- item" per line`);
+    for (const it of valueNode.items) {
+      const itLine = lineOf(it as Node) || kline;
+      const fail = (why: string): never => {
+        throw new ConfigError(file, itLine, `${name}: ${why}`);
+      };
+      const v = isScalar(it) ? it.value : undefined;
+      if (typeof v !== 'string' && typeof v !== 'number') return fail('every item must be text or a number');
+      const text = String(v).trim();
+      switch (key) {
+        case 'ips':
+          try {
+            new AddressSet().add(text);
+          } catch (e) {
+            fail((e as Error).message);
+          }
+          wl.ips.push(text);
+          break;
+        case 'users':
+          if (text === '') fail('empty user name');
+          wl.users.push(String(v));
+          break;
+        case 'countries':
+          if (!/^[A-Za-z]{2}$/.test(text)) fail(`"${text}" is not a two-letter ISO 3166-1 country code`);
+          wl.countries.push(text.toUpperCase());
+          break;
+        case 'asns': {
+          const m = /^(?:AS)?(\d{1,10})$/i.exec(text);
+          if (!m || Number(m[1]) > 4294967295) fail(`"${text}" is not an AS number (e.g. AS5610 or 5610)`);
+          wl.asns.push(Number(m![1]));
+          break;
+        }
+        default:
+          if (text === '') fail('empty ISP name');
+          wl.isps.push(text);
+      }
+    }
+  }
 }
 
 function convert(node: Node | null, spec: KeySpec, key: string, file: string, line: number): ConfigValue {

@@ -1,0 +1,141 @@
+import { LogClock, parseZone, type Zone } from './clock.js';
+import { FAILURE, LineParser, SUCCESS, UNPARSEABLE } from './line-parser.js';
+import { intern, internFew } from './ip.js';
+import { LineSplitter, openLog } from './reader.js';
+import { newCounters, type AuthLogEvent, type FileCounters, type Mode, type Service } from './types.js';
+
+/**
+ * The reusable log-reading API (`smtpstrike accounts` now, `report` later):
+ *
+ *   const scan = parseLogs(['/var/log/mail.log', '/var/log/auth.log.2.gz'], { mode: 'all' });
+ *   for await (const ev of scan) ...          // AuthLogEvent, file by file, line order
+ *   scan.counters                             // FileCounters per file (filled as files finish)
+ *
+ * A file that cannot be opened or read to its end gets `error` in its counters; what was read
+ * before still counts, and the next file is read. Unparseable lines are counted, never thrown.
+ */
+
+export interface ParseLogsOptions {
+  /** Which services' lines become events (default `all`: every format, Apache included). */
+  mode?: Mode | readonly Service[];
+  /** Year for timestamps that have none (default: guessed per file from its mtime). */
+  year?: number;
+  /** Zone of timestamps that have none: `local` (default: the process's TZ), `UTC`, `+01:00`. */
+  tz?: string | Zone;
+  /**
+   * Give every event's strings their own memory, one object per distinct value (default true).
+   * With false, `user`/`ip`/`method` are substrings of the decoded chunk: faster, but keeping an
+   * event keeps its megabyte chunk alive — for callers that copy what they keep (`accounts`).
+   */
+  intern?: boolean;
+}
+
+export interface ParsedLogs extends AsyncIterable<AuthLogEvent> {
+  /** One entry per file, in order, each complete once its file has been read. */
+  readonly counters: FileCounters[];
+}
+
+export function parseLogs(files: readonly string[], opts: ParseLogsOptions = {}): ParsedLogs {
+  const scanner = new LogScanner(opts);
+  return {
+    counters: scanner.counters,
+    async *[Symbol.asyncIterator]() {
+      for (const file of files) {
+        for await (const batch of scanner.batches(file)) yield* batch;
+      }
+    },
+  };
+}
+
+export class LogScanner {
+  readonly counters: FileCounters[] = [];
+  private readonly zone: Zone;
+
+  constructor(private readonly opts: ParseLogsOptions = {}) {
+    this.zone = typeof opts.tz === 'number' ? opts.tz : parseZone(opts.tz);
+  }
+
+  /** Reads a file and calls `onEvent` for each success and failure. Never throws. */
+  async scanFile(file: string, onEvent: (e: AuthLogEvent) => void): Promise<FileCounters> {
+    let c: FileCounters | undefined;
+    for await (const batch of this.batches(file, (x) => (c = x))) for (const e of batch) onEvent(e);
+    return c!;
+  }
+
+  /** The events of one file, a decompressed chunk's worth at a time. */
+  async *batches(file: string, onCounters?: (c: FileCounters) => void): AsyncGenerator<AuthLogEvent[]> {
+    const c = newCounters(file);
+    this.counters.push(c);
+    onCounters?.(c);
+    let batch: AuthLogEvent[] = [];
+    const splitter = new LineSplitter();
+    let parser: LineParser | null = null;
+    const doIntern = this.opts.intern !== false;
+    const onLine = (line: string, no: number): void => {
+      const v = parser!.parse(line);
+      if (v === SUCCESS || v === FAILURE) {
+        const h = parser!.hit;
+        // Same shape for every event; strings interned (see ip.ts).
+        const ev: AuthLogEvent = doIntern
+          ? {
+              ts: h.ts, tsGuessed: h.tsGuessed, service: parser!.service, outcome: v === SUCCESS ? 'success' : 'failure',
+              user: h.user === null ? null : intern(h.user), ip: intern(h.ip),
+              method: h.method === undefined ? undefined : internFew(h.method), reason: h.reason, line: no, file,
+            }
+          : {
+              ts: h.ts, tsGuessed: h.tsGuessed, service: parser!.service, outcome: v === SUCCESS ? 'success' : 'failure',
+              user: h.user, ip: h.ip, method: h.method, reason: h.reason, line: no, file,
+            };
+        if (v === SUCCESS) c.successes++;
+        else c.failures++;
+        batch.push(ev);
+      } else if (v === UNPARSEABLE) c.unparseable++;
+      else c.ignored++;
+    };
+    try {
+      const log = await openLog(file);
+      c.compression = log.compression;
+      parser = new LineParser(this.opts.mode ?? 'all', new LogClock(this.zone, log.mtime, this.opts.year), Math.floor(log.mtime));
+      for await (const chunk of log.chunks) {
+        splitter.push(chunk, onLine);
+        c.lines = splitter.lineNo;
+        if (batch.length > 0) {
+          yield batch;
+          batch = [];
+        }
+      }
+      splitter.end(onLine);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      c.error = err.code === 'ENOENT' ? `${file}: no such file` : err.code === 'EACCES' ? `${file}: permission denied` : `${file}: ${err.message}`;
+    }
+    c.lines = splitter.lineNo;
+    if (batch.length > 0) yield batch;
+  }
+}
+
+export type LineVerdict = 'success' | 'failure' | 'ignored' | 'unparseable';
+
+export interface ParseLineOptions extends ParseLogsOptions {
+  /** The "file modification time" for year guessing and timestamp-less lines (default: now). */
+  refTs?: number;
+}
+
+/**
+ * One line on its own (tests, tools): the verdict and, for successes and failures, the event
+ * (`file` is `<line>`, `line` 1). Builds a parser per call: use `LogScanner` for files.
+ */
+export function parseLine(line: string, opts: ParseLineOptions = {}): { verdict: LineVerdict; event: AuthLogEvent | null } {
+  const zone = typeof opts.tz === 'number' ? opts.tz : parseZone(opts.tz);
+  const ref = opts.refTs ?? Date.now() / 1000;
+  const p = new LineParser(opts.mode ?? 'all', new LogClock(zone, ref, opts.year), Math.floor(ref));
+  const v = p.parse(line);
+  if (v !== SUCCESS && v !== FAILURE) return { verdict: v === UNPARSEABLE ? 'unparseable' : 'ignored', event: null };
+  const h = p.hit;
+  const event: AuthLogEvent = {
+    ts: h.ts, tsGuessed: h.tsGuessed, service: p.service, outcome: v === SUCCESS ? 'success' : 'failure', user: h.user, ip: h.ip, line: 1, file: '<line>',
+  };
+  if (h.method !== undefined) event.method = h.method;
+  if (h.reason !== undefined) event.reason = h.reason;
+  return { verdict: event.outcome, event };
+}

@@ -1,0 +1,194 @@
+import { createReadStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { createGunzip } from 'node:zlib';
+import type { Compression } from './types.js';
+
+/**
+ * Log files as a stream of decompressed byte chunks. The compression is recognised by its magic
+ * bytes, not the file name (a rotated `mail.log.1` may be compressed, a `.gz` may be plain):
+ * gzip (node:zlib, concatenated members too), bzip2 (unbzip2-stream), xz (xz-decompress, WASM)
+ * and zstd (fzstd). Everything is streamed; nothing holds a whole file.
+ */
+
+export interface OpenLog {
+  compression: Compression;
+  /** Modification time, epoch seconds (now for stdin). */
+  mtime: number;
+  chunks: AsyncIterable<Uint8Array>;
+}
+
+const CHUNK = 1 << 20;
+
+export function detectCompression(b: Uint8Array): Compression {
+  if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
+  if (b.length >= 3 && b[0] === 0x42 && b[1] === 0x5a && b[2] === 0x68) return 'bzip2'; // "BZh"
+  if (b.length >= 6 && b[0] === 0xfd && b[1] === 0x37 && b[2] === 0x7a && b[3] === 0x58 && b[4] === 0x5a && b[5] === 0x00) return 'xz';
+  if (b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd) return 'zstd';
+  return 'none';
+}
+
+/** Opens a log file (`-` = standard input) and starts reading it. */
+export async function openLog(file: string): Promise<OpenLog> {
+  let source: AsyncIterable<Uint8Array>;
+  let mtime: number;
+  if (file === '-') {
+    source = process.stdin as AsyncIterable<Uint8Array>;
+    mtime = Date.now() / 1000;
+  } else {
+    const st = statSync(file);
+    if (st.isDirectory()) throw new Error(`${file}: is a directory`);
+    mtime = st.mtimeMs / 1000;
+    source = createReadStream(file, { highWaterMark: CHUNK }) as AsyncIterable<Uint8Array>;
+  }
+  const it = source[Symbol.asyncIterator]();
+  // The first chunk decides the format; at least 6 bytes unless the file is shorter.
+  let head: Uint8Array = new Uint8Array(0);
+  let ended = false;
+  while (head.length < 6) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    head = head.length === 0 ? r.value : concat(head, r.value);
+  }
+  const compression = detectCompression(head);
+  async function* raw(): AsyncGenerator<Uint8Array> {
+    if (head.length > 0) yield head;
+    if (ended) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  let chunks: AsyncIterable<Uint8Array>;
+  switch (compression) {
+    case 'gzip':
+      chunks = viaTransform(raw(), createGunzip({ chunkSize: 256 * 1024 }));
+      break;
+    case 'bzip2':
+      chunks = bunzip(raw());
+      break;
+    case 'xz':
+      chunks = unxz(raw());
+      break;
+    case 'zstd':
+      chunks = unzstd(raw());
+      break;
+    default:
+      chunks = raw();
+  }
+  return { compression, mtime, chunks };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+async function* viaTransform(src: AsyncIterable<Uint8Array>, t: NodeJS.ReadWriteStream & AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const input = Readable.from(src);
+  input.on('error', (e) => (t as unknown as Readable).destroy(e));
+  input.pipe(t);
+  yield* t;
+}
+
+// The decompressors are loaded on first use (xz-decompress instantiates WebAssembly).
+
+async function* unxz(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const mod = await import('xz-decompress');
+  const Xz = mod.default?.XzReadableStream ?? mod.XzReadableStream;
+  const web = Readable.toWeb(Readable.from(src)) as unknown as ReadableStream<Uint8Array>;
+  try {
+    yield* Readable.fromWeb(new Xz(web) as unknown as WebReadableStream<Uint8Array>) as AsyncIterable<Uint8Array>;
+  } catch (e) {
+    throw new Error(`xz: ${(e as Error).message}`);
+  }
+}
+
+/** unbzip2-stream is a synchronous `through` stream: write, collect what it queued, yield. */
+async function* bunzip(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const unbzip2 = (await import('unbzip2-stream')).default;
+  const bz = unbzip2();
+  const out: Uint8Array[] = [];
+  let err: Error | null = null;
+  bz.on('data', (d: Uint8Array) => out.push(d));
+  bz.on('error', (e: Error) => {
+    err ??= e;
+  });
+  for await (const chunk of src) {
+    bz.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    if (err) throw new Error(`bzip2: ${(err as Error).message}`);
+    while (out.length > 0) yield out.shift()!;
+  }
+  bz.end();
+  if (err) throw new Error(`bzip2: ${(err as Error).message}`);
+  while (out.length > 0) yield out.shift()!;
+}
+
+async function* unzstd(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const { Decompress } = await import('fzstd');
+  const out: Uint8Array[] = [];
+  const d = new Decompress((data) => {
+    out.push(data);
+  });
+  try {
+    for await (const chunk of src) {
+      d.push(chunk);
+      while (out.length > 0) yield out.shift()!;
+    }
+    d.push(new Uint8Array(0), true);
+  } catch (e) {
+    throw new Error(`zstd: ${(e as Error).message}`);
+  }
+  while (out.length > 0) yield out.shift()!;
+}
+
+/**
+ * Splits byte chunks into lines (LF; a CR before it is dropped) decoded as UTF-8. Lines are cut
+ * on bytes before decoding, so a multi-byte character split across chunks stays whole; a final
+ * line without LF counts too (`end`). Line numbers are 1-based.
+ */
+export class LineSplitter {
+  lineNo = 0;
+  private carry: Buffer | null = null;
+
+  push(c: Uint8Array, onLine: (line: string, no: number) => void): void {
+    let buf: Buffer = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+    if (buf.lastIndexOf(10) < 0) {
+      this.carry = this.carry ? Buffer.concat([this.carry, buf]) : Buffer.from(buf);
+      // A 64 MiB line is not a log line: hand it over rather than grow without bound.
+      if (this.carry.length > 64 << 20) this.end(onLine);
+      return;
+    }
+    if (this.carry) {
+      buf = Buffer.concat([this.carry, buf]);
+      this.carry = null;
+    }
+    const cut = buf.lastIndexOf(10);
+    const text = buf.toString('utf8', 0, cut);
+    if (cut + 1 < buf.length) this.carry = Buffer.from(buf.subarray(cut + 1));
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      const end = nl < 0 ? text.length : nl;
+      const e = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+      onLine(text.slice(start, e), ++this.lineNo);
+      if (nl < 0) break;
+      start = nl + 1;
+    }
+  }
+
+  end(onLine: (line: string, no: number) => void): void {
+    const c = this.carry;
+    this.carry = null;
+    if (!c || c.length === 0) return;
+    let s = c.toString('utf8');
+    if (s.endsWith('\r')) s = s.slice(0, -1);
+    onLine(s, ++this.lineNo);
+  }
+}

@@ -1,0 +1,233 @@
+import { dayLabel, isoDay, isoTime, partsOf, timeLabel, type WallParts, type Zone } from './clock.js';
+import { intern, internFew } from './ip.js';
+import { SERVICES, type AuthLogEvent, type Service } from './types.js';
+import type { Whitelist } from './whitelist.js';
+import { geoText, type GeoInfo } from '../geoip/geoip.js';
+
+/**
+ * Successful logins grouped per day and account (the seed's report), with each group's distinct
+ * client addresses, and the limit rule:
+ *
+ *   limit N > 0   a group is listed when it has ≥ N distinct addresses that are not whitelisted;
+ *                 only those addresses are printed;
+ *   limit 0       every group with at least one non-whitelisted address;
+ *   limit -N      a group is listed when it has ≥ N distinct addresses, whitelisted ones
+ *                 included; all are printed, whitelisted ones marked.
+ *
+ * `--nodate` merges the days, `--nouser` the accounts. Whitelisted accounts are never listed.
+ */
+
+export interface ReportOptions {
+  limit: number;
+  nodate: boolean;
+  nouser: boolean;
+  zone: Zone;
+  /** Exact account names to keep (empty: all). */
+  users: readonly string[];
+  userRegex: RegExp | null;
+}
+
+export interface IpStat {
+  ip: string;
+  count: number;
+  first: number;
+  last: number;
+  /** Bit i set: SERVICES[i] seen. */
+  serviceBits: number;
+  /** Distinct methods, in the order first seen. */
+  methods: string[];
+}
+
+const SERVICE_BIT = new Map<Service, number>(SERVICES.map((s, i) => [s, 1 << i]));
+
+export function servicesOf(bits: number): Service[] {
+  return SERVICES.filter((_, i) => (bits & (1 << i)) !== 0);
+}
+
+interface GroupAcc {
+  day: string | null;
+  user: string | null;
+  dayParts: WallParts | null;
+  ips: Map<string, IpStat>;
+}
+
+export interface ReportEntry extends IpStat {
+  geo: GeoInfo | null;
+  /** Why the address is whitelisted, or null. */
+  whitelisted: string | null;
+}
+
+export interface ReportGroup {
+  /** `2023-02-13`, or null with --nodate. */
+  day: string | null;
+  /** `Feb 13`, or null with --nodate. */
+  dayLabel: string | null;
+  /** The account, or null with --nouser (or when the log named none). */
+  user: string | null;
+  entries: ReportEntry[];
+  last: ReportEntry;
+}
+
+export class AccountReport {
+  private readonly groups = new Map<string, GroupAcc>();
+  private readonly days = new Map<string, Map<string | null, GroupAcc>>();
+  private readonly userSet: Set<string> | null;
+  private dayMemoKey = NaN;
+  private dayMemo: [string, WallParts] = ['', partsOf(0, 0)];
+  successes = 0;
+  matched = 0;
+
+  constructor(private readonly opts: ReportOptions, private readonly whitelist: Whitelist | null) {
+    this.userSet = opts.users.length > 0 ? new Set(opts.users) : null;
+  }
+
+  /** Takes a success event (failures are ignored here). */
+  add(ev: AuthLogEvent): void {
+    if (ev.outcome !== 'success') return;
+    this.successes++;
+    const u = ev.user;
+    if (this.userSet && (u === null || !this.userSet.has(u))) return;
+    if (this.opts.userRegex && (u === null || !this.opts.userRegex.test(u))) return;
+    if (this.whitelist?.hasUser(u)) return;
+    this.matched++;
+    let day: string | null = null;
+    let parts: WallParts | null = null;
+    if (!this.opts.nodate) {
+      [day, parts] = this.dayOf(ev.ts);
+    }
+    const user = this.opts.nouser ? null : u;
+    const dk = day ?? '';
+    let byUser = this.days.get(dk);
+    if (!byUser) this.days.set(dk, (byUser = new Map()));
+    let g = byUser.get(user);
+    if (!g) {
+      // Own copies of what is kept (the event's strings may point into a whole log chunk).
+      const u = user === null ? null : intern(user);
+      byUser.set(u, (g = { day, user: u, dayParts: parts, ips: new Map() }));
+      this.groups.set(`${dk}\u0000${u === null ? '\u0001' : `\u0002${u}`}`, g);
+    }
+    let s = g.ips.get(ev.ip);
+    if (!s) {
+      const ip = intern(ev.ip);
+      g.ips.set(ip, (s = { ip, count: 0, first: ev.ts, last: ev.ts, serviceBits: 0, methods: [] }));
+    }
+    s.count++;
+    if (ev.ts < s.first) s.first = ev.ts;
+    if (ev.ts > s.last) s.last = ev.ts;
+    s.serviceBits |= SERVICE_BIT.get(ev.service)!;
+    const m = ev.method;
+    if (m !== undefined && (s.methods.length === 0 || (s.methods[0] !== m && !s.methods.includes(m)))) s.methods.push(internFew(m));
+  }
+
+  private dayOf(ts: number): [string, WallParts] {
+    const k = Math.floor(ts / 900);
+    if (k !== this.dayMemoKey) {
+      const p = partsOf(ts, this.opts.zone);
+      this.dayMemoKey = k;
+      this.dayMemo = [isoDay(p), p];
+    }
+    return this.dayMemo;
+  }
+
+  /** Groups that pass the limit, in day then account order. */
+  result(geoOf: (ip: string) => GeoInfo | null): ReportGroup[] {
+    const limit = this.opts.limit;
+    const why = new Map<string, string | null>();
+    const whyOf = (ip: string): string | null => {
+      let w = why.get(ip);
+      if (w === undefined) {
+        w = this.whitelist ? this.whitelist.whyIp(ip, this.whitelist.needsGeo ? geoOf(ip) : null) : null;
+        why.set(ip, w);
+      }
+      return w;
+    };
+    const out: ReportGroup[] = [];
+    const keys = [...this.groups.keys()].sort();
+    const need = limit < 0 ? -limit : Math.max(limit, 1);
+    for (const k of keys) {
+      const g = this.groups.get(k)!;
+      if (g.ips.size < need) continue;
+      let n = 0;
+      for (const ip of g.ips.keys()) if (limit < 0 || whyOf(ip) === null) n++;
+      if (n < need) continue;
+      const listed: ReportEntry[] = [];
+      for (const s of g.ips.values()) {
+        const w = whyOf(s.ip);
+        if (limit >= 0 && w !== null) continue;
+        listed.push({ ip: s.ip, count: s.count, first: s.first, last: s.last, serviceBits: s.serviceBits, methods: s.methods, geo: null, whitelisted: w });
+      }
+      listed.sort((a, b) => b.count - a.count || a.first - b.first || (a.ip < b.ip ? -1 : 1));
+      let last = listed[0]!;
+      for (const e of listed) if (e.last > last.last) last = e;
+      for (const e of listed) e.geo = geoOf(e.ip);
+      out.push({ day: g.day, dayLabel: g.dayParts ? dayLabel(g.dayParts) : null, user: g.user, entries: listed, last });
+    }
+    return out;
+  }
+}
+
+/** The seed's layout: a header per group, then `count  address  geo` per address. */
+export function renderText(groups: readonly ReportGroup[], geoLevel: number, zone: Zone, nouser: boolean): string {
+  if (groups.length === 0) return '';
+  const years = new Set(groups.map((g) => partsOf(g.last.last, zone).y));
+  const withYear = years.size > 1;
+  const lines: string[] = [];
+  let countWidth = 5;
+  let ipWidth = 15;
+  for (const g of groups) {
+    for (const e of g.entries) {
+      countWidth = Math.max(countWidth, String(e.count).length);
+      ipWidth = Math.max(ipWidth, e.ip.length);
+    }
+  }
+  for (const g of groups) {
+    const lp = partsOf(g.last.last, zone);
+    const when = g.day === null ? `${dayLabel(lp)}${withYear ? ` ${lp.y}` : ''} ${timeLabel(lp)}` : timeLabel(lp);
+    const who = nouser ? 'all accounts' : `account ${g.user ?? '(none)'}`;
+    const n = g.entries.length;
+    const head = `${who}: ${n} IP${n === 1 ? '' : 's'} (Last: ${g.last.ip} @ ${when})`;
+    const day = g.dayLabel === null ? '' : `${g.dayLabel}${withYear ? ` ${g.day!.slice(0, 4)}` : ''} -> `;
+    if (lines.length > 0) lines.push('');
+    lines.push(day + head);
+    for (const e of g.entries) {
+      let geo = geoLevel > 0 && e.geo ? geoText(e.geo, geoLevel) : '';
+      if (e.whitelisted) geo += `${geo ? '  ' : ''}[whitelisted: ${e.whitelisted}]`;
+      lines.push(`${String(e.count).padStart(countWidth)}  ${geo ? e.ip.padEnd(ipWidth) : e.ip}${geo ? `  ${geo}` : ''}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** One JSON object per group (JSON lines). */
+export function groupJson(g: ReportGroup, zone: Zone, geoLevel: number): Record<string, unknown> {
+  return {
+    type: 'account',
+    day: g.day,
+    user: g.user,
+    ips: g.entries.length,
+    last: { ip: g.last.ip, ts: g.last.last, time: isoTime(g.last.last, zone) },
+    entries: g.entries.map((e) => ({
+      ip: e.ip,
+      count: e.count,
+      first_ts: e.first,
+      last_ts: e.last,
+      first_time: isoTime(e.first, zone),
+      last_time: isoTime(e.last, zone),
+      services: servicesOf(e.serviceBits),
+      methods: [...e.methods].sort(),
+      whitelisted: e.whitelisted,
+      geo: geoLevel > 0 && e.geo ? geoJson(e.geo) : null,
+    })),
+  };
+}
+
+function geoJson(g: GeoInfo): Record<string, unknown> {
+  return {
+    label: g.label ?? null,
+    country_code: g.countryCode ?? null,
+    country: g.country ?? null,
+    city: g.city ?? null,
+    asn: g.asn ?? null,
+    org: g.org ?? null,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The account-analysis event model: one authentication outcome read from one log line.
+ * `parseLogs` (parse-logs.ts) produces these; `smtpstrike accounts` and the later `report`
+ * command consume them.
+ */
+
+export const SERVICES = ['exim', 'postfix', 'dovecot', 'ssh', 'apache', 'openwebmail'] as const;
+export type Service = (typeof SERVICES)[number];
+export type Mode = Service | 'all';
+export const MODES: readonly Mode[] = [...SERVICES, 'all'];
+
+export type Outcome = 'success' | 'failure';
+
+export interface AuthLogEvent {
+  /** Seconds since the epoch (fractions kept when the log has them). */
+  ts: number;
+  /** The year or the time zone was assumed (classic syslog, Exim without zone, ...), not read. */
+  tsGuessed: boolean;
+  service: Service;
+  outcome: Outcome;
+  /** The account name as logged; null when the line names none (Exim `A=name` without id). */
+  user: string | null;
+  /** Client address, canonical text (IPv4 dotted, IPv6 lower case; `::ffff:a.b.c.d` unmapped). */
+  ip: string;
+  /** Authentication method or mechanism: `password`, `publickey`, `PLAIN`, `dovecot_plain`, ... */
+  method?: string;
+  /**
+   * For failures, what kind of line said so: `failed` (sshd `Failed ...`), `invalid-user`,
+   * `not-allowed`, `root-refused`, `pam`, `auth-failed` (Dovecot login process),
+   * `password-mismatch`, `unknown-user`, `sasl` (Postfix), `authenticator` (Exim), `http-401`,
+   * `login-error` (OpenWebMail). One attempt can be logged by two daemons (sshd's PAM line and
+   * its `Failed password` line; Dovecot's auth worker and its login process): each line is one
+   * event, and `reason` tells them apart.
+   */
+  reason?: string;
+  /** 1-based line number in the (decompressed) file. */
+  line: number;
+  file: string;
+}
+
+export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
+
+export interface FileCounters {
+  file: string;
+  compression: Compression;
+  /** Lines read (every line, blank ones too). */
+  lines: number;
+  successes: number;
+  failures: number;
+  /** Well-formed log lines that carry no authentication outcome (or belong to a mode not asked for). */
+  ignored: number;
+  /**
+   * Lines that could not be understood: no known timestamp/header, or a line that looks like an
+   * authentication outcome but lacks a usable client address (a host name instead of an IP, a
+   * malformed address, ...). Counted, never fatal.
+   */
+  unparseable: number;
+  /** Set when the file could not be opened or read to its end (what was read still counts). */
+  error?: string;
+}
+
+export function newCounters(file: string): FileCounters {
+  return { file, compression: 'none', lines: 0, successes: 0, failures: 0, ignored: 0, unparseable: 0 };
+}

@@ -1,0 +1,247 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync } from 'node:fs';
+import { parseZone, type Zone } from '../accounts/clock.js';
+import { candidateLogs, defaultLogs } from '../accounts/default-logs.js';
+import { LogScanner } from '../accounts/parse-logs.js';
+import { AccountReport, groupJson, renderText } from '../accounts/report.js';
+import { MODES, type FileCounters, type Mode } from '../accounts/types.js';
+import { emptyWhitelist, Whitelist, type WhitelistConfig } from '../accounts/whitelist.js';
+import { ConfigError, loadAccountsConfig } from '../config/config-file.js';
+import { defaultGeoFiles, GeoIp, type GeoInfo } from '../geoip/geoip.js';
+
+/**
+ * `smtpstrike accounts [LOG...]` — who logged in successfully from where (the seed's
+ * auth_checker.pl, rewritten from its behaviour): successful logins per day and account from
+ * Exim, Postfix, Dovecot, sshd, Apache/nginx and OpenWebMail logs, accounts seen from at least
+ * --limit addresses that are not whitelisted, each address with its GeoIP place.
+ *
+ * Exit status: 0 the report was made (whether or not anything matched); 1 bad usage or config;
+ * 2 a log could not be read to its end (the report of everything read is still printed).
+ */
+
+export const DEFAULT_CONFIG = '/etc/smtpstrike/config.yaml';
+export const EXIT_READ_ERROR = 2;
+export const NOTHING_FOUND = 'No matching authentications found!';
+
+export interface AccountsFlags {
+  config: string;
+  mode: Mode;
+  limit: number;
+  quiet: boolean;
+  user: string[];
+  userRegex?: string;
+  nodate: boolean;
+  nouser: boolean;
+  geoip: number;
+  geoipDb: string[];
+  logs: string[];
+  json: boolean;
+  tz: string;
+  year?: number;
+  stats: boolean;
+}
+
+function limitArg(v: string): number {
+  if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`expected a whole number (negative: count whitelisted addresses too), got "${v}"`);
+  return Number(v);
+}
+
+function geoLevelArg(v: string): number {
+  if (!/^[012]$/.test(v)) throw new InvalidArgumentError('must be 0 (none), 1 (country) or 2 (country, city - ISP)');
+  return Number(v);
+}
+
+function modeArg(v: string): Mode {
+  if (!(MODES as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${MODES.join(', ')}`);
+  return v as Mode;
+}
+
+function yearArg(v: string): number {
+  if (!/^\d{4}$/.test(v)) throw new InvalidArgumentError('expected a four-digit year');
+  return Number(v);
+}
+
+function tzArg(v: string): string {
+  try {
+    parseZone(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return v;
+}
+
+function regexArg(v: string): string {
+  try {
+    new RegExp(v);
+  } catch (e) {
+    throw new InvalidArgumentError(`not a regular expression: ${(e as Error).message}`);
+  }
+  return v;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+export function accountsCommand(): Command {
+  const cmd = new Command('accounts')
+    .description('successful logins per day and account from mail, ssh and web logs (.gz/.bz2/.xz/.zst too; "-" for stdin), accounts seen from several non-whitelisted addresses, with GeoIP')
+    .argument('[logs...]', 'log files (default: the mode\'s usual logs that exist, e.g. /var/log/mail.log, /var/log/auth.log)')
+    .option('-c, --config <file>', 'config file (YAML; its accounts: section, whitelists included; options given here override it)', DEFAULT_CONFIG)
+    .option('-m, --mode <mode>', `which logins count: ${MODES.join(', ')}`, modeArg, 'all')
+    .option('-l, --limit <n>', 'list accounts with at least N distinct non-whitelisted addresses per day; 0: any; negative: count whitelisted ones too', limitArg, 2)
+    .option('-q, --quiet', 'print nothing when nothing matches (for cron: ... | mail -E -s ... admin), and no warnings', false)
+    .option('-u, --user <name>', 'only this account, exact name (repeatable)', collect, [])
+    .option('--user-regex <re>', 'only accounts matching this JavaScript regular expression', regexArg)
+    .option('--nodate', 'do not split by day', false)
+    .option('--nouser', 'do not split by account', false)
+    .option('-g, --geoip <level>', '0: no GeoIP, 1: country, 2: country, city - ISP', geoLevelArg, 2)
+    .option('--geoip-db <file>', 'GeoIP database instead of the embedded one: .mmdb (MaxMind GeoLite2/GeoIP2 City, Country or ASN; DB-IP) or an ASN .csv (repeatable)', collect, [])
+    .option('--json', 'one JSON object per account group, then a summary line', false)
+    .option('--tz <zone>', 'zone of timestamps that carry none, and of the report: local, UTC or +01:00', tzArg, 'local')
+    .option('--year <yyyy>', 'year of syslog timestamps (default: guessed per file from its modification time)', yearArg)
+    .option('--stats', 'per-file line counts on stderr', false);
+  cmd.action(async (logs: string[], _opts: unknown, command: Command) => {
+    process.exitCode = await runAccounts(logs, command);
+  });
+  return cmd;
+}
+
+interface Resolved {
+  flags: AccountsFlags;
+  whitelist: WhitelistConfig;
+}
+
+/** Command line, else config file (`accounts:`), else defaults. */
+function resolve(cmd: Command): Resolved {
+  const opts = cmd.opts<AccountsFlags>();
+  let whitelist = emptyWhitelist();
+  const configGiven = cmd.getOptionValueSource('config') === 'cli';
+  let logs: string[] = [];
+  if (configGiven || existsSync(opts.config)) {
+    const acc = loadAccountsConfig(opts.config);
+    whitelist = acc.whitelist;
+    for (const [option, value] of acc.options) {
+      if (option === 'logs') {
+        logs = value as string[];
+        continue;
+      }
+      if (option === 'tz') {
+        try {
+          parseZone(String(value));
+        } catch (e) {
+          throw new ConfigError(opts.config, 0, `accounts.tz: ${(e as Error).message}`);
+        }
+      }
+      const src = cmd.getOptionValueSource(option);
+      if (src === undefined || src === 'default') cmd.setOptionValueWithSource(option, value, 'config');
+    }
+  }
+  const flags = cmd.opts<AccountsFlags>();
+  flags.logs = logs;
+  return { flags, whitelist };
+}
+
+export async function runAccounts(files: string[], cmd: Command): Promise<number> {
+  let r: Resolved;
+  try {
+    r = resolve(cmd);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`smtpstrike: bad config: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const { flags } = r;
+  const warn = (msg: string): void => {
+    if (!flags.quiet || flags.json) process.stderr.write(`smtpstrike accounts: warning: ${msg}\n`);
+  };
+  let zone: Zone;
+  let userRegex: RegExp | null = null;
+  let whitelist: Whitelist;
+  try {
+    zone = parseZone(flags.tz);
+    if (flags.userRegex !== undefined) userRegex = new RegExp(flags.userRegex);
+    whitelist = new Whitelist(r.whitelist);
+  } catch (e) {
+    process.stderr.write(`smtpstrike: ${(e as Error).message}\n`);
+    return 1;
+  }
+
+  let logs = files;
+  if (logs.length === 0) logs = flags.logs.length > 0 ? flags.logs : defaultLogs(flags.mode);
+  if (logs.length === 0) {
+    process.stderr.write(`smtpstrike accounts: no log file found for mode ${flags.mode} (looked for ${candidateLogs(flags.mode).join(', ')}); name the files, or "-" for standard input\n`);
+    return EXIT_READ_ERROR;
+  }
+
+  const started = process.hrtime.bigint();
+  const scanner = new LogScanner({ mode: flags.mode, tz: zone, year: flags.year, intern: false });
+  const report = new AccountReport(
+    { limit: flags.limit, nodate: flags.nodate, nouser: flags.nouser, zone, users: flags.user, userRegex },
+    whitelist,
+  );
+  let failures = 0;
+  const counters: FileCounters[] = [];
+  for (const f of logs) {
+    const c = await scanner.scanFile(f, (ev) => {
+      if (ev.outcome === 'success') report.add(ev);
+      else failures++;
+    });
+    counters.push(c);
+    if (c.error) process.stderr.write(`smtpstrike accounts: ${c.error}\n`);
+  }
+
+  // GeoIP only when something needs it (the report, or a country/AS/ISP whitelist).
+  const needGeo = flags.geoip > 0 || whitelist.needsGeo;
+  let geo: GeoIp | null = null;
+  if (needGeo && report.matched > 0) {
+    const dbFiles = flags.geoipDb.length > 0 ? flags.geoipDb : defaultGeoFiles();
+    geo = new GeoIp(dbFiles, warn);
+    if (!geo.available) {
+      warn('GeoIP is unavailable: addresses are listed without places' + (whitelist.needsGeo ? ', and the country/AS/ISP whitelists cannot apply' : ''));
+      geo = null;
+    }
+  }
+  const geoOf = (ip: string): GeoInfo | null => (geo ? geo.lookup(ip) : null);
+  const groups = report.result(geoOf);
+  if (geo?.failed) {
+    warn('GeoIP is unavailable: addresses are listed without places' + (whitelist.needsGeo ? ', and the country/AS/ISP whitelists did not apply' : ''));
+    geo = null;
+  }
+  const geoLevel = geo ? flags.geoip : 0;
+
+  if (flags.json) {
+    const out: string[] = groups.map((g) => JSON.stringify(groupJson(g, zone, geoLevel)));
+    const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+    const lines = counters.reduce((a, c) => a + c.lines, 0);
+    out.push(JSON.stringify({
+      type: 'summary',
+      files: counters,
+      totals: {
+        lines,
+        successes: counters.reduce((a, c) => a + c.successes, 0),
+        failures,
+        matched_successes: report.matched,
+        unparseable: counters.reduce((a, c) => a + c.unparseable, 0),
+        groups: groups.length,
+      },
+      geoip: { level: geoLevel, databases: geo ? geo.files : [], warnings: geo ? geo.warnings : [] },
+      options: {
+        mode: flags.mode, limit: flags.limit, nodate: flags.nodate, nouser: flags.nouser, users: flags.user,
+        user_regex: flags.userRegex ?? null, tz: flags.tz, year: flags.year ?? null,
+      },
+      run: { elapsed_s: Math.round(elapsed * 1e6) / 1e6, lines_per_s: Math.round(lines / Math.max(elapsed, 1e-9)) },
+    }));
+    process.stdout.write(out.join('\n') + '\n');
+  } else if (groups.length > 0) {
+    process.stdout.write(renderText(groups, geoLevel, zone, flags.nouser));
+  } else if (!flags.quiet) {
+    process.stdout.write(`${NOTHING_FOUND}\n`);
+  }
+  if (flags.stats) {
+    for (const c of counters) {
+      process.stderr.write(`${c.file}: ${c.lines} lines (${c.compression}), ${c.successes} successes, ${c.failures} failures, ${c.ignored} other, ${c.unparseable} unparseable${c.error ? `, error: ${c.error}` : ''}\n`);
+    }
+  }
+  return counters.some((c) => c.error) ? EXIT_READ_ERROR : 0;
+}
