@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { accountsCommand } from './commands/accounts.js';
 import { blocksCommand } from './commands/blocks.js';
 import { replayCommand } from './commands/replay.js';
+import { watchCommand } from './commands/watch.js';
 
 const program = new Command('smtpstrike')
   .description('SMTP AUTH brute-force detection from reassembled TCP streams')
@@ -10,6 +11,7 @@ const program = new Command('smtpstrike')
   .showHelpAfterError();
 program.addCommand(replayCommand());
 program.addCommand(blocksCommand());
+program.addCommand(watchCommand());
 program.addCommand(accountsCommand());
 
 program.parseAsync(process.argv).catch((e: unknown) => {

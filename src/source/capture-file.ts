@@ -105,6 +105,19 @@ export class CaptureFileReader {
         src = new FileBytes(fh);
       }
     }
+    return CaptureFileReader.sniff(name, src, buf, compressed);
+  }
+
+  /**
+   * Reads a capture from any byte stream (e.g. a child's stdout: `tcpdump -U -w -`). Resolves once
+   * the file header has arrived, which for a live pipe may be only with the first packet.
+   */
+  static fromStream(name: string, stream: Readable): Promise<CaptureFileReader> {
+    return CaptureFileReader.sniff(name, new StreamBytes(stream), Buffer.allocUnsafe(CHUNK), false);
+  }
+
+  /** Reads the magic number and picks the parser. */
+  private static async sniff(name: string, src: ByteSource, buf: Buffer, compressed: boolean): Promise<CaptureFileReader> {
     let end = 0;
     try {
       while (end < 4) {

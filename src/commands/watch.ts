@@ -1,0 +1,147 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync } from 'node:fs';
+import { ConfigError, loadConfig, parseBytes } from '../config/config-file.js';
+import { makeLogger, type LogSetup } from '../watch/logger.js';
+import { WatchService, type WatchSettings } from '../watch/watch-service.js';
+import { addPipelineOptions, pipelineOptionsFrom, type PipelineFlags } from './options.js';
+
+export const DEFAULT_CONFIG = '/etc/smtpstrike/config.yaml';
+
+interface WatchFlags extends PipelineFlags {
+  config: string;
+  interface: string;
+  captureBackend: 'tcpdump' | 'cap';
+  bufferSize: number;
+  blocker: 'nft' | 'ipset' | 'iptables';
+  blockSeconds?: number;
+  dryRun: boolean;
+  killEstablished: boolean;
+  stateFile: string;
+  logFile?: string;
+  logLevel: string;
+  statsInterval: number;
+  netns?: string;
+}
+
+function bytesArg(v: string): number {
+  const n = parseBytes(v);
+  if (n === null || n < 1 << 20) throw new InvalidArgumentError(`expected a size of at least 1MiB, such as 128MiB, got "${v}"`);
+  return n;
+}
+
+function choice<T extends string>(...allowed: T[]): (v: string) => T {
+  return (v: string) => {
+    if (!(allowed as string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${allowed.join(', ')}`);
+    return v as T;
+  };
+}
+
+export function watchCommand(): Command {
+  const cmd = new Command('watch')
+    .description('capture live, count strikes in real time, block offenders in the kernel (root, or CAP_NET_RAW + CAP_NET_ADMIN)')
+    .option('-c, --config <file>', 'config file (YAML; options given here override it)', DEFAULT_CONFIG)
+    .option('-i, --interface <name>', 'interface to capture on ("any" for all)', 'any')
+    .option('--capture-backend <name>', 'tcpdump (pipe from tcpdump -U -w -) or cap (libpcap in process)', choice('tcpdump', 'cap'), 'tcpdump')
+    .option('--buffer-size <size>', 'kernel capture buffer, e.g. 128MiB', bytesArg, 128 * 1024 * 1024)
+    .option('--blocker <name>', 'nft (default), ipset or iptables', choice('nft', 'ipset', 'iptables'), 'nft')
+    .option('--block-seconds <n>', 'kernel timeout of a block, refreshed while the address keeps trying (default: --seconds)', (v: string) => {
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('expected a whole number of seconds');
+      return Number(v);
+    })
+    .option('--dry-run', 'log what would be blocked; touch no firewall', false)
+    .option('--kill-established', "also end the offender's open SMTP sessions (ss -K)", false)
+    .option('--state-file <file>', 'strikes and active blocks, kept across restarts', '/var/lib/smtpstrike/state.json')
+    .option('--log-file <file>', 'pino JSON log file (default: stdout); reopened on SIGHUP')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', choice('fatal', 'error', 'warn', 'info', 'debug', 'trace'), 'info')
+    .option('--stats-interval <seconds>', 'how often capture and blocker health is logged', (v: string) => Number(v), 60)
+    .option('--netns <name>', 'run capture and firewall commands in this network namespace (for tests)');
+  addPipelineOptions(cmd);
+  cmd.action(async (_: unknown, command: Command) => {
+    process.exitCode = await runWatch(command);
+  });
+  return cmd;
+}
+
+/** Options from the command line, else from the config file, else defaults. */
+function resolveFlags(cmd: Command): WatchFlags {
+  const opts = cmd.opts<WatchFlags>();
+  const configGiven = cmd.getOptionValueSource('config') === 'cli';
+  if (configGiven || existsSync(opts.config)) {
+    for (const [option, value] of loadConfig(opts.config)) {
+      const src = cmd.getOptionValueSource(option);
+      if (src === undefined || src === 'default') cmd.setOptionValueWithSource(option, value, 'config');
+    }
+  }
+  return cmd.opts<WatchFlags>();
+}
+
+function settingsFrom(f: WatchFlags): WatchSettings {
+  const pipeline = pipelineOptionsFrom(f);
+  return {
+    pipeline, iface: f.interface, captureBackend: f.captureBackend, bufferSize: f.bufferSize, blocker: f.blocker,
+    dryRun: f.dryRun, blockSeconds: f.blockSeconds ?? f.seconds, killEstablished: f.killEstablished,
+    stateFile: f.stateFile, statsInterval: f.statsInterval, netns: f.netns,
+  };
+}
+
+async function runWatch(cmd: Command): Promise<number> {
+  let flags: WatchFlags;
+  try {
+    flags = resolveFlags(cmd);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`smtpstrike: bad config: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  let logs: LogSetup = makeLogger(flags.logFile, flags.logLevel);
+  const service = new WatchService(settingsFrom(flags), logs.logger);
+  try {
+    await service.start();
+  } catch (e) {
+    logs.logger.fatal({ event: 'start_failed', err: (e as Error).message }, (e as Error).message);
+    logs.flush();
+    process.stderr.write(`smtpstrike: ${(e as Error).message}\n`);
+    await service.stop().catch(() => undefined);
+    return 1;
+  }
+
+  return await new Promise<number>((resolve) => {
+    const finish = (signal: string): void => {
+      logs.logger.info({ event: 'signal', signal }, `${signal}: stopping`);
+      service.stop().then(
+        () => {
+          logs.flush();
+          resolve(0);
+        },
+        (e: Error) => {
+          logs.logger.error({ event: 'stop_failed', err: e.message }, e.message);
+          logs.flush();
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => finish('SIGTERM'));
+    process.once('SIGINT', () => finish('SIGINT'));
+    process.on('SIGHUP', () => {
+      logs.reopen();
+      try {
+        // Re-read the config file: reset config-sourced values to their defaults first.
+        for (const o of cmd.options) {
+          const name = o.attributeName();
+          if (cmd.getOptionValueSource(name) === 'config') cmd.setOptionValueWithSource(name, o.defaultValue, 'default');
+        }
+        const next = resolveFlags(cmd);
+        if (next.logFile !== flags.logFile || next.logLevel !== flags.logLevel) {
+          logs.flush();
+          logs = makeLogger(next.logFile, next.logLevel);
+        }
+        service.reload(settingsFrom(next), logs.logger);
+        flags = next;
+      } catch (e) {
+        logs.logger.error({ event: 'reload_failed', err: (e as Error).message }, `config not reloaded: ${(e as Error).message}`);
+      }
+    });
+  });
+}

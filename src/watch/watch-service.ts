@@ -1,0 +1,226 @@
+import { spawn } from 'node:child_process';
+import { renameSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { BlockOp, Blocker } from '../blocker/blocker.js';
+import { BlockBatcher } from '../blocker/batcher.js';
+import { createBlocker } from '../blocker/index.js';
+import type { EventSink, PipelineEvent } from '../events.js';
+import type { LiveSource } from '../live/live-source.js';
+import { bpfForPorts, createLiveSource } from '../live/index.js';
+import { Pipeline, type PipelineOptions } from '../pipeline.js';
+import { strikeLogLine } from '../strikes/iptables-log.js';
+import { readState, writeStateAtomically } from './state-file.js';
+import { ownAddresses } from './own-addresses.js';
+
+export interface WatchSettings {
+  pipeline: PipelineOptions;
+  iface: string;
+  captureBackend: 'tcpdump' | 'cap';
+  bufferSize: number;
+  blocker: 'nft' | 'ipset' | 'iptables';
+  dryRun: boolean;
+  /** Kernel timeout of a block; the strike window by default. */
+  blockSeconds: number;
+  killEstablished: boolean;
+  stateFile: string;
+  statsInterval: number;
+  /** Run capture and firewall commands inside this network namespace (tests). */
+  netns?: string | undefined;
+}
+
+/** How often the state file is rewritten when something changed, and idle flows are swept. */
+const TICK_MS = 1000;
+
+/**
+ * `smtpstrike watch`: live capture → the same pipeline as replay → blocks in the kernel.
+ * Blocks go in the moment the strike engine crosses a threshold, with a kernel timeout, so a crash
+ * of smtpstrike never leaves a permanent ban; every refused reconnection refreshes the timeout.
+ */
+export class WatchService implements EventSink {
+  readonly pipeline: Pipeline;
+  private readonly blockerImpl: Blocker;
+  private readonly batcher: BlockBatcher;
+  private source: LiveSource | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private dirty = false;
+  /** The saved state was read (or there was none): only then may we overwrite it. */
+  private restored = false;
+  private readonly own = ownAddresses();
+  private stopping = false;
+
+  constructor(private s: WatchSettings, private log: Logger) {
+    this.pipeline = new Pipeline(s.pipeline, this);
+    this.pipeline.iface = s.iface;
+    const blockerOpts = { ports: s.pipeline.ports, logger: log, ...(s.netns ? { netns: s.netns } : {}) };
+    this.blockerImpl = createBlocker(s.dryRun ? 'dry-run' : s.blocker, blockerOpts);
+    this.batcher = new BlockBatcher(this.blockerImpl, { logger: log });
+  }
+
+  async start(): Promise<void> {
+    const s = this.s;
+    await this.blockerImpl.init();
+    this.restore();
+    this.source = createLiveSource(s.captureBackend, {
+      iface: s.iface, filter: bpfForPorts(s.pipeline.ports), bufferSize: s.bufferSize, ...(s.netns ? { netns: s.netns } : {}),
+    });
+    await this.source.start((rec) => this.pipeline.packet(rec));
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.statsTimer = setInterval(() => void this.logStats('periodic'), s.statsInterval * 1000);
+    this.log.info({
+      event: 'start', iface: s.iface, backend: this.source.backend, blocker: this.blockerImpl.name, ports: s.pipeline.ports,
+      hitcount: s.pipeline.strikes.hitcount, seconds: s.pipeline.strikes.seconds, conn_hitcount: s.pipeline.strikes.connHitcount,
+      conn_seconds: s.pipeline.strikes.connSeconds, block_seconds: s.blockSeconds, whitelist: s.pipeline.strikes.whitelist.entries,
+    }, 'smtpstrike watching');
+  }
+
+  /** Re-reads the strike table and re-applies the blocks that are still running (expired ones are not). */
+  private restore(): void {
+    const now = Date.now() / 1000;
+    let state;
+    try {
+      state = readState(this.s.stateFile);
+    } catch (e) {
+      // Keep the unreadable file for the admin under another name; new state goes to the usual path.
+      const kept = `${this.s.stateFile}.unreadable-${Math.floor(now)}`;
+      try {
+        renameSync(this.s.stateFile, kept);
+      } catch {
+        // left where it is; it will be overwritten by the next save
+      }
+      this.log.error({ event: 'state_unreadable', file: this.s.stateFile, kept, err: (e as Error).message }, 'state file unreadable: kept aside, starting with an empty strike table');
+      this.restored = true;
+      return;
+    }
+    this.restored = true;
+    if (!state) return;
+    const { entries, blocks } = this.pipeline.strikes.importState(state, now);
+    const ops: BlockOp[] = [];
+    for (const b of blocks) if (this.mayBlock(b.key)) ops.push({ op: 'add', addr: b.key, timeoutSec: Math.max(1, Math.ceil(b.until - now)) });
+    this.batcher.pushAll(ops);
+    this.log.info({ event: 'state_restored', file: this.s.stateFile, entries, blocks: ops.length, saved_at: state.saved_at }, 'state restored');
+  }
+
+  private mayBlock(key: string): boolean {
+    const addr = key.split('/')[0]!;
+    return !this.own.has(addr);
+  }
+
+  event(ev: PipelineEvent): void {
+    switch (ev.type) {
+      case 'strike':
+        this.dirty = true;
+        this.log.warn({ event: 'strike', client: ev.client, key: ev.key, n: ev.n, packet_ts: ev.ts }, strikeLogLine(ev));
+        break;
+      case 'reject':
+        this.dirty = true;
+        this.log.warn({ event: 'reject', rule: ev.rule, client: ev.client, key: ev.key, packet_ts: ev.ts }, strikeLogLine(ev));
+        this.block(ev.key, ev.client);
+        break;
+      case 'block':
+        this.dirty = true;
+        this.log.warn({ event: 'block', rule: ev.rule, client: ev.client, key: ev.key, until: ev.until, timeout_s: this.s.blockSeconds }, `blocking ${ev.key}`);
+        this.block(ev.key, ev.client);
+        break;
+      case 'auth_failure':
+      case 'auth_success':
+      case 'auth_tempfail':
+        this.log.info({ event: ev.type, client: ev.client, client_port: ev.clientPort, server: ev.server, server_port: ev.serverPort, mech: ev.mech, user: ev.user, code: ev.code }, ev.text);
+        break;
+      case 'starttls':
+        this.log.debug({ event: 'starttls', client: ev.client, server_port: ev.serverPort }, 'session went opaque (TLS)');
+        break;
+      default:
+        break;
+    }
+  }
+
+  private block(key: string, client: string): void {
+    if (!this.mayBlock(key)) {
+      this.log.warn({ event: 'block_skipped', key, reason: 'own address' }, `not blocking ${key}: it is one of this host's addresses`);
+      return;
+    }
+    this.batcher.push({ op: 'add', addr: key, timeoutSec: this.s.blockSeconds });
+    if (this.s.killEstablished && !this.s.dryRun) this.killEstablished(client);
+  }
+
+  /** Ends the offender's open SMTP sessions (`ss -K`): a bot keeps guessing on an open session. */
+  private killEstablished(client: string): void {
+    const filter = ['dst', client, '(', ...this.s.pipeline.ports.flatMap((p, i) => [...(i ? ['or'] : []), 'sport', '=', `:${p}`]), ')'];
+    const argv = this.s.netns ? ['ip', 'netns', 'exec', this.s.netns, 'ss', '-K', ...filter] : ['ss', '-K', ...filter];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (e) => this.log.error({ event: 'kill_established_failed', client, err: e.message }, 'ss -K failed'));
+    child.on('close', (code) => {
+      if (code !== 0) this.log.error({ event: 'kill_established_failed', client, code, err: err.trim() }, 'ss -K failed');
+    });
+  }
+
+  private tick(): void {
+    // No packets for a while must still age flows out: advance the flow clock to wall time.
+    const now = Date.now() / 1000;
+    if (now > this.pipeline.lastTs) {
+      this.pipeline.flows.setTime(now);
+      this.pipeline.flows.purgeIdle();
+    }
+    if (this.dirty) this.saveState();
+  }
+
+  saveState(): void {
+    if (!this.restored) return; // never overwrite a saved state we did not load (start failed early)
+    try {
+      writeStateAtomically(this.s.stateFile, this.pipeline.strikes.exportState(Date.now() / 1000));
+      this.dirty = false;
+    } catch (e) {
+      this.log.error({ event: 'state_write_failed', file: this.s.stateFile, err: (e as Error).message }, 'cannot write state file');
+    }
+  }
+
+  async logStats(when: 'periodic' | 'exit'): Promise<void> {
+    const st = this.source ? await this.source.stats().catch(() => null) : null;
+    const c = this.pipeline.coverage();
+    this.log.info({
+      event: 'stats', when,
+      capture: { backend: this.source?.backend, received: st?.received ?? 'unknown', dropped: st?.dropped ?? 'unknown', if_dropped: st?.ifDropped ?? 'unknown' },
+      packets: c.packets, smtp_packets: c.smtp_packets, flows: c.flows, open_flows: this.pipeline.flows.size, opaque_flows: c.opaque_flows,
+      gaps: c.gaps, strike_entries: this.pipeline.strikes.entries, blocks: this.pipeline.strikes.stats.blocks,
+      blocker: { applied: this.batcher.stats.applied, failed: this.batcher.stats.failed },
+    }, 'capture and blocker health');
+  }
+
+  /** New settings from SIGHUP: what can change live changes; the rest is named as needing a restart. */
+  reload(next: WatchSettings, log: Logger): void {
+    this.log = log;
+    const cur = this.s;
+    const restartOnly: string[] = [];
+    if (next.iface !== cur.iface) restartOnly.push('interface');
+    if (next.captureBackend !== cur.captureBackend) restartOnly.push('capture_backend');
+    if (next.bufferSize !== cur.bufferSize) restartOnly.push('buffer_size');
+    if (next.blocker !== cur.blocker || next.dryRun !== cur.dryRun) restartOnly.push('blocker/dry_run');
+    if (next.pipeline.ports.join() !== cur.pipeline.ports.join()) restartOnly.push('ports');
+    const so = this.pipeline.strikes.opts;
+    const ns = next.pipeline.strikes;
+    if (ns.hitcount !== so.hitcount || ns.connHitcount !== so.connHitcount || ns.ipv6Prefix !== so.ipv6Prefix) restartOnly.push('hitcount/conn_hitcount/ipv6_prefix');
+    // Applied now: windows, whitelist, tempfail counting, block timeout, kill-established, state file.
+    so.seconds = ns.seconds;
+    so.connSeconds = ns.connSeconds;
+    so.whitelist = ns.whitelist;
+    so.tempfailStrikes = ns.tempfailStrikes;
+    this.s = { ...cur, blockSeconds: next.blockSeconds, killEstablished: next.killEstablished, stateFile: next.stateFile, statsInterval: next.statsInterval };
+    this.log.info({ event: 'reload', needs_restart: restartOnly }, restartOnly.length ? `config reloaded; these settings need a restart: ${restartOnly.join(', ')}` : 'config reloaded');
+  }
+
+  /** SIGTERM/SIGINT: stop capturing, apply pending blocks, save state. Removes nothing from the firewall. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    await this.logStats('exit');
+    await this.source?.stop();
+    await this.batcher.drain();
+    this.saveState();
+    this.log.info({ event: 'stop' }, 'smtpstrike stopped; blocks stay in the kernel until their timeouts');
+  }
+}

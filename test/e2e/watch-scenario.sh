@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# End-to-end scenario for `smtpstrike watch` with real parts: Postfix + Dovecot SASL in a server
+# namespace, swaks clients in a client namespace, live capture with tcpdump, blocks in nftables
+# inside the server namespace. Needs root. Prints one line per check:
+#   CHECK <name> ok|FAIL <detail>
+# test/watch-e2e.test.ts runs it (once with the nft blocker, once with --dry-run) and asserts them.
+# Usage: test/e2e/watch-scenario.sh nft|dry-run
+set -euo pipefail
+MODE=${1:?usage: watch-scenario.sh nft|dry-run}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+"$ROOT/scripts/install-deps.sh" testbed >/dev/null
+# shellcheck source=../../scripts/testbed/lib.sh
+. "$ROOT/scripts/testbed/lib.sh"
+
+WATCH_PID=
+stop_watch() {
+  local sig=${1:-TERM}
+  if [ -n "$WATCH_PID" ]; then
+    kill "-$sig" "$WATCH_PID" 2>/dev/null || true
+    _tb_wait_gone 10 "$WATCH_PID" || kill -KILL "$WATCH_PID" 2>/dev/null || true
+    WATCH_PID=
+  fi
+}
+cleanup() {
+  local rc=$?
+  trap - EXIT
+  stop_watch KILL
+  tb_down
+  exit $rc
+}
+trap cleanup EXIT
+
+check() { # check NAME CONDITION-RESULT(0/1) DETAIL
+  if [ "$2" = 0 ]; then echo "CHECK $1 ok $3"; else echo "CHECK $1 FAIL $3"; fi
+}
+
+tb_up >/dev/null
+tb_mail_up 0 >/dev/null
+set +e # from here on a failing probe is a FAIL line, not the end of the script
+STATE=$TB_DIR/state.json
+LOG=$TB_DIR/watch.log
+: > "$TB_DIR/empty.yaml"
+EXTRA=()
+[ "$MODE" = dry-run ] && EXTRA=(--dry-run)
+
+starts() { local n; n=$(grep -c '"event":"start"' "$LOG" 2>/dev/null); echo "${n:-0}"; }
+start_watch() { # extra watch options...
+  local before i
+  before=$(starts)
+  # `ip netns exec` execs node, so $! is node's own PID (a backgrounded shell function would not be).
+  ip netns exec "$TB_SRV_NS" node "$ROOT/dist/src/cli.js" watch --config "$TB_DIR/empty.yaml" -i "$TB_SRV_IF" \
+    --whitelist 10.200.0.4/32 --state-file "$STATE" --log-file "$LOG" --stats-interval 5 "${EXTRA[@]}" "$@" \
+    2>>"$TB_DIR/watch.stderr" &
+  WATCH_PID=$!
+  for ((i = 0; i < 150; i++)); do
+    [ "$(starts)" -gt "$before" ] && break
+    _tb_alive "$WATCH_PID" || { echo "watch died: $(tail -5 "$TB_DIR/watch.stderr")" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ "$(starts)" -gt "$before" ] || { echo "watch did not start: $(tail -5 "$TB_DIR/watch.stderr")" >&2; exit 1; }
+  sleep 0.5 # capture running
+}
+
+fail_auth() { # fail_auth IP N [PORT]
+  local ip=$1 n=$2 port=${3:-587} i
+  for ((i = 0; i < n; i++)); do
+    tb_swaks --port "$port" --local-interface "$ip" --auth LOGIN --auth-user alice --auth-password "wrong$i" --quit-after AUTH >/dev/null 2>&1 || true
+  done
+}
+
+# connects IP PORT: 0 when a TCP connection from IP is accepted (banner read), 1 when refused.
+connects() {
+  tb_cli timeout 5 bash -c "exec 3<>/dev/tcp/$TB_SRV_IP/$2" 2>/dev/null && return 0
+  return 1
+}
+# connects_from IP: bash /dev/tcp cannot pick a source address; use swaks' EHLO-only session.
+connects_from() {
+  tb_swaks --port 587 --local-interface "$1" --quit-after EHLO >/dev/null 2>&1
+}
+
+in_set() { # in_set IP: the nft set holds IP
+  tb_srv nft list set inet smtpstrike blocked4 2>/dev/null | grep -qw "$1"
+}
+
+wait_in_set() { local i; for ((i = 0; i < 30; i++)); do in_set "$1" && return 0; sleep 0.1; done; return 1; }
+
+start_watch
+
+# 1. three failures block the attacker at once; its next connection is refused
+fail_auth 10.200.0.2 3
+if [ "$MODE" = nft ]; then
+  wait_in_set 10.200.0.2; check attacker_in_set $? "10.200.0.2 in blocked4 after its 3rd failure"
+  connects_from 10.200.0.2; r=$?; check attacker_refused $((r == 0)) "4th connection from 10.200.0.2 refused (swaks rc $r)"
+else
+  sleep 1
+  connects_from 10.200.0.2; r=$?; check attacker_not_refused_dry $r "dry-run: 10.200.0.2 still connects"
+  grep -q '"event":"block".*"key":"10.200.0.2"' "$LOG"; check dry_run_logged $? "dry-run logs the block it would apply"
+  tb_srv nft list table inet smtpstrike >/dev/null 2>&1; r=$?; check dry_run_no_table $((r == 0)) "dry-run creates no nft table"
+fi
+# 2. the whitelisted client fails as often and more, and is never blocked
+fail_auth 10.200.0.4 4
+sleep 0.5
+connects_from 10.200.0.4; check whitelisted_connects $? "whitelisted 10.200.0.4 still connects"
+if [ "$MODE" = nft ]; then in_set 10.200.0.4; r=$?; check whitelisted_not_in_set $((r == 0)) "10.200.0.4 never in the set"; fi
+# 3. six new connections in 60 s (no AUTH at all) trip the connection rule
+for i in 1 2 3 4 5 6; do connects_from 10.200.0.7 || true; done
+if [ "$MODE" = nft ]; then
+  wait_in_set 10.200.0.7; check conn_rule_in_set $? "10.200.0.7 blocked after 6 connections in 60 s"
+  connects_from 10.200.0.7; r=$?; check conn_rule_refused $((r == 0)) "7th connection from 10.200.0.7 refused"
+  grep -q '"event":"reject".*SMTP Brute Force Attempt' "$LOG"; check conn_rule_logged $? "log has SMTP Brute Force Attempt"
+  grep -q 'SMTP_AUTH_FAIL: Strike 3:' "$LOG"; check strike_logged $? "log has SMTP_AUTH_FAIL: Strike 3"
+fi
+
+# 4. kill -9, lose the kernel set too (as after a reboot), restart: the blocks come back from the state file
+if [ "$MODE" = nft ]; then
+  sleep 1.5 # the state file is written within a second of a change
+  stop_watch KILL
+  tb_srv nft flush set inet smtpstrike blocked4
+  in_set 10.200.0.2; r=$?; check set_flushed $((r == 0)) "set emptied by hand after kill -9"
+  start_watch
+  wait_in_set 10.200.0.2; check restored_attacker $? "10.200.0.2 re-applied from the state file after restart"
+  wait_in_set 10.200.0.7; check restored_conn $? "10.200.0.7 re-applied from the state file after restart"
+  connects_from 10.200.0.2; r=$?; check restored_refused $((r == 0)) "10.200.0.2 still refused after restart"
+  stop_watch TERM
+  tb_srv nft list set inet smtpstrike blocked4 2>/dev/null | grep -qw 10.200.0.2; check blocks_survive_sigterm $? "SIGTERM removes no block"
+
+  # 5. a block expires after its kernel timeout (short windows for this part)
+  rm -f "$STATE"
+  tb_srv nft flush set inet smtpstrike blocked4
+  start_watch --seconds 4 --block-seconds 4
+  fail_auth 10.200.0.5 3
+  wait_in_set 10.200.0.5; check short_block_in_set $? "10.200.0.5 blocked with a 4 s timeout"
+  sleep 6
+  in_set 10.200.0.5; r=$?; check block_expired $((r == 0)) "10.200.0.5 left the set after its timeout"
+  connects_from 10.200.0.5; check expired_connects $? "10.200.0.5 connects again"
+fi
+stop_watch TERM
+grep -q '"event":"stats"' "$LOG"; check stats_logged $? "capture health logged"
+grep -q '"event":"stop"' "$LOG"; check clean_stop $? "clean stop logged"
