@@ -62,14 +62,22 @@ export function watchCommand(): Command {
   return cmd;
 }
 
-/** Options from the command line, else from the config file, else defaults. */
+/** List options that add up: the config file's entries and the command line's both apply. */
+const ADDITIVE = ['whitelist', 'match'];
+/** The command line's own values of the additive options, kept for re-reads on SIGHUP. */
+const cliLists = new Map<string, string[]>();
+
+/** Options from the command line, else from the config file, else defaults (lists: both). */
 function resolveFlags(cmd: Command): WatchFlags {
   const opts = cmd.opts<WatchFlags>();
   const configGiven = cmd.getOptionValueSource('config') === 'cli';
   if (configGiven || existsSync(opts.config)) {
     for (const [option, value] of loadConfig(opts.config)) {
       const src = cmd.getOptionValueSource(option);
-      if (src === undefined || src === 'default') cmd.setOptionValueWithSource(option, value, 'config');
+      if (ADDITIVE.includes(option) && src === 'cli') {
+        if (!cliLists.has(option)) cliLists.set(option, [...(cmd.getOptionValue(option) as string[])]);
+        cmd.setOptionValueWithSource(option, [...cliLists.get(option)!, ...(value as string[])], 'cli');
+      } else if (src === undefined || src === 'default') cmd.setOptionValueWithSource(option, value, 'config');
     }
   }
   return cmd.opts<WatchFlags>();
@@ -131,6 +139,8 @@ async function runWatch(cmd: Command): Promise<number> {
         for (const o of cmd.options) {
           const name = o.attributeName();
           if (cmd.getOptionValueSource(name) === 'config') cmd.setOptionValueWithSource(name, o.defaultValue, 'default');
+          const own = cliLists.get(name);
+          if (own) cmd.setOptionValueWithSource(name, [...own], 'cli');
         }
         const next = resolveFlags(cmd);
         if (next.logFile !== flags.logFile || next.logLevel !== flags.logLevel) {

@@ -85,7 +85,7 @@ in_set() { # in_set IP: the nft set holds IP
 
 wait_in_set() { local i; for ((i = 0; i < 30; i++)); do in_set "$1" && return 0; sleep 0.1; done; return 1; }
 
-start_watch
+if [ "$MODE" = nft ]; then start_watch --kill-established; else start_watch; fi
 
 # 1. three failures block the attacker at once; its next connection is refused
 fail_auth 10.200.0.2 3
@@ -97,6 +97,19 @@ else
   connects_from 10.200.0.2; r=$?; check attacker_not_refused_dry $r "dry-run: 10.200.0.2 still connects"
   grep -q '"event":"block".*"key":"10.200.0.2"' "$LOG"; check dry_run_logged $? "dry-run logs the block it would apply"
   tb_srv nft list table inet smtpstrike >/dev/null 2>&1; r=$?; check dry_run_no_table $((r == 0)) "dry-run creates no nft table"
+fi
+# 1b. --kill-established: a session that 10.200.0.8 holds open is ended on the server when it gets blocked
+if [ "$MODE" = nft ]; then
+  tb_cli python3 -c "import socket,time; s=socket.create_connection(('$TB_SRV_IP',587), source_address=('10.200.0.8',0)); s.recv(200); time.sleep(20)" &
+  HOLD_PID=$!
+  sleep 0.5
+  held() { tb_srv ss -Htn state established '( sport = :587 )' dst 10.200.0.8 | grep -c . ; }
+  [ "$(held)" -ge 1 ]; check held_session_open $? "10.200.0.8 holds a session open"
+  fail_auth 10.200.0.8 3
+  wait_in_set 10.200.0.8
+  for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(held)" = 0 ] && break; sleep 0.2; done
+  [ "$(held)" = 0 ]; check kill_established $? "its open session was ended on the server (ss -K)"
+  kill "$HOLD_PID" 2>/dev/null; wait "$HOLD_PID" 2>/dev/null
 fi
 # 2. the whitelisted client fails as often and more, and is never blocked
 fail_auth 10.200.0.4 4
@@ -122,6 +135,14 @@ if [ "$MODE" = nft ]; then
   wait_in_set 10.200.0.2; check restored_attacker $? "10.200.0.2 re-applied from the state file after restart"
   wait_in_set 10.200.0.7; check restored_conn $? "10.200.0.7 re-applied from the state file after restart"
   connects_from 10.200.0.2; r=$?; check restored_refused $((r == 0)) "10.200.0.2 still refused after restart"
+  # SIGHUP: re-read the config file (here: a whitelist entry) and reopen the log
+  printf 'whitelist: [10.200.0.6/32]\n' > "$TB_DIR/empty.yaml"
+  kill -HUP "$WATCH_PID"
+  sleep 0.5
+  grep -q '"event":"reload"' "$LOG"; check sighup_reload $? "SIGHUP reloaded the config"
+  fail_auth 10.200.0.6 3
+  sleep 0.5
+  in_set 10.200.0.6; r=$?; check sighup_whitelist $((r == 0)) "10.200.0.6, whitelisted by the reloaded config, is not blocked"
   stop_watch TERM
   tb_srv nft list set inet smtpstrike blocked4 2>/dev/null | grep -qw 10.200.0.2; check blocks_survive_sigterm $? "SIGTERM removes no block"
 
