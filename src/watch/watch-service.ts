@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { renameSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { BlockOp, Blocker } from '../blocker/blocker.js';
+import type { Blocker } from '../blocker/blocker.js';
 import { BlockBatcher } from '../blocker/batcher.js';
 import { createBlocker } from '../blocker/index.js';
 import type { EventSink, PipelineEvent } from '../events.js';
@@ -11,6 +11,7 @@ import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
 import { readState, writeStateAtomically } from './state-file.js';
 import { ownAddresses } from './own-addresses.js';
+import { restoreStrikes } from './restore.js';
 
 export interface WatchSettings {
   pipeline: PipelineOptions;
@@ -94,9 +95,7 @@ export class WatchService implements EventSink {
     }
     this.restored = true;
     if (!state) return;
-    const { entries, blocks } = this.pipeline.strikes.importState(state, now);
-    const ops: BlockOp[] = [];
-    for (const b of blocks) if (this.mayBlock(b.key)) ops.push({ op: 'add', addr: b.key, timeoutSec: Math.max(1, Math.ceil(b.until - now)) });
+    const { entries, ops } = restoreStrikes(this.pipeline.strikes, state, now, (k) => this.mayBlock(k));
     this.batcher.pushAll(ops);
     this.log.info({ event: 'state_restored', file: this.s.stateFile, entries, blocks: ops.length, saved_at: state.saved_at }, 'state restored');
   }
