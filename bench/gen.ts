@@ -609,6 +609,19 @@ function authDelay(rng: Rng, srv: Server, o: Outcome): number {
 }
 
 /** One AUTH exchange; records the user and the outcome in the truth. */
+/** A client AUTH line, 3 % of the time split across two segments (a reassembler must join them). */
+function* clientAuthLine(g: Gen, t: Tcp, line: string): Generator<number, void, undefined> {
+  if (g.rng.chance(0.03)) {
+    g.stats.splitClientAuth++;
+    const cut = g.rng.range(1, line.length - 1);
+    t.c(line.slice(0, cut));
+    yield g.rng.range(50, 3000);
+    t.c(line.slice(cut));
+  } else {
+    t.c(line);
+  }
+}
+
 function* authAttempt(g: Gen, t: Tcp, srv: Server, ci: number, user: string, outcome: Outcome, pipelineQuit: boolean,
   rtt: number, think: () => number): Generator<number, void, undefined> {
   const rng = g.rng;
@@ -628,16 +641,7 @@ function* authAttempt(g: Gen, t: Tcp, srv: Server, ci: number, user: string, out
       yield proc();
       t.s('334 VXNlcm5hbWU6\r\n');
       yield rtt + think();
-      const line = `${b64(user)}\r\n`;
-      if (rng.chance(0.03)) {
-        g.stats.splitClientAuth++;
-        const cut = rng.range(1, line.length - 1);
-        t.c(line.slice(0, cut));
-        yield rng.range(50, 3000);
-        t.c(line.slice(cut));
-      } else {
-        t.c(line);
-      }
+      yield* clientAuthLine(g, t, `${b64(user)}\r\n`);
       g.addUser(ci, user);
       yield proc();
       t.s('334 UGFzc3dvcmQ6\r\n');
@@ -653,16 +657,7 @@ function* authAttempt(g: Gen, t: Tcp, srv: Server, ci: number, user: string, out
       yield rtt + think();
       t.c(`${cred}\r\n${quit}`);
     } else {
-      const line = `AUTH PLAIN ${cred}\r\n${quit}`;
-      if (rng.chance(0.03)) {
-        g.stats.splitClientAuth++;
-        const cut = rng.range(1, line.length - 1);
-        t.c(line.slice(0, cut));
-        yield rng.range(50, 3000);
-        t.c(line.slice(cut));
-      } else {
-        t.c(line);
-      }
+      yield* clientAuthLine(g, t, `AUTH PLAIN ${cred}\r\n${quit}`);
     }
     g.addUser(ci, user);
   }
