@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages smtpstrike's tests, test bed and benchmark need, only when missing.
-# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|accounts|all]
+# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|accounts|report|all]
 set -euo pipefail
 what=${1:-all}
 # libpcap-dev, python3, make, g++: to build the optional native module `cap` (npm rebuild cap); tcpdump: the default live backend
@@ -10,13 +10,16 @@ bench=(tshark time nftables ipset iptables iproute2 tcpreplay)
 # `smtpstrike accounts`: the GeoIP fixture writer (scripts/make-geoip-fixtures.pl) and the compressors
 # that make/inspect the compressed log fixtures (test/fixtures/accounts/compressed)
 accounts=(libmaxmind-db-writer-perl bzip2 xz-utils zstd)
+# `smtpstrike report --html`: the page is checked in headless Chromium (test/report-html.test.ts)
+report=(chromium)
 case "$what" in
   core) want=("${core[@]}") ;;
   testbed) want=("${core[@]}" "${testbed[@]}") ;;
   bench) want=("${core[@]}" "${bench[@]}") ;;
   accounts) want=("${accounts[@]}") ;;
-  all) want=("${core[@]}" "${testbed[@]}" "${bench[@]}" "${accounts[@]}") ;;
-  *) echo "usage: $0 [core|testbed|bench|accounts|all]" >&2; exit 2 ;;
+  report) want=("${report[@]}") ;;
+  all) want=("${core[@]}" "${testbed[@]}" "${bench[@]}" "${accounts[@]}" "${report[@]}") ;;
+  *) echo "usage: $0 [core|testbed|bench|accounts|report|all]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { accountsCommand } from './commands/accounts.js';
 import { blocksCommand } from './commands/blocks.js';
 import { replayCommand } from './commands/replay.js';
+import { reportCommand } from './commands/report.js';
 import { watchCommand } from './commands/watch.js';
 
 const program = new Command('smtpstrike')
@@ -13,6 +14,7 @@ program.addCommand(replayCommand());
 program.addCommand(blocksCommand());
 program.addCommand(watchCommand());
 program.addCommand(accountsCommand());
+program.addCommand(reportCommand());
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`smtpstrike: ${(e as Error).message}\n`);

@@ -1,0 +1,347 @@
+import type { Zone } from '../accounts/clock.js';
+import type { AddressJson, PlaceCount, ReportDoc } from './report.js';
+import type { VerdictName, VerdictRow } from './rules.js';
+import { Clock, duration, seenText } from './text.js';
+
+/**
+ * `--html FILE`: one self-contained page — inline CSS, inline SVG, a little inline JavaScript, no
+ * URL of any kind (a Content-Security-Policy forbids every fetch) — rendered from the same document
+ * as `--json`, which it also carries (`<script type="application/json" id="report-data">`).
+ * Everything is drawn on the server side, so the page reads the same without JavaScript; the
+ * script only sorts tables, filters the timeline and reports its own errors into the page
+ * (`#js-errors`, `data-errors` on <html>). Every number shown carries `data-path`, the JSON path of
+ * the value it shows, so a test can check each one against the JSON.
+ *
+ * Everything that came from the wire or a log (usernames above all: attackers choose them) is
+ * escaped; the embedded JSON escapes `<`, so no `</script>` can end it.
+ */
+
+const VERDICT_COLOURS: Record<VerdictName, string> = {
+  COMPROMISED: '#b00020',
+  SUSPECT: '#c75b00',
+  DISTRIBUTED: '#6a3fb5',
+  ATTACKED: '#1f5fa8',
+};
+
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
+}
+
+/** A number with the JSON path it comes from. */
+function num(v: number, path: string): string {
+  return `<span class="n" data-path="${esc(path)}">${v}</span>`;
+}
+
+function badge(v: VerdictName): string {
+  return `<span class="badge" style="background:${VERDICT_COLOURS[v]}">${v}</span>`;
+}
+
+const CSS = `
+:root{--fg:#1b1b1f;--muted:#5f6368;--line:#d9dce1;--bg:#fff;--soft:#f5f6f8}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:var(--fg);background:var(--bg);margin:0;padding:24px 32px;max-width:1400px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
+.muted{color:var(--muted)}.mono{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0}
+.card{border:1px solid var(--line);border-radius:6px;padding:8px 14px;min-width:130px;background:var(--soft)}
+.card b{display:block;font-size:22px}
+.badge{color:#fff;border-radius:3px;padding:1px 6px;font-size:11px;font-weight:600;letter-spacing:.3px;white-space:nowrap}
+table{border-collapse:collapse;width:100%;margin:6px 0 10px}
+th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
+th{background:var(--soft);cursor:pointer;user-select:none;white-space:nowrap}
+td.r,th.r{text-align:right}
+tr.hl td{background:#fff6d6}
+.warn{background:#fff4e5;border-left:4px solid #c75b00;padding:6px 10px;margin:4px 0}
+.bar{height:10px;background:#1f5fa8;display:inline-block;vertical-align:middle;margin-right:6px}
+.bar.ok{background:#2e7d32}
+td.bars{white-space:nowrap;width:110px}
+#filters label{margin-right:14px;white-space:nowrap}
+svg text{font:11px ui-monospace,"DejaVu Sans Mono",Menlo,monospace;fill:var(--fg)}
+svg .axis{stroke:#9aa0a6;stroke-width:1}
+svg .grid{stroke:#eceef1;stroke-width:1}
+svg .f{fill:#d93025}svg .s{fill:#1e8e3e}svg .t{fill:#f29900}
+svg .wire{fill:#fff;stroke-width:2}svg .wire.f{stroke:#d93025}svg .wire.s{stroke:#1e8e3e}svg .wire.t{stroke:#f29900}
+svg .log{fill-opacity:.45}
+svg .tls{stroke:#111;stroke-width:1.5}
+svg .blk{fill:#d93025;fill-opacity:.12}
+svg .covw{fill:#1f5fa8;fill-opacity:.35}svg .covl{fill:#2e7d32;fill-opacity:.35}
+svg g.row.dim{opacity:.15}
+#js-errors{color:#b00020;white-space:pre-wrap}
+`;
+
+/** The page's own script: error hook first, then sorting, filtering, highlighting. No fetch, no eval. */
+const SCRIPT_ERRORS = `
+(function(){var n=0;function add(m){n++;document.documentElement.setAttribute('data-errors',String(n));
+var p=document.getElementById('js-errors');if(p){p.textContent+=m+'\\n';}else{(window.__early=window.__early||[]).push(m);}}
+window.addEventListener('error',function(e){add('error: '+(e.message||e)+(e.lineno?' (line '+e.lineno+')':''));});
+window.addEventListener('unhandledrejection',function(e){add('unhandled rejection: '+e.reason);});
+var ce=console.error;console.error=function(){add('console.error: '+Array.prototype.join.call(arguments,' '));return ce.apply(console,arguments);};
+document.documentElement.setAttribute('data-errors','0');})();
+`;
+
+const SCRIPT_MAIN = `
+(function(){
+var early=window.__early||[];var pe=document.getElementById('js-errors');early.forEach(function(m){pe.textContent+=m+'\\n';});
+var data=JSON.parse(document.getElementById('report-data').textContent);
+// Sortable tables: click a header.
+Array.prototype.forEach.call(document.querySelectorAll('table.sortable'),function(t){
+  Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,i){th.addEventListener('click',function(){
+    var b=t.tBodies[0],rows=Array.prototype.slice.call(b.rows),asc=th.getAttribute('data-dir')!=='asc';
+    Array.prototype.forEach.call(t.tHead.rows[0].cells,function(x){x.removeAttribute('data-dir');});th.setAttribute('data-dir',asc?'asc':'desc');
+    rows.sort(function(x,y){var a=x.cells[i].getAttribute('data-sort')||x.cells[i].textContent,c=y.cells[i].getAttribute('data-sort')||y.cells[i].textContent;
+      var na=parseFloat(a),nc=parseFloat(c);var r=(!isNaN(na)&&!isNaN(nc))?na-nc:a.localeCompare(c);return asc?r:-r;});
+    rows.forEach(function(r){b.appendChild(r);});});});});
+// Timeline filter by verdict.
+function apply(){var on={};Array.prototype.forEach.call(document.querySelectorAll('#filters input'),function(c){on[c.value]=c.checked;});
+  Array.prototype.forEach.call(document.querySelectorAll('#timeline g.row'),function(g){var v=(g.getAttribute('data-verdicts')||'NONE').split(' ');
+    var show=v.some(function(x){return on[x];});g.classList.toggle('dim',!show);});}
+Array.prototype.forEach.call(document.querySelectorAll('#filters input'),function(c){c.addEventListener('change',apply);});
+// Hovering an address highlights it everywhere.
+function hl(ip,on){Array.prototype.forEach.call(document.querySelectorAll('[data-ip]'),function(e){if(e.getAttribute('data-ip')===ip)e.classList.toggle('hl',on);});}
+Array.prototype.forEach.call(document.querySelectorAll('[data-ip]'),function(e){var ip=e.getAttribute('data-ip');
+  e.addEventListener('mouseenter',function(){hl(ip,true);});e.addEventListener('mouseleave',function(){hl(ip,false);});});
+// A line written by the script from the embedded JSON: shows it was parsed and ran.
+var t=data.totals,s=document.getElementById('js-summary');
+s.innerHTML='';function part(txt,v,p){var e=document.createElement('span');e.className='n';e.setAttribute('data-path',p);e.textContent=String(v);s.appendChild(document.createTextNode(txt));s.appendChild(e);}
+part('Script check: attempts ',t.attempts,'totals.attempts');part(', failures ',t.failures.all,'totals.failures.all');part(', logins ',t.successes.all,'totals.successes.all');
+part(', verdict rows ',data.verdicts.length,'verdicts.length');
+document.documentElement.setAttribute('data-ready','1');
+})();
+`;
+
+function jsonForScript(doc: ReportDoc): string {
+  return JSON.stringify(doc).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+export function renderHtml(doc: ReportDoc, zone: Zone): string {
+  const c = new Clock(zone, doc);
+  const addr = new Map<string, AddressJson>(doc.addresses.map((a) => [a.ip, a]));
+  const addrIndex = new Map<string, number>(doc.addresses.map((a, i) => [a.ip, i]));
+  const place = (ip: string): string => esc(addr.get(ip)?.geo?.place ?? '');
+  const ipCell = (ip: string): string => `<span class="mono" data-ip="${esc(ip)}">${esc(ip)}</span>`;
+  const h: string[] = [];
+  h.push('<!doctype html><html lang="en"><head><meta charset="utf-8">');
+  h.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`);
+  h.push('<meta name="viewport" content="width=device-width, initial-scale=1">');
+  h.push(`<title>smtpstrike report</title><style>${CSS}</style><script>${SCRIPT_ERRORS}</script></head><body>`);
+  h.push('<h1>smtpstrike report</h1>');
+  const spans: string[] = [];
+  if (doc.spans.wire) spans.push(`wire ${esc(c.full(doc.spans.wire.from))} → ${esc(c.at(doc.spans.wire.to))}`);
+  if (doc.spans.logs) spans.push(`logs ${esc(c.full(doc.spans.logs.from))} → ${esc(c.at(doc.spans.logs.to))}`);
+  h.push(`<div class="muted">${doc.inputs.captures.length} capture(s)${doc.inputs.state ? ', a watch state file' : ''}, ${doc.inputs.logs.length} log(s); ${spans.join('; ')}; times in ${esc(doc.tz)}; log times without a zone read as ${esc(doc.clock.log_tz)} (${esc(doc.clock.log_tz_source)}). Generated ${esc(doc.generated_at)}.</div>`);
+  for (const w of doc.warnings) h.push(`<div class="warn">${esc(w)}</div>`);
+  h.push('<pre id="js-errors"></pre>');
+
+  // ---- cards
+  h.push('<div class="cards">');
+  for (const v of ['COMPROMISED', 'SUSPECT', 'DISTRIBUTED', 'ATTACKED'] as const) {
+    h.push(`<div class="card" style="border-top:4px solid ${VERDICT_COLOURS[v]}"><b>${num(doc.counts[v], `counts.${v}`)}</b>${v}</div>`);
+  }
+  h.push(`<div class="card"><b>${num(doc.counts.BLIND_SPOTS, 'counts.BLIND_SPOTS')}</b>BLIND SPOTS</div>`);
+  const t = doc.totals;
+  h.push(`<div class="card"><b>${num(t.failures.all, 'totals.failures.all')}</b>failed attempts<br><span class="muted">wire only ${num(t.failures.wire_only, 'totals.failures.wire_only')} · log only ${num(t.failures.log_only, 'totals.failures.log_only')} · both ${num(t.failures.both, 'totals.failures.both')}</span></div>`);
+  h.push(`<div class="card"><b>${num(t.successes.all, 'totals.successes.all')}</b>logins<br><span class="muted">wire only ${num(t.successes.wire_only, 'totals.successes.wire_only')} · log only ${num(t.successes.log_only, 'totals.successes.log_only')} · both ${num(t.successes.both, 'totals.successes.both')}</span></div>`);
+  h.push(`<div class="card"><b>${num(t.addresses, 'totals.addresses')}</b>addresses</div>`);
+  h.push('</div><div id="js-summary" class="muted">(the page\'s script did not run)</div>');
+
+  // ---- verdict table
+  h.push('<h2>Verdicts, most urgent first</h2>');
+  if (doc.verdicts.length === 0) h.push('<p class="muted">No verdicts.</p>');
+  else {
+    h.push('<table class="sortable" id="verdicts"><thead><tr><th>verdict</th><th>account / address</th><th>addresses</th><th class="r">failures</th><th class="r">logins</th><th>seen</th><th>when</th><th>details</th></tr></thead><tbody>');
+    doc.verdicts.slice(0, MAX_TABLE).forEach((r, i) => h.push(verdictRow(r, i, c, ipCell, place)));
+    h.push('</tbody></table>');
+    if (doc.verdicts.length > MAX_TABLE) h.push(`<p class="muted">First ${MAX_TABLE} of ${doc.verdicts.length} verdict rows listed (all are in the embedded JSON).</p>`);
+  }
+
+  // ---- timeline
+  h.push('<h2>Timeline: failures and logins per address</h2>');
+  h.push('<div id="filters">Show: ');
+  for (const v of ['COMPROMISED', 'SUSPECT', 'DISTRIBUTED', 'ATTACKED', 'NONE'] as const) {
+    h.push(`<label><input type="checkbox" value="${v}" checked> ${v === 'NONE' ? 'no verdict' : v}</label>`);
+  }
+  h.push('</div>');
+  h.push(timeline(doc, c, addrIndex));
+  h.push('<div class="muted">● red: failure, ● green: login, ● orange: 454; filled: wire and log, hollow: wire only, pale: log only, black ring: inside TLS (log only); red band: blocked; top bands: when the wire (blue) and the logs (green) were covering.</div>');
+
+  // ---- countries and ASNs
+  h.push('<h2>Per country and AS</h2>');
+  if (doc.countries.length === 0) h.push('<p class="muted">No GeoIP (-g 0, or no database).</p>');
+  else {
+    h.push('<div style="display:flex;gap:24px;flex-wrap:wrap"><div style="flex:1;min-width:420px"><h3>Countries</h3>');
+    h.push(placeTable(doc.countries, 'countries'));
+    h.push('</div><div style="flex:1;min-width:420px"><h3>Autonomous systems</h3>');
+    h.push(placeTable(doc.asns, 'asns'));
+    h.push('</div></div>');
+  }
+
+  // ---- addresses
+  h.push('<h2>Addresses</h2>');
+  h.push('<table class="sortable" id="addresses"><thead><tr><th>address</th><th>verdicts</th><th class="r">failures</th><th class="r">wire only</th><th class="r">log only</th><th class="r">both</th><th class="r">logins</th><th class="r">454</th><th>accounts</th><th>blocks</th><th>place</th></tr></thead><tbody>');
+  doc.addresses.slice(0, MAX_TABLE).forEach((a, i) => {
+    const p = `addresses.${i}`;
+    h.push(`<tr data-ip="${esc(a.ip)}"><td>${ipCell(a.ip)}</td><td>${a.verdicts.map(badge).join(' ')}</td>` +
+      `<td class="r">${num(a.failures.all, `${p}.failures.all`)}</td><td class="r">${num(a.failures.wire_only, `${p}.failures.wire_only`)}</td>` +
+      `<td class="r">${num(a.failures.log_only, `${p}.failures.log_only`)}</td><td class="r">${num(a.failures.both, `${p}.failures.both`)}</td>` +
+      `<td class="r">${num(a.successes.all, `${p}.successes.all`)}</td><td class="r">${num(a.tempfails.all, `${p}.tempfails.all`)}</td>` +
+      `<td>${esc(a.users.join(', '))}</td><td>${a.blocks.map((b) => `${esc(b.rule)} ${esc(c.at(b.from))} → ${esc(c.at(b.until))}`).join('<br>')}</td><td>${place(a.ip)}</td></tr>`);
+  });
+  h.push('</tbody></table>');
+  if (doc.addresses.length > MAX_TABLE) h.push(`<p class="muted">First ${MAX_TABLE} of ${doc.addresses.length} addresses listed (all are in the embedded JSON).</p>`);
+
+  // ---- blind spots
+  h.push('<h2>Blind spots</h2><ul id="blind-spots">');
+  const b = doc.blind_spots;
+  for (const m of b.missing) h.push(`<li>${esc(m)}</li>`);
+  if (b.opaque_sessions.total > 0) {
+    h.push(`<li>Sessions opaque after STARTTLS/TLS: ${num(b.opaque_sessions.total, 'blind_spots.opaque_sessions.total')}; the logs show attempts inside them for ${num(b.opaque_sessions.with_log_attempts, 'blind_spots.opaque_sessions.with_log_attempts')} address(es):<ul>`);
+    b.opaque_sessions.addresses.slice(0, 200).forEach((e, i) => {
+      const p = `blind_spots.opaque_sessions.addresses.${i}`;
+      h.push(`<li>${ipCell(e.ip)}: ${num(e.sessions, `${p}.sessions`)} session(s) on port ${esc(e.ports.join(', '))}; the logs show inside ${num(e.log_failures, `${p}.log_failures`)} failure(s) and ${num(e.log_successes, `${p}.log_successes`)} login(s)</li>`);
+    });
+    h.push('</ul></li>');
+  }
+  b.periods.forEach((p, i) => {
+    const path = `blind_spots.periods.${i}`;
+    const side = p.kind === 'wire_only' ? 'Captured, not logged' : 'Logged, not captured';
+    h.push(`<li>${side}: ${esc(c.at(p.from))} → ${esc(c.at(p.to))} (${esc(duration(p.seconds))}): ${num(p.failures, `${path}.failures`)} failure(s), ${num(p.successes, `${path}.successes`)} login(s)` +
+      (p.addresses.length ? ` — ${p.addresses.slice(0, 10).map((a) => `${ipCell(a.ip)} ${a.failures + a.successes}`).join(', ')}` : '') + '</li>');
+  });
+  for (const [label, key] of [['On the wire, in no log line (while the logs were covering)', 'wire_not_logged'], ['In the logs (SMTP), not on the wire (while it was captured)', 'logged_not_on_wire']] as const) {
+    const s = b[key];
+    if (s.addresses.length === 0) continue;
+    h.push(`<li>${label}: ${num(s.failures, `blind_spots.${key}.failures`)} failure(s), ${num(s.successes, `blind_spots.${key}.successes`)} login(s) — ${s.addresses.slice(0, 10).map((a) => ipCell(a.ip)).join(', ')}</li>`);
+  }
+  b.unparseable.forEach((u, i) => h.push(`<li>${esc(u.file)}: ${num(u.lines, `blind_spots.unparseable.${i}.lines`)} line(s) could not be parsed</li>`));
+  for (const e of b.read_errors) h.push(`<li>Read error: ${esc(e.error)}</li>`);
+  if (b.capture.gaps + b.capture.evicted_flows + b.capture.auths_not_kept > 0) {
+    h.push(`<li>Capture: ${num(b.capture.gaps, 'blind_spots.capture.gaps')} reassembly gap(s), ${num(b.capture.evicted_flows, 'blind_spots.capture.evicted_flows')} flow(s) evicted</li>`);
+  }
+  if (b.count === 0) h.push('<li class="muted">None.</li>');
+  h.push('</ul>');
+  h.push('<p class="muted">GeoIP: IP Geolocation by DB-IP (db-ip.com), AS numbers from RouteViews and the NRO (ip-location-db), CC BY 4.0 — unless other databases were given.</p>');
+  h.push(`<script type="application/json" id="report-data">${jsonForScript(doc)}</script>`);
+  h.push(`<script>${SCRIPT_MAIN}</script>`);
+  h.push('</body></html>');
+  return h.join('\n');
+}
+
+function verdictRow(r: VerdictRow, i: number, c: Clock, ipCell: (ip: string) => string, place: (ip: string) => string): string {
+  const p = `verdicts.${i}`;
+  const when = `${esc(c.at(r.first_ts))} → ${esc(c.at(r.last_ts))}`;
+  const sortTs = `data-sort="${r.first_ts}"`;
+  switch (r.verdict) {
+    case 'COMPROMISED': {
+      const seen = r.addresses.map((a) => seenText(a.success_seen, a.success_inside_tls)).join('; ');
+      const subject = r.subject === 'account' ? `account <b>${esc(r.account ?? '')}</b>` : `address ${ipCell(r.address ?? '')} (username unknown)`;
+      const details = r.addresses.slice(0, MAX_DETAILS).map((a, k) =>
+        `${ipCell(a.ip)} ${place(a.ip)}: ${num(a.failures_before, `${p}.addresses.${k}.failures_before`)} failed (wire only ${num(a.failures_before_wire_only, `${p}.addresses.${k}.failures_before_wire_only`)}, log only ${num(a.failures_before_log_only, `${p}.addresses.${k}.failures_before_log_only`)}, both ${num(a.failures_before_both, `${p}.addresses.${k}.failures_before_both`)}), then logged in ${esc(c.at(a.success_ts))}${a.users_tried.length ? `; tried: ${esc(a.users_tried.join(', '))}` : ''}`).join('<br>') + more(r.addresses.length);
+      return `<tr data-verdict="COMPROMISED"><td>${badge('COMPROMISED')}</td><td>${subject}</td><td>${r.addresses.slice(0, MAX_DETAILS).map((a) => ipCell(a.ip)).join(' ')}${more(r.addresses.length)}</td>` +
+        `<td class="r">${num(r.failures, `${p}.failures`)}</td><td class="r">${num(r.successes, `${p}.successes`)}</td><td>${esc(seen)}</td><td ${sortTs}>${when}</td><td>${details}</td></tr>`;
+    }
+    case 'SUSPECT': {
+      const why = r.rules.map((x) => (x === 'addresses' ? `${r.addresses.length} addresses on ${r.day}` : 'unlisted address/country/ASN')).join(', ');
+      const details = r.addresses.slice(0, MAX_DETAILS).map((a, k) => `${ipCell(a.ip)} ${place(a.ip)}: ${num(a.successes, `${p}.addresses.${k}.successes`)} login(s), ${esc(seenText(a.seen, a.inside_tls > 0 && a.seen === 'log'))}${a.whitelisted ? ` [whitelisted: ${esc(a.whitelisted)}]` : ''}`).join('<br>') + more(r.addresses.length);
+      return `<tr data-verdict="SUSPECT"><td>${badge('SUSPECT')}</td><td>account <b>${esc(r.account ?? '(unknown)')}</b></td><td>${r.addresses.slice(0, MAX_DETAILS).map((a) => ipCell(a.ip)).join(' ')}${more(r.addresses.length)}</td>` +
+        `<td class="r">0</td><td class="r">${num(r.successes, `${p}.successes`)}</td><td>${esc(why)}</td><td ${sortTs}>${when}</td><td>${details}</td></tr>`;
+    }
+    case 'DISTRIBUTED': {
+      const details = r.addresses.slice(0, MAX_DETAILS).map((a, k) => `${ipCell(a.ip)} ${place(a.ip)}: ${num(a.failures, `${p}.addresses.${k}.failures`)}`).join('<br>') + more(r.addresses.length) +
+        (r.over_threshold.length ? `<br>also over the threshold: ${r.over_threshold.slice(0, MAX_DETAILS).map(ipCell).join(', ')}${more(r.over_threshold.length)}` : '');
+      return `<tr data-verdict="DISTRIBUTED"><td>${badge('DISTRIBUTED')}</td><td>account <b>${esc(r.account)}</b></td><td>${num(r.addresses.length, `${p}.addresses.length`)} addresses</td>` +
+        `<td class="r">${num(r.failures, `${p}.failures`)}</td><td class="r">0</td><td>each under the strike threshold</td><td ${sortTs}>${when}</td><td>${details}</td></tr>`;
+    }
+    case 'ATTACKED': {
+      const blocks = r.blocks.length
+        ? r.blocks.map((b) => `blocked (${esc(b.rule)}) ${esc(c.at(b.from))} → ${esc(c.at(b.until))}${b.rejects ? `, ${b.rejects} refused` : ''}`).join('<br>')
+        : r.would_block ? 'not blocked on the wire; wire + log failures reach the threshold' : 'not blocked';
+      const f = r.failures;
+      return `<tr data-verdict="ATTACKED" data-ip="${esc(r.address)}"><td>${badge('ATTACKED')}</td><td>address ${ipCell(r.address)}</td><td>${place(r.address)}</td>` +
+        `<td class="r">${num(f.all, `${p}.failures.all`)}</td><td class="r">0</td><td>wire only ${num(f.wire_only, `${p}.failures.wire_only`)}, log only ${num(f.log_only, `${p}.failures.log_only`)}, both ${num(f.both, `${p}.failures.both`)}</td>` +
+        `<td ${sortTs}>${when}</td><td>${blocks}${r.users.length ? `<br>accounts: ${esc(r.users.join(', '))}` : ''}${r.distributed.length ? `<br>part of DISTRIBUTED ${esc(r.distributed.join(', '))}` : ''}</td></tr>`;
+    }
+  }
+}
+
+function placeTable(list: readonly PlaceCount[], key: 'countries' | 'asns'): string {
+  const max = Math.max(1, ...list.map((p) => p.failures + p.tempfails + p.successes));
+  const rows = list.map((p, i) => {
+    const path = `${key}.${i}`;
+    const wf = Math.round(((p.failures + p.tempfails) / max) * 90);
+    const ws = Math.round((p.successes / max) * 90);
+    return `<tr><td>${esc(p.name)}</td><td class="r">${num(p.addresses, `${path}.addresses`)}</td><td class="r">${num(p.failures, `${path}.failures`)}</td>` +
+      `<td class="r">${num(p.successes, `${path}.successes`)}</td><td class="r">${num(p.compromised, `${path}.compromised`)}</td><td class="r">${num(p.attacked, `${path}.attacked`)}</td>` +
+      `<td class="bars" data-sort="${p.failures + p.tempfails}"><span class="bar" style="width:${wf}px"></span><span class="bar ok" style="width:${ws}px"></span></td></tr>`;
+  });
+  return `<table class="sortable" id="${key}"><thead><tr><th>${key === 'countries' ? 'country' : 'AS'}</th><th class="r">addresses</th><th class="r">failures</th><th class="r">logins</th><th class="r">compromised</th><th class="r">attacked</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+const MAX_ROWS = 300;
+/** Rows of the verdict and address tables, and addresses per verdict row, drawn at most. */
+const MAX_TABLE = 2000;
+const MAX_DETAILS = 50;
+
+function more(n: number): string {
+  return n > MAX_DETAILS ? `<br><span class="muted">… and ${n - MAX_DETAILS} more</span>` : '';
+}
+
+function timeline(doc: ReportDoc, c: Clock, addrIndex: Map<string, number>): string {
+  const list = doc.addresses.slice(0, MAX_ROWS);
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  for (const a of list) for (const e of a.events) {
+    t0 = Math.min(t0, e.ts);
+    t1 = Math.max(t1, e.ts);
+  }
+  for (const s of [doc.spans.wire, doc.spans.logs]) if (s) {
+    t0 = Math.min(t0, s.from);
+    t1 = Math.max(t1, s.to);
+  }
+  if (!Number.isFinite(t0)) return '<p class="muted">Nothing to draw.</p>';
+  if (t1 - t0 < 1) t1 = t0 + 1;
+  const pad = (t1 - t0) * 0.02;
+  t0 -= pad;
+  t1 += pad;
+  const labelW = 250;
+  const plotW = 900;
+  const rowH = 18;
+  const top = 44;
+  const width = labelW + plotW + 60;
+  const height = top + list.length * rowH + 10;
+  const x = (ts: number): number => labelW + ((Math.min(Math.max(ts, t0), t1) - t0) / (t1 - t0)) * plotW;
+  const s: string[] = [];
+  s.push(`<svg id="timeline" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="timeline">`);
+  // axis and ticks
+  const ticks = 8;
+  for (let i = 0; i <= ticks; i++) {
+    const ts = t0 + ((t1 - t0) * i) / ticks;
+    const xx = x(ts).toFixed(1);
+    s.push(`<line class="grid" x1="${xx}" y1="${top - 4}" x2="${xx}" y2="${height - 6}"/>`);
+    s.push(`<text x="${xx}" y="12" text-anchor="middle">${esc(c.at(ts))}</text>`);
+  }
+  s.push(`<text x="4" y="26">wire</text><text x="4" y="38">logs</text>`);
+  for (const [cls, iv, y] of [['covw', doc.spans.wire?.intervals ?? [], 18], ['covl', doc.spans.logs?.intervals ?? [], 30]] as const) {
+    for (const [a, b] of iv) s.push(`<rect class="${cls}" x="${x(a).toFixed(1)}" y="${y}" width="${Math.max(1, x(b) - x(a)).toFixed(1)}" height="9"><title>${esc(c.at(a))} → ${esc(c.at(b))}</title></rect>`);
+  }
+  list.forEach((a, i) => {
+    const y = top + i * rowH;
+    const cy = y + rowH / 2;
+    const verdicts = a.verdicts.length ? a.verdicts.join(' ') : 'NONE';
+    s.push(`<g class="row" data-ip="${esc(a.ip)}" data-verdicts="${esc(verdicts)}" data-index="${addrIndex.get(a.ip)}">`);
+    const colour = a.verdicts.length ? VERDICT_COLOURS[a.verdicts[0]!] : '#5f6368';
+    s.push(`<text x="4" y="${cy + 4}" fill="${colour}" style="fill:${colour}">${esc(a.ip)}${a.verdicts.length ? ` ${a.verdicts[0]}` : ''}</text>`);
+    s.push(`<line class="axis" x1="${labelW}" y1="${cy}" x2="${labelW + plotW}" y2="${cy}" style="stroke:#eceef1"/>`);
+    for (const b of a.blocks) {
+      s.push(`<rect class="blk" x="${x(b.from).toFixed(1)}" y="${y + 2}" width="${Math.max(1, x(b.until) - x(b.from)).toFixed(1)}" height="${rowH - 4}"><title>blocked (${esc(b.rule)}) ${esc(c.at(b.from))} → ${esc(c.at(b.until))}</title></rect>`);
+    }
+    for (const e of a.events) {
+      const cls = `${e.outcome === 'failure' ? 'f' : e.outcome === 'success' ? 's' : 't'} ${e.seen === 'wire' ? 'wire' : e.seen === 'log' ? 'log' : 'both'}${e.tls ? ' tls' : ''}`;
+      const tip = `${c.at(e.ts)} ${e.outcome === 'failure' ? 'failure' : e.outcome === 'success' ? 'login' : '454'}${e.user !== null ? ` ${e.user}` : ''} (${seenText(e.seen, e.tls)})`;
+      s.push(`<circle class="${cls}" cx="${x(e.ts).toFixed(1)}" cy="${cy}" r="${e.outcome === 'success' ? 5 : 4}" data-outcome="${e.outcome}"><title>${esc(tip)}</title></circle>`);
+    }
+    s.push('</g>');
+  });
+  s.push('</svg>');
+  if (doc.addresses.length > MAX_ROWS) s.push(`<p class="muted">First ${MAX_ROWS} of ${doc.addresses.length} addresses drawn.</p>`);
+  return s.join('');
+}

@@ -1,0 +1,457 @@
+import { isoTime as zonedIso, type Zone } from '../accounts/clock.js';
+import type { FileCounters, Mode } from '../accounts/types.js';
+import type { Whitelist } from '../accounts/whitelist.js';
+import { GeoIp, geoText, type GeoInfo } from '../geoip/geoip.js';
+import type { PipelineOptions } from '../pipeline.js';
+import type { FileReport } from '../source/capture-files.js';
+import { estimateZone, mergeBackendLines, offsetLabel, placeEvents, SMTP_SERVICES, wallToEpoch, WireIndex, zoneOffsetAt } from './align.js';
+import { contains, span, subtract, union } from './intervals.js';
+import { joinAttempts, type JoinStats } from './join.js';
+import { scanLogs } from './logs.js';
+import { bump, computeVerdicts, VERDICT_ORDER, type AddressStat, type Counts3, type VerdictName, type VerdictRow } from './rules.js';
+import type { Attempt, AttemptOutcome, Intervals, Seen } from './types.js';
+import { emptyWire, mergeState, readCaptures, type WireData } from './wire.js';
+
+/**
+ * `smtpstrike report`: the wire (captures replayed through the pipeline, or a watch state file)
+ * and the logs (the accounts parsers) joined into one document — the verdicts, every address with
+ * its timeline, counts per country and ASN, and the blind spots. Text, JSON and HTML are all
+ * renderings of this one document, so they cannot disagree.
+ */
+
+export interface ReportInputs {
+  captures: string[];
+  state: string | null;
+  logs: string[];
+}
+
+export interface ReportOptions {
+  pipeline: PipelineOptions;
+  mode: Mode;
+  /** `--log-year`. */
+  logYear?: number;
+  /** `--log-tz`; undefined: estimated against the wire (or local when there is no wire). */
+  logTz?: Zone;
+  /** Zone of the report's days and times. */
+  zone: Zone;
+  tolerance: number;
+  gap: number;
+  minFailures: number;
+  distributedMin: number;
+  distributedWindow: number;
+  limit: number;
+  whitelist: Whitelist | null;
+  geoLevel: number;
+  geoDb: string[];
+  warn: (msg: string) => void;
+  /** Timeline events listed per address (beyond: counted). */
+  eventsPerAddress?: number;
+}
+
+export interface GeoJson {
+  label: string | null;
+  country_code: string | null;
+  country: string | null;
+  city: string | null;
+  asn: number | null;
+  org: string | null;
+  /** `Country, City - ISP` at the report's level. */
+  place: string;
+}
+
+export interface TimelineEvent {
+  ts: number;
+  outcome: AttemptOutcome;
+  user: string | null;
+  seen: Seen;
+  tls: boolean;
+}
+
+export interface AddressJson extends AddressStat {
+  geo: GeoJson | null;
+  events: TimelineEvent[];
+  events_not_listed: number;
+}
+
+export interface PlaceCount {
+  key: string;
+  name: string;
+  addresses: number;
+  failures: number;
+  successes: number;
+  tempfails: number;
+  compromised: number;
+  attacked: number;
+}
+
+export interface PeriodJson {
+  kind: 'wire_only' | 'logs_only';
+  from: number;
+  to: number;
+  seconds: number;
+  failures: number;
+  successes: number;
+  addresses: { ip: string; failures: number; successes: number }[];
+}
+
+export interface OneSided {
+  failures: number;
+  successes: number;
+  addresses: { ip: string; failures: number; successes: number }[];
+}
+
+export interface BlindSpots {
+  count: number;
+  missing: string[];
+  opaque_sessions: {
+    total: number;
+    not_kept: number;
+    with_log_attempts: number;
+    addresses: { ip: string; sessions: number; ports: number[]; log_failures: number; log_successes: number; first_ts: number; last_ts: number }[];
+  };
+  periods: PeriodJson[];
+  /** Attempts one side saw while the other was covering that time too. */
+  wire_not_logged: OneSided;
+  logged_not_on_wire: OneSided;
+  unparseable: { file: string; lines: number }[];
+  read_errors: { file: string; error: string }[];
+  capture: { gaps: number; gap_bytes: number; midstream_starts: number; evicted_flows: number; auths_not_kept: number };
+}
+
+export interface ReportDoc {
+  type: 'report';
+  version: 1;
+  generated_at: string;
+  tz: string;
+  inputs: {
+    captures: FileReport[];
+    state: WireData['state'];
+    logs: FileCounters[];
+  };
+  clock: {
+    log_tz: string;
+    log_tz_offset_min: number;
+    log_tz_source: 'option' | 'estimated' | 'local';
+    log_year: number | null;
+    log_year_source: 'option' | 'wire' | 'file time' | null;
+    zoneless_lines: number;
+    yearless_lines: number;
+    estimate: { sample: number; matched: number; local_matched: number } | null;
+    backend_lines_merged: number;
+  };
+  spans: { wire: { from: number; to: number; intervals: Intervals } | null; logs: { from: number; to: number; intervals: Intervals } | null };
+  totals: {
+    addresses: number;
+    attempts: number;
+    failures: Counts3;
+    successes: Counts3;
+    tempfails: Counts3;
+    inside_tls: number;
+    join: JoinStats;
+  };
+  counts: Record<VerdictName | 'BLIND_SPOTS', number>;
+  verdicts: VerdictRow[];
+  addresses: AddressJson[];
+  countries: PlaceCount[];
+  asns: PlaceCount[];
+  blind_spots: BlindSpots;
+  warnings: string[];
+  options: Record<string, unknown>;
+}
+
+const zero = (): Counts3 => ({ all: 0, wire_only: 0, log_only: 0, both: 0 });
+
+export function zoneLabel(zone: Zone, at: number): string {
+  return zone === 'local' ? `local (${offsetLabel(zoneOffsetAt('local', at))})` : offsetLabel(zone);
+}
+
+export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promise<ReportDoc> {
+  const warnings: string[] = [];
+  const warn = (m: string): void => {
+    warnings.push(m);
+    o.warn(m);
+  };
+
+  // ---- the wire
+  const wire = inputs.captures.length > 0 ? await readCaptures(inputs.captures, o.pipeline, o.gap) : emptyWire();
+  if (inputs.state) mergeState(wire, inputs.state);
+  const wireSpan = span(wire.coverage);
+  const center = wireSpan ? (wireSpan[0] + wireSpan[1]) / 2 : undefined;
+
+  // ---- the logs, on the wire's clock
+  const scan = await scanLogs(inputs.logs, { mode: o.mode, year: o.logYear, center: o.logYear === undefined ? center : undefined, gap: o.gap });
+  const events = scan.events;
+  const zoneless = scan.files.reduce((s, f) => s + f.zoneless, 0);
+  const yearless = scan.files.reduce((s, f) => s + f.yearless, 0);
+  let zone: Zone = 'local';
+  let tzSource: ReportDoc['clock']['log_tz_source'] = 'local';
+  let estimate: ReportDoc['clock']['estimate'] = null;
+  const at = center ?? events[0]?.wall ?? Date.now() / 1000;
+  if (o.logTz !== undefined) {
+    zone = o.logTz;
+    tzSource = 'option';
+  } else if (wireSpan && zoneless > 0) {
+    const est = estimateZone(events, new WireIndex(wire.auths, wire.sessions, o.tolerance));
+    zone = est.zone;
+    tzSource = est.moved ? 'estimated' : 'local';
+    estimate = { sample: est.sample, matched: est.matched, local_matched: est.localMatched };
+    if (est.moved) {
+      warn(`log timestamps carry no zone: placed at UTC${offsetLabel(est.zone as number)}, where ${est.matched} of ${est.sample} SMTP log lines line up with the wire (the local zone: ${est.localMatched}); --log-tz sets it`);
+    } else {
+      warn(`log timestamps carry no zone: read in the local zone ${zoneLabel('local', at)}` +
+        (est.sample > 0 ? ` (${est.matched} of ${est.sample} SMTP log lines line up with the wire)` : '') + '; --log-tz sets it');
+    }
+  } else if (zoneless > 0) {
+    warn(`log timestamps carry no zone: read in the local zone ${zoneLabel('local', at)}; --log-tz sets it`);
+  }
+  let yearSource: ReportDoc['clock']['log_year_source'] = null;
+  let logYear: number | null = null;
+  if (yearless > 0) {
+    if (o.logYear !== undefined) {
+      yearSource = 'option';
+      logYear = o.logYear;
+    } else if (center !== undefined) {
+      yearSource = 'wire';
+      logYear = new Date(center * 1000).getUTCFullYear();
+      warn(`log timestamps carry no year: each placed in the year nearest the wire's time (${logYear}); --log-year sets it`);
+    } else {
+      yearSource = 'file time';
+      warn('log timestamps carry no year: guessed from each file\'s modification time; --log-year sets it');
+    }
+  }
+  placeEvents(events, zone);
+  const { merged, pairs } = mergeBackendLines(events);
+
+  // ---- the join and the verdicts
+  const { attempts, stats } = joinAttempts(wire.auths, wire.sessions, merged, o.tolerance);
+  let geo: GeoIp | null = null;
+  const needGeo = o.geoLevel > 0 || (o.whitelist?.needsGeo ?? false);
+  if (needGeo && attempts.length > 0) {
+    geo = new GeoIp(o.geoDb, warn);
+    if (!geo.available) {
+      warn('GeoIP is unavailable: addresses are listed without places');
+      geo = null;
+    }
+  }
+  const geoOf = (ip: string): GeoInfo | null => (geo && !ip.includes('/') ? geo.lookup(ip) : null);
+  const v = computeVerdicts(attempts, wire.blocks, {
+    minFailures: o.minFailures, hitcount: o.pipeline.strikes.hitcount, seconds: o.pipeline.strikes.seconds,
+    tempfailStrikes: o.pipeline.strikes.tempfailStrikes, distributedMin: o.distributedMin, distributedWindow: o.distributedWindow,
+    limit: o.limit, zone: o.zone, whitelist: o.whitelist, geoOf,
+  });
+  if (geo?.failed) {
+    warn('GeoIP is unavailable: addresses are listed without places');
+    geo = null;
+  }
+  const geoLevel = geo ? o.geoLevel : 0;
+
+  // ---- addresses, most urgent first
+  const perAddress = o.eventsPerAddress ?? 500;
+  const byIp = new Map<string, Attempt[]>();
+  for (const a of attempts) {
+    const l = byIp.get(a.ip);
+    if (l) l.push(a);
+    else byIp.set(a.ip, [a]);
+  }
+  const rank = (s: AddressStat): number => (s.verdicts.length > 0 ? VERDICT_ORDER.indexOf(s.verdicts[0]!) : VERDICT_ORDER.length);
+  const addresses: AddressJson[] = [...v.addresses.values()]
+    .sort((a, b) => rank(a) - rank(b) || b.failures.all - a.failures.all || b.successes.all - a.successes.all || (a.ip < b.ip ? -1 : 1))
+    .map((s) => {
+      const list = byIp.get(s.ip) ?? [];
+      const g = geoLevel > 0 ? geoOf(s.ip) : null;
+      return {
+        ...s,
+        geo: g ? geoJson(g, geoLevel) : null,
+        events: list.slice(0, perAddress).map((a) => ({ ts: a.ts, outcome: a.outcome, user: a.user, seen: a.seen, tls: a.tls })),
+        events_not_listed: Math.max(0, list.length - perAddress),
+      };
+    });
+
+  // ---- countries and ASNs
+  const countries = new Map<string, PlaceCount>();
+  const asns = new Map<string, PlaceCount>();
+  if (geoLevel > 0) {
+    for (const a of addresses) {
+      const g = a.geo;
+      const ck = g?.country_code ?? (g?.label ? `label:${g.label}` : 'unknown');
+      const cn = g?.country ?? g?.label ?? 'Unknown';
+      const ak = g?.asn != null ? `AS${g.asn}` : g?.label ? `label:${g.label}` : 'unknown';
+      const an = g?.asn != null ? `AS${g.asn}${g.org ? ` ${g.org}` : ''}` : g?.label ?? 'Unknown';
+      for (const [m, k, n] of [[countries, ck, cn], [asns, ak, an]] as const) {
+        let c = m.get(k);
+        if (!c) m.set(k, (c = { key: k, name: n, addresses: 0, failures: 0, successes: 0, tempfails: 0, compromised: 0, attacked: 0 }));
+        c.addresses++;
+        c.failures += a.failures.all;
+        c.successes += a.successes.all;
+        c.tempfails += a.tempfails.all;
+        if (a.verdicts.includes('COMPROMISED')) c.compromised++;
+        if (a.verdicts.includes('ATTACKED')) c.attacked++;
+      }
+    }
+  }
+  const byWeight = (a: PlaceCount, b: PlaceCount): number =>
+    b.compromised - a.compromised || b.failures + b.tempfails - (a.failures + a.tempfails) || b.successes - a.successes || (a.key < b.key ? -1 : 1);
+
+  // ---- coverage and blind spots
+  const logCoverage = union(...scan.files.map((f) =>
+    f.wallCoverage.map(([a, b]) => (f.coverageGuessed ? [wallToEpoch(a, zone), wallToEpoch(b, zone)] : [a, b]) as [number, number])));
+  const logSpan = span(logCoverage);
+  const blind = blindSpots(wire, attempts, logCoverage, scan.files.map((f) => f.counters), inputs, o.tolerance);
+
+  const totals: ReportDoc['totals'] = {
+    addresses: addresses.length, attempts: attempts.length, failures: zero(), successes: zero(), tempfails: zero(), inside_tls: 0, join: stats,
+  };
+  for (const a of attempts) {
+    const c = a.outcome === 'failure' ? totals.failures : a.outcome === 'success' ? totals.successes : totals.tempfails;
+    bump(c, a.seen);
+    if (a.tls) totals.inside_tls++;
+  }
+  const counts = { COMPROMISED: 0, SUSPECT: 0, DISTRIBUTED: 0, ATTACKED: 0, BLIND_SPOTS: blind.count };
+  for (const r of v.rows) counts[r.verdict]++;
+  for (const c of scan.files) if (c.counters.error) warn(c.counters.error);
+  for (const f of wire.captures) if (f.error) warn(`${f.file}: ${f.error.message}`);
+
+  return {
+    type: 'report',
+    version: 1,
+    generated_at: new Date().toISOString(),
+    tz: zoneLabel(o.zone, at),
+    inputs: { captures: wire.captures, state: wire.state, logs: scan.files.map((f) => f.counters) },
+    clock: {
+      log_tz: zoneLabel(zone, at), log_tz_offset_min: zoneOffsetAt(zone, at), log_tz_source: tzSource, log_year: logYear, log_year_source: yearSource,
+      zoneless_lines: zoneless, yearless_lines: yearless, estimate, backend_lines_merged: pairs,
+    },
+    spans: {
+      wire: wireSpan ? { from: wireSpan[0], to: wireSpan[1], intervals: wire.coverage } : null,
+      logs: logSpan ? { from: logSpan[0], to: logSpan[1], intervals: logCoverage } : null,
+    },
+    totals,
+    counts,
+    verdicts: v.rows,
+    addresses,
+    countries: [...countries.values()].sort(byWeight),
+    asns: [...asns.values()].sort(byWeight),
+    blind_spots: blind,
+    warnings,
+    options: {
+      captures: inputs.captures, state: inputs.state, logs: inputs.logs, mode: o.mode,
+      log_year: o.logYear ?? null, log_tz: o.logTz === undefined ? null : zoneLabel(o.logTz, at), tz: zoneLabel(o.zone, at),
+      tolerance: o.tolerance, gap: o.gap, min_failures: o.minFailures, distributed_min: o.distributedMin,
+      distributed_window: o.distributedWindow, limit: o.limit, geoip: geoLevel,
+      ports: o.pipeline.ports, hitcount: o.pipeline.strikes.hitcount, seconds: o.pipeline.strikes.seconds,
+      tempfail_strikes: o.pipeline.strikes.tempfailStrikes,
+    },
+  };
+}
+
+function geoJson(g: GeoInfo, level: number): GeoJson {
+  return {
+    label: g.label ?? null, country_code: g.countryCode ?? null, country: g.country ?? null, city: g.city ?? null,
+    asn: g.asn ?? null, org: g.org ?? null, place: geoText(g, level),
+  };
+}
+
+function oneSided(list: readonly Attempt[]): OneSided {
+  const m = new Map<string, { ip: string; failures: number; successes: number }>();
+  let failures = 0;
+  let successes = 0;
+  for (const a of list) {
+    let e = m.get(a.ip);
+    if (!e) m.set(a.ip, (e = { ip: a.ip, failures: 0, successes: 0 }));
+    if (a.outcome === 'success') {
+      e.successes++;
+      successes++;
+    } else {
+      e.failures++;
+      failures++;
+    }
+  }
+  const addresses = [...m.values()].sort((a, b) => b.failures + b.successes - (a.failures + a.successes) || (a.ip < b.ip ? -1 : 1));
+  return { failures, successes, addresses };
+}
+
+function blindSpots(
+  wire: WireData, attempts: readonly Attempt[], logCov: Intervals, logCounters: readonly FileCounters[], inputs: ReportInputs, tolerance: number,
+): BlindSpots {
+  const missing: string[] = [];
+  const haveWire = inputs.captures.length > 0 || inputs.state !== null;
+  const haveLogs = inputs.logs.length > 0;
+  if (!haveWire) missing.push('no capture or state file: nothing was seen on the wire, failures inside logs only');
+  if (!haveLogs) missing.push('no log files: logins inside TLS and everything the wire did not capture are invisible');
+
+  // Sessions gone opaque, and what the logs say happened inside them.
+  const op = new Map<string, BlindSpots['opaque_sessions']['addresses'][number]>();
+  for (const s of wire.sessions) {
+    if (s.tlsTs === null) continue;
+    let e = op.get(s.client);
+    if (!e) op.set(s.client, (e = { ip: s.client, sessions: 0, ports: [], log_failures: 0, log_successes: 0, first_ts: s.start, last_ts: s.end }));
+    e.sessions++;
+    if (!e.ports.includes(s.serverPort)) e.ports.push(s.serverPort);
+    e.first_ts = Math.min(e.first_ts, s.start);
+    e.last_ts = Math.max(e.last_ts, s.end);
+  }
+  let withLog = 0;
+  for (const a of attempts) {
+    if (!a.tls) continue;
+    const e = op.get(a.ip);
+    if (!e) continue;
+    if (a.outcome === 'success') e.log_successes++;
+    else e.log_failures++;
+  }
+  for (const e of op.values()) {
+    e.ports.sort((a, b) => a - b);
+    if (e.log_failures + e.log_successes > 0) withLog++;
+  }
+  const opaqueAddrs = [...op.values()].sort((a, b) =>
+    b.log_successes - a.log_successes || b.log_failures - a.log_failures || b.sessions - a.sessions || (a.ip < b.ip ? -1 : 1));
+
+  // Periods one side covers and the other does not, with what the covering side saw in them.
+  const periods: PeriodJson[] = [];
+  if (haveWire && haveLogs) {
+    const sides: ['wire_only' | 'logs_only', Intervals, (a: Attempt) => boolean][] = [
+      ['wire_only', subtract(wire.coverage, logCov), (a) => a.seen === 'wire'],
+      ['logs_only', subtract(logCov, wire.coverage), (a) => a.seen === 'log' && a.services.some((s) => SMTP_SERVICES.has(s))],
+    ];
+    for (const [kind, iv, pick] of sides) {
+      for (const [from, to] of iv) {
+        if (to - from <= tolerance) continue;
+        const inside = attempts.filter((a) => a.ts >= from && a.ts <= to && pick(a));
+        const os = oneSided(inside);
+        periods.push({ kind, from, to, seconds: Math.round((to - from) * 1000) / 1000, failures: os.failures, successes: os.successes, addresses: os.addresses });
+      }
+    }
+    periods.sort((a, b) => a.from - b.from);
+  }
+
+  // Inside the time both cover: attempts only one side has (and no TLS to explain it).
+  const wireNotLogged = haveLogs
+    ? oneSided(attempts.filter((a) => a.seen === 'wire' && !a.fromState && contains(logCov, a.ts)))
+    : { failures: 0, successes: 0, addresses: [] };
+  const loggedNotOnWire = haveWire
+    ? oneSided(attempts.filter((a) => a.seen === 'log' && !a.tls && a.services.some((s) => SMTP_SERVICES.has(s)) && contains(wire.coverage, a.ts)))
+    : { failures: 0, successes: 0, addresses: [] };
+
+  const unparseable = logCounters.filter((c) => c.unparseable > 0).map((c) => ({ file: c.file, lines: c.unparseable }));
+  const readErrors = [
+    ...logCounters.filter((c) => c.error).map((c) => ({ file: c.file, error: c.error! })),
+    ...wire.captures.filter((f) => f.error).map((f) => ({ file: f.file, error: f.error!.message })),
+  ];
+  const cc = wire.captureCoverage;
+  const capture = {
+    gaps: cc?.gaps ?? 0, gap_bytes: cc?.gap_bytes ?? 0, midstream_starts: cc?.midstream_starts ?? 0,
+    evicted_flows: cc ? (cc.evictions.flows ?? 0) : 0, auths_not_kept: wire.authsNotKept,
+  };
+  const count = missing.length + opaqueAddrs.length + periods.length + (wireNotLogged.addresses.length > 0 ? 1 : 0) +
+    (loggedNotOnWire.addresses.length > 0 ? 1 : 0) + unparseable.length + readErrors.length +
+    (capture.gaps + capture.evicted_flows + capture.auths_not_kept > 0 ? 1 : 0);
+  return {
+    count, missing,
+    opaque_sessions: { total: wire.opaqueTotal, not_kept: wire.opaqueNotKept, with_log_attempts: withLog, addresses: opaqueAddrs },
+    periods, wire_not_logged: wireNotLogged, logged_not_on_wire: loggedNotOnWire, unparseable, read_errors: readErrors, capture,
+  };
+}
+
+/** ISO time in the report's zone. */
+export function timeIn(ts: number, zone: Zone): string {
+  return zonedIso(ts, zone);
+}

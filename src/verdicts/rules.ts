@@ -1,0 +1,429 @@
+import { isoDay, partsOf, type Zone } from '../accounts/clock.js';
+import type { Whitelist } from '../accounts/whitelist.js';
+import type { GeoInfo } from '../geoip/geoip.js';
+import { strikeKey } from '../strikes/address-key.js';
+import type { Attempt, BlockInfo, Seen } from './types.js';
+
+/**
+ * The verdicts, most urgent first:
+ *
+ * COMPROMISED  an address with failed attempts (wire or log) that then logged in: one row per
+ *              account when the login's username is known, per address otherwise;
+ * SUSPECT      the accounts rules on every login (wire or log, each once): an account used from
+ *              ≥ limit non-whitelisted addresses in a day, or — when the config whitelists networks,
+ *              countries, ASNs or ISPs — a login from an address none of them covers;
+ * DISTRIBUTED  one username failing from ≥ distributedMin addresses within distributedWindow
+ *              seconds, each of them under the strike threshold (never blocked, never hitcount
+ *              failures within the strike window): what per-address counting misses;
+ * ATTACKED     addresses with failures and no login, with the blocks the rules applied.
+ */
+
+export type VerdictName = 'COMPROMISED' | 'SUSPECT' | 'DISTRIBUTED' | 'ATTACKED';
+export const VERDICT_ORDER: readonly VerdictName[] = ['COMPROMISED', 'SUSPECT', 'DISTRIBUTED', 'ATTACKED'];
+
+export interface RuleOptions {
+  /** Failed attempts before a login that make it COMPROMISED. */
+  minFailures: number;
+  hitcount: number;
+  seconds: number;
+  tempfailStrikes: boolean;
+  distributedMin: number;
+  distributedWindow: number;
+  /** The accounts limit rule (see src/accounts/report.ts). */
+  limit: number;
+  /** Zone of the days the SUSPECT rule counts in. */
+  zone: Zone;
+  whitelist: Whitelist | null;
+  geoOf: (ip: string) => GeoInfo | null;
+}
+
+/** Attempts, and how they were seen: on the wire only, in the logs only, or both (one attempt either way). */
+export interface Counts3 {
+  all: number;
+  wire_only: number;
+  log_only: number;
+  both: number;
+}
+
+export interface BlockJson {
+  key: string;
+  rule: 'auth' | 'conn';
+  from: number;
+  until: number;
+  rejects: number;
+  source: 'capture' | 'state';
+}
+
+export interface AddressStat {
+  ip: string;
+  failures: Counts3;
+  successes: Counts3;
+  tempfails: Counts3;
+  /** Log-only attempts inside sessions the wire saw go opaque. */
+  inside_tls: number;
+  users: string[];
+  first_ts: number;
+  last_ts: number;
+  blocks: BlockJson[];
+  /** Its failures (wire and log together) reach the strike threshold. */
+  would_block: boolean;
+  verdicts: VerdictName[];
+  whitelisted: string | null;
+}
+
+export interface CompromisedAddress {
+  ip: string;
+  failures_before: number;
+  failures_before_wire_only: number;
+  failures_before_log_only: number;
+  failures_before_both: number;
+  /** Of those, failures for the account that then logged in (or with no username known). */
+  failures_same_user: number;
+  users_tried: string[];
+  first_failure_ts: number;
+  success_ts: number;
+  success_seen: Seen;
+  success_inside_tls: boolean;
+  successes: number;
+  blocked: boolean;
+}
+
+export interface CompromisedRow {
+  verdict: 'COMPROMISED';
+  subject: 'account' | 'address';
+  account: string | null;
+  address: string | null;
+  /** Failed attempts before the logins, all addresses of the row together. */
+  failures: number;
+  successes: number;
+  addresses: CompromisedAddress[];
+  first_ts: number;
+  last_ts: number;
+}
+
+export interface SuspectAddress {
+  ip: string;
+  successes: number;
+  seen: Seen;
+  inside_tls: number;
+  first_ts: number;
+  last_ts: number;
+  whitelisted: string | null;
+}
+
+export interface SuspectRow {
+  verdict: 'SUSPECT';
+  subject: 'account';
+  account: string | null;
+  day: string;
+  rules: ('addresses' | 'unlisted')[];
+  successes: number;
+  addresses: SuspectAddress[];
+  first_ts: number;
+  last_ts: number;
+}
+
+export interface DistributedAddress {
+  ip: string;
+  failures: number;
+}
+
+export interface DistributedRow {
+  verdict: 'DISTRIBUTED';
+  subject: 'account';
+  account: string;
+  /** Failures for the account from the addresses listed, inside the window. */
+  failures: number;
+  addresses: DistributedAddress[];
+  /** Addresses that also failed for this account but crossed the strike threshold (counted per address already). */
+  over_threshold: string[];
+  first_ts: number;
+  last_ts: number;
+}
+
+export interface AttackedRow {
+  verdict: 'ATTACKED';
+  subject: 'address';
+  address: string;
+  failures: Counts3;
+  tempfails: number;
+  users: string[];
+  blocks: BlockJson[];
+  would_block: boolean;
+  rejects: number;
+  distributed: string[];
+  first_ts: number;
+  last_ts: number;
+}
+
+export type VerdictRow = CompromisedRow | SuspectRow | DistributedRow | AttackedRow;
+
+const zero = (): Counts3 => ({ all: 0, wire_only: 0, log_only: 0, both: 0 });
+
+export function bump(c: Counts3, seen: Seen): void {
+  c.all++;
+  if (seen === 'both') c.both++;
+  else if (seen === 'wire') c.wire_only++;
+  else c.log_only++;
+}
+
+/** Attempts of the same kind seen several ways, summarised: both when any was seen both ways or both kinds occur. */
+function seenOf(list: readonly Seen[]): Seen {
+  if (list.includes('both') || (list.includes('wire') && list.includes('log'))) return 'both';
+  return list.includes('wire') ? 'wire' : 'log';
+}
+
+/** Whether the sorted times hold `n` within `seconds` (xt_recent: a hit exactly `seconds` old still counts). */
+export function reachesThreshold(times: readonly number[], n: number, seconds: number): boolean {
+  for (let i = 0; i + n - 1 < times.length; i++) if (times[i + n - 1]! - times[i]! <= seconds) return true;
+  return false;
+}
+
+export interface Verdicts {
+  rows: VerdictRow[];
+  addresses: Map<string, AddressStat>;
+}
+
+export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly BlockInfo[], o: RuleOptions): Verdicts {
+  const isFail = (a: Attempt): boolean => a.outcome === 'failure' || (o.tempfailStrikes && a.outcome === 'tempfail');
+  const byIp = new Map<string, Attempt[]>();
+  for (const a of attempts) {
+    const l = byIp.get(a.ip);
+    if (l) l.push(a);
+    else byIp.set(a.ip, [a]);
+  }
+
+  // Blocks by address (a block on an IPv6 prefix applies to every address in it).
+  const blockIndex = new Map<string, BlockInfo[]>();
+  const prefixBits = new Set<number>();
+  for (const b of blocks) {
+    for (const k of new Set([b.key, b.client])) {
+      const l = blockIndex.get(k);
+      if (l) l.push(b);
+      else blockIndex.set(k, [b]);
+    }
+    const slash = b.key.indexOf('/');
+    if (slash > 0) prefixBits.add(Number(b.key.slice(slash + 1)));
+  }
+  const blocksOf = (ip: string): BlockJson[] => {
+    const found = new Set<BlockInfo>(blockIndex.get(ip) ?? []);
+    if (ip.includes(':') && !ip.includes('/')) for (const bits of prefixBits) for (const b of blockIndex.get(strikeKey(ip, bits)) ?? []) found.add(b);
+    return [...found]
+      .map((b) => ({ key: b.key, rule: b.rule, from: b.from, until: b.until, rejects: b.rejects, source: b.source }))
+      .sort((a, b) => a.from - b.from);
+  };
+
+  const whyCache = new Map<string, string | null>();
+  const whyOf = (ip: string): string | null => {
+    let w = whyCache.get(ip);
+    if (w === undefined) {
+      w = o.whitelist && !ip.includes('/') ? o.whitelist.whyIp(ip, o.whitelist.needsGeo ? o.geoOf(ip) : null) : null;
+      whyCache.set(ip, w);
+    }
+    return w;
+  };
+
+  // ---- per address
+  const addresses = new Map<string, AddressStat>();
+  for (const [ip, list] of byIp) {
+    const st: AddressStat = {
+      ip, failures: zero(), successes: zero(), tempfails: zero(), inside_tls: 0, users: [], first_ts: list[0]!.ts, last_ts: list[list.length - 1]!.ts,
+      blocks: blocksOf(ip), would_block: false, verdicts: [], whitelisted: whyOf(ip),
+    };
+    const users = new Set<string>();
+    const failTimes: number[] = [];
+    for (const a of list) {
+      if (a.outcome === 'failure') bump(st.failures, a.seen);
+      else if (a.outcome === 'success') bump(st.successes, a.seen);
+      else bump(st.tempfails, a.seen);
+      if (a.tls) st.inside_tls++;
+      if (a.user !== null) users.add(a.user);
+      if (isFail(a)) failTimes.push(a.ts);
+    }
+    st.users = [...users].sort();
+    st.would_block = reachesThreshold(failTimes, o.hitcount, o.seconds);
+    addresses.set(ip, st);
+  }
+  const overThreshold = (ip: string): boolean => {
+    const s = addresses.get(ip)!;
+    return s.would_block || s.blocks.length > 0;
+  };
+
+  const rows: VerdictRow[] = [];
+
+  // ---- COMPROMISED
+  const comp = new Map<string, CompromisedRow>();
+  for (const [ip, list] of byIp) {
+    let fails = 0;
+    const seen = zero();
+    let firstFail = NaN;
+    const tried = new Set<string>();
+    const byUser = new Map<string | null, number>();
+    const done = new Map<string, CompromisedAddress>();
+    for (const a of list) {
+      if (isFail(a)) {
+        fails++;
+        bump(seen, a.seen);
+        if (Number.isNaN(firstFail)) firstFail = a.ts;
+        if (a.user !== null) tried.add(a.user);
+        byUser.set(a.user, (byUser.get(a.user) ?? 0) + 1);
+        continue;
+      }
+      if (a.outcome !== 'success' || fails < o.minFailures) continue;
+      const key = a.user !== null ? `u\u0000${a.user}` : `a\u0000${ip}`;
+      const prev = done.get(key);
+      if (prev) {
+        prev.successes++;
+        continue;
+      }
+      const ev: CompromisedAddress = {
+        ip, failures_before: fails, failures_before_wire_only: seen.wire_only, failures_before_log_only: seen.log_only, failures_before_both: seen.both,
+        failures_same_user: a.user === null ? fails : (byUser.get(a.user) ?? 0) + (byUser.get(null) ?? 0),
+        users_tried: [...tried].sort(), first_failure_ts: firstFail, success_ts: a.ts, success_seen: a.seen, success_inside_tls: a.tls,
+        successes: 1, blocked: addresses.get(ip)!.blocks.length > 0,
+      };
+      done.set(key, ev);
+      let row = comp.get(key);
+      if (!row) {
+        row = {
+          verdict: 'COMPROMISED', subject: a.user !== null ? 'account' : 'address', account: a.user, address: a.user !== null ? null : ip,
+          failures: 0, successes: 0, addresses: [], first_ts: firstFail, last_ts: a.ts,
+        };
+        comp.set(key, row);
+      }
+      row.addresses.push(ev);
+      row.first_ts = Math.min(row.first_ts, firstFail);
+      row.last_ts = Math.max(row.last_ts, a.ts);
+    }
+  }
+  const compRows = [...comp.values()];
+  for (const r of compRows) {
+    r.failures = r.addresses.reduce((n, a) => n + a.failures_before, 0);
+    r.successes = r.addresses.reduce((n, a) => n + a.successes, 0);
+  }
+  for (const r of compRows) r.addresses.sort((a, b) => b.failures_before - a.failures_before || a.success_ts - b.success_ts);
+  compRows.sort((a, b) => b.addresses[0]!.failures_before - a.addresses[0]!.failures_before || a.last_ts - b.last_ts);
+  rows.push(...compRows);
+
+  // ---- SUSPECT (the accounts rules)
+  const wl = o.whitelist;
+  const unlistedRule = wl !== null && (wl.config.ips.length > 0 || wl.config.countries.length > 0 || wl.config.asns.length > 0 || wl.config.isps.length > 0);
+  interface Acc { day: string; user: string | null; ips: Map<string, { n: number; first: number; last: number; seen: Seen[]; tls: number }> }
+  const groups = new Map<string, Acc>();
+  for (const a of attempts) {
+    if (a.outcome !== 'success' || wl?.hasUser(a.user)) continue;
+    const day = isoDay(partsOf(a.ts, o.zone));
+    const k = `${day}\u0000${a.user ?? '\u0001'}`;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { day, user: a.user, ips: new Map() }));
+    let s = g.ips.get(a.ip);
+    if (!s) g.ips.set(a.ip, (s = { n: 0, first: a.ts, last: a.ts, seen: [], tls: 0 }));
+    s.n++;
+    s.last = a.ts;
+    if (!s.seen.includes(a.seen)) s.seen.push(a.seen);
+    if (a.tls) s.tls++;
+  }
+  const need = o.limit < 0 ? -o.limit : Math.max(o.limit, 1);
+  for (const k of [...groups.keys()].sort()) {
+    const g = groups.get(k)!;
+    const rules: ('addresses' | 'unlisted')[] = [];
+    let listed = [...g.ips.keys()];
+    const clean = listed.filter((ip) => whyOf(ip) === null);
+    if (g.user !== null) {
+      const n = o.limit < 0 ? listed.length : clean.length;
+      if (n >= need) rules.push('addresses');
+    }
+    if (unlistedRule && clean.length > 0) rules.push('unlisted');
+    if (rules.length === 0) continue;
+    if (o.limit >= 0) listed = clean;
+    const addrs: SuspectAddress[] = listed.map((ip) => {
+      const s = g.ips.get(ip)!;
+      return { ip, successes: s.n, seen: seenOf(s.seen), inside_tls: s.tls, first_ts: s.first, last_ts: s.last, whitelisted: whyOf(ip) };
+    });
+    addrs.sort((a, b) => b.successes - a.successes || a.first_ts - b.first_ts || (a.ip < b.ip ? -1 : 1));
+    rows.push({
+      verdict: 'SUSPECT', subject: 'account', account: g.user, day: g.day, rules, successes: addrs.reduce((n, a) => n + a.successes, 0), addresses: addrs,
+      first_ts: Math.min(...addrs.map((a) => a.first_ts)), last_ts: Math.max(...addrs.map((a) => a.last_ts)),
+    });
+  }
+
+  // ---- DISTRIBUTED
+  const failsByUser = new Map<string, Attempt[]>();
+  for (const a of attempts) {
+    if (!isFail(a) || a.user === null) continue;
+    const l = failsByUser.get(a.user);
+    if (l) l.push(a);
+    else failsByUser.set(a.user, [a]);
+  }
+  const distributedOf = new Map<string, string[]>();
+  const distRows: DistributedRow[] = [];
+  for (const [user, list] of failsByUser) {
+    const under = list.filter((a) => !overThreshold(a.ip));
+    if (new Set(under.map((a) => a.ip)).size < o.distributedMin) continue;
+    // Sliding window: most distinct under-threshold addresses within distributedWindow seconds.
+    const inWin = new Map<string, number>();
+    let best = 0;
+    let bestFrom = 0;
+    let bestTo = 0;
+    let i = 0;
+    for (let j = 0; j < under.length; j++) {
+      inWin.set(under[j]!.ip, (inWin.get(under[j]!.ip) ?? 0) + 1);
+      while (under[j]!.ts - under[i]!.ts > o.distributedWindow) {
+        const ip = under[i]!.ip;
+        const n = inWin.get(ip)! - 1;
+        if (n === 0) inWin.delete(ip);
+        else inWin.set(ip, n);
+        i++;
+      }
+      if (inWin.size > best) {
+        best = inWin.size;
+        bestFrom = i;
+        bestTo = j;
+      }
+    }
+    if (best < o.distributedMin) continue;
+    // The window that reached the most addresses, with every failure for the account inside it.
+    let end = bestTo;
+    while (end + 1 < under.length && under[end + 1]!.ts - under[bestFrom]!.ts <= o.distributedWindow) end++;
+    const win = under.slice(bestFrom, end + 1);
+    const count = new Map<string, number>();
+    for (const a of win) count.set(a.ip, (count.get(a.ip) ?? 0) + 1);
+    const addrs = [...count.entries()].map(([ip, failures]) => ({ ip, failures })).sort((a, b) => (a.ip < b.ip ? -1 : 1));
+    for (const a of addrs) {
+      const l = distributedOf.get(a.ip) ?? [];
+      l.push(user);
+      distributedOf.set(a.ip, l);
+    }
+    distRows.push({
+      verdict: 'DISTRIBUTED', subject: 'account', account: user, failures: win.length, addresses: addrs,
+      over_threshold: [...new Set(list.filter((a) => overThreshold(a.ip)).map((a) => a.ip))].sort(),
+      first_ts: win[0]!.ts, last_ts: win[win.length - 1]!.ts,
+    });
+  }
+  distRows.sort((a, b) => b.addresses.length - a.addresses.length || (a.account < b.account ? -1 : 1));
+  rows.push(...distRows);
+
+  // ---- ATTACKED
+  const attacked: AttackedRow[] = [];
+  for (const st of addresses.values()) {
+    if (st.successes.all > 0 || st.failures.all + st.tempfails.all === 0) continue;
+    attacked.push({
+      verdict: 'ATTACKED', subject: 'address', address: st.ip, failures: { ...st.failures }, tempfails: st.tempfails.all, users: st.users,
+      blocks: st.blocks, would_block: st.would_block, rejects: st.blocks.reduce((s, b) => s + b.rejects, 0),
+      distributed: (distributedOf.get(st.ip) ?? []).sort(), first_ts: st.first_ts, last_ts: st.last_ts,
+    });
+  }
+  attacked.sort((a, b) => b.failures.all + b.tempfails - (a.failures.all + a.tempfails) || (a.address < b.address ? -1 : 1));
+  rows.push(...attacked);
+
+  // ---- the verdicts each address takes part in
+  for (const r of rows) {
+    const ips = r.verdict === 'ATTACKED' ? [r.address] : r.addresses.map((a) => a.ip);
+    for (const ip of ips) {
+      const st = addresses.get(ip);
+      if (st && !st.verdicts.includes(r.verdict)) st.verdicts.push(r.verdict);
+    }
+  }
+  for (const st of addresses.values()) st.verdicts.sort((a, b) => VERDICT_ORDER.indexOf(a) - VERDICT_ORDER.indexOf(b));
+  return { rows, addresses };
+}

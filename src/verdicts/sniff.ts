@@ -1,0 +1,37 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { constants, gunzipSync } from 'node:zlib';
+
+/**
+ * Tells a capture from a log by content, not by name: pcap (µs/ns, either byte order) or pcapng,
+ * optionally gzip-compressed, is a capture; anything else (text, or bzip2/xz/zstd logs) a log.
+ */
+export function looksLikeCapture(file: string): boolean {
+  if (file === '-') return false;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return false; // the log reader reports the error
+  }
+  try {
+    const buf = Buffer.alloc(65536);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    let head = buf.subarray(0, n);
+    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+      try {
+        head = gunzipSync(head, { finishFlush: constants.Z_SYNC_FLUSH });
+      } catch {
+        return false;
+      }
+    }
+    return isCaptureMagic(head);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function isCaptureMagic(b: Uint8Array): boolean {
+  if (b.length < 4) return false;
+  const m = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  return m === 0xa1b2c3d4 || m === 0xd4c3b2a1 || m === 0xa1b23c4d || m === 0x4d3cb2a1 || m === 0x0a0d0d0a;
+}

@@ -1,0 +1,206 @@
+import { dayLabel, partsOf, timeLabel, type Zone } from '../accounts/clock.js';
+import type { AddressJson, ReportDoc } from './report.js';
+import type { Counts3 } from './rules.js';
+import type { Seen } from './types.js';
+
+/**
+ * The terminal layout: the accounts report's (`DAY -> account USER: N IPs (Last: ADDRESS @ TIME)`,
+ * then `count  address  place`), one section per verdict, most urgent first, each address with
+ * what the wire and the logs saw of it, then the blind spots.
+ */
+
+/** Addresses listed per DISTRIBUTED row, and ATTACKED rows, in the terminal (all of them are in --json / --html). */
+const MAX_LINES = 20;
+const MAX_ATTACKED = 100;
+const MAX_COMPROMISED = 200;
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+export function seenText(s: Seen, tls = false): string {
+  if (tls) return 'log only, inside TLS';
+  return s === 'both' ? 'wire + log' : s === 'wire' ? 'wire only' : 'log only';
+}
+
+export function countsText(c: Counts3): string {
+  return `wire ${c.wire_only + c.both}, log ${c.log_only + c.both}, ${c.both} on both`;
+}
+
+export function duration(s: number): string {
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  const h = Math.floor(s / 3600);
+  return `${h} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+export class Clock {
+  private readonly oneDay: boolean;
+  constructor(readonly zone: Zone, doc: ReportDoc) {
+    const ts: number[] = [];
+    for (const s of [doc.spans.wire, doc.spans.logs]) if (s) ts.push(s.from, s.to);
+    const days = new Set(ts.map((t) => dayLabel(partsOf(t, zone))));
+    this.oneDay = days.size <= 1;
+  }
+
+  /** `16:29:52`, or `Nov 27 16:29:52` when the report spans several days. */
+  at(ts: number): string {
+    const p = partsOf(ts, this.zone);
+    return this.oneDay ? timeLabel(p) : `${dayLabel(p)} ${timeLabel(p)}`;
+  }
+
+  day(ts: number): string {
+    return dayLabel(partsOf(ts, this.zone));
+  }
+
+  full(ts: number): string {
+    const p = partsOf(ts, this.zone);
+    return `${p.y} ${dayLabel(p)} ${timeLabel(p)}`;
+  }
+}
+
+export function renderReportText(doc: ReportDoc, zone: Zone): string {
+  const c = new Clock(zone, doc);
+  const out: string[] = [];
+  const addr = new Map<string, AddressJson>(doc.addresses.map((a) => [a.ip, a]));
+  const place = (ip: string): string => addr.get(ip)?.geo?.place ?? '';
+  let ipWidth = 15;
+  for (const a of doc.addresses) ipWidth = Math.max(ipWidth, a.ip.length);
+  const ipCol = (ip: string): string => ip.padEnd(ipWidth);
+
+  // ---- header
+  const caps = doc.inputs.captures.length;
+  const inputs = [
+    caps ? plural(caps, 'capture') : null,
+    doc.inputs.state ? 'a watch state file' : null,
+    doc.inputs.logs.length ? plural(doc.inputs.logs.length, 'log') : null,
+  ].filter(Boolean).join(', ');
+  out.push(`smtpstrike report: ${inputs || 'no input'}; times in ${doc.tz}`);
+  if (doc.spans.wire) out.push(`  wire: ${c.full(doc.spans.wire.from)} -> ${c.at(doc.spans.wire.to)}`);
+  if (doc.spans.logs) out.push(`  logs: ${c.full(doc.spans.logs.from)} -> ${c.at(doc.spans.logs.to)}`);
+  if (doc.clock.zoneless_lines > 0) {
+    const how = doc.clock.log_tz_source === 'option' ? 'as given' : doc.clock.log_tz_source === 'estimated' ? 'estimated against the wire' : 'the local zone';
+    const est = doc.clock.estimate ? `, ${doc.clock.estimate.matched} of ${doc.clock.estimate.sample} SMTP log lines line up with the wire` : '';
+    out.push(`  log times without a zone read as ${doc.clock.log_tz} (${how}${est})`);
+  }
+  const t = doc.totals;
+  out.push(`  ${plural(t.failures.all, 'failed attempt')} (${countsText(t.failures)}), ${plural(t.successes.all, 'login')} (${countsText(t.successes)})` +
+    (t.tempfails.all ? `, ${plural(t.tempfails.all, 'temporary failure')}` : '') + ` from ${plural(t.addresses, 'address', 'addresses')}`);
+  const k = doc.counts;
+  out.push(`  COMPROMISED ${k.COMPROMISED}, SUSPECT ${k.SUSPECT}, DISTRIBUTED ${k.DISTRIBUTED}, ATTACKED ${k.ATTACKED}, BLIND SPOTS ${k.BLIND_SPOTS}`);
+
+  const rows = doc.verdicts;
+  // ---- COMPROMISED
+  const comp = rows.filter((r) => r.verdict === 'COMPROMISED');
+  out.push('', `== COMPROMISED: failed attempts, then a login (change these passwords first) ==`);
+  if (comp.length === 0) out.push('  (none)');
+  for (const r of comp) {
+    if (r.verdict !== 'COMPROMISED') continue;
+    const last = r.addresses.reduce((a, b) => (b.success_ts > a.success_ts ? b : a));
+    const who = r.subject === 'account' ? `account ${r.account}` : `address ${r.address} (username unknown)`;
+    out.push(`${c.day(last.success_ts)} -> ${who}: ${plural(r.addresses.length, 'IP')} (Last: ${last.ip} @ ${c.at(last.success_ts)})`);
+    for (const e of r.addresses.slice(0, MAX_COMPROMISED)) {
+      const p = place(e.ip);
+      out.push(`  ${String(e.failures_before).padStart(5)} failed, then logged in ${c.at(e.success_ts)} (${seenText(e.success_seen, e.success_inside_tls)})  ${ipCol(e.ip)}${p ? `  ${p}` : ''}`);
+      const tried = e.users_tried.length ? `; accounts tried: ${e.users_tried.join(', ')}` : '';
+      out.push(`         failures from ${c.at(e.first_failure_ts)}: wire ${e.failures_before_wire_only + e.failures_before_both}, log ${e.failures_before_log_only + e.failures_before_both}, ${e.failures_before_both} on both${tried}` +
+        (e.successes > 1 ? `; ${e.successes} logins` : '') + (e.blocked ? '; blocked by the strike rules' : ''));
+    }
+    if (r.addresses.length > MAX_COMPROMISED) out.push(`  … and ${r.addresses.length - MAX_COMPROMISED} more addresses (--json or --html for all)`);
+  }
+
+  // ---- SUSPECT
+  const sus = rows.filter((r) => r.verdict === 'SUSPECT');
+  out.push('', '== SUSPECT: logins the accounts rules flag ==');
+  if (sus.length === 0) out.push('  (none)');
+  for (const r of sus) {
+    if (r.verdict !== 'SUSPECT') continue;
+    const last = r.addresses.reduce((a, b) => (b.last_ts > a.last_ts ? b : a));
+    const why = r.rules.map((x) => (x === 'addresses' ? `${plural(r.addresses.length, 'address', 'addresses')} in a day` : 'from unlisted addresses')).join(', ');
+    out.push(`${c.day(r.first_ts)} -> account ${r.account ?? '(unknown)'}: ${plural(r.addresses.length, 'IP')} (Last: ${last.ip} @ ${c.at(last.last_ts)})  [${why}]`);
+    for (const e of r.addresses.slice(0, MAX_LINES)) {
+      const p = place(e.ip);
+      const wl = e.whitelisted ? `  [whitelisted: ${e.whitelisted}]` : '';
+      out.push(`  ${String(e.successes).padStart(5)}  ${ipCol(e.ip)}  ${(seenText(e.seen, e.inside_tls > 0 && e.seen === 'log')).padEnd(20)}${p ? `  ${p}` : ''}${wl}`);
+    }
+    if (r.addresses.length > MAX_LINES) out.push(`  … and ${r.addresses.length - MAX_LINES} more addresses (--json or --html for all)`);
+  }
+
+  // ---- DISTRIBUTED
+  const dist = rows.filter((r) => r.verdict === 'DISTRIBUTED');
+  out.push('', '== DISTRIBUTED: one account, many addresses, each under the strike threshold ==');
+  if (dist.length === 0) out.push('  (none)');
+  for (const r of dist) {
+    if (r.verdict !== 'DISTRIBUTED') continue;
+    out.push(`${c.day(r.first_ts)} -> account ${r.account}: ${plural(r.addresses.length, 'IP')}, ${plural(r.failures, 'failure')} ${c.at(r.first_ts)} -> ${c.at(r.last_ts)}` +
+      (r.over_threshold.length ? ` (also failing over the threshold: ${r.over_threshold.join(', ')})` : ''));
+    for (const e of r.addresses.slice(0, MAX_LINES)) {
+      const p = place(e.ip);
+      out.push(`  ${String(e.failures).padStart(5)}  ${ipCol(e.ip)}${p ? `  ${p}` : ''}`);
+    }
+    if (r.addresses.length > MAX_LINES) out.push(`  … and ${r.addresses.length - MAX_LINES} more addresses (--json or --html for all)`);
+  }
+
+  // ---- ATTACKED
+  const att = rows.filter((r) => r.verdict === 'ATTACKED');
+  out.push('', '== ATTACKED: failures only ==');
+  if (att.length === 0) out.push('  (none)');
+  else out.push(`  ${'fails'.padStart(5)}  ${'wire'.padStart(4)}  ${'log'.padStart(4)}  ${'both'.padStart(4)}  ${'address'.padEnd(ipWidth)}  blocks, place`);
+  for (const r of att.slice(0, MAX_ATTACKED)) {
+    if (r.verdict !== 'ATTACKED') continue;
+    const f = r.failures;
+    const blocks = r.blocks.length
+      ? r.blocks.map((b) => `blocked (${b.rule}) ${c.at(b.from)} -> ${c.at(b.until)}${b.rejects ? `, ${plural(b.rejects, 'connection')} refused` : ''}${b.source === 'state' ? ' [state file]' : ''}`).join('; ')
+      : r.would_block ? 'not blocked on the wire, but its failures (wire + log) reach the threshold' : 'not blocked';
+    const extra = [
+      r.tempfails ? plural(r.tempfails, 'temporary failure') : '',
+      r.users.length ? `accounts: ${r.users.join(', ')}` : '',
+      r.distributed.length ? `part of DISTRIBUTED ${r.distributed.join(', ')}` : '',
+      place(r.address),
+    ].filter(Boolean).join('; ');
+    out.push(`  ${String(f.all).padStart(5)}  ${String(f.wire_only + f.both).padStart(4)}  ${String(f.log_only + f.both).padStart(4)}  ${String(f.both).padStart(4)}  ${ipCol(r.address)}  ${blocks}${extra ? `; ${extra}` : ''}`);
+  }
+
+  if (att.length > MAX_ATTACKED) out.push(`  … and ${att.length - MAX_ATTACKED} more addresses with fewer failures (--json or --html for all)`);
+
+  // ---- BLIND SPOTS
+  const b = doc.blind_spots;
+  out.push('', '== BLIND SPOTS: what neither side could see ==');
+  if (b.count === 0) out.push('  (none)');
+  for (const m of b.missing) out.push(`  ${m}`);
+  if (b.opaque_sessions.total > 0) {
+    const o = b.opaque_sessions;
+    out.push(`  opaque after STARTTLS/TLS: ${plural(o.total, 'session')} from ${plural(o.addresses.length, 'address', 'addresses')}; the logs show attempts inside those of ${plural(o.with_log_attempts, 'address', 'addresses')}` +
+      (o.not_kept ? ` (${o.not_kept} sessions not kept)` : ''));
+    for (const e of o.addresses.slice(0, 20)) {
+      const inside = e.log_failures + e.log_successes > 0
+        ? `the logs show inside: ${[e.log_failures ? plural(e.log_failures, 'failure') : '', e.log_successes ? plural(e.log_successes, 'login') : ''].filter(Boolean).join(', ')}`
+        : 'nothing in the logs';
+      out.push(`    ${ipCol(e.ip)}  ${plural(e.sessions, 'session')} (port ${e.ports.join(', ')}), ${inside}`);
+    }
+    if (o.addresses.length > 20) out.push(`    … and ${o.addresses.length - 20} more addresses`);
+  }
+  for (const p of b.periods) {
+    const side = p.kind === 'wire_only' ? 'wire only (no log)' : 'logs only (no capture)';
+    const what = p.failures + p.successes > 0
+      ? `${[p.failures ? plural(p.failures, 'failure') : '', p.successes ? plural(p.successes, 'login') : ''].filter(Boolean).join(', ')} (${p.addresses.slice(0, 5).map((a) => `${a.ip} ${a.failures + a.successes}`).join(', ')}${p.addresses.length > 5 ? ', …' : ''}) ${p.kind === 'wire_only' ? 'the logs cannot confirm' : 'the wire did not see'}`
+      : 'nothing happened there on the covering side';
+    out.push(`  ${side} ${c.at(p.from)} -> ${c.at(p.to)} (${duration(p.seconds)}): ${what}`);
+  }
+  for (const [label, s] of [['on the wire but in no log line, while the logs were covering', b.wire_not_logged], ['in the logs (SMTP) but not on the wire, while it was captured', b.logged_not_on_wire]] as const) {
+    if (s.addresses.length === 0) continue;
+    out.push(`  ${plural(s.failures, 'failure')} and ${plural(s.successes, 'login')} ${label}: ${s.addresses.slice(0, 8).map((a) => `${a.ip} ${a.failures + a.successes}`).join(', ')}${s.addresses.length > 8 ? ', …' : ''}`);
+  }
+  for (const u of b.unparseable) out.push(`  ${u.file}: ${plural(u.lines, 'line')} that could not be parsed`);
+  for (const e of b.read_errors) out.push(`  read error: ${e.error}`);
+  const cap = b.capture;
+  if (cap.gaps + cap.evicted_flows + cap.auths_not_kept > 0) {
+    out.push(`  capture: ${plural(cap.gaps, 'reassembly gap')} (${cap.gap_bytes} bytes lost), ${plural(cap.evicted_flows, 'flow')} evicted, ${cap.auths_not_kept} AUTH replies not joined (memory cap)`);
+  }
+
+  if (doc.countries.length > 0) {
+    out.push('', 'Per country (addresses, failures, logins):');
+    for (const p of doc.countries.slice(0, 15)) out.push(`  ${String(p.addresses).padStart(5)} ${String(p.failures + p.tempfails).padStart(7)} ${String(p.successes).padStart(6)}  ${p.name}`);
+    out.push('Per AS (addresses, failures, logins):');
+    for (const p of doc.asns.slice(0, 15)) out.push(`  ${String(p.addresses).padStart(5)} ${String(p.failures + p.tempfails).padStart(7)} ${String(p.successes).padStart(6)}  ${p.name}`);
+  }
+  return out.map((l) => l.trimEnd()).join('\n') + '\n';
+}
