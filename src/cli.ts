@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { accountsCommand } from './commands/accounts.js';
 import { blocksCommand } from './commands/blocks.js';
+import { dumpCommand } from './commands/dump.js';
 import { replayCommand } from './commands/replay.js';
 import { reportCommand } from './commands/report.js';
 import { watchCommand } from './commands/watch.js';
@@ -14,6 +15,7 @@ program.addCommand(replayCommand());
 program.addCommand(blocksCommand());
 program.addCommand(watchCommand());
 program.addCommand(accountsCommand());
+program.addCommand(dumpCommand());
 program.addCommand(reportCommand());
 
 program.parseAsync(process.argv).catch((e: unknown) => {

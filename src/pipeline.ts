@@ -3,7 +3,7 @@ import type { EventSink, WireSnapshot } from './events.js';
 import { defaultFlowTableOptions, FlowTable, type FlowTableOptions } from './reassembly/flow-table.js';
 import type { FlowInfo, StreamConsumer, StreamFactory } from './reassembly/stream.js';
 import { defaultAssemblerLimits, TcpAssembler, TcpFlag, type AssemblerLimits } from './reassembly/tcp-assembler.js';
-import { SmtpSession, type SmtpStats, type WireTap } from './smtp/smtp-session.js';
+import { SmtpSession, type SmtpObserver, type SmtpStats, type WireTap } from './smtp/smtp-session.js';
 import { PatternAutomaton } from './smtp/stream-matcher.js';
 import type { PacketRecord } from './source/packet-record.js';
 import { defaultStrikeOptions, StrikeEngine, type StrikeOptions } from './strikes/strike-engine.js';
@@ -49,6 +49,11 @@ export class Pipeline implements StreamFactory, WireTap {
   private lastPurge = 0;
   /** Interface name of the packet being processed ('' when unknown). */
   iface = '';
+  /**
+   * Sees every reassembled SMTP line of the flows created after it is set (`smtpstrike dump`);
+   * events still go to the sink. Null (the default) costs one null check per line.
+   */
+  smtpObserver: SmtpObserver | null = null;
 
   constructor(readonly opts: PipelineOptions, sink: EventSink) {
     for (const p of opts.ports) this.serverPort[p] = 1;
@@ -92,7 +97,7 @@ export class Pipeline implements StreamFactory, WireTap {
   }
 
   create(info: FlowInfo): StreamConsumer {
-    return new SmtpSession(info, { automaton: this.automaton }, this.strikes, this, this.smtpStats);
+    return new SmtpSession(info, { automaton: this.automaton, observer: this.smtpObserver }, this.strikes, this, this.smtpStats);
   }
 
   snapshot(src: string, dst: string, sport: number, dport: number): WireSnapshot {

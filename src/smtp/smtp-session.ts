@@ -24,6 +24,34 @@ export interface SmtpStats {
 export interface SmtpConfig {
   /** User failure patterns run over the server stream, or null. */
   automaton: PatternAutomaton | null;
+  /** Sees every reassembled line (`smtpstrike dump`); null on the detection path (one null check per line). */
+  observer?: SmtpObserver | null;
+}
+
+/** What a client line inside an AUTH exchange was; the line itself is never handed out. */
+export type AuthDataKind = 'user' | 'plain' | 'secret' | 'cancel';
+
+/**
+ * Optional per-line view of a session, for `smtpstrike dump`. Called synchronously while the
+ * packet that completes the line is processed; buffers are only valid during the call. Credentials
+ * never reach an observer: AUTH initial responses and the lines of an AUTH exchange are reported
+ * by kind, with the decoded username only.
+ */
+export interface SmtpObserver {
+  /** A client command line (not AUTH, not a line of an AUTH exchange, not message body). */
+  command(flow: FlowInfo, buf: Buffer, start: number, end: number, ts: number): void;
+  /** An AUTH command: mechanism, the username its initial response carried (PLAIN/LOGIN), whether it had one. */
+  auth(flow: FlowInfo, mech: string, user: string | null, initial: boolean, ts: number): void;
+  /**
+   * A client line inside an AUTH exchange: `user` a LOGIN username line, `plain` a PLAIN response
+   * (username and password), `secret` a password or other mechanism data, `cancel` the client's `*`.
+   * `name` is the decoded username for `user`/`plain` (null when it did not decode).
+   */
+  authData(flow: FlowInfo, kind: AuthDataKind, name: string | null, ts: number): void;
+  /** A server line; `cut` when it is the surviving head of a line lost in a gap or at the end of the stream. */
+  reply(flow: FlowInfo, buf: Buffer, start: number, end: number, cut: boolean, ts: number): void;
+  /** Bytes of one direction that will never arrive (-1: unknown, the capture began mid-stream). */
+  gap(flow: FlowInfo, fromClient: boolean, lost: number, ts: number): void;
 }
 
 const enum Mech { None, Plain, Login, Other }
@@ -52,6 +80,8 @@ export class SmtpSession implements StreamConsumer {
   private mechName: string | null = null;
   private user: string | null = null;
   private authPending = false;
+  /** The last AUTH command carried an initial response. */
+  private authInitial = false;
   private authLines = 0;
   private needUser = false;
   private startTlsPending = false;
@@ -98,8 +128,9 @@ export class SmtpSession implements StreamConsumer {
     }
   }
 
-  gap(fromClient: boolean, _lost: number, ts: number): void {
+  gap(fromClient: boolean, lost: number, ts: number): void {
     if (this.opaque) return;
+    if (this.config.observer) this.config.observer.gap(this.info, fromClient, lost, ts);
     if (fromClient) {
       this.commands.gap();
       return;
@@ -109,7 +140,7 @@ export class SmtpSession implements StreamConsumer {
     // A reply line whose tail was lost still has its code: count it rather than lose a strike.
     if (partial && partial.end - partial.start >= 4 && isReplyStart(partial.buf, partial.start, partial.end)) {
       this.stats.partialReplies++;
-      this.replyLine(partial.buf, partial.start, partial.end, ts);
+      this.replyLine(partial.buf, partial.start, partial.end, ts, true);
     }
   }
 
@@ -117,7 +148,7 @@ export class SmtpSession implements StreamConsumer {
     if (!this.opaque) {
       const p = this.replies.takePartial();
       // A final reply line without its CRLF (capture ended right after it) still counts.
-      if (p && p.end - p.start >= 4 && isReplyStart(p.buf, p.start, p.end)) this.replyLine(p.buf, p.start, p.end, ts);
+      if (p && p.end - p.start >= 4 && isReplyStart(p.buf, p.start, p.end)) this.replyLine(p.buf, p.start, p.end, ts, true);
     }
     this.stats.longLines += this.replies.longLines + this.commands.longLines;
     const i = this.info;
@@ -151,7 +182,8 @@ export class SmtpSession implements StreamConsumer {
     if (this.matchCount < MAX_MATCHES) this.matchEnds![this.matchCount++] = endOffset;
   };
 
-  private replyLine(buf: Buffer, s: number, e: number, ts: number): void {
+  private replyLine(buf: Buffer, s: number, e: number, ts: number, cut = false): void {
+    if (this.config.observer) this.config.observer.reply(this.info, buf, s, e, cut, ts);
     if (e - s < 3 || !isDigit(buf[s]!) || !isDigit(buf[s + 1]!) || !isDigit(buf[s + 2]!)) {
       this.stats.malformedReplies++;
       this.replyMatched = false;
@@ -225,7 +257,7 @@ export class SmtpSession implements StreamConsumer {
 
   // ---------------------------------------------------------------- client side
 
-  private clientData(buf: Buffer, start: number, end: number, _ts: number): void {
+  private clientData(buf: Buffer, start: number, end: number, ts: number): void {
     const c = this.commands;
     let p = start;
     while (p < end) {
@@ -241,7 +273,7 @@ export class SmtpSession implements StreamConsumer {
       }
       const next = c.next(buf, p, end);
       if (next < 0) return;
-      this.commandLine(c.lineBuf, c.lineStart, c.lineEnd);
+      this.commandLine(c.lineBuf, c.lineStart, c.lineEnd, ts);
       p = next;
     }
   }
@@ -277,22 +309,32 @@ export class SmtpSession implements StreamConsumer {
     return p;
   }
 
-  private commandLine(buf: Buffer, s: number, e: number): void {
+  private commandLine(buf: Buffer, s: number, e: number, ts: number): void {
+    const o = this.config.observer;
     if (this.authLines > 0) {
       this.authLines--;
       if (e - s === 1 && buf[s] === 42) { // '*' cancels the exchange
         this.authLines = 0;
+        if (o) o.authData(this.info, 'cancel', null, ts);
         return;
       }
       if (this.needUser) {
         this.needUser = false;
         this.user = this.mech === Mech.Plain ? plainUsername(buf, s, e) : loginUsername(buf, s, e);
+        if (o) o.authData(this.info, this.mech === Mech.Plain ? 'plain' : 'user', this.user, ts);
+        return;
       }
+      if (o) o.authData(this.info, 'secret', null, ts);
       return; // a password line or other mechanism data: never looked at
     }
     const verb = verbOf(buf, s, e);
-    if (verb === 'AUTH') this.authCommand(buf, s + 5, e);
-    else if (verb === 'STARTTLS') this.startTlsPending = true;
+    if (verb === 'AUTH') {
+      this.authCommand(buf, s + 5, e);
+      if (o) o.auth(this.info, this.mechName ?? '', this.user, this.authInitial, ts);
+      return;
+    }
+    if (o) o.command(this.info, buf, s, e, ts);
+    if (verb === 'STARTTLS') this.startTlsPending = true;
     else if (verb === 'DATA') this.dataPending = true;
     else if (verb === 'BDAT') {
       const n = parseInt(buf.toString('latin1', s + 5, Math.min(e, s + 30)), 10);
@@ -307,6 +349,7 @@ export class SmtpSession implements StreamConsumer {
     let r = m;
     while (r < e && buf[r] === 32) r++;
     const initial = r < e;
+    this.authInitial = initial && !(e - r === 1 && buf[r] === 61); // '=': an empty initial response
     this.authPending = true;
     this.mechName = name || null;
     this.user = null;

@@ -1,0 +1,132 @@
+/**
+ * Text forms used by the dump printer, as tcpdump -nn writes them: addresses, MACs, local times,
+ * and the two payload dumps (-X hex + ASCII, -A ASCII).
+ */
+
+const HEX = '0123456789abcdef';
+
+export function hex2(b: number): string {
+  return HEX[b >> 4]! + HEX[b & 15]!;
+}
+
+export function hex4(n: number): string {
+  return hex2((n >> 8) & 255) + hex2(n & 255);
+}
+
+export function ipv4Text(buf: Uint8Array, off: number): string {
+  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+}
+
+/**
+ * IPv6 text as tcpdump prints it: lower-case hex, the first longest run (≥ 2) of zero groups as
+ * `::`, and the last 32 bits dotted for IPv4-compatible (`::a.b.c.d`) and IPv4-mapped
+ * (`::ffff:a.b.c.d`) addresses.
+ */
+export function ipv6Text(b: Uint8Array, off: number): string {
+  const g = new Array<number>(8);
+  for (let i = 0; i < 8; i++) g[i] = (b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!;
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestLen < 2) best = -1;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (best >= 0 && i >= best && i < best + bestLen) {
+      if (i === best) out += ':';
+      continue;
+    }
+    if (i > 0) out += ':';
+    if (i === 6 && best === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff))) {
+      out += `${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
+      break;
+    }
+    out += g[i]!.toString(16);
+  }
+  if (best >= 0 && best + bestLen === 8) out += ':';
+  return out;
+}
+
+export function macText(buf: Uint8Array, off: number, len = 6): string {
+  let s = '';
+  for (let i = 0; i < len; i++) s += (i ? ':' : '') + hex2(buf[off + i]!);
+  return s;
+}
+
+/** `HH:MM:SS` of a packet second in the local zone (TZ), cached per second. */
+export class LocalClock {
+  private lastSec = NaN;
+  private lastText = '';
+
+  hms(sec: number): string {
+    if (sec === this.lastSec) return this.lastText;
+    const d = new Date(sec * 1000);
+    const t = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+    this.lastSec = sec;
+    this.lastText = t;
+    return t;
+  }
+
+  /** tcpdump's default time stamp: local `HH:MM:SS.uuuuuu` (nanoseconds truncated to µs). */
+  stamp(sec: number, nsec: number): string {
+    return `${this.hms(sec)}.${String(Math.floor(nsec / 1000)).padStart(6, '0')}`;
+  }
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+const isGraph = (c: number): boolean => c > 0x20 && c < 0x7f;
+
+/**
+ * tcpdump's -X layout: `\n\t0xOOOO:  hhhh hhhh …  ascii` per 16 bytes; the hex column is padded to
+ * 40 characters, non-graphic bytes (space too) print as '.'. `withAscii` false gives the hex-only form.
+ */
+export function hexAsciiLines(buf: Uint8Array, start: number, end: number, withAscii = true): string {
+  let out = '';
+  for (let off = start; off < end; off += 16) {
+    const stop = Math.min(end, off + 16);
+    let hex = '';
+    let ascii = '';
+    for (let i = off; i < stop; i += 2) {
+      hex += ' ' + hex2(buf[i]!) + (i + 1 < stop ? hex2(buf[i + 1]!) : '');
+    }
+    for (let i = off; i < stop; i++) ascii += isGraph(buf[i]!) ? String.fromCharCode(buf[i]!) : '.';
+    out += `\n\t0x${hex4(off - start)}: ` + (withAscii ? `${hex.padEnd(40)}  ${ascii}` : hex);
+  }
+  return out;
+}
+
+/**
+ * tcpdump's -A form: a newline, then the bytes with printable ASCII, space, tab and LF kept and
+ * everything else as '.'; a CR prints nothing when it ends the data or is followed by LF or by
+ * only one more byte.
+ */
+export function asciiText(buf: Uint8Array, start: number, end: number): string {
+  let out = '\n';
+  let run = start;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (isGraph(c) || c === 0x20 || c === 0x09 || c === 0x0a) continue;
+    if (i > run) out += Buffer.from(buf.buffer, buf.byteOffset + run, i - run).toString('latin1');
+    run = i + 1;
+    if (c === 0x0d) {
+      const left = end - i - 1;
+      if (left > 1 && buf[i + 1] !== 0x0a) out += '.';
+    } else out += '.';
+  }
+  if (end > run) out += Buffer.from(buf.buffer, buf.byteOffset + run, end - run).toString('latin1');
+  return out;
+}
