@@ -53,7 +53,8 @@ class RecordingBlocker implements Blocker {
   inFlight = 0;
   maxInFlight = 0;
   maintained = 0;
-  constructor(private delayMs = 0, private failures = 0) {}
+  /** `failures`: how many applies fail first; `poison`: an address whose batches always fail; `error`: what they throw. */
+  constructor(private delayMs = 0, private failures = 0, private poison = '', private error: () => Error = () => new Error('kernel said no')) {}
   async init(): Promise<void> {}
   async exists(): Promise<boolean> { return true; }
   async apply(ops: BlockOp[]): Promise<void> {
@@ -63,8 +64,9 @@ class RecordingBlocker implements Blocker {
       if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
       if (this.failures > 0) {
         this.failures--;
-        throw new Error('kernel said no');
+        throw this.error();
       }
+      if (this.poison && ops.some((o) => o.addr === this.poison)) throw this.error();
       this.applies.push(ops);
       for (const o of ops) if (o.op === 'add') this.state.set(o.addr, o.timeoutSec ?? null); else this.state.delete(o.addr);
     } finally {
@@ -559,13 +561,26 @@ test('batcher: a failed apply is retried once; twice failed is logged and counte
   assert.equal(q.stats.retries, 1);
   assert.ok(log.lines.some((l) => l.level === 'warn' && /retrying once/.test(l.msg)));
 
-  const twice = new RecordingBlocker(0, 2);
-  q = new BlockBatcher(twice, { tickMs: 1, retryDelayMs: 1, logger: log });
+  // A backend that cannot run at all (no privilege): no splitting, the ops are logged as not applied.
+  const denied = new RecordingBlocker(0, 1_000_000, '', () => new BlockerError('permission', 'nft: not permitted'));
+  q = new BlockBatcher(denied, { tickMs: 1, retryDelayMs: 1, logger: log });
   q.add('10.6.0.2');
   q.add('10.6.0.3');
   await q.close();
   assert.equal(q.stats.failed, 2);
+  assert.equal(q.stats.splits, 0);
   assert.ok(log.lines.some((l) => l.level === 'error' && /failed twice/.test(l.msg)));
+});
+
+test('batcher: one op the kernel rejects does not take the rest of its batch down', async () => {
+  const poisoned = new RecordingBlocker(0, 0, '10.6.1.66');
+  const q = new BlockBatcher(poisoned, { tickMs: 1, retryDelayMs: 1 });
+  for (let i = 0; i < 100; i++) q.add(`10.6.1.${i}`);
+  await q.close();
+  assert.equal(poisoned.state.size, 99, 'every other block applied');
+  assert.equal(poisoned.state.has('10.6.1.66'), false);
+  assert.equal(q.stats.failed, 1);
+  assert.ok(q.stats.splits >= 1);
 });
 
 test('batcher: a bad address throws at push and queues nothing of that call; maintain runs when idle', async () => {

@@ -9,13 +9,16 @@
  * - Nothing is dropped for lack of room: past `highWaterMark` queued ops push() returns false
  *   (as stream.write does) and a flush starts at once; a producer that cares awaits ready().
  * - drain() (= flush()) applies everything queued and waits: call it before exit.
- * - A failed apply is logged and retried once; if the retry fails too, the ops of that batch are
- *   logged as not applied and counted in stats.failedOps.
+ * - A failed apply is logged and retried once. If the retry fails too and the failure is not one
+ *   that fails every transaction (missing binary, no privilege, no namespace), the batch is split in
+ *   halves and each half applied on its own, so one op the kernel rejects cannot take the other
+ *   blocks of its batch down with it; only ops that fail alone are logged as not applied and
+ *   counted in stats.failed. (Blocks are also in watch's state file and re-applied at its start.)
  * - When the blocker has maintain() (iptables: expire rules), it runs about every
  *   `maintainMs` while nothing else is in flight.
  */
 import { normalizeOp, type NormOp } from './address.js';
-import { silentLogger, type Blocker, type BlockLogger, type BlockOp } from './blocker.js';
+import { BlockerError, silentLogger, type Blocker, type BlockLogger, type BlockOp } from './blocker.js';
 
 export interface BatcherOptions {
   /** Longest an op waits before its batch is applied (default 100 ms). */
@@ -40,8 +43,10 @@ export interface BatcherStats {
   batches: number;
   retries: number;
   failedBatches: number;
-  /** Ops not applied (their batch failed twice). */
+  /** Ops not applied (they failed twice on their own, or the backend could not run at all). */
   failed: number;
+  /** Failed batches split in halves to isolate the ops the kernel rejects. */
+  splits: number;
   maxQueued: number;
   lastBatchSize: number;
   lastApplyMs: number;
@@ -50,7 +55,7 @@ export interface BatcherStats {
 
 export class BlockBatcher {
   readonly stats: BatcherStats = {
-    pushed: 0, coalesced: 0, applied: 0, batches: 0, retries: 0, failedBatches: 0, failed: 0,
+    pushed: 0, coalesced: 0, applied: 0, batches: 0, retries: 0, failedBatches: 0, failed: 0, splits: 0,
     maxQueued: 0, lastBatchSize: 0, lastApplyMs: 0, maxApplyMs: 0,
   };
   private queue = new Map<string, BlockOp>();
@@ -220,6 +225,14 @@ export class BlockBatcher {
         await this.blocker.apply(batch);
       } catch (e2) {
         this.stats.failedBatches++;
+        const systemic = e2 instanceof BlockerError && (e2.kind === 'missing-binary' || e2.kind === 'permission' || e2.kind === 'netns');
+        if (!systemic && batch.length > 1) {
+          this.stats.splits++;
+          const half = batch.length >> 1;
+          await this.applyWithRetry(batch.slice(0, half));
+          await this.applyWithRetry(batch.slice(half));
+          return;
+        }
         this.stats.failed += batch.length;
         this.log.error({
           backend: this.blocker.name, ops: batch.length, err: (e2 as Error).message,
