@@ -380,6 +380,48 @@ tb_swaks() {
   ip netns exec "$TB_CLI_NS" timeout "${TB_SWAKS_TIMEOUT:-60}" swaks --server "$TB_SRV_IP" "$@"
 }
 
+# tb_script_setup NAME: the preamble of a script that makes captures with this test bed: it must run
+# as root; on exit everything is torn down (tb_down), and a failure says that $OUT was left as it was;
+# die/say print with NAME as prefix.
+tb_script_setup() {
+  TB_SCRIPT_NAME=$1
+  [ "$(id -u)" = 0 ] || { echo "$1: must run as root (network namespaces, packet capture)" >&2; exit 1; }
+  trap _tb_script_exit EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+_tb_script_exit() {
+  local rc=$?
+  trap - EXIT INT TERM
+  tb_down
+  [ $rc = 0 ] || echo "$TB_SCRIPT_NAME: FAILED (exit $rc); ${OUT:-the output} was not changed" >&2
+  exit $rc
+}
+die() { echo "${TB_SCRIPT_NAME:-testbed}: ERROR: $*" >&2; exit 1; }
+say() { echo "${TB_SCRIPT_NAME:-testbed}: $*" >&2; }
+
+# tb_parse_transcript FILE -> "p535 p235 p454 t535 t235 t454 opaque cleartext_auth codes"
+# swaks prefixes: sent ' ->' (' ~>' inside TLS, '**>'/'*~>' errors), received '<- ' ('<~ ' inside TLS,
+# '<**'/'<~*' for replies it treats as errors); the reply code starts in column 5. The reply that ends an
+# AUTH exchange is the first final reply line (code + space) after the AUTH command that is not 334.
+tb_parse_transcript() {
+  awk '
+    BEGIN { inauth = 0; instls = 0; clear = 0; opaque = 0; codes = "" }
+    /^( ->| ~>|\*\*>|\*~>) / {
+      tls = (substr($0, 1, 3) ~ /~/); cmd = toupper(substr($0, 5))
+      if (cmd ~ /^AUTH /) { inauth = 1; if (!tls) clear = 1 }
+      else if (cmd ~ /^STARTTLS/) instls = 1
+      next
+    }
+    /^<(- |~ |\*\*|~\*) [0-9][0-9][0-9]( |$)/ {
+      tls = (substr($0, 1, 3) ~ /~/); code = substr($0, 5, 3)
+      if (inauth && code != "334") { k = (tls ? "t" : "p") code; n[k]++; inauth = 0; codes = codes (codes == "" ? "" : ",") k }
+      if (instls) { if (code == "220") opaque++; instls = 0 }
+    }
+    END { printf "%d %d %d %d %d %d %d %d %s\n", n["p535"], n["p235"], n["p454"], n["t535"], n["t235"], n["t454"], opaque, clear, (codes == "" ? "-" : codes) }
+  ' "$1"
+}
+
 tb_down() {
   local d=${TB_DIR:-} ns f pid pids
   if [ -n "$d" ] && [ -d "$d/state" ]; then

@@ -17,25 +17,12 @@ OUT=${OUT:-$ROOT/pcaps/testbed}
 FILTER='tcp port 25 or tcp port 587'
 EHLO=client.example.test
 
-[ "$(id -u)" = 0 ] || { echo "make-captures: must run as root (network namespaces, packet capture)" >&2; exit 1; }
-"$ROOT/scripts/install-deps.sh" testbed
 # shellcheck source=lib.sh
 . "$ROOT/scripts/testbed/lib.sh"
+tb_script_setup make-captures   # root check; on exit tb_down (and "$OUT was not changed" on failure); die/say
+"$ROOT/scripts/install-deps.sh" testbed
 
 T0=$(date +%s)
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  tb_down
-  [ $rc = 0 ] || echo "make-captures: FAILED (exit $rc); $OUT was not changed" >&2
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-die() { echo "make-captures: ERROR: $*" >&2; exit 1; }
-say() { echo "make-captures: $*" >&2; }
 
 tb_up
 STAGE=$TB_DIR/out
@@ -53,27 +40,6 @@ NRUN=0
 
 scenario() { SCEN=$1; NRUN=0; CNT=(); USERS=(); CLIENTS=(); DUR=(); mkdir -p "$TRANS/$SCEN"; say "scenario $SCEN"; }
 
-# parse_transcript FILE -> "p535 p235 p454 t535 t235 t454 opaque cleartext_auth codes"
-# swaks prefixes: sent ' ->' (' ~>' inside TLS, '**>'/'*~>' errors), received '<- ' ('<~ ' inside TLS,
-# '<**'/'<~*' for replies it treats as errors); the reply code starts in column 5. The reply that ends an
-# AUTH exchange is the first final reply line (code + space) after the AUTH command that is not 334.
-parse_transcript() {
-  awk '
-    BEGIN { inauth = 0; instls = 0; clear = 0; opaque = 0; codes = "" }
-    /^( ->| ~>|\*\*>|\*~>) / {
-      tls = (substr($0, 1, 3) ~ /~/); cmd = toupper(substr($0, 5))
-      if (cmd ~ /^AUTH /) { inauth = 1; if (!tls) clear = 1 }
-      else if (cmd ~ /^STARTTLS/) instls = 1
-      next
-    }
-    /^<(- |~ |\*\*|~\*) [0-9][0-9][0-9]( |$)/ {
-      tls = (substr($0, 1, 3) ~ /~/); code = substr($0, 5, 3)
-      if (inauth && code != "334") { k = (tls ? "t" : "p") code; n[k]++; inauth = 0; codes = codes (codes == "" ? "" : ",") k }
-      if (instls) { if (code == "220") opaque++; instls = 0 }
-    }
-    END { printf "%d %d %d %d %d %d %d %d %s\n", n["p535"], n["p235"], n["p454"], n["t535"], n["t235"], n["t454"], opaque, clear, (codes == "" ? "-" : codes) }
-  ' "$1"
-}
 
 # run IP USER EXPECT SWAKS-ARGS...   (EXPECT: regex for the AUTH outcome list, e.g. 'p535', 't235', '-')
 run() {
@@ -87,7 +53,7 @@ run() {
   tb_swaks --local-interface "$ip" --ehlo "$EHLO" "$@" >> "$f" 2>&1 || rc=$?
   t2=$(date +%s%N)
   DUR+=("$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')")
-  res=$(parse_transcript "$f")
+  res=$(tb_parse_transcript "$f")
   read -r p535 p235 p454 t535 t235 t454 opaque clear codes <<<"$res"
   if ! [[ $codes =~ ^($expect)$ ]]; then
     cat "$f" >&2
@@ -314,7 +280,7 @@ done
 finish_captures penalty-454.pcap
 lt=$(linktype "$STAGE/penalty-454.pcap")
 D_DUR=$(IFS=,; echo "${DUR[*]}")
-D_SEQ=$(for f in "$TRANS"/penalty-454/*.txt; do parse_transcript "$f" | awk '{print substr($9, 2)}'; done | xargs | tr ' ' ',')
+D_SEQ=$(for f in "$TRANS"/penalty-454/*.txt; do tb_parse_transcript "$f" | awk '{print substr($9, 2)}'; done | xargs | tr ' ' ',')
 [ "${CNT[10.200.0.6.p454]:-0}" -gt 0 ] || say "WARNING: penalty-454 got no 454 at all (replies in order: $D_SEQ)"
 write_truth penalty-454.pcap "scenario d: penalty-454" "Dovecot with its default anvil auth penalty: 8 back-to-back AUTH LOGIN failures for alice from 10.200.0.6 on 587, one connection each. Replies in order: $D_SEQ. Session lengths in s: $D_DUR. The penalty delays Dovecot's answer more after each failure; once the delay exceeds Postfix's 10 s wait, Postfix gives up with '454 4.7.0 Temporary authentication failure: Connection lost to authentication server' (log: 'SASL LOGIN authentication failed: Connection lost to authentication server, sasl_username=(unavailable)'; Dovecot: 'auth client 0 disconnected with 1 pending requests: EOF'); in the runs seen so far the next failure after the 454s was answered at once again and the delays grew anew. Counts are what the server answered in this run. Capture: tcpdump -i <server veth>, link type $lt."
 xcheck "$STAGE/penalty-454.pcap"

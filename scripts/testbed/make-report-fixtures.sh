@@ -36,25 +36,12 @@ EHLO=client.example.test
 SERVER_TZ='<+0530>-5:30'   # POSIX TZ: UTC+05:30 (no tzdata needed)
 SERVER_TZ_OFFSET='+05:30'
 
-[ "$(id -u)" = 0 ] || { echo "make-report-fixtures: must run as root (network namespaces, packet capture)" >&2; exit 1; }
-"$ROOT/scripts/install-deps.sh" testbed
 # shellcheck source=lib.sh
 . "$ROOT/scripts/testbed/lib.sh"
+tb_script_setup make-report-fixtures   # root check; on exit tb_down (and "$OUT was not changed" on failure); die/say
+"$ROOT/scripts/install-deps.sh" testbed
 
 T0=$(date +%s)
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  tb_down
-  [ $rc = 0 ] || echo "make-report-fixtures: FAILED (exit $rc); $OUT was not changed" >&2
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-die() { echo "make-report-fixtures: ERROR: $*" >&2; exit 1; }
-say() { echo "make-report-fixtures: $*" >&2; }
 
 tb_up
 STAGE=$TB_DIR/out
@@ -70,24 +57,6 @@ NRUN=0
 CAPTURING=0
 STEPS=()
 
-# parse_transcript FILE -> "p535 p235 p454 t535 t235 t454 opaque cleartext_auth codes" (as make-captures.sh)
-parse_transcript() {
-  awk '
-    BEGIN { inauth = 0; instls = 0; clear = 0; opaque = 0; codes = "" }
-    /^( ->| ~>|\*\*>|\*~>) / {
-      tls = (substr($0, 1, 3) ~ /~/); cmd = toupper(substr($0, 5))
-      if (cmd ~ /^AUTH /) { inauth = 1; if (!tls) clear = 1 }
-      else if (cmd ~ /^STARTTLS/) instls = 1
-      next
-    }
-    /^<(- |~ |\*\*|~\*) [0-9][0-9][0-9]( |$)/ {
-      tls = (substr($0, 1, 3) ~ /~/); code = substr($0, 5, 3)
-      if (inauth && code != "334") { k = (tls ? "t" : "p") code; n[k]++; inauth = 0; codes = codes (codes == "" ? "" : ",") k }
-      if (instls) { if (code == "220") opaque++; instls = 0 }
-    }
-    END { printf "%d %d %d %d %d %d %d %d %s\n", n["p535"], n["p235"], n["p454"], n["t535"], n["t235"], n["t454"], opaque, clear, (codes == "" ? "-" : codes) }
-  ' "$1"
-}
 
 # run IP USER EXPECT SWAKS-ARGS...   (EXPECT: the AUTH outcome list swaks must show, e.g. 'p535', 't235')
 run() {
@@ -97,7 +66,7 @@ run() {
   f=$TRANS/$(printf '%02d' $NRUN)-$ip.txt
   echo "# swaks --server $TB_SRV_IP --local-interface $ip --ehlo $EHLO $*" > "$f"
   tb_swaks --local-interface "$ip" --ehlo "$EHLO" "$@" >> "$f" 2>&1 || rc=$?
-  res=$(parse_transcript "$f")
+  res=$(tb_parse_transcript "$f")
   read -r p535 p235 p454 t535 t235 t454 opaque clear codes <<<"$res"
   [ "$codes" = "$expect" ] || { cat "$f" >&2; die "run $NRUN from $ip: AUTH outcome '$codes' (swaks rc $rc), expected '$expect'"; }
   case $rc in 0 | 28) ;; *) cat "$f" >&2; die "run $NRUN from $ip: swaks exit code $rc" ;; esac
