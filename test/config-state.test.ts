@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Command } from 'commander';
 import { ConfigError, parseConfig, parseBytes } from '../src/config/config-file.js';
+import { addPipelineOptions, applyConfigValues } from '../src/commands/options.js';
 import { defaultStrikeOptions, StrikeEngine } from '../src/strikes/strike-engine.js';
 import { readState, writeStateAtomically } from '../src/watch/state-file.js';
 import type { AuthEvent, ConnectEvent, WireSnapshot } from '../src/events.js';
@@ -95,4 +97,23 @@ test('the shipped example config (contrib/config.yaml) is valid', () => {
   const c = parseConfig(readFileSync('contrib/config.yaml', 'utf8'), 'contrib/config.yaml');
   assert.equal(c.get('blocker'), 'nft');
   assert.deepEqual(c.get('whitelist'), ['127.0.0.0/8', '::1/128']);
+});
+
+test('config values fill only what the command line left at its default; whitelist/match add up, once', () => {
+  const cmd = new Command('x').exitOverride();
+  addPipelineOptions(cmd);
+  cmd.parse(['--hitcount', '5', '--whitelist', '192.0.2.1'], { from: 'user' });
+  const cliLists = new Map<string, string[]>();
+  const file = parseConfig('hitcount: 9\nseconds: 600\nwhitelist: [198.51.100.0/24]\n');
+  applyConfigValues(cmd, file, { cliLists });
+  applyConfigValues(cmd, file, { cliLists }); // a SIGHUP re-read must not add the file's entries twice
+  const o = cmd.opts<{ hitcount: number; seconds: number; whitelist: string[] }>();
+  assert.equal(o.hitcount, 5, 'command line wins');
+  assert.equal(o.seconds, 600, 'config fills a default');
+  assert.deepEqual(o.whitelist, ['192.0.2.1', '198.51.100.0/24']);
+  const only = new Command('y').exitOverride();
+  addPipelineOptions(only);
+  only.parse([], { from: 'user' });
+  applyConfigValues(only, file, { only: new Set(['seconds']) });
+  assert.equal(only.opts<{ hitcount: number }>().hitcount, 3, 'keys outside `only` are ignored');
 });

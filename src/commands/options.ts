@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import type { ConfigValue } from '../config/config-file.js';
 import { defaultPipelineOptions, type PipelineOptions } from '../pipeline.js';
 import { AddressSet } from '../strikes/address-key.js';
 
@@ -76,4 +77,27 @@ export function pipelineOptionsFrom(f: PipelineFlags): PipelineOptions {
   o.strikes.maxEntries = f.maxStrikeEntries;
   o.flows.maxFlows = f.maxFlows;
   return o;
+}
+
+/** List options that add up: the config file's entries and the command line's both apply. */
+export const ADDITIVE_OPTIONS: readonly string[] = ['whitelist', 'match'];
+
+/**
+ * Puts config-file values into a command's options: the command line wins, the config file fills
+ * what it left at its default, and the lists in ADDITIVE_OPTIONS take both. `cliLists` keeps the
+ * command line's own lists, so that a re-read (SIGHUP) does not add the file's entries twice.
+ */
+export function applyConfigValues(
+  cmd: Command, values: Iterable<[string, ConfigValue]>,
+  opts: { only?: ReadonlySet<string>; cliLists?: Map<string, string[]> } = {},
+): void {
+  const cliLists = opts.cliLists ?? new Map<string, string[]>();
+  for (const [option, value] of values) {
+    if (opts.only && !opts.only.has(option)) continue;
+    const src = cmd.getOptionValueSource(option);
+    if (ADDITIVE_OPTIONS.includes(option) && src === 'cli') {
+      if (!cliLists.has(option)) cliLists.set(option, [...(cmd.getOptionValue(option) as string[])]);
+      cmd.setOptionValueWithSource(option, [...cliLists.get(option)!, ...(value as string[])], 'cli');
+    } else if (src === undefined || src === 'default') cmd.setOptionValueWithSource(option, value, 'config');
+  }
 }

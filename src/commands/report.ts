@@ -10,7 +10,7 @@ import { renderHtml } from '../verdicts/html.js';
 import { makeReport, type ReportInputs } from '../verdicts/report.js';
 import { looksLikeCapture } from '../verdicts/sniff.js';
 import { renderReportText } from '../verdicts/text.js';
-import { addPipelineOptions, intArg, pipelineOptionsFrom, type PipelineFlags } from './options.js';
+import { addPipelineOptions, applyConfigValues, intArg, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 /**
  * `smtpstrike report [FILE...]` — the wire and the logs side by side: who failed, and who then got
@@ -126,13 +126,7 @@ function resolve(cmd: Command): { flags: ReportFlags; whitelist: WhitelistConfig
   let configLogs: string[] = [];
   const configGiven = cmd.getOptionValueSource('config') === 'cli';
   if (configGiven || existsSync(opts.config)) {
-    for (const [option, value] of loadConfig(opts.config)) {
-      if (!CONFIG_OPTIONS.has(option)) continue;
-      const src = cmd.getOptionValueSource(option);
-      if ((option === 'whitelist' || option === 'match') && src === 'cli') {
-        cmd.setOptionValueWithSource(option, [...(cmd.getOptionValue(option) as string[]), ...(value as string[])], 'cli');
-      } else if (src === undefined || src === 'default') cmd.setOptionValueWithSource(option, value, 'config');
-    }
+    applyConfigValues(cmd, loadConfig(opts.config), { only: CONFIG_OPTIONS });
     const acc = loadAccountsConfig(opts.config);
     whitelist = acc.whitelist;
     for (const [option, value] of acc.options) {

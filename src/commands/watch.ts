@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, parseBytes } from '../config/config-file.js';
 import { makeLogger, type LogSetup } from '../watch/logger.js';
 import { WatchService, type WatchSettings } from '../watch/watch-service.js';
-import { addPipelineOptions, pipelineOptionsFrom, type PipelineFlags } from './options.js';
+import { addPipelineOptions, applyConfigValues, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 export const DEFAULT_CONFIG = '/etc/smtpstrike/config.yaml';
 
@@ -62,23 +62,14 @@ export function watchCommand(): Command {
   return cmd;
 }
 
-/** List options that add up: the config file's entries and the command line's both apply. */
-const ADDITIVE = ['whitelist', 'match'];
 /** The command line's own values of the additive options, kept for re-reads on SIGHUP. */
 const cliLists = new Map<string, string[]>();
 
 /** Options from the command line, else from the config file, else defaults (lists: both). */
 function resolveFlags(cmd: Command): WatchFlags {
   const opts = cmd.opts<WatchFlags>();
-  const configGiven = cmd.getOptionValueSource('config') === 'cli';
-  if (configGiven || existsSync(opts.config)) {
-    for (const [option, value] of loadConfig(opts.config)) {
-      const src = cmd.getOptionValueSource(option);
-      if (ADDITIVE.includes(option) && src === 'cli') {
-        if (!cliLists.has(option)) cliLists.set(option, [...(cmd.getOptionValue(option) as string[])]);
-        cmd.setOptionValueWithSource(option, [...cliLists.get(option)!, ...(value as string[])], 'cli');
-      } else if (src === undefined || src === 'default') cmd.setOptionValueWithSource(option, value, 'config');
-    }
+  if (cmd.getOptionValueSource('config') === 'cli' || existsSync(opts.config)) {
+    applyConfigValues(cmd, loadConfig(opts.config), { cliLists });
   }
   return cmd.opts<WatchFlags>();
 }
