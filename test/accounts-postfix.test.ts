@@ -24,6 +24,17 @@ const POSTFIX_VECTORS: Vector[] = [
   ['Jan 29 08:11:45 mail postfix-incoming/smtpd[10752]: warning: unknown[2001:db8::9]: SASL PLAIN authentication failed:',
     { outcome: 'failure', user: null, ip: '2001:db8::9', method: 'PLAIN' }],
 
+  // --- day padding: Postfix's own maillog_file zero-pads the day (`Dec 05`), syslog space-pads it
+  // (`Dec  5`), some relays write one digit (`Dec 5`): all three are the same moment
+  ['Dec 05 04:09:00 mail postfix/submission/smtpd[4242]: warning: unknown[192.0.2.5]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice',
+    { outcome: 'failure', user: 'alice', ip: '192.0.2.5', time: '2023-12-05T04:09:00', guessed: true }],
+  ['Dec  5 04:09:00 mail postfix/submission/smtpd[4242]: warning: unknown[192.0.2.5]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice',
+    { outcome: 'failure', user: 'alice', ip: '192.0.2.5', time: '2023-12-05T04:09:00', guessed: true }],
+  ['Dec 5 04:09:00 mail postfix/submission/smtpd[4242]: warning: unknown[192.0.2.5]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice',
+    { outcome: 'failure', user: 'alice', ip: '192.0.2.5', time: '2023-12-05T04:09:00', guessed: true }],
+  ['Dec 05 04:09:00 mail postfix/smtpd[4243]: 4F1A2B3C4E: client=unknown[192.0.2.6], sasl_method=PLAIN, sasl_username=bob',
+    { outcome: 'success', user: 'bob', ip: '192.0.2.6', time: '2023-12-05T04:09:00', guessed: true }],
+
   // --- not outcomes
   ['Feb 13 00:15:16 mail postfix/smtpd[1234]: 4F1A2B3C4D: client=mx.example.org[198.51.100.50]', 'ignored'],
   ['Feb 13 00:15:16 mail postfix/qmgr[99]: 4F1A2B3C4D: from=<hill@example.com>, size=1234, nrcpt=1 (queue active)', 'ignored'],

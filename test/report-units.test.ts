@@ -136,10 +136,33 @@ test('zone estimate: logs written at UTC-04:00 without a zone are placed 4 hours
   assert.equal(est.matched, 4);
   placeEvents(ev, est.zone);
   assert.equal(ev[0]!.ts, T + 1);
-  const local = [1, 50].map((d, i) => ({ ...log(T + d, `192.0.2.${i + 1}`, 'failure', 'alice'), guessed: true }));
-  const est2 = estimateZone(local, idx); // this test runs with TZ=UTC or whatever: local fits if it is UTC
-  if (wallToEpoch(T, 'local') === T) assert.equal(est2.zone, 'local');
 });
+
+test('zone estimate: the local zone is kept when it fits and not when it does not (TZ pinned for the test)', () => {
+  const w = [1, 50, 120, 400].map((d, i) => wire(T + d + 0.3, `192.0.2.${i + 1}`, 'failure', 'alice', i));
+  const idx = new WireIndex(w, [], 2);
+  const local = (): ReturnType<typeof log>[] => [1, 50].map((d, i) => ({ ...log(T + d, `192.0.2.${i + 1}`, 'failure', 'alice'), guessed: true }));
+  withTZ('UTC', () => {
+    assert.equal(wallToEpoch(T, 'local'), T);
+    assert.equal(estimateZone(local(), idx).zone, 'local');
+  });
+  withTZ('Etc/GMT+4', () => { // UTC-04:00 (ICU, which Node uses, ignores POSIX TZ strings such as <-04>4)
+    assert.equal(wallToEpoch(T, 'local'), T + 4 * 3600);
+    assert.equal(estimateZone(local(), idx).zone, 0);
+  });
+});
+
+/** Runs fn with the process's TZ set (Node re-reads TZ when it is assigned), then restores it. */
+function withTZ(tz: string, fn: () => void): void {
+  const saved = process.env['TZ'];
+  process.env['TZ'] = tz;
+  try {
+    fn();
+  } finally {
+    if (saved === undefined) delete process.env['TZ'];
+    else process.env['TZ'] = saved;
+  }
+}
 
 test('year placement: a December syslog line read with a January capture lands in December of the year before', async () => {
   const center = Date.UTC(2027, 0, 2, 12) / 1000;
