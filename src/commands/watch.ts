@@ -1,9 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
-import { ConfigError, loadConfig, parseBytes } from '../config/config-file.js';
+import { ConfigError, loadConfig } from '../config/config-file.js';
 import { makeLogger, type LogSetup } from '../watch/logger.js';
 import { WatchService, type WatchSettings } from '../watch/watch-service.js';
-import { addPipelineOptions, applyConfigValues, pipelineOptionsFrom, type PipelineFlags } from './options.js';
+import { addPipelineOptions, applyConfigValues, configNumberArg, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 export const DEFAULT_CONFIG = '/etc/smtpstrike/config.yaml';
 
@@ -23,12 +23,6 @@ interface WatchFlags extends PipelineFlags {
   netns?: string;
 }
 
-function bytesArg(v: string): number {
-  const n = parseBytes(v);
-  if (n === null || n < 1 << 20) throw new InvalidArgumentError(`expected a size of at least 1MiB, such as 128MiB, got "${v}"`);
-  return n;
-}
-
 function choice<T extends string>(...allowed: T[]): (v: string) => T {
   return (v: string) => {
     if (!(allowed as string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${allowed.join(', ')}`);
@@ -42,18 +36,15 @@ export function watchCommand(): Command {
     .option('-c, --config <file>', 'config file (YAML; options given here override it)', DEFAULT_CONFIG)
     .option('-i, --interface <name>', 'interface to capture on ("any" for all)', 'any')
     .option('--capture-backend <name>', 'tcpdump (pipe from tcpdump -U -w -) or cap (libpcap in process)', choice('tcpdump', 'cap'), 'tcpdump')
-    .option('--buffer-size <size>', 'kernel capture buffer, e.g. 128MiB', bytesArg, 128 * 1024 * 1024)
+    .option('--buffer-size <size>', 'kernel capture buffer, e.g. 128MiB', configNumberArg('buffer_size'), 128 * 1024 * 1024)
     .option('--blocker <name>', 'nft (default), ipset or iptables', choice('nft', 'ipset', 'iptables'), 'nft')
-    .option('--block-seconds <n>', 'kernel timeout of a block, refreshed while the address keeps trying (default: --seconds)', (v: string) => {
-      if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('expected a whole number of seconds');
-      return Number(v);
-    })
+    .option('--block-seconds <n>', 'kernel timeout of a block, refreshed while the address keeps trying (default: --seconds)', configNumberArg('block_seconds'))
     .option('--dry-run', 'log what would be blocked; touch no firewall', false)
     .option('--kill-established', "also end the offender's open SMTP sessions (ss -K)", false)
     .option('--state-file <file>', 'strikes and active blocks, kept across restarts', '/var/lib/smtpstrike/state.json')
     .option('--log-file <file>', 'pino JSON log file (default: stdout); reopened on SIGHUP')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', choice('fatal', 'error', 'warn', 'info', 'debug', 'trace'), 'info')
-    .option('--stats-interval <seconds>', 'how often capture and blocker health is logged', (v: string) => Number(v), 60)
+    .option('--stats-interval <seconds>', 'how often capture and blocker health is logged', configNumberArg('stats_interval'), 60)
     .option('--netns <name>', 'run capture and firewall commands in this network namespace (for tests)');
   addPipelineOptions(cmd);
   cmd.action(async (_: unknown, command: Command) => {
