@@ -7,6 +7,13 @@ import { addPipelineOptions, applyConfigValues, configNumberArg, pipelineOptions
 
 export const DEFAULT_CONFIG = '/etc/smtpstrike/config.yaml';
 
+/**
+ * watch's exit status. Anything but 0 makes systemd's Restart=on-failure start it again.
+ * 1: could not start (bad option or config file, capture or firewall unusable) or stop cleanly;
+ * 2: capture ended while watching (tcpdump exited, the cap session failed, the packet handler threw).
+ */
+export const WATCH_EXIT = { ok: 0, failed: 1, captureLost: 2 } as const;
+
 interface WatchFlags extends PipelineFlags {
   config: string;
   interface: string;
@@ -81,7 +88,7 @@ async function runWatch(cmd: Command): Promise<number> {
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`smtpstrike: bad config: ${e.message}\n`);
-      return 1;
+      return WATCH_EXIT.failed;
     }
     throw e;
   }
@@ -94,26 +101,38 @@ async function runWatch(cmd: Command): Promise<number> {
     logs.flush();
     process.stderr.write(`smtpstrike: ${(e as Error).message}\n`);
     await service.stop().catch(() => undefined);
-    return 1;
+    return WATCH_EXIT.failed;
   }
 
   return await new Promise<number>((resolve) => {
-    const finish = (signal: string): void => {
-      logs.logger.info({ event: 'signal', signal }, `${signal}: stopping`);
+    let finishing = false;
+    /** Stops (pending blocks applied, state saved) and resolves with `code`, or 1 if stopping fails. */
+    const finish = (code: number): void => {
+      if (finishing) return;
+      finishing = true;
       service.stop().then(
         () => {
           logs.flush();
-          resolve(0);
+          resolve(code);
         },
         (e: Error) => {
           logs.logger.error({ event: 'stop_failed', err: e.message }, e.message);
           logs.flush();
-          resolve(1);
+          resolve(WATCH_EXIT.failed);
         },
       );
     };
-    process.once('SIGTERM', () => finish('SIGTERM'));
-    process.once('SIGINT', () => finish('SIGINT'));
+    const onSignal = (signal: string): void => {
+      logs.logger.info({ event: 'signal', signal }, `${signal}: stopping`);
+      finish(WATCH_EXIT.ok);
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    void service.captureLost.then((e) => {
+      // The service logged it `fatal`; the journal gets it too, for those who read no log file.
+      process.stderr.write(`smtpstrike: capture lost: ${e.message}\n`);
+      finish(WATCH_EXIT.captureLost);
+    });
     process.on('SIGHUP', () => {
       logs.reopen();
       try {

@@ -5,7 +5,7 @@ import type { Blocker } from '../blocker/blocker.js';
 import { BlockBatcher } from '../blocker/batcher.js';
 import { createBlocker } from '../blocker/index.js';
 import type { EventSink, PipelineEvent } from '../events.js';
-import type { LiveSource } from '../live/live-source.js';
+import type { LiveCaptureError, LiveSource } from '../live/live-source.js';
 import { bpfForPorts, createLiveSource } from '../live/index.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
@@ -49,6 +49,15 @@ export class WatchService implements EventSink {
   private restored = false;
   private readonly own = ownAddresses();
   private stopping = false;
+  private loseCapture: (e: LiveCaptureError) => void = () => undefined;
+  /**
+   * Settles when capture ends on its own after start (tcpdump exited, the cap session failed, the
+   * packet handler threw): watch is blind from then on, so its owner must stop and exit non-zero
+   * (systemd's Restart=on-failure starts it again). Logged `fatal` here. Never settles on stop().
+   */
+  readonly captureLost: Promise<LiveCaptureError> = new Promise((resolve) => {
+    this.loseCapture = resolve;
+  });
 
   constructor(private s: WatchSettings, private log: Logger) {
     this.pipeline = new Pipeline(s.pipeline, this);
@@ -64,6 +73,7 @@ export class WatchService implements EventSink {
     this.restore();
     this.source = createLiveSource(s.captureBackend, {
       iface: s.iface, filter: bpfForPorts(s.pipeline.ports), bufferSize: s.bufferSize, ...(s.netns ? { netns: s.netns } : {}),
+      onError: (e) => this.captureFailed(e),
     });
     await this.source.start((rec) => this.pipeline.packet(rec));
     this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -73,6 +83,13 @@ export class WatchService implements EventSink {
       hitcount: s.pipeline.strikes.hitcount, seconds: s.pipeline.strikes.seconds, conn_hitcount: s.pipeline.strikes.connHitcount,
       conn_seconds: s.pipeline.strikes.connSeconds, block_seconds: s.blockSeconds, whitelist: s.pipeline.strikes.whitelist.entries,
     }, 'smtpstrike watching');
+  }
+
+  private captureFailed(e: LiveCaptureError): void {
+    if (this.stopping) return;
+    this.log.fatal({ event: 'capture_failed', backend: this.source?.backend, kind: e.kind, err: e.message, detail: e.detail || undefined },
+      `capture lost, watch is blind: ${e.message}`);
+    this.loseCapture(e);
   }
 
   /** Re-reads the strike table and re-applies the blocks that are still running (expired ones are not). */
