@@ -24,3 +24,44 @@ test('watch: tcpdump exiting is logged fatal and watch exits 2 (systemd restarts
     t.cleanup();
   }
 });
+
+test('watch: a damaged or hand-edited state file costs only its bad entries (warned), never the start', async () => {
+  const t = tempDir();
+  const now = Math.floor(Date.now() / 1000);
+  const block = (key: string, until: number): Record<string, unknown> => ({ key, client: key, rule: 'auth', from: now - 10, until, rejects: 0 });
+  const good = { key: '198.51.100.1', last_seen: now - 10, auth: [now - 12, now - 11, now - 10], conn: [], block: block('198.51.100.1', now + 600) };
+  const farAhead = { key: '198.51.100.2', last_seen: now - 10, auth: [now - 10], conn: [], block: block('198.51.100.2', 1e15) };
+  const state = {
+    version: 1, saved_at: now - 5,
+    entries: [
+      good,
+      null,
+      { key: 'not an address', last_seen: now, auth: [], conn: [], block: null },
+      { key: '198.51.100.3', last_seen: now, auth: 'x', conn: [], block: null },
+      { key: '198.51.100.4', last_seen: now, auth: [now], conn: [], block: { ...block('198.51.100.4', now + 60), until: 'soon' } },
+      { key: '2001:DB8::/64', last_seen: now, auth: [now], conn: [], block: null },
+      farAhead,
+    ],
+  };
+  const w = startWatch({ mode: 'runs', pcap: emptyPcap(t.dir), state: JSON.stringify(state) });
+  try {
+    await w.waitLog((l) => l.event === 'start', 'watch started');
+    const warn = w.log().find((l) => l.event === 'state_entries_skipped');
+    assert.ok(warn, 'the skipped entries are warned about');
+    assert.equal(warn.level, 40);
+    assert.equal(warn.skipped, 4);
+    assert.deepEqual((warn.first as { index: number }[]).map((s) => s.index), [1, 2, 3, 4]);
+    const restored = w.log().find((l) => l.event === 'state_restored');
+    assert.equal(restored?.entries, 3, 'the good entries, a hand-written 2001:DB8::/64 as 2001:db8::/64');
+    assert.equal(restored?.blocks, 2);
+    await w.waitLog((l) => l.backend === 'dry-run' && l.addr === '198.51.100.1', 'the good block re-applied');
+    const cut = await w.waitLog((l) => l.backend === 'dry-run' && l.addr === '198.51.100.2', 'the far-ahead block re-applied');
+    assert.equal(cut.timeout_s, 2_147_483, 'cut to the longest timeout the kernel takes');
+    w.child.kill('SIGTERM');
+    assert.equal(await w.exitWithin(), 0, w.stderr());
+    assert.doesNotMatch(w.stderr(), /TypeError/);
+  } finally {
+    w.cleanup();
+    t.cleanup();
+  }
+});

@@ -9,7 +9,7 @@ import type { LiveCaptureError, LiveSource } from '../live/live-source.js';
 import { bpfForPorts, createLiveSource } from '../live/index.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
-import { readState, writeStateAtomically } from './state-file.js';
+import { readStateChecked, writeStateAtomically } from './state-file.js';
 import { ownAddresses } from './own-addresses.js';
 import { restoreStrikes } from './restore.js';
 
@@ -95,9 +95,9 @@ export class WatchService implements EventSink {
   /** Re-reads the strike table and re-applies the blocks that are still running (expired ones are not). */
   private restore(): void {
     const now = Date.now() / 1000;
-    let state;
+    let read;
     try {
-      state = readState(this.s.stateFile);
+      read = readStateChecked(this.s.stateFile);
     } catch (e) {
       // Keep the unreadable file for the admin under another name; new state goes to the usual path.
       const kept = `${this.s.stateFile}.unreadable-${Math.floor(now)}`;
@@ -111,7 +111,12 @@ export class WatchService implements EventSink {
       return;
     }
     this.restored = true;
-    if (!state) return;
+    if (!read) return;
+    const { state, skipped } = read;
+    if (skipped.length > 0) {
+      this.log.warn({ event: 'state_entries_skipped', file: this.s.stateFile, skipped: skipped.length, first: skipped.slice(0, 10) },
+        `state file: ${skipped.length} damaged entries skipped (first: #${skipped[0]!.index}, ${skipped[0]!.reason})`);
+    }
     const { entries, ops } = restoreStrikes(this.pipeline.strikes, state, now, (k) => this.mayBlock(k));
     this.batcher.pushAll(ops);
     this.log.info({ event: 'state_restored', file: this.s.stateFile, entries, blocks: ops.length, saved_at: state.saved_at }, 'state restored');
