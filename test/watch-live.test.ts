@@ -4,8 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { emptyPcap, startWatch } from './support/fake-watch.js';
-import { tempDir } from './support/synth.js';
+import { FrameList, loginSession, tempDir } from './support/synth.js';
+import { waitFor } from './support/wait.js';
 
 test('watch: tcpdump exiting is logged fatal and watch exits 2 (systemd restarts it), the state saved', async () => {
   const t = tempDir();
@@ -60,6 +62,55 @@ test('watch: a damaged or hand-edited state file costs only its bad entries (war
     w.child.kill('SIGTERM');
     assert.equal(await w.exitWithin(), 0, w.stderr());
     assert.doesNotMatch(w.stderr(), /TypeError/);
+  } finally {
+    w.cleanup();
+    t.cleanup();
+  }
+});
+
+/** Three failed logins from `client` each, in order, then `syns` new connections from `flooder`. */
+async function attackPcap(dir: string, clients: [string, string][], flooder: string, syns: number): Promise<string> {
+  const f = new FrameList();
+  let t = Date.now() * 1000 - 600e6;
+  let port = 40000;
+  for (const [client, server] of clients) {
+    for (let i = 0; i < 3; i++) t = loginSession(f.conversation('en10mb', client, port++, server, 587), t + 1000, 'alice', '535 5.7.8 Error: authentication failed\r\n');
+  }
+  for (let i = 0; i < syns; i++) f.conversation('en10mb', flooder, 20000 + i, '192.0.2.25', 587).open((t += 1000));
+  return f.write(join(dir, 'attack.pcap'));
+}
+
+test('watch: loopback and the host\'s own addresses are never blocked, IPv6 included (::1 is the key ::/64)', async () => {
+  const t = tempDir();
+  const pcap = await attackPcap(t.dir, [['::1', '::1'], ['127.0.0.2', '127.0.0.1'], ['198.51.100.7', '192.0.2.25']], '198.51.100.7', 0);
+  const w = startWatch({ mode: 'runs', pcap });
+  try {
+    await w.waitLog((l) => l.backend === 'dry-run' && l.addr === '198.51.100.7', 'the stranger blocked');
+    const blocks = w.log().filter((l) => l.event === 'block').map((l) => l.key);
+    assert.deepEqual(blocks, ['::/64', '127.0.0.2', '198.51.100.7'], 'the strike engine counts all three');
+    const skipped = w.log().filter((l) => l.event === 'block_skipped');
+    assert.deepEqual(skipped.map((l) => [l.key, l.own]), [['::/64', '::1'], ['127.0.0.2', '127.0.0.0/8']]);
+    const applied = w.log().filter((l) => l.backend === 'dry-run' && l.op === 'add').map((l) => l.addr);
+    assert.deepEqual(applied, ['198.51.100.7'], 'only the stranger reaches the firewall');
+    w.child.kill('SIGTERM');
+    assert.equal(await w.exitWithin(), 0, w.stderr());
+  } finally {
+    w.cleanup();
+    t.cleanup();
+  }
+});
+
+test('watch --kill-established: one ss -K per block, not one per refused SYN (1,000 SYNs from the blocked bot)', async () => {
+  const t = tempDir();
+  const pcap = await attackPcap(t.dir, [['198.51.100.8', '192.0.2.25']], '198.51.100.8', 1000);
+  const w = startWatch({ mode: 'runs', pcap, args: ['--kill-established'] });
+  try {
+    await waitFor(() => w.log().filter((l) => l.event === 'reject' && l.client === '198.51.100.8').length === 1000, 'the 1,000 SYNs refused', 20_000, 50);
+    w.child.kill('SIGTERM');
+    assert.equal(await w.exitWithin(), 0, w.stderr());
+    const kills = w.log().filter((l) => l.event === 'kill_established');
+    assert.equal(kills.length, 1, `ss -K runs: ${kills.length}`);
+    assert.match(String(kills[0]!.msg), /ss -K dst 198\.51\.100\.8 \( sport = :25 or sport = :587 \)/);
   } finally {
     w.cleanup();
     t.cleanup();
