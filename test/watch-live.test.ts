@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { emptyPcap, startWatch } from './support/fake-watch.js';
 import { FrameList, loginSession, tempDir } from './support/synth.js';
@@ -111,6 +112,31 @@ test('watch --kill-established: one ss -K per block, not one per refused SYN (1,
     const kills = w.log().filter((l) => l.event === 'kill_established');
     assert.equal(kills.length, 1, `ss -K runs: ${kills.length}`);
     assert.match(String(kills[0]!.msg), /ss -K dst 198\.51\.100\.8 \( sport = :25 or sport = :587 \)/);
+  } finally {
+    w.cleanup();
+    t.cleanup();
+  }
+});
+
+test('watch SIGHUP: live settings take effect (stats_interval, match, ...); the others are named as needing a restart, every time', async () => {
+  const t = tempDir();
+  const w = startWatch({ mode: 'runs', pcap: emptyPcap(t.dir), config: 'stats_interval: 3600\n' });
+  try {
+    await w.waitLog((l) => l.event === 'start', 'watch started');
+    writeFileSync(w.config, 'stats_interval: 1\nmatch: [custom-deny]\nmax_strike_entries: 100\nmax_flows: 1000\nports: [2525]\nhitcount: 5\ninterface: eth9\n');
+    w.child.kill('SIGHUP');
+    const r = await w.waitLog((l) => l.event === 'reload', 'the reload');
+    assert.deepEqual(r.applied, ['match', 'max_strike_entries', 'stats_interval']);
+    assert.deepEqual(r.needs_restart, ['ports', 'hitcount', 'max_flows'], 'interface: the command line (-i) still wins over the file');
+    assert.match(String(r.msg), /need a restart to take effect: ports, hitcount, max_flows/);
+    await w.waitLog((l) => l.event === 'stats' && l.when === 'periodic', 'a periodic stats line at the new 1 s interval');
+    w.child.kill('SIGHUP'); // nothing changed in the file: the restart-only ones still differ from what runs
+    await waitFor(() => w.log().filter((l) => l.event === 'reload').length === 2, 'the second reload');
+    const again = w.log().filter((l) => l.event === 'reload')[1]!;
+    assert.deepEqual(again.applied, []);
+    assert.deepEqual(again.needs_restart, ['ports', 'hitcount', 'max_flows']);
+    w.child.kill('SIGTERM');
+    assert.equal(await w.exitWithin(), 0, w.stderr());
   } finally {
     w.cleanup();
     t.cleanup();

@@ -9,9 +9,12 @@ import pino from 'pino';
 import type { CommandRunner, RunResult } from '../src/blocker/runner.js';
 import type { PipelineEvent, WireSnapshot } from '../src/events.js';
 import { defaultPipelineOptions } from '../src/pipeline.js';
+import { CONFIG_KEYS } from '../src/config/config-file.js';
+import { CaptureFileReader } from '../src/source/capture-file.js';
 import { ProtectedAddresses } from '../src/watch/own-addresses.js';
+import { LIVE_KEYS, reloadChanges, RESTART_KEYS } from '../src/watch/reload.js';
 import { WatchService, type WatchSettings } from '../src/watch/watch-service.js';
-import { tempDir } from './support/synth.js';
+import { FrameList, loginSession, tempDir } from './support/synth.js';
 
 /** Records every command; `ip -j addr` answers with `addresses`, everything else succeeds. */
 class RecordingRunner implements CommandRunner {
@@ -102,6 +105,53 @@ test('own addresses are re-read: a block that now holds one is lifted, and it is
     const nft = runner.calls.filter((c) => c.cmd === 'nft').map((c) => c.input).join('\n');
     const touching = nft.split('\n').filter((l) => l.includes('203.0.113.5'));
     assert.match(touching.at(-1) ?? '', /^delete element inet smtpstrike blocked4/, `the kernel's last word on it is a delete:\n${nft}`);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('SIGHUP: every config key is either applied live or named as needing a restart, never ignored', () => {
+  for (const key of Object.keys(CONFIG_KEYS)) {
+    assert.equal(Number(LIVE_KEYS.includes(key)) + Number(RESTART_KEYS.includes(key)), 1, `${key}: in exactly one list`);
+  }
+  assert.equal(LIVE_KEYS.length + RESTART_KEYS.length, Object.keys(CONFIG_KEYS).length);
+  const running = { statsInterval: 60, maxFlows: 100, match: [], interface: 'eth0' };
+  assert.deepEqual(reloadChanges(running, { ...running, statsInterval: 5, maxFlows: 200, match: ['x'], interface: 'eth1' }),
+    { applied: ['match', 'stats_interval'], needsRestart: ['max_flows', 'interface'] });
+});
+
+async function feed(w: WatchService, pcap: string): Promise<void> {
+  const r = await CaptureFileReader.open(pcap);
+  try {
+    do while (r.next()) w.pipeline.packet(r.rec);
+    while (await r.refill());
+  } finally {
+    await r.close();
+  }
+}
+
+test('SIGHUP applies --match and max_strike_entries to the running pipeline (new sessions use the new patterns)', async () => {
+  const t = tempDir();
+  const { logger, lines } = memLog();
+  const s = settings(t.dir);
+  const w = new WatchService({ ...s, dryRun: true, killEstablished: false }, logger, { runner: new RecordingRunner() });
+  try {
+    const pcapOf = async (name: string, port: number, t0: number): Promise<string> => {
+      const f = new FrameList();
+      loginSession(f.conversation('en10mb', '198.51.100.20', port, '192.0.2.25', 587), t0, 'alice', '454 4.7.0 custom-deny\r\n');
+      return f.write(join(t.dir, name));
+    };
+    await feed(w, await pcapOf('before.pcap', 40001, 1_000_000));
+    assert.deepEqual(lines.filter((l) => String(l.event).startsWith('auth_')).map((l) => l.event), ['auth_tempfail'], 'no pattern yet: a 454 is a temporary failure');
+    const next = { ...s, pipeline: defaultPipelineOptions() };
+    next.pipeline.patterns = ['custom-deny'];
+    next.pipeline.strikes.maxEntries = 100;
+    w.reload(next, logger, { applied: ['match', 'max_strike_entries'], needsRestart: [] });
+    assert.equal(w.pipeline.strikes.opts.maxEntries, 100);
+    await feed(w, await pcapOf('after.pcap', 40002, 100_000_000));
+    assert.deepEqual(lines.filter((l) => String(l.event).startsWith('auth_')).map((l) => l.event), ['auth_tempfail', 'auth_failure'], 'the reloaded pattern counts it');
+    assert.ok(lines.some((l) => l.event === 'strike' && l.client === '198.51.100.20'));
+    await w.stop();
   } finally {
     t.cleanup();
   }

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../config/config-file.js';
 import { makeLogger, type LogSetup } from '../watch/logger.js';
+import { keepRestartOnly, reloadChanges } from '../watch/reload.js';
 import { WatchService, type WatchSettings } from '../watch/watch-service.js';
 import { addPipelineOptions, applyConfigValues, configNumberArg, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
@@ -84,7 +85,7 @@ function settingsFrom(f: WatchFlags): WatchSettings {
 async function runWatch(cmd: Command): Promise<number> {
   let flags: WatchFlags;
   try {
-    flags = resolveFlags(cmd);
+    flags = { ...resolveFlags(cmd) }; // a snapshot: commander hands out its live option object, which a SIGHUP re-read rewrites
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`smtpstrike: bad config: ${e.message}\n`);
@@ -143,13 +144,14 @@ async function runWatch(cmd: Command): Promise<number> {
           const own = cliLists.get(name);
           if (own) cmd.setOptionValueWithSource(name, [...own], 'cli');
         }
-        const next = resolveFlags(cmd);
+        const next = { ...resolveFlags(cmd) };
+        const changes = reloadChanges(flags as unknown as Record<string, unknown>, next as unknown as Record<string, unknown>);
         if (next.logFile !== flags.logFile || next.logLevel !== flags.logLevel) {
           logs.flush();
           logs = makeLogger(next.logFile, next.logLevel);
         }
-        service.reload(settingsFrom(next), logs.logger);
-        flags = next;
+        flags = keepRestartOnly(flags, next);
+        service.reload(settingsFrom(flags), logs.logger, changes);
       } catch (e) {
         logs.logger.error({ event: 'reload_failed', err: (e as Error).message }, `config not reloaded: ${(e as Error).message}`);
       }

@@ -11,6 +11,7 @@ import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
 import { readStateChecked, writeStateAtomically } from './state-file.js';
 import { localAddresses, netnsAddresses, ProtectedAddresses } from './own-addresses.js';
+import type { ReloadChanges } from './reload.js';
 import { restoreStrikes } from './restore.js';
 import { SessionKiller } from './session-killer.js';
 
@@ -248,26 +249,33 @@ export class WatchService implements EventSink {
     }, 'capture and blocker health');
   }
 
-  /** New settings from SIGHUP: what can change live changes; the rest is named as needing a restart. */
-  reload(next: WatchSettings, log: Logger): void {
+  /**
+   * New settings from SIGHUP: every setting in LIVE_KEYS (reload.ts) takes effect now; the others
+   * keep their running values and `changes.needsRestart` names them in the log. The host's own
+   * addresses are re-read too.
+   */
+  reload(next: WatchSettings, log: Logger, changes: ReloadChanges): void {
     this.log = log;
-    const cur = this.s;
-    const restartOnly: string[] = [];
-    if (next.iface !== cur.iface) restartOnly.push('interface');
-    if (next.captureBackend !== cur.captureBackend) restartOnly.push('capture_backend');
-    if (next.bufferSize !== cur.bufferSize) restartOnly.push('buffer_size');
-    if (next.blocker !== cur.blocker || next.dryRun !== cur.dryRun) restartOnly.push('blocker/dry_run');
-    if (next.pipeline.ports.join() !== cur.pipeline.ports.join()) restartOnly.push('ports');
     const so = this.pipeline.strikes.opts;
     const ns = next.pipeline.strikes;
-    if (ns.hitcount !== so.hitcount || ns.connHitcount !== so.connHitcount || ns.ipv6Prefix !== so.ipv6Prefix) restartOnly.push('hitcount/conn_hitcount/ipv6_prefix');
-    // Applied now: windows, whitelist, tempfail counting, block timeout, kill-established, state file.
     so.seconds = ns.seconds;
     so.connSeconds = ns.connSeconds;
     so.whitelist = ns.whitelist;
     so.tempfailStrikes = ns.tempfailStrikes;
-    this.s = { ...cur, blockSeconds: next.blockSeconds, killEstablished: next.killEstablished, stateFile: next.stateFile, statsInterval: next.statsInterval };
-    this.log.info({ event: 'reload', needs_restart: restartOnly }, restartOnly.length ? `config reloaded; these settings need a restart: ${restartOnly.join(', ')}` : 'config reloaded');
+    so.maxEntries = ns.maxEntries; // a smaller table is trimmed at its next insert
+    if (next.pipeline.patterns.join('\0') !== this.pipeline.opts.patterns.join('\0')) this.pipeline.setPatterns(next.pipeline.patterns);
+    const statsChanged = next.statsInterval !== this.s.statsInterval;
+    this.s = { ...this.s, blockSeconds: next.blockSeconds, killEstablished: next.killEstablished, stateFile: next.stateFile, statsInterval: next.statsInterval };
+    if (statsChanged && this.statsTimer) {
+      clearInterval(this.statsTimer);
+      this.statsTimer = setInterval(() => void this.logStats('periodic'), this.s.statsInterval * 1000);
+    }
+    void this.refreshOwnAddresses();
+    const { applied, needsRestart } = changes;
+    this.log.info({ event: 'reload', applied, needs_restart: needsRestart },
+      needsRestart.length > 0
+        ? `config reloaded; applied: ${applied.join(', ') || 'nothing changed'}; these changed settings need a restart to take effect: ${needsRestart.join(', ')}`
+        : `config reloaded; applied: ${applied.join(', ') || 'nothing changed'}`);
   }
 
   /** SIGTERM/SIGINT: stop capturing, apply pending blocks, save state. Removes nothing from the firewall. */
