@@ -135,8 +135,14 @@ test('watch SIGHUP: live settings take effect (stats_interval, match, ...); the 
     const again = w.log().filter((l) => l.event === 'reload')[1]!;
     assert.deepEqual(again.applied, []);
     assert.deepEqual(again.needs_restart, ['ports', 'hitcount', 'max_flows']);
+    assert.equal(again.level, 40, 'settings that did not take effect are a warning');
+    // log_level: warn from now on, so the info lines of the stop are not written.
+    writeFileSync(w.config, 'stats_interval: 1\nmatch: [custom-deny]\nmax_strike_entries: 100\nports: [2525]\nlog_level: warn\n');
+    w.child.kill('SIGHUP');
+    await waitFor(() => w.log().filter((l) => l.event === 'reload').length === 3, 'the third reload (a warning)');
     w.child.kill('SIGTERM');
     assert.equal(await w.exitWithin(), 0, w.stderr());
+    assert.ok(!w.log().some((l) => l.event === 'stop'), 'the new log level took effect: no info line at the stop');
   } finally {
     w.cleanup();
     t.cleanup();

@@ -148,6 +148,7 @@ async function runWatch(cmd: Command): Promise<number> {
         const changes = reloadChanges(flags as unknown as Record<string, unknown>, next as unknown as Record<string, unknown>);
         if (next.logFile !== flags.logFile || next.logLevel !== flags.logLevel) {
           logs.flush();
+          logs.close();
           logs = makeLogger(next.logFile, next.logLevel);
         }
         flags = keepRestartOnly(flags, next);

@@ -272,10 +272,13 @@ export class WatchService implements EventSink {
     }
     void this.refreshOwnAddresses();
     const { applied, needsRestart } = changes;
-    this.log.info({ event: 'reload', applied, needs_restart: needsRestart },
-      needsRestart.length > 0
-        ? `config reloaded; applied: ${applied.join(', ') || 'nothing changed'}; these changed settings need a restart to take effect: ${needsRestart.join(', ')}`
-        : `config reloaded; applied: ${applied.join(', ') || 'nothing changed'}`);
+    const done = `config reloaded; applied: ${applied.join(', ') || 'nothing changed'}`;
+    // A changed setting that does not take effect is a warning: what runs differs from the file.
+    if (needsRestart.length > 0) {
+      this.log.warn({ event: 'reload', applied, needs_restart: needsRestart }, `${done}; these changed settings need a restart to take effect: ${needsRestart.join(', ')}`);
+    } else {
+      this.log.info({ event: 'reload', applied, needs_restart: needsRestart }, done);
+    }
   }
 
   /** SIGTERM/SIGINT: stop capturing, apply pending blocks, save state. Removes nothing from the firewall. */
