@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { emptyPcap, startWatch } from './support/fake-watch.js';
 import { FrameList, loginSession, tempDir } from './support/synth.js';
@@ -22,6 +22,27 @@ test('watch: tcpdump exiting is logged fatal and watch exits 2 (systemd restarts
     assert.match(String(fatal.msg), /capture lost.*tcpdump on "fake0" ended \(exit status 1\).*interface went down/);
     assert.match(w.stderr(), /capture lost: tcpdump on "fake0" ended/);
     assert.ok(w.log().some((l) => l.event === 'stop'), 'pending blocks applied and state saved on the way out');
+  } finally {
+    w.cleanup();
+    t.cleanup();
+  }
+});
+
+test('watch: a capture stream that breaks while tcpdump still runs is fatal too (exit 2), tcpdump is stopped', async () => {
+  const t = tempDir();
+  // A pcap header, then a record header claiming 2 GiB of packet: no reader can go on after it.
+  const rec = Buffer.alloc(16);
+  rec.writeUInt32LE(Math.floor(Date.now() / 1000), 0);
+  rec.writeUInt32LE(0x7fffffff, 8);
+  rec.writeUInt32LE(0x7fffffff, 12);
+  const pcap = join(t.dir, 'broken.pcap');
+  writeFileSync(pcap, Buffer.concat([readFileSync(emptyPcap(t.dir)), rec]));
+  const w = startWatch({ mode: 'runs', pcap });
+  try {
+    assert.equal(await w.exitWithin(), 2, w.stderr());
+    const fatal = w.log().find((l) => l.level === 60);
+    assert.equal(fatal?.event, 'capture_failed');
+    assert.match(String(fatal?.msg), /capture lost, watch is blind: live capture stopped: /);
   } finally {
     w.cleanup();
     t.cleanup();
