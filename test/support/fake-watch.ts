@@ -23,8 +23,9 @@ export function writeFakeTcpdump(dir: string, mode: FakeTcpdumpMode, pcap: strin
       `trap '${STATS.replace(/'/g, "'\\''")}' USR1`,
       `trap '${STATS.replace(/'/g, "'\\''")}; exit 0' INT TERM`,
       `cat '${pcap}'`,
-      // `wait` returns at once when a trapped signal arrives (a plain sleep would finish first).
-      'while :; do sleep 1 & wait $!; done',
+      // `wait` returns at once when a trapped signal arrives (a plain sleep would finish first);
+      // the loop ends with its parent, so a watch killed by a failing test leaves no orphan.
+      'while kill -0 $PPID 2>/dev/null; do sleep 1 & wait $!; done',
     ];
   const f = join(dir, 'tcpdump');
   writeFileSync(f, ['#!/bin/bash', 'echo "tcpdump: listening on fake0, link-type EN10MB (Ethernet), snapshot length 1960 bytes" >&2', ...body, ''].join('\n'));
