@@ -156,3 +156,20 @@ test('SIGHUP applies --match and max_strike_entries to the running pipeline (new
     t.cleanup();
   }
 });
+
+test('after a SIGHUP that replaces the logger, the blocker and its queue log to the new one (the old file is closed)', async () => {
+  const t = tempDir();
+  const a = memLog();
+  const b = memLog();
+  const s = { ...settings(t.dir), dryRun: true, killEstablished: false };
+  const w = new WatchService(s, a.logger, { runner: new RecordingRunner() });
+  try {
+    w.reload(s, b.logger, { applied: ['log_file'], needsRestart: [] });
+    w.event(blockEv('198.51.100.30'));
+    await w.stop();
+    assert.ok(b.lines.some((l) => l.backend === 'dry-run' && l.addr === '198.51.100.30'), 'the block is logged by the new logger');
+    assert.ok(!a.lines.some((l) => l.backend === 'dry-run' && l.addr === '198.51.100.30'), 'not by the replaced one');
+  } finally {
+    t.cleanup();
+  }
+});

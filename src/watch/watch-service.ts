@@ -1,6 +1,6 @@
 import { renameSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Blocker } from '../blocker/blocker.js';
+import type { Blocker, BlockLogger } from '../blocker/blocker.js';
 import { BlockBatcher } from '../blocker/batcher.js';
 import { createBlocker } from '../blocker/index.js';
 import { SpawnRunner, type CommandRunner } from '../blocker/runner.js';
@@ -80,9 +80,13 @@ export class WatchService implements EventSink {
     this.killer = new SessionKiller(this.runner, s.pipeline.ports, s.dryRun);
     this.pipeline = new Pipeline(s.pipeline, this);
     this.pipeline.iface = s.iface;
-    const blockerOpts = { ports: s.pipeline.ports, logger: log, ...(s.netns ? { netns: s.netns } : {}), ...(deps.runner ? { runner: deps.runner } : {}) };
+    // Through this.log, not `log`: SIGHUP may replace the logger (and close the old one's file).
+    const logger: BlockLogger = {
+      info: (o, m) => this.log.info(o, m), warn: (o, m) => this.log.warn(o, m), error: (o, m) => this.log.error(o, m),
+    };
+    const blockerOpts = { ports: s.pipeline.ports, logger, ...(s.netns ? { netns: s.netns } : {}), ...(deps.runner ? { runner: deps.runner } : {}) };
     this.blockerImpl = createBlocker(s.dryRun ? 'dry-run' : s.blocker, blockerOpts);
-    this.batcher = new BlockBatcher(this.blockerImpl, { logger: log });
+    this.batcher = new BlockBatcher(this.blockerImpl, { logger });
   }
 
   async start(): Promise<void> {
