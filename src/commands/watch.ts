@@ -145,7 +145,7 @@ async function runWatch(cmd: Command): Promise<number> {
           if (own) cmd.setOptionValueWithSource(name, [...own], 'cli');
         }
         const next = { ...resolveFlags(cmd) };
-        const changes = reloadChanges(flags as unknown as Record<string, unknown>, next as unknown as Record<string, unknown>);
+        const changes = reloadChanges(flags, next);
         if (next.logFile !== flags.logFile || next.logLevel !== flags.logLevel) {
           logs.flush();
           logs.close();

@@ -28,10 +28,12 @@ export interface ReloadChanges {
 }
 
 /** The config keys whose option value differs between the running flags and the re-read ones. */
-export function reloadChanges(running: Record<string, unknown>, next: Record<string, unknown>): ReloadChanges {
+export function reloadChanges(running: object, next: object): ReloadChanges {
   const out: ReloadChanges = { applied: [], needsRestart: [] };
+  const was = running as Record<string, unknown>;
+  const now = next as Record<string, unknown>;
   for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
-    if (JSON.stringify(running[spec.option]) === JSON.stringify(next[spec.option])) continue;
+    if (JSON.stringify(was[spec.option]) === JSON.stringify(now[spec.option])) continue;
     (RESTART_KEYS.includes(key) ? out.needsRestart : out.applied).push(key);
   }
   return out;
