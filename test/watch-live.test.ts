@@ -169,3 +169,25 @@ test('watch SIGHUP: live settings take effect (stats_interval, match, ...); the 
     t.cleanup();
   }
 });
+
+test('watch: a SIGHUP while it is still starting neither kills it (systemd would call that clean) nor is lost', async () => {
+  const t = tempDir();
+  const gate = join(t.dir, 'go');
+  const w = startWatch({ mode: 'runs', pcap: emptyPcap(t.dir), gate, config: 'stats_interval: 3600\n' });
+  try {
+    // The dry-run firewall is set up first; the stand-in tcpdump then waits for the gate.
+    await w.waitLog((l) => l.backend === 'dry-run', 'watch is starting');
+    writeFileSync(w.config, 'stats_interval: 7200\n');
+    w.child.kill('SIGHUP'); // uncaught, this ends the process at once
+    writeFileSync(gate, '');
+    const r = await w.waitLog((l) => l.event === 'reload', 'the reload, once started');
+    assert.deepEqual(r.applied, ['stats_interval']);
+    assert.ok(w.log().findIndex((l) => l.event === 'start') < w.log().findIndex((l) => l.event === 'reload'), 'applied after the start');
+    assert.equal(w.child.signalCode, null);
+    w.child.kill('SIGTERM');
+    assert.equal(await w.exitWithin(), 0, w.stderr());
+  } finally {
+    w.cleanup();
+    t.cleanup();
+  }
+});

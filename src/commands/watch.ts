@@ -95,6 +95,41 @@ async function runWatch(cmd: Command): Promise<number> {
   }
   let logs: LogSetup = makeLogger(flags.logFile, flags.logLevel);
   const service = new WatchService(settingsFrom(flags), logs.logger);
+
+  /** SIGHUP: re-read the config file, apply what can change live, name the rest. */
+  const reload = (): void => {
+    logs.reopen();
+    try {
+      // Re-read the config file: reset config-sourced values to their defaults first.
+      for (const o of cmd.options) {
+        const name = o.attributeName();
+        if (cmd.getOptionValueSource(name) === 'config') cmd.setOptionValueWithSource(name, o.defaultValue, 'default');
+        const own = cliLists.get(name);
+        if (own) cmd.setOptionValueWithSource(name, [...own], 'cli');
+      }
+      const next = { ...resolveFlags(cmd) };
+      const changes = reloadChanges(flags, next);
+      if (next.logFile !== flags.logFile || next.logLevel !== flags.logLevel) {
+        logs.flush();
+        logs.close();
+        logs = makeLogger(next.logFile, next.logLevel);
+      }
+      flags = keepRestartOnly(flags, next);
+      service.reload(settingsFrom(flags), logs.logger, changes);
+    } catch (e) {
+      logs.logger.error({ event: 'reload_failed', err: (e as Error).message }, `config not reloaded: ${(e as Error).message}`);
+    }
+  };
+  // Caught from the start: SIGHUP's default action ends the process, and systemd counts a SIGHUP
+  // death as clean, so `systemctl reload` during a slow start would stop watch for good. One that
+  // comes while starting is applied once watch runs.
+  let running = false;
+  let reloadWhenRunning = false;
+  process.on('SIGHUP', () => {
+    if (running) reload();
+    else reloadWhenRunning = true;
+  });
+
   try {
     await service.start();
   } catch (e) {
@@ -104,6 +139,8 @@ async function runWatch(cmd: Command): Promise<number> {
     await service.stop().catch(() => undefined);
     return WATCH_EXIT.failed;
   }
+  running = true;
+  if (reloadWhenRunning) reload();
 
   return await new Promise<number>((resolve) => {
     let finishing = false;
@@ -133,29 +170,6 @@ async function runWatch(cmd: Command): Promise<number> {
       // The service logged it `fatal`; the journal gets it too, for those who read no log file.
       process.stderr.write(`smtpstrike: capture lost: ${e.message}\n`);
       finish(WATCH_EXIT.captureLost);
-    });
-    process.on('SIGHUP', () => {
-      logs.reopen();
-      try {
-        // Re-read the config file: reset config-sourced values to their defaults first.
-        for (const o of cmd.options) {
-          const name = o.attributeName();
-          if (cmd.getOptionValueSource(name) === 'config') cmd.setOptionValueWithSource(name, o.defaultValue, 'default');
-          const own = cliLists.get(name);
-          if (own) cmd.setOptionValueWithSource(name, [...own], 'cli');
-        }
-        const next = { ...resolveFlags(cmd) };
-        const changes = reloadChanges(flags, next);
-        if (next.logFile !== flags.logFile || next.logLevel !== flags.logLevel) {
-          logs.flush();
-          logs.close();
-          logs = makeLogger(next.logFile, next.logLevel);
-        }
-        flags = keepRestartOnly(flags, next);
-        service.reload(settingsFrom(flags), logs.logger, changes);
-      } catch (e) {
-        logs.logger.error({ event: 'reload_failed', err: (e as Error).message }, `config not reloaded: ${(e as Error).message}`);
-      }
     });
   });
 }

@@ -16,7 +16,7 @@ export type FakeTcpdumpMode = 'dies' | 'runs';
 const STATS = 'echo "tcpdump: 1 packet captured, 1 packet received by filter, 0 packets dropped by kernel" >&2';
 
 /** Writes the stand-in tcpdump into `dir` (to be put first on PATH). */
-export function writeFakeTcpdump(dir: string, mode: FakeTcpdumpMode, pcap: string): void {
+export function writeFakeTcpdump(dir: string, mode: FakeTcpdumpMode, pcap: string, gate?: string): void {
   const body = mode === 'dies'
     ? [`cat '${pcap}'`, 'echo "tcpdump: pcap_loop: The interface went down" >&2', 'exit 1']
     : [
@@ -28,7 +28,9 @@ export function writeFakeTcpdump(dir: string, mode: FakeTcpdumpMode, pcap: strin
       'while kill -0 $PPID 2>/dev/null; do sleep 1 & wait $!; done',
     ];
   const f = join(dir, 'tcpdump');
-  writeFileSync(f, ['#!/bin/bash', 'echo "tcpdump: listening on fake0, link-type EN10MB (Ethernet), snapshot length 1960 bytes" >&2', ...body, ''].join('\n'));
+  // With a gate, tcpdump "starts" only once that file exists: a test holds watch in its start.
+  const wait = gate ? [`while [ ! -e '${gate}' ] && kill -0 $PPID 2>/dev/null; do sleep 0.05; done`] : [];
+  writeFileSync(f, ['#!/bin/bash', ...wait, 'echo "tcpdump: listening on fake0, link-type EN10MB (Ethernet), snapshot length 1960 bytes" >&2', ...body, ''].join('\n'));
   chmodSync(f, 0o755);
 }
 
@@ -49,9 +51,9 @@ export interface WatchRun {
   cleanup(): void;
 }
 
-export function startWatch(opts: { mode: FakeTcpdumpMode; pcap: string; args?: string[]; config?: string; state?: string }): WatchRun {
+export function startWatch(opts: { mode: FakeTcpdumpMode; pcap: string; args?: string[]; config?: string; state?: string; gate?: string }): WatchRun {
   const t = tempDir();
-  writeFakeTcpdump(t.dir, opts.mode, opts.pcap);
+  writeFakeTcpdump(t.dir, opts.mode, opts.pcap, opts.gate);
   const config = join(t.dir, 'config.yaml');
   writeFileSync(config, opts.config ?? '');
   const state = join(t.dir, 'state.json');
