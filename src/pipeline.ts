@@ -40,7 +40,7 @@ export class Pipeline implements StreamFactory, WireTap {
   readonly strikes: StrikeEngine;
   readonly smtpStats: SmtpStats = { opaqueFlows: 0, malformedReplies: 0, partialReplies: 0, longLines: 0 };
   private readonly serverPort = new Uint8Array(65536);
-  private readonly automaton: PatternAutomaton | null;
+  private automaton: PatternAutomaton | null;
   packets = 0;
   bytes = 0;
   smtpPackets = 0;
@@ -57,10 +57,16 @@ export class Pipeline implements StreamFactory, WireTap {
 
   constructor(readonly opts: PipelineOptions, sink: EventSink) {
     for (const p of opts.ports) this.serverPort[p] = 1;
-    this.automaton = opts.patterns.length > 0 ? new PatternAutomaton(opts.patterns.map((p) => Buffer.from(p, 'latin1'))) : null;
+    this.automaton = automatonFor(opts.patterns);
     this.assembler = new TcpAssembler(opts.assembler);
     this.strikes = new StrikeEngine(opts.strikes, sink);
     this.flows = new FlowTable(this, this.assembler, opts.flows);
+  }
+
+  /** New `--match` patterns (watch's SIGHUP): sessions opened from now on use them, open ones keep theirs. */
+  setPatterns(patterns: string[]): void {
+    this.opts.patterns = patterns;
+    this.automaton = automatonFor(patterns);
   }
 
   /** The hot path: one captured frame. */
@@ -169,4 +175,8 @@ export interface Coverage {
   whitelisted_events: number;
   first_ts: number | null;
   last_ts: number | null;
+}
+
+function automatonFor(patterns: readonly string[]): PatternAutomaton | null {
+  return patterns.length > 0 ? new PatternAutomaton(patterns.map((p) => Buffer.from(p, 'latin1'))) : null;
 }

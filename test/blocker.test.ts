@@ -16,6 +16,7 @@ import { IpsetBlocker } from '../src/blocker/ipset.js';
 import { IptablesBlocker, parseChain } from '../src/blocker/iptables.js';
 import { NftBlocker, parseNftSet } from '../src/blocker/nft.js';
 import { missingBinary, SpawnRunner, type CommandRunner, type RunResult } from '../src/blocker/runner.js';
+import { waitFor } from './support/wait.js';
 
 // ------------------------------------------------------------------------------------------
 // helpers
@@ -53,6 +54,8 @@ class RecordingBlocker implements Blocker {
   inFlight = 0;
   maxInFlight = 0;
   maintained = 0;
+  /** While set, every apply() waits for it: a test holds an apply in flight as long as it needs. */
+  private gate: Promise<void> | null = null;
   /** `failures`: how many applies fail first; `poison`: an address whose batches always fail; `error`: what they throw. */
   constructor(private delayMs = 0, private failures = 0, private poison = '', private error: () => Error = () => new Error('kernel said no')) {}
   async init(): Promise<void> {}
@@ -61,6 +64,7 @@ class RecordingBlocker implements Blocker {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
+      if (this.gate) await this.gate;
       if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
       if (this.failures > 0) {
         this.failures--;
@@ -77,9 +81,19 @@ class RecordingBlocker implements Blocker {
   async flush(): Promise<void> { this.state.clear(); }
   async cleanup(): Promise<void> { this.state.clear(); }
   async maintain(): Promise<void> { this.maintained++; }
+  /** Holds every apply() until the returned function is called. */
+  hold(): () => void {
+    let release = (): void => undefined;
+    this.gate = new Promise<void>((r) => { release = r; });
+    return () => {
+      this.gate = null;
+      release();
+    };
+  }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Lets other callbacks run (the pump of a batcher), without waiting for any clock. */
+const yieldToOthers = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 // ------------------------------------------------------------------------------------------
 // address validation
@@ -476,7 +490,7 @@ test('batcher: 100 ops in one tick are one apply()', async () => {
   const q = new BlockBatcher(b, { tickMs: 30 });
   for (let i = 0; i < 100; i++) q.add(`10.0.${i >> 8}.${i & 255}`, 60);
   assert.equal(b.applies.length, 0, 'nothing before the tick');
-  await sleep(80);
+  await waitFor(() => b.applies.length > 0, 'the tick applies the batch');
   assert.equal(b.applies.length, 1);
   assert.equal(b.applies[0]!.length, 100);
   await q.close();
@@ -484,21 +498,28 @@ test('batcher: 100 ops in one tick are one apply()', async () => {
 
 test('batcher: flushAt ops start an apply at once, without waiting for the tick', async () => {
   const b = new RecordingBlocker();
-  const q = new BlockBatcher(b, { tickMs: 10_000, flushAt: 50 });
-  for (let i = 0; i < 50; i++) q.add(`10.1.0.${i}`);
-  await sleep(10);
-  assert.equal(b.applies.length, 1);
+  // The tick (an hour) cannot be what starts the apply within the deadline.
+  const q = new BlockBatcher(b, { tickMs: 3_600_000, flushAt: 50 });
+  for (let i = 0; i < 49; i++) q.add(`10.1.0.${i}`);
+  await yieldToOthers();
+  assert.equal(b.applies.length, 0, '49 ops wait for the tick');
+  q.add('10.1.0.49');
+  await waitFor(() => b.applies.length === 1, 'the 50th op starts an apply');
   await q.close();
 });
 
 test('batcher: a slow apply makes the next batch wait (one in flight) and it goes as one; nothing lost', async () => {
-  const b = new RecordingBlocker(150);
+  const b = new RecordingBlocker();
+  const release = b.hold(); // the first apply stays in flight until released
   const q = new BlockBatcher(b, { tickMs: 10 });
   q.add('10.2.0.1', 60);
-  await sleep(30); // first apply in flight now
+  await waitFor(() => b.inFlight === 1, 'the first apply is in flight');
   for (let i = 2; i < 202; i++) q.add(`10.2.0.${i % 256}`, 60);
   for (let i = 0; i < 300; i++) q.add(`10.3.${i >> 8}.${i & 255}`, 60);
+  await yieldToOthers();
   assert.equal(b.applies.length, 0);
+  assert.equal(b.inFlight, 1, 'no second apply while the first is in flight');
+  release();
   await q.flush();
   assert.equal(b.maxInFlight, 1);
   assert.equal(b.applies.length, 2);
@@ -522,7 +543,7 @@ test('batcher: random ops under a slow backend end in exactly the state of apply
       q.add(addr, t);
       expect.set(addr, t);
     }
-    if (i % 97 === 0) await sleep(1);
+    if (i % 97 === 0) await new Promise((r) => setTimeout(r, 1)); // interleave pushes with applies in flight (no timing asserted)
   }
   await q.close();
   assert.deepEqual(new Map([...b.state].sort()), new Map([...expect].sort()));
@@ -590,8 +611,7 @@ test('batcher: a bad address throws at push and queues nothing of that call; mai
   assert.equal(q.queued, 0);
   q.push({ op: 'add', addr: '10.7.0.1' }, { op: 'add', addr: '10.7.0.1', timeoutSec: 9 });
   assert.equal(q.queued, 1);
-  await sleep(40);
-  assert.ok(b.maintained >= 1);
+  await waitFor(() => b.maintained >= 1, 'maintain() runs');
   await q.close();
   assert.deepEqual(b.applies, [[{ op: 'add', addr: '10.7.0.1', timeoutSec: 9 }]]);
   assert.throws(() => q.add('10.7.0.2'), /closed/);

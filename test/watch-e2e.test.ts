@@ -30,7 +30,7 @@ function expectAll(checks: Map<string, { ok: boolean; detail: string }>, names: 
   }
 }
 
-test('watch + nft: blocks after the 3rd failure, kills the open session, whitelist exempt, connection rule, restart after kill -9, SIGHUP, expiry', { timeout: 320_000 }, (t) => {
+test('watch + nft: blocks after the 3rd failure, kills the open session, whitelist exempt, connection rule, restart after kill -9, SIGHUP, expiry, capture loss', { timeout: 320_000 }, (t) => {
   if (!isRoot) {
     process.stderr.write('SKIPPED LOUDLY: watch-e2e needs root (network namespaces, capture, nftables)\n');
     t.skip('needs root');
@@ -39,7 +39,8 @@ test('watch + nft: blocks after the 3rd failure, kills the open session, whiteli
   expectAll(scenario('nft'), [
     'attacker_in_set', 'attacker_refused', 'held_session_open', 'kill_established', 'whitelisted_connects', 'whitelisted_not_in_set', 'conn_rule_in_set',
     'conn_rule_refused', 'conn_rule_logged', 'strike_logged', 'set_flushed', 'restored_attacker', 'restored_conn',
-    'restored_refused', 'sighup_reload', 'sighup_whitelist', 'blocks_survive_sigterm', 'short_block_in_set', 'block_expired', 'expired_connects', 'stats_logged', 'clean_stop',
+    'restored_refused', 'sighup_reload', 'sighup_whitelist', 'blocks_survive_sigterm', 'short_block_in_set', 'block_expired', 'expired_connects', 'capture_lost_exit', 'capture_lost_fatal',
+    'stats_logged', 'clean_stop',
   ]);
 });
 

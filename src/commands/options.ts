@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { ConfigValue } from '../config/config-file.js';
+import { CONFIG_KEYS, parseBytes, rangeProblem, type ConfigValue } from '../config/config-file.js';
 import { defaultPipelineOptions, type PipelineOptions } from '../pipeline.js';
 import { AddressSet } from '../strikes/address-key.js';
 
@@ -8,6 +8,24 @@ export function intArg(min: number, max: number): (v: string) => number {
     if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
     const n = Number(v);
     if (n < min || n > max) throw new InvalidArgumentError(`must be between ${min} and ${max}`);
+    return n;
+  };
+}
+
+/**
+ * The command-line parser of a number the config file knows as `key`: the same kind (whole number
+ * or size) and the same range check, so a value refused in the file is refused on the command line.
+ */
+export function configNumberArg(key: string): (v: string) => number {
+  const spec = CONFIG_KEYS[key];
+  if (!spec || (spec.kind !== 'int' && spec.kind !== 'bytes')) throw new Error(`config key ${key} is not a number`);
+  return (v: string) => {
+    const n = spec.kind === 'bytes' ? parseBytes(v) : /^\d+$/.test(v) ? Number(v) : null;
+    if (n === null) {
+      throw new InvalidArgumentError(spec.kind === 'bytes' ? `expected a size such as 134217728 or 128MiB, got "${v}"` : `expected a whole number, got "${v}"`);
+    }
+    const bad = rangeProblem(spec, n);
+    if (bad) throw new InvalidArgumentError(bad);
     return n;
   };
 }
@@ -37,16 +55,16 @@ export function addPipelineOptions(cmd: Command): Command {
   const d = defaultPipelineOptions();
   return cmd
     .option('--ports <list>', 'SMTP server ports, comma-separated', portList, d.ports)
-    .option('--hitcount <n>', 'failures within --seconds that block an address', intArg(1, 1000), d.strikes.hitcount)
-    .option('--seconds <n>', 'window for --hitcount, seconds', intArg(1, 365 * 86400), d.strikes.seconds)
-    .option('--conn-hitcount <n>', 'new connections within --conn-seconds that block an address', intArg(1, 1000), d.strikes.connHitcount)
-    .option('--conn-seconds <n>', 'window for --conn-hitcount, seconds', intArg(1, 365 * 86400), d.strikes.connSeconds)
+    .option('--hitcount <n>', 'failures within --seconds that block an address', configNumberArg('hitcount'), d.strikes.hitcount)
+    .option('--seconds <n>', 'window for --hitcount, seconds', configNumberArg('seconds'), d.strikes.seconds)
+    .option('--conn-hitcount <n>', 'new connections within --conn-seconds that block an address', configNumberArg('conn_hitcount'), d.strikes.connHitcount)
+    .option('--conn-seconds <n>', 'window for --conn-hitcount, seconds', configNumberArg('conn_seconds'), d.strikes.connSeconds)
     .option('--whitelist <cidr>', 'never count or block this address or network (repeatable)', cidr, [])
-    .option('--ipv6-prefix <bits>', 'IPv6 clients are counted per prefix of this length (128: per address)', intArg(1, 128), d.strikes.ipv6Prefix)
+    .option('--ipv6-prefix <bits>', 'IPv6 clients are counted per prefix of this length (128: per address)', configNumberArg('ipv6_prefix'), d.strikes.ipv6Prefix)
     .option('--match <string>', 'also count a server reply containing this text as a failure (repeatable; found across segments)', collect, [])
     .option('--tempfail-strikes', '454 temporary failures inside AUTH count as strikes too', false)
-    .option('--max-flows <n>', 'TCP flows tracked at most (least recently used evicted, counted)', intArg(16, 100_000_000), d.flows.maxFlows)
-    .option('--max-strike-entries <n>', 'addresses the strike table tracks at most', intArg(16, 100_000_000), d.strikes.maxEntries);
+    .option('--max-flows <n>', 'TCP flows tracked at most (least recently used evicted, counted)', configNumberArg('max_flows'), d.flows.maxFlows)
+    .option('--max-strike-entries <n>', 'addresses the strike table tracks at most', configNumberArg('max_strike_entries'), d.strikes.maxEntries);
 }
 
 export interface PipelineFlags {

@@ -13,7 +13,7 @@ import { emptyWhitelist, type WhitelistConfig } from '../accounts/whitelist.js';
 
 export type ConfigValue = number | string | boolean | string[] | number[];
 
-interface KeySpec {
+export interface KeySpec {
   /** The commander option name (camelCase) the key sets. */
   option: string;
   kind: 'int' | 'string' | 'bool' | 'strings' | 'cidrs' | 'ports' | 'bytes';
@@ -36,7 +36,8 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   max_strike_entries: { option: 'maxStrikeEntries', kind: 'int', min: 16, max: 100_000_000 },
   interface: { option: 'interface', kind: 'string' },
   capture_backend: { option: 'captureBackend', kind: 'string', choices: ['tcpdump', 'cap'] },
-  buffer_size: { option: 'bufferSize', kind: 'bytes', min: 1024 * 1024, max: 4 * 1024 ** 3 },
+  // At most what libpcap takes (an int): the live source refuses more at start.
+  buffer_size: { option: 'bufferSize', kind: 'bytes', min: 1024 * 1024, max: 2 ** 31 - 1 },
   blocker: { option: 'blocker', kind: 'string', choices: ['nft', 'ipset', 'iptables'] },
   block_seconds: { option: 'blockSeconds', kind: 'int', min: 1, max: 365 * 86400 },
   dry_run: { option: 'dryRun', kind: 'bool' },
@@ -100,6 +101,17 @@ export function parseBytes(v: string | number): number | null {
   const unit = (m[2] ?? '').toLowerCase()[0];
   const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
   return Number(m[1]) * mult;
+}
+
+/**
+ * The range check of a number key, shared by the config file and the command line (so that
+ * `--stats-interval 0` is refused as `stats_interval: 0` is): null when `n` is in range, else why not.
+ */
+export function rangeProblem(spec: KeySpec, n: number): string | null {
+  if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+    return `must be between ${spec.min} and ${spec.max}${spec.kind === 'bytes' ? ' bytes' : ''}`;
+  }
+  return null;
 }
 
 /** Reads and validates a config file: option name → value. */
@@ -240,15 +252,15 @@ function convert(node: Node | null, spec: KeySpec, key: string, file: string, li
     case 'int': {
       const v = scalar();
       if (typeof v !== 'number' || !Number.isInteger(v)) return fail(`expected a whole number, got ${JSON.stringify(v)}`);
-      if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) return fail(`must be between ${spec.min} and ${spec.max}`);
-      return v;
+      const bad = rangeProblem(spec, v);
+      return bad ? fail(bad) : v;
     }
     case 'bytes': {
       const v = scalar();
       const n = typeof v === 'number' || typeof v === 'string' ? parseBytes(v) : null;
       if (n === null) return fail(`expected a size such as 134217728 or 128MiB, got ${JSON.stringify(v)}`);
-      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) return fail(`must be between ${spec.min} and ${spec.max} bytes`);
-      return n;
+      const bad = rangeProblem(spec, n);
+      return bad ? fail(bad) : n;
     }
     case 'bool': {
       const v = scalar();

@@ -5,6 +5,8 @@ export interface LogSetup {
   /** Reopens the log file (after logrotate moved it): SIGHUP. */
   reopen(): void;
   flush(): void;
+  /** Flushes and lets go of the log file (a SIGHUP that switches loggers); stdout stays open. */
+  close(): void;
 }
 
 /** pino JSON lines to stdout, or to `file` (created with its directory), at `level`. */
@@ -22,6 +24,9 @@ export function makeLogger(file: string | undefined, level: string): LogSetup {
       } catch {
         // not ready yet (nothing written): nothing to flush
       }
+    },
+    close: () => {
+      if (file) dest.end();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { BlockOp } from '../blocker/blocker.js';
+import { MAX_TIMEOUT_SEC, type BlockOp } from '../blocker/blocker.js';
 import type { StrikeEngine, StrikeState } from '../strikes/strike-engine.js';
 
 /**
@@ -10,6 +10,11 @@ export function restoreStrikes(
 ): { entries: number; ops: BlockOp[] } {
   const { entries, blocks } = engine.importState(state, now);
   const ops: BlockOp[] = [];
-  for (const b of blocks) if (mayBlock(b.key)) ops.push({ op: 'add', addr: b.key, timeoutSec: Math.max(1, Math.ceil(b.until - now)) });
+  for (const b of blocks) if (mayBlock(b.key)) ops.push({ op: 'add', addr: b.key, timeoutSec: timeLeft(b.until, now) });
   return { entries, ops };
+}
+
+/** Seconds a block has left, within what the kernel takes (a hand-edited `until` far ahead is cut, not fatal). */
+function timeLeft(until: number, now: number): number {
+  return Math.min(MAX_TIMEOUT_SEC, Math.max(1, Math.ceil(until - now)));
 }

@@ -1,6 +1,15 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { StrikeState } from '../strikes/strike-engine.js';
+import { parseBlockAddr } from '../blocker/address.js';
+import type { BlockInterval, StrikeState } from '../strikes/strike-engine.js';
+
+type StateEntry = StrikeState['entries'][number];
+
+/** An entry of the state file that was left out, and why (for the warning). */
+export interface SkippedEntry {
+  index: number;
+  reason: string;
+}
 
 /**
  * Strikes and active blocks on disk, so `kill -9` and restarts lose nothing: written to a temp file
@@ -28,6 +37,15 @@ export function writeStateAtomically(path: string, state: StrikeState): void {
 
 /** The saved state, or null when there is none yet. Throws with the reason when it is unreadable. */
 export function readState(path: string): StrikeState | null {
+  return readStateChecked(path)?.state ?? null;
+}
+
+/**
+ * The saved state with every entry checked, or null when there is none yet. A file that is not a
+ * state file at all (not JSON, another version) throws with the reason; an entry that is damaged
+ * or hand-edited wrongly is left out and listed in `skipped`, so one bad line costs one entry.
+ */
+export function readStateChecked(path: string): { state: StrikeState; skipped: SkippedEntry[] } | null {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -35,7 +53,62 @@ export function readState(path: string): StrikeState | null {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
-  const s = JSON.parse(text) as StrikeState;
-  if (s.version !== 1 || !Array.isArray(s.entries)) throw new Error(`${path}: not a smtpstrike state file (version ${String(s.version)})`);
-  return s;
+  const raw: unknown = JSON.parse(text);
+  const top = isObject(raw) ? raw : {};
+  if (top.version !== 1 || !Array.isArray(top.entries)) {
+    throw new Error(`${path}: not a smtpstrike state file (version ${JSON.stringify(top.version) ?? 'missing'})`);
+  }
+  const entries: StateEntry[] = [];
+  const skipped: SkippedEntry[] = [];
+  (top.entries as unknown[]).forEach((e, index) => {
+    const why = entryProblem(e);
+    if (why === null) entries.push(e as StateEntry);
+    else skipped.push({ index, reason: why });
+  });
+  const savedAt = typeof top.saved_at === 'number' && Number.isFinite(top.saved_at) ? top.saved_at : 0;
+  return { state: { version: 1, saved_at: savedAt, entries }, skipped };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/** What is wrong with one entry of `entries` (the shape exportState writes), or null. */
+function entryProblem(e: unknown): string | null {
+  if (!isObject(e)) return 'not an object';
+  if (typeof e.key !== 'string') return 'no key';
+  try {
+    // A strike key is an IPv4 address or an IPv6 address or prefix; a hand-written one
+    // (2001:DB8::/64) is put in the canonical form the strike engine looks keys up by.
+    e.key = parseBlockAddr(e.key).addr;
+  } catch (err) {
+    return `key: ${(err as Error).message}`;
+  }
+  if (!isTime(e.last_seen)) return 'last_seen is not a time';
+  for (const list of ['auth', 'conn'] as const) {
+    const v = e[list];
+    if (!Array.isArray(v) || !v.every(isTime)) return `${list} is not a list of times`;
+  }
+  if (e.block !== null && e.block !== undefined) {
+    const b = e.block;
+    if (!isObject(b)) return 'block is not an object';
+    let blockKey: string | null = null;
+    try {
+      blockKey = typeof b.key === 'string' ? parseBlockAddr(b.key).addr : null;
+    } catch {
+      // reported below
+    }
+    if (blockKey === null || blockKey !== e.key) return 'block.key differs from key';
+    if (typeof b.client !== 'string') return 'block.client is missing';
+    if (b.rule !== 'auth' && b.rule !== 'conn') return 'block.rule is neither auth nor conn';
+    if (!isTime(b.from) || !isTime(b.until) || b.until < b.from) return 'block.from/until are not a time span';
+    if (!Number.isInteger(b.rejects) || (b.rejects as number) < 0) return 'block.rejects is not a count';
+    const checked: BlockInterval = { key: blockKey, client: b.client, rule: b.rule, from: b.from, until: b.until, rejects: b.rejects as number };
+    e.block = checked;
+  } else {
+    e.block = null;
+  }
+  return null;
 }

@@ -1,17 +1,19 @@
-import { spawn } from 'node:child_process';
 import { renameSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Blocker } from '../blocker/blocker.js';
+import type { Blocker, BlockLogger } from '../blocker/blocker.js';
 import { BlockBatcher } from '../blocker/batcher.js';
 import { createBlocker } from '../blocker/index.js';
+import { SpawnRunner, type CommandRunner } from '../blocker/runner.js';
 import type { EventSink, PipelineEvent } from '../events.js';
-import type { LiveSource } from '../live/live-source.js';
+import type { LiveCaptureError, LiveSource } from '../live/live-source.js';
 import { bpfForPorts, createLiveSource } from '../live/index.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
-import { readState, writeStateAtomically } from './state-file.js';
-import { ownAddresses } from './own-addresses.js';
+import { readStateChecked, writeStateAtomically } from './state-file.js';
+import { localAddresses, netnsAddresses, ProtectedAddresses } from './own-addresses.js';
+import type { ReloadChanges } from './reload.js';
 import { restoreStrikes } from './restore.js';
+import { SessionKiller } from './session-killer.js';
 
 export interface WatchSettings {
   pipeline: PipelineOptions;
@@ -31,6 +33,15 @@ export interface WatchSettings {
 
 /** How often the state file is rewritten when something changed, and idle flows are swept. */
 const TICK_MS = 1000;
+/** How often the host's own addresses are re-read (DHCP, SLAAC and admins change them); also on SIGHUP. */
+export const OWN_ADDRESS_REFRESH_MS = 60_000;
+/** Keys whose skipped block was logged, at most (then the set starts over): one line per key, not per SYN. */
+const MAX_SKIP_WARNINGS = 4096;
+
+export interface WatchDeps {
+  /** Runs `ss` and `ip` (default: a SpawnRunner in --netns). */
+  runner?: CommandRunner;
+}
 
 /**
  * `smtpstrike watch`: live capture → the same pipeline as replay → blocks in the kernel.
@@ -47,26 +58,49 @@ export class WatchService implements EventSink {
   private dirty = false;
   /** The saved state was read (or there was none): only then may we overwrite it. */
   private restored = false;
-  private readonly own = ownAddresses();
+  /** Loopback only until start() reads the interfaces. */
+  private own = new ProtectedAddresses([]);
+  private ownTimer: NodeJS.Timeout | null = null;
+  private readonly skipWarned = new Set<string>();
+  private readonly runner: CommandRunner;
+  private readonly killer: SessionKiller;
   private stopping = false;
+  private loseCapture: (e: LiveCaptureError) => void = () => undefined;
+  /**
+   * Settles when capture ends on its own after start (tcpdump exited, the cap session failed, the
+   * packet handler threw): watch is blind from then on, so its owner must stop and exit non-zero
+   * (systemd's Restart=on-failure starts it again). Logged `fatal` here. Never settles on stop().
+   */
+  readonly captureLost: Promise<LiveCaptureError> = new Promise((resolve) => {
+    this.loseCapture = resolve;
+  });
 
-  constructor(private s: WatchSettings, private log: Logger) {
+  constructor(private s: WatchSettings, private log: Logger, deps: WatchDeps = {}) {
+    this.runner = deps.runner ?? new SpawnRunner(s.netns ? { netns: s.netns } : {});
+    this.killer = new SessionKiller(this.runner, s.pipeline.ports, s.dryRun);
     this.pipeline = new Pipeline(s.pipeline, this);
     this.pipeline.iface = s.iface;
-    const blockerOpts = { ports: s.pipeline.ports, logger: log, ...(s.netns ? { netns: s.netns } : {}) };
+    // Through this.log, not `log`: SIGHUP may replace the logger (and close the old one's file).
+    const logger: BlockLogger = {
+      info: (o, m) => this.log.info(o, m), warn: (o, m) => this.log.warn(o, m), error: (o, m) => this.log.error(o, m),
+    };
+    const blockerOpts = { ports: s.pipeline.ports, logger, ...(s.netns ? { netns: s.netns } : {}), ...(deps.runner ? { runner: deps.runner } : {}) };
     this.blockerImpl = createBlocker(s.dryRun ? 'dry-run' : s.blocker, blockerOpts);
-    this.batcher = new BlockBatcher(this.blockerImpl, { logger: log });
+    this.batcher = new BlockBatcher(this.blockerImpl, { logger });
   }
 
   async start(): Promise<void> {
     const s = this.s;
     await this.blockerImpl.init();
+    await this.refreshOwnAddresses();
     this.restore();
     this.source = createLiveSource(s.captureBackend, {
       iface: s.iface, filter: bpfForPorts(s.pipeline.ports), bufferSize: s.bufferSize, ...(s.netns ? { netns: s.netns } : {}),
+      onError: (e) => this.captureFailed(e),
     });
     await this.source.start((rec) => this.pipeline.packet(rec));
     this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.ownTimer = setInterval(() => void this.refreshOwnAddresses(), OWN_ADDRESS_REFRESH_MS);
     this.statsTimer = setInterval(() => void this.logStats('periodic'), s.statsInterval * 1000);
     this.log.info({
       event: 'start', iface: s.iface, backend: this.source.backend, blocker: this.blockerImpl.name, ports: s.pipeline.ports,
@@ -75,12 +109,19 @@ export class WatchService implements EventSink {
     }, 'smtpstrike watching');
   }
 
+  private captureFailed(e: LiveCaptureError): void {
+    if (this.stopping) return;
+    this.log.fatal({ event: 'capture_failed', backend: this.source?.backend, kind: e.kind, err: e.message, detail: e.detail || undefined },
+      `capture lost, watch is blind: ${e.message}`);
+    this.loseCapture(e);
+  }
+
   /** Re-reads the strike table and re-applies the blocks that are still running (expired ones are not). */
   private restore(): void {
     const now = Date.now() / 1000;
-    let state;
+    let read;
     try {
-      state = readState(this.s.stateFile);
+      read = readStateChecked(this.s.stateFile);
     } catch (e) {
       // Keep the unreadable file for the admin under another name; new state goes to the usual path.
       const kept = `${this.s.stateFile}.unreadable-${Math.floor(now)}`;
@@ -94,15 +135,46 @@ export class WatchService implements EventSink {
       return;
     }
     this.restored = true;
-    if (!state) return;
+    if (!read) return;
+    const { state, skipped } = read;
+    if (skipped.length > 0) {
+      this.log.warn({ event: 'state_entries_skipped', file: this.s.stateFile, skipped: skipped.length, first: skipped.slice(0, 10) },
+        `state file: ${skipped.length} damaged entries skipped (first: #${skipped[0]!.index}, ${skipped[0]!.reason})`);
+    }
     const { entries, ops } = restoreStrikes(this.pipeline.strikes, state, now, (k) => this.mayBlock(k));
     this.batcher.pushAll(ops);
     this.log.info({ event: 'state_restored', file: this.s.stateFile, entries, blocks: ops.length, saved_at: state.saved_at }, 'state restored');
   }
 
+  /**
+   * Re-reads the host's addresses (the namespace's, with --netns). A failed read keeps the last
+   * list (loopback is always in it) and is logged. Blocks that now hit an own address are lifted.
+   */
+  async refreshOwnAddresses(): Promise<void> {
+    let addrs: string[];
+    try {
+      addrs = this.s.netns ? await netnsAddresses(this.runner) : localAddresses();
+    } catch (e) {
+      this.log.error({ event: 'own_addresses_failed', err: (e as Error).message }, `cannot read this host's addresses; keeping the last list: ${(e as Error).message}`);
+      return;
+    }
+    const next = new ProtectedAddresses(addrs);
+    const added = [...next.own].filter((a) => !this.own.own.has(a));
+    const removed = [...this.own.own].filter((a) => !next.own.has(a));
+    this.own = next;
+    this.skipWarned.clear();
+    if (added.length === 0 && removed.length === 0) return;
+    this.log.info({ event: 'own_addresses', own: [...next.own], added, removed }, 'own addresses (never blocked) read');
+    for (const e of this.pipeline.strikes.exportState(Date.now() / 1000).entries) {
+      const hit = e.block ? next.hit(e.key) : null;
+      if (hit === null) continue;
+      this.log.warn({ event: 'unblock_own_address', key: e.key, own: hit }, `unblocking ${e.key}: it now holds this host's address ${hit}`);
+      this.batcher.push({ op: 'del', addr: e.key });
+    }
+  }
+
   private mayBlock(key: string): boolean {
-    const addr = key.split('/')[0]!;
-    return !this.own.has(addr);
+    return this.own.hit(key) === null;
   }
 
   event(ev: PipelineEvent): void {
@@ -114,12 +186,12 @@ export class WatchService implements EventSink {
       case 'reject':
         this.dirty = true;
         this.log.warn({ event: 'reject', rule: ev.rule, client: ev.client, key: ev.key, packet_ts: ev.ts }, strikeLogLine(ev));
-        this.block(ev.key, ev.client);
+        this.block(ev.key, false); // a refused SYN refreshes the kernel timeout (queued ops coalesce)
         break;
       case 'block':
         this.dirty = true;
         this.log.warn({ event: 'block', rule: ev.rule, client: ev.client, key: ev.key, until: ev.until, timeout_s: this.s.blockSeconds }, `blocking ${ev.key}`);
-        this.block(ev.key, ev.client);
+        this.block(ev.key, true);
         break;
       case 'auth_failure':
       case 'auth_success':
@@ -134,26 +206,19 @@ export class WatchService implements EventSink {
     }
   }
 
-  private block(key: string, client: string): void {
-    if (!this.mayBlock(key)) {
-      this.log.warn({ event: 'block_skipped', key, reason: 'own address' }, `not blocking ${key}: it is one of this host's addresses`);
+  /** Puts `key` in the kernel set (refreshing its timeout); a new block also ends its open sessions. */
+  private block(key: string, isNew: boolean): void {
+    const hit = this.own.hit(key);
+    if (hit !== null) {
+      if (!this.skipWarned.has(key)) {
+        if (this.skipWarned.size >= MAX_SKIP_WARNINGS) this.skipWarned.clear();
+        this.skipWarned.add(key);
+        this.log.warn({ event: 'block_skipped', key, own: hit, reason: 'own address' }, `not blocking ${key}: it holds this host's own or loopback address ${hit}`);
+      }
       return;
     }
     this.batcher.push({ op: 'add', addr: key, timeoutSec: this.s.blockSeconds });
-    if (this.s.killEstablished && !this.s.dryRun) this.killEstablished(client);
-  }
-
-  /** Ends the offender's open SMTP sessions (`ss -K`): a bot keeps guessing on an open session. */
-  private killEstablished(client: string): void {
-    const filter = ['dst', client, '(', ...this.s.pipeline.ports.flatMap((p, i) => [...(i ? ['or'] : []), 'sport', '=', `:${p}`]), ')'];
-    const argv = this.s.netns ? ['ip', 'netns', 'exec', this.s.netns, 'ss', '-K', ...filter] : ['ss', '-K', ...filter];
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', (e) => this.log.error({ event: 'kill_established_failed', client, err: e.message }, 'ss -K failed'));
-    child.on('close', (code) => {
-      if (code !== 0) this.log.error({ event: 'kill_established_failed', client, code, err: err.trim() }, 'ss -K failed');
-    });
+    if (isNew && this.s.killEstablished) this.killer.kill(key, this.log);
   }
 
   private tick(): void {
@@ -184,30 +249,40 @@ export class WatchService implements EventSink {
       capture: { backend: this.source?.backend, received: st?.received ?? 'unknown', dropped: st?.dropped ?? 'unknown', if_dropped: st?.ifDropped ?? 'unknown' },
       packets: c.packets, smtp_packets: c.smtp_packets, flows: c.flows, open_flows: this.pipeline.flows.size, opaque_flows: c.opaque_flows,
       gaps: c.gaps, strike_entries: this.pipeline.strikes.entries, blocks: this.pipeline.strikes.stats.blocks,
-      blocker: { applied: this.batcher.stats.applied, failed: this.batcher.stats.failed },
+      blocker: { applied: this.batcher.stats.applied, failed: this.batcher.stats.failed }, kill_established_runs: this.killer.runs,
     }, 'capture and blocker health');
   }
 
-  /** New settings from SIGHUP: what can change live changes; the rest is named as needing a restart. */
-  reload(next: WatchSettings, log: Logger): void {
+  /**
+   * New settings from SIGHUP: every setting in LIVE_KEYS (reload.ts) takes effect now; the others
+   * keep their running values and `changes.needsRestart` names them in the log. The host's own
+   * addresses are re-read too.
+   */
+  reload(next: WatchSettings, log: Logger, changes: ReloadChanges): void {
     this.log = log;
-    const cur = this.s;
-    const restartOnly: string[] = [];
-    if (next.iface !== cur.iface) restartOnly.push('interface');
-    if (next.captureBackend !== cur.captureBackend) restartOnly.push('capture_backend');
-    if (next.bufferSize !== cur.bufferSize) restartOnly.push('buffer_size');
-    if (next.blocker !== cur.blocker || next.dryRun !== cur.dryRun) restartOnly.push('blocker/dry_run');
-    if (next.pipeline.ports.join() !== cur.pipeline.ports.join()) restartOnly.push('ports');
     const so = this.pipeline.strikes.opts;
     const ns = next.pipeline.strikes;
-    if (ns.hitcount !== so.hitcount || ns.connHitcount !== so.connHitcount || ns.ipv6Prefix !== so.ipv6Prefix) restartOnly.push('hitcount/conn_hitcount/ipv6_prefix');
-    // Applied now: windows, whitelist, tempfail counting, block timeout, kill-established, state file.
     so.seconds = ns.seconds;
     so.connSeconds = ns.connSeconds;
     so.whitelist = ns.whitelist;
     so.tempfailStrikes = ns.tempfailStrikes;
-    this.s = { ...cur, blockSeconds: next.blockSeconds, killEstablished: next.killEstablished, stateFile: next.stateFile, statsInterval: next.statsInterval };
-    this.log.info({ event: 'reload', needs_restart: restartOnly }, restartOnly.length ? `config reloaded; these settings need a restart: ${restartOnly.join(', ')}` : 'config reloaded');
+    so.maxEntries = ns.maxEntries; // a smaller table is trimmed at its next insert
+    if (next.pipeline.patterns.join('\0') !== this.pipeline.opts.patterns.join('\0')) this.pipeline.setPatterns(next.pipeline.patterns);
+    const statsChanged = next.statsInterval !== this.s.statsInterval;
+    this.s = { ...this.s, blockSeconds: next.blockSeconds, killEstablished: next.killEstablished, stateFile: next.stateFile, statsInterval: next.statsInterval };
+    if (statsChanged && this.statsTimer) {
+      clearInterval(this.statsTimer);
+      this.statsTimer = setInterval(() => void this.logStats('periodic'), this.s.statsInterval * 1000);
+    }
+    void this.refreshOwnAddresses();
+    const { applied, needsRestart } = changes;
+    const done = `config reloaded; applied: ${applied.join(', ') || 'nothing changed'}`;
+    // A changed setting that does not take effect is a warning: what runs differs from the file.
+    if (needsRestart.length > 0) {
+      this.log.warn({ event: 'reload', applied, needs_restart: needsRestart }, `${done}; these changed settings need a restart to take effect: ${needsRestart.join(', ')}`);
+    } else {
+      this.log.info({ event: 'reload', applied, needs_restart: needsRestart }, done);
+    }
   }
 
   /** SIGTERM/SIGINT: stop capturing, apply pending blocks, save state. Removes nothing from the firewall. */
@@ -216,6 +291,7 @@ export class WatchService implements EventSink {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     if (this.statsTimer) clearInterval(this.statsTimer);
+    if (this.ownTimer) clearInterval(this.ownTimer);
     await this.logStats('exit');
     await this.source?.stop();
     await this.batcher.drain();

@@ -155,6 +155,14 @@ if [ "$MODE" = nft ]; then
   sleep 6
   in_set 10.200.0.5; r=$?; check block_expired $((r == 0)) "10.200.0.5 left the set after its timeout"
   connects_from 10.200.0.5; check expired_connects $? "10.200.0.5 connects again"
+
+  # 6. the capture dies under watch (its tcpdump killed, by PID): logged fatal, exit 2 so that systemd restarts it
+  TD_PID=$(ps -o pid=,comm= --ppid "$WATCH_PID" | awk '$2 == "tcpdump" { print $1; exit }')
+  [ -n "$TD_PID" ] && kill -TERM "$TD_PID"
+  for ((i = 0; i < 150; i++)); do _tb_alive "$WATCH_PID" || break; sleep 0.1; done # not _tb_wait_gone: it reaps the status
+  if _tb_alive "$WATCH_PID"; then rc=running; else wait "$WATCH_PID"; rc=$?; WATCH_PID=; fi
+  [ "$rc" = 2 ]; check capture_lost_exit $? "watch exits 2 when its tcpdump ($TD_PID) is killed (got $rc)"
+  grep -q '"level":60.*"event":"capture_failed"' "$LOG"; check capture_lost_fatal $? "capture loss logged fatal"
 fi
 stop_watch TERM
 grep -q '"event":"stats"' "$LOG"; check stats_logged $? "capture health logged"
