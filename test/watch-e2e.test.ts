@@ -37,9 +37,9 @@ test('watch + nft: blocks after the 3rd failure, kills the open session, whiteli
     return;
   }
   expectAll(scenario('nft'), [
-    'attacker_in_set', 'attacker_refused', 'held_session_open', 'kill_established', 'whitelisted_connects', 'whitelisted_not_in_set', 'conn_rule_in_set',
+    'attacker_in_set', 'attacker_refused', 'held_session_open', 'kill_established', 'barrier_after_whitelisted', 'whitelisted_connects', 'whitelisted_not_in_set', 'conn_rule_in_set',
     'conn_rule_refused', 'conn_rule_logged', 'strike_logged', 'set_flushed', 'restored_attacker', 'restored_conn',
-    'restored_refused', 'sighup_reload', 'sighup_whitelist', 'blocks_survive_sigterm', 'short_block_in_set', 'block_expired', 'expired_connects', 'capture_lost_exit', 'capture_lost_fatal',
+    'restored_refused', 'sighup_reload', 'barrier_after_sighup', 'sighup_whitelist', 'blocks_survive_sigterm', 'short_block_in_set', 'block_expired', 'expired_connects', 'capture_lost_exit', 'capture_lost_fatal',
     'stats_logged', 'clean_stop',
   ]);
 });
@@ -50,5 +50,5 @@ test('watch --dry-run: the same attack blocks nothing', { timeout: 320_000 }, (t
     t.skip('needs root');
     return;
   }
-  expectAll(scenario('dry-run'), ['attacker_not_refused_dry', 'dry_run_logged', 'dry_run_no_table', 'whitelisted_connects', 'stats_logged', 'clean_stop']);
+  expectAll(scenario('dry-run'), ['attacker_not_refused_dry', 'dry_run_logged', 'dry_run_no_table', 'barrier_after_whitelisted', 'whitelisted_connects', 'stats_logged', 'clean_stop']);
 });

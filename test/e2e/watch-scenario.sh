@@ -80,10 +80,20 @@ connects_from() {
 }
 
 in_set() { # in_set IP: the nft set holds IP
-  tb_srv nft list set inet smtpstrike blocked4 2>/dev/null | grep -qw "$1"
+  # Not `nft list … | grep -q`: under pipefail grep's early exit can fail the pipe with SIGPIPE, and a
+  # present address read as absent made a negative check pass (and a poll for expiry stop) by chance.
+  local set
+  set=$(tb_srv nft list set inet smtpstrike blocked4 2>/dev/null) || return 2
+  grep -qw "$1" <<<"$set"
 }
 
-wait_in_set() { local i; for ((i = 0; i < 30; i++)); do in_set "$1" && return 0; sleep 0.1; done; return 1; }
+wait_in_set() { local i; for ((i = 0; i < 100; i++)); do in_set "$1" && return 0; sleep 0.1; done; return 1; }
+# wait_log REGEX [N]: until the watch log has more than N lines matching (default 0), at most 15 s.
+wait_log() { local i n; for ((i = 0; i < 150; i++)); do n=$(grep -cE "$1" "$LOG" 2>/dev/null); [ "${n:-0}" -gt "${2:-0}" ] && return 0; sleep 0.1; done; return 1; }
+# barrier IP: IP fails three times and watch decides to block it. Watch handles packets in capture order,
+# so after this everything sent before has been seen: a negative check ("not blocked") made after a
+# barrier cannot pass merely because watch had not got to the packets yet, as one after a sleep could.
+barrier() { fail_auth "$1" 3; wait_log "\"event\":\"block\".*\"key\":\"$1\""; }
 
 if [ "$MODE" = nft ]; then start_watch --kill-established; else start_watch; fi
 
@@ -93,9 +103,8 @@ if [ "$MODE" = nft ]; then
   wait_in_set 10.200.0.2; check attacker_in_set $? "10.200.0.2 in blocked4 after its 3rd failure"
   connects_from 10.200.0.2; r=$?; check attacker_refused $((r == 0)) "4th connection from 10.200.0.2 refused (swaks rc $r)"
 else
-  sleep 1
+  wait_log '"event":"block".*"key":"10.200.0.2"'; check dry_run_logged $? "dry-run logs the block it would apply"
   connects_from 10.200.0.2; r=$?; check attacker_not_refused_dry $r "dry-run: 10.200.0.2 still connects"
-  grep -q '"event":"block".*"key":"10.200.0.2"' "$LOG"; check dry_run_logged $? "dry-run logs the block it would apply"
   tb_srv nft list table inet smtpstrike >/dev/null 2>&1; r=$?; check dry_run_no_table $((r == 0)) "dry-run creates no nft table"
 fi
 # 1b. --kill-established: a session that 10.200.0.8 holds open is ended on the server when it gets blocked
@@ -113,9 +122,9 @@ if [ "$MODE" = nft ]; then
 fi
 # 2. the whitelisted client fails as often and more, and is never blocked
 fail_auth 10.200.0.4 4
-sleep 0.5
+barrier 10.200.0.3; check barrier_after_whitelisted $? "10.200.0.3 blocked after the whitelisted client's failures (all seen)"
 connects_from 10.200.0.4; check whitelisted_connects $? "whitelisted 10.200.0.4 still connects"
-if [ "$MODE" = nft ]; then in_set 10.200.0.4; r=$?; check whitelisted_not_in_set $((r == 0)) "10.200.0.4 never in the set"; fi
+if [ "$MODE" = nft ]; then in_set 10.200.0.4; r=$?; check whitelisted_not_in_set $((r != 1)) "10.200.0.4 never in the set"; fi
 # 3. six new connections in 60 s (no AUTH at all) trip the connection rule
 for i in 1 2 3 4 5 6; do connects_from 10.200.0.7 || true; done
 if [ "$MODE" = nft ]; then
@@ -127,24 +136,25 @@ fi
 
 # 4. kill -9, lose the kernel set too (as after a reboot), restart: the blocks come back from the state file
 if [ "$MODE" = nft ]; then
-  sleep 1.5 # the state file is written within a second of a change
+  # the state file is written within a second of a change: wait until it holds 10.200.0.7's block
+  for ((i = 0; i < 100; i++)); do grep -q '"block":{[^}]*"key":"10\.200\.0\.7"' "$STATE" 2>/dev/null && break; sleep 0.1; done
   stop_watch KILL
   tb_srv nft flush set inet smtpstrike blocked4
-  in_set 10.200.0.2; r=$?; check set_flushed $((r == 0)) "set emptied by hand after kill -9"
+  in_set 10.200.0.2; r=$?; check set_flushed $((r != 1)) "set emptied by hand after kill -9"
   start_watch
   wait_in_set 10.200.0.2; check restored_attacker $? "10.200.0.2 re-applied from the state file after restart"
   wait_in_set 10.200.0.7; check restored_conn $? "10.200.0.7 re-applied from the state file after restart"
   connects_from 10.200.0.2; r=$?; check restored_refused $((r == 0)) "10.200.0.2 still refused after restart"
   # SIGHUP: re-read the config file (here: a whitelist entry) and reopen the log
   printf 'whitelist: [10.200.0.6/32]\n' > "$TB_DIR/empty.yaml"
+  reloads=$(grep -c '"event":"reload"' "$LOG")
   kill -HUP "$WATCH_PID"
-  sleep 0.5
-  grep -q '"event":"reload"' "$LOG"; check sighup_reload $? "SIGHUP reloaded the config"
+  wait_log '"event":"reload"' "$reloads"; check sighup_reload $? "SIGHUP reloaded the config"
   fail_auth 10.200.0.6 3
-  sleep 0.5
-  in_set 10.200.0.6; r=$?; check sighup_whitelist $((r == 0)) "10.200.0.6, whitelisted by the reloaded config, is not blocked"
+  barrier 10.200.0.9; check barrier_after_sighup $? "10.200.0.9 blocked after 10.200.0.6's failures (all seen)"
+  in_set 10.200.0.6; r=$?; check sighup_whitelist $((r != 1)) "10.200.0.6, whitelisted by the reloaded config, is not blocked"
   stop_watch TERM
-  tb_srv nft list set inet smtpstrike blocked4 2>/dev/null | grep -qw 10.200.0.2; check blocks_survive_sigterm $? "SIGTERM removes no block"
+  in_set 10.200.0.2; check blocks_survive_sigterm $? "SIGTERM removes no block"
 
   # 5. a block expires after its kernel timeout (short windows for this part)
   rm -f "$STATE"
@@ -152,8 +162,8 @@ if [ "$MODE" = nft ]; then
   start_watch --seconds 4 --block-seconds 4
   fail_auth 10.200.0.5 3
   wait_in_set 10.200.0.5; check short_block_in_set $? "10.200.0.5 blocked with a 4 s timeout"
-  sleep 6
-  in_set 10.200.0.5; r=$?; check block_expired $((r == 0)) "10.200.0.5 left the set after its timeout"
+  for ((i = 0; i < 150; i++)); do in_set 10.200.0.5; [ $? = 1 ] && break; sleep 0.1; done
+  in_set 10.200.0.5; r=$?; check block_expired $((r != 1)) "10.200.0.5 left the set after its timeout ($(tb_srv nft list set inet smtpstrike blocked4 | tr -s ' \n' ' '))"
   connects_from 10.200.0.5; check expired_connects $? "10.200.0.5 connects again"
 
   # 6. the capture dies under watch (its tcpdump killed, by PID): logged fatal, exit 2 so that systemd restarts it
