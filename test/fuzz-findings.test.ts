@@ -1,0 +1,33 @@
+/**
+ * Regression tests for what the fuzzer found (native-notes/fuzz.md), one per finding, each with
+ * the shrunk counterexample fast-check reported.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LineSplitter } from '../src/smtp/line-splitter.js';
+
+/** Every line `s` yields from the segments, as text. */
+function lines(s: LineSplitter, segments: string[]): string[] {
+  const out: string[] = [];
+  for (const seg of segments) {
+    const b = Buffer.from(seg, 'latin1');
+    for (let p = 0; (p = s.next(b, p, b.length)) >= 0; ) out.push(`${s.lineBuf.toString('latin1', s.lineStart, s.lineEnd)}${s.truncated ? ' [cut]' : ''}`);
+  }
+  return out;
+}
+
+test('finding 1: a line one byte over maxLine is cut to maxLine whether or not a segment boundary splits it', () => {
+  // fuzz smtp-lines, seed 1: "aa\n" in segments "a" + "a\n" with maxLine 1 came out whole ("aa").
+  assert.deepEqual(lines(new LineSplitter(1), ['aa\n']), ['a [cut]']);
+  assert.deepEqual(lines(new LineSplitter(1), ['a', 'a\n']), ['a [cut]']);
+  // The same at the real reply limit (2048), and a longer line carried over several segments.
+  const long = 'x'.repeat(2049);
+  assert.deepEqual(lines(new LineSplitter(2048), [`${long.slice(0, 1000)}`, `${long.slice(1000)}\r\n`]), [`${'x'.repeat(2048)} [cut]`]);
+  assert.deepEqual(lines(new LineSplitter(4), ['abc', 'defgh', 'ij\r\n', 'ok\r\n']), ['abcd [cut]', 'ok']);
+  // A line of exactly maxLine bytes plus its CR is not cut, split or not.
+  assert.deepEqual(lines(new LineSplitter(2), ['ab\r\n']), ['ab']);
+  assert.deepEqual(lines(new LineSplitter(2), ['ab', '\r\n']), ['ab']);
+  const s = new LineSplitter(1);
+  lines(s, ['a', 'a\n', 'bb\n']);
+  assert.equal(s.longLines, 2);
+});
