@@ -4,7 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { LineSplitter } from '../src/smtp/line-splitter.js';
+import { CaptureFileReader } from '../src/source/capture-file.js';
+import { CaptureFormatError } from '../src/source/packet-record.js';
 
 /** Every line `s` yields from the segments, as text. */
 function lines(s: LineSplitter, segments: string[]): string[] {
@@ -30,4 +33,19 @@ test('finding 1: a line one byte over maxLine is cut to maxLine whether or not a
   const s = new LineSplitter(1);
   lines(s, ['a', 'a\n', 'bb\n']);
   assert.equal(s.longLines, 2);
+});
+
+test('finding 2: a 12-byte pcapng Simple Packet Block is an error, not a packet of length -4', async () => {
+  // fuzz capture-scratch, seed 5: SHB + IDB + SPB of block length 12 (no original-length field)
+  // gave a record with caplen -4 (coverage bytes went negative; dump -w wrote a bogus record).
+  const shbIdb = '0a0d0d0a1c0000004d3c2b1a01000000ffffffffffffffff1c0000000100000014000000010000000000040014000000';
+  const bytes = Buffer.from(`${shbIdb}030000000c0000000c000000`, 'hex');
+  const reader = await CaptureFileReader.fromStream('spb12', Readable.from([bytes]));
+  const readAll = async (): Promise<void> => {
+    for (;;) {
+      while (reader.next()) assert.fail(`a packet of caplen ${reader.rec.caplen}`);
+      if (!(await reader.refill())) return;
+    }
+  };
+  await assert.rejects(readAll(), (e: unknown) => e instanceof CaptureFormatError && /simple packet block too short/.test(e.reason) && e.offset === 48);
 });
