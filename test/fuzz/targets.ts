@@ -1,0 +1,214 @@
+/**
+ * What the fuzzer checks, one function per target. Each takes one input and either returns or
+ * throws: an AssertionError for a broken invariant, or whatever the code under test threw that it
+ * must not throw (anything but the documented CaptureFormatError from a capture reader; anything
+ * at all from the decoder, the SMTP layer and the log parsers, which count bad input, never throw).
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { LogScanner, parseLine } from '../../src/accounts/parse-logs.js';
+import { PacketDecoder } from '../../src/decode/packet-decoder.js';
+import type { EventSink, PipelineEvent } from '../../src/events.js';
+import { defaultPipelineOptions, Pipeline, type PipelineOptions } from '../../src/pipeline.js';
+import { loginUsername, plainUsername } from '../../src/smtp/auth-username.js';
+import { LineSplitter } from '../../src/smtp/line-splitter.js';
+import { CaptureFileReader } from '../../src/source/capture-file.js';
+import { CaptureFormatError, newPacketRecord } from '../../src/source/packet-record.js';
+import { readCaptureFiles } from '../../src/source/capture-files.js';
+
+/**
+ * Pipeline options with small tables: the eviction paths run too, and each case stays cheap (the
+ * default 100 000-flow table costs 15 ms to build, more than a whole fuzz case).
+ */
+export function fuzzPipelineOptions(): PipelineOptions {
+  const o = defaultPipelineOptions();
+  o.flows.maxFlows = 16;
+  o.strikes.maxEntries = 16;
+  return o;
+}
+
+/** Collects pipeline events; checks each is well formed as it arrives. */
+class CheckingSink implements EventSink {
+  readonly events: PipelineEvent[] = [];
+  event(ev: PipelineEvent): void {
+    assert.ok(Number.isFinite(ev.ts), `event ${ev.type} has ts ${ev.ts}`);
+    this.events.push(ev);
+  }
+}
+
+function checkCoverage(p: Pipeline): void {
+  const c = p.coverage();
+  const walk = (o: unknown, path: string): void => {
+    if (typeof o === 'number') assert.ok(Number.isFinite(o) && o >= 0 || path.endsWith('_ts'), `coverage ${path} = ${o}`);
+    else if (o && typeof o === 'object') for (const [k, v] of Object.entries(o)) walk(v, `${path}.${k}`);
+  };
+  walk(c, 'coverage');
+  JSON.stringify(c);
+}
+
+export interface CaptureOutcome {
+  packets: number;
+  error: string | null;
+}
+
+/** Splits `b` into chunks of the given sizes (cycled), as a pipe would deliver it. */
+function chunked(b: Buffer, sizes: readonly number[]): Buffer[] {
+  if (sizes.length === 0) return [b];
+  const out: Buffer[] = [];
+  for (let off = 0, i = 0; off < b.length; i++) {
+    const n = Math.max(1, sizes[i % sizes.length]!);
+    out.push(b.subarray(off, off + n));
+    off += n;
+  }
+  return out;
+}
+
+/**
+ * A capture reader over `bytes` (as a stream cut into `chunks`, or, for gzip input, as a file in
+ * `dir`), every packet through the whole pipeline. Yields packets or a CaptureFormatError; every
+ * packet's view lies inside its buffer; a file of n bytes cannot hold more than n/12 packets.
+ */
+export async function fuzzCapture(bytes: Buffer, chunks: readonly number[], dir: string): Promise<CaptureOutcome> {
+  const sink = new CheckingSink();
+  const pipeline = new Pipeline(fuzzPipelineOptions(), sink);
+  let packets = 0;
+  const onPacket = (rec: ReturnType<typeof newPacketRecord>): void => {
+    assert.ok(rec.off >= 0 && rec.caplen >= 0 && rec.off + rec.caplen <= rec.buf.length, `record view [${rec.off}, +${rec.caplen}) outside a ${rec.buf.length}-byte buffer`);
+    assert.ok(rec.origlen >= rec.caplen, 'origlen < caplen');
+    assert.ok(Number.isFinite(rec.tsSec) && Number.isFinite(rec.tsNsec), 'timestamp not finite');
+    packets++;
+    pipeline.packet(rec);
+  };
+  let error: string | null = null;
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    // gzip is only recognised on files (CaptureFileReader.open).
+    const file = join(dir, 'fuzz.pcap.gz');
+    writeFileSync(file, bytes);
+    const [r] = await readCaptureFiles([file], onPacket);
+    assert.equal(r!.packets, packets);
+    error = r!.error?.reason ?? null;
+  } else {
+    let reader: CaptureFileReader;
+    try {
+      reader = await CaptureFileReader.fromStream('fuzz', Readable.from(chunked(bytes, chunks)));
+    } catch (e) {
+      if (e instanceof CaptureFormatError) return { packets: 0, error: e.reason };
+      throw e;
+    }
+    try {
+      for (;;) {
+        while (reader.next()) {
+          onPacket(reader.rec);
+          assert.ok(packets <= bytes.length / 12 + 1, `${packets} packets out of ${bytes.length} bytes`);
+        }
+        if (!(await reader.refill())) break;
+      }
+    } catch (e) {
+      if (!(e instanceof CaptureFormatError)) throw e;
+      error = e.reason;
+    } finally {
+      await reader.close();
+    }
+    assert.equal(reader.packets, packets);
+  }
+  pipeline.finish();
+  checkCoverage(pipeline);
+  return { packets, error };
+}
+
+/** The fields decode() sets, to compare two decodes of the same frame. */
+function decoded(d: PacketDecoder, base: number): unknown[] {
+  return [d.ipVersion, d.srcOff - base, d.dstOff - base, d.src4, d.dst4, d.ipLen, d.sport, d.dport, d.seq, d.ack, d.flags, d.window, d.payloadOff - base, d.payloadLen, d.segLen, d.vlan];
+}
+
+/**
+ * The decoder on one frame: never throws, its views stay inside the captured bytes, and it reads
+ * nothing past them — the same frame followed by different bytes in its buffer decodes the same.
+ */
+export function fuzzFrame(linktype: number, frame: Uint8Array, lead: number): void {
+  const results: unknown[][] = [];
+  const oks: boolean[] = [];
+  for (const fill of [0x00, 0xff]) {
+    const buf = Buffer.alloc(lead + frame.length + 64, fill);
+    buf.set(frame, lead);
+    const d = new PacketDecoder();
+    const ok = d.decode(linktype, buf, lead, frame.length);
+    oks.push(ok);
+    if (!ok) continue;
+    const end = lead + frame.length;
+    // (TCP options cut off by the snapshot length leave payloadOff past the end, with nothing to read.)
+    assert.ok(d.payloadLen >= 0 && d.payloadOff >= lead && (d.payloadLen === 0 || d.payloadOff + d.payloadLen <= end), `payload [${d.payloadOff}, +${d.payloadLen}) outside the frame [${lead}, ${end})`);
+    assert.ok(d.segLen >= d.payloadLen, `segLen ${d.segLen} < payloadLen ${d.payloadLen}`);
+    const alen = d.ipVersion === 4 ? 4 : 16;
+    assert.ok(d.srcOff >= lead && d.srcOff + alen <= end && d.dstOff + alen <= end, 'address outside the frame');
+    results.push(decoded(d, lead));
+  }
+  assert.equal(oks[0], oks[1], 'decode depends on bytes after the captured frame');
+  if (results.length === 2) assert.deepEqual(results[0], results[1], 'decode depends on bytes after the captured frame');
+}
+
+/**
+ * The SMTP line splitter against the obvious oracle: the same bytes cut anywhere give the lines of
+ * the whole (split at LF, one CR before it dropped, at most maxLine bytes kept).
+ */
+export function fuzzLineSplitter(data: Uint8Array, cuts: readonly number[], maxLine: number): void {
+  const whole = Buffer.from(data);
+  const want: string[] = [];
+  let start = 0;
+  for (let lf = whole.indexOf(10); lf >= 0; lf = whole.indexOf(10, start)) {
+    let e = lf;
+    if (e > start && whole[e - 1] === 13) e--;
+    // A long line keeps maxLine bytes (its CR, if one of them, is kept when the line was cut).
+    const line = e - start > maxLine ? whole.subarray(start, start + maxLine) : whole.subarray(start, e);
+    want.push(line.toString('latin1'));
+    start = lf + 1;
+  }
+  const got: string[] = [];
+  const s = new LineSplitter(maxLine);
+  for (const part of chunked(whole, cuts)) {
+    for (let p = 0; (p = s.next(part, p, part.length)) >= 0; ) got.push(s.lineBuf.toString('latin1', s.lineStart, s.lineEnd));
+  }
+  assert.deepEqual(got, want);
+  const rest = s.takePartial();
+  assert.equal(rest ? rest.end - rest.start : 0, Math.min(whole.length - start, maxLine + 1));
+}
+
+/** SASL username decoders: never throw; a LOGIN name made of printable ASCII decodes to itself. */
+export function fuzzAuthUsername(raw: Uint8Array, name: string): void {
+  plainUsername(raw, 0, raw.length);
+  loginUsername(raw, 0, raw.length);
+  const b = Buffer.from(Buffer.from(name, 'latin1').toString('base64'), 'latin1');
+  assert.equal(loginUsername(b, 0, b.length), name.length > 0 ? name : null);
+  const plain = Buffer.from(Buffer.from(`\0${name}\0secret`, 'latin1').toString('base64'), 'latin1');
+  assert.equal(plainUsername(plain, 0, plain.length), name.length > 0 ? name : null);
+}
+
+const MODES = ['all', 'exim', 'postfix', 'dovecot', 'ssh', 'apache', 'openwebmail'] as const;
+
+/** One log line in every mode: a verdict, never a throw; an event has an address and a finite time. */
+export function fuzzLogLine(line: string, year: number): void {
+  for (const mode of MODES) {
+    const r = parseLine(line, { mode, tz: 'UTC', year, refTs: 1.7e9 });
+    assert.ok(['success', 'failure', 'ignored', 'unparseable'].includes(r.verdict));
+    if (r.event) {
+      assert.ok(typeof r.event.ip === 'string' && r.event.ip.length > 0, `empty address from ${JSON.stringify(line)}`);
+      assert.ok(Number.isFinite(r.event.ts), `ts ${r.event.ts} from ${JSON.stringify(line)}`);
+    }
+  }
+}
+
+/** A whole log file (any compression): LogScanner never throws and every line gets exactly one verdict. */
+export async function fuzzLogFile(bytes: Buffer, dir: string): Promise<void> {
+  const file = join(dir, 'fuzz.log');
+  writeFileSync(file, bytes);
+  let events = 0;
+  const c = await new LogScanner({ mode: 'all', tz: 'UTC', year: 2024 }).scanFile(file, (e) => {
+    assert.ok(e.ip.length > 0 && Number.isFinite(e.ts));
+    events++;
+  });
+  assert.equal(c.successes + c.failures, events);
+  assert.equal(c.successes + c.failures + c.ignored + c.unparseable, c.lines, JSON.stringify(c));
+  if (c.error !== undefined) assert.equal(typeof c.error, 'string');
+}
