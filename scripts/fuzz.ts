@@ -2,14 +2,13 @@
  * The long fuzz run (`npm run fuzz -- [--seed N] [--runs N] [--target NAME]... [--path P]`):
  * the same targets as the quick run in `npm test` (test/fuzz.test.ts), many more iterations.
  * Prints the seed first; on a failure prints fast-check's shrunk counterexample and the command
- * that replays exactly that case, and exits 1. Run from the repository root (it reads pcaps/ and
- * test/fixtures/).
+ * that replays exactly that case, and exits 1. Each target runs in a watched worker thread
+ * (test/fuzz/watchdog.ts): a hang or a runaway allocation is a failure that names its case. Run
+ * from the repository root (it reads pcaps/ and test/fixtures/).
  */
 import { randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runTarget, TARGETS } from '../test/fuzz/campaign.js';
+import { TARGETS } from '../test/fuzz/campaign.js';
+import { runTargetWatched } from '../test/fuzz/watchdog.js';
 
 function usage(msg: string): never {
   process.stderr.write(`fuzz: ${msg}\nusage: npm run fuzz -- [--seed N] [--runs N] [--target NAME]... [--path P]\ntargets: ${Object.keys(TARGETS).join(', ')}\n`);
@@ -41,24 +40,19 @@ for (let i = 0; i < args.length; i++) {
 if (targets.length === 0) targets.push(...Object.keys(TARGETS));
 if (path !== undefined && targets.length !== 1) usage('--path replays one case: name its --target');
 
-process.stdout.write(`fuzz: seed ${seed}, ${runs} runs per target, targets ${targets.join(' ')}\n`);
-const dir = mkdtempSync(join(tmpdir(), 'smtpstrike-fuzz-'));
+process.stdout.write(`fuzz: seed ${seed}, ${path === undefined ? `${runs} runs per target` : `replaying path ${path}`}, targets ${targets.join(' ')}\n`);
 let failed = false;
-try {
-  for (const t of targets) {
-    const started = process.hrtime.bigint();
-    try {
-      await runTarget(t, { dir }, path === undefined ? { seed, numRuns: runs } : { seed, numRuns: 1, path });
-      process.stdout.write(`fuzz: ${t}: ${path === undefined ? `${runs} runs` : `the case at path ${path}`} passed (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)\n`);
-    } catch (e) {
-      failed = true;
-      const msg = (e as Error).message;
-      const m = /seed: (-?\d+), path: "([^"]*)"/.exec(msg);
-      process.stdout.write(`fuzz: ${t}: FAILED\n${msg}\n`);
-      if (m) process.stdout.write(`fuzz: replay with: npm run fuzz -- --target ${t} --seed ${m[1]} --path "${m[2]}"\n`);
-    }
+for (const t of targets) {
+  const started = process.hrtime.bigint();
+  try {
+    await runTargetWatched(t, path === undefined ? { seed, numRuns: runs } : { seed, numRuns: 1, path });
+    process.stdout.write(`fuzz: ${t}: ${path === undefined ? `${runs} runs` : `the case at path ${path}`} passed (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)\n`);
+  } catch (e) {
+    failed = true;
+    const msg = (e as Error).message;
+    const m = /seed: (-?\d+), path: "([^"]*)"/.exec(msg);
+    process.stdout.write(`fuzz: ${t}: FAILED\n${msg}\n`);
+    if (m) process.stdout.write(`fuzz: replay with: npm run fuzz -- --target ${t} --seed ${m[1]} --path "${m[2]}"\n`);
   }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
 }
 process.exitCode = failed ? 1 : 0;

@@ -3,7 +3,9 @@
  * bounded number of cases — capture readers (pcap, pcapng, gzip) and the whole pipeline on mutated
  * real captures, the decoder on mutated and random frames, the SMTP layer on generated
  * conversations, the log parsers on mutated log lines and files — plus a few CLI runs over mutated
- * files. The long run is `npm run fuzz` (scripts/fuzz.ts); see native-notes/fuzz.md.
+ * files. Each target runs in a worker (test/fuzz/watchdog.ts), so a hang or a runaway allocation
+ * fails with the case that caused it. The long run is `npm run fuzz` (scripts/fuzz.ts); see
+ * native-notes/fuzz.md.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,23 +15,24 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { CLI } from './support/cli.js';
 import { tempDir } from './support/synth.js';
-import { runTarget, TARGETS } from './fuzz/campaign.js';
+import { TARGETS } from './fuzz/campaign.js';
 import { applyMutations, mutationsArb } from './fuzz/mutations.js';
 import { captureSeeds, logSeeds } from './fuzz/seeds.js';
+import { runTargetWatched } from './fuzz/watchdog.js';
 
 /** Fixed, so every machine runs the same cases; `npm run fuzz -- --seed N` explores others. */
 const SEED = 20261204;
 
-/** Cases per target: a few seconds in all on a loaded 2-core machine. */
+/** Cases per target: about 15 s in all on a busy 2-core machine. */
 const RUNS: Record<string, number> = {
-  capture: 400,
-  'capture-scratch': 300,
-  decoder: 1000,
-  'smtp-lines': 500,
-  'smtp-auth-username': 500,
-  'smtp-dialog': 200,
-  'log-line': 500,
-  'log-file': 150,
+  capture: 1500,
+  'capture-scratch': 1500,
+  decoder: 3000,
+  'smtp-lines': 2000,
+  'smtp-auth-username': 2000,
+  'smtp-dialog': 1000,
+  'log-line': 2000,
+  'log-file': 300,
 };
 
 test('every fuzz target has a quick-run budget', () => {
@@ -38,12 +41,7 @@ test('every fuzz target has a quick-run budget', () => {
 
 for (const [name, numRuns] of Object.entries(RUNS)) {
   test(`fuzz ${name}: ${numRuns} cases, seed ${SEED}`, async () => {
-    const t = tempDir();
-    try {
-      await runTarget(name, { dir: t.dir }, { seed: SEED, numRuns });
-    } finally {
-      t.cleanup();
-    }
+    await runTargetWatched(name, { seed: SEED, numRuns });
   });
 }
 

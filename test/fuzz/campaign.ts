@@ -49,7 +49,7 @@ const HEADERS = [
 ];
 
 /** A generated pcap record (little-endian header) whose caplen is near its data's length. */
-const pcapRecordArb: fc.Arbitrary<Buffer> = fc.record({ body: fc.uint8Array({ maxLength: 80 }), skew: fc.constantFrom(0, 0, 0, -1, 1, -16, 4096), ts: fc.nat() }).map(({ body, skew, ts }) => {
+const pcapRecordArb: fc.Arbitrary<Buffer> = fc.record({ body: fc.uint8Array({ maxLength: 80, size: 'max' }), skew: fc.constantFrom(0, 0, 0, -1, 1, -16, 4096), ts: fc.nat() }).map(({ body, skew, ts }) => {
   const h = Buffer.alloc(16);
   h.writeUInt32LE(ts, 0);
   h.writeUInt32LE(ts % 1_000_000, 4);
@@ -81,7 +81,7 @@ const pcapngBlockArb: fc.Arbitrary<Buffer> = fc.record({
 const scratchCaptureArb: fc.Arbitrary<Buffer> = fc.oneof(
   fc.array(pcapRecordArb, { maxLength: 8 }).map((r) => Buffer.concat([HEADERS[0]!, ...r])),
   fc.array(pcapngBlockArb, { maxLength: 8 }).map((r) => Buffer.concat([HEADERS[3]!, ...r])),
-  fc.tuple(fc.nat({ max: HEADERS.length - 1 }), fc.uint8Array({ maxLength: 600 })).map(([h, tail]) => Buffer.concat([HEADERS[h]!, tail])),
+  fc.tuple(fc.nat({ max: HEADERS.length - 1 }), fc.uint8Array({ maxLength: 600, size: 'max' })).map(([h, tail]) => Buffer.concat([HEADERS[h]!, tail])),
 );
 
 /** The link types the decoder knows, and two it does not. */
@@ -109,7 +109,7 @@ export const TARGETS: Record<string, (ctx: TargetContext) => AnyProperty> = {
       fc.oneof(
         fc.record({ i: fc.nat({ max: frames.length - 1 }), muts: mutationsArb, other: fc.option(fc.constantFrom(...LINKTYPES)) })
           .map(({ i, muts, other }) => ({ linktype: other ?? frames[i]!.linktype, frame: applyMutations(frames[i]!.frame, muts, donors) })),
-        fc.record({ linktype: fc.constantFrom(...LINKTYPES), frame: fc.uint8Array({ maxLength: 120 }).map((a) => Buffer.from(a)) }),
+        fc.record({ linktype: fc.constantFrom(...LINKTYPES), frame: fc.uint8Array({ maxLength: 120, size: 'max' }).map((a) => Buffer.from(a)) }),
       ),
       fc.nat({ max: 8 }),
       ({ linktype, frame }, lead) => fuzzFrame(linktype, frame, lead),
@@ -118,7 +118,7 @@ export const TARGETS: Record<string, (ctx: TargetContext) => AnyProperty> = {
   /** SMTP line splitting against a whole-buffer oracle. */
   'smtp-lines': () =>
     fc.property(
-      fc.array(fc.constantFrom(0x61, 0x35, 0x0d, 0x0a, 0x20), { maxLength: 200 }).map((a) => Uint8Array.from(a)),
+      fc.array(fc.constantFrom(0x61, 0x35, 0x0d, 0x0a, 0x20), { maxLength: 200, size: 'max' }).map((a) => Uint8Array.from(a)),
       fc.array(fc.integer({ min: 1, max: 20 }), { maxLength: 8 }),
       fc.integer({ min: 1, max: 24 }),
       (data, cuts, maxLine) => fuzzLineSplitter(data, cuts, maxLine),
@@ -126,8 +126,8 @@ export const TARGETS: Record<string, (ctx: TargetContext) => AnyProperty> = {
   /** SASL PLAIN/LOGIN username decoding. */
   'smtp-auth-username': () =>
     fc.property(
-      fc.uint8Array({ maxLength: 80 }),
-      fc.string({ unit: fc.constantFrom(...' !"#$%&\'()*+,-./0123456789:;<=>?@ABCZ[\\]^_`abcxyz{|}~'.split('')), maxLength: 40 }),
+      fc.uint8Array({ maxLength: 80, size: 'max' }),
+      fc.string({ unit: fc.constantFrom(...' !"#$%&\'()*+,-./0123456789:;<=>?@ABCZ[\\]^_`abcxyz{|}~'.split('')), maxLength: 40, size: 'max' }),
       (raw, name) => fuzzAuthUsername(raw, name),
     ),
   /** Generated SMTP conversations through the whole pipeline, cut two ways. */
@@ -139,7 +139,7 @@ export const TARGETS: Record<string, (ctx: TargetContext) => AnyProperty> = {
     return fc.property(
       fc.oneof(
         fc.record({ i: fc.nat({ max: lines.length - 1 }), muts: mutationsArb }).map(({ i, muts }) => applyMutations(donors[i]!, muts, donors).toString('utf8')),
-        fc.string({ unit: 'binary', maxLength: 200 }),
+        fc.string({ unit: 'binary', maxLength: 200, size: 'max' }),
       ),
       fc.constantFrom(1970, 2005, 2024, 9999),
       (line, year) => fuzzLogLine(line, year),
@@ -160,6 +160,8 @@ export interface RunOptions {
   numRuns: number;
   /** fast-check's replay path of a counterexample (with its seed). */
   path?: string;
+  /** Called before each case (the watchdog's heartbeat). */
+  onCase?: () => void;
 }
 
 /** Runs one target; throws fast-check's report (seed, path, shrunk counterexample) on failure. */
@@ -168,5 +170,6 @@ export async function runTarget(name: string, ctx: TargetContext, o: RunOptions)
   if (!make) throw new Error(`no fuzz target ${name} (targets: ${Object.keys(TARGETS).join(', ')})`);
   const params: fc.Parameters<unknown> = { seed: o.seed, numRuns: o.numRuns, includeErrorInReport: true };
   if (o.path !== undefined) params.path = o.path;
+  if (o.onCase) params.plugins = [fc.beforeEach(o.onCase)];
   await fc.assert(make(ctx), params);
 }

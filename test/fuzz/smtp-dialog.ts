@@ -24,7 +24,7 @@ const b64 = (s: string): string => Buffer.from(s, 'latin1').toString('base64');
 const serverLine = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('220 mx ESMTP', '250-mx', '250-AUTH PLAIN LOGIN', '250 8BITMIME', '334 VXNlcm5hbWU6', '334 UGFzc3dvcmQ6', '334 ', '235 2.7.0 Authentication successful', '535 5.7.8 Error: authentication failed', '535-5.7.8 first', '535 5.7.8 second', '454 4.7.0 Temporary failure', '354 go ahead', '221 bye', '220 2.0.0 Ready to start TLS', '500 5.5.2 what', '250 ok', '53', '5355 x', '') },
   { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom(...'0123455- \r\nabc'.split('')), maxLength: 12 }) },
-  { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 40 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 40, size: 'max' }) },
 );
 
 const clientLine = fc.oneof(
@@ -42,7 +42,7 @@ function message(fromClient: boolean): fc.Arbitrary<Message> {
   });
 }
 
-export const dialogArb: fc.Arbitrary<Message[]> = fc.array(fc.oneof(message(false), message(true)), { minLength: 1, maxLength: 14 });
+export const dialogArb: fc.Arbitrary<Message[]> = fc.array(fc.oneof(message(false), message(true)), { minLength: 1, maxLength: 14, size: 'max' });
 
 class Events implements EventSink {
   readonly auth: string[] = [];

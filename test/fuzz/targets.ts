@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { LogScanner, parseLine } from '../../src/accounts/parse-logs.js';
+import { detectCompression } from '../../src/accounts/reader.js';
+import type { FileCounters } from '../../src/accounts/types.js';
 import { PacketDecoder } from '../../src/decode/packet-decoder.js';
 import type { EventSink, PipelineEvent } from '../../src/events.js';
 import { defaultPipelineOptions, Pipeline, type PipelineOptions } from '../../src/pipeline.js';
@@ -51,6 +54,8 @@ function checkCoverage(p: Pipeline): void {
 export interface CaptureOutcome {
   packets: number;
   error: string | null;
+  /** Length and first bytes of every packet, to compare two readings of the same bytes. */
+  digest: string[];
 }
 
 /** Splits `b` into chunks of the given sizes (cycled), as a pipe would deliver it. */
@@ -71,14 +76,26 @@ function chunked(b: Buffer, sizes: readonly number[]): Buffer[] {
  * packet's view lies inside its buffer; a file of n bytes cannot hold more than n/12 packets.
  */
 export async function fuzzCapture(bytes: Buffer, chunks: readonly number[], dir: string): Promise<CaptureOutcome> {
+  const got = await readThroughPipeline(bytes, chunks, dir);
+  if (chunks.length > 0 && !(bytes[0] === 0x1f && bytes[1] === 0x8b)) {
+    // However a pipe cuts the bytes, the reader sees the same packets and the same error.
+    const whole = await readThroughPipeline(bytes, [], dir);
+    assert.deepEqual(got, whole, 'reading the stream in chunks changed what was read');
+  }
+  return got;
+}
+
+async function readThroughPipeline(bytes: Buffer, chunks: readonly number[], dir: string): Promise<CaptureOutcome> {
   const sink = new CheckingSink();
   const pipeline = new Pipeline(fuzzPipelineOptions(), sink);
   let packets = 0;
+  const digest: string[] = [];
   const onPacket = (rec: ReturnType<typeof newPacketRecord>): void => {
     assert.ok(rec.off >= 0 && rec.caplen >= 0 && rec.off + rec.caplen <= rec.buf.length, `record view [${rec.off}, +${rec.caplen}) outside a ${rec.buf.length}-byte buffer`);
     assert.ok(rec.origlen >= rec.caplen, 'origlen < caplen');
     assert.ok(Number.isFinite(rec.tsSec) && Number.isFinite(rec.tsNsec), 'timestamp not finite');
     packets++;
+    digest.push(`${rec.caplen}:${rec.tsSec}.${rec.tsNsec}:${rec.buf.toString('hex', rec.off, rec.off + Math.min(rec.caplen, 24))}`);
     pipeline.packet(rec);
   };
   let error: string | null = null;
@@ -94,7 +111,7 @@ export async function fuzzCapture(bytes: Buffer, chunks: readonly number[], dir:
     try {
       reader = await CaptureFileReader.fromStream('fuzz', Readable.from(chunked(bytes, chunks)));
     } catch (e) {
-      if (e instanceof CaptureFormatError) return { packets: 0, error: e.reason };
+      if (e instanceof CaptureFormatError) return { packets: 0, error: e.reason, digest };
       throw e;
     }
     try {
@@ -115,7 +132,7 @@ export async function fuzzCapture(bytes: Buffer, chunks: readonly number[], dir:
   }
   pipeline.finish();
   checkCoverage(pipeline);
-  return { packets, error };
+  return { packets, error, digest };
 }
 
 /** The fields decode() sets, to compare two decodes of the same frame. */
@@ -201,14 +218,23 @@ export function fuzzLogLine(line: string, year: number): void {
 
 /** A whole log file (any compression): LogScanner never throws and every line gets exactly one verdict. */
 export async function fuzzLogFile(bytes: Buffer, dir: string): Promise<void> {
-  const file = join(dir, 'fuzz.log');
+  const plain = await scanLog(join(dir, 'fuzz.log'), bytes);
+  if (detectCompression(bytes) === 'none') {
+    // The same text gzip-compressed reads the same (the file name is the same, so are the events).
+    const gz = await scanLog(join(dir, 'fuzz.log'), gzipSync(bytes));
+    assert.deepEqual({ ...gz, compression: 'none' }, plain, 'gzip changed what the log scanner read');
+  }
+}
+
+async function scanLog(file: string, bytes: Buffer): Promise<FileCounters & { events: string[] }> {
   writeFileSync(file, bytes);
-  let events = 0;
+  const events: string[] = [];
   const c = await new LogScanner({ mode: 'all', tz: 'UTC', year: 2024 }).scanFile(file, (e) => {
     assert.ok(e.ip.length > 0 && Number.isFinite(e.ts));
-    events++;
+    events.push(JSON.stringify(e));
   });
-  assert.equal(c.successes + c.failures, events);
+  assert.equal(c.successes + c.failures, events.length);
   assert.equal(c.successes + c.failures + c.ignored + c.unparseable, c.lines, JSON.stringify(c));
   if (c.error !== undefined) assert.equal(typeof c.error, 'string');
+  return { ...c, events };
 }
