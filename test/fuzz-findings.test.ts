@@ -4,10 +4,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { LineSplitter } from '../src/smtp/line-splitter.js';
 import { CaptureFileReader } from '../src/source/capture-file.js';
+import { readCaptureFiles } from '../src/source/capture-files.js';
 import { CaptureFormatError } from '../src/source/packet-record.js';
+import { tempDir } from './support/synth.js';
 
 /** Every line `s` yields from the segments, as text. */
 function lines(s: LineSplitter, segments: string[]): string[] {
@@ -48,4 +54,33 @@ test('finding 2: a 12-byte pcapng Simple Packet Block is an error, not a packet 
     }
   };
   await assert.rejects(readAll(), (e: unknown) => e instanceof CaptureFormatError && /simple packet block too short/.test(e.reason) && e.offset === 48);
+});
+
+test('finding 3: a directory among the capture files is reported as one, and the other files are still read', async () => {
+  // `replay /tmp x.pcap` stopped at once with "EISDIR: illegal operation on a directory, read"
+  // (exit 1, no file name): the error escaped the reader as a plain Error.
+  let packets = 0;
+  const reports = await readCaptureFiles(['test', 'pcaps/crafted/bruteforce.pcap'], () => packets++);
+  assert.equal(reports[0]!.error?.reason, 'is a directory');
+  assert.equal(reports[1]!.error, undefined);
+  assert.equal(reports[1]!.packets, 213);
+  assert.equal(packets, 213);
+});
+
+test('finding 4: a named pipe is read as a stream, gzip or not (`replay <(zcat x.pcap.gz)`)', async (t) => {
+  // The reader peeked at the first two bytes with a positioned read: ESPIPE on a pipe, exit 1.
+  const d = tempDir();
+  t.after(d.cleanup);
+  const fifo = join(d.dir, 'capture.fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+  const plain = readFileSync('pcaps/crafted/bruteforce.pcap');
+  for (const bytes of [plain, gzipSync(plain)]) {
+    const writer = createWriteStream(fifo);
+    writer.end(bytes);
+    let packets = 0;
+    const [r] = await readCaptureFiles([fifo], () => packets++);
+    assert.equal(r!.error, undefined, r!.error?.message);
+    assert.equal(packets, 213);
+    assert.equal(r!.compressed, bytes !== plain);
+  }
 });
