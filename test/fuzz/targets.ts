@@ -204,8 +204,14 @@ export function fuzzAuthUsername(raw: Uint8Array, name: string): void {
 
 const MODES = ['all', 'exim', 'postfix', 'dovecot', 'ssh', 'apache', 'openwebmail'] as const;
 
-/** One log line in every mode: a verdict, never a throw; an event has an address and a finite time. */
+
+/**
+ * One log line in every mode: a verdict, never a throw; an event has an address and a finite time;
+ * and a mode is a filter — mode `all` finds an event exactly when the mode of its service finds
+ * the same one, and no other service's mode finds one.
+ */
 export function fuzzLogLine(line: string, year: number): void {
+  const byMode = new Map<string, string | null>();
   for (const mode of MODES) {
     const r = parseLine(line, { mode, tz: 'UTC', year, refTs: 1.7e9 });
     assert.ok(['success', 'failure', 'ignored', 'unparseable'].includes(r.verdict));
@@ -213,6 +219,13 @@ export function fuzzLogLine(line: string, year: number): void {
       assert.ok(typeof r.event.ip === 'string' && r.event.ip.length > 0, `empty address from ${JSON.stringify(line)}`);
       assert.ok(Number.isFinite(r.event.ts), `ts ${r.event.ts} from ${JSON.stringify(line)}`);
     }
+    byMode.set(mode, r.event ? JSON.stringify(r.event) : null);
+  }
+  const all = byMode.get('all')!;
+  const service = all === null ? null : (JSON.parse(all) as { service: string }).service;
+  for (const mode of MODES) {
+    if (mode === 'all') continue;
+    assert.equal(byMode.get(mode), mode === service ? all : null, `mode ${mode} vs all on ${JSON.stringify(line)}`);
   }
 }
 
