@@ -27,7 +27,9 @@ const SEED = 20261204;
 const RUNS: Record<string, number> = {
   capture: 1500,
   'capture-scratch': 1500,
+  'capture-merge': 300,
   decoder: 3000,
+  'dump-printer': 2000,
   'smtp-lines': 2000,
   'smtp-auth-username': 2000,
   'smtp-dialog': 1000,

@@ -7,10 +7,10 @@
 import fc from 'fast-check';
 import { PcapParser, PcapngParser, PCAPNG_SHB, Step, type RecordParser } from '../../src/source/record-parsers.js';
 import { newPacketRecord } from '../../src/source/packet-record.js';
-import { applyMutations, mutationsArb } from './mutations.js';
+import { applyMutations, mutationArb, mutationsArb } from './mutations.js';
 import { captureSeeds, logLines, logSeeds } from './seeds.js';
 import { dialogArb, fuzzSmtpDialog } from './smtp-dialog.js';
-import { fuzzAuthUsername, fuzzCapture, fuzzFrame, fuzzLineSplitter, fuzzLogFile, fuzzLogLine } from './targets.js';
+import { fuzzAuthUsername, fuzzCapture, fuzzCaptureMerge, fuzzDumpPrinter, fuzzFrame, fuzzLineSplitter, fuzzLogFile, fuzzLogLine } from './targets.js';
 
 export interface TargetContext {
   /** A scratch directory for inputs that must be files (gzip captures, log files). */
@@ -96,6 +96,15 @@ export const TARGETS: Record<string, (ctx: TargetContext) => AnyProperty> = {
       await fuzzCapture(applyMutations(seeds[i]!.bytes, muts, donors), chunks, ctx.dir);
     });
   },
+  /** Two mutated captures merged in time order, as `replay a b` reads them. */
+  'capture-merge': (ctx) => {
+    const seeds = captureSeeds();
+    const donors = seeds.map((s) => s.bytes);
+    const one = fc.tuple(fc.nat({ max: seeds.length - 1 }), fc.array(mutationArb, { maxLength: 2 })).map(([i, muts]) => applyMutations(seeds[i]!.bytes, muts, donors));
+    return fc.asyncProperty(one, one, async (a, b) => {
+      await fuzzCaptureMerge(a, b, ctx.dir);
+    });
+  },
   /** Generated from scratch: records and blocks, or a valid file header followed by anything. */
   'capture-scratch': (ctx) =>
     fc.asyncProperty(scratchCaptureArb, fc.array(fc.integer({ min: 1, max: 64 }), { maxLength: 3 }), async (bytes, chunks) => {
@@ -113,6 +122,20 @@ export const TARGETS: Record<string, (ctx: TargetContext) => AnyProperty> = {
       ),
       fc.nat({ max: 8 }),
       ({ linktype, frame }, lead) => fuzzFrame(linktype, frame, lead),
+    );
+  },
+  /** The dump command's packet printer on the same frames as the decoder. */
+  'dump-printer': () => {
+    const frames = seedFrames();
+    const donors = frames.map((f) => f.frame);
+    return fc.property(
+      fc.oneof(
+        fc.record({ i: fc.nat({ max: frames.length - 1 }), muts: mutationsArb, other: fc.option(fc.constantFrom(...LINKTYPES)) })
+          .map(({ i, muts, other }) => ({ linktype: other ?? frames[i]!.linktype, frame: applyMutations(frames[i]!.frame, muts, donors) })),
+        fc.record({ linktype: fc.constantFrom(...LINKTYPES), frame: fc.uint8Array({ maxLength: 120, size: 'max' }).map((a) => Buffer.from(a)) }),
+      ),
+      fc.nat({ max: 8 }),
+      ({ linktype, frame }, lead) => fuzzDumpPrinter(linktype, frame, lead),
     );
   },
   /** SMTP line splitting against a whole-buffer oracle. */

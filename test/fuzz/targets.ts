@@ -17,6 +17,8 @@ import type { EventSink, PipelineEvent } from '../../src/events.js';
 import { defaultPipelineOptions, Pipeline, type PipelineOptions } from '../../src/pipeline.js';
 import { loginUsername, plainUsername } from '../../src/smtp/auth-username.js';
 import { LineSplitter } from '../../src/smtp/line-splitter.js';
+import { PacketPrinter } from '../../src/dump/packet-printer.js';
+import { hexAsciiLines } from '../../src/dump/text.js';
 import { CaptureFileReader } from '../../src/source/capture-file.js';
 import { CaptureFormatError, newPacketRecord } from '../../src/source/packet-record.js';
 import { readCaptureFiles } from '../../src/source/capture-files.js';
@@ -135,6 +137,27 @@ async function readThroughPipeline(bytes: Buffer, chunks: readonly number[], dir
   return { packets, error, digest };
 }
 
+/**
+ * Two capture files merged in time order (`replay a b`): never a throw, each file reported, every
+ * packet a file's report counts delivered once.
+ */
+export async function fuzzCaptureMerge(a: Buffer, b: Buffer, dir: string): Promise<void> {
+  const files = [join(dir, 'a.pcap'), join(dir, 'b.pcap')];
+  writeFileSync(files[0]!, a);
+  writeFileSync(files[1]!, b);
+  const pipeline = new Pipeline(fuzzPipelineOptions(), new CheckingSink());
+  let delivered = 0;
+  const reports = await readCaptureFiles(files, (rec) => {
+    assert.ok(rec.off >= 0 && rec.caplen >= 0 && rec.off + rec.caplen <= rec.buf.length);
+    delivered++;
+    pipeline.packet(rec);
+  });
+  assert.equal(reports.length, 2);
+  assert.equal(reports[0]!.packets + reports[1]!.packets, delivered);
+  pipeline.finish();
+  checkCoverage(pipeline);
+}
+
 /** The fields decode() sets, to compare two decodes of the same frame. */
 function decoded(d: PacketDecoder, base: number): unknown[] {
   return [d.ipVersion, d.srcOff - base, d.dstOff - base, d.src4, d.dst4, d.ipLen, d.sport, d.dport, d.seq, d.ack, d.flags, d.window, d.payloadOff - base, d.payloadLen, d.segLen, d.vlan];
@@ -250,4 +273,28 @@ async function scanLog(file: string, bytes: Buffer): Promise<FileCounters & { ev
   assert.equal(c.successes + c.failures + c.ignored + c.unparseable, c.lines, JSON.stringify(c));
   if (c.error !== undefined) assert.equal(typeof c.error, 'string');
   return { ...c, events };
+}
+
+/**
+ * `smtpstrike dump`'s tcpdump-style printer on one frame under a link type: never throws, and what
+ * it prints holds no control character but tab and newline (a frame's bytes must not reach a terminal
+ * as escape sequences).
+ */
+export function fuzzDumpPrinter(linktype: number, frame: Buffer, lead: number): void {
+  const rec = newPacketRecord();
+  rec.buf = Buffer.concat([Buffer.alloc(lead, 0xee), frame, Buffer.alloc(16, 0xee)]);
+  rec.off = lead;
+  rec.caplen = frame.length;
+  rec.origlen = frame.length;
+  rec.tsSec = 1_700_000_000;
+  rec.linktype = linktype;
+  const printer = new PacketPrinter({ absoluteSeq: false });
+  let text = printer.print(rec);
+  if (printer.payloadOff >= 0) {
+    assert.ok(printer.payloadOff >= lead && printer.payloadOff <= lead + frame.length, `payloadOff ${printer.payloadOff} outside the frame`);
+    text += hexAsciiLines(rec.buf, printer.payloadOff, lead + frame.length);
+  }
+  // eslint-disable-next-line no-control-regex
+  const ctl = /[\x00-\x08\x0b-\x1f\x7f]/.exec(text);
+  assert.equal(ctl, null, `control character ${JSON.stringify(ctl?.[0])} in ${JSON.stringify(text)}`);
 }
