@@ -30,6 +30,7 @@ const RUNS: Record<string, number> = {
   'capture-merge': 300,
   decoder: 3000,
   'dump-printer': 2000,
+  'ip-text': 2000,
   'smtp-lines': 2000,
   'smtp-auth-username': 2000,
   'smtp-dialog': 1000,

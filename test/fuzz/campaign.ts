@@ -10,7 +10,7 @@ import { newPacketRecord } from '../../src/source/packet-record.js';
 import { applyMutations, mutationArb, mutationsArb } from './mutations.js';
 import { captureSeeds, logLines, logSeeds } from './seeds.js';
 import { dialogArb, fuzzSmtpDialog } from './smtp-dialog.js';
-import { fuzzAuthUsername, fuzzCapture, fuzzCaptureMerge, fuzzDumpPrinter, fuzzFrame, fuzzLineSplitter, fuzzLogFile, fuzzLogLine } from './targets.js';
+import { fuzzAuthUsername, fuzzCapture, fuzzCaptureMerge, fuzzDumpPrinter, fuzzFrame, fuzzIpText, fuzzLineSplitter, fuzzLogFile, fuzzLogLine } from './targets.js';
 
 export interface TargetContext {
   /** A scratch directory for inputs that must be files (gzip captures, log files). */
@@ -138,6 +138,17 @@ export const TARGETS: Record<string, (ctx: TargetContext) => AnyProperty> = {
       ({ linktype, frame }, lead) => fuzzDumpPrinter(linktype, frame, lead),
     );
   },
+  /** Address text: IPv6 formatting against the URL parser, parsing back, canonical log addresses. */
+  'ip-text': () =>
+    fc.property(
+      fc.array(fc.oneof(fc.constant(0), fc.constant(0xff), fc.nat({ max: 255 })), { minLength: 16, maxLength: 16 }).map((a) => Uint8Array.from(a)),
+      fc.oneof(
+        fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF:.%'.split('')), maxLength: 45, size: 'max' }),
+        fc.ipV6(), fc.ipV4(), fc.ipV4Extended(),
+        fc.tuple(fc.ipV6(), fc.constantFrom('%eth0', '%1', '%')).map(([a, z]) => a + z),
+      ),
+      (bytes, text) => fuzzIpText(bytes, text),
+    ),
   /** SMTP line splitting against a whole-buffer oracle. */
   'smtp-lines': () =>
     fc.property(

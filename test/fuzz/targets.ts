@@ -22,6 +22,9 @@ import { hexAsciiLines } from '../../src/dump/text.js';
 import { CaptureFileReader } from '../../src/source/capture-file.js';
 import { CaptureFormatError, newPacketRecord } from '../../src/source/packet-record.js';
 import { readCaptureFiles } from '../../src/source/capture-files.js';
+import { canonicalIp } from '../../src/accounts/ip.js';
+import { formatIpv6, parseIp } from '../../src/net/ip-text.js';
+import { isIP, isIPv6 } from 'node:net';
 
 /**
  * Pipeline options with small tables: the eviction paths run too, and each case stays cheap (the
@@ -297,4 +300,24 @@ export function fuzzDumpPrinter(linktype: number, frame: Buffer, lead: number): 
   // eslint-disable-next-line no-control-regex
   const ctl = /[\x00-\x08\x0b-\x1f\x7f]/.exec(text);
   assert.equal(ctl, null, `control character ${JSON.stringify(ctl?.[0])} in ${JSON.stringify(text)}`);
+}
+
+/**
+ * Address text, the key of every count: IPv6 bytes print as the WHATWG URL parser serialises them
+ * (an independent RFC 5952 implementation; it prints mapped IPv4 in hex, so those are left out)
+ * and parse back to the same bytes; a log's address string canonicalises to a real address that
+ * canonicalises to itself, and every IPv6 address node accepts has a canonical form.
+ */
+export function fuzzIpText(bytes: Uint8Array, text: string): void {
+  const v6 = formatIpv6(bytes);
+  assert.deepEqual(parseIp(v6), Uint8Array.from(bytes), v6);
+  const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  if (!mapped) assert.equal(v6, new URL(`http://[${v6}]/`).hostname.slice(1, -1));
+  const c = canonicalIp(text);
+  if (c !== null) {
+    assert.ok(isIP(c) !== 0, `${JSON.stringify(text)} → ${c}`);
+    assert.equal(canonicalIp(c), c, `${JSON.stringify(text)} → ${c}`);
+  }
+  const bare = text.split('%')[0]!;
+  if (isIPv6(bare)) assert.notEqual(c, null, `${JSON.stringify(text)} is IPv6 to node but not to canonicalIp`);
 }
