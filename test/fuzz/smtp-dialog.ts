@@ -54,7 +54,28 @@ class Events implements EventSink {
 }
 
 /** Runs one conversation through the pipeline; `cut` says whether messages are split at their cuts. */
-function run(dialog: readonly Message[], cut: boolean): { auth: string[]; pipeline: Pipeline } {
+/** Source port and TCP payload length of one of our Ethernet/IPv4 frames. */
+function portAndLen(f: Buffer): [number, number] {
+  return [f.readUInt16BE(34), f.length - 54];
+}
+
+/** Swaps each two consecutive data segments of the same direction: out-of-order arrival. */
+function reorder<T extends { frame: Buffer }>(frames: readonly T[]): T[] {
+  const out = [...frames];
+  for (let i = 0; i + 1 < out.length; i++) {
+    const [pa, la] = portAndLen(out[i]!.frame);
+    const [pb, lb] = portAndLen(out[i + 1]!.frame);
+    if (pa === pb && la > 0 && lb > 0) {
+      [out[i], out[i + 1]] = [out[i + 1]!, out[i]!];
+      i++;
+    }
+  }
+  return out;
+}
+
+type Delivery = 'once' | 'twice' | 'reordered';
+
+function run(dialog: readonly Message[], cut: boolean, delivery: Delivery = 'once'): { auth: string[]; pipeline: Pipeline } {
   const frames = new FrameList();
   const c = frames.conversation('en10mb', '192.0.2.7', 40000, '198.51.100.1', 587);
   let t = 1_700_000_000_000_000;
@@ -67,7 +88,8 @@ function run(dialog: readonly Message[], cut: boolean): { auth: string[]; pipeli
   const sink = new Events();
   const p = new Pipeline(fuzzPipelineOptions(), sink);
   const rec = newPacketRecord();
-  for (const f of frames.frames) {
+  const order = delivery === 'twice' ? frames.frames.flatMap((x) => [x, x]) : delivery === 'reordered' ? reorder(frames.frames) : frames.frames;
+  for (const f of order) {
     rec.buf = f.frame; rec.off = 0; rec.caplen = f.frame.length; rec.origlen = f.frame.length;
     rec.tsSec = Math.floor(f.tsUsec / 1e6); rec.tsNsec = (f.tsUsec % 1e6) * 1000; rec.linktype = linkTypeOf.en10mb;
     p.packet(rec);
@@ -77,13 +99,17 @@ function run(dialog: readonly Message[], cut: boolean): { auth: string[]; pipeli
 }
 
 /**
- * Never throws; cutting the segments differently changes nothing; no more failures than server
- * lines that start with `5`.
+ * Never throws; cutting the segments differently, capturing every packet twice, or swapping
+ * consecutive segments of one direction changes nothing; no more failures than server lines that start with `5`.
  */
 export function fuzzSmtpDialog(dialog: readonly Message[]): void {
   const whole = run(dialog, false);
   const cut = run(dialog, true);
   assert.deepEqual(cut.auth, whole.auth, 'segment boundaries changed the auth outcomes');
+  // Every packet captured twice (a retransmission of the same bytes) changes nothing either.
+  assert.deepEqual(run(dialog, true, 'twice').auth, whole.auth, 'duplicated packets changed the auth outcomes');
+  // Segments of one direction arriving out of order are put back in order.
+  assert.deepEqual(run(dialog, true, 'reordered').auth, whole.auth, 'out-of-order segments changed the auth outcomes');
   const fives = dialog.filter((m) => !m.fromClient).reduce((n, m) => n + m.text.split('\n').filter((l) => l.startsWith('5')).length, 0);
   const failures = whole.auth.filter((a) => a.startsWith('["auth_failure"')).length;
   assert.ok(failures <= fives, `${failures} failures from ${fives} server lines starting with 5`);
