@@ -10,7 +10,7 @@ import { newPacketRecord } from '../../src/source/packet-record.js';
 import { applyMutations, mutationArb, mutationsArb } from './mutations.js';
 import { captureSeeds, logLines, logSeeds } from './seeds.js';
 import { dialogArb, fuzzSmtpDialog } from './smtp-dialog.js';
-import { fuzzAuthUsername, fuzzCapture, fuzzCaptureMerge, fuzzDumpPrinter, fuzzFrame, fuzzIpText, fuzzLineSplitter, fuzzLogFile, fuzzLogLine } from './targets.js';
+import { fuzzAuthUsername, fuzzCapture, fuzzCaptureMerge, fuzzCli, fuzzDumpPrinter, fuzzFrame, fuzzIpText, fuzzLineSplitter, fuzzLogFile, fuzzLogLine } from './targets.js';
 
 export interface TargetContext {
   /** A scratch directory for inputs that must be files (gzip captures, log files). */
@@ -166,6 +166,22 @@ export const TARGETS: Record<string, (ctx: TargetContext) => AnyProperty> = {
     ),
   /** Generated SMTP conversations through the whole pipeline, cut two ways. */
   'smtp-dialog': () => fc.property(dialogArb, (d) => fuzzSmtpDialog(d)),
+  /** The CLI over mutated files: every command that reads captures or logs. */
+  cli: (ctx) => {
+    const caps = captureSeeds();
+    const logs = logSeeds();
+    const capDonors = caps.map((c) => c.bytes);
+    const logDonors = logs.map((c) => c.bytes);
+    return fc.property(
+      fc.constantFrom(
+        ['replay', '--json', 'CAPTURE'], ['replay', 'CAPTURE', 'CAPTURE'], ['dump', '-X', '-r', 'CAPTURE'], ['dump', '-A', '-w', 'OUT', '-r', 'CAPTURE'],
+        ['accounts', '-c', '/dev/null', '-g', '0', '-l', '0', 'LOG'], ['report', '-c', '/dev/null', '--no-state', '--capture', 'CAPTURE', '--logs', 'LOG'],
+      ),
+      fc.tuple(fc.nat({ max: caps.length - 1 }), mutationsArb).map(([i, m]) => applyMutations(caps[i]!.bytes, m, capDonors)),
+      fc.tuple(fc.nat({ max: logs.length - 1 }), mutationsArb).map(([i, m]) => applyMutations(logs[i]!.bytes, m, logDonors)),
+      (args, capture, log) => fuzzCli(args, capture, log, ctx.dir),
+    );
+  },
   /** Log lines of every format, mutated, and random lines, in every parser mode. */
   'log-line': () => {
     const lines = logLines();

@@ -25,6 +25,7 @@ import { readCaptureFiles } from '../../src/source/capture-files.js';
 import { canonicalIp } from '../../src/accounts/ip.js';
 import { formatIpv6, parseIp } from '../../src/net/ip-text.js';
 import { isIP, isIPv6 } from 'node:net';
+import { spawnSync } from 'node:child_process';
 
 /**
  * Pipeline options with small tables: the eviction paths run too, and each case stays cheap (the
@@ -320,4 +321,22 @@ export function fuzzIpText(bytes: Uint8Array, text: string): void {
   }
   const bare = text.split('%')[0]!;
   if (isIPv6(bare)) assert.notEqual(c, null, `${JSON.stringify(text)} is IPv6 to node but not to canonicalIp`);
+}
+
+/** A stack trace or a JavaScript error name on stderr means an exception escaped to the user. */
+const CRASH = /^\s+at .+:\d+:\d+\)?$|\b(TypeError|RangeError|ReferenceError|SyntaxError|AssertionError)\b|Unhandled|FATAL ERROR/m;
+
+/**
+ * One `smtpstrike` command over mutated files (`CAPTURE` and `LOG` in `args` name them), under a
+ * small heap so a runaway allocation shows: exit 0, 1 or 2, and no stack trace on stderr.
+ */
+export function fuzzCli(args: readonly string[], capture: Buffer, log: Buffer, dir: string): void {
+  const files: Record<string, string> = { CAPTURE: join(dir, 'cli.pcap'), LOG: join(dir, 'cli.log'), OUT: join(dir, 'out.pcap') };
+  writeFileSync(files.CAPTURE!, capture);
+  writeFileSync(files.LOG!, log);
+  const argv = args.map((a) => files[a] ?? a);
+  const r = spawnSync(process.execPath, ['--max-old-space-size=192', 'dist/src/cli.js', ...argv], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, timeout: 50_000, maxBuffer: 64 << 20 }); // killed before the watchdog's 60 s
+  const what = `smtpstrike ${args.join(' ')}`;
+  assert.ok(r.status === 0 || r.status === 1 || r.status === 2, `${what}: exit ${r.status} (signal ${r.signal})\n${r.stderr}`);
+  assert.doesNotMatch(r.stderr, CRASH, what);
 }
