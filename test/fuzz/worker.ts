@@ -25,13 +25,14 @@ if (!isMainThread && parentPort) {
   const dir = mkdtempSync(join(tmpdir(), 'smtpstrike-fuzz-'));
   let cases = 0;
   const post = (m: WorkerMessage): void => port.postMessage(m);
+  let result: WorkerMessage = { ok: true };
   try {
     const o = { seed: job.seed, numRuns: job.numRuns, onCase: () => post({ case: cases++ }) };
     await runTarget(job.name, { dir }, job.path === undefined ? o : { ...o, path: job.path });
-    post({ ok: true });
   } catch (e) {
-    post({ ok: false, message: (e as Error).message });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    result = { ok: false, message: (e as Error).message };
   }
+  // Clean up before reporting: the watchdog terminates the worker as soon as the result arrives.
+  rmSync(dir, { recursive: true, force: true });
+  post(result);
 }
