@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { EventEmitter } from 'node:events';
 import { readCaptureFiles } from '../src/source/capture-files.js';
 import { PCAP_MAGIC_USEC } from '../src/source/record-parsers.js';
+import { IN_REPO_CORPUS, SHARED_CORPUS } from './support/corpus.js';
 import { tempDir } from './support/synth.js';
 
 const require = createRequire(import.meta.url);
@@ -37,14 +38,18 @@ async function ours(file: string): Promise<{ pkts: Pkt[]; error?: string | undef
   return { pkts, error: r!.error?.reason, offset: r!.error?.offset };
 }
 
-/** Every classic little-endian µs capture we have: shipped ones and the third-party corpus. */
+/**
+ * Every classic little-endian µs capture we have: shipped ones and the third-party corpus (the
+ * in-repo copies, plus the shared corpus's GPL/unlicensed ones when it is present).
+ */
 function classicFiles(): string[] {
-  const roots = ['pcaps', '../shared/corpus'].filter((r) => existsSync(r));
+  const roots = ['pcaps', IN_REPO_CORPUS, SHARED_CORPUS].filter((r) => existsSync(r));
   const out: string[] = [];
   const walk = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
+      else if (p.startsWith(SHARED_CORPUS) && existsSync(join(IN_REPO_CORPUS, relative(SHARED_CORPUS, p)))) continue; // read once
       else if (/\.pcap$/.test(e.name) && !/broken|truncated/.test(e.name)) {
         const head = readFileSync(p).subarray(0, 4);
         if (head.length === 4 && head.readUInt32LE(0) === PCAP_MAGIC_USEC) out.push(p);

@@ -1,15 +1,13 @@
 /**
- * Third-party captures (../shared/corpus, see its MANIFEST.md): none holds a 535, so every client
+ * Third-party captures (see ../shared/corpus/MANIFEST.md): none holds a 535, so every client
  * must end with 0 failures; successes, opaque sessions and errors are as the manifest states.
- * The corpus is read in place (some sources are GPL or unlicensed and are not copied here).
+ * Permissively licensed captures are read from the in-repo copy (test/fixtures/third-party);
+ * GPL, LGPL and unlicensed ones only from the shared corpus, and skip loudly without it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { smtpstrike } from './support/cli.js';
-
-const CORPUS = process.env.SMTPSTRIKE_CORPUS ?? '../shared/corpus';
+import { requireCorpus } from './support/corpus.js';
 
 interface Expect {
   successes: Record<string, number>;
@@ -42,13 +40,9 @@ const cases: Record<string, Expect> = {
 };
 
 for (const [file, want] of Object.entries(cases)) {
-  const path = join(CORPUS, file);
   test(`corpus: ${file}`, (t) => {
-    if (!existsSync(path)) {
-      process.stderr.write(`SKIPPED LOUDLY: corpus file ${path} is absent; set SMTPSTRIKE_CORPUS to the shared corpus folder\n`);
-      t.skip(`corpus file ${path} absent`);
-      return;
-    }
+    const path = requireCorpus(t, file);
+    if (path === null) return;
     const r = smtpstrike(['replay', '--json', path]);
     assert.ok(r.summary, r.stderr);
     if (want.error) {

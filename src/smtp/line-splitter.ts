@@ -60,12 +60,19 @@ export class LineSplitter {
       this.hold(buf, pos, lf);
       const c = this.carry!;
       let e = this.carryLen;
-      if (e > 0 && c[e - 1] === 13 && !this.carryTruncated) e--;
+      let cut = this.carryTruncated;
+      if (e > 0 && c[e - 1] === 13 && !cut) e--;
+      // The carry keeps maxLine + 1 bytes (room for the CR): cut the line to maxLine here, as a
+      // line lying in one segment is, so where the segments split it changes nothing.
+      if (e > this.maxLine) {
+        e = this.maxLine;
+        cut = true;
+      }
       this.lineBuf = c;
       this.lineStart = 0;
       this.lineEnd = e;
-      this.truncated = this.carryTruncated;
-      if (this.carryTruncated) this.longLines++;
+      this.truncated = cut;
+      if (cut) this.longLines++;
       this.carryLen = 0;
       this.carryTruncated = false;
       return lf + 1;

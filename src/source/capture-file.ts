@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { CaptureFormatError, newPacketRecord, type PacketRecord } from './packet-record.js';
 import { PCAPNG_SHB, PcapngParser, PcapParser, RecordError, Step, type RecordParser } from './record-parsers.js';
 
@@ -95,8 +95,19 @@ export class CaptureFileReader {
       const fh = await open(name, 'r').catch((e: NodeJS.ErrnoException) => {
         throw new CaptureFormatError(name, 0, `cannot open: ${e.code ?? e.message}`);
       });
+      const st = await fh.stat();
+      if (st.isDirectory()) {
+        await fh.close();
+        throw new CaptureFormatError(name, 0, 'is a directory');
+      }
+      // A pipe (`replay <(zcat x.pcap.gz)`) or a device allows no positioned reads: read it as a
+      // stream, on the descriptor already open (reopening a pipe would lose what its writer sent).
+      if (!st.isFile()) return CaptureFileReader.fromPipe(name, createReadStream('', { fd: fh, highWaterMark: 1 << 20 }));
       const head = Buffer.alloc(2);
-      const { bytesRead } = await fh.read(head, 0, 2, 0);
+      const { bytesRead } = await fh.read(head, 0, 2, 0).catch(async (e: NodeJS.ErrnoException) => {
+        await fh.close();
+        throw new CaptureFormatError(name, 0, `cannot read: ${e.code ?? e.message}`);
+      });
       if (bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b) {
         await fh.close();
         compressed = true;
@@ -114,6 +125,25 @@ export class CaptureFileReader {
    */
   static fromStream(name: string, stream: Readable): Promise<CaptureFileReader> {
     return CaptureFileReader.sniff(name, new StreamBytes(stream), Buffer.allocUnsafe(CHUNK), false);
+  }
+
+  /** A named pipe or device: its first chunk tells gzip from plain, then it is read as a stream. */
+  private static async fromPipe(name: string, stream: Readable): Promise<CaptureFileReader> {
+    const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    let first: IteratorResult<Buffer>;
+    try {
+      first = await it.next();
+    } catch (e) {
+      stream.destroy();
+      throw new CaptureFormatError(name, 0, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const head = first.done ? Buffer.alloc(0) : first.value;
+    const all = Readable.from((async function* () {
+      if (head.length > 0) yield head;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    })());
+    const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+    return CaptureFileReader.sniff(name, new StreamBytes(gzip ? all.pipe(createGunzip({ chunkSize: 1 << 20 })) : all), Buffer.allocUnsafe(CHUNK), gzip);
   }
 
   /** Reads the magic number and picks the parser. */

@@ -171,6 +171,8 @@ export class PcapngParser implements RecordParser {
         return Step.Packet;
       }
       case 3: { // Simple Packet Block: interface 0, no timestamp
+        // A 12-byte block has no original-length field: its packet length would come out negative.
+        if (bodyEnd - body < 4) throw new RecordError('pcapng simple packet block too short');
         const ifc = this.ifaces[0];
         if (!ifc) { this.unknownInterface++; return Step.Skipped; }
         const orig = this.u32(buf, body);
