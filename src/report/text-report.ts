@@ -31,16 +31,44 @@ export interface TextReportInput {
   summaryOnly: boolean;
 }
 
+/** Collects lines and hands them to `write` in ~64 KiB pieces (a million clients make ~100 MB of text). */
+class ChunkedLines {
+  private parts: string[] = [];
+  private size = 0;
+  constructor(private readonly write: (chunk: string) => void) {}
+  push(...lines: string[]): void {
+    for (const l of lines) {
+      this.parts.push(l);
+      this.size += l.length + 1;
+    }
+    if (this.size > 65536) this.flush();
+  }
+  flush(): void {
+    if (this.parts.length > 0) this.write(this.parts.join('\n') + '\n');
+    this.parts = [];
+    this.size = 0;
+  }
+}
+
 /** The terminal report of `replay`: per client, the strike log, blocks, and coverage. */
 export function renderText(r: TextReportInput): string {
-  const out: string[] = [];
+  const chunks: string[] = [];
+  writeText(r, (s) => chunks.push(s));
+  return chunks.join('');
+}
+
+/** renderText, written out piece by piece as it is made. */
+export function writeText(r: TextReportInput, write: (chunk: string) => void): void {
+  const out = new ChunkedLines(write);
   const { tally, coverage: c } = r;
-  const clients = [...tally.clients.entries()].sort((a, b) => b[1].failures - a[1].failures || a[0].localeCompare(b[0]));
-  out.push(`Clients with AUTH outcomes: ${clients.length}` +
+  const rows = tally.clients.rowsByFailures();
+  out.push(`Clients with AUTH outcomes: ${rows.length}` +
     `  (failures ${tally.totals.failures}, successes ${tally.totals.successes}, temporary failures ${tally.totals.tempfails})`);
-  for (const [ip, t] of clients) {
+  for (const row of rows) {
+    const ip = tally.clients.ipOf(row);
+    const t = tally.clients.view(row);
     out.push('');
-    const users = t.users.size ? `; users: ${[...t.users].sort().join(', ')}` : '';
+    const users = t.users.length ? `; users: ${t.users.sort().join(', ')}` : '';
     out.push(`${ip}: ${plural(t.failures, 'failure')}, ${plural(t.successes, 'success', 'successes')}, ${plural(t.tempfails, 'temporary failure')}${users}`);
     if (r.summaryOnly) continue;
     for (const e of t.events) {
@@ -49,7 +77,7 @@ export function renderText(r: TextReportInput): string {
     }
     if (t.eventsNotKept) out.push(`  … and ${t.eventsNotKept} more`);
   }
-  if (clients.length === 0) out.push('No SMTP authentication replies found.');
+  if (rows.length === 0) out.push('No SMTP authentication replies found.');
 
   if (!r.summaryOnly) {
     out.push('', 'Strike log (what the seed\'s iptables rules would have logged):');
@@ -80,6 +108,10 @@ export function renderText(r: TextReportInput): string {
   out.push(`  evictions: ${ev}`);
   if (c.failures_on_rejected_connections) out.push(`  failures on connections the rules had refused (no strike): ${c.failures_on_rejected_connections}`);
   if (c.whitelisted_events) out.push(`  whitelisted events (never counted): ${c.whitelisted_events}`);
-  if (tally.clientsNotTracked) out.push(`  events of clients past --max-clients (counted in totals only): ${tally.clientsNotTracked}`);
-  return out.join('\n') + '\n';
+  const d = tally.dropped;
+  if (d.clients) {
+    out.push(`  clients past --max-clients, not listed (counted in totals only): ${d.exact ? '' : 'at least '}${d.clients}` +
+      ` (failures ${d.failures}, successes ${d.successes}, temporary failures ${d.tempfails})`);
+  }
+  out.flush();
 }
