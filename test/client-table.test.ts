@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { expectedClient, generateManyClients } from '../bench/many-clients.js';
 import { formatIpv6 } from '../src/net/ip-text.js';
+import { strikeKey } from '../src/strikes/address-key.js';
 import { packIp, unpackIp } from '../src/net/ip-pack.js';
 import type { AuthEvent, WireSnapshot } from '../src/events.js';
 import { countsOnlyLimits, ReplayTally } from '../src/report/client-tally.js';
@@ -123,4 +124,23 @@ test('replay --max-clients N --json: the summary lists N clients exactly and say
   } finally {
     t.cleanup();
   }
+});
+
+test('formatIpv6 agrees with the WHATWG URL serializer (RFC 5952); strikeKey masks IPv6 to its prefix', () => {
+  const b = new Uint8Array(16);
+  let seed = 11;
+  const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+  for (let n = 0; n < 5000; n++) {
+    for (let i = 0; i < 16; i++) b[i] = rnd() < 100 ? 0 : rnd();
+    if (b[10] === 0xff && b[11] === 0xff) continue; // v4-mapped: we print dotted, URL prints hex
+    const g: string[] = [];
+    for (let k = 0; k < 16; k += 2) g.push(((b[k]! << 8) | b[k + 1]!).toString(16));
+    assert.equal(formatIpv6(b), new URL(`http://[${g.join(':')}]/`).hostname.slice(1, -1));
+  }
+  assert.equal(strikeKey('2001:db8:1:2:8003:4:5:6', 64), '2001:db8:1:2::/64');
+  assert.equal(strikeKey('2001:db8:1:2:8003:4:5:6', 65), '2001:db8:1:2:8000::/65');
+  assert.equal(strikeKey('2001:db8:1:2:8003:4:5:6', 48), '2001:db8:1::/48');
+  assert.equal(strikeKey('2001:db8:1:2:8003:4:5:6', 128), '2001:db8:1:2:8003:4:5:6');
+  assert.equal(strikeKey('::ffff:192.0.2.1', 64), '192.0.2.1');
+  assert.equal(strikeKey('fe80::1%eth0', 64), 'fe80::/64');
 });
