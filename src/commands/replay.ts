@@ -4,7 +4,8 @@ import type { Pipeline } from '../pipeline.js';
 import { countsOnlyLimits, defaultTallyLimits, type ReplayTally } from '../report/client-tally.js';
 import { replayFiles } from '../replay.js';
 import { isoTime, JsonLinesWriter, round6 } from '../report/json-lines.js';
-import { writeText } from '../report/text-report.js';
+import { textChunks } from '../report/text-report.js';
+import { writeChunks } from '../report/write-chunks.js';
 import { addPipelineOptions, addTallyOptions, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 /** The capture `replay` reads when given no file: a real Postfix + Dovecot brute-force run. */
@@ -53,14 +54,9 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
   for (const f of reports) if (f.error) process.stderr.write(`smtpstrike: ${f.error.message}\n`);
 
   if (json) {
-    // The summary is one line, written in pieces: a million clients are ~90 MB of JSON, and one
-    // JSON.stringify of them all would hold the whole object tree and the string at once.
-    const head = JSON.stringify({ type: 'summary', files: reports });
-    json.raw(`${head.slice(0, -1)},"clients":{`);
-    const c = tally.clients;
-    for (let r = 0; r < c.size; r++) json.raw(`${r ? ',' : ''}${JSON.stringify(c.ipOf(r))}:${JSON.stringify(tally.countsOf(r))}`);
+    json.flush();
     const d = tally.dropped;
-    const tail = JSON.stringify({
+    const tail = {
       clients_dropped: { clients: d.clients, exact: d.exact, failures: d.failures, successes: d.successes, tempfails: d.tempfails },
       totals: tally.totals,
       blocks: blocks.map((b) => ({
@@ -73,16 +69,35 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
         conn_seconds: flags.connSeconds, whitelist: flags.whitelist, ipv6_prefix: flags.ipv6Prefix, match: flags.match,
         tempfail_strikes: flags.tempfailStrikes, max_clients: flags.maxClients,
       },
-      run: {
-        elapsed_s: round6(elapsed),
-        packets_per_s: Math.round(coverage.packets / Math.max(elapsed, 1e-9)),
-        max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-      },
-    });
-    json.raw(`},${tail.slice(1)}\n`);
-    json.flush();
+    };
+    await writeChunks(process.stdout, summaryChunks(tally, { type: 'summary', files: reports }, tail, () => ({
+      elapsed_s: round6(elapsed),
+      packets_per_s: Math.round(coverage.packets / Math.max(elapsed, 1e-9)),
+      max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    })));
   } else {
-    writeText({ tally, blocks, coverage, files: reports, summaryOnly: flags.summaryOnly }, (s) => process.stdout.write(s));
+    await writeChunks(process.stdout, textChunks({ tally, blocks, coverage, files: reports, summaryOnly: flags.summaryOnly }));
   }
   return reports.some((f) => f.error) ? EXIT_READ_ERROR : 0;
+}
+
+/**
+ * The summary line in ~64 KiB pieces: `head`, then the clients one by one, then `tail` and `run`
+ * (made last, so its peak RSS covers the output). A million clients are ~90 MB of JSON; one
+ * JSON.stringify of them all would hold the whole object tree and the string at once.
+ */
+function* summaryChunks(
+  tally: ReplayTally, head: Record<string, unknown>, tail: Record<string, unknown>, run: () => Record<string, unknown>,
+): Generator<string, void, undefined> {
+  const h = JSON.stringify(head);
+  let buf = `${h.slice(0, -1)},"clients":{`;
+  const c = tally.clients;
+  for (let r = 0; r < c.size; r++) {
+    buf += `${r ? ',' : ''}${JSON.stringify(c.ipOf(r))}:${JSON.stringify(tally.countsOf(r))}`;
+    if (buf.length > 65536) {
+      yield buf;
+      buf = '';
+    }
+  }
+  yield `${buf}},${JSON.stringify({ ...tail, run: run() }).slice(1)}\n`;
 }

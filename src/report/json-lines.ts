@@ -48,11 +48,7 @@ export class JsonLinesWriter implements EventSink {
   }
 
   line(obj: unknown): void {
-    this.raw(JSON.stringify(obj) + '\n');
-  }
-
-  /** Text written as it is: a piece of a line the caller assembles (it supplies the newline). */
-  raw(s: string): void {
+    const s = JSON.stringify(obj) + '\n';
     this.parts.push(s);
     this.size += s.length;
     if (this.size > 65536) this.flush();

@@ -31,40 +31,44 @@ export interface TextReportInput {
   summaryOnly: boolean;
 }
 
-/** Collects lines and hands them to `write` in ~64 KiB pieces (a million clients make ~100 MB of text). */
+/** Collects lines into ~64 KiB pieces (a million clients make ~100 MB of text). */
 class ChunkedLines {
   private parts: string[] = [];
   private size = 0;
-  constructor(private readonly write: (chunk: string) => void) {}
   push(...lines: string[]): void {
     for (const l of lines) {
       this.parts.push(l);
       this.size += l.length + 1;
     }
-    if (this.size > 65536) this.flush();
   }
-  flush(): void {
-    if (this.parts.length > 0) this.write(this.parts.join('\n') + '\n');
+  get full(): boolean {
+    return this.size > 65536;
+  }
+  take(): string {
+    const s = this.parts.length > 0 ? this.parts.join('\n') + '\n' : '';
     this.parts = [];
     this.size = 0;
+    return s;
   }
 }
 
 /** The terminal report of `replay`: per client, the strike log, blocks, and coverage. */
 export function renderText(r: TextReportInput): string {
-  const chunks: string[] = [];
-  writeText(r, (s) => chunks.push(s));
-  return chunks.join('');
+  return [...textChunks(r)].join('');
 }
 
-/** renderText, written out piece by piece as it is made. */
-export function writeText(r: TextReportInput, write: (chunk: string) => void): void {
-  const out = new ChunkedLines(write);
+/**
+ * renderText in pieces, made as the consumer asks for them: the writer can wait for a slow pipe
+ * between pieces instead of queueing the whole report in memory.
+ */
+export function* textChunks(r: TextReportInput): Generator<string, void, undefined> {
+  const out = new ChunkedLines();
   const { tally, coverage: c } = r;
   const rows = tally.clients.rowsByFailures();
   out.push(`Clients with AUTH outcomes: ${rows.length}` +
     `  (failures ${tally.totals.failures}, successes ${tally.totals.successes}, temporary failures ${tally.totals.tempfails})`);
   for (const row of rows) {
+    if (out.full) yield out.take();
     const ip = tally.clients.ipOf(row);
     const t = tally.clients.view(row);
     out.push('');
@@ -82,7 +86,10 @@ export function writeText(r: TextReportInput, write: (chunk: string) => void): v
   if (!r.summaryOnly) {
     out.push('', 'Strike log (what the seed\'s iptables rules would have logged):');
     if (tally.log.length === 0) out.push('  (none)');
-    for (const l of tally.log) out.push(`  ${localTime(l.ts)}  ${strikeLogLine(l)}`);
+    for (const l of tally.log) {
+      out.push(`  ${localTime(l.ts)}  ${strikeLogLine(l)}`);
+      if (out.full) yield out.take();
+    }
     if (tally.logLinesNotKept) out.push(`  … and ${tally.logLinesNotKept} more lines`);
   }
 
@@ -91,6 +98,7 @@ export function writeText(r: TextReportInput, write: (chunk: string) => void): v
   for (const b of r.blocks) {
     const refused = b.rejects ? `, ${plural(b.rejects, 'connection')} refused` : '';
     out.push(`  ${b.key.padEnd(15)}  ${b.rule.padEnd(4)}  ${localTime(b.from)} → ${localTime(b.until)}  (${duration(b.until - b.from)}${refused})`);
+    if (out.full) yield out.take();
   }
 
   out.push('', 'Coverage:');
@@ -113,5 +121,5 @@ export function writeText(r: TextReportInput, write: (chunk: string) => void): v
     out.push(`  clients past --max-clients, not listed (counted in totals only): ${d.exact ? '' : 'at least '}${d.clients}` +
       ` (failures ${d.failures}, successes ${d.successes}, temporary failures ${d.tempfails})`);
   }
-  out.flush();
+  yield out.take();
 }
