@@ -1,6 +1,6 @@
 /**
- * A fast, specialised classic-pcap writer for the benchmark generator: Ethernet + IPv4 only,
- * microsecond timestamps, little-endian. Every record is written straight into one large output
+ * A fast, specialised classic-pcap writer for the benchmark generator: Ethernet + IPv4 (and IPv6
+ * TCP for the many-clients capture), microsecond timestamps, little-endian. Every record is written straight into one large output
  * buffer (no Buffer per frame); the buffer goes to the file with a synchronous write when full.
  *
  * Checksums: the IPv4 header checksum is always correct; TCP checksums are left at 0 (tcpdump and
@@ -119,6 +119,13 @@ export class PcapOut {
   private tcpHdr(tsUs: number, src: number, dst: number, sport: number, dport: number, seq: number, ack: number,
     flags: number, ttl: number, inbound: boolean, plen: number): number {
     const t = this.l3(tsUs, src, dst, PROTO_TCP, ttl, 20 + plen, inbound);
+    this.tcpFields(t, sport, dport, seq, ack, flags, inbound);
+    this.used = t + 20 + plen;
+    return t + 20;
+  }
+
+  /** The 20-byte TCP header at `t` (no options, checksum 0). */
+  private tcpFields(t: number, sport: number, dport: number, seq: number, ack: number, flags: number, inbound: boolean): void {
     const b = this.buf;
     b[t] = sport >>> 8; b[t + 1] = sport & 0xff;
     b[t + 2] = dport >>> 8; b[t + 3] = dport & 0xff;
@@ -128,8 +135,13 @@ export class PcapOut {
     const win = inbound ? 64240 : 65160;
     b[t + 14] = win >>> 8; b[t + 15] = win & 0xff;
     b[t + 16] = 0; b[t + 17] = 0; b[t + 18] = 0; b[t + 19] = 0;
-    this.used = t + 20 + plen;
-    return t + 20;
+  }
+
+  /** TCP header and latin1 payload at `t`; advances the buffer past them. */
+  private tcpAt(t: number, sport: number, dport: number, seq: number, ack: number, flags: number, inbound: boolean, payload: string): void {
+    this.tcpFields(t, sport, dport, seq, ack, flags, inbound);
+    if (payload.length > 0) this.buf.write(payload, t + 20, payload.length, 'latin1');
+    this.used = t + 20 + payload.length;
   }
 
   /** A TCP segment whose payload is an ASCII/latin1 string (may be empty). */
@@ -137,6 +149,40 @@ export class PcapOut {
     flags: number, ttl: number, inbound: boolean, payload: string): void {
     const p = this.tcpHdr(tsUs, src, dst, sport, dport, seq, ack, flags, ttl, inbound, payload.length);
     if (payload.length > 0) this.buf.write(payload, p, payload.length, 'latin1');
+  }
+
+  /**
+   * An IPv6 TCP segment with an ASCII/latin1 payload; `src`/`dst` are 16-byte addresses. Shares the
+   * record layout, clock clamp and counters of the IPv4 path (TCP checksum 0, as there).
+   */
+  tcp6Str(tsUs: number, src: Uint8Array, dst: Uint8Array, sport: number, dport: number, seq: number, ack: number,
+    flags: number, hopLimit: number, inbound: boolean, payload: string): void {
+    this.flushIfNeeded();
+    const b = this.buf;
+    let o = this.used;
+    const ts = Math.floor(tsUs < this.lastTs ? this.lastTs : tsUs);
+    this.lastTs = ts;
+    const sec = Math.floor(ts / 1e6);
+    const l4len = 20 + payload.length;
+    const frameLen = 14 + 40 + l4len;
+    w32le(b, o, sec);
+    w32le(b, o + 4, ts - sec * 1e6);
+    w32le(b, o + 8, frameLen);
+    w32le(b, o + 12, frameLen);
+    o += 16;
+    b[o] = 0x02; b[o + 1] = 0; b[o + 2] = 0; b[o + 3] = 0; b[o + 4] = 0; b[o + 5] = inbound ? 0x02 : 0x01;
+    b[o + 6] = 0x02; b[o + 7] = 0; b[o + 8] = 0; b[o + 9] = 0; b[o + 10] = 0; b[o + 11] = inbound ? 0x01 : 0x02;
+    b[o + 12] = 0x86; b[o + 13] = 0xdd;
+    o += 14;
+    w32be(b, o, 0x60000000);
+    b[o + 4] = l4len >>> 8; b[o + 5] = l4len & 0xff;
+    b[o + 6] = PROTO_TCP; b[o + 7] = hopLimit;
+    b.set(src, o + 8);
+    b.set(dst, o + 24);
+    this.used = o + 40;
+    this.bytes += 16 + frameLen;
+    this.packets++;
+    this.tcpAt(o + 40, sport, dport, seq, ack, flags, inbound, payload);
   }
 
   /** A TCP segment whose payload is `src[start, end)`. */

@@ -5,6 +5,7 @@
  *       [--no-product] [--no-tcpdump] [--no-tshark] [--tshark-limit N] [--no-micro]
  *       [--tcpdump-repeat 3] [--product-repeat 1] [--timeout-s 3600] [--results bench/out/results.json]
  *       [--product-cli PATH]   (another build of the CLI, e.g. to compare two versions)
+ *       [--no-many-clients] [--many-clients 1000000]   (the many-clients memory case, ~2 min)
  *
  * On one synthetic capture (made by bench/gen.ts when missing) it times smtpstrike's `replay`,
  * tcpdump's filter-only read and tshark's 535 search, prints a table with the targets, checks the
@@ -25,6 +26,7 @@ import { defaultMatcherPath, printMicro, runMicro, type MicroResult } from './mi
 import { printBlockerTable, runBlockerBench } from './blockers.js';
 import { runLogBench } from './logs.js';
 import { runLiveLoss } from './live-loss.js';
+import { runManyClientsBench, type ManyClientsRun } from './many-clients-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // <root>/dist/bench
 const root = resolve(here, '..', '..');
@@ -472,6 +474,8 @@ async function main(): Promise<number> {
       'timeout-s': { type: 'string', default: '3600' },
       results: { type: 'string' },
       'product-cli': { type: 'string' },
+      'no-many-clients': { type: 'boolean', default: false },
+      'many-clients': { type: 'string', default: '1000000' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -479,7 +483,8 @@ async function main(): Promise<number> {
   if (values.help) {
     log('usage: node dist/bench/run.js [--size-mb 1100] [--clients 50000] [--seed 1] [--file F] [--regen]\n' +
       '       [--no-product] [--no-tcpdump] [--no-tshark] [--tshark-limit N] [--no-micro] [--tcpdump-repeat 3] [--product-repeat 1]\n' +
-      '       [--timeout-s 3600] [--results bench/out/results.json] [--product-cli dist/src/cli.js]');
+      '       [--timeout-s 3600] [--results bench/out/results.json] [--product-cli dist/src/cli.js]\n' +
+      '       [--no-many-clients] [--many-clients 1000000]');
     return 0;
   }
   const sizeMb = Number(values['size-mb']);
@@ -630,10 +635,16 @@ async function main(): Promise<number> {
     targets,
     checks: { product: productCheck, product_coverage: productSummaryCoverage ?? null, tshark: tsharkCheck },
     micro,
+    many_clients: null as ManyClientsRun[] | null,
     blockers: null as unknown,
     logs: null as unknown,
     live: null as unknown,
   };
+  // ---- many clients (issue 9): per-client state for 1M IPv4 clients and 1M IPv6 /64s
+  if (!values['no-many-clients'] && !values['no-product']) {
+    log('\n== many clients: 1 failure each, peak RSS ==');
+    results.many_clients = await runManyClientsBench({ log, cli: cliPath, outDir: join(root, 'bench', 'out'), clients: Number(values['many-clients']) });
+  }
   // ---- live capture loss (issue #3): a capture replayed into a veth at >= 50,000 SMTP packets/s
   if (!values['no-live']) {
     log('\n== live capture loss (tcpreplay into a veth, namespaces) ==');
@@ -661,6 +672,7 @@ async function main(): Promise<number> {
 
   if (values['no-product']) return 0;
   if (productCheck && !productCheck.exact) return 1;
+  if (results.many_clients?.some((r) => r.wrong_clients !== undefined && r.wrong_clients > 0)) return 1;
   if (productRun.status !== 'ok') return 3;
   return 0;
 }

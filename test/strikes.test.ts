@@ -140,3 +140,29 @@ test('iptables LOG line layout (IPv4 and IPv6)', () => {
   assert.match(iptablesLogLine('SMTP Brute Force Attempt:', wire('2001:db8::1', '2001:db8::25'), true),
     /^SMTP Brute Force Attempt: IN= OUT= SRC=2001:0db8:0000:0000:0000:0000:0000:0001 DST=2001:0db8:0000:0000:0000:0000:0000:0025 LEN=60 TC=0 HOPLIMIT=64 FLOWLBL=0 PROTO=TCP SPT=40000 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0$/);
 });
+
+test('strike table past its cap: never more entries than the cap, a reused slot starts empty, blocks survive churn', () => {
+  const { e, log } = engine((o) => { o.maxEntries = 16; });
+  const blocked = '203.0.113.9';
+  for (let i = 0; i < 3; i++) e.event(fail(blocked, i));
+  assert.equal(e.isBlocked(blocked, 3), true);
+  // 2,000 other addresses, two failures each, all while the block stands: slots are freed and reused.
+  for (let i = 0; i < 2000; i++) {
+    const c = `10.1.${i >> 8}.${i & 255}`;
+    e.event(fail(c, 10 + i / 2));
+    e.event(fail(c, 10 + i / 2));
+    assert.ok(e.entries <= 16, `entries ${e.entries}`);
+  }
+  // Each newcomer's strikes are its own (1 then 2), never a former tenant's stamps.
+  const strikes = log.events.flatMap((x) => (x.type === 'strike' && x.client.startsWith('10.1.') ? [x.n] : []));
+  assert.deepEqual(strikes, Array.from({ length: 4000 }, (_, k) => (k % 2) + 1));
+  assert.equal(e.isBlocked(blocked, 500), true); // unblocked entries went first
+  assert.equal(e.stats.evictedBlocked, 0);
+  assert.equal(e.stats.evictedStriking + e.stats.expiredEntries + e.entries, 2001);
+  // The state file of a churned table reloads to the same entries.
+  const state = e.exportState(1100);
+  assert.equal(state.entries.length, e.entries);
+  const { e: again } = engine((o) => { o.maxEntries = 16; });
+  again.importState(state, 1100);
+  assert.deepEqual(again.exportState(1100), state);
+});

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { CONFIG_KEYS, parseBytes, rangeProblem, type ConfigValue } from '../config/config-file.js';
 import { defaultPipelineOptions, type PipelineOptions } from '../pipeline.js';
+import { defaultTallyLimits } from '../report/client-tally.js';
 import { AddressSet } from '../strikes/address-key.js';
 
 export function intArg(min: number, max: number): (v: string) => number {
@@ -65,6 +66,12 @@ export function addPipelineOptions(cmd: Command): Command {
     .option('--tempfail-strikes', '454 temporary failures inside AUTH count as strikes too', false)
     .option('--max-flows <n>', 'TCP flows tracked at most (least recently used evicted, counted)', configNumberArg('max_flows'), d.flows.maxFlows)
     .option('--max-strike-entries <n>', 'addresses the strike table tracks at most', configNumberArg('max_strike_entries'), d.strikes.maxEntries);
+}
+
+/** The per-client table of `replay` (the report's memory bound). */
+export function addTallyOptions(cmd: Command): Command {
+  return cmd.option('--max-clients <n>', 'clients listed at most; later ones are counted in totals and in the summary\'s clients_dropped',
+    intArg(1, 100_000_000), defaultTallyLimits.maxClients);
 }
 
 export interface PipelineFlags {

@@ -4,8 +4,9 @@ import type { Pipeline } from '../pipeline.js';
 import { countsOnlyLimits, defaultTallyLimits, type ReplayTally } from '../report/client-tally.js';
 import { replayFiles } from '../replay.js';
 import { isoTime, JsonLinesWriter, round6 } from '../report/json-lines.js';
-import { renderText } from '../report/text-report.js';
-import { addPipelineOptions, pipelineOptionsFrom, type PipelineFlags } from './options.js';
+import { textChunks } from '../report/text-report.js';
+import { writeChunks } from '../report/write-chunks.js';
+import { addPipelineOptions, addTallyOptions, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 /** The capture `replay` reads when given no file: a real Postfix + Dovecot brute-force run. */
 export const DEFAULT_CAPTURE = fileURLToPath(new URL('../../../pcaps/testbed/login-587.pcap', import.meta.url));
@@ -14,6 +15,7 @@ interface ReplayFlags extends PipelineFlags {
   json: boolean;
   summaryOnly: boolean;
   progress: boolean;
+  maxClients: number;
 }
 
 export const EXIT_READ_ERROR = 2;
@@ -26,6 +28,7 @@ export function replayCommand(): Command {
     .option('--summary-only', 'print only the summary (JSON: only the summary line)', false)
     .option('--no-progress', 'no progress line on stderr');
   addPipelineOptions(cmd);
+  addTallyOptions(cmd);
   cmd.action(async (files: string[], flags: ReplayFlags) => {
     process.exitCode = await runReplay(files.length > 0 ? files : [DEFAULT_CAPTURE], flags);
   });
@@ -44,17 +47,17 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
     : undefined;
   const { tally, files: reports, coverage, blocks } = await replayFiles(
     files, pipelineOptionsFrom(flags), json && !flags.summaryOnly ? json : null, tick,
-    json || flags.summaryOnly ? countsOnlyLimits : defaultTallyLimits,
+    { ...(json || flags.summaryOnly ? countsOnlyLimits : defaultTallyLimits), maxClients: flags.maxClients },
   );
   if (tick) process.stderr.write('\r\x1b[K');
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   for (const f of reports) if (f.error) process.stderr.write(`smtpstrike: ${f.error.message}\n`);
 
   if (json) {
-    json.line({
-      type: 'summary',
-      files: reports,
-      clients: tally.counts(),
+    json.flush();
+    const d = tally.dropped;
+    const tail = {
+      clients_dropped: { clients: d.clients, exact: d.exact, failures: d.failures, successes: d.successes, tempfails: d.tempfails },
       totals: tally.totals,
       blocks: blocks.map((b) => ({
         key: b.key, client: b.client, rule: b.rule, from: round6(b.from), until: round6(b.until),
@@ -64,17 +67,37 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
       options: {
         ports: flags.ports, hitcount: flags.hitcount, seconds: flags.seconds, conn_hitcount: flags.connHitcount,
         conn_seconds: flags.connSeconds, whitelist: flags.whitelist, ipv6_prefix: flags.ipv6Prefix, match: flags.match,
-        tempfail_strikes: flags.tempfailStrikes,
+        tempfail_strikes: flags.tempfailStrikes, max_clients: flags.maxClients,
       },
-      run: {
-        elapsed_s: round6(elapsed),
-        packets_per_s: Math.round(coverage.packets / Math.max(elapsed, 1e-9)),
-        max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-      },
-    });
-    json.flush();
+    };
+    await writeChunks(process.stdout, summaryChunks(tally, { type: 'summary', files: reports }, tail, () => ({
+      elapsed_s: round6(elapsed),
+      packets_per_s: Math.round(coverage.packets / Math.max(elapsed, 1e-9)),
+      max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    })));
   } else {
-    process.stdout.write(renderText({ tally, blocks, coverage, files: reports, summaryOnly: flags.summaryOnly }));
+    await writeChunks(process.stdout, textChunks({ tally, blocks, coverage, files: reports, summaryOnly: flags.summaryOnly }));
   }
   return reports.some((f) => f.error) ? EXIT_READ_ERROR : 0;
+}
+
+/**
+ * The summary line in ~64 KiB pieces: `head`, then the clients one by one, then `tail` and `run`
+ * (made last, so its peak RSS covers the output). A million clients are ~90 MB of JSON; one
+ * JSON.stringify of them all would hold the whole object tree and the string at once.
+ */
+function* summaryChunks(
+  tally: ReplayTally, head: Record<string, unknown>, tail: Record<string, unknown>, run: () => Record<string, unknown>,
+): Generator<string, void, undefined> {
+  const h = JSON.stringify(head);
+  let buf = `${h.slice(0, -1)},"clients":{`;
+  const c = tally.clients;
+  for (let r = 0; r < c.size; r++) {
+    buf += `${r ? ',' : ''}${JSON.stringify(c.ipOf(r))}:${JSON.stringify(tally.countsOf(r))}`;
+    if (buf.length > 65536) {
+      yield buf;
+      buf = '';
+    }
+  }
+  yield `${buf}},${JSON.stringify({ ...tail, run: run() }).slice(1)}\n`;
 }

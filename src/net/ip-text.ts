@@ -6,10 +6,15 @@ export function formatIp(buf: Uint8Array, off: number, version: number): string 
   return formatIpv6(buf, off);
 }
 
-/** RFC 5952 text form: lower case, longest run (≥ 2) of zero groups as `::`, dotted IPv4 for ::ffff:0:0/96. */
+const groups = new Uint16Array(8);
+
+/**
+ * RFC 5952 text form: lower case, longest run (≥ 2) of zero groups as `::`, dotted IPv4 for
+ * ::ffff:0:0/96. Builds the string directly (no arrays): it runs for every IPv6 flow and strike.
+ */
 export function formatIpv6(b: Uint8Array, off = 0): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
+  const g = groups;
+  for (let i = 0; i < 8; i++) g[i] = (b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!;
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
     return `::ffff:${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
   }
@@ -28,10 +33,28 @@ export function formatIpv6(b: Uint8Array, off = 0): string {
     }
     i = j;
   }
-  const hex = (x: number): string => x.toString(16);
-  if (bestStart < 0) return g.map(hex).join(':');
-  return `${g.slice(0, bestStart).map(hex).join(':')}::${g.slice(bestStart + bestLen).map(hex).join(':')}`;
+  // Characters go into a scratch buffer and become one flat string: `+=` would build a tree of
+  // cons strings, which costs several times the memory in tables that keep the text.
+  const t = text;
+  let n = 0;
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      t[n++] = 58; t[n++] = 58;
+      i += bestLen - 1;
+      continue;
+    }
+    if (i > 0 && i !== bestStart + bestLen) t[n++] = 58;
+    const v = g[i]!;
+    if (v >= 0x1000) t[n++] = HEX[v >> 12]!;
+    if (v >= 0x100) t[n++] = HEX[(v >> 8) & 15]!;
+    if (v >= 0x10) t[n++] = HEX[(v >> 4) & 15]!;
+    t[n++] = HEX[v & 15]!;
+  }
+  return t.toString('latin1', 0, n);
 }
+
+const text = Buffer.alloc(48);
+const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
 /** Address bytes (4 or 16) of a textual IPv4/IPv6 address; null when it is not one. */
 export function parseIp(ip: string): Uint8Array | null {

@@ -1,4 +1,5 @@
 import type { AuthEvent, EventSink, PipelineEvent, RejectEvent, StrikeEvent } from '../events.js';
+import { AddressIndex } from './address-index.js';
 
 export interface ClientCounts {
   failures: number;
@@ -7,14 +8,152 @@ export interface ClientCounts {
   users: string[];
 }
 
-/** Per-client counts plus a capped sample of its events for the text report. */
-export class ClientTally {
-  failures = 0;
-  successes = 0;
-  tempfails = 0;
-  readonly users = new Set<string>();
-  readonly events: AuthEvent[] = [];
-  eventsNotKept = 0;
+/** One client as the reports see it (made on demand: the table itself keeps no object per client). */
+export interface ClientView {
+  failures: number;
+  successes: number;
+  tempfails: number;
+  /** Distinct usernames, first seen first, at most `usersPerClient`. */
+  users: string[];
+  /** A sample of the client's events for the text report (empty in counts-only mode). */
+  events: AuthEvent[];
+  eventsNotKept: number;
+}
+
+interface EventSample { events: AuthEvent[]; notKept: number }
+
+const NO_USER = -1;
+
+/**
+ * Per-client counts for a million clients and more: one row per client in typed-array columns
+ * (address 16 B, three counters 12 B, first username 4 B, index slots ~8 B), usernames interned
+ * once (a botnet shares one list), further usernames and event samples only in side maps for the
+ * clients that have them. Iterates in first-seen order, as the Map it replaces did.
+ */
+export class ClientTable implements Iterable<[string, ClientView]> {
+  private readonly index = new AddressIndex();
+  private failures: Uint32Array = new Uint32Array(1024);
+  private successes: Uint32Array = new Uint32Array(1024);
+  private tempfails: Uint32Array = new Uint32Array(1024);
+  private firstUser: Int32Array = new Int32Array(1024).fill(NO_USER);
+  private readonly moreUsers = new Map<number, number[]>();
+  private readonly samples = new Map<number, EventSample>();
+  private readonly userIds = new Map<string, number>();
+  private readonly userNames: string[] = [];
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** The row of `ip`, or -1; with `add`, a new row when absent. */
+  row(ip: string, add: boolean): number {
+    const r = this.index.find(ip);
+    if (r >= 0 || !add) return r;
+    const row = this.index.insert();
+    if (row >= this.failures.length) this.growColumns(this.index.capacity);
+    return row;
+  }
+
+  count(row: number, outcome: AuthEvent['type']): void {
+    if (outcome === 'auth_failure') this.failures[row]++;
+    else if (outcome === 'auth_success') this.successes[row]++;
+    else this.tempfails[row]++;
+  }
+
+  /** Adds `user` to the row's distinct usernames unless it holds `max` already. */
+  addUser(row: number, user: string, max: number): void {
+    let id = this.userIds.get(user);
+    if (id === undefined) {
+      id = this.userNames.length;
+      this.userIds.set(user, id);
+      this.userNames.push(user);
+    }
+    const first = this.firstUser[row]!;
+    if (first === NO_USER) {
+      if (max > 0) this.firstUser[row] = id;
+      return;
+    }
+    if (first === id) return;
+    let more = this.moreUsers.get(row);
+    if (!more) {
+      if (max < 2) return;
+      this.moreUsers.set(row, (more = []));
+    }
+    if (more.length + 1 < max && !more.includes(id)) more.push(id);
+  }
+
+  /** Keeps `ev` in the row's sample while it holds fewer than `max`, else counts it as not kept. */
+  sample(row: number, ev: AuthEvent, max: number): void {
+    let s = this.samples.get(row);
+    if (!s) this.samples.set(row, (s = { events: [], notKept: 0 }));
+    if (s.events.length < max) s.events.push(ev);
+    else s.notKept++;
+  }
+
+  get(ip: string): ClientView | undefined {
+    const r = this.index.find(ip);
+    return r < 0 ? undefined : this.view(r);
+  }
+
+  /** Address of a row. */
+  ipOf(row: number): string {
+    return this.index.ipOf(row);
+  }
+
+  /**
+   * Row numbers in report order: most failures first, then by address (numeric: 9.0.0.1 before
+   * 10.0.0.1). Sorts a typed array of rows, so a million clients need no object each.
+   */
+  rowsByFailures(): Uint32Array {
+    const rows = new Uint32Array(this.size);
+    for (let r = 0; r < rows.length; r++) rows[r] = r;
+    const f = this.failures;
+    return rows.sort((a, b) => f[b]! - f[a]! || this.index.compareRows(a, b));
+  }
+
+  view(row: number): ClientView {
+    const s = this.samples.get(row);
+    return {
+      failures: this.failures[row]!, successes: this.successes[row]!, tempfails: this.tempfails[row]!,
+      users: this.usersOf(row), events: s?.events ?? [], eventsNotKept: s?.notKept ?? 0,
+    };
+  }
+
+  usersOf(row: number): string[] {
+    const first = this.firstUser[row]!;
+    if (first === NO_USER) return [];
+    const out = [this.userNames[first]!];
+    for (const id of this.moreUsers.get(row) ?? []) out.push(this.userNames[id]!);
+    return out;
+  }
+
+  *[Symbol.iterator](): Iterator<[string, ClientView]> {
+    for (let r = 0; r < this.index.size; r++) yield [this.index.ipOf(r), this.view(r)];
+  }
+
+  private growColumns(n: number): void {
+    const u32 = (a: Uint32Array): Uint32Array => {
+      const b = new Uint32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.failures = u32(this.failures);
+    this.successes = u32(this.successes);
+    this.tempfails = u32(this.tempfails);
+    const f = new Int32Array(n).fill(NO_USER);
+    f.set(this.firstUser);
+    this.firstUser = f;
+  }
+}
+
+/** Clients past the cap: not kept, but counted, so the summary can say what it left out. */
+export interface DroppedClients {
+  /** Distinct clients not kept (exact while `exact`; the set that tells them apart is capped too). */
+  clients: number;
+  exact: boolean;
+  failures: number;
+  successes: number;
+  tempfails: number;
 }
 
 export interface TallyLimits {
@@ -38,10 +177,13 @@ export const countsOnlyLimits: TallyLimits = { ...defaultTallyLimits, eventsPerC
  * passes every event on to an optional streaming writer (JSON lines).
  */
 export class ReplayTally implements EventSink {
-  readonly clients = new Map<string, ClientTally>();
+  readonly clients = new ClientTable();
   readonly log: (StrikeEvent | RejectEvent)[] = [];
   totals = { failures: 0, successes: 0, tempfails: 0, starttls: 0, strikes: 0, rejects: 0, blocks: 0 };
-  clientsNotTracked = 0;
+  /** What the cap on kept clients left out of `clients` (the totals still count it). */
+  readonly dropped: DroppedClients = { clients: 0, exact: true, failures: 0, successes: 0, tempfails: 0 };
+  /** Tells dropped clients apart (capped at `maxClients` rows too). */
+  private readonly droppedIndex = new AddressIndex();
   logLinesNotKept = 0;
 
   constructor(private readonly next: EventSink | null, readonly limits: TallyLimits = defaultTallyLimits) {}
@@ -54,14 +196,15 @@ export class ReplayTally implements EventSink {
         if (ev.type === 'auth_failure') this.totals.failures++;
         else if (ev.type === 'auth_success') this.totals.successes++;
         else this.totals.tempfails++;
-        const t = this.tally(ev.client);
-        if (!t) break;
-        if (ev.type === 'auth_failure') t.failures++;
-        else if (ev.type === 'auth_success') t.successes++;
-        else t.tempfails++;
-        if (ev.user && t.users.size < this.limits.usersPerClient) t.users.add(ev.user);
-        if (t.events.length < this.limits.eventsPerClient) t.events.push(ev);
-        else t.eventsNotKept++;
+        const c = this.clients;
+        const row = c.row(ev.client, c.size < this.limits.maxClients);
+        if (row < 0) {
+          this.drop(ev);
+          break;
+        }
+        c.count(row, ev.type);
+        if (ev.user) c.addUser(row, ev.user, this.limits.usersPerClient);
+        if (this.limits.eventsPerClient > 0) c.sample(row, ev, this.limits.eventsPerClient);
         break;
       }
       case 'starttls':
@@ -84,24 +227,28 @@ export class ReplayTally implements EventSink {
     this.next?.event(ev);
   }
 
-  private tally(client: string): ClientTally | null {
-    let t = this.clients.get(client);
-    if (!t) {
-      if (this.clients.size >= this.limits.maxClients) {
-        this.clientsNotTracked++;
-        return null;
-      }
-      t = new ClientTally();
-      this.clients.set(client, t);
-    }
-    return t;
+  private drop(ev: AuthEvent): void {
+    const d = this.dropped;
+    if (ev.type === 'auth_failure') d.failures++;
+    else if (ev.type === 'auth_success') d.successes++;
+    else d.tempfails++;
+    if (this.droppedIndex.find(ev.client) >= 0) return;
+    if (this.droppedIndex.size < this.limits.maxClients) {
+      this.droppedIndex.insert();
+      d.clients++;
+    } else d.exact = false;
+  }
+
+  /** The JSON form of one client (users sorted). */
+  countsOf(row: number): ClientCounts {
+    const c = this.clients;
+    const v = c.view(row);
+    return { failures: v.failures, successes: v.successes, tempfails: v.tempfails, users: v.users.sort() };
   }
 
   counts(): Record<string, ClientCounts> {
     const out: Record<string, ClientCounts> = {};
-    for (const [ip, t] of this.clients) {
-      out[ip] = { failures: t.failures, successes: t.successes, tempfails: t.tempfails, users: [...t.users].sort() };
-    }
+    for (let r = 0; r < this.clients.size; r++) out[this.clients.ipOf(r)] = this.countsOf(r);
     return out;
   }
 }

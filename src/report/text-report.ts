@@ -31,16 +31,48 @@ export interface TextReportInput {
   summaryOnly: boolean;
 }
 
+/** Collects lines into ~64 KiB pieces (a million clients make ~100 MB of text). */
+class ChunkedLines {
+  private parts: string[] = [];
+  private size = 0;
+  push(...lines: string[]): void {
+    for (const l of lines) {
+      this.parts.push(l);
+      this.size += l.length + 1;
+    }
+  }
+  get full(): boolean {
+    return this.size > 65536;
+  }
+  take(): string {
+    const s = this.parts.length > 0 ? this.parts.join('\n') + '\n' : '';
+    this.parts = [];
+    this.size = 0;
+    return s;
+  }
+}
+
 /** The terminal report of `replay`: per client, the strike log, blocks, and coverage. */
 export function renderText(r: TextReportInput): string {
-  const out: string[] = [];
+  return [...textChunks(r)].join('');
+}
+
+/**
+ * renderText in pieces, made as the consumer asks for them: the writer can wait for a slow pipe
+ * between pieces instead of queueing the whole report in memory.
+ */
+export function* textChunks(r: TextReportInput): Generator<string, void, undefined> {
+  const out = new ChunkedLines();
   const { tally, coverage: c } = r;
-  const clients = [...tally.clients.entries()].sort((a, b) => b[1].failures - a[1].failures || a[0].localeCompare(b[0]));
-  out.push(`Clients with AUTH outcomes: ${clients.length}` +
+  const rows = tally.clients.rowsByFailures();
+  out.push(`Clients with AUTH outcomes: ${rows.length}` +
     `  (failures ${tally.totals.failures}, successes ${tally.totals.successes}, temporary failures ${tally.totals.tempfails})`);
-  for (const [ip, t] of clients) {
+  for (const row of rows) {
+    if (out.full) yield out.take();
+    const ip = tally.clients.ipOf(row);
+    const t = tally.clients.view(row);
     out.push('');
-    const users = t.users.size ? `; users: ${[...t.users].sort().join(', ')}` : '';
+    const users = t.users.length ? `; users: ${t.users.sort().join(', ')}` : '';
     out.push(`${ip}: ${plural(t.failures, 'failure')}, ${plural(t.successes, 'success', 'successes')}, ${plural(t.tempfails, 'temporary failure')}${users}`);
     if (r.summaryOnly) continue;
     for (const e of t.events) {
@@ -49,12 +81,15 @@ export function renderText(r: TextReportInput): string {
     }
     if (t.eventsNotKept) out.push(`  … and ${t.eventsNotKept} more`);
   }
-  if (clients.length === 0) out.push('No SMTP authentication replies found.');
+  if (rows.length === 0) out.push('No SMTP authentication replies found.');
 
   if (!r.summaryOnly) {
     out.push('', 'Strike log (what the seed\'s iptables rules would have logged):');
     if (tally.log.length === 0) out.push('  (none)');
-    for (const l of tally.log) out.push(`  ${localTime(l.ts)}  ${strikeLogLine(l)}`);
+    for (const l of tally.log) {
+      out.push(`  ${localTime(l.ts)}  ${strikeLogLine(l)}`);
+      if (out.full) yield out.take();
+    }
     if (tally.logLinesNotKept) out.push(`  … and ${tally.logLinesNotKept} more lines`);
   }
 
@@ -63,6 +98,7 @@ export function renderText(r: TextReportInput): string {
   for (const b of r.blocks) {
     const refused = b.rejects ? `, ${plural(b.rejects, 'connection')} refused` : '';
     out.push(`  ${b.key.padEnd(15)}  ${b.rule.padEnd(4)}  ${localTime(b.from)} → ${localTime(b.until)}  (${duration(b.until - b.from)}${refused})`);
+    if (out.full) yield out.take();
   }
 
   out.push('', 'Coverage:');
@@ -80,6 +116,10 @@ export function renderText(r: TextReportInput): string {
   out.push(`  evictions: ${ev}`);
   if (c.failures_on_rejected_connections) out.push(`  failures on connections the rules had refused (no strike): ${c.failures_on_rejected_connections}`);
   if (c.whitelisted_events) out.push(`  whitelisted events (never counted): ${c.whitelisted_events}`);
-  if (tally.clientsNotTracked) out.push(`  events of clients past --max-clients (counted in totals only): ${tally.clientsNotTracked}`);
-  return out.join('\n') + '\n';
+  const d = tally.dropped;
+  if (d.clients) {
+    out.push(`  clients past --max-clients, not listed (counted in totals only): ${d.exact ? '' : 'at least '}${d.clients}` +
+      ` (failures ${d.failures}, successes ${d.successes}, temporary failures ${d.tempfails})`);
+  }
+  yield out.take();
 }

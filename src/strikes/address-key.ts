@@ -1,4 +1,5 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { packIp, unpackIp } from '../net/ip-pack.js';
 import { formatIpv6, parseIp } from '../net/ip-text.js';
 
 /**
@@ -10,6 +11,20 @@ export function strikeKey(ip: string, ipv6Prefix: number): string {
   if (!ip.includes(':')) return ip;
   if (ip.startsWith('::ffff:') && isIPv4(ip.slice(7))) return ip.slice(7);
   if (ipv6Prefix >= 128) return ip;
+  // Runs for every IPv6 connect and failure: parse into words and mask there (no allocation).
+  const w = keyWords;
+  if (packIp(ip, w) !== 6) return slowStrikeKey(ip, ipv6Prefix);
+  for (let k = 0; k < 4; k++) {
+    const keep = Math.max(0, Math.min(32, ipv6Prefix - 32 * k));
+    w[k] = keep === 0 ? 0 : keep === 32 ? w[k]! : (w[k]! & (0xffffffff << (32 - keep))) >>> 0;
+  }
+  return `${unpackIp(6, w[0]!, w[1]!, w[2]!, w[3]!)}/${ipv6Prefix}`;
+}
+
+const keyWords = new Uint32Array(4);
+
+/** Forms the wire never produces (a zone index `%eth0`): the general parser. */
+function slowStrikeKey(ip: string, ipv6Prefix: number): string {
   const b = parseIp(ip);
   if (!b) return ip;
   for (let bit = ipv6Prefix; bit < 128; bit++) b[bit >> 3]! &= ~(0x80 >> (bit & 7));

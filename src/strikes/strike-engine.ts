@@ -1,7 +1,9 @@
 import type { AuthEvent, ConnectEvent, EventSink, PipelineEvent } from '../events.js';
 import { AddressSet, strikeKey } from './address-key.js';
 import { LogPrefix } from './iptables-log.js';
-import { RecentStamps } from './recent-list.js';
+import { StrikeTable, type BlockInterval } from './strike-table.js';
+
+export type { BlockInterval } from './strike-table.js';
 
 export interface StrikeOptions {
   /** Failures (535) within `seconds` that block an address (the seed: 3 in 1200 s). */
@@ -28,34 +30,6 @@ export interface StrikeState {
   version: 1;
   saved_at: number;
   entries: { key: string; last_seen: number; auth: number[]; conn: number[]; block: BlockInterval | null }[];
-}
-
-export interface BlockInterval {
-  key: string;
-  /** The client address whose event started the block. */
-  client: string;
-  rule: 'auth' | 'conn';
-  from: number;
-  /** Last instant the block stands (inclusive, as xt_recent's window test). */
-  until: number;
-  /** New connections refused while the block stood. */
-  rejects: number;
-}
-
-class StrikeEntry {
-  readonly auth: RecentStamps;
-  readonly conn: RecentStamps;
-  lastSeen = 0;
-  block: BlockInterval | null = null;
-  constructor(readonly key: string, o: StrikeOptions) {
-    this.auth = new RecentStamps(o.hitcount);
-    this.conn = new RecentStamps(o.connHitcount);
-  }
-  /** Nothing inside any window and no block standing: forgetting it changes no verdict. */
-  idle(now: number, o: StrikeOptions): boolean {
-    return (!this.block || this.block.until < now) &&
-      this.auth.newest() < now - o.seconds && this.conn.newest() < now - o.connSeconds;
-  }
 }
 
 export interface StrikeStats {
@@ -95,11 +69,13 @@ export class StrikeEngine implements EventSink {
     expiredEntries: 0, evictedStriking: 0, evictedBlocked: 0, blocksNotListed: 0,
   };
   readonly blocks: BlockInterval[] = [];
-  private readonly table = new Map<string, StrikeEntry>();
+  private readonly table: StrikeTable;
   private readonly rejectedFlows = new Set<number>();
   private now = 0;
 
-  constructor(readonly opts: StrikeOptions, private readonly out: EventSink) {}
+  constructor(readonly opts: StrikeOptions, private readonly out: EventSink) {
+    this.table = new StrikeTable(opts.hitcount, opts.connHitcount, opts.maxEntries);
+  }
 
   get entries(): number {
     return this.table.size;
@@ -128,16 +104,25 @@ export class StrikeEngine implements EventSink {
     }
   }
 
-  private entry(key: string, ts: number): StrikeEntry {
+  /** The slot of `key` (made if absent), its last-seen time set to `ts`. */
+  private entry(key: string, ts: number): number {
     this.now = ts;
-    let e = this.table.get(key);
-    if (!e) {
-      if (this.table.size >= this.opts.maxEntries) this.makeRoom();
-      e = new StrikeEntry(key, this.opts);
-      this.table.set(key, e);
+    const t = this.table;
+    let e = t.find(key);
+    if (e < 0) {
+      if (t.size >= this.opts.maxEntries) this.makeRoom();
+      e = t.add(key);
     }
-    e.lastSeen = ts;
+    t.lastSeen[e] = ts;
     return e;
+  }
+
+  /** Nothing inside any window and no block standing: forgetting the slot changes no verdict. */
+  private idle(e: number, now: number): boolean {
+    const t = this.table;
+    const b = t.blockOf[e];
+    return (!b || b.until < now) &&
+      t.auth.newest(e) < now - this.opts.seconds && t.conn.newest(e) < now - this.opts.connSeconds;
   }
 
   private failure(ev: AuthEvent): void {
@@ -150,17 +135,18 @@ export class StrikeEngine implements EventSink {
       return;
     }
     const o = this.opts;
+    const t = this.table;
     const key = strikeKey(ev.client, o.ipv6Prefix);
     const e = this.entry(key, ev.ts);
     this.closeExpiredBlock(e, ev.ts);
-    e.auth.add(ev.ts);
-    const n = Math.min(e.auth.hitsWithin(ev.ts, o.seconds), o.hitcount);
+    t.auth.add(e, ev.ts);
+    const n = Math.min(t.auth.hitsWithin(e, ev.ts, o.seconds), o.hitcount);
     this.stats.strikes++;
     this.out.event({
       type: 'strike', ts: ev.ts, client: ev.client, key, n, hitcount: o.hitcount,
       prefix: LogPrefix.strike(n), wire: ev.wire,
     });
-    if (n >= o.hitcount) this.blockUntil(e, ev.client, 'auth', ev.ts, e.auth.fullUntil(o.seconds));
+    if (n >= o.hitcount) this.blockUntil(e, ev.client, 'auth', ev.ts, t.auth.fullUntil(e, o.seconds));
   }
 
   private connect(ev: ConnectEvent): void {
@@ -169,43 +155,50 @@ export class StrikeEngine implements EventSink {
       return;
     }
     const o = this.opts;
+    const t = this.table;
     const key = strikeKey(ev.client, o.ipv6Prefix);
     const e = this.entry(key, ev.ts);
     this.closeExpiredBlock(e, ev.ts);
-    if (e.auth.hitsWithin(ev.ts, o.seconds) >= o.hitcount) {
-      e.auth.add(ev.ts); // the seed's rule tags the refused SYN again
+    if (t.auth.hitsWithin(e, ev.ts, o.seconds) >= o.hitcount) {
+      t.auth.add(e, ev.ts); // the seed's rule tags the refused SYN again
       this.reject(e, ev, 'auth', LogPrefix.authReject);
-      this.blockUntil(e, ev.client, 'auth', ev.ts, e.auth.fullUntil(o.seconds));
+      this.blockUntil(e, ev.client, 'auth', ev.ts, t.auth.fullUntil(e, o.seconds));
       return;
     }
-    e.conn.add(ev.ts);
-    if (e.conn.hitsWithin(ev.ts, o.connSeconds) >= o.connHitcount) {
+    t.conn.add(e, ev.ts);
+    if (t.conn.hitsWithin(e, ev.ts, o.connSeconds) >= o.connHitcount) {
       this.reject(e, ev, 'conn', LogPrefix.connReject);
-      this.blockUntil(e, ev.client, 'conn', ev.ts, e.conn.fullUntil(o.connSeconds));
+      this.blockUntil(e, ev.client, 'conn', ev.ts, t.conn.fullUntil(e, o.connSeconds));
     }
   }
 
-  private reject(e: StrikeEntry, ev: ConnectEvent, rule: 'auth' | 'conn', prefix: string): void {
+  private reject(e: number, ev: ConnectEvent, rule: 'auth' | 'conn', prefix: string): void {
     this.rejectedFlows.add(ev.flow);
     this.stats.rejects++;
-    if (e.block) e.block.rejects++;
-    this.out.event({ type: 'reject', ts: ev.ts, client: ev.client, key: e.key, rule, prefix, wire: ev.wire });
+    const b = this.table.blockOf[e];
+    if (b) b.rejects++;
+    this.out.event({ type: 'reject', ts: ev.ts, client: ev.client, key: this.table.keyOf(e), rule, prefix, wire: ev.wire });
   }
 
-  private blockUntil(e: StrikeEntry, client: string, rule: 'auth' | 'conn', ts: number, until: number): void {
-    if (e.block && e.block.until >= ts) {
-      if (until > e.block.until) e.block.until = until;
+  private blockUntil(e: number, client: string, rule: 'auth' | 'conn', ts: number, until: number): void {
+    const t = this.table;
+    const old = t.blockOf[e];
+    if (old && old.until >= ts) {
+      if (until > old.until) old.until = until;
       return;
     }
-    e.block = { key: e.key, client, rule, from: ts, until, rejects: 0 };
+    const key = t.keyOf(e);
+    const b: BlockInterval = { key, client, rule, from: ts, until, rejects: 0 };
+    t.blockOf[e] = b;
     this.stats.blocks++;
-    if (this.blocks.length < MAX_LISTED_BLOCKS) this.blocks.push(e.block);
+    if (this.blocks.length < MAX_LISTED_BLOCKS) this.blocks.push(b);
     else this.stats.blocksNotListed++;
-    this.out.event({ type: 'block', ts, client, key: e.key, rule, from: ts, until });
+    this.out.event({ type: 'block', ts, client, key, rule, from: ts, until });
   }
 
-  private closeExpiredBlock(e: StrikeEntry, ts: number): void {
-    if (e.block && e.block.until < ts) e.block = null;
+  private closeExpiredBlock(e: number, ts: number): void {
+    const b = this.table.blockOf[e];
+    if (b && b.until < ts) this.table.blockOf[e] = null;
   }
 
   /**
@@ -213,26 +206,29 @@ export class StrikeEngine implements EventSink {
    * the least recently seen unblocked ones, and blocked ones only if nothing else is left.
    */
   private makeRoom(): void {
+    const t = this.table;
     const target = Math.floor(this.opts.maxEntries * 0.9);
-    for (const [k, e] of this.table) {
-      if (e.idle(this.now, this.opts)) {
-        this.table.delete(k);
+    for (const e of t.slots()) {
+      if (this.idle(e, this.now)) {
+        t.delete(e);
         this.stats.expiredEntries++;
       }
     }
-    if (this.table.size <= target) return;
-    // Least recently seen first (sorting here, rarely, keeps the per-event path a plain lookup).
-    const byAge = [...this.table.values()].sort((a, b) => a.lastSeen - b.lastSeen);
+    if (t.size <= target) return;
+    // Least recently seen first, ties in insertion order (sorting here, rarely, keeps the
+    // per-event path a plain lookup).
+    const byAge = t.slots().sort((a, b) => t.lastSeen[a]! - t.lastSeen[b]!);
     for (const e of byAge) {
-      if (this.table.size <= target) return;
-      if (!e.block || e.block.until < this.now) {
-        this.table.delete(e.key);
+      if (t.size <= target) return;
+      const b = t.blockOf[e];
+      if (!b || b.until < this.now) {
+        t.delete(e);
         this.stats.evictedStriking++;
       }
     }
     for (const e of byAge) {
-      if (this.table.size <= target) return;
-      if (this.table.delete(e.key)) this.stats.evictedBlocked++;
+      if (t.size <= target) return;
+      if (t.delete(e)) this.stats.evictedBlocked++;
     }
   }
 
@@ -241,12 +237,14 @@ export class StrikeEngine implements EventSink {
    * a block standing). Idle entries are left out: forgetting them changes no verdict.
    */
   exportState(now: number): StrikeState {
+    const t = this.table;
     const entries: StrikeState['entries'] = [];
-    for (const e of this.table.values()) {
-      if (e.idle(now, this.opts)) continue;
+    for (const e of t.slots()) {
+      if (this.idle(e, now)) continue;
+      const b = t.blockOf[e];
       entries.push({
-        key: e.key, last_seen: e.lastSeen, auth: e.auth.toArray(), conn: e.conn.toArray(),
-        block: e.block && e.block.until >= now ? { ...e.block } : null,
+        key: t.keyOf(e), last_seen: t.lastSeen[e]!, auth: t.auth.toArray(e), conn: t.conn.toArray(e),
+        block: b && b.until >= now ? { ...b } : null,
       });
     }
     return { version: 1, saved_at: now, entries };
@@ -255,28 +253,36 @@ export class StrikeEngine implements EventSink {
   /** Loads a state written by exportState; entries that no longer matter at `now` are skipped. */
   importState(state: StrikeState, now: number): { entries: number; blocks: BlockInterval[] } {
     if (state.version !== 1 || !Array.isArray(state.entries)) throw new Error('unknown state file version');
+    const t = this.table;
+    const o = this.opts;
     const blocks: BlockInterval[] = [];
     for (const s of state.entries) {
-      const e = new StrikeEntry(s.key, this.opts);
-      for (const t of s.auth) e.auth.add(t);
-      for (const t of s.conn) e.conn.add(t);
-      e.lastSeen = s.last_seen;
-      if (s.block && s.block.until >= now) {
-        e.block = { ...s.block };
-        blocks.push(e.block);
-        if (this.blocks.length < MAX_LISTED_BLOCKS) this.blocks.push(e.block);
+      const block = s.block && s.block.until >= now ? { ...s.block } : null;
+      if (block) {
+        blocks.push(block);
+        if (this.blocks.length < MAX_LISTED_BLOCKS) this.blocks.push(block);
       }
-      if (e.idle(now, this.opts)) continue;
-      if (this.table.size >= this.opts.maxEntries) this.makeRoom();
-      this.table.set(s.key, e);
+      // The newest stamp a ring keeps is the last one written to it.
+      const newestAuth = s.auth.length ? s.auth[s.auth.length - 1]! : -Infinity;
+      const newestConn = s.conn.length ? s.conn[s.conn.length - 1]! : -Infinity;
+      if (!block && newestAuth < now - o.seconds && newestConn < now - o.connSeconds) continue;
+      const old = t.find(s.key);
+      if (old >= 0) t.delete(old); // a later entry for the same key replaces the earlier one
+      else if (t.size >= o.maxEntries) this.makeRoom();
+      const e = t.add(s.key);
+      for (const x of s.auth) t.auth.add(e, x);
+      for (const x of s.conn) t.conn.add(e, x);
+      t.lastSeen[e] = s.last_seen;
+      t.blockOf[e] = block;
     }
     this.now = now;
-    return { entries: this.table.size, blocks };
+    return { entries: t.size, blocks };
   }
 
   /** Whether `client` stands blocked at time `ts`. */
   isBlocked(client: string, ts: number): boolean {
-    const e = this.table.get(strikeKey(client, this.opts.ipv6Prefix));
-    return !!e?.block && e.block.from <= ts && e.block.until >= ts;
+    const e = this.table.find(strikeKey(client, this.opts.ipv6Prefix));
+    const b = e < 0 ? null : this.table.blockOf[e];
+    return !!b && b.from <= ts && b.until >= ts;
   }
 }
