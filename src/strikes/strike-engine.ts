@@ -175,13 +175,13 @@ export class StrikeEngine implements EventSink {
     if (e.auth.hitsWithin(ev.ts, o.seconds) >= o.hitcount) {
       e.auth.add(ev.ts); // the seed's rule tags the refused SYN again
       this.reject(e, ev, 'auth', LogPrefix.authReject);
-      this.blockUntil(e, ev.client, 'auth', ev.ts, e.auth.fullUntil(o.seconds));
+      this.blockUntil(e, ev.client, 'auth', ev.ts, e.auth.fullUntil(o.seconds), 1);
       return;
     }
     e.conn.add(ev.ts);
     if (e.conn.hitsWithin(ev.ts, o.connSeconds) >= o.connHitcount) {
       this.reject(e, ev, 'conn', LogPrefix.connReject);
-      this.blockUntil(e, ev.client, 'conn', ev.ts, e.conn.fullUntil(o.connSeconds));
+      this.blockUntil(e, ev.client, 'conn', ev.ts, e.conn.fullUntil(o.connSeconds), 1);
     }
   }
 
@@ -192,12 +192,17 @@ export class StrikeEngine implements EventSink {
     this.out.event({ type: 'reject', ts: ev.ts, client: ev.client, key: e.key, rule, prefix, wire: ev.wire });
   }
 
-  private blockUntil(e: StrikeEntry, client: string, rule: 'auth' | 'conn', ts: number, until: number): void {
+  /**
+   * Starts a block or extends the standing one. `refused` is 1 when a refused connection starts it:
+   * that reject was emitted before the block existed (the LOG line comes first, as in the kernel),
+   * so a new block counts it here; a standing block has already counted it.
+   */
+  private blockUntil(e: StrikeEntry, client: string, rule: 'auth' | 'conn', ts: number, until: number, refused = 0): void {
     if (e.block && e.block.until >= ts) {
       if (until > e.block.until) e.block.until = until;
       return;
     }
-    e.block = { key: e.key, client, rule, from: ts, until, rejects: 0 };
+    e.block = { key: e.key, client, rule, from: ts, until, rejects: refused };
     this.stats.blocks++;
     if (this.blocks.length < MAX_LISTED_BLOCKS) this.blocks.push(e.block);
     else this.stats.blocksNotListed++;
