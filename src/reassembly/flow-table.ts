@@ -48,13 +48,18 @@ export interface FlowStats {
  *
  * IPv4 flows are keyed by a number (client address · 65536 + client port: 48 bits, exact in a
  * double), so the per-packet lookup allocates nothing; the rare second flow from the same client
- * address and port to another server, and all IPv6 flows, use a string key.
+ * address and port to another server, and all IPv6 flows, use a string key. A string-keyed IPv4
+ * flow outlives the numeric one it stood beside (a client that moved its port from :25 to :587,
+ * then the :25 flow was swept): so while any exists, a numeric miss also tries the string key
+ * before it creates a flow, or the :587 flow would split in two.
  */
 export class FlowTable {
   readonly stats: FlowStats = { flows: 0, evicted: 0, expired: 0, reused: 0 };
   private now = 0;
   private nextId = 1;
   private readonly cache: LRUCache<number | string, Flow>;
+  /** IPv4 flows in the cache under a string key (beside a numeric-keyed flow on the same client port). */
+  private stringKeyed4 = 0;
 
   constructor(
     private readonly factory: StreamFactory,
@@ -63,7 +68,8 @@ export class FlowTable {
   ) {
     this.cache = new LRUCache<number | string, Flow>({
       max: opts.maxFlows,
-      dispose: (flow, _key, reason) => {
+      dispose: (flow, key, reason) => {
+        if (typeof key === 'string' && flow.info.ipVersion === 4) this.stringKeyed4--;
         if (reason === 'evict' && !flow.closed) {
           this.stats.evicted++;
           this.finish(flow, 'evicted');
@@ -114,9 +120,14 @@ export class FlowTable {
       const sp = fromClient ? d.dport : d.sport;
       key = c * 65536 + cp;
       flow = this.cache.get(key);
-      if (flow && (flow.server4 !== s || flow.info.serverPort !== sp)) {
-        key = `${c}|${cp}|${s}|${sp}`;
-        flow = this.cache.get(key);
+      if (flow ? flow.server4 !== s || flow.info.serverPort !== sp : this.stringKeyed4 > 0) {
+        const alt = stringKey4(c, cp, s, sp);
+        const altFlow = this.cache.get(alt);
+        // On a miss the numeric slot is free: a new flow takes it unless the string key holds it.
+        if (flow || altFlow) {
+          key = alt;
+          flow = altFlow;
+        }
       }
     } else {
       const b = d.buf;
@@ -139,6 +150,7 @@ export class FlowTable {
     if (!flow) {
       if (!isClientSyn && d.segLen === 0) return; // nothing to anchor a flow on
       flow = this.create(d, fromClient, ts);
+      if (typeof key === 'string' && d.ipVersion === 4) this.stringKeyed4++;
       this.cache.set(key, flow);
       if (isClientSyn) flow.consumer.connect(ts);
     } else if (flow.closed) {
@@ -186,4 +198,8 @@ export class FlowTable {
     for (const flow of this.cache.values()) this.finish(flow, 'end', ts);
     this.cache.clear();
   }
+}
+
+function stringKey4(c: number, cp: number, s: number, sp: number): string {
+  return `${c}|${cp}|${s}|${sp}`;
 }
