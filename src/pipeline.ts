@@ -1,7 +1,8 @@
 import { PacketDecoder } from './decode/packet-decoder.js';
+import { PacketHeader } from './decode/packet-header.js';
 import type { EventSink, WireSnapshot } from './events.js';
 import { defaultFlowTableOptions, FlowTable, type FlowTableOptions } from './reassembly/flow-table.js';
-import type { FlowInfo, StreamConsumer, StreamFactory } from './reassembly/stream.js';
+import type { FlowInfo, HeaderSource, StreamConsumer, StreamFactory } from './reassembly/stream.js';
 import { defaultAssemblerLimits, TcpAssembler, TcpFlag, type AssemblerLimits } from './reassembly/tcp-assembler.js';
 import { SmtpSession, type SmtpObserver, type SmtpStats, type WireTap } from './smtp/smtp-session.js';
 import { PatternAutomaton } from './smtp/stream-matcher.js';
@@ -33,7 +34,7 @@ const PURGE_EVERY = 60;
  * capture → decode → reassemble → smtp → strikes → sink. Files and live interfaces feed the same
  * `packet()`; the packets' own timestamps are the clock, so a replay is deterministic.
  */
-export class Pipeline implements StreamFactory, WireTap {
+export class Pipeline implements StreamFactory, WireTap, HeaderSource {
   readonly decoder = new PacketDecoder();
   readonly assembler: TcpAssembler;
   readonly flows: FlowTable;
@@ -59,6 +60,7 @@ export class Pipeline implements StreamFactory, WireTap {
     for (const p of opts.ports) this.serverPort[p] = 1;
     this.automaton = opts.patterns.length > 0 ? new PatternAutomaton(opts.patterns.map((p) => Buffer.from(p, 'latin1'))) : null;
     this.assembler = new TcpAssembler(opts.assembler);
+    this.assembler.headers = this;
     this.strikes = new StrikeEngine(opts.strikes, sink);
     this.flows = new FlowTable(this, this.assembler, opts.flows);
   }
@@ -100,12 +102,31 @@ export class Pipeline implements StreamFactory, WireTap {
     return new SmtpSession(info, { automaton: this.automaton, observer: this.smtpObserver }, this.strikes, this, this.smtpStats);
   }
 
+  /**
+   * Header fields of the packet that carried the bytes being delivered: the packet being processed,
+   * or — while bytes that waited behind a hole are delivered — the packet they arrived in.
+   */
   snapshot(src: string, dst: string, sport: number, dport: number): WireSnapshot {
+    const h = this.assembler.replayHeader;
+    if (h) return this.snapshotOf(h, src, dst, sport, dport);
     const d = this.decoder;
     return {
       ipVersion: d.ipVersion as 4 | 6, src, dst, sport, dport,
       ipLen: d.ipLen, tos: d.tos, ttl: d.ttl, ipId: d.ipId, df: d.df, flowLabel: d.flowLabel,
       window: d.window, tcpFlags: d.flags, iface: this.iface,
+    };
+  }
+
+  /** The same fields kept for later (allocates: only for bytes or lines that must wait). */
+  keepHeader(): PacketHeader {
+    return this.assembler.replayHeader ?? PacketHeader.of(this.decoder, this.iface);
+  }
+
+  snapshotOf(h: PacketHeader, src: string, dst: string, sport: number, dport: number): WireSnapshot {
+    return {
+      ipVersion: h.ipVersion, src, dst, sport, dport,
+      ipLen: h.ipLen, tos: h.tos, ttl: h.ttl, ipId: h.ipId, df: h.df, flowLabel: h.flowLabel,
+      window: h.window, tcpFlags: h.tcpFlags, iface: h.iface,
     };
   }
 
@@ -128,6 +149,8 @@ export class Pipeline implements StreamFactory, WireTap {
       overlap_bytes: a.overlapBytes,
       out_of_order_segments: a.outOfOrderSegments,
       pending_overflows: a.pendingOverflows,
+      pending_segments_peak: a.pendingSegmentsPeak,
+      pending_bytes_peak: a.pendingBytesPeak,
       malformed_replies: this.smtpStats.malformedReplies,
       partial_replies: this.smtpStats.partialReplies,
       long_lines: this.smtpStats.longLines,
@@ -161,6 +184,9 @@ export interface Coverage {
   overlap_bytes: number;
   out_of_order_segments: number;
   pending_overflows: number;
+  /** The most out-of-order segments, and bytes, that waited at once (against the caps). */
+  pending_segments_peak: number;
+  pending_bytes_peak: number;
   malformed_replies: number;
   partial_replies: number;
   long_lines: number;

@@ -102,6 +102,23 @@ export class FlowTable {
       }
     }
     for (const k of drop) this.cache.delete(k);
+    if (this.assembler.pendingSegments > 0) this.expireGaps();
+  }
+
+  /**
+   * A gap's timeout is checked when its own flow sends a packet; a flow that went quiet behind a
+   * hole would otherwise hold its bytes (a 535 among them) until the idle timeout. So the sweep
+   * also walks every flow while any bytes wait: O(flows) once per sweep, not per packet.
+   */
+  private expireGaps(): void {
+    const a = this.assembler;
+    const now = this.now;
+    for (const flow of this.cache.values()) {
+      if (a.pendingSegments === 0) return;
+      if (flow.closed) continue;
+      if (flow.c2s.pending) a.expireGap(flow.c2s, flow.consumer, true, now);
+      if (flow.s2c.pending) a.expireGap(flow.s2c, flow.consumer, false, now);
+    }
   }
 
   /**

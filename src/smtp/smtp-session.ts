@@ -1,13 +1,17 @@
+import type { PacketHeader } from '../decode/packet-header.js';
 import type { AuthOutcome, EventSink, WireSnapshot } from '../events.js';
 import type { CloseReason, FlowInfo, StreamConsumer } from '../reassembly/stream.js';
 import { loginUsername, plainUsername } from './auth-username.js';
 import { LineSplitter } from './line-splitter.js';
 import type { PatternAutomaton } from './stream-matcher.js';
 
-/** What the session needs from the world: the current packet's header fields. */
+/** What the session needs from the world: the header fields of the packets that carried its bytes. */
 export interface WireTap {
-  /** Header fields of the packet being processed; addresses and ports come from the caller. */
+  /** Header fields of the packet that carried the bytes being delivered; addresses and ports come from the caller. */
   snapshot(src: string, dst: string, sport: number, dport: number): WireSnapshot;
+  /** The same fields kept for later: a reply line whose packet is gone by the time it is reported. */
+  keepHeader(): PacketHeader;
+  snapshotOf(h: PacketHeader, src: string, dst: string, sport: number, dport: number): WireSnapshot;
 }
 
 export interface SmtpStats {
@@ -95,6 +99,11 @@ export class SmtpSession implements StreamConsumer {
   private readonly matchEnds: Int32Array | null;
   private matchCount = 0;
   private matchPos = 0;
+  /**
+   * Header of the server packet that ended in the middle of a line, kept while that line waits
+   * for its end: if a gap or the end of the flow cuts it, the reply is logged with this packet.
+   */
+  private heldHeader: PacketHeader | null = null;
 
   constructor(
     private readonly info: FlowInfo,
@@ -176,6 +185,7 @@ export class SmtpSession implements StreamConsumer {
       if (this.opaque) return;
     }
     if (this.matchPos < this.matchCount) this.replyMatched = true; // a match inside the line still open
+    this.heldHeader = r.partialLength > 0 ? this.tap.keepHeader() : null;
   }
 
   private readonly onMatch = (_pattern: number, endOffset: number): void => {
@@ -203,10 +213,10 @@ export class SmtpSession implements StreamConsumer {
     this.multiCode = -1;
     const matched = this.replyMatched;
     this.replyMatched = false;
-    this.reply(code, matched, buf, s, e, ts);
+    this.reply(code, matched, buf, s, e, ts, cut);
   }
 
-  private reply(code: number, matched: boolean, buf: Buffer, s: number, e: number, ts: number): void {
+  private reply(code: number, matched: boolean, buf: Buffer, s: number, e: number, ts: number, cut: boolean): void {
     if (this.startTlsPending) {
       this.startTlsPending = false;
       if (code === 220) return this.goOpaque(ts, false);
@@ -226,16 +236,19 @@ export class SmtpSession implements StreamConsumer {
     if (code === 535 || matched) outcome = 'auth_failure';
     else if (code === 235) outcome = 'auth_success';
     else if (code === 454 && this.authPending) outcome = 'auth_tempfail';
-    if (outcome) this.emitAuth(outcome, code, matched && code !== 535, buf, s, e, ts);
+    if (outcome) this.emitAuth(outcome, code, matched && code !== 535, buf, s, e, ts, cut);
     if (outcome || (this.authPending && code >= 400)) this.endAuth();
   }
 
-  private emitAuth(type: AuthOutcome, code: number, matched: boolean, buf: Buffer, s: number, e: number, ts: number): void {
+  /** `cut`: the line lost its end (gap, end of flow); its bytes came with an earlier packet. */
+  private emitAuth(type: AuthOutcome, code: number, matched: boolean, buf: Buffer, s: number, e: number, ts: number, cut: boolean): void {
     const i = this.info;
+    const h = cut ? this.heldHeader : null;
     this.sink.event({
       type, ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort,
       code, mech: this.authPending ? this.mechName : null, user: this.authPending ? this.user : null,
-      text: buf.toString('latin1', s, Math.min(e, s + 200)), matched, wire: this.tap.snapshot(i.server, i.client, i.serverPort, i.clientPort),
+      text: buf.toString('latin1', s, Math.min(e, s + 200)), matched,
+      wire: h ? this.tap.snapshotOf(h, i.server, i.client, i.serverPort, i.clientPort) : this.tap.snapshot(i.server, i.client, i.serverPort, i.clientPort),
     });
   }
 
