@@ -13,8 +13,9 @@ export class Flow {
   lastSeen = 0;
   constructor(
     readonly info: FlowInfo,
-    readonly consumer: StreamConsumer,
-    /** IPv4 server address and port, to verify a numeric-key hit (0 for IPv6). */
+    /** The protocol on top; once the flow is closed, a no-op (a lingering flow keeps no session). */
+    public consumer: StreamConsumer,
+    /** IPv4 server address as int32 (a small integer, not a boxed double), to verify a numeric-key hit (0 for IPv6). */
     readonly server4: number,
   ) {}
 }
@@ -60,6 +61,8 @@ export class FlowTable {
   private readonly cache: LRUCache<number | string, Flow>;
   /** IPv4 flows in the cache under a string key (beside a numeric-keyed flow on the same client port). */
   private stringKeyed4 = 0;
+  /** IPv4 server addresses as text, shared by all their flows (servers are few; bounded anyway). */
+  private readonly serverText4 = new Map<number, string>();
 
   constructor(
     private readonly factory: StreamFactory,
@@ -137,7 +140,7 @@ export class FlowTable {
       const sp = fromClient ? d.dport : d.sport;
       key = c * 65536 + cp;
       flow = this.cache.get(key);
-      if (flow ? flow.server4 !== s || flow.info.serverPort !== sp : this.stringKeyed4 > 0) {
+      if (flow ? flow.server4 !== (s | 0) || flow.info.serverPort !== sp : this.stringKeyed4 > 0) {
         const alt = stringKey4(c, cp, s, sp);
         const altFlow = this.cache.get(alt);
         // On a miss the numeric slot is free: a new flow takes it unless the string key holds it.
@@ -155,7 +158,7 @@ export class FlowTable {
       flow = this.cache.get(key);
     }
 
-    if (flow && isClientSyn && flow.c2s.isn !== d.seq && (flow.closed || flow.c2s.started)) {
+    if (flow && isClientSyn && flow.c2s.isn !== (d.seq | 0) && (flow.closed || flow.c2s.started)) {
       // Same ports, new ISN: the old connection is over (we may have missed its end).
       if (!flow.closed) {
         this.stats.reused++;
@@ -194,11 +197,20 @@ export class FlowTable {
       ipVersion: v,
       client: formatIp(d.buf, fromClient ? d.srcOff : d.dstOff, v),
       clientPort: fromClient ? d.sport : d.dport,
-      server: formatIp(d.buf, fromClient ? d.dstOff : d.srcOff, v),
+      server: v === 4 ? this.server4Text(fromClient ? d.dst4 : d.src4, d, fromClient) : formatIp(d.buf, fromClient ? d.dstOff : d.srcOff, v),
       serverPort: fromClient ? d.dport : d.sport,
     };
     this.stats.flows++;
-    return new Flow(info, this.factory.create(info, ts), v === 4 ? (fromClient ? d.dst4 : d.src4) : 0);
+    return new Flow(info, this.factory.create(info, ts), v === 4 ? (fromClient ? d.dst4 : d.src4) | 0 : 0);
+  }
+
+  private server4Text(ip: number, d: PacketDecoder, fromClient: boolean): string {
+    let t = this.serverText4.get(ip);
+    if (t === undefined) {
+      t = formatIp(d.buf, fromClient ? d.dstOff : d.srcOff, 4);
+      if (this.serverText4.size < MAX_SERVER_TEXTS) this.serverText4.set(ip, t);
+    }
+    return t;
   }
 
   /** Flushes both directions and tells the consumer the flow is over. */
@@ -208,6 +220,9 @@ export class FlowTable {
     this.assembler.flush(flow.c2s, flow.consumer, true, ts);
     this.assembler.flush(flow.s2c, flow.consumer, false, ts);
     flow.consumer.close(reason, ts);
+    // A closed flow lingers (closedLinger) only to recognise late packets: its session, line
+    // buffers and all, can go now.
+    flow.consumer = FINISHED;
   }
 
   /** Ends every flow (end of input): waiting bytes are delivered, gaps counted. */
@@ -216,6 +231,16 @@ export class FlowTable {
     this.cache.clear();
   }
 }
+
+const MAX_SERVER_TEXTS = 4096;
+
+/** Stands in for the consumer of a closed flow, which is never called again. */
+const FINISHED: StreamConsumer = {
+  data(): void {},
+  gap(): void {},
+  connect(): void {},
+  close(): void {},
+};
 
 function stringKey4(c: number, cp: number, s: number, sp: number): string {
   return `${c}|${cp}|${s}|${sp}`;

@@ -14,9 +14,12 @@ import { seqDiff } from './seq.js';
  * search and moves the entries behind it (bounded by the per-stream piece cap); the first one is
  * taken by moving a head index, and the array is compacted only when half of it is dead.
  */
+/** Below this many slots (4 segments) the array is kept at its exact size. */
+const SMALL = 12;
+
 export class PendingSegments {
   /** [seq, bytes, header] triples from `head` on; seq as int32 (a small integer, not a boxed double). */
-  private readonly slots: (number | string | PacketHeader | null)[] = [];
+  private slots: (number | string | PacketHeader | null)[] = [];
   private head = 0;
   /** Bytes waiting. */
   bytes = 0;
@@ -33,9 +36,9 @@ export class PendingSegments {
     return (this.slots.length - this.head) / 3;
   }
 
-  /** Sequence number of the first segment (unsigned, as the assembler keeps them). */
+  /** Sequence number of the first segment (int32, as HalfStream keeps them). */
   firstSeq(): number {
-    return (this.slots[this.head] as number) >>> 0;
+    return this.slots[this.head] as number;
   }
 
   firstBytes(): string {
@@ -74,19 +77,15 @@ export class PendingSegments {
     const e = s + avail;
     let k = this.after(s, base);
     let covered = 0;
-    const q = this.slots;
+    let q = this.slots;
     while (s < e) {
       const ns = k < q.length ? seqDiff(q[k] as number, base) : Infinity;
       if (ns > s) {
         const pieceEnd = ns < e ? ns : e;
         const bytes = buf.toString('latin1', off + (s - s0), off + (pieceEnd - s0));
-        if (k === q.length) q.push((base + s) | 0, bytes, header);
-        else {
-          this.work += q.length - k;
-          q.splice(k, 0, (base + s) | 0, bytes, header);
-        }
+        k = this.place(k, (base + s) | 0, bytes, header) + 3;
+        q = this.slots;
         this.bytes += bytes.length;
-        k += 3;
         s = pieceEnd;
       } else {
         const pe = ns + (q[k + 1] as string).length;
@@ -98,6 +97,35 @@ export class PendingSegments {
       this.work++;
     }
     return covered;
+  }
+
+  /**
+   * Puts a triple at slot k and returns the slot it ended up at. While few segments wait (nearly
+   * always) the array is rebuilt at its exact size: a growing array would reserve 20 slots where
+   * 3 or 6 are used, 130 bytes per waiting direction at 200,000 flows.
+   */
+  private place(k: number, seq: number, bytes: string, header: PacketHeader | null): number {
+    const q = this.slots;
+    const live = q.length - this.head;
+    if (live < SMALL) {
+      const a: (number | string | PacketHeader | null)[] = new Array<number | string | PacketHeader | null>(live + 3);
+      let j = 0;
+      for (let i = this.head; i < k; i++) a[j++] = q[i]!;
+      a[j++] = seq;
+      a[j++] = bytes;
+      a[j++] = header;
+      for (let i = k; i < q.length; i++) a[j++] = q[i]!;
+      this.work += live;
+      this.slots = a;
+      this.head = 0;
+      return k - (q.length - live);
+    }
+    if (k === q.length) q.push(seq, bytes, header);
+    else {
+      this.work += q.length - k;
+      q.splice(k, 0, seq, bytes, header);
+    }
+    return k;
   }
 
   /** Slot index of the first waiting segment that ends after offset `s` (relative to `base`). */
