@@ -46,7 +46,7 @@ export class LineSplitter {
       }
       if (this.carryLen === 0) {
         this.lineBuf = buf;
-        this.lineStart = pos;
+        this.lineStart = pos | 0; // | 0: keeps the field a small integer (a boxed double per splitter otherwise)
         let e = lf;
         if (e > pos && buf[e - 1] === 13) e--;
         if (e - pos > this.maxLine) {
@@ -54,7 +54,7 @@ export class LineSplitter {
           this.truncated = true;
           this.longLines++;
         } else this.truncated = false;
-        this.lineEnd = e;
+        this.lineEnd = e | 0;
         return lf + 1;
       }
       this.hold(buf, pos, lf);
@@ -106,6 +106,17 @@ export class LineSplitter {
   /** Stop resynchronising: the caller knows the next byte starts a line. */
   lineStartsHere(): void {
     this.resyncing = false;
+  }
+
+  /**
+   * Lets the line buffer go (the stream ended). The owner usually lives in the old generation by
+   * then, and a young buffer it points to would survive every scavenge until a full collection:
+   * at 200,000 closing flows that was 70 MB of dead line buffers at the peak.
+   */
+  release(): void {
+    this.carry = null;
+    this.carryLen = 0;
+    this.lineBuf = EMPTY;
   }
 
   /** Hands out the held partial line at the end of the stream. */
