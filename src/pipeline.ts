@@ -4,7 +4,7 @@ import type { EventSink, WireSnapshot } from './events.js';
 import { defaultFlowTableOptions, FlowTable, type FlowTableOptions } from './reassembly/flow-table.js';
 import type { FlowInfo, HeaderSource, StreamConsumer, StreamFactory } from './reassembly/stream.js';
 import { defaultAssemblerLimits, TcpAssembler, TcpFlag, type AssemblerLimits } from './reassembly/tcp-assembler.js';
-import { SmtpSession, type SmtpObserver, type SmtpStats, type WireTap } from './smtp/smtp-session.js';
+import { SmtpSession, type SmtpObserver, type SmtpShared, type SmtpStats, type WireTap } from './smtp/smtp-session.js';
 import { PatternAutomaton } from './smtp/stream-matcher.js';
 import type { PacketRecord } from './source/packet-record.js';
 import { defaultStrikeOptions, StrikeEngine, type StrikeOptions } from './strikes/strike-engine.js';
@@ -55,6 +55,8 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
    * events still go to the sink. Null (the default) costs one null check per line.
    */
   smtpObserver: SmtpObserver | null = null;
+  /** What every session shares (one object, not one per flow); remade when smtpObserver changes. */
+  private sessionShared: SmtpShared | null = null;
 
   constructor(readonly opts: PipelineOptions, sink: EventSink) {
     for (const p of opts.ports) this.serverPort[p] = 1;
@@ -99,7 +101,13 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
   }
 
   create(info: FlowInfo): StreamConsumer {
-    return new SmtpSession(info, { automaton: this.automaton, observer: this.smtpObserver }, this.strikes, this, this.smtpStats);
+    let shared = this.sessionShared;
+    if (!shared || shared.config.observer !== this.smtpObserver) {
+      shared = this.sessionShared = {
+        config: { automaton: this.automaton, observer: this.smtpObserver }, sink: this.strikes, tap: this, stats: this.smtpStats,
+      };
+    }
+    return new SmtpSession(info, shared);
   }
 
   /**

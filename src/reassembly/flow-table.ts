@@ -4,17 +4,28 @@ import { formatIp } from '../net/ip-text.js';
 import { HalfStream, TcpAssembler, TcpFlag } from './tcp-assembler.js';
 import type { CloseReason, FlowInfo, StreamConsumer, StreamFactory } from './stream.js';
 
-/** One TCP connection between a client and an SMTP server port, both directions. */
-export class Flow {
-  readonly c2s = new HalfStream();
-  readonly s2c = new HalfStream();
+/**
+ * One TCP connection between a client and an SMTP server port, both directions. It is its own
+ * FlowInfo (what the consumer is told about it): one object a flow instead of two.
+ */
+export class Flow implements FlowInfo {
+  /** Both directions; once the flow is closed, a shared empty stand-in (a lingering flow keeps no streams). */
+  c2s = new HalfStream();
+  s2c = new HalfStream();
   closed = false;
+  /** The client's ISN, kept when the streams go at close: a SYN with another one starts a new flow. */
+  closedIsn = -1;
   /** Packet time of the last segment; for closed flows, when they may be forgotten. */
   lastSeen = 0;
+  /** The protocol on top (set right after construction); once the flow is closed, a no-op (a lingering flow keeps no session). */
+  consumer: StreamConsumer = FINISHED;
   constructor(
-    readonly info: FlowInfo,
-    /** The protocol on top; once the flow is closed, a no-op (a lingering flow keeps no session). */
-    public consumer: StreamConsumer,
+    readonly id: number,
+    readonly ipVersion: 4 | 6,
+    readonly client: string,
+    readonly clientPort: number,
+    readonly server: string,
+    readonly serverPort: number,
     /** IPv4 server address as int32 (a small integer, not a boxed double), to verify a numeric-key hit (0 for IPv6). */
     readonly server4: number,
   ) {}
@@ -72,7 +83,7 @@ export class FlowTable {
     this.cache = new LRUCache<number | string, Flow>({
       max: opts.maxFlows,
       dispose: (flow, key, reason) => {
-        if (typeof key === 'string' && flow.info.ipVersion === 4) this.stringKeyed4--;
+        if (typeof key === 'string' && flow.ipVersion === 4) this.stringKeyed4--;
         if (reason === 'evict' && !flow.closed) {
           this.stats.evicted++;
           this.finish(flow, 'evicted');
@@ -140,7 +151,7 @@ export class FlowTable {
       const sp = fromClient ? d.dport : d.sport;
       key = c * 65536 + cp;
       flow = this.cache.get(key);
-      if (flow ? flow.server4 !== (s | 0) || flow.info.serverPort !== sp : this.stringKeyed4 > 0) {
+      if (flow ? flow.server4 !== (s | 0) || flow.serverPort !== sp : this.stringKeyed4 > 0) {
         const alt = stringKey4(c, cp, s, sp);
         const altFlow = this.cache.get(alt);
         // On a miss the numeric slot is free: a new flow takes it unless the string key holds it.
@@ -158,7 +169,7 @@ export class FlowTable {
       flow = this.cache.get(key);
     }
 
-    if (flow && isClientSyn && flow.c2s.isn !== (d.seq | 0) && (flow.closed || flow.c2s.started)) {
+    if (flow && isClientSyn && (flow.closed ? flow.closedIsn : flow.c2s.isn) !== (d.seq | 0) && (flow.closed || flow.c2s.started)) {
       // Same ports, new ISN: the old connection is over (we may have missed its end).
       if (!flow.closed) {
         this.stats.reused++;
@@ -192,16 +203,17 @@ export class FlowTable {
 
   private create(d: PacketDecoder, fromClient: boolean, ts: number): Flow {
     const v = d.ipVersion as 4 | 6;
-    const info: FlowInfo = {
-      id: this.nextId++,
-      ipVersion: v,
-      client: formatIp(d.buf, fromClient ? d.srcOff : d.dstOff, v),
-      clientPort: fromClient ? d.sport : d.dport,
-      server: v === 4 ? this.server4Text(fromClient ? d.dst4 : d.src4, d, fromClient) : formatIp(d.buf, fromClient ? d.dstOff : d.srcOff, v),
-      serverPort: fromClient ? d.dport : d.sport,
-    };
+    const flow = new Flow(
+      this.nextId++, v,
+      formatIp(d.buf, fromClient ? d.srcOff : d.dstOff, v),
+      fromClient ? d.sport : d.dport,
+      v === 4 ? this.server4Text(fromClient ? d.dst4 : d.src4, d, fromClient) : formatIp(d.buf, fromClient ? d.dstOff : d.srcOff, v),
+      fromClient ? d.dport : d.sport,
+      v === 4 ? (fromClient ? d.dst4 : d.src4) | 0 : 0,
+    );
     this.stats.flows++;
-    return new Flow(info, this.factory.create(info, ts), v === 4 ? (fromClient ? d.dst4 : d.src4) | 0 : 0);
+    flow.consumer = this.factory.create(flow, ts);
+    return flow;
   }
 
   private server4Text(ip: number, d: PacketDecoder, fromClient: boolean): string {
@@ -220,9 +232,11 @@ export class FlowTable {
     this.assembler.flush(flow.c2s, flow.consumer, true, ts);
     this.assembler.flush(flow.s2c, flow.consumer, false, ts);
     flow.consumer.close(reason, ts);
-    // A closed flow lingers (closedLinger) only to recognise late packets: its session, line
-    // buffers and all, can go now.
+    // A closed flow lingers (closedLinger) only to recognise late packets: its session (line
+    // buffers and all) and its streams can go now. At 200,000 flows closing that is 100 MB.
     flow.consumer = FINISHED;
+    flow.closedIsn = flow.c2s.isn;
+    flow.c2s = flow.s2c = CLOSED_STREAM;
   }
 
   /** Ends every flow (end of input): waiting bytes are delivered, gaps counted. */
@@ -233,6 +247,9 @@ export class FlowTable {
 }
 
 const MAX_SERVER_TEXTS = 4096;
+
+/** The streams of every closed flow (never read or written: closed flows stop before their streams). */
+const CLOSED_STREAM = new HalfStream();
 
 /** Stands in for the consumer of a closed flow, which is never called again. */
 const FINISHED: StreamConsumer = {

@@ -14,16 +14,37 @@ export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 }
  * are ever applied to them, and both are the same in either form.
  */
 export class HalfStream {
-  started = false;
+  /** started / finSeen / done, one bit each (three boolean fields would cost 16 bytes more). */
+  private bits = 0;
   /** Sequence number of the next byte to deliver. */
   nextSeq = 0;
   /** Client's initial sequence number when its SYN was seen, else -1 (an ISN of 0xffffffff reads the same: harmless). */
   isn = -1;
-  finSeen = false;
   finSeq = 0;
-  done = false;
   /** Segments waiting for the bytes before them, or null (most of the time). */
   pending: PendingSegments | null = null;
+
+  /** The first byte (or SYN) of this direction was seen. */
+  get started(): boolean {
+    return (this.bits & 1) !== 0;
+  }
+  set started(v: boolean) {
+    this.bits = v ? this.bits | 1 : this.bits & ~1;
+  }
+  /** A FIN was seen; finSeq is where it is. */
+  get finSeen(): boolean {
+    return (this.bits & 2) !== 0;
+  }
+  set finSeen(v: boolean) {
+    this.bits = v ? this.bits | 2 : this.bits & ~2;
+  }
+  /** Every byte up to the FIN was delivered. */
+  get done(): boolean {
+    return (this.bits & 4) !== 0;
+  }
+  set done(v: boolean) {
+    this.bits = v ? this.bits | 4 : this.bits & ~4;
+  }
 }
 
 export interface AssemblerLimits {

@@ -11,14 +11,12 @@ export class LineSplitter {
   lineBuf: Buffer = EMPTY;
   lineStart = 0;
   lineEnd = 0;
-  truncated = false;
-  /** After a gap: drop bytes up to the next LF (the line they belong to lost its start). */
-  resyncing = false;
+  /** truncated / resyncing / carryTruncated, one bit each (accessors below): 16 bytes less a splitter. */
+  private bits = 0;
   /** Lines cut at maxLine. */
   longLines = 0;
   private carry: Buffer | null = null;
   private carryLen = 0;
-  private carryTruncated = false;
 
   constructor(private readonly maxLine = 2048) {}
 
@@ -125,6 +123,27 @@ export class LineSplitter {
     const p = { buf: this.carry!, start: 0, end: this.carryLen };
     this.carryLen = 0;
     return p;
+  }
+
+  /** The line just exposed was cut at maxLine. */
+  get truncated(): boolean {
+    return (this.bits & 1) !== 0;
+  }
+  set truncated(v: boolean) {
+    this.bits = v ? this.bits | 1 : this.bits & ~1;
+  }
+  /** After a gap: drop bytes up to the next LF (the line they belong to lost its start). */
+  get resyncing(): boolean {
+    return (this.bits & 2) !== 0;
+  }
+  set resyncing(v: boolean) {
+    this.bits = v ? this.bits | 2 : this.bits & ~2;
+  }
+  private get carryTruncated(): boolean {
+    return (this.bits & 4) !== 0;
+  }
+  private set carryTruncated(v: boolean) {
+    this.bits = v ? this.bits | 4 : this.bits & ~4;
   }
 }
 
