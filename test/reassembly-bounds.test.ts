@@ -246,3 +246,25 @@ test('segments arriving in any order, overlapping or not: each byte delivered on
     assert.equal(hs.pending, null);
   }
 });
+
+test('a SYN with a new ISN on the same ports starts a new flow; a retransmitted SYN does not', async () => {
+  const r = await run((f) => {
+    const a = f.conversation('en10mb', '198.51.100.40', 40040, '192.0.2.25', 25, 1000, 5000);
+    f.sink(tcpFrame({ link: 'en10mb', src: '198.51.100.40', dst: '192.0.2.25', sport: 40040, dport: 25, seq: 1000, ack: 0, flags: TCP.SYN }), T0 - 1000);
+    a.open(T0); // the same SYN again (retransmitted), then the handshake
+    a.fromClient(`AUTH PLAIN ${b64('\0first\0pw')}\r\n`, T0 + 1000);
+    a.fromServer(FAIL, T0 + 2000); // no FIN: the capture missed the end of this connection
+    const b = f.conversation('en10mb', '198.51.100.40', 40040, '192.0.2.25', 25, 90_000, 7000);
+    b.open(T0 + 3000);
+    b.fromClient(`AUTH PLAIN ${b64('\0second\0pw')}\r\n`, T0 + 4000);
+    b.fromServer(FAIL, T0 + 5000);
+    b.close(T0 + 6000);
+    const c = f.conversation('en10mb', '198.51.100.40', 40040, '192.0.2.25', 25, 300_000, 9000);
+    c.open(T0 + 7000); // after a clean close: a new flow too, not counted as reused
+    c.close(T0 + 8000);
+  });
+  assert.equal(r.coverage.flows, 3);
+  assert.equal(r.coverage.evictions.flows_reused, 1);
+  assert.deepEqual(r.log.of('auth_failure').map((e) => e.user), ['first', 'second']);
+  assert.deepEqual(r.log.of('flow_end').map((e) => e.reason), ['reused', 'fin', 'fin']);
+});

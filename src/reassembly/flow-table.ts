@@ -13,8 +13,11 @@ export class Flow implements FlowInfo {
   c2s = new HalfStream();
   s2c = new HalfStream();
   closed = false;
-  /** The client's ISN, kept when the streams go at close: a SYN with another one starts a new flow. */
-  closedIsn = -1;
+  /**
+   * The client's initial sequence number (int32) when its SYN was seen, else -1 (an ISN of
+   * 0xffffffff reads the same: harmless). A SYN with another one on the same ports is a new flow.
+   */
+  isn = -1;
   /** Packet time of the last segment; for closed flows, when they may be forgotten. */
   lastSeen = 0;
   /** The protocol on top (set right after construction); once the flow is closed, a no-op (a lingering flow keeps no session). */
@@ -74,6 +77,9 @@ export class FlowTable {
   private stringKeyed4 = 0;
   /** IPv4 server addresses as text, shared by all their flows (servers are few; bounded anyway). */
   private readonly serverText4 = new Map<number, string>();
+  /** The last IPv4 client address made a flow, and its text: a client's connections tend to come in a row. */
+  private lastClient4 = -1;
+  private lastClientText = '';
 
   constructor(
     private readonly factory: StreamFactory,
@@ -169,7 +175,7 @@ export class FlowTable {
       flow = this.cache.get(key);
     }
 
-    if (flow && isClientSyn && (flow.closed ? flow.closedIsn : flow.c2s.isn) !== (d.seq | 0) && (flow.closed || flow.c2s.started)) {
+    if (flow && isClientSyn && flow.isn !== (d.seq | 0) && (flow.closed || flow.c2s.started)) {
       // Same ports, new ISN: the old connection is over (we may have missed its end).
       if (!flow.closed) {
         this.stats.reused++;
@@ -193,6 +199,7 @@ export class FlowTable {
     }
 
     flow.lastSeen = ts;
+    if (isClientSyn && !flow.c2s.started) flow.isn = d.seq | 0;
     const hs = fromClient ? flow.c2s : flow.s2c;
     const other = fromClient ? flow.s2c : flow.c2s;
     if (other.pending && flags & TcpFlag.ACK) this.assembler.acked(other, flow.consumer, !fromClient, d.ack, ts);
@@ -205,7 +212,7 @@ export class FlowTable {
     const v = d.ipVersion as 4 | 6;
     const flow = new Flow(
       this.nextId++, v,
-      formatIp(d.buf, fromClient ? d.srcOff : d.dstOff, v),
+      v === 4 ? this.client4Text(fromClient ? d.src4 : d.dst4, d, fromClient) : formatIp(d.buf, fromClient ? d.srcOff : d.dstOff, v),
       fromClient ? d.sport : d.dport,
       v === 4 ? this.server4Text(fromClient ? d.dst4 : d.src4, d, fromClient) : formatIp(d.buf, fromClient ? d.dstOff : d.srcOff, v),
       fromClient ? d.dport : d.sport,
@@ -214,6 +221,14 @@ export class FlowTable {
     this.stats.flows++;
     flow.consumer = this.factory.create(flow, ts);
     return flow;
+  }
+
+  private client4Text(ip: number, d: PacketDecoder, fromClient: boolean): string {
+    if (ip !== this.lastClient4) {
+      this.lastClient4 = ip;
+      this.lastClientText = formatIp(d.buf, fromClient ? d.srcOff : d.dstOff, 4);
+    }
+    return this.lastClientText;
   }
 
   private server4Text(ip: number, d: PacketDecoder, fromClient: boolean): string {
@@ -235,7 +250,6 @@ export class FlowTable {
     // A closed flow lingers (closedLinger) only to recognise late packets: its session (line
     // buffers and all) and its streams can go now. At 200,000 flows closing that is 100 MB.
     flow.consumer = FINISHED;
-    flow.closedIsn = flow.c2s.isn;
     flow.c2s = flow.s2c = CLOSED_STREAM;
   }
 

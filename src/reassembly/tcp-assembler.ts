@@ -18,8 +18,6 @@ export class HalfStream {
   private bits = 0;
   /** Sequence number of the next byte to deliver. */
   nextSeq = 0;
-  /** Client's initial sequence number when its SYN was seen, else -1 (an ISN of 0xffffffff reads the same: harmless). */
-  isn = -1;
   finSeq = 0;
   /** Segments waiting for the bytes before them, or null (most of the time). */
   pending: PendingSegments | null = null;
@@ -137,7 +135,6 @@ export class TcpAssembler {
     if (flags & TcpFlag.SYN) {
       if (!hs.started) {
         hs.started = true;
-        hs.isn = seq | 0;
         hs.nextSeq = (seq + 1) | 0;
       }
       seq = (seq + 1) | 0; // data on a SYN (TFO) starts after the SYN's sequence number

@@ -97,19 +97,14 @@ export class SmtpSession implements StreamConsumer {
   private repliesSplitter: LineSplitter | null = null;
   private commandsSplitter: LineSplitter | null = null;
   /**
-   * The yes/no state below, one bit each (accessors at the end of the class): ten boolean fields
-   * cost 80 bytes a session, 16 MB at 200,000 flows.
+   * The yes/no state, one bit each, and three small numbers (accessors at the end of the class):
+   * as thirteen fields they cost 96 bytes a session, 19 MB at 200,000 flows.
    */
   private bits = 0;
-  // reply state
-  private multiCode = -1;
   // command state
-  private mech: Mech = Mech.None;
   private mechName: string | null = null;
   private user: string | null = null;
   private authLines = 0;
-  /** Body end detector: 0 at line start, 1 after '.', 2 after '.\r', 3 inside a line. */
-  private bodyState = 0;
   private bdatLeft = 0;
   /** Where user patterns matched in the current segment; only when there are patterns. */
   private readonly match: MatchState | null;
@@ -484,8 +479,28 @@ export class SmtpSession implements StreamConsumer {
   private set inBody(v: boolean) {
     this.bits = v ? this.bits | 512 : this.bits & ~512;
   }
+  /** Code of the multi-line reply being read (its first line), -1 between replies: bits 10-19 hold code + 1. */
+  private get multiCode(): number {
+    return ((this.bits >>> 10) & 1023) - 1;
+  }
+  private set multiCode(v: number) {
+    this.bits = (this.bits & ~(1023 << 10)) | ((v + 1) << 10);
+  }
+  /** SASL mechanism of the exchange in progress: bits 20-21. */
+  private get mech(): Mech {
+    return ((this.bits >>> 20) & 3) as Mech;
+  }
+  private set mech(v: Mech) {
+    this.bits = (this.bits & ~(3 << 20)) | (v << 20);
+  }
+  /** Body end detector: 0 at line start, 1 after '.', 2 after '.\r', 3 inside a line (bits 22-23). */
+  private get bodyState(): number {
+    return (this.bits >>> 22) & 3;
+  }
+  private set bodyState(v: number) {
+    this.bits = (this.bits & ~(3 << 22)) | (v << 22);
+  }
 }
-
 
 function isDigit(b: number): boolean {
   return b >= 48 && b <= 57;
