@@ -1,6 +1,9 @@
 import type { PacketHeader } from '../decode/packet-header.js';
 import { seqDiff } from './seq.js';
 
+/** Below this many slots (4 segments) the array is kept at its exact size. */
+const SMALL = 12;
+
 /**
  * One direction's out-of-order segments, in sequence order, disjoint. Each is three slots of one
  * flat array — sequence number, bytes, header of the packet that carried them — rather than an
@@ -14,9 +17,6 @@ import { seqDiff } from './seq.js';
  * search and moves the entries behind it (bounded by the per-stream piece cap); the first one is
  * taken by moving a head index, and the array is compacted only when half of it is dead.
  */
-/** Below this many slots (4 segments) the array is kept at its exact size. */
-const SMALL = 12;
-
 export class PendingSegments {
   /** [seq, bytes, header] triples from `head` on; seq as int32 (a small integer, not a boxed double). */
   private slots: (number | string | PacketHeader | null)[] = [];
