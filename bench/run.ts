@@ -4,7 +4,7 @@
  *   node dist/bench/run.js [--size-mb 1100] [--clients 50000] [--seed 1] [--file F] [--regen]
  *       [--no-product] [--no-tcpdump] [--no-tshark] [--tshark-limit N] [--no-micro]
  *       [--tcpdump-repeat 3] [--product-repeat 1] [--timeout-s 3600] [--results bench/out/results.json]
- *       [--product-cli PATH]   (another build of the CLI, e.g. to compare two versions)
+ *       [--product-cli PATH]   (another build of the CLI, e.g. to compare two versions) [--no-pending]
  *       [--no-many-clients] [--many-clients 1000000]   (the many-clients memory case, ~2 min)
  *
  * On one synthetic capture (made by bench/gen.ts when missing) it times smtpstrike's `replay`,
@@ -22,6 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GEN_VERSION } from './gen.js';
+import { PENDING_GEN_VERSION } from './gen-pending.js';
 import { defaultMatcherPath, printMicro, runMicro, type MicroResult } from './micro.js';
 import { printBlockerTable, runBlockerBench } from './blockers.js';
 import { runLogBench } from './logs.js';
@@ -32,7 +33,7 @@ const here = dirname(fileURLToPath(import.meta.url)); // <root>/dist/bench
 const root = resolve(here, '..', '..');
 let cliPath = join(root, 'dist', 'src', 'cli.js');
 
-const TARGET = { vsTshark: 20, vsTcpdump: 0.5, rssMb: 300 };
+const TARGET = { vsTshark: 20, vsTcpdump: 0.5, rssMb: 300, pendingRssMb: 512 };
 
 // ---------------------------------------------------------------------------------------------
 // types
@@ -211,7 +212,7 @@ interface ProductSummary {
   run?: Record<string, unknown>;
 }
 
-async function runProduct(file: string, truth: Truth, timeoutS: number): Promise<{ run: ToolRun; summary: ProductSummary | null }> {
+async function runProduct(file: string, truth: Truth, timeoutS: number, extraArgs: string[] = [], stderrName = 'product.stderr.log'): Promise<{ run: ToolRun; summary: ProductSummary | null }> {
   const run: ToolRun = { tool: 'smtpstrike replay', status: 'missing' };
   if (!existsSync(cliPath)) {
     run.note = `${cliPath} does not exist (product not built yet)`;
@@ -225,7 +226,7 @@ async function runProduct(file: string, truth: Truth, timeoutS: number): Promise
   }
   const summaryOnly = helpText.includes('--summary-only');
   const noProgress = helpText.includes('--no-progress');
-  const args = [cliPath, 'replay', '--json', ...(summaryOnly ? ['--summary-only'] : []), ...(noProgress ? ['--no-progress'] : []), file];
+  const args = [cliPath, 'replay', '--json', ...(summaryOnly ? ['--summary-only'] : []), ...(noProgress ? ['--no-progress'] : []), ...extraArgs, file];
   log(`$ node ${args.map((a) => a.replace(root + '/', '')).join(' ')}`);
   // keep only the last line of stdout (it can be large: one JSON line per event)
   let pending: Buffer[] = [];
@@ -246,7 +247,7 @@ async function runProduct(file: string, truth: Truth, timeoutS: number): Promise
     }
     if (start < c.length) pending.push(Buffer.from(c.subarray(start)));
   };
-  const stderrFile = join(root, 'bench', 'out', 'product.stderr.log');
+  const stderrFile = join(root, 'bench', 'out', stderrName);
   const r = await runTimed(process.execPath, args, {
     onStdout, timeoutS, stderrFile,
     progress: () => `${lines} stdout lines, ${fmt(stdoutBytes / 1048576, 1)} MiB stdout`,
@@ -449,6 +450,41 @@ function checkTshark(perClient: Map<string, number>, truth: Truth): { frames: nu
   return { frames, truth_failures: truth.totals.failures, mismatching_clients: mism, over, under };
 }
 
+/**
+ * The 200k-flow reassembly case: made by bench/gen-pending.ts when missing (~2 s), replayed once
+ * (~5-10 s). Peak RSS against ≤ 512 MB, counts against the truth.
+ */
+async function runPendingCase(timeoutS: number): Promise<unknown> {
+  const file = join(root, 'bench', 'out', 'pending-200k.pcap');
+  const tf = truthFile(file);
+  let ok = existsSync(file) && existsSync(tf);
+  if (ok) {
+    try {
+      const t = JSON.parse(readFileSync(tf, 'utf8')) as { generator?: { version?: number }; totals?: { bytes?: number } };
+      ok = t.generator?.version === PENDING_GEN_VERSION && statSync(file).size === t.totals?.bytes;
+    } catch { ok = false; }
+  }
+  if (!ok) {
+    const r = spawnSync(process.execPath, [join(here, 'gen-pending.js'), '--out', file], { stdio: 'inherit' });
+    if (r.status !== 0) return { status: 'failed', note: 'gen-pending failed' };
+  }
+  const truth = JSON.parse(readFileSync(tf, 'utf8')) as Truth;
+  // every flow must fit in the table, or evictions (counted, not exact) would be measured instead
+  const { run, summary } = await runProduct(file, truth, timeoutS, ['--max-flows', '262144'], 'pending.stderr.log');
+  const check = summary ? checkProduct(summary, truth) : null;
+  const cov = summary?.coverage ?? {};
+  const rss = run.rss_mb ?? null;
+  log(`peak RSS: ${rss === null ? '-' : fmt(rss, 0) + ' MB'}   target <= ${TARGET.pendingRssMb} MB  ${rss === null ? 'n/a' : rss <= TARGET.pendingRssMb ? 'PASS' : 'FAIL'}` +
+    `   (${fmt(run.seconds, 2)} s)`);
+  log(`counts: ${check ? (check.exact ? 'EXACT' : `WRONG (${check.mismatching_clients} clients)`) : 'no summary'}; ` +
+    `pending_segments_peak ${String(cov['pending_segments_peak'])}, pending_bytes_peak ${String(cov['pending_bytes_peak'])}, ` +
+    `pending_overflows ${String(cov['pending_overflows'])}, gaps ${String(cov['gaps'])}`);
+  return {
+    file, status: run.status, seconds: run.seconds ?? null, rss_mb: rss, target_rss_mb: TARGET.pendingRssMb,
+    rss_pass: rss === null ? null : rss <= TARGET.pendingRssMb, exact: check?.exact ?? null, coverage: summary?.coverage ?? null,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // main
 
@@ -468,6 +504,7 @@ async function main(): Promise<number> {
       'no-blockers': { type: 'boolean', default: false },
       'no-logs': { type: 'boolean', default: false },
       'no-live': { type: 'boolean', default: false },
+      'no-pending': { type: 'boolean', default: false },
       'live-full': { type: 'boolean', default: false },
       'tcpdump-repeat': { type: 'string', default: '3' },
       'product-repeat': { type: 'string', default: '1' },
@@ -483,8 +520,8 @@ async function main(): Promise<number> {
   if (values.help) {
     log('usage: node dist/bench/run.js [--size-mb 1100] [--clients 50000] [--seed 1] [--file F] [--regen]\n' +
       '       [--no-product] [--no-tcpdump] [--no-tshark] [--tshark-limit N] [--no-micro] [--tcpdump-repeat 3] [--product-repeat 1]\n' +
-      '       [--timeout-s 3600] [--results bench/out/results.json] [--product-cli dist/src/cli.js]\n' +
-      '       [--no-many-clients] [--many-clients 1000000]');
+       '       [--timeout-s 3600] [--results bench/out/results.json] [--product-cli dist/src/cli.js] [--no-pending]\n' +
+       '       [--no-many-clients] [--many-clients 1000000]');
     return 0;
   }
   const sizeMb = Number(values['size-mb']);
@@ -639,11 +676,17 @@ async function main(): Promise<number> {
     blockers: null as unknown,
     logs: null as unknown,
     live: null as unknown,
+    pending: null as unknown,
   };
   // ---- many clients (issue 9): per-client state for 1M IPv4 clients and 1M IPv6 /64s
   if (!values['no-many-clients'] && !values['no-product']) {
     log('\n== many clients: 1 failure each, peak RSS ==');
     results.many_clients = await runManyClientsBench({ log, cli: cliPath, outDir: join(root, 'bench', 'out'), clients: Number(values['many-clients']) });
+  }
+  // ---- reassembly under a hostile peer (issue 9): 200,000 concurrent flows with data waiting
+  if (!values['no-pending'] && !values['no-product']) {
+    log('\n== 200,000 concurrent flows with out-of-order data waiting (bench/gen-pending.ts) ==');
+    results.pending = await runPendingCase(timeoutS);
   }
   // ---- live capture loss (issue #3): a capture replayed into a veth at >= 50,000 SMTP packets/s
   if (!values['no-live']) {
@@ -673,6 +716,7 @@ async function main(): Promise<number> {
   if (values['no-product']) return 0;
   if (productCheck && !productCheck.exact) return 1;
   if (results.many_clients?.some((r) => r.wrong_clients !== undefined && r.wrong_clients > 0)) return 1;
+  if ((results.pending as { exact?: boolean | null } | null)?.exact === false) return 1;
   if (productRun.status !== 'ok') return 3;
   return 0;
 }

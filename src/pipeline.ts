@@ -1,9 +1,10 @@
 import { PacketDecoder } from './decode/packet-decoder.js';
+import { PacketHeader } from './decode/packet-header.js';
 import type { EventSink, WireSnapshot } from './events.js';
 import { defaultFlowTableOptions, FlowTable, type FlowTableOptions } from './reassembly/flow-table.js';
-import type { FlowInfo, StreamConsumer, StreamFactory } from './reassembly/stream.js';
+import type { FlowInfo, HeaderSource, StreamConsumer, StreamFactory } from './reassembly/stream.js';
 import { defaultAssemblerLimits, TcpAssembler, TcpFlag, type AssemblerLimits } from './reassembly/tcp-assembler.js';
-import { SmtpSession, type SmtpObserver, type SmtpStats, type WireTap } from './smtp/smtp-session.js';
+import { SmtpSession, type SmtpObserver, type SmtpShared, type SmtpStats, type WireTap } from './smtp/smtp-session.js';
 import { PatternAutomaton } from './smtp/stream-matcher.js';
 import type { PacketRecord } from './source/packet-record.js';
 import { defaultStrikeOptions, StrikeEngine, type StrikeOptions } from './strikes/strike-engine.js';
@@ -33,7 +34,7 @@ const PURGE_EVERY = 60;
  * capture → decode → reassemble → smtp → strikes → sink. Files and live interfaces feed the same
  * `packet()`; the packets' own timestamps are the clock, so a replay is deterministic.
  */
-export class Pipeline implements StreamFactory, WireTap {
+export class Pipeline implements StreamFactory, WireTap, HeaderSource {
   readonly decoder = new PacketDecoder();
   readonly assembler: TcpAssembler;
   readonly flows: FlowTable;
@@ -54,11 +55,14 @@ export class Pipeline implements StreamFactory, WireTap {
    * events still go to the sink. Null (the default) costs one null check per line.
    */
   smtpObserver: SmtpObserver | null = null;
+  /** What every session shares (one object, not one per flow); remade when smtpObserver changes. */
+  private sessionShared: SmtpShared | null = null;
 
   constructor(readonly opts: PipelineOptions, sink: EventSink) {
     for (const p of opts.ports) this.serverPort[p] = 1;
     this.automaton = automatonFor(opts.patterns);
     this.assembler = new TcpAssembler(opts.assembler);
+    this.assembler.headers = this;
     this.strikes = new StrikeEngine(opts.strikes, sink);
     this.flows = new FlowTable(this, this.assembler, opts.flows);
   }
@@ -103,15 +107,40 @@ export class Pipeline implements StreamFactory, WireTap {
   }
 
   create(info: FlowInfo): StreamConsumer {
-    return new SmtpSession(info, { automaton: this.automaton, observer: this.smtpObserver }, this.strikes, this, this.smtpStats);
+    let shared = this.sessionShared;
+    if (!shared || shared.config.observer !== this.smtpObserver) {
+      shared = this.sessionShared = {
+        config: { automaton: this.automaton, observer: this.smtpObserver }, sink: this.strikes, tap: this, stats: this.smtpStats,
+      };
+    }
+    return new SmtpSession(info, shared);
   }
 
+  /**
+   * Header fields of the packet that carried the bytes being delivered: the packet being processed,
+   * or — while bytes that waited behind a hole are delivered — the packet they arrived in.
+   */
   snapshot(src: string, dst: string, sport: number, dport: number): WireSnapshot {
+    const h = this.assembler.replayHeader;
+    if (h) return this.snapshotOf(h, src, dst, sport, dport);
     const d = this.decoder;
     return {
       ipVersion: d.ipVersion as 4 | 6, src, dst, sport, dport,
       ipLen: d.ipLen, tos: d.tos, ttl: d.ttl, ipId: d.ipId, df: d.df, flowLabel: d.flowLabel,
       window: d.window, tcpFlags: d.flags, iface: this.iface,
+    };
+  }
+
+  /** The same fields kept for later (allocates: only for bytes or lines that must wait). */
+  keepHeader(): PacketHeader {
+    return this.assembler.replayHeader ?? PacketHeader.of(this.decoder, this.iface);
+  }
+
+  snapshotOf(h: PacketHeader, src: string, dst: string, sport: number, dport: number): WireSnapshot {
+    return {
+      ipVersion: h.ipVersion, src, dst, sport, dport,
+      ipLen: h.ipLen, tos: h.tos, ttl: h.ttl, ipId: h.ipId, df: h.df, flowLabel: h.flowLabel,
+      window: h.window, tcpFlags: h.tcpFlags, iface: h.iface,
     };
   }
 
@@ -134,6 +163,8 @@ export class Pipeline implements StreamFactory, WireTap {
       overlap_bytes: a.overlapBytes,
       out_of_order_segments: a.outOfOrderSegments,
       pending_overflows: a.pendingOverflows,
+      pending_segments_peak: a.pendingSegmentsPeak,
+      pending_bytes_peak: a.pendingBytesPeak,
       malformed_replies: this.smtpStats.malformedReplies,
       partial_replies: this.smtpStats.partialReplies,
       long_lines: this.smtpStats.longLines,
@@ -167,6 +198,9 @@ export interface Coverage {
   overlap_bytes: number;
   out_of_order_segments: number;
   pending_overflows: number;
+  /** The most out-of-order segments, and bytes, that waited at once (against the caps). */
+  pending_segments_peak: number;
+  pending_bytes_peak: number;
   malformed_replies: number;
   partial_replies: number;
   long_lines: number;

@@ -74,6 +74,16 @@ test('6 new connections within 60 s: SMTP Brute Force Attempt from the 6th on', 
   assert.equal(e.isBlocked(c, 71), false);
 });
 
+test('a connection-rule block counts every refused connection, the one that started it included', () => {
+  const { e, log } = engine();
+  const c = '198.51.100.5';
+  for (let i = 0; i < 8; i++) e.event(syn(c, i * 5));
+  assert.equal(log.of('reject').length, 3);
+  assert.equal(e.blocks.length, 1);
+  assert.equal(e.blocks[0]!.rejects, 3);
+  assert.equal(e.stats.rejects, 3);
+});
+
 test('failures on a refused connection strike nothing (they would never have happened)', () => {
   const { e, log } = engine();
   const c = '198.51.100.4';

@@ -4,17 +4,32 @@ import { formatIp } from '../net/ip-text.js';
 import { HalfStream, TcpAssembler, TcpFlag } from './tcp-assembler.js';
 import type { CloseReason, FlowInfo, StreamConsumer, StreamFactory } from './stream.js';
 
-/** One TCP connection between a client and an SMTP server port, both directions. */
-export class Flow {
-  readonly c2s = new HalfStream();
-  readonly s2c = new HalfStream();
+/**
+ * One TCP connection between a client and an SMTP server port, both directions. It is its own
+ * FlowInfo (what the consumer is told about it): one object a flow instead of two.
+ */
+export class Flow implements FlowInfo {
+  /** Both directions; once the flow is closed, a shared empty stand-in (a lingering flow keeps no streams). */
+  c2s = new HalfStream();
+  s2c = new HalfStream();
   closed = false;
+  /**
+   * The client's initial sequence number (int32) when its SYN was seen, else -1 (an ISN of
+   * 0xffffffff reads the same: harmless). A SYN with another one on the same ports is a new flow.
+   */
+  isn = -1;
   /** Packet time of the last segment; for closed flows, when they may be forgotten. */
   lastSeen = 0;
+  /** The protocol on top (set right after construction); once the flow is closed, a no-op (a lingering flow keeps no session). */
+  consumer: StreamConsumer = FINISHED;
   constructor(
-    readonly info: FlowInfo,
-    readonly consumer: StreamConsumer,
-    /** IPv4 server address and port, to verify a numeric-key hit (0 for IPv6). */
+    readonly id: number,
+    readonly ipVersion: 4 | 6,
+    readonly client: string,
+    readonly clientPort: number,
+    readonly server: string,
+    readonly serverPort: number,
+    /** IPv4 server address as int32 (a small integer, not a boxed double), to verify a numeric-key hit (0 for IPv6). */
     readonly server4: number,
   ) {}
 }
@@ -48,13 +63,23 @@ export interface FlowStats {
  *
  * IPv4 flows are keyed by a number (client address · 65536 + client port: 48 bits, exact in a
  * double), so the per-packet lookup allocates nothing; the rare second flow from the same client
- * address and port to another server, and all IPv6 flows, use a string key.
+ * address and port to another server, and all IPv6 flows, use a string key. A string-keyed IPv4
+ * flow outlives the numeric one it stood beside (a client that moved its port from :25 to :587,
+ * then the :25 flow was swept): so while any exists, a numeric miss also tries the string key
+ * before it creates a flow, or the :587 flow would split in two.
  */
 export class FlowTable {
   readonly stats: FlowStats = { flows: 0, evicted: 0, expired: 0, reused: 0 };
   private now = 0;
   private nextId = 1;
   private readonly cache: LRUCache<number | string, Flow>;
+  /** IPv4 flows in the cache under a string key (beside a numeric-keyed flow on the same client port). */
+  private stringKeyed4 = 0;
+  /** IPv4 server addresses as text, shared by all their flows (servers are few; bounded anyway). */
+  private readonly serverText4 = new Map<number, string>();
+  /** The last IPv4 client address made a flow, and its text: a client's connections tend to come in a row. */
+  private lastClient4 = -1;
+  private lastClientText = '';
 
   constructor(
     private readonly factory: StreamFactory,
@@ -63,7 +88,8 @@ export class FlowTable {
   ) {
     this.cache = new LRUCache<number | string, Flow>({
       max: opts.maxFlows,
-      dispose: (flow, _key, reason) => {
+      dispose: (flow, key, reason) => {
+        if (typeof key === 'string' && flow.ipVersion === 4) this.stringKeyed4--;
         if (reason === 'evict' && !flow.closed) {
           this.stats.evicted++;
           this.finish(flow, 'evicted');
@@ -96,6 +122,23 @@ export class FlowTable {
       }
     }
     for (const k of drop) this.cache.delete(k);
+    if (this.assembler.pendingSegments > 0) this.expireGaps();
+  }
+
+  /**
+   * A gap's timeout is checked when its own flow sends a packet; a flow that went quiet behind a
+   * hole would otherwise hold its bytes (a 535 among them) until the idle timeout. So the sweep
+   * also walks every flow while any bytes wait: O(flows) once per sweep, not per packet.
+   */
+  private expireGaps(): void {
+    const a = this.assembler;
+    const now = this.now;
+    for (const flow of this.cache.values()) {
+      if (a.pendingSegments === 0) return;
+      if (flow.closed) continue;
+      if (flow.c2s.pending) a.expireGap(flow.c2s, flow.consumer, true, now);
+      if (flow.s2c.pending) a.expireGap(flow.s2c, flow.consumer, false, now);
+    }
   }
 
   /**
@@ -114,9 +157,14 @@ export class FlowTable {
       const sp = fromClient ? d.dport : d.sport;
       key = c * 65536 + cp;
       flow = this.cache.get(key);
-      if (flow && (flow.server4 !== s || flow.info.serverPort !== sp)) {
-        key = `${c}|${cp}|${s}|${sp}`;
-        flow = this.cache.get(key);
+      if (flow ? flow.server4 !== (s | 0) || flow.serverPort !== sp : this.stringKeyed4 > 0) {
+        const alt = stringKey4(c, cp, s, sp);
+        const altFlow = this.cache.get(alt);
+        // On a miss the numeric slot is free: a new flow takes it unless the string key holds it.
+        if (flow || altFlow) {
+          key = alt;
+          flow = altFlow;
+        }
       }
     } else {
       const b = d.buf;
@@ -127,7 +175,7 @@ export class FlowTable {
       flow = this.cache.get(key);
     }
 
-    if (flow && isClientSyn && flow.c2s.isn !== d.seq && (flow.closed || flow.c2s.started)) {
+    if (flow && isClientSyn && flow.isn !== (d.seq | 0) && (flow.closed || flow.c2s.started)) {
       // Same ports, new ISN: the old connection is over (we may have missed its end).
       if (!flow.closed) {
         this.stats.reused++;
@@ -139,6 +187,7 @@ export class FlowTable {
     if (!flow) {
       if (!isClientSyn && d.segLen === 0) return; // nothing to anchor a flow on
       flow = this.create(d, fromClient, ts);
+      if (typeof key === 'string' && d.ipVersion === 4) this.stringKeyed4++;
       this.cache.set(key, flow);
       if (isClientSyn) flow.consumer.connect(ts);
     } else if (flow.closed) {
@@ -150,6 +199,7 @@ export class FlowTable {
     }
 
     flow.lastSeen = ts;
+    if (isClientSyn && !flow.c2s.started) flow.isn = d.seq | 0;
     const hs = fromClient ? flow.c2s : flow.s2c;
     const other = fromClient ? flow.s2c : flow.c2s;
     if (other.pending && flags & TcpFlag.ACK) this.assembler.acked(other, flow.consumer, !fromClient, d.ack, ts);
@@ -160,16 +210,34 @@ export class FlowTable {
 
   private create(d: PacketDecoder, fromClient: boolean, ts: number): Flow {
     const v = d.ipVersion as 4 | 6;
-    const info: FlowInfo = {
-      id: this.nextId++,
-      ipVersion: v,
-      client: formatIp(d.buf, fromClient ? d.srcOff : d.dstOff, v),
-      clientPort: fromClient ? d.sport : d.dport,
-      server: formatIp(d.buf, fromClient ? d.dstOff : d.srcOff, v),
-      serverPort: fromClient ? d.dport : d.sport,
-    };
+    const flow = new Flow(
+      this.nextId++, v,
+      v === 4 ? this.client4Text(fromClient ? d.src4 : d.dst4, d, fromClient) : formatIp(d.buf, fromClient ? d.srcOff : d.dstOff, v),
+      fromClient ? d.sport : d.dport,
+      v === 4 ? this.server4Text(fromClient ? d.dst4 : d.src4, d, fromClient) : formatIp(d.buf, fromClient ? d.dstOff : d.srcOff, v),
+      fromClient ? d.dport : d.sport,
+      v === 4 ? (fromClient ? d.dst4 : d.src4) | 0 : 0,
+    );
     this.stats.flows++;
-    return new Flow(info, this.factory.create(info, ts), v === 4 ? (fromClient ? d.dst4 : d.src4) : 0);
+    flow.consumer = this.factory.create(flow, ts);
+    return flow;
+  }
+
+  private client4Text(ip: number, d: PacketDecoder, fromClient: boolean): string {
+    if (ip !== this.lastClient4) {
+      this.lastClient4 = ip;
+      this.lastClientText = formatIp(d.buf, fromClient ? d.srcOff : d.dstOff, 4);
+    }
+    return this.lastClientText;
+  }
+
+  private server4Text(ip: number, d: PacketDecoder, fromClient: boolean): string {
+    let t = this.serverText4.get(ip);
+    if (t === undefined) {
+      t = formatIp(d.buf, fromClient ? d.dstOff : d.srcOff, 4);
+      if (this.serverText4.size < MAX_SERVER_TEXTS) this.serverText4.set(ip, t);
+    }
+    return t;
   }
 
   /** Flushes both directions and tells the consumer the flow is over. */
@@ -179,6 +247,10 @@ export class FlowTable {
     this.assembler.flush(flow.c2s, flow.consumer, true, ts);
     this.assembler.flush(flow.s2c, flow.consumer, false, ts);
     flow.consumer.close(reason, ts);
+    // A closed flow lingers (closedLinger) only to recognise late packets: its session (line
+    // buffers and all) and its streams can go now. At 200,000 flows closing that is 100 MB.
+    flow.consumer = FINISHED;
+    flow.c2s = flow.s2c = CLOSED_STREAM;
   }
 
   /** Ends every flow (end of input): waiting bytes are delivered, gaps counted. */
@@ -186,4 +258,21 @@ export class FlowTable {
     for (const flow of this.cache.values()) this.finish(flow, 'end', ts);
     this.cache.clear();
   }
+}
+
+const MAX_SERVER_TEXTS = 4096;
+
+/** The streams of every closed flow (never read or written: closed flows stop before their streams). */
+const CLOSED_STREAM = new HalfStream();
+
+/** Stands in for the consumer of a closed flow, which is never called again. */
+const FINISHED: StreamConsumer = {
+  data(): void {},
+  gap(): void {},
+  connect(): void {},
+  close(): void {},
+};
+
+function stringKey4(c: number, cp: number, s: number, sp: number): string {
+  return `${c}|${cp}|${s}|${sp}`;
 }

@@ -3,6 +3,7 @@
  * the assembler hands each direction's bytes, in order and once, to a consumer that the factory
  * made for the flow. The assembler never knows what protocol rides on top.
  */
+import type { PacketHeader } from '../decode/packet-header.js';
 
 export interface FlowInfo {
   /** Unique per flow within one run. */
@@ -29,4 +30,9 @@ export interface StreamConsumer {
 
 export interface StreamFactory {
   create(info: FlowInfo, ts: number): StreamConsumer;
+}
+
+/** The header fields of the packet being processed, kept with bytes that must wait for a gap. */
+export interface HeaderSource {
+  keepHeader(): PacketHeader;
 }

@@ -1,31 +1,48 @@
-import type { StreamConsumer } from './stream.js';
+import type { PacketHeader } from '../decode/packet-header.js';
+import { PendingSegments } from './pending-segments.js';
+import { seqDiff } from './seq.js';
+import type { HeaderSource, StreamConsumer } from './stream.js';
+
+export { seqDiff } from './seq.js';
 
 export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const;
 
-/** Signed distance a - b between two sequence numbers, modulo 2^32 (RFC 1982 serial arithmetic). */
-export function seqDiff(a: number, b: number): number {
-  return (a - b) | 0;
-}
-
-/** A segment waiting for the bytes before it. Its bytes are a private copy. */
-interface PendingSegment {
-  seq: number;
-  data: Buffer;
-}
-
-/** One direction of a flow. */
+/**
+ * One direction of a flow. Sequence numbers are kept as int32 (`| 0`), not uint32: V8 stores a
+ * field that only ever holds small integers in place, but boxes every instance's value once any
+ * instance stores a number ≥ 2^31 — 16 bytes a field at 200,000 flows. Only seqDiff and equality
+ * are ever applied to them, and both are the same in either form.
+ */
 export class HalfStream {
-  started = false;
+  /** started / finSeen / done, one bit each (three boolean fields would cost 16 bytes more). */
+  private bits = 0;
   /** Sequence number of the next byte to deliver. */
   nextSeq = 0;
-  /** Client's initial sequence number when its SYN was seen, else -1. */
-  isn = -1;
-  finSeq = -1;
-  done = false;
-  pending: PendingSegment[] | null = null;
-  pendingBytes = 0;
-  /** Packet time at which the oldest still-pending gap began to wait. */
-  pendingSince = 0;
+  finSeq = 0;
+  /** Segments waiting for the bytes before them, or null (most of the time). */
+  pending: PendingSegments | null = null;
+
+  /** The first byte (or SYN) of this direction was seen. */
+  get started(): boolean {
+    return (this.bits & 1) !== 0;
+  }
+  set started(v: boolean) {
+    this.bits = v ? this.bits | 1 : this.bits & ~1;
+  }
+  /** A FIN was seen; finSeq is where it is. */
+  get finSeen(): boolean {
+    return (this.bits & 2) !== 0;
+  }
+  set finSeen(v: boolean) {
+    this.bits = v ? this.bits | 2 : this.bits & ~2;
+  }
+  /** Every byte up to the FIN was delivered. */
+  get done(): boolean {
+    return (this.bits & 4) !== 0;
+  }
+  set done(v: boolean) {
+    this.bits = v ? this.bits | 4 : this.bits & ~4;
+  }
 }
 
 export interface AssemblerLimits {
@@ -33,13 +50,20 @@ export interface AssemblerLimits {
   maxPendingPerStream: number;
   /** Out-of-order bytes all flows together may hold. */
   maxPendingTotal: number;
+  /** Out-of-order segments (pieces) one direction may hold: bytes alone do not bound 1-byte segments. */
+  maxPendingSegmentsPerStream: number;
+  /** Out-of-order segments all flows together may hold. */
+  maxPendingSegmentsTotal: number;
   /** Seconds (packet time) a gap may stay open before its bytes are given up as lost. */
   gapTimeout: number;
 }
 
+/** Why these numbers: native-notes/reassembly.md. */
 export const defaultAssemblerLimits: AssemblerLimits = {
   maxPendingPerStream: 256 * 1024,
   maxPendingTotal: 64 * 1024 * 1024,
+  maxPendingSegmentsPerStream: 512,
+  maxPendingSegmentsTotal: 1024 * 1024,
   gapTimeout: 10,
 };
 
@@ -53,8 +77,11 @@ export interface ReassemblyStats {
   /** Gaps given up on, and the bytes lost in them (snapshot-cut payloads included). */
   gaps: number;
   gapBytes: number;
-  /** Gaps skipped early because a stream or the whole table hit its out-of-order byte limit. */
+  /** Gaps skipped early because a stream or the whole table hit an out-of-order byte or piece limit. */
   pendingOverflows: number;
+  /** The most out-of-order segments, and bytes, held at once by all flows together. */
+  pendingSegmentsPeak: number;
+  pendingBytesPeak: number;
   /** Directions whose first byte we never saw (the capture began mid-stream). */
   midstreamStarts: number;
 }
@@ -67,12 +94,34 @@ export interface ReassemblyStats {
  */
 export class TcpAssembler {
   readonly stats: ReassemblyStats = {
-    outOfOrderSegments: 0, retransmittedBytes: 0, overlapBytes: 0, gaps: 0, gapBytes: 0, pendingOverflows: 0, midstreamStarts: 0,
+    outOfOrderSegments: 0, retransmittedBytes: 0, overlapBytes: 0, gaps: 0, gapBytes: 0, pendingOverflows: 0,
+    pendingSegmentsPeak: 0, pendingBytesPeak: 0, midstreamStarts: 0,
   };
   /** Out-of-order bytes held by all flows. */
   pendingTotal = 0;
+  /** Out-of-order segments held by all flows. */
+  pendingSegments = 0;
+  /**
+   * Work spent on waiting segments by streams that no longer wait: entries looked at or moved
+   * while inserting and draining (live streams add theirs when they drain). Not a coverage figure:
+   * tests bound it to show that it does not grow with the number already waiting.
+   */
+  private doneWork = 0;
+  /**
+   * Where the header of a packet whose bytes must wait comes from (the pipeline), or null.
+   * Only server-to-client bytes keep one: replies are what LOG lines are written for.
+   */
+  headers: HeaderSource | null = null;
+  /** While bytes that waited are delivered: the header of the packet that carried them. */
+  replayHeader: PacketHeader | null = null;
+  /** Copy of waiting bytes for delivery (consumers see a Buffer, valid during the call). */
+  private scratch = Buffer.alloc(0);
 
   constructor(readonly limits: AssemblerLimits = defaultAssemblerLimits) {}
+
+  get pendingWork(): number {
+    return this.doneWork;
+  }
 
   /**
    * One TCP segment of direction `hs`. `avail` payload bytes are present at buf[off..]; `segLen`
@@ -86,27 +135,34 @@ export class TcpAssembler {
     if (flags & TcpFlag.SYN) {
       if (!hs.started) {
         hs.started = true;
-        hs.isn = seq;
-        hs.nextSeq = (seq + 1) >>> 0;
+        hs.nextSeq = (seq + 1) | 0;
       }
-      seq = (seq + 1) >>> 0; // data on a SYN (TFO) starts after the SYN's sequence number
+      seq = (seq + 1) | 0; // data on a SYN (TFO) starts after the SYN's sequence number
     } else if (!hs.started) {
       if (segLen === 0 && !(flags & TcpFlag.FIN)) return false; // a bare ACK anchors nothing
       hs.started = true;
-      hs.nextSeq = seq;
+      hs.nextSeq = seq | 0;
       this.stats.midstreamStarts++;
       c.gap(fromClient, -1, ts);
     }
     if (segLen > 0) {
-      if (seqDiff(seq, hs.nextSeq) > 0) this.enqueue(hs, seq, buf, off, avail, ts);
+      if (seqDiff(seq, hs.nextSeq) > 0) this.enqueue(hs, fromClient, seq, buf, off, avail, ts);
       else {
         this.accept(hs, c, fromClient, seq, buf, off, avail, segLen, ts);
         if (hs.pending) this.drain(hs, c, fromClient, ts);
       }
-      if (hs.pending) this.enforceLimits(hs, c, fromClient, ts);
+      if (hs.pending) {
+        this.enforceLimits(hs, c, fromClient, ts);
+        // measured once the caps have acted: what stays held between packets
+        if (this.pendingSegments > this.stats.pendingSegmentsPeak) this.stats.pendingSegmentsPeak = this.pendingSegments;
+        if (this.pendingTotal > this.stats.pendingBytesPeak) this.stats.pendingBytesPeak = this.pendingTotal;
+      }
     }
-    if (flags & TcpFlag.FIN) hs.finSeq = (seq + segLen) >>> 0;
-    if (hs.finSeq >= 0 && !hs.done && hs.nextSeq === hs.finSeq && !hs.pending) hs.done = true;
+    if (flags & TcpFlag.FIN) {
+      hs.finSeq = (seq + segLen) | 0;
+      hs.finSeen = true;
+    }
+    if (hs.finSeen && !hs.done && hs.nextSeq === hs.finSeq && !hs.pending) hs.done = true;
     return hs.done;
   }
 
@@ -125,24 +181,34 @@ export class TcpAssembler {
       this.stats.gapBytes += lostTail;
       c.gap(fromClient, lostTail, ts);
     }
-    hs.nextSeq = (seq + segLen) >>> 0;
+    hs.nextSeq = (seq + segLen) | 0;
   }
 
-  /** Delivers waiting segments that have become contiguous. */
+  /** Delivers waiting segments that have become contiguous, each with its own packet's header. */
   private drain(hs: HalfStream, c: StreamConsumer, fromClient: boolean, ts: number): void {
     const q = hs.pending!;
-    while (q.length > 0 && seqDiff(q[0]!.seq, hs.nextSeq) <= 0) {
-      const p = q.shift()!;
-      this.release(hs, p.data.length);
-      this.accept(hs, c, fromClient, p.seq, p.data, 0, p.data.length, p.data.length, ts);
+    while (q.count > 0 && seqDiff(q.firstSeq(), hs.nextSeq) <= 0) {
+      const seq = q.firstSeq();
+      const bytes = q.firstBytes();
+      const header = q.firstHeader();
+      q.dropFirst();
+      this.pendingTotal -= bytes.length;
+      this.pendingSegments--;
+      const n = bytes.length;
+      if (this.scratch.length < n) this.scratch = Buffer.allocUnsafe(Math.max(n, 65536));
+      this.scratch.write(bytes, 0, n, 'latin1');
+      const outer = this.replayHeader;
+      this.replayHeader = header;
+      try {
+        this.accept(hs, c, fromClient, seq, this.scratch, 0, n, n, ts);
+      } finally {
+        this.replayHeader = outer;
+      }
     }
-    if (q.length === 0) hs.pending = null;
-    else hs.pendingSince = ts;
-  }
-
-  private release(hs: HalfStream, n: number): void {
-    hs.pendingBytes -= n;
-    this.pendingTotal -= n;
+    if (q.count === 0) {
+      this.doneWork += q.work;
+      hs.pending = null;
+    } else q.since = ts;
   }
 
   /**
@@ -150,50 +216,39 @@ export class TcpAssembler {
    * parts of [seq, seq+avail) not yet covered are stored (first copy wins here too). A
    * snapshot-cut tail is not stored: it becomes part of the gap it leaves.
    */
-  private enqueue(hs: HalfStream, seq: number, buf: Buffer, off: number, avail: number, ts: number): void {
+  private enqueue(hs: HalfStream, fromClient: boolean, seq: number, buf: Buffer, off: number, avail: number, ts: number): void {
     this.stats.outOfOrderSegments++;
     if (avail <= 0) return;
-    if (!hs.pending) {
-      hs.pending = [];
-      hs.pendingSince = ts;
-    }
-    const q = hs.pending;
-    const base = hs.nextSeq;
-    let s = seqDiff(seq, base);
-    const e = s + avail;
-    // Walk waiting segments in order, storing the uncovered pieces of [s, e).
-    let i = 0;
-    while (s < e) {
-      while (i < q.length && seqDiff(q[i]!.seq, base) + q[i]!.data.length <= s) i++;
-      const next = q[i];
-      const ns = next ? seqDiff(next.seq, base) : Infinity;
-      if (ns > s) {
-        const pieceEnd = Math.min(e, ns);
-        const data = Buffer.from(buf.subarray(off + (s - seqDiff(seq, base)), off + (pieceEnd - seqDiff(seq, base))));
-        q.splice(i, 0, { seq: (base + s) >>> 0, data });
-        hs.pendingBytes += data.length;
-        this.pendingTotal += data.length;
-        i++;
-        s = pieceEnd;
-      } else {
-        const covered = Math.min(e, ns + next!.data.length) - s;
-        this.stats.overlapBytes += covered;
-        s += covered;
-      }
+    const q = (hs.pending ??= new PendingSegments(ts));
+    const count = q.count;
+    const bytes = q.bytes;
+    const header = !fromClient && this.headers ? this.headers.keepHeader() : null;
+    this.stats.overlapBytes += q.insert(seq, buf, off, avail, hs.nextSeq, header);
+    this.pendingSegments += q.count - count;
+    this.pendingTotal += q.bytes - bytes;
+  }
+
+  private overLimit(q: PendingSegments): boolean {
+    const l = this.limits;
+    return q.bytes > l.maxPendingPerStream || this.pendingTotal > l.maxPendingTotal ||
+      q.count > l.maxPendingSegmentsPerStream || this.pendingSegments > l.maxPendingSegmentsTotal;
+  }
+
+  /** Gives up on gaps that waited too long or hold too many bytes or pieces. */
+  private enforceLimits(hs: HalfStream, c: StreamConsumer, fromClient: boolean, ts: number): void {
+    while (hs.pending) {
+      if (this.overLimit(hs.pending)) this.stats.pendingOverflows++;
+      else if (!(ts - hs.pending.since > this.limits.gapTimeout)) return;
+      this.skipGap(hs, c, fromClient, ts);
     }
   }
 
-  /** Gives up on gaps that waited too long or hold too many bytes. */
-  private enforceLimits(hs: HalfStream, c: StreamConsumer, fromClient: boolean, ts: number): void {
-    while (
-      hs.pending &&
-      (hs.pendingBytes > this.limits.maxPendingPerStream ||
-        this.pendingTotal > this.limits.maxPendingTotal ||
-        ts - hs.pendingSince > this.limits.gapTimeout)
-    ) {
-      if (hs.pendingBytes > this.limits.maxPendingPerStream || this.pendingTotal > this.limits.maxPendingTotal) this.stats.pendingOverflows++;
-      this.skipGap(hs, c, fromClient, ts);
-    }
+  /**
+   * The idle sweep's share: a direction whose gap has waited longer than the timeout gives it up
+   * now, even if its flow has gone quiet (no packet of its own would ever check).
+   */
+  expireGap(hs: HalfStream, c: StreamConsumer, fromClient: boolean, now: number): void {
+    while (hs.pending && now - hs.pending.since > this.limits.gapTimeout) this.skipGap(hs, c, fromClient, now);
   }
 
   /**
@@ -207,14 +262,15 @@ export class TcpAssembler {
 
   /** Declares the bytes before the first waiting segment lost and delivers what follows. */
   skipGap(hs: HalfStream, c: StreamConsumer, fromClient: boolean, ts: number): void {
-    const first = hs.pending?.[0];
-    if (!first) return;
-    const lost = seqDiff(first.seq, hs.nextSeq);
+    const q = hs.pending;
+    if (!q) return;
+    const first = q.firstSeq();
+    const lost = seqDiff(first, hs.nextSeq);
     if (lost > 0) {
       this.stats.gaps++;
       this.stats.gapBytes += lost;
       c.gap(fromClient, lost, ts);
-      hs.nextSeq = first.seq;
+      hs.nextSeq = first;
     }
     this.drain(hs, c, fromClient, ts);
   }

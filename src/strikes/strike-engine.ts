@@ -162,13 +162,13 @@ export class StrikeEngine implements EventSink {
     if (t.auth.hitsWithin(e, ev.ts, o.seconds) >= o.hitcount) {
       t.auth.add(e, ev.ts); // the seed's rule tags the refused SYN again
       this.reject(e, ev, 'auth', LogPrefix.authReject);
-      this.blockUntil(e, ev.client, 'auth', ev.ts, t.auth.fullUntil(e, o.seconds));
+      this.blockUntil(e, ev.client, 'auth', ev.ts, t.auth.fullUntil(e, o.seconds), 1);
       return;
     }
     t.conn.add(e, ev.ts);
     if (t.conn.hitsWithin(e, ev.ts, o.connSeconds) >= o.connHitcount) {
       this.reject(e, ev, 'conn', LogPrefix.connReject);
-      this.blockUntil(e, ev.client, 'conn', ev.ts, t.conn.fullUntil(e, o.connSeconds));
+      this.blockUntil(e, ev.client, 'conn', ev.ts, t.conn.fullUntil(e, o.connSeconds), 1);
     }
   }
 
@@ -180,7 +180,12 @@ export class StrikeEngine implements EventSink {
     this.out.event({ type: 'reject', ts: ev.ts, client: ev.client, key: this.table.keyOf(e), rule, prefix, wire: ev.wire });
   }
 
-  private blockUntil(e: number, client: string, rule: 'auth' | 'conn', ts: number, until: number): void {
+  /**
+   * Starts a block or extends the standing one. `refused` is 1 when a refused connection starts it:
+   * that reject was emitted before the block existed (the LOG line comes first, as in the kernel),
+   * so a new block counts it here; a standing block has already counted it.
+   */
+  private blockUntil(e: number, client: string, rule: 'auth' | 'conn', ts: number, until: number, refused = 0): void {
     const t = this.table;
     const old = t.blockOf[e];
     if (old && old.until >= ts) {
@@ -188,7 +193,7 @@ export class StrikeEngine implements EventSink {
       return;
     }
     const key = t.keyOf(e);
-    const b: BlockInterval = { key, client, rule, from: ts, until, rejects: 0 };
+    const b: BlockInterval = { key, client, rule, from: ts, until, rejects: refused };
     t.blockOf[e] = b;
     this.stats.blocks++;
     if (this.blocks.length < MAX_LISTED_BLOCKS) this.blocks.push(b);
