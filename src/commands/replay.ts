@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
+import { Output } from '../io/output.js';
 import type { Pipeline } from '../pipeline.js';
 import { countsOnlyLimits, defaultTallyLimits, type ReplayTally } from '../report/client-tally.js';
 import { replayFiles } from '../replay.js';
@@ -34,7 +35,8 @@ export function replayCommand(): Command {
 
 export async function runReplay(files: string[], flags: ReplayFlags): Promise<number> {
   const started = process.hrtime.bigint();
-  const json = flags.json ? new JsonLinesWriter(process.stdout) : null;
+  const out = Output.of(process.stdout);
+  const json = flags.json ? new JsonLinesWriter(out) : null;
   let lastPackets = 0;
   const tick = flags.progress && process.stderr.isTTY
     ? (p: Pipeline, t: ReplayTally): void => {
@@ -74,7 +76,8 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
     });
     json.flush();
   } else {
-    process.stdout.write(renderText({ tally, blocks, coverage, files: reports, summaryOnly: flags.summaryOnly }));
+    out.write(renderText({ tally, blocks, coverage, files: reports, summaryOnly: flags.summaryOnly }));
   }
+  await out.end();
   return reports.some((f) => f.error) ? EXIT_READ_ERROR : 0;
 }

@@ -4,6 +4,7 @@
  * lines and strike marks the real pipeline produced for that packet (SmtpAnnotator).
  */
 import { closeSync, openSync } from 'node:fs';
+import { Output } from '../io/output.js';
 import { createLiveSource, type LiveBackend, type LiveSource } from '../live/index.js';
 import { TcpdumpSource } from '../live/tcpdump-source.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
@@ -12,7 +13,6 @@ import { CaptureFormatError, type PacketRecord } from '../source/packet-record.j
 import { PcapWriter } from '../source/pcap-writer.js';
 import { SmtpAnnotator } from './annotator.js';
 import { FilterError, openFiltered, TcpdumpReadError, type FilteredFile } from './offline-filter.js';
-import { DumpOutput } from './output.js';
 import { PacketPrinter } from './packet-printer.js';
 import { asciiText, hexAsciiLines, LocalClock } from './text.js';
 
@@ -62,7 +62,7 @@ export async function runDump(s: DumpSettings, stdout: NodeJS.WritableStream = p
       return EXIT_USAGE;
     }
   }
-  const out = new DumpOutput(stdout);
+  const out = Output.of(stdout);
   const d = new Dumper(s, out);
   let interrupted = false;
   let wake: (() => void) | null = null;
@@ -100,7 +100,7 @@ class Dumper {
   shown = 0;
   stop = false;
 
-  constructor(private readonly s: DumpSettings, private readonly out: DumpOutput) {
+  constructor(private readonly s: DumpSettings, private readonly out: Output) {
     this.printer = new PacketPrinter({ absoluteSeq: s.absoluteSeq, suppressDefaultDump: s.hex, noPayloadText: s.redact === true });
     if (s.smtp) {
       // The pipeline's sink is the annotator; the annotator reads the pipeline: tie them after construction.
@@ -191,7 +191,7 @@ interface Source {
   filtered: FilteredFile | null;
 }
 
-async function runFiles(s: DumpSettings, d: Dumper, out: DumpOutput, warn: (m: string) => void, onStop: (f: () => void) => void): Promise<number> {
+async function runFiles(s: DumpSettings, d: Dumper, out: Output, warn: (m: string) => void, onStop: (f: () => void) => void): Promise<number> {
   let code = 0;
   const sources: Source[] = [];
   // A signal while a read waits (a pipe on stdin that has gone quiet): close the inputs so it ends.
@@ -289,7 +289,7 @@ async function runFiles(s: DumpSettings, d: Dumper, out: DumpOutput, warn: (m: s
 }
 
 async function runLive(
-  s: DumpSettings, d: Dumper, out: DumpOutput, stderr: NodeJS.WritableStream, warn: (m: string) => void, onStop: (f: () => void) => void,
+  s: DumpSettings, d: Dumper, out: Output, stderr: NodeJS.WritableStream, warn: (m: string) => void, onStop: (f: () => void) => void,
 ): Promise<number> {
   let source: LiveSource;
   let failure: Error | null = null;
