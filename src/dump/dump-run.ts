@@ -227,7 +227,7 @@ async function runFiles(s: DumpSettings, d: Dumper, out: Output, warn: (m: strin
     }
   }
 
-  /** Moves source i to its next packet; false (closed) when it has none left. */
+  /** Moves a source to its next packet; false (closed) when it has none left. */
   const advance = async (src: Source): Promise<boolean> => {
     try {
       while (!src.reader.next()) {
@@ -239,28 +239,47 @@ async function runFiles(s: DumpSettings, d: Dumper, out: Output, warn: (m: strin
       }
       return true;
     } catch (e) {
-      await src.reader.close().catch(() => undefined);
-      if (d.stop) return false; // interrupted: the inputs were closed under the reader
-      if (e instanceof FilterError || e instanceof TcpdumpReadError) {
-        warn(e.message);
-        code = EXIT_READ_ERROR;
-        return false;
-      }
-      if (!(e instanceof CaptureFormatError)) throw e;
-      // With a filter, tcpdump's own complaint (if it failed) is the better message.
-      if (src.filtered) {
-        try {
-          await src.filtered.done;
-        } catch (fe) {
-          warn((fe as Error).message);
-          code = EXIT_READ_ERROR;
-          return false;
-        }
-      }
+      return stopOn(src, e);
+    }
+  };
+
+  /**
+   * The next packet of a source: synchronously when it is already buffered (the common case),
+   * else through advance(). A corrupt record met here is handled as in advance() — reported,
+   * exit status 2, and the other sources and the end-of-input lines still go on.
+   */
+  const nextPacket = (src: Source): true | Promise<boolean> => {
+    try {
+      if (src.reader.next()) return true;
+    } catch (e) {
+      return stopOn(src, e);
+    }
+    return advance(src);
+  };
+
+  /** A source that failed: closed and reported; always false (no packet). */
+  const stopOn = async (src: Source, e: unknown): Promise<false> => {
+    await src.reader.close().catch(() => undefined);
+    if (d.stop) return false; // interrupted: the inputs were closed under the reader
+    if (e instanceof FilterError || e instanceof TcpdumpReadError) {
       warn(e.message);
       code = EXIT_READ_ERROR;
       return false;
     }
+    if (!(e instanceof CaptureFormatError)) throw e;
+    // With a filter, tcpdump's own complaint (if it failed) is the better message.
+    if (src.filtered) {
+      try {
+        await src.filtered.done;
+      } catch (fe) {
+        warn((fe as Error).message);
+        code = EXIT_READ_ERROR;
+        return false;
+      }
+    }
+    warn(e.message);
+    code = EXIT_READ_ERROR;
+    return false;
   };
 
   const live: Source[] = [];
@@ -279,8 +298,8 @@ async function runFiles(s: DumpSettings, d: Dumper, out: Output, warn: (m: strin
     const wait = out.ready();
     if (wait) await wait;
     if (d.stop || out.closed) break;
-    // The common case (next packet already buffered) stays synchronous.
-    if (!src.reader.next() && !(await advance(src))) live.splice(best, 1);
+    const more = nextPacket(src);
+    if (more !== true && !(await more)) live.splice(best, 1);
   }
   const ended = live.length === 0 && !d.stop && !out.closed;
   await closeAll();
