@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { CLI, smtpstrike } from './support/cli.js';
 import { FrameList, tempDir } from './support/synth.js';
@@ -73,4 +74,80 @@ test('dump: a corrupt record is exit status 2, and what the end of input complet
   } finally {
     cleanup();
   }
+});
+
+/** `bash -c SCRIPT` (for process substitution), TZ=UTC. */
+const bash = (script: string): { status: number | null; stdout: string; stderr: string } => {
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 64 << 20, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+const GAP = 'pcaps/crafted/gap.pcap';
+const GAP_CLIENTS = { '198.51.100.54': { failures: 2, successes: 0, tempfails: 0, users: ['alice'] } };
+const summaryOf = (stdout: string): { clients: unknown; files: { file: string; compressed: boolean; packets: number }[] } =>
+  JSON.parse(stdout.trim().split('\n').pop()!) as { clients: unknown; files: { file: string; compressed: boolean; packets: number }[] };
+
+test('a directory among the inputs is named, and the other inputs are still read (exit status 2)', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const r = smtpstrike(['replay', '--json', dir, GAP]);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, `smtpstrike: ${dir}: is a directory, not a capture file\n`);
+    assert.deepEqual(r.summary.clients, GAP_CLIENTS);
+
+    const asLog = run(['report', '--no-state', '-c', '/dev/null', '-g', '0', dir, GAP]);
+    assert.equal(asLog.status, 2);
+    assert.equal(asLog.stderr, `smtpstrike report: warning: ${dir}: is a directory, not a log file\n`);
+    assert.match(asLog.stdout, /^  2 failed attempts \(wire 2, log 0, 0 on both\)/m);
+    const asCapture = run(['report', '--no-state', '-c', '/dev/null', '-g', '0', '--capture', dir, '--logs', 'test/fixtures/accounts/seed/mail.log', '--log-tz', 'UTC', '--log-year', '2026']);
+    assert.equal(asCapture.status, 2);
+    assert.equal(asCapture.stderr, `smtpstrike report: warning: ${dir}: is a directory, not a capture file\n`);
+    const asState = run(['report', '-c', '/dev/null', '-g', '0', '--state', dir]);
+    assert.equal(asState.status, 1);
+    assert.equal(asState.stderr, `smtpstrike: ${dir}: cannot read the state file (a directory)\n`);
+
+    const accounts = run(['accounts', '-c', '/dev/null', '-g', '0', dir]);
+    assert.equal(accounts.status, 2);
+    assert.equal(accounts.stderr, `smtpstrike accounts: ${dir}: is a directory, not a log file\n`);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a FIFO or process substitution is a stream to read, like "-", gzip-compressed or not; gzip on stdin too', () => {
+  const cli = `"${process.execPath}" "${CLI}"`;
+  for (const source of [`<(cat ${GAP})`, `<(gzip -c ${GAP})`]) {
+    const r = bash(`${cli} replay --json --summary-only ${source}`);
+    assert.equal(r.status, 0, `${source}: ${r.stderr}`);
+    const s = summaryOf(r.stdout);
+    assert.deepEqual(s.clients, GAP_CLIENTS, source);
+    assert.equal(s.files[0]!.packets, 24);
+    assert.equal(s.files[0]!.compressed, source.includes('gzip'));
+  }
+  const { dir, cleanup } = tempDir();
+  try {
+    const fifo = join(dir, 'fifo');
+    const r = bash(`mkfifo "${fifo}" && { gzip -c ${GAP} > "${fifo}" & } && ${cli} replay --json --summary-only "${fifo}"`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(summaryOf(r.stdout).clients, GAP_CLIENTS);
+  } finally {
+    cleanup();
+  }
+  const stdin = run(['replay', '--json', '--summary-only', '-'], gzipSync(readFileSync(GAP)));
+  assert.equal(stdin.status, 0, stdin.stderr);
+  assert.deepEqual(summaryOf(stdin.stdout).clients, GAP_CLIENTS);
+  assert.equal(summaryOf(stdin.stdout).files[0]!.compressed, true);
+
+  const dump = bash(`${cli} dump -r <(gzip -c ${GAP})`);
+  assert.equal(dump.status, 0, dump.stderr);
+  assert.equal(dump.stdout, run(['dump', '-r', GAP]).stdout);
+
+  // report: a stream given without --capture is a log (it cannot be looked into without using it up).
+  const log = 'test/fixtures/accounts/seed/mail.log';
+  const plain = run(['report', '--no-state', '-c', '/dev/null', '-g', '0', '--log-tz', 'UTC', '--log-year', '2026', log]);
+  const fromStream = bash(`${cli} report --no-state -c /dev/null -g 0 --log-tz UTC --log-year 2026 <(gzip -c ${log})`);
+  assert.equal(fromStream.status, 0, fromStream.stderr);
+  assert.equal(fromStream.stdout, plain.stdout.replace(log, '/dev/fd/63'));
+  const capture = bash(`${cli} report --no-state -c /dev/null -g 0 -q --capture <(gzip -c ${GAP})`);
+  assert.equal(capture.status, 0, capture.stderr);
+  assert.match(capture.stdout, /^  2 failed attempts \(wire 2, log 0, 0 on both\)/m);
 });

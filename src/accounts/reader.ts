@@ -37,7 +37,7 @@ export async function openLog(file: string): Promise<OpenLog> {
     mtime = Date.now() / 1000;
   } else {
     const st = statSync(file);
-    if (st.isDirectory()) throw new Error(`${file}: is a directory`);
+    if (st.isDirectory()) throw new Error('is a directory, not a log file');
     mtime = st.mtimeMs / 1000;
     source = createReadStream(file, { highWaterMark: CHUNK }) as AsyncIterable<Uint8Array>;
   }

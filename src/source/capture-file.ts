@@ -1,7 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { CaptureFormatError, newPacketRecord, type PacketRecord } from './packet-record.js';
 import { PCAPNG_SHB, PcapngParser, PcapParser, RecordError, Step, type RecordParser } from './record-parsers.js';
 
@@ -27,7 +26,8 @@ class StreamBytes implements ByteSource {
   private readonly it: AsyncIterator<Buffer>;
   private chunk: Buffer | null = null;
   private chunkPos = 0;
-  constructor(private readonly stream: Readable) {
+  /** `under`: the source a decompressing stream reads from, closed with it. */
+  constructor(private readonly stream: Readable, private readonly under: ByteSource | null = null) {
     this.it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   }
   async read(buf: Buffer, at: number): Promise<number> {
@@ -43,7 +43,21 @@ class StreamBytes implements ByteSource {
   }
   async close(): Promise<void> {
     this.stream.destroy();
+    await this.under?.close();
   }
+}
+
+/** `head` (bytes already read from `src`), then the rest of `src`, as a stream. */
+function remainderOf(head: Buffer, src: ByteSource): Readable {
+  return Readable.from((async function* () {
+    yield head;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1 << 20); // a new buffer each time: the consumer keeps it
+      const n = await src.read(chunk, 0);
+      if (n === 0) return;
+      yield chunk.subarray(0, n);
+    }
+  })(), { objectMode: false });
 }
 
 const CHUNK = 4 * 1024 * 1024;
@@ -85,27 +99,27 @@ export class CaptureFileReader {
     return this.parser instanceof PcapngParser ? this.parser.unknownInterface : 0;
   }
 
+  /**
+   * Opens a capture by name: `-` is standard input; a FIFO, a process substitution (`<(…)`) or a
+   * character device is read as a stream like it; a directory is refused by name.
+   */
   static async open(name: string): Promise<CaptureFileReader> {
     let src: ByteSource;
-    let compressed = false;
-    const buf = Buffer.allocUnsafe(CHUNK);
     if (name === '-') {
       src = new StreamBytes(process.stdin);
     } else {
       const fh = await open(name, 'r').catch((e: NodeJS.ErrnoException) => {
         throw new CaptureFormatError(name, 0, `cannot open: ${e.code ?? e.message}`);
       });
-      const head = Buffer.alloc(2);
-      const { bytesRead } = await fh.read(head, 0, 2, 0);
-      if (bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b) {
+      const st = await fh.stat();
+      if (st.isDirectory()) {
         await fh.close();
-        compressed = true;
-        src = new StreamBytes(createReadStream(name, { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 20 })));
-      } else {
-        src = new FileBytes(fh);
+        throw new CaptureFormatError(name, 0, 'is a directory, not a capture file', true);
       }
+      // Only a regular file can be read at offsets; anything else is read once, front to back.
+      src = st.isFile() ? new FileBytes(fh) : new StreamBytes(fh.createReadStream({ highWaterMark: 1 << 20 }));
     }
-    return CaptureFileReader.sniff(name, src, buf, compressed);
+    return CaptureFileReader.sniff(name, src, Buffer.allocUnsafe(CHUNK), false);
   }
 
   /**
@@ -132,6 +146,11 @@ export class CaptureFileReader {
     if (end < 4) {
       await src.close();
       throw new CaptureFormatError(name, 0, end === 0 ? 'empty file' : 'file too short for a capture header');
+    }
+    if (!compressed && buf[0] === 0x1f && buf[1] === 0x8b) {
+      // gzip (a file, stdin or a FIFO alike): the same bytes again, through gunzip.
+      const gunzip = pipeline(remainderOf(Buffer.from(buf.subarray(0, end)), src), createGunzip({ chunkSize: 1 << 20 }), () => undefined);
+      return CaptureFileReader.sniff(name, new StreamBytes(gunzip, src), buf, true);
     }
     const le = buf.readUInt32LE(0);
     const be = buf.readUInt32BE(0);

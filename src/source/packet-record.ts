@@ -40,8 +40,10 @@ export class CaptureFormatError extends Error {
     readonly file: string,
     readonly offset: number,
     readonly reason: string,
+    /** The file as a whole is the trouble (cannot be opened, a directory): no offset to tell. */
+    wholeFile = false,
   ) {
-    super(`${file}: ${reason} at byte offset ${offset}`);
+    super(wholeFile ? `${file}: ${reason}` : `${file}: ${reason} at byte offset ${offset}`);
     this.name = 'CaptureFormatError';
   }
 }

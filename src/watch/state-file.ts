@@ -32,8 +32,9 @@ export function readState(path: string): StrikeState | null {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') return null;
+    throw new Error(`${path}: cannot read the state file (${err.code === 'EISDIR' ? 'a directory' : err.code ?? err.message})`);
   }
   const s = JSON.parse(text) as StrikeState;
   if (s.version !== 1 || !Array.isArray(s.entries)) throw new Error(`${path}: not a smtpstrike state file (version ${String(s.version)})`);
