@@ -151,3 +151,35 @@ test('a FIFO or process substitution is a stream to read, like "-", gzip-compres
   assert.equal(capture.status, 0, capture.stderr);
   assert.match(capture.stdout, /^  2 failed attempts \(wire 2, log 0, 0 on both\)/m);
 });
+
+test('/dev/zero as a log ends with an error naming it (a line over 64 KiB is not a log line), exit status 2', () => {
+  const msg = '/dev/zero: line 1 is longer than 64 KiB: not a text log (read stopped there)';
+  const accounts = run(['accounts', '-c', '/dev/null', '-g', '0', '/dev/zero']);
+  assert.equal(accounts.status, 2);
+  assert.equal(accounts.stderr, `smtpstrike accounts: ${msg}\n`);
+  assert.equal(accounts.stdout, 'No matching authentications found!\n');
+  const report = run(['report', '--no-state', '-c', '/dev/null', '-g', '0', '/dev/zero']);
+  assert.equal(report.status, 2);
+  assert.equal(report.stderr, `smtpstrike report: warning: ${msg}\n`);
+  assert.match(report.stdout, new RegExp(`^  read error: ${msg.replace(/[()]/g, '\\$&')}$`, 'm'));
+});
+
+test('a log line over 64 KiB stops that file with its line number; the lines before it count', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const ok = 'Feb 13 00:01:02 mail.example.com postfix/submission/smtpd[2001]: 4F1A2B3C01: client=unknown[192.0.2.7], sasl_method=PLAIN, sasl_username=hill\n';
+    const log = join(dir, 'mail.log');
+    writeFileSync(log, ok + ok + 'x'.repeat(64 * 1024 + 1) + '\n' + ok);
+    const r = run(['accounts', '-c', '/dev/null', '-g', '0', '-l', '0', '--year', '2026', '--tz', 'UTC', '--json', log]);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, `smtpstrike accounts: ${log}: line 3 is longer than 64 KiB: not a text log (read stopped there)\n`);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as { totals: { successes: number; lines: number } };
+    assert.equal(summary.totals.successes, 2);
+    // Exactly 64 KiB is still a line.
+    writeFileSync(log, ok + 'x'.repeat(64 * 1024) + '\n' + ok);
+    const fine = run(['accounts', '-c', '/dev/null', '-g', '0', '-l', '0', '--year', '2026', '--tz', 'UTC', '--json', log]);
+    assert.equal(fine.status, 0, fine.stderr);
+  } finally {
+    cleanup();
+  }
+});
