@@ -10,7 +10,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { CLI, smtpstrike } from './support/cli.js';
-import { FrameList, tempDir } from './support/synth.js';
+import { FrameList, loginSession, tempDir } from './support/synth.js';
+import { escapeControl } from '../src/text/control-chars.js';
 
 const run = (args: string[], input?: Buffer | string): { status: number | null; stdout: string; stderr: string } => {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, input, maxBuffer: 64 << 20 });
@@ -179,6 +180,67 @@ test('a log line over 64 KiB stops that file with its line number; the lines bef
     writeFileSync(log, ok + 'x'.repeat(64 * 1024) + '\n' + ok);
     const fine = run(['accounts', '-c', '/dev/null', '-g', '0', '-l', '0', '--year', '2026', '--tz', 'UTC', '--json', log]);
     assert.equal(fine.status, 0, fine.stderr);
+  } finally {
+    cleanup();
+  }
+});
+
+test('escapeControl: C0, DEL, C1 and bidi overrides escaped; nothing else; idempotent', () => {
+  assert.equal(escapeControl('alice'), 'alice');
+  assert.equal(escapeControl('a\x1b[31mb\n\t\x7f\x9b\u202e\u2066c'), 'a\\x1b[31mb\\x0a\\x09\\x7f\\x9b\\u202e\\u2066c');
+  assert.equal(escapeControl('bjørn \\ ünïcode 名前'), 'bjørn \\ ünïcode 名前');
+  const once = escapeControl('\x1b]0;x\x07');
+  assert.equal(escapeControl(once), once);
+});
+
+/** Control characters a terminal would act on (what text output must never contain besides newlines). */
+const RAW_CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+
+test('usernames and replies from captures and logs print with control characters escaped in every text output', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    // A LOGIN username with an SGR sequence, a UTF-8 C1 CSI and a right-to-left override (as bytes),
+    // answered by a 535 whose text clears the screen and sets the window title.
+    const fl = new FrameList();
+    const c = fl.conversation('en10mb', '198.51.100.66', 40000, '192.0.2.25', 587);
+    loginSession(c, 1_768_039_200_000_000, 'root\x1b[31m\xc2\x9b2J\xe2\x80\xae', '535 5.7.8 \x1b[2J\x1b]0;owned\x07 denied\r\n');
+    const capture = await fl.write(join(dir, 'esc.pcap'));
+    const user = 'root\\x1b[31m\\x9b2J\\u202e';
+    const reply = '535 5.7.8 \\x1b[2J\\x1b]0;owned\\x07 denied';
+
+    const replay = run(['replay', capture]);
+    assert.equal(replay.status, 0, replay.stderr);
+    assert.doesNotMatch(replay.stdout, RAW_CONTROL);
+    assert.ok(replay.stdout.includes(`198.51.100.66: 1 failure, 0 successes, 0 temporary failures; users: ${user}\n`), replay.stdout);
+    assert.ok(replay.stdout.includes(`  LOGIN user ${user}  "${reply}"\n`), replay.stdout);
+
+    const dump = run(['dump', '-r', capture]);
+    assert.equal(dump.status, 0, dump.stderr);
+    assert.doesNotMatch(dump.stdout, RAW_CONTROL);
+    assert.ok(dump.stdout.includes(`    C: <username: ${user}>\n`), dump.stdout);
+    assert.ok(dump.stdout.includes(`    S: ${reply}\n`), dump.stdout);
+    assert.ok(dump.stdout.includes(`    >> STRIKE 1/3 198.51.100.66 (535, LOGIN ${user})\n`), dump.stdout);
+
+    const log = join(dir, 'mail.log');
+    writeFileSync(log, Buffer.from([
+      'Feb 13 00:01:02 mail.example.com postfix/submission/smtpd[2001]: 4F1A2B3C01: client=unknown[192.0.2.7], sasl_method=PLAIN, sasl_username=evil\x1b]0;x\x07\x1b[2J\xc2\x9b\xe2\x80\xae',
+      'Feb 13 00:02:02 mail.example.com postfix/smtpd[1990]: warning: unknown[192.0.2.8]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=bad\x1b[2J',
+      '',
+    ].join('\n'), 'latin1'));
+    const evil = 'evil\\x1b]0;x\\x07\\x1b[2J\\x9b\\u202e';
+    const accounts = run(['accounts', '-c', '/dev/null', '-g', '0', '-l', '0', '--year', '2026', '--tz', 'UTC', log]);
+    assert.equal(accounts.status, 0, accounts.stderr);
+    assert.equal(accounts.stdout, `Feb 13 -> account ${evil}: 1 IP (Last: 192.0.2.7 @ 00:01:02)\n    1  192.0.2.7\n`);
+
+    const report = run(['report', '--no-state', '-q', '-c', '/dev/null', '-g', '0', '-l', '0', '--tz', 'UTC', '--log-tz', 'UTC', '--log-year', '2026', log, capture]);
+    assert.equal(report.status, 0, report.stderr);
+    assert.doesNotMatch(report.stdout, RAW_CONTROL);
+    assert.ok(report.stdout.includes(`Feb 13 -> account ${evil}: 1 IP (Last: 192.0.2.7 @ Feb 13 00:01:02)`), report.stdout);
+    assert.ok(report.stdout.includes('accounts: bad\\x1b[2J'), report.stdout);
+    assert.ok(report.stdout.includes(`accounts: ${user}`), report.stdout);
+    // JSON keeps the log's text as it was (JSON escapes control characters itself).
+    const json = run(['accounts', '-c', '/dev/null', '-g', '0', '-l', '0', '--year', '2026', '--tz', 'UTC', '--json', log]);
+    assert.equal((JSON.parse(json.stdout.split('\n')[0]!) as { user: string }).user, 'evil\x1b]0;x\x07\x1b[2J\u009b\u202e');
   } finally {
     cleanup();
   }

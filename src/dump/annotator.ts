@@ -19,6 +19,7 @@ import type { Pipeline } from '../pipeline.js';
 import type { FlowInfo } from '../reassembly/stream.js';
 import type { AuthDataKind, SmtpObserver } from '../smtp/smtp-session.js';
 import type { LocalClock } from './text.js';
+import { escapeControl } from '../text/control-chars.js';
 
 const INDENT = '    ';
 /** Longest line text printed; the rest is summarised. */
@@ -198,14 +199,14 @@ function who(client: string, key: string): string {
 }
 
 function username(name: string | null): string {
-  return `<username: ${name === null ? '? (not decodable)' : name}>`;
+  return `<username: ${name === null ? '? (not decodable)' : escapeControl(name)}>`;
 }
 
 function outcomeDetail(ev: AuthEvent): string {
   let s = String(ev.code);
   if (ev.matched) s += ' matched --match';
   if (ev.mech) s += `, ${ev.mech}`;
-  if (ev.user !== null) s += ` ${ev.user}`;
+  if (ev.user !== null) s += ` ${escapeControl(ev.user)}`;
   return s;
 }
 
