@@ -245,3 +245,17 @@ test('usernames and replies from captures and logs print with control characters
     cleanup();
   }
 });
+
+const HAVE_TCPDUMP = spawnSync('tcpdump', ['--version']).status === 0;
+
+test('dump with a filter reads gzip on stdin and from <(…) too (fed to tcpdump by us)', { skip: !HAVE_TCPDUMP && 'tcpdump not installed' }, () => {
+  const cli = `"${process.execPath}" "${CLI}"`;
+  const want = run(['dump', '-r', GAP, 'src', 'host', '192.0.2.25']);
+  assert.equal(want.status, 0, want.stderr);
+  assert.ok(want.stdout.length > 0);
+  for (const script of [`gzip -c ${GAP} | ${cli} dump -r - src host 192.0.2.25`, `${cli} dump -r <(gzip -c ${GAP}) src host 192.0.2.25`, `${cli} dump -r <(cat ${GAP}) src host 192.0.2.25`]) {
+    const r = bash(script);
+    assert.equal(r.status, 0, `${script}: ${r.stderr}`);
+    assert.equal(r.stdout, want.stdout, script);
+  }
+});

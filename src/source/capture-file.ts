@@ -62,6 +62,41 @@ function remainderOf(head: Buffer, src: ByteSource): Readable {
 
 const CHUNK = 4 * 1024 * 1024;
 
+/** The bytes behind a capture name (see CaptureFileReader.open), not yet looked at. */
+async function openByteSource(name: string): Promise<ByteSource> {
+  if (name === '-') return new StreamBytes(process.stdin);
+  const fh = await open(name, 'r').catch((e: NodeJS.ErrnoException) => {
+    throw new CaptureFormatError(name, 0, `cannot open: ${e.code ?? e.message}`);
+  });
+  const st = await fh.stat();
+  if (st.isDirectory()) {
+    await fh.close();
+    throw new CaptureFormatError(name, 0, 'is a directory, not a capture file', true);
+  }
+  // Only a regular file can be read at offsets; anything else is read once, front to back.
+  return st.isFile() ? new FileBytes(fh) : new StreamBytes(fh.createReadStream({ highWaterMark: 1 << 20 }));
+}
+
+/** True for the two bytes that begin a gzip stream. */
+const isGzipMagic = (b: Buffer, end: number): boolean => end >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+/**
+ * The bytes of a capture input as one stream, gunzipped when they are gzip — for a program that
+ * reads captures itself (`tcpdump -r -`): `-`, FIFOs, `<(…)` and files alike.
+ */
+export async function captureByteStream(name: string): Promise<Readable> {
+  const src = await openByteSource(name);
+  const head = Buffer.allocUnsafe(2);
+  let end = 0;
+  while (end < 2) {
+    const n = await src.read(head, end);
+    if (n === 0) break;
+    end += n;
+  }
+  const bytes = remainderOf(head.subarray(0, end), src);
+  return isGzipMagic(head, end) ? pipeline(bytes, createGunzip({ chunkSize: 1 << 20 }), () => undefined) : bytes;
+}
+
 /**
  * Reads one capture file (pcap or pcapng, optionally gzip-compressed, or `-` for stdin) as a
  * stream of packets without loading it whole. Use:
@@ -104,22 +139,7 @@ export class CaptureFileReader {
    * character device is read as a stream like it; a directory is refused by name.
    */
   static async open(name: string): Promise<CaptureFileReader> {
-    let src: ByteSource;
-    if (name === '-') {
-      src = new StreamBytes(process.stdin);
-    } else {
-      const fh = await open(name, 'r').catch((e: NodeJS.ErrnoException) => {
-        throw new CaptureFormatError(name, 0, `cannot open: ${e.code ?? e.message}`);
-      });
-      const st = await fh.stat();
-      if (st.isDirectory()) {
-        await fh.close();
-        throw new CaptureFormatError(name, 0, 'is a directory, not a capture file', true);
-      }
-      // Only a regular file can be read at offsets; anything else is read once, front to back.
-      src = st.isFile() ? new FileBytes(fh) : new StreamBytes(fh.createReadStream({ highWaterMark: 1 << 20 }));
-    }
-    return CaptureFileReader.sniff(name, src, Buffer.allocUnsafe(CHUNK), false);
+    return CaptureFileReader.sniff(name, await openByteSource(name), Buffer.allocUnsafe(CHUNK), false);
   }
 
   /**
@@ -147,7 +167,7 @@ export class CaptureFileReader {
       await src.close();
       throw new CaptureFormatError(name, 0, end === 0 ? 'empty file' : 'file too short for a capture header');
     }
-    if (!compressed && buf[0] === 0x1f && buf[1] === 0x8b) {
+    if (!compressed && isGzipMagic(buf, end)) {
       // gzip (a file, stdin or a FIFO alike): the same bytes again, through gunzip.
       const gunzip = pipeline(remainderOf(Buffer.from(buf.subarray(0, end)), src), createGunzip({ chunkSize: 1 << 20 }), () => undefined);
       return CaptureFileReader.sniff(name, new StreamBytes(gunzip, src), buf, true);
