@@ -6,8 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createReadStream, readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { CLI } from './support/cli.js';
 import { manyFailuresCapture, postfixLog } from './support/big-inputs.js';
@@ -92,6 +93,32 @@ test('replay, report and accounts into | head -1: exit status 0, nothing on stde
     assertQuiet(r, 'accounts --json');
     assert.match(r.first, /^\{"type":"account","day":"2026-02-12","user":"user0",/);
     assert.equal(r.stderr, '');
+  } finally {
+    cleanup();
+  }
+});
+
+test('replay --json - | head: a reader that goes away stops the replay even while its input pipe is quiet', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const capture = await manyFailuresCapture(join(dir, 'clients.pcap'), 20_000);
+    const child = spawn(process.execPath, [CLI, 'replay', '--json', '-'], { env: { ...process.env, TZ: 'UTC' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+    // The whole capture, then nothing: the writer stays (as `tcpdump -w -` would), so stdin never ends.
+    child.stdin!.on('error', () => undefined);
+    createReadStream(capture).pipe(child.stdin!, { end: false });
+    const [first] = await once(child.stdout!, 'data') as [Buffer];
+    assert.match(first.toString('latin1'), /^\{"type":"auth_failure",/);
+    child.stdout!.destroy(); // the reader goes away, as head does after its line
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const [code, signal] = await exited;
+    clearTimeout(deadline);
+    child.stdin!.destroy();
+    assert.equal(signal, null, 'the replay ended by itself');
+    assert.equal(code, 0);
+    assert.equal(stderr, '');
   } finally {
     cleanup();
   }

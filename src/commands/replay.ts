@@ -44,9 +44,12 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
         lastPackets = p.packets;
       }
     : undefined;
+  // A reader that has gone (`| head -1`) wants nothing more: stop reading, even a quiet pipe.
+  const gone = new AbortController();
+  out.onClose(() => gone.abort());
   const { tally, files: reports, coverage, blocks } = await replayFiles(
     files, pipelineOptionsFrom(flags), json && !flags.summaryOnly ? json : null, tick,
-    json || flags.summaryOnly ? countsOnlyLimits : defaultTallyLimits,
+    json || flags.summaryOnly ? countsOnlyLimits : defaultTallyLimits, gone.signal,
   );
   if (tick) process.stderr.write('\r\x1b[K');
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;

@@ -33,16 +33,25 @@ export class Output {
   /** A write error other than the reader going away, or null. */
   error: Error | null = null;
   private waiting: Promise<void> | null = null;
+  private readonly closeListeners: (() => void)[] = [];
 
   private constructor(private readonly out: NodeJS.WritableStream, label: string, private readonly chunk = 64 * 1024) {
     out.on('error', (e: NodeJS.ErrnoException) => {
+      const wasClosed = this.closed;
       this.closed = true;
       this.parts = [];
+      if (!wasClosed) for (const f of this.closeListeners.splice(0)) f();
       if (READER_GONE.has(e.code ?? '') || this.error) return;
       this.error = e;
       // Standard error's own failure has nowhere to be told.
       if (out !== process.stderr) process.stderr.write(`smtpstrike: ${label}: ${e.message}\n`);
     });
+  }
+
+  /** Calls `f` once when nothing more can be written (at once if that is already so): time to stop working. */
+  onClose(f: () => void): void {
+    if (this.closed) f();
+    else this.closeListeners.push(f);
   }
 
   /** Appends text (the caller adds newlines). */
