@@ -37,15 +37,19 @@ export class Output {
 
   private constructor(private readonly out: NodeJS.WritableStream, label: string, private readonly chunk = 64 * 1024) {
     out.on('error', (e: NodeJS.ErrnoException) => {
-      const wasClosed = this.closed;
-      this.closed = true;
-      this.parts = [];
-      if (!wasClosed) for (const f of this.closeListeners.splice(0)) f();
+      this.markClosed();
       if (READER_GONE.has(e.code ?? '') || this.error) return;
       this.error = e;
       // Standard error's own failure has nowhere to be told.
       if (out !== process.stderr) process.stderr.write(`smtpstrike: ${label}: ${e.message}\n`);
     });
+  }
+
+  private markClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.parts = [];
+    for (const f of this.closeListeners.splice(0)) f();
   }
 
   /** Calls `f` once when nothing more can be written (at once if that is already so): time to stop working. */
@@ -73,7 +77,7 @@ export class Output {
         this.waiting = once(this.out, 'drain').then(() => { this.waiting = null; }, () => { this.waiting = null; });
       }
     } catch {
-      this.closed = true;
+      this.markClosed();
     }
   }
 
