@@ -204,6 +204,13 @@ test('usernames and replies from captures and logs print with control characters
     const fl = new FrameList();
     const c = fl.conversation('en10mb', '198.51.100.66', 40000, '192.0.2.25', 587);
     loginSession(c, 1_768_039_200_000_000, 'root\x1b[31m\xc2\x9b2J\xe2\x80\xae', '535 5.7.8 \x1b[2J\x1b]0;owned\x07 denied\r\n');
+    // And a mechanism name of the client's own making (upper-cased, as every mechanism name is).
+    const m = fl.conversation('en10mb', '198.51.100.67', 40001, '192.0.2.25', 587);
+    const t = 1_768_039_300_000_000;
+    m.open(t);
+    m.fromServer('220 mx ESMTP\r\n', t + 1000);
+    m.fromClient('AUTH X\x1b[1mY\r\n', t + 2000);
+    m.fromServer('535 5.7.8 no\r\n', t + 3000);
     const capture = await fl.write(join(dir, 'esc.pcap'));
     const user = 'root\\x1b[31m\\x9b2J\\u202e';
     const reply = '535 5.7.8 \\x1b[2J\\x1b]0;owned\\x07 denied';
@@ -213,6 +220,7 @@ test('usernames and replies from captures and logs print with control characters
     assert.doesNotMatch(replay.stdout, RAW_CONTROL);
     assert.ok(replay.stdout.includes(`198.51.100.66: 1 failure, 0 successes, 0 temporary failures; users: ${user}\n`), replay.stdout);
     assert.ok(replay.stdout.includes(`  LOGIN user ${user}  "${reply}"\n`), replay.stdout);
+    assert.ok(replay.stdout.includes('  X\\x1b[1MY  "535 5.7.8 no"\n'), replay.stdout);
 
     const dump = run(['dump', '-r', capture]);
     assert.equal(dump.status, 0, dump.stderr);
@@ -220,6 +228,8 @@ test('usernames and replies from captures and logs print with control characters
     assert.ok(dump.stdout.includes(`    C: <username: ${user}>\n`), dump.stdout);
     assert.ok(dump.stdout.includes(`    S: ${reply}\n`), dump.stdout);
     assert.ok(dump.stdout.includes(`    >> STRIKE 1/3 198.51.100.66 (535, LOGIN ${user})\n`), dump.stdout);
+    assert.ok(dump.stdout.includes('    C: AUTH X\\x1b[1MY\n'), dump.stdout);
+    assert.ok(dump.stdout.includes('    >> STRIKE 1/3 198.51.100.67 (535, X\\x1b[1MY)\n'), dump.stdout);
 
     const log = join(dir, 'mail.log');
     writeFileSync(log, Buffer.from([

@@ -59,7 +59,7 @@ export class SmtpAnnotator implements SmtpObserver, EventSink {
   }
 
   auth(flow: FlowInfo, mech: string, user: string | null, initial: boolean): void {
-    let s = mech ? `C: AUTH ${mech}` : 'C: AUTH';
+    let s = mech ? `C: AUTH ${escapeControl(mech)}` : 'C: AUTH';
     if (initial) {
       if (mech === 'PLAIN') s += ` ${username(user)} ***`;
       else if (mech === 'LOGIN') s += ` ${username(user)}`;
@@ -205,7 +205,7 @@ function username(name: string | null): string {
 function outcomeDetail(ev: AuthEvent): string {
   let s = String(ev.code);
   if (ev.matched) s += ' matched --match';
-  if (ev.mech) s += `, ${ev.mech}`;
+  if (ev.mech) s += `, ${escapeControl(ev.mech)}`;
   if (ev.user !== null) s += ` ${escapeControl(ev.user)}`;
   return s;
 }

@@ -46,7 +46,7 @@ export function renderText(r: TextReportInput): string {
     if (r.summaryOnly) continue;
     for (const e of t.events) {
       const who = e.user ? ` user ${escapeControl(e.user)}` : '';
-      out.push(`  ${localTime(e.ts)}  ${e.code}  ${e.client}:${e.clientPort} > ${e.server}:${e.serverPort}  ${e.mech ?? 'AUTH ?'}${who}  "${escapeControl(e.text)}"`);
+      out.push(`  ${localTime(e.ts)}  ${e.code}  ${e.client}:${e.clientPort} > ${e.server}:${e.serverPort}  ${e.mech === null ? 'AUTH ?' : escapeControl(e.mech)}${who}  "${escapeControl(e.text)}"`);
     }
     if (t.eventsNotKept) out.push(`  … and ${t.eventsNotKept} more`);
   }
