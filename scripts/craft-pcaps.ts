@@ -218,6 +218,7 @@ interface Truth {
   ports?: number[];
   args?: string[];
   strikes?: string[];
+  skipped?: Record<string, number>;
   notes: string;
 }
 const ct = (failures: number, successes: number, tempfails: number, users: string[]): ClientTruth => {
@@ -257,6 +258,7 @@ function writeTruthFiles(): void {
       ...(c.truth.ports ? { ports: c.truth.ports } : {}),
       ...(c.truth.args ? { args: c.truth.args } : {}),
       ...(c.truth.strikes ? { strikes: c.truth.strikes } : {}),
+      ...(c.truth.skipped ? { skipped: c.truth.skipped } : {}),
       notes: c.truth.notes + (c.tshark ? ` tshark/tcpdump cross-check: ${c.tshark}` : ''),
     };
     writeFileSync(join(OUT, `${c.truthStem}.truth.json`), JSON.stringify(t, null, 2) + '\n');
@@ -938,6 +940,24 @@ async function formats(): Promise<void> {
     for (const r of cap.sorted()) w.enhancedPacket(i, r.frame, tsNsOf(r.tsUsec));
     writeFile('fmt-tsresol-pow2.pcapng', w.toBuffer());
     record('fmt', ['fmt-tsresol-pow2.pcapng'], 'pcapng with if_tsresol = 0x8a (2^-10 s units)', 'capinfos: "Time ticks per second = 1024, resolution 0x8a"; tshark shows times such as 1768039200.000976562 (1/1024 s steps); 2 frames with 535, 1 with 235; tcpdump reads 25 packets; agrees.', FMT_TRUTH('The IDB has if_tsresol 0x8a: timestamps count 1/1024 s (MSB set = negative power of two), rounded down from the µs times, so the first packet is at 2026-01-10T10:00:00Z exactly; messages are 2 ms apart, so the order survives the coarser clock.'));
+  }
+
+  // if_tsoffset -2^62 s on a second interface: its packets have no printable time
+  {
+    const other = new Capture('en10mb');
+    new Smtp(other, { client: '198.51.100.91', at: 0.0105, port: 587 }).start().login('mallory', 'x', FAIL).finish();
+    const all = [...cap.sorted().map((r) => ({ r, bad: false })), ...other.sorted().map((r) => ({ r, bad: true }))]
+      .sort((a, b) => a.r.tsUsec - b.r.tsUsec);
+    const w = new PcapngWriter({ userappl: 'smtpstrike craft-pcaps' });
+    const good = w.addInterface({ linktype: LinkType.EN10MB, name: 'eth0' });
+    const hostile = w.addInterface({ linktype: LinkType.EN10MB, name: 'eth1', tsoffset: -(2n ** 62n) });
+    for (const { r, bad } of all) w.enhancedPacket(bad ? hostile : good, r.frame, tsNsOf(r.tsUsec));
+    const badPackets = all.filter((x) => x.bad).length;
+    writeFile('hostile-tsoffset.pcapng', w.toBuffer());
+    record('hostile', ['hostile-tsoffset.pcapng'], `pcapng whose second interface has if_tsoffset -2^62 s: its ${badPackets} packets (a session with a 535) have times before the Big Bang`, 'tshark applies the offset (frame.time_epoch -4611686016659348704.0275 for the eth1 535) and finds 2 frames with 535 and 1 with 235 on interface 0, 1 frame with 535 on interface 1; tcpdump (libpcap 1.10) ignores if_tsoffset and reads all 42 packets with ordinary times; agrees on eth0.', {
+      ...FMT_TRUTH(`Interface 1 (eth1) has if_tsoffset = -2^62 seconds: its packets (198.51.100.91, AUTH LOGIN mallory -> 535, interleaved in time with the eth0 session) are at about -1.5e11 years, which no date can show. Each is skipped and counted under the skip reason badTimestamp (${badPackets}); mallory's 535 does not count. The eth0 session counts as in fmt-le.`),
+      skipped: { badTimestamp: badPackets },
+    });
   }
 
   // two sections of different byte order in one file (interface ids restart in the second section)

@@ -6,6 +6,11 @@ import { dumpCommand } from './commands/dump.js';
 import { replayCommand } from './commands/replay.js';
 import { reportCommand } from './commands/report.js';
 import { watchCommand } from './commands/watch.js';
+import { guardStdio, Output } from './io/output.js';
+import { exitQuietlyOnUnexpectedErrors, unexpectedErrorLine } from './io/unexpected.js';
+
+guardStdio();
+exitQuietlyOnUnexpectedErrors();
 
 const program = new Command('smtpstrike')
   .description('SMTP AUTH brute-force detection from reassembled TCP streams')
@@ -18,7 +23,10 @@ program.addCommand(accountsCommand());
 program.addCommand(dumpCommand());
 program.addCommand(reportCommand());
 
-program.parseAsync(process.argv).catch((e: unknown) => {
-  process.stderr.write(`smtpstrike: ${(e as Error).message}\n`);
+program.parseAsync(process.argv).then(() => {
+  // Output that could not be written (other than to a reader that went away) is a failure too.
+  if (Output.of(process.stdout).error && !process.exitCode) process.exitCode = 1;
+}, (e: unknown) => {
+  process.stderr.write(unexpectedErrorLine(e));
   process.exitCode = 1;
 });

@@ -6,7 +6,7 @@ import type { FlowInfo, HeaderSource, StreamConsumer, StreamFactory } from './re
 import { defaultAssemblerLimits, TcpAssembler, TcpFlag, type AssemblerLimits } from './reassembly/tcp-assembler.js';
 import { SmtpSession, type SmtpObserver, type SmtpShared, type SmtpStats, type WireTap } from './smtp/smtp-session.js';
 import { PatternAutomaton } from './smtp/stream-matcher.js';
-import type { PacketRecord } from './source/packet-record.js';
+import { tsInRange, type PacketRecord } from './source/packet-record.js';
 import { defaultStrikeOptions, StrikeEngine, type StrikeOptions } from './strikes/strike-engine.js';
 
 export interface PipelineOptions {
@@ -78,6 +78,10 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
     this.packets++;
     this.bytes += rec.caplen;
     const d = this.decoder;
+    if (!tsInRange(rec.tsSec)) {
+      d.countBadTimestamp();
+      return;
+    }
     if (!d.decode(rec.linktype, rec.buf, rec.off, rec.caplen)) return;
     const dp = this.serverPort[d.dport]!;
     const sp = this.serverPort[d.sport]!;

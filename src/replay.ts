@@ -13,10 +13,13 @@ export interface ReplayResult {
   blocks: BlockInterval[];
 }
 
-/** Runs capture files through the whole pipeline; `next` sees every event as it happens. */
+/**
+ * Runs capture files through the whole pipeline; `next` sees every event as it happens. `stop`
+ * ends the reading early (see readCaptureFiles).
+ */
 export async function replayFiles(
   files: string[], options: PipelineOptions, next: EventSink | null = null,
-  onTick?: (p: Pipeline, t: ReplayTally) => void, limits: TallyLimits = defaultTallyLimits,
+  onTick?: (p: Pipeline, t: ReplayTally) => void, limits: TallyLimits = defaultTallyLimits, stop?: AbortSignal,
 ): Promise<ReplayResult> {
   const tally = new ReplayTally(next, limits);
   const pipeline = new Pipeline(options, tally);
@@ -27,7 +30,7 @@ export async function replayFiles(
   }
   const onPacket = (rec: PacketRecord): void => pipeline.packet(rec);
   try {
-    const reports = await readCaptureFiles(files, onPacket);
+    const reports = await readCaptureFiles(files, onPacket, stop);
     pipeline.finish();
     return { tally, pipeline, files: reports, coverage: pipeline.coverage(), blocks: pipeline.strikes.blocks };
   } finally {

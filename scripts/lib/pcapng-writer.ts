@@ -31,6 +31,7 @@ export const Opt = {
   IF_NAME: 2,
   IF_DESCRIPTION: 3,
   IF_TSRESOL: 9,
+  IF_TSOFFSET: 14,
   EPB_FLAGS: 2,
   ISB_STARTTIME: 2,
   ISB_ENDTIME: 3,
@@ -76,6 +77,8 @@ export interface PcapngInterface {
   description?: string;
   /** Raw if_tsresol byte (see tsresolPow10/tsresolPow2); omitted means 10^-6. */
   tsresol?: number;
+  /** if_tsoffset: seconds added to every timestamp of the interface (a signed 64-bit option). */
+  tsoffset?: bigint;
 }
 
 export interface EpbOptions {
@@ -218,6 +221,7 @@ export class PcapngWriter {
     if (iface.name !== undefined) options.push(this.strOpt(Opt.IF_NAME, iface.name));
     if (iface.description !== undefined) options.push(this.strOpt(Opt.IF_DESCRIPTION, iface.description));
     if (iface.tsresol !== undefined) options.push({ code: Opt.IF_TSRESOL, value: Uint8Array.of(iface.tsresol) });
+    if (iface.tsoffset !== undefined) options.push(this.u64Opt(Opt.IF_TSOFFSET, BigInt.asUintN(64, iface.tsoffset)));
     this.block(BlockType.IDB, fixed, options);
     this.interfaces.push(iface);
     return this.interfaces.length - 1;

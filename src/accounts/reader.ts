@@ -37,7 +37,7 @@ export async function openLog(file: string): Promise<OpenLog> {
     mtime = Date.now() / 1000;
   } else {
     const st = statSync(file);
-    if (st.isDirectory()) throw new Error(`${file}: is a directory`);
+    if (st.isDirectory()) throw new Error('is a directory, not a log file');
     mtime = st.mtimeMs / 1000;
     source = createReadStream(file, { highWaterMark: CHUNK }) as AsyncIterable<Uint8Array>;
   }
@@ -148,10 +148,17 @@ async function* unzstd(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Arra
   while (out.length > 0) yield out.shift()!;
 }
 
+/** The longest line a log may have: 64 KiB (real log lines are a few hundred bytes). */
+export const MAX_LINE_BYTES = 64 * 1024;
+
 /**
  * Splits byte chunks into lines (LF; a CR before it is dropped) decoded as UTF-8. Lines are cut
  * on bytes before decoding, so a multi-byte character split across chunks stays whole; a final
  * line without LF counts too (`end`). Line numbers are 1-based.
+ *
+ * A "line" longer than MAX_LINE_BYTES is not a log line (`/dev/zero`, a binary file): it throws,
+ * which ends the reading of that file with an error that names the line — rather than holding an
+ * ever-growing line in memory, or reading a file that never ends.
  */
 export class LineSplitter {
   lineNo = 0;
@@ -159,10 +166,10 @@ export class LineSplitter {
 
   push(c: Uint8Array, onLine: (line: string, no: number) => void): void {
     let buf: Buffer = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
-    if (buf.lastIndexOf(10) < 0) {
+    const firstLf = buf.indexOf(10);
+    if ((this.carry?.length ?? 0) + (firstLf < 0 ? buf.length : firstLf) > MAX_LINE_BYTES) this.tooLong();
+    if (firstLf < 0) {
       this.carry = this.carry ? Buffer.concat([this.carry, buf]) : Buffer.from(buf);
-      // A 64 MiB line is not a log line: hand it over rather than grow without bound.
-      if (this.carry.length > 64 << 20) this.end(onLine);
       return;
     }
     if (this.carry) {
@@ -176,11 +183,14 @@ export class LineSplitter {
     for (;;) {
       const nl = text.indexOf('\n', start);
       const end = nl < 0 ? text.length : nl;
+      // UTF-16 units, not bytes: within a factor of 3 of the byte count, which is all a cap needs.
+      if (end - start > MAX_LINE_BYTES) this.tooLong();
       const e = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
       onLine(text.slice(start, e), ++this.lineNo);
       if (nl < 0) break;
       start = nl + 1;
     }
+    if (this.carry && this.carry.length > MAX_LINE_BYTES) this.tooLong();
   }
 
   end(onLine: (line: string, no: number) => void): void {
@@ -190,5 +200,10 @@ export class LineSplitter {
     let s = c.toString('utf8');
     if (s.endsWith('\r')) s = s.slice(0, -1);
     onLine(s, ++this.lineNo);
+  }
+
+  private tooLong(): never {
+    this.carry = null;
+    throw new Error(`line ${this.lineNo + 1} is longer than ${MAX_LINE_BYTES / 1024} KiB: not a text log (read stopped there)`);
   }
 }

@@ -3,6 +3,7 @@ import { intern, internFew } from './ip.js';
 import { SERVICES, type AuthLogEvent, type Service } from './types.js';
 import type { Whitelist } from './whitelist.js';
 import { geoText, type GeoInfo } from '../geoip/geoip.js';
+import { escapeControl } from '../text/control-chars.js';
 
 /**
  * Successful logins grouped per day and account (the seed's report), with each group's distinct
@@ -183,7 +184,7 @@ export function renderText(groups: readonly ReportGroup[], geoLevel: number, zon
   for (const g of groups) {
     const lp = partsOf(g.last.last, zone);
     const when = g.day === null ? `${dayLabel(lp)}${withYear ? ` ${lp.y}` : ''} ${timeLabel(lp)}` : timeLabel(lp);
-    const who = nouser ? 'all accounts' : `account ${g.user ?? '(none)'}`;
+    const who = nouser ? 'all accounts' : `account ${g.user === null ? '(none)' : escapeControl(g.user)}`;
     const n = g.entries.length;
     const head = `${who}: ${n} IP${n === 1 ? '' : 's'} (Last: ${g.last.ip} @ ${when})`;
     const day = g.dayLabel === null ? '' : `${g.dayLabel}${withYear ? ` ${g.day!.slice(0, 4)}` : ''} -> `;

@@ -8,6 +8,7 @@ import { MODES, type FileCounters, type Mode } from '../accounts/types.js';
 import { emptyWhitelist, Whitelist, type WhitelistConfig } from '../accounts/whitelist.js';
 import { ConfigError, loadAccountsConfig } from '../config/config-file.js';
 import { defaultGeoFiles, GeoIp, type GeoInfo } from '../geoip/geoip.js';
+import { Output } from '../io/output.js';
 
 /**
  * `smtpstrike accounts [LOG...]` — who logged in successfully from where (the seed's
@@ -210,6 +211,7 @@ export async function runAccounts(files: string[], cmd: Command): Promise<number
   }
   const geoLevel = geo ? flags.geoip : 0;
 
+  const stdout = Output.of(process.stdout);
   if (flags.json) {
     const out: string[] = groups.map((g) => JSON.stringify(groupJson(g, zone, geoLevel)));
     const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
@@ -232,12 +234,13 @@ export async function runAccounts(files: string[], cmd: Command): Promise<number
       },
       run: { elapsed_s: Math.round(elapsed * 1e6) / 1e6, lines_per_s: Math.round(lines / Math.max(elapsed, 1e-9)) },
     }));
-    process.stdout.write(out.join('\n') + '\n');
+    stdout.write(out.join('\n') + '\n');
   } else if (groups.length > 0) {
-    process.stdout.write(renderText(groups, geoLevel, zone, flags.nouser));
+    stdout.write(renderText(groups, geoLevel, zone, flags.nouser));
   } else if (!flags.quiet) {
-    process.stdout.write(`${NOTHING_FOUND}\n`);
+    stdout.write(`${NOTHING_FOUND}\n`);
   }
+  await stdout.end();
   if (flags.stats) {
     for (const c of counters) {
       process.stderr.write(`${c.file}: ${c.lines} lines (${c.compression}), ${c.successes} successes, ${c.failures} failures, ${c.ignored} other, ${c.unparseable} unparseable${c.error ? `, error: ${c.error}` : ''}\n`);

@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
+import { Output } from '../io/output.js';
 import type { Pipeline } from '../pipeline.js';
 import { countsOnlyLimits, defaultTallyLimits, type ReplayTally } from '../report/client-tally.js';
 import { replayFiles } from '../replay.js';
 import { isoTime, JsonLinesWriter, round6 } from '../report/json-lines.js';
 import { textChunks } from '../report/text-report.js';
-import { writeChunks } from '../report/write-chunks.js';
 import { addPipelineOptions, addTallyOptions, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 /** The capture `replay` reads when given no file: a real Postfix + Dovecot brute-force run. */
@@ -37,7 +37,8 @@ export function replayCommand(): Command {
 
 export async function runReplay(files: string[], flags: ReplayFlags): Promise<number> {
   const started = process.hrtime.bigint();
-  const json = flags.json ? new JsonLinesWriter(process.stdout) : null;
+  const out = Output.of(process.stdout);
+  const json = flags.json ? new JsonLinesWriter(out) : null;
   let lastPackets = 0;
   const tick = flags.progress && process.stderr.isTTY
     ? (p: Pipeline, t: ReplayTally): void => {
@@ -45,9 +46,12 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
         lastPackets = p.packets;
       }
     : undefined;
+  // A reader that has gone (`| head -1`) wants nothing more: stop reading, even a quiet pipe.
+  const gone = new AbortController();
+  out.onClose(() => gone.abort());
   const { tally, files: reports, coverage, blocks } = await replayFiles(
     files, pipelineOptionsFrom(flags), json && !flags.summaryOnly ? json : null, tick,
-    { ...(json || flags.summaryOnly ? countsOnlyLimits : defaultTallyLimits), maxClients: flags.maxClients },
+    { ...(json || flags.summaryOnly ? countsOnlyLimits : defaultTallyLimits), maxClients: flags.maxClients }, gone.signal,
   );
   if (tick) process.stderr.write('\r\x1b[K');
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
@@ -70,14 +74,15 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
         tempfail_strikes: flags.tempfailStrikes, max_clients: flags.maxClients,
       },
     };
-    await writeChunks(process.stdout, summaryChunks(tally, { type: 'summary', files: reports }, tail, () => ({
+    await out.writeAll(summaryChunks(tally, { type: 'summary', files: reports }, tail, () => ({
       elapsed_s: round6(elapsed),
       packets_per_s: Math.round(coverage.packets / Math.max(elapsed, 1e-9)),
       max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     })));
   } else {
-    await writeChunks(process.stdout, textChunks({ tally, blocks, coverage, files: reports, summaryOnly: flags.summaryOnly }));
+    await out.writeAll(textChunks({ tally, blocks, coverage, files: reports, summaryOnly: flags.summaryOnly }));
   }
+  await out.end();
   return reports.some((f) => f.error) ? EXIT_READ_ERROR : 0;
 }
 

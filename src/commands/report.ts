@@ -6,6 +6,7 @@ import { MODES, type Mode } from '../accounts/types.js';
 import { emptyWhitelist, Whitelist, type WhitelistConfig } from '../accounts/whitelist.js';
 import { ConfigError, loadAccountsConfig, loadConfig } from '../config/config-file.js';
 import { defaultGeoFiles } from '../geoip/geoip.js';
+import { Output } from '../io/output.js';
 import { renderHtml } from '../verdicts/html.js';
 import { makeReport, type ReportInputs } from '../verdicts/report.js';
 import { looksLikeCapture } from '../verdicts/sniff.js';
@@ -207,8 +208,9 @@ export async function runReport(files: string[], cmd: Command): Promise<number> 
       return 1;
     }
   }
-  if (flags.json) process.stdout.write(JSON.stringify(doc) + '\n');
-  else process.stdout.write(renderReportText(doc, zone));
+  const out = Output.of(process.stdout);
+  out.write(flags.json ? JSON.stringify(doc) + '\n' : renderReportText(doc, zone));
+  await out.end();
   const readError = doc.inputs.logs.some((c) => c.error) || doc.inputs.captures.some((c) => c.error);
   return readError ? EXIT_READ_ERROR : 0;
 }

@@ -13,6 +13,8 @@ export const SkipReason = {
   truncated: 4,
   badHeader: 5,
   notSmtpPort: 6,
+  /** A capture time outside 1970..9999 (see tsInRange). */
+  badTimestamp: 7,
 } as const;
 export type SkipReasonName = keyof typeof SkipReason;
 export const skipReasonNames = Object.keys(SkipReason) as SkipReasonName[];
@@ -200,6 +202,11 @@ export class PacketDecoder {
   /** Counts a decoded packet that is not SMTP traffic (neither port is a server port). */
   countNotSmtp(): void {
     this.skipped[SkipReason.notSmtpPort]++;
+  }
+
+  /** Counts a packet whose capture time is out of range (the pipeline checks before decoding). */
+  countBadTimestamp(): void {
+    this.skipped[SkipReason.badTimestamp]++;
   }
 
   skippedByReason(): Record<string, number> {

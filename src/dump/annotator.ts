@@ -19,6 +19,7 @@ import type { Pipeline } from '../pipeline.js';
 import type { FlowInfo } from '../reassembly/stream.js';
 import type { AuthDataKind, SmtpObserver } from '../smtp/smtp-session.js';
 import type { LocalClock } from './text.js';
+import { escapeControl } from '../text/control-chars.js';
 
 const INDENT = '    ';
 /** Longest line text printed; the rest is summarised. */
@@ -58,7 +59,7 @@ export class SmtpAnnotator implements SmtpObserver, EventSink {
   }
 
   auth(flow: FlowInfo, mech: string, user: string | null, initial: boolean): void {
-    let s = mech ? `C: AUTH ${mech}` : 'C: AUTH';
+    let s = mech ? `C: AUTH ${escapeControl(mech)}` : 'C: AUTH';
     if (initial) {
       if (mech === 'PLAIN') s += ` ${username(user)} ***`;
       else if (mech === 'LOGIN') s += ` ${username(user)}`;
@@ -198,14 +199,14 @@ function who(client: string, key: string): string {
 }
 
 function username(name: string | null): string {
-  return `<username: ${name === null ? '? (not decodable)' : name}>`;
+  return `<username: ${name === null ? '? (not decodable)' : escapeControl(name)}>`;
 }
 
 function outcomeDetail(ev: AuthEvent): string {
   let s = String(ev.code);
   if (ev.matched) s += ' matched --match';
-  if (ev.mech) s += `, ${ev.mech}`;
-  if (ev.user !== null) s += ` ${ev.user}`;
+  if (ev.mech) s += `, ${escapeControl(ev.mech)}`;
+  if (ev.user !== null) s += ` ${escapeControl(ev.user)}`;
   return s;
 }
 

@@ -4,6 +4,7 @@
  * lines and strike marks the real pipeline produced for that packet (SmtpAnnotator).
  */
 import { closeSync, openSync } from 'node:fs';
+import { Output } from '../io/output.js';
 import { createLiveSource, type LiveBackend, type LiveSource } from '../live/index.js';
 import { TcpdumpSource } from '../live/tcpdump-source.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
@@ -12,7 +13,6 @@ import { CaptureFormatError, type PacketRecord } from '../source/packet-record.j
 import { PcapWriter } from '../source/pcap-writer.js';
 import { SmtpAnnotator } from './annotator.js';
 import { FilterError, openFiltered, TcpdumpReadError, type FilteredFile } from './offline-filter.js';
-import { DumpOutput } from './output.js';
 import { PacketPrinter } from './packet-printer.js';
 import { asciiText, hexAsciiLines, LocalClock } from './text.js';
 
@@ -62,7 +62,7 @@ export async function runDump(s: DumpSettings, stdout: NodeJS.WritableStream = p
       return EXIT_USAGE;
     }
   }
-  const out = new DumpOutput(stdout);
+  const out = Output.of(stdout);
   const d = new Dumper(s, out);
   let interrupted = false;
   let wake: (() => void) | null = null;
@@ -100,7 +100,7 @@ class Dumper {
   shown = 0;
   stop = false;
 
-  constructor(private readonly s: DumpSettings, private readonly out: DumpOutput) {
+  constructor(private readonly s: DumpSettings, private readonly out: Output) {
     this.printer = new PacketPrinter({ absoluteSeq: s.absoluteSeq, suppressDefaultDump: s.hex, noPayloadText: s.redact === true });
     if (s.smtp) {
       // The pipeline's sink is the annotator; the annotator reads the pipeline: tie them after construction.
@@ -191,7 +191,7 @@ interface Source {
   filtered: FilteredFile | null;
 }
 
-async function runFiles(s: DumpSettings, d: Dumper, out: DumpOutput, warn: (m: string) => void, onStop: (f: () => void) => void): Promise<number> {
+async function runFiles(s: DumpSettings, d: Dumper, out: Output, warn: (m: string) => void, onStop: (f: () => void) => void): Promise<number> {
   let code = 0;
   const sources: Source[] = [];
   // A signal while a read waits (a pipe on stdin that has gone quiet): close the inputs so it ends.
@@ -227,7 +227,7 @@ async function runFiles(s: DumpSettings, d: Dumper, out: DumpOutput, warn: (m: s
     }
   }
 
-  /** Moves source i to its next packet; false (closed) when it has none left. */
+  /** Moves a source to its next packet; false (closed) when it has none left. */
   const advance = async (src: Source): Promise<boolean> => {
     try {
       while (!src.reader.next()) {
@@ -239,28 +239,47 @@ async function runFiles(s: DumpSettings, d: Dumper, out: DumpOutput, warn: (m: s
       }
       return true;
     } catch (e) {
-      await src.reader.close().catch(() => undefined);
-      if (d.stop) return false; // interrupted: the inputs were closed under the reader
-      if (e instanceof FilterError || e instanceof TcpdumpReadError) {
-        warn(e.message);
-        code = EXIT_READ_ERROR;
-        return false;
-      }
-      if (!(e instanceof CaptureFormatError)) throw e;
-      // With a filter, tcpdump's own complaint (if it failed) is the better message.
-      if (src.filtered) {
-        try {
-          await src.filtered.done;
-        } catch (fe) {
-          warn((fe as Error).message);
-          code = EXIT_READ_ERROR;
-          return false;
-        }
-      }
+      return stopOn(src, e);
+    }
+  };
+
+  /**
+   * The next packet of a source: synchronously when it is already buffered (the common case),
+   * else through advance(). A corrupt record met here is handled as in advance() — reported,
+   * exit status 2, and the other sources and the end-of-input lines still go on.
+   */
+  const nextPacket = (src: Source): true | Promise<boolean> => {
+    try {
+      if (src.reader.next()) return true;
+    } catch (e) {
+      return stopOn(src, e);
+    }
+    return advance(src);
+  };
+
+  /** A source that failed: closed and reported; always false (no packet). */
+  const stopOn = async (src: Source, e: unknown): Promise<false> => {
+    await src.reader.close().catch(() => undefined);
+    if (d.stop) return false; // interrupted: the inputs were closed under the reader
+    if (e instanceof FilterError || e instanceof TcpdumpReadError) {
       warn(e.message);
       code = EXIT_READ_ERROR;
       return false;
     }
+    if (!(e instanceof CaptureFormatError)) throw e;
+    // With a filter, tcpdump's own complaint (if it failed) is the better message.
+    if (src.filtered) {
+      try {
+        await src.filtered.done;
+      } catch (fe) {
+        warn((fe as Error).message);
+        code = EXIT_READ_ERROR;
+        return false;
+      }
+    }
+    warn(e.message);
+    code = EXIT_READ_ERROR;
+    return false;
   };
 
   const live: Source[] = [];
@@ -279,8 +298,8 @@ async function runFiles(s: DumpSettings, d: Dumper, out: DumpOutput, warn: (m: s
     const wait = out.ready();
     if (wait) await wait;
     if (d.stop || out.closed) break;
-    // The common case (next packet already buffered) stays synchronous.
-    if (!src.reader.next() && !(await advance(src))) live.splice(best, 1);
+    const more = nextPacket(src);
+    if (more !== true && !(await more)) live.splice(best, 1);
   }
   const ended = live.length === 0 && !d.stop && !out.closed;
   await closeAll();
@@ -289,7 +308,7 @@ async function runFiles(s: DumpSettings, d: Dumper, out: DumpOutput, warn: (m: s
 }
 
 async function runLive(
-  s: DumpSettings, d: Dumper, out: DumpOutput, stderr: NodeJS.WritableStream, warn: (m: string) => void, onStop: (f: () => void) => void,
+  s: DumpSettings, d: Dumper, out: Output, stderr: NodeJS.WritableStream, warn: (m: string) => void, onStop: (f: () => void) => void,
 ): Promise<number> {
   let source: LiveSource;
   let failure: Error | null = null;

@@ -1,15 +1,13 @@
 /**
  * A BPF filter on a capture file, applied the way the issue asks: the file goes through
  * `tcpdump -r FILE -w - EXPR` and its pcap output is read as any capture stream. Compressed files
- * and standard input are decompressed/passed by us and given to tcpdump as `-r -`. Without tcpdump
+ * standard input, FIFOs and `<(…)` are decompressed/passed by us and given to tcpdump as `-r -`. Without tcpdump
  * the dump stops with an error that says so (no filter is silently ignored).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
+import { open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { CaptureFileReader } from '../source/capture-file.js';
+import { captureByteStream, CaptureFileReader } from '../source/capture-file.js';
 import { CaptureFormatError } from '../source/packet-record.js';
 
 export class FilterError extends Error {
@@ -41,13 +39,18 @@ export interface FilteredFile {
   child: ChildProcess;
 }
 
-async function isGzip(file: string): Promise<boolean> {
-  if (file === '-') return false;
+/**
+ * Whether tcpdump can be given the file's name: a regular file that is not gzip. Anything else
+ * (stdin, a FIFO, `<(…)`, gzip) we read and feed it. A FIFO is never opened here: opening and
+ * closing it would end its writer.
+ */
+async function tcpdumpReadsItself(file: string): Promise<boolean> {
+  if (file === '-' || !(await stat(file)).isFile()) return false;
   const fh = await open(file, 'r');
   try {
     const head = Buffer.alloc(2);
     const { bytesRead } = await fh.read(head, 0, 2, 0);
-    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+    return !(bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b);
   } finally {
     await fh.close();
   }
@@ -56,13 +59,11 @@ async function isGzip(file: string): Promise<boolean> {
 /** Starts `tcpdump -r … -w - EXPR` for one file; resolves once its output header has arrived. */
 export async function openFiltered(file: string, expr: string, tcpdump = 'tcpdump'): Promise<FilteredFile> {
   let input: Readable | null = null;
-  if (file === '-') input = process.stdin;
-  else {
-    try {
-      if (await isGzip(file)) input = createReadStream(file).pipe(createGunzip());
-    } catch (e) {
-      throw new CaptureFormatError(file, 0, `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+  try {
+    if (!(await tcpdumpReadsItself(file))) input = await captureByteStream(file);
+  } catch (e) {
+    if (e instanceof CaptureFormatError) throw e;
+    throw new CaptureFormatError(file, 0, `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const args = ['-r', input ? '-' : file, '-w', '-', '--', expr];
   const child = spawn(tcpdump, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });

@@ -1,3 +1,5 @@
+import { tsInRange } from '../source/packet-record.js';
+
 /**
  * Text forms used by the dump printer, as tcpdump -nn writes them: addresses, MACs, local times,
  * and the two payload dumps (-X hex + ASCII, -A ASCII).
@@ -80,6 +82,7 @@ export class LocalClock {
 
   /** tcpdump's default time stamp: local `HH:MM:SS.uuuuuu` (nanoseconds truncated to µs). */
   stamp(sec: number, nsec: number): string {
+    if (!tsInRange(sec)) return '[timestamp out of range]';
     return `${this.hms(sec)}.${String(Math.floor(nsec / 1000)).padStart(6, '0')}`;
   }
 }

@@ -40,7 +40,7 @@ export function round6(x: number): number {
 export class JsonLinesWriter implements EventSink {
   private parts: string[] = [];
   private size = 0;
-  constructor(private readonly out: NodeJS.WritableStream) {}
+  constructor(private readonly out: { write(s: string): unknown }) {}
 
   event(ev: PipelineEvent): void {
     const j = eventJson(ev);

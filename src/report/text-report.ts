@@ -3,6 +3,7 @@ import type { FileReport } from '../source/capture-files.js';
 import type { BlockInterval } from '../strikes/strike-engine.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
 import type { ReplayTally } from './client-tally.js';
+import { escapeControl } from '../text/control-chars.js';
 
 /** `YYYY-MM-DD HH:MM:SS.ffffff` in local time (as tcpdump prints; set TZ=UTC for UTC). */
 export function localTime(ts: number): string {
@@ -72,12 +73,12 @@ export function* textChunks(r: TextReportInput): Generator<string, void, undefin
     const ip = tally.clients.ipOf(row);
     const t = tally.clients.view(row);
     out.push('');
-    const users = t.users.length ? `; users: ${t.users.sort().join(', ')}` : '';
+    const users = t.users.length ? `; users: ${t.users.sort().map(escapeControl).join(', ')}` : '';
     out.push(`${ip}: ${plural(t.failures, 'failure')}, ${plural(t.successes, 'success', 'successes')}, ${plural(t.tempfails, 'temporary failure')}${users}`);
     if (r.summaryOnly) continue;
     for (const e of t.events) {
-      const who = e.user ? ` user ${e.user}` : '';
-      out.push(`  ${localTime(e.ts)}  ${e.code}  ${e.client}:${e.clientPort} > ${e.server}:${e.serverPort}  ${e.mech ?? 'AUTH ?'}${who}  "${e.text}"`);
+      const who = e.user ? ` user ${escapeControl(e.user)}` : '';
+      out.push(`  ${localTime(e.ts)}  ${e.code}  ${e.client}:${e.clientPort} > ${e.server}:${e.serverPort}  ${e.mech === null ? 'AUTH ?' : escapeControl(e.mech)}${who}  "${escapeControl(e.text)}"`);
     }
     if (t.eventsNotKept) out.push(`  … and ${t.eventsNotKept} more`);
   }

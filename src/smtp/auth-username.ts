@@ -1,3 +1,5 @@
+import { escapeControl } from '../text/control-chars.js';
+
 /**
  * Usernames from SASL PLAIN and LOGIN exchanges. The password is never decoded: a PLAIN
  * response is decoded four base64 characters at a time and decoding stops at the NUL that ends the
@@ -22,8 +24,7 @@ function printable(bytes: Uint8Array, n: number): string {
   }
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, n);
   if (plain) return view.toString('latin1'); // the common case: printable ASCII
-  // eslint-disable-next-line no-control-regex
-  return view.toString('utf8').replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return escapeControl(view.toString('utf8'));
 }
 
 /** Decoding scratch, reused (and wiped) by every call: no allocation per AUTH line. */

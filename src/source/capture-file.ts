@@ -1,7 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { CaptureFormatError, newPacketRecord, type PacketRecord } from './packet-record.js';
 import { PCAPNG_SHB, PcapngParser, PcapParser, RecordError, Step, type RecordParser } from './record-parsers.js';
 
@@ -27,7 +26,8 @@ class StreamBytes implements ByteSource {
   private readonly it: AsyncIterator<Buffer>;
   private chunk: Buffer | null = null;
   private chunkPos = 0;
-  constructor(private readonly stream: Readable) {
+  /** `under`: the source a decompressing stream reads from, closed with it. */
+  constructor(private readonly stream: Readable, private readonly under: ByteSource | null = null) {
     this.it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   }
   async read(buf: Buffer, at: number): Promise<number> {
@@ -43,10 +43,59 @@ class StreamBytes implements ByteSource {
   }
   async close(): Promise<void> {
     this.stream.destroy();
+    await this.under?.close();
   }
 }
 
+/** `head` (bytes already read from `src`), then the rest of `src`, as a stream. */
+function remainderOf(head: Buffer, src: ByteSource): Readable {
+  return Readable.from((async function* () {
+    yield head;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1 << 20); // a new buffer each time: the consumer keeps it
+      const n = await src.read(chunk, 0);
+      if (n === 0) return;
+      yield chunk.subarray(0, n);
+    }
+  })(), { objectMode: false });
+}
+
 const CHUNK = 4 * 1024 * 1024;
+
+/** The bytes behind a capture name (see CaptureFileReader.open), not yet looked at. */
+async function openByteSource(name: string): Promise<ByteSource> {
+  if (name === '-') return new StreamBytes(process.stdin);
+  const fh = await open(name, 'r').catch((e: NodeJS.ErrnoException) => {
+    throw new CaptureFormatError(name, 0, `cannot open: ${e.code ?? e.message}`);
+  });
+  const st = await fh.stat();
+  if (st.isDirectory()) {
+    await fh.close();
+    throw new CaptureFormatError(name, 0, 'is a directory, not a capture file', true);
+  }
+  // Only a regular file can be read at offsets; anything else is read once, front to back.
+  return st.isFile() ? new FileBytes(fh) : new StreamBytes(fh.createReadStream({ highWaterMark: 1 << 20 }));
+}
+
+/** True for the two bytes that begin a gzip stream. */
+const isGzipMagic = (b: Buffer, end: number): boolean => end >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+/**
+ * The bytes of a capture input as one stream, gunzipped when they are gzip — for a program that
+ * reads captures itself (`tcpdump -r -`): `-`, FIFOs, `<(…)` and files alike.
+ */
+export async function captureByteStream(name: string): Promise<Readable> {
+  const src = await openByteSource(name);
+  const head = Buffer.allocUnsafe(2);
+  let end = 0;
+  while (end < 2) {
+    const n = await src.read(head, end);
+    if (n === 0) break;
+    end += n;
+  }
+  const bytes = remainderOf(head.subarray(0, end), src);
+  return isGzipMagic(head, end) ? pipeline(bytes, createGunzip({ chunkSize: 1 << 20 }), () => undefined) : bytes;
+}
 
 /**
  * Reads one capture file (pcap or pcapng, optionally gzip-compressed, or `-` for stdin) as a
@@ -85,38 +134,12 @@ export class CaptureFileReader {
     return this.parser instanceof PcapngParser ? this.parser.unknownInterface : 0;
   }
 
+  /**
+   * Opens a capture by name: `-` is standard input; a FIFO, a process substitution (`<(…)`) or a
+   * character device is read as a stream like it; a directory is refused by name.
+   */
   static async open(name: string): Promise<CaptureFileReader> {
-    let src: ByteSource;
-    let compressed = false;
-    const buf = Buffer.allocUnsafe(CHUNK);
-    if (name === '-') {
-      src = new StreamBytes(process.stdin);
-    } else {
-      const fh = await open(name, 'r').catch((e: NodeJS.ErrnoException) => {
-        throw new CaptureFormatError(name, 0, `cannot open: ${e.code ?? e.message}`);
-      });
-      const st = await fh.stat();
-      if (st.isDirectory()) {
-        await fh.close();
-        throw new CaptureFormatError(name, 0, 'is a directory');
-      }
-      // A pipe (`replay <(zcat x.pcap.gz)`) or a device allows no positioned reads: read it as a
-      // stream, on the descriptor already open (reopening a pipe would lose what its writer sent).
-      if (!st.isFile()) return CaptureFileReader.fromPipe(name, createReadStream('', { fd: fh, highWaterMark: 1 << 20 }));
-      const head = Buffer.alloc(2);
-      const { bytesRead } = await fh.read(head, 0, 2, 0).catch(async (e: NodeJS.ErrnoException) => {
-        await fh.close();
-        throw new CaptureFormatError(name, 0, `cannot read: ${e.code ?? e.message}`);
-      });
-      if (bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b) {
-        await fh.close();
-        compressed = true;
-        src = new StreamBytes(createReadStream(name, { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 20 })));
-      } else {
-        src = new FileBytes(fh);
-      }
-    }
-    return CaptureFileReader.sniff(name, src, buf, compressed);
+    return CaptureFileReader.sniff(name, await openByteSource(name), Buffer.allocUnsafe(CHUNK), false);
   }
 
   /**
@@ -125,25 +148,6 @@ export class CaptureFileReader {
    */
   static fromStream(name: string, stream: Readable): Promise<CaptureFileReader> {
     return CaptureFileReader.sniff(name, new StreamBytes(stream), Buffer.allocUnsafe(CHUNK), false);
-  }
-
-  /** A named pipe or device: its first chunk tells gzip from plain, then it is read as a stream. */
-  private static async fromPipe(name: string, stream: Readable): Promise<CaptureFileReader> {
-    const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    let first: IteratorResult<Buffer>;
-    try {
-      first = await it.next();
-    } catch (e) {
-      stream.destroy();
-      throw new CaptureFormatError(name, 0, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    const head = first.done ? Buffer.alloc(0) : first.value;
-    const all = Readable.from((async function* () {
-      if (head.length > 0) yield head;
-      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-    })());
-    const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-    return CaptureFileReader.sniff(name, new StreamBytes(gzip ? all.pipe(createGunzip({ chunkSize: 1 << 20 })) : all), Buffer.allocUnsafe(CHUNK), gzip);
   }
 
   /** Reads the magic number and picks the parser. */
@@ -162,6 +166,11 @@ export class CaptureFileReader {
     if (end < 4) {
       await src.close();
       throw new CaptureFormatError(name, 0, end === 0 ? 'empty file' : 'file too short for a capture header');
+    }
+    if (!compressed && isGzipMagic(buf, end)) {
+      // gzip (a file, stdin or a FIFO alike): the same bytes again, through gunzip.
+      const gunzip = pipeline(remainderOf(Buffer.from(buf.subarray(0, end)), src), createGunzip({ chunkSize: 1 << 20 }), () => undefined);
+      return CaptureFileReader.sniff(name, new StreamBytes(gunzip, src), buf, true);
     }
     const le = buf.readUInt32LE(0);
     const be = buf.readUInt32BE(0);

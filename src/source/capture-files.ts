@@ -14,17 +14,35 @@ export interface FileReport {
  * Feeds the packets of several capture files to `onPacket` in timestamp order (a k-way merge:
  * each file is assumed to be in time order itself, as capture tools write them). A file that
  * fails is reported and dropped; the others go on, and every packet read before the failure counts.
+ * `stop` aborted (nobody reads the result any more: `replay | head -1`) closes the inputs, even a
+ * pipe that has gone quiet, and ends the reading at once, without errors.
  */
-export async function readCaptureFiles(files: string[], onPacket: (rec: PacketRecord) => void): Promise<FileReport[]> {
+export async function readCaptureFiles(files: string[], onPacket: (rec: PacketRecord) => void, stop?: AbortSignal): Promise<FileReport[]> {
   const reports: FileReport[] = files.map((file) => ({ file, format: 'unknown', compressed: false, packets: 0 }));
   const fail = (i: number, e: unknown): void => {
+    if (stop?.aborted) return; // the inputs were closed under their readers
     const r = reports[i]!;
     if (e instanceof CaptureFormatError) r.error = { offset: e.offset, reason: e.reason, message: e.message };
     else throw e;
   };
-
   const readers: (CaptureFileReader | null)[] = [];
+  const closeAll = (): void => {
+    for (const r of readers) void r?.close().catch(() => undefined);
+  };
+  stop?.addEventListener('abort', closeAll, { once: true });
+  try {
+    return await readAll(files, onPacket, stop, reports, readers, fail);
+  } finally {
+    stop?.removeEventListener('abort', closeAll);
+  }
+}
+
+async function readAll(
+  files: string[], onPacket: (rec: PacketRecord) => void, stop: AbortSignal | undefined, reports: FileReport[],
+  readers: (CaptureFileReader | null)[], fail: (i: number, e: unknown) => void,
+): Promise<FileReport[]> {
   for (let i = 0; i < files.length; i++) {
+    if (stop?.aborted) break;
     try {
       const r = await CaptureFileReader.open(files[i]!);
       reports[i]!.format = r.format;
@@ -42,9 +60,9 @@ export async function readCaptureFiles(files: string[], onPacket: (rec: PacketRe
     if (!r) return false;
     try {
       while (!r.next()) {
-        if (!(await r.refill())) {
+        if (stop?.aborted || !(await r.refill())) {
           reports[i]!.packets = r.packets;
-          await r.close();
+          await r.close().catch(() => undefined);
           readers[i] = null;
           return false;
         }
@@ -52,7 +70,7 @@ export async function readCaptureFiles(files: string[], onPacket: (rec: PacketRe
       return true;
     } catch (e) {
       reports[i]!.packets = r.packets;
-      await r.close();
+      await r.close().catch(() => undefined);
       readers[i] = null;
       fail(i, e);
       return false;
@@ -66,13 +84,13 @@ export async function readCaptureFiles(files: string[], onPacket: (rec: PacketRe
       try {
         for (;;) {
           while (r.next()) onPacket(r.rec);
-          if (!(await r.refill())) break;
+          if (stop?.aborted || !(await r.refill())) break;
         }
       } catch (e) {
         fail(0, e);
       }
       reports[0]!.packets = r.packets;
-      await r.close();
+      await r.close().catch(() => undefined);
     }
     return reports;
   }

@@ -5,6 +5,7 @@ import { LineSplitter, openLog } from '../accounts/reader.js';
 import { classicStamp, ctimeStamp, isoStamp, newStamp, stampTime, tai64nStamp, type Stamp } from '../accounts/timestamps.js';
 import { newCounters, type FileCounters, type Mode, type Service } from '../accounts/types.js';
 import { CoverageBuilder } from './intervals.js';
+import { isCaptureMagic } from './sniff.js';
 import type { Intervals, LogAuth } from './types.js';
 
 /**
@@ -146,7 +147,13 @@ export async function scanLogs(files: readonly string[], opts: LogScanOptions): 
         : opts.center !== undefined ? new NearestYearClock(opts.center)
           : new LogClock(0, log.mtime);
       parser = new LineParser(opts.mode, clock, Math.floor(log.mtime));
-      for await (const chunk of log.chunks) splitter.push(chunk, onLine);
+      let first = true;
+      for await (const chunk of log.chunks) {
+        // A stream (`-`, `<(…)`) is taken for a log unseen (see looksLikeCapture): say so if it is a capture.
+        if (first && isCaptureMagic(chunk)) throw new Error('is a capture, not a log (a stream cannot be looked into first: name it with --capture)');
+        first = false;
+        splitter.push(chunk, onLine);
+      }
       splitter.end(onLine);
       if (lastLine) sample(lastLine);
     } catch (e) {

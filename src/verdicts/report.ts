@@ -309,7 +309,7 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
   const counts = { COMPROMISED: 0, SUSPECT: 0, DISTRIBUTED: 0, ATTACKED: 0, BLIND_SPOTS: blind.count };
   for (const r of v.rows) counts[r.verdict]++;
   for (const c of scan.files) if (c.counters.error) warn(c.counters.error);
-  for (const f of wire.captures) if (f.error) warn(`${f.file}: ${f.error.message}`);
+  for (const f of wire.captures) if (f.error) warn(f.error.message); // the message names the file
 
   return {
     type: 'report',

@@ -1,14 +1,19 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { constants, gunzipSync } from 'node:zlib';
 
 /**
  * Tells a capture from a log by content, not by name: pcap (µs/ns, either byte order) or pcapng,
  * optionally gzip-compressed, is a capture; anything else (text, or bzip2/xz/zstd logs) a log.
+ * Only a regular file can be looked into without using it up: `-`, a FIFO, a process
+ * substitution (`<(…)`) or a device is taken as a log (`--capture` names a capture stream), and
+ * a directory goes to the log reader, which names it in its error.
  */
 export function looksLikeCapture(file: string): boolean {
   if (file === '-') return false;
   let fd: number;
   try {
+    // Not opened unless regular: opening a FIFO and closing it again would end its writer.
+    if (!statSync(file).isFile()) return false;
     fd = openSync(file, 'r');
   } catch {
     return false; // the log reader reports the error

@@ -2,6 +2,7 @@ import { dayLabel, partsOf, timeLabel, type Zone } from '../accounts/clock.js';
 import type { AddressJson, ReportDoc } from './report.js';
 import type { Counts3 } from './rules.js';
 import type { Seen } from './types.js';
+import { escapeControl } from '../text/control-chars.js';
 
 /**
  * The terminal layout: the accounts report's (`DAY -> account USER: N IPs (Last: ADDRESS @ TIME)`,
@@ -95,12 +96,12 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
   for (const r of comp) {
     if (r.verdict !== 'COMPROMISED') continue;
     const last = r.addresses.reduce((a, b) => (b.success_ts > a.success_ts ? b : a));
-    const who = r.subject === 'account' ? `account ${r.account}` : `address ${r.address} (username unknown)`;
+    const who = r.subject === 'account' ? `account ${escapeControl(r.account ?? '')}` : `address ${r.address} (username unknown)`;
     out.push(`${c.day(last.success_ts)} -> ${who}: ${plural(r.addresses.length, 'IP')} (Last: ${last.ip} @ ${c.at(last.success_ts)})`);
     for (const e of r.addresses.slice(0, MAX_COMPROMISED)) {
       const p = place(e.ip);
       out.push(`  ${String(e.failures_before).padStart(5)} failed, then logged in ${c.at(e.success_ts)} (${seenText(e.success_seen, e.success_inside_tls)})  ${ipCol(e.ip)}${p ? `  ${p}` : ''}`);
-      const tried = e.users_tried.length ? `; accounts tried: ${e.users_tried.join(', ')}` : '';
+      const tried = e.users_tried.length ? `; accounts tried: ${e.users_tried.map(escapeControl).join(', ')}` : '';
       out.push(`         failures from ${c.at(e.first_failure_ts)}: wire ${e.failures_before_wire_only + e.failures_before_both}, log ${e.failures_before_log_only + e.failures_before_both}, ${e.failures_before_both} on both${tried}` +
         (e.successes > 1 ? `; ${e.successes} logins` : '') + (e.blocked ? '; blocked by the strike rules' : ''));
     }
@@ -115,7 +116,7 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
     if (r.verdict !== 'SUSPECT') continue;
     const last = r.addresses.reduce((a, b) => (b.last_ts > a.last_ts ? b : a));
     const why = r.rules.map((x) => (x === 'addresses' ? `${plural(r.addresses.length, 'address', 'addresses')} in a day` : 'from unlisted addresses')).join(', ');
-    out.push(`${c.day(r.first_ts)} -> account ${r.account ?? '(unknown)'}: ${plural(r.addresses.length, 'IP')} (Last: ${last.ip} @ ${c.at(last.last_ts)})  [${why}]`);
+    out.push(`${c.day(r.first_ts)} -> account ${r.account === null ? '(unknown)' : escapeControl(r.account)}: ${plural(r.addresses.length, 'IP')} (Last: ${last.ip} @ ${c.at(last.last_ts)})  [${why}]`);
     for (const e of r.addresses.slice(0, MAX_LINES)) {
       const p = place(e.ip);
       const wl = e.whitelisted ? `  [whitelisted: ${e.whitelisted}]` : '';
@@ -130,7 +131,7 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
   if (dist.length === 0) out.push('  (none)');
   for (const r of dist) {
     if (r.verdict !== 'DISTRIBUTED') continue;
-    out.push(`${c.day(r.first_ts)} -> account ${r.account}: ${plural(r.addresses.length, 'IP')}, ${plural(r.failures, 'failure')} ${c.at(r.first_ts)} -> ${c.at(r.last_ts)}` +
+    out.push(`${c.day(r.first_ts)} -> account ${escapeControl(r.account)}: ${plural(r.addresses.length, 'IP')}, ${plural(r.failures, 'failure')} ${c.at(r.first_ts)} -> ${c.at(r.last_ts)}` +
       (r.over_threshold.length ? ` (also failing over the threshold: ${r.over_threshold.join(', ')})` : ''));
     for (const e of r.addresses.slice(0, MAX_LINES)) {
       const p = place(e.ip);
@@ -152,7 +153,7 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
       : r.would_block ? 'not blocked on the wire, but its failures (wire + log) reach the threshold' : 'not blocked';
     const extra = [
       r.tempfails ? plural(r.tempfails, 'temporary failure') : '',
-      r.users.length ? `accounts: ${r.users.join(', ')}` : '',
+      r.users.length ? `accounts: ${r.users.map(escapeControl).join(', ')}` : '',
       r.distributed.length ? `part of DISTRIBUTED ${r.distributed.join(', ')}` : '',
       place(r.address),
     ].filter(Boolean).join('; ');

@@ -50,8 +50,9 @@ export function readStateChecked(path: string): { state: StrikeState; skipped: S
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') return null;
+    throw new Error(`${path}: cannot read the state file (${err.code === 'EISDIR' ? 'a directory' : err.code ?? err.message})`);
   }
   const raw: unknown = JSON.parse(text);
   const top = isObject(raw) ? raw : {};

@@ -12,6 +12,7 @@ export interface Truth {
   ports?: number[];
   args?: string[];
   strikes?: string[];
+  skipped?: Record<string, number>;
 }
 
 export function truthFiles(dir: string): string[] {
@@ -44,6 +45,9 @@ export function checkTruth(tf: string): void {
   }
   assert.deepEqual(r.summary.clients, truth.clients);
   if (truth.opaque_flows !== undefined) assert.equal(r.summary.coverage.opaque_flows, truth.opaque_flows, 'opaque flows');
+  if (truth.skipped) {
+    for (const [reason, n] of Object.entries(truth.skipped)) assert.equal((r.summary.coverage.skipped as Record<string, number>)[reason] ?? 0, n, `skipped: ${reason}`);
+  }
   if (truth.strikes) {
     const got = r.lines
       .filter((l) => l.type === 'strike' || l.type === 'reject')
