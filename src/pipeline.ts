@@ -70,7 +70,7 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
   /** New `--match` patterns (watch's SIGHUP): sessions opened from now on use them, open ones keep theirs. */
   setPatterns(patterns: string[]): void {
     this.opts.patterns = patterns;
-    this.automaton = automatonFor(patterns);
+    this.automaton = automatonFor(patterns); // create() sees it differ from the shared config and makes a new one
   }
 
   /** The hot path: one captured frame. */
@@ -112,7 +112,7 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
 
   create(info: FlowInfo): StreamConsumer {
     let shared = this.sessionShared;
-    if (!shared || shared.config.observer !== this.smtpObserver) {
+    if (!shared || shared.config.observer !== this.smtpObserver || shared.config.automaton !== this.automaton) {
       shared = this.sessionShared = {
         config: { automaton: this.automaton, observer: this.smtpObserver }, sink: this.strikes, tap: this, stats: this.smtpStats,
       };

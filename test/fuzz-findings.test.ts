@@ -61,7 +61,7 @@ test('finding 3: a directory among the capture files is reported as one, and the
   // (exit 1, no file name): the error escaped the reader as a plain Error.
   let packets = 0;
   const reports = await readCaptureFiles(['test', 'pcaps/crafted/bruteforce.pcap'], () => packets++);
-  assert.equal(reports[0]!.error?.reason, 'is a directory');
+  assert.equal(reports[0]!.error?.reason, 'is a directory, not a capture file');
   assert.equal(reports[1]!.error, undefined);
   assert.equal(reports[1]!.packets, 213);
   assert.equal(packets, 213);
