@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages smtpstrike's tests, test bed and benchmark need, only when missing.
-# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|accounts|report|all]
+# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|accounts|report|clock|all]
 set -euo pipefail
 what=${1:-all}
 # libpcap-dev, python3, make, g++: to build the optional native module `cap` (npm rebuild cap); tcpdump: the default live backend
@@ -12,14 +12,17 @@ bench=(tshark time nftables ipset iptables iproute2 tcpreplay)
 accounts=(libmaxmind-db-writer-perl bzip2 xz-utils zstd)
 # `smtpstrike report --html`: the page is checked in headless Chromium (test/report-html.test.ts)
 report=(chromium)
+# scripts/test-clock.sh: the suite on a faked date (libfaketime); not part of `all`, CI runs on the real clock
+clock=(faketime)
 case "$what" in
   core) want=("${core[@]}") ;;
   testbed) want=("${core[@]}" "${testbed[@]}") ;;
   bench) want=("${core[@]}" "${bench[@]}") ;;
   accounts) want=("${accounts[@]}") ;;
   report) want=("${report[@]}") ;;
+  clock) want=("${clock[@]}") ;;
   all) want=("${core[@]}" "${testbed[@]}" "${bench[@]}" "${accounts[@]}" "${report[@]}") ;;
-  *) echo "usage: $0 [core|testbed|bench|accounts|report|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [core|testbed|bench|accounts|report|clock|all]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do

@@ -1,9 +1,8 @@
 /** Reassembly against a hostile or unlucky peer (issue 9, item 5): bounds, port reuse, header fields. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { FrameList, b64, loginSession, tempDir } from './support/synth.js';
-import { replay } from './support/replay.js';
+import { b64, loginSession } from './support/synth.js';
+import { replayFrames } from './support/replay.js';
 import { strikeLogLine } from '../src/strikes/iptables-log.js';
 import { TCP, tcpFrame } from '../scripts/lib/frames.js';
 import type { StreamConsumer } from '../src/reassembly/stream.js';
@@ -13,17 +12,7 @@ const FAIL = '535 5.7.8 Error: authentication failed: (reason unavailable)\r\n';
 const T0 = 1_768_039_200_000_000; // 2026-01-10T10:00:00Z in µs
 const S = 1e6; // one second in µs
 
-async function run(build: (f: FrameList) => void, tweak?: Parameters<typeof replay>[1]) {
-  const t = tempDir();
-  try {
-    const f = new FrameList();
-    build(f);
-    const file = await f.write(join(t.dir, 'x.pcap'));
-    return await replay([file], tweak);
-  } finally {
-    t.cleanup();
-  }
-}
+const run = replayFrames;
 
 test('a client reusing its source port from :25 to :587 stays one flow after the :25 flow is forgotten', async () => {
   const r = await run((f) => {

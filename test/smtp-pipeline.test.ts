@@ -1,23 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { FrameList, b64, loginSession, tempDir } from './support/synth.js';
-import { replay } from './support/replay.js';
+import { FrameList, b64, loginSession } from './support/synth.js';
+import { replayFrames } from './support/replay.js';
 
 const FAIL = '535 5.7.8 Error: authentication failed: (reason unavailable)\r\n';
 const T0 = 1_768_039_200_000_000; // 2026-01-10T10:00:00Z in µs
 
-async function run(build: (f: FrameList) => void, tweak?: Parameters<typeof replay>[1]) {
-  const t = tempDir();
-  try {
-    const f = new FrameList();
-    build(f);
-    const file = await f.write(join(t.dir, 'x.pcap'));
-    return await replay([file], tweak);
-  } finally {
-    t.cleanup();
-  }
-}
+const run = replayFrames;
 
 test('LOGIN failure: counted once, username decoded, mechanism named', async () => {
   const r = await run((f) => loginSession(f.conversation('en10mb', '198.51.100.7', 40000, '192.0.2.25', 587), T0, 'alice', FAIL));

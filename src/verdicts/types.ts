@@ -4,6 +4,7 @@
  * sources saw it.
  */
 import type { Service } from '../accounts/types.js';
+import type { BlockInterval } from '../strikes/strike-table.js';
 
 export type AttemptOutcome = 'failure' | 'success' | 'tempfail';
 
@@ -84,12 +85,7 @@ export interface Attempt {
 /** A half-open set of time ranges, sorted and disjoint: [from, to] pairs. */
 export type Intervals = [number, number][];
 
-export interface BlockInfo {
-  key: string;
-  client: string;
-  rule: 'auth' | 'conn';
-  from: number;
-  until: number;
-  rejects: number;
+/** A block as the strike engine found it on the wire, or as watch's state file kept it. */
+export interface BlockInfo extends BlockInterval {
   source: 'capture' | 'state';
 }

@@ -87,6 +87,17 @@ const scratchCaptureArb: fc.Arbitrary<Buffer> = fc.oneof(
 /** The link types the decoder knows, and two it does not. */
 const LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 2, 65535];
 
+/** A real frame from the shipped captures, mutated, under its own or another link type; or random bytes. */
+function frameCaseArb(): fc.Arbitrary<{ linktype: number; frame: Buffer }> {
+  const frames = seedFrames();
+  const donors = frames.map((f) => f.frame);
+  return fc.oneof(
+    fc.record({ i: fc.nat({ max: frames.length - 1 }), muts: mutationsArb, other: fc.option(fc.constantFrom(...LINKTYPES)) })
+      .map(({ i, muts, other }) => ({ linktype: other ?? frames[i]!.linktype, frame: applyMutations(frames[i]!.frame, muts, donors) })),
+    fc.record({ linktype: fc.constantFrom(...LINKTYPES), frame: fc.uint8Array({ maxLength: 120, size: 'max' }).map((a) => Buffer.from(a)) }),
+  );
+}
+
 export const TARGETS: Record<string, (ctx: TargetContext) => AnyProperty> = {
   /** Real captures, mutated: reader (pcap, pcapng, gzip) + decoder + reassembly + SMTP + strikes. */
   capture: (ctx) => {
@@ -112,28 +123,16 @@ export const TARGETS: Record<string, (ctx: TargetContext) => AnyProperty> = {
     }),
   /** Real frames, mutated, under their own or another link type; and random frames. */
   decoder: () => {
-    const frames = seedFrames();
-    const donors = frames.map((f) => f.frame);
     return fc.property(
-      fc.oneof(
-        fc.record({ i: fc.nat({ max: frames.length - 1 }), muts: mutationsArb, other: fc.option(fc.constantFrom(...LINKTYPES)) })
-          .map(({ i, muts, other }) => ({ linktype: other ?? frames[i]!.linktype, frame: applyMutations(frames[i]!.frame, muts, donors) })),
-        fc.record({ linktype: fc.constantFrom(...LINKTYPES), frame: fc.uint8Array({ maxLength: 120, size: 'max' }).map((a) => Buffer.from(a)) }),
-      ),
+      frameCaseArb(),
       fc.nat({ max: 8 }),
       ({ linktype, frame }, lead) => fuzzFrame(linktype, frame, lead),
     );
   },
   /** The dump command's packet printer on the same frames as the decoder. */
   'dump-printer': () => {
-    const frames = seedFrames();
-    const donors = frames.map((f) => f.frame);
     return fc.property(
-      fc.oneof(
-        fc.record({ i: fc.nat({ max: frames.length - 1 }), muts: mutationsArb, other: fc.option(fc.constantFrom(...LINKTYPES)) })
-          .map(({ i, muts, other }) => ({ linktype: other ?? frames[i]!.linktype, frame: applyMutations(frames[i]!.frame, muts, donors) })),
-        fc.record({ linktype: fc.constantFrom(...LINKTYPES), frame: fc.uint8Array({ maxLength: 120, size: 'max' }).map((a) => Buffer.from(a)) }),
-      ),
+      frameCaseArb(),
       fc.nat({ max: 8 }),
       ({ linktype, frame }, lead) => fuzzDumpPrinter(linktype, frame, lead),
     );
