@@ -318,10 +318,10 @@ tb_mail_down() {
 # tb_capture_start IFACE|any FILE [options...]
 #   FILE *.pcap: tcpdump -U --immediate-mode -B 32768 -n -Z root -i IFACE -w FILE options... (options = more tcpdump flags and/or a filter)
 #   FILE *.pcapng: dumpcap -q -n -B 32 -i IFACE -w FILE options... (filter with -f 'expr')
-# The 32 MiB kernel ring: with snaplen 262144 the default 2 MiB ring holds only a handful of TPACKET_V3
-# blocks, and in immediate mode each is retired after ~1 ms holding one packet, so a capture that is not
-# scheduled for a few ms on a busy 2-core machine dropped packets ("2 packets dropped by kernel" on
-# `-i any` while five builds ran) and the run's captures differed in packet count.
+# The 32 MiB kernel ring (-B): with the default 2 MiB one, `-i any` dropped packets of a 132-packet
+# run ("2 packets dropped by kernel") while five builds kept this 2-core machine busy, and the run's
+# simultaneous captures differed in packet count. A larger ring lets a capture that is not scheduled
+# for a while catch up instead of losing packets (a busy machine makes it slower, not wrong).
 # Runs inside the server namespace; returns once the capture is live.
 tb_capture_start() {
   [ $# -ge 2 ] || { _tb_die "usage: tb_capture_start IFACE|any FILE [options...]"; return 1; }
