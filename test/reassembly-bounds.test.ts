@@ -107,6 +107,32 @@ test('waiting segments are capped in pieces across all streams', () => {
   assert.equal(a.pendingTotal, 0);
 });
 
+test('first copy wins also when an in-order segment covers bytes that were waiting: the waiting bytes stand', () => {
+  const { a, hs, c, next } = opened();
+  const at = (s: string): Buffer => Buffer.from(s, 'latin1');
+  // bytes 4..7 and 10..11 arrive first, out of order; then one segment 0..13 that disagrees with both
+  a.segment(hs, c, true, next + 4, ACK, at('WXYZ'), 0, 4, 4, 0);
+  a.segment(hs, c, true, next + 10, ACK, at('QR'), 0, 2, 2, 0);
+  a.segment(hs, c, true, next, ACK, at('abcdefghijklmn'), 0, 14, 14, 0);
+  assert.equal(Buffer.from(c.bytes[1]!).toString('latin1'), 'abcdWXYZijQRmn');
+  assert.equal(a.stats.overlapBytes, 6, 'the 6 bytes of the second copy are overlap, dropped');
+  assert.equal(a.pendingSegments, 0);
+  assert.equal(a.pendingTotal, 0);
+  // a later copy of the whole range changes nothing: it is a retransmission
+  a.segment(hs, c, true, next, ACK, at('ABCDEFGHIJKLMN'), 0, 14, 14, 0);
+  assert.equal(Buffer.from(c.bytes[1]!).toString('latin1'), 'abcdWXYZijQRmn');
+});
+
+test('first copy wins with a snapshot-cut in-order segment: the cut part is a gap, the waiting bytes still stand', () => {
+  const { a, hs, c, next } = opened();
+  const at = (s: string): Buffer => Buffer.from(s, 'latin1');
+  a.segment(hs, c, true, next + 6, ACK, at('WXYZ'), 0, 4, 4, 0);
+  // 12 bytes on the wire, only 3 captured
+  a.segment(hs, c, true, next, ACK, at('abc'), 0, 3, 12, 0);
+  assert.equal(Buffer.from(c.bytes[1]!).toString('latin1'), 'abcWXYZ');
+  assert.deepEqual(c.gaps, [3, 2], 'bytes 3..5 and 10..11 were never captured');
+});
+
 // ------------------------------------------------------------------ whole pipeline
 
 test('the gap timeout fires on the idle sweep for a flow that went quiet behind a hole', async () => {
@@ -194,7 +220,7 @@ test('coverage reports the most segments and bytes that waited at once', async (
   assert.equal(r.coverage.pending_bytes_peak, FAIL.length - 20);
 });
 
-test('segments arriving in any order, overlapping or not: each byte delivered once, waiting bytes never replaced by a later waiting copy', () => {
+test('segments arriving in any order, overlapping or not: each byte delivered once, waiting bytes never replaced by a later copy', () => {
   let seed = 7;
   const rand = (n: number): number => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -205,15 +231,16 @@ test('segments arriving in any order, overlapping or not: each byte delivered on
     const isn = rand(2) === 0 ? 0xffffff00 + rand(200) : rand(1 << 30); // half of the rounds wrap past 2^32
     const { a, hs, c } = opened({ maxPendingSegmentsPerStream: 1 << 20, maxPendingSegmentsTotal: 1 << 20 }, isn);
     const base = isn + 1;
-    // the model, byte by byte: an in-order segment delivers its new bytes; an early one waits
-    // where nothing waits yet; waiting bytes follow as soon as they are contiguous
+    // the model, byte by byte: an in-order segment delivers its new bytes except where a byte already
+    // waits; an early one waits where nothing waits yet; waiting bytes follow as soon as they are contiguous
     const out: number[] = [];
     const wait = new Map<number, number>();
     const offer = (s: number, data: Buffer): void => {
       if (s > out.length) {
         for (let j = 0; j < data.length; j++) if (!wait.has(s + j)) wait.set(s + j, data[j]!);
       } else {
-        for (let j = out.length - s; j < data.length; j++) out.push(data[j]!);
+        // first copy wins: where a byte was already waiting, the waiting byte is the one delivered
+        for (let p = out.length; p < s + data.length; p = out.length) out.push(wait.get(p) ?? data[p - s]!);
       }
       for (let v = wait.get(out.length); v !== undefined; v = wait.get(out.length)) out.push(v);
       for (const k of wait.keys()) if (k < out.length) wait.delete(k);

@@ -147,10 +147,7 @@ export class TcpAssembler {
     }
     if (segLen > 0) {
       if (seqDiff(seq, hs.nextSeq) > 0) this.enqueue(hs, fromClient, seq, buf, off, avail, ts);
-      else {
-        this.accept(hs, c, fromClient, seq, buf, off, avail, segLen, ts);
-        if (hs.pending) this.drain(hs, c, fromClient, ts);
-      }
+      else this.acceptAround(hs, c, fromClient, seq, buf, off, avail, segLen, ts);
       if (hs.pending) {
         this.enforceLimits(hs, c, fromClient, ts);
         // measured once the caps have acted: what stays held between packets
@@ -164,6 +161,30 @@ export class TcpAssembler {
     }
     if (hs.finSeen && !hs.done && hs.nextSeq === hs.finSeq && !hs.pending) hs.done = true;
     return hs.done;
+  }
+
+  /**
+   * Delivers a segment that starts at or before nextSeq around the bytes already waiting (first copy
+   * wins there too): its own bytes up to the first waiting segment, then the waiting bytes, then its
+   * bytes again only where nothing waited, and so on. Each turn drains at least one waiting segment.
+   * (The first waiting segment always starts past nextSeq, or drain would have delivered it.)
+   */
+  private acceptAround(hs: HalfStream, c: StreamConsumer, fromClient: boolean, seq: number, buf: Buffer, off: number, avail: number, segLen: number, ts: number): void {
+    for (;;) {
+      const q = hs.pending;
+      const cut = q ? seqDiff(q.firstSeq(), seq) : segLen;
+      if (cut >= segLen) {
+        this.accept(hs, c, fromClient, seq, buf, off, avail, segLen, ts);
+        if (hs.pending) this.drain(hs, c, fromClient, ts);
+        return;
+      }
+      this.accept(hs, c, fromClient, seq, buf, off, avail < cut ? avail : cut, cut, ts);
+      this.drain(hs, c, fromClient, ts);
+      seq = (seq + cut) | 0;
+      off += cut;
+      avail = avail > cut ? avail - cut : 0;
+      segLen -= cut;
+    }
   }
 
   /** Delivers a segment that starts at or before nextSeq: only its new bytes, once. */
