@@ -70,30 +70,37 @@ export class PcapOut {
   }
 
   /**
-   * Writes the record header, Ethernet header and IPv4 header; returns the offset where the L4
-   * header starts. `inbound` picks the MAC pair (towards the servers or away from them).
+   * Writes the pcap record header (time clamped so it never runs backwards) and the Ethernet header
+   * of a `frameLen`-byte frame; returns the offset of the L3 header.
    */
-  private l3(tsUs: number, src: number, dst: number, proto: number, ttl: number, l4len: number, inbound: boolean): number {
+  private frameStart(tsUs: number, frameLen: number, ethertype: number, inbound: boolean): number {
     this.flushIfNeeded();
     const b = this.buf;
     let o = this.used;
-    let ts = tsUs < this.lastTs ? this.lastTs : tsUs;
-    ts = Math.floor(ts);
+    const ts = Math.floor(tsUs < this.lastTs ? this.lastTs : tsUs);
     this.lastTs = ts;
     const sec = Math.floor(ts / 1e6);
-    const usec = ts - sec * 1e6;
-    const frameLen = 14 + 20 + l4len;
     // pcap record header (LE)
     w32le(b, o, sec);
-    w32le(b, o + 4, usec);
+    w32le(b, o + 4, ts - sec * 1e6);
     w32le(b, o + 8, frameLen);
     w32le(b, o + 12, frameLen);
     o += 16;
     // Ethernet: dst, src, type. Router 02:00:00:00:00:01, servers' NIC 02:00:00:00:00:02.
     b[o] = 0x02; b[o + 1] = 0; b[o + 2] = 0; b[o + 3] = 0; b[o + 4] = 0; b[o + 5] = inbound ? 0x02 : 0x01;
     b[o + 6] = 0x02; b[o + 7] = 0; b[o + 8] = 0; b[o + 9] = 0; b[o + 10] = 0; b[o + 11] = inbound ? 0x01 : 0x02;
-    b[o + 12] = 0x08; b[o + 13] = 0x00;
-    o += 14;
+    b[o + 12] = ethertype >>> 8; b[o + 13] = ethertype & 0xff;
+    return o + 14;
+  }
+
+  /**
+   * Writes the record header, Ethernet header and IPv4 header; returns the offset where the L4
+   * header starts. `inbound` picks the MAC pair (towards the servers or away from them).
+   */
+  private l3(tsUs: number, src: number, dst: number, proto: number, ttl: number, l4len: number, inbound: boolean): number {
+    const b = this.buf;
+    const frameLen = 14 + 20 + l4len;
+    let o = this.frameStart(tsUs, frameLen, 0x0800, inbound);
     // IPv4
     const totalLen = 20 + l4len;
     const id = this.ipId;
@@ -157,23 +164,10 @@ export class PcapOut {
    */
   tcp6Str(tsUs: number, src: Uint8Array, dst: Uint8Array, sport: number, dport: number, seq: number, ack: number,
     flags: number, hopLimit: number, inbound: boolean, payload: string): void {
-    this.flushIfNeeded();
     const b = this.buf;
-    let o = this.used;
-    const ts = Math.floor(tsUs < this.lastTs ? this.lastTs : tsUs);
-    this.lastTs = ts;
-    const sec = Math.floor(ts / 1e6);
     const l4len = 20 + payload.length;
     const frameLen = 14 + 40 + l4len;
-    w32le(b, o, sec);
-    w32le(b, o + 4, ts - sec * 1e6);
-    w32le(b, o + 8, frameLen);
-    w32le(b, o + 12, frameLen);
-    o += 16;
-    b[o] = 0x02; b[o + 1] = 0; b[o + 2] = 0; b[o + 3] = 0; b[o + 4] = 0; b[o + 5] = inbound ? 0x02 : 0x01;
-    b[o + 6] = 0x02; b[o + 7] = 0; b[o + 8] = 0; b[o + 9] = 0; b[o + 10] = 0; b[o + 11] = inbound ? 0x01 : 0x02;
-    b[o + 12] = 0x86; b[o + 13] = 0xdd;
-    o += 14;
+    const o = this.frameStart(tsUs, frameLen, 0x86dd, inbound);
     w32be(b, o, 0x60000000);
     b[o + 4] = l4len >>> 8; b[o + 5] = l4len & 0xff;
     b[o + 6] = PROTO_TCP; b[o + 7] = hopLimit;

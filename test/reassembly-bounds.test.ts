@@ -12,6 +12,12 @@ const FAIL = '535 5.7.8 Error: authentication failed: (reason unavailable)\r\n';
 const T0 = 1_768_039_200_000_000; // 2026-01-10T10:00:00Z in µs
 const S = 1e6; // one second in µs
 
+/** The LOG line of a first strike whose reply (payload `len` bytes) came from 192.0.2.25:sport in an ACK|PSH packet. */
+function serverStrike1(client: string, len: number, sport: number, dport: number): string {
+  return `SMTP_AUTH_FAIL: Strike 1: IN= OUT= SRC=192.0.2.25 DST=${client} LEN=${40 + len} TOS=0x00 PREC=0x00 TTL=64 ID=0 DF ` +
+    `PROTO=TCP SPT=${sport} DPT=${dport} WINDOW=64240 RES=0x00 ACK PSH URGP=0`;
+}
+
 const run = replayFrames;
 
 test('a client reusing its source port from :25 to :587 stays one flow after the :25 flow is forgotten', async () => {
@@ -168,8 +174,7 @@ test('a reply flushed at end of input is logged with its own packet\'s header, n
     b.open(T0 + 3000); // the last packets decoded are IPv6
   });
   assert.deepEqual(logLines(r), [
-    `SMTP_AUTH_FAIL: Strike 1: IN= OUT= SRC=192.0.2.25 DST=198.51.100.22 LEN=${40 + line.length} TOS=0x00 PREC=0x00 TTL=64 ID=0 DF ` +
-      'PROTO=TCP SPT=25 DPT=40022 WINDOW=64240 RES=0x00 ACK PSH URGP=0',
+    serverStrike1('198.51.100.22', line.length, 25, 40022),
   ]);
 });
 
@@ -182,8 +187,7 @@ test('a reply waiting behind a hole and flushed when the client resets is logged
     f.sink(tcpFrame({ link: 'en10mb', src: '198.51.100.23', dst: '192.0.2.25', sport: 40024, dport: 587, seq: a.cseq, ack: 0, flags: TCP.RST }), T0 + 3000);
   });
   assert.deepEqual(logLines(r), [
-    `SMTP_AUTH_FAIL: Strike 1: IN= OUT= SRC=192.0.2.25 DST=198.51.100.23 LEN=${40 + FAIL.length} TOS=0x00 PREC=0x00 TTL=64 ID=0 DF ` +
-      'PROTO=TCP SPT=587 DPT=40024 WINDOW=64240 RES=0x00 ACK PSH URGP=0',
+    serverStrike1('198.51.100.23', FAIL.length, 587, 40024),
   ]);
 });
 
@@ -198,8 +202,7 @@ test('a reply waiting behind a hole and flushed on eviction is logged with its o
   }, (o) => (o.flows.maxFlows = 16));
   assert.equal(r.coverage.evictions.flows, 1);
   assert.deepEqual(logLines(r), [
-    `SMTP_AUTH_FAIL: Strike 1: IN= OUT= SRC=192.0.2.25 DST=198.51.100.30 LEN=${40 + FAIL.length} TOS=0x00 PREC=0x00 TTL=64 ID=0 DF ` +
-      'PROTO=TCP SPT=25 DPT=40030 WINDOW=64240 RES=0x00 ACK PSH URGP=0',
+    serverStrike1('198.51.100.30', FAIL.length, 25, 40030),
   ]);
 });
 
