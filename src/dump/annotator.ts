@@ -17,7 +17,7 @@ import type { AuthEvent, EventSink, PipelineEvent } from '../events.js';
 import { formatIp } from '../net/ip-text.js';
 import type { Pipeline } from '../pipeline.js';
 import type { FlowInfo } from '../reassembly/stream.js';
-import type { AuthDataKind, SmtpObserver } from '../smtp/smtp-session.js';
+import type { AuthDataKind, SmtpObserver } from '../smtp/smtp-types.js';
 import type { LocalClock } from './text.js';
 import { escapeControl } from '../text/control-chars.js';
 

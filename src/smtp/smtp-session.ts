@@ -1,70 +1,10 @@
 import type { PacketHeader } from '../decode/packet-header.js';
-import type { AuthOutcome, EventSink, WireSnapshot } from '../events.js';
+import type { AuthOutcome, EventSink } from '../events.js';
 import type { CloseReason, FlowInfo, StreamConsumer } from '../reassembly/stream.js';
 import { loginUsername, plainUsername } from './auth-username.js';
 import { LineSplitter } from './line-splitter.js';
-import type { PatternAutomaton } from './stream-matcher.js';
-
-/** What the session needs from the world: the header fields of the packets that carried its bytes. */
-export interface WireTap {
-  /** Header fields of the packet that carried the bytes being delivered; addresses and ports come from the caller. */
-  snapshot(src: string, dst: string, sport: number, dport: number): WireSnapshot;
-  /** The same fields kept for later: a reply line whose packet is gone by the time it is reported. */
-  keepHeader(): PacketHeader;
-  snapshotOf(h: PacketHeader, src: string, dst: string, sport: number, dport: number): WireSnapshot;
-}
-
-export interface SmtpStats {
-  /** Flows that went opaque after STARTTLS + 220, or with TLS from the first byte. */
-  opaqueFlows: number;
-  /** Server lines that are not `DDD[ -]…` replies. */
-  malformedReplies: number;
-  /** Replies taken from a line whose rest was lost in a gap (the code survived). */
-  partialReplies: number;
-  longLines: number;
-}
-
-/** Shared, read-only settings of all sessions. */
-export interface SmtpConfig {
-  /** User failure patterns run over the server stream, or null. */
-  automaton: PatternAutomaton | null;
-  /** Sees every reassembled line (`smtpstrike dump`); null on the detection path (one null check per line). */
-  observer?: SmtpObserver | null;
-}
-
-/** What all sessions of one pipeline share. */
-export interface SmtpShared {
-  readonly config: SmtpConfig;
-  readonly sink: EventSink;
-  readonly tap: WireTap;
-  readonly stats: SmtpStats;
-}
-
-/** What a client line inside an AUTH exchange was; the line itself is never handed out. */
-export type AuthDataKind = 'user' | 'plain' | 'secret' | 'cancel';
-
-/**
- * Optional per-line view of a session, for `smtpstrike dump`. Called synchronously while the
- * packet that completes the line is processed; buffers are only valid during the call. Credentials
- * never reach an observer: AUTH initial responses and the lines of an AUTH exchange are reported
- * by kind, with the decoded username only.
- */
-export interface SmtpObserver {
-  /** A client command line (not AUTH, not a line of an AUTH exchange, not message body). */
-  command(flow: FlowInfo, buf: Buffer, start: number, end: number, ts: number): void;
-  /** An AUTH command: mechanism, the username its initial response carried (PLAIN/LOGIN), whether it had one. */
-  auth(flow: FlowInfo, mech: string, user: string | null, initial: boolean, ts: number): void;
-  /**
-   * A client line inside an AUTH exchange: `user` a LOGIN username line, `plain` a PLAIN response
-   * (username and password), `secret` a password or other mechanism data, `cancel` the client's `*`.
-   * `name` is the decoded username for `user`/`plain` (null when it did not decode).
-   */
-  authData(flow: FlowInfo, kind: AuthDataKind, name: string | null, ts: number): void;
-  /** A server line; `cut` when it is the surviving head of a line lost in a gap or at the end of the stream. */
-  reply(flow: FlowInfo, buf: Buffer, start: number, end: number, cut: boolean, ts: number): void;
-  /** Bytes of one direction that will never arrive (-1: unknown, the capture began mid-stream). */
-  gap(flow: FlowInfo, fromClient: boolean, lost: number, ts: number): void;
-}
+import { isDigit, isReplyStart, mechanismName, verbOf } from './smtp-bytes.js';
+import type { SmtpConfig, SmtpShared, SmtpStats, WireTap } from './smtp-types.js';
 
 const enum Mech { None, Plain, Login, Other }
 
@@ -500,49 +440,4 @@ export class SmtpSession implements StreamConsumer {
   private set bodyState(v: number) {
     this.bits = (this.bits & ~(3 << 22)) | (v << 22);
   }
-}
-
-function isDigit(b: number): boolean {
-  return b >= 48 && b <= 57;
-}
-
-/** `DDD ` / `DDD-` / `DDD\r` at buf[s]: the start of an SMTP reply line. */
-export function isReplyStart(buf: Uint8Array, s: number, e: number): boolean {
-  if (e - s < 4) return false;
-  const sep = buf[s + 3]!;
-  return isDigit(buf[s]!) && isDigit(buf[s + 1]!) && isDigit(buf[s + 2]!) && (sep === 32 || sep === 45 || sep === 13);
-}
-
-/** The command verb in upper case when it is one we act on, else ''. Byte compares, no regex. */
-function verbOf(buf: Buffer, s: number, e: number): string {
-  const n = e - s;
-  const c0 = buf[s]! | 0x20;
-  if (c0 === 0x61 && n >= 4 && eqi(buf, s, 'auth') && (n === 4 || buf[s + 4] === 32)) return 'AUTH';
-  if (c0 === 0x73 && n === 8 && eqi(buf, s, 'starttls')) return 'STARTTLS';
-  if (c0 === 0x64 && n === 4 && eqi(buf, s, 'data')) return 'DATA';
-  if (c0 === 0x62 && n > 5 && eqi(buf, s, 'bdat') && buf[s + 4] === 32) return 'BDAT';
-  return '';
-}
-
-function eqi(buf: Buffer, s: number, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) if ((buf[s + i]! | 0x20) !== lower.charCodeAt(i)) return false;
-  return true;
-}
-
-/** Mechanism names seen in the wild, interned so the common AUTH lines allocate no string. */
-const KNOWN_MECHS = ['PLAIN', 'LOGIN', 'CRAM-MD5', 'DIGEST-MD5', 'NTLM', 'GSSAPI', 'XOAUTH2', 'OAUTHBEARER', 'SCRAM-SHA-1', 'SCRAM-SHA-256', 'ANONYMOUS', 'EXTERNAL'];
-
-function mechanismName(buf: Buffer, s: number, e: number): string {
-  const n = e - s;
-  for (const k of KNOWN_MECHS) {
-    if (k.length !== n) continue;
-    let i = 0;
-    for (; i < n; i++) {
-      const b = buf[s + i]!;
-      const c = k.charCodeAt(i);
-      if (b !== c && !(c >= 65 && c <= 90 && b === c + 32)) break; // ASCII case-insensitive
-    }
-    if (i === n) return k;
-  }
-  return buf.toString('latin1', s, Math.min(e, s + 40)).toUpperCase();
 }
