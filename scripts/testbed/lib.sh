@@ -7,6 +7,9 @@
 #   trap tb_down EXIT                # always clean up, also on error / Ctrl-C
 #   tb_up                            # namespaces + veth; exports TB_SRV_NS TB_CLI_NS TB_SRV_IF TB_CLI_IF TB_DIR
 #   tb_mail_up 0                     # Postfix (25, 587) + Dovecot SASL; 0 = no auth penalty, 1 = Dovecot default penalty
+#   tb_mail_up 0 tls                 # TLS-only, as a modern server runs: 25 smtpd_tls_auth_only = yes (AUTH only after
+#                                    # STARTTLS), 587 smtpd_tls_security_level = encrypt; TB_TLS_PROTOCOLS /
+#                                    # TB_TLS_CIPHERS (optional) become smtpd_tls_protocols / tls_high_cipherlist
 #   tb_capture_start "$TB_SRV_IF" /tmp/x.pcap 'tcp port 25 or tcp port 587'   # tcpdump -U in the server namespace
 #   tb_capture_start "$TB_SRV_IF" /tmp/x.pcapng -f 'tcp port 587'              # *.pcapng: dumpcap instead of tcpdump
 #   tb_swaks --port 587 --local-interface 10.200.0.3 --auth LOGIN --auth-user alice --auth-password bad --quit-after AUTH
@@ -133,7 +136,8 @@ _tb_port_open() {
 }
 
 tb_mail_up() {
-  local penalty=${1:-0}
+  local penalty=${1:-0} mode=${2:-plain}
+  [ "$mode" = plain ] || [ "$mode" = tls ] || { _tb_die "tb_mail_up: mode must be plain (default) or tls"; return 1; }
   [ -n "${TB_DIR:-}" ] && [ -d "$TB_DIR" ] || { _tb_die "tb_mail_up: call tb_up first"; return 1; }
   [ "$penalty" = 0 ] || [ "$penalty" = 1 ] || { _tb_die "tb_mail_up: penalty must be 0 or 1"; return 1; }
   [ -e "$TB_DIR/state/mail" ] && { _tb_die "tb_mail_up: mail servers already up (tb_mail_down first)"; return 1; }
@@ -154,7 +158,7 @@ tb_mail_up() {
   printf '%s\n' 'alice:{PLAIN}secret:65534:65534::/nonexistent::' 'bob:{PLAIN}hunter2:65534:65534::/nonexistent::' > "$D/users"
   chmod 644 "$D/users"
   {
-    echo "# written by scripts/testbed/lib.sh (penalty=$penalty)"
+    echo "# written by scripts/testbed/lib.sh (penalty=$penalty, mode=$mode)"
     echo "protocols ="
     echo "instance_name = ${TB_PREFIX}-dovecot"
     echo "base_dir = $DB/"
@@ -193,7 +197,7 @@ tb_mail_up() {
 
   # --- Postfix: own config, queue and data directories; nothing chrooted ---
   {
-    echo "# written by scripts/testbed/lib.sh"
+    echo "# written by scripts/testbed/lib.sh (mode=$mode)"
     echo "compatibility_level = 3.6"
     echo "queue_directory = $Q"
     echo "data_directory = $DATA"
@@ -220,7 +224,17 @@ tb_mail_up() {
     echo "smtpd_sasl_type = dovecot"
     echo "smtpd_sasl_path = private/auth"
     echo "smtpd_tls_security_level = may"
-    echo "smtpd_tls_auth_only = no"
+    if [ "$mode" = tls ]; then
+      echo "# TLS-only AUTH: no AUTH in the EHLO reply before STARTTLS"
+      echo "smtpd_tls_auth_only = yes"
+      [ -z "${TB_TLS_PROTOCOLS:-}" ] || echo "smtpd_tls_protocols = $TB_TLS_PROTOCOLS"
+      [ -z "${TB_TLS_PROTOCOLS:-}" ] || echo "smtpd_tls_mandatory_protocols = $TB_TLS_PROTOCOLS"
+      [ -z "${TB_TLS_CIPHERS:-}" ] || echo "tls_high_cipherlist = $TB_TLS_CIPHERS"
+      [ -z "${TB_TLS_CIPHERS:-}" ] || echo "smtpd_tls_ciphers = high"
+      [ -z "${TB_TLS_CIPHERS:-}" ] || echo "smtpd_tls_mandatory_ciphers = high"
+    else
+      echo "smtpd_tls_auth_only = no"
+    fi
     echo "smtpd_tls_cert_file = $C/smtp.crt"
     echo "smtpd_tls_key_file = $C/smtp.key"
     echo "smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated defer_unauth_destination"
@@ -232,7 +246,12 @@ tb_mail_up() {
     echo "submission inet  n       -       n       -       -       smtpd"
     echo "  -o syslog_name=postfix/submission"
     echo "  -o smtpd_sasl_auth_enable=yes"
-    echo "  -o smtpd_tls_auth_only=no"
+    if [ "$mode" = tls ]; then
+      echo "  -o smtpd_tls_security_level=encrypt"
+      echo "  -o smtpd_tls_auth_only=yes"
+    else
+      echo "  -o smtpd_tls_auth_only=no"
+    fi
     echo "pickup     unix  n       -       n       60      1       pickup"
     echo "cleanup    unix  n       -       n       -       0       cleanup"
     echo "qmgr       unix  n       -       n       300     1       qmgr"
@@ -281,7 +300,7 @@ tb_mail_up() {
     done
     [ $ok = 1 ] || { _tb_die "port $port on $TB_SRV_IP does not answer 220 after 10 s (see $TB_DIR/logs/postfix.log)"; return 1; }
   done
-  _tb_log "mail up (penalty=$penalty): postfix master $(cat "$Q/pid/master.pid" 2>/dev/null | tr -d ' '), dovecot master $(cat "$DB/master.pid" 2>/dev/null)"
+  _tb_log "mail up (penalty=$penalty, mode=$mode): postfix master $(cat "$Q/pid/master.pid" 2>/dev/null | tr -d ' '), dovecot master $(cat "$DB/master.pid" 2>/dev/null)"
 }
 
 tb_mail_down() {
