@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """scripts/testbed/tls-records.py - TLS record lengths and timing of a capture, matched to client transcripts.
 
-  python3 scripts/testbed/tls-records.py CAPTURE [TRANSCRIPT.jsonl ...]
+  python3 scripts/testbed/tls-records.py [--summary] CAPTURE [TRANSCRIPT.jsonl ...]
 
 Reads the record headers with tshark (`-Y tls -T fields -e tls.record.length -e tls.record.content_type
 -e tls.record.opaque_type`), nothing decrypted. Without transcripts it prints one line per record:
@@ -12,13 +12,19 @@ NewSessionTicket records, the server's first application records, are shown as `
 line per record is printed: version, cipher, dir, text, plaintext length, record length, overhead, and
 the gap to the previous record of the other direction (for an AUTH outcome: the time since the last
 credential record). A session whose record count does not match its transcript (coalesced replies, as in
-pipelining) is printed with "matched": false and its records in order.
+pipelining) is printed with "matched": false and its records in order. --summary prints one line per
+(version, cipher, encrypt-then-MAC, direction, reply code or client line, plaintext length, record length)
+with how often it was seen and the range of its gaps in ms.
 """
 import json
 import subprocess
 import sys
 
+SUMMARY = '--summary' in sys.argv
+if SUMMARY:
+    sys.argv.remove('--summary')
 cap = sys.argv[1]
+rows = []
 out = subprocess.run(
     ['tshark', '-n', '-r', cap, '-Y', 'tls', '-T', 'fields', '-E', 'separator=|',
      '-e', 'frame.time_epoch', '-e', 'tcp.stream', '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'tcp.dstport',
@@ -107,7 +113,26 @@ for tr in sys.argv[2:]:
             continue
         text, n = label[id(r)]
         other = last['s' if r[1] == 'c' else 'c']
-        print(json.dumps({**base, 'matched': True, 'dir': r[1], 'text': text[:48], 'plain_len': n, 'record_len': r[3],
-                          'overhead': None if n is None else r[3] - n,
-                          'gap_ms': None if other is None else round((r[0] - other) * 1000, 3)}))
+        row = {**base, 'matched': True, 'dir': r[1], 'text': text[:48], 'plain_len': n, 'record_len': r[3],
+               'overhead': None if n is None else r[3] - n,
+               'gap_ms': None if other is None else round((r[0] - other) * 1000, 3)}
+        if 'etm' in summ and summ['etm'] is not None:
+            row['etm'] = summ['etm']
+        rows.append(row)
+        if not SUMMARY:
+            print(json.dumps(row))
         last[r[1]] = r[0]
+
+if SUMMARY:
+    # one line per (version, cipher, etm, direction, what): plaintext length -> record lengths; gaps (ms) min-max
+    agg = {}
+    for r in rows:
+        what = r['text'][:3] if r['dir'] == 's' and r['text'][:3].isdigit() else r['text']
+        if r['dir'] == 's' and r['text'].startswith('250-'):
+            what = 'EHLO reply'
+        elif r['dir'] == 'c':
+            what = 'client ' + (r['text'].split(' ')[0] if r['text'][:4].isupper() else 'line')
+        k = (r['version'], r['cipher'], str(r.get('etm', '')), r['dir'], what, r['plain_len'], r['record_len'])
+        agg.setdefault(k, []).append(r['gap_ms'] or 0.0)
+    for k, g in sorted(agg.items(), key=lambda kv: [str(x) for x in kv[0]]):
+        print('\t'.join(str(x) for x in k) + f'\tn={len(g)}\tgap_ms={min(g):.1f}-{max(g):.1f}')
