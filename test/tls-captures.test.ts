@@ -19,6 +19,7 @@ interface TlsSession {
   cipher: string;
   outcomes: number[];
   users: (string | null)[];
+  mail: boolean;
   mail_after_auth: boolean;
   encrypt_then_mac?: boolean;
   pipelined?: boolean;
@@ -50,7 +51,7 @@ function truthProblems(t: TlsTruth): string[] {
     for (const s of c.sessions) {
       if (s.users.length !== s.outcomes.length) out.push(`${ip}:${s.client_port}: ${s.users.length} users for ${s.outcomes.length} outcomes`);
       if (!t.tls.versions.includes(s.tls_version) || !t.tls.ciphers.includes(s.cipher)) out.push(`${ip}:${s.client_port}: version/cipher not in "tls"`);
-      if (s.mail_after_auth && !s.outcomes.includes(235)) out.push(`${ip}:${s.client_port}: mail without a 235`);
+      if (s.mail_after_auth !== (s.mail && s.outcomes.includes(235))) out.push(`${ip}:${s.client_port}: mail_after_auth disagrees with mail and outcomes`);
     }
     sessions += c.sessions.length;
   }
@@ -86,6 +87,9 @@ test('pcaps/tls covers the scenarios of issue 10 item 6', () => {
   has((s) => s.outcomes.length >= 3, 'several AUTHs in one session');
   has((s) => s.pipelined === true, 'pipelined AUTHs');
   has((s) => s.mail_after_auth, 'a mail after the 235');
+  has((s) => s.outcomes.length === 0 && s.mail, 'a mail with no AUTH (354/250 the size of a 235, no outcome)');
+  has((s) => s.outcomes.length === 0 && !s.mail, 'a session with no AUTH and no mail');
+  has((s) => s.outcomes.includes(454) && s.tls_version === '1.2', 'a 454 inside TLS 1.2');
   has((s) => s.outcomes.includes(454), 'a 454 under the Dovecot penalty');
   has((s) => s.users.some((u) => u !== null && u.length === 1), 'a 1-character username');
   has((s) => s.users.some((u) => u !== null && u.length === 64), 'a 64-character username');

@@ -84,7 +84,8 @@ session 10.200.0.3 25 '535,535' --tls 1.3 --step plain:a:x --step plain:"$U64":g
 session 10.200.0.4 587 '235' --tls 1.3 --step plain:bob:hunter2 --step mail --step quit
 session 10.200.0.5 25 '535,535,535' --tls 1.3 --step pipe:root:1/admin:2/alice:3
 session 10.200.0.3 587 '535,235' --tls 1.3 --step login:"$U64":pw --step login:bob:hunter2 --step quit
-finish "TLS-only Postfix 3.7 + Dovecot (25 smtpd_tls_auth_only = yes, 587 smtpd_tls_security_level = encrypt), no auth penalty; every session STARTTLS + TLS 1.3 (TLS_AES_256_GCM_SHA384), so nothing is readable: clients is empty and inside_tls holds what happened. 10.200.0.2 (587): AUTH LOGIN alice wrong, wrong, right, then a mail (354/250 inside TLS). 10.200.0.3 (25): AUTH PLAIN with initial response for 'a' (1 character) and a 64-character user, both 535; later (587) AUTH LOGIN for the 64-character user (535) then bob (235). 10.200.0.4 (587): AUTH PLAIN bob success + mail. 10.200.0.5 (25): three AUTH PLAIN and QUIT pipelined in one client record (one coalesced server record, see native-notes/tls-inference.md)."
+session 10.200.0.4 25 '' --tls 1.3 --step mail --step quit
+finish "TLS-only Postfix 3.7 + Dovecot (25 smtpd_tls_auth_only = yes, 587 smtpd_tls_security_level = encrypt), no auth penalty; every session STARTTLS + TLS 1.3 (TLS_AES_256_GCM_SHA384), so nothing is readable: clients is empty and inside_tls holds what happened. 10.200.0.2 (587): AUTH LOGIN alice wrong, wrong, right, then a mail (354/250 inside TLS). 10.200.0.3 (25): AUTH PLAIN with initial response for 'a' (1 character) and a 64-character user, both 535; later (587) AUTH LOGIN for the 64-character user (535) then bob (235). 10.200.0.4 (587): AUTH PLAIN bob success + mail. 10.200.0.5 (25): three AUTH PLAIN and QUIT pipelined in one client record (one coalesced server record, see native-notes/tls-inference.md). Last, 10.200.0.4 (25) sends a mail to a local user with no AUTH at all (its 354 and 250 records have the size of a 235: no outcome)."
 
 # ---- TLS 1.2 AES-GCM
 capture tls12-gcm
@@ -99,15 +100,17 @@ session 10.200.0.7 587 '535,535,235' --tls 1.2 --cipher ECDHE-RSA-AES128-SHA --s
 session 10.200.0.8 25 '535' --tls 1.2 --cipher ECDHE-RSA-AES256-SHA --step plain:"$U64":x --step quit
 session 10.200.0.8 587 '535,235' --tls 1.2 --cipher ECDHE-RSA-AES128-SHA --no-etm --step login:bob:bad --step login:bob:hunter2 --step quit
 session 10.200.0.9 25 '535,535' --tls 1.2 --cipher ECDHE-RSA-AES128-SHA --step pipe:x:1/y:2
-finish "TLS-only Postfix + Dovecot, no auth penalty; TLS 1.2 with CBC suites and HMAC-SHA1 (ECDHE-RSA-AES128-SHA, ECDHE-RSA-AES256-SHA). encrypt-then-MAC is negotiated (OpenSSL default) except in the second session of 10.200.0.8, whose client refused it (encrypt_then_mac false: MAC-then-encrypt, other record sizes). 10.200.0.7 (587): LOGIN wrong, PLAIN wrong, LOGIN right, mail. 10.200.0.8: 64-character user PLAIN (535) on 25; on 587 without ETM LOGIN bob wrong then right. 10.200.0.9 (25): two AUTH PLAIN + QUIT pipelined in one record."
+session 10.200.0.9 587 '' --tls 1.2 --cipher ECDHE-RSA-AES128-SHA --step quit
+finish "TLS-only Postfix + Dovecot, no auth penalty; TLS 1.2 with CBC suites and HMAC-SHA1 (ECDHE-RSA-AES128-SHA, ECDHE-RSA-AES256-SHA). encrypt-then-MAC is negotiated (OpenSSL default) except in the second session of 10.200.0.8, whose client refused it (encrypt_then_mac false: MAC-then-encrypt, other record sizes). 10.200.0.7 (587): LOGIN wrong, PLAIN wrong, LOGIN right, mail. 10.200.0.8: 64-character user PLAIN (535) on 25; on 587 without ETM LOGIN bob wrong then right. 10.200.0.9 (25): two AUTH PLAIN + QUIT pipelined in one record; then (587) a session with no AUTH (EHLO, QUIT)."
 
 tb_mail_down
 
 # ================================================================ Dovecot's default penalty (454 after 10 s)
 tb_mail_up 1 tls
-capture tls13-penalty
+capture penalty-454
 session 10.200.0.6 587 '535,535,535,(454|535)' --tls 1.3 --step login:alice:p1 --step login:alice:p2 --step login:alice:p3 --step login:alice:p4 --step quit
-finish "TLS-only Postfix + Dovecot with Dovecot's default per-IP auth penalty, TLS 1.3: one session from 10.200.0.6 (587) with four AUTH LOGIN failures for alice. The penalty delays the answers; once the delay passes Postfix's 10 s wait, the answer to AUTH LOGIN itself (before any credential) is '454 4.7.0 Temporary authentication failure: Connection lost to authentication server' (users: null). The outcomes are what the server answered in this run."
+session 10.200.0.7 25 '535,535,535,(454|535)' --tls 1.2 --cipher ECDHE-RSA-AES128-GCM-SHA256 --step plain:bob:p1 --step plain:bob:p2 --step plain:bob:p3 --step login:bob:p4 --step quit
+finish "TLS-only Postfix + Dovecot with Dovecot's default per-IP auth penalty: one session from 10.200.0.6 (587, TLS 1.3) with four AUTH LOGIN failures for alice, then one from 10.200.0.7 (25, TLS 1.2 ECDHE-RSA-AES128-GCM-SHA256) with three AUTH PLAIN failures and an AUTH LOGIN for bob. The penalty delays the answers; once the delay passes Postfix's 10 s wait, the answer to AUTH LOGIN itself (before any credential) is '454 4.7.0 Temporary authentication failure: Connection lost to authentication server' (users: null). The outcomes are what the server answered in this run (a 454 has user null)."
 tb_mail_down
 
 # ---------------------------------------------------------------- publish

@@ -77,7 +77,7 @@ for tr in a.transcripts:
     versions.add(ver)
     ciphers.add(s['cipher'])
     sess = {'port': s['port'], 'client_port': s['sport'], 'tls_version': ver, 'cipher': s['cipher'],
-            'outcomes': outs, 'users': uu, 'mail_after_auth': mail}
+            'outcomes': outs, 'users': uu, 'mail': mail, 'mail_after_auth': mail and 235 in outs}
     if s.get('etm') is not None:
         sess['encrypt_then_mac'] = s['etm']
     # pipelined: several commands in one client write (the mail body is one write too, but not commands)
