@@ -2,7 +2,7 @@
 # scripts/testbed/make-tls-captures.sh - captures of a TLS-only Postfix + Dovecot (every AUTH inside STARTTLS)
 # with their ground truth, in pcaps/tls/ (format: pcaps/TRUTH-FORMAT.md, the "inside_tls" fields).
 #
-#   sudo scripts/testbed/make-tls-captures.sh        (needs root: network namespaces; about a minute)
+#   sudo scripts/testbed/make-tls-captures.sh        (needs root: network namespaces; about 80 s)
 #
 # The server is `tb_mail_up PENALTY tls` (scripts/testbed/lib.sh): port 25 with smtpd_tls_auth_only = yes,
 # the 587 submission service with smtpd_tls_security_level = encrypt, Dovecot SASL. The client is
