@@ -146,7 +146,10 @@ export class AuthExchange implements TlsRecordSink {
       return;
     }
     const inAuth = this.phase === Phase.InAuth;
-    const fits = this.decompose(len);
+    // After a 334 the client sent SASL data, not commands: one reply answers it (RFC 4954 lets
+    // only an AUTH with an initial response be pipelined). Under CBC this matters: a 535 (62) and
+    // 235 + 221 (52) fill the same 100-byte record.
+    const fits = this.decompose(len, inAuth);
     if (fits === 0) {
       if (inAuth) {
         // Known to end an AUTH exchange: timing alone may tell which way.
@@ -199,19 +202,21 @@ export class AuthExchange implements TlsRecordSink {
   /**
    * How many combinations of known replies — failures and tempfails, then at most one success
    * (a second AUTH after it is refused), then at most one 221 — fill a record of `len` bytes.
-   * The first one found is left in the sol* fields. At least one outcome per combination.
+   * The first one found is left in the sol* fields. At least one outcome per combination;
+   * `single`: exactly one outcome and no 221.
    */
-  private decompose(len: number): number {
+  private decompose(len: number, single: boolean): number {
     const s = this.opts.sizes;
     const ov = this.opts.overhead;
-    const maxF = s.failure === null ? 0 : MAX_COALESCED;
-    const maxT = s.tempfail === null ? 0 : MAX_COALESCED;
+    const most = single ? 1 : MAX_COALESCED;
+    const maxF = s.failure === null ? 0 : most;
+    const maxT = s.tempfail === null ? 0 : most;
     const maxS = s.success === null ? 0 : 1;
-    const maxQ = s.quit === null ? 0 : 1;
+    const maxQ = s.quit === null || single ? 0 : 1;
     let fits = 0;
     for (let f = 0; f <= maxF; f++) {
-      for (let t = 0; t <= maxT && f + t <= MAX_COALESCED; t++) {
-        for (let k = 0; k <= maxS; k++) {
+      for (let t = 0; t <= maxT && f + t <= most; t++) {
+        for (let k = 0; k <= maxS && f + t + k <= most; k++) {
           if (f + t + k === 0) continue;
           for (let q = 0; q <= maxQ; q++) {
             const plain = f * (s.failure ?? 0) + t * (s.tempfail ?? 0) + k * (s.success ?? 0) + q * (s.quit ?? 0);
