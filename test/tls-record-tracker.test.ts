@@ -72,6 +72,20 @@ test('a gap that reaches a header loses the direction until a segment starts wit
   assert.deepEqual(summary(w).slice(-1), ['S 23 79 app']);
 });
 
+test('a gap that ends exactly at the next header keeps step; one in the middle of a header loses the direction', () => {
+  const w = new TlsWire().handshake13(1);
+  const two = Buffer.concat([recordBytes(23, 100), recordBytes(23, 79)]);
+  w.bytes(false, two.subarray(0, 5), 2);
+  w.tracker.gap(false, 100, 2.1); // the whole body
+  w.bytes(false, two.subarray(105), 2.2);
+  assert.deepEqual(summary(w).slice(-2), ['S 23 100 app', 'S 23 79 app']);
+  assert.deepEqual(w.events, []);
+  const h = new TlsWire().handshake13(1);
+  h.bytes(false, recordBytes(23, 100).subarray(0, 3), 2); // three header bytes, the length not yet
+  h.tracker.gap(false, 10, 2.1);
+  assert.deepEqual(h.events, ['lost server']);
+});
+
 test('a gap of unknown size loses the direction; the other one goes on', () => {
   const w = new TlsWire().handshake13(1);
   w.tracker.gap(true, -1, 2);

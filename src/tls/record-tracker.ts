@@ -37,7 +37,6 @@ export interface TlsRecordSink {
 const CCS_SEEN = 1; // this direction sent ChangeCipherSpec
 const HS_DONE = 2; // this direction's handshake ended
 const LOST = 4; // headers cannot be followed
-const SAW_RECORD = 8;
 
 /** One direction: where we are in the record stream. Numbers only. */
 class Direction {
@@ -82,7 +81,6 @@ export class TlsRecordTracker {
     let p = start;
     if (d.flags & LOST) {
       // Stacks write records from the start of a segment: take one that begins with a header.
-      if (!plausibleHeader(buf, start, end)) return;
       d.flags &= ~LOST;
       d.bodyLeft = 0;
       d.headerPos = 0;
@@ -123,7 +121,8 @@ export class TlsRecordTracker {
   gap(fromClient: boolean, lost: number, ts: number): void {
     const d = fromClient ? this.client : this.server;
     if (d.flags & LOST) return;
-    if (lost >= 0 && d.headerPos === 0 && lost <= d.bodyLeft) {
+    // While a header is being read bodyLeft is 0: any lost byte there is a header byte.
+    if (lost >= 0 && lost <= d.bodyLeft) {
       d.bodyLeft -= lost;
       return;
     }
@@ -146,7 +145,6 @@ export class TlsRecordTracker {
    */
   private header(fromClient: boolean, d: Direction, type: number, version: number, length: number, ts: number): void {
     d.records++;
-    d.flags |= SAW_RECORD;
     let app = false;
     if (type === ContentType.ChangeCipherSpec) d.flags |= CCS_SEEN;
     else if (type === ContentType.Handshake) {
