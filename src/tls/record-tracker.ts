@@ -81,6 +81,7 @@ export class TlsRecordTracker {
     let p = start;
     if (d.flags & LOST) {
       // Stacks write records from the start of a segment: take one that begins with a header.
+      if (!plausibleHeader(buf, start, end)) return;
       d.flags &= ~LOST;
       d.bodyLeft = 0;
       d.headerPos = 0;
