@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { MAX_RECORD_LENGTH, plausibleHeader } from '../src/tls/record-tracker.js';
 import { recordBytes, TlsWire } from './support/tls-wire.js';
 
@@ -115,4 +116,19 @@ test('plausibleHeader: type, version 3.0-3.4, 1..max length', () => {
   assert.equal(plausibleHeader(Buffer.from([23, 3, 3, 0, 0]), 0, 5), false);
   const big = Buffer.from([23, 3, 3, (MAX_RECORD_LENGTH + 1) >> 8, (MAX_RECORD_LENGTH + 1) & 0xff]);
   assert.equal(plausibleHeader(big, 0, 5), false);
+});
+
+test('property: any records, cut into any segments, give the same headers in the same order (fixed seed)', () => {
+  const rec = fc.record({ type: fc.constantFrom(20, 21, 22, 23), length: fc.integer({ min: 0, max: 300 }) });
+  fc.assert(
+    fc.property(fc.array(rec, { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 8 }), (records, rawCuts) => {
+      const bytes = Buffer.concat(records.map((r) => recordBytes(r.type, r.length)));
+      const cuts = [...new Set(rawCuts.map((c) => 1 + (c % (bytes.length - 1))))].sort((a, b) => a - b);
+      const w = new TlsWire();
+      w.bytes(true, bytes, 1, cuts);
+      assert.deepEqual(w.records.map((r) => [r.type, r.length]), records.map((r) => [r.type, r.length]));
+      assert.deepEqual(w.events, []);
+    }),
+    { seed: 10, numRuns: 300 },
+  );
 });
