@@ -121,6 +121,13 @@ test('unknown sizes: an AUTH exchange known by its 334 ends unclassified, or by 
   assert.equal(bare.model.unclassified, 1);
   const timed = login(afterEhlo(new TlsWire({ sizes, overhead: TLS13_AEAD, timing: DOVECOT_TIMING })), 2).s(R535, 2.3);
   assert.deepEqual(timed.outcomes, [['failure', ['tls-timing'], R535]]);
+  // A quick reply of unknown size is not taken for a success by timing: a 501 after `*` is as quick.
+  const quick = login(afterEhlo(new TlsWire({ sizes, overhead: TLS13_AEAD, timing: DOVECOT_TIMING })), 2).s(50, 2.021);
+  assert.deepEqual(quick.outcomes, []);
+  assert.equal(quick.model.unclassified, 1);
+  // A slow one of unknown size after the 334 is a tempfail by timing alone (Dovecot's penalty).
+  const slow = login(afterEhlo(new TlsWire({ sizes, overhead: TLS13_AEAD, timing: DOVECOT_TIMING })), 2).s(70, 12.1);
+  assert.deepEqual(slow.outcomes, [['tempfail', ['tls-timing'], 70]]);
   // Exim's 535 (`535 Incorrect authentication data`, 36 + 17 = 53) is not Dovecot's 79: not sized.
   const exim = login(afterEhlo(new TlsWire({ sizes: POSTFIX_DOVECOT, overhead: TLS13_AEAD, timing: null })), 2).s(53, 2.3);
   assert.deepEqual(exim.outcomes, []);

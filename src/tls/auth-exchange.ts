@@ -12,7 +12,7 @@
  * (354 and `250 … queued` have the size of a 235 on Postfix). A record that is the sum of several
  * known replies (pipelining) is decomposed only when exactly one combination fits. Timing (packet
  * time from the last client record) confirms or contradicts a size, and alone classifies the end
- * of an exchange known to be an AUTH (after a 334) whose size is unknown.
+ * of an exchange known to be an AUTH (after a 334) whose size is unknown, as a failure or tempfail.
  */
 import { ContentType, type TlsRecordSink } from './record-tracker.js';
 import { recordLength, type RecordOverhead, type ReplySizes } from './record-size.js';
@@ -152,9 +152,11 @@ export class AuthExchange implements TlsRecordSink {
     const fits = this.decompose(len, inAuth);
     if (fits === 0) {
       if (inAuth) {
-        // Known to end an AUTH exchange: timing alone may tell which way.
+        // Known to end an AUTH exchange: timing alone may tell a failure (or a penalty 454). Not
+        // a success: a quick reply of unknown size is as likely a 501 (cancelled with `*`,
+        // undecodable base64) as a 235.
         const t = this.byTiming(delay);
-        if (t !== null) this.emit(t, BASIS_TIMING, len, delay, ts);
+        if (t !== null && t !== 'success') this.emit(t, BASIS_TIMING, len, delay, ts);
         else this.unclassified++;
         this.phase = Phase.Command;
       } else this.offPath = true; // another command's reply (MAIL, RSET, NOOP …)
