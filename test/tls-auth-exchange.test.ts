@@ -49,6 +49,13 @@ test('the ticket may come after the client EHLO record: the EHLO reply then stan
   assert.equal(w.model.unsolicited, 1);
 });
 
+test('two tickets (OpenSSL default), in one segment after the client EHLO record: nothing shifts either', () => {
+  const w = new TlsWire().handshake13(1).c(25, 1.004).s([218, 218], 1.005).s(EHLO_REPLY, 1.006);
+  login(w, 2).s(R535, 2.5);
+  assert.deepEqual(w.outcomes, [['failure', BOTH, R535]]);
+  assert.equal(w.model.unsolicited, 2);
+});
+
 test('AUTH PLAIN with an initial response: the outcome is the second server data record after the ticket', () => {
   const fail = afterEhlo().c(60, 2).s(R535, 2.4);
   assert.deepEqual(fail.outcomes, [['failure', BOTH, R535]]);
