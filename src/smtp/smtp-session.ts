@@ -1,6 +1,7 @@
 import type { PacketHeader } from '../decode/packet-header.js';
 import type { AuthOutcome, EventSink } from '../events.js';
 import type { CloseReason, FlowInfo, StreamConsumer } from '../reassembly/stream.js';
+import { TlsRecordTracker, type TlsRecordSink } from '../tls/record-tracker.js';
 import { loginUsername, plainUsername } from './auth-username.js';
 import { LineSplitter } from './line-splitter.js';
 import { isDigit, isReplyStart, mechanismName, verbOf } from './smtp-bytes.js';
@@ -29,7 +30,7 @@ class MatchState {
  * pipelined replies), client commands (AUTH with PLAIN/LOGIN usernames, STARTTLS, DATA/BDAT bodies
  * skipped). Emits auth outcomes; a 535 inside a message body is client data and never a reply.
  */
-export class SmtpSession implements StreamConsumer {
+export class SmtpSession implements StreamConsumer, TlsRecordSink {
   /**
    * Line splitters, made at each direction's first byte or gap: a flood of connections that never
    * send anything (or that wait behind a hole) costs no splitters.
@@ -53,6 +54,8 @@ export class SmtpSession implements StreamConsumer {
    * for its end: if a gap or the end of the flow cuts it, the reply is logged with this packet.
    */
   private heldHeader: PacketHeader | null = null;
+  /** Record headers of the flow once it went opaque (made then: cleartext flows pay nothing). */
+  private tls: TlsRecordTracker | null = null;
 
   constructor(private readonly info: FlowInfo, private readonly shared: SmtpShared) {
     this.match = shared.config.automaton ? new MatchState() : null;
@@ -86,24 +89,38 @@ export class SmtpSession implements StreamConsumer {
   }
 
   data(fromClient: boolean, buf: Buffer, start: number, end: number, ts: number): void {
-    if (this.opaque) return;
+    if (this.opaque) {
+      this.tls?.data(fromClient, buf, start, end, ts);
+      return;
+    }
     if (fromClient) {
       if (!this.clientSeen) {
         this.clientSeen = true;
-        if (buf[start] === 0x16) return this.goOpaque(ts, true); // TLS ClientHello record
+        if (buf[start] === 0x16) { // TLS ClientHello record
+          this.goOpaque(ts, true);
+          this.tls!.data(fromClient, buf, start, end, ts);
+          return;
+        }
       }
       this.clientData(buf, start, end, ts);
     } else {
       if (!this.serverSeen) {
         this.serverSeen = true;
-        if (buf[start] === 0x16) return this.goOpaque(ts, true);
+        if (buf[start] === 0x16) {
+          this.goOpaque(ts, true);
+          this.tls!.data(fromClient, buf, start, end, ts);
+          return;
+        }
       }
       this.serverData(buf, start, end, ts);
     }
   }
 
   gap(fromClient: boolean, lost: number, ts: number): void {
-    if (this.opaque) return;
+    if (this.opaque) {
+      this.tls?.gap(fromClient, lost, ts);
+      return;
+    }
     if (this.config.observer) this.config.observer.gap(this.info, fromClient, lost, ts);
     if (fromClient) {
       this.commands.gap();
@@ -128,6 +145,7 @@ export class SmtpSession implements StreamConsumer {
     this.repliesSplitter?.release();
     this.commandsSplitter?.release();
     this.heldHeader = null;
+    this.tls = null;
     const i = this.info;
     this.sink.event({ type: 'flow_end', ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort, reason });
   }
@@ -229,9 +247,24 @@ export class SmtpSession implements StreamConsumer {
   private goOpaque(ts: number, implicit: boolean): void {
     this.opaque = true;
     this.stats.opaqueFlows++;
+    this.tls = new TlsRecordTracker(this);
     const i = this.info;
     this.sink.event({ type: 'starttls', ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort, implicit });
   }
+
+  // ---------------------------------------------------------------- TLS records (opaque flows)
+  // Counted only for now; the AUTH-exchange model (src/tls/auth-exchange.ts) goes here next.
+
+  record(_fromClient: boolean, _type: number, _version: number, _length: number, app: boolean, _ts: number): void {
+    this.stats.tlsRecords++;
+    if (app) this.stats.tlsAppRecords++;
+  }
+
+  lost(_fromClient: boolean, _ts: number): void {
+    this.stats.tlsLostDirections++;
+  }
+
+  resynced(_fromClient: boolean, _ts: number): void {}
 
   // ---------------------------------------------------------------- client side
 

@@ -24,6 +24,12 @@ export interface SmtpStats {
   /** Replies taken from a line whose rest was lost in a gap (the code survived). */
   partialReplies: number;
   longLines: number;
+  /** TLS record headers read on opaque flows (src/tls); not in any output yet. */
+  tlsRecords: number;
+  /** Of those, application-data records after the handshake. */
+  tlsAppRecords: number;
+  /** Directions of opaque flows whose record headers could not be followed (gap, not TLS). */
+  tlsLostDirections: number;
 }
 
 /** Shared, read-only settings of all sessions. */
