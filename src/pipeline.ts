@@ -40,7 +40,7 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
   readonly assembler: TcpAssembler;
   readonly flows: FlowTable;
   readonly strikes: StrikeEngine;
-  readonly smtpStats: SmtpStats = { opaqueFlows: 0, malformedReplies: 0, partialReplies: 0, longLines: 0, tlsRecords: 0, tlsAppRecords: 0, tlsLostDirections: 0 };
+  readonly smtpStats: SmtpStats = { opaqueFlows: 0, malformedReplies: 0, partialReplies: 0, longLines: 0, tlsRecords: 0, tlsAppRecords: 0, tlsLostDirections: 0, tlsInferredFailures: 0, tlsInferredSuccesses: 0, tlsInferredTempfails: 0, tlsInferredAmbiguous: 0 };
   private readonly serverPort = new Uint8Array(65536);
   private automaton: PatternAutomaton | null;
   packets = 0;

@@ -2,6 +2,9 @@ import type { PacketHeader } from '../decode/packet-header.js';
 import type { AuthOutcome, EventSink } from '../events.js';
 import type { CloseReason, FlowInfo, StreamConsumer } from '../reassembly/stream.js';
 import { TlsRecordTracker, type TlsRecordSink } from '../tls/record-tracker.js';
+import { DOVECOT_TIMING, type AuthOutcomeSink, type InferredOutcome } from '../tls/auth-exchange.js';
+import { POSTFIX_DOVECOT } from '../tls/record-size.js';
+import { SessionInference } from '../tls/session-inference.js';
 import { loginUsername, plainUsername } from './auth-username.js';
 import { LineSplitter } from './line-splitter.js';
 import { isDigit, isReplyStart, mechanismName, verbOf } from './smtp-bytes.js';
@@ -30,7 +33,7 @@ class MatchState {
  * pipelined replies), client commands (AUTH with PLAIN/LOGIN usernames, STARTTLS, DATA/BDAT bodies
  * skipped). Emits auth outcomes; a 535 inside a message body is client data and never a reply.
  */
-export class SmtpSession implements StreamConsumer, TlsRecordSink {
+export class SmtpSession implements StreamConsumer, TlsRecordSink, AuthOutcomeSink {
   /**
    * Line splitters, made at each direction's first byte or gap: a flood of connections that never
    * send anything (or that wait behind a hole) costs no splitters.
@@ -56,6 +59,8 @@ export class SmtpSession implements StreamConsumer, TlsRecordSink {
   private heldHeader: PacketHeader | null = null;
   /** Record headers of the flow once it went opaque (made then: cleartext flows pay nothing). */
   private tls: TlsRecordTracker | null = null;
+  /** The AUTH outcomes inferred from those records (issue 10); made with the tracker. */
+  private inference: SessionInference | null = null;
 
   constructor(private readonly info: FlowInfo, private readonly shared: SmtpShared) {
     this.match = shared.config.automaton ? new MatchState() : null;
@@ -146,6 +151,7 @@ export class SmtpSession implements StreamConsumer, TlsRecordSink {
     this.commandsSplitter?.release();
     this.heldHeader = null;
     this.tls = null;
+    this.inference = null;
     const i = this.info;
     this.sink.event({ type: 'flow_end', ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort, reason });
   }
@@ -247,24 +253,40 @@ export class SmtpSession implements StreamConsumer, TlsRecordSink {
   private goOpaque(ts: number, implicit: boolean): void {
     this.opaque = true;
     this.stats.opaqueFlows++;
-    this.tls = new TlsRecordTracker(this);
+    const tracker = (this.tls = new TlsRecordTracker(this));
+    // Built-in sizes only for now (Postfix + Dovecot); per-server sizes come with --tls-reply.
+    this.inference = new SessionInference(POSTFIX_DOVECOT, DOVECOT_TIMING, () => tracker.tls13, this);
     const i = this.info;
     this.sink.event({ type: 'starttls', ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort, implicit });
   }
 
   // ---------------------------------------------------------------- TLS records (opaque flows)
-  // Counted only for now; the AUTH-exchange model (src/tls/auth-exchange.ts) goes here next.
+  // Counted, and fed to the AUTH inference; its outcomes reach only counters and the observer
+  // for now (no event, no strike yet).
 
-  record(_fromClient: boolean, _type: number, _version: number, _length: number, app: boolean, _ts: number): void {
+  record(fromClient: boolean, type: number, version: number, length: number, app: boolean, ts: number): void {
     this.stats.tlsRecords++;
     if (app) this.stats.tlsAppRecords++;
+    this.inference?.record(fromClient, type, version, length, app, ts);
   }
 
-  lost(_fromClient: boolean, _ts: number): void {
+  lost(fromClient: boolean, ts: number): void {
     this.stats.tlsLostDirections++;
+    this.inference?.lost(fromClient, ts);
   }
 
-  resynced(_fromClient: boolean, _ts: number): void {}
+  resynced(fromClient: boolean, ts: number): void {
+    this.inference?.resynced(fromClient, ts);
+  }
+
+  outcome(kind: InferredOutcome, basis: number, recordLen: number, delay: number, ts: number): void {
+    const st = this.stats;
+    if (kind === 'failure') st.tlsInferredFailures++;
+    else if (kind === 'success') st.tlsInferredSuccesses++;
+    else if (kind === 'tempfail') st.tlsInferredTempfails++;
+    else st.tlsInferredAmbiguous++;
+    this.config.observer?.tlsOutcome?.(this.info, kind, basis, recordLen, delay, ts);
+  }
 
   // ---------------------------------------------------------------- client side
 

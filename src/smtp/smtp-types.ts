@@ -30,6 +30,12 @@ export interface SmtpStats {
   tlsAppRecords: number;
   /** Directions of opaque flows whose record headers could not be followed (gap, not TLS). */
   tlsLostDirections: number;
+  /** AUTH outcomes inferred from record sizes and timing on opaque flows (src/tls); no output yet. */
+  tlsInferredFailures: number;
+  tlsInferredSuccesses: number;
+  tlsInferredTempfails: number;
+  /** Outcome positions whose record fitted more than one reading: never counted as an outcome. */
+  tlsInferredAmbiguous: number;
 }
 
 /** Shared, read-only settings of all sessions. */
@@ -72,4 +78,6 @@ export interface SmtpObserver {
   reply(flow: FlowInfo, buf: Buffer, start: number, end: number, cut: boolean, ts: number): void;
   /** Bytes of one direction that will never arrive (-1: unknown, the capture began mid-stream). */
   gap(flow: FlowInfo, fromClient: boolean, lost: number, ts: number): void;
+  /** An AUTH outcome inferred inside TLS (src/tls/auth-exchange.ts); `basis` holds BASIS_* bits. */
+  tlsOutcome?(flow: FlowInfo, kind: 'failure' | 'success' | 'tempfail' | 'ambiguous', basis: number, recordLen: number, delay: number, ts: number): void;
 }

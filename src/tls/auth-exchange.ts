@@ -95,6 +95,8 @@ export class AuthExchange implements TlsRecordSink {
   successes = 0;
   tempfails = 0;
   ambiguous = 0;
+  /** 334 challenges recognised by size (tells that this overhead fits the session). */
+  challenges = 0;
   /** AUTH exchanges (known by a 334) that ended with a record neither size nor timing explains. */
   unclassified = 0;
   /** Server records with no client record before them (tickets, greetings, split replies). */
@@ -141,6 +143,7 @@ export class AuthExchange implements TlsRecordSink {
     }
     const o = this.opts;
     if (o.sizes.challenge !== null && len === recordLength(o.overhead, o.sizes.challenge)) {
+      this.challenges++;
       this.phase = Phase.InAuth;
       this.offPath = false;
       return;
@@ -149,7 +152,17 @@ export class AuthExchange implements TlsRecordSink {
     // After a 334 the client sent SASL data, not commands: one reply answers it (RFC 4954 lets
     // only an AUTH with an initial response be pipelined). Under CBC this matters: a 535 (62) and
     // 235 + 221 (52) fill the same 100-byte record.
-    const fits = this.decompose(len, inAuth);
+    let fits = this.decompose(len, inAuth, null);
+    let timed = false;
+    if (fits > 1 && !(this.offPath && !inAuth)) {
+      // Several readings (CBC: a 535 and 235 + 221 both fill 100 bytes): the delay may rule out
+      // all but one — a success comes within milliseconds, a 535 or 454 only after Dovecot's delay.
+      const t = this.byTiming(delay);
+      if (t !== null && this.decompose(len, inAuth, t) === 1) {
+        fits = 1;
+        timed = true;
+      }
+    }
     if (fits === 0) {
       if (inAuth) {
         // Known to end an AUTH exchange: timing alone may tell a failure (or a penalty 454). Not
@@ -169,15 +182,19 @@ export class AuthExchange implements TlsRecordSink {
       return;
     }
     const single = this.solFailures + this.solTempfails + this.solSuccess === 1;
-    for (let i = 0; i < this.solFailures; i++) this.sized('failure', single, len, delay, ts);
-    for (let i = 0; i < this.solTempfails; i++) this.sized('tempfail', single, len, delay, ts);
-    if (this.solSuccess) this.sized('success', single, len, delay, ts);
+    for (let i = 0; i < this.solFailures; i++) this.sized('failure', single, timed, len, delay, ts);
+    for (let i = 0; i < this.solTempfails; i++) this.sized('tempfail', single, timed, len, delay, ts);
+    if (this.solSuccess) this.sized('success', single, timed, len, delay, ts);
     this.offPath = false;
     this.phase = this.solQuit ? Phase.Done : this.solSuccess ? Phase.Authenticated : Phase.Command;
   }
 
-  /** An outcome found by size; a single reply's delay may confirm it or contradict it. */
-  private sized(kind: 'failure' | 'success' | 'tempfail', single: boolean, len: number, delay: number, ts: number): void {
+  /**
+   * An outcome found by size; a single reply's delay may confirm it or contradict it. `timed`: the
+   * delay already chose this reading among several sizes.
+   */
+  private sized(kind: 'failure' | 'success' | 'tempfail', single: boolean, timed: boolean, len: number, delay: number, ts: number): void {
+    if (timed) return this.emit(kind, BASIS_SIZE | BASIS_TIMING, len, delay, ts);
     const t = single ? this.byTiming(delay) : null;
     if (t === null) this.emit(kind, BASIS_SIZE, len, delay, ts);
     else if (t === kind) this.emit(kind, BASIS_SIZE | BASIS_TIMING, len, delay, ts);
@@ -205,9 +222,9 @@ export class AuthExchange implements TlsRecordSink {
    * How many combinations of known replies — failures and tempfails, then at most one success
    * (a second AUTH after it is refused), then at most one 221 — fill a record of `len` bytes.
    * The first one found is left in the sol* fields. At least one outcome per combination;
-   * `single`: exactly one outcome and no 221.
+   * `single`: exactly one outcome and no 221. `timing`: only combinations that delay allows.
    */
-  private decompose(len: number, single: boolean): number {
+  private decompose(len: number, single: boolean, timing: 'failure' | 'success' | 'tempfail' | null): number {
     const s = this.opts.sizes;
     const ov = this.opts.overhead;
     const most = single ? 1 : MAX_COALESCED;
@@ -220,6 +237,9 @@ export class AuthExchange implements TlsRecordSink {
       for (let t = 0; t <= maxT && f + t <= most; t++) {
         for (let k = 0; k <= maxS && f + t + k <= most; k++) {
           if (f + t + k === 0) continue;
+          // A delay keeps only readings made of what it says: quick → success only; in the
+          // failure (tempfail) band → no success and at least one 535 (454).
+          if (timing !== null && !(timing === 'success' ? f + t === 0 : k === 0 && (timing === 'failure' ? f : t) > 0)) continue;
           for (let q = 0; q <= maxQ; q++) {
             const plain = f * (s.failure ?? 0) + t * (s.tempfail ?? 0) + k * (s.success ?? 0) + q * (s.quit ?? 0);
             if (recordLength(ov, plain) !== len) continue;

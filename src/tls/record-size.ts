@@ -7,17 +7,24 @@
  */
 export type RecordOverhead =
   | { readonly kind: 'aead'; readonly add: number }
-  | { readonly kind: 'cbc'; readonly iv: number; readonly block: number; readonly mac: number };
+  | { readonly kind: 'cbc'; readonly iv: number; readonly block: number; readonly mac: number; readonly etm: boolean };
 
 export const TLS13_AEAD: RecordOverhead = { kind: 'aead', add: 17 };
 export const TLS12_GCM: RecordOverhead = { kind: 'aead', add: 24 };
 /** TLS 1.2 CBC, HMAC-SHA1, encrypt-then-MAC (RFC 7366): the MAC sits after the padded ciphertext. */
-export const TLS12_CBC_SHA1_ETM: RecordOverhead = { kind: 'cbc', iv: 16, block: 16, mac: 20 };
+export const TLS12_CBC_SHA1_ETM: RecordOverhead = { kind: 'cbc', iv: 16, block: 16, mac: 20, etm: true };
+/**
+ * TLS 1.2 CBC, HMAC-SHA1, MAC-then-encrypt (no RFC 7366 extension offered): the MAC is encrypted
+ * with the plaintext, 16 + pad16(n + 21). Seen in pcaps/tls/tls12-cbc.pcap.
+ */
+export const TLS12_CBC_SHA1: RecordOverhead = { kind: 'cbc', iv: 16, block: 16, mac: 20, etm: false };
 
 /** Record length for `plain` bytes of plaintext. */
 export function recordLength(o: RecordOverhead, plain: number): number {
   if (o.kind === 'aead') return plain + o.add;
-  // At least one padding byte (the padding length itself), rounded up to the block.
+  // At least one padding byte (the padding length itself), rounded up to the block; without
+  // encrypt-then-MAC the MAC is padded and encrypted with the plaintext.
+  if (!o.etm) return o.iv + Math.ceil((plain + o.mac + 1) / o.block) * o.block;
   return o.iv + Math.ceil((plain + 1) / o.block) * o.block + o.mac;
 }
 
