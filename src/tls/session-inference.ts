@@ -93,10 +93,4 @@ export class SessionInference implements TlsRecordSink {
   resynced(fromClient: boolean, ts: number): void {
     this.chosen?.resynced(fromClient, ts);
   }
-
-  /** Some overhead fitted and the model classified at least one outcome or ambiguity. */
-  get classified(): boolean {
-    const m = this.chosen;
-    return m !== null && m.failures + m.successes + m.tempfails > 0;
-  }
 }
