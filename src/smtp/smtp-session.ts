@@ -1,13 +1,11 @@
 import type { PacketHeader } from '../decode/packet-header.js';
 import type { AuthOutcome, EventSink } from '../events.js';
 import type { CloseReason, FlowInfo, StreamConsumer } from '../reassembly/stream.js';
-import { TlsRecordTracker, type TlsRecordSink } from '../tls/record-tracker.js';
-import { DOVECOT_TIMING, type AuthOutcomeSink, type InferredOutcome } from '../tls/auth-exchange.js';
-import { POSTFIX_DOVECOT } from '../tls/record-size.js';
-import { SessionInference } from '../tls/session-inference.js';
+import { OpaqueFlow } from './opaque-flow.js';
 import { loginUsername, plainUsername } from './auth-username.js';
 import { LineSplitter } from './line-splitter.js';
 import { isDigit, isReplyStart, mechanismName, verbOf } from './smtp-bytes.js';
+import { MatchState } from './stream-matcher.js';
 import type { SmtpConfig, SmtpShared, SmtpStats, WireTap } from './smtp-types.js';
 
 const enum Mech { None, Plain, Login, Other }
@@ -15,25 +13,12 @@ const enum Mech { None, Plain, Login, Other }
 /** Lines of client auth data still expected after the AUTH command. */
 const UNTIL_REPLY = 1 << 30;
 
-const MAX_MATCHES = 64;
-
-/** Where user patterns matched in the current segment (sessions only have one with patterns). */
-class MatchState {
-  state = 0;
-  readonly ends = new Int32Array(MAX_MATCHES);
-  count = 0;
-  pos = 0;
-  readonly onMatch = (_pattern: number, endOffset: number): void => {
-    if (this.count < MAX_MATCHES) this.ends[this.count++] = endOffset;
-  };
-}
-
 /**
  * One SMTP connection seen from the wire: server replies (anchored at line start, multi-line and
  * pipelined replies), client commands (AUTH with PLAIN/LOGIN usernames, STARTTLS, DATA/BDAT bodies
  * skipped). Emits auth outcomes; a 535 inside a message body is client data and never a reply.
  */
-export class SmtpSession implements StreamConsumer, TlsRecordSink, AuthOutcomeSink {
+export class SmtpSession implements StreamConsumer {
   /**
    * Line splitters, made at each direction's first byte or gap: a flood of connections that never
    * send anything (or that wait behind a hole) costs no splitters.
@@ -57,10 +42,8 @@ export class SmtpSession implements StreamConsumer, TlsRecordSink, AuthOutcomeSi
    * for its end: if a gap or the end of the flow cuts it, the reply is logged with this packet.
    */
   private heldHeader: PacketHeader | null = null;
-  /** Record headers of the flow once it went opaque (made then: cleartext flows pay nothing). */
-  private tls: TlsRecordTracker | null = null;
-  /** The AUTH outcomes inferred from those records (issue 10); made with the tracker. */
-  private inference: SessionInference | null = null;
+  /** The TLS records and inferred AUTH outcomes of the flow once it went opaque (made then). */
+  private tls: OpaqueFlow | null = null;
 
   constructor(private readonly info: FlowInfo, private readonly shared: SmtpShared) {
     this.match = shared.config.automaton ? new MatchState() : null;
@@ -151,7 +134,6 @@ export class SmtpSession implements StreamConsumer, TlsRecordSink, AuthOutcomeSi
     this.commandsSplitter?.release();
     this.heldHeader = null;
     this.tls = null;
-    this.inference = null;
     const i = this.info;
     this.sink.event({ type: 'flow_end', ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort, reason });
   }
@@ -253,39 +235,9 @@ export class SmtpSession implements StreamConsumer, TlsRecordSink, AuthOutcomeSi
   private goOpaque(ts: number, implicit: boolean): void {
     this.opaque = true;
     this.stats.opaqueFlows++;
-    const tracker = (this.tls = new TlsRecordTracker(this));
-    // Built-in sizes only for now (Postfix + Dovecot); per-server sizes come with --tls-reply.
-    this.inference = new SessionInference(POSTFIX_DOVECOT, DOVECOT_TIMING, () => tracker.tls13, this);
+    this.tls = new OpaqueFlow(this.info, this.shared);
     const i = this.info;
     this.sink.event({ type: 'starttls', ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort, implicit });
-  }
-
-  // ---------------------------------------------------------------- TLS records (opaque flows)
-  // Counted, and fed to the AUTH inference; its outcomes reach only counters and the observer
-  // for now (no event, no strike yet).
-
-  record(fromClient: boolean, type: number, version: number, length: number, app: boolean, ts: number): void {
-    this.stats.tlsRecords++;
-    if (app) this.stats.tlsAppRecords++;
-    this.inference?.record(fromClient, type, version, length, app, ts);
-  }
-
-  lost(fromClient: boolean, ts: number): void {
-    this.stats.tlsLostDirections++;
-    this.inference?.lost(fromClient, ts);
-  }
-
-  resynced(fromClient: boolean, ts: number): void {
-    this.inference?.resynced(fromClient, ts);
-  }
-
-  outcome(kind: InferredOutcome, basis: number, recordLen: number, delay: number, ts: number): void {
-    const st = this.stats;
-    if (kind === 'failure') st.tlsInferredFailures++;
-    else if (kind === 'success') st.tlsInferredSuccesses++;
-    else if (kind === 'tempfail') st.tlsInferredTempfails++;
-    else st.tlsInferredAmbiguous++;
-    this.config.observer?.tlsOutcome?.(this.info, kind, basis, recordLen, delay, ts);
   }
 
   // ---------------------------------------------------------------- client side

@@ -188,3 +188,19 @@ export class StreamMatcher {
     this.state = 0;
   }
 }
+
+const MAX_MATCHES = 64;
+
+/**
+ * One stream's run of the automaton over a segment: its state carried across segments, and where
+ * user patterns matched in the current one (a session has one only when there are patterns).
+ */
+export class MatchState {
+  state = 0;
+  readonly ends = new Int32Array(MAX_MATCHES);
+  count = 0;
+  pos = 0;
+  readonly onMatch = (_pattern: number, endOffset: number): void => {
+    if (this.count < MAX_MATCHES) this.ends[this.count++] = endOffset;
+  };
+}
