@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ReportDoc } from '../src/verdicts/report.js';
+import type { ReportDoc } from '../src/verdicts/report-doc.js';
 import { checkVerdicts, type VerdictTruth } from '../src/verdicts/truth.js';
 import { checkTruth } from './support/truth.js';
 

@@ -16,7 +16,7 @@ import { renderHtml } from '../src/verdicts/html.js';
 import { CoverageBuilder, subtract, union } from '../src/verdicts/intervals.js';
 import { joinAttempts } from '../src/verdicts/join.js';
 import { NearestYearClock, scanLogs } from '../src/verdicts/logs.js';
-import type { ReportDoc } from '../src/verdicts/report.js';
+import type { ReportDoc } from '../src/verdicts/report-doc.js';
 import { computeVerdicts, reachesThreshold, type RuleOptions } from '../src/verdicts/rules.js';
 import { looksLikeCapture } from '../src/verdicts/sniff.js';
 import type { Attempt, BlockInfo, LogAuth, WireAuth, WireSession } from '../src/verdicts/types.js';

@@ -1,5 +1,5 @@
 import type { Zone } from '../accounts/clock.js';
-import type { AddressJson, PlaceCount, ReportDoc } from './report.js';
+import type { AddressJson, PlaceCount, ReportDoc } from './report-doc.js';
 import type { VerdictName, VerdictRow } from './rules.js';
 import { Clock, duration, seenText } from './text.js';
 

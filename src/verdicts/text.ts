@@ -1,5 +1,5 @@
 import { dayLabel, partsOf, timeLabel, type Zone } from '../accounts/clock.js';
-import type { AddressJson, ReportDoc } from './report.js';
+import type { AddressJson, ReportDoc } from './report-doc.js';
 import type { Counts3 } from './rules.js';
 import type { Seen } from './types.js';
 import { escapeControl } from '../text/control-chars.js';
