@@ -31,6 +31,21 @@ interface FlowRef {
 
 export type AuthOutcome = 'auth_failure' | 'auth_success' | 'auth_tempfail';
 
+/**
+ * How an outcome seen only as an encrypted TLS record was inferred (src/tls): `basis` holds the
+ * BASIS_* bits of src/tls/auth-exchange.ts (record size, reply delay). `known`: the 535 size of the
+ * server was known (an explicit or learned reply text, or a built-in profile its banner matched),
+ * which an inferred failure needs to strike.
+ */
+export interface InferredBasis {
+  basis: number;
+  /** Length of the TLS record that carried the reply (a coalesced record carries several). */
+  recordLen: number;
+  /** Seconds from the client's last record to this reply. */
+  delay: number;
+  known: boolean;
+}
+
 export interface AuthEvent extends FlowRef {
   type: AuthOutcome;
   code: number;
@@ -42,6 +57,8 @@ export interface AuthEvent extends FlowRef {
   text: string;
   /** Whether a user --match pattern (rather than the code) made this a failure. */
   matched: boolean;
+  /** Null when the reply was read in the clear; set when it was inferred inside TLS. */
+  inferred: InferredBasis | null;
   wire: WireSnapshot;
 }
 
@@ -74,6 +91,8 @@ export interface StrikeEvent {
   hitcount: number;
   /** The rule's log prefix; the full iptables LOG line is `strikeLogLine(ev)` (made only when printed). */
   prefix: string;
+  /** The failure was inferred inside TLS (the prefix says so too). */
+  inferred: boolean;
   /** The 535 reply packet (server → client). */
   wire: WireSnapshot;
 }

@@ -40,7 +40,7 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
   readonly assembler: TcpAssembler;
   readonly flows: FlowTable;
   readonly strikes: StrikeEngine;
-  readonly smtpStats: SmtpStats = { opaqueFlows: 0, malformedReplies: 0, partialReplies: 0, longLines: 0, tlsRecords: 0, tlsAppRecords: 0, tlsLostDirections: 0, tlsInferredFailures: 0, tlsInferredSuccesses: 0, tlsInferredTempfails: 0, tlsInferredAmbiguous: 0 };
+  readonly smtpStats: SmtpStats = { opaqueFlows: 0, malformedReplies: 0, partialReplies: 0, longLines: 0, tlsRecords: 0, tlsAppRecords: 0, tlsLostDirections: 0, tlsInferredFailures: 0, tlsInferredSuccesses: 0, tlsInferredTempfails: 0, tlsInferredAmbiguous: 0, tlsSessionsClassified: 0, tlsSessionsAmbiguous: 0, tlsSessionsUnclassified: 0 };
   private readonly serverPort = new Uint8Array(65536);
   private automaton: PatternAutomaton | null;
   packets = 0;
@@ -161,6 +161,18 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
       skipped: this.decoder.skippedByReason(),
       flows: f.flows,
       opaque_flows: this.smtpStats.opaqueFlows,
+      opaque_sessions_classified: this.smtpStats.tlsSessionsClassified,
+      opaque_sessions_ambiguous: this.smtpStats.tlsSessionsAmbiguous,
+      opaque_sessions_unclassified: this.smtpStats.tlsSessionsUnclassified,
+      tls_records: this.smtpStats.tlsRecords,
+      tls_lost_directions: this.smtpStats.tlsLostDirections,
+      inferred: {
+        failures: this.smtpStats.tlsInferredFailures,
+        successes: this.smtpStats.tlsInferredSuccesses,
+        tempfails: this.smtpStats.tlsInferredTempfails,
+        ambiguous_records: this.smtpStats.tlsInferredAmbiguous,
+      },
+      inferred_not_struck: s.inferredNotStruck,
       midstream_starts: a.midstreamStarts,
       gaps: a.gaps,
       gap_bytes: a.gapBytes,
@@ -196,6 +208,17 @@ export interface Coverage {
   skipped: Record<string, number>;
   flows: number;
   opaque_flows: number;
+  /** Opaque sessions by what the TLS inference made of them (src/tls/session-inference.ts). */
+  opaque_sessions_classified: number;
+  opaque_sessions_ambiguous: number;
+  opaque_sessions_unclassified: number;
+  /** TLS record headers read, and directions whose records could not be followed. */
+  tls_records: number;
+  tls_lost_directions: number;
+  /** AUTH outcomes inferred inside TLS; ambiguous records are never counted as outcomes. */
+  inferred: { failures: number; successes: number; tempfails: number; ambiguous_records: number };
+  /** Inferred failures that struck nothing (--no-inferred-strikes, or the server's 535 size not known). */
+  inferred_not_struck: number;
   midstream_starts: number;
   gaps: number;
   gap_bytes: number;

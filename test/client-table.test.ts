@@ -14,9 +14,11 @@ import type { Coverage } from '../src/pipeline.js';
 import { smtpstrike } from './support/cli.js';
 import { tempDir } from './support/synth.js';
 
+const NO_INFERRED = { failures: 0, successes: 0, tempfails: 0 };
+
 const wire = {} as WireSnapshot;
 function auth(type: AuthEvent['type'], client: string, user: string | null = null): AuthEvent {
-  return { type, ts: 1, flow: 1, client, clientPort: 1, server: '192.0.2.25', serverPort: 25, code: 535, mech: 'PLAIN', user, text: '', matched: false, wire };
+  return { type, ts: 1, flow: 1, client, clientPort: 1, server: '192.0.2.25', serverPort: 25, code: 535, mech: 'PLAIN', user, text: '', matched: false, inferred: null, wire };
 }
 
 test('packIp/unpackIp: every text form the flow table prints comes back identical', () => {
@@ -65,10 +67,10 @@ test('client table: exact counts, distinct users and first-seen order for 50,000
   assert.deepEqual(Object.keys(counts).slice(0, 4), ['10.0.0.0', '2001:db8::1', '10.0.0.1', '2001:db8::2']);
   ips.forEach((ip, k) => {
     const users = [...new Set(Array.from({ length: (k % 4) + 1 }, (_, r) => `u${(k + r) % 3}`).concat(k % 2 ? ['u0'] : []))].sort();
-    assert.deepEqual(counts[ip], { failures: (k % 4) + 1, successes: k % 2, tempfails: 0, users }, ip);
+    assert.deepEqual(counts[ip], { failures: (k % 4) + 1, successes: k % 2, tempfails: 0, users, inferred: NO_INFERRED }, ip);
   });
   // A v4-mapped client is its own row, not 10.0.0.1's.
-  assert.deepEqual(counts['::ffff:10.0.0.1'], { failures: 0, successes: 0, tempfails: 1, users: [] });
+  assert.deepEqual(counts['::ffff:10.0.0.1'], { failures: 0, successes: 0, tempfails: 1, users: [], inferred: NO_INFERRED });
   assert.equal(t.clients.get('10.0.0.1')?.failures, 3); // k = 2
   assert.equal(t.clients.get('10.9.9.9'), undefined);
 });
@@ -77,7 +79,7 @@ test('client table: usernames capped per client', () => {
   const t = new ReplayTally(null, { ...countsOnlyLimits, usersPerClient: 3 });
   for (let i = 0; i < 10; i++) t.event(auth('auth_failure', '192.0.2.1', `user${i}`));
   t.event(auth('auth_failure', '192.0.2.2', 'x'));
-  assert.deepEqual(t.counts()['192.0.2.1'], { failures: 10, successes: 0, tempfails: 0, users: ['user0', 'user1', 'user2'] });
+  assert.deepEqual(t.counts()['192.0.2.1'], { failures: 10, successes: 0, tempfails: 0, users: ['user0', 'user1', 'user2'], inferred: NO_INFERRED });
   assert.deepEqual(t.counts()['192.0.2.2']!.users, ['x']);
 });
 
@@ -87,7 +89,7 @@ test('past --max-clients: later clients are counted as dropped (distinct, per ou
   t.event(auth('auth_success', '10.0.0.5'));
   assert.deepEqual(Object.keys(t.counts()), ['10.0.0.1', '10.0.0.2', '10.0.0.3']);
   assert.equal(t.counts()['10.0.0.1']!.failures, 2);
-  assert.deepEqual(t.dropped, { clients: 2, exact: true, failures: 3, successes: 1, tempfails: 0 });
+  assert.deepEqual(t.dropped, { clients: 2, exact: true, failures: 3, successes: 1, tempfails: 0, inferred: 0 });
   assert.equal(t.totals.failures, 7);
   const text = renderText({ tally: t, blocks: [], coverage: { skipped: {}, evictions: {} } as unknown as Coverage, files: [], summaryOnly: true });
   assert.match(text, /clients past --max-clients, not listed \(counted in totals only\): 2 \(failures 3, successes 1, temporary failures 0\)/);
@@ -117,9 +119,9 @@ test('replay --max-clients N --json: the summary lists N clients exactly and say
       assert.equal(Object.keys(s.clients).length, 200);
       for (let i = 0; i < 200; i++) {
         const e = expectedClient(i, family);
-        assert.deepEqual(s.clients[e.ip], { failures: 1, successes: 0, tempfails: 0, users: e.users }, e.ip);
+        assert.deepEqual(s.clients[e.ip], { failures: 1, successes: 0, tempfails: 0, users: e.users, inferred: NO_INFERRED }, e.ip);
       }
-      assert.deepEqual(s.clients_dropped, { clients: 100, exact: true, failures: 100, successes: 0, tempfails: 0 });
+      assert.deepEqual(s.clients_dropped, { clients: 100, exact: true, failures: 100, successes: 0, tempfails: 0, inferred: 0 });
       assert.equal(s.totals.failures, 300);
       assert.equal(s.options.max_clients, 200);
     }

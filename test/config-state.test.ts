@@ -58,7 +58,7 @@ test('config: a bad file is rejected with the line and the reason', () => {
 
 const wire: WireSnapshot = { ipVersion: 4, src: '', dst: '', ipLen: 60, tos: 0, ttl: 64, ipId: 0, df: true, flowLabel: 0, sport: 0, dport: 25, window: 0, tcpFlags: 2, iface: '' };
 const fail = (client: string, ts: number, flow: number): AuthEvent => ({
-  type: 'auth_failure', ts, flow, client, clientPort: 1, server: '192.0.2.25', serverPort: 25, code: 535, mech: null, user: null, text: '535', matched: false, wire,
+  type: 'auth_failure', ts, flow, client, clientPort: 1, server: '192.0.2.25', serverPort: 25, code: 535, mech: null, user: null, text: '535', matched: false, inferred: null, wire,
 });
 const syn = (client: string, ts: number, flow: number): ConnectEvent => ({ type: 'connect', ts, flow, client, clientPort: 1, server: '192.0.2.25', serverPort: 25, wire });
 

@@ -13,7 +13,7 @@ const wire = (src: string, dst: string): WireSnapshot => ({
 let flowId = 1;
 const fail = (client: string, ts: number, flow = flowId++): AuthEvent => ({
   type: 'auth_failure', ts, flow, client, clientPort: 40000, server: '192.0.2.25', serverPort: 25,
-  code: 535, mech: 'LOGIN', user: 'x', text: '535 no', matched: false, wire: wire('192.0.2.25', client),
+  code: 535, mech: 'LOGIN', user: 'x', text: '535 no', matched: false, inferred: null, wire: wire('192.0.2.25', client),
 });
 const syn = (client: string, ts: number, flow = flowId++): ConnectEvent => ({
   type: 'connect', ts, flow, client, clientPort: 40000, server: '192.0.2.25', serverPort: 25, wire: wire(client, '192.0.2.25'),

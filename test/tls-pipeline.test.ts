@@ -35,7 +35,7 @@ function startTlsSession(f: FrameList, port: number): void {
   c.close((t += 1000));
 }
 
-test('an opaque STARTTLS flow counts its TLS records; outputs stay as before', async () => {
+test('an opaque STARTTLS flow: its records counted, its 535 inferred into an event that strikes', async () => {
   const r = await replayFrames((f) => startTlsSession(f, 40100));
   const s = r.pipeline.smtpStats;
   assert.equal(s.opaqueFlows, 1);
@@ -43,11 +43,22 @@ test('an opaque STARTTLS flow counts its TLS records; outputs stay as before', a
   assert.equal(s.tlsAppRecords, 7); // ticket, EHLO, reply, AUTH, 535, QUIT, 221
   assert.equal(s.tlsLostDirections, 0);
   assert.equal(r.coverage.opaque_flows, 1);
-  // The 535 is inferred (size + timing) but reaches only the counters: no event, no tally yet.
+  // The 535 is inferred (size + timing): an auth_failure marked inferred, which strikes; the
+  // counts read in the clear stay zero.
   assert.deepEqual([s.tlsInferredFailures, s.tlsInferredSuccesses, s.tlsInferredTempfails, s.tlsInferredAmbiguous], [1, 0, 0, 0]);
   assert.equal(r.tally.totals.failures, 0);
-  assert.deepEqual(r.log.events.map((e) => e.type), ['connect', 'starttls', 'flow_end']);
-  assert.ok(!('tls_records' in r.coverage));
+  assert.equal(r.tally.totals.inferred_failures, 1);
+  assert.deepEqual(r.log.events.map((e) => e.type), ['connect', 'starttls', 'auth_failure', 'strike', 'flow_end']);
+  const f = r.log.events[2]!;
+  assert.ok(f.type === 'auth_failure' && f.inferred !== null);
+  assert.deepEqual({ code: f.code, len: f.inferred.recordLen, basis: f.inferred.basis, known: f.inferred.known }, { code: 535, len: 79, basis: 3, known: true });
+  assert.equal(f.wire.sport, 587, 'the LOG line is of the server packet that carried the record');
+  const st = r.log.events[3]!;
+  assert.ok(st.type === 'strike' && st.inferred);
+  assert.match(st.prefix, /^SMTP_AUTH_FAIL: Strike 1 \(TLS inferred\):$/);
+  assert.equal(r.coverage.tls_records, 15);
+  assert.equal(r.coverage.opaque_sessions_classified, 1);
+  assert.deepEqual(r.coverage.inferred, { failures: 1, successes: 0, tempfails: 0, ambiguous_records: 0 });
 });
 
 test('TLS from the first byte: the first segment itself is read as records', async () => {

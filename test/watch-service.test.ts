@@ -91,7 +91,7 @@ test('own addresses are re-read: a block that now holds one is lifted, and it is
     for (let i = 0; i < 3; i++) {
       w.pipeline.strikes.event({
         type: 'auth_failure', ts: Date.now() / 1000, flow: i, client: '203.0.113.5', clientPort: 1, server: '192.0.2.25', serverPort: 587,
-        code: 535, mech: null, user: null, text: '535', matched: false, wire,
+        code: 535, mech: null, user: null, text: '535', matched: false, inferred: null, wire,
       });
     }
     assert.ok(lines.some((l) => l.event === 'block' && l.key === '203.0.113.5'));

@@ -64,6 +64,7 @@ export function addPipelineOptions(cmd: Command): Command {
     .option('--ipv6-prefix <bits>', 'IPv6 clients are counted per prefix of this length (128: per address)', configNumberArg('ipv6_prefix'), d.strikes.ipv6Prefix)
     .option('--match <string>', 'also count a server reply containing this text as a failure (repeatable; found across segments)', collect, [])
     .option('--tempfail-strikes', '454 temporary failures inside AUTH count as strikes too', false)
+    .option('--no-inferred-strikes', 'AUTH failures inferred inside TLS (from record sizes) are reported but never strike')
     .option('--max-flows <n>', 'TCP flows tracked at most (least recently used evicted, counted)', configNumberArg('max_flows'), d.flows.maxFlows)
     .option('--max-strike-entries <n>', 'addresses the strike table tracks at most', configNumberArg('max_strike_entries'), d.strikes.maxEntries);
 }
@@ -84,6 +85,7 @@ export interface PipelineFlags {
   ipv6Prefix: number;
   match: string[];
   tempfailStrikes: boolean;
+  inferredStrikes: boolean;
   maxFlows: number;
   maxStrikeEntries: number;
 }
@@ -99,6 +101,7 @@ export function pipelineOptionsFrom(f: PipelineFlags): PipelineOptions {
   for (const w of f.whitelist) o.strikes.whitelist.add(w);
   o.strikes.ipv6Prefix = f.ipv6Prefix;
   o.strikes.tempfailStrikes = f.tempfailStrikes;
+  o.strikes.inferredStrikes = f.inferredStrikes;
   o.strikes.maxEntries = f.maxStrikeEntries;
   o.flows.maxFlows = f.maxFlows;
   return o;

@@ -61,7 +61,7 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
     json.flush();
     const d = tally.dropped;
     const tail = {
-      clients_dropped: { clients: d.clients, exact: d.exact, failures: d.failures, successes: d.successes, tempfails: d.tempfails },
+      clients_dropped: { clients: d.clients, exact: d.exact, failures: d.failures, successes: d.successes, tempfails: d.tempfails, inferred: d.inferred },
       totals: tally.totals,
       blocks: blocks.map((b) => ({
         key: b.key, client: b.client, rule: b.rule, from: round6(b.from), until: round6(b.until),
@@ -71,7 +71,7 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
       options: {
         ports: flags.ports, hitcount: flags.hitcount, seconds: flags.seconds, conn_hitcount: flags.connHitcount,
         conn_seconds: flags.connSeconds, whitelist: flags.whitelist, ipv6_prefix: flags.ipv6Prefix, match: flags.match,
-        tempfail_strikes: flags.tempfailStrikes, max_clients: flags.maxClients,
+        tempfail_strikes: flags.tempfailStrikes, inferred_strikes: flags.inferredStrikes, max_clients: flags.maxClients,
       },
     };
     await out.writeAll(summaryChunks(tally, { type: 'summary', files: reports }, tail, () => ({

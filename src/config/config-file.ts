@@ -32,6 +32,7 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   ipv6_prefix: { option: 'ipv6Prefix', kind: 'int', min: 1, max: 128 },
   match: { option: 'match', kind: 'strings' },
   tempfail_strikes: { option: 'tempfailStrikes', kind: 'bool' },
+  inferred_strikes: { option: 'inferredStrikes', kind: 'bool' },
   max_flows: { option: 'maxFlows', kind: 'int', min: 16, max: 100_000_000 },
   max_strike_entries: { option: 'maxStrikeEntries', kind: 'int', min: 16, max: 100_000_000 },
   interface: { option: 'interface', kind: 'string' },

@@ -143,6 +143,8 @@ export class SmtpAnnotator implements SmtpObserver, EventSink {
     if (s.opts.whitelist.has(ev.client)) why = 'whitelisted, not counted';
     else if (s.stats.failuresOnRejectedConnections > p.rejectedBefore) why = 'on a connection the rules refused, not counted';
     else if (ev.type === 'auth_tempfail') why = 'temporary failure, not a strike (--tempfail-strikes counts it)';
+    else if (ev.inferred && !s.opts.inferredStrikes) why = 'inferred, not a strike (--no-inferred-strikes)';
+    else if (ev.inferred && !ev.inferred.known) why = 'inferred, not a strike (the 535 size of this server is not known)';
     else why = 'not counted';
     this.mark(p.flow, `${ev.type === 'auth_tempfail' ? 'TEMPFAIL' : 'FAIL'} ${ev.client} (${outcomeDetail(ev)}): ${why}`);
   }
@@ -204,6 +206,7 @@ function username(name: string | null): string {
 
 function outcomeDetail(ev: AuthEvent): string {
   let s = String(ev.code);
+  if (ev.inferred) s += ` inferred inside TLS, record ${ev.inferred.recordLen}`;
   if (ev.matched) s += ' matched --match';
   if (ev.mech) s += `, ${escapeControl(ev.mech)}`;
   if (ev.user !== null) s += ` ${escapeControl(ev.user)}`;

@@ -1,11 +1,19 @@
 import type { AuthEvent, EventSink, PipelineEvent, RejectEvent, StrikeEvent } from '../events.js';
 import { AddressIndex } from './address-index.js';
 
+/** Outcomes inferred inside TLS (never mixed into the counts read in the clear). */
+export interface InferredCounts {
+  failures: number;
+  successes: number;
+  tempfails: number;
+}
+
 export interface ClientCounts {
   failures: number;
   successes: number;
   tempfails: number;
   users: string[];
+  inferred: InferredCounts;
 }
 
 /** One client as the reports see it (made on demand: the table itself keeps no object per client). */
@@ -13,6 +21,7 @@ export interface ClientView {
   failures: number;
   successes: number;
   tempfails: number;
+  inferred: InferredCounts;
   /** Distinct usernames, first seen first, at most `usersPerClient`. */
   users: string[];
   /** A sample of the client's events for the text report (empty in counts-only mode). */
@@ -35,6 +44,8 @@ export class ClientTable implements Iterable<[string, ClientView]> {
   private failures: Uint32Array = new Uint32Array(1024);
   private successes: Uint32Array = new Uint32Array(1024);
   private tempfails: Uint32Array = new Uint32Array(1024);
+  /** Inferred outcomes: failures, successes, tempfails of row r at 3r, 3r+1, 3r+2. */
+  private inferred: Uint32Array = new Uint32Array(3 * 1024);
   private firstUser: Int32Array = new Int32Array(1024).fill(NO_USER);
   private readonly moreUsers = new Map<number, number[]>();
   private readonly samples = new Map<number, EventSample>();
@@ -54,8 +65,9 @@ export class ClientTable implements Iterable<[string, ClientView]> {
     return row;
   }
 
-  count(row: number, outcome: AuthEvent['type']): void {
-    if (outcome === 'auth_failure') this.failures[row]++;
+  count(row: number, outcome: AuthEvent['type'], inferred = false): void {
+    if (inferred) this.inferred[3 * row + (outcome === 'auth_failure' ? 0 : outcome === 'auth_success' ? 1 : 2)]++;
+    else if (outcome === 'auth_failure') this.failures[row]++;
     else if (outcome === 'auth_success') this.successes[row]++;
     else this.tempfails[row]++;
   }
@@ -101,20 +113,23 @@ export class ClientTable implements Iterable<[string, ClientView]> {
   }
 
   /**
-   * Row numbers in report order: most failures first, then by address (numeric: 9.0.0.1 before
-   * 10.0.0.1). Sorts a typed array of rows, so a million clients need no object each.
+   * Row numbers in report order: most failures first (read, then inferred), then by address
+   * (numeric: 9.0.0.1 before 10.0.0.1). Sorts a typed array of rows, so a million clients need no
+   * object each.
    */
   rowsByFailures(): Uint32Array {
     const rows = new Uint32Array(this.size);
     for (let r = 0; r < rows.length; r++) rows[r] = r;
     const f = this.failures;
-    return rows.sort((a, b) => f[b]! - f[a]! || this.index.compareRows(a, b));
+    const i = this.inferred;
+    return rows.sort((a, b) => f[b]! - f[a]! || i[3 * b]! - i[3 * a]! || this.index.compareRows(a, b));
   }
 
   view(row: number): ClientView {
     const s = this.samples.get(row);
     return {
       failures: this.failures[row]!, successes: this.successes[row]!, tempfails: this.tempfails[row]!,
+      inferred: { failures: this.inferred[3 * row]!, successes: this.inferred[3 * row + 1]!, tempfails: this.inferred[3 * row + 2]! },
       users: this.usersOf(row), events: s?.events ?? [], eventsNotKept: s?.notKept ?? 0,
     };
   }
@@ -140,6 +155,9 @@ export class ClientTable implements Iterable<[string, ClientView]> {
     this.failures = u32(this.failures);
     this.successes = u32(this.successes);
     this.tempfails = u32(this.tempfails);
+    const inf = new Uint32Array(3 * n);
+    inf.set(this.inferred);
+    this.inferred = inf;
     const f = new Int32Array(n).fill(NO_USER);
     f.set(this.firstUser);
     this.firstUser = f;
@@ -154,6 +172,8 @@ export interface DroppedClients {
   failures: number;
   successes: number;
   tempfails: number;
+  /** Inferred outcomes (inside TLS) of dropped clients, all kinds. */
+  inferred: number;
 }
 
 export interface TallyLimits {
@@ -179,9 +199,12 @@ export const countsOnlyLimits: TallyLimits = { ...defaultTallyLimits, eventsPerC
 export class ReplayTally implements EventSink {
   readonly clients = new ClientTable();
   readonly log: (StrikeEvent | RejectEvent)[] = [];
-  totals = { failures: 0, successes: 0, tempfails: 0, starttls: 0, strikes: 0, rejects: 0, blocks: 0 };
+  totals = {
+    failures: 0, successes: 0, tempfails: 0, starttls: 0, strikes: 0, rejects: 0, blocks: 0,
+    inferred_failures: 0, inferred_successes: 0, inferred_tempfails: 0,
+  };
   /** What the cap on kept clients left out of `clients` (the totals still count it). */
-  readonly dropped: DroppedClients = { clients: 0, exact: true, failures: 0, successes: 0, tempfails: 0 };
+  readonly dropped: DroppedClients = { clients: 0, exact: true, failures: 0, successes: 0, tempfails: 0, inferred: 0 };
   /** Tells dropped clients apart (capped at `maxClients` rows too). */
   private readonly droppedIndex = new AddressIndex();
   logLinesNotKept = 0;
@@ -193,7 +216,12 @@ export class ReplayTally implements EventSink {
       case 'auth_failure':
       case 'auth_success':
       case 'auth_tempfail': {
-        if (ev.type === 'auth_failure') this.totals.failures++;
+        const inf = ev.inferred !== null;
+        if (inf) {
+          if (ev.type === 'auth_failure') this.totals.inferred_failures++;
+          else if (ev.type === 'auth_success') this.totals.inferred_successes++;
+          else this.totals.inferred_tempfails++;
+        } else if (ev.type === 'auth_failure') this.totals.failures++;
         else if (ev.type === 'auth_success') this.totals.successes++;
         else this.totals.tempfails++;
         const c = this.clients;
@@ -202,7 +230,7 @@ export class ReplayTally implements EventSink {
           this.drop(ev);
           break;
         }
-        c.count(row, ev.type);
+        c.count(row, ev.type, inf);
         if (ev.user) c.addUser(row, ev.user, this.limits.usersPerClient);
         if (this.limits.eventsPerClient > 0) c.sample(row, ev, this.limits.eventsPerClient);
         break;
@@ -229,7 +257,8 @@ export class ReplayTally implements EventSink {
 
   private drop(ev: AuthEvent): void {
     const d = this.dropped;
-    if (ev.type === 'auth_failure') d.failures++;
+    if (ev.inferred !== null) d.inferred++;
+    else if (ev.type === 'auth_failure') d.failures++;
     else if (ev.type === 'auth_success') d.successes++;
     else d.tempfails++;
     if (this.droppedIndex.find(ev.client) >= 0) return;
@@ -243,7 +272,7 @@ export class ReplayTally implements EventSink {
   countsOf(row: number): ClientCounts {
     const c = this.clients;
     const v = c.view(row);
-    return { failures: v.failures, successes: v.successes, tempfails: v.tempfails, users: v.users.sort() };
+    return { failures: v.failures, successes: v.successes, tempfails: v.tempfails, users: v.users.sort(), inferred: v.inferred };
   }
 
   counts(): Record<string, ClientCounts> {

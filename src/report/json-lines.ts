@@ -1,4 +1,5 @@
-import type { EventSink, PipelineEvent } from '../events.js';
+import type { EventSink, InferredBasis, PipelineEvent } from '../events.js';
+import { basisNames } from '../tls/auth-exchange.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
 
 /** ISO 8601 UTC with microseconds, from packet seconds. */
@@ -18,11 +19,12 @@ export function eventJson(ev: PipelineEvent): Record<string, unknown> | null {
       return {
         ...base, client: ev.client, client_port: ev.clientPort, server: ev.server, server_port: ev.serverPort,
         code: ev.code, mech: ev.mech, user: ev.user, text: ev.text, ...(ev.matched ? { matched: true } : {}),
+        ...(ev.inferred ? inferredJson(ev.inferred) : {}),
       };
     case 'starttls':
       return { ...base, client: ev.client, client_port: ev.clientPort, server: ev.server, server_port: ev.serverPort, implicit: ev.implicit };
     case 'strike':
-      return { ...base, client: ev.client, key: ev.key, n: ev.n, hitcount: ev.hitcount, log: strikeLogLine(ev) };
+      return { ...base, client: ev.client, key: ev.key, n: ev.n, hitcount: ev.hitcount, ...(ev.inferred ? { inferred: true } : {}), log: strikeLogLine(ev) };
     case 'reject':
       return { ...base, client: ev.client, key: ev.key, rule: ev.rule, log: strikeLogLine(ev) };
     case 'block':
@@ -30,6 +32,11 @@ export function eventJson(ev: PipelineEvent): Record<string, unknown> | null {
     default:
       return null; // connect / flow_end are internal
   }
+}
+
+/** An outcome inferred inside TLS: what it rests on (src/tls/auth-exchange.ts BASIS_* bits). */
+function inferredJson(i: InferredBasis): Record<string, unknown> {
+  return { inferred: true, basis: basisNames(i.basis), record_len: i.recordLen, delay_s: round6(i.delay), known_size: i.known };
 }
 
 export function round6(x: number): number {

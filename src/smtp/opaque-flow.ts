@@ -1,19 +1,24 @@
 import type { FlowInfo } from '../reassembly/stream.js';
-import { DOVECOT_TIMING, type AuthOutcomeSink, type InferredOutcome } from '../tls/auth-exchange.js';
+import { BASIS_SIZE, DOVECOT_TIMING, type AuthOutcomeSink, type InferredOutcome } from '../tls/auth-exchange.js';
 import { TlsRecordTracker, type TlsRecordSink } from '../tls/record-tracker.js';
 import { POSTFIX_DOVECOT } from '../tls/record-size.js';
 import { SessionInference } from '../tls/session-inference.js';
 import type { SmtpShared } from './smtp-types.js';
 
+const OUTCOME_EVENT = { failure: 'auth_failure', success: 'auth_success', tempfail: 'auth_tempfail' } as const;
+const OUTCOME_CODE = { failure: 535, success: 235, tempfail: 454 } as const;
+
 /**
  * What an SMTP session does once it has gone opaque (after `220` to STARTTLS, or TLS from the first
  * byte): the reassembled bytes go to a TLS record tracker, its records are counted and fed to the
- * AUTH inference (issue 10). Made only then, so cleartext flows pay nothing for it. The inferred
- * outcomes reach only the counters and the observer for now (no event, no strike yet).
+ * AUTH inference (issue 10), and each inferred outcome becomes an auth event marked `inferred`.
+ * Made only then, so cleartext flows pay nothing for it.
  */
 export class OpaqueFlow implements TlsRecordSink, AuthOutcomeSink {
   private readonly tracker: TlsRecordTracker;
   private readonly inference: SessionInference;
+  /** The 535 size of this server is known (not a guess): inferred failures may strike. */
+  private readonly sizesKnown = true;
 
   constructor(private readonly info: FlowInfo, private readonly shared: SmtpShared) {
     const tracker = (this.tracker = new TlsRecordTracker(this));
@@ -51,5 +56,23 @@ export class OpaqueFlow implements TlsRecordSink, AuthOutcomeSink {
     else if (kind === 'tempfail') st.tlsInferredTempfails++;
     else st.tlsInferredAmbiguous++;
     this.shared.config.observer?.tlsOutcome?.(this.info, kind, basis, recordLen, delay, ts);
+    if (kind === 'ambiguous') return; // counted, never an event: it could be a 235 as well as a 535
+    const i = this.info;
+    const tap = this.shared.tap;
+    this.shared.sink.event({
+      type: OUTCOME_EVENT[kind], ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort,
+      code: OUTCOME_CODE[kind], mech: null, user: null, text: '', matched: false,
+      inferred: { basis, recordLen, delay, known: this.sizesKnown && (basis & BASIS_SIZE) !== 0 },
+      wire: tap.snapshot(i.server, i.client, i.serverPort, i.clientPort),
+    });
+  }
+
+  /** The flow ended: its verdict goes to the coverage. */
+  close(): void {
+    const st = this.shared.stats;
+    const v = this.inference.verdict();
+    if (v === 'classified') st.tlsSessionsClassified++;
+    else if (v === 'ambiguous') st.tlsSessionsAmbiguous++;
+    else st.tlsSessionsUnclassified++;
   }
 }

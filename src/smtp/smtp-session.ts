@@ -133,6 +133,7 @@ export class SmtpSession implements StreamConsumer {
     this.repliesSplitter?.release();
     this.commandsSplitter?.release();
     this.heldHeader = null;
+    this.tls?.close();
     this.tls = null;
     const i = this.info;
     this.sink.event({ type: 'flow_end', ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort, reason });
@@ -218,7 +219,7 @@ export class SmtpSession implements StreamConsumer {
     this.sink.event({
       type, ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort,
       code, mech: this.authPending ? this.mechName : null, user: this.authPending ? this.user : null,
-      text: buf.toString('latin1', s, Math.min(e, s + 200)), matched,
+      text: buf.toString('latin1', s, Math.min(e, s + 200)), matched, inferred: null,
       wire: h ? this.tap.snapshotOf(h, i.server, i.client, i.serverPort, i.clientPort) : this.tap.snapshot(i.server, i.client, i.serverPort, i.clientPort),
     });
   }

@@ -24,18 +24,22 @@ export interface SmtpStats {
   /** Replies taken from a line whose rest was lost in a gap (the code survived). */
   partialReplies: number;
   longLines: number;
-  /** TLS record headers read on opaque flows (src/tls); not in any output yet. */
+  /** TLS record headers read on opaque flows (src/tls). */
   tlsRecords: number;
   /** Of those, application-data records after the handshake. */
   tlsAppRecords: number;
   /** Directions of opaque flows whose record headers could not be followed (gap, not TLS). */
   tlsLostDirections: number;
-  /** AUTH outcomes inferred from record sizes and timing on opaque flows (src/tls); no output yet. */
+  /** AUTH outcomes inferred from record sizes and timing on opaque flows (src/tls); also events. */
   tlsInferredFailures: number;
   tlsInferredSuccesses: number;
   tlsInferredTempfails: number;
   /** Outcome positions whose record fitted more than one reading: never counted as an outcome. */
   tlsInferredAmbiguous: number;
+  /** Opaque sessions by what the inference made of them when they ended (SessionVerdict). */
+  tlsSessionsClassified: number;
+  tlsSessionsAmbiguous: number;
+  tlsSessionsUnclassified: number;
 }
 
 /** Shared, read-only settings of all sessions. */

@@ -4,8 +4,15 @@ import { formatIpv6, parseIp } from '../net/ip-text.js';
 /** The log prefixes of the seed's iptables rules. */
 const STRIKE_PREFIXES = Array.from({ length: 33 }, (_, n) => `SMTP_AUTH_FAIL: Strike ${n}:`);
 
+/**
+ * A strike on a failure inferred inside TLS: the seed's prefix with `TLS inferred` in it, so a LOG
+ * line never passes an inference off as a 535 read on the wire.
+ */
+const INFERRED_PREFIXES = Array.from({ length: 33 }, (_, n) => `SMTP_AUTH_FAIL: Strike ${n} (TLS inferred):`);
+
 export const LogPrefix = {
   strike: (n: number): string => STRIKE_PREFIXES[n] ?? `SMTP_AUTH_FAIL: Strike ${n}:`,
+  inferredStrike: (n: number): string => INFERRED_PREFIXES[n] ?? `SMTP_AUTH_FAIL: Strike ${n} (TLS inferred):`,
   authReject: 'SMTP_AUTH_REJECTED: Go AWAY:',
   connReject: 'SMTP Brute Force Attempt:',
 } as const;

@@ -19,11 +19,16 @@ export interface StrikeOptions {
   tempfailStrikes: boolean;
   /** Addresses the table tracks at most. */
   maxEntries: number;
+  /**
+   * Failures inferred inside TLS strike like read ones (when the server's 535 size is known and the
+   * record's size says 535); false: `--no-inferred-strikes`.
+   */
+  inferredStrikes: boolean;
 }
 
 export const defaultStrikeOptions = (): StrikeOptions => ({
   hitcount: 3, seconds: 1200, connHitcount: 6, connSeconds: 60,
-  whitelist: new AddressSet(), ipv6Prefix: 64, tempfailStrikes: false, maxEntries: 262_144,
+  whitelist: new AddressSet(), ipv6Prefix: 64, tempfailStrikes: false, maxEntries: 262_144, inferredStrikes: true,
 });
 
 export interface StrikeState {
@@ -47,6 +52,8 @@ export interface StrikeStats {
   evictedBlocked: number;
   /** Block intervals not kept in the summary list (the list is capped). */
   blocksNotListed: number;
+  /** Inferred failures (or tempfails) that struck nothing: turned off, or not known by size. */
+  inferredNotStruck: number;
 }
 
 const MAX_LISTED_BLOCKS = 100_000;
@@ -66,7 +73,7 @@ const MAX_LISTED_BLOCKS = 100_000;
 export class StrikeEngine implements EventSink {
   readonly stats: StrikeStats = {
     strikes: 0, rejects: 0, blocks: 0, whitelistedEvents: 0, failuresOnRejectedConnections: 0,
-    expiredEntries: 0, evictedStriking: 0, evictedBlocked: 0, blocksNotListed: 0,
+    expiredEntries: 0, evictedStriking: 0, evictedBlocked: 0, blocksNotListed: 0, inferredNotStruck: 0,
   };
   readonly blocks: BlockInterval[] = [];
   private readonly table: StrikeTable;
@@ -126,6 +133,11 @@ export class StrikeEngine implements EventSink {
   }
 
   private failure(ev: AuthEvent): void {
+    const inf = ev.inferred;
+    if (inf !== null && (!this.opts.inferredStrikes || !inf.known)) {
+      this.stats.inferredNotStruck++;
+      return;
+    }
     if (this.opts.whitelist.has(ev.client)) {
       this.stats.whitelistedEvents++;
       return;
@@ -144,7 +156,7 @@ export class StrikeEngine implements EventSink {
     this.stats.strikes++;
     this.out.event({
       type: 'strike', ts: ev.ts, client: ev.client, key, n, hitcount: o.hitcount,
-      prefix: LogPrefix.strike(n), wire: ev.wire,
+      prefix: inf !== null ? LogPrefix.inferredStrike(n) : LogPrefix.strike(n), inferred: inf !== null, wire: ev.wire,
     });
     if (n >= o.hitcount) this.blockUntil(e, ev.client, 'auth', ev.ts, t.auth.fullUntil(e, o.seconds));
   }

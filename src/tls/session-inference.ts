@@ -45,6 +45,14 @@ class Candidate implements AuthOutcomeSink {
   }
 }
 
+/**
+ * What became of one opaque session, for the coverage: `classified` — every AUTH exchange found
+ * ended in an inferred outcome; `ambiguous` — a record fitted several readings (never counted), or
+ * two overheads fitted; `unclassified` — no overhead fitted (no AUTH seen, sizes of another server,
+ * records lost early) or an AUTH exchange ended in a record neither size nor timing explains.
+ */
+export type SessionVerdict = 'classified' | 'ambiguous' | 'unclassified';
+
 export class SessionInference implements TlsRecordSink {
   private candidates: Candidate[] | null = null;
   /** The model kept, once one overhead fitted. */
@@ -82,6 +90,14 @@ export class SessionInference implements TlsRecordSink {
     this.chosenOverhead = fit.overhead;
     this.candidates = null;
     fit.release(this.out);
+  }
+
+  verdict(): SessionVerdict {
+    if (this.undecidable) return 'ambiguous';
+    const m = this.chosen;
+    if (!m) return 'unclassified';
+    if (m.ambiguous > 0) return 'ambiguous';
+    return m.failures + m.successes + m.tempfails > 0 && m.unclassified === 0 ? 'classified' : 'unclassified';
   }
 
   lost(fromClient: boolean, ts: number): void {

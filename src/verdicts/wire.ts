@@ -35,6 +35,8 @@ export class WireCollector implements EventSink {
   authsNotKept = 0;
   opaqueNotKept = 0;
   opaqueTotal = 0;
+  /** Outcomes inferred inside TLS (left out of the join, see event()). */
+  inferred = 0;
   rejects = new Map<string, number>();
   private readonly open = new Map<number, OpenFlow>();
   private readonly activity: CoverageBuilder;
@@ -61,6 +63,13 @@ export class WireCollector implements EventSink {
       case 'auth_success':
       case 'auth_tempfail': {
         this.activity.add(ev.ts);
+        // The report joins what the wire read in the clear with the logs; an outcome inferred
+        // inside TLS stays out of that join (the session remains an opaque one, which the logs
+        // explain). replay and watch count inferred outcomes.
+        if (ev.inferred) {
+          this.inferred++;
+          break;
+        }
         const f = this.flow(ev.flow, ev.client, ev.clientPort, ev.serverPort, ev.ts);
         f.auths++;
         const outcome = ev.type === 'auth_failure' ? 'failure' : ev.type === 'auth_success' ? 'success' : 'tempfail';

@@ -6,7 +6,7 @@ import { CONFIG_KEYS } from '../config/config-file.js';
 
 /** Applied on SIGHUP without a restart. */
 export const LIVE_KEYS: readonly string[] = [
-  'seconds', 'conn_seconds', 'whitelist', 'match', 'tempfail_strikes', 'max_strike_entries',
+  'seconds', 'conn_seconds', 'whitelist', 'match', 'tempfail_strikes', 'inferred_strikes', 'max_strike_entries',
   'block_seconds', 'kill_established', 'state_file', 'log_file', 'log_level', 'stats_interval',
 ];
 

@@ -181,7 +181,7 @@ export class WatchService implements EventSink {
     switch (ev.type) {
       case 'strike':
         this.dirty = true;
-        this.log.warn({ event: 'strike', client: ev.client, key: ev.key, n: ev.n, packet_ts: ev.ts }, strikeLogLine(ev));
+        this.log.warn({ event: 'strike', client: ev.client, key: ev.key, n: ev.n, packet_ts: ev.ts, ...(ev.inferred ? { inferred: true } : {}) }, strikeLogLine(ev));
         break;
       case 'reject':
         this.dirty = true;
@@ -196,7 +196,10 @@ export class WatchService implements EventSink {
       case 'auth_failure':
       case 'auth_success':
       case 'auth_tempfail':
-        this.log.info({ event: ev.type, client: ev.client, client_port: ev.clientPort, server: ev.server, server_port: ev.serverPort, mech: ev.mech, user: ev.user, code: ev.code }, ev.text);
+        if (ev.inferred) {
+          this.log.info({ event: ev.type, client: ev.client, client_port: ev.clientPort, server: ev.server, server_port: ev.serverPort, code: ev.code, inferred: true, record_len: ev.inferred.recordLen, delay_s: ev.inferred.delay },
+            `${ev.code} inferred inside TLS (record ${ev.inferred.recordLen} bytes)`);
+        } else this.log.info({ event: ev.type, client: ev.client, client_port: ev.clientPort, server: ev.server, server_port: ev.serverPort, mech: ev.mech, user: ev.user, code: ev.code }, ev.text);
         break;
       case 'starttls':
         this.log.debug({ event: 'starttls', client: ev.client, server_port: ev.serverPort }, 'session went opaque (TLS)');
@@ -266,6 +269,7 @@ export class WatchService implements EventSink {
     so.connSeconds = ns.connSeconds;
     so.whitelist = ns.whitelist;
     so.tempfailStrikes = ns.tempfailStrikes;
+    so.inferredStrikes = ns.inferredStrikes;
     so.maxEntries = ns.maxEntries; // a smaller table is trimmed at its next insert
     if (next.pipeline.patterns.join('\0') !== this.pipeline.opts.patterns.join('\0')) this.pipeline.setPatterns(next.pipeline.patterns);
     const statsChanged = next.statsInterval !== this.s.statsInterval;

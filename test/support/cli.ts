@@ -8,7 +8,7 @@ export interface CliRun {
   stderr: string;
   lines: Record<string, unknown>[];
   summary: Record<string, unknown> & {
-    clients: Record<string, { failures: number; successes: number; tempfails: number; users: string[] }>;
+    clients: Record<string, { failures: number; successes: number; tempfails: number; users: string[]; inferred: { failures: number; successes: number; tempfails: number } }>;
     coverage: Record<string, unknown> & { opaque_flows: number; packets: number };
     files: { file: string; packets: number; error?: { offset: number; reason: string } }[];
     blocks: { key: string; rule: string; from: number; until: number }[];
