@@ -64,6 +64,8 @@ export class SmtpAnnotator implements SmtpObserver, EventSink {
     this.resolvePending();
     const l = this.lines;
     if (l.length) this.lines = [];
+    this.tlsAt = -1; // the record's line is printed: a later outcome gets a line of its own
+    this.tlsIn = null;
     return l;
   }
 
