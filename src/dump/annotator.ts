@@ -11,9 +11,15 @@
  *     S: 535 5.7.8 Error: authentication failed: (reason unavailable)
  *     >> STRIKE 2/3 10.200.0.2 (535, LOGIN alice)
  *
+ * Once a flow is opaque (STARTTLS), one line per TLS record header, and what the inference made of
+ * an application-data record from the server (src/tls): nothing is decrypted.
+ *
+ *     S: TLS app 79 → 535 inferred (size, timing; 501 ms)
+ *
  * Credentials are never printed: the session hands over usernames only (see SmtpObserver).
  */
 import type { AuthEvent, EventSink, PipelineEvent } from '../events.js';
+import { BASIS_SIZE, BASIS_TIMING, type InferredOutcome } from '../tls/auth-exchange.js';
 import { formatIp } from '../net/ip-text.js';
 import type { Pipeline } from '../pipeline.js';
 import type { FlowInfo } from '../reassembly/stream.js';
@@ -37,6 +43,19 @@ export class SmtpAnnotator implements SmtpObserver, EventSink {
   private curKey = '';
   /** Flows whose last server reply was a 334 challenge (the next client line is SASL data). */
   private readonly challenged = new Set<number>();
+  /**
+   * The line of the last server application-data record, while the outcomes its processing infers
+   * may still come (they follow its tlsRecord call synchronously, same length and ts). -1: none.
+   */
+  private tlsAt = -1;
+  private tlsIn: string[] | null = null;
+  private tlsFlow = -1;
+  private tlsLen = -1;
+  private tlsTs = 0;
+  private tlsText = '';
+  private tlsKinds: InferredOutcome[] = [];
+  private tlsBases: number[] = [];
+  private tlsDelay = 0;
 
   constructor(private readonly pipeline: Pipeline, private readonly clock: LocalClock) {}
 
@@ -45,6 +64,8 @@ export class SmtpAnnotator implements SmtpObserver, EventSink {
     this.resolvePending();
     const l = this.lines;
     if (l.length) this.lines = [];
+    this.tlsAt = -1; // the record's line is printed: a later outcome gets a line of its own
+    this.tlsIn = null;
     return l;
   }
 
@@ -85,6 +106,33 @@ export class SmtpAnnotator implements SmtpObserver, EventSink {
 
   gap(flow: FlowInfo, fromClient: boolean, lost: number): void {
     this.add(flow, `${fromClient ? 'C' : 'S'}: [${lost < 0 ? 'capture began mid-stream' : `gap: ${lost} bytes lost`}]`);
+  }
+
+  tlsRecord(flow: FlowInfo, fromClient: boolean, contentType: number, length: number, app: boolean, ts: number): void {
+    this.add(flow, `${fromClient ? 'C' : 'S'}: TLS ${recordName(contentType, app)} ${length}`);
+    this.tlsAt = -1;
+    if (fromClient || !app) return;
+    this.tlsAt = this.lines.length - 1;
+    this.tlsIn = this.lines;
+    this.tlsFlow = flow.id;
+    this.tlsLen = length;
+    this.tlsTs = ts;
+    this.tlsText = this.lines[this.tlsAt]!;
+    this.tlsKinds = [];
+    this.tlsBases = [];
+  }
+
+  tlsOutcome(flow: FlowInfo, kind: InferredOutcome, basis: number, recordLen: number, delay: number, ts: number): void {
+    if (this.tlsAt >= 0 && this.tlsIn === this.lines && flow.id === this.tlsFlow && recordLen === this.tlsLen && ts === this.tlsTs) {
+      // The outcome of the record just printed (a coalesced record gives one call per reply).
+      if (this.tlsKinds.length === 0) this.tlsDelay = delay;
+      this.tlsKinds.push(kind);
+      this.tlsBases.push(basis);
+      this.lines[this.tlsAt] = this.tlsText + outcomeText(this.tlsKinds, this.tlsBases, this.tlsDelay);
+      return;
+    }
+    // Not the record just printed (never seen so far): said on a line of its own, with its record's length.
+    this.add(flow, `S: TLS record of ${recordLen}` + outcomeText([kind], [basis], delay));
   }
 
   // ------------------------------------------------------------------ EventSink
@@ -194,6 +242,42 @@ function looksLikeSaslData(buf: Buffer, start: number, end: number): boolean {
     if (!ok) return false;
   }
   return !(end - start <= 8 && BARE_VERBS.has(buf.toString('latin1', start, end).toUpperCase()));
+}
+
+const RECORD_NAMES: Record<number, string> = { 20: 'change_cipher_spec', 21: 'alert', 22: 'handshake', 24: 'heartbeat' };
+
+/** A record's content type as the line names it; type 23 before the handshake ended is TLS 1.3's encrypted handshake. */
+function recordName(type: number, app: boolean): string {
+  if (type === 23) return app ? 'app' : 'encrypted handshake';
+  return RECORD_NAMES[type] ?? `type ${type}`;
+}
+
+const OUTCOME_CODES: Record<'failure' | 'success' | 'tempfail', string> = { failure: '535', success: '235', tempfail: '454' };
+
+/** ` → 535 535 inferred (size; 3.1 ms)`: the outcomes of one record, what they rest on, the delay after the client's last record. */
+function outcomeText(kinds: readonly InferredOutcome[], bases: readonly number[], delay: number): string {
+  const codes: string[] = [];
+  let ambiguous = 0;
+  for (const k of kinds) {
+    if (k === 'ambiguous') ambiguous++;
+    else codes.push(OUTCOME_CODES[k]);
+  }
+  let s = ' →';
+  if (codes.length) s += ` ${codes.join(' ')} inferred`;
+  if (ambiguous) s += `${codes.length ? ',' : ''} ambiguous${ambiguous > 1 ? ` ×${ambiguous}` : ''}`;
+  const basisTexts: string[] = [];
+  for (const b of bases) {
+    const t = [b & BASIS_SIZE ? 'size' : '', b & BASIS_TIMING ? 'timing' : ''].filter((x) => x).join(', ');
+    if (!basisTexts.includes(t)) basisTexts.push(t);
+  }
+  return `${s} (${basisTexts.join(' / ')}; ${delayText(delay)})`;
+}
+
+function delayText(sec: number): string {
+  if (sec >= 1) return `${sec.toFixed(2)} s`;
+  const ms = sec * 1000;
+  if (ms < 1) return `${Math.round(ms * 1000)} µs`;
+  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
 }
 
 function who(client: string, key: string): string {

@@ -37,6 +37,7 @@ export class OpaqueFlow implements TlsRecordSink, AuthOutcomeSink {
   record(fromClient: boolean, type: number, version: number, length: number, app: boolean, ts: number): void {
     this.shared.stats.tlsRecords++;
     if (app) this.shared.stats.tlsAppRecords++;
+    this.shared.config.observer?.tlsRecord?.(this.info, fromClient, type, length, app, ts);
     this.inference.record(fromClient, type, version, length, app, ts);
   }
 

@@ -82,6 +82,12 @@ export interface SmtpObserver {
   reply(flow: FlowInfo, buf: Buffer, start: number, end: number, cut: boolean, ts: number): void;
   /** Bytes of one direction that will never arrive (-1: unknown, the capture began mid-stream). */
   gap(flow: FlowInfo, fromClient: boolean, lost: number, ts: number): void;
+  /**
+   * A TLS record header read on an opaque flow (src/tls/record-tracker.ts): content type, length,
+   * and `app` (application data after the handshake). Called before any `tlsOutcome` that record
+   * gives, with the same length and ts. Headers only: nothing is decrypted.
+   */
+  tlsRecord?(flow: FlowInfo, fromClient: boolean, contentType: number, length: number, app: boolean, ts: number): void;
   /** An AUTH outcome inferred inside TLS (src/tls/auth-exchange.ts); `basis` holds BASIS_* bits. */
   tlsOutcome?(flow: FlowInfo, kind: 'failure' | 'success' | 'tempfail' | 'ambiguous', basis: number, recordLen: number, delay: number, ts: number): void;
 }
