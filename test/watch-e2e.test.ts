@@ -1,7 +1,8 @@
 /**
  * `smtpstrike watch` end to end, with real parts (Postfix + Dovecot + swaks in network namespaces,
  * live tcpdump capture, nftables in the server namespace): test/e2e/watch-scenario.sh prints one
- * CHECK line per assertion. Needs root; says SKIPPED loudly otherwise.
+ * CHECK line per assertion; test/e2e/watch-tls-scenario.sh does the same on a TLS-only server (issue 10).
+ * Needs root; says SKIPPED loudly otherwise.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,9 +10,10 @@ import { spawnSync } from 'node:child_process';
 
 const isRoot = process.getuid?.() === 0;
 
-function scenario(mode: 'nft' | 'dry-run'): Map<string, { ok: boolean; detail: string }> {
-  const r = spawnSync('bash', ['test/e2e/watch-scenario.sh', mode], {
-    encoding: 'utf8', timeout: 300_000, env: { ...process.env, TB_PREFIX: `sstw${mode === 'nft' ? 'n' : 'd'}${process.pid % 10000}` },
+function scenario(mode: 'nft' | 'dry-run' | 'tls'): Map<string, { ok: boolean; detail: string }> {
+  const script = mode === 'tls' ? ['test/e2e/watch-tls-scenario.sh'] : ['test/e2e/watch-scenario.sh', mode];
+  const r = spawnSync('bash', script, {
+    encoding: 'utf8', timeout: 300_000, env: { ...process.env, TB_PREFIX: `sstw${mode[0]}${process.pid % 10000}` },
   });
   assert.equal(r.status, 0, `scenario ${mode} exited ${r.status}:\n${r.stdout}\n${r.stderr.slice(-3000)}`);
   const checks = new Map<string, { ok: boolean; detail: string }>();
@@ -51,4 +53,17 @@ test('watch --dry-run: the same attack blocks nothing', { timeout: 320_000 }, (t
     return;
   }
   expectAll(scenario('dry-run'), ['attacker_not_refused_dry', 'dry_run_logged', 'dry_run_no_table', 'barrier_after_whitelisted', 'whitelisted_connects', 'stats_logged', 'clean_stop']);
+});
+
+test('watch on a TLS-only server: failures inferred inside TLS strike (LOG marked inferred) and block; --no-inferred-strikes logs them and blocks nothing; an inferred login blocks nothing', { timeout: 320_000 }, (t) => {
+  if (!isRoot) {
+    process.stderr.write('SKIPPED LOUDLY: watch-e2e needs root (network namespaces, capture, nftables)\n');
+    t.skip('needs root');
+    return;
+  }
+  expectAll(scenario('tls'), [
+    'off_client_saw', 'off_inferred_logged', 'off_no_strike', 'off_not_in_set', 'ok_client_saw', 'attack_client_saw',
+    'attacker_in_set', 'strike_logged_inferred', 'success_inferred', 'success_not_in_set', 'attacker_refused', 'success_connects',
+    'clean_stop', 'stopped',
+  ]);
 });
