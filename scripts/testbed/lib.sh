@@ -17,7 +17,7 @@
 #   tb_mail_down                     # stop Postfix + Dovecot only (tb_mail_up may be called again, e.g. with 1)
 #   tb_down                          # stop everything started here, delete namespaces and $TB_DIR (TB_KEEP=1 keeps logs)
 #
-# Addresses: server 10.200.0.1/24 in $TB_SRV_NS; clients 10.200.0.2 .. 10.200.0.9 in $TB_CLI_NS
+# Addresses: server 10.200.0.1/24 in $TB_SRV_NS; clients 10.200.0.2 .. 10.200.0.9 in $TB_CLI_NS (TB_NET=10.X.Y: X.Y.1, .2 .. .9)
 # (swaks picks one with --local-interface; the default source is 10.200.0.2).
 # Users (Dovecot passwd-file): alice/secret, bob/hunter2.  Logs: $TB_DIR/logs/{postfix,dovecot}.log.
 # Helpers: tb_srv CMD... / tb_cli CMD... run a command in the server / client namespace.
@@ -26,8 +26,12 @@
 # directories under $TB_DIR, Dovecot its own base_dir/state_dir. Every process is stopped by PID (recorded
 # at start or read from the daemon's own pid file); nothing is killed by name.
 
-export TB_SRV_IP=10.200.0.1
-TB_CLI_IPS=(10.200.0.2 10.200.0.3 10.200.0.4 10.200.0.5 10.200.0.6 10.200.0.7 10.200.0.8 10.200.0.9)
+# TB_NET (optional, set before sourcing): the first three octets of the test-bed /24, default 10.200.0; a
+# test bed of another server (make-exim-tls-captures.sh: 10.211.0) uses its own, so captures do not mix.
+TB_NET=${TB_NET:-10.200.0}
+[[ $TB_NET =~ ^10\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || { echo "testbed: TB_NET '$TB_NET' must look like 10.X.Y" >&2; return 1; }
+export TB_NET TB_SRV_IP=$TB_NET.1
+TB_CLI_IPS=("$TB_NET".{2..9})
 
 _tb_log() { echo "testbed: $*" >&2; }
 _tb_die() { echo "testbed: ERROR: $*" >&2; return 1; }

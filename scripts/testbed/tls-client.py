@@ -36,8 +36,8 @@ ap.add_argument('--ehlo', default='client.example.test')
 ap.add_argument('--step', action='append', default=[])
 ap.add_argument('--timeout', type=float, default=40.0)
 a = ap.parse_args()
-if not a.server.startswith('10.200.0.'):
-    sys.exit('tls-client.py: only the test bed (10.200.0.x) may be contacted')
+if not a.server.startswith(('10.200.0.', '10.211.0.')):
+    sys.exit('tls-client.py: only a test bed (10.200.0.x, Exim 10.211.0.x) may be contacted')
 
 T0 = time.monotonic()
 events = []

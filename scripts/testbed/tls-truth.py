@@ -10,6 +10,13 @@ on any disagreement:
     (and their usernames, in order), `... Connection lost to authentication server` = the 454s, and the
     disconnect lines' `auth=N/M` summed: N = the 235s, M = all AUTH commands (535 + 235 + 454);
   - tshark: no 535/235/454 in clear text, and one STARTTLS per session.
+With --server exim (scripts/testbed/make-exim-tls-captures.sh) the log is Exim's mainlog (log_selector
++incoming_port, so every line names the session's client port) and the cross-check is per session: the
+`authenticator failed for ... [IP]:PORT: 535 ... (set_id=U)` lines = the 535s and their usernames in order,
+`454` lines = the 454s, and `A=MECH:USER` on the session's `<=` or `no MAIL` line = its 235 (mechanism and
+user of the success; no A= without a 235). The truth then also gets "server" (--server-name) and "replies":
+the reply texts the client read in clear inside TLS ({"535": text, "235": text, "334": [texts], "221": text,
+"454": text where seen}; without CRLF, so a reply's plaintext is len(text) + 2 bytes).
 Prints the truth JSON on stdout.
 """
 import argparse
@@ -26,6 +33,8 @@ ap.add_argument('--made-by', required=True)
 ap.add_argument('--notes', required=True)
 ap.add_argument('--log', required=True)
 ap.add_argument('--pcap', required=True)
+ap.add_argument('--server', choices=['postfix', 'exim'], default='postfix')
+ap.add_argument('--server-name', default='')
 ap.add_argument('transcripts', nargs='+')
 a = ap.parse_args()
 
@@ -34,11 +43,26 @@ clients = defaultdict(lambda: {'failures': 0, 'successes': 0, 'tempfails': 0, 's
 fail_users = defaultdict(list)
 versions = set()
 ciphers = set()
+replies = {}
+per_session = []  # (src, sport, outcomes, users, mechanisms)
 for tr in a.transcripts:
     evs = [json.loads(x) for x in open(tr)]
     s = evs.pop()['summary']
+    for e in evs:  # the reply texts read inside TLS, one line per reply code
+        if e['dir'] != 's' or not e['tls']:
+            continue
+        for line in e['text'].split('\r\n'):
+            code = line[:3]
+            if code == '334':
+                replies.setdefault('334', [])
+                if line not in replies['334']:
+                    replies['334'].append(line)
+            elif code in ('535', '235', '454', '221'):
+                if replies.setdefault(code, line) != line:
+                    bad.append(f'{tr}: {code} reply {line!r} differs from {replies[code]!r}')
     # the usernames of the AUTH attempts, in order, from what the client sent
     users = []
+    mechs = []
     pending_login = False
     for e in evs:
         if e['dir'] != 'c':
@@ -46,10 +70,12 @@ for tr in a.transcripts:
         for line in e['text'].split('\r\n'):
             if line.startswith('AUTH PLAIN '):
                 users.append(base64.b64decode(line[11:]).split(b'\0')[1].decode())
+                mechs.append('PLAIN')
             elif line == 'AUTH LOGIN':
                 pending_login = True
             elif pending_login:
                 users.append(base64.b64decode(line).decode())
+                mechs.append('LOGIN')
                 pending_login = False
     outs = s['outcomes']
     # a 454 under the penalty comes in answer to AUTH LOGIN itself: no username was sent for it
@@ -61,6 +87,7 @@ for tr in a.transcripts:
         else:
             uu.append(users[k] if k < len(users) else None)
             k += 1
+    per_session.append((s['src'], s['sport'], outs, uu, mechs))
     c = clients[s['src']]
     for o, u in zip(outs, uu):
         if o == 535:
@@ -85,8 +112,50 @@ for tr in a.transcripts:
         sess['pipelined'] = True
     c['sessions'].append(sess)
 
+def check_exim_log():
+    """Exim's mainlog against the transcripts, per session (client IP and port)."""
+    fails = defaultdict(list)   # (ip, port) -> set_ids of 535s in order
+    temps = defaultdict(int)
+    auth_ok = defaultdict(list)  # (ip, port) -> ['LOGIN:alice', ...] from A=
+    closed = set()
+    for line in open(a.log).read().splitlines():
+        m = re.search(r' authenticator failed for .*\[([0-9.]+)\]:(\d+)(?: I=\S+)?: (\d{3}) (.*?)(?: \(set_id=(.*)\))?$', line)
+        if m:
+            k = (m.group(1), int(m.group(2)))
+            if m.group(3) == '535':
+                fails[k].append(m.group(5))
+            elif m.group(3) == '454':
+                temps[k] += 1
+            else:
+                bad.append(f'unexpected Exim log line: {line}')
+            continue
+        m = re.search(r'(?: <= .* H=| no MAIL in SMTP connection from ).*\[([0-9.]+)\]:(\d+) .*?(?: A=(\S+))?(?: |$)', line)
+        if m and (' <= ' in line or 'no MAIL in SMTP connection' in line):
+            k = (m.group(1), int(m.group(2)))
+            am = re.search(r' A=(\S+)', line)
+            if am:
+                auth_ok[k].append(am.group(1))
+        m = re.search(r'SMTP connection from .*\[([0-9.]+)\]:(\d+) closed', line)
+        if m:
+            closed.add((m.group(1), int(m.group(2))))
+    for ip, port, outs, uu, mechs in per_session:
+        k = (ip, port)
+        want_f = [u for o, u in zip(outs, uu) if o == 535]
+        if fails[k] != want_f:
+            bad.append(f'{ip}:{port}: exim log failures {fails[k]} != transcripts {want_f}')
+        if temps[k] != outs.count(454):
+            bad.append(f'{ip}:{port}: exim log 454s {temps[k]} != transcripts {outs.count(454)}')
+        ok = [f'{mechs[i]}:{uu[i]}' for i, o in enumerate(outs) if o == 235]
+        if sorted(set(auth_ok[k])) != ok:
+            bad.append(f'{ip}:{port}: exim log A= {auth_ok[k]} != transcripts {ok}')
+        if k not in closed:
+            bad.append(f'{ip}:{port}: no "closed" line in the exim log')
+        print(f'tls-truth: {ip}:{port}: transcripts {outs}; exim log 535 set_id={fails[k]} 454={temps[k]} A={auth_ok[k]}',
+              file=sys.stderr)
+
+
 # ---- Postfix log
-log = open(a.log).read().splitlines()
+log = open(a.log).read().splitlines() if a.server == 'postfix' else []
 lf = defaultdict(list)
 lt = defaultdict(int)
 ln = defaultdict(int)
@@ -104,7 +173,9 @@ for line in log:
         n = int(m.group(2))
         ln[m.group(1)] += n
         lm[m.group(1)] += int(m.group(3)) if m.group(3) else n
-for ip in sorted(set(clients) | set(lf) | set(lt) | set(ln)):
+if a.server == 'exim':
+    check_exim_log()
+for ip in (sorted(set(clients) | set(lf) | set(lt) | set(ln)) if a.server == 'postfix' else []):
     c = clients.get(ip, {'failures': 0, 'successes': 0, 'tempfails': 0})
     tot = c['failures'] + c['successes'] + c['tempfails']
     if lf[ip] != fail_users.get(ip, []):
@@ -150,4 +221,7 @@ truth = {
     'inside_tls': {ip: clients[ip] for ip in sorted(clients, key=lambda x: tuple(int(p) for p in x.split('.')))},
     'notes': a.notes,
 }
+if a.server == 'exim':
+    truth['server'] = a.server_name or 'exim'
+    truth['replies'] = {k: replies[k] for k in ('535', '235', '454', '334', '221') if k in replies}
 print(json.dumps(truth, indent=2))

@@ -15,7 +15,7 @@
  * of an exchange known to be an AUTH (after a 334) whose size is unknown, as a failure or tempfail.
  */
 import { ContentType, type TlsRecordSink } from './record-tracker.js';
-import { recordLength, type RecordOverhead, type ReplySizes } from './record-size.js';
+import { distinctSizes, recordLength, type RecordOverhead, type ReplySizes } from './record-size.js';
 
 export type InferredOutcome = 'failure' | 'success' | 'tempfail' | 'ambiguous';
 
@@ -85,6 +85,11 @@ export class AuthExchange implements TlsRecordSink {
   private lastClientTs = 0;
   /** A reply that is not an AUTH reply came since EHLO or the last outcome: not an AUTH position. */
   private offPath = false;
+  /**
+   * The last server record held the outcome(s) of an AUTH command (not of SASL data after a 334):
+   * a server record with no client record since may be the next reply of a pipelined group.
+   */
+  private pipelineNext = false;
   // The last decomposition (fields, not an object: no allocation per record).
   private solFailures = 0;
   private solTempfails = 0;
@@ -104,7 +109,12 @@ export class AuthExchange implements TlsRecordSink {
   /** The record stream was lost (a gap): what follows is not classified. */
   streamLost = false;
 
-  constructor(private readonly opts: AuthExchangeOptions, private readonly out: AuthOutcomeSink) {}
+  /** The server's sizes minus those that collide under this overhead (`distinctSizes`). */
+  private readonly sizes: ReplySizes;
+
+  constructor(private readonly opts: AuthExchangeOptions, private readonly out: AuthOutcomeSink) {
+    this.sizes = distinctSizes(opts.sizes, opts.overhead);
+  }
 
   record(fromClient: boolean, type: number, _version: number, length: number, app: boolean, ts: number): void {
     if (!app || type !== ContentType.ApplicationData) return;
@@ -115,6 +125,11 @@ export class AuthExchange implements TlsRecordSink {
       return;
     }
     if (!this.clientSpoke) {
+      // RFC 2920 lets a server answer a pipelined group in several writes, and Exim does: one
+      // record per reply (pcaps/tls/exim-tls13: AUTH PLAIN ×3 + QUIT in one client record, four
+      // server records). Right after an AUTH command's outcome, the next server record is read
+      // as the next reply of that group; anywhere else it stays unsolicited (tickets, greetings).
+      if (this.pipelineNext) return this.serverReply(length, ts - this.lastClientTs, ts);
       this.unsolicited++;
       return;
     }
@@ -131,6 +146,7 @@ export class AuthExchange implements TlsRecordSink {
   resynced(_fromClient: boolean, _ts: number): void {}
 
   private serverReply(len: number, delay: number, ts: number): void {
+    this.pipelineNext = false;
     switch (this.phase) {
       case Phase.Ehlo:
         this.phase = Phase.Command;
@@ -142,7 +158,7 @@ export class AuthExchange implements TlsRecordSink {
         return; // Greeting cannot have a client record; Authenticated and Done classify nothing
     }
     const o = this.opts;
-    if (o.sizes.challenge !== null && len === recordLength(o.overhead, o.sizes.challenge)) {
+    if (this.sizes.challenge !== null && len === recordLength(o.overhead, this.sizes.challenge)) {
       this.challenges++;
       this.phase = Phase.InAuth;
       this.offPath = false;
@@ -187,6 +203,7 @@ export class AuthExchange implements TlsRecordSink {
     if (this.solSuccess) this.sized('success', single, timed, len, delay, ts);
     this.offPath = false;
     this.phase = this.solQuit ? Phase.Done : this.solSuccess ? Phase.Authenticated : Phase.Command;
+    this.pipelineNext = !inAuth && this.phase === Phase.Command;
   }
 
   /**
@@ -225,7 +242,7 @@ export class AuthExchange implements TlsRecordSink {
    * `single`: exactly one outcome and no 221. `timing`: only combinations that delay allows.
    */
   private decompose(len: number, single: boolean, timing: 'failure' | 'success' | 'tempfail' | null): number {
-    const s = this.opts.sizes;
+    const s = this.sizes;
     const ov = this.opts.overhead;
     const most = single ? 1 : MAX_COALESCED;
     const maxF = s.failure === null ? 0 : most;
