@@ -1,7 +1,7 @@
 import type { FlowInfo } from '../reassembly/stream.js';
 import { DOVECOT_TIMING, type AuthOutcomeSink, type InferredOutcome } from '../tls/auth-exchange.js';
 import { TlsRecordTracker, type TlsRecordSink } from '../tls/record-tracker.js';
-import { POSTFIX_DOVECOT } from '../tls/record-size.js';
+import type { ReplySource } from '../tls/reply-profiles.js';
 import { SessionInference } from '../tls/session-inference.js';
 import type { SmtpShared } from './smtp-types.js';
 
@@ -14,11 +14,14 @@ import type { SmtpShared } from './smtp-types.js';
 export class OpaqueFlow implements TlsRecordSink, AuthOutcomeSink {
   private readonly tracker: TlsRecordTracker;
   private readonly inference: SessionInference;
+  /** The reply sizes this session is read with, where they came from, and whether its 535 size is known. */
+  readonly replySource: ReplySource;
 
-  constructor(private readonly info: FlowInfo, private readonly shared: SmtpShared) {
+  /** `banner`: the server's cleartext 220 line before STARTTLS (null: none seen, e.g. TLS from the first byte). */
+  constructor(private readonly info: FlowInfo, private readonly shared: SmtpShared, banner: string | null = null) {
     const tracker = (this.tracker = new TlsRecordTracker(this));
-    // Built-in sizes only for now (Postfix + Dovecot); per-server sizes come with --tls-reply.
-    this.inference = new SessionInference(POSTFIX_DOVECOT, DOVECOT_TIMING, () => tracker.tls13, this);
+    this.replySource = shared.config.replies.forSession(banner);
+    this.inference = new SessionInference(this.replySource.sizes, DOVECOT_TIMING, () => tracker.tls13, this);
   }
 
   data(fromClient: boolean, buf: Buffer, start: number, end: number, ts: number): void {
