@@ -16,6 +16,9 @@ import {
   bannerProfile, parseCalibrationFile, parseReplyArg, replyLength, ReplyResolver, replyTextsFromArgs, type ReplySource,
 } from '../src/tls/reply-profiles.js';
 import { smtpstrike } from './support/cli.js';
+import { replayFrames } from './support/replay.js';
+import type { FrameList } from './support/synth.js';
+import { recordBytes } from './support/tls-wire.js';
 import { inferCapture, truthCounts, type InferredCounts } from './support/tls-infer.js';
 
 const PF535 = '535 5.7.8 Error: authentication failed: (reason unavailable)';
@@ -183,6 +186,14 @@ test('the sessions hand their cleartext banner to the resolver; the Postfix capt
   for (const b of banners) assert.equal(b, POSTFIX_BANNER);
   for (const s of seen) assert.deepEqual([s.source, s.known], ['banner', true]);
   assert.deepEqual(clients, truth13());
+
+  // Every code given: the banner cannot matter, so no session keeps it.
+  banners.length = 0;
+  const all = defaultPipelineOptions();
+  all.tlsReplies = new Spy({ option: replyTextsFromArgs([`535=${PF535}`, '235=235 2.7.0 Authentication successful', '454=454 4.7.0 x', '334=334 VXNlcm5hbWU6', '221=221 2.0.0 Bye']) });
+  await inferCapture(TLS13, all);
+  assert.ok(banners.length > 0);
+  for (const b of banners) assert.equal(b, null);
 });
 
 test('the sizes are really used: a wrong explicit 535 size infers no failure by size on a shipped capture; the right one all', async () => {
@@ -202,4 +213,49 @@ test('the sizes are really used: a wrong explicit 535 size infers no failure by 
   assert.equal(r.stats.tlsInferredFailures, failures);
   assert.equal(r.failuresBySize, failures);
   assert.deepEqual(r.clients, t);
+});
+
+/** STARTTLS after `banner`, TLS 1.3, AUTH PLAIN with an initial response answered by a record of `replyLen`, 0.3 s later. */
+function bannerSession(f: FrameList, port: number, banner: string, replyLen: number): void {
+  const T0 = 1_768_039_200_000_000; // µs
+  const recs = (...r: [number, number][]): Buffer => Buffer.concat(r.map(([type, len]) => recordBytes(type, len)));
+  const c = f.conversation('en10mb', '198.51.100.30', port, '192.0.2.25', 587);
+  let t = T0;
+  c.open(t);
+  c.fromServer(`${banner}\r\n`, (t += 1000));
+  c.fromClient('EHLO bot\r\n', (t += 1000));
+  c.fromServer('250-mx1.example.org\r\n250 STARTTLS\r\n', (t += 1000));
+  c.fromClient('STARTTLS\r\n', (t += 1000));
+  c.fromServer('220 TLS go ahead\r\n', (t += 1000));
+  c.fromClient(recs([22, 512]), (t += 1000));
+  c.fromServer(recs([22, 122], [20, 1], [23, 2100], [23, 286], [23, 69]), (t += 1000));
+  c.fromClient(recs([20, 1], [23, 69]), (t += 1000));
+  c.fromServer(recs([23, 218]), (t += 1000)); // ticket
+  c.fromClient(recs([23, 25]), (t += 1000)); // EHLO
+  c.fromServer(recs([23, 150]), (t += 1000)); // EHLO reply
+  c.fromClient(recs([23, 60]), (t += 1000)); // AUTH PLAIN …
+  c.fromServer(recs([23, replyLen]), (t += 300_000)); // the outcome
+  c.close((t += 1000));
+}
+
+test('end to end: an Exim banner makes a 52-byte TLS 1.3 reply a 535 (35 + 17); the same record under a Postfix banner is none', async () => {
+  const EXIM_535 = 35 + 17;
+  const seen: ReplySource[] = [];
+  class Spy extends ReplyResolver {
+    override forSession(banner: string | null): ReplySource {
+      const s = super.forSession(banner);
+      seen.push(s);
+      return s;
+    }
+  }
+  const exim = await replayFrames((f) => bannerSession(f, 40200, EXIM_BANNER, EXIM_535), (o) => (o.tlsReplies = new Spy()));
+  assert.equal(exim.pipeline.smtpStats.tlsInferredFailures, 1);
+  assert.deepEqual([seen[0]!.source, seen[0]!.sizes.failure], ['banner', 35]);
+  const postfix = await replayFrames((f) => bannerSession(f, 40201, '220 mx1.example.org ESMTP Postfix', EXIM_535));
+  assert.equal(postfix.pipeline.smtpStats.tlsInferredFailures, 0);
+  const postfix79 = await replayFrames((f) => bannerSession(f, 40202, '220 mx1.example.org ESMTP Postfix', 79));
+  assert.equal(postfix79.pipeline.smtpStats.tlsInferredFailures, 1);
+  // Explicit sizes win over the banner: Exim banner, Postfix's 535 given.
+  const given = await replayFrames((f) => bannerSession(f, 40203, EXIM_BANNER, 79), (o) => (o.tlsReplies = new ReplyResolver({ option: { 535: PF535 } })));
+  assert.equal(given.pipeline.smtpStats.tlsInferredFailures, 1);
 });
