@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { accountsCommand } from './commands/accounts.js';
 import { blocksCommand } from './commands/blocks.js';
+import { calibrateCommand } from './commands/calibrate.js';
 import { dumpCommand } from './commands/dump.js';
 import { replayCommand } from './commands/replay.js';
 import { reportCommand } from './commands/report.js';
@@ -22,6 +23,7 @@ program.addCommand(watchCommand());
 program.addCommand(accountsCommand());
 program.addCommand(dumpCommand());
 program.addCommand(reportCommand());
+program.addCommand(calibrateCommand());
 
 program.parseAsync(process.argv).then(() => {
   // Output that could not be written (other than to a reader that went away) is a failure too.

@@ -9,6 +9,7 @@ import type { SmtpObserver, SmtpShared, SmtpStats, WireTap } from './smtp/smtp-t
 import { PatternAutomaton } from './smtp/stream-matcher.js';
 import { tsInRange, type PacketRecord } from './source/packet-record.js';
 import { defaultStrikeOptions, StrikeEngine, type StrikeOptions } from './strikes/strike-engine.js';
+import { ReplyResolver } from './tls/reply-profiles.js';
 
 export interface PipelineOptions {
   /** Server ports: the side of a flow on one of these is the SMTP server. */
@@ -18,6 +19,8 @@ export interface PipelineOptions {
   strikes: StrikeOptions;
   flows: FlowTableOptions;
   assembler: AssemblerLimits;
+  /** Which reply sizes each opaque session is read with (`--tls-reply`, `--tls-replies-file`, a log, the banner). */
+  tlsReplies: ReplyResolver;
 }
 
 export const defaultPipelineOptions = (): PipelineOptions => ({
@@ -26,6 +29,7 @@ export const defaultPipelineOptions = (): PipelineOptions => ({
   strikes: defaultStrikeOptions(),
   flows: { ...defaultFlowTableOptions },
   assembler: { ...defaultAssemblerLimits },
+  tlsReplies: new ReplyResolver(),
 });
 
 /** How often (packet seconds) idle flows are swept. */
@@ -115,7 +119,7 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
     let shared = this.sessionShared;
     if (!shared || shared.config.observer !== this.smtpObserver || shared.config.automaton !== this.automaton) {
       shared = this.sessionShared = {
-        config: { automaton: this.automaton, observer: this.smtpObserver }, sink: this.strikes, tap: this, stats: this.smtpStats,
+        config: { automaton: this.automaton, observer: this.smtpObserver, replies: this.opts.tlsReplies }, sink: this.strikes, tap: this, stats: this.smtpStats,
       };
     }
     return new SmtpSession(info, shared);

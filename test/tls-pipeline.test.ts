@@ -13,11 +13,11 @@ const T0 = 1_768_039_200_000_000; // µs
 const recs = (...r: [number, number][]): Buffer => Buffer.concat(r.map(([type, len]) => recordBytes(type, len)));
 
 /** STARTTLS, then a TLS 1.3 handshake and an AUTH PLAIN failed by size (79), with the 79 split over two segments. */
-function startTlsSession(f: FrameList, port: number): void {
+function startTlsSession(f: FrameList, port: number, banner = '220 mail.example.test ESMTP Postfix'): void {
   const c = f.conversation('en10mb', '198.51.100.20', port, '192.0.2.25', 587);
   let t = T0;
   c.open(t);
-  c.fromServer('220 mail.example.test ESMTP\r\n', (t += 1000));
+  c.fromServer(`${banner}\r\n`, (t += 1000));
   c.fromClient('EHLO bot\r\n', (t += 1000));
   c.fromServer('250-mail.example.test\r\n250 STARTTLS\r\n', (t += 1000));
   c.fromClient('STARTTLS\r\n', (t += 1000));
@@ -59,6 +59,15 @@ test('an opaque STARTTLS flow: its records counted, its 535 inferred into an eve
   assert.equal(r.coverage.tls_records, 15);
   assert.equal(r.coverage.opaque_sessions_classified, 1);
   assert.deepEqual(r.coverage.inferred, { failures: 1, successes: 0, tempfails: 0, ambiguous_records: 0 });
+});
+
+test('a server whose banner names no known profile: the 535 is still inferred, but its size is not known, so it strikes nothing', async () => {
+  const r = await replayFrames((f) => startTlsSession(f, 40102, '220 mail.example.test ESMTP'));
+  assert.deepEqual(r.log.events.map((e) => e.type), ['connect', 'starttls', 'auth_failure', 'flow_end']);
+  const f = r.log.events[2]!;
+  assert.ok(f.type === 'auth_failure' && f.inferred !== null && !f.inferred.known);
+  assert.equal(r.coverage.inferred_not_struck, 1);
+  assert.equal(r.blocks.length, 0);
 });
 
 test('TLS from the first byte: the first segment itself is read as records', async () => {

@@ -35,6 +35,7 @@ ap.add_argument('--log', required=True)
 ap.add_argument('--pcap', required=True)
 ap.add_argument('--server', choices=['postfix', 'exim'], default='postfix')
 ap.add_argument('--server-name', default='')
+ap.add_argument('--not-inferable', default='', help='why the outcomes cannot be inferred from this capture (truth: not_inferable)')
 ap.add_argument('transcripts', nargs='+')
 a = ap.parse_args()
 
@@ -220,6 +221,7 @@ truth = {
     'tls': {'versions': sorted(versions), 'ciphers': sorted(ciphers)},
     'inside_tls': {ip: clients[ip] for ip in sorted(clients, key=lambda x: tuple(int(p) for p in x.split('.')))},
     'notes': a.notes,
+    **({'not_inferable': a.not_inferable} if a.not_inferable else {}),
 }
 if a.server == 'exim':
     truth['server'] = a.server_name or 'exim'

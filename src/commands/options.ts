@@ -2,7 +2,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { CONFIG_KEYS, parseBytes, rangeProblem, type ConfigValue } from '../config/config-file.js';
 import { defaultPipelineOptions, type PipelineOptions } from '../pipeline.js';
 import { defaultTallyLimits } from '../report/client-tally.js';
+import { readFileSync } from 'node:fs';
 import { AddressSet } from '../strikes/address-key.js';
+import { parseCalibrationFile, parseReplyArg, ReplyResolver, replyTextsFromArgs, type ReplyTexts } from '../tls/reply-profiles.js';
 
 export function intArg(min: number, max: number): (v: string) => number {
   return (v: string) => {
@@ -51,7 +53,41 @@ function cidr(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-/** The detection and strike options shared by replay, watch and dump. */
+/** `--tls-reply CODE=TEXT`: checked here, kept as given (the config's `tls_replies:` gives the same strings). */
+function tlsReplyArg(v: string, prev: string[]): string[] {
+  try {
+    parseReplyArg(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return [...prev, v];
+}
+
+/** The reply texts of a `smtpstrike calibrate` file; throws an Error naming the file and the problem. */
+export function loadRepliesFile(file: string): ReplyTexts {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`tls replies file ${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return parseCalibrationFile(text);
+  } catch (e) {
+    throw new Error(`tls replies file ${file}: ${(e as Error).message}`);
+  }
+}
+
+function repliesFileArg(v: string): string {
+  try {
+    loadRepliesFile(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return v;
+}
+
+/** The detection and strike options shared by replay, watch, dump and report. */
 export function addPipelineOptions(cmd: Command): Command {
   const d = defaultPipelineOptions();
   return cmd
@@ -66,7 +102,9 @@ export function addPipelineOptions(cmd: Command): Command {
     .option('--tempfail-strikes', '454 temporary failures inside AUTH count as strikes too', false)
     .option('--no-inferred-strikes', 'AUTH failures inferred inside TLS (from record sizes) are reported but never strike')
     .option('--max-flows <n>', 'TCP flows tracked at most (least recently used evicted, counted)', configNumberArg('max_flows'), d.flows.maxFlows)
-    .option('--max-strike-entries <n>', 'addresses the strike table tracks at most', configNumberArg('max_strike_entries'), d.strikes.maxEntries);
+    .option('--max-strike-entries <n>', 'addresses the strike table tracks at most', configNumberArg('max_strike_entries'), d.strikes.maxEntries)
+    .option('--tls-reply <CODE=TEXT>', 'inside TLS: this server\'s reply text for CODE (535, 235, 454, 334, 221), without CRLF; "\\n" separates the lines of a multi-line reply (repeatable; over --tls-replies-file and the banner\'s built-in profile)', tlsReplyArg, [])
+    .option('--tls-replies-file <file>', 'inside TLS: reply texts saved by `smtpstrike calibrate --out FILE`', repliesFileArg);
 }
 
 /** The per-client table of `replay` (the report's memory bound). */
@@ -88,9 +126,15 @@ export interface PipelineFlags {
   inferredStrikes: boolean;
   maxFlows: number;
   maxStrikeEntries: number;
+  tlsReply: string[];
+  tlsRepliesFile?: string;
 }
 
-export function pipelineOptionsFrom(f: PipelineFlags): PipelineOptions {
+/**
+ * The pipeline options of the flags; `logReplies`: reply texts learned from a mail log (report).
+ * Throws an Error when the replies file cannot be read (a config's `tls_replies_file:` is read here).
+ */
+export function pipelineOptionsFrom(f: PipelineFlags, logReplies?: ReplyTexts): PipelineOptions {
   const o = defaultPipelineOptions();
   o.ports = f.ports;
   o.patterns = f.match;
@@ -104,6 +148,11 @@ export function pipelineOptionsFrom(f: PipelineFlags): PipelineOptions {
   o.strikes.inferredStrikes = f.inferredStrikes;
   o.strikes.maxEntries = f.maxStrikeEntries;
   o.flows.maxFlows = f.maxFlows;
+  o.tlsReplies = new ReplyResolver({
+    option: replyTextsFromArgs(f.tlsReply),
+    file: f.tlsRepliesFile === undefined ? undefined : loadRepliesFile(f.tlsRepliesFile),
+    log: logReplies,
+  });
   return o;
 }
 

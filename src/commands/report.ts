@@ -118,7 +118,7 @@ export function reportCommand(): Command {
   return cmd;
 }
 
-const CONFIG_OPTIONS = new Set(['ports', 'hitcount', 'seconds', 'connHitcount', 'connSeconds', 'whitelist', 'ipv6Prefix', 'match', 'tempfailStrikes', 'inferredStrikes', 'maxFlows', 'maxStrikeEntries', 'stateFile']);
+const CONFIG_OPTIONS = new Set(['ports', 'hitcount', 'seconds', 'connHitcount', 'connSeconds', 'whitelist', 'ipv6Prefix', 'match', 'tempfailStrikes', 'inferredStrikes', 'maxFlows', 'maxStrikeEntries', 'stateFile', 'tlsReply', 'tlsRepliesFile']);
 const ACCOUNTS_OPTIONS: Record<string, string> = { mode: 'mode', limit: 'limit', geoip: 'geoip', geoipDb: 'geoipDb', tz: 'logTz', year: 'logYear' };
 
 function resolve(cmd: Command): { flags: ReportFlags; whitelist: WhitelistConfig; configLogs: string[] } {

@@ -3,6 +3,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'y
 import { AddressSet } from '../strikes/address-key.js';
 import { MODES } from '../accounts/types.js';
 import { emptyWhitelist, type WhitelistConfig } from '../accounts/whitelist.js';
+import { checkReplyText, REPLY_CODES } from '../tls/reply-profiles.js';
 
 /**
  * The config file (`--config`, default /etc/smtpstrike/config.yaml): everything the command-line
@@ -16,7 +17,8 @@ export type ConfigValue = number | string | boolean | string[] | number[];
 export interface KeySpec {
   /** The commander option name (camelCase) the key sets. */
   option: string;
-  kind: 'int' | 'string' | 'bool' | 'strings' | 'cidrs' | 'ports' | 'bytes';
+  /** `replies`: a mapping reply code → text, kept as `CODE=TEXT` strings (what `--tls-reply` takes). */
+  kind: 'int' | 'string' | 'bool' | 'strings' | 'cidrs' | 'ports' | 'bytes' | 'replies';
   min?: number;
   max?: number;
   choices?: readonly string[];
@@ -47,6 +49,11 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   log_file: { option: 'logFile', kind: 'string' },
   log_level: { option: 'logLevel', kind: 'string', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] },
   stats_interval: { option: 'statsInterval', kind: 'int', min: 1, max: 86400 },
+  // tls_replies:
+  //   535: "535 Incorrect authentication data"
+  //   221: "221 mail.example.com closing connection"
+  tls_replies: { option: 'tlsReply', kind: 'replies' },
+  tls_replies_file: { option: 'tlsRepliesFile', kind: 'string' },
 };
 
 /**
@@ -169,7 +176,7 @@ export function parseConfigFile(text: string, file = '<config>'): { options: Map
     }
     const spec = CONFIG_KEYS[key];
     if (!spec) throw new ConfigError(file, line, `unknown key "${key}" (known: ${Object.keys(CONFIG_KEYS).join(', ')}, accounts)`);
-    out.set(spec.option, convert(valueNode, spec, key, file, lineOf(valueNode) || line));
+    out.set(spec.option, convert(valueNode, spec, key, file, lineOf(valueNode) || line, lineOf));
   }
   return { options: out, accounts };
 }
@@ -244,7 +251,7 @@ function parseWhitelist(node: Node | null, wl: WhitelistConfig, file: string, li
   }
 }
 
-function convert(node: Node | null, spec: KeySpec, key: string, file: string, line: number): ConfigValue {
+function convert(node: Node | null, spec: KeySpec, key: string, file: string, line: number, lineOf?: (n: Node | null | undefined) => number): ConfigValue {
   const fail = (why: string): never => {
     throw new ConfigError(file, line, `${key}: ${why}`);
   };
@@ -273,6 +280,27 @@ function convert(node: Node | null, spec: KeySpec, key: string, file: string, li
       if (typeof v !== 'string' || v === '') return fail(`expected text, got ${JSON.stringify(v)}`);
       if (spec.choices && !spec.choices.includes(v)) return fail(`must be one of ${spec.choices.join(', ')}`);
       return v;
+    }
+    case 'replies': {
+      if (!node || !isMap(node)) return fail(`expected a mapping of reply code to text, e.g. 535: "535 Incorrect authentication data" (codes: ${REPLY_CODES.join(', ')})`);
+      const out: string[] = [];
+      for (const pair of node.items) {
+        const k = pair.key as Node;
+        const v = pair.value as Node | null;
+        const at = (n: Node | null | undefined): number => lineOf?.(n) || line;
+        const code = isScalar(k) ? String(k.value) : '';
+        if (!/^\d{3}$/.test(code) || !(REPLY_CODES as readonly number[]).includes(Number(code))) {
+          throw new ConfigError(file, at(k), `${key}: "${code}" is not a reply code the model uses (${REPLY_CODES.join(', ')})`);
+        }
+        const text = v && isScalar(v) ? v.value : undefined;
+        if (typeof text !== 'string') throw new ConfigError(file, at(v) || at(k), `${key}.${code}: expected the reply text, e.g. "${code} ..."`);
+        try {
+          out.push(`${code}=${checkReplyText(Number(code), text)}`);
+        } catch (e) {
+          throw new ConfigError(file, at(v) || at(k), `${key}.${(e as Error).message}`);
+        }
+      }
+      return out;
     }
     case 'strings':
     case 'cidrs':

@@ -1,7 +1,7 @@
 import type { FlowInfo } from '../reassembly/stream.js';
-import { BASIS_SIZE, DOVECOT_TIMING, type AuthOutcomeSink, type InferredOutcome } from '../tls/auth-exchange.js';
+import { BASIS_SIZE, type AuthOutcomeSink, type InferredOutcome } from '../tls/auth-exchange.js';
 import { TlsRecordTracker, type TlsRecordSink } from '../tls/record-tracker.js';
-import { POSTFIX_DOVECOT } from '../tls/record-size.js';
+import type { ReplySource } from '../tls/reply-profiles.js';
 import { SessionInference } from '../tls/session-inference.js';
 import type { SmtpShared } from './smtp-types.js';
 
@@ -17,13 +17,14 @@ const OUTCOME_CODE = { failure: 535, success: 235, tempfail: 454 } as const;
 export class OpaqueFlow implements TlsRecordSink, AuthOutcomeSink {
   private readonly tracker: TlsRecordTracker;
   private readonly inference: SessionInference;
-  /** The 535 size of this server is known (not a guess): inferred failures may strike. */
-  private readonly sizesKnown = true;
+  /** The reply sizes this session is read with, where they came from, and whether its 535 size is known. */
+  readonly replySource: ReplySource;
 
-  constructor(private readonly info: FlowInfo, private readonly shared: SmtpShared) {
+  /** `banner`: the server's cleartext 220 line before STARTTLS (null: none seen, e.g. TLS from the first byte). */
+  constructor(private readonly info: FlowInfo, private readonly shared: SmtpShared, banner: string | null = null) {
     const tracker = (this.tracker = new TlsRecordTracker(this));
-    // Built-in sizes only for now (Postfix + Dovecot); per-server sizes come with --tls-reply.
-    this.inference = new SessionInference(POSTFIX_DOVECOT, DOVECOT_TIMING, () => tracker.tls13, this);
+    this.replySource = shared.config.replies.forSession(banner);
+    this.inference = new SessionInference(this.replySource.sizes, this.replySource.timing, () => tracker.tls13, this);
   }
 
   data(fromClient: boolean, buf: Buffer, start: number, end: number, ts: number): void {
@@ -63,7 +64,7 @@ export class OpaqueFlow implements TlsRecordSink, AuthOutcomeSink {
     this.shared.sink.event({
       type: OUTCOME_EVENT[kind], ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort,
       code: OUTCOME_CODE[kind], mech: null, user: null, text: '', matched: false,
-      inferred: { basis, recordLen, delay, known: this.sizesKnown && (basis & BASIS_SIZE) !== 0 },
+      inferred: { basis, recordLen, delay, known: this.replySource.known && (basis & BASIS_SIZE) !== 0 },
       wire: tap.snapshot(i.server, i.client, i.serverPort, i.clientPort),
     });
   }

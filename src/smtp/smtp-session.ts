@@ -44,6 +44,8 @@ export class SmtpSession implements StreamConsumer {
   private heldHeader: PacketHeader | null = null;
   /** The TLS records and inferred AUTH outcomes of the flow once it went opaque (made then). */
   private tls: OpaqueFlow | null = null;
+  /** The server's first line when it is a 220 (at most 128 bytes), for the reply sizes once opaque. */
+  private banner: string | null = null;
 
   constructor(private readonly info: FlowInfo, private readonly shared: SmtpShared) {
     this.match = shared.config.automaton ? new MatchState() : null;
@@ -166,6 +168,13 @@ export class SmtpSession implements StreamConsumer {
 
   private replyLine(buf: Buffer, s: number, e: number, ts: number, cut = false): void {
     if (this.config.observer) this.config.observer.reply(this.info, buf, s, e, cut, ts);
+    if (!this.greeted) {
+      // One string per session, only when the sizes may depend on the banner (src/tls/reply-profiles.ts).
+      this.greeted = true;
+      if (e - s >= 4 && buf[s] === 50 && buf[s + 1] === 50 && buf[s + 2] === 48 && this.config.replies.needsBanner) {
+        this.banner = buf.toString('latin1', s, Math.min(e, s + 128));
+      }
+    }
     if (e - s < 3 || !isDigit(buf[s]!) || !isDigit(buf[s + 1]!) || !isDigit(buf[s + 2]!)) {
       this.stats.malformedReplies++;
       this.replyMatched = false;
@@ -236,7 +245,8 @@ export class SmtpSession implements StreamConsumer {
   private goOpaque(ts: number, implicit: boolean): void {
     this.opaque = true;
     this.stats.opaqueFlows++;
-    this.tls = new OpaqueFlow(this.info, this.shared);
+    this.tls = new OpaqueFlow(this.info, this.shared, this.banner);
+    this.banner = null;
     const i = this.info;
     this.sink.event({ type: 'starttls', ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort, implicit });
   }
@@ -426,6 +436,13 @@ export class SmtpSession implements StreamConsumer {
   }
   private set inBody(v: boolean) {
     this.bits = v ? this.bits | 512 : this.bits & ~512;
+  }
+  /** The server's first line was seen (the banner, if it was a 220, is kept). */
+  private get greeted(): boolean {
+    return (this.bits & (1 << 24)) !== 0;
+  }
+  private set greeted(v: boolean) {
+    this.bits = v ? this.bits | (1 << 24) : this.bits & ~(1 << 24);
   }
   /** Code of the multi-line reply being read (its first line), -1 between replies: bits 10-19 hold code + 1. */
   private get multiCode(): number {

@@ -6,6 +6,7 @@ import type { PacketHeader } from '../decode/packet-header.js';
 import type { EventSink, WireSnapshot } from '../events.js';
 import type { FlowInfo } from '../reassembly/stream.js';
 import type { PatternAutomaton } from './stream-matcher.js';
+import type { ReplyResolver } from '../tls/reply-profiles.js';
 
 /** What the session needs from the world: the header fields of the packets that carried its bytes. */
 export interface WireTap {
@@ -48,6 +49,8 @@ export interface SmtpConfig {
   automaton: PatternAutomaton | null;
   /** Sees every reassembled line (`smtpstrike dump`); null on the detection path (one null check per line). */
   observer?: SmtpObserver | null;
+  /** The reply sizes of each opaque session, from the options, a file, a log or its banner. */
+  replies: ReplyResolver;
 }
 
 /** What all sessions of one pipeline share. */

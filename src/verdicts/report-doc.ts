@@ -116,6 +116,12 @@ export interface ReportDoc {
   countries: PlaceCount[];
   asns: PlaceCount[];
   blind_spots: BlindSpots;
+  /**
+   * Where the 535 size the captures' TLS inference used came from: `option`/`file` (given),
+   * `log` (the one 535 text the logs showed), `banner` (each session's banner profile, else the
+   * Postfix default); the distinct 535 texts seen in the logs (several: none used).
+   */
+  tls_replies: { failure_source: 'option' | 'file' | 'log' | 'banner'; log_failure_text: string | null; log_failure_texts: string[] };
   warnings: string[];
   options: Record<string, unknown>;
 }

@@ -11,6 +11,8 @@ import { bump, computeVerdicts, VERDICT_ORDER, type AddressStat, type Counts3 } 
 import type { Attempt, Intervals } from './types.js';
 import type { AddressJson, BlindSpots, GeoJson, OneSided, PeriodJson, PlaceCount, ReportDoc } from './report-doc.js';
 import { emptyWire, mergeState, readCaptures, type WireData } from './wire.js';
+import { learnFailureText } from './reply-texts.js';
+import { ReplyResolver } from '../tls/reply-profiles.js';
 
 /**
  * `smtpstrike report`: the wire (captures replayed through the pipeline, or a watch state file)
@@ -61,8 +63,11 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
     o.warn(m);
   };
 
+  // ---- the 535 text of the server, from its log, for the TLS inference on the captures
+  const tlsReplies = await logReplies(inputs, o, warn);
+
   // ---- the wire
-  const wire = inputs.captures.length > 0 ? await readCaptures(inputs.captures, o.pipeline, o.gap) : emptyWire();
+  const wire = inputs.captures.length > 0 ? await readCaptures(inputs.captures, tlsReplies.pipeline, o.gap) : emptyWire();
   if (inputs.state) mergeState(wire, inputs.state);
   const wireSpan = span(wire.coverage);
   const center = wireSpan ? (wireSpan[0] + wireSpan[1]) / 2 : undefined;
@@ -221,6 +226,7 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
     countries: [...countries.values()].sort(byWeight),
     asns: [...asns.values()].sort(byWeight),
     blind_spots: blind,
+    tls_replies: tlsReplies.doc,
     warnings,
     options: {
       captures: inputs.captures, state: inputs.state, logs: inputs.logs, mode: o.mode,
@@ -231,6 +237,29 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
       tempfail_strikes: o.pipeline.strikes.tempfailStrikes,
     },
   };
+}
+
+/**
+ * With captures and logs, and no 535 text given (`--tls-reply`, `--tls-replies-file`): the one
+ * 535 text the logs show becomes the captures' failure size (over the banner's built-in profile).
+ */
+export async function logReplies(inputs: ReportInputs, o: ReportOptions, warn: (m: string) => void): Promise<{ pipeline: PipelineOptions; doc: ReportDoc['tls_replies'] }> {
+  const given = o.pipeline.tlsReplies.inputs;
+  const fixed = given.option?.[535] !== undefined ? 'option' : given.file?.[535] !== undefined ? 'file' : null;
+  const doc: ReportDoc['tls_replies'] = { failure_source: fixed ?? 'banner', log_failure_text: null, log_failure_texts: [] };
+  if (fixed || inputs.captures.length === 0 || inputs.logs.length === 0) return { pipeline: o.pipeline, doc };
+  const l = await learnFailureText(inputs.logs);
+  doc.log_failure_texts = l.texts;
+  if (l.text !== null) {
+    doc.failure_source = 'log';
+    doc.log_failure_text = l.text;
+    return { pipeline: { ...o.pipeline, tlsReplies: new ReplyResolver({ ...given, log: { 535: l.text } }) }, doc };
+  }
+  if (l.texts.length > 1) {
+    warn(`the logs show ${l.texts.length}${l.texts.length >= 8 ? '+' : ''} different 535 texts (${l.texts.slice(0, 3).map((t) => JSON.stringify(t)).join(', ')}${l.texts.length > 3 ? ', …' : ''}): ` +
+      'none is used for the sizes inside TLS (several servers, or reasons in the replies?); give --tls-reply 535=TEXT or --tls-replies-file');
+  }
+  return { pipeline: o.pipeline, doc };
 }
 
 function geoJson(g: GeoInfo, level: number): GeoJson {

@@ -15,6 +15,8 @@ export interface Truth {
   skipped?: Record<string, number>;
   /** AUTH outcomes inside TLS per client (pcaps/TRUTH-FORMAT.md): what the inference must find. */
   inside_tls?: Record<string, { failures: number; successes: number; tempfails: number }>;
+  /** Why the outcomes inside TLS cannot be inferred from this capture: then none may be. */
+  not_inferable?: string;
 }
 
 type Counts = { failures: number; successes: number; tempfails: number };
@@ -27,7 +29,7 @@ const NONE: Counts = { failures: 0, successes: 0, tempfails: 0 };
 export function expectedClients(truth: Truth): Record<string, unknown> {
   const out: Record<string, { failures: number; successes: number; tempfails: number; users: string[]; inferred: Counts }> = {};
   for (const [ip, c] of Object.entries(truth.clients)) out[ip] = { ...c, inferred: { ...NONE } };
-  for (const [ip, t] of Object.entries(truth.inside_tls ?? {})) {
+  for (const [ip, t] of Object.entries(truth.not_inferable ? {} : truth.inside_tls ?? {})) {
     const inferred = { failures: t.failures, successes: t.successes, tempfails: t.tempfails };
     if (inferred.failures + inferred.successes + inferred.tempfails === 0) continue;
     out[ip] = { ...(out[ip] ?? { ...NONE, users: [] }), inferred };
