@@ -83,7 +83,7 @@ const bash = (script: string): { status: number | null; stdout: string; stderr: 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 const GAP = 'pcaps/crafted/gap.pcap';
-const GAP_CLIENTS = { '198.51.100.54': { failures: 2, successes: 0, tempfails: 0, users: ['alice'] } };
+const GAP_CLIENTS = { '198.51.100.54': { failures: 2, successes: 0, tempfails: 0, users: ['alice'], inferred: { failures: 0, successes: 0, tempfails: 0 } } };
 const summaryOf = (stdout: string): { clients: unknown; files: { file: string; compressed: boolean; packets: number }[] } =>
   JSON.parse(stdout.trim().split('\n').pop()!) as { clients: unknown; files: { file: string; compressed: boolean; packets: number }[] };
 

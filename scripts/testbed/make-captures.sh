@@ -93,6 +93,14 @@ write_truth() {
     done
     echo
     echo "  },"
+    # What happened inside TLS (the transcripts' 't' replies): what the inference must find.
+    local inside=''
+    for ip in $(sorted_ips); do
+      f=${CNT[$ip.t535]:-0}; s=${CNT[$ip.t235]:-0}; t=${CNT[$ip.t454]:-0}
+      [ $((f + s + t)) -gt 0 ] || continue
+      inside+="${inside:+, }$(printf '"%s": {"failures": %d, "successes": %d, "tempfails": %d}' "$ip" "$f" "$s" "$t")"
+    done
+    [ -z "$inside" ] || echo "  \"inside_tls\": {$inside},"
     echo "  \"opaque_flows\": $opq,"
     echo "  \"expect_error\": null,"
     echo "  \"notes\": $(json_str "$notes")"

@@ -172,6 +172,14 @@ json_str() { local s=$1; s=${s//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
   done
   echo
   echo "  },"
+  # What happened inside TLS (the swaks transcripts' 't' replies): what the inference must find.
+  inside=''
+  for ip in "${CLIENTS[@]}"; do
+    f=${CNT[$ip.t535]:-0}; s=${CNT[$ip.t235]:-0}; t=${CNT[$ip.t454]:-0}
+    [ $((f + s + t)) -gt 0 ] || continue
+    inside+="${inside:+, }$(printf '"%s": {"failures": %d, "successes": %d, "tempfails": %d}' "$ip" "$f" "$s" "$t")"
+  done
+  echo "  \"inside_tls\": {$inside},"
   echo "  \"opaque_flows\": $opq,"
   echo "  \"expect_error\": null,"
   echo "  \"notes\": \"The capture of the report fixture run (README.md beside it): what a sniffer sees. The logs of the same run are postfix.log and dovecot.log; the verdicts are in report.verdicts.json.\""
