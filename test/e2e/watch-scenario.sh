@@ -13,27 +13,8 @@ cd "$ROOT"
 # shellcheck source=../../scripts/testbed/lib.sh
 . "$ROOT/scripts/testbed/lib.sh"
 
-WATCH_PID=
-stop_watch() {
-  local sig=${1:-TERM}
-  if [ -n "$WATCH_PID" ]; then
-    kill "-$sig" "$WATCH_PID" 2>/dev/null || true
-    _tb_wait_gone 10 "$WATCH_PID" || kill -KILL "$WATCH_PID" 2>/dev/null || true
-    WATCH_PID=
-  fi
-}
-cleanup() {
-  local rc=$?
-  trap - EXIT
-  stop_watch KILL
-  tb_down
-  exit $rc
-}
-trap cleanup EXIT
-
-check() { # check NAME CONDITION-RESULT(0/1) DETAIL
-  if [ "$2" = 0 ]; then echo "CHECK $1 ok $3"; else echo "CHECK $1 FAIL $3"; fi
-}
+# shellcheck source=watch-lib.sh
+. "$ROOT/test/e2e/watch-lib.sh"
 
 tb_up >/dev/null
 tb_mail_up 0 >/dev/null
@@ -41,26 +22,8 @@ set +e # from here on a failing probe is a FAIL line, not the end of the script
 STATE=$TB_DIR/state.json
 LOG=$TB_DIR/watch.log
 : > "$TB_DIR/empty.yaml"
-EXTRA=()
-[ "$MODE" = dry-run ] && EXTRA=(--dry-run)
-
-starts() { local n; n=$(grep -c '"event":"start"' "$LOG" 2>/dev/null); echo "${n:-0}"; }
-start_watch() { # extra watch options...
-  local before i
-  before=$(starts)
-  # `ip netns exec` execs node, so $! is node's own PID (a backgrounded shell function would not be).
-  ip netns exec "$TB_SRV_NS" node "$ROOT/dist/src/cli.js" watch --config "$TB_DIR/empty.yaml" -i "$TB_SRV_IF" \
-    --whitelist 10.200.0.4/32 --state-file "$STATE" --log-file "$LOG" --stats-interval 5 "${EXTRA[@]}" "$@" \
-    2>>"$TB_DIR/watch.stderr" &
-  WATCH_PID=$!
-  for ((i = 0; i < 150; i++)); do
-    [ "$(starts)" -gt "$before" ] && break
-    _tb_alive "$WATCH_PID" || { echo "watch died: $(tail -5 "$TB_DIR/watch.stderr")" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ "$(starts)" -gt "$before" ] || { echo "watch did not start: $(tail -5 "$TB_DIR/watch.stderr")" >&2; exit 1; }
-  sleep 0.5 # capture running
-}
+WATCH_ARGS=(--whitelist 10.200.0.4/32 --state-file "$STATE" --stats-interval 5)
+[ "$MODE" = dry-run ] && WATCH_ARGS+=(--dry-run)
 
 fail_auth() { # fail_auth IP N [PORT]
   local ip=$1 n=$2 port=${3:-587} i
@@ -74,22 +37,7 @@ connects() {
   tb_cli timeout 5 bash -c "exec 3<>/dev/tcp/$TB_SRV_IP/$2" 2>/dev/null && return 0
   return 1
 }
-# connects_from IP: bash /dev/tcp cannot pick a source address; use swaks' EHLO-only session.
-connects_from() {
-  tb_swaks --port 587 --local-interface "$1" --quit-after EHLO >/dev/null 2>&1
-}
 
-in_set() { # in_set IP: the nft set holds IP
-  # Not `nft list … | grep -q`: under pipefail grep's early exit can fail the pipe with SIGPIPE, and a
-  # present address read as absent made a negative check pass (and a poll for expiry stop) by chance.
-  local set
-  set=$(tb_srv nft list set inet smtpstrike blocked4 2>/dev/null) || return 2
-  grep -qw "$1" <<<"$set"
-}
-
-wait_in_set() { local i; for ((i = 0; i < 100; i++)); do in_set "$1" && return 0; sleep 0.1; done; return 1; }
-# wait_log REGEX [N]: until the watch log has more than N lines matching (default 0), at most 15 s.
-wait_log() { local i n; for ((i = 0; i < 150; i++)); do n=$(grep -cE "$1" "$LOG" 2>/dev/null); [ "${n:-0}" -gt "${2:-0}" ] && return 0; sleep 0.1; done; return 1; }
 # barrier IP: IP fails three times and watch decides to block it. Watch handles packets in capture order,
 # so after this everything sent before has been seen: a negative check ("not blocked") made after a
 # barrier cannot pass merely because watch had not got to the packets yet, as one after a sleep could.

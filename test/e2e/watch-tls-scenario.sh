@@ -11,46 +11,16 @@ cd "$ROOT"
 # shellcheck source=../../scripts/testbed/lib.sh
 . "$ROOT/scripts/testbed/lib.sh"
 
-WATCH_PID=
-stop_watch() {
-  if [ -n "$WATCH_PID" ]; then
-    kill -TERM "$WATCH_PID" 2>/dev/null || true
-    _tb_wait_gone 10 "$WATCH_PID" || kill -KILL "$WATCH_PID" 2>/dev/null || true
-    WATCH_PID=
-  fi
-}
-cleanup() {
-  local rc=$?
-  trap - EXIT
-  stop_watch
-  tb_down
-  exit $rc
-}
-trap cleanup EXIT
-
-check() { if [ "$2" = 0 ]; then echo "CHECK $1 ok $3"; else echo "CHECK $1 FAIL $3"; fi; }
+# shellcheck source=watch-lib.sh
+. "$ROOT/test/e2e/watch-lib.sh"
 
 tb_up >/dev/null
 tb_mail_up 0 tls >/dev/null
 set +e
 LOG=$TB_DIR/watch.log
 : > "$TB_DIR/empty.yaml"
+WATCH_ARGS=()
 
-starts() { local n; n=$(grep -c '"event":"start"' "$LOG" 2>/dev/null); echo "${n:-0}"; }
-start_watch() { # extra watch options...
-  local before i
-  before=$(starts)
-  ip netns exec "$TB_SRV_NS" node "$ROOT/dist/src/cli.js" watch --config "$TB_DIR/empty.yaml" -i "$TB_SRV_IF" \
-    --state-file "$TB_DIR/state-$before.json" --log-file "$LOG" "$@" 2>>"$TB_DIR/watch.stderr" &
-  WATCH_PID=$!
-  for ((i = 0; i < 150; i++)); do
-    [ "$(starts)" -gt "$before" ] && break
-    _tb_alive "$WATCH_PID" || { echo "watch died: $(tail -5 "$TB_DIR/watch.stderr")" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ "$(starts)" -gt "$before" ] || { echo "watch did not start: $(tail -5 "$TB_DIR/watch.stderr")" >&2; exit 1; }
-  sleep 0.5 # capture running
-}
 # tls_session IP PORT STEPS...: one STARTTLS session (TLS 1.3) with the given tls-client.py steps;
 # prints the outcomes the client read (e.g. 535,535,535).
 tls_session() {
@@ -59,24 +29,12 @@ tls_session() {
   out=$(tb_cli timeout 60 python3 "$ROOT/scripts/testbed/tls-client.py" --server "$TB_SRV_IP" --port "$port" --src "$ip" "$@" 2>/dev/null | tail -n 1)
   python3 -c 'import json,sys; print(",".join(map(str, json.loads(sys.argv[1])["summary"]["outcomes"])))' "$out" 2>/dev/null
 }
-in_set() {
-  local set
-  set=$(tb_srv nft list set inet smtpstrike blocked4 2>/dev/null) || return 2
-  grep -qw "$1" <<<"$set"
-}
-wait_in_set() { local i; for ((i = 0; i < 100; i++)); do in_set "$1" && return 0; sleep 0.1; done; return 1; }
-# wait_log REGEX N: until the watch log has at least N lines matching, at most 15 s.
-wait_log() { local i n; for ((i = 0; i < 150; i++)); do n=$(grep -cE "$1" "$LOG" 2>/dev/null); [ "${n:-0}" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }
-count_log() { local n; n=$(grep -cE "$1" "$LOG" 2>/dev/null); echo "${n:-0}"; }
-connects_from() { # connects_from IP: an EHLO-only session from IP gets the banner
-  tb_swaks --port 587 --local-interface "$1" --quit-after EHLO >/dev/null 2>&1
-}
 
 # --- 1. --no-inferred-strikes: three failures inside TLS are logged as inferred, nothing strikes.
-start_watch --no-inferred-strikes
+start_watch --no-inferred-strikes --state-file "$TB_DIR/state-off.json"
 got=$(tls_session 10.200.0.3 587 --step login:alice:wrong1 --step login:alice:wrong2 --step login:alice:wrong3 --step quit)
 check off_client_saw "$([ "$got" = 535,535,535 ]; echo $?)" "client read: $got"
-wait_log '"event":"auth_failure".*"client":"10\.200\.0\.3".*"inferred":true' 3
+wait_log '"event":"auth_failure".*"client":"10\.200\.0\.3".*"inferred":true' 2
 n=$(count_log '"event":"auth_failure".*"client":"10\.200\.0\.3".*"inferred":true')
 check off_inferred_logged "$([ "$n" = 3 ]; echo $?)" "inferred auth_failure lines: $n"
 n=$(count_log '"event":"strike".*"client":"10\.200\.0\.3"')
@@ -87,7 +45,7 @@ stop_watch
 
 # --- 2. Default: three failures inside TLS strike (LOG prefix marked inferred) and block; a login
 # inside TLS is an inferred success and blocks nothing.
-start_watch
+start_watch --state-file "$TB_DIR/state-on.json"
 got=$(tls_session 10.200.0.4 25 --step login:alice:secret --step quit)
 check ok_client_saw "$([ "$got" = 235 ]; echo $?)" "client read: $got"
 got=$(tls_session 10.200.0.2 587 --step login:alice:wrong1 --step plain:alice:wrong2 --step login:bob:wrong3 --step quit)
