@@ -116,6 +116,14 @@ test('fixture: the capture alone — the compromised address looks merely attack
   assert.ok(d.verdicts.some((v) => v.verdict === 'ATTACKED' && v.address === truth.compromised[0]!.address));
   assert.deepEqual(d.blind_spots.opaque_sessions.addresses.map((o) => o.ip).sort(), Object.keys(truth.blind_spots.opaque_sessions).sort());
   assert.equal(d.blind_spots.opaque_sessions.with_log_attempts, 0);
+  // The two logins inside STARTTLS (pcaps/report/report.truth.json inside_tls) are inferred from the
+  // record sizes and shown here, but not joined: the verdicts above stay those of the clear wire.
+  const inside = Object.values(JSON.parse(readFileSync(join(DIR, 'report.truth.json'), 'utf8')).inside_tls as Record<string, { failures: number; successes: number; tempfails: number }>)
+    .reduce((t, c) => ({ failures: t.failures + c.failures, successes: t.successes + c.successes, tempfails: t.tempfails + c.tempfails }), { failures: 0, successes: 0, tempfails: 0 });
+  assert.equal(inside.successes, 2);
+  assert.deepEqual(d.blind_spots.opaque_sessions.inferred, inside);
+  const text = runReport(['-g', '0', '--logs', '/dev/null', join(DIR, truth.captures[0]!)]);
+  assert.match(text.stdout, /inferred inside them from TLS record sizes \(replay and watch count these; not joined with the logs here\): 0 failures, 2 logins, 0 temporary failures/);
 });
 
 test('fixture: the logs alone still give the log-side verdicts, and say the wire is missing', () => {

@@ -161,30 +161,10 @@ exim_up
 touch "$X/log/mainlog"
 
 
-CAP=''
-NSESS=0
-LOG0=0
-U64=$(printf 'u%.0s' {1..63})x   # a 64-character username
 MAINLOG=$X/log/mainlog
-capture() {   # capture NAME: start one capture (and its Exim mainlog segment)
-  CAP=$1; NSESS=0
-  mkdir -p "$TRANS/$CAP"
-  LOG0=$(wc -l < "$MAINLOG")
-  tb_capture_start "$TB_SRV_IF" "$STAGE/$CAP.pcap" "$FILTER"
-  say "capture $CAP"
-}
-# session IP PORT EXPECT CLIENT-ARGS...: one STARTTLS session; EXPECT = regex for the outcomes, e.g. '535,235'
-session() {
-  local ip=$1 port=$2 expect=$3 f got
-  shift 3
-  NSESS=$((NSESS + 1))
-  f=$TRANS/$CAP/$(printf '%02d' $NSESS)-$ip.jsonl
-  tb_cli timeout 60 python3 "$CLIENT" --server "$TB_SRV_IP" --port "$port" --src "$ip" "$@" > "$f" ||
-    { cat "$f" >&2; die "$CAP session $NSESS from $ip failed"; }
-  got=$(tail -n 1 "$f" | python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; print(",".join(map(str, s["outcomes"])), s["tls_version"], s["cipher"], "etm" if s["etm"] else "")')
-  [[ ${got%% *} =~ ^($expect)$ ]] || die "$CAP session $NSESS from $ip: outcomes ${got%% *}, expected $expect"
-  say "  $ip:$port ${got#* }: ${got%% *}"
-}
+SERVER_LOG="$MAINLOG"
+# shellcheck source=tls-capture-lib.sh
+. "$ROOT/scripts/testbed/tls-capture-lib.sh"
 # finish NOTES: stop the capture, wait for the Exim log, write and cross-check the truth
 finish() { # finish NOTES [NOT-INFERABLE-REASON]
   local notes=$1 not_inferable=${2:-} i n seg=$TB_DIR/logs/$CAP.mainlog

@@ -32,29 +32,9 @@ STAGE=$TB_DIR/out
 TRANS=$TB_DIR/transcripts
 mkdir -p "$STAGE" "$TRANS"
 
-CAP=''
-NSESS=0
-LOG0=0
-U64=$(printf 'u%.0s' {1..63})x   # a 64-character username
-capture() {   # capture NAME: start one capture (and its Postfix log segment)
-  CAP=$1; NSESS=0
-  mkdir -p "$TRANS/$CAP"
-  LOG0=$(wc -l < "$TB_DIR/logs/postfix.log")
-  tb_capture_start "$TB_SRV_IF" "$STAGE/$CAP.pcap" "$FILTER"
-  say "capture $CAP"
-}
-# session IP PORT EXPECT CLIENT-ARGS...: one STARTTLS session; EXPECT = regex for the outcomes, e.g. '535,235'
-session() {
-  local ip=$1 port=$2 expect=$3 f got
-  shift 3
-  NSESS=$((NSESS + 1))
-  f=$TRANS/$CAP/$(printf '%02d' $NSESS)-$ip.jsonl
-  tb_cli timeout 60 python3 "$CLIENT" --server "$TB_SRV_IP" --port "$port" --src "$ip" "$@" > "$f" ||
-    { cat "$f" >&2; die "$CAP session $NSESS from $ip failed"; }
-  got=$(tail -n 1 "$f" | python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; print(",".join(map(str, s["outcomes"])), s["tls_version"], s["cipher"])')
-  [[ ${got%% *} =~ ^($expect)$ ]] || die "$CAP session $NSESS from $ip: outcomes ${got%% *}, expected $expect"
-  say "  $ip:$port ${got#* }: ${got%% *}"
-}
+SERVER_LOG="$TB_DIR/logs/postfix.log"
+# shellcheck source=tls-capture-lib.sh
+. "$ROOT/scripts/testbed/tls-capture-lib.sh"
 # finish NOTES: stop the capture, wait for the Postfix log, write and cross-check the truth
 finish() {
   local notes=$1 i n seg=$TB_DIR/logs/$CAP.postfix.log
@@ -119,6 +99,7 @@ total=$(du -cb "$STAGE"/*.pcap | tail -n 1 | cut -f1)
 [ "$total" -lt 2000000 ] || die "the captures add up to $total bytes (limit 2 MB)"
 mkdir -p "$OUT"
 for f in "$OUT"/*.pcap "$OUT"/*.truth.json; do
+  case $(basename "$f") in exim-*) continue ;; esac # make-exim-tls-captures.sh's
   [ -e "$f" ] && [ ! -e "$STAGE/$(basename "$f")" ] && { say "removing stale $f"; rm -f "$f"; }
 done
 for f in "$STAGE"/*; do install -m 644 -o root -g root "$f" "$OUT/"; done

@@ -194,7 +194,11 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
   const b = doc.blind_spots;
   for (const m of b.missing) h.push(`<li>${esc(m)}</li>`);
   if (b.opaque_sessions.total > 0) {
-    h.push(`<li>Sessions opaque after STARTTLS/TLS: ${num(b.opaque_sessions.total, 'blind_spots.opaque_sessions.total')}; the logs show attempts inside them for ${num(b.opaque_sessions.with_log_attempts, 'blind_spots.opaque_sessions.with_log_attempts')} address(es):<ul>`);
+    const inf = b.opaque_sessions.inferred;
+    const inferred = inf.failures + inf.successes + inf.tempfails > 0
+      ? `; inferred inside them from TLS record sizes (counted by replay and watch, not joined here): ${num(inf.failures, 'blind_spots.opaque_sessions.inferred.failures')} failure(s), ${num(inf.successes, 'blind_spots.opaque_sessions.inferred.successes')} login(s), ${num(inf.tempfails, 'blind_spots.opaque_sessions.inferred.tempfails')} temporary failure(s)`
+      : '';
+    h.push(`<li>Sessions opaque after STARTTLS/TLS: ${num(b.opaque_sessions.total, 'blind_spots.opaque_sessions.total')}${inferred}; the logs show attempts inside them for ${num(b.opaque_sessions.with_log_attempts, 'blind_spots.opaque_sessions.with_log_attempts')} address(es):<ul>`);
     b.opaque_sessions.addresses.slice(0, 200).forEach((e, i) => {
       const p = `blind_spots.opaque_sessions.addresses.${i}`;
       h.push(`<li>${ipCell(e.ip)}: ${num(e.sessions, `${p}.sessions`)} session(s) on port ${esc(e.ports.join(', '))}; the logs show inside ${num(e.log_failures, `${p}.log_failures`)} failure(s) and ${num(e.log_successes, `${p}.log_successes`)} login(s)</li>`);

@@ -68,6 +68,8 @@ export interface BlindSpots {
     total: number;
     not_kept: number;
     with_log_attempts: number;
+    /** AUTH outcomes the capture's replay inferred inside them (src/tls): not joined with the logs. */
+    inferred: { failures: number; successes: number; tempfails: number };
     addresses: { ip: string; sessions: number; ports: number[]; log_failures: number; log_successes: number; first_ts: number; last_ts: number }[];
   };
   periods: PeriodJson[];

@@ -364,7 +364,10 @@ function blindSpots(
     (capture.gaps + capture.evicted_flows + capture.auths_not_kept > 0 ? 1 : 0);
   return {
     count, missing,
-    opaque_sessions: { total: wire.opaqueTotal, not_kept: wire.opaqueNotKept, with_log_attempts: withLog, addresses: opaqueAddrs },
+    opaque_sessions: {
+      total: wire.opaqueTotal, not_kept: wire.opaqueNotKept, with_log_attempts: withLog,
+      inferred: { failures: cc?.inferred.failures ?? 0, successes: cc?.inferred.successes ?? 0, tempfails: cc?.inferred.tempfails ?? 0 }, addresses: opaqueAddrs,
+    },
     periods, wire_not_logged: wireNotLogged, logged_not_on_wire: loggedNotOnWire, unparseable, read_errors: readErrors, capture,
   };
 }

@@ -171,6 +171,11 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
     const o = b.opaque_sessions;
     out.push(`  opaque after STARTTLS/TLS: ${plural(o.total, 'session')} from ${plural(o.addresses.length, 'address', 'addresses')}; the logs show attempts inside those of ${plural(o.with_log_attempts, 'address', 'addresses')}` +
       (o.not_kept ? ` (${o.not_kept} sessions not kept)` : ''));
+    const inf = o.inferred;
+    if (inf.failures + inf.successes + inf.tempfails > 0) {
+      out.push(`    inferred inside them from TLS record sizes (replay and watch count these; not joined with the logs here): ` +
+        `${plural(inf.failures, 'failure')}, ${plural(inf.successes, 'login')}, ${plural(inf.tempfails, 'temporary failure')}`);
+    }
     for (const e of o.addresses.slice(0, 20)) {
       const inside = e.log_failures + e.log_successes > 0
         ? `the logs show inside: ${[e.log_failures ? plural(e.log_failures, 'failure') : '', e.log_successes ? plural(e.log_successes, 'login') : ''].filter(Boolean).join(', ')}`

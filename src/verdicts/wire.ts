@@ -35,8 +35,6 @@ export class WireCollector implements EventSink {
   authsNotKept = 0;
   opaqueNotKept = 0;
   opaqueTotal = 0;
-  /** Outcomes inferred inside TLS (left out of the join, see event()). */
-  inferred = 0;
   rejects = new Map<string, number>();
   private readonly open = new Map<number, OpenFlow>();
   private readonly activity: CoverageBuilder;
@@ -66,10 +64,7 @@ export class WireCollector implements EventSink {
         // The report joins what the wire read in the clear with the logs; an outcome inferred
         // inside TLS stays out of that join (the session remains an opaque one, which the logs
         // explain). replay and watch count inferred outcomes.
-        if (ev.inferred) {
-          this.inferred++;
-          break;
-        }
+        if (ev.inferred) break; // counted in the capture's coverage (`inferred`)
         const f = this.flow(ev.flow, ev.client, ev.clientPort, ev.serverPort, ev.ts);
         f.auths++;
         const outcome = ev.type === 'auth_failure' ? 'failure' : ev.type === 'auth_success' ? 'success' : 'tempfail';
