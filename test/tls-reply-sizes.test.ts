@@ -14,7 +14,7 @@ import { pipelineOptionsFrom, type PipelineFlags } from '../src/commands/options
 import { POSTFIX_DOVECOT } from '../src/tls/record-size.js';
 import { DOVECOT_TIMING } from '../src/tls/auth-exchange.js';
 import {
-  bannerProfile, parseCalibrationFile, parseReplyArg, replyLength, ReplyResolver, replyTextsFromArgs, type ReplySource,
+  bannerProfile, eximTexts, parseCalibrationFile, parseReplyArg, replyLength, ReplyResolver, replyTextsFromArgs, type ReplySource,
 } from '../src/tls/reply-profiles.js';
 import { smtpstrike } from './support/cli.js';
 import { replayFrames } from './support/replay.js';
@@ -260,4 +260,19 @@ test('end to end: an Exim banner makes a 52-byte TLS 1.3 reply a 535 (35 + 17); 
   // Explicit sizes win over the banner: Exim banner, Postfix's 535 given.
   const given = await replayFrames((f) => bannerSession(f, 40203, EXIM_BANNER, 79), (o) => (o.tlsReplies = new ReplyResolver({ option: { 535: PF535 } })));
   assert.equal(given.pipeline.smtpStats.tlsInferredFailures, 1);
+});
+
+test('the built-in Exim texts are the ones the Exim 4.96 test-bed captures read in clear (their truths\' replies)', () => {
+  const truths = ['exim-tls13', 'exim-tls12-gcm', 'exim-tls12-cbc']
+    .map((n) => JSON.parse(readFileSync(`pcaps/tls/${n}.truth.json`, 'utf8')) as { replies: Record<string, string | string[]> });
+  const builtin = eximTexts('mail.example.test');
+  for (const t of truths) {
+    assert.equal(builtin[535], t.replies['535']);
+    assert.equal(builtin[235], t.replies['235']);
+    assert.equal(builtin[221], t.replies['221']);
+    const prompts = ([] as string[]).concat(t.replies['334'] ?? []);
+    assert.ok(prompts.length > 0 && prompts.every((p) => replyLength(p) === replyLength(builtin[334]!)), `334 prompts ${prompts.join(', ')}`);
+    assert.equal(t.replies['454'], undefined, 'no 454 seen: the built-in leaves it unknown');
+  }
+  assert.equal(builtin[454], undefined);
 });

@@ -47,10 +47,10 @@ export const POSTFIX_DOVECOT_TEXTS: Readonly<Record<ReplyCode, string>> = {
 };
 
 /**
- * Exim 4 with its default texts — PROVISIONAL, from Exim's source (smtp_in.c) and Debian's exim4
- * config, not yet measured on real captures (to be checked against the Exim test-bed captures):
+ * Exim 4 with its default texts, as measured on Exim 4.96 (Debian exim4-daemon-light, GnuTLS) in the
+ * test bed (pcaps/tls/exim-*: the truths' `replies`; test/tls-reply-sizes.test.ts compares them):
  * - 535 `Incorrect authentication data` (FAIL), 235 `Authentication succeeded` (OK);
- * - 334: Debian's LOGIN authenticator prompts `Username::` / `Password::` (both 18 bytes, as Postfix's);
+ * - 334: Debian's LOGIN authenticator prompts `Username:` / `Password:` (both 18 bytes, as Postfix's);
  * - 221 `<smtp_active_hostname> closing connection`: the hostname is the banner's first word;
  * - tempfail: Exim answers a deferred AUTH with `435 Unable to authenticate at present` (plus an
  *   optional `auth_defer_user_msg`), never a 454: unknown here (null), so never guessed.
