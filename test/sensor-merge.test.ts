@@ -5,6 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Pipeline, defaultPipelineOptions } from '../src/pipeline.js';
+import { readCaptureFiles } from '../src/source/capture-files.js';
 import type { AuthEvent, AuthOutcome, InferredBasis, StrikeEvent, WireSnapshot } from '../src/events.js';
 import { AddressSet } from '../src/strikes/address-key.js';
 import { iptablesLogLine, strikeLogLine } from '../src/strikes/iptables-log.js';
@@ -319,4 +322,115 @@ test('whitelisted clients: a log failure strikes nothing, as on the wire', () =>
   m.event(wireEv('203.0.113.6', 10));
   assert.equal(e.stats.strikes, 0);
   assert.equal(e.stats.whitelistedEvents, 2);
+});
+
+/**
+ * A real test-bed run (scripts/testbed/measure-log-delay.sh, test/fixtures/sensor-merge/README.md):
+ * the capture and the Postfix lines with the time each was read. Lines become attempts by a stand-in
+ * for the accounts parsers (failure, 454, and a login: the first `client=… sasl_username=` or
+ * `disconnect … auth=N` line of an smtpd session with N > 0).
+ */
+const FIX = new URL('../../test/fixtures/sensor-merge/', import.meta.url);
+function loggedAttempts(name: string, shift: number): { at: number; a: Attempt }[] {
+  const out: { at: number; a: Attempt }[] = [];
+  const loggedIn = new Set<string>();
+  for (const raw of readFileSync(new URL(`${name}.stamped`, FIX), 'utf8').split('\n')) {
+    if (!raw) continue;
+    const tab = raw.indexOf('\t');
+    const at = Number(raw.slice(0, tab)) + shift;
+    const line = raw.slice(tab + 1);
+    const m = / postfix\/(?:[\w-]+\/)?smtpd\[(\d+)\]: .*?unknown\[([^\]]+)\]/.exec(line);
+    if (!m) continue;
+    const [, pid, client] = m as unknown as [string, string, string];
+    const user = /sasl_username=([^,\s]+)/.exec(line)?.[1] ?? null;
+    const attempt = (outcome: Attempt['outcome'], u: string | null): void => {
+      out.push({ at, a: { source: 'log', ts: Math.floor(at), client, outcome, user: u === '(unavailable)' ? null : u, serverPort: 587 } });
+    };
+    if (line.includes(' connect from ')) loggedIn.delete(pid);
+    else if (/SASL \S+ authentication failed: /.test(line)) attempt(line.includes('Connection lost to authentication server') ? 'tempfail' : 'failure', user);
+    else if (line.includes(' client=') && user && !loggedIn.has(pid)) {
+      loggedIn.add(pid);
+      attempt('success', user);
+    } else if (line.includes(' disconnect from ')) {
+      const n = / auth=(\d+)/.exec(line);
+      if (n && Number(n[1]) > 0 && !loggedIn.has(pid)) attempt('success', null);
+      loggedIn.delete(pid);
+    }
+  }
+  return out;
+}
+
+/** Replays the fixture's capture with (or without) its log, each sighting at its arrival time. */
+async function mergedRun(name: string, o: { wire: boolean; log: boolean; shift?: number; tweak?: (s: StrikeOptions) => void }):
+  Promise<{ p: Pipeline; log: EventLog; logged: number }> {
+  const opts = defaultPipelineOptions();
+  opts.ports = [587];
+  o.tweak?.(opts.strikes);
+  opts.sensors = { logSensor: o.log, wireSensor: o.wire };
+  const log = new EventLog();
+  const p = new Pipeline(opts, log);
+  const lines = o.log ? loggedAttempts(name, o.shift ?? 0) : [];
+  let i = 0;
+  const feedUntil = (t: number): void => {
+    while (i < lines.length && lines[i]!.at <= t) {
+      const { at, a } = lines[i++]!;
+      p.merge.log(a, at);
+    }
+  };
+  if (o.wire) {
+    await readCaptureFiles([new URL(`${name}.pcap`, FIX).pathname], (rec) => {
+      feedUntil(rec.tsSec + rec.tsNsec * 1e-9);
+      p.packet(rec);
+    });
+    p.flows.closeAll(p.lastTs);
+  }
+  feedUntil(Infinity);
+  p.merge.flush();
+  return { p, log, logged: lines.length };
+}
+
+test('a real TLS-only Postfix run: wire (inferred) + log count each of 30 failures and 10 logins once', async () => {
+  const wireOnly = await mergedRun('tls', { wire: true, log: false });
+  assert.equal(wireOnly.p.merge.coverage().only.inferred, 40);
+  const base = wireOnly.p.strikes.stats;
+  assert.ok(base.strikes >= 3 && base.blocks === 1, `wire-only: ${base.strikes} strikes, ${base.blocks} blocks`);
+  assert.equal(base.strikes + base.failuresOnRejectedConnections, 30);
+  // The log line was read after the packet (+0..13 ms, as measured), and, shifted, 50 ms before it.
+  for (const shift of [0, -0.05]) {
+    const both = await mergedRun('tls', { wire: true, log: true, shift });
+    assert.equal(both.logged, 40);
+    const cov = both.p.merge.coverage();
+    assert.deepEqual(cov.both, { wire: 0, inferred: 40 }, `shift ${shift}`);
+    assert.deepEqual(cov.only, { wire: 0, inferred: 0, log: 0 });
+    assert.equal(both.p.strikes.stats.blocks, 1);
+    assert.equal(both.log.events.filter((e) => e.type === 'auth_failure').length, 30, 'every wire event still reported');
+    // Packet first: exactly the wire-only strikes (the log's sightings are dropped). Log first: the log
+    // strikes each of the 30 once — it cannot know that the replay's rules had refused the connection of
+    // 27 of them (live, the kernel block means such connections never happen). Never 30 + 3.
+    assert.equal(both.p.strikes.stats.strikes, shift === 0 ? base.strikes : 30, `shift ${shift}`);
+  }
+  // The log sensor alone (no capture): all 30 failures strike (no refused connection is known to it).
+  const logOnly = await mergedRun('tls', { wire: false, log: true });
+  assert.equal(logOnly.p.strikes.stats.strikes, 30);
+  assert.equal(logOnly.p.strikes.stats.logStrikes, 30);
+  assert.equal(logOnly.p.strikes.stats.blocks, 1);
+  assert.deepEqual(logOnly.p.merge.coverage().only, { wire: 0, inferred: 0, log: 40 });
+  // Inference off, log on: the log strikes what the inference may not, each once — as the wire would have.
+  const noInf = await mergedRun('tls', { wire: true, log: true, tweak: (s) => { s.inferredStrikes = false; } });
+  assert.equal(noInf.p.strikes.stats.strikes, base.strikes);
+  assert.equal(noInf.p.strikes.stats.logStrikes, base.strikes);
+  assert.equal(noInf.p.merge.coverage().confirmed_inferred, base.strikes);
+  assert.deepEqual(noInf.p.merge.coverage().both, { wire: 0, inferred: 40 });
+});
+
+test('a real run under Dovecot\'s penalty: 535s and 454s on the wire and in the log merge one to one', async () => {
+  for (const on of [false, true]) {
+    const tweak = (s: StrikeOptions): void => { s.tempfailStrikes = on; };
+    const wireOnly = await mergedRun('penalty', { wire: true, log: false, tweak });
+    const both = await mergedRun('penalty', { wire: true, log: true, tweak });
+    assert.equal(both.logged, 10);
+    assert.deepEqual(both.p.merge.coverage().both, { wire: 10, inferred: 0 });
+    assert.deepEqual(both.p.merge.coverage().only, { wire: 0, inferred: 0, log: 0 });
+    assert.equal(both.p.strikes.stats.strikes, wireOnly.p.strikes.stats.strikes, `tempfail strikes ${on}`);
+  }
 });

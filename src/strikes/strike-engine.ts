@@ -184,7 +184,8 @@ export class StrikeEngine implements EventSink {
     const inf = ev.inferred;
     if (inf !== null && (!this.opts.inferredStrikes || !inf.known)) {
       this.stats.inferredNotStruck++;
-      return 'inferred_not_struck';
+      // On a connection the rules refused it would not strike either: the log must not strike it then.
+      return this.rejectedFlows.has(ev.flow) ? 'not_struck' : 'inferred_not_struck';
     }
     if (this.opts.whitelist.has(ev.client)) {
       this.stats.whitelistedEvents++;
