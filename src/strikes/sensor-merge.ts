@@ -37,9 +37,10 @@ export interface SensorMergeOptions {
   /** Held sightings at most (all clients together); the oldest is let go first, counted. */
   maxHeld: number;
   /**
-   * The arrival clock (seconds): watch passes wall time, so a packet and a log line are compared when
-   * each reached smtpstrike, not by their own stamps (the log's are whole seconds in the server's zone).
-   * Null: each sighting's own `ts` (replay of files, tests).
+   * When a log line arrived (seconds): watch passes wall time (Date.now() / 1000), so a line is placed
+   * on the clock the packets carry — not at its own stamp, which is whole seconds in the server's zone.
+   * A wire sighting is at its packet time: the kernel's capture stamp, wall clock too, and unaffected
+   * by a backlog between tcpdump and the pipeline. Null: a log sighting at its own `ts` (files, tests).
    */
   clock: (() => number) | null;
 }
@@ -136,8 +137,8 @@ export class SensorMerge implements EventSink {
     }
   }
 
-  /** A wire sighting (read in the clear, or inferred: `ev.inferred`); arrival = the clock, or the packet time. */
-  wire(ev: AuthEvent, arrival: number = this.opts.clock ? this.opts.clock() : ev.ts): void {
+  /** A wire sighting (read in the clear, or inferred: `ev.inferred`), at its packet time. */
+  wire(ev: AuthEvent, arrival: number = ev.ts): void {
     const source: StrikeSource = ev.inferred ? 'inferred' : 'wire';
     this.cov.sightings[source]++;
     if (!this.opts.logSensor) {
@@ -158,7 +159,11 @@ export class SensorMerge implements EventSink {
     this.hold({ side: Side.Wire, source, at: arrival, client, outcome, user: ev.user, serverPort: ev.serverPort, result, done: false });
   }
 
-  /** A log sighting; arrival = the clock (watch: when the line was read), or the line's own time. */
+  /**
+   * A log sighting; `arrival` = the clock (watch: when the line was read), or the line's own time. A
+   * follower catching up on lines written while it was not reading (a restart) should pass their own
+   * time: such a line is no sighting of an attempt the wire saw just now.
+   */
   log(a: Attempt, arrival: number = this.opts.clock ? this.opts.clock() : a.ts): StrikeResult {
     this.cov.sightings.log++;
     const client = canonicalClient(a.client);
