@@ -29,7 +29,7 @@ export interface SensorMergeOptions {
   wireSensor: boolean;
   /**
    * Seconds two sightings of one attempt (one per sensor) may lie apart, on the arrival clock. Measured
-   * in the test bed: the Postfix line is read 0.3–2.5 ms after the reply packet (max 13 ms over 95
+   * in the test bed: the Postfix line is read 0.3–2.5 ms after the reply packet (max 12.6 ms over 90
    * attempts; native-notes/sensor-merge.md); 2 s leaves room for a loaded host, a slow syslog relay
    * or a journal batch, and is still short next to a bot's cadence.
    */
