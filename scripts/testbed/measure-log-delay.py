@@ -3,8 +3,9 @@
 --json of the capture: packet time) with the Postfix lines of DIR/<mode>.stamped (log-stamper.py:
 arrival time, and the line's own seconds stamp) and prints the delays.
 
-Pairing: the runs are sequential (one swaks at a time), so the k-th outcome of a kind on the wire and
-the k-th line of that kind in the log belong to the same attempt; the counts must agree.
+Pairing: the runs are sequential (one swaks at a time, ~0.5 s each), so an outcome on the wire and the
+log line of that kind that are each other's nearest in time belong to the same attempt (mutual
+nearest; an outcome the inference missed, or a line without its packet, stays unpaired and is counted).
 Kinds: failure = `SASL X authentication failed:` (not `Connection lost to authentication server`);
 tempfail = that `Connection lost …` line; success = per smtpd session, the first of the `client=…,
 sasl_username=` line and the `disconnect … auth=N[/M]` line with N > 0 (what a log sensor sees of a
@@ -68,6 +69,16 @@ def wire_records(path):
             recs[k].append((e['ts'], bool(e.get('inferred'))))
     return recs
 
+def mutual_nearest(wire, log):
+    def nearest(t, xs, key):
+        return min(range(len(xs)), key=lambda i: abs(key(xs[i]) - t)) if xs else None
+    pairs = []
+    for wi, wv in enumerate(wire):
+        li = nearest(wv[0], log, lambda l: l[0])
+        if li is not None and nearest(log[li][0], wire, lambda x: x[0]) == wi:
+            pairs.append((wv, log[li]))
+    return pairs
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, max(0, int(round(p / 100 * (len(xs) - 1)))))]
@@ -89,14 +100,16 @@ for mode in ('plain', 'tls', 'penalty'):
         if not w[k] and not lg[k]:
             continue
         inferred = sum(1 for _, i in w[k] if i)
-        if len(w[k]) != len(lg[k]):
-            print(f'{k}: MISMATCH wire {len(w[k])} (inferred {inferred}) vs log {len(lg[k])}: not paired')
+        pairs = mutual_nearest(w[k], lg[k])
+        if not pairs:
+            print(f'{k}: nothing paired (wire {len(w[k])}, log {len(lg[k])})')
             ok = False
             continue
-        arr = [l[0] - p[0] for p, l in zip(w[k], lg[k])]
-        stp = [l[1] - p[0] for p, l in zip(w[k], lg[k])]
+        arr = [l[0] - p[0] for p, l in pairs]
+        stp = [l[1] - p[0] for p, l in pairs]
         allarr += arr
-        print(f'{k} (wire {len(w[k])}, inferred {inferred}):')
+        unpaired = f', unpaired: wire {len(w[k]) - len(pairs)}, log {len(lg[k]) - len(pairs)}' if len(pairs) != max(len(w[k]), len(lg[k])) else ''
+        print(f'{k} (wire {len(w[k])}, inferred {inferred}, log {len(lg[k])}{unpaired}):')
         print(f'  log arrival - packet: {fmt(arr)}')
         print(f'  log stamp   - packet: {fmt(stp)}')
 print(f'## all kinds, log arrival - packet: {fmt(allarr)}' if allarr else '## nothing paired')

@@ -29,9 +29,9 @@ export interface SensorMergeOptions {
   wireSensor: boolean;
   /**
    * Seconds two sightings of one attempt (one per sensor) may lie apart, on the arrival clock. Measured
-   * in the test bed: the Postfix line is read 0.3–2.5 ms after the reply packet (max 12.6 ms over 90
-   * attempts; native-notes/sensor-merge.md); 2 s leaves room for a loaded host, a slow syslog relay
-   * or a journal batch, and is still short next to a bot's cadence.
+   * in the test bed: the Postfix line is read a median 2 ms after the reply packet, at most 12.6 ms
+   * on a quiet host and 196 ms on a loaded one (179 attempts; native-notes/sensor-merge.md); 2 s
+   * leaves room for a busier host, a slow syslog relay or a journal batch. Nothing waits for it.
    */
   tolerance: number;
   /** Held sightings at most (all clients together); the oldest is let go first, counted. */
