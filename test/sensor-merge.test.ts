@@ -14,6 +14,7 @@ import { iptablesLogLine, strikeLogLine } from '../src/strikes/iptables-log.js';
 import { canonicalClient, SensorMerge, type Attempt, type SensorMergeOptions } from '../src/strikes/sensor-merge.js';
 import { defaultStrikeOptions, logSnapshot, StrikeEngine, type StrikeOptions } from '../src/strikes/strike-engine.js';
 import { EventLog } from './support/synth.js';
+import { eventJson } from '../src/report/json-lines.js';
 
 const SERVER = '192.0.2.25';
 const snap = (dst: string): WireSnapshot => ({
@@ -51,6 +52,7 @@ test('wire only (no log sensor): every failure strikes at once, nothing is held'
   m.event(wireEv(c, 10.002));
   assert.deepEqual(prefixes(log), ['SMTP_AUTH_FAIL: Strike 1:', 'SMTP_AUTH_FAIL: Strike 2:', 'SMTP_AUTH_FAIL: Strike 3:']);
   assert.deepEqual(strikes(log).map((s) => s.source), ['wire', 'wire', 'wire']);
+  assert.equal(eventJson(strikes(log)[0]!)!.source, 'wire');
   assert.equal(e.isBlocked(c, 10.002), true);
   const cov = m.coverage();
   assert.deepEqual(cov.only, { wire: 3, inferred: 0, log: 0 });
@@ -81,6 +83,10 @@ test('log only: failures strike from the log with "(log)" and a LOG line without
     'SMTP_AUTH_FAIL: Strike 3 (log): IN= OUT= SRC=0.0.0.0 DST=203.0.113.9 LEN=0 TOS=0x00 PREC=0x00 TTL=0 ID=0 PROTO=TCP SPT=587 DPT=0 WINDOW=0 RES=0x00 URGP=0');
   assert.equal(e.isBlocked(c, 70), true);
   assert.equal(e.stats.logStrikes, 3);
+  const j = eventJson(strikes(log)[0]!)!;
+  assert.equal(j.source, 'log');
+  assert.equal(j.inferred, undefined);
+  assert.equal(j.log, 'SMTP_AUTH_FAIL: Strike 1 (log): IN= OUT= SRC=0.0.0.0 DST=203.0.113.9 LEN=0 TOS=0x00 PREC=0x00 TTL=0 ID=0 PROTO=TCP SPT=587 DPT=0 WINDOW=0 RES=0x00 URGP=0');
   assert.deepEqual(m.coverage().only, { wire: 0, inferred: 0, log: 3 });
   assert.equal(m.coverage().held, 0);
 });
