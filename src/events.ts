@@ -80,6 +80,12 @@ export interface FlowEndEvent extends FlowRef {
 
 export type SmtpEvent = AuthEvent | StartTlsEvent | ConnectEvent | FlowEndEvent;
 
+/**
+ * Which sensor an attempt (and so a strike) came from: a reply read on the wire, an outcome inferred
+ * inside TLS, or the server's log (src/strikes/sensor-merge.ts).
+ */
+export type StrikeSource = 'wire' | 'inferred' | 'log';
+
 export interface StrikeEvent {
   type: 'strike';
   ts: number;
@@ -93,7 +99,9 @@ export interface StrikeEvent {
   prefix: string;
   /** The failure was inferred inside TLS (the prefix says so too). */
   inferred: boolean;
-  /** The 535 reply packet (server → client). */
+  /** The sensor that counted it (an attempt both saw strikes once, from the first that saw it). */
+  source: StrikeSource;
+  /** The 535 reply packet (server → client); for a `log` strike, no packet: see logSnapshot(). */
   wire: WireSnapshot;
 }
 

@@ -8,6 +8,7 @@ import { SmtpSession } from './smtp/smtp-session.js';
 import type { SmtpObserver, SmtpShared, SmtpStats, WireTap } from './smtp/smtp-types.js';
 import { PatternAutomaton } from './smtp/stream-matcher.js';
 import { tsInRange, type PacketRecord } from './source/packet-record.js';
+import { SensorMerge, type SensorMergeOptions } from './strikes/sensor-merge.js';
 import { defaultStrikeOptions, StrikeEngine, type StrikeOptions } from './strikes/strike-engine.js';
 import { ReplyResolver } from './tls/reply-profiles.js';
 
@@ -21,6 +22,8 @@ export interface PipelineOptions {
   assembler: AssemblerLimits;
   /** Which reply sizes each opaque session is read with (`--tls-reply`, `--tls-replies-file`, a log, the banner). */
   tlsReplies: ReplyResolver;
+  /** The sensor merge in front of the strike engine (default: the wire alone, nothing held). */
+  sensors?: Partial<SensorMergeOptions>;
 }
 
 export const defaultPipelineOptions = (): PipelineOptions => ({
@@ -44,6 +47,11 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
   readonly assembler: TcpAssembler;
   readonly flows: FlowTable;
   readonly strikes: StrikeEngine;
+  /**
+   * Where AUTH outcomes enter the strike engine: with a log sensor on (watch --log), `merge.log()`
+   * takes the log's attempts and an attempt both saw counts once (src/strikes/sensor-merge.ts).
+   */
+  readonly merge: SensorMerge;
   readonly smtpStats: SmtpStats = { opaqueFlows: 0, malformedReplies: 0, partialReplies: 0, longLines: 0, tlsRecords: 0, tlsAppRecords: 0, tlsLostDirections: 0, tlsInferredFailures: 0, tlsInferredSuccesses: 0, tlsInferredTempfails: 0, tlsInferredAmbiguous: 0, tlsSessionsClassified: 0, tlsSessionsAmbiguous: 0, tlsSessionsUnclassified: 0 };
   private readonly serverPort = new Uint8Array(65536);
   private automaton: PatternAutomaton | null;
@@ -69,6 +77,7 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
     this.assembler = new TcpAssembler(opts.assembler);
     this.assembler.headers = this;
     this.strikes = new StrikeEngine(opts.strikes, sink);
+    this.merge = new SensorMerge(this.strikes, opts.sensors ?? {});
     this.flows = new FlowTable(this, this.assembler, opts.flows);
   }
 
@@ -113,13 +122,14 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
   /** End of input: every open flow is flushed and closed. */
   finish(): void {
     this.flows.closeAll(this.lastTs === -Infinity ? 0 : this.lastTs);
+    this.merge.flush();
   }
 
   create(info: FlowInfo): StreamConsumer {
     let shared = this.sessionShared;
     if (!shared || shared.config.observer !== this.smtpObserver || shared.config.automaton !== this.automaton) {
       shared = this.sessionShared = {
-        config: { automaton: this.automaton, observer: this.smtpObserver, replies: this.opts.tlsReplies }, sink: this.strikes, tap: this, stats: this.smtpStats,
+        config: { automaton: this.automaton, observer: this.smtpObserver, replies: this.opts.tlsReplies }, sink: this.merge, tap: this, stats: this.smtpStats,
       };
     }
     return new SmtpSession(info, shared);

@@ -1,4 +1,4 @@
-import type { RejectEvent, StrikeEvent, WireSnapshot } from '../events.js';
+import type { RejectEvent, StrikeEvent, StrikeSource, WireSnapshot } from '../events.js';
 import { formatIpv6, parseIp } from '../net/ip-text.js';
 
 /** The log prefixes of the seed's iptables rules. */
@@ -10,9 +10,18 @@ const STRIKE_PREFIXES = Array.from({ length: 33 }, (_, n) => `SMTP_AUTH_FAIL: St
  */
 const INFERRED_PREFIXES = Array.from({ length: 33 }, (_, n) => `SMTP_AUTH_FAIL: Strike ${n} (TLS inferred):`);
 
+/**
+ * A strike on a failure the server's log reported and no packet showed in the clear (the log sensor,
+ * src/strikes/sensor-merge.ts): `(log)` in the prefix, and no packet behind the line's fields.
+ */
+const LOG_PREFIXES = Array.from({ length: 33 }, (_, n) => `SMTP_AUTH_FAIL: Strike ${n} (log):`);
+
 export const LogPrefix = {
   strike: (n: number): string => STRIKE_PREFIXES[n] ?? `SMTP_AUTH_FAIL: Strike ${n}:`,
   inferredStrike: (n: number): string => INFERRED_PREFIXES[n] ?? `SMTP_AUTH_FAIL: Strike ${n} (TLS inferred):`,
+  logStrike: (n: number): string => LOG_PREFIXES[n] ?? `SMTP_AUTH_FAIL: Strike ${n} (log):`,
+  strikeFrom: (source: StrikeSource, n: number): string =>
+    source === 'wire' ? LogPrefix.strike(n) : source === 'inferred' ? LogPrefix.inferredStrike(n) : LogPrefix.logStrike(n),
   authReject: 'SMTP_AUTH_REJECTED: Go AWAY:',
   connReject: 'SMTP Brute Force Attempt:',
 } as const;

@@ -1,4 +1,5 @@
-import type { AuthEvent, ConnectEvent, EventSink, PipelineEvent } from '../events.js';
+import type { AuthEvent, ConnectEvent, EventSink, PipelineEvent, StrikeSource, WireSnapshot } from '../events.js';
+import { parseIp } from '../net/ip-text.js';
 import { AddressSet, strikeKey } from './address-key.js';
 import { LogPrefix } from './iptables-log.js';
 import { StrikeTable, type BlockInterval } from './strike-table.js';
@@ -54,6 +55,25 @@ export interface StrikeStats {
   blocksNotListed: number;
   /** Inferred failures (or tempfails) that struck nothing: turned off, or not known by size. */
   inferredNotStruck: number;
+  /** Strikes on an attempt known from the server's log (src/strikes/sensor-merge.ts), not a packet. */
+  logStrikes: number;
+}
+
+/**
+ * What became of one AUTH outcome handed to the engine: it struck; it did not because it was inferred
+ * inside TLS and may not strike (unknown size, --no-inferred-strikes: the log may still count it);
+ * or it did not for any other reason (a success, a tempfail without --tempfail-strikes, whitelisted,
+ * on a refused connection).
+ */
+export type StrikeResult = 'struck' | 'inferred_not_struck' | 'not_struck';
+
+/** An AUTH outcome the server's log reported (the log sensor), as the strike engine needs it. */
+export interface LoggedOutcome {
+  /** When the engine counts it (watch: the wall-clock time the line was read). */
+  ts: number;
+  client: string;
+  outcome: 'failure' | 'success' | 'tempfail';
+  serverPort: number | null;
 }
 
 const MAX_LISTED_BLOCKS = 100_000;
@@ -73,7 +93,7 @@ const MAX_LISTED_BLOCKS = 100_000;
 export class StrikeEngine implements EventSink {
   readonly stats: StrikeStats = {
     strikes: 0, rejects: 0, blocks: 0, whitelistedEvents: 0, failuresOnRejectedConnections: 0,
-    expiredEntries: 0, evictedStriking: 0, evictedBlocked: 0, blocksNotListed: 0, inferredNotStruck: 0,
+    expiredEntries: 0, evictedStriking: 0, evictedBlocked: 0, blocksNotListed: 0, inferredNotStruck: 0, logStrikes: 0,
   };
   readonly blocks: BlockInterval[] = [];
   private readonly table: StrikeTable;
@@ -91,12 +111,8 @@ export class StrikeEngine implements EventSink {
   event(ev: PipelineEvent): void {
     switch (ev.type) {
       case 'auth_failure':
-        this.out.event(ev);
-        this.failure(ev);
-        break;
       case 'auth_tempfail':
-        this.out.event(ev);
-        if (this.opts.tempfailStrikes) this.failure(ev);
+        this.auth(ev);
         break;
       case 'connect':
         this.out.event(ev);
@@ -109,6 +125,38 @@ export class StrikeEngine implements EventSink {
       default:
         this.out.event(ev);
     }
+  }
+
+  /** An AUTH outcome read (or inferred) on the wire: passed on, and a failure strikes; says what became of it. */
+  auth(ev: AuthEvent): StrikeResult {
+    this.out.event(ev);
+    if (ev.type === 'auth_failure' || (ev.type === 'auth_tempfail' && this.opts.tempfailStrikes)) return this.failure(ev);
+    return 'not_struck';
+  }
+
+  /**
+   * An AUTH outcome the sensor merge already counted from the other sensor (the log saw it first):
+   * passed on (the event is reported), strikes nothing.
+   */
+  passOn(ev: AuthEvent): void {
+    this.out.event(ev);
+  }
+
+  /**
+   * A failure (or a tempfail, with --tempfail-strikes) known from the server's log only: strikes like
+   * a 535 on the wire, with the prefix `SMTP_AUTH_FAIL: Strike N (log):` and a LOG line that has no
+   * packet behind it (logSnapshot). Successes strike nothing. The refused-connection rule cannot apply:
+   * a log line names no connection.
+   */
+  logged(a: LoggedOutcome): StrikeResult {
+    if (a.outcome === 'success' || (a.outcome === 'tempfail' && !this.opts.tempfailStrikes)) return 'not_struck';
+    if (this.opts.whitelist.has(a.client)) {
+      this.stats.whitelistedEvents++;
+      return 'not_struck';
+    }
+    this.stats.logStrikes++;
+    this.strike(a.ts, a.client, 'log', logSnapshot(a.client, a.serverPort));
+    return 'struck';
   }
 
   /** The slot of `key` (made if absent), its last-seen time set to `ts`. */
@@ -132,33 +180,40 @@ export class StrikeEngine implements EventSink {
       t.auth.newest(e) < now - this.opts.seconds && t.conn.newest(e) < now - this.opts.connSeconds;
   }
 
-  private failure(ev: AuthEvent): void {
+  private failure(ev: AuthEvent): StrikeResult {
     const inf = ev.inferred;
     if (inf !== null && (!this.opts.inferredStrikes || !inf.known)) {
       this.stats.inferredNotStruck++;
-      return;
+      // On a connection the rules refused it would not strike either: the log must not strike it then.
+      return this.rejectedFlows.has(ev.flow) ? 'not_struck' : 'inferred_not_struck';
     }
     if (this.opts.whitelist.has(ev.client)) {
       this.stats.whitelistedEvents++;
-      return;
+      return 'not_struck';
     }
     if (this.rejectedFlows.has(ev.flow)) {
       this.stats.failuresOnRejectedConnections++;
-      return;
+      return 'not_struck';
     }
+    this.strike(ev.ts, ev.client, inf !== null ? 'inferred' : 'wire', ev.wire);
+    return 'struck';
+  }
+
+  /** `--set --name SMTP_AUTH_ERROR` for `client` at `ts`, the `Strike N` event, and the block at the threshold. */
+  private strike(ts: number, client: string, source: StrikeSource, wire: WireSnapshot): void {
     const o = this.opts;
     const t = this.table;
-    const key = strikeKey(ev.client, o.ipv6Prefix);
-    const e = this.entry(key, ev.ts);
-    this.closeExpiredBlock(e, ev.ts);
-    t.auth.add(e, ev.ts);
-    const n = Math.min(t.auth.hitsWithin(e, ev.ts, o.seconds), o.hitcount);
+    const key = strikeKey(client, o.ipv6Prefix);
+    const e = this.entry(key, ts);
+    this.closeExpiredBlock(e, ts);
+    t.auth.add(e, ts);
+    const n = Math.min(t.auth.hitsWithin(e, ts, o.seconds), o.hitcount);
     this.stats.strikes++;
     this.out.event({
-      type: 'strike', ts: ev.ts, client: ev.client, key, n, hitcount: o.hitcount,
-      prefix: inf !== null ? LogPrefix.inferredStrike(n) : LogPrefix.strike(n), inferred: inf !== null, wire: ev.wire,
+      type: 'strike', ts, client, key, n, hitcount: o.hitcount, prefix: LogPrefix.strikeFrom(source, n),
+      inferred: source === 'inferred', source, wire,
     });
-    if (n >= o.hitcount) this.blockUntil(e, ev.client, 'auth', ev.ts, t.auth.fullUntil(e, o.seconds));
+    if (n >= o.hitcount) this.blockUntil(e, client, 'auth', ts, t.auth.fullUntil(e, o.seconds));
   }
 
   private connect(ev: ConnectEvent): void {
@@ -302,4 +357,18 @@ export class StrikeEngine implements EventSink {
     const b = e < 0 ? null : this.table.blockOf[e];
     return !!b && b.from <= ts && b.until >= ts;
   }
+}
+
+/**
+ * The LOG line's fields for a strike that no packet carried (the log sensor): laid out as the 535
+ * reply's line is (OUTPUT chain, the client is DST), so whoever reads offenders out of `Strike` lines
+ * finds them in the same field; SRC is the unspecified address, DPT 0, the server port (SPT) when the
+ * log named it, and every header field zero.
+ */
+export function logSnapshot(client: string, serverPort: number | null): WireSnapshot {
+  const v6 = parseIp(client)?.length === 16 && !client.startsWith('::ffff:');
+  return {
+    ipVersion: v6 ? 6 : 4, src: v6 ? '::' : '0.0.0.0', dst: client, ipLen: 0, tos: 0, ttl: 0, ipId: 0, df: false, flowLabel: 0,
+    sport: serverPort ?? 0, dport: 0, window: 0, tcpFlags: 0, iface: '',
+  };
 }
