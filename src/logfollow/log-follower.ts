@@ -48,6 +48,8 @@ export interface LogFollowerOptions {
   position?: FollowPosition | null;
   /** Read a file that exists at start from its beginning (no saved position). Default false. */
   fromStart?: boolean;
+  /** Watch the directory with fs.watch (inotify) for prompt reads; default true. Polling runs anyway. */
+  useWatch?: boolean;
   /** A safety poll besides fs.watch (which can miss events, e.g. on NFS). Default 250 ms. */
   pollMs?: number;
   /** Longer lines are cut to this many bytes (the rest up to the newline is dropped) and counted. */
@@ -176,6 +178,8 @@ export class LogFollower {
   private stopped = false;
   private started = false;
   private missingLogged = false;
+  /** The position at stop(), kept for the state file written after it. */
+  private finalPos: FollowPosition | null = null;
   private readonly maxLine: number;
   private readonly chunk: Buffer;
   private readonly o: LogFollowerOptions;
@@ -191,7 +195,7 @@ export class LogFollower {
     if (this.started) return;
     this.started = true;
     await this.initialOpen();
-    try {
+    if (this.o.useWatch !== false) try {
       this.watcher = watch(dirname(this.path), { persistent: false }, () => this.kick());
       this.watcher.on('error', () => {
         this.watcher?.close();
@@ -208,7 +212,7 @@ export class LogFollower {
   /** Where we stand (for the state file), or null while the file has never been opened. */
   position(): FollowPosition | null {
     const r = this.cur;
-    if (!r) return null;
+    if (!r) return this.finalPos;
     let h = r.head;
     try {
       if (!h.complete) h = headOf(r.fd);
@@ -232,6 +236,7 @@ export class LogFollower {
     this.watcher?.close();
     this.watcher = null;
     while (this.running) await this.running;
+    this.finalPos = this.position();
     this.cur?.close();
     this.old?.close();
     this.cur = null;
