@@ -227,6 +227,30 @@ test('restart from a saved position: nothing missed, nothing repeated, also acro
   t.cleanup();
 });
 
+test('copytruncate while stopped: the unread rest comes from the copy, then the file from 0', async () => {
+  const t = tempDir();
+  const p = join(t.dir, 'mail.log');
+  writeFileSync(p, '');
+  const r = rec();
+  let f = new LogFollower(p, r.opts);
+  await f.start();
+  appendFileSync(p, numbered(0, 5));
+  await waitFor(() => r.lines.length >= 5, 'first run');
+  await f.stop();
+  const pos = f.position();
+  appendFileSync(p, numbered(5, 8)); // unread when logrotate runs
+  copyFileSync(p, `${p}.1`);
+  truncateSync(p, 0);
+  appendFileSync(p, numbered(8, 40, 'new')); // longer than the saved offset: only the first line tells
+  f = new LogFollower(p, { ...r.opts, position: pos });
+  await f.start();
+  await waitFor(() => r.lines.length >= 40, 'second run');
+  assert.deepEqual(r.lines, [...names(0, 8), ...names(8, 40, 'new')]);
+  assert.ok(r.events.some((e) => e.kind === 'log_truncated'));
+  await f.stop();
+  t.cleanup();
+});
+
 test('200,000 lines appended quickly are all delivered, in order', async () => {
   const t = tempDir();
   const p = join(t.dir, 'many.log');
@@ -256,6 +280,35 @@ test('200,000 lines appended quickly are all delivered, in order', async () => {
     console.log(`log-follow: ${N} lines appended and delivered in ${s.toFixed(2)} s (${Math.round(N / s)} lines/s; not a benchmark)`);
     assert.equal(bad, -1, `line ${bad} out of order`);
     assert.equal(n, N);
+  } finally {
+    await f.stop();
+    t.cleanup();
+  }
+});
+
+test('backpressure: a slow batch callback is awaited, never called twice at once, and nothing is lost', async () => {
+  const t = tempDir();
+  const p = join(t.dir, 'slow.log');
+  writeFileSync(p, '');
+  let inFlight = 0;
+  let most = 0;
+  const got: string[] = [];
+  const f = new LogFollower(p, {
+    pollMs: 5, chunkBytes: 4096,
+    onLines: async (ls) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((res) => setImmediate(res));
+      got.push(...ls);
+      inFlight--;
+    },
+  });
+  try {
+    await f.start();
+    for (let i = 0; i < 20; i++) appendFileSync(p, numbered(i * 1000, (i + 1) * 1000));
+    await waitFor(() => got.length >= 20_000, '20,000 lines', 30_000);
+    assert.equal(most, 1);
+    assert.deepEqual(got, names(0, 20_000));
   } finally {
     await f.stop();
     t.cleanup();

@@ -306,6 +306,13 @@ export class LogFollower {
       return;
     }
     this.cur = new Reader(f.fd, f.st.ino, f.st.dev, 0);
+    if (same) {
+      // Same inode, another first line: truncated while we were down and written again (copytruncate).
+      this.stats.truncations++;
+      const copy = await this.readCopyRest(pos);
+      this.emit('log_truncated', { while_down: true, offset: pos.offset, size: f.st.size, copy });
+      return;
+    }
     this.emit('log_new_file', { reason: 'the saved file is gone and this one starts with another first line: read from its beginning', saved_inode: pos.inode });
   }
 
