@@ -307,13 +307,16 @@ export class LogFollower {
     }
     this.cur = new Reader(f.fd, f.st.ino, f.st.dev, 0);
     if (same) {
-      // Same inode, another first line: truncated while we were down and written again (copytruncate).
-      this.stats.truncations++;
+      // Same inode, another first line: truncated while we were down and written again (copytruncate),
+      // or deleted and a new file got the freed inode; either way read from 0, after the copy's rest if there is one.
       const copy = await this.readCopyRest(pos);
-      this.emit('log_truncated', { while_down: true, offset: pos.offset, size: f.st.size, copy });
-      return;
+      if (copy) {
+        this.stats.truncations++;
+        this.emit('log_truncated', { while_down: true, offset: pos.offset, size: f.st.size, copy });
+        return;
+      }
     }
-    this.emit('log_new_file', { reason: 'the saved file is gone and this one starts with another first line: read from its beginning', saved_inode: pos.inode });
+    this.emit('log_new_file', { reason: 'the saved file is gone and this one starts with another first line: read from its beginning', saved_inode: pos.inode, same_inode: Boolean(same) });
   }
 
   /** A plain rotated sibling for which `match` holds and whose first line is the saved one. */
