@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, renameSync, rmSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readdirSync, watch, renameSync, rmSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogFollower, MultiFollower, rotatedSiblings, type FollowEvent, type LogFollowerOptions } from '../src/logfollow/log-follower.js';
 import { tempDir } from './support/synth.js';
@@ -313,6 +313,28 @@ test('backpressure: a slow batch callback is awaited, never called twice at once
     await f.stop();
     t.cleanup();
   }
+});
+
+test('stop() lets go of the timer, the watcher and every file, also the rotated one still in its grace time', async () => {
+  const t = tempDir();
+  const p = join(t.dir, 'mail.log');
+  writeFileSync(p, '');
+  const fds = (): number => readdirSync('/proc/self/fd').length;
+  watch(t.dir).close(); // libuv keeps one inotify descriptor for the process once any watch was made: not ours to count
+  const before = fds();
+  const r = rec({ rotateGraceMs: 60_000 });
+  const f = new LogFollower(p, r.opts);
+  await f.start();
+  appendFileSync(p, 'a\n');
+  renameSync(p, `${p}.1`);
+  writeFileSync(p, 'b\n');
+  await waitFor(() => r.lines.length >= 2, 'both files');
+  assert.ok(f.active);
+  assert.ok(fds() >= before + 2, 'the new file and the rotated one are open');
+  await f.stop();
+  assert.equal(f.active, false);
+  assert.equal(fds(), before, 'every descriptor closed');
+  t.cleanup();
 });
 
 test('MultiFollower: several files, positions per path, stop closes everything', async () => {

@@ -222,6 +222,11 @@ export class LogFollower {
     return { inode: r.ino, dev: r.dev, offset: r.committed, head: h.head, headLen: h.headLen };
   }
 
+  /** Whether a timer, a watcher or a file is still held (false after stop()). */
+  get active(): boolean {
+    return this.timer !== null || this.watcher !== null || this.cur !== null || this.old !== null || this.running !== null;
+  }
+
   /** Reads whatever is new now (tests; fs.watch and the poll call it too). Resolves when caught up. */
   async poll(): Promise<void> {
     this.kick();
