@@ -9,6 +9,8 @@ import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { CommandRunner, RunResult } from '../src/blocker/runner.js';
+import { applyConfigValues } from '../src/commands/options.js';
+import { watchCommand } from '../src/commands/watch.js';
 import { parseConfigFile } from '../src/config/config-file.js';
 import { defaultPipelineOptions } from '../src/pipeline.js';
 import { readStateChecked } from '../src/watch/state-file.js';
@@ -108,4 +110,18 @@ test('config: top-level logs: and journal: are watch\'s; accounts.logs: stays th
   assert.deepEqual(options.get('log'), ['/var/log/mail.log', '/var/log/dovecot.log']);
   assert.equal(options.get('journal'), true);
   assert.deepEqual(accounts.options.get('logs'), ['/var/log/mail.log.1']);
+});
+
+test('watch --log (repeatable) and --journal parse; the config\'s logs: adds to --log', () => {
+  const cmd = watchCommand();
+  cmd.parseOptions(['--log', '/var/log/mail.log', '--log', '/var/log/dovecot.log', '--journal']);
+  assert.deepEqual(cmd.opts().log, ['/var/log/mail.log', '/var/log/dovecot.log']);
+  assert.equal(cmd.opts().journal, true);
+  applyConfigValues(cmd, parseConfigFile('logs: [/var/log/exim4/mainlog]\njournal: false\n').options);
+  assert.deepEqual(cmd.opts().log, ['/var/log/mail.log', '/var/log/dovecot.log', '/var/log/exim4/mainlog']);
+  assert.equal(cmd.opts().journal, true, 'the command line wins over journal: false');
+  const plain = watchCommand();
+  plain.parseOptions([]);
+  assert.deepEqual(plain.opts().log, []);
+  assert.equal(plain.opts().journal, false);
 });
