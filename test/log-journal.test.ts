@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { JournalFollower, parseJournalLine, type JournalEntry } from '../src/logfollow/journal-follower.js';
+import { journalProblem, JournalFollower, parseJournalLine, type JournalEntry } from '../src/logfollow/journal-follower.js';
 import { fakeJournalctl, RECORDED_JOURNAL } from './support/fake-journalctl.js';
 import { tempDir } from './support/synth.js';
 import { waitFor } from './support/wait.js';
@@ -48,6 +48,17 @@ test('JournalFollower with a fake journalctl: first start from now, cursor kept,
   } finally {
     await j.stop();
     t.cleanup();
+  }
+});
+
+test('journald not running (no socket) is a clear error before anything is spawned', async () => {
+  const t = tempDir();
+  assert.match(journalProblem(t.dir) ?? '', /journald is not running on this host .*--log FILE/);
+  writeFileSync(join(t.dir, 'socket'), '');
+  assert.equal(journalProblem(t.dir), null);
+  t.cleanup();
+  if (journalProblem() !== null) {
+    await assert.rejects(new JournalFollower({ journalctl: '/nonexistent/journalctl', onEntries: () => undefined }).start(), /journald is not running/);
   }
 });
 

@@ -55,10 +55,14 @@ export function parseJournalLine(line: string): JournalEntry | null {
   return { ts: us / 1e6, unit, message, cursor };
 }
 
-/** Why the system journal cannot be followed here, or null. */
-export function journalProblem(): string | null {
-  if (!existsSync('/run/systemd/journal/socket') && !existsSync('/run/log/journal') && !existsSync('/var/log/journal')) {
-    return 'journald is not running on this host (no /run/systemd/journal/socket, /run/log/journal or /var/log/journal): use --log FILE instead of --journal';
+/**
+ * Why the system journal cannot be followed here, or null. journald running is its socket;
+ * /var/log/journal alone proves nothing (the systemd package makes it, and `journalctl -f` on a host
+ * without journald waits forever, silently).
+ */
+export function journalProblem(runDir = '/run/systemd/journal'): string | null {
+  if (!existsSync(`${runDir}/socket`) && !existsSync(`${runDir}/stdout`)) {
+    return `journald is not running on this host (no ${runDir}/socket): --journal cannot read anything; follow the mail log with --log FILE instead`;
   }
   return null;
 }

@@ -172,6 +172,15 @@ export class WatchService implements EventSink {
     else this.log.info(o, `${ev.path}: ${ev.kind}`);
   }
 
+  /** Per followed file, in the log's snake_case. */
+  private logFileStats(): Record<string, Record<string, number>> | undefined {
+    if (!this.logs) return undefined;
+    return Object.fromEntries(Object.entries(this.logs.stats()).map(([p, st]) => [p, {
+      lines: st.lines, bytes: st.bytes, lines_cut: st.linesCut, rotations: st.rotations, truncations: st.truncations,
+      appeared: st.appeared, partials_dropped: st.partialsDropped,
+    }]));
+  }
+
   private followerState(): FollowerState | undefined {
     if (!this.logs && !this.journal) return Object.keys(this.savedFollowers.files).length > 0 || this.savedFollowers.journal_cursor ? this.savedFollowers : undefined;
     // Positions of files no longer followed are kept (a --log dropped for one run loses nothing).
@@ -326,7 +335,7 @@ export class WatchService implements EventSink {
       packets: c.packets, smtp_packets: c.smtp_packets, flows: c.flows, open_flows: this.pipeline.flows.size, opaque_flows: c.opaque_flows,
       gaps: c.gaps, strike_entries: this.pipeline.strikes.entries, blocks: this.pipeline.strikes.stats.blocks,
       blocker: { applied: this.batcher.stats.applied, failed: this.batcher.stats.failed }, kill_established_runs: this.killer.runs,
-      ...(this.logs || this.journal ? { log_lines: Object.fromEntries(this.logLines), logs: this.logs?.stats() } : {}),
+      ...(this.logs || this.journal ? { log_lines: Object.fromEntries(this.logLines), logs: this.logFileStats() } : {}),
     }, 'capture and blocker health');
   }
 
