@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, readdirSync, watch, renameSync, rmSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readdirSync, watch, renameSync, rmSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogFollower, MultiFollower, rotatedSiblings, type FollowEvent, type LogFollowerOptions } from '../src/logfollow/log-follower.js';
 import { tempDir } from './support/synth.js';
@@ -62,7 +62,7 @@ test('rename rotation: lines written to the old file after the rename and before
   const t = tempDir();
   const p = join(t.dir, 'mail.log');
   writeFileSync(p, '');
-  const r = rec();
+  const r = rec({ rotateGraceMs: 1500 }); // long enough for a loaded machine between the new file and the late writes
   const f = new LogFollower(p, r.opts);
   try {
     await f.start();
@@ -135,6 +135,23 @@ test('a file that appears later is read from its beginning; deleted and recreate
     writeFileSync(p, numbered(4, 8));
     await waitFor(() => r.lines.length >= 8, 'the recreated file');
     assert.deepEqual(r.lines, names(0, 8));
+  } finally {
+    await f.stop();
+    t.cleanup();
+  }
+});
+
+test('a file in a directory that does not exist yet is found by polling when both appear', async () => {
+  const t = tempDir();
+  const p = join(t.dir, 'later', 'mail.log');
+  const r = rec();
+  const f = new LogFollower(p, r.opts);
+  try {
+    await f.start();
+    mkdirSync(join(t.dir, 'later'));
+    writeFileSync(p, 'first\n');
+    await waitFor(() => r.lines.length >= 1, 'the file in the new directory');
+    assert.deepEqual(r.lines, ['first']);
   } finally {
     await f.stop();
     t.cleanup();

@@ -195,15 +195,7 @@ export class LogFollower {
     if (this.started) return;
     this.started = true;
     await this.initialOpen();
-    if (this.o.useWatch !== false) try {
-      this.watcher = watch(dirname(this.path), { persistent: false }, () => this.kick());
-      this.watcher.on('error', () => {
-        this.watcher?.close();
-        this.watcher = null; // polling goes on
-      });
-    } catch {
-      // the directory does not exist (yet): polling finds the file when it appears
-    }
+    this.ensureWatch();
     this.timer = setInterval(() => this.kick(), this.o.pollMs ?? 250);
     this.timer.unref();
     this.kick();
@@ -246,6 +238,21 @@ export class LogFollower {
     this.old?.close();
     this.cur = null;
     this.old = null;
+  }
+
+  /** fs.watch on the directory, made again when it failed (the directory appears later, or the watch broke). */
+  private ensureWatch(): void {
+    if (this.watcher || this.stopped || this.o.useWatch === false) return;
+    try {
+      const w = watch(dirname(this.path), { persistent: false }, () => this.kick());
+      w.on('error', () => {
+        w.close();
+        if (this.watcher === w) this.watcher = null; // polling goes on; the next pass tries again
+      });
+      this.watcher = w;
+    } catch {
+      // the directory does not exist (yet): polling finds the file when it appears
+    }
   }
 
   private emit(kind: FollowEventKind, detail?: Record<string, unknown>): void {
@@ -359,6 +366,7 @@ export class LogFollower {
   }
 
   private async step(): Promise<void> {
+    this.ensureWatch();
     if (this.old) {
       await this.readToEnd(this.old);
       if (Date.now() - this.old.idleSince > (this.o.rotateGraceMs ?? 5000)) {
