@@ -158,6 +158,27 @@ test('a file in a directory that does not exist yet is found by polling when bot
   }
 });
 
+test('a path that cannot be read (here a directory; EACCES for a service user) is said once, and followed once it can be', async () => {
+  const t = tempDir();
+  const p = join(t.dir, 'mail.log');
+  mkdirSync(p);
+  const r = rec();
+  const f = new LogFollower(p, r.opts);
+  try {
+    await f.start();
+    await f.poll();
+    await f.poll();
+    assert.deepEqual(r.events.filter((e) => e.kind === 'log_error').map((e) => e.detail?.err), ['cannot open: not a regular file']);
+    rmSync(p, { recursive: true });
+    writeFileSync(p, 'now a file\n');
+    await waitFor(() => r.lines.length >= 1, 'the file');
+    assert.deepEqual(r.lines, ['now a file']);
+  } finally {
+    await f.stop();
+    t.cleanup();
+  }
+});
+
 test('compressed rotations are never read; plain siblings are found', async () => {
   const t = tempDir();
   const p = join(t.dir, 'mail.log');

@@ -122,17 +122,25 @@ export function rotatedSiblings(path: string): string[] {
   return out.sort((a, b) => b.m - a.m).map((x) => x.p);
 }
 
+/** The last reason a file could not be opened other than "not there" (EACCES, EISDIR …), by path. */
+const openErrors = new Map<string, string>();
+
 function tryOpen(path: string): { fd: number; st: Stats } | null {
   let fd: number;
   try {
     fd = openSync(path, 'r');
-  } catch {
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'ENOENT') openErrors.delete(path);
+    else openErrors.set(path, code);
     return null;
   }
+  openErrors.delete(path);
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) {
       closeSync(fd);
+      openErrors.set(path, 'not a regular file');
       return null;
     }
     return { fd, st };
@@ -240,6 +248,22 @@ export class LogFollower {
     this.old = null;
   }
 
+  /**
+   * Opens the followed path. A file that is there but cannot be read (EACCES: the service user is
+   * not in the log's group) is said once as log_error, and tried again at every pass.
+   */
+  private openNamed(): { fd: number; st: Stats } | null {
+    const f = tryOpen(this.path);
+    const why = f ? undefined : openErrors.get(this.path);
+    if (why !== this.openError) {
+      this.openError = why;
+      if (why) this.emit('log_error', { err: `cannot open: ${why}` });
+    }
+    return f;
+  }
+
+  private openError: string | undefined;
+
   /** fs.watch on the directory, made again when it failed (the directory appears later, or the watch broke). */
   private ensureWatch(): void {
     if (this.watcher || this.stopped || this.o.useWatch === false) return;
@@ -281,7 +305,7 @@ export class LogFollower {
 
   private async initialOpen(): Promise<void> {
     const pos = this.o.position ?? null;
-    const f = tryOpen(this.path);
+    const f = this.openNamed();
     if (!pos) {
       if (!f) return; // appears later: read from 0 then
       this.cur = new Reader(f.fd, f.st.ino, f.st.dev, this.o.fromStart ? 0 : f.st.size);
@@ -376,7 +400,7 @@ export class LogFollower {
       }
     }
     if (!this.cur) {
-      const f = tryOpen(this.path);
+      const f = this.openNamed();
       if (!f) return;
       this.cur = new Reader(f.fd, f.st.ino, f.st.dev, 0);
       this.stats.appeared++;
@@ -401,7 +425,7 @@ export class LogFollower {
       return; // keep reading the old descriptor: the writer may still be writing to it
     }
     if (st.ino === r.ino && st.dev === r.dev) return;
-    const f = tryOpen(this.path);
+    const f = this.openNamed();
     if (!f) return;
     // Read the old file to its end once more (late writes), then switch; it stays open for a grace time.
     await this.readToEnd(r);
