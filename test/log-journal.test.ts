@@ -77,6 +77,24 @@ test('JournalFollower: a missing journalctl is a clear error; journalctl ending 
   t.cleanup();
 });
 
+test('journalctl that ends is started again after the last cursor handed out', async () => {
+  const t = tempDir();
+  const prog = fakeJournalctl(t.dir, { exitAfter: true });
+  const got: JournalEntry[] = [];
+  const errors: Error[] = [];
+  const j = new JournalFollower({ journalctl: prog, noDaemonCheck: true, restartMs: 20, onEntries: (es) => { got.push(...es); }, onError: (e) => errors.push(e) });
+  try {
+    await j.start();
+    await waitFor(() => j.restarts >= 2, 'two restarts');
+    await waitFor(() => readFileSync(join(t.dir, 'args.last'), 'utf8').includes('--after-cursor=s=abc;i=3'), 'restarted after the cursor');
+    assert.deepEqual(got.map((e) => e.cursor), ['s=abc;i=1', 's=abc;i=2', 's=abc;i=3'], 'nothing twice');
+    assert.match(errors[0]!.message, /journalctl ended \(exit 0\); started again in 20 ms/);
+  } finally {
+    await j.stop();
+    t.cleanup();
+  }
+});
+
 const JOURNAL_REMOTE = ['/lib/systemd/systemd-journal-remote', '/usr/lib/systemd/systemd-journal-remote'].find((p) => existsSync(p));
 
 /** A real journal file with `n` entries, written by systemd-journal-remote from export format. */

@@ -30,6 +30,8 @@ export interface JournalFollowerOptions {
   extraArgs?: readonly string[];
   /** Skip the "is journald running" check (a --file / -D journal needs no daemon). */
   noDaemonCheck?: boolean;
+  /** journalctl that ends while we follow is started again after this long, after the last cursor (0: never). Default 5000. */
+  restartMs?: number;
 }
 
 /** One line of `journalctl -o json` as an entry, or null when it is not one. MESSAGE may be a byte array. */
@@ -93,21 +95,36 @@ export class JournalFollower {
     return a;
   }
 
+  /** journalctl (re)starts, after the first. */
+  restarts = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+
   /** Starts journalctl; rejects with a clear reason when it is missing or journald is not there. */
   async start(): Promise<void> {
     if (!this.o.noDaemonCheck) {
       const why = journalProblem();
       if (why) throw new Error(why);
     }
+    await this.spawnJournalctl();
+  }
+
+  private async spawnJournalctl(): Promise<void> {
     const prog = this.o.journalctl ?? 'journalctl';
+    this.buf = '';
+    this.stderr = '';
     const child = spawn(prog, this.args(), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
       child.once('error', (e: NodeJS.ErrnoException) => {
+        this.child = null;
         reject(new Error(e.code === 'ENOENT' ? `${prog} not found: --journal needs journalctl (Debian: the systemd package)` : `${prog}: ${e.message}`));
       });
     });
+    if (this.stopping) {
+      child.kill('SIGTERM'); // stop() came while it was starting
+      return;
+    }
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => {
       this.stderr = (this.stderr + s).slice(-4096);
@@ -115,11 +132,26 @@ export class JournalFollower {
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (s: string) => this.data(s));
     child.once('close', (code, signal) => {
-      this.child = null;
+      if (this.child === child) this.child = null;
       if (this.stopping) return;
       const why = this.stderr.trim().split('\n').slice(-3).join('; ');
-      this.o.onError?.(new Error(`journalctl ended (${signal ?? `exit ${code}`})${why ? `: ${why}` : ''}`));
+      const again = this.o.restartMs ?? 5000;
+      this.o.onError?.(new Error(`journalctl ended (${signal ?? `exit ${code}`})${why ? `: ${why}` : ''}${again > 0 ? `; started again in ${again} ms after the last cursor` : ''}`));
+      if (again > 0) this.scheduleRestart(again);
     });
+  }
+
+  private scheduleRestart(ms: number): void {
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopping) return;
+      this.restarts++;
+      // After the batches in hand: the cursor must be the last one handed out.
+      void this.chain.then(() => (this.stopping ? undefined : this.spawnJournalctl())).catch((e: Error) => {
+        this.o.onError?.(e);
+        if (!this.stopping) this.scheduleRestart(ms);
+      });
+    }, ms);
   }
 
   private data(s: string): void {
@@ -150,6 +182,8 @@ export class JournalFollower {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
     const c = this.child;
     if (c && c.exitCode === null && c.signalCode === null) {
       const closed = new Promise<void>((r) => c.once('close', () => r()));

@@ -143,7 +143,7 @@ export class WatchService implements EventSink {
       this.journal = new JournalFollower({
         cursor: this.savedFollowers.journal_cursor ?? null,
         onEntries: (es) => this.onJournalEntries(es),
-        onError: (e) => this.log.error({ event: 'journal_lost', err: e.message }, `journal no longer read: ${e.message}`),
+        onError: (e) => this.log.error({ event: 'journal_ended', err: e.message }, e.message),
         ...(this.deps.journalctl ? { journalctl: this.deps.journalctl.program, extraArgs: this.deps.journalctl.extraArgs ?? [], noDaemonCheck: true } : {}),
       });
       await this.journal.start();

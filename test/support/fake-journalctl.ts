@@ -10,7 +10,7 @@ export const RECORDED_JOURNAL = [
 ];
 
 /** A journalctl that writes its arguments to ARGS, prints the recorded entries after --after-cursor, then waits. */
-export function fakeJournalctl(dir: string): string {
+export function fakeJournalctl(dir: string, opts: { exitAfter?: boolean } = {}): string {
   const data = join(dir, 'entries.json');
   writeFileSync(data, RECORDED_JOURNAL.map((r) => JSON.stringify(r)).join('\n') + '\nnot json\n');
   const prog = join(dir, 'journalctl');
@@ -23,7 +23,7 @@ while IFS= read -r line; do
   if [ "$seen" = 1 ]; then printf '%s\\n' "$line"; fi
   case "$line" in *"\\"__CURSOR\\":\\"$after\\""*) seen=1;; esac
 done < "${data}"
-exec sleep 1000
+${opts.exitAfter ? 'exit 0' : 'exec sleep 1000'}
 `);
   chmodSync(prog, 0o755);
   return prog;
