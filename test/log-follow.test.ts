@@ -245,10 +245,13 @@ test('restart from a saved position: nothing missed, nothing repeated, also acro
   appendFileSync(p, numbered(15, 20));
   renameSync(p, `${p}-20261205`);
   writeFileSync(p, numbered(20, 25));
-  f = new LogFollower(p, { ...r.opts, position: pos });
+  f = new LogFollower(p, { ...r.opts, position: pos, rotateGraceMs: 60_000 });
   await f.start();
   await waitFor(() => r.lines.length >= 26, 'third run');
   assert.deepEqual(r.lines.slice(16), names(15, 25), 'the rotated file\'s rest, then the new one from 0');
+  appendFileSync(`${p}-20261205`, 'late in the rotated file\n'); // its writer had not reopened yet
+  await waitFor(() => r.lines.length >= 27, 'a late write to the rotated file, during the grace time');
+  r.lines.pop();
   assert.ok(r.events.some((e) => e.kind === 'log_rotated_while_down'));
   await f.stop();
   // A position of a file that is gone, with no rotated copy: the new file is read from 0, and said so.

@@ -327,8 +327,14 @@ export class LogFollower {
     }
     // Rotated while we were down: the saved inode lives on as path.1 / path-YYYYMMDD.
     const rotated = this.findRotated((st) => st.ino === pos.inode && st.dev === pos.dev, pos);
-    if (rotated) {
-      await this.drainFile(rotated, pos.offset);
+    const rf = rotated ? tryOpen(rotated) : null;
+    if (rf) {
+      // Its unread rest now; it stays open for the grace time, as after a rotation seen live
+      // (the writer may not have reopened its log yet).
+      const old = new Reader(rf.fd, rf.st.ino, rf.st.dev, pos.offset);
+      await this.readToEnd(old);
+      old.idleSince = Date.now();
+      this.old = old;
       this.stats.rotations++;
       this.emit('log_rotated_while_down', { rotated_to: rotated, offset: pos.offset });
       if (f) this.cur = new Reader(f.fd, f.st.ino, f.st.dev, 0);
