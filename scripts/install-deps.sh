@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages smtpstrike's tests, test bed and benchmark need, only when missing.
-# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|accounts|report|clock|all]
+# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|accounts|report|journal|clock|all]
 set -euo pipefail
 what=${1:-all}
 # libpcap-dev, python3, make, g++: to build the optional native module `cap` (npm rebuild cap); tcpdump: the default live backend
@@ -10,6 +10,8 @@ bench=(tshark time nftables ipset iptables iproute2 tcpreplay)
 # `smtpstrike accounts`: the GeoIP fixture writer (scripts/make-geoip-fixtures.pl) and the compressors
 # that make/inspect the compressed log fixtures (test/fixtures/accounts/compressed)
 accounts=(libmaxmind-db-writer-perl bzip2 xz-utils zstd)
+# watch --journal: a real journal file for test/log-journal.test.ts (systemd-journal-remote writes one, journalctl reads it)
+journal=(systemd-journal-remote)
 # `smtpstrike report --html`: the page is checked in headless Chromium (test/report-html.test.ts)
 report=(chromium)
 # scripts/test-clock.sh: the suite on a faked date (libfaketime); not part of `all`, CI runs on the real clock
@@ -21,8 +23,9 @@ case "$what" in
   accounts) want=("${accounts[@]}") ;;
   report) want=("${report[@]}") ;;
   clock) want=("${clock[@]}") ;;
-  all) want=("${core[@]}" "${testbed[@]}" "${bench[@]}" "${accounts[@]}" "${report[@]}") ;;
-  *) echo "usage: $0 [core|testbed|bench|accounts|report|clock|all]" >&2; exit 2 ;;
+  journal) want=("${journal[@]}") ;;
+  all) want=("${core[@]}" "${testbed[@]}" "${bench[@]}" "${accounts[@]}" "${report[@]}" "${journal[@]}") ;;
+  *) echo "usage: $0 [core|testbed|bench|accounts|report|journal|clock|all]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do

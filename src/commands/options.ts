@@ -42,7 +42,7 @@ export function portList(v: string): number[] {
   });
 }
 
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
+export const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function cidr(v: string, prev: string[]): string[] {
   try {
@@ -157,7 +157,7 @@ export function pipelineOptionsFrom(f: PipelineFlags, logReplies?: ReplyTexts): 
 }
 
 /** List options that add up: the config file's entries and the command line's both apply. */
-export const ADDITIVE_OPTIONS: readonly string[] = ['whitelist', 'match'];
+export const ADDITIVE_OPTIONS: readonly string[] = ['whitelist', 'match', 'log'];
 
 /**
  * Puts config-file values into a command's options: the command line wins, the config file fills

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../config/config-file.js';
 import { makeLogger, type LogSetup } from '../watch/logger.js';
 import { keepRestartOnly, reloadChanges } from '../watch/reload.js';
 import { WatchService, type WatchSettings } from '../watch/watch-service.js';
-import { addPipelineOptions, applyConfigValues, configNumberArg, pipelineOptionsFrom, type PipelineFlags } from './options.js';
+import { addPipelineOptions, applyConfigValues, collect, configNumberArg, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 export const DEFAULT_CONFIG = '/etc/smtpstrike/config.yaml';
 
@@ -29,6 +29,8 @@ interface WatchFlags extends PipelineFlags {
   logLevel: string;
   statsInterval: number;
   netns?: string;
+  log: string[];
+  journal: boolean;
 }
 
 function choice<T extends string>(...allowed: T[]): (v: string) => T {
@@ -53,6 +55,8 @@ export function watchCommand(): Command {
     .option('--log-file <file>', 'pino JSON log file (default: stdout); reopened on SIGHUP')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', choice('fatal', 'error', 'warn', 'info', 'debug', 'trace'), 'info')
     .option('--stats-interval <seconds>', 'how often capture and blocker health is logged', configNumberArg('stats_interval'), 60)
+    .option('--log <file>', 'also follow this mail log like tail -F (repeatable; with the config\'s logs:)', collect, [])
+    .option('--journal', 'also follow journald (journalctl -f -o json) for the postfix, dovecot and exim4 units', false)
     .option('--netns <name>', 'run capture and firewall commands in this network namespace (for tests)');
   addPipelineOptions(cmd);
   cmd.action(async (_: unknown, command: Command) => {
@@ -78,7 +82,7 @@ function settingsFrom(f: WatchFlags): WatchSettings {
   return {
     pipeline, iface: f.interface, captureBackend: f.captureBackend, bufferSize: f.bufferSize, blocker: f.blocker,
     dryRun: f.dryRun, blockSeconds: f.blockSeconds ?? f.seconds, killEstablished: f.killEstablished,
-    stateFile: f.stateFile, statsInterval: f.statsInterval, netns: f.netns,
+    stateFile: f.stateFile, statsInterval: f.statsInterval, netns: f.netns, logs: [...new Set(f.log)], journal: f.journal,
   };
 }
 

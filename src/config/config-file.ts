@@ -54,6 +54,9 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   //   221: "221 mail.example.com closing connection"
   tls_replies: { option: 'tlsReply', kind: 'replies' },
   tls_replies_file: { option: 'tlsRepliesFile', kind: 'string' },
+  // watch's log sensor: files followed like `tail -F` (not accounts.logs:, which `accounts` reads once)
+  logs: { option: 'log', kind: 'strings' },
+  journal: { option: 'journal', kind: 'bool' },
 };
 
 /**

@@ -2,8 +2,20 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { dirname } from 'node:path';
 import { parseBlockAddr } from '../blocker/address.js';
 import type { BlockInterval, StrikeState } from '../strikes/strike-engine.js';
+import type { FollowPosition } from '../logfollow/log-follower.js';
 
 type StateEntry = StrikeState['entries'][number];
+
+/**
+ * Where the log sensors stand, kept beside the strikes (key `followers`, added in the same
+ * version 1: an older state file has none and loads as before, an older smtpstrike ignores it).
+ */
+export interface FollowerState {
+  /** Followed path → position (inode, device, offset, first-line hash). */
+  files: Record<string, FollowPosition>;
+  /** The journal cursor of the last entry read (watch --journal). */
+  journal_cursor?: string;
+}
 
 /** An entry of the state file that was left out, and why (for the warning). */
 export interface SkippedEntry {
@@ -16,12 +28,12 @@ export interface SkippedEntry {
  * beside the target, fsync'd, renamed over it (atomic on POSIX), and the directory fsync'd — at any
  * instant the file is the old state or the new one, never half of each.
  */
-export function writeStateAtomically(path: string, state: StrikeState): void {
+export function writeStateAtomically(path: string, state: StrikeState, followers?: FollowerState): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w', 0o640);
   try {
-    writeSync(fd, JSON.stringify(state));
+    writeSync(fd, JSON.stringify(followers ? { ...state, followers } : state));
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -45,7 +57,7 @@ export function readState(path: string): StrikeState | null {
  * state file at all (not JSON, another version) throws with the reason; an entry that is damaged
  * or hand-edited wrongly is left out and listed in `skipped`, so one bad line costs one entry.
  */
-export function readStateChecked(path: string): { state: StrikeState; skipped: SkippedEntry[] } | null {
+export function readStateChecked(path: string): { state: StrikeState; skipped: SkippedEntry[]; followers: FollowerState } | null {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -67,7 +79,25 @@ export function readStateChecked(path: string): { state: StrikeState; skipped: S
     else skipped.push({ index, reason: why });
   });
   const savedAt = typeof top.saved_at === 'number' && Number.isFinite(top.saved_at) ? top.saved_at : 0;
-  return { state: { version: 1, saved_at: savedAt, entries }, skipped };
+  return { state: { version: 1, saved_at: savedAt, entries }, skipped, followers: followersOf(top.followers, skipped) };
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** The log sensors' positions; a damaged one is left out (that file is then read as new) and listed. */
+function followersOf(raw: unknown, skipped: SkippedEntry[]): FollowerState {
+  const out: FollowerState = { files: {} };
+  if (!isObject(raw)) return out;
+  if (typeof raw.journal_cursor === 'string' && raw.journal_cursor !== '') out.journal_cursor = raw.journal_cursor;
+  if (!isObject(raw.files)) return out;
+  for (const [path, p] of Object.entries(raw.files)) {
+    if (isObject(p) && isCount(p.inode) && isCount(p.dev) && isCount(p.offset) && isCount(p.headLen) && typeof p.head === 'string' && /^[0-9a-f]{40}$/.test(p.head)) {
+      out.files[path] = { inode: p.inode, dev: p.dev, offset: p.offset, head: p.head, headLen: p.headLen };
+    } else {
+      skipped.push({ index: -1, reason: `followers.files[${JSON.stringify(path)}]: not a position` });
+    }
+  }
+  return out;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

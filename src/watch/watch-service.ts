@@ -9,7 +9,9 @@ import type { LiveCaptureError, LiveSource } from '../live/live-source.js';
 import { bpfForPorts, createLiveSource } from '../live/index.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
-import { readStateChecked, writeStateAtomically } from './state-file.js';
+import { JournalFollower, type JournalEntry } from '../logfollow/journal-follower.js';
+import { MultiFollower, type FollowEvent } from '../logfollow/log-follower.js';
+import { readStateChecked, writeStateAtomically, type FollowerState } from './state-file.js';
 import { localAddresses, netnsAddresses, ProtectedAddresses } from './own-addresses.js';
 import type { ReloadChanges } from './reload.js';
 import { restoreStrikes } from './restore.js';
@@ -29,6 +31,10 @@ export interface WatchSettings {
   statsInterval: number;
   /** Run capture and firewall commands inside this network namespace (tests). */
   netns?: string | undefined;
+  /** Mail logs followed like `tail -F` (--log, logs:). */
+  logs?: string[];
+  /** Follow journald too (--journal, journal:). */
+  journal?: boolean;
 }
 
 /** How often the state file is rewritten when something changed, and idle flows are swept. */
@@ -41,6 +47,8 @@ const MAX_SKIP_WARNINGS = 4096;
 export interface WatchDeps {
   /** Runs `ss` and `ip` (default: a SpawnRunner in --netns). */
   runner?: CommandRunner;
+  /** The journalctl program and arguments before ours (tests: a fake one, or `--file X`). */
+  journalctl?: { program: string; extraArgs?: string[] };
 }
 
 /**
@@ -66,6 +74,12 @@ export class WatchService implements EventSink {
   private readonly killer: SessionKiller;
   private stopping = false;
   private loseCapture: (e: LiveCaptureError) => void = () => undefined;
+  /** The log sensor (--log, --journal): positions saved in the state file. */
+  private logs: MultiFollower | null = null;
+  private journal: JournalFollower | null = null;
+  private savedFollowers: FollowerState = { files: {} };
+  /** Lines read per source (a path, or "journal"), for the stats. */
+  readonly logLines = new Map<string, number>();
   /**
    * Settles when capture ends on its own after start (tcpdump exited, the cap session failed, the
    * packet handler threw): watch is blind from then on, so its owner must stop and exit non-zero
@@ -75,7 +89,7 @@ export class WatchService implements EventSink {
     this.loseCapture = resolve;
   });
 
-  constructor(private s: WatchSettings, private log: Logger, deps: WatchDeps = {}) {
+  constructor(private s: WatchSettings, private log: Logger, private readonly deps: WatchDeps = {}) {
     this.runner = deps.runner ?? new SpawnRunner(s.netns ? { netns: s.netns } : {});
     this.killer = new SessionKiller(this.runner, s.pipeline.ports, s.dryRun);
     this.pipeline = new Pipeline(s.pipeline, this);
@@ -94,6 +108,7 @@ export class WatchService implements EventSink {
     await this.blockerImpl.init();
     await this.refreshOwnAddresses();
     this.restore();
+    await this.startLogSensors();
     this.source = createLiveSource(s.captureBackend, {
       iface: s.iface, filter: bpfForPorts(s.pipeline.ports), bufferSize: s.bufferSize, ...(s.netns ? { netns: s.netns } : {}),
       onError: (e) => this.captureFailed(e),
@@ -107,6 +122,72 @@ export class WatchService implements EventSink {
       hitcount: s.pipeline.strikes.hitcount, seconds: s.pipeline.strikes.seconds, conn_hitcount: s.pipeline.strikes.connHitcount,
       conn_seconds: s.pipeline.strikes.connSeconds, block_seconds: s.blockSeconds, whitelist: s.pipeline.strikes.whitelist.entries,
     }, 'smtpstrike watching');
+  }
+
+  /**
+   * Starts following the --log files and the journal from their saved positions (start() calls it
+   * after restoring the state; tests call it alone). A journal that cannot be read fails the start.
+   */
+  async startLogSensors(): Promise<void> {
+    if (!this.restored) this.restore();
+    const s = this.s;
+    if ((s.logs ?? []).length > 0) {
+      this.logs = new MultiFollower(s.logs!, this.savedFollowers.files, {
+        onLines: (lines, path) => this.onLogLines(path, lines),
+        onEvent: (ev) => this.logFollowEvent(ev),
+      });
+      await this.logs.start();
+      this.log.info({ event: 'logs_followed', files: s.logs, restored: Object.keys(this.savedFollowers.files).filter((p) => s.logs!.includes(p)) }, `following ${s.logs!.length} log file(s)`);
+    }
+    if (s.journal) {
+      this.journal = new JournalFollower({
+        cursor: this.savedFollowers.journal_cursor ?? null,
+        onEntries: (es) => this.onJournalEntries(es),
+        onError: (e) => this.log.error({ event: 'journal_ended', err: e.message }, e.message),
+        ...(this.deps.journalctl ? { journalctl: this.deps.journalctl.program, extraArgs: this.deps.journalctl.extraArgs ?? [], noDaemonCheck: true } : {}),
+      });
+      await this.journal.start();
+      this.log.info({ event: 'journal_followed', args: this.journal.args(), resumed: this.savedFollowers.journal_cursor !== undefined }, 'following the journal');
+    }
+  }
+
+  /**
+   * THE HOOK for the log sensor: every batch of complete lines of one source (a followed path, or
+   * "journal" with the journal's messages). For now the lines are only counted; the accounts
+   * parsers and the strike engine are attached here next (issue 11, must-have 2 and 3).
+   */
+  onLogLines(source: string, lines: string[]): void {
+    this.logLines.set(source, (this.logLines.get(source) ?? 0) + lines.length);
+    this.dirty = true; // the positions moved: saved with the next tick
+  }
+
+  private onJournalEntries(entries: JournalEntry[]): void {
+    this.onLogLines('journal', entries.map((e) => e.message));
+  }
+
+  private logFollowEvent(ev: FollowEvent): void {
+    const o = { event: ev.kind, file: ev.path, ...ev.detail };
+    if (ev.kind === 'log_error' || ev.kind === 'log_new_file') this.log.warn(o, `${ev.path}: ${ev.kind}`);
+    else if (ev.kind === 'log_missing') this.log.debug(o, `${ev.path}: missing (rotation under way?)`);
+    else this.log.info(o, `${ev.path}: ${ev.kind}`);
+  }
+
+  /** Per followed file, in the log's snake_case. */
+  private logFileStats(): Record<string, Record<string, number>> | undefined {
+    if (!this.logs) return undefined;
+    return Object.fromEntries(Object.entries(this.logs.stats()).map(([p, st]) => [p, {
+      lines: st.lines, bytes: st.bytes, lines_cut: st.linesCut, rotations: st.rotations, truncations: st.truncations,
+      appeared: st.appeared, partials_dropped: st.partialsDropped,
+    }]));
+  }
+
+  private followerState(): FollowerState | undefined {
+    if (!this.logs && !this.journal) return Object.keys(this.savedFollowers.files).length > 0 || this.savedFollowers.journal_cursor ? this.savedFollowers : undefined;
+    // Positions of files no longer followed are kept (a --log dropped for one run loses nothing).
+    const out: FollowerState = { files: { ...this.savedFollowers.files, ...(this.logs?.positions() ?? {}) } };
+    const cursor = this.journal?.cursor() ?? this.savedFollowers.journal_cursor;
+    if (cursor) out.journal_cursor = cursor;
+    return out;
   }
 
   private captureFailed(e: LiveCaptureError): void {
@@ -136,7 +217,8 @@ export class WatchService implements EventSink {
     }
     this.restored = true;
     if (!read) return;
-    const { state, skipped } = read;
+    const { state, skipped, followers } = read;
+    this.savedFollowers = followers;
     if (skipped.length > 0) {
       this.log.warn({ event: 'state_entries_skipped', file: this.s.stateFile, skipped: skipped.length, first: skipped.slice(0, 10) },
         `state file: ${skipped.length} damaged entries skipped (first: #${skipped[0]!.index}, ${skipped[0]!.reason})`);
@@ -237,7 +319,7 @@ export class WatchService implements EventSink {
   saveState(): void {
     if (!this.restored) return; // never overwrite a saved state we did not load (start failed early)
     try {
-      writeStateAtomically(this.s.stateFile, this.pipeline.strikes.exportState(Date.now() / 1000));
+      writeStateAtomically(this.s.stateFile, this.pipeline.strikes.exportState(Date.now() / 1000), this.followerState());
       this.dirty = false;
     } catch (e) {
       this.log.error({ event: 'state_write_failed', file: this.s.stateFile, err: (e as Error).message }, 'cannot write state file');
@@ -253,6 +335,7 @@ export class WatchService implements EventSink {
       packets: c.packets, smtp_packets: c.smtp_packets, flows: c.flows, open_flows: this.pipeline.flows.size, opaque_flows: c.opaque_flows,
       gaps: c.gaps, strike_entries: this.pipeline.strikes.entries, blocks: this.pipeline.strikes.stats.blocks,
       blocker: { applied: this.batcher.stats.applied, failed: this.batcher.stats.failed }, kill_established_runs: this.killer.runs,
+      ...(this.logs || this.journal ? { log_lines: Object.fromEntries(this.logLines), logs: this.logFileStats() } : {}),
     }, 'capture and blocker health');
   }
 
@@ -298,6 +381,8 @@ export class WatchService implements EventSink {
     if (this.ownTimer) clearInterval(this.ownTimer);
     await this.logStats('exit');
     await this.source?.stop();
+    await this.logs?.stop();
+    await this.journal?.stop();
     await this.batcher.drain();
     this.saveState();
     this.log.info({ event: 'stop' }, 'smtpstrike stopped; blocks stay in the kernel until their timeouts');

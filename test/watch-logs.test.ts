@@ -1,0 +1,127 @@
+/**
+ * watch's log sensor (--log, --journal) without capture or firewall: lines are counted through the
+ * onLogLines hook, positions and the journal cursor go into the state file and a restart resumes
+ * from them (no line twice, none missed); the config keys and an old state file.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { CommandRunner, RunResult } from '../src/blocker/runner.js';
+import { applyConfigValues } from '../src/commands/options.js';
+import { watchCommand } from '../src/commands/watch.js';
+import { parseConfigFile } from '../src/config/config-file.js';
+import { defaultPipelineOptions } from '../src/pipeline.js';
+import { readStateChecked } from '../src/watch/state-file.js';
+import { WatchService, type WatchSettings } from '../src/watch/watch-service.js';
+import { fakeJournalctl } from './support/fake-journalctl.js';
+import { tempDir } from './support/synth.js';
+import { waitFor } from './support/wait.js';
+
+const runner: CommandRunner = { netns: 'test-ns', run: async (): Promise<RunResult> => ({ code: 0, stdout: '[]', stderr: '' }) } as CommandRunner;
+
+function memLog(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'trace' }, { write: (s: string) => { lines.push(JSON.parse(s) as Record<string, unknown>); } });
+  return { logger, lines };
+}
+
+function settings(dir: string, extra: Partial<WatchSettings>): WatchSettings {
+  return {
+    pipeline: defaultPipelineOptions(), iface: 'eth0', captureBackend: 'tcpdump', bufferSize: 0, blocker: 'nft', dryRun: true,
+    blockSeconds: 60, killEstablished: false, stateFile: join(dir, 'state.json'), statsInterval: 60, netns: 'test-ns', ...extra,
+  };
+}
+
+test('watch --log: lines counted, positions saved in the state file, a restart resumes there (nothing twice, nothing missed)', async () => {
+  const t = tempDir();
+  const log = join(t.dir, 'mail.log');
+  writeFileSync(log, 'old 1\nold 2\n');
+  const s = settings(t.dir, { logs: [log] });
+  const a = memLog();
+  let w = new WatchService(s, a.logger, { runner });
+  try {
+    await w.startLogSensors();
+    appendFileSync(log, 'one\ntwo\nthree\n');
+    await waitFor(() => w.logLines.get(log) === 3, '3 new lines (not the 2 old ones)');
+    await w.stop();
+    const saved = readStateChecked(s.stateFile);
+    assert.ok(saved);
+    const pos = saved.followers.files[log];
+    assert.ok(pos, 'the position is in the state file');
+    assert.equal(pos.offset, statSync(log).size);
+    assert.equal(pos.inode, statSync(log).ino);
+    const stats = a.lines.find((l) => l.event === 'stats' && l.when === 'exit');
+    assert.deepEqual(stats?.log_lines, { [log]: 3 }, 'lines read are in the stats');
+
+    appendFileSync(log, 'four\nfive\n'); // while watch is down
+    const b = memLog();
+    w = new WatchService(s, b.logger, { runner });
+    await w.startLogSensors();
+    appendFileSync(log, 'six\n');
+    await waitFor(() => w.logLines.get(log) === 3, 'four, five, six');
+    assert.ok(b.lines.some((l) => l.event === 'log_resumed' && l.file === log), 'logged at info: resumed');
+    await w.stop();
+    assert.equal(w.logLines.get(log), 3, 'nothing read twice');
+  } finally {
+    await w.stop();
+    t.cleanup();
+  }
+});
+
+test('watch --journal: the cursor is saved in the state file and the next start goes on after it', async () => {
+  const t = tempDir();
+  const prog = fakeJournalctl(t.dir);
+  const s = settings(t.dir, { journal: true });
+  let w = new WatchService(s, memLog().logger, { runner, journalctl: { program: prog } });
+  try {
+    await w.startLogSensors();
+    await waitFor(() => w.logLines.get('journal') === 3, '3 journal entries');
+    await w.stop();
+    assert.equal(readStateChecked(s.stateFile)?.followers.journal_cursor, 's=abc;i=3');
+    w = new WatchService(s, memLog().logger, { runner, journalctl: { program: prog } });
+    await w.startLogSensors();
+    await waitFor(() => readFileSync(join(t.dir, 'args.last'), 'utf8').includes('--after-cursor=s=abc;i=3'), 'journalctl asked for what follows the cursor');
+    await w.stop();
+    assert.equal(w.logLines.get('journal') ?? 0, 0, 'nothing read twice');
+  } finally {
+    await w.stop();
+    t.cleanup();
+  }
+});
+
+test('a state file of before the log sensor (no followers) loads; a damaged position is skipped and named', () => {
+  const t = tempDir();
+  const f = join(t.dir, 'state.json');
+  writeFileSync(f, JSON.stringify({ version: 1, saved_at: 5, entries: [] }));
+  const r = readStateChecked(f);
+  assert.deepEqual(r?.followers, { files: {} });
+  writeFileSync(f, JSON.stringify({ version: 1, saved_at: 5, entries: [], followers: { files: { '/a': { inode: 'x' }, '/b': { inode: 1, dev: 2, offset: 3, head: 'a'.repeat(40), headLen: 4 } }, journal_cursor: 'c' } }));
+  const r2 = readStateChecked(f);
+  assert.deepEqual(Object.keys(r2!.followers.files), ['/b']);
+  assert.equal(r2!.followers.journal_cursor, 'c');
+  assert.ok(r2!.skipped.some((sk) => sk.reason.includes('/a')));
+  t.cleanup();
+});
+
+test('config: top-level logs: and journal: are watch\'s; accounts.logs: stays the accounts command\'s', () => {
+  const { options, accounts } = parseConfigFile('logs: [/var/log/mail.log, /var/log/dovecot.log]\njournal: true\naccounts:\n  logs: [/var/log/mail.log.1]\n');
+  assert.deepEqual(options.get('log'), ['/var/log/mail.log', '/var/log/dovecot.log']);
+  assert.equal(options.get('journal'), true);
+  assert.deepEqual(accounts.options.get('logs'), ['/var/log/mail.log.1']);
+});
+
+test('watch --log (repeatable) and --journal parse; the config\'s logs: adds to --log', () => {
+  const cmd = watchCommand();
+  cmd.parseOptions(['--log', '/var/log/mail.log', '--log', '/var/log/dovecot.log', '--journal']);
+  assert.deepEqual(cmd.opts().log, ['/var/log/mail.log', '/var/log/dovecot.log']);
+  assert.equal(cmd.opts().journal, true);
+  applyConfigValues(cmd, parseConfigFile('logs: [/var/log/exim4/mainlog]\njournal: false\n').options);
+  assert.deepEqual(cmd.opts().log, ['/var/log/mail.log', '/var/log/dovecot.log', '/var/log/exim4/mainlog']);
+  assert.equal(cmd.opts().journal, true, 'the command line wins over journal: false');
+  const plain = watchCommand();
+  plain.parseOptions([]);
+  assert.deepEqual(plain.opts().log, []);
+  assert.equal(plain.opts().journal, false);
+});
