@@ -347,7 +347,7 @@ test('HTML: attacker-chosen usernames are escaped in the page and in the embedde
     verdicts: v.rows,
     addresses: [...v.addresses.values()].map((s) => ({ ...s, geo: null, events: a.map((x) => ({ ts: x.ts, outcome: x.outcome, user: x.user, seen: x.seen, tls: false })), events_not_listed: 0 })),
     countries: [], asns: [],
-    blind_spots: { count: 0, missing: [], opaque_sessions: { total: 0, not_kept: 0, with_log_attempts: 0, inferred: { failures: 0, successes: 0, tempfails: 0 }, addresses: [] }, periods: [], wire_not_logged: { failures: 0, successes: 0, addresses: [] }, logged_not_on_wire: { failures: 0, successes: 0, addresses: [] }, unparseable: [], read_errors: [], capture: { gaps: 0, gap_bytes: 0, midstream_starts: 0, evicted_flows: 0, auths_not_kept: 0 } },
+    blind_spots: { count: 0, missing: [], opaque_sessions: { total: 0, not_kept: 0, with_log_attempts: 0, inferred: { failures: 0, successes: 0, tempfails: 0 }, smtp_sessions: 0, mostly_opaque: false, log_attempts_inside: { failures: 0, successes: 0, tempfails: 0 }, addresses: [] }, periods: [], wire_not_logged: { failures: 0, successes: 0, addresses: [] }, logged_not_on_wire: { failures: 0, successes: 0, addresses: [] }, unparseable: [], read_errors: [], capture: { gaps: 0, gap_bytes: 0, midstream_starts: 0, evicted_flows: 0, auths_not_kept: 0 } },
     tls_replies: { failure_source: 'banner', log_failure_text: null, log_failure_texts: [] },
     warnings: [], options: {},
   };
