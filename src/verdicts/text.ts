@@ -67,7 +67,9 @@ export function opaqueHeadline(doc: ReportDoc): string | null {
   if (!o.mostly_opaque) return null;
   const opaque = o.total;
   const pct = Math.round((100 * Math.min(opaque, o.smtp_sessions)) / o.smtp_sessions);
-  const head = `WARNING: ${opaque} of ${plural(o.smtp_sessions, 'captured session')} (${pct}%) went opaque (STARTTLS/TLS): the wire cannot read their AUTH replies`;
+  const inf = o.inferred.failures + o.inferred.successes + o.inferred.tempfails;
+  const head = `WARNING: ${opaque} of ${plural(o.smtp_sessions, 'captured session')} (${pct}%) went opaque (STARTTLS/TLS): the wire cannot read their AUTH replies` +
+    (inf > 0 ? ` (it inferred ${plural(inf, 'outcome')} from TLS record sizes, not joined here)` : '');
   if (doc.inputs.logs.length === 0) return `${head}; give the server's mail log to see inside them`;
   const l = o.log_attempts_inside;
   const n = l.failures + l.successes + l.tempfails;
