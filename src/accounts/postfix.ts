@@ -1,4 +1,4 @@
-import { canonicalIp } from './ip.js';
+import { canonicalIp, flat } from './ip.js';
 import { FAILURE, IGNORED, SUCCESS, TEMPFAIL, UNPARSEABLE, userOrNull, type Hit, type Verdict } from './hit.js';
 
 /**
@@ -97,7 +97,8 @@ export class PostfixParser {
         this.sessionsDropped++;
       }
     }
-    s.add(k);
+    // Its own copy: the key's parts are slices of the line, which would keep the whole chunk alive.
+    s.add(flat(k));
   }
 
   /** `disconnect from host[ip][:port] ehlo=1 auth=N/M ... commands=X/Y`, q after `from `. */
