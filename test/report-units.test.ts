@@ -29,8 +29,8 @@ function wire(ts: number, client: string, outcome: WireAuth['outcome'], user: st
   return { ts, client, outcome, user, mech: user ? 'LOGIN' : null, serverPort: 587, flow, source: 'capture' };
 }
 
-function log(ts: number, ip: string, outcome: 'failure' | 'success', user: string | null, service: LogAuth['service'] = 'postfix', reason: string | null = null): LogAuth {
-  return { ts, wall: ts, guessed: false, service, outcome, user, ip, method: 'LOGIN', reason: reason ?? (outcome === 'failure' ? 'sasl' : null), file: 'x', line: 1, lines: 1, services: [service] };
+function log(ts: number, ip: string, outcome: LogAuth['outcome'], user: string | null, service: LogAuth['service'] = 'postfix', reason: string | null = null): LogAuth {
+  return { ts, wall: ts, guessed: false, service, outcome, user, ip, method: 'LOGIN', reason: reason ?? (outcome === 'failure' ? 'sasl' : outcome === 'tempfail' ? 'sasl-temp' : null), file: 'x', line: 1, lines: 1, services: [service] };
 }
 
 function session(flow: number, client: string, start: number, end: number, tlsTs: number | null, successTs: number | null = null): WireSession {
@@ -84,6 +84,31 @@ test('join: a burst of failures with whole-second log times pairs one to one, in
 test('join: a 454 on the wire and Postfix\'s failure line are one attempt (a temporary failure)', () => {
   const { attempts } = joinAttempts([wire(T + 10.3, '192.0.2.1', 'tempfail', 'alice')], [], [log(T + 10, '192.0.2.1', 'failure', null)], 2);
   assert.deepEqual(attempts.map((a) => [a.outcome, a.seen, a.user]), [['tempfail', 'both', 'alice']]);
+});
+
+test('join: a log tempfail (Postfix\'s "Connection lost to authentication server") joins the wire\'s 454, a log failure the 535, even when the 535 is nearer', () => {
+  const w = [wire(T + 10.1, '192.0.2.1', 'failure', 'alice'), wire(T + 11.0, '192.0.2.1', 'tempfail', null)];
+  const l = [log(T + 10, '192.0.2.1', 'tempfail', null), log(T + 10, '192.0.2.1', 'failure', 'alice')];
+  const { attempts, stats } = joinAttempts(w, [], l, 2);
+  assert.deepEqual(attempts.map((a) => [a.ts, a.outcome, a.seen]), [[T + 10.1, 'failure', 'both'], [T + 11.0, 'tempfail', 'both']]);
+  assert.deepEqual([stats.both, stats.logOnly, stats.wireOnly], [2, 0, 0]);
+});
+
+test('join: a log tempfail with no wire reply is a tempfail (log only; inside TLS when in an opaque session), never a failure', () => {
+  const s = [session(9, '192.0.2.1', T, T + 30, T + 0.5)];
+  const { attempts } = joinAttempts([], s, [log(T + 5, '192.0.2.1', 'tempfail', null), log(T + 60, '192.0.2.1', 'tempfail', null)], 2);
+  assert.deepEqual(attempts.map((a) => [a.outcome, a.seen, a.tls]), [['tempfail', 'log', true], ['tempfail', 'log', false]]);
+});
+
+test('rules: log tempfails strike only with --tempfail-strikes, like the wire\'s 454s, and only then are failures before a login', () => {
+  const a = [att(T, '192.0.2.1', 'tempfail', null, 'log'), att(T + 1, '192.0.2.1', 'tempfail', null, 'log'), att(T + 2, '192.0.2.1', 'tempfail', null, 'log'),
+    att(T + 3, '192.0.2.1', 'success', null, 'log')];
+  const off = computeVerdicts(a, [], rules());
+  assert.equal(off.addresses.get('192.0.2.1')!.would_block, false);
+  assert.deepEqual(off.rows.map((r) => r.verdict), []);
+  const on = computeVerdicts(a, [], rules({ tempfailStrikes: true }));
+  assert.equal(on.addresses.get('192.0.2.1')!.would_block, true);
+  assert.deepEqual(on.rows.map((r) => r.verdict), ['COMPROMISED']);
 });
 
 test('join: Postfix\'s success lines (one per mail, written after the 235) belong to the session\'s 235: one login', () => {
