@@ -189,3 +189,30 @@ test('postfix sessions: the default cap holds 10,000 open sessions; LogScanner r
   const last = events.slice(-2);
   assert.deepEqual(last.map((e) => [e.outcome, e.user, e.count, e.reason]), [['success', null, 2, 'disconnect'], ['tempfail', '(unavailable)', undefined, 'sasl-temp']]);
 });
+
+test('accounts CLI: disconnect-line logins count (account none), a named session once, a 454 apart from the failures', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'pfcli-'));
+  const file = join(dir, 'mail.log');
+  writeFileSync(file, [
+    `${S}[9171]: connect from unknown[10.200.0.5]`,
+    `${S}[9171]: warning: unknown[10.200.0.5]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice`,
+    `${S}[9171]: 8400820E42E: client=unknown[10.200.0.5], sasl_method=LOGIN, sasl_username=alice`,
+    `${S}[9171]: disconnect from unknown[10.200.0.5] ehlo=2 starttls=1 auth=1/2 mail=1 rcpt=1 data=1 quit=1 commands=8/9`,
+    `${S}[9171]: connect from unknown[10.240.0.4]`,
+    `${S}[9171]: warning: unknown[10.240.0.4]: SASL LOGIN authentication failed: Connection lost to authentication server, sasl_username=(unavailable)`,
+    `${S}[9171]: disconnect from unknown[10.240.0.4] ehlo=2 starttls=1 auth=1/2 quit=1 commands=5/6`,
+    `Dec  5 04:10:00 mail postfix/smtpd[9172]: disconnect from unknown[10.240.0.9] ehlo=2 starttls=1 auth=1 quit=1 commands=5`,
+  ].join('\n') + '\n');
+  const r = spawnSync(process.execPath, ['dist/src/cli.js', 'accounts', '-c', '/dev/null', '--json', '-g', '0', '-l', '1', '--tz', 'UTC', '--year', '2023', '--stats', file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const objs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const groups = objs.filter((o) => o.type === 'account') as { user: string | null; entries: { ip: string; count: number }[] }[];
+  assert.deepEqual(groups.map((g) => [g.user, g.entries.map((e) => [e.ip, e.count])]), [
+    [null, [['10.240.0.4', 1], ['10.240.0.9', 1]]],
+    ['alice', [['10.200.0.5', 1]]],
+  ]);
+  const sum = objs.find((o) => o.type === 'summary') as { totals: Record<string, number> };
+  assert.deepEqual([sum.totals.successes, sum.totals.failures, sum.totals.tempfails, sum.totals.sessions_dropped], [3, 1, 1, 0]);
+  assert.match(r.stderr, /3 successes, 1 failures, 1 temporary failures \(454\)/);
+});
