@@ -139,14 +139,29 @@ test('postfix sessions: a session is one process and one client, from connect to
     `${S}[9172]: connect from unknown[10.200.0.5]`,
     `${S}[9171]: 8400820E42E: client=unknown[10.200.0.5], sasl_method=LOGIN, sasl_username=alice`,
     `${S}[9172]: disconnect from unknown[10.200.0.5] ehlo=1 auth=1 quit=1 commands=3`,
-    // pid 9171's named session and another client of pid 9171 (a different session key)
-    `Dec 05 04:09:00 mail postfix/smtpd[9171]: disconnect from unknown[10.200.0.5] ehlo=1 auth=1 quit=1 commands=3`,
+    // another process (pid 9173) with the same client: a different session
+    `Dec 05 04:09:00 mail postfix/smtpd[9173]: disconnect from unknown[10.200.0.5] ehlo=1 auth=1 quit=1 commands=3`,
     `${S}[9171]: disconnect from unknown[10.200.0.5] ehlo=2 auth=1 mail=1 quit=1 commands=6`,
     // the same process and client again, AUTH then QUIT: a new session, so a new login
     `${S}[9171]: connect from unknown[10.200.0.5]`,
     `${S}[9171]: disconnect from unknown[10.200.0.5] ehlo=1 auth=1 quit=1 commands=3`,
   ]);
   assert.deepEqual(out, ['ignored', 'ignored', 'success alice', 'success ?', 'success ?', 'ignored', 'ignored', 'success ?']);
+  assert.equal(parser.postfix.openSessions, 0);
+});
+
+test('postfix sessions: one client with several named sessions open at once; RFC 5424 lines keyed by their PROCID', () => {
+  const { out, parser } = run([
+    `${S}[201]: 1A: client=unknown[192.0.2.7], sasl_method=PLAIN, sasl_username=relay`,
+    `${S}[202]: 1B: client=unknown[192.0.2.7], sasl_method=PLAIN, sasl_username=relay`,
+    `${S}[203]: disconnect from unknown[192.0.2.7] ehlo=1 auth=1 quit=1 commands=3`,
+    `${S}[202]: disconnect from unknown[192.0.2.7] ehlo=1 auth=1 mail=1 quit=1 commands=4`,
+    `${S}[201]: disconnect from unknown[192.0.2.7] ehlo=1 auth=1 mail=1 quit=1 commands=4`,
+    '<22>1 2023-12-05T04:09:00Z mail postfix/smtpd 4711 - - 2C: client=unknown[192.0.2.8], sasl_method=PLAIN, sasl_username=carl',
+    '<22>1 2023-12-05T04:09:01Z mail postfix/smtpd 4712 - - disconnect from unknown[192.0.2.8] ehlo=1 auth=1 quit=1 commands=3',
+    '<22>1 2023-12-05T04:09:02Z mail postfix/smtpd 4711 - - disconnect from unknown[192.0.2.8] ehlo=1 auth=1 mail=1 quit=1 commands=4',
+  ]);
+  assert.deepEqual(out, ['success relay', 'success relay', 'success ?', 'ignored', 'ignored', 'success carl', 'success ?', 'ignored']);
   assert.equal(parser.postfix.openSessions, 0);
 });
 
@@ -172,7 +187,7 @@ test('postfix sessions: at most maxSessions named sessions are kept, the oldest 
   assert.equal(parser.postfix.openSessions, 0);
 });
 
-test('postfix sessions: the default cap holds 10,000 open sessions; LogScanner reports the dropped ones and the count of logins', async () => {
+test('postfix sessions: the default cap holds 10,000 open sessions (a sixteenth dropped when full); LogScanner reports the dropped ones and the count of logins', async () => {
   const lines: string[] = [];
   for (let i = 0; i < 10_050; i++) {
     lines.push(`${S}[${1000 + i}]: ${(0x100000 + i).toString(16).toUpperCase()}: client=unknown[10.${(i >> 8) & 255}.${i & 255}.1], sasl_method=PLAIN, sasl_username=u`);
@@ -184,7 +199,7 @@ test('postfix sessions: the default cap holds 10,000 open sessions; LogScanner r
   writeFileSync(file, lines.join('\n') + '\n');
   const events: AuthLogEvent[] = [];
   const c = await new LogScanner({ tz: 'UTC', year: 2023 }).scanFile(file, (e) => events.push(e));
-  assert.equal(c.sessionsDropped, 50);
+  assert.equal(c.sessionsDropped, 625);
   assert.deepEqual([c.successes, c.failures, c.tempfails, c.lines], [10_051, 0, 1, 10_052]);
   const last = events.slice(-2);
   assert.deepEqual(last.map((e) => [e.outcome, e.user, e.count, e.reason]), [['success', null, 2, 'disconnect'], ['tempfail', '(unavailable)', undefined, 'sasl-temp']]);

@@ -17,11 +17,12 @@ import { FAILURE, IGNORED, SUCCESS, TEMPFAIL, UNPARSEABLE, userOrNull, type Hit,
  * (Postfix's text for XSASL_AUTH_TEMP, answered `454 4.7.0 Temporary authentication failure`;
  * Dovecot's auth penalty makes it): TEMPFAIL, reason `sasl-temp`, never a failure.
  *
- * A session is one smtpd process (program name with its `[pid]`) and one client address, from
- * `connect from` to `disconnect from`. Only sessions whose login a `sasl_username=` line reported
- * are remembered (a set of keys, dropped at their disconnect or at a new `connect from` of the
- * same key); at most `maxSessions` are kept, the oldest dropped first (`sessionsDropped` counts
- * them: such a session's `auth=` login may then be counted a second time, under no account).
+ * A session is one smtpd process (its pid) and one client address, from `connect from` to
+ * `disconnect from`. Only sessions whose login a `sasl_username=` line reported are remembered
+ * (client address → pid; forgotten at their disconnect or at a new `connect from` of the same
+ * process and client); at most `maxSessions` are kept, the oldest clients' dropped first, a
+ * sixteenth of the cap at a time (`sessionsDropped` counts them: such a session's `auth=` login
+ * may then be counted a second time, under no account).
  */
 
 const SUCCESS_RE = /[0-9A-Za-z]+: client=[^\s[]*\[([^\]]*)\](?::\d+)?, sasl_method=([^,]*), sasl_username=(.*?)(?:, sasl_sender=.*)?\s*$/y;
@@ -31,8 +32,12 @@ const TEMP_REASON = 'Connection lost to authentication server';
 export const DEFAULT_MAX_SESSIONS = 10_000;
 
 export class PostfixParser {
-  /** Keys (`prog[pid]` + NUL + client address as logged) of open sessions whose login was reported. */
-  private readonly named = new Set<string>();
+  /**
+   * Open sessions whose login a `sasl_username=` line reported: client address as logged → the
+   * smtpd pid (or pids, when one client has several such sessions open at once).
+   */
+  private readonly named = new Map<string, number | number[]>();
+  private open = 0;
   /** Open sessions forgotten because `maxSessions` were open. */
   sessionsDropped = 0;
 
@@ -40,7 +45,7 @@ export class PostfixParser {
 
   /** Sessions remembered now. */
   get openSessions(): number {
-    return this.named.size;
+    return this.open;
   }
 
   /**
@@ -68,10 +73,10 @@ export class PostfixParser {
       return FAILURE;
     }
     if (c === 100 /* d */ && line.startsWith('disconnect from ', p)) return this.disconnect(line, p + 16, hit, ks, ke);
-    if (c === 99 /* c */ && this.named.size > 0 && line.startsWith('connect from ', p)) {
+    if (c === 99 /* c */ && this.open > 0 && line.startsWith('connect from ', p)) {
       // A new session of the same process and client: whatever was remembered is stale.
       const ip = bracketed(line, p + 13);
-      if (ip !== null) this.named.delete(key(line, ks, ke, ip));
+      if (ip !== null) this.forget(ip, pidOf(line, ks, ke));
       return IGNORED;
     }
     if (line.indexOf('sasl_username=', p) < 0) return IGNORED;
@@ -83,31 +88,58 @@ export class PostfixParser {
     hit.ip = ip;
     hit.method = m[2]!;
     hit.user = userOrNull(m[3]);
-    this.remember(key(line, ks, ke, m[1]!));
+    this.remember(m[1]!, pidOf(line, ks, ke));
     return SUCCESS;
   }
 
-  private remember(k: string): void {
-    const s = this.named;
-    if (s.has(k)) return;
-    if (s.size >= this.maxSessions) {
-      const oldest = s.values().next();
-      if (!oldest.done) {
-        s.delete(oldest.value);
-        this.sessionsDropped++;
-      }
+  private remember(raw: string, pid: number): void {
+    const m = this.named;
+    const v = m.get(raw);
+    if (v === pid || (typeof v === 'object' && v.includes(pid))) return;
+    if (this.open >= this.maxSessions) this.evict();
+    if (v === undefined) m.set(flat(raw), pid); // its own copy: a slice would keep the line's chunk alive
+    else if (typeof v === 'number') m.set(raw, [v, pid]);
+    else v.push(pid);
+    this.open++;
+  }
+
+  /** Whether the session was remembered; forgets it. */
+  private forget(raw: string, pid: number): boolean {
+    const m = this.named;
+    const v = m.get(raw);
+    if (v === undefined) return false;
+    if (v === pid) m.delete(raw);
+    else if (typeof v === 'number') return false;
+    else {
+      const i = v.indexOf(pid);
+      if (i < 0) return false;
+      v.splice(i, 1);
+      if (v.length === 0) m.delete(raw);
     }
-    // Its own copy: the key's parts are slices of the line, which would keep the whole chunk alive.
-    s.add(flat(k));
+    this.open--;
+    return true;
+  }
+
+  /** Drops the oldest clients' sessions, a sixteenth of the cap at a time (one pass, amortised). */
+  private evict(): void {
+    const want = Math.max(1, this.maxSessions >> 4);
+    let dropped = 0;
+    for (const [k, v] of this.named) {
+      this.named.delete(k);
+      dropped += typeof v === 'number' ? 1 : v.length;
+      if (dropped >= want) break;
+    }
+    this.open -= dropped;
+    this.sessionsDropped += dropped;
   }
 
   /** `disconnect from host[ip][:port] ehlo=1 auth=N/M ... commands=X/Y`, q after `from `. */
   private disconnect(line: string, q: number, hit: Hit, ks: number, ke: number): Verdict {
     const a = line.indexOf(' auth=', q);
-    if (a < 0 && this.named.size === 0) return IGNORED;
+    if (a < 0 && this.open === 0) return IGNORED;
     const raw = bracketed(line, q);
     if (raw === null) return a < 0 ? IGNORED : UNPARSEABLE;
-    const wasNamed = this.named.size > 0 && this.named.delete(key(line, ks, ke, raw));
+    const wasNamed = this.open > 0 && this.forget(raw, pidOf(line, ks, ke));
     if (a < 0) return IGNORED;
     // N: digits after "auth=", then "/M", or a space / end ("auth=N" is N/N).
     let i = a + 6;
@@ -127,6 +159,26 @@ export class PostfixParser {
   }
 }
 
+/**
+ * The smtpd process of line[ks, ke): the digits at its end (`postfix/smtpd[123]`, RFC 5424's
+ * `postfix/smtpd 123`), or -1. A pid names one process of one host at a time, which is all the
+ * session key needs (the program name adds nothing).
+ */
+function pidOf(line: string, ks: number, ke: number): number {
+  let e = ke;
+  if (line.charCodeAt(e - 1) === 93 /* ] */) e--;
+  let pid = 0;
+  let mul = 1;
+  let i = e - 1;
+  for (; i >= ks && e - i <= 9; i--) {
+    const ch = line.charCodeAt(i);
+    if (ch < 48 || ch > 57) break;
+    pid += (ch - 48) * mul;
+    mul *= 10;
+  }
+  return i === e - 1 ? -1 : pid;
+}
+
 /** The text inside `host[...]` starting at q (the host name has no `[`), or null. */
 function bracketed(line: string, q: number): string | null {
   const b = line.indexOf('[', q);
@@ -135,8 +187,4 @@ function bracketed(line: string, q: number): string | null {
   if (sp >= 0 && sp < b) return null;
   const e = line.indexOf(']', b + 1);
   return e < 0 ? null : line.slice(b + 1, e);
-}
-
-function key(line: string, ks: number, ke: number, rawIp: string): string {
-  return `${line.slice(ks, ke)}\u0000${rawIp}`;
 }
