@@ -386,3 +386,27 @@ test('HTML: attacker-chosen usernames are escaped in the page and in the embedde
   assert.doesNotMatch(html, /\s(src|href)\s*=\s*["']?\s*(https?:|\/\/|ftp:)/i);
   assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
 });
+
+test('log scan: Postfix\'s disconnect line is a login unless its session was named; auth=2 is two log attempts of one line; the 454 line a tempfail', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const f = join(dir, 'mail.log');
+    writeFileSync(f, [
+      'Dec 05 04:09:00 mail postfix/smtpd[10]: 1A: client=unknown[192.0.2.1], sasl_method=PLAIN, sasl_username=alice',
+      'Dec 05 04:09:01 mail postfix/smtpd[10]: disconnect from unknown[192.0.2.1] ehlo=1 auth=1 mail=1 quit=1 commands=4',
+      'Dec  5 04:09:02 mail postfix/smtpd[11]: disconnect from unknown[192.0.2.2] ehlo=1 auth=2/3 quit=1 commands=4/5',
+      'Dec  5 04:09:03 mail postfix/smtpd[12]: warning: unknown[192.0.2.3]: SASL LOGIN authentication failed: Connection lost to authentication server, sasl_username=(unavailable)',
+    ].join('\n') + '\n');
+    const scan = await scanLogs([f], { mode: 'all', year: 2025, gap: 3600 });
+    assert.deepEqual(scan.events.map((e) => [e.ip, e.outcome, e.user, e.lines, e.reason]), [
+      ['192.0.2.1', 'success', 'alice', 1, null],
+      ['192.0.2.2', 'success', null, 1, 'disconnect'],
+      ['192.0.2.2', 'success', null, 0, 'disconnect'],
+      ['192.0.2.3', 'tempfail', null, 1, 'sasl-temp'],
+    ]);
+    const c = scan.files[0]!.counters;
+    assert.deepEqual([c.successes, c.failures, c.tempfails, c.ignored], [2, 0, 1, 1]);
+  } finally {
+    cleanup();
+  }
+});
