@@ -231,3 +231,17 @@ test('accounts CLI: disconnect-line logins count (account none), a named session
   assert.deepEqual([sum.totals.successes, sum.totals.failures, sum.totals.tempfails, sum.totals.sessions_dropped], [3, 1, 1, 0]);
   assert.match(r.stderr, /3 successes, 1 failures, 1 temporary failures \(454\)/);
 });
+
+test('postfix, a real test-bed run (Postfix 3.7.11, TLS-only, AUTH then QUIT, Dovecot penalty): each login counted from its disconnect line, the 454s apart', async () => {
+  const events: AuthLogEvent[] = [];
+  const c = await new LogScanner({ tz: 'UTC', year: 2026 }).scanFile('test/fixtures/accounts/testbed/postfix-tls-auth-quit.log', (e) => events.push(e));
+  assert.deepEqual([c.lines, c.successes, c.failures, c.tempfails, c.unparseable], [24, 2, 10, 2, 0]);
+  const by = (ip: string, o: string): number => events.filter((e) => e.ip === ip && e.outcome === o).length;
+  assert.deepEqual([by('10.217.0.3', 'failure'), by('10.217.0.3', 'success')], [4, 1]);
+  assert.deepEqual([by('10.217.0.4', 'failure'), by('10.217.0.4', 'tempfail'), by('10.217.0.4', 'success')], [6, 2, 1]);
+  for (const e of events.filter((x) => x.outcome === 'success')) assert.deepEqual([e.user, e.reason], [null, 'disconnect']);
+  assert.deepEqual(events.filter((e) => e.outcome === 'tempfail').map((e) => e.user), ['alice', 'alice']);
+  // The disconnect line's M − N (4 and 8) equals the warning lines: failures are not counted twice.
+  assert.equal(events.filter((e) => e.outcome !== 'success').length, 4 + 8);
+  assert.equal(new Date(events[0]!.ts * 1000).toISOString(), '2026-12-05T03:34:40.000Z');
+});
