@@ -112,3 +112,22 @@ test('report, TLS-only capture without logs: the headline says the wire saw only
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /WARNING: 6 of 6 captured sessions \(100%\) went opaque \(STARTTLS\/TLS\).*give the server's mail log/);
 });
+
+test('report on a real TLS-only run (pcaps/report-tls): the credential checker 10.217.0.3 (4 failures, auth=1/5, no mail) is COMPROMISED; 3 of 3 sessions opaque, the log filled the gap', () => {
+  const dir = 'pcaps/report-tls';
+  const r = report(['--json', join(dir, 'report-tls.pcap'), join(dir, 'postfix.log'), join(dir, 'dovecot.log')]);
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as ReportDoc;
+  const comp = doc.verdicts.filter((v): v is CompromisedRow => v.verdict === 'COMPROMISED');
+  assert.deepEqual(comp.map((v) => [v.subject, v.address, v.account]), [['address', '10.217.0.3', null]]);
+  const e = comp[0]!.addresses[0]!;
+  assert.deepEqual([e.failures_before, e.failures_before_log_only, e.success_seen, e.success_inside_tls, e.users_tried], [4, 4, 'log', true, ['alice']]);
+  assert.deepEqual(doc.verdicts.filter((v) => v.verdict === 'ATTACKED').map((v) => v.verdict === 'ATTACKED' && v.address), ['10.217.0.5']);
+  assert.deepEqual([doc.totals.failures.all, doc.totals.successes.all, doc.totals.inside_tls], [8, 2, 10]);
+  const o = doc.blind_spots.opaque_sessions;
+  assert.deepEqual([o.total, o.smtp_sessions, o.mostly_opaque], [3, 3, true]);
+  assert.deepEqual(o.log_attempts_inside, { failures: 8, successes: 2, tempfails: 0 });
+  const text = report([join(dir, 'report-tls.pcap'), join(dir, 'postfix.log'), join(dir, 'dovecot.log')]);
+  assert.match(text.stdout, /WARNING: 3 of 3 captured sessions \(100%\) went opaque .*the logs filled the gap: 10 attempts inside them \(8 failures, 2 logins\) from 3 addresses/);
+  assert.match(text.stdout, /address 10\.217\.0\.3 \(username unknown\)/);
+});
