@@ -29,8 +29,8 @@ function wire(ts: number, client: string, outcome: WireAuth['outcome'], user: st
   return { ts, client, outcome, user, mech: user ? 'LOGIN' : null, serverPort: 587, flow, source: 'capture' };
 }
 
-function log(ts: number, ip: string, outcome: 'failure' | 'success', user: string | null, service: LogAuth['service'] = 'postfix', reason: string | null = null): LogAuth {
-  return { ts, wall: ts, guessed: false, service, outcome, user, ip, method: 'LOGIN', reason: reason ?? (outcome === 'failure' ? 'sasl' : null), file: 'x', line: 1, lines: 1, services: [service] };
+function log(ts: number, ip: string, outcome: LogAuth['outcome'], user: string | null, service: LogAuth['service'] = 'postfix', reason: string | null = null): LogAuth {
+  return { ts, wall: ts, guessed: false, service, outcome, user, ip, method: 'LOGIN', reason: reason ?? (outcome === 'failure' ? 'sasl' : outcome === 'tempfail' ? 'sasl-temp' : null), file: 'x', line: 1, lines: 1, services: [service] };
 }
 
 function session(flow: number, client: string, start: number, end: number, tlsTs: number | null, successTs: number | null = null): WireSession {
@@ -84,6 +84,31 @@ test('join: a burst of failures with whole-second log times pairs one to one, in
 test('join: a 454 on the wire and Postfix\'s failure line are one attempt (a temporary failure)', () => {
   const { attempts } = joinAttempts([wire(T + 10.3, '192.0.2.1', 'tempfail', 'alice')], [], [log(T + 10, '192.0.2.1', 'failure', null)], 2);
   assert.deepEqual(attempts.map((a) => [a.outcome, a.seen, a.user]), [['tempfail', 'both', 'alice']]);
+});
+
+test('join: a log tempfail (Postfix\'s "Connection lost to authentication server") joins the wire\'s 454, a log failure the 535, even when the 535 is nearer', () => {
+  const w = [wire(T + 10.1, '192.0.2.1', 'failure', 'alice'), wire(T + 11.0, '192.0.2.1', 'tempfail', null)];
+  const l = [log(T + 10, '192.0.2.1', 'tempfail', null), log(T + 10, '192.0.2.1', 'failure', 'alice')];
+  const { attempts, stats } = joinAttempts(w, [], l, 2);
+  assert.deepEqual(attempts.map((a) => [a.ts, a.outcome, a.seen]), [[T + 10.1, 'failure', 'both'], [T + 11.0, 'tempfail', 'both']]);
+  assert.deepEqual([stats.both, stats.logOnly, stats.wireOnly], [2, 0, 0]);
+});
+
+test('join: a log tempfail with no wire reply is a tempfail (log only; inside TLS when in an opaque session), never a failure', () => {
+  const s = [session(9, '192.0.2.1', T, T + 30, T + 0.5)];
+  const { attempts } = joinAttempts([], s, [log(T + 5, '192.0.2.1', 'tempfail', null), log(T + 60, '192.0.2.1', 'tempfail', null)], 2);
+  assert.deepEqual(attempts.map((a) => [a.outcome, a.seen, a.tls]), [['tempfail', 'log', true], ['tempfail', 'log', false]]);
+});
+
+test('rules: log tempfails strike only with --tempfail-strikes, like the wire\'s 454s, and only then are failures before a login', () => {
+  const a = [att(T, '192.0.2.1', 'tempfail', null, 'log'), att(T + 1, '192.0.2.1', 'tempfail', null, 'log'), att(T + 2, '192.0.2.1', 'tempfail', null, 'log'),
+    att(T + 3, '192.0.2.1', 'success', null, 'log')];
+  const off = computeVerdicts(a, [], rules());
+  assert.equal(off.addresses.get('192.0.2.1')!.would_block, false);
+  assert.deepEqual(off.rows.map((r) => r.verdict), []);
+  const on = computeVerdicts(a, [], rules({ tempfailStrikes: true }));
+  assert.equal(on.addresses.get('192.0.2.1')!.would_block, true);
+  assert.deepEqual(on.rows.map((r) => r.verdict), ['COMPROMISED']);
 });
 
 test('join: Postfix\'s success lines (one per mail, written after the 235) belong to the session\'s 235: one login', () => {
@@ -347,7 +372,7 @@ test('HTML: attacker-chosen usernames are escaped in the page and in the embedde
     verdicts: v.rows,
     addresses: [...v.addresses.values()].map((s) => ({ ...s, geo: null, events: a.map((x) => ({ ts: x.ts, outcome: x.outcome, user: x.user, seen: x.seen, tls: false })), events_not_listed: 0 })),
     countries: [], asns: [],
-    blind_spots: { count: 0, missing: [], opaque_sessions: { total: 0, not_kept: 0, with_log_attempts: 0, inferred: { failures: 0, successes: 0, tempfails: 0 }, addresses: [] }, periods: [], wire_not_logged: { failures: 0, successes: 0, addresses: [] }, logged_not_on_wire: { failures: 0, successes: 0, addresses: [] }, unparseable: [], read_errors: [], capture: { gaps: 0, gap_bytes: 0, midstream_starts: 0, evicted_flows: 0, auths_not_kept: 0 } },
+    blind_spots: { count: 0, missing: [], opaque_sessions: { total: 0, not_kept: 0, with_log_attempts: 0, inferred: { failures: 0, successes: 0, tempfails: 0 }, smtp_sessions: 0, mostly_opaque: false, log_attempts_inside: { failures: 0, successes: 0, tempfails: 0 }, addresses: [] }, periods: [], wire_not_logged: { failures: 0, successes: 0, addresses: [] }, logged_not_on_wire: { failures: 0, successes: 0, addresses: [] }, unparseable: [], read_errors: [], capture: { gaps: 0, gap_bytes: 0, midstream_starts: 0, evicted_flows: 0, auths_not_kept: 0 } },
     tls_replies: { failure_source: 'banner', log_failure_text: null, log_failure_texts: [] },
     warnings: [], options: {},
   };
@@ -360,4 +385,28 @@ test('HTML: attacker-chosen usernames are escaped in the page and in the embedde
   assert.equal((JSON.parse(json) as ReportDoc).verdicts[0]!.verdict, 'COMPROMISED');
   assert.doesNotMatch(html, /\s(src|href)\s*=\s*["']?\s*(https?:|\/\/|ftp:)/i);
   assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
+});
+
+test('log scan: Postfix\'s disconnect line is a login unless its session was named; auth=2 is two log attempts of one line; the 454 line a tempfail', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const f = join(dir, 'mail.log');
+    writeFileSync(f, [
+      'Dec 05 04:09:00 mail postfix/smtpd[10]: 1A: client=unknown[192.0.2.1], sasl_method=PLAIN, sasl_username=alice',
+      'Dec 05 04:09:01 mail postfix/smtpd[10]: disconnect from unknown[192.0.2.1] ehlo=1 auth=1 mail=1 quit=1 commands=4',
+      'Dec  5 04:09:02 mail postfix/smtpd[11]: disconnect from unknown[192.0.2.2] ehlo=1 auth=2/3 quit=1 commands=4/5',
+      'Dec  5 04:09:03 mail postfix/smtpd[12]: warning: unknown[192.0.2.3]: SASL LOGIN authentication failed: Connection lost to authentication server, sasl_username=(unavailable)',
+    ].join('\n') + '\n');
+    const scan = await scanLogs([f], { mode: 'all', year: 2025, gap: 3600 });
+    assert.deepEqual(scan.events.map((e) => [e.ip, e.outcome, e.user, e.lines, e.reason]), [
+      ['192.0.2.1', 'success', 'alice', 1, null],
+      ['192.0.2.2', 'success', null, 1, 'disconnect'],
+      ['192.0.2.2', 'success', null, 0, 'disconnect'],
+      ['192.0.2.3', 'tempfail', null, 1, 'sasl-temp'],
+    ]);
+    const c = scan.files[0]!.counters;
+    assert.deepEqual([c.successes, c.failures, c.tempfails, c.ignored], [2, 0, 1, 1]);
+  } finally {
+    cleanup();
+  }
 });

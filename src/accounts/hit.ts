@@ -1,13 +1,18 @@
 /**
- * What a format parser returns for one line: a verdict, and for successes and failures the
- * fields it filled in a reused `Hit` (no allocation for the many lines that carry nothing).
+ * What a format parser returns for one line: a verdict, and for successes, failures and temporary
+ * failures the fields it filled in a reused `Hit` (no allocation for the many lines that carry nothing).
  */
 
 export const IGNORED = 0;
 export const SUCCESS = 1;
 export const FAILURE = 2;
 export const UNPARSEABLE = 3;
-export type Verdict = typeof IGNORED | typeof SUCCESS | typeof FAILURE | typeof UNPARSEABLE;
+/**
+ * A temporary failure: the server answered 454 (Postfix's `Connection lost to authentication
+ * server`, Dovecot's penalty answer), not 535. Never a failure: the password may have been right.
+ */
+export const TEMPFAIL = 4;
+export type Verdict = typeof IGNORED | typeof SUCCESS | typeof FAILURE | typeof UNPARSEABLE | typeof TEMPFAIL;
 
 export interface Hit {
   user: string | null;
@@ -18,10 +23,15 @@ export interface Hit {
   /** Set by the parsers of formats that carry their own timestamp (Apache, OpenWebMail, Exim). */
   ts: number;
   tsGuessed: boolean;
+  /**
+   * How many outcomes the line stands for (1 but for Postfix's disconnect line, whose `auth=N/M`
+   * counter can report N > 1 logins at once). Every consumer of a verdict must honour it.
+   */
+  count: number;
 }
 
 export function newHit(): Hit {
-  return { user: null, ip: '', method: undefined, reason: undefined, ts: 0, tsGuessed: true };
+  return { user: null, ip: '', method: undefined, reason: undefined, ts: 0, tsGuessed: true, count: 1 };
 }
 
 /** Resets the per-line fields. */
@@ -30,6 +40,7 @@ export function clearHit(h: Hit): void {
   h.ip = '';
   h.method = undefined;
   h.reason = undefined;
+  h.count = 1;
 }
 
 /** Empty names (`user=<>`, `Invalid user  from`) become null. */

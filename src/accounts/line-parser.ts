@@ -2,9 +2,9 @@ import { accessLogBracket, parseApache } from './apache.js';
 import type { LogClock } from './clock.js';
 import { parseDovecot } from './dovecot.js';
 import { parseExim } from './exim.js';
-import { clearHit, FAILURE, IGNORED, newHit, SUCCESS, UNPARSEABLE, type Hit, type Verdict } from './hit.js';
+import { clearHit, FAILURE, IGNORED, newHit, SUCCESS, TEMPFAIL, UNPARSEABLE, type Hit, type Verdict } from './hit.js';
 import { parseOpenWebMail } from './openwebmail.js';
-import { parsePostfix } from './postfix.js';
+import { PostfixParser } from './postfix.js';
 import { parseSsh } from './ssh.js';
 import { classicStamp, ctimeStamp, isoStamp, newStamp, NO_STAMP, stampTime, tai64nStamp, type Stamp } from './timestamps.js';
 import { SERVICES, type Mode, type Service } from './types.js';
@@ -68,8 +68,13 @@ function progKind(line: string, s: number, e: number): number {
 
 export class LineParser {
   readonly hit: Hit = newHit();
-  /** Service of the last success/failure. */
+  /** Service of the last success/failure/tempfail. */
   service: Service = 'ssh';
+  /**
+   * Postfix's per-session state (which open smtpd sessions already had their login reported),
+   * bounded; one parser reads one stream of lines (one file, or one followed log).
+   */
+  readonly postfix: PostfixParser;
   private readonly st: Stamp = newStamp();
   private readonly st2: Stamp = newStamp();
   private readonly on: boolean[];
@@ -79,15 +84,20 @@ export class LineParser {
   /**
    * @param clock converts timestamps (zone and year assumptions)
    * @param fallbackTs time of lines without a timestamp (`host sshd[1]: ...`): the file's mtime
+   * @param maxPostfixSessions cap of Postfix sessions remembered (see postfix.ts)
    */
-  constructor(mode: Mode | readonly Service[], private readonly clock: LogClock, private readonly fallbackTs: number) {
+  constructor(mode: Mode | readonly Service[], private readonly clock: LogClock, private readonly fallbackTs: number, maxPostfixSessions?: number) {
     const set = new Set<Service>(mode === 'all' ? SERVICES : typeof mode === 'string' ? [mode] : mode);
     this.on = PROG_SERVICE.map((s) => set.has(s));
     this.onApache = set.has('apache');
     this.onOwm = set.has('openwebmail');
+    this.postfix = new PostfixParser(maxPostfixSessions);
   }
 
-  /** Parses one line (no line terminator). On SUCCESS/FAILURE, `hit` and `service` describe it. */
+  /**
+   * Parses one line (no line terminator). On SUCCESS/FAILURE/TEMPFAIL, `hit` and `service`
+   * describe it, and `hit.count` says how many outcomes the line stands for (see hit.ts).
+   */
   parse(line: string): Verdict {
     const n = line.length;
     if (n === 0) return IGNORED;
@@ -154,7 +164,8 @@ export class LineParser {
     return this.finish(parseExim(line, p, this.resetHit()), EXIM);
   }
 
-  private message(line: string, kind: number, progStart: number, msg: number): Verdict {
+  /** `keyEnd`: end of the text naming the process (program and pid), by default the `prog[pid]` before `: `. */
+  private message(line: string, kind: number, progStart: number, msg: number, keyEnd = msg - 2): Verdict {
     if (!this.on[kind]) return IGNORED;
     const hit = this.resetHit();
     switch (kind) {
@@ -163,7 +174,7 @@ export class LineParser {
       case DOVECOT:
         return this.finish(parseDovecot(line, progStart, hit), DOVECOT);
       case POSTFIX:
-        return this.finish(parsePostfix(line, msg, hit), POSTFIX);
+        return this.finish(this.postfix.parse(line, msg, hit, progStart, keyEnd), POSTFIX);
       default: {
         // Syslogged Exim: the message may start with Exim's own timestamp, which then wins.
         const e = isoStamp(line, msg, this.st2);
@@ -187,7 +198,7 @@ export class LineParser {
   }
 
   private finish(v: Verdict, kind: number): Verdict {
-    if (v === SUCCESS || v === FAILURE) {
+    if (v === SUCCESS || v === FAILURE || v === TEMPFAIL) {
       this.service = PROG_SERVICE[kind]!;
       this.stamp();
     }
@@ -270,8 +281,9 @@ export class LineParser {
       if (!this.on[kind]) return IGNORED;
       return this.finish(parseDovecot(line, p, this.resetHit()), DOVECOT);
     }
-    return this.message(line, kind, appStart, p);
+    // The session key of Postfix lines: `APP PROCID`.
+    return this.message(line, kind, appStart, p, tok[3]! - 1);
   }
 }
 
-export { IGNORED, SUCCESS, FAILURE, UNPARSEABLE, type Verdict };
+export { IGNORED, SUCCESS, FAILURE, UNPARSEABLE, TEMPFAIL, type Verdict };

@@ -1,8 +1,10 @@
 import { LogClock, parseZone, type Zone } from './clock.js';
-import { FAILURE, LineParser, SUCCESS, UNPARSEABLE } from './line-parser.js';
+import { FAILURE, LineParser, SUCCESS, TEMPFAIL, UNPARSEABLE, type Verdict } from './line-parser.js';
 import { intern, internFew } from './ip.js';
 import { LineSplitter, openLog } from './reader.js';
-import { newCounters, type AuthLogEvent, type FileCounters, type Mode, type Service } from './types.js';
+import { newCounters, type AuthLogEvent, type FileCounters, type Mode, type Outcome, type Service } from './types.js';
+
+const outcomeOf = (v: Verdict): Outcome => (v === SUCCESS ? 'success' : v === FAILURE ? 'failure' : 'tempfail');
 
 /**
  * The reusable log-reading API (`smtpstrike accounts` now, `report` later):
@@ -73,21 +75,24 @@ export class LogScanner {
     const doIntern = this.opts.intern !== false;
     const onLine = (line: string, no: number): void => {
       const v = parser!.parse(line);
-      if (v === SUCCESS || v === FAILURE) {
+      if (v === SUCCESS || v === FAILURE || v === TEMPFAIL) {
         const h = parser!.hit;
+        const outcome = outcomeOf(v);
         // Same shape for every event; strings interned (see ip.ts).
         const ev: AuthLogEvent = doIntern
           ? {
-              ts: h.ts, tsGuessed: h.tsGuessed, service: parser!.service, outcome: v === SUCCESS ? 'success' : 'failure',
+              ts: h.ts, tsGuessed: h.tsGuessed, service: parser!.service, outcome,
               user: h.user === null ? null : intern(h.user), ip: intern(h.ip),
               method: h.method === undefined ? undefined : internFew(h.method), reason: h.reason, line: no, file,
             }
           : {
-              ts: h.ts, tsGuessed: h.tsGuessed, service: parser!.service, outcome: v === SUCCESS ? 'success' : 'failure',
+              ts: h.ts, tsGuessed: h.tsGuessed, service: parser!.service, outcome,
               user: h.user, ip: h.ip, method: h.method, reason: h.reason, line: no, file,
             };
+        if (h.count !== 1) ev.count = h.count;
         if (v === SUCCESS) c.successes++;
-        else c.failures++;
+        else if (v === FAILURE) c.failures++;
+        else c.tempfails++;
         batch.push(ev);
       } else if (v === UNPARSEABLE) c.unparseable++;
       else c.ignored++;
@@ -110,11 +115,12 @@ export class LogScanner {
       c.error = err.code === 'ENOENT' ? `${file}: no such file` : err.code === 'EACCES' ? `${file}: permission denied` : `${file}: ${err.message}`;
     }
     c.lines = splitter.lineNo;
+    if (parser) c.sessionsDropped = parser.postfix.sessionsDropped;
     if (batch.length > 0) yield batch;
   }
 }
 
-export type LineVerdict = 'success' | 'failure' | 'ignored' | 'unparseable';
+export type LineVerdict = Outcome | 'ignored' | 'unparseable';
 
 export interface ParseLineOptions extends ParseLogsOptions {
   /** The "file modification time" for year guessing and timestamp-less lines (default: now). */
@@ -122,20 +128,22 @@ export interface ParseLineOptions extends ParseLogsOptions {
 }
 
 /**
- * One line on its own (tests, tools): the verdict and, for successes and failures, the event
- * (`file` is `<line>`, `line` 1). Builds a parser per call: use `LogScanner` for files.
+ * One line on its own (tests, tools): the verdict and, for successes, failures and tempfails, the
+ * event (`file` is `<line>`, `line` 1). Builds a parser per call (so no Postfix session state
+ * carries from one call to the next): use `LogScanner` for files.
  */
 export function parseLine(line: string, opts: ParseLineOptions = {}): { verdict: LineVerdict; event: AuthLogEvent | null } {
   const zone = typeof opts.tz === 'number' ? opts.tz : parseZone(opts.tz);
   const ref = opts.refTs ?? Date.now() / 1000;
   const p = new LineParser(opts.mode ?? 'all', new LogClock(zone, ref, opts.year), Math.floor(ref));
   const v = p.parse(line);
-  if (v !== SUCCESS && v !== FAILURE) return { verdict: v === UNPARSEABLE ? 'unparseable' : 'ignored', event: null };
+  if (v !== SUCCESS && v !== FAILURE && v !== TEMPFAIL) return { verdict: v === UNPARSEABLE ? 'unparseable' : 'ignored', event: null };
   const h = p.hit;
   const event: AuthLogEvent = {
-    ts: h.ts, tsGuessed: h.tsGuessed, service: p.service, outcome: v === SUCCESS ? 'success' : 'failure', user: h.user, ip: h.ip, line: 1, file: '<line>',
+    ts: h.ts, tsGuessed: h.tsGuessed, service: p.service, outcome: outcomeOf(v), user: h.user, ip: h.ip, line: 1, file: '<line>',
   };
   if (h.method !== undefined) event.method = h.method;
   if (h.reason !== undefined) event.reason = h.reason;
+  if (h.count !== 1) event.count = h.count;
   return { verdict: event.outcome, event };
 }

@@ -82,15 +82,19 @@ export class AccountReport {
     this.userSet = opts.users.length > 0 ? new Set(opts.users) : null;
   }
 
-  /** Takes a success event (failures are ignored here). */
+  /**
+   * Takes a success event (failures and tempfails are ignored here); a line that stands for
+   * several logins (`ev.count`, Postfix's `auth=2`) counts as that many.
+   */
   add(ev: AuthLogEvent): void {
     if (ev.outcome !== 'success') return;
-    this.successes++;
+    const n = ev.count ?? 1;
+    this.successes += n;
     const u = ev.user;
     if (this.userSet && (u === null || !this.userSet.has(u))) return;
     if (this.opts.userRegex && (u === null || !this.opts.userRegex.test(u))) return;
     if (this.whitelist?.hasUser(u)) return;
-    this.matched++;
+    this.matched += n;
     let day: string | null = null;
     let parts: WallParts | null = null;
     if (!this.opts.nodate) {
@@ -112,7 +116,7 @@ export class AccountReport {
       const ip = intern(ev.ip);
       g.ips.set(ip, (s = { ip, count: 0, first: ev.ts, last: ev.ts, serviceBits: 0, methods: [] }));
     }
-    s.count++;
+    s.count += n;
     if (ev.ts < s.first) s.first = ev.ts;
     if (ev.ts > s.last) s.last = ev.ts;
     s.serviceBits |= SERVICE_BIT.get(ev.service)!;

@@ -9,7 +9,11 @@ export type Service = (typeof SERVICES)[number];
 export type Mode = Service | 'all';
 export const MODES: readonly Mode[] = [...SERVICES, 'all'];
 
-export type Outcome = 'success' | 'failure';
+/**
+ * `tempfail`: the server answered 454 (a temporary failure: Postfix's `Connection lost to
+ * authentication server`), never a failure — the password may have been right.
+ */
+export type Outcome = 'success' | 'failure' | 'tempfail';
 
 export interface AuthLogEvent {
   /** Seconds since the epoch (fractions kept when the log has them). */
@@ -36,6 +40,12 @@ export interface AuthLogEvent {
   /** 1-based line number in the (decompressed) file. */
   line: number;
   file: string;
+  /**
+   * Outcomes this one line stands for, when more than one (Postfix's disconnect line
+   * `auth=2/3`: two logins); absent means 1. Successes read from a disconnect line have reason
+   * `disconnect` and, unless a line of the same session named the account, user null.
+   */
+  count?: number;
 }
 
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
@@ -45,8 +55,16 @@ export interface FileCounters {
   compression: Compression;
   /** Lines read (every line, blank ones too). */
   lines: number;
+  /** Lines with a success (a disconnect line's `auth=2` is one line: see AuthLogEvent.count). */
   successes: number;
   failures: number;
+  /** Lines with a temporary failure (454: Postfix's `Connection lost to authentication server`). */
+  tempfails: number;
+  /**
+   * Postfix sessions forgotten because too many were open at once (see postfix.ts): a login of
+   * such a session may be counted twice (once named, once from its disconnect line).
+   */
+  sessionsDropped: number;
   /** Well-formed log lines that carry no authentication outcome (or belong to a mode not asked for). */
   ignored: number;
   /**
@@ -60,5 +78,5 @@ export interface FileCounters {
 }
 
 export function newCounters(file: string): FileCounters {
-  return { file, compression: 'none', lines: 0, successes: 0, failures: 0, ignored: 0, unparseable: 0 };
+  return { file, compression: 'none', lines: 0, successes: 0, failures: 0, tempfails: 0, sessionsDropped: 0, ignored: 0, unparseable: 0 };
 }

@@ -182,11 +182,13 @@ export async function runAccounts(files: string[], cmd: Command): Promise<number
     whitelist,
   );
   let failures = 0;
+  let tempfails = 0;
   const counters: FileCounters[] = [];
   for (const f of logs) {
     const c = await scanner.scanFile(f, (ev) => {
       if (ev.outcome === 'success') report.add(ev);
-      else failures++;
+      else if (ev.outcome === 'failure') failures++;
+      else tempfails++;
     });
     counters.push(c);
     if (c.error) process.stderr.write(`smtpstrike accounts: ${c.error}\n`);
@@ -221,8 +223,10 @@ export async function runAccounts(files: string[], cmd: Command): Promise<number
       files: counters,
       totals: {
         lines,
-        successes: counters.reduce((a, c) => a + c.successes, 0),
+        successes: report.successes,
         failures,
+        tempfails,
+        sessions_dropped: counters.reduce((a, c) => a + c.sessionsDropped, 0),
         matched_successes: report.matched,
         unparseable: counters.reduce((a, c) => a + c.unparseable, 0),
         groups: groups.length,
@@ -243,7 +247,7 @@ export async function runAccounts(files: string[], cmd: Command): Promise<number
   await stdout.end();
   if (flags.stats) {
     for (const c of counters) {
-      process.stderr.write(`${c.file}: ${c.lines} lines (${c.compression}), ${c.successes} successes, ${c.failures} failures, ${c.ignored} other, ${c.unparseable} unparseable${c.error ? `, error: ${c.error}` : ''}\n`);
+      process.stderr.write(`${c.file}: ${c.lines} lines (${c.compression}), ${c.successes} successes, ${c.failures} failures, ${c.tempfails} temporary failures (454), ${c.ignored} other, ${c.unparseable} unparseable${c.sessionsDropped > 0 ? `, ${c.sessionsDropped} Postfix sessions forgotten (over the cap)` : ''}${c.error ? `, error: ${c.error}` : ''}\n`);
     }
   }
   return counters.some((c) => c.error) ? EXIT_READ_ERROR : 0;

@@ -1,6 +1,6 @@
 import type { Zone } from '../accounts/clock.js';
 import type { Service } from '../accounts/types.js';
-import type { LogAuth, WireAuth, WireSession } from './types.js';
+import type { AttemptOutcome, LogAuth, WireAuth, WireSession } from './types.js';
 
 /**
  * Time alignment: log timestamps without a zone are placed on the capture's clock, and one
@@ -61,8 +61,8 @@ export class WireIndex {
   }
 
   /** Whether a log line from `ip` at `ts` has something on the wire to belong to. */
-  explains(ip: string, outcome: 'failure' | 'success', ts: number): boolean {
-    if (outcome === 'failure') {
+  explains(ip: string, outcome: AttemptOutcome, ts: number): boolean {
+    if (outcome !== 'success') {
       const l = this.failTimes.get(ip);
       if (l && nearest(l, ts) <= this.tolerance) return true;
     } else if (inWindows(this.successWindows.get(ip), ts)) return true;
@@ -173,7 +173,8 @@ const compatible = (a: string | null, b: string | null): boolean => a === null |
  * `SASL LOGIN authentication failed`, sshd's `Failed password`) and by the back end that checked
  * the password (Dovecot's `Password mismatch` / `unknown user`, `pam_unix(...): authentication
  * failure`). Each back-end line is merged into the earliest unpaired front-end line of the same
- * client and account within BACKEND_WINDOW seconds; a back-end line with no partner stays an
+ * client and account within BACKEND_WINDOW seconds (a front end's 454 line too: Dovecot may log
+ * the mismatch after Postfix gave up waiting and answered 454); a back-end line with no partner stays an
  * attempt of its own. Events must be placed (same clock) first; returns them in time order.
  */
 export function mergeBackendLines(events: LogAuth[]): { merged: LogAuth[]; pairs: number } {
@@ -193,7 +194,7 @@ export function mergeBackendLines(events: LogAuth[]): { merged: LogAuth[]; pairs
       let hit = -1;
       for (let k = from; k < fronts.length && fronts[k]!.ts <= b.ts + BACKEND_WINDOW; k++) {
         const f = fronts[k]!;
-        if (used[k] || f.outcome !== 'failure' || !canPair(b, f) || !compatible(b.user, f.user)) continue;
+        if (used[k] || f.outcome === 'success' || !canPair(b, f) || !compatible(b.user, f.user)) continue;
         hit = k;
         break;
       }

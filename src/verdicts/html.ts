@@ -1,7 +1,7 @@
 import type { Zone } from '../accounts/clock.js';
 import type { AddressJson, PlaceCount, ReportDoc } from './report-doc.js';
 import type { VerdictName, VerdictRow } from './rules.js';
-import { Clock, duration, seenText } from './text.js';
+import { Clock, duration, opaqueHeadline, seenText } from './text.js';
 
 /**
  * `--html FILE`: one self-contained page — inline CSS, inline SVG, a little inline JavaScript, no
@@ -129,6 +129,8 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
   if (doc.spans.wire) spans.push(`wire ${esc(c.full(doc.spans.wire.from))} → ${esc(c.at(doc.spans.wire.to))}`);
   if (doc.spans.logs) spans.push(`logs ${esc(c.full(doc.spans.logs.from))} → ${esc(c.at(doc.spans.logs.to))}`);
   h.push(`<div class="muted">${doc.inputs.captures.length} capture(s)${doc.inputs.state ? ', a watch state file' : ''}, ${doc.inputs.logs.length} log(s); ${spans.join('; ')}; times in ${esc(doc.tz)}; log times without a zone read as ${esc(doc.clock.log_tz)} (${esc(doc.clock.log_tz_source)}). Generated ${esc(doc.generated_at)}.</div>`);
+  const opaqueLine = opaqueHeadline(doc);
+  if (opaqueLine) h.push(`<div class="warn" id="opaque-headline">${esc(opaqueLine)}</div>`);
   for (const w of doc.warnings) h.push(`<div class="warn">${esc(w)}</div>`);
   h.push('<pre id="js-errors"></pre>');
 
@@ -201,7 +203,7 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
     h.push(`<li>Sessions opaque after STARTTLS/TLS: ${num(b.opaque_sessions.total, 'blind_spots.opaque_sessions.total')}${inferred}; the logs show attempts inside them for ${num(b.opaque_sessions.with_log_attempts, 'blind_spots.opaque_sessions.with_log_attempts')} address(es):<ul>`);
     b.opaque_sessions.addresses.slice(0, 200).forEach((e, i) => {
       const p = `blind_spots.opaque_sessions.addresses.${i}`;
-      h.push(`<li>${ipCell(e.ip)}: ${num(e.sessions, `${p}.sessions`)} session(s) on port ${esc(e.ports.join(', '))}; the logs show inside ${num(e.log_failures, `${p}.log_failures`)} failure(s) and ${num(e.log_successes, `${p}.log_successes`)} login(s)</li>`);
+      h.push(`<li>${ipCell(e.ip)}: ${num(e.sessions, `${p}.sessions`)} session(s) on port ${esc(e.ports.join(', '))}; the logs show inside ${num(e.log_failures, `${p}.log_failures`)} failure(s), ${num(e.log_successes, `${p}.log_successes`)} login(s) and ${num(e.log_tempfails, `${p}.log_tempfails`)} temporary failure(s)</li>`);
     });
     h.push('</ul></li>');
   }

@@ -1,12 +1,15 @@
 import { strikeKey } from '../strikes/address-key.js';
-import type { Attempt, LogAuth, WireAuth, WireSession } from './types.js';
+import type { Attempt, AttemptOutcome, LogAuth, WireAuth, WireSession } from './types.js';
 
 /**
  * The join: per client address, the wire's AUTH outcomes and the log's lines become attempts.
  *
- *  - A failure (535, or 454) on the wire and a failure line in the log of the same client, within
+ *  - A failure (535) on the wire and a failure line in the log of the same client, within
  *    `tolerance` seconds, with the same username where both know it, are ONE attempt (matched in
- *    time order, earliest first).
+ *    time order, earliest first); a 454 on the wire and a tempfail line in the log (Postfix's
+ *    `Connection lost to authentication server`) likewise. A log line joins a wire reply of its
+ *    own kind when one is in reach, else any (a log that writes a 454 as a plain failure, as
+ *    Exim's `authenticator failed` does): the wire's reply code decides the attempt's outcome.
  *  - A success line in the log belongs to the wire's 235 of the same client whose session it falls
  *    in (from the 235 to the session's end, ± tolerance; Postfix writes it when the mail comes, not
  *    at AUTH time), and several success lines of one session (one per mail) are one login.
@@ -82,7 +85,7 @@ export function joinAttempts(
     const opaque = (sBy.get(ip) ?? []).filter((s) => s.tlsTs !== null).sort((a, b) => a.tlsTs! - b.tlsTs!);
     const wFail = w.filter((a) => a.outcome !== 'success');
     const wOk = w.filter((a) => a.outcome === 'success');
-    const lFail = l.filter((a) => a.outcome === 'failure');
+    const lFail = l.filter((a) => a.outcome !== 'success');
     const lOk = l.filter((a) => a.outcome === 'success');
 
     const opaqueAt = (ts: number): WireSession | null => {
@@ -108,19 +111,24 @@ export function joinAttempts(
     for (const e of lFail) {
       while (from < wFail.length && (usedF[from] || wFail[from]!.ts < e.ts - tolerance)) from++;
       let hit = -1;
+      let other = -1;
       for (let k = from; k < wFail.length && wFail[k]!.ts <= e.ts + tolerance; k++) {
         if (!usedF[k] && compatible(wFail[k]!.user, e.user)) {
-          hit = k;
-          break;
+          if (wFail[k]!.outcome === e.outcome) {
+            hit = k;
+            break;
+          }
+          if (other < 0) other = k;
         }
       }
+      if (hit < 0) hit = other;
       if (hit >= 0) {
         usedF[hit] = 1;
         partnerF[hit] = e;
         continue;
       }
       const s = opaqueAt(e.ts);
-      const att = logAttempt(ip, e, 'failure', s !== null);
+      const att = logAttempt(ip, e, e.outcome, s !== null);
       if (s) {
         stats.insideTls++;
         inSession(att, s);
@@ -197,7 +205,7 @@ function wireAttempt(ip: string, a: WireAuth, e: LogAuth | null): Attempt {
   };
 }
 
-function logAttempt(ip: string, e: LogAuth, outcome: 'failure' | 'success', tls: boolean): Attempt {
+function logAttempt(ip: string, e: LogAuth, outcome: AttemptOutcome, tls: boolean): Attempt {
   return {
     ts: e.ts, ip, user: e.user, outcome, seen: 'log', tls, mech: e.method, port: null, services: e.services.slice(), logLines: e.lines,
     fromState: false,

@@ -1,6 +1,6 @@
 import { LogClock } from '../accounts/clock.js';
 import { intern, internFew } from '../accounts/ip.js';
-import { FAILURE, LineParser, SUCCESS, UNPARSEABLE } from '../accounts/line-parser.js';
+import { FAILURE, LineParser, SUCCESS, TEMPFAIL, UNPARSEABLE } from '../accounts/line-parser.js';
 import { LineSplitter, openLog } from '../accounts/reader.js';
 import { classicStamp, ctimeStamp, isoStamp, newStamp, stampTime, tai64nStamp, type Stamp } from '../accounts/timestamps.js';
 import { newCounters, type FileCounters, type Mode, type Service } from '../accounts/types.js';
@@ -121,7 +121,7 @@ export async function scanLogs(files: readonly string[], opts: LogScanOptions): 
         lastLine = line;
       }
       const v = parser!.parse(line);
-      if (v === SUCCESS || v === FAILURE) {
+      if (v === SUCCESS || v === FAILURE || v === TEMPFAIL) {
         const h = parser!.hit;
         const svc: Service = parser!.service;
         // Classic syslog: no year and no zone; other guessed stamps: no zone.
@@ -130,13 +130,19 @@ export async function scanLogs(files: readonly string[], opts: LogScanOptions): 
           if (line.length > 15 && classicStamp(line, 0, st) > 0) yearless++;
         }
         const user = h.user === null || h.user === '(unavailable)' ? null : intern(h.user);
-        events.push({
-          ts: h.ts, wall: h.ts, guessed: h.tsGuessed, service: svc, outcome: v === SUCCESS ? 'success' : 'failure',
-          user, ip: intern(h.ip), method: h.method === undefined ? null : internFew(h.method), reason: h.reason ?? null,
-          file, line: no, lines: 1, services: [svc],
-        });
+        const outcome = v === SUCCESS ? 'success' : v === FAILURE ? 'failure' : 'tempfail';
+        // A line standing for several logins (Postfix's `auth=2`) is that many log attempts; the
+        // line itself is counted once (`lines`).
+        for (let k = 0; k < h.count; k++) {
+          events.push({
+            ts: h.ts, wall: h.ts, guessed: h.tsGuessed, service: svc, outcome,
+            user, ip: intern(h.ip), method: h.method === undefined ? null : internFew(h.method), reason: h.reason ?? null,
+            file, line: no, lines: k === 0 ? 1 : 0, services: [svc],
+          });
+        }
         if (v === SUCCESS) c.successes++;
-        else c.failures++;
+        else if (v === FAILURE) c.failures++;
+        else c.tempfails++;
       } else if (v === UNPARSEABLE) c.unparseable++;
       else c.ignored++;
     };
@@ -161,6 +167,7 @@ export async function scanLogs(files: readonly string[], opts: LogScanOptions): 
       c.error = err.code === 'ENOENT' ? `${file}: no such file` : err.code === 'EACCES' ? `${file}: permission denied` : `${file}: ${err.message}`;
     }
     c.lines = splitter.lineNo;
+    if (parser) c.sessionsDropped = parser.postfix.sessionsDropped;
     out.push({ counters: c, wallCoverage: cov.result(), coverageGuessed: guessedCov, yearless, zoneless });
   }
   return { events, files: out };

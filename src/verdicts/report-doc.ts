@@ -70,7 +70,13 @@ export interface BlindSpots {
     with_log_attempts: number;
     /** AUTH outcomes the capture's replay inferred inside them (src/tls): not joined with the logs. */
     inferred: { failures: number; successes: number; tempfails: number };
-    addresses: { ip: string; sessions: number; ports: number[]; log_failures: number; log_successes: number; first_ts: number; last_ts: number }[];
+    /** Captured sessions that matter here: those with AUTH replies in the clear, and those gone opaque. */
+    smtp_sessions: number;
+    /** More than half of `smtp_sessions` went opaque: the wire saw little; the headline says so. */
+    mostly_opaque: boolean;
+    /** Log attempts that fell inside opaque sessions: where the logs filled the wire's gap. */
+    log_attempts_inside: { failures: number; successes: number; tempfails: number };
+    addresses: { ip: string; sessions: number; ports: number[]; log_failures: number; log_successes: number; log_tempfails: number; first_ts: number; last_ts: number }[];
   };
   periods: PeriodJson[];
   /** Attempts one side saw while the other was covering that time too. */

@@ -302,26 +302,38 @@ function blindSpots(
   for (const s of wire.sessions) {
     if (s.tlsTs === null) continue;
     let e = op.get(s.client);
-    if (!e) op.set(s.client, (e = { ip: s.client, sessions: 0, ports: [], log_failures: 0, log_successes: 0, first_ts: s.start, last_ts: s.end }));
+    if (!e) op.set(s.client, (e = { ip: s.client, sessions: 0, ports: [], log_failures: 0, log_successes: 0, log_tempfails: 0, first_ts: s.start, last_ts: s.end }));
     e.sessions++;
     if (!e.ports.includes(s.serverPort)) e.ports.push(s.serverPort);
     e.first_ts = Math.min(e.first_ts, s.start);
     e.last_ts = Math.max(e.last_ts, s.end);
   }
   let withLog = 0;
+  const inside = { failures: 0, successes: 0, tempfails: 0 };
   for (const a of attempts) {
     if (!a.tls) continue;
     const e = op.get(a.ip);
     if (!e) continue;
-    if (a.outcome === 'success') e.log_successes++;
-    else e.log_failures++;
+    if (a.outcome === 'success') {
+      e.log_successes++;
+      inside.successes++;
+    } else if (a.outcome === 'failure') {
+      e.log_failures++;
+      inside.failures++;
+    } else {
+      e.log_tempfails++;
+      inside.tempfails++;
+    }
   }
   for (const e of op.values()) {
     e.ports.sort((a, b) => a - b);
-    if (e.log_failures + e.log_successes > 0) withLog++;
+    if (e.log_failures + e.log_successes + e.log_tempfails > 0) withLog++;
   }
+  // The denominator: sessions with AUTH replies in the clear, and sessions gone opaque (kept or not).
+  const opaqueSessions = wire.sessions.reduce((n, s) => n + (s.tlsTs !== null ? 1 : 0), 0) + wire.opaqueNotKept;
+  const smtpSessions = wire.sessions.length + wire.opaqueNotKept;
   const opaqueAddrs = [...op.values()].sort((a, b) =>
-    b.log_successes - a.log_successes || b.log_failures - a.log_failures || b.sessions - a.sessions || (a.ip < b.ip ? -1 : 1));
+    b.log_successes - a.log_successes || b.log_failures - a.log_failures || b.log_tempfails - a.log_tempfails || b.sessions - a.sessions || (a.ip < b.ip ? -1 : 1));
 
   // Periods one side covers and the other does not, with what the covering side saw in them.
   const periods: PeriodJson[] = [];
@@ -366,7 +378,9 @@ function blindSpots(
     count, missing,
     opaque_sessions: {
       total: wire.opaqueTotal, not_kept: wire.opaqueNotKept, with_log_attempts: withLog,
-      inferred: { failures: cc?.inferred.failures ?? 0, successes: cc?.inferred.successes ?? 0, tempfails: cc?.inferred.tempfails ?? 0 }, addresses: opaqueAddrs,
+      inferred: { failures: cc?.inferred.failures ?? 0, successes: cc?.inferred.successes ?? 0, tempfails: cc?.inferred.tempfails ?? 0 },
+      smtp_sessions: smtpSessions, mostly_opaque: smtpSessions > 0 && opaqueSessions * 2 > smtpSessions, log_attempts_inside: inside,
+      addresses: opaqueAddrs,
     },
     periods, wire_not_logged: wireNotLogged, logged_not_on_wire: loggedNotOnWire, unparseable, read_errors: readErrors, capture,
   };

@@ -58,6 +58,27 @@ export class Clock {
   }
 }
 
+/**
+ * The headline's warning when most captured sessions went opaque (STARTTLS/TLS): the wire saw
+ * few AUTH outcomes, and what the logs saw inside those sessions filled the gap (or nothing did).
+ */
+export function opaqueHeadline(doc: ReportDoc): string | null {
+  const o = doc.blind_spots.opaque_sessions;
+  if (!o.mostly_opaque) return null;
+  const opaque = o.total;
+  const pct = Math.round((100 * Math.min(opaque, o.smtp_sessions)) / o.smtp_sessions);
+  const inf = o.inferred.failures + o.inferred.successes + o.inferred.tempfails;
+  const head = `WARNING: ${opaque} of ${plural(o.smtp_sessions, 'captured session')} (${pct}%) went opaque (STARTTLS/TLS): the wire cannot read their AUTH replies` +
+    (inf > 0 ? ` (it inferred ${plural(inf, 'outcome')} from TLS record sizes, not joined here)` : '');
+  if (doc.inputs.logs.length === 0) return `${head}; give the server's mail log to see inside them`;
+  const l = o.log_attempts_inside;
+  const n = l.failures + l.successes + l.tempfails;
+  if (n === 0) return `${head}; the logs show no attempt inside them either`;
+  const what = [l.failures ? plural(l.failures, 'failure') : '', l.successes ? plural(l.successes, 'login') : '', l.tempfails ? plural(l.tempfails, 'temporary failure') : '']
+    .filter(Boolean).join(', ');
+  return `${head}; the logs filled the gap: ${plural(n, 'attempt')} inside them (${what}) from ${plural(o.with_log_attempts, 'address', 'addresses')}`;
+}
+
 export function renderReportText(doc: ReportDoc, zone: Zone): string {
   const c = new Clock(zone, doc);
   const out: string[] = [];
@@ -85,6 +106,8 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
   const t = doc.totals;
   out.push(`  ${plural(t.failures.all, 'failed attempt')} (${countsText(t.failures)}), ${plural(t.successes.all, 'login')} (${countsText(t.successes)})` +
     (t.tempfails.all ? `, ${plural(t.tempfails.all, 'temporary failure')}` : '') + ` from ${plural(t.addresses, 'address', 'addresses')}`);
+  const opaqueLine = opaqueHeadline(doc);
+  if (opaqueLine) out.push(`  ${opaqueLine}`);
   const k = doc.counts;
   out.push(`  COMPROMISED ${k.COMPROMISED}, SUSPECT ${k.SUSPECT}, DISTRIBUTED ${k.DISTRIBUTED}, ATTACKED ${k.ATTACKED}, BLIND SPOTS ${k.BLIND_SPOTS}`);
 
@@ -177,8 +200,8 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
         `${plural(inf.failures, 'failure')}, ${plural(inf.successes, 'login')}, ${plural(inf.tempfails, 'temporary failure')}`);
     }
     for (const e of o.addresses.slice(0, 20)) {
-      const inside = e.log_failures + e.log_successes > 0
-        ? `the logs show inside: ${[e.log_failures ? plural(e.log_failures, 'failure') : '', e.log_successes ? plural(e.log_successes, 'login') : ''].filter(Boolean).join(', ')}`
+      const inside = e.log_failures + e.log_successes + e.log_tempfails > 0
+        ? `the logs show inside: ${[e.log_failures ? plural(e.log_failures, 'failure') : '', e.log_successes ? plural(e.log_successes, 'login') : '', e.log_tempfails ? plural(e.log_tempfails, 'temporary failure') : ''].filter(Boolean).join(', ')}`
         : 'nothing in the logs';
       out.push(`    ${ipCol(e.ip)}  ${plural(e.sessions, 'session')} (port ${e.ports.join(', ')}), ${inside}`);
     }

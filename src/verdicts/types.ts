@@ -47,7 +47,8 @@ export interface LogAuth {
   /** Zone or year were not in the line. */
   guessed: boolean;
   service: Service;
-  outcome: 'failure' | 'success';
+  /** `tempfail`: a 454 logged (Postfix's `Connection lost to authentication server`). */
+  outcome: AttemptOutcome;
   user: string | null;
   ip: string;
   method: string | null;
