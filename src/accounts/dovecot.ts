@@ -12,14 +12,23 @@ import { FAILURE, IGNORED, SUCCESS, UNPARSEABLE, userOrNull, type Hit, type Verd
  *
  * Failures (reason):
  *   login process `(auth failed, N attempts ...)` (2.2/2.3) or `(auth_failed)` (2.4), and
- *     `(proxy dest auth failed)` → auth-failed (one event per line, whatever N is),
+ *     `(proxy dest auth failed)` → auth-failed; the line is written when the client disconnects
+ *     and stands for N failed attempts (`hit.count` = N, at most MAX_LOGIN_ATTEMPTS; 1 when the
+ *     line gives no N),
  *   passdb `driver(user,ip[,...]): unknown user` → unknown-user, `Password mismatch` /
  *     `invalid credentials` → password-mismatch, `pam_authenticate() failed` → pam — in the 2.3
  *     `auth-worker(pid): ...` form and the 2.4 `auth(user,ip,...)<session>: Info: sql: ...` form,
  *   `pam_unix(dovecot:auth): authentication failure; ... rhost=IP` → pam.
  * `(no auth attempts)`, `(tried to use disallowed plaintext auth)` and the like are not
  * credential failures and are ignored.
+ *
+ * Login-process lines (successes and failures) carry their protocol in `hit.proto` (`imap`,
+ * `pop3`, `submission`, `managesieve`, ...); the auth process's lines (passdb, PAM) do not know
+ * which service asked — Postfix's SASL goes through the same auth process — so they have none.
  */
+
+/** Cap of the `N attempts` a login-process line may stand for (a sanity bound, not Dovecot's). */
+export const MAX_LOGIN_ATTEMPTS = 100;
 
 const PASSDB = /[\w-]+\(([^,()]*),([0-9A-Fa-f:.]+)(?:,[^()]*)?\)(?:<[^>]*>)?: (?:(?:Info|Debug|Warning|Error): )?(?:[\w-]+: )?(unknown user|Password mismatch|pam_authenticate\(\) failed: (?:User not known)?|invalid credentials)/g;
 
@@ -34,12 +43,14 @@ export function parseDovecot(line: string, p: number, hit: Hit): Verdict {
   if (colon < 0) return IGNORED;
   let rest = colon + 2;
   if (line.charCodeAt(colon - 1) === 110 /* n */ && line.startsWith('-login', colon - 6)) {
+    hit.proto = loginProto(line, p, colon - 6);
     rest = skipLevel(line, rest);
     if (line.startsWith('Login: ', rest)) return loginFields(line, rest, hit, SUCCESS);
     const proxy = line.indexOf('started proxying', rest);
     if (proxy >= 0 && line.startsWith('proxy(', rest)) return loginFields(line, rest, hit, SUCCESS);
     if (line.indexOf('(auth failed', rest) >= 0 || line.indexOf('(auth_failed)', rest) >= 0 || line.indexOf('(proxy dest auth failed)', rest) >= 0) {
       hit.reason = 'auth-failed';
+      hit.count = attempts(line, rest);
       return loginFields(line, rest, hit, FAILURE);
     }
     return IGNORED;
@@ -61,6 +72,36 @@ export function parseDovecot(line: string, p: number, hit: Hit): Verdict {
   }
   if (line.startsWith('pam_unix(dovecot:auth)', p)) return pamUnix(line, p, hit);
   return IGNORED;
+}
+
+/** `imap` of `imap-login` (line[s, e) is the component up to `-login`); constants for the usual ones. */
+function loginProto(line: string, s: number, e: number): string {
+  const sp = line.lastIndexOf(' ', e);
+  if (sp >= s) s = sp + 1;
+  switch (e - s) {
+    case 4:
+      if (line.startsWith('imap', s)) return 'imap';
+      if (line.startsWith('pop3', s)) return 'pop3';
+      if (line.startsWith('lmtp', s)) return 'lmtp';
+      break;
+    case 10:
+      if (line.startsWith('submission', s)) return 'submission';
+      break;
+    case 11:
+      if (line.startsWith('managesieve', s)) return 'managesieve';
+      break;
+  }
+  return line.slice(s, e);
+}
+
+/** N of `(auth failed, N attempts` (1 when absent), at most MAX_LOGIN_ATTEMPTS. */
+function attempts(line: string, p: number): number {
+  const a = line.indexOf('(auth failed, ', p);
+  if (a < 0) return 1;
+  let i = a + 14;
+  let n = 0;
+  for (let c = line.charCodeAt(i); c >= 48 && c <= 57 && n <= MAX_LOGIN_ATTEMPTS; c = line.charCodeAt(++i)) n = n * 10 + c - 48;
+  return n < 1 ? 1 : n > MAX_LOGIN_ATTEMPTS ? MAX_LOGIN_ATTEMPTS : n;
 }
 
 function skipLevel(line: string, p: number): number {

@@ -25,13 +25,20 @@ export interface Hit {
   tsGuessed: boolean;
   /**
    * How many outcomes the line stands for (1 but for Postfix's disconnect line, whose `auth=N/M`
-   * counter can report N > 1 logins at once). Every consumer of a verdict must honour it.
+   * counter can report N > 1 logins at once, and Dovecot's login-process failure line
+   * `(auth failed, N attempts ...)`: N failures). Every consumer of a verdict must honour it.
    */
   count: number;
+  /**
+   * The protocol of a Dovecot login process (`imap`, `pop3`, `submission`, `managesieve`, ...:
+   * the `imap-login:` prefix without `-login`); undefined for every other line, Dovecot's auth
+   * process included (it does not log which service asked).
+   */
+  proto: string | undefined;
 }
 
 export function newHit(): Hit {
-  return { user: null, ip: '', method: undefined, reason: undefined, ts: 0, tsGuessed: true, count: 1 };
+  return { user: null, ip: '', method: undefined, reason: undefined, ts: 0, tsGuessed: true, count: 1, proto: undefined };
 }
 
 /** Resets the per-line fields. */
@@ -41,6 +48,7 @@ export function clearHit(h: Hit): void {
   h.method = undefined;
   h.reason = undefined;
   h.count = 1;
+  h.proto = undefined;
 }
 
 /** Empty names (`user=<>`, `Invalid user  from`) become null. */

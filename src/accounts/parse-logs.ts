@@ -90,6 +90,7 @@ export class LogScanner {
               user: h.user, ip: h.ip, method: h.method, reason: h.reason, line: no, file,
             };
         if (h.count !== 1) ev.count = h.count;
+        if (h.proto !== undefined) ev.proto = h.proto;
         if (v === SUCCESS) c.successes++;
         else if (v === FAILURE) c.failures++;
         else c.tempfails++;
@@ -145,5 +146,6 @@ export function parseLine(line: string, opts: ParseLineOptions = {}): { verdict:
   if (h.method !== undefined) event.method = h.method;
   if (h.reason !== undefined) event.reason = h.reason;
   if (h.count !== 1) event.count = h.count;
+  if (h.proto !== undefined) event.proto = h.proto;
   return { verdict: event.outcome, event };
 }

@@ -42,10 +42,16 @@ export interface AuthLogEvent {
   file: string;
   /**
    * Outcomes this one line stands for, when more than one (Postfix's disconnect line
-   * `auth=2/3`: two logins); absent means 1. Successes read from a disconnect line have reason
+   * `auth=2/3`: two logins; Dovecot's `(auth failed, 3 attempts ...)`: three failures); absent
+   * means 1. Successes read from a disconnect line have reason
    * `disconnect` and, unless a line of the same session named the account, user null.
    */
   count?: number;
+  /**
+   * Dovecot login-process lines only: the protocol the client spoke (`imap`, `pop3`,
+   * `submission`, `managesieve`, ...; see Hit.proto). Absent on every other line.
+   */
+  proto?: string;
 }
 
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';

@@ -187,7 +187,7 @@ export async function runAccounts(files: string[], cmd: Command): Promise<number
   for (const f of logs) {
     const c = await scanner.scanFile(f, (ev) => {
       if (ev.outcome === 'success') report.add(ev);
-      else if (ev.outcome === 'failure') failures++;
+      else if (ev.outcome === 'failure') failures += ev.count ?? 1; // Dovecot's `auth failed, 3 attempts`: 3
       else tempfails++;
     });
     counters.push(c);
