@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config/config-file.js';
 import { makeLogger, type LogSetup } from '../watch/logger.js';
 import { keepRestartOnly, reloadChanges } from '../watch/reload.js';
 import { WatchService, type WatchSettings } from '../watch/watch-service.js';
+import { DEFAULT_SERVICES, MAIL_SERVICES, parseServices, type MailService } from '../watch/services.js';
 import { addPipelineOptions, applyConfigValues, collect, configNumberArg, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 export const DEFAULT_CONFIG = '/etc/smtpstrike/config.yaml';
@@ -31,6 +32,16 @@ interface WatchFlags extends PipelineFlags {
   netns?: string;
   log: string[];
   journal: boolean;
+  services: MailService[];
+}
+
+/** `--services smtp,imap`: checked and put in smtp, imap, pop3 order. */
+export function servicesArg(v: string): MailService[] {
+  try {
+    return parseServices(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 function choice<T extends string>(...allowed: T[]): (v: string) => T {
@@ -57,6 +68,7 @@ export function watchCommand(): Command {
     .option('--stats-interval <seconds>', 'how often capture and blocker health is logged', configNumberArg('stats_interval'), 60)
     .option('--log <file>', 'also follow this mail log like tail -F (repeatable; with the config\'s logs:)', collect, [])
     .option('--journal', 'also follow journald (journalctl -f -o json) for the postfix, dovecot and exim4 units', false)
+    .option('--services <list>', `whose log failures count and whose ports a block closes, comma-separated: ${MAIL_SERVICES.join(', ')} (smtp: --ports; imap: 143, 993; pop3: 110, 995)`, servicesArg, [...DEFAULT_SERVICES])
     .option('--netns <name>', 'run capture and firewall commands in this network namespace (for tests)');
   addPipelineOptions(cmd);
   cmd.action(async (_: unknown, command: Command) => {
@@ -83,6 +95,7 @@ function settingsFrom(f: WatchFlags): WatchSettings {
     pipeline, iface: f.interface, captureBackend: f.captureBackend, bufferSize: f.bufferSize, blocker: f.blocker,
     dryRun: f.dryRun, blockSeconds: f.blockSeconds ?? f.seconds, killEstablished: f.killEstablished,
     stateFile: f.stateFile, statsInterval: f.statsInterval, netns: f.netns, logs: [...new Set(f.log)], journal: f.journal,
+    services: f.services,
   };
 }
 

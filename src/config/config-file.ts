@@ -4,6 +4,7 @@ import { AddressSet } from '../strikes/address-key.js';
 import { MODES } from '../accounts/types.js';
 import { emptyWhitelist, type WhitelistConfig } from '../accounts/whitelist.js';
 import { checkReplyText, REPLY_CODES } from '../tls/reply-profiles.js';
+import { parseServices } from '../watch/services.js';
 
 /**
  * The config file (`--config`, default /etc/smtpstrike/config.yaml): everything the command-line
@@ -18,7 +19,8 @@ export interface KeySpec {
   /** The commander option name (camelCase) the key sets. */
   option: string;
   /** `replies`: a mapping reply code → text, kept as `CODE=TEXT` strings (what `--tls-reply` takes). */
-  kind: 'int' | 'string' | 'bool' | 'strings' | 'cidrs' | 'ports' | 'bytes' | 'replies';
+  /** `services`: a list of smtp, imap, pop3 (watch/services.ts), kept in that order. */
+  kind: 'int' | 'string' | 'bool' | 'strings' | 'cidrs' | 'ports' | 'bytes' | 'replies' | 'services';
   min?: number;
   max?: number;
   choices?: readonly string[];
@@ -57,6 +59,8 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   // watch's log sensor: files followed like `tail -F` (not accounts.logs:, which `accounts` reads once)
   logs: { option: 'log', kind: 'strings' },
   journal: { option: 'journal', kind: 'bool' },
+  // services: [smtp, imap]: whose log lines count, and whose ports a block closes (watch/services.ts)
+  services: { option: 'services', kind: 'services' },
 };
 
 /**
@@ -304,6 +308,18 @@ function convert(node: Node | null, spec: KeySpec, key: string, file: string, li
         }
       }
       return out;
+    }
+    case 'services': {
+      // A list, or one text as on the command line ("smtp,imap").
+      const items = node && isSeq(node) ? node.items.map((it) => (isScalar(it) ? it.value : undefined))
+        : node && isScalar(node) && typeof node.value === 'string' ? node.value : null;
+      if (items === null) return fail('expected a list such as [smtp, imap, pop3]');
+      if (typeof items !== 'string' && items.some((x) => typeof x !== 'string')) return fail('every item must be one of smtp, imap, pop3');
+      try {
+        return parseServices(items as string | string[]);
+      } catch (e) {
+        return fail((e as Error).message);
+      }
     }
     case 'strings':
     case 'cidrs':

@@ -14,13 +14,16 @@ export const LIVE_KEYS: readonly string[] = [
  * Taken at start only, and why: the capture (interface, backend, buffer, ports in its BPF filter),
  * the firewall backend, the strike keys and per-entry history sizes (hitcount, conn_hitcount,
  * ipv6_prefix), the flow table's fixed-size LRU (max_flows), and the TLS reply sizes (tls_replies,
- * tls_replies_file: read into the pipeline at start), and the log sensor's files and journal
- * (logs, journal: followed from start).
+ * tls_replies_file: read into the pipeline at start), the log sensor's files and journal
+ * (logs, journal: followed from start), and services (the block rule's port set is made when the
+ * firewall table is set up at start, and the blocks already in the kernel were made under it:
+ * a live change would have to re-make the rule under running blocks; a restart does, as `init`
+ * re-makes rules made for other ports).
  */
 export const RESTART_KEYS: readonly string[] = [
   'interface', 'capture_backend', 'buffer_size', 'ports', 'blocker', 'dry_run',
   'hitcount', 'conn_hitcount', 'ipv6_prefix', 'max_flows', 'tls_replies', 'tls_replies_file',
-  'logs', 'journal',
+  'logs', 'journal', 'services',
 ];
 
 export interface ReloadChanges {

@@ -16,6 +16,7 @@ import { localAddresses, netnsAddresses, ProtectedAddresses } from './own-addres
 import type { ReloadChanges } from './reload.js';
 import { restoreStrikes } from './restore.js';
 import { SessionKiller } from './session-killer.js';
+import { blockPorts, type MailService } from './services.js';
 
 export interface WatchSettings {
   pipeline: PipelineOptions;
@@ -35,6 +36,8 @@ export interface WatchSettings {
   logs?: string[];
   /** Follow journald too (--journal, journal:). */
   journal?: boolean;
+  /** Whose log lines count and whose ports a block closes (--services; default smtp). */
+  services?: MailService[];
 }
 
 /** How often the state file is rewritten when something changed, and idle flows are swept. */
@@ -91,14 +94,16 @@ export class WatchService implements EventSink {
 
   constructor(private s: WatchSettings, private log: Logger, private readonly deps: WatchDeps = {}) {
     this.runner = deps.runner ?? new SpawnRunner(s.netns ? { netns: s.netns } : {});
-    this.killer = new SessionKiller(this.runner, s.pipeline.ports, s.dryRun);
+    // The block rule covers the services' ports (--services imap: 143, 993 too); capture stays on --ports.
+    const ports = blockPorts(s.pipeline.ports, s.services);
+    this.killer = new SessionKiller(this.runner, ports, s.dryRun);
     this.pipeline = new Pipeline(s.pipeline, this);
     this.pipeline.iface = s.iface;
     // Through this.log, not `log`: SIGHUP may replace the logger (and close the old one's file).
     const logger: BlockLogger = {
       info: (o, m) => this.log.info(o, m), warn: (o, m) => this.log.warn(o, m), error: (o, m) => this.log.error(o, m),
     };
-    const blockerOpts = { ports: s.pipeline.ports, logger, ...(s.netns ? { netns: s.netns } : {}), ...(deps.runner ? { runner: deps.runner } : {}) };
+    const blockerOpts = { ports, logger, ...(s.netns ? { netns: s.netns } : {}), ...(deps.runner ? { runner: deps.runner } : {}) };
     this.blockerImpl = createBlocker(s.dryRun ? 'dry-run' : s.blocker, blockerOpts);
     this.batcher = new BlockBatcher(this.blockerImpl, { logger });
   }
