@@ -58,10 +58,18 @@ export interface Blocker {
    * deletes its expired rules here, since iptables has no kernel-side timeouts.
    */
   maintain?(): Promise<void>;
+  /**
+   * The ports the installed block rule covers, read back from the firewall (the IPv4 rule);
+   * null when there is no rule. `smtpstrike blocks list` shows them (--services adds IMAP/POP3 ports).
+   */
+  rulePorts?(): Promise<number[] | null>;
 }
 
 export interface BlockerOptions {
-  /** SMTP server ports the block applies to (other ports stay reachable). */
+  /**
+   * Server ports the block applies to (other ports stay reachable): the SMTP ports, plus IMAP's
+   * and POP3's when `--services` names them (watch/services.ts blockPorts).
+   */
   ports: number[];
   /** Run every command inside this network namespace (`ip netns exec NS …`). */
   netns?: string;

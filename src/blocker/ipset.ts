@@ -80,6 +80,18 @@ export async function removeInputRules(runner: CommandRunner, fam: Family, ours:
   }
 }
 
+/** The `--dports` of the first INPUT rule `ours` recognises (IPv4), or null. */
+export async function inputRulePorts(runner: CommandRunner, ours: (rule: string[]) => boolean): Promise<number[] | null> {
+  const ls = await runner.run(IPT[4], ['-w', '-S', 'INPUT']);
+  if (ls.code !== 0) throw failure(IPT[4], ls, 'list INPUT', runner.netns);
+  for (const rule of chainRules(ls.stdout, 'INPUT')) {
+    if (!ours(rule)) continue;
+    const i = rule.indexOf('--dports');
+    return i < 0 ? null : rule[i + 1]!.split(',').map(Number);
+  }
+  return null;
+}
+
 const NO_SET = /does not exist/;
 
 export class IpsetBlocker implements Blocker {
@@ -141,6 +153,10 @@ export class IpsetBlocker implements Blocker {
     let changed = false;
     for (const fam of [4, 6] as const) changed = (await ensureInputRule(this.runner, fam, this.ruleArgs(fam), IpsetBlocker.ours(fam))) || changed;
     if (changed) this.log.info({ backend: 'ipset', ports: this.ports }, 'ipset: sets and INPUT rules ready');
+  }
+
+  async rulePorts(): Promise<number[] | null> {
+    return inputRulePorts(this.runner, IpsetBlocker.ours(4));
   }
 
   async apply(input: BlockOp[]): Promise<void> {

@@ -15,7 +15,7 @@
  */
 import { normalizeOps, parseBlockAddr, type NormOp } from './address.js';
 import { silentLogger, type BlockEntry, type Blocker, type BlockerOptions, type BlockLogger, type BlockOp } from './blocker.js';
-import { IPT, chainRules, ensureInputRule, removeInputRules, type Family } from './ipset.js';
+import { IPT, chainRules, ensureInputRule, inputRulePorts, removeInputRules, type Family } from './ipset.js';
 import { checkPorts } from './nft.js';
 import { failure, SpawnRunner, type CommandRunner } from './runner.js';
 
@@ -145,6 +145,10 @@ export class IptablesBlocker implements Blocker {
       changed = (await ensureInputRule(this.runner, fam, this.jumpArgs(), IptablesBlocker.ours)) || changed;
     }
     if (changed) this.log.info({ backend: 'iptables', ports: this.ports }, `iptables: chain ${IPT_CHAIN} and INPUT jumps ready`);
+  }
+
+  async rulePorts(): Promise<number[] | null> {
+    return inputRulePorts(this.runner, IptablesBlocker.ours);
   }
 
   async apply(input: BlockOp[]): Promise<void> {

@@ -305,6 +305,20 @@ export class NftBlocker implements Blocker {
     await this.probeRefresh();
   }
 
+  async rulePorts(): Promise<number[] | null> {
+    const r = await this.nft(['-j', 'list', 'chain', ...NFT_TABLE.split(' '), NFT_CHAIN]);
+    if (r.code !== 0) {
+      if (/No such file or directory/.test(r.stderr)) return null;
+      throw failure('nft', r, 'list the chain', this.runner.netns);
+    }
+    for (const it of nftItems(r.stdout)) {
+      const c = isObj(it.rule) ? it.rule.comment : undefined;
+      const m = typeof c === 'string' ? /^smtpstrike:ipv4:([\d,]+)$/.exec(c) : null;
+      if (m) return m[1]!.split(',').map(Number);
+    }
+    return null;
+  }
+
   async apply(input: BlockOp[]): Promise<void> {
     const ops = normalizeOps(input);
     if (ops.length === 0) return;

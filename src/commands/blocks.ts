@@ -7,13 +7,15 @@ import { BlockAddressError, BlockerError, MAX_TIMEOUT_SEC, type Blocker, type Bl
 import { parseBlockAddr } from '../blocker/address.js';
 import { createBlocker } from '../blocker/index.js';
 import { defaultPipelineOptions } from '../pipeline.js';
-import { intArg, portList } from './options.js';
+import { intArg, portList, servicesArg } from './options.js';
+import { blockPorts, type MailService } from '../watch/services.js';
 
 type Backend = 'nft' | 'ipset' | 'iptables';
 
 interface BlocksFlags {
   backend: Backend;
   ports?: number[];
+  services?: MailService[];
   netns?: string;
   json: boolean;
 }
@@ -43,17 +45,18 @@ function common(cmd: Command): Command {
   return cmd
     .addOption(new Option('--backend <name>', 'firewall backend').choices(['nft', 'ipset', 'iptables']).default('nft'))
     .option('--ports <list>', 'SMTP ports the block rules cover, when they are created (default 25,587; given: rules are re-made for these ports)', portList)
+    .option('--services <list>', 'as watch --services: smtp (--ports), imap (143, 993), pop3 (110, 995); given: rules are re-made for their ports', servicesArg)
     .option('--netns <name>', 'run every firewall command inside this network namespace (ip netns exec)')
     .option('--json', 'machine-readable output', false);
 }
 
 function blockerFor(f: BlocksFlags): Blocker {
-  return createBlocker(f.backend, { ports: f.ports ?? [25, 587], logger: cliLogger, ...(f.netns === undefined ? {} : { netns: f.netns }) });
+  return createBlocker(f.backend, { ports: blockPorts(f.ports ?? [25, 587], f.services), logger: cliLogger, ...(f.netns === undefined ? {} : { netns: f.netns }) });
 }
 
-/** Creates the table/sets/rules when missing, or re-makes the rules when --ports is given. */
+/** Creates the table/sets/rules when missing, or re-makes the rules when --ports or --services is given. */
 async function ensure(b: Blocker, f: BlocksFlags): Promise<void> {
-  if (f.ports !== undefined || !(await b.exists())) await b.init();
+  if (f.ports !== undefined || f.services !== undefined || !(await b.exists())) await b.init();
 }
 
 function out(f: BlocksFlags, obj: object, text: string): void {
@@ -94,12 +97,15 @@ export function blocksCommand(): Command {
   blocks.addCommand(common(new Command('list'))
     .description('list the active blocks with the seconds they have left')
     .action(guarded(async (f: BlocksFlags) => {
-      const entries = (await blockerFor(f).list()).sort(byAddr);
+      const b = blockerFor(f);
+      const entries = (await b.list()).sort(byAddr);
+      const ports = (await b.rulePorts?.()) ?? null;
       const now = Date.now();
-      const text = entries.length === 0
+      const head = ports === null ? `no block rule (${f.backend})\n` : `blocked on ports ${ports.join(', ')} (${f.backend})\n`;
+      const text = head + (entries.length === 0
         ? `no blocks (${f.backend})\n`
-        : entries.map((e) => `${e.addr.padEnd(40)} ${e.expiresInSec === null ? 'no timeout' : `${e.expiresInSec} s left`}\n`).join('');
-      out(f, { backend: f.backend, netns: f.netns ?? null, count: entries.length, blocks: entries.map((e) => entryJson(e, now)) }, text);
+        : entries.map((e) => `${e.addr.padEnd(40)} ${e.expiresInSec === null ? 'no timeout' : `${e.expiresInSec} s left`}\n`).join(''));
+      out(f, { backend: f.backend, netns: f.netns ?? null, ports, count: entries.length, blocks: entries.map((e) => entryJson(e, now)) }, text);
     })));
 
   blocks.addCommand(common(new Command('add'))

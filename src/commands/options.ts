@@ -5,6 +5,7 @@ import { defaultTallyLimits } from '../report/client-tally.js';
 import { readFileSync } from 'node:fs';
 import { AddressSet } from '../strikes/address-key.js';
 import { parseCalibrationFile, parseReplyArg, ReplyResolver, replyTextsFromArgs, type ReplyTexts } from '../tls/reply-profiles.js';
+import { parseServices, type MailService } from '../watch/services.js';
 
 export function intArg(min: number, max: number): (v: string) => number {
   return (v: string) => {
@@ -40,6 +41,15 @@ export function portList(v: string): number[] {
     if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new InvalidArgumentError(`not a TCP port: "${p}"`);
     return Number(p);
   });
+}
+
+/** `--services smtp,imap` (watch, blocks): checked and put in smtp, imap, pop3 order. */
+export function servicesArg(v: string): MailService[] {
+  try {
+    return parseServices(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 export const collect = (v: string, prev: string[]): string[] => [...prev, v];

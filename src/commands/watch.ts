@@ -4,8 +4,8 @@ import { ConfigError, loadConfig } from '../config/config-file.js';
 import { makeLogger, type LogSetup } from '../watch/logger.js';
 import { keepRestartOnly, reloadChanges } from '../watch/reload.js';
 import { WatchService, type WatchSettings } from '../watch/watch-service.js';
-import { DEFAULT_SERVICES, MAIL_SERVICES, parseServices, type MailService } from '../watch/services.js';
-import { addPipelineOptions, applyConfigValues, collect, configNumberArg, pipelineOptionsFrom, type PipelineFlags } from './options.js';
+import { DEFAULT_SERVICES, MAIL_SERVICES, type MailService } from '../watch/services.js';
+import { addPipelineOptions, applyConfigValues, collect, configNumberArg, pipelineOptionsFrom, servicesArg, type PipelineFlags } from './options.js';
 
 export const DEFAULT_CONFIG = '/etc/smtpstrike/config.yaml';
 
@@ -35,14 +35,6 @@ interface WatchFlags extends PipelineFlags {
   services: MailService[];
 }
 
-/** `--services smtp,imap`: checked and put in smtp, imap, pop3 order. */
-export function servicesArg(v: string): MailService[] {
-  try {
-    return parseServices(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
 
 function choice<T extends string>(...allowed: T[]): (v: string) => T {
   return (v: string) => {
