@@ -4,8 +4,7 @@
  * union of the services' ports.
  *
  *   smtp  the SMTP ports of --ports (default 25, 587; 465 when listed there): Postfix's and Exim's
- *         SASL lines, and Dovecot's `submission-login` (Dovecot's own submission service, whose
- *         AUTH Postfix never sees)
+ *         SASL lines (written at once, so the sensor merge pairs them with the wire's sighting)
  *   imap  143, 993: Dovecot `imap-login` lines
  *   pop3  110, 995: Dovecot `pop3-login` lines
  *
@@ -14,7 +13,17 @@
  * service asked: such a line never counts (service `unknown`). An IMAP/POP3 attempt is counted
  * from its login process's line instead, and an SMTP attempt from Postfix's. The login process
  * writes its line when the client disconnects, `(auth failed, N attempts in M secs)`: N failures
- * at once (`count`). managesieve, lmtp, ssh, apache and openwebmail lines never count (`other`).
+ * at once (`count`). managesieve, lmtp, ssh, apache and openwebmail lines never count (`other`),
+ * nor does Dovecot's `submission-login` (Dovecot's own SMTP submission service): its line comes at
+ * disconnect, long after the merge's 2 s window, while the wire sees the same attempts on 587 (read
+ * or inferred), so it would count each attempt twice.
+ *
+ * The watch wiring (the log sensor, issue 11 must-have 3): for a line the LineParser calls a
+ * success, failure or tempfail, `countsFor(services, { service: parser.service, proto: hit.proto })`;
+ * when true, `hit.count` attempts. smtp events go through the SensorMerge (the wire may have seen
+ * them); imap/pop3 events cannot have a wire sighting (capture is on --ports only), so they must not
+ * be paired with one: give them to the strike engine directly (or to the merge with a serverPort of
+ * their service, which no SMTP wire sighting has).
  */
 import type { Service } from '../accounts/types.js';
 
@@ -59,9 +68,9 @@ export interface ServiceFacts {
 }
 
 /**
- * The mail service a log event belongs to: `smtp` (Postfix, Exim, Dovecot submission-login),
- * `imap` / `pop3` (Dovecot's login processes), `unknown` (Dovecot's auth process: any service,
- * Postfix's SASL included), `other` (managesieve, lmtp, ssh, web logins).
+ * The mail service a log event belongs to: `smtp` (Postfix, Exim), `imap` / `pop3` (Dovecot's
+ * login processes), `unknown` (Dovecot's auth process: any service, Postfix's SASL included),
+ * `other` (Dovecot submission-login, managesieve, lmtp; ssh, web logins).
  */
 export function serviceOf(e: ServiceFacts): MailService | 'unknown' | 'other' {
   switch (e.service) {
@@ -73,7 +82,6 @@ export function serviceOf(e: ServiceFacts): MailService | 'unknown' | 'other' {
         case undefined: return 'unknown';
         case 'imap': return 'imap';
         case 'pop3': return 'pop3';
-        case 'submission': return 'smtp';
         default: return 'other';
       }
     default:
