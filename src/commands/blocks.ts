@@ -99,7 +99,11 @@ export function blocksCommand(): Command {
     .action(guarded(async (f: BlocksFlags) => {
       const b = blockerFor(f);
       const entries = (await b.list()).sort(byAddr);
-      const ports = (await b.rulePorts?.()) ?? null;
+      // The ports come from the rule (ipset's lives in iptables): a missing iptables hides only them.
+      const ports = (await b.rulePorts?.().catch((e: unknown) => {
+        if (e instanceof BlockerError && e.kind === 'missing-binary') return null;
+        throw e;
+      })) ?? null;
       const now = Date.now();
       const head = ports === null ? `no block rule (${f.backend})\n` : `blocked on ports ${ports.join(', ')} (${f.backend})\n`;
       const text = head + (entries.length === 0
