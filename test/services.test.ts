@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import pino from 'pino';
 import { parseLine } from '../src/accounts/parse-logs.js';
+import { LineParser } from '../src/accounts/line-parser.js';
+import { LogClock } from '../src/accounts/clock.js';
+import { FAILURE, SUCCESS } from '../src/accounts/hit.js';
 import type { AuthLogEvent } from '../src/accounts/types.js';
 import type { CommandRunner, RunResult } from '../src/blocker/runner.js';
 import { IpsetBlocker } from '../src/blocker/ipset.js';
@@ -18,7 +21,7 @@ import { applyConfigValues } from '../src/commands/options.js';
 import { ConfigError, parseConfig } from '../src/config/config-file.js';
 import { defaultPipelineOptions } from '../src/pipeline.js';
 import { keepRestartOnly, LIVE_KEYS, reloadChanges, RESTART_KEYS } from '../src/watch/reload.js';
-import { blockPorts, countsFor, parseServices, serviceOf } from '../src/watch/services.js';
+import { attemptsFor, blockPorts, countsFor, parseServices, serviceOf } from '../src/watch/services.js';
 import { WatchService } from '../src/watch/watch-service.js';
 import { tempDir } from './support/synth.js';
 
@@ -93,6 +96,11 @@ test('services: countsFor — the default counts SMTP lines only; imap/pop3 add 
   assert.equal(at('imap,pop3', POSTFIX_FAIL), false, 'without smtp, Postfix lines do not count');
   assert.equal(at('smtp,imap,pop3', SIEVE_FAIL), false, 'managesieve never counts');
   assert.equal(at('smtp,imap,pop3', SSH_FAIL), false);
+  // attempts: a login line's N, 0 when it does not count
+  assert.equal(attemptsFor(parseServices('smtp,imap'), ev(IMAP_FAIL)), 3);
+  assert.equal(attemptsFor(parseServices('smtp'), ev(IMAP_FAIL)), 0);
+  assert.equal(attemptsFor(parseServices('smtp'), ev(POSTFIX_FAIL)), 1);
+  assert.equal(attemptsFor(parseServices('smtp,imap,pop3'), ev(AUTH_MISMATCH)), 0);
   // LineParser callers pass their service and hit: the same answer
   assert.equal(countsFor(['imap'], { service: 'dovecot', proto: 'imap' }), true);
   assert.equal(countsFor(['imap'], { service: 'dovecot', proto: undefined }), false);
@@ -176,4 +184,20 @@ test('services: watch with --services smtp,imap makes its block rule and ss -K f
   } finally {
     t.cleanup();
   }
+});
+
+test('services: what the watch wiring does — one LineParser over a followed log, attemptsFor on its service and hit', () => {
+  const p = new LineParser('all', new LogClock(0, Date.UTC(2023, 11, 31) / 1000, 2023), 0);
+  const services = parseServices('smtp,imap');
+  const log = [AUTH_MISMATCH, POSTFIX_FAIL, IMAP_OK, IMAP_FAIL, AUTH_WORKER, POP3_FAIL, SSH_FAIL, 'Feb 13 00:15:16 mail dovecot: master: Dovecot v2.3.19.1 starting up'];
+  const got: [string, number][] = [];
+  for (const line of log) {
+    const v = p.parse(line);
+    if (v !== SUCCESS && v !== FAILURE) continue;
+    got.push([`${v === SUCCESS ? 'success' : 'failure'} ${p.hit.ip}`, attemptsFor(services, { service: p.service, proto: p.hit.proto, count: p.hit.count })]);
+  }
+  assert.deepEqual(got, [
+    ['failure 10.217.0.5', 0], ['failure 114.44.142.233', 1], ['success 37.188.232.65', 1], ['failure 192.0.2.241', 3],
+    ['failure 1.2.3.4', 0], ['failure 1.2.3.4', 0], ['failure 192.0.2.113', 0],
+  ], 'the protocol of one line never leaks into the next');
 });

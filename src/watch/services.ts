@@ -98,3 +98,11 @@ export function countsFor(services: readonly MailService[], e: ServiceFacts): bo
   const s = serviceOf(e);
   return s !== 'unknown' && s !== 'other' && services.includes(s);
 }
+
+/**
+ * The attempts one parsed log line puts into the strike engine under `services`: 0 when it does
+ * not count (countsFor), else its `count` (a Hit's, or an AuthLogEvent's where absent means 1).
+ */
+export function attemptsFor(services: readonly MailService[], e: ServiceFacts & { count?: number | undefined }): number {
+  return countsFor(services, e) ? e.count ?? 1 : 0;
+}
