@@ -41,6 +41,20 @@ export class LiveLogClock extends LogClock {
   }
 }
 
+/** One parsed outcome of a log line (watch logs it at debug level: `log_attempt`). */
+export interface LogAttemptNote {
+  source: string;
+  client: string;
+  outcome: AttemptOutcome;
+  user: string | null;
+  /** Outcomes the line stands for (Postfix's auth=N/M). */
+  count: number;
+  /** Strikes it made (0 when the wire had counted it, or a success). */
+  struck: number;
+  /** Read late: placed at its own stamp. */
+  caught_up: boolean;
+}
+
 export interface LogSensorCounts {
   lines: number;
   failures: number;
@@ -66,6 +80,7 @@ export class LogSensor {
     private readonly now: () => number = () => Date.now() / 1000,
     readonly services: readonly Service[] = LOG_SENSOR_SERVICES,
     zone: Zone = 'local',
+    private readonly onAttempt?: (n: LogAttemptNote) => void,
   ) {
     this.clock = new LiveLogClock(zone, now);
   }
@@ -100,17 +115,21 @@ export class LogSensor {
       const now = this.now();
       // Read now: placed at now (the wire's clock). Read late: at its own time.
       let arrival = now;
-      if (own !== null && own < now - CATCH_UP_SECONDS) {
-        arrival = own;
+      const late = own !== null && own < now - CATCH_UP_SECONDS;
+      if (late) {
+        arrival = own!;
         this.counts.caught_up += hit.count;
       }
+      let struck = 0;
       for (let k = 0; k < hit.count; k++) {
         if (outcome === 'failure') this.counts.failures++;
         else if (outcome === 'success') this.counts.successes++;
         else this.counts.tempfails++;
         const r = this.merge.log({ source: 'log', ts: own ?? now, client: hit.ip, outcome, user: hit.user, serverPort: null }, arrival);
-        if (r === 'struck') this.counts.struck++;
+        if (r === 'struck') struck++;
       }
+      this.counts.struck += struck;
+      this.onAttempt?.({ source, client: hit.ip, outcome, user: hit.user, count: hit.count, struck, caught_up: late });
     }
   }
 }

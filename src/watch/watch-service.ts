@@ -102,7 +102,10 @@ export class WatchService implements EventSink {
       ? { ...s.pipeline, sensors: { ...s.pipeline.sensors, logSensor: true, clock: () => Date.now() / 1000 } }
       : s.pipeline;
     this.pipeline = new Pipeline(pipelineOpts, this);
-    if (withLogs) this.logSensor = new LogSensor(this.pipeline.merge);
+    if (withLogs) {
+      this.logSensor = new LogSensor(this.pipeline.merge, undefined, undefined, undefined, (n) =>
+        this.log.debug({ event: 'log_attempt', ...n }, `${n.source}: ${n.outcome}${n.count > 1 ? ` x${n.count}` : ''} from ${n.client}`));
+    }
     this.pipeline.iface = s.iface;
     // Through this.log, not `log`: SIGHUP may replace the logger (and close the old one's file).
     const logger: BlockLogger = {
