@@ -14,7 +14,7 @@ import { watchCommand } from '../src/commands/watch.js';
 import { parseConfigFile } from '../src/config/config-file.js';
 import { defaultPipelineOptions, Pipeline } from '../src/pipeline.js';
 import { readStateChecked } from '../src/watch/state-file.js';
-import { journalLine, LogSensor } from '../src/watch/log-sensor.js';
+import { journalLine, LiveLogClock, LogSensor } from '../src/watch/log-sensor.js';
 import { parseJournalLine } from '../src/logfollow/journal-follower.js';
 import { WatchService, type WatchSettings } from '../src/watch/watch-service.js';
 import { fakeJournalctl } from './support/fake-journalctl.js';
@@ -218,4 +218,13 @@ test('journal entries: SYSLOG_IDENTIFIER and _PID make the syslog header the par
   sensor.lines('journal', [journalLine(e), journalLine(e)], [e.ts, e.ts - 3600]);
   assert.equal(sensor.counts.failures, 2);
   assert.equal(sensor.counts.caught_up, 1, 'an entry an hour old is placed at its own time');
+});
+
+test('LiveLogClock: the year of a syslog stamp follows the wall clock (a watch running over New Year)', () => {
+  let now = Date.UTC(2026, 11, 31, 23, 59, 0) / 1000;
+  const c = new LiveLogClock(0, () => now);
+  assert.equal(c.syslog(11, 31, 23, 58, 59), Date.UTC(2026, 11, 31, 23, 58, 59) / 1000);
+  now = Date.UTC(2027, 0, 1, 0, 0, 1) / 1000; // one second into the new year
+  assert.equal(c.syslog(0, 1, 0, 0, 0), Date.UTC(2027, 0, 1, 0, 0, 0) / 1000, 'January 1st after midnight: the new year');
+  assert.equal(c.syslog(11, 31, 23, 59, 30), Date.UTC(2026, 11, 31, 23, 59, 30) / 1000, 'a late December line: the old year');
 });

@@ -32,9 +32,19 @@ export class LiveLogClock extends LogClock {
     super(zone, now());
   }
 
+  /** The current year and the span of wall time it covers (re-read when now leaves it: no Date per line). */
+  private nowYear = 0;
+  private yearStart = Infinity;
+  private yearEnd = -Infinity;
+
   override syslog(mo: number, d: number, h: number, mi: number, s: number): number {
     const now = this.now();
-    const y = partsOf(now, this.zone).y;
+    if (now < this.yearStart || now >= this.yearEnd) {
+      this.nowYear = partsOf(now, this.zone).y;
+      this.yearStart = this.wall(this.nowYear, 0, 1, 0, 0, 0);
+      this.yearEnd = this.wall(this.nowYear + 1, 0, 1, 0, 0, 0);
+    }
+    const y = this.nowYear;
     let t = this.wall(y, mo, d, h, mi, s);
     if (t > now + 2 * 86400) t = this.wall(y - 1, mo, d, h, mi, s);
     return t;
