@@ -1,7 +1,8 @@
 /**
  * `smtpstrike watch` end to end, with real parts (Postfix + Dovecot + swaks in network namespaces,
  * live tcpdump capture, nftables in the server namespace): test/e2e/watch-scenario.sh prints one
- * CHECK line per assertion; test/e2e/watch-tls-scenario.sh does the same on a TLS-only server (issue 10).
+ * CHECK line per assertion; test/e2e/watch-tls-scenario.sh does the same on a TLS-only server (issue 10),
+ * test/e2e/watch-log-scenario.sh with the mail log as a second sensor (issue 11, item 6).
  * Needs root; says SKIPPED loudly otherwise.
  */
 import { test } from 'node:test';
@@ -10,8 +11,8 @@ import { spawnSync } from 'node:child_process';
 
 const isRoot = process.getuid?.() === 0;
 
-function scenario(mode: 'nft' | 'dry-run' | 'tls'): Map<string, { ok: boolean; detail: string }> {
-  const script = mode === 'tls' ? ['test/e2e/watch-tls-scenario.sh'] : ['test/e2e/watch-scenario.sh', mode];
+function scenario(mode: 'nft' | 'dry-run' | 'tls' | 'log'): Map<string, { ok: boolean; detail: string }> {
+  const script = mode === 'tls' ? ['test/e2e/watch-tls-scenario.sh'] : mode === 'log' ? ['test/e2e/watch-log-scenario.sh'] : ['test/e2e/watch-scenario.sh', mode];
   const r = spawnSync('bash', script, {
     encoding: 'utf8', timeout: 300_000, env: { ...process.env, TB_PREFIX: `sstw${mode[0]}${process.pid % 10000}` },
   });
@@ -65,5 +66,21 @@ test('watch on a TLS-only server: failures inferred inside TLS strike (LOG marke
     'off_client_saw', 'off_inferred_logged', 'off_no_strike', 'off_not_in_set', 'ok_client_saw', 'attack_client_saw',
     'attacker_in_set', 'strike_logged_inferred', 'success_inferred', 'success_not_in_set', 'attacker_refused', 'success_connects',
     'clean_stop', 'stopped',
+  ]);
+});
+
+test('watch --log on a TLS-only server: the log alone blocks 3 failures before a 4th connection; log + inference = 3 strikes, not 6; a failure then a login is not blocked; postfix logrotate loses no line; a restart reads no line twice; report names the AUTH-then-QUIT client COMPROMISED', { timeout: 320_000 }, (t) => {
+  if (!isRoot) {
+    process.stderr.write('SKIPPED LOUDLY: watch-e2e needs root (network namespaces, capture, nftables)\n');
+    t.skip('needs root');
+    return;
+  }
+  expectAll(scenario('log'), [
+    'a_client_saw', 'a_in_set', 'a_refused', 'a_strike3_log', 'a_all_from_log',
+    'c_client_saw', 'f_client_saw', 'c_log_read', 'c_not_blocked', 'f_not_blocked',
+    'b_client_saw', 'b_in_set', 'b_log_read', 'b_three_strikes', 'b_coverage',
+    'd_client_saw', 'd_rotated', 'd_in_set', 'd_strike3_log', 'd_follower_rotated',
+    'e_before_restart', 'e_resumed', 'e_blocked', 'e_exactly_strike3', 'e_not_reread',
+    'f_report_compromised', 'clean_stop', 'stopped',
   ]);
 });

@@ -12,8 +12,10 @@ import type { CommandRunner, RunResult } from '../src/blocker/runner.js';
 import { applyConfigValues } from '../src/commands/options.js';
 import { watchCommand } from '../src/commands/watch.js';
 import { parseConfigFile } from '../src/config/config-file.js';
-import { defaultPipelineOptions } from '../src/pipeline.js';
+import { defaultPipelineOptions, Pipeline } from '../src/pipeline.js';
 import { readStateChecked } from '../src/watch/state-file.js';
+import { journalLine, LiveLogClock, LogSensor } from '../src/watch/log-sensor.js';
+import { parseJournalLine } from '../src/logfollow/journal-follower.js';
 import { WatchService, type WatchSettings } from '../src/watch/watch-service.js';
 import { fakeJournalctl } from './support/fake-journalctl.js';
 import { tempDir } from './support/synth.js';
@@ -124,4 +126,132 @@ test('watch --log (repeatable) and --journal parse; the config\'s logs: adds to 
   plain.parseOptions([]);
   assert.deepEqual(plain.opts().log, []);
   assert.equal(plain.opts().journal, false);
+});
+
+/** A Postfix maillog_file stamp (zero-padded day) of `ts`, in this process's zone. */
+function pfStamp(ts: number): string {
+  const d = new Date(ts * 1000);
+  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getMonth()]!;
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  return `${mon} ${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+}
+const pfFail = (ts: number, ip: string, pid = 4242): string =>
+  `${pfStamp(ts)} mail postfix/submission/smtpd[${pid}]: warning: unknown[${ip}]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice\n`;
+
+test('watch --log: Postfix failures strike from the log (Strike 3 (log), source log, blocked); a login with auth=1/2 is one success; coverage in the stats', async () => {
+  const t = tempDir();
+  const log = join(t.dir, 'mail.log');
+  writeFileSync(log, '');
+  const s = settings(t.dir, { logs: [log] });
+  const a = memLog();
+  const w = new WatchService(s, a.logger, { runner });
+  try {
+    assert.equal(w.pipeline.merge.opts.logSensor, true, 'a followed log turns the log sensor on');
+    await w.startLogSensors();
+    const now = Date.now() / 1000;
+    appendFileSync(log, pfFail(now, '203.0.113.9') + pfFail(now, '203.0.113.9') + pfFail(now, '203.0.113.9'));
+    appendFileSync(log, `${pfFail(now, '198.51.100.7', 77)}${pfStamp(now)} mail postfix/submission/smtpd[77]: disconnect from unknown[198.51.100.7] ehlo=2 starttls=1 auth=1/2 quit=1 commands=5/6\n`);
+    await waitFor(() => a.lines.some((l) => l.event === 'block' && l.key === '203.0.113.9'), 'a block from the log');
+    const strikes = a.lines.filter((l) => l.event === 'strike' && l.client === '203.0.113.9');
+    assert.equal(strikes.length, 3);
+    assert.ok(strikes.every((l) => l.source === 'log'), 'source: log on every strike line');
+    assert.match(String(strikes[2]!.msg), /^SMTP_AUTH_FAIL: Strike 3 \(log\): .*DST=203\.0\.113\.9 /);
+    await waitFor(() => w.logSensor!.counts.successes === 1, 'the auth=1/2 login');
+    assert.equal(w.logSensor!.counts.failures, 4);
+    assert.equal(a.lines.filter((l) => l.event === 'block').length, 1, 'the client that got in after one failure is not blocked');
+    await w.stop();
+    const stats = a.lines.find((l) => l.event === 'stats' && l.when === 'exit') as { sensors?: Record<string, number> } | undefined;
+    assert.equal(stats?.sensors?.log_only, 5, '4 failures + 1 login, log only (no capture here)');
+    assert.equal(stats?.sensors?.wire_only, 0);
+    assert.equal(stats?.sensors?.both, 0);
+  } finally {
+    await w.stop();
+    t.cleanup();
+  }
+});
+
+test('watch without --log: the merge holds nothing (the wire alone, as before)', () => {
+  const t = tempDir();
+  try {
+    const w = new WatchService(settings(t.dir, {}), memLog().logger, { runner });
+    assert.equal(w.pipeline.merge.opts.logSensor, false);
+    assert.equal(w.logSensor, null);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('watch --log: lines written while watch was down are placed at their own time (a restart), live ones at now', async () => {
+  const t = tempDir();
+  const log = join(t.dir, 'mail.log');
+  writeFileSync(log, '');
+  const s = settings(t.dir, { logs: [log], pipeline: { ...defaultPipelineOptions(), strikes: { ...defaultPipelineOptions().strikes, seconds: 60 } } });
+  let w = new WatchService(s, memLog().logger, { runner });
+  try {
+    await w.startLogSensors();
+    await w.stop();
+    const old = Date.now() / 1000 - 600; // ten minutes ago: outside the 60 s window
+    appendFileSync(log, pfFail(old, '192.0.2.1') + pfFail(old, '192.0.2.1'));
+    const b = memLog();
+    w = new WatchService(s, b.logger, { runner });
+    await w.startLogSensors();
+    appendFileSync(log, pfFail(Date.now() / 1000, '192.0.2.1'));
+    await waitFor(() => w.logSensor!.counts.failures === 3, 'three failures');
+    assert.equal(w.logSensor!.counts.caught_up, 2);
+    const strikes = b.lines.filter((l) => l.event === 'strike');
+    assert.equal(strikes.length, 3);
+    assert.equal(b.lines.filter((l) => l.event === 'block').length, 0, 'the two old failures are outside the window: no block');
+  } finally {
+    await w.stop();
+    t.cleanup();
+  }
+});
+
+test('journal entries: SYSLOG_IDENTIFIER and _PID make the syslog header the parsers need; journald\'s time is the stamp', () => {
+  const now = Date.now() / 1000;
+  const e = parseJournalLine(JSON.stringify({ __CURSOR: 'c1', __REALTIME_TIMESTAMP: String(Math.round(now * 1e6)), SYSLOG_IDENTIFIER: 'postfix/submission/smtpd', _PID: '991', _SYSTEMD_UNIT: 'postfix@-.service', MESSAGE: 'warning: unknown[192.0.2.55]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice' }));
+  assert.ok(e);
+  assert.equal(journalLine(e), 'postfix/submission/smtpd[991]: warning: unknown[192.0.2.55]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice');
+  const engine = new Pipeline(defaultPipelineOptions(), { event: () => undefined });
+  engine.merge.configure({ logSensor: true, clock: () => now });
+  const sensor = new LogSensor(engine.merge, () => now);
+  sensor.lines('journal', [journalLine(e), journalLine(e)], [e.ts, e.ts - 3600]);
+  assert.equal(sensor.counts.failures, 2);
+  assert.equal(sensor.counts.caught_up, 1, 'an entry an hour old is placed at its own time');
+});
+
+test('LiveLogClock: the year of a syslog stamp follows the wall clock (a watch running over New Year)', () => {
+  let now = Date.UTC(2026, 11, 31, 23, 59, 0) / 1000;
+  const c = new LiveLogClock(0, () => now);
+  assert.equal(c.syslog(11, 31, 23, 58, 59), Date.UTC(2026, 11, 31, 23, 58, 59) / 1000);
+  now = Date.UTC(2027, 0, 1, 0, 0, 1) / 1000; // one second into the new year
+  assert.equal(c.syslog(0, 1, 0, 0, 0), Date.UTC(2027, 0, 1, 0, 0, 0) / 1000, 'January 1st after midnight: the new year');
+  assert.equal(c.syslog(11, 31, 23, 59, 30), Date.UTC(2026, 11, 31, 23, 59, 30) / 1000, 'a late December line: the old year');
+});
+
+test('--services: Dovecot imap-login failures count (N attempts each) only when imap is listed, never Dovecot\'s auth process; they strike as IMAP, apart from SMTP sightings', () => {
+  const now = Date.UTC(2026, 11, 5, 4, 0, 0) / 1000;
+  const stamp = 'Dec  5 04:00:00';
+  const lines = [
+    `${stamp} mail dovecot: imap-login: Disconnected (auth failed, 2 attempts in 4 secs): user=<alice>, method=PLAIN, rip=192.0.2.77, lip=192.0.2.25, TLS, session=<abc>`,
+    `${stamp} mail dovecot: pop3-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<bob>, method=PLAIN, rip=192.0.2.78, lip=192.0.2.25, TLS, session=<abd>`,
+    `${stamp} mail dovecot: auth: passwd-file(alice,192.0.2.79,<xyz>): Password mismatch`,
+  ];
+  const run = (services: ('smtp' | 'imap' | 'pop3')[]): { counts: LogSensor['counts']; strikes: { client: string; source: string }[] } => {
+    const strikes: { client: string; source: string }[] = [];
+    const engine = new Pipeline(defaultPipelineOptions(), { event: (ev) => { if (ev.type === 'strike') strikes.push({ client: ev.client, source: ev.source }); } });
+    engine.merge.configure({ logSensor: true, clock: () => now });
+    const sensor = new LogSensor(engine.merge, () => now, services, 0);
+    sensor.lines('/var/log/mail.log', lines);
+    return { counts: sensor.counts, strikes };
+  };
+  const smtpOnly = run(['smtp']);
+  assert.equal(smtpOnly.counts.failures, 0, 'default: Dovecot lines do not count');
+  assert.deepEqual(smtpOnly.strikes, []);
+  const imap = run(['smtp', 'imap']);
+  assert.equal(imap.counts.failures, 2, 'imap-login: 2 attempts; pop3 not listed; the auth process never');
+  assert.deepEqual(imap.strikes, [{ client: '192.0.2.77', source: 'log' }, { client: '192.0.2.77', source: 'log' }]);
+  const all = run(['smtp', 'imap', 'pop3']);
+  assert.equal(all.counts.failures, 3);
+  assert.deepEqual(all.strikes.map((s) => s.client).sort(), ['192.0.2.77', '192.0.2.77', '192.0.2.78']);
 });

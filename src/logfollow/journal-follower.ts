@@ -13,6 +13,10 @@ export interface JournalEntry {
   unit: string;
   message: string;
   cursor: string;
+  /** SYSLOG_IDENTIFIER (e.g. `postfix/smtpd`), absent when the entry has none: with `pid`, the syslog `prog[pid]:` the log parsers key on. */
+  ident?: string;
+  /** _PID (else SYSLOG_PID), absent when the entry has none. */
+  pid?: string;
 }
 
 export const DEFAULT_JOURNAL_UNITS: readonly string[] = ['postfix*', 'dovecot*', 'exim4*'];
@@ -54,7 +58,9 @@ export function parseJournalLine(line: string): JournalEntry | null {
   if (typeof m === 'string') message = m;
   else if (Array.isArray(m) && m.every((b) => typeof b === 'number')) message = Buffer.from(m as number[]).toString('utf8');
   const unit = typeof r._SYSTEMD_UNIT === 'string' ? r._SYSTEMD_UNIT : typeof r.SYSLOG_IDENTIFIER === 'string' ? r.SYSLOG_IDENTIFIER : '';
-  return { ts: us / 1e6, unit, message, cursor };
+  const ident = typeof r.SYSLOG_IDENTIFIER === 'string' ? r.SYSLOG_IDENTIFIER : '';
+  const pid = typeof r._PID === 'string' ? r._PID : typeof r.SYSLOG_PID === 'string' ? r.SYSLOG_PID : '';
+  return { ts: us / 1e6, unit, message, cursor, ...(ident ? { ident } : {}), ...(pid ? { pid } : {}) };
 }
 
 /**

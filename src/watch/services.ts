@@ -18,7 +18,7 @@
  * disconnect, long after the merge's 2 s window, while the wire sees the same attempts on 587 (read
  * or inferred), so it would count each attempt twice.
  *
- * The watch wiring (the log sensor, issue 11 must-have 3): for a line the LineParser calls a
+ * The watch wiring (src/watch/log-sensor.ts, the log sensor of issue 11): for a line the LineParser calls a
  * success, failure or tempfail, `countsFor(services, { service: parser.service, proto: hit.proto })`;
  * when true, `hit.count` attempts. smtp events go through the SensorMerge (the wire may have seen
  * them); imap/pop3 events cannot have a wire sighting (capture is on --ports only), so they must not

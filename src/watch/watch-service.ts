@@ -16,6 +16,7 @@ import { localAddresses, netnsAddresses, ProtectedAddresses } from './own-addres
 import type { ReloadChanges } from './reload.js';
 import { restoreStrikes } from './restore.js';
 import { SessionKiller } from './session-killer.js';
+import { journalLine, LogSensor } from './log-sensor.js';
 import { blockPorts, type MailService } from './services.js';
 
 export interface WatchSettings {
@@ -83,6 +84,8 @@ export class WatchService implements EventSink {
   private savedFollowers: FollowerState = { files: {} };
   /** Lines read per source (a path, or "journal"), for the stats. */
   readonly logLines = new Map<string, number>();
+  /** Log lines → attempts in the sensor merge (null without --log / --journal: the wire alone, as before). */
+  readonly logSensor: LogSensor | null = null;
   /**
    * Settles when capture ends on its own after start (tcpdump exited, the cap session failed, the
    * packet handler threw): watch is blind from then on, so its owner must stop and exit non-zero
@@ -97,7 +100,17 @@ export class WatchService implements EventSink {
     // The block rule covers the services' ports (--services imap: 143, 993 too); capture stays on --ports.
     const ports = blockPorts(s.pipeline.ports, s.services);
     this.killer = new SessionKiller(this.runner, ports, s.dryRun);
-    this.pipeline = new Pipeline(s.pipeline, this);
+    const withLogs = (s.logs ?? []).length > 0 || s.journal === true;
+    // The log sensor is a second sensor only when a log is followed: without one the merge passes
+    // every wire event straight on and holds nothing (watch behaves exactly as before).
+    const pipelineOpts: PipelineOptions = withLogs
+      ? { ...s.pipeline, sensors: { ...s.pipeline.sensors, logSensor: true, clock: () => Date.now() / 1000 } }
+      : s.pipeline;
+    this.pipeline = new Pipeline(pipelineOpts, this);
+    if (withLogs) {
+      this.logSensor = new LogSensor(this.pipeline.merge, undefined, s.services, undefined, (n) =>
+        this.log.debug({ event: 'log_attempt', ...n }, `${n.source}: ${n.outcome}${n.count > 1 ? ` x${n.count}` : ''} from ${n.client}`));
+    }
     this.pipeline.iface = s.iface;
     // Through this.log, not `log`: SIGHUP may replace the logger (and close the old one's file).
     const logger: BlockLogger = {
@@ -157,17 +170,21 @@ export class WatchService implements EventSink {
   }
 
   /**
-   * THE HOOK for the log sensor: every batch of complete lines of one source (a followed path, or
-   * "journal" with the journal's messages). For now the lines are only counted; the accounts
-   * parsers and the strike engine are attached here next (issue 11, must-have 2 and 3).
+   * The log sensor: every batch of complete lines of one source (a followed path, or "journal" with
+   * the journal's messages). Each source has its own accounts parser (src/watch/log-sensor.ts); its
+   * failures, logins and 454s go into the sensor merge, which strikes an attempt once whichever
+   * sensor saw it first. `stamps`: the journal's own time of each line.
    */
-  onLogLines(source: string, lines: string[]): void {
+  onLogLines(source: string, lines: string[], stamps?: number[]): void {
     this.logLines.set(source, (this.logLines.get(source) ?? 0) + lines.length);
+    this.logSensor?.lines(source, lines, stamps);
     this.dirty = true; // the positions moved: saved with the next tick
   }
 
   private onJournalEntries(entries: JournalEntry[]): void {
-    this.onLogLines('journal', entries.map((e) => e.message));
+    // A journal message has no syslog header: give it one (`postfix/smtpd[123]: …`) so the parsers
+    // pick the service by its program name and key Postfix sessions by pid, as in a file.
+    this.onLogLines('journal', entries.map(journalLine), entries.map((e) => e.ts));
   }
 
   private logFollowEvent(ev: FollowEvent): void {
@@ -268,7 +285,7 @@ export class WatchService implements EventSink {
     switch (ev.type) {
       case 'strike':
         this.dirty = true;
-        this.log.warn({ event: 'strike', client: ev.client, key: ev.key, n: ev.n, packet_ts: ev.ts, ...(ev.inferred ? { inferred: true } : {}) }, strikeLogLine(ev));
+        this.log.warn({ event: 'strike', client: ev.client, key: ev.key, n: ev.n, packet_ts: ev.ts, ...(ev.inferred ? { inferred: true } : {}), source: ev.source }, strikeLogLine(ev));
         break;
       case 'reject':
         this.dirty = true;
@@ -318,6 +335,7 @@ export class WatchService implements EventSink {
       this.pipeline.flows.setTime(now);
       this.pipeline.flows.purgeIdle();
     }
+    if (this.logSensor) this.pipeline.merge.tick(now); // held sightings older than the tolerance settle
     if (this.dirty) this.saveState();
   }
 
@@ -331,7 +349,19 @@ export class WatchService implements EventSink {
     }
   }
 
+  /** The merge's coverage in the log's snake_case: attempts seen by the wire (read or inferred) only, the log only, both. */
+  private coverage(): Record<string, unknown> {
+    const c = this.pipeline.merge.coverage();
+    return {
+      wire_only: c.only.wire, inferred_only: c.only.inferred, log_only: c.only.log, both: c.both.wire + c.both.inferred,
+      both_wire: c.both.wire, both_inferred: c.both.inferred, held: c.held, held_peak: c.held_peak, held_evicted: c.held_evicted,
+      confirmed_inferred: c.confirmed_inferred, sightings: c.sightings,
+    };
+  }
+
   async logStats(when: 'periodic' | 'exit'): Promise<void> {
+    // At exit every held sighting settles (no partner comes any more): the coverage is complete.
+    if (when === 'exit' && this.logSensor) this.pipeline.merge.flush();
     const st = this.source ? await this.source.stats().catch(() => null) : null;
     const c = this.pipeline.coverage();
     this.log.info({
@@ -341,6 +371,7 @@ export class WatchService implements EventSink {
       gaps: c.gaps, strike_entries: this.pipeline.strikes.entries, blocks: this.pipeline.strikes.stats.blocks,
       blocker: { applied: this.batcher.stats.applied, failed: this.batcher.stats.failed }, kill_established_runs: this.killer.runs,
       ...(this.logs || this.journal ? { log_lines: Object.fromEntries(this.logLines), logs: this.logFileStats() } : {}),
+      ...(this.logSensor ? { log_sensor: this.logSensor.counts, sensors: this.coverage() } : {}),
     }, 'capture and blocker health');
   }
 
