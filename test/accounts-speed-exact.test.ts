@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { generateEximLog, generateMixedLog } from '../bench/logs.js';
 import { LogScanner, parseLogs } from '../src/accounts/parse-logs.js';
+import { LineSplitter } from '../src/accounts/reader.js';
 import type { AuthLogEvent } from '../src/accounts/types.js';
 
 const CLI = resolve('dist/src/cli.js');
@@ -65,5 +66,33 @@ test('scanFile with a reused event sees the same events as parseLogs (batches)',
     assert.deepEqual(ca, scan.counters[0]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('LineSplitter: any cut of any bytes gives the lines of one whole UTF-8 decode (latin1 fast path, carried lines)', () => {
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const pieces = ['a', 'Feb 13 00:15:16 host sshd[1]: x', '\n', '\r\n', '\r', 'é', '€', '😀', ' ', '\n\n', '\xff'];
+  for (let round = 0; round < 300; round++) {
+    let text = '';
+    const n = 1 + rnd(60);
+    for (let i = 0; i < n; i++) text += pieces[rnd(pieces.length)];
+    // Raw bytes, sometimes with invalid UTF-8 (a lone continuation byte, a cut sequence).
+    let bytes = Buffer.from(text, 'utf8');
+    if (rnd(4) === 0) bytes = Buffer.concat([bytes, Buffer.from([0xe2, 0x82]), Buffer.from('\nend')]);
+    const expected = bytes.toString('utf8').split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+    if (expected[expected.length - 1] === '') expected.pop();
+    const got: string[] = [];
+    const sp = new LineSplitter();
+    for (let o = 0; o < bytes.length; ) {
+      const len = 1 + rnd(8);
+      sp.push(bytes.subarray(o, o + len), (l) => got.push(l));
+      o += len;
+    }
+    sp.end((l) => got.push(l));
+    assert.deepEqual(got, expected, JSON.stringify(text));
   }
 });
