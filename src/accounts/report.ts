@@ -101,7 +101,11 @@ export class AccountReport {
     let day: string | null = null;
     let parts: WallParts | null = null;
     if (!this.opts.nodate) {
-      [day, parts] = this.dayOf(ev.ts);
+      // Memo per quarter hour (no tuple destructuring per event: it measured ~150 ns).
+      const k = Math.floor(ev.ts / 900);
+      if (k !== this.dayMemoKey) this.dayOf(ev.ts);
+      day = this.dayMemo[0];
+      parts = this.dayMemo[1];
     }
     const user = this.opts.nouser ? null : u;
     const dk = day ?? '';
