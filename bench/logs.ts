@@ -27,7 +27,7 @@ const here = dirname(fileURLToPath(import.meta.url)); // <root>/dist/bench
 const root = resolve(here, '..', '..');
 
 export const LOG_GEN_VERSION = 2;
-export const TARGET_LINES_PER_S = 500_000;
+export const TARGET_LINES_PER_S = 1_000_000; // issue 11 item 7, issue 15 item 4
 
 export interface LogBenchOptions {
   lines?: number;
@@ -38,6 +38,8 @@ export interface LogBenchOptions {
   cli?: string;
   results?: string;
   log?: (s: string) => void;
+  /** `mixed` (every format interleaved, default) or `exim` (an Exim main log alone). */
+  format?: 'mixed' | 'exim';
 }
 
 interface Truth {
@@ -165,6 +167,69 @@ export function generateMixedLog(file: string, lines: number, seed: number): Tru
   return truth;
 }
 
+/**
+ * An Exim main log alone (the shape auth_checker.pl reads): arrivals with `A=` (logins),
+ * `authenticator failed` lines (failures), deliveries, `Completed`, connection noise and
+ * rejections, as Exim writes them (`YYYY-MM-DD HH:MM:SS` prefix, no syslog header).
+ */
+export function generateEximLog(file: string, lines: number, seed: number): Truth {
+  const rng = new Rng(seed);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rng.next() * a.length)]!;
+  const users = Array.from({ length: 3000 }, (_, i) => `user${i}@example.com`);
+  const ip4 = (): string => `${1 + Math.floor(rng.next() * 222)}.${Math.floor(rng.next() * 256)}.${Math.floor(rng.next() * 256)}.${1 + Math.floor(rng.next() * 254)}`;
+  const homes = users.map(() => ip4());
+  const attackers = Array.from({ length: 20_000 }, (_, i) => (i % 10 === 0 ? `2001:db8:${(i >> 8).toString(16)}::${(i & 255).toString(16)}` : ip4()));
+  const truth: Truth = { version: LOG_GEN_VERSION, lines, seed, successes: 0, failures: 0, by_service: { exim: { successes: 0, failures: 0 } } };
+  mkdirSync(dirname(file), { recursive: true });
+  const fd = openSync(file, 'w');
+  let buf = '';
+  const start = Date.UTC(2023, 1, 13, 0, 0, 0) / 1000;
+  const id = (i: number): string => `1pRZ${(i % 36 ** 2).toString(36).padStart(2, '0')}-000${i % 10}Ab-${String.fromCharCode(65 + (i % 26))}d`;
+  for (let i = 0; i < lines; i++) {
+    const t = start + Math.floor((i * 86400 * 3) / lines);
+    const d = new Date(t * 1000);
+    const hms = `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
+    const pre = `${d.getUTCFullYear()}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())} ${hms}`;
+    const ui = Math.floor(rng.next() * users.length);
+    const u = users[ui]!;
+    const bad = pick(attackers);
+    const r = rng.next();
+    let line: string;
+    if (r < 0.12) {
+      line = `${pre} ${id(i)} <= ${u} H=(laptop) [${homes[ui]}]:${1024 + (i % 60000)} I=[192.0.2.25]:587 P=esmtpsa X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no A=${pick(['dovecot_plain', 'dovecot_login', 'plain'])}:${u} S=${1000 + (i % 9000)} id=${i}@laptop`;
+      truth.successes++;
+      truth.by_service.exim!.successes++;
+    } else if (r < 0.30) {
+      line = `${pre} ${pick(['dovecot_login', 'dovecot_plain'])} authenticator failed for (User) [${bad}]:${1024 + (i % 60000)} I=[192.0.2.25]:${pick(['465', '587', '25'])}: 535 Incorrect authentication data (set_id=${u})`;
+      truth.failures++;
+      truth.by_service.exim!.failures++;
+    } else if (r < 0.45) {
+      line = `${pre} ${id(i)} <= bounce-${i}@lists.example.org H=mx.lists.example.org [198.51.100.${i % 250}]:41234 I=[192.0.2.25]:25 P=esmtps X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no S=${2000 + (i % 50000)} id=${i}.list@lists.example.org`;
+    } else if (r < 0.62) {
+      line = `${pre} ${id(i)} => ${u} <${u}> R=local_user T=dovecot_lmtp C="250 2.0.0 <${u}> Saved"`;
+    } else if (r < 0.77) {
+      line = `${pre} ${id(i)} Completed`;
+    } else if (r < 0.85) {
+      line = `${pre} SMTP connection from (${pick(['User', 'ylmf-pc', 'WIN-ABC'])}) [${bad}]:${1024 + (i % 60000)} I=[192.0.2.25]:25 lost D=${i % 30}s`;
+    } else if (r < 0.92) {
+      line = `${pre} H=(${pick(['User', 'ylmf-pc'])}) [${bad}]:${1024 + (i % 60000)} I=[192.0.2.25]:25 rejected RCPT <${u}>: relay not permitted`;
+    } else if (r < 0.96) {
+      line = `${pre} no host name found for IP address ${bad}`;
+    } else {
+      line = `${pre} ${id(i)} => someone@remote.example R=dnslookup T=remote_smtp H=mx.remote.example [198.51.100.9] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes C="250 2.0.0 OK id=${i}"`;
+    }
+    buf += line + '\n';
+    if (buf.length > 1 << 20) {
+      writeSync(fd, buf);
+      buf = '';
+    }
+  }
+  writeSync(fd, buf);
+  closeSync(fd);
+  writeFileSync(`${file}.truth.json`, JSON.stringify(truth, null, 2) + '\n');
+  return truth;
+}
+
 interface Timed {
   seconds: number;
   status: number | null;
@@ -188,6 +253,7 @@ function best(n: number, f: () => Timed): Timed {
 }
 
 export interface LogBenchResult {
+  format: 'mixed' | 'exim';
   file: string;
   lines: number;
   product_json_g0: { seconds: number; lines_per_s: number } | null;
@@ -202,7 +268,8 @@ export async function runLogBench(o: LogBenchOptions): Promise<LogBenchResult> {
   const log = o.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const lines = o.lines ?? 1_000_000;
   const seed = o.seed ?? 1;
-  const file = resolve(root, o.out ?? `bench/out/mixed-${lines >= 1e6 && lines % 1e6 === 0 ? `${lines / 1e6}m` : lines}.log`);
+  const format = o.format ?? 'mixed';
+  const file = resolve(root, o.out ?? `bench/out/${format}-${lines >= 1e6 && lines % 1e6 === 0 ? `${lines / 1e6}m` : lines}.log`);
   const repeat = o.repeat ?? 3;
   const cli = resolve(root, o.cli ?? 'dist/src/cli.js');
   let truth: Truth | null = null;
@@ -212,11 +279,11 @@ export async function runLogBench(o: LogBenchOptions): Promise<LogBenchResult> {
   }
   if (!truth) {
     log(`generating ${lines} lines → ${file}`);
-    truth = generateMixedLog(file, lines, seed);
+    truth = format === 'exim' ? generateEximLog(file, lines, seed) : generateMixedLog(file, lines, seed);
   }
   readFileSync(file); // into the page cache
   const problems: string[] = [];
-  const res: LogBenchResult = { file, lines, product_json_g0: null, product_default: null, grep: null, counts_exact: null, target_lines_per_s: TARGET_LINES_PER_S, problems };
+  const res: LogBenchResult = { format, file, lines, product_json_g0: null, product_default: null, grep: null, counts_exact: null, target_lines_per_s: TARGET_LINES_PER_S, problems };
 
   const j = best(repeat, () => timed(process.execPath, [cli, 'accounts', '--json', '-g', '0', '-c', '/dev/null', file]));
   if (j.status !== 0) problems.push(`product --json run failed (${j.status}): ${j.stderr.slice(-500)}`);
@@ -236,7 +303,7 @@ export async function runLogBench(o: LogBenchOptions): Promise<LogBenchResult> {
 
   const row = (name: string, r: { seconds: number; lines_per_s: number } | null): string =>
     r ? `${name.padEnd(44)} ${r.seconds.toFixed(3).padStart(8)} s ${r.lines_per_s.toLocaleString('en-US').padStart(12)} lines/s` : `${name.padEnd(44)} failed`;
-  log(`\nlog bench: ${lines.toLocaleString('en-US')} lines, ${file} (best of ${repeat})`);
+  log(`\nlog bench (${format}): ${lines.toLocaleString('en-US')} lines, ${file} (best of ${repeat})`);
   log(row('smtpstrike accounts --json -g 0', res.product_json_g0));
   log(row('smtpstrike accounts -q (embedded GeoIP)', res.product_default));
   log(row('grep -c -F (floor)', res.grep));
@@ -262,6 +329,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       repeat: { type: 'string' },
       'product-cli': { type: 'string' },
       results: { type: 'string' },
+      format: { type: 'string' },
     },
   });
   const r = await runLogBench({
@@ -272,6 +340,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     repeat: values.repeat ? Number(values.repeat) : undefined,
     cli: values['product-cli'],
     results: values.results,
+    format: values.format === 'exim' ? 'exim' : 'mixed',
   });
   process.exitCode = r.product_json_g0 === null ? 3 : r.counts_exact ? 0 : 1;
 }

@@ -26,6 +26,7 @@ import { PENDING_GEN_VERSION } from './gen-pending.js';
 import { defaultMatcherPath, printMicro, runMicro, type MicroResult } from './micro.js';
 import { printBlockerTable, runBlockerBench } from './blockers.js';
 import { runLogBench } from './logs.js';
+import { runLogSensorBench } from './log-sensor.js';
 import { runLiveLoss } from './live-loss.js';
 import { runManyClientsBench, type ManyClientsRun } from './many-clients-bench.js';
 
@@ -503,6 +504,11 @@ async function main(): Promise<number> {
       'no-micro': { type: 'boolean', default: false },
       'no-blockers': { type: 'boolean', default: false },
       'no-logs': { type: 'boolean', default: false },
+      'log-lines': { type: 'string', default: '3000000' },
+      'no-log-sensor': { type: 'boolean', default: false },
+      'log-sensor-quick': { type: 'boolean', default: false },
+      'log-sensor-rates': { type: 'string' },
+      'log-sensor-seconds': { type: 'string' },
       'no-live': { type: 'boolean', default: false },
       'no-pending': { type: 'boolean', default: false },
       'live-full': { type: 'boolean', default: false },
@@ -521,7 +527,8 @@ async function main(): Promise<number> {
     log('usage: node dist/bench/run.js [--size-mb 1100] [--clients 50000] [--seed 1] [--file F] [--regen]\n' +
       '       [--no-product] [--no-tcpdump] [--no-tshark] [--tshark-limit N] [--no-micro] [--tcpdump-repeat 3] [--product-repeat 1]\n' +
        '       [--timeout-s 3600] [--results bench/out/results.json] [--product-cli dist/src/cli.js] [--no-pending]\n' +
-       '       [--no-many-clients] [--many-clients 1000000]');
+       '       [--no-many-clients] [--many-clients 1000000] [--no-logs] [--log-lines 3000000]\n' +
+       '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5]');
     return 0;
   }
   const sizeMb = Number(values['size-mb']);
@@ -675,6 +682,8 @@ async function main(): Promise<number> {
     many_clients: null as ManyClientsRun[] | null,
     blockers: null as unknown,
     logs: null as unknown,
+    logs_exim: null as unknown,
+    log_sensor: null as unknown,
     live: null as unknown,
     pending: null as unknown,
   };
@@ -701,7 +710,21 @@ async function main(): Promise<number> {
   // ---- log side (issue #4): accounts lines/s on a 1,000,000-line mixed log, next to grep -c
   if (!values['no-logs']) {
     log('\n== accounts: log parsing ==');
-    results.logs = await runLogBench({ log });
+    // 3,000,000 lines by default (node's start amortised; issue 15 item 4), the mixed log and an
+    // Exim main log alone; --log-lines 1000000 for a quicker run.
+    const lines = Number(values['log-lines']);
+    results.logs = await runLogBench({ log, lines });
+    results.logs_exim = await runLogBench({ log, lines, format: 'exim', results: 'bench/out/logs-exim-results.json' });
+  }
+  // ---- log sensor live (issue 11 item 7): appended lines/s kept up with, lag, consumer CPU
+  if (!values['no-log-sensor']) {
+    log('\n== log sensor: LogFollower + LineParser + SensorMerge/StrikeEngine on an appended file ==');
+    results.log_sensor = await runLogSensorBench({
+      log,
+      quick: values['log-sensor-quick'],
+      rates: values['log-sensor-rates'] ? values['log-sensor-rates'].split(',').map(Number) : undefined,
+      seconds: values['log-sensor-seconds'] ? Number(values['log-sensor-seconds']) : undefined,
+    });
   }
   // ---- blockers (issue #3): blocks applied per second and restoring 100,000 blocks, per backend
   if (!values['no-blockers']) {
@@ -717,6 +740,7 @@ async function main(): Promise<number> {
   if (productCheck && !productCheck.exact) return 1;
   if (results.many_clients?.some((r) => r.wrong_clients !== undefined && r.wrong_clients > 0)) return 1;
   if ((results.pending as { exact?: boolean | null } | null)?.exact === false) return 1;
+  if ((results.log_sensor as { cases: { exact: boolean }[] } | null)?.cases.some((c) => !c.exact)) return 1;
   if (productRun.status !== 'ok') return 3;
   return 0;
 }

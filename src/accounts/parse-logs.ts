@@ -57,11 +57,31 @@ export class LogScanner {
     this.zone = typeof opts.tz === 'number' ? opts.tz : parseZone(opts.tz);
   }
 
-  /** Reads a file and calls `onEvent` for each success and failure. Never throws. */
-  async scanFile(file: string, onEvent: (e: AuthLogEvent) => void): Promise<FileCounters> {
-    let c: FileCounters | undefined;
-    for await (const batch of this.batches(file, (x) => (c = x))) for (const e of batch) onEvent(e);
-    return c!;
+  /**
+   * Reads a file and calls `onEvent` for each success, failure and tempfail, in line order. Never
+   * throws. With `reuse`, every call gets the same event object, refilled per line (valid only
+   * during the call: for callers that copy what they keep, like `accounts`) — no object per event.
+   */
+  async scanFile(file: string, onEvent: (e: AuthLogEvent) => void, reuse = false): Promise<FileCounters> {
+    const c = newCounters(file);
+    this.counters.push(c);
+    const splitter = new LineSplitter();
+    const sink = new EventSink(c, file, this.opts.intern !== false, reuse, onEvent);
+    try {
+      const log = await openLog(file);
+      c.compression = log.compression;
+      sink.parser = new LineParser(this.opts.mode ?? 'all', new LogClock(this.zone, log.mtime, this.opts.year), Math.floor(log.mtime));
+      for await (const chunk of log.chunks) {
+        splitter.push(chunk, sink.onLine);
+        c.lines = splitter.lineNo;
+      }
+      splitter.end(sink.onLine);
+    } catch (e) {
+      c.error = errorText(file, e);
+    }
+    c.lines = splitter.lineNo;
+    if (sink.parser) c.sessionsDropped = sink.parser.postfix.sessionsDropped;
+    return c;
   }
 
   /** The events of one file, a decompressed chunk's worth at a time. */
@@ -69,55 +89,104 @@ export class LogScanner {
     const c = newCounters(file);
     this.counters.push(c);
     onCounters?.(c);
-    let batch: AuthLogEvent[] = [];
     const splitter = new LineSplitter();
-    let parser: LineParser | null = null;
-    const doIntern = this.opts.intern !== false;
-    const onLine = (line: string, no: number): void => {
-      const v = parser!.parse(line);
-      if (v === SUCCESS || v === FAILURE || v === TEMPFAIL) {
-        const h = parser!.hit;
-        const outcome = outcomeOf(v);
-        // Same shape for every event; strings interned (see ip.ts).
-        const ev: AuthLogEvent = doIntern
-          ? {
-              ts: h.ts, tsGuessed: h.tsGuessed, service: parser!.service, outcome,
-              user: h.user === null ? null : intern(h.user), ip: intern(h.ip),
-              method: h.method === undefined ? undefined : internFew(h.method), reason: h.reason, line: no, file,
-            }
-          : {
-              ts: h.ts, tsGuessed: h.tsGuessed, service: parser!.service, outcome,
-              user: h.user, ip: h.ip, method: h.method, reason: h.reason, line: no, file,
-            };
-        if (h.count !== 1) ev.count = h.count;
-        if (h.proto !== undefined) ev.proto = h.proto;
-        if (v === SUCCESS) c.successes++;
-        else if (v === FAILURE) c.failures++;
-        else c.tempfails++;
-        batch.push(ev);
-      } else if (v === UNPARSEABLE) c.unparseable++;
-      else c.ignored++;
-    };
+    const sink = new EventSink(c, file, this.opts.intern !== false, false, null);
     try {
       const log = await openLog(file);
       c.compression = log.compression;
-      parser = new LineParser(this.opts.mode ?? 'all', new LogClock(this.zone, log.mtime, this.opts.year), Math.floor(log.mtime));
+      sink.parser = new LineParser(this.opts.mode ?? 'all', new LogClock(this.zone, log.mtime, this.opts.year), Math.floor(log.mtime));
       for await (const chunk of log.chunks) {
-        splitter.push(chunk, onLine);
+        splitter.push(chunk, sink.onLine);
         c.lines = splitter.lineNo;
-        if (batch.length > 0) {
-          yield batch;
-          batch = [];
-        }
+        if (sink.batch.length > 0) yield sink.take();
       }
-      splitter.end(onLine);
+      splitter.end(sink.onLine);
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      c.error = err.code === 'ENOENT' ? `${file}: no such file` : err.code === 'EACCES' ? `${file}: permission denied` : `${file}: ${err.message}`;
+      c.error = errorText(file, e);
     }
     c.lines = splitter.lineNo;
-    if (parser) c.sessionsDropped = parser.postfix.sessionsDropped;
-    if (batch.length > 0) yield batch;
+    if (sink.parser) c.sessionsDropped = sink.parser.postfix.sessionsDropped;
+    if (sink.batch.length > 0) yield sink.take();
+  }
+}
+
+function errorText(file: string, e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code === 'ENOENT' ? `${file}: no such file` : err.code === 'EACCES' ? `${file}: permission denied` : `${file}: ${err.message}`;
+}
+
+/**
+ * Line → verdict → counters and event. `onLine` is one bound function per file (not a closure
+ * per chunk); events go to `onEvent` (the reused object when `reuse`) or into `batch`.
+ */
+class EventSink {
+  parser: LineParser | null = null;
+  batch: AuthLogEvent[] = [];
+  private readonly ev: AuthLogEvent;
+  readonly onLine: (line: string, no: number) => void;
+
+  constructor(
+    private readonly c: FileCounters,
+    private readonly file: string,
+    private readonly doIntern: boolean,
+    private readonly reuse: boolean,
+    private readonly onEvent: ((e: AuthLogEvent) => void) | null,
+  ) {
+    this.ev = { ts: 0, tsGuessed: false, service: 'ssh', outcome: 'success', user: null, ip: '', method: undefined, reason: undefined, line: 0, file, proto: undefined, count: undefined };
+    this.onLine = (line, no) => this.line(line, no);
+  }
+
+  take(): AuthLogEvent[] {
+    const b = this.batch;
+    this.batch = [];
+    return b;
+  }
+
+  private line(line: string, no: number): void {
+    const parser = this.parser!;
+    const v = parser.parse(line);
+    const c = this.c;
+    if (v === SUCCESS) c.successes++;
+    else if (v === FAILURE) c.failures++;
+    else if (v === TEMPFAIL) c.tempfails++;
+    else {
+      if (v === UNPARSEABLE) c.unparseable++;
+      else c.ignored++;
+      return;
+    }
+    const h = parser.hit;
+    const outcome = outcomeOf(v);
+    if (this.reuse) {
+      const ev = this.ev;
+      ev.ts = h.ts;
+      ev.tsGuessed = h.tsGuessed;
+      ev.service = parser.service;
+      ev.outcome = outcome;
+      ev.user = this.doIntern && h.user !== null ? intern(h.user) : h.user;
+      ev.ip = this.doIntern ? intern(h.ip) : h.ip;
+      ev.method = this.doIntern && h.method !== undefined ? internFew(h.method) : h.method;
+      ev.reason = h.reason;
+      ev.line = no;
+      ev.proto = h.proto;
+      ev.count = h.count !== 1 ? h.count : undefined;
+      this.onEvent!(ev);
+      return;
+    }
+    // Same shape for every event; strings interned (see ip.ts).
+    const ev: AuthLogEvent = this.doIntern
+      ? {
+          ts: h.ts, tsGuessed: h.tsGuessed, service: parser.service, outcome,
+          user: h.user === null ? null : intern(h.user), ip: intern(h.ip),
+          method: h.method === undefined ? undefined : internFew(h.method), reason: h.reason, line: no, file: this.file,
+        }
+      : {
+          ts: h.ts, tsGuessed: h.tsGuessed, service: parser.service, outcome,
+          user: h.user, ip: h.ip, method: h.method, reason: h.reason, line: no, file: this.file,
+        };
+    if (h.proto !== undefined) ev.proto = h.proto;
+    if (h.count !== 1) ev.count = h.count;
+    if (this.onEvent) this.onEvent(ev);
+    else this.batch.push(ev);
   }
 }
 

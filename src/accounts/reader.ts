@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -165,32 +166,46 @@ export class LineSplitter {
   private carry: Buffer | null = null;
 
   push(c: Uint8Array, onLine: (line: string, no: number) => void): void {
-    let buf: Buffer = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+    const buf: Buffer = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
     const firstLf = buf.indexOf(10);
     if ((this.carry?.length ?? 0) + (firstLf < 0 ? buf.length : firstLf) > MAX_LINE_BYTES) this.tooLong();
     if (firstLf < 0) {
       this.carry = this.carry ? Buffer.concat([this.carry, buf]) : Buffer.from(buf);
       return;
     }
+    let start = 0;
+    const hadCarry = this.carry !== null;
     if (this.carry) {
-      buf = Buffer.concat([this.carry, buf]);
+      // The carried partial line is completed on its own: the chunk itself is not copied.
+      const first = Buffer.concat([this.carry, buf.subarray(0, firstLf)]);
       this.carry = null;
+      this.segment(first, 0, first.length, onLine);
+      start = firstLf + 1;
     }
     const cut = buf.lastIndexOf(10);
-    const text = buf.toString('utf8', 0, cut);
+    if (!hadCarry || cut > firstLf) this.segment(buf, start, cut, onLine);
     if (cut + 1 < buf.length) this.carry = Buffer.from(buf.subarray(cut + 1));
+    if (this.carry && this.carry.length > MAX_LINE_BYTES) this.tooLong();
+  }
+
+  /** The lines of buf[s, e) (e at an LF, or the end of a completed line). */
+  private segment(buf: Buffer, s: number, e: number, onLine: (line: string, no: number) => void): void {
+    // Pure ASCII (nearly every log chunk): latin1 gives the same string as UTF-8 and skips the
+    // decoder (≈ 2× faster on the bench logs); one vectorised isAscii pass decides. (Node makes a
+    // latin1 string of ≥ ~1 MB an external string; parsing from it measured no slower than from
+    // a heap string, and cutting the chunk into 256 KiB pieces to avoid that was slower.)
+    const text = isAscii(buf.subarray(s, e)) ? buf.toString('latin1', s, e) : buf.toString('utf8', s, e);
     let start = 0;
     for (;;) {
       const nl = text.indexOf('\n', start);
       const end = nl < 0 ? text.length : nl;
       // UTF-16 units, not bytes: within a factor of 3 of the byte count, which is all a cap needs.
       if (end - start > MAX_LINE_BYTES) this.tooLong();
-      const e = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-      onLine(text.slice(start, e), ++this.lineNo);
+      const x = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+      onLine(text.slice(start, x), ++this.lineNo);
       if (nl < 0) break;
       start = nl + 1;
     }
-    if (this.carry && this.carry.length > MAX_LINE_BYTES) this.tooLong();
   }
 
   end(onLine: (line: string, no: number) => void): void {

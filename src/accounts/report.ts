@@ -39,7 +39,8 @@ export interface IpStat {
   methods: string[];
 }
 
-const SERVICE_BIT = new Map<Service, number>(SERVICES.map((s, i) => [s, 1 << i]));
+/** Bit per service, as an object (a property load, cheaper than a Map lookup per event). */
+const SERVICE_BITS = Object.fromEntries(SERVICES.map((s, i) => [s, 1 << i])) as Record<Service, number>;
 
 export function servicesOf(bits: number): Service[] {
   return SERVICES.filter((_, i) => (bits & (1 << i)) !== 0);
@@ -75,6 +76,8 @@ export class AccountReport {
   private readonly userSet: Set<string> | null;
   private dayMemoKey = NaN;
   private dayMemo: [string, WallParts] = ['', partsOf(0, 0)];
+  private byUserDay: string | null = null;
+  private byUserMemo: Map<string | null, GroupAcc> | undefined = undefined;
   successes = 0;
   matched = 0;
 
@@ -98,12 +101,19 @@ export class AccountReport {
     let day: string | null = null;
     let parts: WallParts | null = null;
     if (!this.opts.nodate) {
-      [day, parts] = this.dayOf(ev.ts);
+      // Memo per quarter hour (no tuple destructuring per event: it measured ~150 ns).
+      const k = Math.floor(ev.ts / 900);
+      if (k !== this.dayMemoKey) this.dayOf(ev.ts);
+      day = this.dayMemo[0];
+      parts = this.dayMemo[1];
     }
     const user = this.opts.nouser ? null : u;
     const dk = day ?? '';
-    let byUser = this.days.get(dk);
+    // The day changes rarely (events come in time order): one lookup per new day, not per event.
+    let byUser = dk === this.byUserDay ? this.byUserMemo : this.days.get(dk);
     if (!byUser) this.days.set(dk, (byUser = new Map()));
+    this.byUserDay = dk;
+    this.byUserMemo = byUser;
     let g = byUser.get(user);
     if (!g) {
       // Own copies of what is kept (the event's strings may point into a whole log chunk).
@@ -119,7 +129,7 @@ export class AccountReport {
     s.count += n;
     if (ev.ts < s.first) s.first = ev.ts;
     if (ev.ts > s.last) s.last = ev.ts;
-    s.serviceBits |= SERVICE_BIT.get(ev.service)!;
+    s.serviceBits |= SERVICE_BITS[ev.service];
     const m = ev.method;
     if (m !== undefined && (s.methods.length === 0 || (s.methods[0] !== m && !s.methods.includes(m)))) s.methods.push(internFew(m));
   }

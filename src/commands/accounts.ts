@@ -189,7 +189,7 @@ export async function runAccounts(files: string[], cmd: Command): Promise<number
       if (ev.outcome === 'success') report.add(ev);
       else if (ev.outcome === 'failure') failures += ev.count ?? 1; // Dovecot's `auth failed, 3 attempts`: 3
       else tempfails++;
-    });
+    }, true); // one reused event object: report.add copies what it keeps
     counters.push(c);
     if (c.error) process.stderr.write(`smtpstrike accounts: ${c.error}\n`);
   }
