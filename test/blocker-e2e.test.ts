@@ -13,12 +13,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { BlockBatcher } from '../src/blocker/batcher.js';
 import type { Blocker, BlockEntry } from '../src/blocker/blocker.js';
 import { createBlocker } from '../src/blocker/index.js';
 import { NftBlocker } from '../src/blocker/nft.js';
+import { Agent, AGENT, have, LISTENER, NodeChildren, sh } from './support/netns-nodes.js';
 
 const isRoot = process.getuid?.() === 0;
 const CLI = process.env.SMTPSTRIKE_CLI ?? 'dist/src/cli.js';
@@ -34,105 +33,12 @@ const PORTS = [25, 587];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' }).status === 0;
-}
-
-function sh(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
 function inNs(ns: string, ...args: string[]): string {
   const r = sh(['ip', 'netns', 'exec', ns, ...args]);
   return `${r.stdout}${r.stderr}`;
 }
 
-// ------------------------------------------------------------------------------------------
-// processes in the namespaces
-
-const LISTENER = `
-const net = require('net');
-const [ports, host] = [JSON.parse(process.argv[1]), process.argv[2]];
-let up = 0;
-for (const p of ports) {
-  net.createServer((s) => {
-    s.on('error', () => {});
-    s.write('220 smtpstrike test listener\\r\\n');
-    s.on('data', () => s.write('250 ok\\r\\n'));
-  }).listen(p, host, () => { if (++up === ports.length) console.log('ready'); });
-}`;
-
-const AGENT = `
-const net = require('net');
-const held = new Map();
-const reply = (id, result) => process.stdout.write(JSON.stringify({ id, result }) + '\\n');
-require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
-  const m = JSON.parse(line);
-  if (m.op === 'probe' || m.op === 'open') {
-    let done = false, buf = '';
-    const s = net.connect({ host: m.dst, port: m.port, localAddress: m.src });
-    const fin = (r) => {
-      if (done) return;
-      done = true; clearTimeout(t);
-      if (m.op === 'open' && r === 'ok') held.set(m.key, s); else s.destroy();
-      reply(m.id, r);
-    };
-    const t = setTimeout(() => fin('timeout'), 2000);
-    s.on('data', (d) => { buf += d; if (buf.includes('\\n')) fin(buf.startsWith('220') ? 'ok' : 'unexpected'); });
-    s.on('error', (e) => fin(e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' ? 'reset' : 'error:' + e.code));
-    s.on('close', () => fin('closed'));
-  } else if (m.op === 'poke') {
-    const s = held.get(m.key);
-    if (!s) return reply(m.id, 'nosocket');
-    held.delete(m.key);
-    let done = false;
-    for (const ev of ['data', 'error', 'close']) s.removeAllListeners(ev);
-    const fin = (r) => { if (done) return; done = true; clearTimeout(t); s.destroy(); reply(m.id, r); };
-    const t = setTimeout(() => fin('timeout'), 2000);
-    s.on('data', () => fin('data'));
-    s.on('error', (e) => fin(e.code === 'ECONNRESET' ? 'reset' : 'error:' + e.code));
-    s.on('close', () => fin('closed'));
-    s.write('NOOP\\r\\n');
-  }
-});
-console.log('ready');`;
-
-const children: ChildProcess[] = [];
-
-/** Starts `node -e SCRIPT ARGS` inside NS (ip netns exec execs node: the child's PID is node's). */
-async function startNode(ns: string, script: string, args: string[]): Promise<{ child: ChildProcess; lines: AsyncIterator<string> }> {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.push(child);
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const first = await Promise.race([lines.next(), sleep(10_000).then(() => ({ value: 'timeout', done: false }))]);
-  if (first.value !== 'ready') throw new Error(`node in ${ns} did not start (${String(first.value)})`);
-  return { child, lines };
-}
-
-class Agent {
-  private next = 1;
-  private waiting = new Map<number, (r: string) => void>();
-  constructor(private child: ChildProcess, lines: AsyncIterator<string>) {
-    void (async () => {
-      for (let l = await lines.next(); !l.done; l = await lines.next()) {
-        const m = JSON.parse(l.value) as { id: number; result: string };
-        this.waiting.get(m.id)?.(m.result);
-        this.waiting.delete(m.id);
-      }
-    })();
-  }
-  private call(msg: Record<string, unknown>): Promise<string> {
-    const id = this.next++;
-    return new Promise((res) => {
-      this.waiting.set(id, res);
-      this.child.stdin!.write(`${JSON.stringify({ ...msg, id })}\n`);
-    });
-  }
-  probe(src: string, port: number, dst = SERVER): Promise<string> { return this.call({ op: 'probe', src, dst, port }); }
-  open(key: string, src: string, port: number, dst = SERVER): Promise<string> { return this.call({ op: 'open', key, src, dst, port }); }
-  poke(key: string): Promise<string> { return this.call({ op: 'poke', key }); }
-}
+const nodes = new NodeChildren();
 
 // ------------------------------------------------------------------------------------------
 // set-up and tear-down
@@ -143,7 +49,7 @@ let agent6: Agent;
 let upOk = false;
 
 function teardown(): void {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  nodes.killAll();
   if (tbDir) {
     sh(['bash', '-c', '. scripts/testbed/lib.sh && tb_down'], { TB_PREFIX: PREFIX, TB_DIR: tbDir, TB_SRV_NS: SRV, TB_CLI_NS: CLIENT });
     tbDir = '';
@@ -171,12 +77,12 @@ before(async () => {
     ...[V6_SERVER, ...V6_BAD, V6_GOOD].map((a) => ['ip', '-n', V6, '-6', 'addr', 'add', `${a}/128`, 'dev', 'lo', 'nodad']),
   ];
   for (const c of cmds) assert.equal(sh(c).status, 0, c.join(' '));
-  await startNode(SRV, LISTENER, [JSON.stringify([25, 587, 2525]), '0.0.0.0']);
-  const a = await startNode(CLIENT, AGENT, []);
-  agent = new Agent(a.child, a.lines);
-  await startNode(V6, LISTENER, [JSON.stringify([25, 587, 2525]), '::']);
-  const a6 = await startNode(V6, AGENT, []);
-  agent6 = new Agent(a6.child, a6.lines);
+  await nodes.start(SRV, LISTENER, [JSON.stringify([25, 587, 2525]), '0.0.0.0']);
+  const a = await nodes.start(CLIENT, AGENT, []);
+  agent = new Agent(a.child, a.lines, SERVER);
+  await nodes.start(V6, LISTENER, [JSON.stringify([25, 587, 2525]), '::']);
+  const a6 = await nodes.start(V6, AGENT, []);
+  agent6 = new Agent(a6.child, a6.lines, SERVER);
   upOk = true;
 });
 

@@ -10,11 +10,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { createBlocker } from '../src/blocker/index.js';
 import type { Blocker } from '../src/blocker/blocker.js';
 import { blockPorts } from '../src/watch/services.js';
+import { Agent, AGENT, have, LISTENER, NodeChildren, sh } from './support/netns-nodes.js';
 
 const isRoot = process.getuid?.() === 0;
 const CLI = process.env.SMTPSTRIKE_CLI ?? 'dist/src/cli.js';
@@ -27,78 +26,13 @@ const BAD = `${NET}.2`;
 const GOOD = `${NET}.3`;
 const LISTEN = [25, 587, 143, 110];
 
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' }).status === 0;
-}
-
-function sh(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-const LISTENER = `
-const net = require('net');
-const ports = JSON.parse(process.argv[1]);
-let up = 0;
-for (const p of ports) {
-  net.createServer((s) => { s.on('error', () => {}); s.write(p === 143 ? '* OK imap\\r\\n' : p === 110 ? '+OK pop3\\r\\n' : '220 smtp\\r\\n'); })
-    .listen(p, '0.0.0.0', () => { if (++up === ports.length) console.log('ready'); });
-}`;
-
-// One line per probe: {"id", "src", "port"} → {"id", "result"}: ok (a greeting came), refused, reset, timeout, ...
-const AGENT = `
-const net = require('net');
-require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
-  const m = JSON.parse(line);
-  let done = false;
-  const s = net.connect({ host: m.dst, port: m.port, localAddress: m.src });
-  const fin = (r) => { if (done) return; done = true; clearTimeout(t); s.destroy(); process.stdout.write(JSON.stringify({ id: m.id, result: r }) + '\\n'); };
-  const t = setTimeout(() => fin('timeout'), 3000);
-  s.on('data', () => fin('ok'));
-  s.on('error', (e) => fin(e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' ? 'reset' : 'error:' + e.code));
-  s.on('close', () => fin('closed'));
-});
-console.log('ready');`;
-
-const children: ChildProcess[] = [];
-
-async function startNode(ns: string, script: string, args: string[]): Promise<{ child: ChildProcess; lines: AsyncIterator<string> }> {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.push(child);
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  let timer: NodeJS.Timeout | undefined;
-  const first = await Promise.race([lines.next(), new Promise<{ value: string }>((r) => { timer = setTimeout(() => r({ value: 'no answer in 10 s' }), 10_000); })]);
-  clearTimeout(timer);
-  if (first.value !== 'ready') throw new Error(`node in ${ns} did not start (${String(first.value)})`);
-  return { child, lines };
-}
-
-class Agent {
-  private next = 1;
-  private readonly waiting = new Map<number, (r: string) => void>();
-  constructor(private readonly child: ChildProcess, lines: AsyncIterator<string>) {
-    void (async () => {
-      for (let l = await lines.next(); !l.done; l = await lines.next()) {
-        const m = JSON.parse(l.value) as { id: number; result: string };
-        this.waiting.get(m.id)?.(m.result);
-        this.waiting.delete(m.id);
-      }
-    })();
-  }
-  probe(src: string, port: number): Promise<string> {
-    const id = this.next++;
-    return new Promise((res) => {
-      this.waiting.set(id, res);
-      this.child.stdin!.write(`${JSON.stringify({ id, src, dst: SERVER, port })}\n`);
-    });
-  }
-}
+const nodes = new NodeChildren();
 
 let agent: Agent;
 let upOk = false;
 
 function teardown(): void {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) c.kill('SIGKILL');
+  nodes.killAll();
   const names = sh(['ip', 'netns', 'list']).stdout.split('\n').map((l) => l.split(' ')[0]);
   for (const ns of [SRV, CLIENT]) if (names.includes(ns)) sh(['ip', 'netns', 'del', ns]);
 }
@@ -126,9 +60,9 @@ before(async () => {
     const r = sh(c);
     assert.equal(r.status, 0, `${c.join(' ')}: ${r.stderr}`);
   }
-  await startNode(SRV, LISTENER, [JSON.stringify(LISTEN)]);
-  const a = await startNode(CLIENT, AGENT, []);
-  agent = new Agent(a.child, a.lines);
+  await nodes.start(SRV, LISTENER, [JSON.stringify(LISTEN)]);
+  const a = await nodes.start(CLIENT, AGENT, []);
+  agent = new Agent(a.child, a.lines, SERVER);
   upOk = true;
 });
 

@@ -1,7 +1,12 @@
-# Shared by the watch end-to-end scenarios (test/e2e/watch-scenario.sh, watch-tls-scenario.sh), sourced
-# after scripts/testbed/lib.sh: starting and stopping one watch in the server namespace, CHECK lines,
+# Shared by the watch end-to-end scenarios (test/e2e/watch-*-scenario.sh), sourced with ROOT set to the
+# project: installs what the test bed needs, sources scripts/testbed/lib.sh, and gives starting and
+# stopping one watch in the server namespace, CHECK lines,
 # and probes of the nft set and the watch log. The caller sets LOG (the watch log file), makes
 # $TB_DIR/empty.yaml (the config watch reads) and sets WATCH_ARGS (options every start gets).
+
+"$ROOT/scripts/install-deps.sh" testbed >/dev/null
+# shellcheck source=../../scripts/testbed/lib.sh
+. "$ROOT/scripts/testbed/lib.sh"
 
 WATCH_PID=
 stop_watch() { # stop_watch [SIGNAL]: stop the running watch (TERM by default; KILL after 10 s)

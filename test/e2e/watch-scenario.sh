@@ -9,10 +9,6 @@ set -euo pipefail
 MODE=${1:?usage: watch-scenario.sh nft|dry-run}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
-"$ROOT/scripts/install-deps.sh" testbed >/dev/null
-# shellcheck source=../../scripts/testbed/lib.sh
-. "$ROOT/scripts/testbed/lib.sh"
-
 # shellcheck source=watch-lib.sh
 . "$ROOT/test/e2e/watch-lib.sh"
 

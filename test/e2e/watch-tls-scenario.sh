@@ -7,10 +7,6 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
-"$ROOT/scripts/install-deps.sh" testbed >/dev/null
-# shellcheck source=../../scripts/testbed/lib.sh
-. "$ROOT/scripts/testbed/lib.sh"
-
 # shellcheck source=watch-lib.sh
 . "$ROOT/test/e2e/watch-lib.sh"
 
