@@ -50,8 +50,33 @@ interface GroupAcc {
   day: string | null;
   user: string | null;
   dayParts: WallParts | null;
-  /** Keyed by the IPv4 address as a number (no string hashing per login), other addresses by text. */
-  ips: Map<number | string, IpStat>;
+  /**
+   * The first few IPv4 addresses as numbers (a double array: one cache line, no Map table, no
+   * boxed keys) with their stats at the same index; the rest of the addresses in `ips`, keyed
+   * by the IPv4 number or the text of any other address.
+   */
+  v4: number[];
+  v4Stats: IpAcc[];
+  ips: Map<number | string, IpAcc>;
+}
+
+/** Addresses kept in a group's arrays before its Map is used. */
+const FEW_IPS = 16;
+
+interface IpAcc extends IpStat {
+  /** Bit per method of `methodNames` seen (0 for the methods past the first 30). */
+  methodBits: number;
+}
+
+const methodNames: string[] = [];
+
+/** The bit of a method name (a scan of a handful of names, no hashing), 0 when past 30 names. */
+function methodBit(m: string): number {
+  const n = methodNames.length;
+  for (let i = 0; i < n; i++) if (methodNames[i] === m) return i < 30 ? 1 << i : 0;
+  if (n >= 30) return 0;
+  methodNames.push(internFew(m));
+  return 1 << n;
 }
 
 /**
@@ -159,21 +184,42 @@ export class AccountReport {
     if (!g) {
       // Own copies of what is kept (the event's strings may point into a whole log chunk).
       const u = user === null ? null : intern(user);
-      byUser.set(u, (g = { day, user: u, dayParts: parts, ips: new Map() }));
+      byUser.set(u, (g = { day, user: u, dayParts: parts, v4: [], v4Stats: [], ips: new Map() }));
       this.groups.set(`${day ?? ''}\u0000${u === null ? '\u0001' : `\u0002${u}`}`, g);
     }
     const key = ipKey(ev.ip);
-    let s = g.ips.get(key);
-    if (!s) {
+    let s: IpAcc | undefined;
+    if (typeof key === 'number') {
+      const v4 = g.v4;
+      const n4 = v4.length;
+      for (let i = 0; i < n4; i++) {
+        if (v4[i] === key) {
+          s = g.v4Stats[i];
+          break;
+        }
+      }
+      if (s === undefined && n4 >= FEW_IPS) s = g.ips.get(key);
+    } else s = g.ips.get(key);
+    if (s === undefined) {
       const ip = intern(ev.ip);
-      g.ips.set(key, (s = { ip, count: 0, first: ev.ts, last: ev.ts, serviceBits: 0, methods: [] }));
+      s = { ip, count: 0, first: ev.ts, last: ev.ts, serviceBits: 0, methods: [], methodBits: 0 };
+      if (typeof key === 'number' && g.v4.length < FEW_IPS) {
+        g.v4.push(key);
+        g.v4Stats.push(s);
+      } else g.ips.set(key, s);
     }
     s.count += n;
     if (ev.ts < s.first) s.first = ev.ts;
     if (ev.ts > s.last) s.last = ev.ts;
     s.serviceBits |= SERVICE_BITS[ev.service];
     const m = ev.method;
-    if (m !== undefined && (s.methods.length === 0 || (s.methods[0] !== m && !s.methods.includes(m)))) s.methods.push(internFew(m));
+    if (m !== undefined) {
+      const b = methodBit(m);
+      if (b === 0 ? !s.methods.includes(m) : (s.methodBits & b) === 0) {
+        s.methodBits |= b;
+        s.methods.push(internFew(m));
+      }
+    }
   }
 
   private quarterOf(k: number, ts: number): Quarter {
@@ -207,12 +253,13 @@ export class AccountReport {
     const need = limit < 0 ? -limit : Math.max(limit, 1);
     for (const k of keys) {
       const g = this.groups.get(k)!;
-      if (g.ips.size < need) continue;
+      if (g.v4.length + g.ips.size < need) continue;
+      const all = g.ips.size === 0 ? g.v4Stats : [...g.v4Stats, ...g.ips.values()];
       let n = 0;
-      for (const s of g.ips.values()) if (limit < 0 || whyOf(s.ip) === null) n++;
+      for (const s of all) if (limit < 0 || whyOf(s.ip) === null) n++;
       if (n < need) continue;
       const listed: ReportEntry[] = [];
-      for (const s of g.ips.values()) {
+      for (const s of all) {
         const w = whyOf(s.ip);
         if (limit >= 0 && w !== null) continue;
         listed.push({ ip: s.ip, count: s.count, first: s.first, last: s.last, serviceBits: s.serviceBits, methods: s.methods, geo: null, whitelisted: w });
