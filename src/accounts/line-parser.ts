@@ -6,7 +6,7 @@ import { clearHit, FAILURE, IGNORED, newHit, SUCCESS, TEMPFAIL, UNPARSEABLE, typ
 import { parseOpenWebMail } from './openwebmail.js';
 import { PostfixParser } from './postfix.js';
 import { parseSsh } from './ssh.js';
-import { classicStamp, ctimeStamp, isoStamp, newStamp, NO_STAMP, stampTime, tai64nStamp, type Stamp } from './timestamps.js';
+import { classicStamp, ctimeStamp, isoStamp, newStamp, NO_STAMP, stampGuessed, stampTs, tai64nStamp, type Stamp } from './timestamps.js';
 import { SERVICES, type Mode, type Service } from './types.js';
 
 /**
@@ -206,9 +206,8 @@ export class LineParser {
   }
 
   private stamp(): void {
-    const [ts, guessed] = stampTime(this.st, this.clock, this.fallbackTs);
-    this.hit.ts = ts;
-    this.hit.tsGuessed = guessed;
+    this.hit.ts = stampTs(this.st, this.clock, this.fallbackTs);
+    this.hit.tsGuessed = stampGuessed(this.st);
   }
 
   private resetHit(): Hit {

@@ -50,6 +50,27 @@ export function stampTime(st: Stamp, clock: LogClock, fallback: number): [number
   }
 }
 
+/** `stampTime`'s number alone (no tuple per line: the line parser's hot path). */
+export function stampTs(st: Stamp, clock: LogClock, fallback: number): number {
+  switch (st.kind) {
+    case CLASSIC:
+      return clock.syslog(st.mo, st.d, st.h, st.mi, st.s) + st.frac;
+    case ZONED:
+      return clock.withOffset(st.y, st.mo, st.d, st.h, st.mi, st.s, st.off) + st.frac;
+    case WALL:
+      return clock.wall(st.y, st.mo, st.d, st.h, st.mi, st.s) + st.frac;
+    case EPOCH:
+      return st.epoch;
+    default:
+      return fallback;
+  }
+}
+
+/** `stampTime`'s flag alone: the year or the zone was assumed. */
+export function stampGuessed(st: Stamp): boolean {
+  return st.kind !== ZONED && st.kind !== EPOCH;
+}
+
 /** `Jan`..`Dec` at i → 0..11, else -1. */
 export function month3(line: string, i: number): number {
   const a = line.charCodeAt(i);
