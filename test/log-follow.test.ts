@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, mkdirSync, readdirSync, watch, renameSync, rmSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { LogFollower, MultiFollower, rotatedSiblings, type FollowEvent, type LogFollowerOptions } from '../src/logfollow/log-follower.js';
+import { rotatedSiblings } from '../src/logfollow/log-file.js';
+import { LogFollower, type FollowEvent, type LogFollowerOptions } from '../src/logfollow/log-follower.js';
+import { MultiFollower } from '../src/logfollow/multi-follower.js';
 import { tempDir } from './support/synth.js';
 import { waitFor } from './support/wait.js';
 
