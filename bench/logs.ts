@@ -29,6 +29,31 @@ const root = resolve(here, '..', '..');
 export const LOG_GEN_VERSION = 2;
 export const TARGET_LINES_PER_S = 1_000_000; // issue 11 item 7, issue 15 item 4
 
+/** A generated log written in ~1 MiB pieces; `finish` closes it and writes its truth beside it. */
+class LogFileWriter {
+  private readonly fd: number;
+  private buf = '';
+
+  constructor(private readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.fd = openSync(file, 'w');
+  }
+
+  line(l: string): void {
+    this.buf += l + '\n';
+    if (this.buf.length > 1 << 20) {
+      writeSync(this.fd, this.buf);
+      this.buf = '';
+    }
+  }
+
+  finish(truth: Truth): void {
+    writeSync(this.fd, this.buf);
+    closeSync(this.fd);
+    writeFileSync(`${this.file}.truth.json`, JSON.stringify(truth, null, 2) + '\n');
+  }
+}
+
 export interface LogBenchOptions {
   lines?: number;
   seed?: number;
@@ -78,9 +103,7 @@ export function generateMixedLog(file: string, lines: number, seed: number): Tru
       truth.failures++;
     }
   };
-  mkdirSync(dirname(file), { recursive: true });
-  const fd = openSync(file, 'w');
-  let buf = '';
+  const out = new LogFileWriter(file);
   const start = Date.UTC(2023, 1, 13, 0, 0, 0) / 1000;
   for (let i = 0; i < lines; i++) {
     const t = start + Math.floor((i * 86400 * 3) / lines);
@@ -155,15 +178,9 @@ export function generateMixedLog(file: string, lines: number, seed: number): Tru
       line = `${DOW[d.getUTCDay()]} ${MON[mo]} ${day < 10 ? ' ' : ''}${day} ${hms} ${d.getUTCFullYear()} - [${pid}] (${bad}) ${u} - login error - auth_unix.pl, ret -4, Password incorrect`;
       count('openwebmail', false);
     }
-    buf += line + '\n';
-    if (buf.length > 1 << 20) {
-      writeSync(fd, buf);
-      buf = '';
-    }
+    out.line(line);
   }
-  writeSync(fd, buf);
-  closeSync(fd);
-  writeFileSync(`${file}.truth.json`, JSON.stringify(truth, null, 2) + '\n');
+  out.finish(truth);
   return truth;
 }
 
@@ -180,9 +197,7 @@ export function generateEximLog(file: string, lines: number, seed: number): Trut
   const homes = users.map(() => ip4());
   const attackers = Array.from({ length: 20_000 }, (_, i) => (i % 10 === 0 ? `2001:db8:${(i >> 8).toString(16)}::${(i & 255).toString(16)}` : ip4()));
   const truth: Truth = { version: LOG_GEN_VERSION, lines, seed, successes: 0, failures: 0, by_service: { exim: { successes: 0, failures: 0 } } };
-  mkdirSync(dirname(file), { recursive: true });
-  const fd = openSync(file, 'w');
-  let buf = '';
+  const out = new LogFileWriter(file);
   const start = Date.UTC(2023, 1, 13, 0, 0, 0) / 1000;
   const id = (i: number): string => `1pRZ${(i % 36 ** 2).toString(36).padStart(2, '0')}-000${i % 10}Ab-${String.fromCharCode(65 + (i % 26))}d`;
   for (let i = 0; i < lines; i++) {
@@ -218,15 +233,9 @@ export function generateEximLog(file: string, lines: number, seed: number): Trut
     } else {
       line = `${pre} ${id(i)} => someone@remote.example R=dnslookup T=remote_smtp H=mx.remote.example [198.51.100.9] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes C="250 2.0.0 OK id=${i}"`;
     }
-    buf += line + '\n';
-    if (buf.length > 1 << 20) {
-      writeSync(fd, buf);
-      buf = '';
-    }
+    out.line(line);
   }
-  writeSync(fd, buf);
-  closeSync(fd);
-  writeFileSync(`${file}.truth.json`, JSON.stringify(truth, null, 2) + '\n');
+  out.finish(truth);
   return truth;
 }
 

@@ -65,22 +65,8 @@ export class LogScanner {
   async scanFile(file: string, onEvent: (e: AuthLogEvent) => void, reuse = false): Promise<FileCounters> {
     const c = newCounters(file);
     this.counters.push(c);
-    const splitter = new LineSplitter();
     const sink = new EventSink(c, file, this.opts.intern !== false, reuse, onEvent);
-    try {
-      const log = await openLog(file);
-      c.compression = log.compression;
-      sink.parser = new LineParser(this.opts.mode ?? 'all', new LogClock(this.zone, log.mtime, this.opts.year), Math.floor(log.mtime));
-      for await (const chunk of log.chunks) {
-        splitter.push(chunk, sink.onLine);
-        c.lines = splitter.lineNo;
-      }
-      splitter.end(sink.onLine);
-    } catch (e) {
-      c.error = errorText(file, e);
-    }
-    c.lines = splitter.lineNo;
-    if (sink.parser) c.sessionsDropped = sink.parser.postfix.sessionsDropped;
+    for await (const _ of this.read(file, c, sink));
     return c;
   }
 
@@ -89,8 +75,17 @@ export class LogScanner {
     const c = newCounters(file);
     this.counters.push(c);
     onCounters?.(c);
-    const splitter = new LineSplitter();
     const sink = new EventSink(c, file, this.opts.intern !== false, false, null);
+    for await (const _ of this.read(file, c, sink)) if (sink.batch.length > 0) yield sink.take();
+    if (sink.batch.length > 0) yield sink.take();
+  }
+
+  /**
+   * Opens `file` and feeds its lines through `sink`, one decompressed chunk at a time (a yield after
+   * each). Never throws: an error is kept in `c` with what was read before it.
+   */
+  private async *read(file: string, c: FileCounters, sink: EventSink): AsyncGenerator<void> {
+    const splitter = new LineSplitter();
     try {
       const log = await openLog(file);
       c.compression = log.compression;
@@ -98,7 +93,7 @@ export class LogScanner {
       for await (const chunk of log.chunks) {
         splitter.push(chunk, sink.onLine);
         c.lines = splitter.lineNo;
-        if (sink.batch.length > 0) yield sink.take();
+        yield;
       }
       splitter.end(sink.onLine);
     } catch (e) {
@@ -106,7 +101,6 @@ export class LogScanner {
     }
     c.lines = splitter.lineNo;
     if (sink.parser) c.sessionsDropped = sink.parser.postfix.sessionsDropped;
-    if (sink.batch.length > 0) yield sink.take();
   }
 }
 
