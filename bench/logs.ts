@@ -26,7 +26,7 @@ import { Rng } from './rng.js';
 const here = dirname(fileURLToPath(import.meta.url)); // <root>/dist/bench
 const root = resolve(here, '..', '..');
 
-export const LOG_GEN_VERSION = 2;
+export const LOG_GEN_VERSION = 3;
 export const TARGET_LINES_PER_S = 1_000_000; // issue 11 item 7, issue 15 item 4
 
 /** A generated log written in ~1 MiB pieces; `finish` closes it and writes its truth beside it. */
@@ -105,6 +105,8 @@ export function generateMixedLog(file: string, lines: number, seed: number): Tru
   };
   const out = new LogFileWriter(file);
   const start = Date.UTC(2023, 1, 13, 0, 0, 0) / 1000;
+  /** The disconnect lines (after `syslog postfix/submission/smtpd[`) of the login sessions still open. */
+  const openSessions: string[] = [];
   for (let i = 0; i < lines; i++) {
     const t = start + Math.floor((i * 86400 * 3) / lines);
     const d = new Date(t * 1000);
@@ -133,6 +135,7 @@ export function generateMixedLog(file: string, lines: number, seed: number): Tru
       line = `${syslog} sshd[${pid}]: ${pick(['Connection closed by', 'Received disconnect from', 'Disconnected from'])} ${bad} port ${1024 + (i % 60000)} [preauth]`;
     } else if (r < 0.29) {
       line = `${syslog} postfix/submission/smtpd[${pid}]: ${(0x4f1a2b3c4d + i).toString(16).toUpperCase()}: client=unknown[${home}], sasl_method=PLAIN, sasl_username=${u}`;
+      openSessions.push(`${pid}]: disconnect from unknown[${home}] ehlo=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=6`);
       count('postfix', true);
     } else if (r < 0.34) {
       line = `${syslog} postfix/smtpd[${pid}]: warning: unknown[${bad}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6`;
@@ -144,6 +147,12 @@ export function generateMixedLog(file: string, lines: number, seed: number): Tru
         `${syslog} postfix/smtpd[${pid}]: disconnect from unknown[${bad}] ehlo=1 auth=0/1 quit=1 commands=2/3`,
         `${syslog} postfix/cleanup[${pid}]: ${(0x4f1a2b3c4d + i).toString(16).toUpperCase()}: message-id=<${i}@example.com>`,
       ]);
+      // A login session ends as Postfix ends it: its disconnect line (auth=1, the login already
+      // counted from its sasl_username= line), in place of a qmgr or cleanup line (no draw of
+      // the generator, so every other line stays as it was).
+      if (openSessions.length > 0 && (line.includes(' postfix/qmgr[') || line.includes(' postfix/cleanup['))) {
+        line = `${syslog} postfix/submission/smtpd[${openSessions.shift()!}`;
+      }
     } else if (r < 0.52) {
       line = `${syslog} dovecot: ${pick(['imap', 'pop3'])}-login: Login: user=<${u}>, method=PLAIN, rip=${home}, lip=192.0.2.25, mpid=${pid}, TLS, session=<sF+SszFtrD5Q8TzB>`;
       count('dovecot', true);
@@ -266,6 +275,10 @@ export interface LogBenchResult {
   file: string;
   lines: number;
   product_json_g0: { seconds: number; lines_per_s: number } | null;
+  /** The same run with `--threads 1`. */
+  product_one_thread: { seconds: number; lines_per_s: number } | null;
+  /** Threads the default run used (its summary's run.threads). */
+  threads: number | null;
   product_default: { seconds: number; lines_per_s: number } | null;
   grep: { seconds: number; lines_per_s: number; count: number } | null;
   counts_exact: boolean | null;
@@ -292,16 +305,26 @@ export async function runLogBench(o: LogBenchOptions): Promise<LogBenchResult> {
   }
   readFileSync(file); // into the page cache
   const problems: string[] = [];
-  const res: LogBenchResult = { format, file, lines, product_json_g0: null, product_default: null, grep: null, counts_exact: null, target_lines_per_s: TARGET_LINES_PER_S, problems };
+  const res: LogBenchResult = { format, file, lines, product_json_g0: null, product_one_thread: null, threads: null, product_default: null, grep: null, counts_exact: null, target_lines_per_s: TARGET_LINES_PER_S, problems };
 
   const j = best(repeat, () => timed(process.execPath, [cli, 'accounts', '--json', '-g', '0', '-c', '/dev/null', file]));
   if (j.status !== 0) problems.push(`product --json run failed (${j.status}): ${j.stderr.slice(-500)}`);
   else {
     res.product_json_g0 = { seconds: j.seconds, lines_per_s: Math.round(lines / j.seconds) };
-    const summary = JSON.parse(j.stdout.trim().split('\n').pop()!) as { files: { lines: number; successes: number; failures: number; unparseable: number }[] };
+    const summary = JSON.parse(j.stdout.trim().split('\n').pop()!) as { files: { lines: number; successes: number; failures: number; unparseable: number }[]; run: { threads: number } };
     const f = summary.files[0]!;
+    res.threads = summary.run.threads;
     res.counts_exact = f.lines === lines && f.successes === truth.successes && f.failures === truth.failures && f.unparseable === 0;
     if (!res.counts_exact) problems.push(`counts: product ${JSON.stringify(f)} vs truth ${truth.successes} successes, ${truth.failures} failures, ${lines} lines, 0 unparseable`);
+  }
+  // The same on one thread: the scaling (the default uses every core on a large plain log).
+  const one = best(repeat, () => timed(process.execPath, [cli, 'accounts', '--json', '-g', '0', '-c', '/dev/null', '--threads', '1', file]));
+  if (one.status !== 0) problems.push(`product --threads 1 run failed (${one.status}): ${one.stderr.slice(-500)}`);
+  else {
+    res.product_one_thread = { seconds: one.seconds, lines_per_s: Math.round(lines / one.seconds) };
+    if (j.status === 0 && one.stdout.trim().split('\n').slice(0, -1).join('\n') !== j.stdout.trim().split('\n').slice(0, -1).join('\n')) {
+      problems.push('the one-thread run listed other groups than the default run');
+    }
   }
   const d = best(repeat, () => timed(process.execPath, [cli, 'accounts', '-q', '-c', '/dev/null', file]));
   if (d.status !== 0) problems.push(`product default run failed (${d.status}): ${d.stderr.slice(-500)}`);
@@ -313,7 +336,8 @@ export async function runLogBench(o: LogBenchOptions): Promise<LogBenchResult> {
   const row = (name: string, r: { seconds: number; lines_per_s: number } | null): string =>
     r ? `${name.padEnd(44)} ${r.seconds.toFixed(3).padStart(8)} s ${r.lines_per_s.toLocaleString('en-US').padStart(12)} lines/s` : `${name.padEnd(44)} failed`;
   log(`\nlog bench (${format}): ${lines.toLocaleString('en-US')} lines, ${file} (best of ${repeat})`);
-  log(row('smtpstrike accounts --json -g 0', res.product_json_g0));
+  log(row(`smtpstrike accounts --json -g 0 (${res.threads ?? '?'} threads)`, res.product_json_g0));
+  log(row('smtpstrike accounts --json -g 0 --threads 1', res.product_one_thread));
   log(row('smtpstrike accounts -q (embedded GeoIP)', res.product_default));
   log(row('grep -c -F (floor)', res.grep));
   if (res.product_json_g0) {

@@ -1,7 +1,7 @@
 import { LogClock, parseZone, type Zone } from './clock.js';
 import { FAILURE, LineParser, SUCCESS, TEMPFAIL, UNPARSEABLE, type Verdict } from './line-parser.js';
 import { intern, internFew } from './ip.js';
-import { LineSplitter, openLog } from './reader.js';
+import { LineSplitter, openLog, openRange } from './reader.js';
 import { newCounters, type AuthLogEvent, type FileCounters, type Mode, type Outcome, type Service } from './types.js';
 
 const outcomeOf = (v: Verdict): Outcome => (v === SUCCESS ? 'success' : v === FAILURE ? 'failure' : 'tempfail');
@@ -70,6 +70,18 @@ export class LogScanner {
     return c;
   }
 
+  /**
+   * A reader of byte ranges of one plain file (parallel-scan.ts: one thread's share), like
+   * `scanFile` with `reuse`; see RangeScan.
+   */
+  rangeScan(file: string, mtime: number, onEvent: (e: AuthLogEvent) => void): RangeScan {
+    const c = newCounters(file);
+    this.counters.push(c);
+    const sink = new EventSink(c, file, this.opts.intern !== false, true, onEvent);
+    sink.parser = new LineParser(this.opts.mode ?? 'all', new LogClock(this.zone, mtime, this.opts.year), Math.floor(mtime));
+    return new RangeScan(file, c, sink, sink.parser);
+  }
+
   /** The events of one file, a decompressed chunk's worth at a time. */
   async *batches(file: string, onCounters?: (c: FileCounters) => void): AsyncGenerator<AuthLogEvent[]> {
     const c = newCounters(file);
@@ -101,6 +113,55 @@ export class LogScanner {
     }
     c.lines = splitter.lineNo;
     if (sink.parser) c.sessionsDropped = sink.parser.postfix.sessionsDropped;
+  }
+}
+
+/**
+ * Byte ranges of a plain file read through one parser, each range starting at a line start.
+ * `read` counts and reports the lines of a range (a second call continues where the first ended);
+ * `warm` parses a range for its Postfix sessions only (no event, no count), so that a login whose
+ * `sasl_username=` line came shortly before a share's start is known at its disconnect line.
+ * Neither throws: an error is kept in `counters.error`.
+ */
+export class RangeScan {
+  private readonly splitter = new LineSplitter();
+
+  constructor(
+    private readonly file: string,
+    readonly counters: FileCounters,
+    private readonly sink: EventSink,
+    readonly parser: LineParser,
+  ) {}
+
+  async warm(from: number, to: number): Promise<void> {
+    const warm = new LineSplitter();
+    const parser = this.parser;
+    const onLine = (line: string): void => {
+      parser.parse(line);
+    };
+    try {
+      for await (const chunk of openRange(this.file, from, to)) warm.push(chunk, onLine);
+      warm.end(onLine);
+    } catch (e) {
+      this.counters.error = errorText(this.file, e);
+    }
+  }
+
+  async read(from: number, to: number): Promise<void> {
+    const c = this.counters;
+    try {
+      for await (const chunk of openRange(this.file, from, to)) this.splitter.push(chunk, this.sink.onLine);
+      this.splitter.end(this.sink.onLine);
+    } catch (e) {
+      c.error = errorText(this.file, e);
+    }
+    c.lines = this.splitter.lineNo;
+    c.sessionsDropped = this.parser.postfix.sessionsDropped;
+  }
+
+  /** The Postfix sessions remembered now (sorted `address pid` texts). */
+  sessions(): string[] {
+    return this.parser.postfix.sessions();
   }
 }
 

@@ -43,6 +43,19 @@ export class PostfixParser {
 
   constructor(private readonly maxSessions = DEFAULT_MAX_SESSIONS) {}
 
+  /**
+   * The sessions remembered now, as sorted `address pid` texts: what a thread that starts in the
+   * middle of a log compares with the thread before it (see parallel-scan.ts).
+   */
+  sessions(): string[] {
+    const out: string[] = [];
+    for (const [raw, v] of this.named) {
+      if (typeof v === 'number') out.push(`${raw} ${v}`);
+      else for (const pid of v) out.push(`${raw} ${pid}`);
+    }
+    return out.sort();
+  }
+
   /** Sessions remembered now. */
   get openSessions(): number {
     return this.open;

@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createGunzip } from 'node:zlib';
@@ -221,4 +221,30 @@ export class LineSplitter {
     this.carry = null;
     throw new Error(`line ${this.lineNo + 1} is longer than ${MAX_LINE_BYTES / 1024} KiB: not a text log (read stopped there)`);
   }
+}
+
+/**
+ * The bytes [start, end) of a plain (uncompressed) file, in chunks: one thread's share of a log
+ * read on several (see parallel-scan.ts).
+ */
+export function openRange(file: string, start: number, end: number): AsyncIterable<Uint8Array> {
+  if (end <= start) return (async function* () {})();
+  return createReadStream(file, { start, end: end - 1, highWaterMark: CHUNK }) as AsyncIterable<Uint8Array>;
+}
+
+/**
+ * The offset of the first line that starts at or after `offset` in an open file (the byte after
+ * the first LF at or after offset − 1; the file's size when no LF follows).
+ */
+export function lineStartFrom(fd: number, offset: number, size: number): number {
+  if (offset <= 0) return 0;
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  for (let pos = offset - 1; pos < size; ) {
+    const n = readSync(fd, buf, 0, buf.length, pos);
+    if (n <= 0) break;
+    const lf = buf.subarray(0, n).indexOf(10);
+    if (lf >= 0) return pos + lf + 1;
+    pos += n;
+  }
+  return size;
 }

@@ -118,6 +118,26 @@ interface Quarter {
   byUser: Map<string | null, GroupAcc>;
 }
 
+/** One group of `AccountReport.state`. */
+export interface GroupState {
+  key: string;
+  day: string | null;
+  user: string | null;
+  dayParts: WallParts | null;
+  ips: IpStat[];
+}
+
+/** `AccountReport.state`: plain data, structured-cloneable. */
+export interface ReportState {
+  successes: number;
+  matched: number;
+  groups: GroupState[];
+}
+
+function plainStat(s: IpAcc): IpStat {
+  return { ip: s.ip, count: s.count, first: s.first, last: s.last, serviceBits: s.serviceBits, methods: s.methods };
+}
+
 export interface ReportEntry extends IpStat {
   geo: GeoInfo | null;
   /** Why the address is whitelisted, or null. */
@@ -187,39 +207,12 @@ export class AccountReport {
       byUser.set(u, (g = { day, user: u, dayParts: parts, v4: [], v4Stats: [], ips: new Map() }));
       this.groups.set(`${day ?? ''}\u0000${u === null ? '\u0001' : `\u0002${u}`}`, g);
     }
-    const key = ipKey(ev.ip);
-    let s: IpAcc | undefined;
-    if (typeof key === 'number') {
-      const v4 = g.v4;
-      const n4 = v4.length;
-      for (let i = 0; i < n4; i++) {
-        if (v4[i] === key) {
-          s = g.v4Stats[i];
-          break;
-        }
-      }
-      if (s === undefined && n4 >= FEW_IPS) s = g.ips.get(key);
-    } else s = g.ips.get(key);
-    if (s === undefined) {
-      const ip = intern(ev.ip);
-      s = { ip, count: 0, first: ev.ts, last: ev.ts, serviceBits: 0, methods: [], methodBits: 0 };
-      if (typeof key === 'number' && g.v4.length < FEW_IPS) {
-        g.v4.push(key);
-        g.v4Stats.push(s);
-      } else g.ips.set(key, s);
-    }
+    const s = this.statOf(g, ev.ip, ev.ts);
     s.count += n;
     if (ev.ts < s.first) s.first = ev.ts;
     if (ev.ts > s.last) s.last = ev.ts;
     s.serviceBits |= SERVICE_BITS[ev.service];
-    const m = ev.method;
-    if (m !== undefined) {
-      const b = methodBit(m);
-      if (b === 0 ? !s.methods.includes(m) : (s.methodBits & b) === 0) {
-        s.methodBits |= b;
-        s.methods.push(internFew(m));
-      }
-    }
+    if (ev.method !== undefined) this.addMethod(s, ev.method);
   }
 
   private quarterOf(k: number, ts: number): Quarter {
@@ -234,6 +227,87 @@ export class AccountReport {
     }
     this.quarter = q;
     return q;
+  }
+
+  /**
+   * Everything gathered so far, as plain data (for `postMessage`): one thread's share of a log,
+   * which the main thread's report `absorb`s (parallel-scan.ts).
+   */
+  state(): ReportState {
+    const groups: GroupState[] = [];
+    for (const [key, g] of this.groups) {
+      const ips: IpStat[] = [];
+      for (const s of g.v4Stats) ips.push(plainStat(s));
+      for (const s of g.ips.values()) ips.push(plainStat(s));
+      groups.push({ key, day: g.day, user: g.user, dayParts: g.dayParts, ips });
+    }
+    return { successes: this.successes, matched: this.matched, groups };
+  }
+
+  /**
+   * Adds another report's state: counts summed, first/last widened, services and methods joined —
+   * the result (what `result` lists) is the one a single report fed every event would give.
+   */
+  absorb(st: ReportState): void {
+    this.successes += st.successes;
+    this.matched += st.matched;
+    for (const gs of st.groups) {
+      let g = this.groups.get(gs.key);
+      if (!g) {
+        const user = gs.user === null ? null : intern(gs.user);
+        g = { day: gs.day, user, dayParts: gs.dayParts, v4: [], v4Stats: [], ips: new Map() };
+        this.groups.set(gs.key, g);
+        let byUser = this.noDate;
+        if (gs.day !== null) {
+          const d = this.days.get(gs.day);
+          if (d) byUser = d;
+          else this.days.set(gs.day, (byUser = new Map()));
+        }
+        byUser.set(user, g);
+      }
+      for (const o of gs.ips) {
+        const s = this.statOf(g, o.ip, o.first);
+        s.count += o.count;
+        if (o.first < s.first) s.first = o.first;
+        if (o.last > s.last) s.last = o.last;
+        s.serviceBits |= o.serviceBits;
+        for (const m of o.methods) this.addMethod(s, m);
+      }
+    }
+  }
+
+  /** A group's stats of an address, new (count 0, first = last = ts) when it had none. */
+  private statOf(g: GroupAcc, ipText: string, ts: number): IpAcc {
+    const key = ipKey(ipText);
+    let s: IpAcc | undefined;
+    if (typeof key === 'number') {
+      const v4 = g.v4;
+      const n4 = v4.length;
+      for (let i = 0; i < n4; i++) {
+        if (v4[i] === key) {
+          s = g.v4Stats[i];
+          break;
+        }
+      }
+      if (s === undefined && n4 >= FEW_IPS) s = g.ips.get(key);
+    } else s = g.ips.get(key);
+    if (s === undefined) {
+      const ip = intern(ipText);
+      s = { ip, count: 0, first: ts, last: ts, serviceBits: 0, methods: [], methodBits: 0 };
+      if (typeof key === 'number' && g.v4.length < FEW_IPS) {
+        g.v4.push(key);
+        g.v4Stats.push(s);
+      } else g.ips.set(key, s);
+    }
+    return s;
+  }
+
+  private addMethod(s: IpAcc, m: string): void {
+    const b = methodBit(m);
+    if (b === 0 ? !s.methods.includes(m) : (s.methodBits & b) === 0) {
+      s.methodBits |= b;
+      s.methods.push(internFew(m));
+    }
   }
 
   /** Groups that pass the limit, in day then account order. */
