@@ -1,6 +1,6 @@
 import type { EventSink } from './events.js';
 import { Pipeline, type Coverage, type PipelineOptions } from './pipeline.js';
-import { defaultTallyLimits, ReplayTally, type TallyLimits } from './report/client-tally.js';
+import { defaultTallyLimits, ReplayTally, type TallyLimits } from './replay-output/client-tally.js';
 import { readCaptureFiles, type FileReport } from './source/capture-files.js';
 import type { PacketRecord } from './source/packet-record.js';
 import type { BlockInterval } from './strikes/strike-engine.js';

@@ -1,5 +1,5 @@
 /**
- * AccountReport's grouping against a naive reference (one Map per day+account+address, keyed by
+ * AccountGroups's grouping against a naive reference (one Map per day+account+address, keyed by
  * text): many addresses per group (past the 16 kept in the IPv4 array), IPv6 next to IPv4,
  * addresses that look alike as numbers (`1.2.3.4` / `1.2.3.40`, `0.0.1.0` / `0.1.0.0`), more
  * than 30 method names (past the method bits), the null account, out-of-order timestamps
@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AccountReport } from '../src/accounts/report.js';
+import { AccountGroups } from '../src/accounts/account-groups.js';
 import { SERVICES, type AuthLogEvent, type Service } from '../src/accounts/types.js';
 
 function rng(seed: number): () => number {
@@ -54,7 +54,7 @@ interface Ref { count: number; first: number; last: number; services: Set<string
 for (const [nodate, nouser] of [[false, false], [true, false], [false, true], [true, true]] as const) {
   test(`grouping matches a naive reference (nodate ${nodate}, nouser ${nouser})`, () => {
     const evs = events(nodate ? 7 : 11 + (nouser ? 1 : 0), 20000);
-    const rep = new AccountReport({ limit: -1, nodate, nouser, zone: 0, users: [], userRegex: null }, null);
+    const rep = new AccountGroups({ limit: -1, nodate, nouser, zone: 0, users: [], userRegex: null }, null);
     const ref = new Map<string, Map<string, Ref>>();
     for (const e of evs) {
       // The report copies what it keeps: hand it fresh strings, as the reused event does.

@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import { generateMixedLog } from '../bench/logs.js';
 import { scanSplit, type ShareSpec, type SplitOptions } from '../src/accounts/parallel-scan.js';
 import { LogScanner } from '../src/accounts/parse-logs.js';
-import { AccountReport } from '../src/accounts/report.js';
+import { AccountGroups } from '../src/accounts/account-groups.js';
 import type { FileCounters } from '../src/accounts/types.js';
 import { emptyWhitelist, Whitelist } from '../src/accounts/whitelist.js';
 
@@ -24,8 +24,8 @@ const SPEC: ShareSpec = {
   mode: 'all', zone: 0, year: 2023, limit: 0, nodate: false, nouser: false, users: [], userRegex: null, whitelist: emptyWhitelist(),
 };
 
-function newReport(): AccountReport {
-  return new AccountReport({ limit: 0, nodate: false, nouser: false, zone: 0, users: [], userRegex: null }, new Whitelist(emptyWhitelist()));
+function newReport(): AccountGroups {
+  return new AccountGroups({ limit: 0, nodate: false, nouser: false, zone: 0, users: [], userRegex: null }, new Whitelist(emptyWhitelist()));
 }
 
 interface Outcome {

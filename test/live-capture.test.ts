@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultPipelineOptions, Pipeline } from '../src/pipeline.js';
-import { countsOnlyLimits, ReplayTally } from '../src/report/client-tally.js';
+import { countsOnlyLimits, ReplayTally } from '../src/replay-output/client-tally.js';
 import { CAP_MISSING, capLoadError, CapSource, capLinktype } from '../src/live/cap-source.js';
 import { bpfForPorts, capAvailable, createLiveSource, DEFAULT_LIVE_BACKEND, LiveCaptureError } from '../src/live/index.js';
 import { classifyPcapError, DEFAULT_SNAPLEN, type LiveSourceOptions } from '../src/live/live-source.js';

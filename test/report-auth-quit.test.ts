@@ -13,8 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ReportDoc } from '../src/verdicts/report-doc.js';
-import type { CompromisedRow } from '../src/verdicts/rules.js';
+import type { ReportDoc } from '../src/report/report-doc.js';
+import type { CompromisedRow } from '../src/report/rules.js';
 
 const CLI = 'dist/src/cli.js';
 const PCAP = 'pcaps/tls/tls13-mixed.pcap';

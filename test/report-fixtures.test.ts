@@ -12,8 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ReportDoc } from '../src/verdicts/report-doc.js';
-import { checkVerdicts, type VerdictTruth } from '../src/verdicts/truth.js';
+import type { ReportDoc } from '../src/report/report-doc.js';
+import { checkVerdicts, type VerdictTruth } from '../src/report/truth.js';
 
 const CLI = 'dist/src/cli.js';
 const DIR = 'pcaps/report';

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ReportDoc } from '../src/verdicts/report-doc.js';
+import type { ReportDoc } from '../src/report/report-doc.js';
 
 const CLI = 'dist/src/cli.js';
 const GEO = ['dbip-city-ipv4.mmdb', 'dbip-city-ipv6.mmdb', 'asn-ipv4-num.csv', 'asn-ipv6.csv'].flatMap((f) => ['--geoip-db', join('test/fixtures/geoip', f)]);

@@ -14,7 +14,7 @@ import { iptablesLogLine, strikeLogLine } from '../src/strikes/iptables-log.js';
 import { canonicalClient, SensorMerge, type Attempt, type SensorMergeOptions } from '../src/strikes/sensor-merge.js';
 import { defaultStrikeOptions, logSnapshot, StrikeEngine, type StrikeOptions } from '../src/strikes/strike-engine.js';
 import { EventLog } from './support/synth.js';
-import { eventJson } from '../src/report/json-lines.js';
+import { eventJson } from '../src/replay-output/json-lines.js';
 
 const SERVER = '192.0.2.25';
 const snap = (dst: string): WireSnapshot => ({

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultPipelineOptions, Pipeline } from '../src/pipeline.js';
-import { defaultTallyLimits, ReplayTally } from '../src/report/client-tally.js';
+import { defaultTallyLimits, ReplayTally } from '../src/replay-output/client-tally.js';
 import { readCaptureFiles } from '../src/source/capture-files.js';
 import type { SmtpObserver } from '../src/smtp/smtp-types.js';
 import type { FlowInfo } from '../src/reassembly/stream.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CLI, smtpstrike } from './support/cli.js';
 import { replayFrames } from './support/replay.js';
-import { renderText } from '../src/report/text-report.js';
+import { renderText } from '../src/replay-output/text-report.js';
 import type { FrameList } from './support/synth.js';
 
 const DIR = 'pcaps/tls';

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPipelineOptions } from '../src/pipeline.js';
-import { failureTextOf, learnFailureText } from '../src/verdicts/reply-texts.js';
-import { logReplies, type ReportOptions } from '../src/verdicts/report.js';
+import { failureTextOf, learnFailureText } from '../src/report/reply-texts.js';
+import { logReplies, type ReportOptions } from '../src/report/make-report.js';
 import { ReplyResolver, replyLength } from '../src/tls/reply-profiles.js';
 
 const PF_FAIL = 'Dec  5 02:32:51 mail postfix/submission/smtpd[17833]: warning: unknown[10.200.0.2]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=x';

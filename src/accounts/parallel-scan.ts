@@ -3,14 +3,14 @@ import { Worker } from 'node:worker_threads';
 import type { Zone } from './clock.js';
 import { LogScanner, type RangeScan } from './parse-logs.js';
 import { detectCompression, lineStartFrom } from './reader.js';
-import { AccountReport, type ReportState } from './report.js';
+import { AccountGroups, type ReportState } from './account-groups.js';
 import type { FileCounters, Mode } from './types.js';
 import { Whitelist, type WhitelistConfig } from './whitelist.js';
 
 /**
  * `accounts` on several cores: a large plain log is cut at line starts into one share per thread;
  * the main thread reads the first share, worker threads the others, each with its own parser and
- * report, and the reports are merged (AccountReport.absorb). The result is exactly the one
+ * report, and the reports are merged (AccountGroups.absorb). The result is exactly the one
  * thread's:
  *
  * - every line belongs to one share; the clock (year guess from the file's mtime) and every parser
@@ -55,13 +55,13 @@ export interface ShareResult {
 
 /** A share's reader: its own parser, report and counts. */
 class Share {
-  readonly report: AccountReport;
+  readonly report: AccountGroups;
   readonly scan: RangeScan;
   failures = 0;
   tempfails = 0;
 
   constructor(job: ShareJob) {
-    this.report = new AccountReport(
+    this.report = new AccountGroups(
       {
         limit: job.limit, nodate: job.nodate, nouser: job.nouser, zone: job.zone, users: job.users,
         userRegex: job.userRegex ? new RegExp(job.userRegex.source, job.userRegex.flags) : null,

@@ -5,7 +5,7 @@ import { parseZone, type Zone } from '../accounts/clock.js';
 import { candidateLogs, defaultLogs } from '../accounts/default-logs.js';
 import { scanSplit } from '../accounts/parallel-scan.js';
 import { LogScanner } from '../accounts/parse-logs.js';
-import { AccountReport, groupJson, renderText } from '../accounts/report.js';
+import { AccountGroups, groupJson, renderText } from '../accounts/account-groups.js';
 import { MODES, type FileCounters, type Mode } from '../accounts/types.js';
 import { emptyWhitelist, Whitelist, type WhitelistConfig } from '../accounts/whitelist.js';
 import { ConfigError, loadAccountsConfig } from '../config/config-file.js';
@@ -186,7 +186,7 @@ export async function runAccounts(files: string[], cmd: Command): Promise<number
 
   const started = process.hrtime.bigint();
   const scanner = new LogScanner({ mode: flags.mode, tz: zone, year: flags.year, intern: false });
-  const report = new AccountReport(
+  const report = new AccountGroups(
     { limit: flags.limit, nodate: flags.nodate, nouser: flags.nouser, zone, users: flags.user, userRegex },
     whitelist,
   );

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { CONFIG_KEYS, parseBytes, rangeProblem, type ConfigValue } from '../config/config-file.js';
 import { defaultPipelineOptions, type PipelineOptions } from '../pipeline.js';
-import { defaultTallyLimits } from '../report/client-tally.js';
+import { defaultTallyLimits } from '../replay-output/client-tally.js';
 import { readFileSync } from 'node:fs';
 import { AddressSet } from '../strikes/address-key.js';
 import { parseCalibrationFile, parseReplyArg, ReplyResolver, replyTextsFromArgs, type ReplyTexts } from '../tls/reply-profiles.js';

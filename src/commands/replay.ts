@@ -2,10 +2,10 @@ import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { Output } from '../io/output.js';
 import type { Pipeline } from '../pipeline.js';
-import { countsOnlyLimits, defaultTallyLimits, type ReplayTally } from '../report/client-tally.js';
+import { countsOnlyLimits, defaultTallyLimits, type ReplayTally } from '../replay-output/client-tally.js';
 import { replayFiles } from '../replay.js';
-import { isoTime, JsonLinesWriter, round6 } from '../report/json-lines.js';
-import { textChunks } from '../report/text-report.js';
+import { isoTime, JsonLinesWriter, round6 } from '../replay-output/json-lines.js';
+import { textChunks } from '../replay-output/text-report.js';
 import { addPipelineOptions, addTallyOptions, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 /** The capture `replay` reads when given no file: a real Postfix + Dovecot brute-force run. */

@@ -7,10 +7,10 @@ import { emptyWhitelist, Whitelist, type WhitelistConfig } from '../accounts/whi
 import { ConfigError, loadAccountsConfig, loadConfig } from '../config/config-file.js';
 import { defaultGeoFiles } from '../geoip/geoip.js';
 import { Output } from '../io/output.js';
-import { renderHtml } from '../verdicts/html.js';
-import { makeReport, type ReportInputs } from '../verdicts/report.js';
-import { looksLikeCapture } from '../verdicts/sniff.js';
-import { renderReportText } from '../verdicts/text.js';
+import { renderHtml } from '../report/html.js';
+import { makeReport, type ReportInputs } from '../report/make-report.js';
+import { looksLikeCapture } from '../report/sniff.js';
+import { renderReportText } from '../report/text.js';
 import { addPipelineOptions, applyConfigValues, intArg, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 /**

@@ -16,7 +16,7 @@
  */
 import { parseArgs } from 'node:util';
 import { defaultPipelineOptions, Pipeline } from '../pipeline.js';
-import { countsOnlyLimits, ReplayTally } from '../report/client-tally.js';
+import { countsOnlyLimits, ReplayTally } from '../replay-output/client-tally.js';
 import { bpfForPorts, createLiveSource, LiveCaptureError, type LiveBackend, type LiveSourceOptions } from './index.js';
 
 function out(o: object): void {

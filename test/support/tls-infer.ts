@@ -3,7 +3,7 @@
  * inference found: per `client` the inferred failures/successes/tempfails, and the counters.
  */
 import { Pipeline, type PipelineOptions } from '../../src/pipeline.js';
-import { defaultTallyLimits, ReplayTally } from '../../src/report/client-tally.js';
+import { defaultTallyLimits, ReplayTally } from '../../src/replay-output/client-tally.js';
 import type { FlowInfo } from '../../src/reassembly/stream.js';
 import type { SmtpObserver, SmtpStats } from '../../src/smtp/smtp-types.js';
 import { readCaptureFiles } from '../../src/source/capture-files.js';

@@ -118,7 +118,7 @@ interface Quarter {
   byUser: Map<string | null, GroupAcc>;
 }
 
-/** One group of `AccountReport.state`. */
+/** One group of `AccountGroups.state`. */
 export interface GroupState {
   key: string;
   day: string | null;
@@ -127,7 +127,7 @@ export interface GroupState {
   ips: IpStat[];
 }
 
-/** `AccountReport.state`: plain data, structured-cloneable. */
+/** `AccountGroups.state`: plain data, structured-cloneable. */
 export interface ReportState {
   successes: number;
   matched: number;
@@ -155,7 +155,7 @@ export interface ReportGroup {
   last: ReportEntry;
 }
 
-export class AccountReport {
+export class AccountGroups {
   private readonly groups = new Map<string, GroupAcc>();
   private readonly days = new Map<string, Map<string | null, GroupAcc>>();
   private readonly userSet: Set<string> | null;

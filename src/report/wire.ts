@@ -1,6 +1,6 @@
 import type { EventSink, PipelineEvent } from '../events.js';
 import type { Coverage, PipelineOptions } from '../pipeline.js';
-import { countsOnlyLimits } from '../report/client-tally.js';
+import { countsOnlyLimits } from '../replay-output/client-tally.js';
 import { replayFiles } from '../replay.js';
 import type { FileReport } from '../source/capture-files.js';
 import type { StrikeState } from '../strikes/strike-engine.js';

@@ -29,7 +29,7 @@ export interface RuleOptions {
   tempfailStrikes: boolean;
   distributedMin: number;
   distributedWindow: number;
-  /** The accounts limit rule (see src/accounts/report.ts). */
+  /** The accounts limit rule (see src/accounts/account-groups.ts). */
   limit: number;
   /** Zone of the days the SUSPECT rule counts in. */
   zone: Zone;
