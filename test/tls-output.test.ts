@@ -93,7 +93,7 @@ test('an ambiguous record never becomes an event or a strike (the mail without A
   assert.ok(noAuth.length > 0);
   const r = smtpstrike(['replay', '--json', join(DIR, t.capture)]);
   const cov = r.summary.coverage as Record<string, unknown>;
-  assert.ok((cov.inferred as Record<string, number>).ambiguous_records > 0, 'the capture has ambiguous records');
+  assert.ok((cov.inferred as Record<string, number>).ambiguous_records! > 0, 'the capture has ambiguous records');
   for (const [ip, port] of noAuth) assert.equal(r.lines.filter((l) => l.client === ip && l.client_port === port && l.type !== 'starttls').length, 0, `${ip}:${port}`);
 });
 

@@ -112,7 +112,7 @@ export class PacketDecoder {
   }
 
   private skip(reason: number): false {
-    this.skipped[reason]++;
+    this.skipped[reason] = this.skipped[reason]! + 1;
     return false;
   }
 
@@ -201,12 +201,12 @@ export class PacketDecoder {
 
   /** Counts a decoded packet that is not SMTP traffic (neither port is a server port). */
   countNotSmtp(): void {
-    this.skipped[SkipReason.notSmtpPort]++;
+    this.skipped[SkipReason.notSmtpPort] = this.skipped[SkipReason.notSmtpPort]! + 1;
   }
 
   /** Counts a packet whose capture time is out of range (the pipeline checks before decoding). */
   countBadTimestamp(): void {
-    this.skipped[SkipReason.badTimestamp]++;
+    this.skipped[SkipReason.badTimestamp] = this.skipped[SkipReason.badTimestamp]! + 1;
   }
 
   skippedByReason(): Record<string, number> {

@@ -66,10 +66,13 @@ export class ClientTable implements Iterable<[string, ClientView]> {
   }
 
   count(row: number, outcome: AuthEvent['type'], inferred = false): void {
-    if (inferred) this.inferred[3 * row + (outcome === 'auth_failure' ? 0 : outcome === 'auth_success' ? 1 : 2)]++;
-    else if (outcome === 'auth_failure') this.failures[row]++;
-    else if (outcome === 'auth_success') this.successes[row]++;
-    else this.tempfails[row]++;
+    // Typed-array columns: `row` is a row of the index (insert grew them), so each cell exists.
+    if (inferred) {
+      const i = 3 * row + (outcome === 'auth_failure' ? 0 : outcome === 'auth_success' ? 1 : 2);
+      this.inferred[i] = this.inferred[i]! + 1;
+    } else if (outcome === 'auth_failure') this.failures[row] = this.failures[row]! + 1;
+    else if (outcome === 'auth_success') this.successes[row] = this.successes[row]! + 1;
+    else this.tempfails[row] = this.tempfails[row]! + 1;
   }
 
   /** Adds `user` to the row's distinct usernames unless it holds `max` already. */

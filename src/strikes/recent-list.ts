@@ -43,7 +43,8 @@ export class StampRings {
     const h = this.head[slot]!;
     this.ring[slot * n + h] = ts;
     this.head[slot] = h + 1 === n ? 0 : h + 1;
-    if (this.count[slot]! < n) this.count[slot]++;
+    const c = this.count[slot]!;
+    if (c < n) this.count[slot] = c + 1;
   }
 
   /** Stamps stored in the slot. */
