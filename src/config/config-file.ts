@@ -69,7 +69,7 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
  *
  *   accounts:
  *     mode: all            # exim, postfix, dovecot, ssh, apache, openwebmail or all
- *     limit: 2             # see README
+ *     limit: 2             # see docs/accounts.md
  *     geoip: 2             # 0 none, 1 country, 2 country, city - ISP
  *     geoip_db: [/usr/share/GeoIP/GeoLite2-City.mmdb, /usr/share/GeoIP/GeoLite2-ASN.mmdb]
  *     logs: [/var/log/mail.log]   # read when no file is named on the command line
