@@ -25,7 +25,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BlockBatcher } from '../src/blocker/batcher.js';
-import type { Blocker, BlockerName, BlockOp } from '../src/blocker/blocker.js';
+import type { Blocker, BlockerName, BlockOp } from '../src/blocker/types.js';
 import { createBlocker } from '../src/blocker/index.js';
 import { NftBlocker } from '../src/blocker/nft.js';
 import { SpawnRunner } from '../src/blocker/runner.js';

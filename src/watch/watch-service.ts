@@ -1,6 +1,6 @@
 import { renameSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Blocker, BlockLogger } from '../blocker/blocker.js';
+import type { Blocker, BlockLogger } from '../blocker/types.js';
 import { BlockBatcher } from '../blocker/batcher.js';
 import { createBlocker } from '../blocker/index.js';
 import { SpawnRunner, type CommandRunner } from '../blocker/runner.js';
