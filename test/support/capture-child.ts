@@ -107,7 +107,17 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => { process.exitCode = code; }, (e: unknown) => {
-  out({ type: 'error', kind: 'other', message: (e as Error).stack ?? String(e) });
-  process.exitCode = 1;
-});
+const USAGE = 'usage: node dist/test/support/capture-child.js --backend cap|tcpdump --iface IF [--ports 25,587 | --filter BPF] [--buffer-size BYTES]'
+  + ' [--snaplen N] [--netns NS] [--drain-max-ms MS] [--no-immediate] [--alive-check]\n';
+
+if (process.argv.length <= 2) {
+  // No arguments: `node --test dist/test/` (scripts/test.sh) runs every .js file under dist/test,
+  // this one too, with a stdin that never ends; capturing on `any` until then would hang the suite.
+  // The tests and the bench always name the backend and interface.
+  process.stdout.write(USAGE);
+} else {
+  main().then((code) => { process.exitCode = code; }, (e: unknown) => {
+    out({ type: 'error', kind: 'other', message: (e as Error).stack ?? String(e) });
+    process.exitCode = 1;
+  });
+}
