@@ -12,8 +12,9 @@ export interface FileReport {
 }
 
 /**
- * Feeds the packets of several capture files to `onPacket` in timestamp order (a k-way merge:
- * each file is assumed to be in time order itself, as capture tools write them). A file that
+ * Feeds the packets of several capture files to `onPacket` in timestamp order (the k-way merge of
+ * capture-merge.ts, which dump uses too: each file is assumed to be in time order itself, as
+ * capture tools write them; on equal timestamps the file named first goes first). A file that
  * fails is reported and dropped; the others go on, and every packet read before the failure counts.
  * `stop` aborted (nobody reads the result any more: `replay | head -1`) closes the inputs, even a
  * pipe that has gone quiet, and ends the reading at once, without errors.
