@@ -25,12 +25,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BlockBatcher } from '../src/blocker/batcher.js';
-import type { Blocker, BlockerName, BlockOp } from '../src/blocker/blocker.js';
+import type { Blocker, BlockerName, BlockOp } from '../src/blocker/types.js';
 import { createBlocker } from '../src/blocker/index.js';
 import { NftBlocker } from '../src/blocker/nft.js';
 import { SpawnRunner } from '../src/blocker/runner.js';
 import { defaultStrikeOptions, StrikeEngine, type StrikeState } from '../src/strikes/strike-engine.js';
-import { readState, writeStateAtomically } from '../src/watch/state-file.js';
+import { readState, writeStateAtomically } from '../src/strike-state/state-file.js';
 import { restoreStrikes } from '../src/watch/restore.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // <root>/dist/bench

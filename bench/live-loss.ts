@@ -9,7 +9,7 @@
  * Two network namespaces made for the run (tx, rx) joined by a veth pair; nothing else is
  * touched. tcpreplay (--preload-pcap, --pps R or --topspeed) sends a capture made only of SMTP
  * sessions with known 535 counts (bench/gen.ts --bg-share 0; truth beside it) into the tx end;
- * `dist/src/live/capture-child.js` captures on the rx end with each backend and buffer size,
+ * `dist/test/support/capture-child.js` captures on the rx end with each backend and buffer size,
  * feeds the replay pipeline, and reports per-client 535s, packets delivered and the kernel's
  * drop counters. Frames carry foreign MAC addresses, so the rx namespace's IP stack discards them
  * after the packet taps (no replies, no side effects).
@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 
 const here = dirname(fileURLToPath(import.meta.url)); // <root>/dist/bench
 const root = resolve(here, '..', '..');
-const childScript = join(root, 'dist', 'src', 'live', 'capture-child.js');
+const childScript = join(root, 'dist', 'test', 'support', 'capture-child.js');
 
 export interface LiveLossConfig {
   backend: 'cap' | 'tcpdump';

@@ -1,5 +1,6 @@
 /**
- * Matcher micro-benchmark: the product's streaming matcher (dist/src/smtp/stream-matcher.js) fed an
+ * Matcher micro-benchmark: the product's streaming matcher (PatternAutomaton, through
+ * dist/test/support/stream-matcher.js, which keeps its state between segments) fed an
  * 8 MiB server stream in 1460-byte segments, against Buffer.indexOf over the whole buffer and a
  * naive byte-by-byte scan. Run alone: node dist/bench/micro.js
  */
@@ -186,7 +187,7 @@ export function printMicro(r: MicroResult): void {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const defaultMatcherPath = join(here, '..', 'src', 'smtp', 'stream-matcher.js');
+export const defaultMatcherPath = join(here, '..', 'test', 'support', 'stream-matcher.js');
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   printMicro(await runMicro(defaultMatcherPath));

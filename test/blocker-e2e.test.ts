@@ -14,7 +14,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BlockBatcher } from '../src/blocker/batcher.js';
-import type { Blocker, BlockEntry } from '../src/blocker/blocker.js';
+import type { Blocker, BlockEntry } from '../src/blocker/types.js';
 import { createBlocker } from '../src/blocker/index.js';
 import { NftBlocker } from '../src/blocker/nft.js';
 import { Agent, AGENT, have, LISTENER, NodeChildren, sh } from './support/netns-nodes.js';

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import pino from 'pino';
 import { parseBlockAddr, parseTimeout, normalizeOps, covers } from '../src/blocker/address.js';
 import { BlockBatcher } from '../src/blocker/batcher.js';
-import { BlockAddressError, BlockerError, MAX_TIMEOUT_SEC, type Blocker, type BlockEntry, type BlockLogger, type BlockOp } from '../src/blocker/blocker.js';
+import { BlockAddressError, BlockerError, MAX_TIMEOUT_SEC, type Blocker, type BlockEntry, type BlockLogger, type BlockOp } from '../src/blocker/types.js';
 import { DryRunBlocker } from '../src/blocker/dry-run.js';
 import { createBlocker } from '../src/blocker/index.js';
 import { IpsetBlocker } from '../src/blocker/ipset.js';

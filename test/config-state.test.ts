@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { ConfigError, parseConfig, parseBytes } from '../src/config/config-file.js';
 import { addPipelineOptions, applyConfigValues } from '../src/commands/options.js';
 import { defaultStrikeOptions, StrikeEngine } from '../src/strikes/strike-engine.js';
-import { readState, writeStateAtomically } from '../src/watch/state-file.js';
+import { readState, writeStateAtomically } from '../src/strike-state/state-file.js';
 import type { AuthEvent, ConnectEvent, WireSnapshot } from '../src/events.js';
 import { EventLog, tempDir } from './support/synth.js';
 

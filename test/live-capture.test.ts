@@ -22,7 +22,7 @@ import { classifyPcapError, DEFAULT_SNAPLEN, type LiveSourceOptions } from '../s
 import { tcpdumpArgs, TcpdumpSource } from '../src/live/tcpdump-source.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const childScript = join(root, 'dist', 'src', 'live', 'capture-child.js');
+const childScript = join(root, 'dist', 'test', 'support', 'capture-child.js');
 const isRoot = process.getuid?.() === 0;
 const MiB = 1024 * 1024;
 

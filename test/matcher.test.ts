@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { PatternAutomaton, StreamMatcher } from '../src/smtp/stream-matcher.js';
+import { PatternAutomaton } from '../src/smtp/stream-matcher.js';
+import { StreamMatcher } from './support/stream-matcher.js';
 
 /** Reference: every (pattern, end offset) by brute force. */
 function naive(text: Buffer, patterns: Buffer[]): string[] {

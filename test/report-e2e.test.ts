@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReportDoc } from '../src/report/report-doc.js';
-import { checkVerdicts, type VerdictTruth } from '../src/report/truth.js';
+import { checkVerdicts, type VerdictTruth } from './support/verdict-truth.js';
 import { checkTruth } from './support/truth.js';
 
 // (test files are not imported from one another: node --test would run the other file's tests here too)

@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReportDoc } from '../src/report/report-doc.js';
-import { checkVerdicts, type VerdictTruth } from '../src/report/truth.js';
+import { checkVerdicts, type VerdictTruth } from './support/verdict-truth.js';
 
 const CLI = 'dist/src/cli.js';
 const DIR = 'pcaps/report';

@@ -11,7 +11,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBlocker } from '../src/blocker/index.js';
-import type { Blocker } from '../src/blocker/blocker.js';
+import type { Blocker } from '../src/blocker/types.js';
 import { blockPorts } from '../src/watch/services.js';
 import { Agent, AGENT, have, LISTENER, NodeChildren, sh } from './support/netns-nodes.js';
 

@@ -13,7 +13,7 @@ import { applyConfigValues } from '../src/commands/options.js';
 import { watchCommand } from '../src/commands/watch.js';
 import { parseConfigFile } from '../src/config/config-file.js';
 import { defaultPipelineOptions, Pipeline } from '../src/pipeline.js';
-import { readStateChecked } from '../src/watch/state-file.js';
+import { readStateChecked } from '../src/strike-state/state-file.js';
 import { journalLine, LiveLogClock, LogSensor } from '../src/watch/log-sensor.js';
 import { parseJournalLine } from '../src/logfollow/journal-follower.js';
 import { WatchService, type WatchSettings } from '../src/watch/watch-service.js';

@@ -5,7 +5,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatIpv6, parseIp } from '../net/ip-text.js';
-import { BlockAddressError, MAX_TIMEOUT_SEC, type BlockOp } from './blocker.js';
+import { BlockAddressError, MAX_TIMEOUT_SEC, type BlockOp } from './types.js';
 
 export interface BlockAddr {
   family: 4 | 6;
@@ -125,12 +125,4 @@ export function hexRange(a: BlockAddr): [string, string] {
     hi += (a.bytes[i]! | hostMask).toString(16).padStart(2, '0');
   }
   return [lo, hi];
-}
-
-/** Network namespace names accepted by --netns (what `ip netns add` allows, minus oddities). */
-export function checkNetnsName(ns: string): string {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/.test(ns) || ns.includes('..')) {
-    throw new BlockAddressError(`bad network namespace name: ${JSON.stringify(ns)}`);
-  }
-  return ns;
 }

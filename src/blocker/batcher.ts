@@ -18,7 +18,7 @@
  *   `maintainMs` while nothing else is in flight.
  */
 import { normalizeOp, type NormOp } from './address.js';
-import { BlockerError, silentLogger, type Blocker, type BlockLogger, type BlockOp } from './blocker.js';
+import { BlockerError, silentLogger, type Blocker, type BlockLogger, type BlockOp } from './types.js';
 
 export interface BatcherOptions {
   /** Longest an op waits before its batch is applied (default 100 ms). */

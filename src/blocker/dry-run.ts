@@ -3,7 +3,7 @@
  * their expiry) so `list()` answers as a real backend would.
  */
 import { normalizeOps } from './address.js';
-import { silentLogger, type BlockEntry, type Blocker, type BlockerOptions, type BlockLogger, type BlockOp } from './blocker.js';
+import { silentLogger, type BlockEntry, type Blocker, type BlockerOptions, type BlockLogger, type BlockOp } from './types.js';
 
 export interface DryRunOptions extends Partial<BlockerOptions> {
   now?: () => number;

@@ -1,12 +1,13 @@
 /** Blocker factory and re-exports. */
-import { BlockerError, type Blocker, type BlockerName, type BlockerOptions } from './blocker.js';
+import { BlockerError, type Blocker, type BlockerName, type BlockerOptions } from './types.js';
 import { DryRunBlocker } from './dry-run.js';
 import { IpsetBlocker } from './ipset.js';
 import { IptablesBlocker } from './iptables.js';
 import { NftBlocker } from './nft.js';
 import type { CommandRunner } from './runner.js';
 
-export * from './blocker.js';
+export * from './types.js';
+export { BlockBatcher, type BatcherOptions, type BatcherStats } from './batcher.js';
 export { parseBlockAddr, parseTimeout, normalizeOps, type BlockAddr, type NormOp } from './address.js';
 export { SpawnRunner, type CommandRunner, type RunResult } from './runner.js';
 export { NftBlocker } from './nft.js';

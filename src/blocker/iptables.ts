@@ -14,9 +14,9 @@
  * Each apply is one `iptables-restore -w --noflush` per family: atomic per family table.
  */
 import { normalizeOps, parseBlockAddr, type NormOp } from './address.js';
-import { silentLogger, type BlockEntry, type Blocker, type BlockerOptions, type BlockLogger, type BlockOp } from './blocker.js';
-import { IPT, chainRules, ensureInputRule, inputRulePorts, removeInputRules, type Family } from './ipset.js';
-import { checkPorts } from './nft.js';
+import { silentLogger, type BlockEntry, type Blocker, type BlockerOptions, type BlockLogger, type BlockOp } from './types.js';
+import { chainRules, ensureInputRule, inputRulePorts, IPT, removeInputRules, type Family } from './iptables-input.js';
+import { checkPorts } from './ports.js';
 import { failure, SpawnRunner, type CommandRunner } from './runner.js';
 
 export const IPT_CHAIN = 'SMTPSTRIKE';

@@ -11,7 +11,8 @@
  * transaction: all or nothing). Timeouts are kernel-side: a crash never leaves a permanent block.
  */
 import { hexRange, normalizeOps, parseBlockAddr, type BlockAddr, type NormOp } from './address.js';
-import { BlockerError, silentLogger, type BlockEntry, type Blocker, type BlockerOptions, type BlockLogger, type BlockOp } from './blocker.js';
+import { BlockerError, silentLogger, type BlockEntry, type Blocker, type BlockerOptions, type BlockLogger, type BlockOp } from './types.js';
+import { checkPorts } from './ports.js';
 import { failure, SpawnRunner, type CommandRunner, type RunResult } from './runner.js';
 
 export const NFT_TABLE = 'inet smtpstrike';
@@ -37,14 +38,6 @@ export interface NftOptions extends BlockerOptions {
   /** Elements per `add element` statement (default 4096). */
   chunk?: number;
   refresh?: NftRefreshMode;
-}
-
-export function checkPorts(ports: readonly number[], max = 64): number[] {
-  const p = [...new Set(ports)].sort((a, b) => a - b);
-  if (p.length === 0) throw new BlockerError('usage', 'no ports given');
-  if (p.length > max) throw new BlockerError('usage', `at most ${max} ports`);
-  for (const x of p) if (!Number.isInteger(x) || x < 1 || x > 65535) throw new BlockerError('usage', `not a TCP port: ${x}`);
-  return p;
 }
 
 function isObj(v: unknown): v is Record<string, unknown> {

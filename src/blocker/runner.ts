@@ -4,8 +4,7 @@
  * privilege, missing namespace) become BlockerErrors naming the fix.
  */
 import { spawn } from 'node:child_process';
-import { checkNetnsName } from './address.js';
-import { BlockerError } from './blocker.js';
+import { BlockAddressError, BlockerError } from './types.js';
 
 export interface RunResult {
   code: number;
@@ -59,6 +58,17 @@ export function failure(cmd: string, r: RunResult, what: string, netns: string |
   }
   const short = err.split('\n').filter(Boolean).slice(0, 8).join(' | ');
   return new BlockerError('command', `${cmd} failed to ${what} (exit ${r.code}): ${short || 'no message'}`, err);
+}
+
+/**
+ * Network namespace names accepted by --netns (what `ip netns add` allows, minus oddities): checked
+ * here, where the name becomes an argument of `ip netns exec`.
+ */
+export function checkNetnsName(ns: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/.test(ns) || ns.includes('..')) {
+    throw new BlockAddressError(`bad network namespace name: ${JSON.stringify(ns)}`);
+  }
+  return ns;
 }
 
 const NETNS_FAILURE = /^(Cannot open network namespace|setting the network namespace|exec of ")/m;

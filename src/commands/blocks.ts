@@ -3,7 +3,7 @@
  * Every firewall command can run inside a network namespace (--netns), which the tests use.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BlockAddressError, BlockerError, MAX_TIMEOUT_SEC, type Blocker, type BlockEntry, type BlockLogger } from '../blocker/blocker.js';
+import { BlockAddressError, BlockerError, MAX_TIMEOUT_SEC, type Blocker, type BlockEntry, type BlockLogger } from '../blocker/types.js';
 import { parseBlockAddr } from '../blocker/address.js';
 import { createBlocker } from '../blocker/index.js';
 import { defaultPipelineOptions } from '../pipeline.js';

@@ -9,6 +9,7 @@ import { createLiveSource, type LiveBackend, type LiveSource } from '../live/ind
 import { TcpdumpSource } from '../live/tcpdump-source.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { CaptureFileReader } from '../source/capture-file.js';
+import { mergeInTimeOrder } from '../source/capture-merge.js';
 import { CaptureFormatError, type PacketRecord } from '../source/packet-record.js';
 import { PcapWriter } from '../source/pcap-writer.js';
 import { SmtpAnnotator } from './annotator.js';
@@ -282,26 +283,20 @@ async function runFiles(s: DumpSettings, d: Dumper, out: Output, warn: (m: strin
     return false;
   };
 
-  const live: Source[] = [];
-  for (const src of sources) if (await advance(src)) live.push(src);
-  while (live.length > 0 && !d.stop && !out.closed) {
-    let best = 0;
-    for (let j = 1; j < live.length; j++) {
-      const a = live[j]!.reader.rec;
-      const b = live[best]!.reader.rec;
-      if (a.tsSec < b.tsSec || (a.tsSec === b.tsSec && a.tsNsec < b.tsNsec)) best = j;
-    }
-    const src = live[best]!;
-    const pause = d.show(src.reader.rec);
-    if (pause) await pause;
+  /** After a packet is shown: flush if asked, and wait while the output asks to. */
+  const drained = (): Promise<void> | null => {
     if (s.lineBuffered) out.flush();
-    const wait = out.ready();
-    if (wait) await wait;
-    if (d.stop || out.closed) break;
-    const more = nextPacket(src);
-    if (more !== true && !(await more)) live.splice(best, 1);
-  }
-  const ended = live.length === 0 && !d.stop && !out.closed;
+    return out.ready();
+  };
+  const ranOut = await mergeInTimeOrder(
+    sources, nextPacket,
+    (src) => {
+      const pause = d.show(src.reader.rec);
+      return pause ? pause.then(drained) : drained();
+    },
+    () => d.stop || out.closed,
+  );
+  const ended = ranOut && !d.stop && !out.closed;
   await closeAll();
   if (ended) d.finish();
   return code;

@@ -4,7 +4,7 @@ import { countsOnlyLimits } from '../replay-output/client-tally.js';
 import { replayFiles } from '../replay.js';
 import type { FileReport } from '../source/capture-files.js';
 import type { StrikeState } from '../strikes/strike-engine.js';
-import { readState } from '../watch/state-file.js';
+import { readState } from '../strike-state/state-file.js';
 import { CoverageBuilder, union } from './intervals.js';
 import type { BlockInfo, Intervals, WireAuth, WireSession } from './types.js';
 

@@ -173,22 +173,6 @@ function indexIn(buf: Buffer, needle: Buffer, from: number, end: number): number
   return j >= 0 ? j + from : -1;
 }
 
-/** A matcher with its own state: what one stream needs. */
-export class StreamMatcher {
-  private readonly automaton: PatternAutomaton;
-  private state = 0;
-  constructor(patterns: readonly Uint8Array[] | PatternAutomaton) {
-    this.automaton = patterns instanceof PatternAutomaton ? patterns : new PatternAutomaton(patterns);
-  }
-  feed(buf: Uint8Array, start: number, end: number, onMatch: MatchCallback): void {
-    const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-    this.state = this.automaton.run(this.state, b, start, end, onMatch);
-  }
-  reset(): void {
-    this.state = 0;
-  }
-}
-
 const MAX_MATCHES = 64;
 
 /**

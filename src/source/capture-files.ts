@@ -1,4 +1,5 @@
 import { CaptureFileReader } from './capture-file.js';
+import { mergeInTimeOrder } from './capture-merge.js';
 import { CaptureFormatError, type PacketRecord } from './packet-record.js';
 
 export interface FileReport {
@@ -11,8 +12,9 @@ export interface FileReport {
 }
 
 /**
- * Feeds the packets of several capture files to `onPacket` in timestamp order (a k-way merge:
- * each file is assumed to be in time order itself, as capture tools write them). A file that
+ * Feeds the packets of several capture files to `onPacket` in timestamp order (the k-way merge of
+ * capture-merge.ts, which dump uses too: each file is assumed to be in time order itself, as
+ * capture tools write them; on equal timestamps the file named first goes first). A file that
  * fails is reported and dropped; the others go on, and every packet read before the failure counts.
  * `stop` aborted (nobody reads the result any more: `replay | head -1`) closes the inputs, even a
  * pipe that has gone quiet, and ends the reading at once, without errors.
@@ -37,6 +39,12 @@ export async function readCaptureFiles(files: string[], onPacket: (rec: PacketRe
   }
 }
 
+/** A file in the merge: its index in `files` (and `reports`), and its reader. */
+interface Input {
+  readonly i: number;
+  readonly reader: CaptureFileReader;
+}
+
 async function readAll(
   files: string[], onPacket: (rec: PacketRecord) => void, stop: AbortSignal | undefined, reports: FileReport[],
   readers: (CaptureFileReader | null)[], fail: (i: number, e: unknown) => void,
@@ -54,7 +62,7 @@ async function readAll(
     }
   }
 
-  /** Positions reader i on its next packet; false (and closed) when it has none left. */
+  /** Moves reader i to its next packet; false (and closed) when it has none left. */
   const advance = async (i: number): Promise<boolean> => {
     const r = readers[i];
     if (!r) return false;
@@ -69,12 +77,17 @@ async function readAll(
       }
       return true;
     } catch (e) {
-      reports[i]!.packets = r.packets;
-      await r.close().catch(() => undefined);
-      readers[i] = null;
-      fail(i, e);
-      return false;
+      return end(i, r, e);
     }
+  };
+
+  /** A reader that failed: closed and reported; always false (no packet). */
+  const end = async (i: number, r: CaptureFileReader, e: unknown): Promise<false> => {
+    reports[i]!.packets = r.packets;
+    await r.close().catch(() => undefined);
+    readers[i] = null;
+    fail(i, e);
+    return false;
   };
 
   if (readers.length === 1) {
@@ -95,18 +108,18 @@ async function readAll(
     return reports;
   }
 
-  const live: number[] = [];
-  for (let i = 0; i < readers.length; i++) if (await advance(i)) live.push(i);
-  while (live.length > 0) {
-    let best = 0;
-    for (let j = 1; j < live.length; j++) {
-      const a = readers[live[j]!]!.rec;
-      const b = readers[live[best]!]!.rec;
-      if (a.tsSec < b.tsSec || (a.tsSec === b.tsSec && a.tsNsec < b.tsNsec)) best = j;
+  // Several files: the k-way merge; the next packet of a file is taken synchronously while its
+  // reader has one buffered, so only a refill awaits.
+  const inputs: Input[] = [];
+  readers.forEach((reader, i) => { if (reader) inputs.push({ i, reader }); });
+  const next = (x: Input): true | Promise<boolean> => {
+    try {
+      if (x.reader.next()) return true;
+    } catch (e) {
+      return end(x.i, x.reader, e);
     }
-    const i = live[best]!;
-    onPacket(readers[i]!.rec);
-    if (!(await advance(i))) live.splice(best, 1);
-  }
+    return advance(x.i);
+  };
+  await mergeInTimeOrder(inputs, next, (x) => { onPacket(x.reader.rec); return undefined; });
   return reports;
 }

@@ -1,4 +1,4 @@
-import { MAX_TIMEOUT_SEC, type BlockOp } from '../blocker/blocker.js';
+import { MAX_TIMEOUT_SEC, type BlockOp } from '../blocker/types.js';
 import type { StrikeEngine, StrikeState } from '../strikes/strike-engine.js';
 
 /**

@@ -1,6 +1,6 @@
 import { renameSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Blocker, BlockLogger } from '../blocker/blocker.js';
+import type { Blocker, BlockLogger } from '../blocker/types.js';
 import { BlockBatcher } from '../blocker/batcher.js';
 import { createBlocker } from '../blocker/index.js';
 import { SpawnRunner, type CommandRunner } from '../blocker/runner.js';
@@ -12,7 +12,7 @@ import { strikeLogLine } from '../strikes/iptables-log.js';
 import { JournalFollower, type JournalEntry } from '../logfollow/journal-follower.js';
 import type { FollowEvent } from '../logfollow/log-follower.js';
 import { MultiFollower } from '../logfollow/multi-follower.js';
-import { readStateChecked, writeStateAtomically, type FollowerState } from './state-file.js';
+import { readStateChecked, writeStateAtomically, type FollowerState } from '../strike-state/state-file.js';
 import { localAddresses, netnsAddresses, ProtectedAddresses } from './own-addresses.js';
 import type { ReloadChanges } from './reload.js';
 import { restoreStrikes } from './restore.js';

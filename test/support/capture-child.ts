@@ -1,10 +1,10 @@
 /**
  * Live capture → the replay pipeline → per-client counts, as a small self-contained process.
  * The cap backend captures in its own process's network namespace, so tests and the live-loss
- * bench run this inside a namespace (`ip netns exec NS node dist/src/live/capture-child.js …`);
- * it also serves as a capture self-test on a real host.
+ * bench run this inside a namespace (`ip netns exec NS node dist/test/support/capture-child.js …`);
+ * from a checkout it also serves as a capture self-test on a real host (it is not installed).
  *
- *   node dist/src/live/capture-child.js --backend cap|tcpdump --iface IF [--ports 25,587 | --filter BPF]
+ *   node dist/test/support/capture-child.js --backend cap|tcpdump --iface IF [--ports 25,587 | --filter BPF]
  *        [--buffer-size BYTES] [--snaplen N] [--netns NS] [--drain-max-ms MS] [--no-immediate] [--alive-check]
  *
  * Prints JSON lines on stdout: {"type":"ready",…} once capturing; then, when stdin ends or on
@@ -15,9 +15,9 @@
  * prints {"type":"alive"} — proof that a failed open() did not take the process down.
  */
 import { parseArgs } from 'node:util';
-import { defaultPipelineOptions, Pipeline } from '../pipeline.js';
-import { countsOnlyLimits, ReplayTally } from '../replay-output/client-tally.js';
-import { bpfForPorts, createLiveSource, LiveCaptureError, type LiveBackend, type LiveSourceOptions } from './index.js';
+import { defaultPipelineOptions, Pipeline } from '../../src/pipeline.js';
+import { countsOnlyLimits, ReplayTally } from '../../src/replay-output/client-tally.js';
+import { bpfForPorts, createLiveSource, LiveCaptureError, type LiveBackend, type LiveSourceOptions } from '../../src/live/index.js';
 
 function out(o: object): void {
   process.stdout.write(JSON.stringify(o) + '\n');
@@ -107,7 +107,17 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => { process.exitCode = code; }, (e: unknown) => {
-  out({ type: 'error', kind: 'other', message: (e as Error).stack ?? String(e) });
-  process.exitCode = 1;
-});
+const USAGE = 'usage: node dist/test/support/capture-child.js --backend cap|tcpdump --iface IF [--ports 25,587 | --filter BPF] [--buffer-size BYTES]'
+  + ' [--snaplen N] [--netns NS] [--drain-max-ms MS] [--no-immediate] [--alive-check]\n';
+
+if (process.argv.length <= 2) {
+  // No arguments: `node --test dist/test/` (scripts/test.sh) runs every .js file under dist/test,
+  // this one too, with a stdin that never ends; capturing on `any` until then would hang the suite.
+  // The tests and the bench always name the backend and interface.
+  process.stdout.write(USAGE);
+} else {
+  main().then((code) => { process.exitCode = code; }, (e: unknown) => {
+    out({ type: 'error', kind: 'other', message: (e as Error).stack ?? String(e) });
+    process.exitCode = 1;
+  });
+}

@@ -1,4 +1,4 @@
-import type { ReportDoc } from './report-doc.js';
+import type { ReportDoc } from '../../src/report/report-doc.js';
 
 /**
  * The ground truth of a report fixture (`pcaps/report/report.verdicts.json`, written by

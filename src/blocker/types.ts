@@ -3,6 +3,9 @@
  * operations they take, and the errors they raise. Addresses reach a backend only through
  * `normalizeOps` (address.ts): canonical IPv4 / IPv6 text re-formatted from parsed bytes, so no
  * caller-supplied text ever reaches a firewall command.
+ *
+ * This module imports nothing, so address.ts, the backends and the batcher can all use it
+ * without importing each other (no cycle through a module that also re-exports them).
  */
 
 export type BlockerName = 'nft' | 'ipset' | 'iptables' | 'dry-run';
@@ -99,5 +102,3 @@ export class BlockAddressError extends Error {
  * every backend so that a block means the same thing whichever one runs.
  */
 export const MAX_TIMEOUT_SEC = 2_147_483;
-
-export { BlockBatcher, type BatcherOptions, type BatcherStats } from './batcher.js';

@@ -1,3 +1,9 @@
+/**
+ * The strike state file (`watch --state-file`): its format on disk, the checked read, the atomic
+ * write. `watch` writes and restores it; `report --state` reads it. A room of its own so that
+ * neither command imports the other, and outside src/strikes because it checks keys with
+ * blocker/address.ts and keeps the log sensors' positions (the core rooms import no outer room).
+ */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseBlockAddr } from '../blocker/address.js';
