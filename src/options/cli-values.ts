@@ -108,6 +108,8 @@ export function cliParser(spec: OptionSpec): ((v: string, prev: unknown) => unkn
       };
     case 'zone':
       return (v: string) => {
+        // parseZone reads "" as local; the config file refuses `tz: ""`, and so does the command line.
+        if (v === '') throw new InvalidArgumentError('expected a zone such as local, UTC or +01:00, got ""');
         checked(parseZone, v);
         return v;
       };
