@@ -3,11 +3,10 @@ import type { ConfigValue } from '../config/config-file.js';
 import { defaultPipelineOptions, type PipelineOptions } from '../pipeline.js';
 import { ADDITIVE_OPTIONS } from '../options/all-options.js';
 import { commanderOption, loadRepliesFile } from '../options/cli-values.js';
-import { PIPELINE_OPTIONS, TALLY_OPTIONS } from '../options/pipeline.js';
+import { PIPELINE_OPTIONS } from '../options/pipeline.js';
 import type { OptionSpec } from '../options/registry.js';
 import { ReplyResolver, replyTextsFromArgs, type ReplyTexts } from '../tls/reply-profiles.js';
 
-export { collect, intArg, loadRepliesFile, portList, servicesArg } from '../options/cli-values.js';
 export { ADDITIVE_OPTIONS };
 
 /** Adds the options of `specs` (options/registry.ts) to a command, in their order. */
@@ -16,14 +15,9 @@ export function addOptions(cmd: Command, specs: readonly OptionSpec[]): Command 
   return cmd;
 }
 
-/** The detection and strike options shared by replay, watch, dump and report. */
+/** The detection and strike options shared by replay, watch, dump and report (a command's list has them). */
 export function addPipelineOptions(cmd: Command): Command {
   return addOptions(cmd, PIPELINE_OPTIONS);
-}
-
-/** The per-client table of `replay` (the report's memory bound). */
-export function addTallyOptions(cmd: Command): Command {
-  return addOptions(cmd, TALLY_OPTIONS);
 }
 
 export interface PipelineFlags {

@@ -10,15 +10,6 @@ import { parseCalibrationFile, parseReplyArg, type ReplyTexts } from '../tls/rep
 import { parseServices, type MailService } from '../watch/services.js';
 import { parseBytes, rangeProblem, type OptionSpec } from './registry.js';
 
-export function intArg(min: number, max: number): (v: string) => number {
-  return (v: string) => {
-    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
-    const n = Number(v);
-    if (n < min || n > max) throw new InvalidArgumentError(`must be between ${min} and ${max}`);
-    return n;
-  };
-}
-
 export function portList(v: string): number[] {
   const ports = v.split(',').map((p) => p.trim()).filter(Boolean);
   if (ports.length === 0) throw new InvalidArgumentError('no ports given');
@@ -36,8 +27,6 @@ export function servicesArg(v: string): MailService[] {
     throw new InvalidArgumentError((e as Error).message);
   }
 }
-
-export const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** Runs `check`; its Error becomes commander's InvalidArgumentError (the option is named in the message). */
 function checked(check: (v: string) => unknown, v: string): void {
