@@ -1,14 +1,15 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { parseZone, type Zone } from '../accounts/clock.js';
 import { candidateLogs, defaultLogs } from '../accounts/default-logs.js';
 import { scanSplit } from '../accounts/parallel-scan.js';
 import { LogScanner } from '../accounts/parse-logs.js';
 import { AccountGroups, groupJson, renderText } from '../accounts/account-groups.js';
-import { MODES, type FileCounters, type Mode } from '../accounts/types.js';
+import type { FileCounters, Mode } from '../accounts/types.js';
 import { emptyWhitelist, Whitelist, type WhitelistConfig } from '../accounts/whitelist.js';
 import { ConfigError, loadAccountsConfig } from '../config/config-file.js';
+import { ACCOUNTS_OPTIONS } from '../options/accounts.js';
+import { addOptions } from './options.js';
 import { defaultGeoFiles, GeoIp, type GeoInfo } from '../geoip/geoip.js';
 import { Output } from '../io/output.js';
 
@@ -22,7 +23,7 @@ import { Output } from '../io/output.js';
  * 2 a log could not be read to its end (the report of everything read is still printed).
  */
 
-export const DEFAULT_CONFIG = '/etc/smtpstrike/config.yaml';
+export { DEFAULT_CONFIG } from '../options/watch.js';
 export const EXIT_READ_ERROR = 2;
 export const NOTHING_FOUND = 'No matching authentications found!';
 
@@ -45,70 +46,11 @@ export interface AccountsFlags {
   threads: number;
 }
 
-function limitArg(v: string): number {
-  if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`expected a whole number (negative: count whitelisted addresses too), got "${v}"`);
-  return Number(v);
-}
-
-function geoLevelArg(v: string): number {
-  if (!/^[012]$/.test(v)) throw new InvalidArgumentError('must be 0 (none), 1 (country) or 2 (country, city - ISP)');
-  return Number(v);
-}
-
-function modeArg(v: string): Mode {
-  if (!(MODES as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${MODES.join(', ')}`);
-  return v as Mode;
-}
-
-function yearArg(v: string): number {
-  if (!/^\d{4}$/.test(v)) throw new InvalidArgumentError('expected a four-digit year');
-  return Number(v);
-}
-
-function threadsArg(v: string): number {
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 256) throw new InvalidArgumentError('expected a number of threads, 1 to 256');
-  return Number(v);
-}
-
-function tzArg(v: string): string {
-  try {
-    parseZone(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-  return v;
-}
-
-function regexArg(v: string): string {
-  try {
-    new RegExp(v);
-  } catch (e) {
-    throw new InvalidArgumentError(`not a regular expression: ${(e as Error).message}`);
-  }
-  return v;
-}
-
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
-
 export function accountsCommand(): Command {
   const cmd = new Command('accounts')
     .description('successful logins per day and account from mail, ssh and web logs (.gz/.bz2/.xz/.zst too; "-" for stdin), accounts seen from several non-whitelisted addresses, with GeoIP')
-    .argument('[logs...]', 'log files (default: the mode\'s usual logs that exist, e.g. /var/log/mail.log, /var/log/auth.log)')
-    .option('-c, --config <file>', 'config file (YAML; its accounts: section, whitelists included; options given here override it)', DEFAULT_CONFIG)
-    .option('-m, --mode <mode>', `which logins count: ${MODES.join(', ')}`, modeArg, 'all')
-    .option('-l, --limit <n>', 'list accounts with at least N distinct non-whitelisted addresses per day; 0: any; negative: count whitelisted ones too', limitArg, 2)
-    .option('-q, --quiet', 'print nothing when nothing matches (for cron: ... | mail -E -s ... admin), and no warnings', false)
-    .option('-u, --user <name>', 'only this account, exact name (repeatable)', collect, [])
-    .option('--user-regex <re>', 'only accounts matching this JavaScript regular expression', regexArg)
-    .option('--nodate', 'do not split by day', false)
-    .option('--nouser', 'do not split by account', false)
-    .option('-g, --geoip <level>', '0: no GeoIP, 1: country, 2: country, city - ISP', geoLevelArg, 2)
-    .option('--geoip-db <file>', 'GeoIP database instead of the embedded one: .mmdb (MaxMind GeoLite2/GeoIP2 City, Country or ASN; DB-IP) or an ASN .csv (repeatable)', collect, [])
-    .option('--json', 'one JSON object per account group, then a summary line', false)
-    .option('--tz <zone>', 'zone of timestamps that carry none, and of the report: local, UTC or +01:00', tzArg, 'local')
-    .option('--year <yyyy>', 'year of syslog timestamps (default: guessed per file from its modification time)', yearArg)
-    .option('--stats', 'per-file line counts on stderr', false)
-    .option('--threads <n>', 'threads for a large plain log (≥ 16 MiB; compressed logs and stdin are read on one): default the number of cores', threadsArg, availableParallelism());
+    .argument('[logs...]', 'log files (default: the mode\'s usual logs that exist, e.g. /var/log/mail.log, /var/log/auth.log)');
+  addOptions(cmd, ACCOUNTS_OPTIONS);
   cmd.action(async (logs: string[], _opts: unknown, command: Command) => {
     process.exitCode = await runAccounts(logs, command);
   });
@@ -133,13 +75,6 @@ function resolve(cmd: Command): Resolved {
       if (option === 'logs') {
         logs = value as string[];
         continue;
-      }
-      if (option === 'tz') {
-        try {
-          parseZone(String(value));
-        } catch (e) {
-          throw new ConfigError(opts.config, 0, `accounts.tz: ${(e as Error).message}`);
-        }
       }
       const src = cmd.getOptionValueSource(option);
       if (src === undefined || src === 'default') cmd.setOptionValueWithSource(option, value, 'config');

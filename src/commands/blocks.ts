@@ -2,12 +2,12 @@
  * `smtpstrike blocks list|add|del|flush|cleanup`: the admin's view of the kernel blocks.
  * Every firewall command can run inside a network namespace (--netns), which the tests use.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { BlockAddressError, BlockerError, MAX_TIMEOUT_SEC, type Blocker, type BlockEntry, type BlockLogger } from '../blocker/types.js';
+import { Command, InvalidArgumentError } from 'commander';
+import { BlockAddressError, BlockerError, type Blocker, type BlockEntry, type BlockLogger } from '../blocker/types.js';
 import { parseBlockAddr } from '../blocker/address.js';
 import { createBlocker } from '../blocker/index.js';
-import { defaultPipelineOptions } from '../pipeline.js';
-import { intArg, portList, servicesArg } from './options.js';
+import { BLOCKS_ADD_OPTIONS, BLOCKS_OPTIONS } from '../options/blocks.js';
+import { addOptions } from './options.js';
 import { blockPorts, type MailService } from '../watch/services.js';
 
 type Backend = 'nft' | 'ipset' | 'iptables';
@@ -23,8 +23,6 @@ interface BlocksFlags {
 interface AddFlags extends BlocksFlags {
   timeout: number;
 }
-
-const DEFAULT_TIMEOUT = defaultPipelineOptions().strikes.seconds;
 
 /** Warnings and errors from a backend, as plain lines on stderr. */
 const cliLogger: BlockLogger = {
@@ -42,12 +40,7 @@ function addrArg(v: string): string {
 }
 
 function common(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--backend <name>', 'firewall backend').choices(['nft', 'ipset', 'iptables']).default('nft'))
-    .option('--ports <list>', 'SMTP ports the block rules cover, when they are created (default 25,587; given: rules are re-made for these ports)', portList)
-    .option('--services <list>', 'as watch --services: smtp (--ports), imap (143, 993), pop3 (110, 995); given: rules are re-made for their ports', servicesArg)
-    .option('--netns <name>', 'run every firewall command inside this network namespace (ip netns exec)')
-    .option('--json', 'machine-readable output', false);
+  return addOptions(cmd, BLOCKS_OPTIONS);
 }
 
 function blockerFor(f: BlocksFlags): Blocker {
@@ -112,10 +105,9 @@ export function blocksCommand(): Command {
       out(f, { backend: f.backend, netns: f.netns ?? null, ports, count: entries.length, blocks: entries.map((e) => entryJson(e, now)) }, text);
     })));
 
-  blocks.addCommand(common(new Command('add'))
+  blocks.addCommand(addOptions(common(new Command('add'))
     .description('block addresses (IPv4, IPv6 or an IPv6 prefix such as 2001:db8::/64); an address already blocked gets the new timeout')
-    .argument('<addr...>', 'addresses to block', (v: string, prev: string[] | undefined) => [...(prev ?? []), addrArg(v)])
-    .option('--timeout <s>', `seconds the block lasts (0: no timeout; at most ${MAX_TIMEOUT_SEC})`, intArg(0, MAX_TIMEOUT_SEC), DEFAULT_TIMEOUT)
+    .argument('<addr...>', 'addresses to block', (v: string, prev: string[] | undefined) => [...(prev ?? []), addrArg(v)]), BLOCKS_ADD_OPTIONS)
     .action(guarded(async (addrs: string[], f: AddFlags) => {
       const b = blockerFor(f);
       await ensure(b, f);

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { writeFileSync } from 'node:fs';
@@ -7,6 +7,8 @@ import { networkInterfaces } from 'node:os';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Output } from '../io/output.js';
+import { CALIBRATE_OPTIONS } from '../options/calibrate.js';
+import { addOptions } from './options.js';
 import { recordLength, TLS12_GCM, TLS13_AEAD, type RecordOverhead } from '../tls/record-size.js';
 import { replyLength, type CalibrationFile, type ReplyCode, type ReplyTexts } from '../tls/reply-profiles.js';
 
@@ -32,15 +34,10 @@ export const CALIBRATE_EXIT = { ok: 0, failed: 1 } as const;
 const READ_MS = 10_000;
 
 export function calibrateCommand(): Command {
-  return new Command('calibrate')
+  const cmd = new Command('calibrate')
     .description('learn your own server\'s reply texts for the TLS inference: one STARTTLS session with a random non-existent user (no real credentials), saved for --tls-replies-file')
-    .argument('<host[:port]>', 'the server (port default 587); must be one of this machine\'s addresses unless --yes-this-is-my-server; IPv6 as [addr]:port')
-    .option('--out <file>', 'save what was learned (JSON) to this file (default: print it to stdout)')
-    .option('--yes-this-is-my-server', 'the server is not on this machine, but it is mine to test', false)
-    .option('--timeout <s>', 'give up after this many seconds in all', (v: string) => {
-      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 600) throw new InvalidArgumentError('expected whole seconds between 1 and 600');
-      return Number(v);
-    }, 30)
+    .argument('<host[:port]>', 'the server (port default 587); must be one of this machine\'s addresses unless --yes-this-is-my-server; IPv6 as [addr]:port');
+  return addOptions(cmd, CALIBRATE_OPTIONS)
     .action(async (target: string, flags: CalibrateFlags) => {
       process.exitCode = await runCalibrate(target, flags);
     });

@@ -1,126 +1,23 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { CONFIG_KEYS, parseBytes, rangeProblem, type ConfigValue } from '../config/config-file.js';
+import type { Command } from 'commander';
+import type { ConfigValue } from '../config/config-file.js';
 import { defaultPipelineOptions, type PipelineOptions } from '../pipeline.js';
-import { defaultTallyLimits } from '../replay-output/client-tally.js';
-import { readFileSync } from 'node:fs';
-import { AddressSet } from '../strikes/address-key.js';
-import { parseCalibrationFile, parseReplyArg, ReplyResolver, replyTextsFromArgs, type ReplyTexts } from '../tls/reply-profiles.js';
-import { parseServices, type MailService } from '../watch/services.js';
+import { ADDITIVE_OPTIONS } from '../options/all-options.js';
+import { commanderOption, loadRepliesFile } from '../options/cli-values.js';
+import { PIPELINE_OPTIONS } from '../options/pipeline.js';
+import type { OptionSpec } from '../options/registry.js';
+import { ReplyResolver, replyTextsFromArgs, type ReplyTexts } from '../tls/reply-profiles.js';
 
-export function intArg(min: number, max: number): (v: string) => number {
-  return (v: string) => {
-    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
-    const n = Number(v);
-    if (n < min || n > max) throw new InvalidArgumentError(`must be between ${min} and ${max}`);
-    return n;
-  };
+export { ADDITIVE_OPTIONS };
+
+/** Adds the options of `specs` (options/registry.ts) to a command, in their order. */
+export function addOptions(cmd: Command, specs: readonly OptionSpec[]): Command {
+  for (const s of specs) if (s.flags) cmd.addOption(commanderOption(s));
+  return cmd;
 }
 
-/**
- * The command-line parser of a number the config file knows as `key`: the same kind (whole number
- * or size) and the same range check, so a value refused in the file is refused on the command line.
- */
-export function configNumberArg(key: string): (v: string) => number {
-  const spec = CONFIG_KEYS[key];
-  if (!spec || (spec.kind !== 'int' && spec.kind !== 'bytes')) throw new Error(`config key ${key} is not a number`);
-  return (v: string) => {
-    const n = spec.kind === 'bytes' ? parseBytes(v) : /^\d+$/.test(v) ? Number(v) : null;
-    if (n === null) {
-      throw new InvalidArgumentError(spec.kind === 'bytes' ? `expected a size such as 134217728 or 128MiB, got "${v}"` : `expected a whole number, got "${v}"`);
-    }
-    const bad = rangeProblem(spec, n);
-    if (bad) throw new InvalidArgumentError(bad);
-    return n;
-  };
-}
-
-export function portList(v: string): number[] {
-  const ports = v.split(',').map((p) => p.trim()).filter(Boolean);
-  if (ports.length === 0) throw new InvalidArgumentError('no ports given');
-  return ports.map((p) => {
-    if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new InvalidArgumentError(`not a TCP port: "${p}"`);
-    return Number(p);
-  });
-}
-
-/** `--services smtp,imap` (watch, blocks): checked and put in smtp, imap, pop3 order. */
-export function servicesArg(v: string): MailService[] {
-  try {
-    return parseServices(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
-
-export const collect = (v: string, prev: string[]): string[] => [...prev, v];
-
-function cidr(v: string, prev: string[]): string[] {
-  try {
-    new AddressSet().add(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-  return [...prev, v];
-}
-
-/** `--tls-reply CODE=TEXT`: checked here, kept as given (the config's `tls_replies:` gives the same strings). */
-function tlsReplyArg(v: string, prev: string[]): string[] {
-  try {
-    parseReplyArg(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-  return [...prev, v];
-}
-
-/** The reply texts of a `smtpstrike calibrate` file; throws an Error naming the file and the problem. */
-export function loadRepliesFile(file: string): ReplyTexts {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`tls replies file ${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return parseCalibrationFile(text);
-  } catch (e) {
-    throw new Error(`tls replies file ${file}: ${(e as Error).message}`);
-  }
-}
-
-function repliesFileArg(v: string): string {
-  try {
-    loadRepliesFile(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-  return v;
-}
-
-/** The detection and strike options shared by replay, watch, dump and report. */
+/** The detection and strike options shared by replay, watch, dump and report (a command's list has them). */
 export function addPipelineOptions(cmd: Command): Command {
-  const d = defaultPipelineOptions();
-  return cmd
-    .option('--ports <list>', 'SMTP server ports, comma-separated', portList, d.ports)
-    .option('--hitcount <n>', 'failures within --seconds that block an address', configNumberArg('hitcount'), d.strikes.hitcount)
-    .option('--seconds <n>', 'window for --hitcount, seconds', configNumberArg('seconds'), d.strikes.seconds)
-    .option('--conn-hitcount <n>', 'new connections within --conn-seconds that block an address', configNumberArg('conn_hitcount'), d.strikes.connHitcount)
-    .option('--conn-seconds <n>', 'window for --conn-hitcount, seconds', configNumberArg('conn_seconds'), d.strikes.connSeconds)
-    .option('--whitelist <cidr>', 'never count or block this address or network (repeatable)', cidr, [])
-    .option('--ipv6-prefix <bits>', 'IPv6 clients are counted per prefix of this length (128: per address)', configNumberArg('ipv6_prefix'), d.strikes.ipv6Prefix)
-    .option('--match <string>', 'also count a server reply containing this text as a failure (repeatable; found across segments)', collect, [])
-    .option('--tempfail-strikes', '454 temporary failures inside AUTH count as strikes too', false)
-    .option('--no-inferred-strikes', 'AUTH failures inferred inside TLS (from record sizes) are reported but never strike')
-    .option('--max-flows <n>', 'TCP flows tracked at most (least recently used evicted, counted)', configNumberArg('max_flows'), d.flows.maxFlows)
-    .option('--max-strike-entries <n>', 'addresses the strike table tracks at most', configNumberArg('max_strike_entries'), d.strikes.maxEntries)
-    .option('--tls-reply <CODE=TEXT>', 'inside TLS: this server\'s reply text for CODE (535, 235, 454, 334, 221), without CRLF; "\\n" separates the lines of a multi-line reply (repeatable; over --tls-replies-file and the banner\'s built-in profile)', tlsReplyArg, [])
-    .option('--tls-replies-file <file>', 'inside TLS: reply texts saved by `smtpstrike calibrate --out FILE`', repliesFileArg);
-}
-
-/** The per-client table of `replay` (the report's memory bound). */
-export function addTallyOptions(cmd: Command): Command {
-  return cmd.option('--max-clients <n>', 'clients listed at most; later ones are counted in totals and in the summary\'s clients_dropped',
-    intArg(1, 100_000_000), defaultTallyLimits.maxClients);
+  return addOptions(cmd, PIPELINE_OPTIONS);
 }
 
 export interface PipelineFlags {
@@ -165,9 +62,6 @@ export function pipelineOptionsFrom(f: PipelineFlags, logReplies?: ReplyTexts): 
   });
   return o;
 }
-
-/** List options that add up: the config file's entries and the command line's both apply. */
-export const ADDITIVE_OPTIONS: readonly string[] = ['whitelist', 'match', 'log'];
 
 /**
  * Puts config-file values into a command's options: the command line wins, the config file fills

@@ -6,7 +6,8 @@ import { countsOnlyLimits, defaultTallyLimits, type ReplayTally } from '../repla
 import { replayFiles } from '../replay.js';
 import { isoTime, JsonLinesWriter, round6 } from '../replay-output/json-lines.js';
 import { textChunks } from '../replay-output/text-report.js';
-import { addPipelineOptions, addTallyOptions, pipelineOptionsFrom, type PipelineFlags } from './options.js';
+import { REPLAY_OPTIONS } from '../options/replay.js';
+import { addOptions, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 /** The capture `replay` reads when given no file: a real Postfix + Dovecot brute-force run. */
 export const DEFAULT_CAPTURE = fileURLToPath(new URL('../../../pcaps/testbed/login-587.pcap', import.meta.url));
@@ -23,12 +24,8 @@ export const EXIT_READ_ERROR = 2;
 export function replayCommand(): Command {
   const cmd = new Command('replay')
     .description('count SMTP AUTH failures per client in pcap/pcapng files (.gz too; "-" for stdin), in time order, with the packets\' own clock')
-    .argument('[files...]', 'capture files (default: a shipped capture of a real brute-force run)')
-    .option('--json', 'one JSON object per line (schema in README), ending with a summary object', false)
-    .option('--summary-only', 'print only the summary (JSON: only the summary line)', false)
-    .option('--no-progress', 'no progress line on stderr');
-  addPipelineOptions(cmd);
-  addTallyOptions(cmd);
+    .argument('[files...]', 'capture files (default: a shipped capture of a real brute-force run)');
+  addOptions(cmd, REPLAY_OPTIONS); // its own, the pipeline's, the client table's
   cmd.action(async (files: string[], flags: ReplayFlags) => {
     process.exitCode = await runReplay(files.length > 0 ? files : [DEFAULT_CAPTURE], flags);
   });

@@ -1,8 +1,8 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseZone, type Zone } from '../accounts/clock.js';
 import { defaultLogs } from '../accounts/default-logs.js';
-import { MODES, type Mode } from '../accounts/types.js';
+import type { Mode } from '../accounts/types.js';
 import { emptyWhitelist, Whitelist, type WhitelistConfig } from '../accounts/whitelist.js';
 import { ConfigError, loadAccountsConfig, loadConfig } from '../config/config-file.js';
 import { defaultGeoFiles } from '../geoip/geoip.js';
@@ -11,7 +11,9 @@ import { renderHtml } from '../report/html.js';
 import { makeReport, type ReportInputs } from '../report/make-report.js';
 import { looksLikeCapture } from '../report/sniff.js';
 import { renderReportText } from '../report/text.js';
-import { addPipelineOptions, applyConfigValues, intArg, pipelineOptionsFrom, type PipelineFlags } from './options.js';
+import { configOptionsOf } from '../options/all-options.js';
+import { DEFAULT_STATE, REPORT_OPTIONS } from '../options/report.js';
+import { addOptions, applyConfigValues, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 /**
  * `smtpstrike report [FILE...]` — the wire and the logs side by side: who failed, and who then got
@@ -23,8 +25,8 @@ import { addPipelineOptions, applyConfigValues, intArg, pipelineOptionsFrom, typ
  * end (the report of everything read is still made).
  */
 
-export const DEFAULT_CONFIG = '/etc/smtpstrike/config.yaml';
-export const DEFAULT_STATE = '/var/lib/smtpstrike/state.json';
+export { DEFAULT_CONFIG } from '../options/watch.js';
+export { DEFAULT_STATE };
 export const EXIT_READ_ERROR = 2;
 
 interface ReportFlags extends PipelineFlags {
@@ -51,75 +53,20 @@ interface ReportFlags extends PipelineFlags {
   quiet: boolean;
 }
 
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
-
-function zoneArg(v: string): string {
-  try {
-    parseZone(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-  return v;
-}
-
-function yearArg(v: string): number {
-  if (!/^\d{4}$/.test(v)) throw new InvalidArgumentError('expected a four-digit year');
-  return Number(v);
-}
-
-function limitArg(v: string): number {
-  if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`expected a whole number (negative: count whitelisted addresses too), got "${v}"`);
-  return Number(v);
-}
-
-function secondsArg(v: string): number {
-  if (!/^\d+(\.\d+)?$/.test(v)) throw new InvalidArgumentError(`expected seconds, got "${v}"`);
-  return Number(v);
-}
-
-function modeArg(v: string): Mode {
-  if (!(MODES as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${MODES.join(', ')}`);
-  return v as Mode;
-}
-
-function geoLevelArg(v: string): number {
-  if (!/^[012]$/.test(v)) throw new InvalidArgumentError('must be 0 (none), 1 (country) or 2 (country, city - ISP)');
-  return Number(v);
-}
-
 export function reportCommand(): Command {
   const cmd = new Command('report')
     .description('the wire and the logs side by side: captures (or a watch state file) joined with mail logs — who failed, and who then got in (COMPROMISED, SUSPECT, DISTRIBUTED, ATTACKED, BLIND SPOTS)')
-    .argument('[files...]', 'capture files and log files, told apart by content (pcap/pcapng, .gz too: captures; anything else: logs)')
-    .option('--capture <file>', 'a capture file (repeatable)', collect, [])
-    .option('--logs <file>', 'a log file ("-": standard input; .gz/.bz2/.xz/.zst too; repeatable). Default when no log is named: the mode\'s usual logs that exist', collect, [])
-    .option('--state <file>', `a watch state file (default when no capture is named: the config's state_file, else ${DEFAULT_STATE}, if it exists)`)
-    .option('--no-state', 'read no watch state file')
-    .option('-c, --config <file>', 'config file (YAML): detection options, state_file and the accounts: section (whitelists, limit, geoip, mode, logs)', DEFAULT_CONFIG)
-    .option('-m, --mode <mode>', `which log formats count: ${MODES.join(', ')}`, modeArg, 'all')
-    .option('--log-year <yyyy>', 'year of log timestamps that carry none (default: the year nearest the wire\'s time)', yearArg)
-    .option('--log-tz <zone>', 'zone of log timestamps that carry none: local, UTC, +05:30 (default: estimated against the wire, else local)', zoneArg)
-    .option('--tz <zone>', 'zone of the report\'s days and times: local, UTC, +01:00', zoneArg, 'local')
-    .option('--tolerance <s>', 'a wire event and a log line this close (seconds) are one attempt', secondsArg, 2)
-    .option('--gap <s>', 'a source silent for longer than this (seconds) is taken as not covering that time', secondsArg, 3600)
-    .option('--min-failures <n>', 'COMPROMISED: failed attempts from an address before its login', intArg(1, 1_000_000), 1)
-    .option('--distributed-min <n>', 'DISTRIBUTED: addresses under the strike threshold failing for one account', intArg(2, 1_000_000), 4)
-    .option('--distributed-window <s>', 'DISTRIBUTED: within this many seconds', secondsArg, 86400)
-    .option('-l, --limit <n>', 'SUSPECT (the accounts rule): an account used from at least N non-whitelisted addresses in a day; 0: any; negative: count whitelisted ones too', limitArg, 2)
-    .option('-g, --geoip <level>', '0: no GeoIP, 1: country, 2: country, city - ISP', geoLevelArg, 2)
-    .option('--geoip-db <file>', 'GeoIP database instead of the embedded one (repeatable; as accounts)', collect, [])
-    .option('--json', 'the report as one JSON object', false)
-    .option('--html <file>', 'also write the report as one self-contained HTML page (no network)')
-    .option('-q, --quiet', 'no warnings on stderr', false);
-  addPipelineOptions(cmd);
+    .argument('[files...]', 'capture files and log files, told apart by content (pcap/pcapng, .gz too: captures; anything else: logs)');
+  addOptions(cmd, REPORT_OPTIONS); // its own, then the pipeline's
   cmd.action(async (files: string[], _opts: unknown, command: Command) => {
     process.exitCode = await runReport(files, command);
   });
   return cmd;
 }
 
-const CONFIG_OPTIONS = new Set(['ports', 'hitcount', 'seconds', 'connHitcount', 'connSeconds', 'whitelist', 'ipv6Prefix', 'match', 'tempfailStrikes', 'inferredStrikes', 'maxFlows', 'maxStrikeEntries', 'stateFile', 'tlsReply', 'tlsRepliesFile']);
-const ACCOUNTS_OPTIONS: Record<string, string> = { mode: 'mode', limit: 'limit', geoip: 'geoip', geoipDb: 'geoipDb', tz: 'logTz', year: 'logYear' };
+/** The top-level config keys report reads (the pipeline's and state_file), and its accounts: ones. */
+const CONFIG_OPTIONS = new Set(configOptionsOf('report', 'top').values());
+const ACCOUNTS_OPTIONS = configOptionsOf('report', 'accounts');
 
 function resolve(cmd: Command): { flags: ReportFlags; whitelist: WhitelistConfig; configLogs: string[] } {
   const opts = cmd.opts<ReportFlags>();
@@ -135,15 +82,8 @@ function resolve(cmd: Command): { flags: ReportFlags; whitelist: WhitelistConfig
         configLogs = value as string[];
         continue;
       }
-      const mine = ACCOUNTS_OPTIONS[option];
+      const mine = ACCOUNTS_OPTIONS.get(option);
       if (!mine) continue;
-      if (mine === 'logTz') {
-        try {
-          parseZone(String(value));
-        } catch (e) {
-          throw new ConfigError(opts.config, 0, `accounts.tz: ${(e as Error).message}`);
-        }
-      }
       const src = cmd.getOptionValueSource(mine);
       if (src === undefined || src === 'default') cmd.setOptionValueWithSource(mine, value, 'config');
     }

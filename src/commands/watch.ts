@@ -1,13 +1,15 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { MAX_TIMEOUT_SEC } from '../blocker/types.js';
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../config/config-file.js';
 import { makeLogger, type LogSetup } from '../watch/logger.js';
 import { keepRestartOnly, reloadChanges } from '../watch/reload.js';
 import { WatchService, type WatchSettings } from '../watch/watch-service.js';
-import { DEFAULT_SERVICES, MAIL_SERVICES, type MailService } from '../watch/services.js';
-import { addPipelineOptions, applyConfigValues, collect, configNumberArg, pipelineOptionsFrom, servicesArg, type PipelineFlags } from './options.js';
+import type { MailService } from '../watch/services.js';
+import { WATCH_OPTIONS } from '../options/watch.js';
+import { addOptions, applyConfigValues, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
-export const DEFAULT_CONFIG = '/etc/smtpstrike/config.yaml';
+export { DEFAULT_CONFIG } from '../options/watch.js';
 
 /**
  * watch's exit status. Anything but 0 makes systemd's Restart=on-failure start it again.
@@ -35,34 +37,10 @@ interface WatchFlags extends PipelineFlags {
   services: MailService[];
 }
 
-
-function choice<T extends string>(...allowed: T[]): (v: string) => T {
-  return (v: string) => {
-    if (!(allowed as string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${allowed.join(', ')}`);
-    return v as T;
-  };
-}
-
 export function watchCommand(): Command {
   const cmd = new Command('watch')
-    .description('capture live, count strikes in real time, block offenders in the kernel (root, or CAP_NET_RAW + CAP_NET_ADMIN)')
-    .option('-c, --config <file>', 'config file (YAML; options given here override it)', DEFAULT_CONFIG)
-    .option('-i, --interface <name>', 'interface to capture on ("any" for all)', 'any')
-    .option('--capture-backend <name>', 'tcpdump (pipe from tcpdump -U -w -) or cap (libpcap in process)', choice('tcpdump', 'cap'), 'tcpdump')
-    .option('--buffer-size <size>', 'kernel capture buffer, e.g. 128MiB', configNumberArg('buffer_size'), 128 * 1024 * 1024)
-    .option('--blocker <name>', 'nft (default), ipset or iptables', choice('nft', 'ipset', 'iptables'), 'nft')
-    .option('--block-seconds <n>', 'kernel timeout of a block, refreshed while the address keeps trying (default: --seconds)', configNumberArg('block_seconds'))
-    .option('--dry-run', 'log what would be blocked; touch no firewall', false)
-    .option('--kill-established', "also end the offender's open SMTP sessions (ss -K)", false)
-    .option('--state-file <file>', 'strikes and active blocks, kept across restarts', '/var/lib/smtpstrike/state.json')
-    .option('--log-file <file>', 'pino JSON log file (default: stdout); reopened on SIGHUP')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', choice('fatal', 'error', 'warn', 'info', 'debug', 'trace'), 'info')
-    .option('--stats-interval <seconds>', 'how often capture and blocker health is logged', configNumberArg('stats_interval'), 60)
-    .option('--log <file>', 'also follow this mail log like tail -F (repeatable; with the config\'s logs:)', collect, [])
-    .option('--journal', 'also follow journald (journalctl -f -o json) for the postfix, dovecot and exim4 units', false)
-    .option('--services <list>', `whose log failures count and whose ports a block closes, comma-separated: ${MAIL_SERVICES.join(', ')} (smtp: --ports; imap: 143, 993; pop3: 110, 995)`, servicesArg, [...DEFAULT_SERVICES])
-    .option('--netns <name>', 'run capture and firewall commands in this network namespace (for tests)');
-  addPipelineOptions(cmd);
+    .description('capture live, count strikes in real time, block offenders in the kernel (root, or CAP_NET_RAW + CAP_NET_ADMIN)');
+  addOptions(cmd, WATCH_OPTIONS); // its own, then the pipeline's
   cmd.action(async (_: unknown, command: Command) => {
     process.exitCode = await runWatch(command);
   });
@@ -85,7 +63,8 @@ function settingsFrom(f: WatchFlags): WatchSettings {
   const pipeline = pipelineOptionsFrom(f);
   return {
     pipeline, iface: f.interface, captureBackend: f.captureBackend, bufferSize: f.bufferSize, blocker: f.blocker,
-    dryRun: f.dryRun, blockSeconds: f.blockSeconds ?? f.seconds, killEstablished: f.killEstablished,
+    // --seconds may be longer than a kernel timeout can be (--block-seconds may not): cut to it.
+    dryRun: f.dryRun, blockSeconds: f.blockSeconds ?? Math.min(f.seconds, MAX_TIMEOUT_SEC), killEstablished: f.killEstablished,
     stateFile: f.stateFile, statsInterval: f.statsInterval, netns: f.netns, logs: [...new Set(f.log)], journal: f.journal,
     services: f.services,
   };

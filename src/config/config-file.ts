@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { AddressSet } from '../strikes/address-key.js';
-import { MODES } from '../accounts/types.js';
+import { parseZone } from '../accounts/clock.js';
+import { ACCOUNTS_KEYS, CONFIG_KEYS } from '../options/all-options.js';
+import { parseBytes, rangeProblem, type KeySpec } from '../options/registry.js';
 import { emptyWhitelist, type WhitelistConfig } from '../accounts/whitelist.js';
 import { checkReplyText, REPLY_CODES } from '../tls/reply-profiles.js';
 import { parseServices } from '../watch/services.js';
@@ -15,57 +17,13 @@ import { parseServices } from '../watch/services.js';
 
 export type ConfigValue = number | string | boolean | string[] | number[];
 
-export interface KeySpec {
-  /** The commander option name (camelCase) the key sets. */
-  option: string;
-  /** `replies`: a mapping reply code → text, kept as `CODE=TEXT` strings (what `--tls-reply` takes). */
-  /** `services`: a list of smtp, imap, pop3 (watch/services.ts), kept in that order. */
-  kind: 'int' | 'string' | 'bool' | 'strings' | 'cidrs' | 'ports' | 'bytes' | 'replies' | 'services';
-  min?: number;
-  max?: number;
-  choices?: readonly string[];
-}
+// The keys and their checks are made from the option registry (src/options/): one range per option.
+export { ACCOUNTS_KEYS, CONFIG_KEYS } from '../options/all-options.js';
+export { parseBytes, rangeProblem, type KeySpec } from '../options/registry.js';
 
-export const CONFIG_KEYS: Record<string, KeySpec> = {
-  ports: { option: 'ports', kind: 'ports' },
-  hitcount: { option: 'hitcount', kind: 'int', min: 1, max: 1000 },
-  seconds: { option: 'seconds', kind: 'int', min: 1, max: 365 * 86400 },
-  conn_hitcount: { option: 'connHitcount', kind: 'int', min: 1, max: 1000 },
-  conn_seconds: { option: 'connSeconds', kind: 'int', min: 1, max: 365 * 86400 },
-  whitelist: { option: 'whitelist', kind: 'cidrs' },
-  ipv6_prefix: { option: 'ipv6Prefix', kind: 'int', min: 1, max: 128 },
-  match: { option: 'match', kind: 'strings' },
-  tempfail_strikes: { option: 'tempfailStrikes', kind: 'bool' },
-  inferred_strikes: { option: 'inferredStrikes', kind: 'bool' },
-  max_flows: { option: 'maxFlows', kind: 'int', min: 16, max: 100_000_000 },
-  max_strike_entries: { option: 'maxStrikeEntries', kind: 'int', min: 16, max: 100_000_000 },
-  interface: { option: 'interface', kind: 'string' },
-  capture_backend: { option: 'captureBackend', kind: 'string', choices: ['tcpdump', 'cap'] },
-  // At most what libpcap takes (an int): the live source refuses more at start.
-  buffer_size: { option: 'bufferSize', kind: 'bytes', min: 1024 * 1024, max: 2 ** 31 - 1 },
-  blocker: { option: 'blocker', kind: 'string', choices: ['nft', 'ipset', 'iptables'] },
-  block_seconds: { option: 'blockSeconds', kind: 'int', min: 1, max: 365 * 86400 },
-  dry_run: { option: 'dryRun', kind: 'bool' },
-  kill_established: { option: 'killEstablished', kind: 'bool' },
-  state_file: { option: 'stateFile', kind: 'string' },
-  log_file: { option: 'logFile', kind: 'string' },
-  log_level: { option: 'logLevel', kind: 'string', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] },
-  stats_interval: { option: 'statsInterval', kind: 'int', min: 1, max: 86400 },
-  // tls_replies:
-  //   535: "535 Incorrect authentication data"
-  //   221: "221 mail.example.com closing connection"
-  tls_replies: { option: 'tlsReply', kind: 'replies' },
-  tls_replies_file: { option: 'tlsRepliesFile', kind: 'string' },
-  // watch's log sensor: files followed like `tail -F` (not accounts.logs:, which `accounts` reads once)
-  logs: { option: 'log', kind: 'strings' },
-  journal: { option: 'journal', kind: 'bool' },
-  // services: [smtp, imap]: whose log lines count, and whose ports a block closes (watch/services.ts)
-  services: { option: 'services', kind: 'services' },
-};
-
-/**
+/*
  * `accounts:` — the settings of `smtpstrike accounts` (a mapping of its own, so the flat keys
- * above keep meaning what they mean for replay/watch):
+ * keep meaning what they mean for replay/watch):
  *
  *   accounts:
  *     mode: all            # exim, postfix, dovecot, ssh, apache, openwebmail or all
@@ -81,17 +39,6 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
  *       asns: [AS5610, 16019]
  *       isps: ["T-Mobile Czech"]
  */
-export const ACCOUNTS_KEYS: Record<string, KeySpec> = {
-  mode: { option: 'mode', kind: 'string', choices: MODES },
-  limit: { option: 'limit', kind: 'int', min: -100000, max: 100000 },
-  geoip: { option: 'geoip', kind: 'int', min: 0, max: 2 },
-  geoip_db: { option: 'geoipDb', kind: 'strings' },
-  logs: { option: 'logs', kind: 'strings' },
-  tz: { option: 'tz', kind: 'string' },
-  year: { option: 'year', kind: 'int', min: 1970, max: 9999 },
-  nodate: { option: 'nodate', kind: 'bool' },
-  nouser: { option: 'nouser', kind: 'bool' },
-};
 
 const WHITELIST_KEYS = ['ips', 'users', 'countries', 'asns', 'isps'] as const;
 
@@ -106,27 +53,6 @@ export class ConfigError extends Error {
     super(`${file}:${line}: ${reason}`);
     this.name = 'ConfigError';
   }
-}
-
-/** `128MiB`, `64M`, `1G`, `1048576`: a byte count. */
-export function parseBytes(v: string | number): number | null {
-  if (typeof v === 'number') return Number.isInteger(v) ? v : null;
-  const m = /^(\d+)\s*([kmg]i?b?|b)?$/i.exec(v.trim());
-  if (!m) return null;
-  const unit = (m[2] ?? '').toLowerCase()[0];
-  const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
-  return Number(m[1]) * mult;
-}
-
-/**
- * The range check of a number key, shared by the config file and the command line (so that
- * `--stats-interval 0` is refused as `stats_interval: 0` is): null when `n` is in range, else why not.
- */
-export function rangeProblem(spec: KeySpec, n: number): string | null {
-  if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
-    return `must be between ${spec.min} and ${spec.max}${spec.kind === 'bytes' ? ' bytes' : ''}`;
-  }
-  return null;
 }
 
 /** Reads and validates a config file: option name → value. */
@@ -269,6 +195,23 @@ function convert(node: Node | null, spec: KeySpec, key: string, file: string, li
       if (typeof v !== 'number' || !Number.isInteger(v)) return fail(`expected a whole number, got ${JSON.stringify(v)}`);
       const bad = rangeProblem(spec, v);
       return bad ? fail(bad) : v;
+    }
+    case 'decimal': {
+      const v = scalar();
+      if (typeof v !== 'number' || v < 0) return fail(`expected seconds, got ${JSON.stringify(v)}`);
+      const bad = rangeProblem(spec, v);
+      return bad ? fail(bad) : v;
+    }
+    case 'zone': {
+      // Checked here, with its line, as --tz checks it (it used to be checked later, at line 0).
+      const v = scalar();
+      if (typeof v !== 'string' || v === '') return fail(`expected a zone such as local, UTC or +01:00, got ${JSON.stringify(v)}`);
+      try {
+        parseZone(v);
+      } catch (e) {
+        return fail((e as Error).message);
+      }
+      return v;
     }
     case 'bytes': {
       const v = scalar();

@@ -2,29 +2,20 @@
  * What a SIGHUP can change in a running watch. Every config key is in exactly one list (a test
  * checks it), so a key can never again be silently ignored while the log says "reloaded".
  */
-import { CONFIG_KEYS } from '../config/config-file.js';
+import { CONFIG_KEYS, LIVE_KEYS, RESTART_KEYS } from '../options/all-options.js';
 
-/** Applied on SIGHUP without a restart. */
-export const LIVE_KEYS: readonly string[] = [
-  'seconds', 'conn_seconds', 'whitelist', 'match', 'tempfail_strikes', 'inferred_strikes', 'max_strike_entries',
-  'block_seconds', 'kill_established', 'state_file', 'log_file', 'log_level', 'stats_interval',
-];
-
-/**
- * Taken at start only, and why: the capture (interface, backend, buffer, ports in its BPF filter),
- * the firewall backend, the strike keys and per-entry history sizes (hitcount, conn_hitcount,
- * ipv6_prefix), the flow table's fixed-size LRU (max_flows), and the TLS reply sizes (tls_replies,
- * tls_replies_file: read into the pipeline at start), the log sensor's files and journal
- * (logs, journal: followed from start), and services (the block rule's port set is made when the
- * firewall table is set up at start, and the blocks already in the kernel were made under it:
- * a live change would have to re-make the rule under running blocks; a restart does, as `init`
- * re-makes rules made for other ports).
+/*
+ * Which keys are applied on SIGHUP without a restart is each option's `reload` in the registry
+ * (src/options/). Taken at start only, and why: the capture (interface, backend, buffer, ports in
+ * its BPF filter), the firewall backend, the strike keys and per-entry history sizes (hitcount,
+ * conn_hitcount, ipv6_prefix), the flow table's fixed-size LRU (max_flows), and the TLS reply
+ * sizes (tls_replies, tls_replies_file: read into the pipeline at start), the log sensor's files
+ * and journal (logs, journal: followed from start), and services (the block rule's port set is
+ * made when the firewall table is set up at start, and the blocks already in the kernel were made
+ * under it: a live change would have to re-make the rule under running blocks; a restart does, as
+ * `init` re-makes rules made for other ports).
  */
-export const RESTART_KEYS: readonly string[] = [
-  'interface', 'capture_backend', 'buffer_size', 'ports', 'blocker', 'dry_run',
-  'hitcount', 'conn_hitcount', 'ipv6_prefix', 'max_flows', 'tls_replies', 'tls_replies_file',
-  'logs', 'journal', 'services',
-];
+export { LIVE_KEYS, RESTART_KEYS };
 
 export interface ReloadChanges {
   /** Config keys whose value changed and was applied. */
