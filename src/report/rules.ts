@@ -2,6 +2,7 @@ import { isoDay, partsOf, type Zone } from '../accounts/clock.js';
 import type { Whitelist } from '../accounts/whitelist.js';
 import type { GeoInfo } from '../geoip/geoip.js';
 import { strikeKey } from '../strikes/address-key.js';
+import { reachesHitcount } from '../strikes/recent-window.js';
 import type { Attempt, BlockInfo, Seen } from './types.js';
 
 /**
@@ -173,11 +174,6 @@ function seenOf(list: readonly Seen[]): Seen {
   return list.includes('wire') ? 'wire' : 'log';
 }
 
-/** Whether the sorted times hold `n` within `seconds` (xt_recent: a hit exactly `seconds` old still counts). */
-export function reachesThreshold(times: readonly number[], n: number, seconds: number): boolean {
-  for (let i = 0; i + n - 1 < times.length; i++) if (times[i + n - 1]! - times[i]! <= seconds) return true;
-  return false;
-}
 
 export interface Verdicts {
   rows: VerdictRow[];
@@ -241,7 +237,7 @@ export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly B
       if (isFail(a)) failTimes.push(a.ts);
     }
     st.users = [...users].sort();
-    st.would_block = reachesThreshold(failTimes, o.hitcount, o.seconds);
+    st.would_block = reachesHitcount(failTimes, o.hitcount, o.seconds);
     addresses.set(ip, st);
   }
   const overThreshold = (ip: string): boolean => {
