@@ -1,4 +1,5 @@
 import { isoDay, partsOf, type Zone } from '../accounts/clock.js';
+import { listedByLimit } from '../accounts/limit-rule.js';
 import type { Whitelist } from '../accounts/whitelist.js';
 import type { GeoInfo } from '../geoip/geoip.js';
 import { strikeKey } from '../strikes/address-key.js';
@@ -30,7 +31,7 @@ export interface RuleOptions {
   tempfailStrikes: boolean;
   distributedMin: number;
   distributedWindow: number;
-  /** The accounts limit rule (see src/accounts/account-groups.ts). */
+  /** The accounts limit rule (src/accounts/limit-rule.ts). */
   limit: number;
   /** Zone of the days the SUSPECT rule counts in. */
   zone: Zone;
@@ -319,19 +320,17 @@ export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly B
     if (!s.seen.includes(a.seen)) s.seen.push(a.seen);
     if (a.tls) s.tls++;
   }
-  const need = o.limit < 0 ? -o.limit : Math.max(o.limit, 1);
+  const whitelisted = (ip: string): boolean => whyOf(ip) !== null;
   for (const k of [...groups.keys()].sort()) {
     const g = groups.get(k)!;
     const rules: ('addresses' | 'unlisted')[] = [];
-    let listed = [...g.ips.keys()];
-    const clean = listed.filter((ip) => whyOf(ip) === null);
-    if (g.user !== null) {
-      const n = o.limit < 0 ? listed.length : clean.length;
-      if (n >= need) rules.push('addresses');
-    }
-    if (unlistedRule && clean.length > 0) rules.push('unlisted');
+    const ips = [...g.ips.keys()];
+    // Logins with no username are no account's: the limit rule counts accounts only.
+    if (g.user !== null && listedByLimit(o.limit, ips, whitelisted) !== null) rules.push('addresses');
+    if (unlistedRule && ips.some((ip) => !whitelisted(ip))) rules.push('unlisted');
     if (rules.length === 0) continue;
-    if (o.limit >= 0) listed = clean;
+    // The addresses the limit rule shows, with no count to reach (the unlisted rule alone may list the group).
+    const listed = listedByLimit(o.limit < 0 ? -1 : 0, ips, whitelisted) ?? [];
     const addrs: SuspectAddress[] = listed.map((ip) => {
       const s = g.ips.get(ip)!;
       return { ip, successes: s.n, seen: seenOf(s.seen), inside_tls: s.tls, first_ts: s.first, last_ts: s.last, whitelisted: whyOf(ip) };
