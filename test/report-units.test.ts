@@ -375,7 +375,7 @@ test('HTML: attacker-chosen usernames are escaped in the page and in the embedde
     countries: [], asns: [],
     blind_spots: { count: 0, missing: [], opaque_sessions: { total: 0, not_kept: 0, with_log_attempts: 0, inferred: { failures: 0, successes: 0, tempfails: 0 }, smtp_sessions: 0, mostly_opaque: false, log_attempts_inside: { failures: 0, successes: 0, tempfails: 0 }, addresses: [] }, periods: [], wire_not_logged: { failures: 0, successes: 0, addresses: [] }, logged_not_on_wire: { failures: 0, successes: 0, addresses: [] }, unparseable: [], read_errors: [], capture: { gaps: 0, gap_bytes: 0, midstream_starts: 0, evicted_flows: 0, auths_not_kept: 0 } },
     tls_replies: { failure_source: 'banner', log_failure_text: null, log_failure_texts: [] },
-    warnings: [], options: {},
+    warnings: [], options: {} as ReportDoc['options'], // not rendered
   };
   const html = renderHtml(doc, 0);
   assert.ok(!html.includes('<script>alert'), 'no injected script element');

@@ -1,6 +1,5 @@
 import type { Zone } from '../accounts/clock.js';
-import type { AddressJson, PlaceCount, ReportDoc } from './report-doc.js';
-import type { VerdictName, VerdictRow } from './rules.js';
+import type { AddressJson, PlaceCount, ReportDoc, VerdictName, VerdictRow } from './report-doc.js';
 import { Clock, duration, opaqueHeadline, seenText } from './text.js';
 
 /**
