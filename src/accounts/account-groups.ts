@@ -8,8 +8,8 @@ import { escapeControl } from '../text/control-chars.js';
 
 /**
  * Successful logins grouped per day and account (the seed's report), with each group's distinct
- * client addresses, listed by the limit rule (src/accounts/limit-rule.ts: N > 0 at least N
- * non-whitelisted addresses, 0 any, -N at least N whitelisted ones included).
+ * client addresses, listed by the limit rule (src/accounts/limit-rule.ts: N > 0: at least N
+ * addresses that are not whitelisted; 0: any such address; -N: at least N, whitelisted ones too).
  *
  * `--nodate` merges the days, `--nouser` the accounts. Whitelisted accounts are never listed.
  */

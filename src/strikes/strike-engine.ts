@@ -2,8 +2,8 @@ import type { AuthEvent, ConnectEvent, EventSink, PipelineEvent, StrikeSource, W
 import { parseIp } from '../net/ip-text.js';
 import { AddressSet, strikeKey } from './address-key.js';
 import { LogPrefix } from './iptables-log.js';
-import { StrikeTable, type BlockInterval } from './strike-table.js';
 import { inRecentWindow } from './recent-window.js';
+import { StrikeTable, type BlockInterval } from './strike-table.js';
 
 export type { BlockInterval } from './strike-table.js';
 
