@@ -2,7 +2,7 @@
 // The report page's error hook, first in <head>: any script error, unhandled rejection or console.error
 // is counted on <html data-errors> and written into #js-errors (or kept for the main script when
 // that element is not there yet). src/report/html.ts inlines everything after the first blank
-// line, JSDoc comments removed.
+// line, lines holding only a JSDoc comment cut out (page-files.ts).
 
 (function(){var n=0;
 /** @param {string} m */

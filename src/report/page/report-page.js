@@ -1,7 +1,8 @@
 // @ts-check
 // The report page's script, last in <body>: sorts tables, filters the timeline, highlights an
 // address everywhere, and writes a line from the embedded JSON to show it ran. No fetch, no eval.
-// src/report/html.ts inlines everything after the first blank line, JSDoc comments removed.
+// src/report/html.ts inlines everything after the first blank line, lines holding only a JSDoc
+// comment cut out (page-files.ts).
 
 (function(){
 var early=window.__early||[];var pe=document.getElementById('js-errors');early.forEach(function(m){pe.textContent+=m+'\n';});
