@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReportDoc } from '../src/report/report-doc.js';
-import type { CompromisedRow } from '../src/report/rules.js';
+import type { CompromisedRow } from '../src/report/report-doc.js';
 
 const CLI = 'dist/src/cli.js';
 const PCAP = 'pcaps/tls/tls13-mixed.pcap';

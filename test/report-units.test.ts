@@ -17,8 +17,9 @@ import { CoverageBuilder, subtract, union } from '../src/report/intervals.js';
 import { joinAttempts } from '../src/report/join.js';
 import { NearestYearClock, scanLogs } from '../src/report/logs.js';
 import type { ReportDoc } from '../src/report/report-doc.js';
-import { computeVerdicts, reachesThreshold, type RuleOptions } from '../src/report/rules.js';
+import { computeVerdicts, type RuleOptions } from '../src/report/rules.js';
 import { looksLikeCapture } from '../src/report/sniff.js';
+import { reachesHitcount } from '../src/strikes/recent-window.js';
 import type { Attempt, BlockInfo, LogAuth, WireAuth, WireSession } from '../src/report/types.js';
 import { FrameList, loginSession, tempDir } from './support/synth.js';
 
@@ -57,8 +58,8 @@ test('coverage: silences longer than the gap split it; subtract and union', () =
   assert.deepEqual(subtract([[0, 100]], [[10, 20], [50, 60]]), [[0, 10], [20, 50], [60, 100]]);
   assert.deepEqual(subtract([[0, 10]], [[-5, 20]]), []);
   assert.deepEqual(union([[0, 5]], [[3, 9], [20, 21]]), [[0, 9], [20, 21]]);
-  assert.equal(reachesThreshold([0, 600, 1200], 3, 1200), true, 'a hit exactly `seconds` old still counts');
-  assert.equal(reachesThreshold([0, 600, 1200.5], 3, 1200), false);
+  assert.equal(reachesHitcount([0, 600, 1200], 3, 1200), true, 'a hit exactly `seconds` old still counts');
+  assert.equal(reachesHitcount([0, 600, 1200.5], 3, 1200), false);
 });
 
 // ---------------------------------------------------------------- the join
@@ -374,7 +375,7 @@ test('HTML: attacker-chosen usernames are escaped in the page and in the embedde
     countries: [], asns: [],
     blind_spots: { count: 0, missing: [], opaque_sessions: { total: 0, not_kept: 0, with_log_attempts: 0, inferred: { failures: 0, successes: 0, tempfails: 0 }, smtp_sessions: 0, mostly_opaque: false, log_attempts_inside: { failures: 0, successes: 0, tempfails: 0 }, addresses: [] }, periods: [], wire_not_logged: { failures: 0, successes: 0, addresses: [] }, logged_not_on_wire: { failures: 0, successes: 0, addresses: [] }, unparseable: [], read_errors: [], capture: { gaps: 0, gap_bytes: 0, midstream_starts: 0, evicted_flows: 0, auths_not_kept: 0 } },
     tls_replies: { failure_source: 'banner', log_failure_text: null, log_failure_texts: [] },
-    warnings: [], options: {},
+    warnings: [], options: {} as ReportDoc['options'], // not rendered
   };
   const html = renderHtml(doc, 0);
   assert.ok(!html.includes('<script>alert'), 'no injected script element');

@@ -1,5 +1,6 @@
 import { dayLabel, isoDay, isoTime, partsOf, timeLabel, type WallParts, type Zone } from './clock.js';
 import { intern, internFew } from './ip.js';
+import { listedByLimit } from './limit-rule.js';
 import { SERVICES, type AuthLogEvent, type Service } from './types.js';
 import type { Whitelist } from './whitelist.js';
 import { geoText, type GeoInfo } from '../geoip/geoip.js';
@@ -7,13 +8,8 @@ import { escapeControl } from '../text/control-chars.js';
 
 /**
  * Successful logins grouped per day and account (the seed's report), with each group's distinct
- * client addresses, and the limit rule:
- *
- *   limit N > 0   a group is listed when it has ≥ N distinct addresses that are not whitelisted;
- *                 only those addresses are printed;
- *   limit 0       every group with at least one non-whitelisted address;
- *   limit -N      a group is listed when it has ≥ N distinct addresses, whitelisted ones
- *                 included; all are printed, whitelisted ones marked.
+ * client addresses, listed by the limit rule (src/accounts/limit-rule.ts: N > 0: at least N
+ * addresses that are not whitelisted; 0: any such address; -N: at least N, whitelisted ones too).
  *
  * `--nodate` merges the days, `--nouser` the accounts. Whitelisted accounts are never listed.
  */
@@ -322,22 +318,15 @@ export class AccountGroups {
       }
       return w;
     };
+    const whitelisted = (s: IpAcc): boolean => whyOf(s.ip) !== null;
     const out: ReportGroup[] = [];
     const keys = [...this.groups.keys()].sort();
-    const need = limit < 0 ? -limit : Math.max(limit, 1);
     for (const k of keys) {
       const g = this.groups.get(k)!;
-      if (g.v4.length + g.ips.size < need) continue;
-      const all = g.ips.size === 0 ? g.v4Stats : [...g.v4Stats, ...g.ips.values()];
-      let n = 0;
-      for (const s of all) if (limit < 0 || whyOf(s.ip) === null) n++;
-      if (n < need) continue;
-      const listed: ReportEntry[] = [];
-      for (const s of all) {
-        const w = whyOf(s.ip);
-        if (limit >= 0 && w !== null) continue;
-        listed.push({ ip: s.ip, count: s.count, first: s.first, last: s.last, serviceBits: s.serviceBits, methods: s.methods, geo: null, whitelisted: w });
-      }
+      const shown = listedByLimit(limit, g.ips.size === 0 ? g.v4Stats : [...g.v4Stats, ...g.ips.values()], whitelisted);
+      if (shown === null) continue;
+      const listed: ReportEntry[] = shown.map((s) =>
+        ({ ip: s.ip, count: s.count, first: s.first, last: s.last, serviceBits: s.serviceBits, methods: s.methods, geo: null, whitelisted: whyOf(s.ip) }));
       listed.sort((a, b) => b.count - a.count || a.first - b.first || (a.ip < b.ip ? -1 : 1));
       let last = listed[0]!;
       for (const e of listed) if (e.last > last.last) last = e;

@@ -57,12 +57,15 @@ export interface AuthLogEvent {
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
 
 export interface FileCounters {
+  /** The file's path as given (`-`: standard input). */
   file: string;
+  /** How it was compressed. */
   compression: Compression;
   /** Lines read (every line, blank ones too). */
   lines: number;
   /** Lines with a success (a disconnect line's `auth=2` is one line: see AuthLogEvent.count). */
   successes: number;
+  /** Lines with a failure. */
   failures: number;
   /** Lines with a temporary failure (454: Postfix's `Connection lost to authentication server`). */
   tempfails: number;

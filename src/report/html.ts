@@ -1,12 +1,13 @@
 import type { Zone } from '../accounts/clock.js';
-import type { AddressJson, PlaceCount, ReportDoc } from './report-doc.js';
-import type { VerdictName, VerdictRow } from './rules.js';
+import type { AddressJson, PlaceCount, ReportDoc, VerdictName, VerdictRow } from './report-doc.js';
+import { pageFiles } from './page-files.js';
 import { Clock, duration, opaqueHeadline, seenText } from './text.js';
 
 /**
- * `--html FILE`: one self-contained page — inline CSS, inline SVG, a little inline JavaScript, no
- * URL of any kind (a Content-Security-Policy forbids every fetch) — rendered from the same document
- * as `--json`, which it also carries (`<script type="application/json" id="report-data">`).
+ * `--html FILE`: one self-contained page — inline CSS, inline SVG, a little inline JavaScript (the
+ * CSS and scripts live in src/report/page/: see page-files.ts), no URL of any kind (a
+ * Content-Security-Policy forbids every fetch) — rendered from the same document as `--json`,
+ * which it also carries (`<script type="application/json" id="report-data">`).
  * Everything is drawn on the server side, so the page reads the same without JavaScript; the
  * script only sorts tables, filters the timeline and reports its own errors into the page
  * (`#js-errors`, `data-errors` on <html>). Every number shown carries `data-path`, the JSON path of
@@ -36,79 +37,6 @@ function badge(v: VerdictName): string {
   return `<span class="badge" style="background:${VERDICT_COLOURS[v]}">${v}</span>`;
 }
 
-const CSS = `
-:root{--fg:#1b1b1f;--muted:#5f6368;--line:#d9dce1;--bg:#fff;--soft:#f5f6f8}
-*{box-sizing:border-box}
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:var(--fg);background:var(--bg);margin:0;padding:24px 32px;max-width:1400px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
-.muted{color:var(--muted)}.mono{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace}
-.cards{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0}
-.card{border:1px solid var(--line);border-radius:6px;padding:8px 14px;min-width:130px;background:var(--soft)}
-.card b{display:block;font-size:22px}
-.badge{color:#fff;border-radius:3px;padding:1px 6px;font-size:11px;font-weight:600;letter-spacing:.3px;white-space:nowrap}
-table{border-collapse:collapse;width:100%;margin:6px 0 10px}
-th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
-th{background:var(--soft);cursor:pointer;user-select:none;white-space:nowrap}
-td.r,th.r{text-align:right}
-tr.hl td{background:#fff6d6}
-.warn{background:#fff4e5;border-left:4px solid #c75b00;padding:6px 10px;margin:4px 0}
-.bar{height:10px;background:#1f5fa8;display:inline-block;vertical-align:middle;margin-right:6px}
-.bar.ok{background:#2e7d32}
-td.bars{white-space:nowrap;width:110px}
-#filters label{margin-right:14px;white-space:nowrap}
-svg text{font:11px ui-monospace,"DejaVu Sans Mono",Menlo,monospace;fill:var(--fg)}
-svg .axis{stroke:#9aa0a6;stroke-width:1}
-svg .grid{stroke:#eceef1;stroke-width:1}
-svg .f{fill:#d93025}svg .s{fill:#1e8e3e}svg .t{fill:#f29900}
-svg .wire{fill:#fff;stroke-width:2}svg .wire.f{stroke:#d93025}svg .wire.s{stroke:#1e8e3e}svg .wire.t{stroke:#f29900}
-svg .log{fill-opacity:.45}
-svg .tls{stroke:#111;stroke-width:1.5}
-svg .blk{fill:#d93025;fill-opacity:.12}
-svg .covw{fill:#1f5fa8;fill-opacity:.35}svg .covl{fill:#2e7d32;fill-opacity:.35}
-svg g.row.dim{opacity:.15}
-#js-errors{color:#b00020;white-space:pre-wrap}
-`;
-
-/** The page's own script: error hook first, then sorting, filtering, highlighting. No fetch, no eval. */
-const SCRIPT_ERRORS = `
-(function(){var n=0;function add(m){n++;document.documentElement.setAttribute('data-errors',String(n));
-var p=document.getElementById('js-errors');if(p){p.textContent+=m+'\\n';}else{(window.__early=window.__early||[]).push(m);}}
-window.addEventListener('error',function(e){add('error: '+(e.message||e)+(e.lineno?' (line '+e.lineno+')':''));});
-window.addEventListener('unhandledrejection',function(e){add('unhandled rejection: '+e.reason);});
-var ce=console.error;console.error=function(){add('console.error: '+Array.prototype.join.call(arguments,' '));return ce.apply(console,arguments);};
-document.documentElement.setAttribute('data-errors','0');})();
-`;
-
-const SCRIPT_MAIN = `
-(function(){
-var early=window.__early||[];var pe=document.getElementById('js-errors');early.forEach(function(m){pe.textContent+=m+'\\n';});
-var data=JSON.parse(document.getElementById('report-data').textContent);
-// Sortable tables: click a header.
-Array.prototype.forEach.call(document.querySelectorAll('table.sortable'),function(t){
-  Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,i){th.addEventListener('click',function(){
-    var b=t.tBodies[0],rows=Array.prototype.slice.call(b.rows),asc=th.getAttribute('data-dir')!=='asc';
-    Array.prototype.forEach.call(t.tHead.rows[0].cells,function(x){x.removeAttribute('data-dir');});th.setAttribute('data-dir',asc?'asc':'desc');
-    rows.sort(function(x,y){var a=x.cells[i].getAttribute('data-sort')||x.cells[i].textContent,c=y.cells[i].getAttribute('data-sort')||y.cells[i].textContent;
-      var na=parseFloat(a),nc=parseFloat(c);var r=(!isNaN(na)&&!isNaN(nc))?na-nc:a.localeCompare(c);return asc?r:-r;});
-    rows.forEach(function(r){b.appendChild(r);});});});});
-// Timeline filter by verdict.
-function apply(){var on={};Array.prototype.forEach.call(document.querySelectorAll('#filters input'),function(c){on[c.value]=c.checked;});
-  Array.prototype.forEach.call(document.querySelectorAll('#timeline g.row'),function(g){var v=(g.getAttribute('data-verdicts')||'NONE').split(' ');
-    var show=v.some(function(x){return on[x];});g.classList.toggle('dim',!show);});}
-Array.prototype.forEach.call(document.querySelectorAll('#filters input'),function(c){c.addEventListener('change',apply);});
-// Hovering an address highlights it everywhere.
-function hl(ip,on){Array.prototype.forEach.call(document.querySelectorAll('[data-ip]'),function(e){if(e.getAttribute('data-ip')===ip)e.classList.toggle('hl',on);});}
-Array.prototype.forEach.call(document.querySelectorAll('[data-ip]'),function(e){var ip=e.getAttribute('data-ip');
-  e.addEventListener('mouseenter',function(){hl(ip,true);});e.addEventListener('mouseleave',function(){hl(ip,false);});});
-// A line written by the script from the embedded JSON: shows it was parsed and ran.
-var t=data.totals,s=document.getElementById('js-summary');
-s.innerHTML='';function part(txt,v,p){var e=document.createElement('span');e.className='n';e.setAttribute('data-path',p);e.textContent=String(v);s.appendChild(document.createTextNode(txt));s.appendChild(e);}
-part('Script check: attempts ',t.attempts,'totals.attempts');part(', failures ',t.failures.all,'totals.failures.all');part(', logins ',t.successes.all,'totals.successes.all');
-part(', verdict rows ',data.verdicts.length,'verdicts.length');
-document.documentElement.setAttribute('data-ready','1');
-})();
-`;
-
 function jsonForScript(doc: ReportDoc): string {
   return JSON.stringify(doc).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
@@ -119,11 +47,12 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
   const addrIndex = new Map<string, number>(doc.addresses.map((a, i) => [a.ip, i]));
   const place = (ip: string): string => esc(addr.get(ip)?.geo?.place ?? '');
   const ipCell = (ip: string): string => `<span class="mono" data-ip="${esc(ip)}">${esc(ip)}</span>`;
+  const page = pageFiles();
   const h: string[] = [];
   h.push('<!doctype html><html lang="en"><head><meta charset="utf-8">');
   h.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`);
   h.push('<meta name="viewport" content="width=device-width, initial-scale=1">');
-  h.push(`<title>smtpstrike report</title><style>${CSS}</style><script>${SCRIPT_ERRORS}</script></head><body>`);
+  h.push(`<title>smtpstrike report</title><style>${page.css}</style><script>${page.errorsScript}</script></head><body>`);
   h.push('<h1>smtpstrike report</h1>');
   const spans: string[] = [];
   if (doc.spans.wire) spans.push(`wire ${esc(c.full(doc.spans.wire.from))} → ${esc(c.at(doc.spans.wire.to))}`);
@@ -227,7 +156,7 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
   h.push('</ul>');
   h.push('<p class="muted">GeoIP: IP Geolocation by DB-IP (db-ip.com), AS numbers from RouteViews and the NRO (ip-location-db), CC BY 4.0 — unless other databases were given.</p>');
   h.push(`<script type="application/json" id="report-data">${jsonForScript(doc)}</script>`);
-  h.push(`<script>${SCRIPT_MAIN}</script>`);
+  h.push(`<script>${page.mainScript}</script>`);
   h.push('</body></html>');
   return h.join('\n');
 }

@@ -19,9 +19,13 @@ import type { Attempt, AttemptOutcome, LogAuth, WireAuth, WireSession } from './
  */
 
 export interface JoinStats {
+  /** Attempts seen on the wire only. */
   wireOnly: number;
+  /** Attempts seen in the logs only. */
   logOnly: number;
+  /** Attempts seen on the wire and in a log. */
   both: number;
+  /** Log-only attempts inside sessions the wire saw go opaque. */
   insideTls: number;
 }
 

@@ -7,9 +7,9 @@ import { estimateZone, mergeBackendLines, offsetLabel, placeEvents, SMTP_SERVICE
 import { contains, span, subtract, union } from './intervals.js';
 import { joinAttempts } from './join.js';
 import { scanLogs } from './logs.js';
-import { bump, computeVerdicts, VERDICT_ORDER, type AddressStat, type Counts3 } from './rules.js';
+import { bump, computeVerdicts, VERDICT_ORDER } from './rules.js';
 import type { Attempt, Intervals } from './types.js';
-import type { AddressJson, BlindSpots, GeoJson, OneSided, PeriodJson, PlaceCount, ReportDoc } from './report-doc.js';
+import { REPORT_SCHEMA_VERSION, type AddressJson, type AddressStat, type BlindSpots, type Counts3, type GeoJson, type OneSided, type PeriodJson, type PlaceCount, type ReportDoc, type VerdictCounts } from './report-doc.js';
 import { emptyWire, mergeState, readCaptures, type WireData } from './wire.js';
 import { learnFailureText } from './reply-texts.js';
 import { ReplyResolver } from '../tls/reply-profiles.js';
@@ -200,14 +200,14 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
     bump(c, a.seen);
     if (a.tls) totals.inside_tls++;
   }
-  const counts = { COMPROMISED: 0, SUSPECT: 0, DISTRIBUTED: 0, ATTACKED: 0, BLIND_SPOTS: blind.count };
+  const counts: VerdictCounts = { COMPROMISED: 0, SUSPECT: 0, DISTRIBUTED: 0, ATTACKED: 0, BLIND_SPOTS: blind.count };
   for (const r of v.rows) counts[r.verdict]++;
   for (const c of scan.files) if (c.counters.error) warn(c.counters.error);
   for (const f of wire.captures) if (f.error) warn(f.error.message); // the message names the file
 
   return {
     type: 'report',
-    version: 1,
+    version: REPORT_SCHEMA_VERSION,
     generated_at: new Date().toISOString(),
     tz: zoneLabel(o.zone, at),
     inputs: { captures: wire.captures, state: wire.state, logs: scan.files.map((f) => f.counters) },

@@ -1,11 +1,16 @@
 import { isoDay, partsOf, type Zone } from '../accounts/clock.js';
+import { listedByLimit } from '../accounts/limit-rule.js';
 import type { Whitelist } from '../accounts/whitelist.js';
 import type { GeoInfo } from '../geoip/geoip.js';
 import { strikeKey } from '../strikes/address-key.js';
+import { reachesHitcount } from '../strikes/recent-window.js';
+import type {
+  AddressStat, AttackedRow, BlockJson, CompromisedAddress, CompromisedRow, Counts3, DistributedRow, SuspectAddress, SuspectRow, VerdictName, VerdictRow,
+} from './report-doc.js';
 import type { Attempt, BlockInfo, Seen } from './types.js';
 
 /**
- * The verdicts, most urgent first:
+ * The verdicts, most urgent first, one function each:
  *
  * COMPROMISED  an address with failed attempts (wire or log) that then logged in: one row per
  *              account when the login's username is known, per address otherwise;
@@ -18,7 +23,6 @@ import type { Attempt, BlockInfo, Seen } from './types.js';
  * ATTACKED     addresses with failures and no login, with the blocks the rules applied.
  */
 
-export type VerdictName = 'COMPROMISED' | 'SUSPECT' | 'DISTRIBUTED' | 'ATTACKED';
 export const VERDICT_ORDER: readonly VerdictName[] = ['COMPROMISED', 'SUSPECT', 'DISTRIBUTED', 'ATTACKED'];
 
 export interface RuleOptions {
@@ -29,134 +33,13 @@ export interface RuleOptions {
   tempfailStrikes: boolean;
   distributedMin: number;
   distributedWindow: number;
-  /** The accounts limit rule (see src/accounts/account-groups.ts). */
+  /** The accounts limit rule (src/accounts/limit-rule.ts). */
   limit: number;
   /** Zone of the days the SUSPECT rule counts in. */
   zone: Zone;
   whitelist: Whitelist | null;
   geoOf: (ip: string) => GeoInfo | null;
 }
-
-/** Attempts, and how they were seen: on the wire only, in the logs only, or both (one attempt either way). */
-export interface Counts3 {
-  all: number;
-  wire_only: number;
-  log_only: number;
-  both: number;
-}
-
-export interface BlockJson {
-  key: string;
-  rule: 'auth' | 'conn';
-  from: number;
-  until: number;
-  rejects: number;
-  source: 'capture' | 'state';
-}
-
-export interface AddressStat {
-  ip: string;
-  failures: Counts3;
-  successes: Counts3;
-  tempfails: Counts3;
-  /** Log-only attempts inside sessions the wire saw go opaque. */
-  inside_tls: number;
-  users: string[];
-  first_ts: number;
-  last_ts: number;
-  blocks: BlockJson[];
-  /** Its failures (wire and log together) reach the strike threshold. */
-  would_block: boolean;
-  verdicts: VerdictName[];
-  whitelisted: string | null;
-}
-
-export interface CompromisedAddress {
-  ip: string;
-  failures_before: number;
-  failures_before_wire_only: number;
-  failures_before_log_only: number;
-  failures_before_both: number;
-  /** Of those, failures for the account that then logged in (or with no username known). */
-  failures_same_user: number;
-  users_tried: string[];
-  first_failure_ts: number;
-  success_ts: number;
-  success_seen: Seen;
-  success_inside_tls: boolean;
-  successes: number;
-  blocked: boolean;
-}
-
-export interface CompromisedRow {
-  verdict: 'COMPROMISED';
-  subject: 'account' | 'address';
-  account: string | null;
-  address: string | null;
-  /** Failed attempts before the logins, all addresses of the row together. */
-  failures: number;
-  successes: number;
-  addresses: CompromisedAddress[];
-  first_ts: number;
-  last_ts: number;
-}
-
-export interface SuspectAddress {
-  ip: string;
-  successes: number;
-  seen: Seen;
-  inside_tls: number;
-  first_ts: number;
-  last_ts: number;
-  whitelisted: string | null;
-}
-
-export interface SuspectRow {
-  verdict: 'SUSPECT';
-  subject: 'account';
-  account: string | null;
-  day: string;
-  rules: ('addresses' | 'unlisted')[];
-  successes: number;
-  addresses: SuspectAddress[];
-  first_ts: number;
-  last_ts: number;
-}
-
-export interface DistributedAddress {
-  ip: string;
-  failures: number;
-}
-
-export interface DistributedRow {
-  verdict: 'DISTRIBUTED';
-  subject: 'account';
-  account: string;
-  /** Failures for the account from the addresses listed, inside the window. */
-  failures: number;
-  addresses: DistributedAddress[];
-  /** Addresses that also failed for this account but crossed the strike threshold (counted per address already). */
-  over_threshold: string[];
-  first_ts: number;
-  last_ts: number;
-}
-
-export interface AttackedRow {
-  verdict: 'ATTACKED';
-  subject: 'address';
-  address: string;
-  failures: Counts3;
-  tempfails: number;
-  users: string[];
-  blocks: BlockJson[];
-  would_block: boolean;
-  rejects: number;
-  distributed: string[];
-  first_ts: number;
-  last_ts: number;
-}
-
-export type VerdictRow = CompromisedRow | SuspectRow | DistributedRow | AttackedRow;
 
 const zero = (): Counts3 => ({ all: 0, wire_only: 0, log_only: 0, both: 0 });
 
@@ -173,27 +56,39 @@ function seenOf(list: readonly Seen[]): Seen {
   return list.includes('wire') ? 'wire' : 'log';
 }
 
-/** Whether the sorted times hold `n` within `seconds` (xt_recent: a hit exactly `seconds` old still counts). */
-export function reachesThreshold(times: readonly number[], n: number, seconds: number): boolean {
-  for (let i = 0; i + n - 1 < times.length; i++) if (times[i + n - 1]! - times[i]! <= seconds) return true;
-  return false;
+/** Whether an attempt strikes: a failure, or a 454 with --tempfail-strikes. */
+export function failTest(o: Pick<RuleOptions, 'tempfailStrikes'>): (a: Attempt) => boolean {
+  return (a) => a.outcome === 'failure' || (o.tempfailStrikes && a.outcome === 'tempfail');
 }
 
-export interface Verdicts {
-  rows: VerdictRow[];
-  addresses: Map<string, AddressStat>;
+/** Why an address is whitelisted (null: it is not), each address asked once. */
+export type WhyOf = (ip: string) => string | null;
+
+export function whitelistReasons(o: Pick<RuleOptions, 'whitelist' | 'geoOf'>): WhyOf {
+  const cache = new Map<string, string | null>();
+  return (ip) => {
+    let w = cache.get(ip);
+    if (w === undefined) {
+      w = o.whitelist && !ip.includes('/') ? o.whitelist.whyIp(ip, o.whitelist.needsGeo ? o.geoOf(ip) : null) : null;
+      cache.set(ip, w);
+    }
+    return w;
+  };
 }
 
-export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly BlockInfo[], o: RuleOptions): Verdicts {
-  const isFail = (a: Attempt): boolean => a.outcome === 'failure' || (o.tempfailStrikes && a.outcome === 'tempfail');
+/** The attempts per address, in input (time) order. */
+export function attemptsByIp(attempts: readonly Attempt[]): Map<string, Attempt[]> {
   const byIp = new Map<string, Attempt[]>();
   for (const a of attempts) {
     const l = byIp.get(a.ip);
     if (l) l.push(a);
     else byIp.set(a.ip, [a]);
   }
+  return byIp;
+}
 
-  // Blocks by address (a block on an IPv6 prefix applies to every address in it).
+/** The blocks that applied to an address, oldest first (a block on an IPv6 prefix applies to every address in it). */
+export function blockLookup(blocks: readonly BlockInfo[]): (ip: string) => BlockJson[] {
   const blockIndex = new Map<string, BlockInfo[]>();
   const prefixBits = new Set<number>();
   for (const b of blocks) {
@@ -205,25 +100,18 @@ export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly B
     const slash = b.key.indexOf('/');
     if (slash > 0) prefixBits.add(Number(b.key.slice(slash + 1)));
   }
-  const blocksOf = (ip: string): BlockJson[] => {
+  return (ip) => {
     const found = new Set<BlockInfo>(blockIndex.get(ip) ?? []);
     if (ip.includes(':') && !ip.includes('/')) for (const bits of prefixBits) for (const b of blockIndex.get(strikeKey(ip, bits)) ?? []) found.add(b);
     return [...found]
       .map((b) => ({ key: b.key, rule: b.rule, from: b.from, until: b.until, rejects: b.rejects, source: b.source }))
       .sort((a, b) => a.from - b.from);
   };
+}
 
-  const whyCache = new Map<string, string | null>();
-  const whyOf = (ip: string): string | null => {
-    let w = whyCache.get(ip);
-    if (w === undefined) {
-      w = o.whitelist && !ip.includes('/') ? o.whitelist.whyIp(ip, o.whitelist.needsGeo ? o.geoOf(ip) : null) : null;
-      whyCache.set(ip, w);
-    }
-    return w;
-  };
-
-  // ---- per address
+/** Per address: its attempts counted, its blocks, whether its failures reach the strike threshold (`verdicts` filled later). */
+export function addressStats(byIp: ReadonlyMap<string, readonly Attempt[]>, blocksOf: (ip: string) => BlockJson[], whyOf: WhyOf, o: RuleOptions): Map<string, AddressStat> {
+  const isFail = failTest(o);
   const addresses = new Map<string, AddressStat>();
   for (const [ip, list] of byIp) {
     const st: AddressStat = {
@@ -241,17 +129,15 @@ export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly B
       if (isFail(a)) failTimes.push(a.ts);
     }
     st.users = [...users].sort();
-    st.would_block = reachesThreshold(failTimes, o.hitcount, o.seconds);
+    st.would_block = reachesHitcount(failTimes, o.hitcount, o.seconds);
     addresses.set(ip, st);
   }
-  const overThreshold = (ip: string): boolean => {
-    const s = addresses.get(ip)!;
-    return s.would_block || s.blocks.length > 0;
-  };
+  return addresses;
+}
 
-  const rows: VerdictRow[] = [];
-
-  // ---- COMPROMISED
+/** COMPROMISED: failures from an address, then a login from it; per account (username known) or per address. */
+export function compromisedRows(byIp: ReadonlyMap<string, readonly Attempt[]>, addresses: ReadonlyMap<string, AddressStat>, o: RuleOptions): CompromisedRow[] {
+  const isFail = failTest(o);
   const comp = new Map<string, CompromisedRow>();
   for (const [ip, list] of byIp) {
     let fails = 0;
@@ -303,9 +189,11 @@ export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly B
   }
   for (const r of compRows) r.addresses.sort((a, b) => b.failures_before - a.failures_before || a.success_ts - b.success_ts);
   compRows.sort((a, b) => b.addresses[0]!.failures_before - a.addresses[0]!.failures_before || a.last_ts - b.last_ts);
-  rows.push(...compRows);
+  return compRows;
+}
 
-  // ---- SUSPECT (the accounts rules)
+/** SUSPECT: the accounts rules on every login, per day (in `o.zone`) and account; in day, then account order. */
+export function suspectRows(attempts: readonly Attempt[], whyOf: WhyOf, o: RuleOptions): SuspectRow[] {
   const wl = o.whitelist;
   const unlistedRule = wl !== null && (wl.config.ips.length > 0 || wl.config.countries.length > 0 || wl.config.asns.length > 0 || wl.config.isps.length > 0);
   interface Acc { day: string; user: string | null; ips: Map<string, { n: number; first: number; last: number; seen: Seen[]; tls: number }> }
@@ -323,19 +211,18 @@ export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly B
     if (!s.seen.includes(a.seen)) s.seen.push(a.seen);
     if (a.tls) s.tls++;
   }
-  const need = o.limit < 0 ? -o.limit : Math.max(o.limit, 1);
+  const whitelisted = (ip: string): boolean => whyOf(ip) !== null;
+  const rows: SuspectRow[] = [];
   for (const k of [...groups.keys()].sort()) {
     const g = groups.get(k)!;
     const rules: ('addresses' | 'unlisted')[] = [];
-    let listed = [...g.ips.keys()];
-    const clean = listed.filter((ip) => whyOf(ip) === null);
-    if (g.user !== null) {
-      const n = o.limit < 0 ? listed.length : clean.length;
-      if (n >= need) rules.push('addresses');
-    }
-    if (unlistedRule && clean.length > 0) rules.push('unlisted');
+    const ips = [...g.ips.keys()];
+    // Logins with no username are no account's: the limit rule counts accounts only.
+    if (g.user !== null && listedByLimit(o.limit, ips, whitelisted) !== null) rules.push('addresses');
+    if (unlistedRule && ips.some((ip) => !whitelisted(ip))) rules.push('unlisted');
     if (rules.length === 0) continue;
-    if (o.limit >= 0) listed = clean;
+    // The addresses the limit rule shows, with no count to reach (the unlisted rule alone may list the group).
+    const listed = listedByLimit(o.limit < 0 ? -1 : 0, ips, whitelisted) ?? [];
     const addrs: SuspectAddress[] = listed.map((ip) => {
       const s = g.ips.get(ip)!;
       return { ip, successes: s.n, seen: seenOf(s.seen), inside_tls: s.tls, first_ts: s.first, last_ts: s.last, whitelisted: whyOf(ip) };
@@ -346,8 +233,19 @@ export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly B
       first_ts: Math.min(...addrs.map((a) => a.first_ts)), last_ts: Math.max(...addrs.map((a) => a.last_ts)),
     });
   }
+  return rows;
+}
 
-  // ---- DISTRIBUTED
+/**
+ * DISTRIBUTED: one account failing from many addresses each under the strike threshold, most
+ * addresses first; with the accounts each address took part in (for ATTACKED's `distributed`).
+ */
+export function distributedRows(attempts: readonly Attempt[], addresses: ReadonlyMap<string, AddressStat>, o: RuleOptions): { rows: DistributedRow[]; accountsOf: Map<string, string[]> } {
+  const isFail = failTest(o);
+  const overThreshold = (ip: string): boolean => {
+    const s = addresses.get(ip)!;
+    return s.would_block || s.blocks.length > 0;
+  };
   const failsByUser = new Map<string, Attempt[]>();
   for (const a of attempts) {
     if (!isFail(a) || a.user === null) continue;
@@ -355,8 +253,8 @@ export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly B
     if (l) l.push(a);
     else failsByUser.set(a.user, [a]);
   }
-  const distributedOf = new Map<string, string[]>();
-  const distRows: DistributedRow[] = [];
+  const accountsOf = new Map<string, string[]>();
+  const rows: DistributedRow[] = [];
   for (const [user, list] of failsByUser) {
     const under = list.filter((a) => !overThreshold(a.ip));
     if (new Set(under.map((a) => a.ip)).size < o.distributedMin) continue;
@@ -390,33 +288,37 @@ export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly B
     for (const a of win) count.set(a.ip, (count.get(a.ip) ?? 0) + 1);
     const addrs = [...count.entries()].map(([ip, failures]) => ({ ip, failures })).sort((a, b) => (a.ip < b.ip ? -1 : 1));
     for (const a of addrs) {
-      const l = distributedOf.get(a.ip) ?? [];
+      const l = accountsOf.get(a.ip) ?? [];
       l.push(user);
-      distributedOf.set(a.ip, l);
+      accountsOf.set(a.ip, l);
     }
-    distRows.push({
+    rows.push({
       verdict: 'DISTRIBUTED', subject: 'account', account: user, failures: win.length, addresses: addrs,
       over_threshold: [...new Set(list.filter((a) => overThreshold(a.ip)).map((a) => a.ip))].sort(),
       first_ts: win[0]!.ts, last_ts: win[win.length - 1]!.ts,
     });
   }
-  distRows.sort((a, b) => b.addresses.length - a.addresses.length || (a.account < b.account ? -1 : 1));
-  rows.push(...distRows);
+  rows.sort((a, b) => b.addresses.length - a.addresses.length || (a.account < b.account ? -1 : 1));
+  return { rows, accountsOf };
+}
 
-  // ---- ATTACKED
-  const attacked: AttackedRow[] = [];
+/** ATTACKED: addresses with failures (or 454s) and no login, most attempts first; `distributedOf`: the DISTRIBUTED accounts per address. */
+export function attackedRows(addresses: ReadonlyMap<string, AddressStat>, distributedOf: ReadonlyMap<string, readonly string[]>): AttackedRow[] {
+  const rows: AttackedRow[] = [];
   for (const st of addresses.values()) {
     if (st.successes.all > 0 || st.failures.all + st.tempfails.all === 0) continue;
-    attacked.push({
+    rows.push({
       verdict: 'ATTACKED', subject: 'address', address: st.ip, failures: { ...st.failures }, tempfails: st.tempfails.all, users: st.users,
       blocks: st.blocks, would_block: st.would_block, rejects: st.blocks.reduce((s, b) => s + b.rejects, 0),
-      distributed: (distributedOf.get(st.ip) ?? []).sort(), first_ts: st.first_ts, last_ts: st.last_ts,
+      distributed: [...(distributedOf.get(st.ip) ?? [])].sort(), first_ts: st.first_ts, last_ts: st.last_ts,
     });
   }
-  attacked.sort((a, b) => b.failures.all + b.tempfails - (a.failures.all + a.tempfails) || (a.address < b.address ? -1 : 1));
-  rows.push(...attacked);
+  rows.sort((a, b) => b.failures.all + b.tempfails - (a.failures.all + a.tempfails) || (a.address < b.address ? -1 : 1));
+  return rows;
+}
 
-  // ---- the verdicts each address takes part in
+/** Fills each address's `verdicts`: the verdicts of the rows it takes part in, most urgent first. */
+function markVerdicts(rows: readonly VerdictRow[], addresses: ReadonlyMap<string, AddressStat>): void {
   for (const r of rows) {
     const ips = r.verdict === 'ATTACKED' ? [r.address] : r.addresses.map((a) => a.ip);
     for (const ip of ips) {
@@ -425,5 +327,25 @@ export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly B
     }
   }
   for (const st of addresses.values()) st.verdicts.sort((a, b) => VERDICT_ORDER.indexOf(a) - VERDICT_ORDER.indexOf(b));
+}
+
+export interface Verdicts {
+  rows: VerdictRow[];
+  addresses: Map<string, AddressStat>;
+}
+
+/** Every verdict row, in VERDICT_ORDER, and the per-address statistics they refer to. */
+export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly BlockInfo[], o: RuleOptions): Verdicts {
+  const byIp = attemptsByIp(attempts);
+  const whyOf = whitelistReasons(o);
+  const addresses = addressStats(byIp, blockLookup(blocks), whyOf, o);
+  const distributed = distributedRows(attempts, addresses, o);
+  const rows: VerdictRow[] = [
+    ...compromisedRows(byIp, addresses, o),
+    ...suspectRows(attempts, whyOf, o),
+    ...distributed.rows,
+    ...attackedRows(addresses, distributed.accountsOf),
+  ];
+  markVerdicts(rows, addresses);
   return { rows, addresses };
 }

@@ -1,6 +1,6 @@
 import { dayLabel, partsOf, timeLabel, type Zone } from '../accounts/clock.js';
 import type { AddressJson, ReportDoc } from './report-doc.js';
-import type { Counts3 } from './rules.js';
+import type { Counts3 } from './report-doc.js';
 import type { Seen } from './types.js';
 import { escapeControl } from '../text/control-chars.js';
 

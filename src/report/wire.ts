@@ -6,6 +6,7 @@ import type { FileReport } from '../source/capture-files.js';
 import type { StrikeState } from '../strikes/strike-engine.js';
 import { readState } from '../strike-state/state-file.js';
 import { CoverageBuilder, union } from './intervals.js';
+import type { StateFileJson } from './report-doc.js';
 import type { BlockInfo, Intervals, WireAuth, WireSession } from './types.js';
 
 /** Sessions without AUTH replies that went opaque are kept up to this many (a busy MX: every STARTTLS). */
@@ -135,7 +136,8 @@ export interface WireData {
   coverage: Intervals;
   captures: FileReport[];
   captureCoverage: Coverage | null;
-  state: { file: string; saved_at: number; entries: number; failure_stamps: number; blocks: number } | null;
+  /** The watch state file read, as the report's JSON lists it. */
+  state: StateFileJson | null;
   opaqueTotal: number;
   opaqueNotKept: number;
   authsNotKept: number;

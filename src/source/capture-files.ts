@@ -3,12 +3,23 @@ import { mergeInTimeOrder } from './capture-merge.js';
 import { CaptureFormatError, type PacketRecord } from './packet-record.js';
 
 export interface FileReport {
+  /** The file's path as given. */
   file: string;
+  /** Its format (`unknown`: not recognised, or not read). */
   format: 'pcap' | 'pcapng' | 'unknown';
+  /** It was compressed (gzip, bzip2, xz, zstd). */
   compressed: boolean;
+  /** Packets read from it. */
   packets: number;
   /** Set when the file could not be read to its end. */
-  error?: { offset: number; reason: string; message: string };
+  error?: {
+    /** Byte offset of the problem (in the uncompressed stream). */
+    offset: number;
+    /** What was wrong. */
+    reason: string;
+    /** The message, naming the file. */
+    message: string;
+  };
 }
 
 /**

@@ -1,3 +1,5 @@
+import { inRecentWindow } from './recent-window.js';
+
 /**
  * The timestamps addresses have in one xt_recent list, for every slot of the strike table at
  * once. The kernel keeps the last ip_pkt_list_tot (20) stamps; a `--hitcount N --seconds S` test
@@ -53,15 +55,14 @@ export class StampRings {
   }
 
   /**
-   * Hits at or after `now - seconds`, at most the ring size. xt_recent skips a stamp only when
-   * `time_after(now - seconds, stamp)`, so a stamp exactly `seconds` old still counts.
+   * Hits inside the window ending at `now` (`inRecentWindow`: a stamp exactly `seconds` old still
+   * counts), at most the ring size.
    */
   hitsWithin(slot: number, now: number, seconds: number): number {
-    const since = now - seconds;
     const base = slot * this.size;
     const c = this.count[slot]!;
     let hits = 0;
-    for (let i = 0; i < c; i++) if (this.ring[base + i]! >= since) hits++;
+    for (let i = 0; i < c; i++) if (inRecentWindow(this.ring[base + i]!, now, seconds)) hits++;
     return hits;
   }
 

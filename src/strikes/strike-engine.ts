@@ -2,6 +2,7 @@ import type { AuthEvent, ConnectEvent, EventSink, PipelineEvent, StrikeSource, W
 import { parseIp } from '../net/ip-text.js';
 import { AddressSet, strikeKey } from './address-key.js';
 import { LogPrefix } from './iptables-log.js';
+import { inRecentWindow } from './recent-window.js';
 import { StrikeTable, type BlockInterval } from './strike-table.js';
 
 export type { BlockInterval } from './strike-table.js';
@@ -177,7 +178,7 @@ export class StrikeEngine implements EventSink {
     const t = this.table;
     const b = t.blockOf[e];
     return (!b || b.until < now) &&
-      t.auth.newest(e) < now - this.opts.seconds && t.conn.newest(e) < now - this.opts.connSeconds;
+      !inRecentWindow(t.auth.newest(e), now, this.opts.seconds) && !inRecentWindow(t.conn.newest(e), now, this.opts.connSeconds);
   }
 
   private failure(ev: AuthEvent): StrikeResult {
@@ -337,7 +338,7 @@ export class StrikeEngine implements EventSink {
       // The newest stamp a ring keeps is the last one written to it.
       const newestAuth = s.auth.length ? s.auth[s.auth.length - 1]! : -Infinity;
       const newestConn = s.conn.length ? s.conn[s.conn.length - 1]! : -Infinity;
-      if (!block && newestAuth < now - o.seconds && newestConn < now - o.connSeconds) continue;
+      if (!block && !inRecentWindow(newestAuth, now, o.seconds) && !inRecentWindow(newestConn, now, o.connSeconds)) continue;
       const old = t.find(s.key);
       if (old >= 0) t.delete(old); // a later entry for the same key replaces the earlier one
       else if (t.size >= o.maxEntries) this.makeRoom();
