@@ -59,12 +59,14 @@ export interface PusherStats {
   lastOkAt: number;
   /** When the next attempt is due after a failure (ms), 0 when not backing off. */
   retryAt: number;
+  /** The wait chosen after the last failure (ms). */
+  lastBackoffMs: number;
 }
 
 export class CrowdsecPusher {
   readonly stats: PusherStats = {
     pushed: 0, batches: 0, failures: 0, consecutiveFailures: 0, rejected: 0, invalid: 0, saveErrors: 0,
-    lastError: null, lastOkAt: 0, retryAt: 0,
+    lastError: null, lastOkAt: 0, retryAt: 0, lastBackoffMs: 0,
   };
   readonly queue: BlockQueue;
   readonly login: LapiLogin;
@@ -227,6 +229,7 @@ export class CrowdsecPusher {
     const cap = Math.min(this.o.backoffMaxMs, this.o.backoffBaseMs * 2 ** Math.min(n - 1, 30));
     const delay = Math.round(cap * (0.5 + 0.5 * this.random()));
     this.stats.retryAt = this.now() + delay;
+    this.stats.lastBackoffMs = delay;
     // Logged at the first failure and at each doubling, not at every retry of a long outage.
     if ((n & (n - 1)) === 0) {
       this.log.warn({ err: e.message, failures: n, queued: this.queue.length, retry_in_ms: delay }, 'crowdsec: LAPI push failed; blocks stay queued');
