@@ -113,7 +113,7 @@ export class CrowdsecPusher {
     }
   }
 
-  /** Queues one block; the sender picks it up after flushDelayMs, or at the next retry. */
+  /** Queues one block (call start() first); the sender picks it up after flushDelayMs, or at the next retry. */
   push(b: CrowdsecBlock): void {
     if (this.stopped) return;
     if (!isValidBlock(b)) {
@@ -166,6 +166,8 @@ export class CrowdsecPusher {
   }
 
   private save(): void {
+    // Before start() the file from the last run is not loaded yet: writing now would erase it.
+    if (!this.started) return;
     try {
       this.queue.save();
     } catch (err) {
