@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { blockToAlert, keyScope, type CrowdsecBlock } from '../src/fleet/crowdsec-alert.js';
 import { CrowdsecBouncer, type CrowdsecBan } from '../src/fleet/crowdsec-bouncer.js';
+import { parseCrowdsecConfig } from '../src/fleet/crowdsec-config.js';
+import { CrowdsecLink } from '../src/fleet/crowdsec-link.js';
 import { formatGoSeconds, parseGoDuration } from '../src/fleet/crowdsec-duration.js';
 import { LapiHttp, smtpstrikeUserAgent } from '../src/fleet/crowdsec-http.js';
 import type { CrowdsecLog } from '../src/fleet/crowdsec-log.js';
@@ -295,5 +297,53 @@ test('bouncer: a wrong key or a dead LAPI is a counted failure with backoff, nev
   } finally {
     await b.stop();
     await lapi.close();
+  }
+});
+
+test('config `crowdsec: {url, machine_id, password, bouncer_key}` checked; unknown keys and half credentials refused', () => {
+  assert.deepEqual(parseCrowdsecConfig({ url: 'http://127.0.0.1:8080', machine_id: 'mx1', password: 'pw', bouncer_key: 'k' }),
+    { url: 'http://127.0.0.1:8080', machineId: 'mx1', password: 'pw', bouncerKey: 'k', pollInterval: 10, maxQueue: 10000 });
+  assert.deepEqual(parseCrowdsecConfig({ url: 'https://lapi:8080/', bouncer_key: 'k', poll_interval: 2, origins: ['crowdsec', 'cscli'] }),
+    { url: 'https://lapi:8080/', bouncerKey: 'k', pollInterval: 2, maxQueue: 10000, origins: ['crowdsec', 'cscli'] });
+  assert.throws(() => parseCrowdsecConfig({ url: 'http://x', machine_id: 'm' }), /go together/);
+  assert.throws(() => parseCrowdsecConfig({ url: 'http://x' }), /machine_id and password .* bouncer_key/);
+  assert.throws(() => parseCrowdsecConfig({ url: 'http://x', bouncer_key: 'k', bouncerkey: 'k' }), /crowdsec.bouncerkey: unknown key/);
+  assert.throws(() => parseCrowdsecConfig({ url: 'redis://x', bouncer_key: 'k' }), /http/);
+  assert.throws(() => parseCrowdsecConfig({ bouncer_key: 'k' }), /crowdsec.url: missing/);
+  assert.throws(() => parseCrowdsecConfig({ url: 'http://x', bouncer_key: 'k', poll_interval: 0 }), /poll_interval/);
+  assert.throws(() => parseCrowdsecConfig({ url: 'http://x', bouncer_key: 'k', origins: ['a,b'] }), /origins/);
+  assert.throws(() => parseCrowdsecConfig('http://x'), /mapping/);
+});
+
+test('CrowdsecLink: a BlockEvent goes out as an alert; the same ban coming back on the stream is ours and skipped', async () => {
+  const pushed: { value: string; scenario: string }[] = [];
+  const lapi = await fakeLapi((s, res) => {
+    if (s.url === '/v1/watchers/login') return send(res, 200, { code: 200, expire: new Date(Date.now() + 3_600_000).toISOString(), token: 't' });
+    if (s.url === '/v1/alerts') {
+      for (const a of s.body as { decisions: { value: string; scenario: string }[] }[]) pushed.push(a.decisions[0]!);
+      return send(res, 201, ['1']);
+    }
+    send(res, 200, { new: pushed.map((d, i) => ({ id: i + 1, origin: 'crowdsec', type: 'ban', scope: 'Ip', value: d.value, duration: '10m', scenario: d.scenario })), deleted: null });
+  });
+  const t = tempDir();
+  const bans: CrowdsecBan[] = [];
+  const link = new CrowdsecLink({
+    config: parseCrowdsecConfig({ url: lapi.url, machine_id: 'mx1', password: 'pw', bouncer_key: 'k', poll_interval: 3600 }),
+    stateDir: t.dir, onBan: (b) => bans.push(b), onUnban: () => {}, mayApply: () => true, version: '7.7.7',
+  });
+  try {
+    link.start();
+    const from = nowS();
+    link.block({ type: 'block', ts: from, client: '192.0.2.44', key: '192.0.2.44', rule: 'auth', from, until: from + 1200 }, { hits: 3, windowS: 1200 });
+    await waitFor(() => link.stats().push?.pushed === 1, 'pushed');
+    assert.deepEqual(pushed, [{ origin: 'crowdsec', type: 'ban', scope: 'Ip', value: '192.0.2.44', duration: '1200s', scenario: 'smtpstrike/smtp-auth-bf' }]);
+    assert.ok(lapi.seen.every((s) => s.ua === 'smtpstrike/7.7.7'));
+    await link.bouncer!.pollNow();
+    assert.equal(bans.length, 0);
+    assert.equal(link.stats().bouncer?.skippedOwn, 1);
+  } finally {
+    await link.stop();
+    await lapi.close();
+    t.cleanup();
   }
 });
