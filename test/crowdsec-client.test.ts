@@ -224,6 +224,42 @@ test('a refused alert is split out of its batch and dropped alone (counted); the
   }
 });
 
+test('overflow while a batch is in flight: the blocks queued meanwhile are not lost with it; flush() sends at once', async () => {
+  const got: string[] = [];
+  let hold: (() => void) | null = null;
+  const lapi = await fakeLapi((s, res) => {
+    if (s.url === '/v1/watchers/login') return send(res, 200, { code: 200, expire: new Date(Date.now() + 3_600_000).toISOString(), token: 't' });
+    const keys = (s.body as { source: { value: string } }[]).map((a) => a.source.value);
+    const answer = (): void => {
+      got.push(...keys);
+      send(res, 201, keys.map(String));
+    };
+    if (got.length === 0 && hold === null) hold = answer; // the first POST waits until released
+    else answer();
+  });
+  const t = tempDir();
+  const p = new CrowdsecPusher({ http: new LapiHttp({ url: lapi.url, userAgent: 'smtpstrike/t' }), credentials: { machineId: 'm', password: 'p' }, stateDir: t.dir, maxQueue: 2, flushDelayMs: 60_000 });
+  try {
+    p.start();
+    const from = nowS();
+    p.push(blk('192.0.2.1', from));
+    p.push(blk('192.0.2.2', from));
+    const first = p.flush(); // no 60 s wait
+    await waitFor(() => hold !== null, 'the first POST in flight');
+    for (const k of ['192.0.2.3', '192.0.2.4', '192.0.2.5']) p.push(blk(k, from));
+    assert.equal(p.queue.counters.dropped, 3);
+    hold!();
+    await first;
+    await p.flush();
+    assert.deepEqual(got, ['192.0.2.1', '192.0.2.2', '192.0.2.4', '192.0.2.5']);
+    assert.equal(p.queued, 0);
+  } finally {
+    await p.stop();
+    await lapi.close();
+    t.cleanup();
+  }
+});
+
 test('bouncer: startup then deltas, bans handed, own/protected/non-ban/other scopes skipped, unban only when the last decision of a value ends', async () => {
   const rounds: unknown[] = [
     {

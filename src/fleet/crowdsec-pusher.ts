@@ -120,7 +120,7 @@ export class CrowdsecPusher {
       this.stats.invalid++;
       return;
     }
-    this.queue.push(b);
+    this.queue.push({ ...b }); // our own object: the queue acknowledges by identity
     this.scheduleSave();
     if (this.stats.retryAt === 0) this.schedule(this.o.flushDelayMs);
   }
@@ -198,7 +198,7 @@ export class CrowdsecPusher {
             this.singles = batch.length; // find the one it refuses, sending one at a time
             continue;
           }
-          this.queue.ack(1);
+          this.queue.ack(batch);
           this.singles = Math.max(0, this.singles - 1);
           this.stats.rejected++;
           this.log.warn({ key: batch[0]!.key, err: e.message }, 'crowdsec: the LAPI refused an alert; dropped');
@@ -208,7 +208,7 @@ export class CrowdsecPusher {
         this.failed(e);
         return;
       }
-      this.queue.ack(batch.length);
+      this.queue.ack(batch);
       if (this.singles > 0) this.singles--;
       this.scheduleSave();
       this.stats.pushed += batch.length;

@@ -56,9 +56,14 @@ export class BlockQueue {
     return this.items.slice(this.head, this.head + n);
   }
 
-  /** The first n blocks were taken by the LAPI (or refused for good): remove them. */
-  ack(n: number): void {
-    this.head = Math.min(this.items.length, this.head + n);
+  /**
+   * These blocks (from peek()) were taken by the LAPI or refused for good: remove them. By
+   * identity, not count: while a batch was in flight, overflow may have dropped some of it from
+   * the head already, and a count would then remove blocks that were never sent.
+   */
+  ack(sent: readonly CrowdsecBlock[]): void {
+    const done = new Set(sent);
+    while (this.head < this.items.length && done.has(this.items[this.head]!)) this.head++;
     this.dirty = true;
     this.compact();
   }
