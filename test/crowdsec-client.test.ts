@@ -78,6 +78,11 @@ test('alert JSON: one ban decision, Ip or Range, stop_at = block start, duration
   assert.equal(keyScope('2001:db8::/129'), null);
   assert.equal(keyScope('2001:db8::/6x'), null);
   assert.equal(keyScope('host.example'), null);
+  assert.equal(keyScope('2001:db8::1/128'), 'Ip');
+  assert.equal(keyScope('0.0.0.0/0'), null, 'a /0 is never a block');
+  assert.equal(keyScope('::/0'), null);
+  const one = blockToAlert({ key: '2001:DB8:0::1/128', client: '2001:db8::1', rule: 'auth', from: 1764907740, until: 1764908940 }, { scenarioVersion: 'x' });
+  assert.deepEqual(one.source, { scope: 'Ip', value: '2001:db8::1', ip: '2001:db8::1' }, 'value printed as the bouncer reads it back');
   const a = blockToAlert({ key: '2001:db8:5::/64', client: '2001:db8:5::7', rule: 'conn', from: 1764907740, until: 1764908340, hits: 6, windowS: 60 }, { scenarioVersion: '1.2.3' });
   assert.equal(a.scenario, 'smtpstrike/smtp-conn-flood');
   assert.equal(a.start_at, '2025-12-05T04:09:00Z');
@@ -271,6 +276,8 @@ test('bouncer: startup then deltas, bans handed, own/protected/non-ban/other sco
         { id: 5, origin: 'cscli', type: 'ban', scope: 'Ip', value: '10.9.9.9', duration: '1h', scenario: 'x' },
         { id: 6, origin: 'CAPI', type: 'ban', scope: 'Range', value: '2001:DB8:0:0::/48', duration: '2h', scenario: 'x' },
         { id: 7, origin: 'cscli', type: 'ban', scope: 'Ip', value: 'bogus', duration: '1h', scenario: 'x' },
+        { id: 10, origin: 'crowdsec', type: 'ban', scope: 'Ip', value: '2001:db8::7', duration: '1h', scenario: 'smtpstrike/smtp-auth-bf' },
+        { id: 9, origin: 'lists', type: 'ban', scope: 'Range', value: '::/0', duration: '1h', scenario: 'x' },
       ],
       deleted: null,
     },
@@ -285,6 +292,7 @@ test('bouncer: startup then deltas, bans handed, own/protected/non-ban/other sco
   });
   const own = new OwnPushes();
   own.add('192.0.2.50', Date.now() + 600_000);
+  own.add('2001:DB8:0:0:0:0:0:7', Date.now() + 600_000); // pushed in another spelling: still ours
   const bans: CrowdsecBan[] = [];
   const unbans: CrowdsecBan[] = [];
   const b = new CrowdsecBouncer({
@@ -300,7 +308,7 @@ test('bouncer: startup then deltas, bans handed, own/protected/non-ban/other sco
     assert.equal(lapi.seen[0]!.ua, 'smtpstrike/t');
     assert.deepEqual(bans.map((x) => [x.value, x.scope, x.family, x.prefix]), [['198.51.100.1', 'Ip', 4, 32], ['2001:db8::/48', 'Range', 6, 48]]);
     assert.ok(Math.abs(bans[0]!.durationS - 14398.5) < 1e-6);
-    assert.deepEqual([b.stats.skippedOwn, b.stats.skippedType, b.stats.skippedScope, b.stats.skippedProtected, b.stats.badDecisions], [1, 1, 1, 1, 1]);
+    assert.deepEqual([b.stats.skippedOwn, b.stats.skippedType, b.stats.skippedScope, b.stats.skippedProtected, b.stats.badDecisions], [2, 1, 1, 1, 2]);
     await b.pollNow();
     assert.match(lapi.seen[1]!.url, /startup=false/);
     assert.equal(bans.length, 3, 'a second decision for the same address is handed (it may last longer)');

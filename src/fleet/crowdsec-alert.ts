@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parseDecisionAddress } from './crowdsec-address.js';
 import { formatGoSeconds } from './crowdsec-duration.js';
 
 /**
@@ -44,16 +45,11 @@ export interface AlertOptions {
 
 export type LapiScope = 'Ip' | 'Range';
 
-/** Scope of a block key: `Ip` for one address (IPv6 /128 included), `Range` for an IPv6 prefix. */
+/** Scope of a block key: `Ip` for one address (IPv6 /128 included), `Range` for a prefix. */
 export function keyScope(key: string): LapiScope | null {
-  const slash = key.indexOf('/');
-  if (slash < 0) return isIP(key) ? 'Ip' : null;
-  const fam = isIP(key.slice(0, slash));
-  const bits = key.slice(slash + 1);
-  if (fam === 0 || bits === '' || bits.length > 3) return null;
-  for (let i = 0; i < bits.length; i++) if (bits.charCodeAt(i) < 48 || bits.charCodeAt(i) > 57) return null;
-  const n = Number(bits);
-  return n >= 1 && n <= (fam === 4 ? 32 : 128) ? 'Range' : null;
+  const a = parseDecisionAddress(key);
+  if (a === null) return null;
+  return a.prefix === (a.family === 4 ? 32 : 128) ? 'Ip' : 'Range';
 }
 
 /** A queued block that can be sent: its key has a scope and times are sane. */
@@ -71,10 +67,11 @@ const iso = (s: number): string => new Date(Math.floor(s) * 1000).toISOString().
 /** The alert JSON for one block (the caller checked isValidBlock). */
 export function blockToAlert(b: CrowdsecBlock, opts: AlertOptions): Record<string, unknown> {
   const scope = keyScope(b.key) ?? 'Ip';
+  const value = parseDecisionAddress(b.key)?.value ?? b.key;
   const scenario = scenarioOf(b.rule);
   const what = b.rule === 'auth' ? 'SMTP AUTH failures' : 'new SMTP connections';
   const count = b.hits ?? 1;
-  const message = `smtpstrike: ${b.key} blocked after ${count} ${what}${b.windowS ? ` within ${b.windowS} s` : ''} (client ${b.client})`;
+  const message = `smtpstrike: ${value} blocked after ${count} ${what}${b.windowS ? ` within ${b.windowS} s` : ''} (client ${b.client})`;
   const duration = formatGoSeconds(b.until - b.from);
   return {
     scenario,
@@ -89,8 +86,8 @@ export function blockToAlert(b: CrowdsecBlock, opts: AlertOptions): Record<strin
     remediation: true,
     start_at: iso(b.from),
     stop_at: iso(b.from),
-    source: { scope, value: b.key, ip: b.client, ...(scope === 'Range' ? { range: b.key } : {}) },
+    source: { scope, value, ip: b.client, ...(scope === 'Range' ? { range: value } : {}) },
     meta: [{ key: 'service', value: 'smtp' }, { key: 'smtpstrike_rule', value: b.rule }],
-    decisions: [{ origin: ORIGIN, type: 'ban', scope, value: b.key, duration, scenario }],
+    decisions: [{ origin: ORIGIN, type: 'ban', scope, value, duration, scenario }],
   };
 }

@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import { formatIpv6, parseIp } from '../net/ip-text.js';
+import { parseDecisionAddress } from './crowdsec-address.js';
 import { parseGoDuration } from './crowdsec-duration.js';
 import { asRecord, LapiError, type LapiHttp } from './crowdsec-http.js';
 import { silentLog, type CrowdsecLog } from './crowdsec-log.js';
@@ -259,24 +258,13 @@ export function toBan(d: RawDecision, nowMs: number): CrowdsecBan | 'scope' | nu
   if (scope !== 'ip' && scope !== 'range') return 'scope';
   const left = parseGoDuration(d.duration);
   if (left === null || d.id < 0) return null;
-  const slash = d.value.indexOf('/');
-  const text = slash < 0 ? d.value : d.value.slice(0, slash);
-  const fam = isIP(text);
-  if (fam === 0) return null;
-  const family: 4 | 6 = fam === 4 ? 4 : 6;
-  let prefix = family === 4 ? 32 : 128;
-  if (slash >= 0) {
-    const bits = d.value.slice(slash + 1);
-    if (bits === '' || bits.length > 3 || ![...bits].every((c) => c >= '0' && c <= '9')) return null;
-    prefix = Number(bits);
-    if (prefix < 0 || prefix > (family === 4 ? 32 : 128)) return null;
-  }
-  const canon = family === 4 ? text : formatIpv6(parseIp(text)!);
-  const full = family === 4 ? 32 : 128;
+  const addr = parseDecisionAddress(d.value);
+  if (addr === null) return null;
+  const { value, family, prefix } = addr;
   return {
     id: d.id,
-    value: prefix === full ? canon : `${canon}/${prefix}`,
-    scope: prefix === full && scope === 'ip' ? 'Ip' : 'Range',
+    value,
+    scope: prefix === (family === 4 ? 32 : 128) && scope === 'ip' ? 'Ip' : 'Range',
     family,
     prefix,
     durationS: Math.max(0, left),

@@ -1,3 +1,5 @@
+import { parseDecisionAddress } from './crowdsec-address.js';
+
 /**
  * What this host pushed and until when, so its own bouncer does not hand our bans back to us.
  * Origin and scenario cannot tell: every smtpstrike host pushes origin `crowdsec` with the same
@@ -10,8 +12,9 @@ export class OwnPushes {
 
   constructor(private readonly max = 100_000) {}
 
-  /** `value` (the decision value: key as pushed) is banned by us until `untilMs`. */
-  add(value: string, untilMs: number): void {
+  /** `key` (as pushed) is banned by us until `untilMs`; kept in the bouncer's canonical form. */
+  add(key: string, untilMs: number): void {
+    const value = parseDecisionAddress(key)?.value ?? key;
     this.until.delete(value); // re-insert: Map order is insertion order, the oldest first
     this.until.set(value, untilMs);
     if (this.until.size > this.max) {
@@ -20,7 +23,7 @@ export class OwnPushes {
     }
   }
 
-  /** Whether a decision for `value` is one of ours that has not ended. */
+  /** Whether a decision for `value` (canonical, as CrowdsecBan.value) is one of ours that has not ended. */
   has(value: string, nowMs: number): boolean {
     const u = this.until.get(value);
     if (u === undefined) return false;

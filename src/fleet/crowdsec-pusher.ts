@@ -121,6 +121,9 @@ export class CrowdsecPusher {
       return;
     }
     this.queue.push({ ...b }); // our own object: the queue acknowledges by identity
+    // Ours from now on, not from when the LAPI answers: a poll answered in between would otherwise
+    // hand our own ban back to us.
+    this.opts.ownPushes?.add(b.key, b.until * 1000);
     this.scheduleSave();
     if (this.stats.retryAt === 0) this.schedule(this.o.flushDelayMs);
   }
@@ -219,7 +222,6 @@ export class CrowdsecPusher {
       }
       this.stats.consecutiveFailures = 0;
       this.stats.retryAt = 0;
-      if (this.opts.ownPushes) for (const b of batch) this.opts.ownPushes.add(b.key, b.until * 1000);
     }
   }
 
