@@ -108,6 +108,7 @@ export class CrowdsecPusher {
     this.started = true;
     this.queue.load();
     if (this.queue.length > 0) {
+      for (const b of this.queue.peek(this.queue.length)) this.opts.ownPushes?.add(b.key, b.until * 1000);
       this.log.info({ queued: this.queue.length, file: this.queue.path }, 'crowdsec: blocks left queued by the last run');
       this.schedule(0);
     }
