@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages smtpstrike's tests, test bed and benchmark need, only when missing.
-# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|accounts|report|journal|clock|all]
+# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|accounts|report|journal|crowdsec|clock|all]
 set -euo pipefail
 what=${1:-all}
 # libpcap-dev, python3, make, g++: to build the optional native module `cap` (npm rebuild cap); tcpdump: the default live backend
@@ -14,6 +14,9 @@ accounts=(libmaxmind-db-writer-perl bzip2 xz-utils zstd)
 journal=(systemd-journal-remote)
 # `smtpstrike report --html`: the page is checked in headless Chromium (test/report-html.test.ts)
 report=(chromium)
+# fleet CrowdSec client (src/fleet/crowdsec-*.ts): test/crowdsec-lapi.test.ts starts the package's own
+# `crowdsec` binary (LAPI only) and `cscli` in a temporary directory; the package's service is not used
+crowdsec=(crowdsec)
 # scripts/test-clock.sh: the suite on a faked date (libfaketime); not part of `all`, CI runs on the real clock
 clock=(faketime)
 case "$what" in
@@ -24,8 +27,9 @@ case "$what" in
   report) want=("${report[@]}") ;;
   clock) want=("${clock[@]}") ;;
   journal) want=("${journal[@]}") ;;
-  all) want=("${core[@]}" "${testbed[@]}" "${bench[@]}" "${accounts[@]}" "${report[@]}" "${journal[@]}") ;;
-  *) echo "usage: $0 [core|testbed|bench|accounts|report|journal|clock|all]" >&2; exit 2 ;;
+  crowdsec) want=("${crowdsec[@]}") ;;
+  all) want=("${core[@]}" "${testbed[@]}" "${bench[@]}" "${accounts[@]}" "${report[@]}" "${journal[@]}" "${crowdsec[@]}") ;;
+  *) echo "usage: $0 [core|testbed|bench|accounts|report|journal|crowdsec|clock|all]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do
@@ -41,5 +45,12 @@ export DEBIAN_FRONTEND=noninteractive
 # postfix asks debconf questions; answer "No configuration": the test bed writes its own config dir.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+# crowdsec's postinst registers to the online Central API unless this file exists with content
+# (README.Debian's documented opt-out); with no network the registration fails and so would the install.
+# The file is only written when it is missing or empty, so an admin's own credentials are never touched.
+if [[ " ${missing[*]} " == *" crowdsec "* ]] && [ ! -s /etc/crowdsec/online_api_credentials.yaml ]; then
+  mkdir -p /etc/crowdsec
+  echo "# no thanks: smtpstrike's tests run their own LAPI, no CAPI (scripts/install-deps.sh)" > /etc/crowdsec/online_api_credentials.yaml
+fi
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
