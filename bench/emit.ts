@@ -100,7 +100,7 @@ export class PcapOut {
   private l3(tsUs: number, src: number, dst: number, proto: number, ttl: number, l4len: number, inbound: boolean): number {
     const b = this.buf;
     const frameLen = 14 + 20 + l4len;
-    let o = this.frameStart(tsUs, frameLen, 0x0800, inbound);
+    const o = this.frameStart(tsUs, frameLen, 0x0800, inbound);
     // IPv4
     const totalLen = 20 + l4len;
     const id = this.ipId;

@@ -1120,7 +1120,6 @@ export function generate(opt: GenOptions): GenResult {
   const g = new Gen(opt);
   g.heap.push(g.now, smtpArrivals(g));
   g.heap.push(g.now + 1000, bgArrivals(g));
-  let steps = 0;
   let nextReport = 64 * 1024 * 1024;
   const heap = g.heap;
   while (heap.size > 0) {
@@ -1128,7 +1127,6 @@ export function generate(opt: GenOptions): GenResult {
     g.now = heap.poppedTime;
     const r = task.next();
     if (r.done !== true) heap.push(g.now + r.value, task);
-    steps++;
     if (!opt.quiet && g.out.bytes >= nextReport) {
       nextReport += 128 * 1024 * 1024;
       const s = Number(process.hrtime.bigint() - t0) / 1e9;

@@ -280,7 +280,7 @@ export async function runLiveLoss(o: LiveLossOptions): Promise<LiveLossReport> {
   const truth = ensureCapture(file, o.sizeMb ?? 50, o.regen ?? false, log);
   report.capture = { file, packets: truth.totals.packets, smtp_packets: truth.totals.smtp_packets, bytes: truth.totals.bytes, failures: truth.totals.failures };
 
-  let capOk = true;
+  let capOk: boolean;
   {
     const r = spawnSync(process.execPath, ['-e', "import('cap').then(() => process.exit(0), () => process.exit(1))"], { cwd: root });
     capOk = r.status === 0;
@@ -359,7 +359,7 @@ export async function runLiveLoss(o: LiveLossOptions): Promise<LiveLossReport> {
       '--buffer-size', String(run.buffer_size), '--drain-max-ms', '120000', ...extra], { stdio: ['pipe', 'pipe', 'pipe'], cwd: root });
     children.add(child);
     let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4000) stderr += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4000) stderr += d; });
     const lines = new JsonLines(child);
     try {
       const ready = await lines.next(['ready', 'error'], 30_000);
@@ -374,8 +374,8 @@ export async function runLiveLoss(o: LiveLossOptions): Promise<LiveLossReport> {
       const tr = spawn('ip', ['netns', 'exec', TX, 'tcpreplay', '-q', '--preload-pcap', ...rateArgs, '-i', TXIF, file], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.add(tr);
       let trOut = '';
-      tr.stdout!.setEncoding('utf8').on('data', (d: string) => { trOut += d; });
-      tr.stderr!.setEncoding('utf8').on('data', (d: string) => { trOut += d; });
+      tr.stdout.setEncoding('utf8').on('data', (d: string) => { trOut += d; });
+      tr.stderr.setEncoding('utf8').on('data', (d: string) => { trOut += d; });
       await waitClose(tr, 600_000);
       children.delete(tr);
       const t = parseTcpreplay(trOut);
@@ -387,7 +387,7 @@ export async function runLiveLoss(o: LiveLossOptions): Promise<LiveLossReport> {
         run.status = 'failed';
         run.note = `tcpreplay failed: ${trOut.trim().split('\n').slice(-3).join(' ')}`;
       }
-      child.stdin!.end();
+      child.stdin.end();
       const res = await lines.next(['result', 'error'], 180_000);
       await waitClose(child, 10_000);
       if (!res || res.type !== 'result') {
@@ -421,7 +421,7 @@ export async function runLiveLoss(o: LiveLossOptions): Promise<LiveLossReport> {
       run.failures_lost = lost;
       run.failures_extra = extra;
       run.clients_wrong = wrong;
-      if (res.capture_error) run.note = `capture error: ${String(res.capture_error)}`;
+      if (typeof res.capture_error === 'string' && res.capture_error) run.note = `capture error: ${res.capture_error}`;
       const n = (x: number | null): string => (x === null ? '?' : String(x));
       log(`${run.backend.padEnd(8)} ${run.buffer_label.padEnd(30)} ${String(run.rate === 'top' ? `top(${n(run.send_pps)})` : run.rate).padEnd(8)} ` +
         `${n(run.sent).padEnd(8)} ${n(run.delivered).padEnd(10)} ${n(run.kernel_received).padEnd(8)} ${n(run.kernel_dropped).padEnd(7)} ` +

@@ -267,7 +267,7 @@ async function runProduct(file: string, truth: Truth, timeoutS: number, extraArg
   const final: Buffer | null = lastLine;
   if (final !== null) {
     try {
-      const o = JSON.parse((final as Buffer).toString('utf8')) as Record<string, unknown>;
+      const o = JSON.parse(final.toString('utf8')) as Record<string, unknown>;
       if (o['type'] === 'summary' && typeof o['clients'] === 'object' && o['clients'] !== null) {
         summary = {
           clients: o['clients'] as Record<string, ClientCounts>,
@@ -563,7 +563,7 @@ async function main(): Promise<number> {
 
   const runs: ToolRun[] = [];
   let productCheck: CheckResult | null = null;
-  let productRun: ToolRun | null = null;
+  let productRun: ToolRun | null;
   let productSummaryCoverage: Record<string, unknown> | undefined;
 
   log('\n== (a) smtpstrike ==');
@@ -636,7 +636,7 @@ async function main(): Promise<number> {
   log(`smtpstrike vs tshark   packets/s: ${vsTshark === null ? '-' : fmt(vsTshark, 1) + 'x'}   target ${targets.vs_tshark.target}  ${mark(targets.vs_tshark.pass)}${tsharkRun.prefix ? '  (tshark rate from a PREFIX)' : ''}`);
   log(`smtpstrike vs tcpdump  packets/s: ${vsTcpdump === null ? '-' : fmt(vsTcpdump, 2) + 'x'}   target ${targets.vs_tcpdump.target}  ${mark(targets.vs_tcpdump.pass)}`);
   log(`smtpstrike peak RSS: ${rss === null ? '-' : fmt(rss, 0) + ' MB'}   target ${targets.peak_rss_mb.target} MB  ${mark(targets.peak_rss_mb.pass)}` +
-    (productRun.extra?.['self_max_rss_mb'] !== undefined ? `   (self-reported ${String(productRun.extra['self_max_rss_mb'])} MB)` : ''));
+    (productRun.extra?.['self_max_rss_mb'] !== undefined ? `   (self-reported ${productRun.extra['self_max_rss_mb'] as number} MB)` : ''));
 
   // ---- correctness
   log('\n== correctness ==');

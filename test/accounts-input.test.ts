@@ -187,7 +187,7 @@ test('input: files made by the bzip2, xz and zstd tools, concatenated streams in
     const a = readFileSync('test/fixtures/accounts/seed/mail.log');
     const b = readFileSync('test/fixtures/accounts/seed/auth.log');
     for (const [tool, args] of [['bzip2', ['-c']], ['xz', ['-c']], ['zstd', ['-q', '-c']]] as const) {
-      const one = (buf: Buffer): Buffer => spawnSync(tool, [...args], { input: buf }).stdout as Buffer;
+      const one = (buf: Buffer): Buffer => spawnSync(tool, [...args], { input: buf }).stdout;
       const f = join(d.dir, `both.${tool}`);
       writeFileSync(f, Buffer.concat([one(a), one(b)]));
       const c = await new LogScanner({ tz: 'UTC', year: 2023 }).scanFile(f, () => undefined);

@@ -62,7 +62,7 @@ for (const [nodate, nouser] of [[false, false], [true, false], [false, true], [t
       if (e.outcome !== 'success') continue;
       const gk = `${nodate ? '' : new Date(e.ts * 1000).toISOString().slice(0, 10)}|${nouser ? 'null' : String(e.user)}`;
       let g = ref.get(gk);
-      if (!g) ref.set(gk, (g = new Map()));
+      if (!g) ref.set(gk, (g = new Map<string, Ref>()));
       let s = g.get(e.ip);
       if (!s) g.set(e.ip, (s = { count: 0, first: e.ts, last: e.ts, services: new Set(), methods: new Set() }));
       s.count += e.count ?? 1;

@@ -15,7 +15,6 @@ import { test } from 'node:test';
 import { generateEximLog, generateMixedLog } from '../bench/logs.js';
 import { LogScanner, parseLogs } from '../src/accounts/parse-logs.js';
 import { LineSplitter } from '../src/accounts/reader.js';
-import type { AuthLogEvent } from '../src/accounts/types.js';
 
 const CLI = resolve('dist/src/cli.js');
 
@@ -60,7 +59,7 @@ test('scanFile with a reused event sees the same events as parseLogs (batches)',
     const ca = await new LogScanner(opts).scanFile(file, (e) => a.push(JSON.stringify({ ...e, count: e.count ?? 1 })), true);
     const b: string[] = [];
     const scan = parseLogs([file], opts);
-    for await (const e of scan) b.push(JSON.stringify({ ...(e as AuthLogEvent), count: e.count ?? 1 }));
+    for await (const e of scan) b.push(JSON.stringify({ ...e, count: e.count ?? 1 }));
     assert.equal(a.length, b.length);
     assert.deepEqual(a, b);
     assert.deepEqual(ca, scan.counters[0]);

@@ -105,17 +105,17 @@ for (const args of [['replay', '--json', '-'], ['dump', '-r', '-']]) {
       const capture = await manyFailuresCapture(join(dir, 'clients.pcap'), 20_000);
       const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, TZ: 'UTC' }, stdio: ['pipe', 'pipe', 'pipe'] });
       let stderr = '';
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
       const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
       // The whole capture, then nothing: the writer stays (as `tcpdump -w -` would), so stdin never ends.
-      child.stdin!.on('error', () => undefined);
-      createReadStream(capture).pipe(child.stdin!, { end: false });
-      await once(child.stdout!, 'data');
-      child.stdout!.destroy(); // the reader goes away, as head does after its line
+      child.stdin.on('error', () => undefined);
+      createReadStream(capture).pipe(child.stdin, { end: false });
+      await once(child.stdout, 'data');
+      child.stdout.destroy(); // the reader goes away, as head does after its line
       const deadline = setTimeout(() => child.kill('SIGKILL'), 60_000);
       const [code, signal] = await exited;
       clearTimeout(deadline);
-      child.stdin!.destroy();
+      child.stdin.destroy();
       assert.equal(signal, null, 'it ended by itself');
       assert.equal(code, 0);
       assert.equal(stderr, '');

@@ -178,15 +178,15 @@ test('SIGINT while reading a quiet pipe (tcpdump -w - | smtpstrike dump -r -): t
   const child = spawn(process.execPath, [CLI, 'dump', '-r', '-'], { env: { ...process.env, TZ: 'UTC' } });
   let out = '';
   let err = '';
-  child.stdout!.setEncoding('latin1').on('data', (d: string) => { out += d; });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  child.stdout.setEncoding('latin1').on('data', (d: string) => { out += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
   const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   // The file header and the first records, then nothing more (the writer is still there).
-  child.stdin!.write(readFileSync('pcaps/testbed/login-587.pcap').subarray(0, 2000));
+  child.stdin.write(readFileSync('pcaps/testbed/login-587.pcap').subarray(0, 2000));
   for (let i = 0; i < 300 && out.split('\n').length < 10; i++) await new Promise((r) => setTimeout(r, 10));
   child.kill('SIGINT');
   const code = await exit;
-  child.stdin!.destroy();
+  child.stdin.destroy();
   assert.equal(code, 0, err);
   const shown = out.split('\n').filter((l) => HEADER.test(l)).length;
   assert.ok(shown > 5);
@@ -247,10 +247,10 @@ function startDump(args: string[]): { child: ReturnType<typeof spawn>; out: () =
   const child = spawn(process.execPath, [CLI, 'dump', ...args], { env: { ...process.env, TZ: 'UTC' } });
   let out = '';
   let err = '';
-  child.stdout!.setEncoding('latin1').on('data', (d: string) => { out += d; });
+  child.stdout.setEncoding('latin1').on('data', (d: string) => { out += d; });
   let resolveReady: () => void = () => undefined;
   const ready = new Promise<void>((r) => { resolveReady = r; });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
     err += d;
     if (/listening on /.test(err)) resolveReady();
   });

@@ -159,7 +159,10 @@ test('every AUTH form: LOGIN, LOGIN with initial response, PLAIN (both ways, wit
     let t = 1_700_000_000_000_000;
     const conv = (n: number, port = 587): ReturnType<FrameList['conversation']> => f.conversation('en10mb', `192.0.2.${n}`, 40000 + n, '198.51.100.1', port);
     const steps = (c: ReturnType<FrameList['conversation']>, lines: [boolean, string][]): void => {
-      for (const [fromClient, text] of lines) (fromClient ? c.fromClient(text, (t += 1000)) : c.fromServer(text, (t += 1000)));
+      for (const [fromClient, text] of lines) {
+        if (fromClient) c.fromClient(text, (t += 1000));
+        else c.fromServer(text, (t += 1000));
+      }
     };
     const c1 = conv(1);
     c1.open((t += 1000));

@@ -198,6 +198,7 @@ test('escapeControl: C0, DEL, C1 and bidi overrides escaped; nothing else; idemp
 });
 
 /** Control characters a terminal would act on (what text output must never contain besides newlines). */
+// eslint-disable-next-line no-control-regex -- control characters are what this test looks for
 const RAW_CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 
 test('usernames and replies from captures and logs print with control characters escaped in every text output', async () => {

@@ -118,7 +118,7 @@ test('fixture: the capture alone — the compromised address looks merely attack
   assert.equal(d.blind_spots.opaque_sessions.with_log_attempts, 0);
   // The two logins inside STARTTLS (pcaps/report/report.truth.json inside_tls) are inferred from the
   // record sizes and shown here, but not joined: the verdicts above stay those of the clear wire.
-  const inside = Object.values(JSON.parse(readFileSync(join(DIR, 'report.truth.json'), 'utf8')).inside_tls as Record<string, { failures: number; successes: number; tempfails: number }>)
+  const inside = Object.values((JSON.parse(readFileSync(join(DIR, 'report.truth.json'), 'utf8')) as { inside_tls: Record<string, { failures: number; successes: number; tempfails: number }> }).inside_tls)
     .reduce((t, c) => ({ failures: t.failures + c.failures, successes: t.successes + c.successes, tempfails: t.tempfails + c.tempfails }), { failures: 0, successes: 0, tempfails: 0 });
   assert.equal(inside.successes, 2);
   assert.deepEqual(d.blind_spots.opaque_sessions.inferred, inside);

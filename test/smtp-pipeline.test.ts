@@ -24,7 +24,7 @@ test('LOGIN failure: counted once, username decoded, mechanism named', async () 
 test('a 535 split anywhere across two or three segments counts exactly once', async () => {
   for (const cuts of [[1], [2], [3], [4], [10], [FAIL.length - 1], [1, 1], [2, 3], [20, 20]]) {
     const r = await run((f) => loginSession(f.conversation('en10mb', '198.51.100.7', 40000, '192.0.2.25', 25), T0, 'bob', FAIL, cuts));
-    assert.equal(r.tally.totals.failures, 1, `cuts ${cuts}`);
+    assert.equal(r.tally.totals.failures, 1, `cuts ${cuts.join(',')}`);
   }
 });
 

@@ -50,7 +50,7 @@ test('every shipped TLS capture: one inferred JSON event per outcome of the trut
         assert.deepEqual(got, s.outcomes.map((o) => CODE_TYPE[o]), `${t.capture} ${ip}:${s.client_port}`);
       }
       assert.deepEqual(r.summary.clients[ip]?.inferred, { failures: c.failures, successes: c.successes, tempfails: c.tempfails }, `${t.capture} ${ip}`);
-      assert.deepEqual([r.summary.clients[ip]!.failures, r.summary.clients[ip]!.successes, r.summary.clients[ip]!.tempfails], [0, 0, 0], 'clear counts stay clear');
+      assert.deepEqual([r.summary.clients[ip].failures, r.summary.clients[ip].successes, r.summary.clients[ip].tempfails], [0, 0, 0], 'clear counts stay clear');
     }
     // Coverage: a session with AUTH is classified; one without gives no outcome (ambiguous or unclassified).
     const sessions = Object.values(t.inside_tls).flatMap((c) => c.sessions);
@@ -121,7 +121,7 @@ test('text output: opaque sessions with nothing inferred say so instead of "No S
     c.fromServer(recs([23, 193]), (t += 1000));
     c.fromClient(recs([23, 23]), (t += 1000));
     c.fromServer(recs([23, 32]), (t += 1000));
-    c.close((t += 1000));
+    c.close(t + 1000);
   }, (o) => {
     o.ports = [465];
   });

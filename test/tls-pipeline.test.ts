@@ -32,7 +32,7 @@ function startTlsSession(f: FrameList, port: number, banner = '220 mail.example.
   c.fromServer(recs([23, 79]), (t += 300_000), [30]); // 535, in two segments
   c.fromClient(recs([23, 23]), (t += 1000)); // QUIT
   c.fromServer(recs([23, 32]), (t += 1000)); // 221
-  c.close((t += 1000));
+  c.close(t + 1000);
 }
 
 test('an opaque STARTTLS flow: its records counted, its 535 inferred into an event that strikes', async () => {

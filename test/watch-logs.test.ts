@@ -21,7 +21,7 @@ import { fakeJournalctl } from './support/fake-journalctl.js';
 import { tempDir } from './support/synth.js';
 import { waitFor } from './support/wait.js';
 
-const runner: CommandRunner = { netns: 'test-ns', run: async (): Promise<RunResult> => ({ code: 0, stdout: '[]', stderr: '' }) } as CommandRunner;
+const runner: CommandRunner = { netns: 'test-ns', run: async (): Promise<RunResult> => ({ code: 0, stdout: '[]', stderr: '' }) };
 
 function memLog(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];

@@ -217,7 +217,7 @@ export class AccountGroups {
       const p = partsOf(ts, this.opts.zone);
       const day = isoDay(p);
       let byUser = this.days.get(day);
-      if (!byUser) this.days.set(day, (byUser = new Map()));
+      if (!byUser) this.days.set(day, (byUser = new Map<string | null, GroupAcc>()));
       if (this.quarters.size >= 1 << 20) this.quarters.clear();
       this.quarters.set(k, (q = { k, day, parts: p, byUser }));
     }
@@ -257,7 +257,7 @@ export class AccountGroups {
         if (gs.day !== null) {
           const d = this.days.get(gs.day);
           if (d) byUser = d;
-          else this.days.set(gs.day, (byUser = new Map()));
+          else this.days.set(gs.day, (byUser = new Map<string | null, GroupAcc>()));
         }
         byUser.set(user, g);
       }

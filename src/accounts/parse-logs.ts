@@ -23,6 +23,7 @@ export interface ParseLogsOptions {
   /** Year for timestamps that have none (default: guessed per file from its mtime). */
   year?: number;
   /** Zone of timestamps that have none: `local` (default: the process's TZ), `UTC`, `+01:00`. */
+  // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- Zone names the `local` keyword
   tz?: string | Zone;
   /**
    * Give every event's strings their own memory, one object per distinct value (default true).

@@ -107,7 +107,7 @@ async function* unxz(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array>
   try {
     yield* Readable.fromWeb(new Xz(web) as unknown as WebReadableStream<Uint8Array>) as AsyncIterable<Uint8Array>;
   } catch (e) {
-    throw new Error(`xz: ${(e as Error).message}`);
+    throw new Error(`xz: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -144,7 +144,7 @@ async function* unzstd(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Arra
     }
     d.push(new Uint8Array(0), true);
   } catch (e) {
-    throw new Error(`zstd: ${(e as Error).message}`);
+    throw new Error(`zstd: ${(e as Error).message}`, { cause: e });
   }
   while (out.length > 0) yield out.shift()!;
 }

@@ -73,6 +73,7 @@ export function parseBlockAddr(input: unknown, opts: ParseAddrOptions = {}): Blo
 export function parseTimeout(t: unknown): number | null {
   if (t === undefined || t === null || t === 0) return null;
   if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t > MAX_TIMEOUT_SEC) {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any JSON value; an object shows as [object Object]
     throw new BlockAddressError(`timeout must be a whole number of seconds from 0 to ${MAX_TIMEOUT_SEC}, got ${String(t)}`);
   }
   return t;

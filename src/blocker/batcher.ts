@@ -250,6 +250,7 @@ export class BlockBatcher {
   }
 
   private maintainTick(): void {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called as m.call(this.blocker) below
     const m = this.blocker.maintain;
     if (this.running || !m) return;
     this.start(async () => {

@@ -78,7 +78,7 @@ export class IptablesBlocker implements Blocker {
     return ['-p', 'tcp', '-m', 'multiport', '--dports', this.ports.join(','), '-m', 'comment', '--comment', JUMP_COMMENT, '-j', IPT_CHAIN];
   }
 
-  private static ours(rule: string[]): boolean {
+  private static ours(this: void, rule: string[]): boolean {
     return rule.includes('-j') && rule[rule.indexOf('-j') + 1] === IPT_CHAIN
       && rule.includes('--comment') && rule[rule.indexOf('--comment') + 1] === JUMP_COMMENT;
   }

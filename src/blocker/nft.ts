@@ -75,7 +75,7 @@ function elemAddr(val: unknown): string | null {
       if (typeof p.addr === 'string' && typeof p.len === 'number') return parseBlockAddr(`${p.addr}/${p.len}`).addr;
     }
     if (isObj(val) && Array.isArray(val.range) && val.range.length === 2) {
-      const [a, b] = val.range;
+      const [a, b] = val.range as unknown[];
       return `${parseBlockAddr(a).addr}-${parseBlockAddr(b).addr}`;
     }
   } catch {

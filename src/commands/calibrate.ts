@@ -259,7 +259,7 @@ async function calibrateSession(address: string, port: number, servername: strin
         clearTimeout(t);
         resolve(s);
       });
-      s.once('error', (e) => {
+      s.once('error', (e: Error) => {
         clearTimeout(t);
         reject(new Error(`TLS failure: ${e.message}`));
       });
@@ -332,7 +332,7 @@ function calibrationDoc(server: string, l: Learned): CalibrationFile & { challen
   const lengths: Partial<Record<ReplyCode, number>> = {};
   const o = overheadOf(l.protocol, l.cipher);
   const records: Partial<Record<ReplyCode, number>> | null = o ? {} : null;
-  for (const [k, t] of Object.entries(replies) as [string, string][]) {
+  for (const [k, t] of Object.entries<string>(replies)) {
     const code = Number(k) as ReplyCode;
     lengths[code] = replyLength(t);
     if (records && o) records[code] = recordLength(o, replyLength(t));
@@ -347,7 +347,7 @@ function calibrationDoc(server: string, l: Learned): CalibrationFile & { challen
 function describe(doc: ReturnType<typeof calibrationDoc>, l: Learned): string {
   let s = `calibrated ${doc.server}: banner "${l.banner}"\n`;
   s += `TLS: ${l.protocol ?? '?'} ${l.cipher ?? '?'}${doc.tls.record_lengths ? '' : ' (record lengths not computed for this suite)'}\n`;
-  for (const [k, t] of Object.entries(doc.replies) as [string, string][]) {
+  for (const [k, t] of Object.entries<string>(doc.replies)) {
     const code = Number(k) as ReplyCode;
     const rec = doc.tls.record_lengths?.[code];
     s += `  ${k}  ${String(doc.lengths[code]).padStart(3)} bytes with CRLF${rec !== undefined ? `, TLS record ${rec}` : ''}  ${JSON.stringify(t)}\n`;

@@ -76,7 +76,7 @@ export class TcpdumpSource implements LiveSource {
     return new Promise<void>((resolve, reject) => {
       let ready = false;
       // Until the reader owns stdout, drain it on exit, or 'close' (which also waits for stdio) never comes.
-      child.once('exit', () => { if (!ready) child.stdout!.resume(); });
+      child.once('exit', () => { if (!ready) child.stdout.resume(); });
       let settled = false;
       const fail = (e: LiveCaptureError): void => {
         if (settled) return;
@@ -98,8 +98,8 @@ export class TcpdumpSource implements LiveSource {
           fail(new LiveCaptureError('capture', `cannot start tcpdump: ${e.message}`, e.message));
         }
       });
-      child.stderr!.setEncoding('utf8');
-      child.stderr!.on('data', (chunk: string) => {
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => {
         this.stderrTail += chunk;
         let nl: number;
         while ((nl = this.stderrTail.indexOf('\n')) >= 0) {

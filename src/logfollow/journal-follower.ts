@@ -56,7 +56,7 @@ export function parseJournalLine(line: string): JournalEntry | null {
   let message = '';
   const m = r.MESSAGE;
   if (typeof m === 'string') message = m;
-  else if (Array.isArray(m) && m.every((b) => typeof b === 'number')) message = Buffer.from(m as number[]).toString('utf8');
+  else if (Array.isArray(m) && m.every((b) => typeof b === 'number')) message = Buffer.from(m).toString('utf8');
   const unit = typeof r._SYSTEMD_UNIT === 'string' ? r._SYSTEMD_UNIT : typeof r.SYSLOG_IDENTIFIER === 'string' ? r.SYSLOG_IDENTIFIER : '';
   const ident = typeof r.SYSLOG_IDENTIFIER === 'string' ? r.SYSLOG_IDENTIFIER : '';
   const pid = typeof r._PID === 'string' ? r._PID : typeof r.SYSLOG_PID === 'string' ? r.SYSLOG_PID : '';
@@ -131,12 +131,12 @@ export class JournalFollower {
       child.kill('SIGTERM'); // stop() came while it was starting
       return;
     }
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (s: string) => {
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (s: string) => {
       this.stderr = (this.stderr + s).slice(-4096);
     });
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (s: string) => this.data(s));
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s: string) => this.data(s));
     child.once('close', (code, signal) => {
       if (this.child === child) this.child = null;
       if (this.stopping) return;

@@ -317,7 +317,7 @@ export class LogFollower {
     this.checkTruncation(r);
     await this.readToEnd(r);
     // Has the name moved on to another file (rename rotation, delete + recreate)?
-    let st: Stats | null = null;
+    let st: Stats | null;
     try {
       st = statSync(this.path);
     } catch {

@@ -67,8 +67,8 @@ export function packIp(s: string, out: Uint32Array): 0 | 4 | 6 {
     }
     if (i < len && s.charCodeAt(i) === 46) { // dotted IPv4 tail
       if (n > 6 || !packIpv4(s, start, out, 3)) return 0;
-      groups[n++] = out[3]! >>> 16;
-      groups[n++] = out[3]! & 0xffff;
+      groups[n++] = out[3] >>> 16;
+      groups[n++] = out[3] & 0xffff;
       return finish6(n, gap, out);
     }
     if (digits === 0 || n >= 8) return 0;

@@ -188,7 +188,7 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
 
   // ---- coverage and blind spots
   const logCoverage = union(...scan.files.map((f) =>
-    f.wallCoverage.map(([a, b]) => (f.coverageGuessed ? [wallToEpoch(a, zone), wallToEpoch(b, zone)] : [a, b]) as [number, number])));
+    f.wallCoverage.map(([a, b]): [number, number] => (f.coverageGuessed ? [wallToEpoch(a, zone), wallToEpoch(b, zone)] : [a, b]))));
   const logSpan = span(logCoverage);
   const blind = blindSpots(wire, attempts, logCoverage, scan.files.map((f) => f.counters), inputs, o.tolerance);
 

@@ -52,6 +52,7 @@ export function plainUsername(buf: Uint8Array, start: number, end: number): stri
         nuls++;
         if (nuls === 1) authzEnd = n;
         else {
+          // eslint-disable-next-line no-useless-assignment -- scrubs the password bits on purpose
           v = 0; // the bytes after the second NUL belong to the password
           const authcid = printable(out.subarray(authzEnd), n - authzEnd);
           const authzid = printable(out, authzEnd);

@@ -89,7 +89,7 @@ export class SessionBits {
   }
   /** SASL mechanism of the exchange in progress: bits 20-21. */
   protected get mech(): Mech {
-    return ((this.bits >>> 20) & 3) as Mech;
+    return (this.bits >>> 20) & 3;
   }
   protected set mech(v: Mech) {
     this.bits = (this.bits & ~(3 << 20)) | (v << 20);

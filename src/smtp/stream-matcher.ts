@@ -34,7 +34,7 @@ export class PatternAutomaton {
       return Buffer.from(p);
     });
     // Trie
-    const goto: Map<number, number>[] = [new Map()];
+    const goto: Map<number, number>[] = [new Map<number, number>()];
     const ends: number[][] = [[]];
     this.patterns.forEach((p, pi) => {
       let s = 0;

@@ -70,7 +70,7 @@ export function readStateChecked(path: string): { state: StrikeState; skipped: S
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') return null;
-    throw new Error(`${path}: cannot read the state file (${err.code === 'EISDIR' ? 'a directory' : err.code ?? err.message})`);
+    throw new Error(`${path}: cannot read the state file (${err.code === 'EISDIR' ? 'a directory' : err.code ?? err.message})`, { cause: e });
   }
   const raw: unknown = JSON.parse(text);
   const top = isObject(raw) ? raw : {};

@@ -130,7 +130,7 @@ export function parseCalibrationFile(json: string): ReplyTexts {
   try {
     doc = JSON.parse(json);
   } catch (e) {
-    throw new Error(`not JSON (${(e as Error).message})`);
+    throw new Error(`not JSON (${(e as Error).message})`, { cause: e });
   }
   if (typeof doc !== 'object' || doc === null || (doc as { smtpstrike_calibration?: unknown }).smtpstrike_calibration !== 1) {
     throw new Error('not a file saved by `smtpstrike calibrate` (no "smtpstrike_calibration": 1)');

@@ -71,8 +71,11 @@ export function lengthFields(b: Buffer): { at: number; le: boolean }[] {
 function putWord(b: Buffer, at: number, size: 2 | 4, value: number, le: boolean): void {
   if (at + size > b.length) return;
   const v = size === 2 ? value & 0xffff : value >>> 0;
-  if (size === 2) (le ? b.writeUInt16LE(v, at) : b.writeUInt16BE(v, at));
-  else (le ? b.writeUInt32LE(v, at) : b.writeUInt32BE(v, at));
+  if (size === 2) {
+    if (le) b.writeUInt16LE(v, at);
+    else b.writeUInt16BE(v, at);
+  } else if (le) b.writeUInt32LE(v, at);
+  else b.writeUInt32BE(v, at);
 }
 
 /** Applies the mutations in order to a copy of `input`; `donors` are the seeds splices take from. */

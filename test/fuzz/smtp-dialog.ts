@@ -84,7 +84,7 @@ function run(dialog: readonly Message[], cut: boolean, delivery: Delivery = 'onc
     const bytes = Buffer.from(m.text, 'latin1');
     c.send(m.fromClient, bytes, (t += 1000), cut ? m.cuts : []);
   }
-  c.close((t += 1000));
+  c.close(t + 1000);
   const sink = new Events();
   const p = new Pipeline(fuzzPipelineOptions(), sink);
   const rec = newPacketRecord();

@@ -63,7 +63,7 @@ export function startWatch(opts: { mode: FakeTcpdumpMode; pcap: string; args?: s
     CLI, 'watch', '--config', config, '--state-file', state, '--log-file', logFile, '-i', 'fake0', '--dry-run', ...(opts.args ?? []),
   ], { env: { ...process.env, PATH: `${t.dir}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   const log = (): Record<string, unknown>[] => existsSync(logFile)
     ? readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)

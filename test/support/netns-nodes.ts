@@ -79,7 +79,7 @@ export class NodeChildren {
   async start(ns: string, script: string, args: string[]): Promise<{ child: ChildProcess; lines: AsyncIterator<string> }> {
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.children.push(child);
-    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     let timer: NodeJS.Timeout | undefined;
     const first = await Promise.race([lines.next(), new Promise<{ value: string }>((r) => { timer = setTimeout(() => r({ value: 'no answer in 10 s' }), 10_000); })]);
     clearTimeout(timer);
