@@ -1,3 +1,4 @@
+import { LinkFrame } from '../decode/link-layer.js';
 import { RelativeSeq } from './tcp-seq.js';
 import { hexAsciiLines } from './text.js';
 
@@ -16,6 +17,8 @@ export interface PrinterOptions {
  */
 export class PrintState {
   readonly rel = new RelativeSeq();
+  /** The link header of the packet, read as the decoder reads it. */
+  readonly link = new LinkFrame();
   /**
    * After print(): offset in the record's buffer where -A/-X start: the link layer's payload, or
    * the frame itself when tcpdump's printer stopped at a field it could not read (its hdrlen is
