@@ -1,5 +1,6 @@
 /** tcpdump's ARP/RARP line (print-arp.c, -nn, not verbose). */
-import { hex4, hexAsciiLines, ipv4Text, macText } from './text.js';
+import { hex4, hexAsciiLines, macText } from './text.js';
+import { formatIpv4 } from '../net/ip-text.js';
 import type { PrintState } from './print-state.js';
 
 export function arp(pr: PrintState, p: number, wire: number): string {
@@ -15,10 +16,10 @@ export function arp(pr: PrintState, p: number, wire: number): string {
   }
   if (avail < 28) return pr.cut(' [|arp]');
   const sha = macText(b, p + 8);
-  const spa = ipv4Text(b, p + 14);
+  const spa = formatIpv4(b, p + 14);
   const thaZero = b.readUInt32BE(p + 18) === 0 && b.readUInt16BE(p + 22) === 0;
   const tha = macText(b, p + 18);
-  const tpa = ipv4Text(b, p + 24);
+  const tpa = formatIpv4(b, p + 24);
   switch (op) {
     case 1: return `ARP, Request who-has ${tpa}${thaZero ? '' : ` (${tha})`} tell ${spa}, length ${wire}`;
     case 2: return `ARP, Reply ${spa} is-at ${sha}, length ${wire}`;

@@ -1,5 +1,6 @@
 /** tcpdump's ICMP and ICMPv6 printers (print-icmp.c, print-icmp6.c), non-verbose forms. */
-import { hex4, hexAsciiLines, ipv4Text, ipv6Text } from './text.js';
+import { hex4, hexAsciiLines } from './text.js';
+import { formatIpv4, formatIpv6Tcpdump } from '../net/ip-text.js';
 import type { PrintState } from './print-state.js';
 
 const UNREACH_IP: Record<number, string> = {
@@ -29,7 +30,7 @@ export function icmp(pr: PrintState, c: number, capEnd: number, len: number): st
     if (capEnd - ip < 20) return null;
     const ihl = (b[ip]! & 0x0f) * 4;
     const dport = capEnd - (ip + ihl) >= 4 ? (b[ip + ihl + 2]! << 8) | b[ip + ihl + 3]! : null;
-    return { dst: ipv4Text(b, ip + 16), proto: b[ip + 9]!, dport };
+    return { dst: formatIpv4(b, ip + 16), proto: b[ip + 9]!, dport };
   };
   let text: string;
   switch (type) {
@@ -64,7 +65,7 @@ export function icmp(pr: PrintState, c: number, capEnd: number, len: number): st
       if (avail < 8) return trunc;
       const ip = inner();
       if (!ip) return trunc;
-      const gw = ipv4Text(b, c + 4);
+      const gw = formatIpv4(b, c + 4);
       text = code === 0 ? `redirect ${ip.dst} to net ${gw}` : code === 1 ? `redirect ${ip.dst} to host ${gw}`
         : code === 2 ? `redirect-tos ${ip.dst} to net ${gw}` : code === 3 ? `redirect-tos ${ip.dst} to host ${gw}`
           : `redirect-#${code} ${ip.dst} to ${gw}`;
@@ -107,7 +108,7 @@ export function icmp6(pr: PrintState, c: number, capEnd: number, len: number): s
   if (avail < 4) return trunc;
   const type = b[c]!;
   const code = b[c + 1]!;
-  const innerDst = (): string | null => (capEnd - (c + 8) >= 40 ? ipv6Text(b, c + 8 + 24) : null);
+  const innerDst = (): string | null => (capEnd - (c + 8) >= 40 ? formatIpv6Tcpdump(b, c + 8 + 24) : null);
   let text: string;
   switch (type) {
     case 1: {
@@ -116,7 +117,7 @@ export function icmp6(pr: PrintState, c: number, capEnd: number, len: number): s
       switch (code) {
         case 0: text = `destination unreachable, unreachable route ${dst}`; break;
         case 1: text = `destination unreachable,  unreachable prohibited ${dst}`; break;
-        case 2: text = `destination unreachable, beyond scope ${dst}, source address ${ipv6Text(b, c + 8 + 8)}`; break;
+        case 2: text = `destination unreachable, beyond scope ${dst}, source address ${formatIpv6Tcpdump(b, c + 8 + 8)}`; break;
         case 3: text = `destination unreachable, unreachable address ${dst}`; break;
         case 4: {
           const ip = c + 8;
@@ -156,23 +157,23 @@ export function icmp6(pr: PrintState, c: number, capEnd: number, len: number): s
     case 130:
       if (len >= 28) {
         if (avail < 24) return trunc;
-        text = `multicast listener query v2 [gaddr ${ipv6Text(b, c + 8)}]`;
+        text = `multicast listener query v2 [gaddr ${formatIpv6Tcpdump(b, c + 8)}]`;
       } else {
         if (avail < 24) return trunc;
-        text = `multicast listener querymax resp delay: ${b.readUInt16BE(c + 4)} addr: ${ipv6Text(b, c + 8)}`;
+        text = `multicast listener querymax resp delay: ${b.readUInt16BE(c + 4)} addr: ${formatIpv6Tcpdump(b, c + 8)}`;
       }
       break;
     case 131: case 132:
       if (avail < 24) return trunc;
-      text = `multicast listener ${type === 131 ? 'report' : 'done'}max resp delay: ${b.readUInt16BE(c + 4)} addr: ${ipv6Text(b, c + 8)}`;
+      text = `multicast listener ${type === 131 ? 'report' : 'done'}max resp delay: ${b.readUInt16BE(c + 4)} addr: ${formatIpv6Tcpdump(b, c + 8)}`;
       break;
     case 135: case 136:
       if (avail < 24) return trunc;
-      text = type === 135 ? `neighbor solicitation, who has ${ipv6Text(b, c + 8)}` : `neighbor advertisement, tgt is ${ipv6Text(b, c + 8)}`;
+      text = type === 135 ? `neighbor solicitation, who has ${formatIpv6Tcpdump(b, c + 8)}` : `neighbor advertisement, tgt is ${formatIpv6Tcpdump(b, c + 8)}`;
       break;
     case 137:
       if (avail < 40) return trunc;
-      text = `redirect, ${ipv6Text(b, c + 24)} to ${ipv6Text(b, c + 8)}`;
+      text = `redirect, ${formatIpv6Tcpdump(b, c + 24)} to ${formatIpv6Tcpdump(b, c + 8)}`;
       break;
     case 143:
       if (avail < 8) return trunc;

@@ -2,7 +2,7 @@
  * tcpdump's IPv4 and IPv6 printers (print-ip.c, print-ip6.c): addresses, truncation notes, IPv6
  * extension headers and fragments, then the transport (TCP, UDP, ICMP, ICMPv6, IP-in-IP tunnels).
  */
-import { ipv4Text, ipv6Text } from './text.js';
+import { formatIpv4, formatIpv6Tcpdump } from '../net/ip-text.js';
 import type { PrintState } from './print-state.js';
 import { tcp } from './print-tcp.js';
 import { udp } from './print-udp.js';
@@ -23,8 +23,8 @@ export function ip4(pr: PrintState, p: number, wire: number): string {
   if (pr.end - p < hlen) return s + ' [|ip]';
   const frag = (b[p + 6]! << 8) | b[p + 7]!;
   const proto = b[p + 9]!;
-  const src = ipv4Text(b, p + 12);
-  const dst = ipv4Text(b, p + 16);
+  const src = formatIpv4(b, p + 12);
+  const dst = formatIpv4(b, p + 16);
   const capEnd = Math.min(pr.end, p + ipLen);
   const len = ipLen - hlen;
   const t = p + hlen;
@@ -51,8 +51,8 @@ export function ip6(pr: PrintState, p: number, wire: number): string {
   let nh = b[p + 6]!;
   let s = 'IP6 ';
   if (wire < 40 + plen) s += `truncated-ip6 - ${40 + plen - wire} bytes missing!`;
-  const src = ipv6Text(b, p + 8);
-  const dst = ipv6Text(b, p + 24);
+  const src = formatIpv6Tcpdump(b, p + 8);
+  const dst = formatIpv6Tcpdump(b, p + 24);
   const capEnd = Math.min(pr.end, p + 40 + plen);
   let q = p + 40;
   let len = plen;
@@ -75,7 +75,7 @@ export function ip6(pr: PrintState, p: number, wire: number): string {
           const segleft = b[q + 3]!;
           let r = `RT6 (len=${b[q + 1]!}, type=${type}${type === 0 ? ' [Deprecated]' : ''}, segleft=${segleft}`;
           if (type === 0) {
-            for (let a = q + 8, i = 0; a + 16 <= Math.min(capEnd, q + hl); a += 16, i++) r += `, [${i}]${ipv6Text(b, a)}`;
+            for (let a = q + 8, i = 0; a + 16 <= Math.min(capEnd, q + hl); a += 16, i++) r += `, [${i}]${formatIpv6Tcpdump(b, a)}`;
           }
           ext += r + ') ';
         }
