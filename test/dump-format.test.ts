@@ -164,8 +164,8 @@ function eth(type: number, payload: Buffer, pad = false): Buffer {
   if (pad && b.length < 60) b = Buffer.concat([b, Buffer.alloc(60 - b.length)]);
   return b;
 }
-const vlan = (tpid: number, id: number, type: number, payload: Buffer): Buffer =>
-  eth(tpid, Buffer.concat([Buffer.from([id >> 8, id & 255, type >> 8, type & 255]), payload]));
+const tci = (id: number, type: number): Buffer => Buffer.from([id >> 8, id & 255, type >> 8, type & 255]);
+const vlan = (tpid: number, id: number, type: number, payload: Buffer): Buffer => eth(tpid, Buffer.concat([tci(id, type), payload]));
 function sll(pkttype: number, type: number, payload: Buffer): Buffer {
   const h = Buffer.alloc(16);
   h.writeUInt16BE(pkttype, 0);
@@ -317,7 +317,8 @@ function ethernetZoo(): (Buffer | Frame)[] {
   // VLAN (802.1Q, QinQ) and unknown ethertypes
   const u = ip4(A, B, 17, udp(1, 2, Buffer.from('x')));
   f.push(vlan(0x8100, 100, 0x0806, arp(1)), vlan(0x8100, 100, 0x0800, u), vlan(0x88a8, 5, 0x8100, Buffer.concat([hex('0064 0800'), u])),
-    vlan(0x8100, 100, 0x1234, hex('0102')), vlan(0x8100, 0x2064, 0x86dd, ip6(S6, D6, 17, udp(1, 2, Buffer.alloc(0)))), eth(0x1234, hex('0102030405')));
+    vlan(0x8100, 100, 0x1234, hex('0102')), vlan(0x8100, 0x2064, 0x86dd, ip6(S6, D6, 17, udp(1, 2, Buffer.alloc(0)))), eth(0x1234, hex('0102030405')),
+    vlan(0x9200, 9, 0x0800, u), vlan(0x9100, 6, 0x88a8, Buffer.concat([tci(5, 0x0800), u])));
   return f;
 }
 
@@ -397,12 +398,18 @@ function otherLinks(dir: string): string[] {
   const t = ip4(A, B, 6, tcp(40000, 25, 1, 2, 0x18, { payload: 'EHLO x\r\n' }));
   return [
     pcapFile(join(dir, 'zoo-sll2.pcap'), 276, [...[0, 1, 2, 3, 4, 5, 7].map((p) => sll2(p, 1, 0x0800, u)), sll2(0, 9999, 0x0800, t), sll2(4, 1, 0x86dd, u6),
-      sll2(0, 1, 0x0806, arp(1)), sll2(0, 1, 0x1234, hex('010203')), { frame: sll2(0, 1, 0x0800, u).subarray(0, 12), orig: 49 }]),
+      sll2(0, 1, 0x0806, arp(1)), sll2(0, 1, 0x1234, hex('010203')), { frame: sll2(0, 1, 0x0800, u).subarray(0, 12), orig: 49 },
+      // 802.1Q tags libpcap re-inserts after the cooked header (tcpdump prints each as "ethertype NAME, ")
+      sll2(0, 1, 0x8100, Buffer.concat([tci(7, 0x0800), u])), sll2(4, 1, 0x8100, Buffer.concat([tci(7, 0x86dd), u6])), sll2(0, 1, 0x8100, hex('0007'))]),
     pcapFile(join(dir, 'zoo-sll.pcap'), 113, [...[0, 1, 2, 3, 4, 5].map((p) => sll(p, 0x0800, u)), sll(0, 0x86dd, u6), sll(0, 0x0806, arp(1)), sll(0, 0x1234, hex('010203')),
-      { frame: sll(0, 0x0800, u).subarray(0, 10), orig: 45 }]),
+      { frame: sll(0, 0x0800, u).subarray(0, 10), orig: 45 },
+      sll(0, 0x8100, Buffer.concat([tci(100, 0x0800), u])), sll(4, 0x8100, Buffer.concat([tci(100, 0x8100), tci(101, 0x86dd), u6])),
+      sll(0, 0x8100, Buffer.concat([tci(100, 0x0806), arp(1)])), sll(0, 0x8100, Buffer.concat([tci(100, 0x1234), hex('0102')])),
+      sll(0, 0x88a8, Buffer.concat([tci(5, 0x0800), u])), sll(0, 0x8100, Buffer.concat([tci(100, 0x8100), hex('0065')])),
+      { frame: sll(0, 0x8100, Buffer.concat([tci(100, 0x0800), u])).subarray(0, 30), orig: 49 }]),
     pcapFile(join(dir, 'zoo-null.pcap'), 0, [af(2, u, false), af(24, u6, false), af(28, u6, false), af(30, u6, false), af(10, u6, false), af(2, t, true),
       { frame: hex('0200'), orig: 33 }]),
-    pcapFile(join(dir, 'zoo-loop.pcap'), 108, [af(2, u, true), af(24, u6, true), af(10, u6, true), { frame: hex('0000'), orig: 33 }]),
+    pcapFile(join(dir, 'zoo-loop.pcap'), 108, [af(2, u, true), af(24, u6, true), af(10, u6, true), { frame: hex('0000'), orig: 33 }, af(2, u, false), af(30, u6, false)]),
     // (a record whose wire length is below its captured length is read as captured length by
     // src/source, so tcpdump's "[Invalid header: len(10) < caplen(29)]" is not reproduced)
     pcapFile(join(dir, 'zoo-raw.pcap'), 101, [u, u6, t, hex('50000000'), { frame: Buffer.alloc(0), orig: 29 }, { frame: Buffer.alloc(0), orig: 0 },

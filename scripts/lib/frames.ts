@@ -3,7 +3,7 @@
  * read path). Checksums: IPv4 header checksum is computed; TCP checksum is computed too so tshark
  * and tcpdump -vv stay quiet.
  */
-import { LinkType } from '../../src/source/pcap-writer.js';
+import { LinkType } from '../../src/decode/link-layer.js';
 import { parseIp } from '../../src/net/ip-text.js';
 
 export const TCP = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const;

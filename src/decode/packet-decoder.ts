@@ -1,8 +1,9 @@
-import { u32be } from '../source/record-parsers.js';
+import { u32be } from '../net/bytes.js';
+import { EtherType, LinkFrame, LinkStop, readLink } from './link-layer.js';
 
 /**
- * Link → IP → TCP decoding into one reused object (no allocation per packet). Anything that is not
- * a TCP segment we can place is counted under a skip reason and left alone.
+ * Link (link-layer.ts) → IP → TCP decoding into one reused object (no allocation per packet).
+ * Anything that is not a TCP segment we can place is counted under a skip reason and left alone.
  */
 
 export const SkipReason = {
@@ -18,9 +19,6 @@ export const SkipReason = {
 } as const;
 export type SkipReasonName = keyof typeof SkipReason;
 export const skipReasonNames = Object.keys(SkipReason) as SkipReasonName[];
-
-const ETH_IPV4 = 0x0800;
-const ETH_IPV6 = 0x86dd;
 
 export class PacketDecoder {
   /** Counters indexed by SkipReason. */
@@ -55,59 +53,18 @@ export class PacketDecoder {
   /** Outermost 802.1Q VLAN id, or -1. */
   vlan = -1;
 
+  private readonly link = new LinkFrame();
+
   /** Decodes a frame; false (and one skip counted) when it is not a TCP segment we can use. */
   decode(linktype: number, buf: Buffer, off: number, caplen: number): boolean {
     const end = off + caplen;
     this.buf = buf;
-    this.vlan = -1;
-    let etype: number;
-    let p: number;
-    switch (linktype) {
-      case 1: { // EN10MB
-        if (caplen < 14) return this.skip(SkipReason.truncated);
-        p = off + 12;
-        etype = (buf[p]! << 8) | buf[p + 1]!;
-        p += 2;
-        // 802.1Q, 802.1ad (QinQ) and the old 0x9100 tag: skip 4 bytes each.
-        while (etype === 0x8100 || etype === 0x88a8 || etype === 0x9100) {
-          if (p + 4 > end) return this.skip(SkipReason.truncated);
-          if (this.vlan < 0) this.vlan = ((buf[p]! << 8) | buf[p + 1]!) & 0x0fff;
-          etype = (buf[p + 2]! << 8) | buf[p + 3]!;
-          p += 4;
-        }
-        break;
-      }
-      case 113: // LINUX_SLL
-        if (caplen < 16) return this.skip(SkipReason.truncated);
-        etype = (buf[off + 14]! << 8) | buf[off + 15]!;
-        p = off + 16;
-        break;
-      case 276: // LINUX_SLL2
-        if (caplen < 20) return this.skip(SkipReason.truncated);
-        etype = (buf[off]! << 8) | buf[off + 1]!;
-        p = off + 20;
-        break;
-      case 101: case 12: case 14: // RAW (12 and 14 are RAW on some BSDs)
-        if (caplen < 1) return this.skip(SkipReason.truncated);
-        p = off;
-        etype = buf[p]! >> 4 === 6 ? ETH_IPV6 : ETH_IPV4;
-        break;
-      case 228: p = off; etype = ETH_IPV4; break;
-      case 229: p = off; etype = ETH_IPV6; break;
-      case 0: case 108: { // NULL (host byte order of the writer) and LOOP (network byte order)
-        if (caplen < 4) return this.skip(SkipReason.truncated);
-        let af = buf.readUInt32BE(off);
-        if (linktype === 0 && af > 0xffff) af = buf.readUInt32LE(off);
-        p = off + 4;
-        // AF_INET is 2 everywhere; AF_INET6 is 24, 28 or 30 depending on the BSD (10 on Linux).
-        etype = af === 2 ? ETH_IPV4 : af === 24 || af === 28 || af === 30 || af === 10 ? ETH_IPV6 : 0;
-        break;
-      }
-      default:
-        return this.skip(SkipReason.unknownLinktype);
-    }
-    if (etype === ETH_IPV4) return this.ipv4(buf, p, end);
-    if (etype === ETH_IPV6) return this.ipv6(buf, p, end);
+    const link = this.link;
+    const ok = readLink(linktype, buf, off, caplen, link);
+    this.vlan = link.vlan;
+    if (!ok) return this.skip(link.stop === LinkStop.unknownLinktype ? SkipReason.unknownLinktype : SkipReason.truncated);
+    if (link.etype === EtherType.IPV4) return this.ipv4(buf, link.off, end);
+    if (link.etype === EtherType.IPV6) return this.ipv6(buf, link.off, end);
     return this.skip(SkipReason.notIp);
   }
 

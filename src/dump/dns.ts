@@ -5,7 +5,7 @@
  * tcpdump's escapes (`M-x`, `^X`, `<BAD PTR>`), and ` [|domain]` where the message is cut short.
  * Written from tcpdump 4.99's observable output and checked against it (test/dump-format.test.ts).
  */
-import { ipv4Text, ipv6Text } from './text.js';
+import { formatIpv4, formatIpv6Tcpdump } from '../net/ip-text.js';
 
 const TYPES: Record<number, string> = {
   1: 'A', 2: 'NS', 3: 'MD', 4: 'MF', 5: 'CNAME', 6: 'SOA', 7: 'MB', 8: 'MG', 9: 'MR', 10: 'NULL', 11: 'WKS', 12: 'PTR', 13: 'HINFO',
@@ -148,11 +148,11 @@ class Reader {
     switch (type) {
       case 1:
         this.need(d, 4);
-        this.out += ` ${ipv4Text(this.b, this.base + d)}`;
+        this.out += ` ${formatIpv4(this.b, this.base + d)}`;
         break;
       case 28:
         this.need(d, 16);
-        this.out += ` ${ipv6Text(this.b, this.base + d)}`;
+        this.out += ` ${formatIpv6Tcpdump(this.b, this.base + d)}`;
         break;
       case 2: case 5: case 12: case 39:
         this.out += ' ';

@@ -1,7 +1,7 @@
 import { tsInRange } from '../source/packet-record.js';
 
 /**
- * Text forms used by the dump printer, as tcpdump -nn writes them: addresses, MACs, local times,
+ * Text forms used by the dump printer, as tcpdump -nn writes them: MACs, local times,
  * and the two payload dumps (-X hex + ASCII, -A ASCII).
  */
 
@@ -13,51 +13,6 @@ export function hex2(b: number): string {
 
 export function hex4(n: number): string {
   return hex2((n >> 8) & 255) + hex2(n & 255);
-}
-
-export function ipv4Text(buf: Uint8Array, off: number): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
-}
-
-/**
- * IPv6 text as tcpdump prints it: lower-case hex, the first longest run (≥ 2) of zero groups as
- * `::`, and the last 32 bits dotted for IPv4-compatible (`::a.b.c.d`) and IPv4-mapped
- * (`::ffff:a.b.c.d`) addresses.
- */
-export function ipv6Text(b: Uint8Array, off: number): string {
-  const g = new Array<number>(8);
-  for (let i = 0; i < 8; i++) g[i] = (b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!;
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) best = -1;
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (best >= 0 && i >= best && i < best + bestLen) {
-      if (i === best) out += ':';
-      continue;
-    }
-    if (i > 0) out += ':';
-    if (i === 6 && best === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff))) {
-      out += `${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
-      break;
-    }
-    out += g[i]!.toString(16);
-  }
-  if (best >= 0 && best + bestLen === 8) out += ':';
-  return out;
 }
 
 export function macText(buf: Uint8Array, off: number, len = 6): string {

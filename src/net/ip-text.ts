@@ -2,21 +2,38 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 /** Formats the address at buf[off] (4 or 16 bytes) the way `inet_ntop` does. */
 export function formatIp(buf: Uint8Array, off: number, version: number): string {
-  if (version === 4) return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  if (version === 4) return formatIpv4(buf, off);
   return formatIpv6(buf, off);
+}
+
+export function formatIpv4(buf: Uint8Array, off: number): string {
+  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+}
+
+/**
+ * RFC 5952 text form: lower case, the first longest run (≥ 2) of zero groups as `::`, dotted IPv4
+ * for ::ffff:0:0/96. Builds the string directly (no arrays): it runs for every IPv6 flow and strike.
+ */
+export function formatIpv6(b: Uint8Array, off = 0): string {
+  return ipv6Text(b, off, false);
+}
+
+/**
+ * The form tcpdump (and BSD/glibc inet_ntop) prints, which differs from RFC 5952 in one place:
+ * the deprecated IPv4-compatible addresses ::a.b.c.d (96 zero bits, then not ::/0 or ::x) are
+ * dotted too. `dump` uses it so that its lines equal tcpdump's.
+ */
+export function formatIpv6Tcpdump(b: Uint8Array, off = 0): string {
+  return ipv6Text(b, off, true);
 }
 
 const groups = new Uint16Array(8);
 
-/**
- * RFC 5952 text form: lower case, longest run (≥ 2) of zero groups as `::`, dotted IPv4 for
- * ::ffff:0:0/96. Builds the string directly (no arrays): it runs for every IPv6 flow and strike.
- */
-export function formatIpv6(b: Uint8Array, off = 0): string {
+function ipv6Text(b: Uint8Array, off: number, v4compat: boolean): string {
   const g = groups;
   for (let i = 0; i < 8; i++) g[i] = (b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!;
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && (g[5] === 0xffff || (v4compat && g[5] === 0 && g[6] !== 0))) {
+    return `${g[5] ? '::ffff:' : '::'}${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
   }
   let bestStart = -1;
   let bestLen = 0;

@@ -1,18 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 
-/** Link-layer header types (tcpdump.org/linktypes.html) that smtpstrike reads and writes. */
-export const LinkType = {
-  NULL: 0,
-  EN10MB: 1,
-  RAW: 101,
-  LOOP: 108,
-  LINUX_SLL: 113,
-  IPV4: 228,
-  IPV6: 229,
-  LINUX_SLL2: 276,
-} as const;
-
 /**
  * Writes a classic pcap file (microsecond resolution, little-endian), buffering records so that
  * writing millions of packets costs one syscall per ~1 MiB. Used by `dump -w`, the crafted

@@ -1,4 +1,5 @@
 import type { PacketRecord } from './packet-record.js';
+import { u32be, u32le } from '../net/bytes.js';
 
 /** Result of one parse step over buffered bytes. */
 export const enum Step {
@@ -35,15 +36,6 @@ export const MAX_CAPLEN = 262144;
 export const PCAP_MAGIC_USEC = 0xa1b2c3d4;
 export const PCAP_MAGIC_NSEC = 0xa1b23c4d;
 export const PCAPNG_SHB = 0x0a0d0d0a;
-
-// Byte arithmetic instead of Buffer#readUInt32*: no range checks on the per-packet path (the
-// callers check lengths first), and V8 inlines these.
-export function u32le(b: Buffer, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000;
-}
-export function u32be(b: Buffer, o: number): number {
-  return b[o]! * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
-}
 
 /** Classic libpcap format: 24-byte file header, then 16-byte record headers. */
 export class PcapParser implements RecordParser {

@@ -4,7 +4,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { TcpConversation } from '../../scripts/lib/frames.js';
-import { LinkType, PcapWriter } from '../../src/source/pcap-writer.js';
+import { LinkType } from '../../src/decode/link-layer.js';
+import { PcapWriter } from '../../src/source/pcap-writer.js';
 
 /** The n-th address of 10.0.0.0/8 (n < 2^24). */
 export const nthClient = (n: number): string => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
