@@ -3,6 +3,7 @@
  * network namespace (`ip netns exec NS cmd …`). Failures an admin can fix (missing binary, no
  * privilege, missing namespace) become BlockerErrors naming the fix.
  */
+import { isNetnsName } from '../net/netns-name.js';
 import { spawn } from 'node:child_process';
 import { BlockAddressError, BlockerError } from './types.js';
 
@@ -65,7 +66,7 @@ export function failure(cmd: string, r: RunResult, what: string, netns: string |
  * here, where the name becomes an argument of `ip netns exec`.
  */
 export function checkNetnsName(ns: string): string {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/.test(ns) || ns.includes('..')) {
+  if (!isNetnsName(ns)) {
     throw new BlockAddressError(`bad network namespace name: ${JSON.stringify(ns)}`);
   }
   return ns;

@@ -248,7 +248,7 @@ export function parseStream(v: unknown): StreamAnswer {
 
 function rawDecision(x: unknown): RawDecision {
   const r = typeof x === 'object' && x !== null ? (x as Record<string, unknown>) : {};
-  const s = (k: string): string => (typeof r[k] === 'string' ? (r[k] as string) : '');
+  const s = (k: string): string => (typeof r[k] === 'string' ? (r[k]) : '');
   return { id: typeof r.id === 'number' ? r.id : -1, origin: s('origin'), type: s('type'), scope: s('scope'), value: s('value'), duration: s('duration'), scenario: s('scenario') };
 }
 

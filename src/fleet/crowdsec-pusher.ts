@@ -270,5 +270,5 @@ export class CrowdsecPusher {
 /** POST /v1/alerts answers the new alert ids: `["12","13"]`. */
 function checkAlertIds(v: unknown): string[] {
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error('expected a list of alert ids');
-  return v as string[];
+  return v;
 }

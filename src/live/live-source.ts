@@ -4,6 +4,7 @@
  * the same PacketRecord a capture file does. Figures and the choice of default:
  * native-notes/live-capture.md.
  */
+import { isNetnsName } from '../net/netns-name.js';
 import { readdirSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { PacketRecord } from '../source/packet-record.js';
@@ -172,7 +173,7 @@ export function validateOptions(o: LiveSourceOptions): void {
   if (o.snaplen !== undefined && (!Number.isInteger(o.snaplen) || o.snaplen < 64 || o.snaplen > 262144)) {
     throw new RangeError(`snaplen must be an integer from 64 to 262144 (got ${o.snaplen})`);
   }
-  if (o.netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(o.netns)) throw new LiveCaptureError('netns', `bad network namespace name "${o.netns}"`);
+  if (o.netns !== undefined && !isNetnsName(o.netns)) throw new LiveCaptureError('netns', `bad network namespace name "${o.netns}"`);
 }
 
 /** Waits until `lastActivity()` is at least `quietMs` old, or `maxMs` passed. */

@@ -43,12 +43,12 @@ export function loadRepliesFile(file: string): ReplyTexts {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`tls replies file ${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(`tls replies file ${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
   try {
     return parseCalibrationFile(text);
   } catch (e) {
-    throw new Error(`tls replies file ${file}: ${(e as Error).message}`);
+    throw new Error(`tls replies file ${file}: ${(e as Error).message}`, { cause: e });
   }
 }
 

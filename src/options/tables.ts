@@ -79,7 +79,9 @@ function defaultOf(s: OptionSpec): string {
   if (d === undefined) return '';
   if (d === false) return 'off';
   if (Array.isArray(d)) return d.length === 0 ? 'none' : `\`${d.join(',')}\``;
-  return `\`${String(d)}\``;
+  if (typeof d === 'string' || typeof d === 'number' || typeof d === 'boolean') return `\`${String(d)}\``;
+  // Any other default (none today) needs its own docDefault.
+  throw new Error(`option ${s.option}: this default needs docDefault`);
 }
 
 function rowsOf(command: string): readonly TableRow[] {
