@@ -107,9 +107,10 @@ const RECREATE_V6_MAX = 2000;
 
 async function benchBackend(name: BenchBackend, ns: string, p: BlockerBenchResult['params']): Promise<BackendFigures> {
   const runner = new SpawnRunner({ netns: ns, timeoutMs: 900_000 });
-  const b = name === 'nft-recreate'
-    ? new NftBlocker({ ports: [25, 587], netns: ns, runner, refresh: 'recreate' })
-    : createBlocker(name, { ports: [25, 587], netns: ns, runner });
+  const b =
+    name === 'nft-recreate'
+      ? new NftBlocker({ ports: [25, 587], netns: ns, runner, refresh: 'recreate' })
+      : createBlocker(name, { ports: [25, 587], netns: ns, runner });
   const f: BackendFigures = { backend: name, status: 'ok' };
   try {
     await b.cleanup();
@@ -117,7 +118,14 @@ async function benchBackend(name: BenchBackend, ns: string, p: BlockerBenchResul
     const addrs = Array.from({ length: p.n }, (_, i) => v4(i));
 
     let t = await throughput(b, addrs);
-    f.batched = { n: p.n, seconds: r2(t.seconds), per_s: Math.round(p.n / t.seconds), batches: t.batches, max_batch: t.maxBatch, max_apply_ms: Math.round(t.maxApplyMs) };
+    f.batched = {
+      n: p.n,
+      seconds: r2(t.seconds),
+      per_s: Math.round(p.n / t.seconds),
+      batches: t.batches,
+      max_batch: t.maxBatch,
+      max_apply_ms: Math.round(t.maxApplyMs),
+    };
     log(`  ${name}: batched ${p.n} in ${t.seconds.toFixed(2)} s (${t.batches} applies)`);
 
     t = await throughput(b, addrs);
@@ -152,10 +160,17 @@ async function benchBackend(name: BenchBackend, ns: string, p: BlockerBenchResul
     const stateFile = join(tmpdir(), `smtpstrike-bench-state-${process.pid}.json`);
     const now = Date.now() / 1000;
     const state: StrikeState = {
-      version: 1, saved_at: now,
+      version: 1,
+      saved_at: now,
       entries: Array.from({ length: p.restore }, (_, i) => {
         const key = v4(0x600000 + i);
-        return { key, last_seen: now - 10, auth: [now - 12, now - 11, now - 10], conn: [], block: { key, client: key, rule: 'auth' as const, from: now - 10, until: now + 1190, rejects: 0 } };
+        return {
+          key,
+          last_seen: now - 10,
+          auth: [now - 12, now - 11, now - 10],
+          conn: [],
+          block: { key, client: key, rule: 'auth' as const, from: now - 10, until: now + 1190, rejects: 0 },
+        };
       }),
     };
     writeStateAtomically(stateFile, state);
@@ -170,7 +185,9 @@ async function benchBackend(name: BenchBackend, ns: string, p: BlockerBenchResul
     rmSync(stateFile, { force: true });
     const restoredListed = (await b.list()).length;
     f.restore = { n: p.restore, seconds: r2(rs), list_seconds: r2(ls), listed, from_state_file_seconds: r2(ws), from_state_file_listed: restoredListed };
-    log(`  ${name}: restore ${p.restore} in ${rs.toFixed(2)} s (one apply), ${ws.toFixed(2)} s from the state file through the batcher (${restoredListed} listed); list ${listed} in ${ls.toFixed(2)} s`);
+    log(
+      `  ${name}: restore ${p.restore} in ${rs.toFixed(2)} s (one apply), ${ws.toFixed(2)} s from the state file through the batcher (${restoredListed} listed); list ${listed} in ${ls.toFixed(2)} s`,
+    );
   } catch (e) {
     f.status = 'failed';
     f.note = (e as Error).message.slice(0, 500);
@@ -188,28 +205,42 @@ function pad(s: string, n: number): string {
 export function printBlockerTable(r: BlockerBenchResult): void {
   log('');
   log(`blockers (namespace, ${r.machine.cpus} CPUs, kernel ${r.machine.kernel}): blocks applied per second`);
-  log(`${pad('backend', 14)}${pad('batched/s', 12)}${pad('refresh/s', 12)}${pad('ipv6 /64/s', 12)}${pad('unbatched/s', 13)}${pad(`restore ${r.params.restore}`, 17)}${pad('from state', 14)}list`);
+  log(
+    `${pad('backend', 14)}${pad('batched/s', 12)}${pad('refresh/s', 12)}${pad('ipv6 /64/s', 12)}${pad('unbatched/s', 13)}${pad(`restore ${r.params.restore}`, 17)}${pad('from state', 14)}list`,
+  );
   for (const b of r.backends) {
     if (b.status !== 'ok') {
       log(`${pad(b.backend, 14)}${b.status}${b.note ? `: ${b.note}` : ''}`);
       continue;
     }
-    log(pad(b.backend, 14) + pad(String(b.batched?.per_s ?? '-'), 12) + pad(String(b.refresh?.per_s ?? '-'), 12)
-      + pad(String(b.ipv6?.per_s ?? '-'), 12) + pad(String(b.unbatched?.per_s ?? '-'), 13)
-      + pad(b.restore ? `${b.restore.seconds} s` : '-', 17) + pad(b.restore ? `${b.restore.from_state_file_seconds} s` : '-', 14) + (b.restore ? `${b.restore.list_seconds} s` : '-'));
+    log(
+      pad(b.backend, 14) +
+        pad(String(b.batched?.per_s ?? '-'), 12) +
+        pad(String(b.refresh?.per_s ?? '-'), 12) +
+        pad(String(b.ipv6?.per_s ?? '-'), 12) +
+        pad(String(b.unbatched?.per_s ?? '-'), 13) +
+        pad(b.restore ? `${b.restore.seconds} s` : '-', 17) +
+        pad(b.restore ? `${b.restore.from_state_file_seconds} s` : '-', 14) +
+        (b.restore ? `${b.restore.list_seconds} s` : '-'),
+    );
   }
   log(`${pad('fail2ban', 14)}~${r.quoted.fail2ban_per_s}/s, CrowdSec nft bouncer ~${r.quoted.crowdsec_nft_bouncer_per_s}/s (${r.quoted.note})`);
   log(`targets: nft batched >= ${r.targets.nft_batched_per_s}/s, restore < ${r.targets.restore_s} s`);
 }
 
 /** Runs the whole benchmark; usable from bench/run.ts. */
-export async function runBlockerBench(opts: { n?: number; restore?: number; unbatched?: number; backends?: string[]; out?: string } = {}): Promise<BlockerBenchResult> {
+export async function runBlockerBench(
+  opts: { n?: number; restore?: number; unbatched?: number; backends?: string[]; out?: string } = {},
+): Promise<BlockerBenchResult> {
   const params = { n: opts.n ?? 20_000, restore: opts.restore ?? 100_000, unbatched: opts.unbatched ?? 200 };
   const uname = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
   const result: BlockerBenchResult = {
     status: 'ok',
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '?', kernel: uname, node: process.version },
-    params, backends: [], quoted: QUOTED, targets: TARGETS,
+    params,
+    backends: [],
+    quoted: QUOTED,
+    targets: TARGETS,
   };
   const out = opts.out ?? resolve(root, 'bench', 'out', 'blockers.json');
   const write = (): void => {
@@ -238,7 +269,9 @@ export async function runBlockerBench(opts: { n?: number; restore?: number; unba
   if (add.status !== 0) throw new Error(`ip netns add ${ns}: ${add.stderr}`);
   try {
     const need: Record<string, string[]> = {
-      nft: ['nft'], 'nft-recreate': ['nft'], ipset: ['ipset', 'iptables', 'ip6tables'],
+      nft: ['nft'],
+      'nft-recreate': ['nft'],
+      ipset: ['ipset', 'iptables', 'ip6tables'],
       iptables: ['iptables', 'ip6tables', 'iptables-restore', 'ip6tables-restore'],
     };
     for (const name of (opts.backends ?? ['nft', 'nft-recreate', 'ipset', 'iptables']) as BenchBackend[]) {
@@ -265,8 +298,11 @@ const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fil
 if (isMain) {
   const { values } = parseArgs({
     options: {
-      n: { type: 'string' }, restore: { type: 'string' }, unbatched: { type: 'string' },
-      backends: { type: 'string' }, out: { type: 'string' },
+      n: { type: 'string' },
+      restore: { type: 'string' },
+      unbatched: { type: 'string' },
+      backends: { type: 'string' },
+      out: { type: 'string' },
     },
   });
   const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));

@@ -24,23 +24,47 @@ for (const batch of values.batches.split(',').map(Number)) {
   lapi.addBouncer('bench-b', 'benchbouncerkey12345');
   await lapi.start();
   const http = new LapiHttp({ url: lapi.url, userAgent: smtpstrikeUserAgent(), timeoutMs: 30_000 });
-  const p = new CrowdsecPusher({ http, credentials: { machineId: 'bench', password: 'bench-password' }, stateDir: tmp.dir, batchSize: batch, maxQueue: n, flushDelayMs: 0 });
+  const p = new CrowdsecPusher({
+    http,
+    credentials: { machineId: 'bench', password: 'bench-password' },
+    stateDir: tmp.dir,
+    batchSize: batch,
+    maxQueue: n,
+    flushDelayMs: 0,
+  });
   try {
     p.start();
     await p.login.token(); // the bcrypt login (~150 ms) is not part of the rate
     const now = Math.floor(Date.now() / 1000);
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
-      p.push({ key: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, client: '10.0.0.1', rule: 'auth', from: now, until: now + 3600, hits: 3, windowS: 1200 });
+      p.push({
+        key: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+        client: '10.0.0.1',
+        rule: 'auth',
+        from: now,
+        until: now + 3600,
+        hits: 3,
+        windowS: 1200,
+      });
     }
     while (p.queued > 0 && p.stats.consecutiveFailures === 0) await new Promise((r) => setTimeout(r, 5));
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     let got = 0;
-    const b = new CrowdsecBouncer({ http, apiKey: 'benchbouncerkey12345', onBan: () => { got++; }, onUnban: () => {} });
+    const b = new CrowdsecBouncer({
+      http,
+      apiKey: 'benchbouncerkey12345',
+      onBan: () => {
+        got++;
+      },
+      onUnban: () => {},
+    });
     const t1 = process.hrtime.bigint();
     await b.pollNow();
     const ps = Number(process.hrtime.bigint() - t1) / 1e9;
-    console.log(`batch ${String(batch).padStart(3)}: ${p.stats.pushed} alerts in ${s.toFixed(2)} s = ${(p.stats.pushed / s).toFixed(0)} alerts/s (${p.stats.batches} POSTs, failures ${p.stats.failures}); startup poll: ${got} bans in ${(ps * 1000).toFixed(0)} ms`);
+    console.log(
+      `batch ${String(batch).padStart(3)}: ${p.stats.pushed} alerts in ${s.toFixed(2)} s = ${(p.stats.pushed / s).toFixed(0)} alerts/s (${p.stats.batches} POSTs, failures ${p.stats.failures}); startup poll: ${got} bans in ${(ps * 1000).toFixed(0)} ms`,
+    );
   } finally {
     await p.stop();
     await lapi.stop();

@@ -56,7 +56,14 @@ const REPLIES = `250 2.0.0 Ok\r\n${FAIL}`;
 /** Bytes of the AUTH line held back until phase 2 (the hole). */
 const HEAD = 11;
 
-interface FlowState { cip: number; cport: number; sport: number; cseq: number; sseq: number; line: string }
+interface FlowState {
+  cip: number;
+  cport: number;
+  sport: number;
+  cseq: number;
+  sseq: number;
+  line: string;
+}
 
 export function truthPathFor(pcap: string): string {
   return pcap.replace(/\.pcap$/, '') + '.truth.json';
@@ -82,8 +89,12 @@ export function generatePending(o: PendingGenOptions): PendingGenResult {
   // phase 1: every flow opens and leaves its AUTH line's tail waiting behind a hole
   for (let i = 0; i < o.flows; i++) {
     const f: FlowState = {
-      cip: (CLIENT_BASE + Math.floor(i / o.perClient)) >>> 0, cport: 30000 + (i % o.perClient),
-      sport: i % 2 === 0 ? 25 : 587, cseq: rng.u32(), sseq: rng.u32(), line: clientLines(i, o.pendingBytes),
+      cip: (CLIENT_BASE + Math.floor(i / o.perClient)) >>> 0,
+      cport: 30000 + (i % o.perClient),
+      sport: i % 2 === 0 ? 25 : 587,
+      cseq: rng.u32(),
+      sseq: rng.u32(),
+      line: clientLines(i, o.pendingBytes),
     };
     flows.push(f);
     out.tcpStr(t++, f.cip, SERVER, f.cport, f.sport, f.cseq, 0, TCP_SYN, 52, true, '');
@@ -140,7 +151,8 @@ function truth(o: PendingGenOptions, bytes: number, packets: number, end: number
     totals: { failures: o.flows, successes: 0, tempfails: 0, packets, smtp_packets: packets, bytes },
     capture_span_s: (end - T0) / 1e6,
     concurrency: { max_open_smtp_sessions: o.flows, pending_segments_at_peak: o.flows * o.pieces, pending_bytes_at_peak: pendingAtPeak },
-    notes: `${o.flows} flows open at once, each with ${o.pieces} out-of-order client segment(s) (${o.pendingBytes} bytes) waiting behind a ${HEAD}-byte hole ` +
+    notes:
+      `${o.flows} flows open at once, each with ${o.pieces} out-of-order client segment(s) (${o.pendingBytes} bytes) waiting behind a ${HEAD}-byte hole ` +
       'until every flow is open; then the holes fill and each flow gets one 535. Nothing is lost: exact counts expected ' +
       '(run with --max-flows >= flows).',
   };
@@ -159,16 +171,26 @@ function main(): void {
     strict: true,
   });
   const o: PendingGenOptions = {
-    flows: Number(values.flows), perClient: Number(values['per-client']), pieces: Number(values.pieces),
+    flows: Number(values.flows),
+    perClient: Number(values['per-client']),
+    pieces: Number(values.pieces),
     pendingBytes: Number(values['pending-bytes']),
-    seed: Number(values.seed), out: values.out,
+    seed: Number(values.seed),
+    out: values.out,
   };
-  if (!(o.flows >= 1) || !(o.perClient >= 1) || !(o.pieces >= 1 && o.pieces <= 16) || !(o.pendingBytes >= 0 && o.pendingBytes <= 4000) || !Number.isInteger(o.seed)) {
+  if (
+    !(o.flows >= 1) ||
+    !(o.perClient >= 1) ||
+    !(o.pieces >= 1 && o.pieces <= 16) ||
+    !(o.pendingBytes >= 0 && o.pendingBytes <= 4000) ||
+    !Number.isInteger(o.seed)
+  ) {
     throw new Error('bad arguments: --flows >= 1, --per-client >= 1, 1 <= --pieces <= 16, 0 <= --pending-bytes <= 4000, integer --seed');
   }
   const r = generatePending(o);
-  process.stdout.write(`gen-pending: wrote ${o.out}: ${(r.bytes / 1048576).toFixed(1)} MiB, ${r.packets} packets in ` +
-    `${r.seconds.toFixed(2)} s; truth: ${r.truthPath}\n`);
+  process.stdout.write(
+    `gen-pending: wrote ${o.out}: ${(r.bytes / 1048576).toFixed(1)} MiB, ${r.packets} packets in ` + `${r.seconds.toFixed(2)} s; truth: ${r.truthPath}\n`,
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main();

@@ -53,30 +53,44 @@ class Heap {
   private s: number[] = [];
   private v: Task[] = [];
   private seq = 0;
-  get size(): number { return this.t.length; }
+  get size(): number {
+    return this.t.length;
+  }
 
   push(time: number, task: Task): void {
-    const t = this.t, s = this.s, v = this.v;
+    const t = this.t,
+      s = this.s,
+      v = this.v;
     let i = t.length;
     const sq = this.seq++;
-    t.push(time); s.push(sq); v.push(task);
+    t.push(time);
+    s.push(sq);
+    v.push(task);
     while (i > 0) {
       const p = (i - 1) >> 1;
       const pt = t[p]!;
       if (pt < time || (pt === time && s[p]! < sq)) break;
-      t[i] = pt; s[i] = s[p]!; v[i] = v[p]!;
+      t[i] = pt;
+      s[i] = s[p]!;
+      v[i] = v[p]!;
       i = p;
     }
-    t[i] = time; s[i] = sq; v[i] = task;
+    t[i] = time;
+    s[i] = sq;
+    v[i] = task;
   }
 
   /** Removes the earliest entry; its time is left in `poppedTime`. */
   poppedTime = 0;
   pop(): Task {
-    const t = this.t, s = this.s, v = this.v;
+    const t = this.t,
+      s = this.s,
+      v = this.v;
     const topT = t[0]!;
     const top = v[0]!;
-    const lt = t.pop()!, ls = s.pop()!, lv = v.pop()!;
+    const lt = t.pop()!,
+      ls = s.pop()!,
+      lv = v.pop()!;
     const n = t.length;
     if (n > 0) {
       let i = 0;
@@ -87,10 +101,14 @@ class Heap {
         let c = l;
         if (r < n && (t[r]! < t[l]! || (t[r] === t[l] && s[r]! < s[l]!))) c = r;
         if (t[c]! > lt || (t[c] === lt && s[c]! > ls)) break;
-        t[i] = t[c]!; s[i] = s[c]!; v[i] = v[c]!;
+        t[i] = t[c]!;
+        s[i] = s[c]!;
+        v[i] = v[c]!;
         i = c;
       }
-      t[i] = lt; s[i] = ls; v[i] = lv;
+      t[i] = lt;
+      s[i] = ls;
+      v[i] = lv;
     }
     this.poppedTime = topT;
     return top;
@@ -123,18 +141,25 @@ const POSTFIX_EHLO = (name: string): string =>
 
 function ehloReply(srv: Server, helo: string, cip: number): string {
   switch (srv.flavor) {
-    case 'postfix': return POSTFIX_EHLO(srv.name);
+    case 'postfix':
+      return POSTFIX_EHLO(srv.name);
     case 'exim':
-      return `250-${srv.name} Hello ${helo} [${ipToString(cip)}]\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n250-PIPELINING\r\n` +
-        '250-AUTH PLAIN LOGIN\r\n250-CHUNKING\r\n250-STARTTLS\r\n250 HELP\r\n';
+      return (
+        `250-${srv.name} Hello ${helo} [${ipToString(cip)}]\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n250-PIPELINING\r\n` +
+        '250-AUTH PLAIN LOGIN\r\n250-CHUNKING\r\n250-STARTTLS\r\n250 HELP\r\n'
+      );
     case 'sendmail':
-      return `250-${srv.name} Hello ${helo} [${ipToString(cip)}], pleased to meet you\r\n250-ENHANCEDSTATUSCODES\r\n` +
+      return (
+        `250-${srv.name} Hello ${helo} [${ipToString(cip)}], pleased to meet you\r\n250-ENHANCEDSTATUSCODES\r\n` +
         '250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE\r\n250-DSN\r\n250-ETRN\r\n250-AUTH LOGIN PLAIN\r\n250-STARTTLS\r\n' +
-        '250-DELIVERBY\r\n250 HELP\r\n';
+        '250-DELIVERBY\r\n250 HELP\r\n'
+      );
     case 'gsmtp':
-      return `250-${srv.name} at your service, [${ipToString(cip)}]\r\n250-SIZE 35882577\r\n250-8BITMIME\r\n` +
+      return (
+        `250-${srv.name} at your service, [${ipToString(cip)}]\r\n250-SIZE 35882577\r\n250-8BITMIME\r\n` +
         '250-STARTTLS\r\n250-AUTH LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN OAUTHBEARER XOAUTH\r\n250-ENHANCEDSTATUSCODES\r\n' +
-        '250-PIPELINING\r\n250-CHUNKING\r\n250 SMTPUTF8\r\n';
+        '250-PIPELINING\r\n250-CHUNKING\r\n250 SMTPUTF8\r\n'
+      );
   }
 }
 
@@ -148,12 +173,17 @@ function hexId(rng: Rng, n: number): string {
 /** A Postfix + Dovecot server (two of them differ only in name, address and weight). */
 function postfixServer(ip: string, name: string, weight: number): Server {
   return {
-    ip: ipFromString(ip), name, domain: 'example.net', flavor: 'postfix', weight,
+    ip: ipFromString(ip),
+    name,
+    domain: 'example.net',
+    flavor: 'postfix',
+    weight,
     greeting: `220 ${name} ESMTP Postfix (Debian/GNU)\r\n`,
     r535: '535 5.7.8 Error: authentication failed: (reason unavailable)\r\n',
     r235: '235 2.7.0 Authentication successful\r\n',
     r454: '454 4.7.0 Temporary authentication failure: Connection lost to authentication server\r\n',
-    r221: '221 2.0.0 Bye\r\n', r421: `421 4.4.2 ${name} Error: timeout exceeded\r\n`,
+    r221: '221 2.0.0 Bye\r\n',
+    r421: `421 4.4.2 ${name} Error: timeout exceeded\r\n`,
     // queue ids that start with "535" are decoys: not at line start
     rQueued: (rng) => `250 2.0.0 Ok: queued as ${rng.chance(0.3) ? '535' + hexId(rng, 7) : hexId(rng, 10)}\r\n`,
   };
@@ -164,7 +194,11 @@ function makeServers(): Server[] {
     postfixServer('203.0.113.10', 'mx1.example.net', 30),
     postfixServer('203.0.113.11', 'mx2.example.net', 25),
     {
-      ip: ipFromString('198.51.100.25'), name: 'mail.example.org', domain: 'example.org', flavor: 'exim', weight: 20,
+      ip: ipFromString('198.51.100.25'),
+      name: 'mail.example.org',
+      domain: 'example.org',
+      flavor: 'exim',
+      weight: 20,
       greeting: '220 mail.example.org ESMTP Exim 4.96 Mon, 03 Mar 2025 06:00:00 +0000\r\n',
       r535: '535 Incorrect authentication data\r\n',
       r235: '235 Authentication succeeded\r\n',
@@ -174,7 +208,11 @@ function makeServers(): Server[] {
       rQueued: (rng) => `250 OK id=1t${hexId(rng, 4)}-000${hexId(rng, 2)}-535\r\n`,
     },
     {
-      ip: ipFromString('198.51.100.26'), name: 'smtp.example.com', domain: 'example.com', flavor: 'sendmail', weight: 15,
+      ip: ipFromString('198.51.100.26'),
+      name: 'smtp.example.com',
+      domain: 'example.com',
+      flavor: 'sendmail',
+      weight: 15,
       greeting: '220 smtp.example.com ESMTP Sendmail 8.17.1.9/8.17.1.9/Debian-2; Mon, 3 Mar 2025 06:00:00 GMT\r\n',
       r535: '535 5.7.0 authentication failed\r\n',
       r235: '235 2.0.0 OK Authenticated\r\n',
@@ -185,9 +223,14 @@ function makeServers(): Server[] {
     },
     {
       // a relay whose 535 is multi-line (counts once)
-      ip: ipFromString('192.0.2.25'), name: 'relay.example.com', domain: 'example.com', flavor: 'gsmtp', weight: 10,
+      ip: ipFromString('192.0.2.25'),
+      name: 'relay.example.com',
+      domain: 'example.com',
+      flavor: 'gsmtp',
+      weight: 10,
       greeting: '220 relay.example.com ESMTP a1b2c3d4e5 - gsmtp\r\n',
-      r535: '535-5.7.8 Username and Password not accepted. For more information, go to\r\n' +
+      r535:
+        '535-5.7.8 Username and Password not accepted. For more information, go to\r\n' +
         '535 5.7.8  https://support.example.com/mail/?p=BadCredentials a1b2c3d4e5 - gsmtp\r\n',
       r235: '235 2.7.0 Accepted\r\n',
       r454: '454 4.7.0 Too many login attempts, please try again later. a1b2c3d4e5 - gsmtp\r\n',
@@ -202,22 +245,161 @@ function makeServers(): Server[] {
 // vocabularies
 
 const BASE_USERS = [
-  'admin', 'info', 'test', 'user', 'webmaster', 'postmaster', 'support', 'sales', 'office', 'contact', 'mail', 'root',
-  'administrator', 'test1', 'test2', 'guest', 'noreply', 'marketing', 'hr', 'billing', 'service', 'backup', 'web',
-  'www', 'demo', 'master', 'manager', 'account', 'accounts', 'abuse', 'help', 'newsletter', 'shop', 'news',
-  'secretary', 'reception', 'jobs', 'career', 'finance', 'it', 'tech', 'security', 'scanner', 'printer', 'fax',
-  'oracle', 'mysql', 'ftp', 'john', 'david', 'michael', 'robert', 'daniel', 'paul', 'mark', 'james', 'alex', 'anna',
-  'maria', 'laura', 'sara', 'julia', 'kevin', 'brian', 'chris', 'eric', 'steve', 'lisa', 'susan', 'karen',
+  'admin',
+  'info',
+  'test',
+  'user',
+  'webmaster',
+  'postmaster',
+  'support',
+  'sales',
+  'office',
+  'contact',
+  'mail',
+  'root',
+  'administrator',
+  'test1',
+  'test2',
+  'guest',
+  'noreply',
+  'marketing',
+  'hr',
+  'billing',
+  'service',
+  'backup',
+  'web',
+  'www',
+  'demo',
+  'master',
+  'manager',
+  'account',
+  'accounts',
+  'abuse',
+  'help',
+  'newsletter',
+  'shop',
+  'news',
+  'secretary',
+  'reception',
+  'jobs',
+  'career',
+  'finance',
+  'it',
+  'tech',
+  'security',
+  'scanner',
+  'printer',
+  'fax',
+  'oracle',
+  'mysql',
+  'ftp',
+  'john',
+  'david',
+  'michael',
+  'robert',
+  'daniel',
+  'paul',
+  'mark',
+  'james',
+  'alex',
+  'anna',
+  'maria',
+  'laura',
+  'sara',
+  'julia',
+  'kevin',
+  'brian',
+  'chris',
+  'eric',
+  'steve',
+  'lisa',
+  'susan',
+  'karen',
 ];
-const FIRST = ['alice', 'bob', 'carol', 'dave', 'emma', 'frank', 'grace', 'henry', 'irene', 'jack', 'kate', 'leo',
-  'mia', 'nick', 'olga', 'peter', 'quinn', 'rosa', 'sam', 'tina', 'ugo', 'vera', 'walter', 'xenia', 'yuri', 'zoe'];
-const LAST = ['smith', 'jones', 'brown', 'taylor', 'wilson', 'evans', 'thomas', 'roberts', 'walker', 'wright',
-  'muller', 'schmidt', 'rossi', 'garcia', 'martin', 'bernard', 'dubois', 'novak', 'kowalski', 'jensen'];
+const FIRST = [
+  'alice',
+  'bob',
+  'carol',
+  'dave',
+  'emma',
+  'frank',
+  'grace',
+  'henry',
+  'irene',
+  'jack',
+  'kate',
+  'leo',
+  'mia',
+  'nick',
+  'olga',
+  'peter',
+  'quinn',
+  'rosa',
+  'sam',
+  'tina',
+  'ugo',
+  'vera',
+  'walter',
+  'xenia',
+  'yuri',
+  'zoe',
+];
+const LAST = [
+  'smith',
+  'jones',
+  'brown',
+  'taylor',
+  'wilson',
+  'evans',
+  'thomas',
+  'roberts',
+  'walker',
+  'wright',
+  'muller',
+  'schmidt',
+  'rossi',
+  'garcia',
+  'martin',
+  'bernard',
+  'dubois',
+  'novak',
+  'kowalski',
+  'jensen',
+];
 const DOMAINS = ['example.net', 'example.org', 'example.com', 'mail.example.net'];
-const PASSWORDS = ['123456', 'password', 'admin123', 'qwerty', 'Passw0rd!', 'letmein', '12345678', 'welcome1',
-  'P@ssw0rd', 'abc123', 'iloveyou', 'monkey', 'dragon', 'summer2024', 'Winter2025!', 'changeme', '1q2w3e4r'];
-const HELO_NAMES = ['User', 'ylmf-pc', 'WIN-CLJ1B0GQ6JP', 'localhost', 'mail.example.net', 'example.com', 'hello',
-  'desktop-3f9a2k', 'client', '[127.0.0.1]', 'smtp.client.example', 'laptop.home.example'];
+const PASSWORDS = [
+  '123456',
+  'password',
+  'admin123',
+  'qwerty',
+  'Passw0rd!',
+  'letmein',
+  '12345678',
+  'welcome1',
+  'P@ssw0rd',
+  'abc123',
+  'iloveyou',
+  'monkey',
+  'dragon',
+  'summer2024',
+  'Winter2025!',
+  'changeme',
+  '1q2w3e4r',
+];
+const HELO_NAMES = [
+  'User',
+  'ylmf-pc',
+  'WIN-CLJ1B0GQ6JP',
+  'localhost',
+  'mail.example.net',
+  'example.com',
+  'hello',
+  'desktop-3f9a2k',
+  'client',
+  '[127.0.0.1]',
+  'smtp.client.example',
+  'laptop.home.example',
+];
 
 function buildUserPool(): string[] {
   const pool: string[] = [];
@@ -232,9 +414,38 @@ const DECOY_535 = '535 5.7.8 Error: authentication failed: (reason unavailable)'
 
 /** Latin1 text for mail bodies and HTTP responses: plain lines, with some decoy lines starting `535 `. */
 function buildText(rng: Rng, bytes: number, decoyEvery: number): string {
-  const words = ['the', 'invoice', 'meeting', 'report', 'attached', 'please', 'find', 'regards', 'quarterly',
-    'server', 'delivery', 'status', 'notification', 'password', 'account', 'update', 'team', 'schedule', 'customer',
-    'order', 'shipment', 'tracking', 'number', 'balance', 'payment', 'review', 'document', 'access', 'login', 'failed'];
+  const words = [
+    'the',
+    'invoice',
+    'meeting',
+    'report',
+    'attached',
+    'please',
+    'find',
+    'regards',
+    'quarterly',
+    'server',
+    'delivery',
+    'status',
+    'notification',
+    'password',
+    'account',
+    'update',
+    'team',
+    'schedule',
+    'customer',
+    'order',
+    'shipment',
+    'tracking',
+    'number',
+    'balance',
+    'payment',
+    'review',
+    'document',
+    'access',
+    'login',
+    'failed',
+  ];
   const lines: string[] = [];
   let n = 0;
   let line = 0;
@@ -379,9 +590,18 @@ class Gen {
     while (prefixes.length < 3000) {
       const a = rng.range(1, 223);
       const b = rng.int(256);
-      if (a === 10 || a === 127 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) ||
-        (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 192 && b === 0) ||
-        (a === 198 && (b === 18 || b === 19 || b === 51)) || (a === 203 && b === 0)) continue;
+      if (
+        a === 10 ||
+        a === 127 ||
+        (a === 100 && b >= 64 && b < 128) ||
+        (a === 169 && b === 254) ||
+        (a === 172 && b >= 16 && b < 32) ||
+        (a === 192 && b === 168) ||
+        (a === 192 && b === 0) ||
+        (a === 198 && (b === 18 || b === 19 || b === 51)) ||
+        (a === 203 && b === 0)
+      )
+        continue;
       prefixes.push((a << 8) | b);
     }
     for (let i = 0; i < n; i++) {
@@ -409,12 +629,17 @@ class Gen {
     for (let i = 0; i < n; i++) this.perm[i] = i;
     for (let i = n - 1; i > 0; i--) {
       const j = rng.int(i + 1);
-      const t = this.perm[i]!; this.perm[i] = this.perm[j]!; this.perm[j] = t;
+      const t = this.perm[i]!;
+      this.perm[i] = this.perm[j]!;
+      this.perm[j] = t;
     }
     // web clients: mostly other addresses, some shared with SMTP clients
     this.webClients = new Uint32Array(20000);
     for (let i = 0; i < this.webClients.length; i++) {
-      if (rng.chance(0.2)) { this.webClients[i] = this.cip[rng.int(n)]!; continue; }
+      if (rng.chance(0.2)) {
+        this.webClients[i] = this.cip[rng.int(n)]!;
+        continue;
+      }
       let ip: number;
       do {
         const p = prefixes[rng.int(prefixes.length)]!;
@@ -423,10 +648,31 @@ class Gen {
       this.webClients[i] = ip;
     }
     this.stats = {
-      sessions: 0, sessionsByPort: { '25': 0, '587': 0 }, authAttempts: 0, mails: 0, replies535: 0, single535: 0,
-      split2: 0, split3: 0, coalesced: 0, retransmitted: 0, outOfOrder: 0, overlapping: 0, multiline535: 0,
-      splitClientAuth: 0, decoyBodies: 0, decoyQueueIds: 0, decoyOpaque: 0, starttls454: 0, wrapSessions: 0,
-      idleTimeouts: 0, httpFlows: 0, httpsFlows: 0, dnsQueries: 0, icmpMessages: 0, icmpQuotingTcp25: 0,
+      sessions: 0,
+      sessionsByPort: { '25': 0, '587': 0 },
+      authAttempts: 0,
+      mails: 0,
+      replies535: 0,
+      single535: 0,
+      split2: 0,
+      split3: 0,
+      coalesced: 0,
+      retransmitted: 0,
+      outOfOrder: 0,
+      overlapping: 0,
+      multiline535: 0,
+      splitClientAuth: 0,
+      decoyBodies: 0,
+      decoyQueueIds: 0,
+      decoyOpaque: 0,
+      starttls454: 0,
+      wrapSessions: 0,
+      idleTimeouts: 0,
+      httpFlows: 0,
+      httpsFlows: 0,
+      dnsQueries: 0,
+      icmpMessages: 0,
+      icmpQuotingTcp25: 0,
     };
   }
 
@@ -445,7 +691,10 @@ class Gen {
 
   addUser(ci: number, u: string): void {
     let s = this.users[ci];
-    if (!s) { s = new Set(); this.users[ci] = s; }
+    if (!s) {
+      s = new Set();
+      this.users[ci] = s;
+    }
     s.add(u);
   }
 
@@ -486,7 +735,8 @@ class Tcp {
   }
 
   private count(): void {
-    if (this.smtp) this.g.smtpPackets++; else this.g.bgPackets++;
+    if (this.smtp) this.g.smtpPackets++;
+    else this.g.bgPackets++;
   }
 
   /** Client → server segment at `seq` (no advance). */
@@ -500,29 +750,55 @@ class Tcp {
     this.count();
   }
 
-  syn(): void { this.cEmit(TCP_SYN, '', this.cseq); this.cseq = (this.cseq + 1) >>> 0; }
-  synAck(): void { this.sEmit(TCP_SYN | TCP_ACK, '', this.sseq); this.sseq = (this.sseq + 1) >>> 0; }
-  cAck(): void { this.cEmit(TCP_ACK, '', this.cseq); }
-  sAck(): void { this.sEmit(TCP_ACK, '', this.sseq); }
-  c(data: string): void { this.cEmit(TCP_PSH | TCP_ACK, data, this.cseq); this.cseq = (this.cseq + data.length) >>> 0; }
-  s(data: string): void { this.sEmit(TCP_PSH | TCP_ACK, data, this.sseq); this.sseq = (this.sseq + data.length) >>> 0; }
+  syn(): void {
+    this.cEmit(TCP_SYN, '', this.cseq);
+    this.cseq = (this.cseq + 1) >>> 0;
+  }
+  synAck(): void {
+    this.sEmit(TCP_SYN | TCP_ACK, '', this.sseq);
+    this.sseq = (this.sseq + 1) >>> 0;
+  }
+  cAck(): void {
+    this.cEmit(TCP_ACK, '', this.cseq);
+  }
+  sAck(): void {
+    this.sEmit(TCP_ACK, '', this.sseq);
+  }
+  c(data: string): void {
+    this.cEmit(TCP_PSH | TCP_ACK, data, this.cseq);
+    this.cseq = (this.cseq + data.length) >>> 0;
+  }
+  s(data: string): void {
+    this.sEmit(TCP_PSH | TCP_ACK, data, this.sseq);
+    this.sseq = (this.sseq + data.length) >>> 0;
+  }
   /** Server data at an explicit sequence number, without advancing (retransmissions, out of order). */
-  sAt(seq: number, data: string): void { this.sEmit(TCP_PSH | TCP_ACK, data, seq >>> 0); }
-  sAdvance(n: number): void { this.sseq = (this.sseq + n) >>> 0; }
-  cFin(): void { this.cEmit(TCP_FIN | TCP_ACK, '', this.cseq); this.cseq = (this.cseq + 1) >>> 0; }
-  sFin(): void { this.sEmit(TCP_FIN | TCP_ACK, '', this.sseq); this.sseq = (this.sseq + 1) >>> 0; }
-  cRst(): void { this.cEmit(TCP_RST | TCP_ACK, '', this.cseq); }
+  sAt(seq: number, data: string): void {
+    this.sEmit(TCP_PSH | TCP_ACK, data, seq >>> 0);
+  }
+  sAdvance(n: number): void {
+    this.sseq = (this.sseq + n) >>> 0;
+  }
+  cFin(): void {
+    this.cEmit(TCP_FIN | TCP_ACK, '', this.cseq);
+    this.cseq = (this.cseq + 1) >>> 0;
+  }
+  sFin(): void {
+    this.sEmit(TCP_FIN | TCP_ACK, '', this.sseq);
+    this.sseq = (this.sseq + 1) >>> 0;
+  }
+  cRst(): void {
+    this.cEmit(TCP_RST | TCP_ACK, '', this.cseq);
+  }
 
   cBytes(data: Buffer, start: number, end: number): void {
-    this.g.out.tcpBytes(this.g.now++, this.cip, this.sip, this.cport, this.sport, this.cseq, this.sseq,
-      TCP_PSH | TCP_ACK, this.cttl, true, data, start, end);
+    this.g.out.tcpBytes(this.g.now++, this.cip, this.sip, this.cport, this.sport, this.cseq, this.sseq, TCP_PSH | TCP_ACK, this.cttl, true, data, start, end);
     this.cseq = (this.cseq + end - start) >>> 0;
     this.count();
   }
 
   sBytes(data: Buffer, start: number, end: number): void {
-    this.g.out.tcpBytes(this.g.now++, this.sip, this.cip, this.sport, this.cport, this.sseq, this.cseq,
-      TCP_PSH | TCP_ACK, 64, false, data, start, end);
+    this.g.out.tcpBytes(this.g.now++, this.sip, this.cip, this.sport, this.cport, this.sseq, this.cseq, TCP_PSH | TCP_ACK, 64, false, data, start, end);
     this.sseq = (this.sseq + end - start) >>> 0;
     this.count();
   }
@@ -568,7 +844,7 @@ function* emit535(g: Gen, t: Tcp, reply: string, multiline: boolean): Generator<
     t.s(reply.slice(c1, c2));
     yield rng.range(20, 2000);
     t.s(reply.slice(c2));
-  } else if (r < 0.10) {
+  } else if (r < 0.1) {
     st.retransmitted++;
     const seq0 = t.sseq;
     t.s(reply);
@@ -601,10 +877,14 @@ function authDelay(rng: Rng, srv: Server, o: Outcome): number {
   if (o === 'ok') return rng.range(3000, 40000);
   if (o === 'temp') return srv.flavor === 'postfix' ? rng.range(10_000_000, 15_000_000) : rng.range(200_000, 2_000_000);
   switch (srv.flavor) {
-    case 'postfix': return 2_000_000 + rng.exp(80_000); // dovecot auth_failure_delay
-    case 'exim': return rng.range(300_000, 1_500_000);
-    case 'sendmail': return rng.range(800_000, 1_500_000);
-    case 'gsmtp': return rng.range(150_000, 800_000);
+    case 'postfix':
+      return 2_000_000 + rng.exp(80_000); // dovecot auth_failure_delay
+    case 'exim':
+      return rng.range(300_000, 1_500_000);
+    case 'sendmail':
+      return rng.range(800_000, 1_500_000);
+    case 'gsmtp':
+      return rng.range(150_000, 800_000);
   }
 }
 
@@ -622,8 +902,17 @@ function* clientAuthLine(g: Gen, t: Tcp, line: string): Generator<number, void, 
   }
 }
 
-function* authAttempt(g: Gen, t: Tcp, srv: Server, ci: number, user: string, outcome: Outcome, pipelineQuit: boolean,
-  rtt: number, think: () => number): Generator<number, void, undefined> {
+function* authAttempt(
+  g: Gen,
+  t: Tcp,
+  srv: Server,
+  ci: number,
+  user: string,
+  outcome: Outcome,
+  pipelineQuit: boolean,
+  rtt: number,
+  think: () => number,
+): Generator<number, void, undefined> {
   const rng = g.rng;
   const pass = rng.pick(PASSWORDS) + (rng.chance(0.3) ? String(rng.int(100)) : '');
   const quit = pipelineQuit ? 'QUIT\r\n' : '';
@@ -707,11 +996,17 @@ function* sendMail(g: Gen, t: Tcp, srv: Server, user: string, rtt: number): Gene
   if (off < 2) off = 0;
   let end = text.indexOf('\r\n', off + size);
   end = end < 0 ? text.length : end + 2;
-  const body = `From: <${from}>\r\nTo: undisclosed-recipients:;\r\nSubject: ${rng.pick(['Invoice', 'Re: meeting', 'Your parcel', 'Payment notice'])}\r\n` +
-    `Message-ID: <${hexId(rng, 16)}@${srv.domain}>\r\n\r\n` + text.slice(off, end) + '.\r\n';
+  const body =
+    `From: <${from}>\r\nTo: undisclosed-recipients:;\r\nSubject: ${rng.pick(['Invoice', 'Re: meeting', 'Your parcel', 'Payment notice'])}\r\n` +
+    `Message-ID: <${hexId(rng, 16)}@${srv.domain}>\r\n\r\n` +
+    text.slice(off, end) +
+    '.\r\n';
   for (let o = 0, k = 0; o < body.length; o += MSS, k++) {
     t.c(body.slice(o, o + MSS));
-    if (k % 2 === 1) { yield rng.range(50, 400); t.sAck(); }
+    if (k % 2 === 1) {
+      yield rng.range(50, 400);
+      t.sAck();
+    }
     yield rng.range(20, 800);
   }
   yield rng.range(2000, 60000);
@@ -729,13 +1024,19 @@ function* opaqueTls(g: Gen, t: Tcp, rtt: number): Generator<number, void, undefi
   let o = chunk(517);
   t.cBytes(nz, o, o + 517);
   yield rng.range(1000, 5000);
-  for (let i = 0; i < 3; i++) { o = chunk(MSS); t.sBytes(nz, o, o + (i < 2 ? MSS : rng.range(200, 1200))); yield rng.range(20, 300); }
+  for (let i = 0; i < 3; i++) {
+    o = chunk(MSS);
+    t.sBytes(nz, o, o + (i < 2 ? MSS : rng.range(200, 1200)));
+    yield rng.range(20, 300);
+  }
   yield rtt;
-  o = chunk(200); t.cBytes(nz, o, o + rng.range(64, 160));
+  o = chunk(200);
+  t.cBytes(nz, o, o + rng.range(64, 160));
   const rounds = rng.range(3, 12);
   for (let i = 0; i < rounds; i++) {
     yield rtt + rng.range(1000, 400000);
-    o = chunk(300); t.cBytes(nz, o, o + rng.range(40, 300));
+    o = chunk(300);
+    t.cBytes(nz, o, o + rng.range(40, 300));
     yield rng.range(500, 2_200_000);
     if (rng.chance(0.2)) {
       // an encrypted record that happens to contain a reply-looking line: must not count
@@ -747,7 +1048,8 @@ function* opaqueTls(g: Gen, t: Tcp, rtt: number): Generator<number, void, undefi
       rec.write(d, rng.int(n - d.length + 1), 'latin1');
       t.sBytes(rec, 0, n);
     } else {
-      o = chunk(300); t.sBytes(nz, o, o + rng.range(30, 300));
+      o = chunk(300);
+      t.sBytes(nz, o, o + rng.range(30, 300));
     }
   }
 }
@@ -757,7 +1059,7 @@ function* smtpSession(g: Gen, ci: number): Generator<number, void, undefined> {
   const st = g.stats;
   const kind = g.ckind[ci]!;
   const srv = g.servers[rng.chance(0.85) ? g.cserver[ci]! : g.pickServerIndex()]!;
-  const port = kind === KIND_LEGIT ? (rng.chance(0.85) ? 587 : 25) : (rng.chance(0.6) ? 25 : 587);
+  const port = kind === KIND_LEGIT ? (rng.chance(0.85) ? 587 : 25) : rng.chance(0.6) ? 25 : 587;
   const rtt = g.crtt[ci]!;
   const cport = g.nextPort(ci);
   const wrap = rng.chance(0.01);
@@ -784,7 +1086,11 @@ function* smtpSession(g: Gen, ci: number): Generator<number, void, undefined> {
   t.cAck();
   yield rng.range(1000, 30000);
   t.s(srv.greeting);
-  if (rng.chance(0.3)) { yield rtt; t.cAck(); yield rng.range(1000, 20000); } else yield rtt + rng.range(1000, 30000);
+  if (rng.chance(0.3)) {
+    yield rtt;
+    t.cAck();
+    yield rng.range(1000, 20000);
+  } else yield rtt + rng.range(1000, 30000);
   const helo = kind === KIND_LEGIT ? 'laptop.home.example' : rng.pick(HELO_NAMES);
   t.c(`EHLO ${helo}\r\n`);
   yield rng.range(200, 3000);
@@ -801,7 +1107,7 @@ function* smtpSession(g: Gen, ci: number): Generator<number, void, undefined> {
 
   let ending: 'quit' | 'fin' | 'rst' | 'idle' | 'done';
   const er = rng.next();
-  ending = er < 0.70 ? 'quit' : er < 0.84 ? 'fin' : er < 0.95 ? 'rst' : 'idle';
+  ending = er < 0.7 ? 'quit' : er < 0.84 ? 'fin' : er < 0.95 ? 'rst' : 'idle';
 
   if (kind === KIND_SCANNER || (kind === KIND_LEGIT && port === 587 && rng.chance(0.6))) {
     const sr = rng.next();
@@ -855,9 +1161,15 @@ function* smtpSession(g: Gen, ci: number): Generator<number, void, undefined> {
       const last = a === attempts - 1 || outcome === 'ok';
       const pq = pipelineLast && last && outcome !== 'ok';
       yield* authAttempt(g, t, srv, ci, user, outcome, pq, rtt, think);
-      if (pq) { ending = 'done'; break; }
+      if (pq) {
+        ending = 'done';
+        break;
+      }
       if (outcome === 'fail') fails++;
-      if (outcome === 'ok') { success = user; break; }
+      if (outcome === 'ok') {
+        success = user;
+        break;
+      }
       if (outcome === 'temp' && bot && rng.chance(0.5)) break;
       yield rtt + think();
     }
@@ -906,7 +1218,12 @@ function* smtpSession(g: Gen, ci: number): Generator<number, void, undefined> {
       t.s(srv.r421);
       t.sFin();
       yield rtt;
-      if (rng.chance(0.5)) t.cRst(); else { t.cFin(); yield rng.range(20, 200); t.sAck(); }
+      if (rng.chance(0.5)) t.cRst();
+      else {
+        t.cFin();
+        yield rng.range(20, 200);
+        t.sAck();
+      }
       break;
   }
   g.openSmtp--;
@@ -921,8 +1238,13 @@ function* httpFlow(g: Gen, tls: boolean): Generator<number, void, undefined> {
   const srv = g.servers[rng.int(g.servers.length)]!;
   const rtt = rng.logUniform(3000, 250000);
   const t = new Tcp(g, cip, srv.ip, rng.range(32768, 60999), tls ? 443 : 80, rng.range(40, 120), false, rng.u32(), rng.u32());
-  if (tls) g.stats.httpsFlows++; else g.stats.httpFlows++;
-  t.syn(); yield rng.range(20, 200); t.synAck(); yield rtt; t.cAck();
+  if (tls) g.stats.httpsFlows++;
+  else g.stats.httpFlows++;
+  t.syn();
+  yield rng.range(20, 200);
+  t.synAck();
+  yield rtt;
+  t.cAck();
   const nz = g.noise;
   const html = g.htmlText;
   const requests = rng.chance(0.6) ? 1 : rng.range(2, 5);
@@ -934,9 +1256,11 @@ function* httpFlow(g: Gen, tls: boolean): Generator<number, void, undefined> {
       t.cBytes(nz, o, o + n);
     } else {
       const path = `/${rng.pick(['index.html', 'webmail/', 'roundcube/?_task=mail', 'favicon.ico', 'wp-login.php', '.env', 'static/app.js'])}`;
-      t.c(`GET ${path} HTTP/1.1\r\nHost: ${srv.name}\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n` +
-        'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: en-US,en;q=0.5\r\n' +
-        `Accept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\nCookie: sid=${hexId(rng, 32)}\r\n\r\n`);
+      t.c(
+        `GET ${path} HTTP/1.1\r\nHost: ${srv.name}\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n` +
+          'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: en-US,en;q=0.5\r\n' +
+          `Accept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\nCookie: sid=${hexId(rng, 32)}\r\n\r\n`,
+      );
     }
     yield rng.range(1000, 50000);
     const size = rng.logUniform(200, 16000);
@@ -957,7 +1281,10 @@ function* httpFlow(g: Gen, tls: boolean): Generator<number, void, undefined> {
       }
       sent += n;
       k++;
-      if (k % 2 === 0) { yield rng.range(30, 300); t.cAck(); }
+      if (k % 2 === 0) {
+        yield rng.range(30, 300);
+        t.cAck();
+      }
       yield k % 10 === 0 ? rtt : rng.range(10, 200);
     }
     yield rtt;
@@ -965,7 +1292,11 @@ function* httpFlow(g: Gen, tls: boolean): Generator<number, void, undefined> {
   }
   yield rng.range(1000, 3_000_000);
   if (rng.chance(0.8)) {
-    t.cFin(); yield rng.range(50, 500); t.sFin(); yield rtt; t.cAck();
+    t.cFin();
+    yield rng.range(50, 500);
+    t.sFin();
+    yield rtt;
+    t.cAck();
   } else {
     t.cRst();
   }
@@ -1002,10 +1333,15 @@ function* dnsQuery(g: Gen): Generator<number, void, undefined> {
     name = `example.${rng.pick(['de', 'fr', 'it', 'pl', 'nl'])}`;
     qtype = 16;
   }
-  b.writeUInt16BE(id, 0); b.writeUInt16BE(0x0100, 2); b.writeUInt16BE(1, 4);
-  b.writeUInt32BE(0, 6); b.writeUInt16BE(0, 10);
+  b.writeUInt16BE(id, 0);
+  b.writeUInt16BE(0x0100, 2);
+  b.writeUInt16BE(1, 4);
+  b.writeUInt32BE(0, 6);
+  b.writeUInt16BE(0, 10);
   let o = dnsName(b, 12, name);
-  b.writeUInt16BE(qtype, o); b.writeUInt16BE(1, o + 2); o += 4;
+  b.writeUInt16BE(qtype, o);
+  b.writeUInt16BE(1, o + 2);
+  o += 4;
   g.out.udp(g.now++, srv.ip, resolver, sport, 53, 64, false, b, o);
   g.bgPackets++;
   yield rng.range(300, 40000);
@@ -1013,13 +1349,21 @@ function* dnsQuery(g: Gen): Generator<number, void, undefined> {
   b.writeUInt16BE(nx ? 0x8183 : 0x8180, 2);
   if (!nx) {
     b.writeUInt16BE(1, 6);
-    b.writeUInt16BE(0xc00c, o); b.writeUInt16BE(qtype, o + 2); b.writeUInt16BE(1, o + 4);
+    b.writeUInt16BE(0xc00c, o);
+    b.writeUInt16BE(qtype, o + 2);
+    b.writeUInt16BE(1, o + 4);
     b.writeUInt32BE(rng.range(60, 86400), o + 6);
     const rdStart = o + 12;
     let e: number;
     if (qtype === 12) e = dnsName(b, rdStart, `host-${rng.int(1 << 20)}.dyn.example.net`);
-    else if (qtype === 1) { b.writeUInt32BE(rng.u32(), rdStart); e = rdStart + 4; }
-    else { const txt = 'v=spf1 mx a ip4:192.0.2.0/24 -all'; b[rdStart] = txt.length; e = rdStart + 1 + b.write(txt, rdStart + 1, 'latin1'); }
+    else if (qtype === 1) {
+      b.writeUInt32BE(rng.u32(), rdStart);
+      e = rdStart + 4;
+    } else {
+      const txt = 'v=spf1 mx a ip4:192.0.2.0/24 -all';
+      b[rdStart] = txt.length;
+      e = rdStart + 1 + b.write(txt, rdStart + 1, 'latin1');
+    }
     b.writeUInt16BE(e - rdStart, o + 10);
     o = e;
   }
@@ -1052,10 +1396,21 @@ function* icmpFlow(g: Gen): Generator<number, void, undefined> {
     const tcp = rng.chance(0.5);
     if (tcp) g.stats.icmpQuotingTcp25++;
     b.fill(0, 0, 28);
-    b[0] = 0x45; b.writeUInt16BE(tcp ? 60 : 76, 2); b[8] = 63; b[9] = tcp ? 6 : 17;
-    b.writeUInt32BE(srv.ip, 12); b.writeUInt32BE(dst, 16);
-    if (tcp) { b.writeUInt16BE(25, 20); b.writeUInt16BE(rng.range(32768, 60999), 22); b.writeUInt32BE(rng.u32(), 24); }
-    else { b.writeUInt16BE(rng.range(1024, 65535), 20); b.writeUInt16BE(53, 22); b.writeUInt16BE(56, 24); }
+    b[0] = 0x45;
+    b.writeUInt16BE(tcp ? 60 : 76, 2);
+    b[8] = 63;
+    b[9] = tcp ? 6 : 17;
+    b.writeUInt32BE(srv.ip, 12);
+    b.writeUInt32BE(dst, 16);
+    if (tcp) {
+      b.writeUInt16BE(25, 20);
+      b.writeUInt16BE(rng.range(32768, 60999), 22);
+      b.writeUInt32BE(rng.u32(), 24);
+    } else {
+      b.writeUInt16BE(rng.range(1024, 65535), 20);
+      b.writeUInt16BE(53, 22);
+      b.writeUInt16BE(56, 24);
+    }
     g.out.icmp(g.now++, router, srv.ip, 255, true, 3, 1, 0, b, 28);
     g.bgPackets++;
     g.stats.icmpMessages++;
@@ -1092,7 +1447,7 @@ function* smtpArrivals(g: Gen): Generator<number, void, undefined> {
 function* bgArrivals(g: Gen): Generator<number, void, undefined> {
   const rng = g.rng;
   const ratio = g.opt.bgShare / (1 - g.opt.bgShare);
-  let rate = g.targetBytes / 9000 / g.opt.spanS * 6;
+  let rate = (g.targetBytes / 9000 / g.opt.spanS) * 6;
   while (!g.stop) {
     if (g.bgPackets < ratio * g.smtpPackets) {
       const r = rng.next();
@@ -1100,7 +1455,7 @@ function* bgArrivals(g: Gen): Generator<number, void, undefined> {
       g.heap.push(g.now, task);
     }
     // follow the SMTP arrival rate loosely: spawn opportunities at ~6× the session rate
-    if (g.stats.sessions > 1000 && (g.now - g.start) > 60e6) rate = g.stats.sessions / ((g.now - g.start) / 1e6) * 6;
+    if (g.stats.sessions > 1000 && g.now - g.start > 60e6) rate = (g.stats.sessions / ((g.now - g.start) / 1e6)) * 6;
     yield rng.exp(1e6 / rate);
   }
 }
@@ -1130,8 +1485,9 @@ export function generate(opt: GenOptions): GenResult {
     if (!opt.quiet && g.out.bytes >= nextReport) {
       nextReport += 128 * 1024 * 1024;
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      process.stderr.write(`gen: ${(g.out.bytes / 1048576).toFixed(0)} MiB, ${g.out.packets} packets, ` +
-        `${g.openSmtp} SMTP sessions open, ${s.toFixed(1)} s\n`);
+      process.stderr.write(
+        `gen: ${(g.out.bytes / 1048576).toFixed(0)} MiB, ${g.out.packets} packets, ` + `${g.openSmtp} SMTP sessions open, ${s.toFixed(1)} s\n`,
+      );
     }
   }
   g.out.close();
@@ -1143,12 +1499,18 @@ export function generate(opt: GenOptions): GenResult {
 
 function writeTruth(g: Gen, bytes: number, seconds: number): void {
   const idx: number[] = [];
-  let failures = 0, successes = 0, tempfails = 0, seen = 0, userEntries = 0;
+  let failures = 0,
+    successes = 0,
+    tempfails = 0,
+    seen = 0,
+    userEntries = 0;
   for (let i = 0; i < g.nClients; i++) {
     if (g.cseen[i]) seen++;
     if (g.fail[i]! + g.succ[i]! + g.temp[i]! === 0) continue;
     idx.push(i);
-    failures += g.fail[i]!; successes += g.succ[i]!; tempfails += g.temp[i]!;
+    failures += g.fail[i]!;
+    successes += g.succ[i]!;
+    tempfails += g.temp[i]!;
   }
   idx.sort((a, b) => g.cip[a]! - g.cip[b]!);
   const clients: Record<string, { failures: number; successes: number; tempfails: number; users: string[] }> = {};
@@ -1161,13 +1523,23 @@ function writeTruth(g: Gen, bytes: number, seconds: number): void {
   const truth = {
     capture: basename(g.opt.out),
     made_by: `bench/gen.ts --size-mb ${g.opt.sizeMb} --clients ${g.opt.clients} --seed ${g.opt.seed}`,
-    generator: { version: GEN_VERSION, size_mb: g.opt.sizeMb, clients: g.opt.clients, seed: g.opt.seed, span_s_target: g.opt.spanS, bg_share: g.opt.bgShare, seconds: round(seconds, 2) },
+    generator: {
+      version: GEN_VERSION,
+      size_mb: g.opt.sizeMb,
+      clients: g.opt.clients,
+      seed: g.opt.seed,
+      span_s_target: g.opt.spanS,
+      bg_share: g.opt.bgShare,
+      seconds: round(seconds, 2),
+    },
     clients,
     opaque_flows: g.opaqueFlows,
     expect_error: null,
     ports: [25, 587],
     totals: {
-      failures, successes, tempfails,
+      failures,
+      successes,
+      tempfails,
       packets: g.out.packets,
       smtp_packets: g.smtpPackets,
       other_packets: g.bgPackets,
@@ -1181,7 +1553,8 @@ function writeTruth(g: Gen, bytes: number, seconds: number): void {
     last_ts_us: g.out.lastTimestamp,
     concurrency: { max_open_smtp_sessions: g.maxOpenSmtp, mean_open_at_session_start: round(g.openSum / Math.max(1, g.openSamples), 1) },
     stats: g.stats,
-    notes: 'Synthetic benchmark capture. failures = 535 replies (retransmitted copies and the second line of a ' +
+    notes:
+      'Synthetic benchmark capture. failures = 535 replies (retransmitted copies and the second line of a ' +
       'multi-line 535 do not count; coalesced 535+221 counts once); decoy 535 lines appear in mail bodies ' +
       '(client→server), in HTTP bodies on port 80, in queue ids and inside encrypted STARTTLS data, and none count. ' +
       'TCP checksums are 0.',
@@ -1209,7 +1582,9 @@ function main(): void {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('usage: node dist/bench/gen.js [--size-mb 1100] [--clients 50000] [--seed 1] [--out bench/out/synth.pcap] [--span-s S] [--bg-share 0.35] [--quiet]\n');
+    process.stdout.write(
+      'usage: node dist/bench/gen.js [--size-mb 1100] [--clients 50000] [--seed 1] [--out bench/out/synth.pcap] [--span-s S] [--bg-share 0.35] [--quiet]\n',
+    );
     return;
   }
   const sizeMb = Number(values['size-mb']);
@@ -1224,8 +1599,10 @@ function main(): void {
   const opt: GenOptions = { sizeMb, clients, seed, out: values.out, spanS, bgShare, quiet: values.quiet };
   const r = generate(opt);
   const truth = truthPathFor(opt.out);
-  process.stdout.write(`gen: wrote ${opt.out}: ${(r.bytes / 1048576).toFixed(1)} MiB (${r.bytes} bytes), ${r.packets} packets ` +
-    `in ${r.seconds.toFixed(2)} s (${(r.bytes / 1048576 / r.seconds).toFixed(0)} MiB/s, ${(r.packets / r.seconds / 1e6).toFixed(2)} M pkt/s); truth: ${truth}\n`);
+  process.stdout.write(
+    `gen: wrote ${opt.out}: ${(r.bytes / 1048576).toFixed(1)} MiB (${r.bytes} bytes), ${r.packets} packets ` +
+      `in ${r.seconds.toFixed(2)} s (${(r.bytes / 1048576 / r.seconds).toFixed(0)} MiB/s, ${(r.packets / r.seconds / 1e6).toFixed(2)} M pkt/s); truth: ${truth}\n`,
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main();

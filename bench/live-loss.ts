@@ -96,7 +96,16 @@ export interface LiveLossReport {
   machine: { cpus: number; model: string; kernel: string; node: string; tcpdump: string | null; tcpreplay: string | null };
   capture: { file: string; packets: number; smtp_packets: number; bytes: number; failures: number };
   runs: LiveLossRun[];
-  summary: { backend: string; buffer_label: string; rate: number | 'top'; runs: number; runs_failed: number; best_loss_pct: number | null; worst_loss_pct: number | null; worst_failures_lost: number | null }[];
+  summary: {
+    backend: string;
+    buffer_label: string;
+    rate: number | 'top';
+    runs: number;
+    runs_failed: number;
+    best_loss_pct: number | null;
+    worst_loss_pct: number | null;
+    worst_failures_lost: number | null;
+  }[];
 }
 
 const MiB = 1024 * 1024;
@@ -142,7 +151,9 @@ function sh(cmd: string, args: string[], check = true): string {
 /** rx_dropped of a link plus the tx end's tx_dropped: frames lost inside veth. */
 function vethDrops(ns: string, dev: string): number {
   try {
-    const j = JSON.parse(sh('ip', ['-n', ns, '-s', '-j', 'link', 'show', 'dev', dev])) as { stats64?: { rx?: { dropped?: number }; tx?: { dropped?: number } } }[];
+    const j = JSON.parse(sh('ip', ['-n', ns, '-s', '-j', 'link', 'show', 'dev', dev])) as {
+      stats64?: { rx?: { dropped?: number }; tx?: { dropped?: number } };
+    }[];
     const s = j[0]?.stats64;
     return (s?.rx?.dropped ?? 0) + (s?.tx?.dropped ?? 0);
   } catch {
@@ -153,7 +164,10 @@ function vethDrops(ns: string, dev: string): number {
 /** Sum of the per-CPU backlog drops (/proc/net/softnet_stat, 2nd column): machine-wide, read only. */
 function softnetDrops(): number {
   try {
-    return readFileSync('/proc/net/softnet_stat', 'utf8').trim().split('\n').reduce((a, l) => a + parseInt(l.trim().split(/\s+/)[1] ?? '0', 16), 0);
+    return readFileSync('/proc/net/softnet_stat', 'utf8')
+      .trim()
+      .split('\n')
+      .reduce((a, l) => a + parseInt(l.trim().split(/\s+/)[1] ?? '0', 16), 0);
   } catch {
     return 0;
   }
@@ -166,12 +180,16 @@ function ensureCapture(file: string, sizeMb: number, regen: boolean, log: (s: st
     try {
       const t = JSON.parse(readFileSync(tf, 'utf8')) as Truth;
       if (statSync(file).size !== t.totals.bytes || t.totals.packets !== t.totals.smtp_packets) ok = false;
-    } catch { ok = false; }
+    } catch {
+      ok = false;
+    }
   }
   if (!ok) {
     log(`live-loss: generating ${file} (${sizeMb} MB, SMTP only)`);
     mkdirSync(dirname(file), { recursive: true });
-    const r = spawnSync(process.execPath, [join(here, 'gen.js'), '--size-mb', String(sizeMb), '--bg-share', '0', '--out', file, '--quiet'], { stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [join(here, 'gen.js'), '--size-mb', String(sizeMb), '--bg-share', '0', '--out', file, '--quiet'], {
+      stdio: 'inherit',
+    });
     if (r.status !== 0) throw new Error('generator failed');
   }
   return JSON.parse(readFileSync(tf, 'utf8')) as Truth;
@@ -191,11 +209,18 @@ class JsonLines {
       while ((nl = this.buf.indexOf('\n')) >= 0) {
         const line = this.buf.slice(0, nl);
         this.buf = this.buf.slice(nl + 1);
-        try { this.seen.push(JSON.parse(line) as Record<string, unknown>); } catch { /* not ours */ }
+        try {
+          this.seen.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          /* not ours */
+        }
       }
       this.wake();
     });
-    child.once('close', () => { this.ended = true; this.wake(); });
+    child.once('close', () => {
+      this.ended = true;
+      this.wake();
+    });
   }
   private wake(): void {
     const w = this.waiters;
@@ -210,7 +235,10 @@ class JsonLines {
       if (this.ended || Date.now() - t0 > timeoutMs) return null;
       await new Promise<void>((r) => {
         const t = setTimeout(r, 200);
-        this.waiters.push(() => { clearTimeout(t); r(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
       });
     }
   }
@@ -233,7 +261,10 @@ function waitClose(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((res) => {
     const t = setTimeout(() => res(false), ms);
-    child.once('close', () => { clearTimeout(t); res(true); });
+    child.once('close', () => {
+      clearTimeout(t);
+      res(true);
+    });
   });
 }
 
@@ -248,8 +279,12 @@ export async function runLiveLoss(o: LiveLossOptions): Promise<LiveLossReport> {
     when: new Date().toISOString(),
     skipped: null,
     machine: {
-      cpus: cpus().length, model: cpus()[0]?.model ?? '?', kernel: firstLine('uname', ['-r']) ?? '?', node: process.version,
-      tcpdump: firstLine('tcpdump', ['--version']), tcpreplay: firstLine('tcpreplay', ['--version']),
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? '?',
+      kernel: firstLine('uname', ['-r']) ?? '?',
+      node: process.version,
+      tcpdump: firstLine('tcpdump', ['--version']),
+      tcpreplay: firstLine('tcpreplay', ['--version']),
     },
     capture: { file, packets: 0, smtp_packets: 0, bytes: 0, failures: 0 },
     runs: [],
@@ -287,34 +322,73 @@ export async function runLiveLoss(o: LiveLossOptions): Promise<LiveLossReport> {
   }
 
   const tag = `ssll${process.pid % 100000}`;
-  const TX = `${tag}-tx`, RX = `${tag}-rx`, TXIF = `${tag}t`, RXIF = `${tag}r`;
+  const TX = `${tag}-tx`,
+    RX = `${tag}-rx`,
+    TXIF = `${tag}t`,
+    RXIF = `${tag}r`;
   const children = new Set<ChildProcess>();
   const cleanup = (): void => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null && c.pid) { try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const c of children)
+      if (c.exitCode === null && c.signalCode === null && c.pid) {
+        try {
+          process.kill(c.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     for (const ns of [TX, RX]) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
   };
-  const onSignal = (): void => { cleanup(); process.exit(130); };
+  const onSignal = (): void => {
+    cleanup();
+    process.exit(130);
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     sh('ip', ['netns', 'add', TX]);
     sh('ip', ['netns', 'add', RX]);
     sh('ip', ['link', 'add', TXIF, 'netns', TX, 'type', 'veth', 'peer', 'name', RXIF, 'netns', RX]);
-    for (const [ns, dev] of [[TX, TXIF], [RX, RXIF]] as const) {
+    for (const [ns, dev] of [
+      [TX, TXIF],
+      [RX, RXIF],
+    ] as const) {
       spawnSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'], { stdio: 'ignore' });
       sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
       sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
     }
-    log(`live-loss: ${file}: ${truth.totals.packets} SMTP packets, ${truth.totals.failures} 535s; namespaces ${TX} -> ${RX}; cap ${capOk ? 'built' : 'NOT available'}`);
+    log(
+      `live-loss: ${file}: ${truth.totals.packets} SMTP packets, ${truth.totals.failures} 535s; namespaces ${TX} -> ${RX}; cap ${capOk ? 'built' : 'NOT available'}`,
+    );
     log('backend  buffer                         rate     sent     delivered  k.recv   k.drop  pre-cap  lost%    535 found/truth  lost  wrong-clients');
     for (const rate of rates) {
       for (const cfg of configs) {
         for (let rep = 1; rep <= repeat; rep++) {
           const run: LiveLossRun = {
-            backend: cfg.backend, buffer_size: cfg.bufferSize, buffer_label: bufLabel(cfg), snaplen: cfg.snaplen ?? null, immediate: cfg.immediate !== false, rate, repeat: rep,
-            status: 'ok', sent: null, send_failed: null, send_seconds: null, send_pps: null, delivered: null, kernel_received: null,
-            kernel_dropped: null, if_dropped: null, dropped_before_capture: null, lost_packets: null, loss_pct: null, failures_found: null,
-            failures_truth: truth.totals.failures, failures_lost: null, failures_extra: null, clients_wrong: null, drain_s: null,
+            backend: cfg.backend,
+            buffer_size: cfg.bufferSize,
+            buffer_label: bufLabel(cfg),
+            snaplen: cfg.snaplen ?? null,
+            immediate: cfg.immediate !== false,
+            rate,
+            repeat: rep,
+            status: 'ok',
+            sent: null,
+            send_failed: null,
+            send_seconds: null,
+            send_pps: null,
+            delivered: null,
+            kernel_received: null,
+            kernel_dropped: null,
+            if_dropped: null,
+            dropped_before_capture: null,
+            lost_packets: null,
+            loss_pct: null,
+            failures_found: null,
+            failures_truth: truth.totals.failures,
+            failures_lost: null,
+            failures_extra: null,
+            clients_wrong: null,
+            drain_s: null,
           };
           report.runs.push(run);
           if (cfg.backend === 'cap' && !capOk) {
@@ -342,7 +416,11 @@ export async function runLiveLoss(o: LiveLossOptions): Promise<LiveLossReport> {
   for (const rs of groups.values()) {
     const ok = rs.filter((r) => r.status === 'ok');
     report.summary.push({
-      backend: rs[0]!.backend, buffer_label: rs[0]!.buffer_label, rate: rs[0]!.rate, runs: ok.length, runs_failed: rs.filter((r) => r.status === 'failed').length,
+      backend: rs[0]!.backend,
+      buffer_label: rs[0]!.buffer_label,
+      rate: rs[0]!.rate,
+      runs: ok.length,
+      runs_failed: rs.filter((r) => r.status === 'failed').length,
       best_loss_pct: ok.length ? Math.min(...ok.map((r) => r.loss_pct ?? 0)) : null,
       worst_loss_pct: ok.length ? Math.max(...ok.map((r) => r.loss_pct ?? 0)) : null,
       worst_failures_lost: ok.length ? Math.max(...ok.map((r) => r.failures_lost ?? 0)) : null,
@@ -355,11 +433,31 @@ export async function runLiveLoss(o: LiveLossOptions): Promise<LiveLossReport> {
     const preVeth = vethDrops(RX, RXIF) + vethDrops(TX, TXIF);
     const preSoftnet = softnetDrops();
     const extra = [...(run.snaplen !== null ? ['--snaplen', String(run.snaplen)] : []), ...(run.immediate ? [] : ['--no-immediate'])];
-    const child = spawn('ip', ['netns', 'exec', RX, process.execPath, childScript, '--backend', run.backend, '--iface', RXIF,
-      '--buffer-size', String(run.buffer_size), '--drain-max-ms', '120000', ...extra], { stdio: ['pipe', 'pipe', 'pipe'], cwd: root });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        RX,
+        process.execPath,
+        childScript,
+        '--backend',
+        run.backend,
+        '--iface',
+        RXIF,
+        '--buffer-size',
+        String(run.buffer_size),
+        '--drain-max-ms',
+        '120000',
+        ...extra,
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'], cwd: root },
+    );
     children.add(child);
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4000) stderr += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < 4000) stderr += d;
+    });
     const lines = new JsonLines(child);
     try {
       const ready = await lines.next(['ready', 'error'], 30_000);
@@ -374,15 +472,19 @@ export async function runLiveLoss(o: LiveLossOptions): Promise<LiveLossReport> {
       const tr = spawn('ip', ['netns', 'exec', TX, 'tcpreplay', '-q', '--preload-pcap', ...rateArgs, '-i', TXIF, file], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.add(tr);
       let trOut = '';
-      tr.stdout.setEncoding('utf8').on('data', (d: string) => { trOut += d; });
-      tr.stderr.setEncoding('utf8').on('data', (d: string) => { trOut += d; });
+      tr.stdout.setEncoding('utf8').on('data', (d: string) => {
+        trOut += d;
+      });
+      tr.stderr.setEncoding('utf8').on('data', (d: string) => {
+        trOut += d;
+      });
       await waitClose(tr, 600_000);
       children.delete(tr);
       const t = parseTcpreplay(trOut);
       run.sent = t.sent;
       run.send_failed = t.failed;
       run.send_seconds = t.seconds;
-      run.send_pps = t.pps !== null ? Math.round(t.pps) : (t.sent !== null && t.seconds ? Math.round(t.sent / t.seconds) : null);
+      run.send_pps = t.pps !== null ? Math.round(t.pps) : t.sent !== null && t.seconds ? Math.round(t.sent / t.seconds) : null;
       if (tr.exitCode !== 0 || t.sent === null) {
         run.status = 'failed';
         run.note = `tcpreplay failed: ${trOut.trim().split('\n').slice(-3).join(' ')}`;
@@ -407,7 +509,10 @@ export async function runLiveLoss(o: LiveLossOptions): Promise<LiveLossReport> {
         run.lost_packets = Math.max(0, run.sent - stats.delivered);
         run.loss_pct = Math.round((run.lost_packets / run.sent) * 1e5) / 1e3;
       }
-      let found = 0, lost = 0, extra = 0, wrong = 0;
+      let found = 0,
+        lost = 0,
+        extra = 0,
+        wrong = 0;
       const ips = new Set([...Object.keys(truth.clients), ...Object.keys(failures)]);
       for (const ip of ips) {
         const want = truth.clients[ip]?.failures ?? 0;
@@ -423,9 +528,11 @@ export async function runLiveLoss(o: LiveLossOptions): Promise<LiveLossReport> {
       run.clients_wrong = wrong;
       if (typeof res.capture_error === 'string' && res.capture_error) run.note = `capture error: ${res.capture_error}`;
       const n = (x: number | null): string => (x === null ? '?' : String(x));
-      log(`${run.backend.padEnd(8)} ${run.buffer_label.padEnd(30)} ${String(run.rate === 'top' ? `top(${n(run.send_pps)})` : run.rate).padEnd(8)} ` +
-        `${n(run.sent).padEnd(8)} ${n(run.delivered).padEnd(10)} ${n(run.kernel_received).padEnd(8)} ${n(run.kernel_dropped).padEnd(7)} ` +
-        `${n(run.dropped_before_capture).padEnd(8)} ${n(run.loss_pct).padEnd(8)} ${`${found}/${truth.totals.failures}`.padEnd(16)} ${String(lost).padEnd(5)} ${wrong}`);
+      log(
+        `${run.backend.padEnd(8)} ${run.buffer_label.padEnd(30)} ${String(run.rate === 'top' ? `top(${n(run.send_pps)})` : run.rate).padEnd(8)} ` +
+          `${n(run.sent).padEnd(8)} ${n(run.delivered).padEnd(10)} ${n(run.kernel_received).padEnd(8)} ${n(run.kernel_dropped).padEnd(7)} ` +
+          `${n(run.dropped_before_capture).padEnd(8)} ${n(run.loss_pct).padEnd(8)} ${`${found}/${truth.totals.failures}`.padEnd(16)} ${String(lost).padEnd(5)} ${wrong}`,
+      );
     } finally {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
@@ -474,5 +581,13 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().then((c) => { process.exitCode = c; }, (e: unknown) => { process.stderr.write(`live-loss: ${(e as Error).stack ?? String(e)}\n`); process.exitCode = 3; });
+  main().then(
+    (c) => {
+      process.exitCode = c;
+    },
+    (e: unknown) => {
+      process.stderr.write(`live-loss: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 3;
+    },
+  );
 }

@@ -56,7 +56,8 @@ function syslogPrefix(ms: number): string {
 export function sensorLinePool(n: number, seed = 1): string[] {
   const rng = new Rng(seed);
   const out: string[] = [];
-  const ip = (): string => `${1 + Math.floor(rng.next() * 222)}.${Math.floor(rng.next() * 256)}.${Math.floor(rng.next() * 256)}.${1 + Math.floor(rng.next() * 254)}`;
+  const ip = (): string =>
+    `${1 + Math.floor(rng.next() * 222)}.${Math.floor(rng.next() * 256)}.${Math.floor(rng.next() * 256)}.${1 + Math.floor(rng.next() * 254)}`;
   const attackers = Array.from({ length: 2000 }, ip);
   let pid = 10_000;
   let q = 0x4f1a2b3c4d;
@@ -69,18 +70,24 @@ export function sensorLinePool(n: number, seed = 1): string[] {
       const c = rng.next() < 0.8 ? attackers[Math.floor(rng.next() * attackers.length)]! : ip();
       out.push(`${prog}[${pid}]: connect from unknown[${c}]`);
       const fails = Math.floor(rng.next() * 4);
-      for (let i = 0; i < fails; i++) out.push(`${prog}[${pid}]: warning: unknown[${c}]: SASL ${i % 2 ? 'PLAIN' : 'LOGIN'} authentication failed: ${rng.next() < 0.1 ? 'Connection lost to authentication server' : '(reason unavailable)'}, sasl_username=${user}`);
+      for (let i = 0; i < fails; i++)
+        out.push(
+          `${prog}[${pid}]: warning: unknown[${c}]: SASL ${i % 2 ? 'PLAIN' : 'LOGIN'} authentication failed: ${rng.next() < 0.1 ? 'Connection lost to authentication server' : '(reason unavailable)'}, sasl_username=${user}`,
+        );
       const ok = rng.next() < 0.3 ? 1 : 0;
-      if (ok && rng.next() < 0.5) out.push(`${prog}[${pid}]: ${(q++).toString(16).toUpperCase()}: client=unknown[${c}], sasl_method=PLAIN, sasl_username=${user}`);
+      if (ok && rng.next() < 0.5)
+        out.push(`${prog}[${pid}]: ${(q++).toString(16).toUpperCase()}: client=unknown[${c}], sasl_method=PLAIN, sasl_username=${user}`);
       out.push(`${prog}[${pid}]: disconnect from unknown[${c}] ehlo=1 auth=${ok}/${ok + fails} quit=1 commands=${2 + ok}/${3 + fails}`);
     } else if (r < 0.6) {
-      out.push(`dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<${user}>, method=PLAIN, rip=${attackers[Math.floor(rng.next() * attackers.length)]}, lip=192.0.2.25, TLS, session=<6wzJvinOOLisEQAB>`);
+      out.push(
+        `dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<${user}>, method=PLAIN, rip=${attackers[Math.floor(rng.next() * attackers.length)]}, lip=192.0.2.25, TLS, session=<6wzJvinOOLisEQAB>`,
+      );
     } else if (r < 0.7) {
       out.push(`dovecot: imap-login: Login: user=<${user}>, method=PLAIN, rip=${ip()}, lip=192.0.2.25, mpid=${pid}, TLS, session=<sF+SszFtrD5Q8TzB>`);
     } else if (r < 0.8) {
       out.push(`dovecot: imap(${user})<${pid}><wGrb4J+GCc16C4kE>: Logged out in=166 out=10854 deleted=0 expunged=0 trashed=0`);
     } else if (r < 0.9) {
-      out.push(`postfix/qmgr[99]: ${(q++).toString(16).toUpperCase()}: from=<${user}@example.com>, size=${1000 + out.length % 9000}, nrcpt=1 (queue active)`);
+      out.push(`postfix/qmgr[99]: ${(q++).toString(16).toUpperCase()}: from=<${user}@example.com>, size=${1000 + (out.length % 9000)}, nrcpt=1 (queue active)`);
     } else {
       out.push(`postfix/cleanup[${pid}]: ${(q++).toString(16).toUpperCase()}: message-id=<${out.length}@example.com>`);
     }
@@ -281,18 +288,29 @@ export interface LogSensorBenchResult {
   target_met: boolean;
 }
 
-export async function runLogSensorBench(o: { rates?: number[]; seconds?: number; quick?: boolean; dir?: string; log?: (s: string) => void; results?: string }): Promise<LogSensorBenchResult> {
+export async function runLogSensorBench(o: {
+  rates?: number[];
+  seconds?: number;
+  quick?: boolean;
+  dir?: string;
+  log?: (s: string) => void;
+  results?: string;
+}): Promise<LogSensorBenchResult> {
   const log = o.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const rates = o.rates ?? (o.quick ? [LOG_SENSOR_TARGET] : [50_000, 100_000, 200_000, 400_000]);
   const seconds = o.seconds ?? (o.quick ? 2 : 5);
   const pool = sensorLinePool(50_000);
   const cases: SensorCaseResult[] = [];
-  log(`\nlog sensor: writer appends Postfix/Dovecot lines at a fixed rate for ${seconds} s; consumer = LogFollower + LineParser + SensorMerge/StrikeEngine (child process)`);
+  log(
+    `\nlog sensor: writer appends Postfix/Dovecot lines at a fixed rate for ${seconds} s; consumer = LogFollower + LineParser + SensorMerge/StrikeEngine (child process)`,
+  );
   log(`${'rate'.padStart(9)} ${'written'.padStart(9)} ${'seen'.padStart(9)} ${'lines/s'.padStart(9)}  lag p50 / p99 / max ms     CPU   exact  kept up`);
   for (const rate of rates) {
     const c = await runLogSensorCase({ rate, seconds, dir: o.dir, pool });
     cases.push(c);
-    log(`${String(rate).padStart(9)} ${String(c.lines_written).padStart(9)} ${String(c.lines_seen).padStart(9)} ${String(c.lines_per_s).padStart(9)}  ${`${c.lag_ms.p50} / ${c.lag_ms.p99} / ${c.lag_ms.max}`.padEnd(24)} ${`${c.consumer_cpu.percent_of_core}%`.padStart(5)}   ${c.exact ? 'yes' : 'NO '}    ${c.kept_up ? 'yes' : 'no'}`);
+    log(
+      `${String(rate).padStart(9)} ${String(c.lines_written).padStart(9)} ${String(c.lines_seen).padStart(9)} ${String(c.lines_per_s).padStart(9)}  ${`${c.lag_ms.p50} / ${c.lag_ms.p99} / ${c.lag_ms.max}`.padEnd(24)} ${`${c.consumer_cpu.percent_of_core}%`.padStart(5)}   ${c.exact ? 'yes' : 'NO '}    ${c.kept_up ? 'yes' : 'no'}`,
+    );
     for (const p of c.problems) log(`  problem: ${p}`);
     if (!c.kept_up) break;
   }
@@ -303,7 +321,9 @@ export async function runLogSensorBench(o: { rates?: number[]; seconds?: number;
     limit_lines_per_s: kept.length > 0 ? Math.max(...kept) : null,
     target_met: cases.some((c) => c.kept_up && c.rate >= LOG_SENSOR_TARGET),
   };
-  log(`target: keeps up with ≥ ${LOG_SENSOR_TARGET.toLocaleString('en-US')} lines/s: ${res.target_met ? 'PASS' : 'FAIL'} (highest rate kept up with: ${res.limit_lines_per_s ?? 'none'}${res.limit_lines_per_s === rates[rates.length - 1] ? ', the highest tried' : ''})`);
+  log(
+    `target: keeps up with ≥ ${LOG_SENSOR_TARGET.toLocaleString('en-US')} lines/s: ${res.target_met ? 'PASS' : 'FAIL'} (highest rate kept up with: ${res.limit_lines_per_s ?? 'none'}${res.limit_lines_per_s === rates[rates.length - 1] ? ', the highest tried' : ''})`,
+  );
   if (o.results) {
     mkdirSync(dirname(resolve(root, o.results)), { recursive: true });
     writeFileSync(resolve(root, o.results), JSON.stringify(res, null, 2) + '\n');

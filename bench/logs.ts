@@ -85,7 +85,8 @@ export function generateMixedLog(file: string, lines: number, seed: number): Tru
   const rng = new Rng(seed);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rng.next() * a.length)]!;
   const users = Array.from({ length: 2000 }, (_, i) => (i % 3 === 0 ? `user${i}@example.com` : `user${i}`));
-  const ip4 = (): string => `${1 + Math.floor(rng.next() * 222)}.${Math.floor(rng.next() * 256)}.${Math.floor(rng.next() * 256)}.${1 + Math.floor(rng.next() * 254)}`;
+  const ip4 = (): string =>
+    `${1 + Math.floor(rng.next() * 222)}.${Math.floor(rng.next() * 256)}.${Math.floor(rng.next() * 256)}.${1 + Math.floor(rng.next() * 254)}`;
   // Each account logs in from one to three usual addresses (home, office, phone) and, now and
   // then, from somewhere else; failures come from a pool of attackers.
   const v6 = (i: number): string => `2001:db8:${(i >> 8).toString(16)}::${(i & 255).toString(16)}`;
@@ -142,7 +143,7 @@ export function generateMixedLog(file: string, lines: number, seed: number): Tru
       count('postfix', false);
     } else if (r < 0.47) {
       line = pick([
-        `${syslog} postfix/qmgr[99]: ${(0x4f1a2b3c4d + i).toString(16).toUpperCase()}: from=<${u}>, size=${1000 + i % 9000}, nrcpt=1 (queue active)`,
+        `${syslog} postfix/qmgr[99]: ${(0x4f1a2b3c4d + i).toString(16).toUpperCase()}: from=<${u}>, size=${1000 + (i % 9000)}, nrcpt=1 (queue active)`,
         `${syslog} postfix/smtpd[${pid}]: connect from unknown[${bad}]`,
         `${syslog} postfix/smtpd[${pid}]: disconnect from unknown[${bad}] ehlo=1 auth=0/1 quit=1 commands=2/3`,
         `${syslog} postfix/cleanup[${pid}]: ${(0x4f1a2b3c4d + i).toString(16).toUpperCase()}: message-id=<${i}@example.com>`,
@@ -162,9 +163,9 @@ export function generateMixedLog(file: string, lines: number, seed: number): Tru
     } else if (r < 0.64) {
       line = `${syslog} dovecot: imap(${u})<${pid}><wGrb4J+GCc16C4kE>: Logged out in=166 out=10854 deleted=0 expunged=0 trashed=0`;
     } else if (r < 0.67) {
-      line = `${iso} ${hms} 1pRZ3k-000${i % 10}Ab-Cd <= ${u.includes('@') ? u : `${u}@example.com`} H=(laptop) [${home}]:52544 I=[192.0.2.25]:587 P=esmtpsa X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no A=dovecot_plain:${u} S=${1000 + i % 9000} id=${i}@laptop`;
+      line = `${iso} ${hms} 1pRZ3k-000${i % 10}Ab-Cd <= ${u.includes('@') ? u : `${u}@example.com`} H=(laptop) [${home}]:52544 I=[192.0.2.25]:587 P=esmtpsa X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no A=dovecot_plain:${u} S=${1000 + (i % 9000)} id=${i}@laptop`;
       count('exim', true);
-    } else if (r < 0.70) {
+    } else if (r < 0.7) {
       line = `${iso} ${hms} dovecot_login authenticator failed for (User) [${bad}]:21298 I=[192.0.2.25]:465: 535 Incorrect authentication data (set_id=${u})`;
       count('exim', false);
     } else if (r < 0.76) {
@@ -173,13 +174,13 @@ export function generateMixedLog(file: string, lines: number, seed: number): Tru
         `${iso} ${hms} 1pRZ3k-000${i % 10}Ab-Cd Completed`,
       ]);
     } else if (r < 0.79) {
-      line = `${home} - ${u} [${p2(day)}/${MON[mo]}/${d.getUTCFullYear()}:${hms} +0000] "GET /roundcube/?_task=mail&_uid=${i} HTTP/1.1" 200 ${512 + i % 4000} "-" "Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0"`;
+      line = `${home} - ${u} [${p2(day)}/${MON[mo]}/${d.getUTCFullYear()}:${hms} +0000] "GET /roundcube/?_task=mail&_uid=${i} HTTP/1.1" 200 ${512 + (i % 4000)} "-" "Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0"`;
       count('apache', true);
-    } else if (r < 0.80) {
+    } else if (r < 0.8) {
       line = `${bad} - ${u} [${p2(day)}/${MON[mo]}/${d.getUTCFullYear()}:${hms} +0000] "GET /admin/ HTTP/1.1" 401 381 "-" "python-requests/2.31"`;
       count('apache', false);
     } else if (r < 0.985) {
-      line = `${home} - - [${p2(day)}/${MON[mo]}/${d.getUTCFullYear()}:${hms} +0000] "GET /static/${i % 977}.css HTTP/1.1" 200 ${100 + i % 9000} "https://mail.example.com/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"`;
+      line = `${home} - - [${p2(day)}/${MON[mo]}/${d.getUTCFullYear()}:${hms} +0000] "GET /static/${i % 977}.css HTTP/1.1" 200 ${100 + (i % 9000)} "https://mail.example.com/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"`;
     } else if (r < 0.993) {
       line = `${DOW[d.getUTCDay()]} ${MON[mo]} ${day < 10 ? ' ' : ''}${day} ${hms} ${d.getUTCFullYear()} - [${pid}] (${home}) ${u} - login - /cgi-bin/openwebmail/openwebmail-main.pl`;
       count('openwebmail', true);
@@ -202,7 +203,8 @@ export function generateEximLog(file: string, lines: number, seed: number): Trut
   const rng = new Rng(seed);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rng.next() * a.length)]!;
   const users = Array.from({ length: 3000 }, (_, i) => `user${i}@example.com`);
-  const ip4 = (): string => `${1 + Math.floor(rng.next() * 222)}.${Math.floor(rng.next() * 256)}.${Math.floor(rng.next() * 256)}.${1 + Math.floor(rng.next() * 254)}`;
+  const ip4 = (): string =>
+    `${1 + Math.floor(rng.next() * 222)}.${Math.floor(rng.next() * 256)}.${Math.floor(rng.next() * 256)}.${1 + Math.floor(rng.next() * 254)}`;
   const homes = users.map(() => ip4());
   const attackers = Array.from({ length: 20_000 }, (_, i) => (i % 10 === 0 ? `2001:db8:${(i >> 8).toString(16)}::${(i & 255).toString(16)}` : ip4()));
   const truth: Truth = { version: LOG_GEN_VERSION, lines, seed, successes: 0, failures: 0, by_service: { exim: { successes: 0, failures: 0 } } };
@@ -223,7 +225,7 @@ export function generateEximLog(file: string, lines: number, seed: number): Trut
       line = `${pre} ${id(i)} <= ${u} H=(laptop) [${homes[ui]}]:${1024 + (i % 60000)} I=[192.0.2.25]:587 P=esmtpsa X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no A=${pick(['dovecot_plain', 'dovecot_login', 'plain'])}:${u} S=${1000 + (i % 9000)} id=${i}@laptop`;
       truth.successes++;
       truth.by_service.exim!.successes++;
-    } else if (r < 0.30) {
+    } else if (r < 0.3) {
       line = `${pre} ${pick(['dovecot_login', 'dovecot_plain'])} authenticator failed for (User) [${bad}]:${1024 + (i % 60000)} I=[192.0.2.25]:${pick(['465', '587', '25'])}: 535 Incorrect authentication data (set_id=${u})`;
       truth.failures++;
       truth.by_service.exim!.failures++;
@@ -305,17 +307,33 @@ export async function runLogBench(o: LogBenchOptions): Promise<LogBenchResult> {
   }
   readFileSync(file); // into the page cache
   const problems: string[] = [];
-  const res: LogBenchResult = { format, file, lines, product_json_g0: null, product_one_thread: null, threads: null, product_default: null, grep: null, counts_exact: null, target_lines_per_s: TARGET_LINES_PER_S, problems };
+  const res: LogBenchResult = {
+    format,
+    file,
+    lines,
+    product_json_g0: null,
+    product_one_thread: null,
+    threads: null,
+    product_default: null,
+    grep: null,
+    counts_exact: null,
+    target_lines_per_s: TARGET_LINES_PER_S,
+    problems,
+  };
 
   const j = best(repeat, () => timed(process.execPath, [cli, 'accounts', '--json', '-g', '0', '-c', '/dev/null', file]));
   if (j.status !== 0) problems.push(`product --json run failed (${j.status}): ${j.stderr.slice(-500)}`);
   else {
     res.product_json_g0 = { seconds: j.seconds, lines_per_s: Math.round(lines / j.seconds) };
-    const summary = JSON.parse(j.stdout.trim().split('\n').pop()!) as { files: { lines: number; successes: number; failures: number; unparseable: number }[]; run: { threads: number } };
+    const summary = JSON.parse(j.stdout.trim().split('\n').pop()!) as {
+      files: { lines: number; successes: number; failures: number; unparseable: number }[];
+      run: { threads: number };
+    };
     const f = summary.files[0]!;
     res.threads = summary.run.threads;
     res.counts_exact = f.lines === lines && f.successes === truth.successes && f.failures === truth.failures && f.unparseable === 0;
-    if (!res.counts_exact) problems.push(`counts: product ${JSON.stringify(f)} vs truth ${truth.successes} successes, ${truth.failures} failures, ${lines} lines, 0 unparseable`);
+    if (!res.counts_exact)
+      problems.push(`counts: product ${JSON.stringify(f)} vs truth ${truth.successes} successes, ${truth.failures} failures, ${lines} lines, 0 unparseable`);
   }
   // The same on one thread: the scaling (the default uses every core on a large plain log).
   const one = best(repeat, () => timed(process.execPath, [cli, 'accounts', '--json', '-g', '0', '-c', '/dev/null', '--threads', '1', file]));
@@ -377,5 +395,3 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   });
   process.exitCode = r.product_json_g0 === null ? 3 : r.counts_exact ? 0 : 1;
 }
-
-

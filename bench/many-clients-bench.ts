@@ -25,7 +25,12 @@ export interface ManyClientsRun {
   pass: boolean;
 }
 
-interface Options { log: (s: string) => void; cli: string; outDir: string; clients: number }
+interface Options {
+  log: (s: string) => void;
+  cli: string;
+  outDir: string;
+  clients: number;
+}
 
 /** Runs `node cli args`, keeping stdout only when asked; GNU time gives seconds and peak RSS. */
 function timed(cli: string, args: string[], keep: boolean): Promise<{ code: number | null; seconds: number; rssKb: number | null; stdout: Buffer }> {
@@ -38,7 +43,9 @@ function timed(cli: string, args: string[], keep: boolean): Promise<{ code: numb
       : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
     const chunks: Buffer[] = [];
     const t0 = process.hrtime.bigint();
-    child.stdout.on('data', (c: Buffer) => { if (keep) chunks.push(c); });
+    child.stdout.on('data', (c: Buffer) => {
+      if (keep) chunks.push(c);
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -68,7 +75,10 @@ function ensureCapture(o: Options, family: 4 | 6): string {
 
 /** Compares the summary with the generator's truth; returns the number of wrong or missing clients. */
 function check(summaryLine: string, n: number, family: 4 | 6): { wrong: number; listed: number; dropped: unknown } {
-  const s = JSON.parse(summaryLine) as { clients: Record<string, { failures: number; successes: number; tempfails: number; users: string[] }>; clients_dropped?: unknown };
+  const s = JSON.parse(summaryLine) as {
+    clients: Record<string, { failures: number; successes: number; tempfails: number; users: string[] }>;
+    clients_dropped?: unknown;
+  };
   let wrong = 0;
   for (let i = 0; i < n; i++) {
     const e = expectedClient(i, family);
@@ -96,9 +106,11 @@ export async function runManyClientsBench(o: Options): Promise<ManyClientsRun[]>
       }
       runs.push(run);
       run.pass = r.code === 0 && (run.wrong_clients ?? 0) === 0 && run.rss_mb !== null && run.rss_mb <= MANY_CLIENTS_RSS_TARGET_MB;
-      o.log(`IPv${family} ${mode.padEnd(4)} ${run.seconds.toFixed(1).padStart(6)} s  peak RSS ${run.rss_mb === null ? '-' : run.rss_mb.toFixed(0).padStart(5)} MB` +
-        (mode === 'json' ? `  clients ${run.clients_listed}, wrong ${run.wrong_clients}` : '') +
-        `  target <= ${MANY_CLIENTS_RSS_TARGET_MB} MB ${run.pass ? 'PASS' : 'FAIL'}`);
+      o.log(
+        `IPv${family} ${mode.padEnd(4)} ${run.seconds.toFixed(1).padStart(6)} s  peak RSS ${run.rss_mb === null ? '-' : run.rss_mb.toFixed(0).padStart(5)} MB` +
+          (mode === 'json' ? `  clients ${run.clients_listed}, wrong ${run.wrong_clients}` : '') +
+          `  target <= ${MANY_CLIENTS_RSS_TARGET_MB} MB ${run.pass ? 'PASS' : 'FAIL'}`,
+      );
     }
   }
   return runs;

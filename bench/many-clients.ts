@@ -48,11 +48,23 @@ export function client4(i: number): number {
 /** IPv6 address of client i (written into `out`): 2001:db8:<spread i>/64, interface id from i. */
 export function client6(i: number, out: Uint8Array): Uint8Array {
   const p = Math.imul(i, 0x9e3779b1) >>> 0; // bijection of 32 bits: one /64 per client
-  out[0] = 0x20; out[1] = 0x01; out[2] = 0x0d; out[3] = 0xb8;
-  out[4] = p >>> 24; out[5] = (p >>> 16) & 0xff; out[6] = (p >>> 8) & 0xff; out[7] = p & 0xff;
+  out[0] = 0x20;
+  out[1] = 0x01;
+  out[2] = 0x0d;
+  out[3] = 0xb8;
+  out[4] = p >>> 24;
+  out[5] = (p >>> 16) & 0xff;
+  out[6] = (p >>> 8) & 0xff;
+  out[7] = p & 0xff;
   const iid = Math.imul(i ^ 0x5bd1e995, 0x85ebca6b) >>> 0;
-  out[8] = 0x02; out[9] = 0x16; out[10] = 0x3e; out[11] = 0xff; // a SLAAC-looking interface id
-  out[12] = iid >>> 24; out[13] = (iid >>> 16) & 0xff; out[14] = (iid >>> 8) & 0xff; out[15] = (iid & 0xff) | 1;
+  out[8] = 0x02;
+  out[9] = 0x16;
+  out[10] = 0x3e;
+  out[11] = 0xff; // a SLAAC-looking interface id
+  out[12] = iid >>> 24;
+  out[13] = (iid >>> 16) & 0xff;
+  out[14] = (iid >>> 8) & 0xff;
+  out[15] = (iid & 0xff) | 1;
   return out;
 }
 
@@ -66,7 +78,12 @@ function b64(s: string): string {
 }
 
 /** One step of the session: when (µs after its start), who sends, which flags, what payload. */
-interface Step { at: number; fromClient: boolean; flags: number; payload: (i: number) => string }
+interface Step {
+  at: number;
+  fromClient: boolean;
+  flags: number;
+  payload: (i: number) => string;
+}
 
 const RTT = 40_000;
 const STEPS: Step[] = [
@@ -91,7 +108,10 @@ function seqBefore(k: number, fromClient: boolean, i: number): number {
   return n;
 }
 
-export interface ManyClientsResult { packets: number; bytes: number }
+export interface ManyClientsResult {
+  packets: number;
+  bytes: number;
+}
 
 /**
  * Writes the capture. The sessions all have the same shape and evenly spaced starts, so a k-way
@@ -109,7 +129,10 @@ export function generateManyClients(o: ManyClientsOptions): ManyClientsResult {
     for (let k = 0; k < STEPS.length; k++) {
       if (cursor[k]! >= n) continue;
       const t = START + cursor[k]! * gap + STEPS[k]!.at;
-      if (t < bestT) { bestT = t; best = k; }
+      if (t < bestT) {
+        bestT = t;
+        best = k;
+      }
     }
     if (best < 0) break;
     const i = cursor[best]!++;

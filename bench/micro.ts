@@ -41,9 +41,15 @@ const REPLIES_535 = [
 const OTHER = [
   '250-mx1.example.net\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-VRFY\r\n250-ETRN\r\n250-STARTTLS\r\n' +
     '250-AUTH PLAIN LOGIN\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n',
-  '334 VXNlcm5hbWU6\r\n', '334 UGFzc3dvcmQ6\r\n', '235 2.7.0 Authentication successful\r\n', '221 2.0.0 Bye\r\n',
-  '220 mx1.example.net ESMTP Postfix (Debian/GNU)\r\n', '250 2.1.0 Ok\r\n', '250 2.1.5 Ok\r\n',
-  '354 End data with <CR><LF>.<CR><LF>\r\n', '250 2.0.0 Ok: queued as 535AB12CD9\r\n',
+  '334 VXNlcm5hbWU6\r\n',
+  '334 UGFzc3dvcmQ6\r\n',
+  '235 2.7.0 Authentication successful\r\n',
+  '221 2.0.0 Bye\r\n',
+  '220 mx1.example.net ESMTP Postfix (Debian/GNU)\r\n',
+  '250 2.1.0 Ok\r\n',
+  '250 2.1.5 Ok\r\n',
+  '354 End data with <CR><LF>.<CR><LF>\r\n',
+  '250 2.0.0 Ok: queued as 535AB12CD9\r\n',
   '454 4.7.0 Temporary authentication failure: Connection lost to authentication server\r\n',
   '554 5.7.1 <x@example.info>: Relay access denied\r\n',
 ];
@@ -56,7 +62,13 @@ export function buildServerStream(size: number, seed = 7): Buffer {
   let since = 0;
   while (n < size) {
     let s: string;
-    if (since >= 1800 + rng.int(400)) { s = rng.pick(REPLIES_535); since = 0; } else { s = rng.pick(OTHER); since += s.length; }
+    if (since >= 1800 + rng.int(400)) {
+      s = rng.pick(REPLIES_535);
+      since = 0;
+    } else {
+      s = rng.pick(OTHER);
+      since += s.length;
+    }
     parts.push(s);
     n += s.length;
   }
@@ -81,7 +93,10 @@ function indexOfCount(buf: Buffer, pats: Buffer[]): number {
   let m = 0;
   for (const p of pats) {
     let i = buf.indexOf(p, 0);
-    while (i >= 0) { m++; i = buf.indexOf(p, i + 1); }
+    while (i >= 0) {
+      m++;
+      i = buf.indexOf(p, i + 1);
+    }
   }
   return m;
 }
@@ -96,7 +111,10 @@ function indexOfPerSegmentCount(buf: Buffer, pats: Buffer[], segment: number): n
     const seg = buf.subarray(o, Math.min(buf.length, o + segment));
     for (const p of pats) {
       let i = seg.indexOf(p, 0);
-      while (i >= 0) { m++; i = seg.indexOf(p, i + 1); }
+      while (i >= 0) {
+        m++;
+        i = seg.indexOf(p, i + 1);
+      }
     }
   }
   return m;
@@ -141,7 +159,9 @@ export async function runMicro(matcherPath: string, streamBytes = 8 << 20, segme
       const pats = c.pats.map((p) => Buffer.from(p, 'latin1'));
       const m = new Ctor(pats.map((p) => new Uint8Array(p)));
       let hits = 0;
-      const onMatch = (): void => { hits++; };
+      const onMatch = (): void => {
+        hits++;
+      };
       const sm = bestOf(() => {
         m.reset();
         hits = 0;
@@ -177,12 +197,14 @@ export function printMicro(r: MicroResult): void {
   process.stdout.write(`stream ${((r.stream_bytes ?? 0) / 1048576).toFixed(0)} MiB, StreamMatcher fed in ${r.segment_bytes ?? 0}-byte segments\n`);
   for (const row of r.rows) {
     const ok = row.matches.stream_matcher === row.matches.index_of && row.matches.index_of === row.matches.naive;
-    process.stdout.write(`${row.case}:\n` +
-      `  StreamMatcher.feed ${String(row.mb_s.stream_matcher).padStart(6)} MB/s  (${row.matches.stream_matcher} matches)\n` +
-      `  Buffer.indexOf     ${String(row.mb_s.index_of).padStart(6)} MB/s  (${row.matches.index_of} matches)\n` +
-      `  indexOf per segment ${String(row.mb_s.index_of_per_segment).padStart(5)} MB/s  (${row.matches.index_of_per_segment} matches: split ones missed)\n` +
-      `  naive scan         ${String(row.mb_s.naive).padStart(6)} MB/s  (${row.matches.naive} matches)\n` +
-      `  StreamMatcher is ${row.ratio_vs_index_of}x indexOf over the whole buffer, ${row.ratio_vs_index_of_per_segment}x indexOf per segment, ${row.ratio_vs_naive}x naive; matches ${ok ? 'agree' : 'DISAGREE'}\n`);
+    process.stdout.write(
+      `${row.case}:\n` +
+        `  StreamMatcher.feed ${String(row.mb_s.stream_matcher).padStart(6)} MB/s  (${row.matches.stream_matcher} matches)\n` +
+        `  Buffer.indexOf     ${String(row.mb_s.index_of).padStart(6)} MB/s  (${row.matches.index_of} matches)\n` +
+        `  indexOf per segment ${String(row.mb_s.index_of_per_segment).padStart(5)} MB/s  (${row.matches.index_of_per_segment} matches: split ones missed)\n` +
+        `  naive scan         ${String(row.mb_s.naive).padStart(6)} MB/s  (${row.matches.naive} matches)\n` +
+        `  StreamMatcher is ${row.ratio_vs_index_of}x indexOf over the whole buffer, ${row.ratio_vs_index_of_per_segment}x indexOf per segment, ${row.ratio_vs_naive}x naive; matches ${ok ? 'agree' : 'DISAGREE'}\n`,
+    );
   }
 }
 

@@ -39,7 +39,12 @@ const TARGET = { vsTshark: 20, vsTcpdump: 0.5, rssMb: 300, pendingRssMb: 512 };
 // ---------------------------------------------------------------------------------------------
 // types
 
-interface ClientCounts { failures: number; successes: number; tempfails: number; users?: string[] }
+interface ClientCounts {
+  failures: number;
+  successes: number;
+  tempfails: number;
+  users?: string[];
+}
 
 interface Truth {
   capture: string;
@@ -65,12 +70,20 @@ interface ToolRun {
   extra?: Record<string, unknown>;
 }
 
-interface Timed { code: number | null; signal: NodeJS.Signals | null; seconds: number; rssKb: number | null; stderrTail: string }
+interface Timed {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  seconds: number;
+  rssKb: number | null;
+  stderrTail: string;
+}
 
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-function log(s: string): void { process.stdout.write(s + '\n'); }
+function log(s: string): void {
+  process.stdout.write(s + '\n');
+}
 
 function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -95,12 +108,16 @@ function readVmHwmKb(pid: number): number | null {
  * Runs a command, timing it and measuring its peak RSS (GNU time when present, else polling
  * /proc/PID/status VmHWM). stdout goes to `onStdout` chunk by chunk (or is discarded).
  */
-function runTimed(cmd: string, args: string[], opts: {
-  onStdout?: (chunk: Buffer) => void;
-  progress?: (elapsedS: number) => string | null;
-  timeoutS?: number;
-  stderrFile?: string;
-}): Promise<Timed> {
+function runTimed(
+  cmd: string,
+  args: string[],
+  opts: {
+    onStdout?: (chunk: Buffer) => void;
+    progress?: (elapsedS: number) => string | null;
+    timeoutS?: number;
+    stderrFile?: string;
+  },
+): Promise<Timed> {
   return new Promise((resolvePromise, reject) => {
     const timeFile = join(tmpdir(), `smtpstrike-bench-time-${process.pid}-${Date.now()}.txt`);
     const argv = gnuTime ? ['-f', '%e %M', '-o', timeFile, cmd, ...args] : args;
@@ -110,10 +127,15 @@ function runTimed(cmd: string, args: string[], opts: {
     let hwm: number | null = null;
     let stderrTail = '';
     const stderrFd = opts.stderrFile ? openSync(opts.stderrFile, 'w') : null;
-    child.stdout.on('data', (c: Buffer) => { if (opts.onStdout) opts.onStdout(c); });
+    child.stdout.on('data', (c: Buffer) => {
+      if (opts.onStdout) opts.onStdout(c);
+    });
     child.stderr.on('data', (c: Buffer) => {
       stderrTail = (stderrTail + c.toString('utf8')).slice(-8192);
-      if (stderrFd !== null) { let o = 0; while (o < c.length) o += writeSync(stderrFd, c, o); }
+      if (stderrFd !== null) {
+        let o = 0;
+        while (o < c.length) o += writeSync(stderrFd, c, o);
+      }
     });
     const poll = setInterval(() => {
       if (!gnuTime && child.pid !== undefined) {
@@ -126,11 +148,22 @@ function runTimed(cmd: string, args: string[], opts: {
       const msg = opts.progress?.(el);
       if (msg) log(`   … ${el.toFixed(0)} s ${msg}`);
     }, 10_000);
-    const timer = opts.timeoutS ? setTimeout(() => { child.kill('SIGKILL'); }, opts.timeoutS * 1000) : null;
-    child.on('error', (e) => { clearInterval(poll); clearInterval(progress); if (timer) clearTimeout(timer); reject(e); });
+    const timer = opts.timeoutS
+      ? setTimeout(() => {
+          child.kill('SIGKILL');
+        }, opts.timeoutS * 1000)
+      : null;
+    child.on('error', (e) => {
+      clearInterval(poll);
+      clearInterval(progress);
+      if (timer) clearTimeout(timer);
+      reject(e);
+    });
     child.on('close', (code, signal) => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      clearInterval(poll); clearInterval(progress); if (timer) clearTimeout(timer);
+      clearInterval(poll);
+      clearInterval(progress);
+      if (timer) clearTimeout(timer);
       if (stderrFd !== null) closeSync(stderrFd);
       let rssKb: number | null = hwm;
       if (gnuTime && existsSync(timeFile)) {
@@ -152,11 +185,16 @@ function fmt(n: number | undefined | null, d = 0): string {
 }
 
 function defaultFile(sizeMb: number, clients: number, seed: number): string {
-  const base = sizeMb === 1100 && clients === 50000 && seed === 1 ? 'synth' : `synth-${sizeMb}mb${clients !== 50000 ? `-c${clients}` : ''}${seed !== 1 ? `-s${seed}` : ''}`;
+  const base =
+    sizeMb === 1100 && clients === 50000 && seed === 1
+      ? 'synth'
+      : `synth-${sizeMb}mb${clients !== 50000 ? `-c${clients}` : ''}${seed !== 1 ? `-s${seed}` : ''}`;
   return join(root, 'bench', 'out', `${base}.pcap`);
 }
 
-function truthFile(pcap: string): string { return pcap.replace(/\.pcap$/, '') + '.truth.json'; }
+function truthFile(pcap: string): string {
+  return pcap.replace(/\.pcap$/, '') + '.truth.json';
+}
 
 function sortedUsers(u: unknown): string[] | null {
   if (!Array.isArray(u)) return null;
@@ -181,12 +219,17 @@ function ensureCapture(file: string, sizeMb: number, clients: number, seed: numb
       const t = JSON.parse(readFileSync(tf, 'utf8')) as Truth;
       if (t.generator.version !== GEN_VERSION || t.generator.size_mb !== sizeMb || t.generator.clients !== clients || t.generator.seed !== seed) ok = false;
       else if (statSync(file).size !== t.totals.bytes) ok = false;
-    } catch { ok = false; }
+    } catch {
+      ok = false;
+    }
   }
   if (!ok) {
     log(`bench: generating ${file} (${sizeMb} MB, ${clients} clients, seed ${seed})`);
-    const r = spawnSync(process.execPath, [join(here, 'gen.js'), '--size-mb', String(sizeMb), '--clients', String(clients),
-      '--seed', String(seed), '--out', file], { stdio: 'inherit' });
+    const r = spawnSync(
+      process.execPath,
+      [join(here, 'gen.js'), '--size-mb', String(sizeMb), '--clients', String(clients), '--seed', String(seed), '--out', file],
+      { stdio: 'inherit' },
+    );
     if (r.status !== 0) throw new Error('generator failed');
   }
   return JSON.parse(readFileSync(tf, 'utf8')) as Truth;
@@ -213,7 +256,13 @@ interface ProductSummary {
   run?: Record<string, unknown>;
 }
 
-async function runProduct(file: string, truth: Truth, timeoutS: number, extraArgs: string[] = [], stderrName = 'product.stderr.log'): Promise<{ run: ToolRun; summary: ProductSummary | null }> {
+async function runProduct(
+  file: string,
+  truth: Truth,
+  timeoutS: number,
+  extraArgs: string[] = [],
+  stderrName = 'product.stderr.log',
+): Promise<{ run: ToolRun; summary: ProductSummary | null }> {
   const run: ToolRun = { tool: 'smtpstrike replay', status: 'missing' };
   if (!existsSync(cliPath)) {
     run.note = `${cliPath} does not exist (product not built yet)`;
@@ -243,17 +292,25 @@ async function runProduct(file: string, truth: Truth, timeoutS: number, extraArg
       const part = c.subarray(start, nl);
       const line = pending.length > 0 ? Buffer.concat([...pending, part]) : Buffer.from(part);
       pending = [];
-      if (line.length > 0 && !(line.length === 1 && line[0] === 0x0d)) { lastLine = line; lines++; }
+      if (line.length > 0 && !(line.length === 1 && line[0] === 0x0d)) {
+        lastLine = line;
+        lines++;
+      }
       start = nl + 1;
     }
     if (start < c.length) pending.push(Buffer.from(c.subarray(start)));
   };
   const stderrFile = join(root, 'bench', 'out', stderrName);
   const r = await runTimed(process.execPath, args, {
-    onStdout, timeoutS, stderrFile,
+    onStdout,
+    timeoutS,
+    stderrFile,
     progress: () => `${lines} stdout lines, ${fmt(stdoutBytes / 1048576, 1)} MiB stdout`,
   });
-  if (pending.length > 0) { const l = Buffer.concat(pending); if (l.length > 0) lastLine = l; }
+  if (pending.length > 0) {
+    const l = Buffer.concat(pending);
+    if (l.length > 0) lastLine = l;
+  }
   run.seconds = r.seconds;
   run.packets = truth.totals.packets;
   run.bytes = truth.totals.bytes;
@@ -275,7 +332,9 @@ async function runProduct(file: string, truth: Truth, timeoutS: number, extraArg
           ...(typeof o['run'] === 'object' && o['run'] !== null ? { run: o['run'] as Record<string, unknown> } : {}),
         };
       }
-    } catch { /* reported below */ }
+    } catch {
+      /* reported below */
+    }
   }
   if (summary === null) {
     run.status = 'failed';
@@ -298,14 +357,21 @@ function fillRates(run: ToolRun): void {
 
 async function runTcpdump(file: string, truth: Truth, repeat: number): Promise<ToolRun> {
   const run: ToolRun = { tool: 'tcpdump filter-only', status: 'missing' };
-  if (!have('tcpdump')) { run.note = 'tcpdump not installed'; return run; }
+  if (!have('tcpdump')) {
+    run.note = 'tcpdump not installed';
+    return run;
+  }
   const args = ['-r', file, '-w', '/dev/null', 'tcp port 25 or tcp port 587'];
   log(`$ tcpdump ${args.map((a) => (a.includes(' ') ? `'${a}'` : a.replace(root + '/', ''))).join(' ')}   (best of ${repeat})`);
   const times: number[] = [];
   let rss: number | null = null;
   for (let i = 0; i < repeat; i++) {
     const r = await runTimed('tcpdump', args, {});
-    if (r.code !== 0) { run.status = 'failed'; run.note = r.stderrTail.trim(); return run; }
+    if (r.code !== 0) {
+      run.status = 'failed';
+      run.note = r.stderrTail.trim();
+      return run;
+    }
     times.push(r.seconds);
     if (r.rssKb !== null) rss = Math.max(rss ?? 0, r.rssKb);
   }
@@ -317,14 +383,21 @@ async function runTcpdump(file: string, truth: Truth, repeat: number): Promise<T
   run.packets = truth.totals.packets;
   run.bytes = truth.totals.bytes;
   run.rss_mb = rss === null ? null : rss / 1024;
-  run.extra = { runs_s: times.map((t) => Math.round(t * 1000) / 1000), matched_packets: m ? Number(m[1]) : null, truth_smtp_packets: truth.totals.smtp_packets };
+  run.extra = {
+    runs_s: times.map((t) => Math.round(t * 1000) / 1000),
+    matched_packets: m ? Number(m[1]) : null,
+    truth_smtp_packets: truth.totals.smtp_packets,
+  };
   fillRates(run);
   return run;
 }
 
 async function runTshark(file: string, truth: Truth, limit: number | null, timeoutS: number): Promise<{ run: ToolRun; perClient: Map<string, number> | null }> {
   const run: ToolRun = { tool: 'tshark 535 search', status: 'missing' };
-  if (!have('tshark')) { run.note = 'tshark not installed'; return { run, perClient: null }; }
+  if (!have('tshark')) {
+    run.note = 'tshark not installed';
+    return { run, perClient: null };
+  }
   // -n: no name resolution (no DNS traffic from the benchmark)
   const args = ['-n', '-r', file, ...(limit !== null ? ['-c', String(limit)] : []), '-Y', 'smtp.response.code == 535', '-T', 'fields', '-e', 'ip.dst'];
   log(`$ tshark ${args.map((a) => (a.includes(' ') ? `'${a}'` : a.replace(root + '/', ''))).join(' ')}`);
@@ -349,9 +422,14 @@ async function runTshark(file: string, truth: Truth, limit: number | null, timeo
     },
     progress: () => `${lines} frames with a 535 so far (~${fmt(Math.min(100, (lines / Math.max(1, expected)) * 100), 0)} % of the expected ~${fmt(expected)})`,
   });
-  if (pending.trim() !== '') { perClient.set(pending.trim(), (perClient.get(pending.trim()) ?? 0) + 1); lines++; }
-  if (r.code !== 0) { run.status = 'failed'; run.note = r.stderrTail.trim().slice(-500); }
-  else run.status = 'ok';
+  if (pending.trim() !== '') {
+    perClient.set(pending.trim(), (perClient.get(pending.trim()) ?? 0) + 1);
+    lines++;
+  }
+  if (r.code !== 0) {
+    run.status = 'failed';
+    run.note = r.stderrTail.trim().slice(-500);
+  } else run.status = 'ok';
   run.seconds = r.seconds;
   run.packets = pkts;
   run.prefix = limit !== null && limit < truth.totals.packets;
@@ -380,7 +458,9 @@ interface CheckResult {
 
 function checkProduct(summary: ProductSummary, truth: Truth): CheckResult {
   const ips = new Set([...Object.keys(truth.clients), ...Object.keys(summary.clients)]);
-  let mism = 0, umism = 0, capped = 0;
+  let mism = 0,
+    umism = 0,
+    capped = 0;
   const examples: string[] = [];
   const sum = { pf: 0, ps: 0, pt: 0, tf: 0, ts: 0, tt: 0 };
   let usersCompared = false;
@@ -392,12 +472,19 @@ function checkProduct(summary: ProductSummary, truth: Truth): CheckResult {
   for (const ip of ips) {
     const t = truth.clients[ip] ?? { failures: 0, successes: 0, tempfails: 0, users: [] };
     const p = (summary.clients[ip] ?? { failures: 0, successes: 0, tempfails: 0, users: [] }) as ClientCounts & Record<string, unknown>;
-    const pf = Number(p.failures ?? 0), ps = Number(p.successes ?? 0), pt = Number(p.tempfails ?? 0);
-    sum.pf += pf; sum.ps += ps; sum.pt += pt;
-    sum.tf += t.failures; sum.ts += t.successes; sum.tt += t.tempfails;
+    const pf = Number(p.failures ?? 0),
+      ps = Number(p.successes ?? 0),
+      pt = Number(p.tempfails ?? 0);
+    sum.pf += pf;
+    sum.ps += ps;
+    sum.pt += pt;
+    sum.tf += t.failures;
+    sum.ts += t.successes;
+    sum.tt += t.tempfails;
     let bad = false;
     if (pf !== t.failures || ps !== t.successes || pt !== t.tempfails) {
-      mism++; bad = true;
+      mism++;
+      bad = true;
       if (examples.length < 10) examples.push(`${ip}: product f/s/t ${pf}/${ps}/${pt}, truth ${t.failures}/${t.successes}/${t.tempfails}`);
     }
     const pu = sortedUsers(p.users);
@@ -413,7 +500,10 @@ function checkProduct(summary: ProductSummary, truth: Truth): CheckResult {
           capped++;
         } else {
           umism++;
-          if (!bad && examples.length < 10) examples.push(`${ip}: users product (${pu.length}) [${pu.slice(0, 4).join(',')}${pu.length > 4 ? ',…' : ''}] truth (${tu.length}) [${tu.slice(0, 4).join(',')}${tu.length > 4 ? ',…' : ''}]`);
+          if (!bad && examples.length < 10)
+            examples.push(
+              `${ip}: users product (${pu.length}) [${pu.slice(0, 4).join(',')}${pu.length > 4 ? ',…' : ''}] truth (${tu.length}) [${tu.slice(0, 4).join(',')}${tu.length > 4 ? ',…' : ''}]`,
+            );
         }
       }
     }
@@ -438,15 +528,24 @@ function checkProduct(summary: ProductSummary, truth: Truth): CheckResult {
   return res;
 }
 
-function checkTshark(perClient: Map<string, number>, truth: Truth): { frames: number; truth_failures: number; mismatching_clients: number; over: number; under: number } {
+function checkTshark(
+  perClient: Map<string, number>,
+  truth: Truth,
+): { frames: number; truth_failures: number; mismatching_clients: number; over: number; under: number } {
   let frames = 0;
   for (const v of perClient.values()) frames += v;
-  let mism = 0, over = 0, under = 0;
+  let mism = 0,
+    over = 0,
+    under = 0;
   const ips = new Set([...Object.keys(truth.clients), ...perClient.keys()]);
   for (const ip of ips) {
     const t = truth.clients[ip]?.failures ?? 0;
     const s = perClient.get(ip) ?? 0;
-    if (t !== s) { mism++; if (s > t) over += s - t; else under += t - s; }
+    if (t !== s) {
+      mism++;
+      if (s > t) over += s - t;
+      else under += t - s;
+    }
   }
   return { frames, truth_failures: truth.totals.failures, mismatching_clients: mism, over, under };
 }
@@ -463,7 +562,9 @@ async function runPendingCase(timeoutS: number): Promise<unknown> {
     try {
       const t = JSON.parse(readFileSync(tf, 'utf8')) as { generator?: { version?: number }; totals?: { bytes?: number } };
       ok = t.generator?.version === PENDING_GEN_VERSION && statSync(file).size === t.totals?.bytes;
-    } catch { ok = false; }
+    } catch {
+      ok = false;
+    }
   }
   if (!ok) {
     const r = spawnSync(process.execPath, [join(here, 'gen-pending.js'), '--out', file], { stdio: 'inherit' });
@@ -475,14 +576,24 @@ async function runPendingCase(timeoutS: number): Promise<unknown> {
   const check = summary ? checkProduct(summary, truth) : null;
   const cov = summary?.coverage ?? {};
   const rss = run.rss_mb ?? null;
-  log(`peak RSS: ${rss === null ? '-' : fmt(rss, 0) + ' MB'}   target <= ${TARGET.pendingRssMb} MB  ${rss === null ? 'n/a' : rss <= TARGET.pendingRssMb ? 'PASS' : 'FAIL'}` +
-    `   (${fmt(run.seconds, 2)} s)`);
-  log(`counts: ${check ? (check.exact ? 'EXACT' : `WRONG (${check.mismatching_clients} clients)`) : 'no summary'}; ` +
-    `pending_segments_peak ${String(cov['pending_segments_peak'])}, pending_bytes_peak ${String(cov['pending_bytes_peak'])}, ` +
-    `pending_overflows ${String(cov['pending_overflows'])}, gaps ${String(cov['gaps'])}`);
+  log(
+    `peak RSS: ${rss === null ? '-' : fmt(rss, 0) + ' MB'}   target <= ${TARGET.pendingRssMb} MB  ${rss === null ? 'n/a' : rss <= TARGET.pendingRssMb ? 'PASS' : 'FAIL'}` +
+      `   (${fmt(run.seconds, 2)} s)`,
+  );
+  log(
+    `counts: ${check ? (check.exact ? 'EXACT' : `WRONG (${check.mismatching_clients} clients)`) : 'no summary'}; ` +
+      `pending_segments_peak ${String(cov['pending_segments_peak'])}, pending_bytes_peak ${String(cov['pending_bytes_peak'])}, ` +
+      `pending_overflows ${String(cov['pending_overflows'])}, gaps ${String(cov['gaps'])}`,
+  );
   return {
-    file, status: run.status, seconds: run.seconds ?? null, rss_mb: rss, target_rss_mb: TARGET.pendingRssMb,
-    rss_pass: rss === null ? null : rss <= TARGET.pendingRssMb, exact: check?.exact ?? null, coverage: summary?.coverage ?? null,
+    file,
+    status: run.status,
+    seconds: run.seconds ?? null,
+    rss_mb: rss,
+    target_rss_mb: TARGET.pendingRssMb,
+    rss_pass: rss === null ? null : rss <= TARGET.pendingRssMb,
+    exact: check?.exact ?? null,
+    coverage: summary?.coverage ?? null,
   };
 }
 
@@ -524,11 +635,13 @@ async function main(): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    log('usage: node dist/bench/run.js [--size-mb 1100] [--clients 50000] [--seed 1] [--file F] [--regen]\n' +
-      '       [--no-product] [--no-tcpdump] [--no-tshark] [--tshark-limit N] [--no-micro] [--tcpdump-repeat 3] [--product-repeat 1]\n' +
-       '       [--timeout-s 3600] [--results bench/out/results.json] [--product-cli dist/src/cli.js] [--no-pending]\n' +
-       '       [--no-many-clients] [--many-clients 1000000] [--no-logs] [--log-lines 3000000]\n' +
-       '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5]');
+    log(
+      'usage: node dist/bench/run.js [--size-mb 1100] [--clients 50000] [--seed 1] [--file F] [--regen]\n' +
+        '       [--no-product] [--no-tcpdump] [--no-tshark] [--tshark-limit N] [--no-micro] [--tcpdump-repeat 3] [--product-repeat 1]\n' +
+        '       [--timeout-s 3600] [--results bench/out/results.json] [--product-cli dist/src/cli.js] [--no-pending]\n' +
+        '       [--no-many-clients] [--many-clients 1000000] [--no-logs] [--log-lines 3000000]\n' +
+        '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5]',
+    );
     return 0;
   }
   const sizeMb = Number(values['size-mb']);
@@ -548,16 +661,21 @@ async function main(): Promise<number> {
   ensureTools();
   let truth: Truth;
   if (values.file !== undefined) {
-    if (!existsSync(file) || !existsSync(truthFile(file))) { log(`bench: ${file} or its .truth.json is missing`); return 2; }
+    if (!existsSync(file) || !existsSync(truthFile(file))) {
+      log(`bench: ${file} or its .truth.json is missing`);
+      return 2;
+    }
     truth = JSON.parse(readFileSync(truthFile(file), 'utf8')) as Truth;
   } else {
     truth = ensureCapture(file, sizeMb, clients, seed, values.regen);
   }
   const T = truth.totals;
-  log(`\n== capture ==\n${file}\n${fmt(T.bytes / 1048576, 1)} MiB, ${fmt(T.packets)} packets (${fmt(T.smtp_packets)} SMTP = ` +
-    `${fmt((T.smtp_packets / T.packets) * 100, 1)} %), ${fmt(Object.keys(truth.clients).length)} clients in truth, ` +
-    `${fmt(T.failures)} failures / ${fmt(T.successes)} successes / ${fmt(T.tempfails)} tempfails, ${fmt(truth.opaque_flows)} opaque flows, ` +
-    `span ${fmt(truth.capture_span_s / 3600, 2)} h, up to ${truth.concurrency.max_open_smtp_sessions} SMTP sessions open`);
+  log(
+    `\n== capture ==\n${file}\n${fmt(T.bytes / 1048576, 1)} MiB, ${fmt(T.packets)} packets (${fmt(T.smtp_packets)} SMTP = ` +
+      `${fmt((T.smtp_packets / T.packets) * 100, 1)} %), ${fmt(Object.keys(truth.clients).length)} clients in truth, ` +
+      `${fmt(T.failures)} failures / ${fmt(T.successes)} successes / ${fmt(T.tempfails)} tempfails, ${fmt(truth.opaque_flows)} opaque flows, ` +
+      `span ${fmt(truth.capture_span_s / 3600, 2)} h, up to ${truth.concurrency.max_open_smtp_sessions} SMTP sessions open`,
+  );
   const warm = warmCache(file);
   log(`page cache warmed (read at ${fmt(warm)} MiB/s); every tool reads the file from memory`);
 
@@ -576,14 +694,21 @@ async function main(): Promise<number> {
     let rssMax: number | null = null;
     for (let i = 0; i < reps; i++) {
       const r = await runProduct(file, truth, timeoutS);
-      if (r.run.status !== 'ok') { best = r; break; }
+      if (r.run.status !== 'ok') {
+        best = r;
+        break;
+      }
       times.push(Math.round((r.run.seconds ?? 0) * 1000) / 1000);
       if (r.run.rss_mb !== undefined && r.run.rss_mb !== null) rssMax = Math.max(rssMax ?? 0, r.run.rss_mb);
       if (best === null || (r.run.seconds ?? Infinity) < (best.run.seconds ?? Infinity)) best = r;
     }
     if (best === null) throw new Error('unreachable: no product run');
     const { run, summary } = best;
-    if (run.status === 'ok' && reps > 1) { run.rss_mb = rssMax; run.extra = { ...run.extra, runs_s: times }; log(`runs: ${JSON.stringify(times)} s (best kept)`); }
+    if (run.status === 'ok' && reps > 1) {
+      run.rss_mb = rssMax;
+      run.extra = { ...run.extra, runs_s: times };
+      log(`runs: ${JSON.stringify(times)} s (best kept)`);
+    }
     productRun = run;
     if (summary) {
       productCheck = checkProduct(summary, truth);
@@ -594,7 +719,8 @@ async function main(): Promise<number> {
   runs.push(productRun);
 
   log('\n== (b) tcpdump ==');
-  const tcpdumpRun: ToolRun = values['no-tcpdump'] ? { tool: 'tcpdump filter-only', status: 'skipped', note: '--no-tcpdump' }
+  const tcpdumpRun: ToolRun = values['no-tcpdump']
+    ? { tool: 'tcpdump filter-only', status: 'skipped', note: '--no-tcpdump' }
     : await runTcpdump(file, truth, Math.max(1, Number(values['tcpdump-repeat'])));
   runs.push(tcpdumpRun);
   if (tcpdumpRun.status === 'ok') log(`done: best ${fmt(tcpdumpRun.seconds, 3)} s of ${JSON.stringify(tcpdumpRun.extra?.['runs_s'])}`);
@@ -618,50 +744,86 @@ async function main(): Promise<number> {
   log(`${'tool'.padEnd(22)} ${'seconds'.padStart(9)} ${'packets/s'.padStart(12)} ${'MB/s'.padStart(8)} ${'peak RSS MB'.padStart(12)}  note`);
   for (const r of runs) {
     const sec = r.status === 'ok' || r.status === 'failed' ? fmt(r.seconds, 2) : r.status;
-    log(`${r.tool.padEnd(22)} ${sec.padStart(9)} ${fmt(r.pkt_s).padStart(12)} ${fmt(r.mb_s, 1).padStart(8)} ${fmt(r.rss_mb, 0).padStart(12)}  ` +
-      `${r.prefix ? `PREFIX: first ${fmt(r.packets)} packets only (-c)` : ''}${r.status !== 'ok' ? (r.note ?? '') : ''}`);
+    log(
+      `${r.tool.padEnd(22)} ${sec.padStart(9)} ${fmt(r.pkt_s).padStart(12)} ${fmt(r.mb_s, 1).padStart(8)} ${fmt(r.rss_mb, 0).padStart(12)}  ` +
+        `${r.prefix ? `PREFIX: first ${fmt(r.packets)} packets only (-c)` : ''}${r.status !== 'ok' ? (r.note ?? '') : ''}`,
+    );
   }
   const pOk = productRun.status === 'ok' && productRun.pkt_s !== undefined;
   const vsTshark = pOk && tsharkRun.status === 'ok' && tsharkRun.pkt_s ? productRun.pkt_s! / tsharkRun.pkt_s : null;
   const vsTcpdump = pOk && tcpdumpRun.status === 'ok' && tcpdumpRun.pkt_s ? productRun.pkt_s! / tcpdumpRun.pkt_s : null;
-  const rss = pOk ? productRun.rss_mb ?? null : null;
+  const rss = pOk ? (productRun.rss_mb ?? null) : null;
   const mark = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'PASS' : 'FAIL');
   const targets = {
     vs_tshark: { value: vsTshark, target: `>= ${TARGET.vsTshark}x`, pass: vsTshark === null ? null : vsTshark >= TARGET.vsTshark },
     vs_tcpdump: { value: vsTcpdump, target: `>= ${TARGET.vsTcpdump}x`, pass: vsTcpdump === null ? null : vsTcpdump >= TARGET.vsTcpdump },
     peak_rss_mb: { value: rss, target: `<= ${TARGET.rssMb}`, pass: rss === null ? null : rss <= TARGET.rssMb },
-    exact_counts: { value: productCheck ? productCheck.mismatching_clients + productCheck.users_mismatching_clients : null, target: '0 mismatching clients', pass: productCheck ? productCheck.exact : null },
+    exact_counts: {
+      value: productCheck ? productCheck.mismatching_clients + productCheck.users_mismatching_clients : null,
+      target: '0 mismatching clients',
+      pass: productCheck ? productCheck.exact : null,
+    },
   };
   log('');
-  log(`smtpstrike vs tshark   packets/s: ${vsTshark === null ? '-' : fmt(vsTshark, 1) + 'x'}   target ${targets.vs_tshark.target}  ${mark(targets.vs_tshark.pass)}${tsharkRun.prefix ? '  (tshark rate from a PREFIX)' : ''}`);
-  log(`smtpstrike vs tcpdump  packets/s: ${vsTcpdump === null ? '-' : fmt(vsTcpdump, 2) + 'x'}   target ${targets.vs_tcpdump.target}  ${mark(targets.vs_tcpdump.pass)}`);
-  log(`smtpstrike peak RSS: ${rss === null ? '-' : fmt(rss, 0) + ' MB'}   target ${targets.peak_rss_mb.target} MB  ${mark(targets.peak_rss_mb.pass)}` +
-    (productRun.extra?.['self_max_rss_mb'] !== undefined ? `   (self-reported ${productRun.extra['self_max_rss_mb'] as number} MB)` : ''));
+  log(
+    `smtpstrike vs tshark   packets/s: ${vsTshark === null ? '-' : fmt(vsTshark, 1) + 'x'}   target ${targets.vs_tshark.target}  ${mark(targets.vs_tshark.pass)}${tsharkRun.prefix ? '  (tshark rate from a PREFIX)' : ''}`,
+  );
+  log(
+    `smtpstrike vs tcpdump  packets/s: ${vsTcpdump === null ? '-' : fmt(vsTcpdump, 2) + 'x'}   target ${targets.vs_tcpdump.target}  ${mark(targets.vs_tcpdump.pass)}`,
+  );
+  log(
+    `smtpstrike peak RSS: ${rss === null ? '-' : fmt(rss, 0) + ' MB'}   target ${targets.peak_rss_mb.target} MB  ${mark(targets.peak_rss_mb.pass)}` +
+      (productRun.extra?.['self_max_rss_mb'] !== undefined ? `   (self-reported ${productRun.extra['self_max_rss_mb'] as number} MB)` : ''),
+  );
 
   // ---- correctness
   log('\n== correctness ==');
   if (productCheck) {
     const c = productCheck;
-    log(`smtpstrike vs truth: ${c.mismatching_clients} of ${fmt(c.clients_compared)} clients with wrong failures/successes/tempfails; ` +
-      (c.users_compared ? `${c.users_mismatching_clients} with wrong users` +
-        (c.users_capped_clients > 0 ? ` (${c.users_capped_clients} clients with more than ${c.users_cap} users: product list capped, a correct subset)` : '') : 'users not reported by the product'));
-    log(`  totals (product / truth): failures ${fmt(c.totals.failures[0])} / ${fmt(c.totals.failures[1])}, successes ${fmt(c.totals.successes[0])} / ${fmt(c.totals.successes[1])}, tempfails ${fmt(c.totals.tempfails[0])} / ${fmt(c.totals.tempfails[1])}`);
-    if (c.coverage_packets) log(`  coverage.packets ${String(c.coverage_packets[0])} / truth ${c.coverage_packets[1]}${Number(c.coverage_packets[0]) === c.coverage_packets[1] ? '' : '  (DIFFERENT)'}`);
-    if (c.smtp_packets) log(`  coverage.smtp_packets ${String(c.smtp_packets[0])} / truth ${c.smtp_packets[1]}${Number(c.smtp_packets[0]) === c.smtp_packets[1] ? '' : '  (DIFFERENT)'}`);
-    if (c.opaque_flows) log(`  coverage.opaque_flows ${String(c.opaque_flows[0])} / truth ${c.opaque_flows[1]}${Number(c.opaque_flows[0]) === c.opaque_flows[1] ? '' : '  (DIFFERENT)'}`);
+    log(
+      `smtpstrike vs truth: ${c.mismatching_clients} of ${fmt(c.clients_compared)} clients with wrong failures/successes/tempfails; ` +
+        (c.users_compared
+          ? `${c.users_mismatching_clients} with wrong users` +
+            (c.users_capped_clients > 0
+              ? ` (${c.users_capped_clients} clients with more than ${c.users_cap} users: product list capped, a correct subset)`
+              : '')
+          : 'users not reported by the product'),
+    );
+    log(
+      `  totals (product / truth): failures ${fmt(c.totals.failures[0])} / ${fmt(c.totals.failures[1])}, successes ${fmt(c.totals.successes[0])} / ${fmt(c.totals.successes[1])}, tempfails ${fmt(c.totals.tempfails[0])} / ${fmt(c.totals.tempfails[1])}`,
+    );
+    if (c.coverage_packets)
+      log(
+        `  coverage.packets ${String(c.coverage_packets[0])} / truth ${c.coverage_packets[1]}${Number(c.coverage_packets[0]) === c.coverage_packets[1] ? '' : '  (DIFFERENT)'}`,
+      );
+    if (c.smtp_packets)
+      log(
+        `  coverage.smtp_packets ${String(c.smtp_packets[0])} / truth ${c.smtp_packets[1]}${Number(c.smtp_packets[0]) === c.smtp_packets[1] ? '' : '  (DIFFERENT)'}`,
+      );
+    if (c.opaque_flows)
+      log(
+        `  coverage.opaque_flows ${String(c.opaque_flows[0])} / truth ${c.opaque_flows[1]}${Number(c.opaque_flows[0]) === c.opaque_flows[1] ? '' : '  (DIFFERENT)'}`,
+      );
     for (const e of c.examples) log(`  e.g. ${e}`);
     log(`  => ${c.exact ? 'EXACT' : 'WRONG'}`);
   } else {
     log(`smtpstrike: no summary to check (${productRun.status}${productRun.note ? ': ' + productRun.note : ''})`);
   }
   if (tsharkCheck) {
-    log(`tshark vs truth: ${fmt(tsharkCheck.frames)} frames with a 535 vs ${fmt(tsharkCheck.truth_failures)} 535 replies in truth ` +
-      `(${fmt(tsharkCheck.mismatching_clients)} clients differ: ${fmt(tsharkCheck.over)} extra, ${fmt(tsharkCheck.under)} missing)`);
+    log(
+      `tshark vs truth: ${fmt(tsharkCheck.frames)} frames with a 535 vs ${fmt(tsharkCheck.truth_failures)} 535 replies in truth ` +
+        `(${fmt(tsharkCheck.mismatching_clients)} clients differ: ${fmt(tsharkCheck.over)} extra, ${fmt(tsharkCheck.under)} missing)`,
+    );
   } else if (tsharkRun.status === 'ok' && tsharkRun.prefix) {
-    log(`tshark vs truth: not checked (prefix run: ${fmt(Number(tsharkRun.extra?.['frames_with_535']))} frames with a 535 in the first ${fmt(tsharkRun.packets)} packets)`);
+    log(
+      `tshark vs truth: not checked (prefix run: ${fmt(Number(tsharkRun.extra?.['frames_with_535']))} frames with a 535 in the first ${fmt(tsharkRun.packets)} packets)`,
+    );
   }
   const tcpMatched = tcpdumpRun.extra?.['matched_packets'];
-  if (typeof tcpMatched === 'number') log(`tcpdump filter matched ${fmt(tcpMatched)} packets; truth smtp_packets ${fmt(T.smtp_packets)}${tcpMatched === T.smtp_packets ? ' (equal)' : ' (DIFFERENT)'}`);
+  if (typeof tcpMatched === 'number')
+    log(
+      `tcpdump filter matched ${fmt(tcpMatched)} packets; truth smtp_packets ${fmt(T.smtp_packets)}${tcpMatched === T.smtp_packets ? ' (equal)' : ' (DIFFERENT)'}`,
+    );
 
   // ---- micro-bench
   let micro: MicroResult = { status: 'skipped', reason: '--no-micro' };
@@ -673,7 +835,18 @@ async function main(): Promise<number> {
   const results = {
     when: new Date().toISOString(),
     machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? null, mem_gib: Math.round(totalmem() / 2 ** 30), node: process.version, gnu_time: gnuTime },
-    capture: { file, bytes: T.bytes, packets: T.packets, smtp_packets: T.smtp_packets, failures: T.failures, successes: T.successes, tempfails: T.tempfails, clients_in_truth: Object.keys(truth.clients).length, span_s: truth.capture_span_s, concurrency: truth.concurrency },
+    capture: {
+      file,
+      bytes: T.bytes,
+      packets: T.packets,
+      smtp_packets: T.smtp_packets,
+      failures: T.failures,
+      successes: T.successes,
+      tempfails: T.tempfails,
+      clients_in_truth: Object.keys(truth.clients).length,
+      span_s: truth.capture_span_s,
+      concurrency: truth.concurrency,
+    },
     tools: runs,
     ratios: { smtpstrike_vs_tshark: vsTshark, smtpstrike_vs_tcpdump: vsTcpdump },
     targets,
@@ -702,10 +875,18 @@ async function main(): Promise<number> {
     log('\n== live capture loss (tcpreplay into a veth, namespaces) ==');
     // The default configuration of each backend at 60k and 120k pkt/s; --live-full runs the whole
     // matrix of native-notes/live-capture.md (about 8 minutes).
-    results.live = await runLiveLoss(values['live-full'] ? { log } : {
-      log, rates: [60000, 120000],
-      configs: [{ backend: 'tcpdump', bufferSize: 128 * 1024 * 1024 }, { backend: 'cap', bufferSize: 128 * 1024 * 1024 }],
-    });
+    results.live = await runLiveLoss(
+      values['live-full']
+        ? { log }
+        : {
+            log,
+            rates: [60000, 120000],
+            configs: [
+              { backend: 'tcpdump', bufferSize: 128 * 1024 * 1024 },
+              { backend: 'cap', bufferSize: 128 * 1024 * 1024 },
+            ],
+          },
+    );
   }
   // ---- log side (issue #4): accounts lines/s on a 1,000,000-line mixed log, next to grep -c
   if (!values['no-logs']) {
@@ -745,7 +926,12 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => { process.exitCode = code; }, (e: unknown) => {
-  process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
-  process.exitCode = 2;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -16,7 +16,7 @@ echo "check: lint with type information (typescript-eslint)" >&2
 
 # Formatting (.prettierrc.json, .prettierignore). Enforced from the one commit that formats the whole
 # codebase (`npm run format`), which also sets FORMAT_ENFORCED=1 here; until then only counted.
-FORMAT_ENFORCED=0
+FORMAT_ENFORCED=1
 if [ "$FORMAT_ENFORCED" = 1 ]; then
   echo "check: formatting (prettier; fix with npm run format)" >&2
   "$bin/prettier" --check --log-level warn .

@@ -114,7 +114,10 @@ interface Piece {
 class Smtp {
   readonly conv: TcpConversation;
   t: number;
-  constructor(readonly cap: Capture, spec: SessionSpec) {
+  constructor(
+    readonly cap: Capture,
+    spec: SessionSpec,
+  ) {
     const i = cap.nextIndex();
     const link = spec.link ?? cap.link;
     const server = isIPv6(spec.client) ? SERVER6 : SERVER4;
@@ -309,12 +312,19 @@ async function split2(): Promise<void> {
   // session 2: "53" | "5 5.7.8 Error: ..."
   new Smtp(cap, { client: '198.51.100.12', at: 1 }).start().login('bob', 'wrong2', FAIL, [2]).finish();
   await writePcap('split2.pcap', cap);
-  record('split2', ['split2.pcap'], 'a 535 line split across 2 TCP segments (after "535 5.7.8 Err"; between "53" and "5 ")', 'tshark: one 535 per session (2 frames), users alice and bob; agrees.', {
-    clients: { '198.51.100.11': ct(1, 0, 0, ['alice']), '198.51.100.12': ct(1, 0, 0, ['bob']) },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: 'Two AUTH LOGIN sessions, one 535 each. Session 1 (.11) sends "535 5.7.8 Err" and the rest of the line in the next segment; session 2 (.12) splits between "53" and "5 5.7.8 ...". A per-packet matcher finds neither.',
-  });
+  record(
+    'split2',
+    ['split2.pcap'],
+    'a 535 line split across 2 TCP segments (after "535 5.7.8 Err"; between "53" and "5 ")',
+    'tshark: one 535 per session (2 frames), users alice and bob; agrees.',
+    {
+      clients: { '198.51.100.11': ct(1, 0, 0, ['alice']), '198.51.100.12': ct(1, 0, 0, ['bob']) },
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        'Two AUTH LOGIN sessions, one 535 each. Session 1 (.11) sends "535 5.7.8 Err" and the rest of the line in the next segment; session 2 (.12) splits between "53" and "5 5.7.8 ...". A per-packet matcher finds neither.',
+    },
+  );
 }
 
 async function split3(): Promise<void> {
@@ -323,45 +333,77 @@ async function split3(): Promise<void> {
   new Smtp(cap, { client: '198.51.100.14', at: 1 }).start().login('dave', 'wrong2', FAIL, [1, 12]).finish(); // "5"|"35 5.7.8 Err"|"or: ..."
   new Smtp(cap, { client: '198.51.100.15', at: 2 }).start().login('erin', 'wrong3', FAIL, [4, 57]).finish(); // "535 "|"5.7.8 ... )\r"|"\n"
   await writePcap('split3.pcap', cap);
-  record('split3', ['split3.pcap'], 'a 535 line split across 3 segments, one of them 1 byte ("5", "5" first, or the final "\\n")', 'tshark: 3 frames with 535, agrees on counts; its username decoding is off for .14 and .15 (it shows the password as the username: its AUTH LOGIN state goes wrong around the split reply), so compare users with the truth, not tshark.', {
-    clients: {
-      '198.51.100.13': ct(1, 0, 0, ['carol']),
-      '198.51.100.14': ct(1, 0, 0, ['dave']),
-      '198.51.100.15': ct(1, 0, 0, ['erin']),
+  record(
+    'split3',
+    ['split3.pcap'],
+    'a 535 line split across 3 segments, one of them 1 byte ("5", "5" first, or the final "\\n")',
+    'tshark: 3 frames with 535, agrees on counts; its username decoding is off for .14 and .15 (it shows the password as the username: its AUTH LOGIN state goes wrong around the split reply), so compare users with the truth, not tshark.',
+    {
+      clients: {
+        '198.51.100.13': ct(1, 0, 0, ['carol']),
+        '198.51.100.14': ct(1, 0, 0, ['dave']),
+        '198.51.100.15': ct(1, 0, 0, ['erin']),
+      },
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        'Three sessions, one 535 each, cut in three segments: .13 "53"|"5"|" 5.7.8 ...", .14 "5"|"35 5.7.8 Err"|"or: ...", .15 "535 "|"5.7.8 ... unavailable)\\r"|"\\n" (the CRLF itself is split; the 1-byte last segment completes the line).',
     },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: 'Three sessions, one 535 each, cut in three segments: .13 "53"|"5"|" 5.7.8 ...", .14 "5"|"35 5.7.8 Err"|"or: ...", .15 "535 "|"5.7.8 ... unavailable)\\r"|"\\n" (the CRLF itself is split; the 1-byte last segment completes the line).',
-  });
+  );
 }
 
 async function ooo(): Promise<void> {
   const cap = new Capture();
   const a = new Smtp(cap, { client: '198.51.100.16', at: 0 }).start().login('alice', 'wrong1', null);
-  a.pieces(false, FAIL, [{ from: 31, to: 62 }, { from: 0, to: 31 }]); // second half first
+  a.pieces(false, FAIL, [
+    { from: 31, to: 62 },
+    { from: 0, to: 31 },
+  ]); // second half first
   a.finish();
   const b = new Smtp(cap, { client: '198.51.100.17', at: 1 }).start().login('bob', 'wrong2', null);
-  b.pieces(false, FAIL, [{ from: 40, to: 62 }, { from: 0, to: 20 }, { from: 20, to: 40 }]); // order 3,1,2
+  b.pieces(false, FAIL, [
+    { from: 40, to: 62 },
+    { from: 0, to: 20 },
+    { from: 20, to: 40 },
+  ]); // order 3,1,2
   b.finish();
   await writePcap('ooo.pcap', cap);
-  record('ooo', ['ooo.pcap'], 'out-of-order delivery of a 535 line: halves swapped; three segments in order 3,1,2', 'tshark with default preferences shows no 535 at all (out-of-order reassembly is off by default, the out-of-order pieces are not reassembled); with -o tcp.reassemble_out_of_order:TRUE it shows one 535 per session (2); agrees then.', {
-    clients: { '198.51.100.16': ct(1, 0, 0, ['alice']), '198.51.100.17': ct(1, 0, 0, ['bob']) },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: 'Session .16: bytes 31-62 of the 535 line arrive before bytes 0-31. Session .17: pieces [40,62) [0,20) [20,40) in that order. Reassembly must deliver each line once, in order: one failure per client.',
-  });
+  record(
+    'ooo',
+    ['ooo.pcap'],
+    'out-of-order delivery of a 535 line: halves swapped; three segments in order 3,1,2',
+    'tshark with default preferences shows no 535 at all (out-of-order reassembly is off by default, the out-of-order pieces are not reassembled); with -o tcp.reassemble_out_of_order:TRUE it shows one 535 per session (2); agrees then.',
+    {
+      clients: { '198.51.100.16': ct(1, 0, 0, ['alice']), '198.51.100.17': ct(1, 0, 0, ['bob']) },
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        'Session .16: bytes 31-62 of the 535 line arrive before bytes 0-31. Session .17: pieces [40,62) [0,20) [20,40) in that order. Reassembly must deliver each line once, in order: one failure per client.',
+    },
+  );
 }
 
 async function retrans(): Promise<void> {
   const cap = new Capture();
   const a = new Smtp(cap, { client: '198.51.100.18', at: 0 }).start().login('alice', 'wrong1', null);
-  a.pieces(false, FAIL, [{ from: 0, to: 62 }, { from: 0, to: 62 }]); // the same segment twice
+  a.pieces(false, FAIL, [
+    { from: 0, to: 62 },
+    { from: 0, to: 62 },
+  ]); // the same segment twice
   a.finish();
   const b = new Smtp(cap, { client: '198.51.100.19', at: 1 }).start().login('bob', 'wrong2', null);
-  b.pieces(false, FAIL, [{ from: 0, to: 31 }, { from: 31, to: 62 }, { from: 26, to: 36 }]); // A, B, then R over A's tail + B's head
+  b.pieces(false, FAIL, [
+    { from: 0, to: 31 },
+    { from: 31, to: 62 },
+    { from: 26, to: 36 },
+  ]); // A, B, then R over A's tail + B's head
   b.finish();
   const c = new Smtp(cap, { client: '198.51.100.20', at: 2 }).start().login('carol', 'wrong3', null);
-  c.pieces(false, FAIL, [{ from: 0, to: 31 }, { from: 26, to: 36 }, { from: 31, to: 62 }]); // A, R, B
+  c.pieces(false, FAIL, [
+    { from: 0, to: 31 },
+    { from: 26, to: 36 },
+    { from: 31, to: 62 },
+  ]); // A, R, B
   c.finish();
   const d = new Smtp(cap, { client: '198.51.100.21', at: 3 }).start().login('dave', 'wrong4', null);
   const at = d.s(FAIL);
@@ -370,28 +412,41 @@ async function retrans(): Promise<void> {
   d.tick();
   d.close();
   await writePcap('retrans.pcap', cap);
-  record('retrans', ['retrans.pcap'], 'retransmitted 535: exact duplicate; overlap of one segment\'s tail and the next one\'s head (both orders); late duplicate after the 221', 'tshark flags the copies as retransmissions and never dissects a 535 twice; with default preferences it finds 3 (it misses .20, where the overlapping retransmission arrives before the second half), with -o tcp.reassemble_out_of_order:TRUE 4; agrees then. Its username for .21 is wrong (it shows the password).', {
-    clients: {
-      '198.51.100.18': ct(1, 0, 0, ['alice']),
-      '198.51.100.19': ct(1, 0, 0, ['bob']),
-      '198.51.100.20': ct(1, 0, 0, ['carol']),
-      '198.51.100.21': ct(1, 0, 0, ['dave']),
+  record(
+    'retrans',
+    ['retrans.pcap'],
+    "retransmitted 535: exact duplicate; overlap of one segment's tail and the next one's head (both orders); late duplicate after the 221",
+    'tshark flags the copies as retransmissions and never dissects a 535 twice; with default preferences it finds 3 (it misses .20, where the overlapping retransmission arrives before the second half), with -o tcp.reassemble_out_of_order:TRUE 4; agrees then. Its username for .21 is wrong (it shows the password).',
+    {
+      clients: {
+        '198.51.100.18': ct(1, 0, 0, ['alice']),
+        '198.51.100.19': ct(1, 0, 0, ['bob']),
+        '198.51.100.20': ct(1, 0, 0, ['carol']),
+        '198.51.100.21': ct(1, 0, 0, ['dave']),
+      },
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        'Each client got exactly one 535; every extra copy is a retransmission of bytes already seen and counts once. .18: the whole 62-byte 535 segment twice. .19: [0,31) [31,62) then a retransmission [26,36). .20: [0,31) [26,36) [31,62). .21: the 535 segment retransmitted after QUIT/221 (old sequence numbers).',
     },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: 'Each client got exactly one 535; every extra copy is a retransmission of bytes already seen and counts once. .18: the whole 62-byte 535 segment twice. .19: [0,31) [31,62) then a retransmission [26,36). .20: [0,31) [26,36) [31,62). .21: the 535 segment retransmitted after QUIT/221 (old sequence numbers).',
-  });
+  );
 }
 
 async function overlapConflict(): Promise<void> {
   const cap = new Capture();
   // 1: in order, first copy 535, then a different 250 copy of the same range
   const a = new Smtp(cap, { client: '198.51.100.22', at: 0 }).start().login('alice', 'wrong1', null);
-  a.pieces(false, FAIL, [{ from: 0, to: 62 }, { from: 0, to: 62, bytes: DECOY250 }]);
+  a.pieces(false, FAIL, [
+    { from: 0, to: 62 },
+    { from: 0, to: 62, bytes: DECOY250 },
+  ]);
   a.finish();
   // 2: the other way round: first copy 250, then 535
   const b = new Smtp(cap, { client: '198.51.100.23', at: 1 }).start().login('bob', 'wrong2', null);
-  b.pieces(false, FAIL, [{ from: 0, to: 62, bytes: DECOY250 }, { from: 0, to: 62 }]);
+  b.pieces(false, FAIL, [
+    { from: 0, to: 62, bytes: DECOY250 },
+    { from: 0, to: 62 },
+  ]);
   b.finish();
   // 3 and 4: the conflict happens while both copies wait behind a hole (client pipelined NOOP + AUTH)
   const NOOP_OK = '250 2.0.0 Ok\r\n';
@@ -399,29 +454,47 @@ async function overlapConflict(): Promise<void> {
   const n = NOOP_OK.length;
   const c = new Smtp(cap, { client: '198.51.100.24', at: 2 }).start();
   c.c(`NOOP\r\nAUTH PLAIN ${plainB64('carol', 'wrong3')}\r\n`);
-  c.pieces(false, burst, [{ from: n, to: n + 62 }, { from: n, to: n + 62, bytes: DECOY250 }, { from: 0, to: n }]);
+  c.pieces(false, burst, [
+    { from: n, to: n + 62 },
+    { from: n, to: n + 62, bytes: DECOY250 },
+    { from: 0, to: n },
+  ]);
   c.finish();
   const d = new Smtp(cap, { client: '198.51.100.25', at: 3 }).start();
   d.c(`NOOP\r\nAUTH PLAIN ${plainB64('dave', 'wrong4')}\r\n`);
-  d.pieces(false, burst, [{ from: n, to: n + 62, bytes: DECOY250 }, { from: n, to: n + 62 }, { from: 0, to: n }]);
+  d.pieces(false, burst, [
+    { from: n, to: n + 62, bytes: DECOY250 },
+    { from: n, to: n + 62 },
+    { from: 0, to: n },
+  ]);
   d.finish();
   // 5: partial overlap: first copy is the first 21 bytes of the 535 line; the second copy covers the
   // whole line with different first 21 bytes: only its new bytes [21,62) are kept.
   const e = new Smtp(cap, { client: '198.51.100.26', at: 4 }).start().login('frank', 'wrong5', null);
   const longer = DECOY250.slice(0, 21) + FAIL.slice(21);
-  e.pieces(false, FAIL, [{ from: 0, to: 21 }, { from: 0, to: 62, bytes: longer }]);
+  e.pieces(false, FAIL, [
+    { from: 0, to: 21 },
+    { from: 0, to: 62, bytes: longer },
+  ]);
   e.finish();
   await writePcap('overlap-conflict.pcap', cap);
-  record('overlap-conflict', ['overlap-conflict.pcap'], 'hostile overlaps: same sequence range, different bytes (535 vs 250), both orders, in order and while buffered behind a hole; partial overlap with new bytes', 'tshark with default preferences finds 535 for .22 and .24 only (2); with -o tcp.reassemble_out_of_order:TRUE for .22, .24 and .26 (3): it also keeps the first copy, so it agrees with the truth. Neither mode matches the second-arriving 535 copies of .23/.25.', {
-    clients: {
-      '198.51.100.22': ct(1, 0, 0, ['alice']),
-      '198.51.100.24': ct(1, 0, 0, ['carol']),
-      '198.51.100.26': ct(1, 0, 0, ['frank']),
+  record(
+    'overlap-conflict',
+    ['overlap-conflict.pcap'],
+    'hostile overlaps: same sequence range, different bytes (535 vs 250), both orders, in order and while buffered behind a hole; partial overlap with new bytes',
+    'tshark with default preferences finds 535 for .22 and .24 only (2); with -o tcp.reassemble_out_of_order:TRUE for .22, .24 and .26 (3): it also keeps the first copy, so it agrees with the truth. Neither mode matches the second-arriving 535 copies of .23/.25.',
+    {
+      clients: {
+        '198.51.100.22': ct(1, 0, 0, ['alice']),
+        '198.51.100.24': ct(1, 0, 0, ['carol']),
+        '198.51.100.26': ct(1, 0, 0, ['frank']),
+      },
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        'smtpstrike\'s documented policy is FIRST COPY WINS: the bytes first received for a sequence range are delivered, later overlapping bytes are dropped (non-overlapping new bytes are kept). .22: 535 copy first, then a 250 copy of the same 62 bytes -> 1 failure. .23: 250 copy first, then the 535 copy -> 0 (the client is absent: all zeros). .24/.25: the same two orders while both copies wait behind a hole (the "250 2.0.0 Ok" NOOP reply before them arrives last) -> .24 1 failure, .25 0. .26: first copy "535 5.7.8 Error: auth" (21 bytes), second copy 62 bytes starting "250 2.0.0 Ok: hostile" whose tail equals the rest of the 535 line: delivered line is the full 535 -> 1 failure. A last-copy-wins reassembler gets .23 .25 instead.',
     },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: 'smtpstrike\'s documented policy is FIRST COPY WINS: the bytes first received for a sequence range are delivered, later overlapping bytes are dropped (non-overlapping new bytes are kept). .22: 535 copy first, then a 250 copy of the same 62 bytes -> 1 failure. .23: 250 copy first, then the 535 copy -> 0 (the client is absent: all zeros). .24/.25: the same two orders while both copies wait behind a hole (the "250 2.0.0 Ok" NOOP reply before them arrives last) -> .24 1 failure, .25 0. .26: first copy "535 5.7.8 Error: auth" (21 bytes), second copy 62 bytes starting "250 2.0.0 Ok: hostile" whose tail equals the rest of the 535 line: delivered line is the full 535 -> 1 failure. A last-copy-wins reassembler gets .23 .25 instead.',
-  });
+  );
 }
 
 async function pipelined(): Promise<void> {
@@ -439,29 +512,45 @@ async function pipelined(): Promise<void> {
   b.s(FAIL + BYE); // next segment: 535 + 221
   b.close();
   await writePcap('pipelined.pcap', cap);
-  record('pipelined', ['pipelined.pcap'], 'several replies in one segment: 535+221 after a pipelined AUTH PLAIN+QUIT; 334 then 535+221', 'tshark: 2 frames with 535 (each also holding the 221); agrees.', {
-    clients: { '198.51.100.27': ct(1, 0, 0, ['alice']), '198.51.100.28': ct(1, 0, 0, ['bob']) },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: '.27 sends "AUTH PLAIN <b64 \\0alice\\0wrong1>\\r\\nQUIT\\r\\n" in one segment and gets "535 ...\\r\\n221 2.0.0 Bye\\r\\n" in one segment. .28: AUTH LOGIN, the 334 password prompt alone in a segment, then password+QUIT pipelined and 535+221 in one segment. One failure each.',
-  });
+  record(
+    'pipelined',
+    ['pipelined.pcap'],
+    'several replies in one segment: 535+221 after a pipelined AUTH PLAIN+QUIT; 334 then 535+221',
+    'tshark: 2 frames with 535 (each also holding the 221); agrees.',
+    {
+      clients: { '198.51.100.27': ct(1, 0, 0, ['alice']), '198.51.100.28': ct(1, 0, 0, ['bob']) },
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        '.27 sends "AUTH PLAIN <b64 \\0alice\\0wrong1>\\r\\nQUIT\\r\\n" in one segment and gets "535 ...\\r\\n221 2.0.0 Bye\\r\\n" in one segment. .28: AUTH LOGIN, the 334 password prompt alone in a segment, then password+QUIT pipelined and 535+221 in one segment. One failure each.',
+    },
+  );
 }
 
 async function multiline(): Promise<void> {
   const cap = new Capture();
-  new Smtp(cap, { client: '198.51.100.29', at: 0 }).start()
-    .login('alice', 'wrong1', '535-5.7.8 first line\r\n535 5.7.8 second line\r\n').finish();
-  const gm = '535-5.7.8 Username and Password not accepted. For more information, go to\r\n' +
+  new Smtp(cap, { client: '198.51.100.29', at: 0 }).start().login('alice', 'wrong1', '535-5.7.8 first line\r\n535 5.7.8 second line\r\n').finish();
+  const gm =
+    '535-5.7.8 Username and Password not accepted. For more information, go to\r\n' +
     '535 5.7.8  https://support.example.test/mail/?p=BadCredentials a1b2c3 - gsmtp\r\n';
-  new Smtp(cap, { client: '198.51.100.30', at: 1 }).start()
-    .login('bob', 'wrong2', gm, [gm.indexOf('\n') + 1]).finish(); // the two lines in two segments
+  new Smtp(cap, { client: '198.51.100.30', at: 1 })
+    .start()
+    .login('bob', 'wrong2', gm, [gm.indexOf('\n') + 1])
+    .finish(); // the two lines in two segments
   await writePcap('multiline-535.pcap', cap);
-  record('multiline-535', ['multiline-535.pcap'], 'multi-line 535 reply ("535-" continuation then "535 "): one failure, in one segment and split at the line boundary', 'tshark: 3 frames with 535 for 2 replies (.29: one frame holding both lines; .30: one frame per line); agrees once lines are grouped into replies.', {
-    clients: { '198.51.100.29': ct(1, 0, 0, ['alice']), '198.51.100.30': ct(1, 0, 0, ['bob']) },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: 'A multi-line reply is one reply: "535-..." lines continue it and the "535 " line ends it, so each is one failure. .29: "535-5.7.8 first line\\r\\n535 5.7.8 second line\\r\\n" in one segment. .30: a two-line 535 (Gmail-like text) with each line in its own segment.',
-  });
+  record(
+    'multiline-535',
+    ['multiline-535.pcap'],
+    'multi-line 535 reply ("535-" continuation then "535 "): one failure, in one segment and split at the line boundary',
+    'tshark: 3 frames with 535 for 2 replies (.29: one frame holding both lines; .30: one frame per line); agrees once lines are grouped into replies.',
+    {
+      clients: { '198.51.100.29': ct(1, 0, 0, ['alice']), '198.51.100.30': ct(1, 0, 0, ['bob']) },
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        'A multi-line reply is one reply: "535-..." lines continue it and the "535 " line ends it, so each is one failure. .29: "535-5.7.8 first line\\r\\n535 5.7.8 second line\\r\\n" in one segment. .30: a two-line 535 (Gmail-like text) with each line in its own segment.',
+    },
+  );
 }
 
 async function seqwrap(): Promise<void> {
@@ -480,12 +569,19 @@ async function seqwrap(): Promise<void> {
   // Session 2: both ISNs 0xffffffff: the SYN takes the last sequence number, data starts at 0.
   new Smtp(cap, { client: '198.51.100.32', at: 1, isnS: 0xffffffff, isnC: 0xffffffff }).start().plain('bob', 'wrong2', FAIL).finish();
   await writePcap('seqwrap.pcap', cap);
-  record('seqwrap', ['seqwrap.pcap'], 'TCP sequence numbers wrap past 2^32 inside the 535 line (split at the wrap) and inside the client\'s AUTH LOGIN line; ISN 0xffffffff', 'tcpdump -S shows the AUTH LOGIN segment as seq 4294967291:7 and the 535 pieces as 4294967283:0 and 0:49; tshark reassembles across the wrap: one 535 per session, users alice and bob; agrees.', {
-    clients: { '198.51.100.31': ct(1, 0, 0, ['alice']), '198.51.100.32': ct(1, 0, 0, ['bob']) },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: '.31: server ISN chosen so "535 5.7.8 Err" occupies seq 2^32-13..2^32-1 and "or: authentication failed: ..." starts at seq 0 (two segments); client ISN chosen so the 12-byte "AUTH LOGIN\\r\\n" segment starts at 2^32-5 and wraps inside one segment (a reassembler that mishandles it loses the AUTH and the user alice). .32: client and server ISN 0xffffffff, first data byte at seq 0, AUTH PLAIN bob -> 535.',
-  });
+  record(
+    'seqwrap',
+    ['seqwrap.pcap'],
+    "TCP sequence numbers wrap past 2^32 inside the 535 line (split at the wrap) and inside the client's AUTH LOGIN line; ISN 0xffffffff",
+    'tcpdump -S shows the AUTH LOGIN segment as seq 4294967291:7 and the 535 pieces as 4294967283:0 and 0:49; tshark reassembles across the wrap: one 535 per session, users alice and bob; agrees.',
+    {
+      clients: { '198.51.100.31': ct(1, 0, 0, ['alice']), '198.51.100.32': ct(1, 0, 0, ['bob']) },
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        '.31: server ISN chosen so "535 5.7.8 Err" occupies seq 2^32-13..2^32-1 and "or: authentication failed: ..." starts at seq 0 (two segments); client ISN chosen so the 12-byte "AUTH LOGIN\\r\\n" segment starts at 2^32-5 and wraps inside one segment (a reassembler that mishandles it loses the AUTH and the user alice). .32: client and server ISN 0xffffffff, first data byte at seq 0, AUTH PLAIN bob -> 535.',
+    },
+  );
 }
 
 async function decoyData(): Promise<void> {
@@ -499,7 +595,8 @@ async function decoyData(): Promise<void> {
   s.c('DATA\r\n');
   s.s('354 End data with <CR><LF>.<CR><LF>\r\n');
   const head = 'From: alice@mail.example.test\r\nTo: root@mail.example.test\r\nSubject: what the server said\r\n\r\nLast night the server said:\r\n';
-  const decoys = '535 5.7.8 Error: authentication failed: (reason unavailable)\r\n' +
+  const decoys =
+    '535 5.7.8 Error: authentication failed: (reason unavailable)\r\n' +
     '535 5.7.8 Error: authentication failed\r\n' +
     '235 2.7.0 Authentication successful\r\n' +
     '454 4.7.0 Temporary authentication failure: Connection lost to authentication server\r\n' +
@@ -511,12 +608,19 @@ async function decoyData(): Promise<void> {
   s.s('250 2.0.0 Ok: queued as 535ABC\r\n');
   s.finish();
   await writePcap('decoy-data.pcap', cap);
-  record('decoy-data', ['decoy-data.pcap'], 'DATA body (client data) with lines "535 ...", "235 ...", "454 ...", "AUTH PLAIN ...", "STARTTLS"; server reply containing 535 not at line start', 'tshark: no frame with 535 (the body is client data, dissected as IMF; "queued as 535ABC" is a 250), 1 with 235, user alice only; agrees.', {
-    clients: { '198.51.100.33': ct(0, 1, 0, ['alice']) },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: 'One submission (port 587): AUTH PLAIN alice -> 235, MAIL/RCPT/DATA, a body whose lines start with "535 5.7.8 Error: authentication failed", "235 ", "454 ", "AUTH PLAIN <b64 \\0mallory\\0x>", "STARTTLS" and "220 2.0.0 Ready to start TLS" (client->server data, one body segment begins exactly at "535 "), then "250 2.0.0 Ok: queued as 535ABC". Failures 0, successes 1, tempfails 0; users only alice (the AUTH line inside DATA is message text, not a command), and the flow never goes opaque.',
-  });
+  record(
+    'decoy-data',
+    ['decoy-data.pcap'],
+    'DATA body (client data) with lines "535 ...", "235 ...", "454 ...", "AUTH PLAIN ...", "STARTTLS"; server reply containing 535 not at line start',
+    'tshark: no frame with 535 (the body is client data, dissected as IMF; "queued as 535ABC" is a 250), 1 with 235, user alice only; agrees.',
+    {
+      clients: { '198.51.100.33': ct(0, 1, 0, ['alice']) },
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        'One submission (port 587): AUTH PLAIN alice -> 235, MAIL/RCPT/DATA, a body whose lines start with "535 5.7.8 Error: authentication failed", "235 ", "454 ", "AUTH PLAIN <b64 \\0mallory\\0x>", "STARTTLS" and "220 2.0.0 Ready to start TLS" (client->server data, one body segment begins exactly at "535 "), then "250 2.0.0 Ok: queued as 535ABC". Failures 0, successes 1, tempfails 0; users only alice (the AUTH line inside DATA is message text, not a command), and the flow never goes opaque.',
+    },
+  );
 }
 
 async function ipv6(): Promise<void> {
@@ -525,38 +629,58 @@ async function ipv6(): Promise<void> {
   new Smtp(cap, { client: '2001:db8:1::b', at: 1, port: 587 }).start().plain('bob', 'wrong3', FAIL).finish();
   new Smtp(cap, { client: '2001:db8:1:2::c', at: 2 }).start().login('carol', 'wrong4', FAIL).plain('carol', 'secret', OK235).finish();
   await writePcap('ipv6.pcap', cap);
-  record('ipv6', ['ipv6.pcap'], 'IPv6 (server 2001:db8::25): two clients in 2001:db8:1::/64, one in 2001:db8:1:2::/64', 'tshark: 4 frames with 535, 1 with 235, users alice, bob, carol; agrees.', {
-    clients: {
-      '2001:db8:1::a': ct(2, 0, 0, ['alice']),
-      '2001:db8:1::b': ct(1, 0, 0, ['bob']),
-      '2001:db8:1:2::c': ct(1, 1, 0, ['carol']),
+  record(
+    'ipv6',
+    ['ipv6.pcap'],
+    'IPv6 (server 2001:db8::25): two clients in 2001:db8:1::/64, one in 2001:db8:1:2::/64',
+    'tshark: 4 frames with 535, 1 with 235, users alice, bob, carol; agrees.',
+    {
+      clients: {
+        '2001:db8:1::a': ct(2, 0, 0, ['alice']),
+        '2001:db8:1::b': ct(1, 0, 0, ['bob']),
+        '2001:db8:1:2::c': ct(1, 1, 0, ['carol']),
+      },
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        'Client keys are RFC 5952 text. 2001:db8:1::a fails twice in one connection (port 25), 2001:db8:1::b once (port 587), 2001:db8:1:2::c fails once then succeeds. With --ipv6-prefix 64 the first two aggregate to 2001:db8:1::/64 (3 failures) and the third stays apart.',
     },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: 'Client keys are RFC 5952 text. 2001:db8:1::a fails twice in one connection (port 25), 2001:db8:1::b once (port 587), 2001:db8:1:2::c fails once then succeeds. With --ipv6-prefix 64 the first two aggregate to 2001:db8:1::/64 (3 failures) and the third stays apart.',
-  });
+  );
 }
 
 async function vlan(): Promise<void> {
   const cap = new Capture();
   new Smtp(cap, { client: '198.51.100.40', at: 0, vlan: [100] }).start().login('alice', 'wrong1', FAIL).plain('alice', 'secret', OK235).finish();
   await writePcap('vlan.pcap', cap);
-  record('vlan', ['vlan.pcap'], 'Ethernet with one 802.1Q tag (VLAN 100)', 'tcpdump -e shows "ethertype 802.1Q (0x8100) ... vlan 100"; tshark: one 535, one 235; agrees.', {
-    clients: { '198.51.100.40': ct(1, 1, 0, ['alice']) },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: 'Every frame carries an 802.1Q tag (TPID 0x8100, VLAN 100). AUTH LOGIN alice -> 535, AUTH PLAIN alice -> 235.',
-  });
+  record(
+    'vlan',
+    ['vlan.pcap'],
+    'Ethernet with one 802.1Q tag (VLAN 100)',
+    'tcpdump -e shows "ethertype 802.1Q (0x8100) ... vlan 100"; tshark: one 535, one 235; agrees.',
+    {
+      clients: { '198.51.100.40': ct(1, 1, 0, ['alice']) },
+      opaque_flows: 0,
+      expect_error: null,
+      notes: 'Every frame carries an 802.1Q tag (TPID 0x8100, VLAN 100). AUTH LOGIN alice -> 535, AUTH PLAIN alice -> 235.',
+    },
+  );
   const q = new Capture();
   new Smtp(q, { client: '198.51.100.41', at: 0, vlan: [200, 100], tpids: [TPID.DOT1AD, TPID.DOT1Q] }).start().login('alice', 'wrong1', FAIL).finish();
   new Smtp(q, { client: '198.51.100.42', at: 1, vlan: [300, 30], tpids: [TPID.DOT1Q, TPID.DOT1Q] }).start().login('bob', 'wrong2', FAIL).finish();
   await writePcap('qinq.pcap', q);
-  record('qinq', ['qinq.pcap'], 'two VLAN tags: 802.1ad outer (0x88a8, S-VLAN 200) + 802.1Q inner (100); and double 0x8100 (300/30)', 'tcpdump -e shows "802.1Q-QinQ (0x88a8) ... vlan 200 ... 802.1Q (0x8100), vlan 100" and "vlan 300 ... vlan 30"; tshark: one 535 per session; agrees.', {
-    clients: { '198.51.100.41': ct(1, 0, 0, ['alice']), '198.51.100.42': ct(1, 0, 0, ['bob']) },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: '.41: outer tag TPID 0x88a8 VLAN 200, inner TPID 0x8100 VLAN 100. .42: both tags TPID 0x8100 (VLAN 300 then 30), an older QinQ encoding. One 535 each.',
-  });
+  record(
+    'qinq',
+    ['qinq.pcap'],
+    'two VLAN tags: 802.1ad outer (0x88a8, S-VLAN 200) + 802.1Q inner (100); and double 0x8100 (300/30)',
+    'tcpdump -e shows "802.1Q-QinQ (0x88a8) ... vlan 200 ... 802.1Q (0x8100), vlan 100" and "vlan 300 ... vlan 30"; tshark: one 535 per session; agrees.',
+    {
+      clients: { '198.51.100.41': ct(1, 0, 0, ['alice']), '198.51.100.42': ct(1, 0, 0, ['bob']) },
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        '.41: outer tag TPID 0x88a8 VLAN 200, inner TPID 0x8100 VLAN 100. .42: both tags TPID 0x8100 (VLAN 300 then 30), an older QinQ encoding. One 535 each.',
+    },
+  );
 }
 
 function linkSession(cap: Capture, client = '198.51.100.45'): void {
@@ -565,7 +689,12 @@ function linkSession(cap: Capture, client = '198.51.100.45'): void {
 
 async function links(): Promise<void> {
   const variants: Array<{ file: string; link: Link; name: string; note: string }> = [
-    { file: 'link-sll.pcap', link: 'sll', name: 'LINUX_SLL (113)', note: '16-byte cooked header, packet type 0 (to us) from the client and 4 (sent by us) from the server' },
+    {
+      file: 'link-sll.pcap',
+      link: 'sll',
+      name: 'LINUX_SLL (113)',
+      note: '16-byte cooked header, packet type 0 (to us) from the client and 4 (sent by us) from the server',
+    },
     { file: 'link-sll2.pcap', link: 'sll2', name: 'LINUX_SLL2 (276)', note: '20-byte cooked v2 header, protocol first, what tcpdump -i any writes' },
     { file: 'link-raw.pcap', link: 'raw', name: 'RAW (101)', note: 'no link header, IP version from the first nibble' },
     { file: 'link-null.pcap', link: 'null', name: 'NULL (0)', note: '4-byte address family in host byte order (little-endian 2 here)' },
@@ -576,12 +705,18 @@ async function links(): Promise<void> {
     const cap = new Capture(v.link);
     linkSession(cap);
     await writePcap(v.file, cap);
-    record('links', [v.file], `link type ${v.name}: the same small session`, `tcpdump -nn -r decodes every frame (${v.name}); tshark: one 535, one 235, user alice; agrees.`, {
-      clients: { '198.51.100.45': ct(1, 1, 0, ['alice']) },
-      opaque_flows: 0,
-      expect_error: null,
-      notes: `Link type ${v.name}: ${v.note}. One connection to port 587: AUTH LOGIN alice -> 535, AUTH PLAIN alice -> 235, QUIT.`,
-    });
+    record(
+      'links',
+      [v.file],
+      `link type ${v.name}: the same small session`,
+      `tcpdump -nn -r decodes every frame (${v.name}); tshark: one 535, one 235, user alice; agrees.`,
+      {
+        clients: { '198.51.100.45': ct(1, 1, 0, ['alice']) },
+        opaque_flows: 0,
+        expect_error: null,
+        notes: `Link type ${v.name}: ${v.note}. One connection to port 587: AUTH LOGIN alice -> 535, AUTH PLAIN alice -> 235, QUIT.`,
+      },
+    );
   }
   const cap = new Capture('ipv6');
   linkSession(cap, '2001:db8:1::45');
@@ -590,7 +725,8 @@ async function links(): Promise<void> {
     clients: { '2001:db8:1::45': ct(1, 1, 0, ['alice']) },
     opaque_flows: 0,
     expect_error: null,
-    notes: 'Link type IPV6 (229): no link header, IPv6 only. Same session as link-*.pcap from 2001:db8:1::45 to 2001:db8::25 port 587: AUTH LOGIN alice -> 535, AUTH PLAIN alice -> 235.',
+    notes:
+      'Link type IPV6 (229): no link header, IPv6 only. Same session as link-*.pcap from 2001:db8:1::45 to 2001:db8::25 port 587: AUTH LOGIN alice -> 535, AUTH PLAIN alice -> 235.',
   });
 }
 
@@ -600,9 +736,11 @@ function prng(seed: number): (n: number) => Buffer {
   return (n: number): Buffer => {
     const b = Buffer.alloc(n);
     for (let i = 0; i < n; i++) {
-      x ^= x << 13; x >>>= 0;
+      x ^= x << 13;
+      x >>>= 0;
       x ^= x >>> 17;
-      x ^= x << 5; x >>>= 0;
+      x ^= x << 5;
+      x >>>= 0;
       b[i] = x & 0xff;
     }
     return b;
@@ -634,11 +772,21 @@ async function starttls(): Promise<void> {
   a.c(tlsRecord(0x16, handshake(1, ch)));
   const sh = Buffer.concat([Buffer.from([0x03, 0x03]), rnd(32), Buffer.from([0x00, 0x13, 0x01, 0x00, 0x00, 0x00])]);
   a.s(Buffer.concat([tlsRecord(0x16, handshake(2, sh)), tlsRecord(0x14, Buffer.from([1]))]));
-  const srvApp = Buffer.concat([rnd(17), Buffer.from('\r\n535 5.7.8 Error: authentication failed: (reason unavailable)\r\n', 'latin1'), rnd(9),
-    Buffer.from('\r\n235 2.7.0 Authentication successful\r\n' + TEMPFAIL, 'latin1'), rnd(5)]);
+  const srvApp = Buffer.concat([
+    rnd(17),
+    Buffer.from('\r\n535 5.7.8 Error: authentication failed: (reason unavailable)\r\n', 'latin1'),
+    rnd(9),
+    Buffer.from('\r\n235 2.7.0 Authentication successful\r\n' + TEMPFAIL, 'latin1'),
+    rnd(5),
+  ]);
   a.s(tlsRecord(0x17, srvApp));
-  const cliApp = Buffer.concat([rnd(20), Buffer.from(`\r\nAUTH PLAIN ${plainB64('eve', 'eve')}\r\n`, 'latin1'), rnd(15),
-    Buffer.from(`\r\nAUTH LOGIN ${b64('eve')}\r\n`, 'latin1'), rnd(10)]);
+  const cliApp = Buffer.concat([
+    rnd(20),
+    Buffer.from(`\r\nAUTH PLAIN ${plainB64('eve', 'eve')}\r\n`, 'latin1'),
+    rnd(15),
+    Buffer.from(`\r\nAUTH LOGIN ${b64('eve')}\r\n`, 'latin1'),
+    rnd(10),
+  ]);
   a.c(Buffer.concat([tlsRecord(0x14, Buffer.from([1])), tlsRecord(0x17, cliApp)]));
   const srvApp2 = Buffer.concat([rnd(3), Buffer.from('\r\n535 ', 'latin1'), rnd(40), Buffer.from(FAIL, 'latin1'), rnd(11)]);
   a.s(tlsRecord(0x17, srvApp2), [30]);
@@ -648,12 +796,19 @@ async function starttls(): Promise<void> {
   b.s('454 4.7.0 TLS not available due to local problem\r\n');
   b.login('bob', 'wrong1', FAIL).finish();
   await writePcap('starttls.pcap', cap);
-  record('starttls', ['starttls.pcap'], 'STARTTLS answered 220 then TLS-looking bytes containing "\\r\\n535 " (opaque); STARTTLS refused with 454 then a plaintext 535', 'tshark decodes .46 as TLSv1.2 after the 220 (Client Hello, Server Hello, Change Cipher Spec, Application Data) and finds no 535 in it; .47: one 535, and the 454 appears as an ordinary SMTP response (tshark has no notion of tempfails); agrees.', {
-    clients: { '198.51.100.47': ct(1, 0, 0, ['bob']) },
-    opaque_flows: 1,
-    expect_error: null,
-    notes: '.46 (port 587): EHLO, STARTTLS, "220 2.0.0 Ready to start TLS", then TLS records (ClientHello, ServerHello, ChangeCipherSpec, Application Data) whose bytes contain "\\r\\n535 5.7.8 ...", "\\r\\n235 ...", "454 ..." (server) and "\\r\\nAUTH PLAIN <b64 eve>" (client): the flow is opaque after the 220, so none of it counts and eve is not a user; opaque_flows 1 and .46 is absent from clients. .47: STARTTLS answered "454 4.7.0 TLS not available due to local problem" (not an AUTH reply: not a tempfail, flow stays plaintext), then AUTH LOGIN bob -> 535: 1 failure.',
-  });
+  record(
+    'starttls',
+    ['starttls.pcap'],
+    'STARTTLS answered 220 then TLS-looking bytes containing "\\r\\n535 " (opaque); STARTTLS refused with 454 then a plaintext 535',
+    'tshark decodes .46 as TLSv1.2 after the 220 (Client Hello, Server Hello, Change Cipher Spec, Application Data) and finds no 535 in it; .47: one 535, and the 454 appears as an ordinary SMTP response (tshark has no notion of tempfails); agrees.',
+    {
+      clients: { '198.51.100.47': ct(1, 0, 0, ['bob']) },
+      opaque_flows: 1,
+      expect_error: null,
+      notes:
+        '.46 (port 587): EHLO, STARTTLS, "220 2.0.0 Ready to start TLS", then TLS records (ClientHello, ServerHello, ChangeCipherSpec, Application Data) whose bytes contain "\\r\\n535 5.7.8 ...", "\\r\\n235 ...", "454 ..." (server) and "\\r\\nAUTH PLAIN <b64 eve>" (client): the flow is opaque after the 220, so none of it counts and eve is not a user; opaque_flows 1 and .46 is absent from clients. .47: STARTTLS answered "454 4.7.0 TLS not available due to local problem" (not an AUTH reply: not a tempfail, flow stays plaintext), then AUTH LOGIN bob -> 535: 1 failure.',
+    },
+  );
 }
 
 async function tempfail(): Promise<void> {
@@ -665,7 +820,8 @@ async function tempfail(): Promise<void> {
     clients: { '198.51.100.48': ct(1, 0, 2, ['alice']) },
     opaque_flows: 0,
     expect_error: null,
-    notes: 'Connection 1: AUTH LOGIN alice -> "454 4.7.0 Temporary authentication failure: Connection lost to authentication server", again -> 454. Connection 2 (12 s later): AUTH LOGIN alice -> 535. tempfails 2 (454 replies to AUTH), failures 1.',
+    notes:
+      'Connection 1: AUTH LOGIN alice -> "454 4.7.0 Temporary authentication failure: Connection lost to authentication server", again -> 454. Connection 2 (12 s later): AUTH LOGIN alice -> 535. tempfails 2 (454 replies to AUTH), failures 1.',
   });
 }
 
@@ -702,34 +858,51 @@ async function mechs(): Promise<void> {
   e.s(FAIL);
   e.finish();
   await writePcap('mechs.pcap', cap);
-  record('mechs', ['mechs.pcap'], 'AUTH variants: CRAM-MD5; PLAIN two-step ("334 " then the response); LOGIN with initial response; PLAIN with an authzid; lower-case "auth login"', 'tshark: 5 frames with 535, agrees. With -o smtp.decryption:TRUE it decodes bob, carol and dave as users, none for CRAM-MD5, and for the lower-case .53 it shows the password (wrong5) instead of erin: a tshark quirk, the truth is erin.', {
-    clients: {
-      '198.51.100.49': ct(1, 0, 0, []),
-      '198.51.100.50': ct(1, 0, 0, ['bob']),
-      '198.51.100.51': ct(1, 0, 0, ['carol']),
-      '198.51.100.52': ct(1, 0, 0, ['dave']),
-      '198.51.100.53': ct(1, 0, 0, ['erin']),
+  record(
+    'mechs',
+    ['mechs.pcap'],
+    'AUTH variants: CRAM-MD5; PLAIN two-step ("334 " then the response); LOGIN with initial response; PLAIN with an authzid; lower-case "auth login"',
+    'tshark: 5 frames with 535, agrees. With -o smtp.decryption:TRUE it decodes bob, carol and dave as users, none for CRAM-MD5, and for the lower-case .53 it shows the password (wrong5) instead of erin: a tshark quirk, the truth is erin.',
+    {
+      clients: {
+        '198.51.100.49': ct(1, 0, 0, []),
+        '198.51.100.50': ct(1, 0, 0, ['bob']),
+        '198.51.100.51': ct(1, 0, 0, ['carol']),
+        '198.51.100.52': ct(1, 0, 0, ['dave']),
+        '198.51.100.53': ct(1, 0, 0, ['erin']),
+      },
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        'One 535 per client. .49: AUTH CRAM-MD5, challenge, response -> 535; the user is not taken from CRAM-MD5 (only cleartext PLAIN/LOGIN count), so users is empty. .50: "AUTH PLAIN", "334 " (empty challenge), then base64 of \\0bob\\0wrong2. .51: "AUTH LOGIN <b64 carol>" (initial response), 334 password prompt, password. .52: AUTH PLAIN with authorization identity: base64 of "admin\\0dave\\0wrong4"; the username is the authentication identity dave (what Postfix logs as sasl_username), not admin. .53: "auth login" in lower case (SMTP verbs are case-insensitive), user erin.',
     },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: 'One 535 per client. .49: AUTH CRAM-MD5, challenge, response -> 535; the user is not taken from CRAM-MD5 (only cleartext PLAIN/LOGIN count), so users is empty. .50: "AUTH PLAIN", "334 " (empty challenge), then base64 of \\0bob\\0wrong2. .51: "AUTH LOGIN <b64 carol>" (initial response), 334 password prompt, password. .52: AUTH PLAIN with authorization identity: base64 of "admin\\0dave\\0wrong4"; the username is the authentication identity dave (what Postfix logs as sasl_username), not admin. .53: "auth login" in lower case (SMTP verbs are case-insensitive), user erin.',
-  });
+  );
 }
 
 async function gap(): Promise<void> {
   const cap = new Capture();
   const s = new Smtp(cap, { client: '198.51.100.54', at: 0 }).start().login('alice', 'wrong1', null);
   // "535 5.7.8 Err" | lost: "or: authentication failed: " | "(reason unavailable)\r\n"
-  s.pieces(false, FAIL, [{ from: 0, to: 13 }, { from: 40, to: 62 }]);
+  s.pieces(false, FAIL, [
+    { from: 0, to: 13 },
+    { from: 40, to: 62 },
+  ]);
   s.login('alice', 'wrong2', FAIL);
   s.finish();
   await writePcap('gap.pcap', cap);
-  record('gap', ['gap.pcap'], 'a server segment lost by the sniffer in the middle of a 535 line, then a complete 535', 'tshark with default preferences reports "Previous segment not captured" and finds 2 frames with 535 (it dissects the first piece "535 5.7.8 Err" as a reply) and so agrees on the count. With -o tcp.reassemble_out_of_order:TRUE it finds none, as it waits forever for the missing bytes.', {
-    clients: { '198.51.100.54': ct(2, 0, 0, ['alice']) },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: 'The first 535 is sent as "535 5.7.8 Err" | "or: authentication failed: " | "(reason unavailable)\\r\\n" and the middle segment (27 bytes) is missing from the capture for good (the client\'s later ACKs cover it: the sniffer lost it, not the network). The line around the gap is incomplete, but its reply code "535 " was captured: smtpstrike\'s policy is that a reply whose code survived a gap still counts (losing a real strike is worse), so the first attempt counts; the rest after the gap is dropped up to the next CRLF. The client\'s ACK past the hole proves the bytes reached the client, so the gap is declared at that ACK, before the client\'s retry, and the failure is attributed to the first attempt (alice). The client then retries (AUTH LOGIN alice again) and gets a complete 535: failures 2, as the server really sent.',
-  });
+  record(
+    'gap',
+    ['gap.pcap'],
+    'a server segment lost by the sniffer in the middle of a 535 line, then a complete 535',
+    'tshark with default preferences reports "Previous segment not captured" and finds 2 frames with 535 (it dissects the first piece "535 5.7.8 Err" as a reply) and so agrees on the count. With -o tcp.reassemble_out_of_order:TRUE it finds none, as it waits forever for the missing bytes.',
+    {
+      clients: { '198.51.100.54': ct(2, 0, 0, ['alice']) },
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        'The first 535 is sent as "535 5.7.8 Err" | "or: authentication failed: " | "(reason unavailable)\\r\\n" and the middle segment (27 bytes) is missing from the capture for good (the client\'s later ACKs cover it: the sniffer lost it, not the network). The line around the gap is incomplete, but its reply code "535 " was captured: smtpstrike\'s policy is that a reply whose code survived a gap still counts (losing a real strike is worse), so the first attempt counts; the rest after the gap is dropped up to the next CRLF. The client\'s ACK past the hole proves the bytes reached the client, so the gap is declared at that ACK, before the client\'s retry, and the failure is attributed to the first attempt (alice). The client then retries (AUTH LOGIN alice again) and gets a complete 535: failures 2, as the server really sent.',
+    },
+  );
 }
 
 async function midstream(): Promise<void> {
@@ -745,12 +918,19 @@ async function midstream(): Promise<void> {
   s.login('alice', 'wrong2', FAIL);
   s.finish();
   await writePcap('midstream.pcap', cap);
-  record('midstream', ['midstream.pcap'], 'capture starting mid-session: no SYN, first server segment is the tail of a 535 line, then two complete 535s', 'tshark: 2 frames with 535 (the two complete lines), user alice; agrees.', {
-    clients: { '198.51.100.55': ct(2, 0, 0, ['alice']) },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: 'The capture starts after a first failed AUTH LOGIN: the first captured frame is the server segment "or: authentication failed: (reason unavailable)\\r\\n" (the tail of that 535; its head "535 5.7.8 Err" was sent before the capture began), with no SYN seen for the flow. Then two complete AUTH LOGIN alice -> 535 exchanges, QUIT, FIN. failures 2 (the tail is not a line start). The first client line captured is "AUTH LOGIN\\r\\n"; whether a reader takes it or skips to the first CRLF, alice is also seen in the second attempt, so users is ["alice"] either way.',
-  });
+  record(
+    'midstream',
+    ['midstream.pcap'],
+    'capture starting mid-session: no SYN, first server segment is the tail of a 535 line, then two complete 535s',
+    'tshark: 2 frames with 535 (the two complete lines), user alice; agrees.',
+    {
+      clients: { '198.51.100.55': ct(2, 0, 0, ['alice']) },
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        'The capture starts after a first failed AUTH LOGIN: the first captured frame is the server segment "or: authentication failed: (reason unavailable)\\r\\n" (the tail of that 535; its head "535 5.7.8 Err" was sent before the capture began), with no SYN seen for the flow. Then two complete AUTH LOGIN alice -> 535 exchanges, QUIT, FIN. failures 2 (the tail is not a line start). The first client line captured is "AUTH LOGIN\\r\\n"; whether a reader takes it or skips to the first CRLF, alice is also seen in the second attempt, so users is ["alice"] either way.',
+    },
+  );
 }
 
 async function bruteforce(): Promise<void> {
@@ -760,24 +940,30 @@ async function bruteforce(): Promise<void> {
   for (const at of [0, 5, 10, 15, 20, 25, 30, 35]) new Smtp(cap, { client: A, at }).start().login('admin', `guess${at}`, FAIL).finish();
   for (const at of [1, 9, 17, 26, 33, 41, 49]) new Smtp(cap, { client: B, at }).start().finish();
   await writePcap('bruteforce.pcap', cap);
-  record('bruteforce', ['bruteforce.pcap'], 'strike semantics: one client 8 connections in 35 s with a 535 each; another 7 connections in 48 s without AUTH', 'tshark: 8 frames with 535, all to .66, user admin; agrees on counts (it knows nothing of strikes).', {
-    clients: { [A]: ct(8, 0, 0, ['admin']) },
-    opaque_flows: 0,
-    expect_error: null,
-    strikes: [
-      `SMTP_AUTH_FAIL: Strike 1: ${A}`, // t=0.017 535 on A's 1st connection
-      `SMTP_AUTH_FAIL: Strike 2: ${A}`, // t=5.017
-      `SMTP_AUTH_FAIL: Strike 3: ${A}`, // t=10.017
-      `SMTP_AUTH_REJECTED: Go AWAY: ${A}`, // t=15 SYN: 3 hits within 1200 s (4th connection, 4 < 6 within 60 s)
-      `SMTP_AUTH_REJECTED: Go AWAY: ${A}`, // t=20 SYN (5th connection)
-      `SMTP_AUTH_REJECTED: Go AWAY: ${A}`, // t=25: the auth check comes first (design.md §2 order)
-      `SMTP_AUTH_REJECTED: Go AWAY: ${A}`, // t=30
-      `SMTP_AUTH_REJECTED: Go AWAY: ${A}`, // t=35
-      `SMTP Brute Force Attempt: ${B}`, // t=41 SYN: B's 6th connection within 60 s (1..41)
-      `SMTP Brute Force Attempt: ${B}`, // t=49
-    ],
-    notes: `${A} opens connections at t=0,5,...,35 s (8 in 35 s), each AUTH LOGIN admin -> 535 17 ms after its SYN: failures 8 in the capture. ${B} opens 7 connections at t=1,9,17,26,33,41,49 s with only EHLO and QUIT (not in clients). Strikes follow the seed rules in the order of design.md §2 (for a NEW connection the auth check comes first, then the connection counter; a REJECT ends the chain): the 535s at t=0,5,10 give Strike 1,2,3; ${A}'s SYNs at t=15,20,25,30,35 find 3 hits in 1200 s -> Go AWAY (rejected and tagged again, so their 535s never happen: no Strike lines, and they never reach the connection counter). ${B}: SYNs at t=41 and 49 are its 6th and 7th within 60 s -> Brute Force Attempt. Lines interleaved in capture (time) order.`,
-  });
+  record(
+    'bruteforce',
+    ['bruteforce.pcap'],
+    'strike semantics: one client 8 connections in 35 s with a 535 each; another 7 connections in 48 s without AUTH',
+    'tshark: 8 frames with 535, all to .66, user admin; agrees on counts (it knows nothing of strikes).',
+    {
+      clients: { [A]: ct(8, 0, 0, ['admin']) },
+      opaque_flows: 0,
+      expect_error: null,
+      strikes: [
+        `SMTP_AUTH_FAIL: Strike 1: ${A}`, // t=0.017 535 on A's 1st connection
+        `SMTP_AUTH_FAIL: Strike 2: ${A}`, // t=5.017
+        `SMTP_AUTH_FAIL: Strike 3: ${A}`, // t=10.017
+        `SMTP_AUTH_REJECTED: Go AWAY: ${A}`, // t=15 SYN: 3 hits within 1200 s (4th connection, 4 < 6 within 60 s)
+        `SMTP_AUTH_REJECTED: Go AWAY: ${A}`, // t=20 SYN (5th connection)
+        `SMTP_AUTH_REJECTED: Go AWAY: ${A}`, // t=25: the auth check comes first (design.md §2 order)
+        `SMTP_AUTH_REJECTED: Go AWAY: ${A}`, // t=30
+        `SMTP_AUTH_REJECTED: Go AWAY: ${A}`, // t=35
+        `SMTP Brute Force Attempt: ${B}`, // t=41 SYN: B's 6th connection within 60 s (1..41)
+        `SMTP Brute Force Attempt: ${B}`, // t=49
+      ],
+      notes: `${A} opens connections at t=0,5,...,35 s (8 in 35 s), each AUTH LOGIN admin -> 535 17 ms after its SYN: failures 8 in the capture. ${B} opens 7 connections at t=1,9,17,26,33,41,49 s with only EHLO and QUIT (not in clients). Strikes follow the seed rules in the order of design.md §2 (for a NEW connection the auth check comes first, then the connection counter; a REJECT ends the chain): the 535s at t=0,5,10 give Strike 1,2,3; ${A}'s SYNs at t=15,20,25,30,35 find 3 hits in 1200 s -> Go AWAY (rejected and tagged again, so their 535s never happen: no Strike lines, and they never reach the connection counter). ${B}: SYNs at t=41 and 49 are its 6th and 7th within 60 s -> Brute Force Attempt. Lines interleaved in capture (time) order.`,
+    },
+  );
 }
 
 async function whitelist(): Promise<void> {
@@ -785,14 +971,20 @@ async function whitelist(): Promise<void> {
   const W = '203.0.113.7';
   for (const at of [0, 6, 12, 18, 24]) new Smtp(cap, { client: W, at }).start().login('alice', `wrong${at}`, FAIL).finish();
   await writePcap('whitelist.pcap', cap);
-  record('whitelist', ['whitelist.pcap'], 'a whitelisted client (--whitelist 203.0.113.0/24) failing 5 times: counted, never struck', 'tshark: 5 frames with 535, user alice; agrees on counts (strikes are smtpstrike-only).', {
-    clients: { [W]: ct(5, 0, 0, ['alice']) },
-    opaque_flows: 0,
-    expect_error: null,
-    args: ['--whitelist', '203.0.113.0/24'],
-    strikes: [],
-    notes: `${W} makes 5 connections (t=0,6,12,18,24 s), each AUTH LOGIN alice -> 535. The failures are reported, but the client is inside the whitelisted 203.0.113.0/24, so no strike lines and no block. Without --whitelist the strikes would be Strike 1, 2, 3, then Go AWAY for the SYNs at t=18 and 24.`,
-  });
+  record(
+    'whitelist',
+    ['whitelist.pcap'],
+    'a whitelisted client (--whitelist 203.0.113.0/24) failing 5 times: counted, never struck',
+    'tshark: 5 frames with 535, user alice; agrees on counts (strikes are smtpstrike-only).',
+    {
+      clients: { [W]: ct(5, 0, 0, ['alice']) },
+      opaque_flows: 0,
+      expect_error: null,
+      args: ['--whitelist', '203.0.113.0/24'],
+      strikes: [],
+      notes: `${W} makes 5 connections (t=0,6,12,18,24 s), each AUTH LOGIN alice -> 535. The failures are reported, but the client is inside the whitelisted 203.0.113.0/24, so no strike lines and no block. Without --whitelist the strikes would be Strike 1, 2, 3, then Go AWAY for the SYNs at t=18 and 24.`,
+    },
+  );
 }
 
 async function multifile(): Promise<void> {
@@ -805,19 +997,26 @@ async function multifile(): Promise<void> {
   await writePcap('multifile-a.pcap', a);
   await writePcap('multifile-b.pcap', b);
   const notesCommon = `${X} connects at t=0, 20 and 1300 s (file a) and t=10 and 30 s (file b), each time AUTH LOGIN alice -> 535 17 ms after the SYN.`;
-  record('multifile', ['multifile-a.pcap', 'multifile-b.pcap'], 'one client\'s failures split over two files with interleaved time ranges; strikes need a time-ordered merge', 'tshark reads one file at a time: 3 and 2 frames with 535.', {
-    clients: { [X]: ct(5, 0, 0, ['alice']) },
-    opaque_flows: 0,
-    expect_error: null,
-    strikes: [
-      `SMTP_AUTH_FAIL: Strike 1: ${X}`, // t=0.017 (a)
-      `SMTP_AUTH_FAIL: Strike 2: ${X}`, // t=10.017 (b)
-      `SMTP_AUTH_FAIL: Strike 3: ${X}`, // t=20.017 (a)
-      `SMTP_AUTH_REJECTED: Go AWAY: ${X}`, // t=30 SYN (b): 3 hits in 1200 s; its 535 never happens
-      `SMTP_AUTH_FAIL: Strike 1: ${X}`, // t=1300.017 (a): every earlier hit (0..30 s) is older than 1200 s
-    ],
-    notes: `${notesCommon} Both files given together must be merged by timestamp: 535s at 0 (a), 10 (b), 20 (a) give Strike 1,2,3; the SYN at 30 s (b) is rejected (Go AWAY, its 535 would not have happened, and the rejection re-tags the client at 30 s); at 1300 s all hits (0..30 s) are more than 1200 s old, so the 535 is Strike 1 again. failures 5 (all 535s in the captures). Reading a then b without merging gives a different list (e.g. Strike 1, 2, 1 from a, then Strike 2 and Strike 3 or Go AWAY from b, depending on how time running backwards is handled).`,
-  }, 'multifile');
+  record(
+    'multifile',
+    ['multifile-a.pcap', 'multifile-b.pcap'],
+    "one client's failures split over two files with interleaved time ranges; strikes need a time-ordered merge",
+    'tshark reads one file at a time: 3 and 2 frames with 535.',
+    {
+      clients: { [X]: ct(5, 0, 0, ['alice']) },
+      opaque_flows: 0,
+      expect_error: null,
+      strikes: [
+        `SMTP_AUTH_FAIL: Strike 1: ${X}`, // t=0.017 (a)
+        `SMTP_AUTH_FAIL: Strike 2: ${X}`, // t=10.017 (b)
+        `SMTP_AUTH_FAIL: Strike 3: ${X}`, // t=20.017 (a)
+        `SMTP_AUTH_REJECTED: Go AWAY: ${X}`, // t=30 SYN (b): 3 hits in 1200 s; its 535 never happens
+        `SMTP_AUTH_FAIL: Strike 1: ${X}`, // t=1300.017 (a): every earlier hit (0..30 s) is older than 1200 s
+      ],
+      notes: `${notesCommon} Both files given together must be merged by timestamp: 535s at 0 (a), 10 (b), 20 (a) give Strike 1,2,3; the SYN at 30 s (b) is rejected (Go AWAY, its 535 would not have happened, and the rejection re-tags the client at 30 s); at 1300 s all hits (0..30 s) are more than 1200 s old, so the 535 is Strike 1 again. failures 5 (all 535s in the captures). Reading a then b without merging gives a different list (e.g. Strike 1, 2, 1 from a, then Strike 2 and Strike 3 or Go AWAY from b, depending on how time running backwards is handled).`,
+    },
+    'multifile',
+  );
   record('multifile', ['multifile-a.pcap'], 'file a of the multifile pair alone', 'tshark: 3 frames with 535; agrees.', {
     clients: { [X]: ct(3, 0, 0, ['alice']) },
     opaque_flows: 0,
@@ -857,23 +1056,59 @@ async function formats(): Promise<void> {
   const cap = new Capture();
   fmtSession(cap);
   const usecLe = await writePcap('fmt-usec-le.pcap', cap);
-  record('fmt', ['fmt-usec-le.pcap'], 'classic pcap, µs magic a1b2c3d4, little-endian (the reference for the fmt-* files)', 'tcpdump reads 25 packets; tshark: 2 frames with 535, 1 with 235, user alice; agrees.', FMT_TRUTH('Classic pcap, microsecond magic, little-endian.'));
+  record(
+    'fmt',
+    ['fmt-usec-le.pcap'],
+    'classic pcap, µs magic a1b2c3d4, little-endian (the reference for the fmt-* files)',
+    'tcpdump reads 25 packets; tshark: 2 frames with 535, 1 with 235, user alice; agrees.',
+    FMT_TRUTH('Classic pcap, microsecond magic, little-endian.'),
+  );
   const usecBe = classicOf(cap, { bigEndian: true }).toBuffer();
   writeFile('fmt-usec-be.pcap', usecBe);
-  record('fmt', ['fmt-usec-be.pcap'], 'classic pcap, µs, big-endian (magic bytes a1 b2 c3 d4)', 'tcpdump reads 25 packets; tshark: 2 with 535, 1 with 235; agrees.', FMT_TRUTH('Classic pcap, microsecond magic, big-endian: every header field is big-endian.'));
+  record(
+    'fmt',
+    ['fmt-usec-be.pcap'],
+    'classic pcap, µs, big-endian (magic bytes a1 b2 c3 d4)',
+    'tcpdump reads 25 packets; tshark: 2 with 535, 1 with 235; agrees.',
+    FMT_TRUTH('Classic pcap, microsecond magic, big-endian: every header field is big-endian.'),
+  );
   writeFile('fmt-nsec-le.pcap', classicOf(cap, { nanosecond: true }).toBuffer());
-  record('fmt', ['fmt-nsec-le.pcap'], 'classic pcap, ns magic a1b23c4d, little-endian', 'capinfos: "nanosecond pcap", first packet 2026-01-10 10:00:00.000000123; tcpdump and tshark: same counts as fmt-usec-le; agrees.', FMT_TRUTH('Classic pcap, nanosecond magic (0xa1b23c4d), little-endian; each timestamp is the µs one + 123 ns.'));
+  record(
+    'fmt',
+    ['fmt-nsec-le.pcap'],
+    'classic pcap, ns magic a1b23c4d, little-endian',
+    'capinfos: "nanosecond pcap", first packet 2026-01-10 10:00:00.000000123; tcpdump and tshark: same counts as fmt-usec-le; agrees.',
+    FMT_TRUTH('Classic pcap, nanosecond magic (0xa1b23c4d), little-endian; each timestamp is the µs one + 123 ns.'),
+  );
   writeFile('fmt-nsec-be.pcap', classicOf(cap, { nanosecond: true, bigEndian: true }).toBuffer());
-  record('fmt', ['fmt-nsec-be.pcap'], 'classic pcap, ns, big-endian', 'capinfos: nanosecond pcap; tcpdump and tshark: same counts as fmt-usec-le; agrees.', FMT_TRUTH('Classic pcap, nanosecond magic, big-endian; timestamps = µs + 123 ns.'));
+  record(
+    'fmt',
+    ['fmt-nsec-be.pcap'],
+    'classic pcap, ns, big-endian',
+    'capinfos: nanosecond pcap; tcpdump and tshark: same counts as fmt-usec-le; agrees.',
+    FMT_TRUTH('Classic pcap, nanosecond magic, big-endian; timestamps = µs + 123 ns.'),
+  );
   writeFile('fmt-snaplen.pcap', classicOf(cap, { snaplen: 96 }).toBuffer());
-  record('fmt', ['fmt-snaplen.pcap'], 'snaplen 96: frames cut to 96 bytes (42 TCP payload bytes), caplen < origlen', 'capinfos: snaplen 96; tshark shows both cut frames as "S: 535 5.7.8 Error: authentication failed: (r" (2 frames with 535; it dissects the visible 42 bytes) and 1 with 235; agrees on the counts.', {
-    clients: { [FMT_CLIENT]: ct(2, 1, 0, ['alice']) },
-    opaque_flows: 0,
-    expect_error: null,
-    notes: `The fmt session captured with snaplen 96 (Ethernet 14 + IPv4 20 + TCP 20 leaves 42 payload bytes). Both 62-byte 535 lines are cut to "535 5.7.8 Error: authentication failed: (r": the missing 20 bytes, CRLF included, are lost bytes, i.e. a sequence gap; the reply code "535 " survived, so each counts (same rule as gap.pcap): failures 2. Also cut: the 50-byte greeting and the 73-byte EHLO reply. Intact: both 334 prompts (18 bytes), the 37-byte "235 2.7.0 Authentication successful" (preceded by a complete 334 line), the 221, and every client line (the longest, "AUTH PLAIN <b64>", is 33 bytes): successes 1, users ["alice"]. The server really sent two 535s.`,
-  });
+  record(
+    'fmt',
+    ['fmt-snaplen.pcap'],
+    'snaplen 96: frames cut to 96 bytes (42 TCP payload bytes), caplen < origlen',
+    'capinfos: snaplen 96; tshark shows both cut frames as "S: 535 5.7.8 Error: authentication failed: (r" (2 frames with 535; it dissects the visible 42 bytes) and 1 with 235; agrees on the counts.',
+    {
+      clients: { [FMT_CLIENT]: ct(2, 1, 0, ['alice']) },
+      opaque_flows: 0,
+      expect_error: null,
+      notes: `The fmt session captured with snaplen 96 (Ethernet 14 + IPv4 20 + TCP 20 leaves 42 payload bytes). Both 62-byte 535 lines are cut to "535 5.7.8 Error: authentication failed: (r": the missing 20 bytes, CRLF included, are lost bytes, i.e. a sequence gap; the reply code "535 " survived, so each counts (same rule as gap.pcap): failures 2. Also cut: the 50-byte greeting and the 73-byte EHLO reply. Intact: both 334 prompts (18 bytes), the 37-byte "235 2.7.0 Authentication successful" (preceded by a complete 334 line), the 221, and every client line (the longest, "AUTH PLAIN <b64>", is 33 bytes): successes 1, users ["alice"]. The server really sent two 535s.`,
+    },
+  );
   writeFile('fmt-usec-le-gz.pcap.gz', gzipSync(usecLe, { level: 9 }));
-  record('fmt', ['fmt-usec-le-gz.pcap.gz'], 'gzip of fmt-usec-le.pcap', 'tshark reads .gz directly: same as fmt-usec-le; tcpdump (libpcap 1.10) says "unknown file format" for .gz, `gzip -dc F | tcpdump -r -` reads 25 packets; agrees.', FMT_TRUTH('fmt-usec-le.pcap compressed with gzip (named -gz so that its truth file does not collide with fmt-usec-le.truth.json).'));
+  record(
+    'fmt',
+    ['fmt-usec-le-gz.pcap.gz'],
+    'gzip of fmt-usec-le.pcap',
+    'tshark reads .gz directly: same as fmt-usec-le; tcpdump (libpcap 1.10) says "unknown file format" for .gz, `gzip -dc F | tcpdump -r -` reads 25 packets; agrees.',
+    FMT_TRUTH('fmt-usec-le.pcap compressed with gzip (named -gz so that its truth file does not collide with fmt-usec-le.truth.json).'),
+  );
 
   // pcapng: little- and big-endian sections, one Ethernet interface with if_name, comments, an ISB
   // and a custom block a reader must skip.
@@ -887,7 +1122,8 @@ async function formats(): Promise<void> {
       w.enhancedPacket(eth, r.frame, tsNsOf(r.tsUsec), { flags: fromServer ? 2 : 1, ...(comment ? { comment } : {}) });
       if (i === 3) {
         const pen = Buffer.alloc(8);
-        if (be) pen.writeUInt32BE(32473, 0); else pen.writeUInt32LE(32473, 0); // RFC 5612 example PEN
+        if (be) pen.writeUInt32BE(32473, 0);
+        else pen.writeUInt32LE(32473, 0); // RFC 5612 example PEN
         pen.write('skip', 4, 'latin1');
         w.block(BlockType.CUSTOM_COPY, pen);
       }
@@ -895,7 +1131,15 @@ async function formats(): Promise<void> {
     w.interfaceStatistics(eth, tsNsOf(recs[recs.length - 1]!.tsUsec), BigInt(recs.length), 0n);
     const name = be ? 'fmt-be.pcapng' : 'fmt-le.pcapng';
     writeFile(name, w.toBuffer());
-    record('fmt', [name], `pcapng, ${be ? 'big' : 'little'}-endian section; EPBs with epb_flags and comments; a custom block and an ISB to skip`, 'tshark -V parses every block without file-format warnings (its only expert warning is its own SMTP "base64 decode failed or is not enabled" on AUTH PLAIN); tshark lists 26 records because it shows the custom block as a 4-byte record; tcpdump reads the 25 packets; 2 frames with 535, 1 with 235; agrees.', FMT_TRUTH(`pcapng, ${be ? 'big' : 'little'}-endian SHB (shb_userappl, shb_os, comment), one IDB (EN10MB, if_name eth0, no if_tsresol = µs), EPBs with epb_flags (1 inbound from the client, 2 outbound from the server) and an opt_comment on the two 535 frames, a custom block (type 0x00000BAD, PEN 32473) after the 4th packet and an Interface Statistics Block at the end; readers must skip both.`));
+    record(
+      'fmt',
+      [name],
+      `pcapng, ${be ? 'big' : 'little'}-endian section; EPBs with epb_flags and comments; a custom block and an ISB to skip`,
+      'tshark -V parses every block without file-format warnings (its only expert warning is its own SMTP "base64 decode failed or is not enabled" on AUTH PLAIN); tshark lists 26 records because it shows the custom block as a 4-byte record; tcpdump reads the 25 packets; 2 frames with 535, 1 with 235; agrees.',
+      FMT_TRUTH(
+        `pcapng, ${be ? 'big' : 'little'}-endian SHB (shb_userappl, shb_os, comment), one IDB (EN10MB, if_name eth0, no if_tsresol = µs), EPBs with epb_flags (1 inbound from the client, 2 outbound from the server) and an opt_comment on the two 535 frames, a custom block (type 0x00000BAD, PEN 32473) after the 4th packet and an Interface Statistics Block at the end; readers must skip both.`,
+      ),
+    );
   }
 
   // two interfaces: 0 = Ethernet µs with noise, 1 = LINUX_SLL2 with if_tsresol 9 carrying the session
@@ -904,9 +1148,12 @@ async function formats(): Promise<void> {
     // HTTP on port 80 whose body holds a 535 line, and SMTP on port 2525 (not a default port) with a 535
     const web = new TcpConversation('en10mb', { ip: '198.51.100.200', port: 50000 }, { ip: '192.0.2.80', port: 80 }, noise.sink('en10mb'), 111111, 222222);
     let t = T0 + 500;
-    web.open(t); t += 3000;
-    web.fromClient('GET /log.txt HTTP/1.1\r\nHost: www.example.test\r\n\r\n', t); t += 3000;
-    web.fromServer('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 62\r\n\r\n' + FAIL, t); t += 3000;
+    web.open(t);
+    t += 3000;
+    web.fromClient('GET /log.txt HTTP/1.1\r\nHost: www.example.test\r\n\r\n', t);
+    t += 3000;
+    web.fromServer('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 62\r\n\r\n' + FAIL, t);
+    t += 3000;
     web.close(t);
     new Smtp(noise, { client: '198.51.100.201', at: 0.0105, port: 2525 }).start().login('mallory', 'x', FAIL).finish();
     const sess = new Capture('sll2');
@@ -920,9 +1167,17 @@ async function formats(): Promise<void> {
       w.enhancedPacket(ifId, r.frame, tsNsOf(r.tsUsec) + (ifId === if1 ? SUB_US_NS : 0n));
     }
     writeFile('fmt-multi-if.pcapng', w.toBuffer());
-    record('fmt', ['fmt-multi-if.pcapng'], 'pcapng with 2 interfaces: 0 = Ethernet µs (noise: HTTP body and port-2525 SMTP with 535s), 1 = LINUX_SLL2 with if_tsresol 9 (the session)', 'tshark/capinfos: 2 interfaces (Ethernet µs, Linux cooked v2 ns), 50 packets; 2 frames with 535, 1 with 235 (port 2525 is not dissected as SMTP, the HTTP body is HTTP); agrees. tcpdump (libpcap 1.10) refuses the file: "an interface has a type 276 different from the type of the first interface".', {
-      ...FMT_TRUTH(`Interface 1 (LINUX_SLL2, if_tsresol 9: nanosecond timestamps, µs + 123 ns) carries the session; interface 0 (EN10MB, default µs) carries noise interleaved in time: an HTTP response on port 80 whose body is a 535 line, and an SMTP session on port 2525 (198.51.100.201, AUTH LOGIN mallory -> 535) which is not a default SMTP port, so neither counts. Each EPB must be decoded with its own interface's link type and resolution.`),
-    });
+    record(
+      'fmt',
+      ['fmt-multi-if.pcapng'],
+      'pcapng with 2 interfaces: 0 = Ethernet µs (noise: HTTP body and port-2525 SMTP with 535s), 1 = LINUX_SLL2 with if_tsresol 9 (the session)',
+      'tshark/capinfos: 2 interfaces (Ethernet µs, Linux cooked v2 ns), 50 packets; 2 frames with 535, 1 with 235 (port 2525 is not dissected as SMTP, the HTTP body is HTTP); agrees. tcpdump (libpcap 1.10) refuses the file: "an interface has a type 276 different from the type of the first interface".',
+      {
+        ...FMT_TRUTH(
+          `Interface 1 (LINUX_SLL2, if_tsresol 9: nanosecond timestamps, µs + 123 ns) carries the session; interface 0 (EN10MB, default µs) carries noise interleaved in time: an HTTP response on port 80 whose body is a 535 line, and an SMTP session on port 2525 (198.51.100.201, AUTH LOGIN mallory -> 535) which is not a default SMTP port, so neither counts. Each EPB must be decoded with its own interface's link type and resolution.`,
+        ),
+      },
+    );
   }
 
   // Simple Packet Blocks (interface 0, no timestamps)
@@ -931,7 +1186,15 @@ async function formats(): Promise<void> {
     w.addInterface({ linktype: LinkType.EN10MB, snaplen: 0, name: 'eth0' });
     for (const r of cap.sorted()) w.simplePacket(r.frame);
     writeFile('fmt-spb.pcapng', w.toBuffer());
-    record('fmt', ['fmt-spb.pcapng'], 'pcapng with the session in Simple Packet Blocks (no timestamps, interface 0)', 'tshark/tcpdump read the 25 SPBs (no times); 2 frames with 535, 1 with 235; agrees.', FMT_TRUTH('Every packet is a Simple Packet Block: no interface id (always interface 0, EN10MB, snaplen 0 = unlimited) and no timestamp; the captured length comes from the block length. Counts do not depend on time.'));
+    record(
+      'fmt',
+      ['fmt-spb.pcapng'],
+      'pcapng with the session in Simple Packet Blocks (no timestamps, interface 0)',
+      'tshark/tcpdump read the 25 SPBs (no times); 2 frames with 535, 1 with 235; agrees.',
+      FMT_TRUTH(
+        'Every packet is a Simple Packet Block: no interface id (always interface 0, EN10MB, snaplen 0 = unlimited) and no timestamp; the captured length comes from the block length. Counts do not depend on time.',
+      ),
+    );
   }
 
   // if_tsresol 2^-10
@@ -940,25 +1203,40 @@ async function formats(): Promise<void> {
     const i = w.addInterface({ linktype: LinkType.EN10MB, name: 'eth0', tsresol: tsresolPow2(10) });
     for (const r of cap.sorted()) w.enhancedPacket(i, r.frame, tsNsOf(r.tsUsec));
     writeFile('fmt-tsresol-pow2.pcapng', w.toBuffer());
-    record('fmt', ['fmt-tsresol-pow2.pcapng'], 'pcapng with if_tsresol = 0x8a (2^-10 s units)', 'capinfos: "Time ticks per second = 1024, resolution 0x8a"; tshark shows times such as 1768039200.000976562 (1/1024 s steps); 2 frames with 535, 1 with 235; tcpdump reads 25 packets; agrees.', FMT_TRUTH('The IDB has if_tsresol 0x8a: timestamps count 1/1024 s (MSB set = negative power of two), rounded down from the µs times, so the first packet is at 2026-01-10T10:00:00Z exactly; messages are 2 ms apart, so the order survives the coarser clock.'));
+    record(
+      'fmt',
+      ['fmt-tsresol-pow2.pcapng'],
+      'pcapng with if_tsresol = 0x8a (2^-10 s units)',
+      'capinfos: "Time ticks per second = 1024, resolution 0x8a"; tshark shows times such as 1768039200.000976562 (1/1024 s steps); 2 frames with 535, 1 with 235; tcpdump reads 25 packets; agrees.',
+      FMT_TRUTH(
+        'The IDB has if_tsresol 0x8a: timestamps count 1/1024 s (MSB set = negative power of two), rounded down from the µs times, so the first packet is at 2026-01-10T10:00:00Z exactly; messages are 2 ms apart, so the order survives the coarser clock.',
+      ),
+    );
   }
 
   // if_tsoffset -2^62 s on a second interface: its packets have no printable time
   {
     const other = new Capture('en10mb');
     new Smtp(other, { client: '198.51.100.91', at: 0.0105, port: 587 }).start().login('mallory', 'x', FAIL).finish();
-    const all = [...cap.sorted().map((r) => ({ r, bad: false })), ...other.sorted().map((r) => ({ r, bad: true }))]
-      .sort((a, b) => a.r.tsUsec - b.r.tsUsec);
+    const all = [...cap.sorted().map((r) => ({ r, bad: false })), ...other.sorted().map((r) => ({ r, bad: true }))].sort((a, b) => a.r.tsUsec - b.r.tsUsec);
     const w = new PcapngWriter({ userappl: 'smtpstrike craft-pcaps' });
     const good = w.addInterface({ linktype: LinkType.EN10MB, name: 'eth0' });
     const hostile = w.addInterface({ linktype: LinkType.EN10MB, name: 'eth1', tsoffset: -(2n ** 62n) });
     for (const { r, bad } of all) w.enhancedPacket(bad ? hostile : good, r.frame, tsNsOf(r.tsUsec));
     const badPackets = all.filter((x) => x.bad).length;
     writeFile('hostile-tsoffset.pcapng', w.toBuffer());
-    record('hostile', ['hostile-tsoffset.pcapng'], `pcapng whose second interface has if_tsoffset -2^62 s: its ${badPackets} packets (a session with a 535) have times before the Big Bang`, 'tshark applies the offset (frame.time_epoch -4611686016659348704.0275 for the eth1 535) and finds 2 frames with 535 and 1 with 235 on interface 0, 1 frame with 535 on interface 1; tcpdump (libpcap 1.10) ignores if_tsoffset and reads all 42 packets with ordinary times; agrees on eth0.', {
-      ...FMT_TRUTH(`Interface 1 (eth1) has if_tsoffset = -2^62 seconds: its packets (198.51.100.91, AUTH LOGIN mallory -> 535, interleaved in time with the eth0 session) are at about -1.5e11 years, which no date can show. Each is skipped and counted under the skip reason badTimestamp (${badPackets}); mallory's 535 does not count. The eth0 session counts as in fmt-le.`),
-      skipped: { badTimestamp: badPackets },
-    });
+    record(
+      'hostile',
+      ['hostile-tsoffset.pcapng'],
+      `pcapng whose second interface has if_tsoffset -2^62 s: its ${badPackets} packets (a session with a 535) have times before the Big Bang`,
+      'tshark applies the offset (frame.time_epoch -4611686016659348704.0275 for the eth1 535) and finds 2 frames with 535 and 1 with 235 on interface 0, 1 frame with 535 on interface 1; tcpdump (libpcap 1.10) ignores if_tsoffset and reads all 42 packets with ordinary times; agrees on eth0.',
+      {
+        ...FMT_TRUTH(
+          `Interface 1 (eth1) has if_tsoffset = -2^62 seconds: its packets (198.51.100.91, AUTH LOGIN mallory -> 535, interleaved in time with the eth0 session) are at about -1.5e11 years, which no date can show. Each is skipped and counted under the skip reason badTimestamp (${badPackets}); mallory's 535 does not count. The eth0 session counts as in fmt-le.`,
+        ),
+        skipped: { badTimestamp: badPackets },
+      },
+    );
   }
 
   // two sections of different byte order in one file (interface ids restart in the second section)
@@ -972,7 +1250,15 @@ async function formats(): Promise<void> {
     const i2 = w2.addInterface({ linktype: LinkType.EN10MB, name: 'eth0', tsresol: tsresolPow10(9) });
     for (const r of recs.slice(half)) w2.enhancedPacket(i2, r.frame, tsNsOf(r.tsUsec) + SUB_US_NS);
     writeFile('fmt-sections.pcapng', Buffer.concat([w1.toBuffer(), w2.toBuffer()]));
-    record('fmt', ['fmt-sections.pcapng'], 'pcapng with two sections: little-endian then big-endian, each with its own IDB (ids restart at 0; the second has if_tsresol 9)', 'tshark reads both sections: 25 packets, 2 frames with 535, 1 with 235; agrees. tcpdump (libpcap 1.10) reads the first 12 packets and then fails at the big-endian SHB ("pcapng block size 1476395008 > maximum 16777216"): libpcap does not follow a byte-order change between sections.', FMT_TRUTH(`Section 1 (little-endian SHB, IDB 0 EN10MB µs) holds the first ${half} packets, section 2 (big-endian SHB, its own IDB 0 EN10MB with if_tsresol 9) the rest; a reader must switch byte order and interface table at the second SHB.`));
+    record(
+      'fmt',
+      ['fmt-sections.pcapng'],
+      'pcapng with two sections: little-endian then big-endian, each with its own IDB (ids restart at 0; the second has if_tsresol 9)',
+      'tshark reads both sections: 25 packets, 2 frames with 535, 1 with 235; agrees. tcpdump (libpcap 1.10) reads the first 12 packets and then fails at the big-endian SHB ("pcapng block size 1476395008 > maximum 16777216"): libpcap does not follow a byte-order change between sections.',
+      FMT_TRUTH(
+        `Section 1 (little-endian SHB, IDB 0 EN10MB µs) holds the first ${half} packets, section 2 (big-endian SHB, its own IDB 0 EN10MB with if_tsresol 9) the rest; a reader must switch byte order and interface table at the second SHB.`,
+      ),
+    );
   }
 }
 
@@ -986,11 +1272,7 @@ const BRK_CLIENT = '198.51.100.95';
  */
 function brokenSession(): Capture {
   const cap = new Capture();
-  new Smtp(cap, { client: BRK_CLIENT, at: 0 }).start()
-    .plain('alice', 'wrong1', FAIL)
-    .plain('alice', 'wrong2', FAIL)
-    .plain('carol', 'secret', OK235)
-    .finish();
+  new Smtp(cap, { client: BRK_CLIENT, at: 0 }).start().plain('alice', 'wrong1', FAIL).plain('alice', 'wrong2', FAIL).plain('carol', 'secret', OK235).finish();
   if (cap.recs.length !== 17) throw new Error('brokenSession: expected 17 frames');
   return cap;
 }
@@ -1003,24 +1285,36 @@ async function broken(): Promise<void> {
 
   // cut in the middle of record 10's data
   writeFile('broken-truncated.pcap', fullBytes.subarray(0, r10.offset + 16 + (r10.caplen >> 1)));
-  record('broken', ['broken-truncated.pcap'], 'classic pcap cut in the middle of the 10th record', 'tcpdump: "truncated dump file; tried to read 116 captured bytes, only got 58" after 9 packets; tshark: "cut short in the middle of a packet" after 9; agrees.', {
-    clients: { [BRK_CLIENT]: ct(1, 0, 0, ['alice']) },
-    opaque_flows: 0,
-    expect_error: { offset: r10.offset, packets_before: 9 },
-    notes: `Records 1-9 are whole (handshake, 220, EHLO, 250, AUTH PLAIN alice, 535, AUTH PLAIN alice again); the file ends ${r10.caplen >> 1} bytes into the data of record 10 (the second 535), whose header starts at byte ${r10.offset}. What the 9 packets show: 1 failure, user alice.`,
-  });
+  record(
+    'broken',
+    ['broken-truncated.pcap'],
+    'classic pcap cut in the middle of the 10th record',
+    'tcpdump: "truncated dump file; tried to read 116 captured bytes, only got 58" after 9 packets; tshark: "cut short in the middle of a packet" after 9; agrees.',
+    {
+      clients: { [BRK_CLIENT]: ct(1, 0, 0, ['alice']) },
+      opaque_flows: 0,
+      expect_error: { offset: r10.offset, packets_before: 9 },
+      notes: `Records 1-9 are whole (handshake, 220, EHLO, 250, AUTH PLAIN alice, 535, AUTH PLAIN alice again); the file ends ${r10.caplen >> 1} bytes into the data of record 10 (the second 535), whose header starts at byte ${r10.offset}. What the 9 packets show: 1 failure, user alice.`,
+    },
+  );
 
   // record 9 claims caplen 0x7fffffff
   {
     const b = Buffer.from(fullBytes);
     b.writeUInt32LE(0x7fffffff, r9.offset + 8);
     writeFile('broken-caplen.pcap', b);
-    record('broken', ['broken-caplen.pcap'], 'classic pcap whose 9th record header claims caplen 0x7fffffff', 'tcpdump: "invalid packet capture length 2147483647, bigger than snaplen of 262144" after 8 packets; tshark: "File has 2147483647-byte packet, bigger than maximum of 262144" after 8; agrees.', {
-      clients: { [BRK_CLIENT]: ct(1, 0, 0, ['alice']) },
-      opaque_flows: 0,
-      expect_error: { offset: r9.offset, packets_before: 8 },
-      notes: `The header of record 9 (at byte ${r9.offset}) says caplen 0x7fffffff (> snaplen 262144 and > the file): the reader must stop there with an error instead of allocating 2 GiB or reading past the end. The 8 packets before it show 1 failure (AUTH PLAIN alice -> 535), users ["alice"].`,
-    });
+    record(
+      'broken',
+      ['broken-caplen.pcap'],
+      'classic pcap whose 9th record header claims caplen 0x7fffffff',
+      'tcpdump: "invalid packet capture length 2147483647, bigger than snaplen of 262144" after 8 packets; tshark: "File has 2147483647-byte packet, bigger than maximum of 262144" after 8; agrees.',
+      {
+        clients: { [BRK_CLIENT]: ct(1, 0, 0, ['alice']) },
+        opaque_flows: 0,
+        expect_error: { offset: r9.offset, packets_before: 8 },
+        notes: `The header of record 9 (at byte ${r9.offset}) says caplen 0x7fffffff (> snaplen 262144 and > the file): the reader must stop there with an error instead of allocating 2 GiB or reading past the end. The 8 packets before it show 1 failure (AUTH PLAIN alice -> 535), users ["alice"].`,
+      },
+    );
   }
 
   // pcapng: cut inside the block of packet 10; bad block length on packet 9
@@ -1038,12 +1332,18 @@ async function broken(): Promise<void> {
     const pk = w.blocks.filter((b) => b.packet);
     const p10 = pk[9]!;
     writeFile('broken-truncated-ng.pcapng', bytes.subarray(0, p10.offset + 40));
-    record('broken', ['broken-truncated-ng.pcapng'], 'pcapng cut inside the 10th packet block', 'tcpdump: "truncated pcapng dump file; tried to read 140 bytes, only got 32" after 9 packets; tshark: "cut short in the middle of a packet" after 9; agrees.', {
-      clients: { [BRK_CLIENT]: ct(1, 0, 0, ['alice']) },
-      opaque_flows: 0,
-      expect_error: { offset: p10.offset, packets_before: 9 },
-      notes: `SHB, IDB, then EPBs; the file ends 40 bytes into the EPB of packet 10 (block starts at byte ${p10.offset}, total length ${p10.length}). (Named -ng so its truth does not collide with broken-truncated.pcap's.) The 9 whole packets show 1 failure, user alice.`,
-    });
+    record(
+      'broken',
+      ['broken-truncated-ng.pcapng'],
+      'pcapng cut inside the 10th packet block',
+      'tcpdump: "truncated pcapng dump file; tried to read 140 bytes, only got 32" after 9 packets; tshark: "cut short in the middle of a packet" after 9; agrees.',
+      {
+        clients: { [BRK_CLIENT]: ct(1, 0, 0, ['alice']) },
+        opaque_flows: 0,
+        expect_error: { offset: p10.offset, packets_before: 9 },
+        notes: `SHB, IDB, then EPBs; the file ends 40 bytes into the EPB of packet 10 (block starts at byte ${p10.offset}, total length ${p10.length}). (Named -ng so its truth does not collide with broken-truncated.pcap's.) The 9 whole packets show 1 failure, user alice.`,
+      },
+    );
   }
   {
     const { bytes, w } = ngOf(brokenSession().sorted(), (i, blk) => {
@@ -1054,12 +1354,18 @@ async function broken(): Promise<void> {
     });
     const p9 = w.blocks.filter((b) => b.packet)[8]!;
     writeFile('broken-blocklen.pcapng', bytes);
-    record('broken', ['broken-blocklen.pcapng'], 'pcapng whose 9th packet block has total length 7 (< 12, not a multiple of 4)', 'tcpdump: "block in pcapng dump file has a length of 7 < 12" after 8 packets; tshark: "total block length 8 of an EPB is less than the minimum EPB size 32" after 8 (it rounds the length up); agrees.', {
-      clients: { [BRK_CLIENT]: ct(1, 0, 0, ['alice']) },
-      opaque_flows: 0,
-      expect_error: { offset: p9.offset, packets_before: 8 },
-      notes: `The EPB of packet 9 (at byte ${p9.offset}) has Block Total Length 7 in its header (the trailing copy still says ${p9.length}); a reader must report a corrupt block there rather than skip 7 bytes or loop. 8 packets before: 1 failure, users ["alice"].`,
-    });
+    record(
+      'broken',
+      ['broken-blocklen.pcapng'],
+      'pcapng whose 9th packet block has total length 7 (< 12, not a multiple of 4)',
+      'tcpdump: "block in pcapng dump file has a length of 7 < 12" after 8 packets; tshark: "total block length 8 of an EPB is less than the minimum EPB size 32" after 8 (it rounds the length up); agrees.',
+      {
+        clients: { [BRK_CLIENT]: ct(1, 0, 0, ['alice']) },
+        opaque_flows: 0,
+        expect_error: { offset: p9.offset, packets_before: 8 },
+        notes: `The EPB of packet 9 (at byte ${p9.offset}) has Block Total Length 7 in its header (the trailing copy still says ${p9.length}); a reader must report a corrupt block there rather than skip 7 bytes or loop. 8 packets before: 1 failure, users ["alice"].`,
+      },
+    );
   }
   {
     const { bytes, w } = ngOf(brokenSession().sorted(), (i, blk) => {
@@ -1070,22 +1376,35 @@ async function broken(): Promise<void> {
     });
     const p9 = w.blocks.filter((b) => b.packet)[8]!;
     writeFile('broken-blocklen-odd.pcapng', bytes);
-    record('broken', ['broken-blocklen-odd.pcapng'], 'pcapng whose 9th packet block length is its real length + 2 (not a multiple of 4, >= 12)', `tcpdump: "block in pcapng dump file has a length of ${p9.length + 2} that is not a multiple of 4" after 8 packets; tshark: "total block lengths (first ${p9.length + 4} and second 8) don't match" (it rounds the length up to 4) after 8; agrees.`, {
-      clients: { [BRK_CLIENT]: ct(1, 0, 0, ['alice']) },
-      opaque_flows: 0,
-      expect_error: { offset: p9.offset, packets_before: 8 },
-      notes: `The EPB of packet 9 (at byte ${p9.offset}) claims Block Total Length ${p9.length + 2} (real ${p9.length}): at least 12 but not a multiple of 4, which the pcapng spec forbids. 8 packets before: 1 failure, users ["alice"].`,
-    });
+    record(
+      'broken',
+      ['broken-blocklen-odd.pcapng'],
+      'pcapng whose 9th packet block length is its real length + 2 (not a multiple of 4, >= 12)',
+      `tcpdump: "block in pcapng dump file has a length of ${p9.length + 2} that is not a multiple of 4" after 8 packets; tshark: "total block lengths (first ${p9.length + 4} and second 8) don't match" (it rounds the length up to 4) after 8; agrees.`,
+      {
+        clients: { [BRK_CLIENT]: ct(1, 0, 0, ['alice']) },
+        opaque_flows: 0,
+        expect_error: { offset: p9.offset, packets_before: 8 },
+        notes: `The EPB of packet 9 (at byte ${p9.offset}) claims Block Total Length ${p9.length + 2} (real ${p9.length}): at least 12 but not a multiple of 4, which the pcapng spec forbids. 8 packets before: 1 failure, users ["alice"].`,
+      },
+    );
   }
 
   // unknown link type: not an error, every packet skipped
   writeFile('broken-unknown-link.pcap', classicOf(brokenSession(), { linktype: 147 }).toBuffer());
-  record('broken', ['broken-unknown-link.pcap'], 'classic pcap with link type 147 (USER0): every packet skipped, no error', 'tcpdump prints "UNSUPPORTED" and a hex dump for each of the 17 records; tshark shows 17 frames with no protocol decoded; agrees: nothing counted.', {
-    clients: {},
-    opaque_flows: 0,
-    expect_error: null,
-    notes: 'A well-formed file whose link type is LINKTYPE_USER0 (147), which smtpstrike does not decode: not an error, each of the 17 packets is counted as skipped/undecodable, and nothing is reported (the bytes are the Ethernet frames of a session with two 535s, which must not be found by guessing).',
-  });
+  record(
+    'broken',
+    ['broken-unknown-link.pcap'],
+    'classic pcap with link type 147 (USER0): every packet skipped, no error',
+    'tcpdump prints "UNSUPPORTED" and a hex dump for each of the 17 records; tshark shows 17 frames with no protocol decoded; agrees: nothing counted.',
+    {
+      clients: {},
+      opaque_flows: 0,
+      expect_error: null,
+      notes:
+        'A well-formed file whose link type is LINKTYPE_USER0 (147), which smtpstrike does not decode: not an error, each of the 17 packets is counted as skipped/undecodable, and nothing is reported (the bytes are the Ethernet frames of a session with two 535s, which must not be found by guessing).',
+    },
+  );
 
   // garbage
   {
@@ -1094,12 +1413,18 @@ async function broken(): Promise<void> {
     const bad = [0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0x0a0d0d0a];
     if (bad.includes(magic) || (g[0] === 0x1f && g[1] === 0x8b)) throw new Error('garbage starts with a magic');
     writeFile('broken-garbage.pcap', g);
-    record('broken', ['broken-garbage.pcap'], '4096 pseudo-random bytes, no valid magic', 'tcpdump: "unknown file format"; tshark: "isn\'t a capture file in a format TShark understands"; agrees.', {
-      clients: {},
-      opaque_flows: 0,
-      expect_error: { offset: 0, packets_before: 0 },
-      notes: `4096 bytes from a seeded xorshift32 generator; the first four bytes (${g.subarray(0, 4).toString('hex')}) are neither a pcap magic (either byte order, µs or ns), a pcapng SHB type, nor a gzip header. The error is at offset 0 with 0 packets.`,
-    });
+    record(
+      'broken',
+      ['broken-garbage.pcap'],
+      '4096 pseudo-random bytes, no valid magic',
+      'tcpdump: "unknown file format"; tshark: "isn\'t a capture file in a format TShark understands"; agrees.',
+      {
+        clients: {},
+        opaque_flows: 0,
+        expect_error: { offset: 0, packets_before: 0 },
+        notes: `4096 bytes from a seeded xorshift32 generator; the first four bytes (${g.subarray(0, 4).toString('hex')}) are neither a pcap magic (either byte order, µs or ns), a pcapng SHB type, nor a gzip header. The error is at offset 0 with 0 packets.`,
+      },
+    );
   }
 
   // gzip cut short: choose the cut so that what zlib can still decode ends inside record 10
@@ -1109,17 +1434,27 @@ async function broken(): Promise<void> {
     let got = 0;
     for (let c = gz.length - 1; c > 10; c--) {
       const n = gunzipSync(gz.subarray(0, c), { finishFlush: zc.Z_SYNC_FLUSH }).length;
-      if (n > r10.offset && n < r10.offset + 16 + r10.caplen) { cut = c; got = n; break; }
+      if (n > r10.offset && n < r10.offset + 16 + r10.caplen) {
+        cut = c;
+        got = n;
+        break;
+      }
       if (n <= r10.offset) break;
     }
     if (cut < 0) throw new Error('broken-truncated-gz: no cut lands inside record 10');
     writeFile('broken-truncated-gz.pcap.gz', gz.subarray(0, cut));
-    record('broken', ['broken-truncated-gz.pcap.gz'], 'gzip stream cut short (no trailer); the decompressible prefix ends inside record 10', '`gzip -dc` writes the prefix then says "unexpected end of file"; `gzip -dc F | tcpdump -r -` reads 9 packets then "truncated dump file; tried to read 116 captured bytes, only got 52"; tshark (reads .gz itself): "cut short in the middle of a packet" after 9 packets; agrees.', {
-      clients: { [BRK_CLIENT]: ct(1, 0, 0, ['alice']) },
-      opaque_flows: 0,
-      expect_error: { offset: r10.offset, packets_before: 9 },
-      notes: `The broken-truncated.pcap session, gzip -9, cut to ${cut} of ${gz.length} compressed bytes (no CRC/ISIZE trailer). zlib still inflates the first ${got} bytes of the pcap, which end inside record 10 (it starts at byte ${r10.offset} of the decompressed stream): 9 whole packets, then the gzip error. Same counts as broken-truncated.pcap: 1 failure, user alice. (Named -gz so its truth does not collide.)`,
-    });
+    record(
+      'broken',
+      ['broken-truncated-gz.pcap.gz'],
+      'gzip stream cut short (no trailer); the decompressible prefix ends inside record 10',
+      '`gzip -dc` writes the prefix then says "unexpected end of file"; `gzip -dc F | tcpdump -r -` reads 9 packets then "truncated dump file; tried to read 116 captured bytes, only got 52"; tshark (reads .gz itself): "cut short in the middle of a packet" after 9 packets; agrees.',
+      {
+        clients: { [BRK_CLIENT]: ct(1, 0, 0, ['alice']) },
+        opaque_flows: 0,
+        expect_error: { offset: r10.offset, packets_before: 9 },
+        notes: `The broken-truncated.pcap session, gzip -9, cut to ${cut} of ${gz.length} compressed bytes (no CRC/ISIZE trailer). zlib still inflates the first ${got} bytes of the pcap, which end inside record 10 (it starts at byte ${r10.offset} of the decompressed stream): 9 whole packets, then the gzip error. Same counts as broken-truncated.pcap: 1 failure, user alice. (Named -gz so its truth does not collide.)`,
+      },
+    );
   }
 }
 
@@ -1140,7 +1475,10 @@ function summary(t: Case['truth']): string {
 }
 
 function writeReadme(): void {
-  const rows = cases.map((c) => `| ${c.files.map((f) => `\`${f}\``).join(' + ')} | ${c.truthStem}.truth.json | ${c.what.replace(/\|/g, '\\|')} | ${summary(c.truth).replace(/\|/g, '\\|')} |`);
+  const rows = cases.map(
+    (c) =>
+      `| ${c.files.map((f) => `\`${f}\``).join(' + ')} | ${c.truthStem}.truth.json | ${c.what.replace(/\|/g, '\\|')} | ${summary(c.truth).replace(/\|/g, '\\|')} |`,
+  );
   const text = `# Crafted captures
 
 Edge cases for smtpstrike's readers, reassembly and SMTP parsing, each with hand-written ground truth
@@ -1245,14 +1583,15 @@ async function main(): Promise<void> {
   await broken();
   writeTruthFiles();
   writeReadme();
-  for (const c of cases) for (const f of c.files) {
-    const n = readFileSync(join(OUT, f)).length;
-    if (n > 100 * 1024) throw new Error(`${f} is ${n} bytes (> 100 KiB)`);
-  }
+  for (const c of cases)
+    for (const f of c.files) {
+      const n = readFileSync(join(OUT, f)).length;
+      if (n > 100 * 1024) throw new Error(`${f} is ${n} bytes (> 100 KiB)`);
+    }
   process.stdout.write(`craft-pcaps: wrote ${new Set(cases.flatMap((c) => c.files)).size} captures and ${cases.length} truth files to ${OUT}\n`);
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`craft-pcaps: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.stderr.write(`craft-pcaps: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

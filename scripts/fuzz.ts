@@ -12,7 +12,9 @@ import { TARGETS } from '../test/fuzz/campaign.js';
 import { runTargetWatched } from '../test/fuzz/watchdog.js';
 
 function usage(msg: string): never {
-  process.stderr.write(`fuzz: ${msg}\nusage: npm run fuzz -- [--seed N] [--runs N] [--target NAME]... [--path P]\ntargets: ${Object.keys(TARGETS).join(', ')}\n`);
+  process.stderr.write(
+    `fuzz: ${msg}\nusage: npm run fuzz -- [--seed N] [--runs N] [--target NAME]... [--path P]\ntargets: ${Object.keys(TARGETS).join(', ')}\n`,
+  );
   process.exit(2);
 }
 
@@ -50,7 +52,9 @@ for (const t of targets) {
   const started = process.hrtime.bigint();
   try {
     await runTargetWatched(t, path === undefined ? { seed, numRuns: runsOf(t) } : { seed, numRuns: 1, path });
-    process.stdout.write(`fuzz: ${t}: ${path === undefined ? `${runsOf(t)} runs` : `the case at path ${path}`} passed (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)\n`);
+    process.stdout.write(
+      `fuzz: ${t}: ${path === undefined ? `${runsOf(t)} runs` : `the case at path ${path}`} passed (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)\n`,
+    );
   } catch (e) {
     failed = true;
     const msg = (e as Error).message;

@@ -16,7 +16,12 @@ import { markedTables, renderMarkedTables } from '../src/options/tables.js';
 /** README.md and docs/*.md under `root`, those that exist. */
 export function markdownFiles(root: string): string[] {
   const docs = join(root, 'docs');
-  const inDocs = existsSync(docs) ? readdirSync(docs).filter((f) => f.endsWith('.md')).sort().map((f) => join(docs, f)) : [];
+  const inDocs = existsSync(docs)
+    ? readdirSync(docs)
+        .filter((f) => f.endsWith('.md'))
+        .sort()
+        .map((f) => join(docs, f))
+    : [];
   return [join(root, 'README.md'), ...inDocs].filter((f) => existsSync(f));
 }
 

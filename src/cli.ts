@@ -13,10 +13,7 @@ import { exitQuietlyOnUnexpectedErrors, unexpectedErrorLine } from './io/unexpec
 guardStdio();
 exitQuietlyOnUnexpectedErrors();
 
-const program = new Command('smtpstrike')
-  .description('SMTP AUTH brute-force detection from reassembled TCP streams')
-  .version('0.1.0')
-  .showHelpAfterError();
+const program = new Command('smtpstrike').description('SMTP AUTH brute-force detection from reassembled TCP streams').version('0.1.0').showHelpAfterError();
 program.addCommand(replayCommand());
 program.addCommand(blocksCommand());
 program.addCommand(watchCommand());
@@ -25,10 +22,13 @@ program.addCommand(dumpCommand());
 program.addCommand(reportCommand());
 program.addCommand(calibrateCommand());
 
-program.parseAsync(process.argv).then(() => {
-  // Output that could not be written (other than to a reader that went away) is a failure too.
-  if (Output.of(process.stdout).error && !process.exitCode) process.exitCode = 1;
-}, (e: unknown) => {
-  process.stderr.write(unexpectedErrorLine(e));
-  process.exitCode = 1;
-});
+program.parseAsync(process.argv).then(
+  () => {
+    // Output that could not be written (other than to a reader that went away) is a failure too.
+    if (Output.of(process.stdout).error && !process.exitCode) process.exitCode = 1;
+  },
+  (e: unknown) => {
+    process.stderr.write(unexpectedErrorLine(e));
+    process.exitCode = 1;
+  },
+);

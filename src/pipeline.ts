@@ -52,7 +52,22 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
    * takes the log's attempts and an attempt both saw counts once (src/strikes/sensor-merge.ts).
    */
   readonly merge: SensorMerge;
-  readonly smtpStats: SmtpStats = { opaqueFlows: 0, malformedReplies: 0, partialReplies: 0, longLines: 0, tlsRecords: 0, tlsAppRecords: 0, tlsLostDirections: 0, tlsInferredFailures: 0, tlsInferredSuccesses: 0, tlsInferredTempfails: 0, tlsInferredAmbiguous: 0, tlsSessionsClassified: 0, tlsSessionsAmbiguous: 0, tlsSessionsUnclassified: 0 };
+  readonly smtpStats: SmtpStats = {
+    opaqueFlows: 0,
+    malformedReplies: 0,
+    partialReplies: 0,
+    longLines: 0,
+    tlsRecords: 0,
+    tlsAppRecords: 0,
+    tlsLostDirections: 0,
+    tlsInferredFailures: 0,
+    tlsInferredSuccesses: 0,
+    tlsInferredTempfails: 0,
+    tlsInferredAmbiguous: 0,
+    tlsSessionsClassified: 0,
+    tlsSessionsAmbiguous: 0,
+    tlsSessionsUnclassified: 0,
+  };
   private readonly serverPort = new Uint8Array(65536);
   private automaton: PatternAutomaton | null;
   packets = 0;
@@ -71,7 +86,10 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
   /** What every session shares (one object, not one per flow); remade when smtpObserver changes. */
   private sessionShared: SmtpShared | null = null;
 
-  constructor(readonly opts: PipelineOptions, sink: EventSink) {
+  constructor(
+    readonly opts: PipelineOptions,
+    sink: EventSink,
+  ) {
     for (const p of opts.ports) this.serverPort[p] = 1;
     this.automaton = automatonFor(opts.patterns);
     this.assembler = new TcpAssembler(opts.assembler);
@@ -129,7 +147,10 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
     let shared = this.sessionShared;
     if (!shared || shared.config.observer !== this.smtpObserver || shared.config.automaton !== this.automaton) {
       shared = this.sessionShared = {
-        config: { automaton: this.automaton, observer: this.smtpObserver, replies: this.opts.tlsReplies }, sink: this.merge, tap: this, stats: this.smtpStats,
+        config: { automaton: this.automaton, observer: this.smtpObserver, replies: this.opts.tlsReplies },
+        sink: this.merge,
+        tap: this,
+        stats: this.smtpStats,
       };
     }
     return new SmtpSession(info, shared);
@@ -144,9 +165,20 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
     if (h) return this.snapshotOf(h, src, dst, sport, dport);
     const d = this.decoder;
     return {
-      ipVersion: d.ipVersion as 4 | 6, src, dst, sport, dport,
-      ipLen: d.ipLen, tos: d.tos, ttl: d.ttl, ipId: d.ipId, df: d.df, flowLabel: d.flowLabel,
-      window: d.window, tcpFlags: d.flags, iface: this.iface,
+      ipVersion: d.ipVersion as 4 | 6,
+      src,
+      dst,
+      sport,
+      dport,
+      ipLen: d.ipLen,
+      tos: d.tos,
+      ttl: d.ttl,
+      ipId: d.ipId,
+      df: d.df,
+      flowLabel: d.flowLabel,
+      window: d.window,
+      tcpFlags: d.flags,
+      iface: this.iface,
     };
   }
 
@@ -157,9 +189,20 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
 
   snapshotOf(h: PacketHeader, src: string, dst: string, sport: number, dport: number): WireSnapshot {
     return {
-      ipVersion: h.ipVersion, src, dst, sport, dport,
-      ipLen: h.ipLen, tos: h.tos, ttl: h.ttl, ipId: h.ipId, df: h.df, flowLabel: h.flowLabel,
-      window: h.window, tcpFlags: h.tcpFlags, iface: h.iface,
+      ipVersion: h.ipVersion,
+      src,
+      dst,
+      sport,
+      dport,
+      ipLen: h.ipLen,
+      tos: h.tos,
+      ttl: h.ttl,
+      ipId: h.ipId,
+      df: h.df,
+      flowLabel: h.flowLabel,
+      window: h.window,
+      tcpFlags: h.tcpFlags,
+      iface: h.iface,
     };
   }
 

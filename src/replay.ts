@@ -18,8 +18,12 @@ export interface ReplayResult {
  * ends the reading early (see readCaptureFiles).
  */
 export async function replayFiles(
-  files: string[], options: PipelineOptions, next: EventSink | null = null,
-  onTick?: (p: Pipeline, t: ReplayTally) => void, limits: TallyLimits = defaultTallyLimits, stop?: AbortSignal,
+  files: string[],
+  options: PipelineOptions,
+  next: EventSink | null = null,
+  onTick?: (p: Pipeline, t: ReplayTally) => void,
+  limits: TallyLimits = defaultTallyLimits,
+  stop?: AbortSignal,
 ): Promise<ReplayResult> {
   const tally = new ReplayTally(next, limits);
   const pipeline = new Pipeline(options, tally);

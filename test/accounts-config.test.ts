@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, parseAccountsConfig, parseConfig, parseConfigFile } from '../src/config/config-file.js';
 
 test('config accounts: every key and every whitelist kind', () => {
-  const a = parseAccountsConfig(`hitcount: 3
+  const a = parseAccountsConfig(
+    `hitcount: 3
 accounts:
   mode: dovecot
   limit: -3
@@ -27,10 +28,19 @@ accounts:
     countries: [cz, SK]
     asns: [AS16019, 5610, as3215]
     isps: ["T-Mobile Czech", Vodafone]
-`, 'c.yaml');
+`,
+    'c.yaml',
+  );
   assert.deepEqual(Object.fromEntries(a.options), {
-    mode: 'dovecot', limit: -3, geoip: 1, geoipDb: ['/usr/share/GeoIP/GeoLite2-City.mmdb', '/usr/share/GeoIP/GeoLite2-ASN.mmdb'],
-    logs: ['/var/log/mail.log', '/var/log/mail.log.1'], tz: '+01:00', year: 2023, nodate: true, nouser: false,
+    mode: 'dovecot',
+    limit: -3,
+    geoip: 1,
+    geoipDb: ['/usr/share/GeoIP/GeoLite2-City.mmdb', '/usr/share/GeoIP/GeoLite2-ASN.mmdb'],
+    logs: ['/var/log/mail.log', '/var/log/mail.log.1'],
+    tz: '+01:00',
+    year: 2023,
+    nodate: true,
+    nouser: false,
   });
   assert.deepEqual(a.whitelist, {
     ips: ['192.0.2.0/24', '2001:db8::/32', '198.51.100.7'],
@@ -70,13 +80,16 @@ test('config accounts: a bad section is rejected with its line and reason', () =
     ['hitcont: 3\naccounts:\n  limit: 1\n', 1, /unknown key "hitcont".*accounts/],
   ];
   for (const [text, line, why] of cases) {
-    assert.throws(() => parseAccountsConfig(text, 'c.yaml'), (e: unknown) => {
-      assert.ok(e instanceof ConfigError, String(e));
-      assert.equal(e.line, line, `${JSON.stringify(text)} → line`);
-      assert.match(e.message, why);
-      assert.match(e.message, /^c\.yaml:\d+: /);
-      return true;
-    });
+    assert.throws(
+      () => parseAccountsConfig(text, 'c.yaml'),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.equal(e.line, line, `${JSON.stringify(text)} → line`);
+        assert.match(e.message, why);
+        assert.match(e.message, /^c\.yaml:\d+: /);
+        return true;
+      },
+    );
   }
 });
 

@@ -15,7 +15,9 @@ import { LogScanner, parseLine } from '../src/accounts/parse-logs.js';
 import type { AuthLogEvent } from '../src/accounts/types.js';
 import { IN_REPO_CORPUS, readCorpusText, requireCorpus, SHARED_CORPUS, skipMissing } from './support/corpus.js';
 
-async function scan(file: string): Promise<{ events: AuthLogEvent[]; counts: { successes: number; failures: number; tempfails: number; lines: number; unparseable: number } }> {
+async function scan(
+  file: string,
+): Promise<{ events: AuthLogEvent[]; counts: { successes: number; failures: number; tempfails: number; lines: number; unparseable: number } }> {
   const events: AuthLogEvent[] = [];
   const c = await new LogScanner({ mode: 'all', tz: 'UTC', year: 2005 }).scanFile(file, (e) => events.push(e));
   assert.equal(c.error, undefined, c.error);
@@ -83,12 +85,19 @@ for (const [rel, [successes, failures, why, tempfails = 0]] of Object.entries(EX
 function sourceFiles(dir: string): string[] {
   for (const root of [IN_REPO_CORPUS, SHARED_CORPUS]) {
     const d = join(root, dir);
-    if (existsSync(d)) return readdirSync(d).filter((f) => !/^LICENSE/.test(f)).map((f) => join(d, f));
+    if (existsSync(d))
+      return readdirSync(d)
+        .filter((f) => !/^LICENSE/.test(f))
+        .map((f) => join(d, f));
   }
   return [];
 }
 
-for (const [dir, atLeast] of [['crowdsec-hub', 20], ['sshguard', 1], ['fail2ban', 25]] as const) {
+for (const [dir, atLeast] of [
+  ['crowdsec-hub', 20],
+  ['sshguard', 1],
+  ['fail2ban', 25],
+] as const) {
   test(`corpus: every ${dir} file parses without throwing, in every mode; counts add up`, async (t) => {
     const files = sourceFiles(dir);
     if (files.length === 0) {
@@ -150,7 +159,9 @@ for (const [log, assertFile] of [
     if (path === null || ap === null) return;
     const ips = new Map<number, string>();
     const users = new Map<number, string>();
-    for (const m of readCorpusText(ap).matchAll(/^results\["s01-parse"\]\["[^"]+"\]\[(\d+)\]\.Evt\.(?:Meta\["source_ip"\]|Parsed\["(dovecot_user)"\]) == "([^"]*)"$/gm)) {
+    for (const m of readCorpusText(ap).matchAll(
+      /^results\["s01-parse"\]\["[^"]+"\]\[(\d+)\]\.Evt\.(?:Meta\["source_ip"\]|Parsed\["(dovecot_user)"\]) == "([^"]*)"$/gm,
+    )) {
       (m[2] ? users : ips).set(Number(m[1]), m[3]!);
     }
     const { events } = await scan(path);

@@ -25,13 +25,23 @@ function tmp(): { dir: string; done: () => void } {
 
 test('input: gzip, bzip2, xz and zstd are recognised by their bytes, not the name', async () => {
   const want = { lines: 12, successes: 7, failures: 2, ignored: 3, unparseable: 0 };
-  for (const [file, comp] of [['mail.log.gz', 'gzip'], ['mail.log.bz2', 'bzip2'], ['mail.log.xz', 'xz'], ['mail.log.zst', 'zstd'], ['mail.log.1', 'gzip']] as const) {
+  for (const [file, comp] of [
+    ['mail.log.gz', 'gzip'],
+    ['mail.log.bz2', 'bzip2'],
+    ['mail.log.xz', 'xz'],
+    ['mail.log.zst', 'zstd'],
+    ['mail.log.1', 'gzip'],
+  ] as const) {
     const evs: AuthLogEvent[] = [];
     const c = await new LogScanner({ tz: 'UTC', year: 2023 }).scanFile(join(COMPRESSED, file), (e) => evs.push(e));
     assert.equal(c.compression, comp, file);
     assert.equal(c.error, undefined, c.error);
     assert.deepEqual({ lines: c.lines, successes: c.successes, failures: c.failures, ignored: c.ignored, unparseable: c.unparseable }, want, file);
-    assert.deepEqual(evs.map((e) => e.line), [2, 3, 5, 6, 8, 9, 10, 11, 12], file);
+    assert.deepEqual(
+      evs.map((e) => e.line),
+      [2, 3, 5, 6, 8, 9, 10, 11, 12],
+      file,
+    );
   }
   assert.equal(detectCompression(Buffer.from('Feb 13 00:00:00 host x: y')), 'none');
 });
@@ -61,7 +71,11 @@ test('input: a plain file named .gz, a gzip file of several members, an empty fi
 test('input: a truncated or corrupt compressed file is an error in its counters; what was read counts', async () => {
   const t = tmp();
   try {
-    const big = Array.from({ length: 20000 }, (_, i) => `Feb 13 00:00:${String(i % 60).padStart(2, '0')} gw sshd[${i}]: Accepted password for u${i} from 198.51.100.${i % 250} port 1 ssh2`).join('\n') + '\n';
+    const big =
+      Array.from(
+        { length: 20000 },
+        (_, i) => `Feb 13 00:00:${String(i % 60).padStart(2, '0')} gw sshd[${i}]: Accepted password for u${i} from 198.51.100.${i % 250} port 1 ssh2`,
+      ).join('\n') + '\n';
     const gz = gzipSync(big);
     const cut = join(t.dir, 'cut.gz');
     writeFileSync(cut, gz.subarray(0, Math.floor(gz.length * 0.6)));
@@ -85,9 +99,10 @@ test('input: a truncated or corrupt compressed file is an error in its counters;
 });
 
 test('input: lines split at every byte — multi-byte users, CRLF, no final newline', () => {
-  const text = 'Feb 13 00:00:01 gw sshd[1]: Accepted password for žofie from 198.51.100.1 port 1 ssh2\r\n'
-    + 'Feb 13 00:00:02 gw sshd[1]: Accepted password for 日本 from 198.51.100.2 port 1 ssh2\n\n'
-    + 'Feb 13 00:00:03 gw sshd[1]: Accepted password for last from 198.51.100.3 port 1 ssh2';
+  const text =
+    'Feb 13 00:00:01 gw sshd[1]: Accepted password for žofie from 198.51.100.1 port 1 ssh2\r\n' +
+    'Feb 13 00:00:02 gw sshd[1]: Accepted password for 日本 from 198.51.100.2 port 1 ssh2\n\n' +
+    'Feb 13 00:00:03 gw sshd[1]: Accepted password for last from 198.51.100.3 port 1 ssh2';
   const bytes = Buffer.from(text, 'utf8');
   const want = text.split(/\r?\n/);
   for (let cut1 = 1; cut1 < bytes.length; cut1 += 7) {
@@ -108,12 +123,18 @@ test('input: classic syslog years are guessed from the file time — a December 
   const t = tmp();
   try {
     const f = join(t.dir, 'auth.log.1');
-    writeFileSync(f, 'Dec 31 23:59:59 gw sshd[1]: Accepted password for a from 198.51.100.1 port 1 ssh2\nJan  1 00:00:01 gw sshd[1]: Accepted password for b from 198.51.100.2 port 1 ssh2\n');
+    writeFileSync(
+      f,
+      'Dec 31 23:59:59 gw sshd[1]: Accepted password for a from 198.51.100.1 port 1 ssh2\nJan  1 00:00:01 gw sshd[1]: Accepted password for b from 198.51.100.2 port 1 ssh2\n',
+    );
     const mtime = new Date(Date.UTC(2024, 0, 1, 6, 25, 0));
     utimesSync(f, mtime, mtime);
     const evs: AuthLogEvent[] = [];
     await new LogScanner({ tz: 'UTC' }).scanFile(f, (e) => evs.push(e));
-    assert.deepEqual(evs.map((e) => new Date(e.ts * 1000).toISOString()), ['2023-12-31T23:59:59.000Z', '2024-01-01T00:00:01.000Z']);
+    assert.deepEqual(
+      evs.map((e) => new Date(e.ts * 1000).toISOString()),
+      ['2023-12-31T23:59:59.000Z', '2024-01-01T00:00:01.000Z'],
+    );
     assert.ok(evs.every((e) => e.tsGuessed));
     const fixed: AuthLogEvent[] = [];
     await new LogScanner({ tz: '+01:00', year: 2020 }).scanFile(f, (e) => fixed.push(e));
@@ -128,25 +149,59 @@ test('input: parseLogs — events of several files in order, counters per file',
   const scan = parseLogs(files, { mode: ['ssh', 'dovecot'], tz: 'UTC', year: 2023 });
   const evs: AuthLogEvent[] = [];
   for await (const e of scan) evs.push(e);
-  assert.deepEqual(evs.map((e) => `${e.file.split('/').pop()}:${e.line}:${e.service}:${e.outcome}`), [
-    'auth.log:1:ssh:success', 'auth.log:2:ssh:success', 'auth.log:4:ssh:failure',
-    'mail.log.xz:5:dovecot:success', 'mail.log.xz:6:dovecot:success', 'mail.log.xz:8:dovecot:success', 'mail.log.xz:9:dovecot:failure',
-    'mail.log.xz:10:dovecot:success', 'mail.log.xz:11:dovecot:success', 'mail.log.xz:12:dovecot:success',
-  ]);
-  assert.deepEqual(scan.counters.map((c) => [c.lines, c.successes, c.failures, c.error === undefined]), [[4, 2, 1, true], [12, 6, 1, true], [0, 0, 0, false]]);
+  assert.deepEqual(
+    evs.map((e) => `${e.file.split('/').pop()}:${e.line}:${e.service}:${e.outcome}`),
+    [
+      'auth.log:1:ssh:success',
+      'auth.log:2:ssh:success',
+      'auth.log:4:ssh:failure',
+      'mail.log.xz:5:dovecot:success',
+      'mail.log.xz:6:dovecot:success',
+      'mail.log.xz:8:dovecot:success',
+      'mail.log.xz:9:dovecot:failure',
+      'mail.log.xz:10:dovecot:success',
+      'mail.log.xz:11:dovecot:success',
+      'mail.log.xz:12:dovecot:success',
+    ],
+  );
+  assert.deepEqual(
+    scan.counters.map((c) => [c.lines, c.successes, c.failures, c.error === undefined]),
+    [
+      [4, 2, 1, true],
+      [12, 6, 1, true],
+      [0, 0, 0, false],
+    ],
+  );
   const e = evs[0]!;
-  assert.deepEqual({ ...e }, {
-    ts: Date.UTC(2023, 1, 14, 9, 0, 0) / 1000, tsGuessed: true, service: 'ssh', outcome: 'success', user: 'jana', ip: '81.2.69.160',
-    method: 'publickey', reason: undefined, line: 1, file: 'test/fixtures/accounts/seed/auth.log',
-  });
+  assert.deepEqual(
+    { ...e },
+    {
+      ts: Date.UTC(2023, 1, 14, 9, 0, 0) / 1000,
+      tsGuessed: true,
+      service: 'ssh',
+      outcome: 'success',
+      user: 'jana',
+      ip: '81.2.69.160',
+      method: 'publickey',
+      reason: undefined,
+      line: 1,
+      file: 'test/fixtures/accounts/seed/auth.log',
+    },
+  );
 });
 
 test('input: default log paths per mode', () => {
   assert.deepEqual(candidateLogs('exim'), ['/var/log/exim4/mainlog', '/var/log/exim/main.log', '/var/log/exim/mainlog']);
   assert.ok(candidateLogs('all').includes('/var/log/apache2/access.log'));
   assert.equal(candidateLogs('all').filter((f) => f === '/var/log/mail.log').length, 1);
-  assert.deepEqual(defaultLogs('dovecot', (f) => f === '/var/log/mail.log' || f === '/var/log/dovecot.log'), ['/var/log/mail.log', '/var/log/dovecot.log']);
-  assert.deepEqual(defaultLogs('ssh', () => false), []);
+  assert.deepEqual(
+    defaultLogs('dovecot', (f) => f === '/var/log/mail.log' || f === '/var/log/dovecot.log'),
+    ['/var/log/mail.log', '/var/log/dovecot.log'],
+  );
+  assert.deepEqual(
+    defaultLogs('ssh', () => false),
+    [],
+  );
 });
 
 test('input: the copied CrowdSec and SSHGuard samples (test/fixtures/third-party)', async () => {
@@ -178,7 +233,9 @@ test('input: the copied CrowdSec and SSHGuard samples (test/fixtures/third-party
 test('input: files made by the bzip2, xz and zstd tools, concatenated streams included (skipped loudly without the tools)', async (t) => {
   const tools = ['bzip2', 'xz', 'zstd'].filter((x) => spawnSync('sh', ['-c', `command -v ${x}`]).status === 0);
   if (tools.length < 3) {
-    process.stderr.write(`SKIPPED LOUDLY: missing ${['bzip2', 'xz', 'zstd'].filter((x) => !tools.includes(x)).join(', ')} (scripts/install-deps.sh accounts)\n`);
+    process.stderr.write(
+      `SKIPPED LOUDLY: missing ${['bzip2', 'xz', 'zstd'].filter((x) => !tools.includes(x)).join(', ')} (scripts/install-deps.sh accounts)\n`,
+    );
     t.skip('compression tools missing');
     return;
   }
@@ -186,7 +243,11 @@ test('input: files made by the bzip2, xz and zstd tools, concatenated streams in
   try {
     const a = readFileSync('test/fixtures/accounts/seed/mail.log');
     const b = readFileSync('test/fixtures/accounts/seed/auth.log');
-    for (const [tool, args] of [['bzip2', ['-c']], ['xz', ['-c']], ['zstd', ['-q', '-c']]] as const) {
+    for (const [tool, args] of [
+      ['bzip2', ['-c']],
+      ['xz', ['-c']],
+      ['zstd', ['-q', '-c']],
+    ] as const) {
       const one = (buf: Buffer): Buffer => spawnSync(tool, [...args], { input: buf }).stdout;
       const f = join(d.dir, `both.${tool}`);
       writeFileSync(f, Buffer.concat([one(a), one(b)]));

@@ -20,8 +20,16 @@ function rng(seed: number): () => number {
 
 const IPS = [
   ...Array.from({ length: 40 }, (_, i) => `10.0.${i}.${(i * 7) % 256}`),
-  '1.2.3.4', '1.2.3.40', '0.0.1.0', '0.1.0.0', '255.255.255.255', '0.0.0.0',
-  '2001:db8::1', '2001:db8::2', '::1', 'fe80::1',
+  '1.2.3.4',
+  '1.2.3.40',
+  '0.0.1.0',
+  '0.1.0.0',
+  '255.255.255.255',
+  '0.0.0.0',
+  '2001:db8::1',
+  '2001:db8::2',
+  '::1',
+  'fe80::1',
 ];
 
 function events(seed: number, n: number): AuthLogEvent[] {
@@ -49,9 +57,20 @@ function events(seed: number, n: number): AuthLogEvent[] {
   return out;
 }
 
-interface Ref { count: number; first: number; last: number; services: Set<string>; methods: Set<string> }
+interface Ref {
+  count: number;
+  first: number;
+  last: number;
+  services: Set<string>;
+  methods: Set<string>;
+}
 
-for (const [nodate, nouser] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+for (const [nodate, nouser] of [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const) {
   test(`grouping matches a naive reference (nodate ${nodate}, nouser ${nouser})`, () => {
     const evs = events(nodate ? 7 : 11 + (nouser ? 1 : 0), 20000);
     const rep = new AccountGroups({ limit: -1, nodate, nouser, zone: 0, users: [], userRegex: null }, null);
@@ -77,11 +96,20 @@ for (const [nodate, nouser] of [[false, false], [true, false], [false, true], [t
       for (const e of g.entries) {
         assert.ok(!m.has(e.ip), `${e.ip} listed twice`);
         assert.equal(new Set(e.methods).size, e.methods.length, 'methods distinct');
-        m.set(e.ip, { count: e.count, first: e.first, last: e.last, services: new Set(SERVICES.filter((_, i) => (e.serviceBits & (1 << i)) !== 0)), methods: new Set(e.methods) });
+        m.set(e.ip, {
+          count: e.count,
+          first: e.first,
+          last: e.last,
+          services: new Set(SERVICES.filter((_, i) => (e.serviceBits & (1 << i)) !== 0)),
+          methods: new Set(e.methods),
+        });
       }
       got.set(`${g.day ?? ''}|${String(g.user)}`, m);
     }
     assert.deepEqual(got, ref);
-    assert.ok([...ref.values()].some((g) => g.size > 16), 'a group past the IPv4 array');
+    assert.ok(
+      [...ref.values()].some((g) => g.size > 16),
+      'a group past the IPv4 array',
+    );
   });
 }

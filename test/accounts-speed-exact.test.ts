@@ -20,13 +20,18 @@ const CLI = resolve('dist/src/cli.js');
 
 function outputHash(dir: string, name: string, extra: string[] = []): string {
   const r = spawnSync(process.execPath, [CLI, 'accounts', '--json', '-g', '0', '-c', '/dev/null', '--tz', 'UTC', '--year', '2023', ...extra, name], {
-    cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, TZ: 'UTC' },
+    cwd: dir,
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    env: { ...process.env, TZ: 'UTC' },
   });
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
   const summary = JSON.parse(lines.pop()!) as Record<string, unknown>;
   delete summary.run;
-  return createHash('sha256').update(lines.join('\n') + '\n' + JSON.stringify(summary)).digest('hex');
+  return createHash('sha256')
+    .update(lines.join('\n') + '\n' + JSON.stringify(summary))
+    .digest('hex');
 }
 
 // Taken with the build before the speed work (same generator, same seed, same lines).
@@ -82,11 +87,14 @@ test('LineSplitter: any cut of any bytes gives the lines of one whole UTF-8 deco
     // Raw bytes, sometimes with invalid UTF-8 (a lone continuation byte, a cut sequence).
     let bytes = Buffer.from(text, 'utf8');
     if (rnd(4) === 0) bytes = Buffer.concat([bytes, Buffer.from([0xe2, 0x82]), Buffer.from('\nend')]);
-    const expected = bytes.toString('utf8').split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+    const expected = bytes
+      .toString('utf8')
+      .split('\n')
+      .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
     if (expected[expected.length - 1] === '') expected.pop();
     const got: string[] = [];
     const sp = new LineSplitter();
-    for (let o = 0; o < bytes.length; ) {
+    for (let o = 0; o < bytes.length;) {
       const len = 1 + rnd(8);
       sp.push(bytes.subarray(o, o + len), (l) => got.push(l));
       o += len;

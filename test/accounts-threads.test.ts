@@ -21,7 +21,15 @@ import { emptyWhitelist, Whitelist } from '../src/accounts/whitelist.js';
 const CLI = resolve('dist/src/cli.js');
 
 const SPEC: ShareSpec = {
-  mode: 'all', zone: 0, year: 2023, limit: 0, nodate: false, nouser: false, users: [], userRegex: null, whitelist: emptyWhitelist(),
+  mode: 'all',
+  zone: 0,
+  year: 2023,
+  limit: 0,
+  nodate: false,
+  nouser: false,
+  users: [],
+  userRegex: null,
+  whitelist: emptyWhitelist(),
 };
 
 function newReport(): AccountGroups {
@@ -40,11 +48,15 @@ async function oneThread(file: string): Promise<Outcome> {
   const report = newReport();
   let failures = 0;
   let tempfails = 0;
-  const c = await new LogScanner({ mode: 'all', tz: 0, year: 2023, intern: false }).scanFile(file, (ev) => {
-    if (ev.outcome === 'success') report.add(ev);
-    else if (ev.outcome === 'failure') failures += ev.count ?? 1;
-    else tempfails++;
-  }, true);
+  const c = await new LogScanner({ mode: 'all', tz: 0, year: 2023, intern: false }).scanFile(
+    file,
+    (ev) => {
+      if (ev.outcome === 'success') report.add(ev);
+      else if (ev.outcome === 'failure') failures += ev.count ?? 1;
+      else tempfails++;
+    },
+    true,
+  );
   const { file: _f, ...counters } = c;
   return { groups: JSON.stringify(report.result(() => null)), counters, failures, tempfails, successes: report.successes };
 }
@@ -86,7 +98,8 @@ function sessionAcrossLog(lines: number, open: number, close: number): string {
   for (let i = 0; i < lines; i++) {
     const t = `Feb 13 10:${String(Math.floor(i / 600) % 60).padStart(2, '0')}:${String(Math.floor(i / 10) % 60).padStart(2, '0')} mx`;
     if (i === open) out.push(`${t} postfix/submission/smtpd[4242]: 4F1A2B3C: client=unknown[203.0.113.7], sasl_method=PLAIN, sasl_username=alice`);
-    else if (i === close) out.push(`${t} postfix/submission/smtpd[4242]: disconnect from unknown[203.0.113.7] ehlo=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=6`);
+    else if (i === close)
+      out.push(`${t} postfix/submission/smtpd[4242]: disconnect from unknown[203.0.113.7] ehlo=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=6`);
     else out.push(`${t} postfix/qmgr[99]: 4F1A${i.toString(16)}: from=<bob@example.com>, size=${1000 + i}, nrcpt=1 (queue active)`);
   }
   return out.join('\n') + '\n';
@@ -125,11 +138,15 @@ test('over 10,000 Postfix sessions left open (sessions forgotten over the cap): 
     for (let i = 0; i < 24_000; i++) {
       const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
       const s = String(i % 60).padStart(2, '0');
-      out.push(`Feb 13 11:${String(Math.floor(i / 400) % 60).padStart(2, '0')}:${s} mx postfix/submission/smtpd[${1000 + i}]: 4F${i.toString(16)}: client=unknown[${ip}], sasl_method=PLAIN, sasl_username=u${i % 50}`);
+      out.push(
+        `Feb 13 11:${String(Math.floor(i / 400) % 60).padStart(2, '0')}:${s} mx postfix/submission/smtpd[${1000 + i}]: 4F${i.toString(16)}: client=unknown[${ip}], sasl_method=PLAIN, sasl_username=u${i % 50}`,
+      );
       // A disconnect for an old session: named (ignored) or forgotten (a second, unnamed login).
       if (i % 3 === 0 && i >= 11_000) {
         const j = i - 11_000;
-        out.push(`Feb 13 11:${String(Math.floor(i / 400) % 60).padStart(2, '0')}:${s} mx postfix/submission/smtpd[${1000 + j}]: disconnect from unknown[10.${(j >> 16) & 255}.${(j >> 8) & 255}.${j & 255}] ehlo=1 auth=1 quit=1 commands=3`);
+        out.push(
+          `Feb 13 11:${String(Math.floor(i / 400) % 60).padStart(2, '0')}:${s} mx postfix/submission/smtpd[${1000 + j}]: disconnect from unknown[10.${(j >> 16) & 255}.${(j >> 8) & 255}.${j & 255}] ehlo=1 auth=1 quit=1 commands=3`,
+        );
       }
     }
     writeFileSync(file, out.join('\n') + '\n');
@@ -150,9 +167,16 @@ test('accounts --threads 2 on a 20 MB log prints what --threads 1 prints; a gzip
     generateMixedLog(file, 150_000, 5); // ≈ 21 MB: over the 16 MiB below which one thread reads
     writeFileSync(join(dir, 'mixed.log.gz'), gzipSync(readFileSync(file)));
     const run = (threads: number, name: string): { body: string; summary: Record<string, unknown>; threads: number } => {
-      const r = spawnSync(process.execPath, [CLI, 'accounts', '--json', '-g', '0', '-l', '0', '-c', '/dev/null', '--tz', 'UTC', '--year', '2023', '--threads', String(threads), name], {
-        cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, TZ: 'UTC' },
-      });
+      const r = spawnSync(
+        process.execPath,
+        [CLI, 'accounts', '--json', '-g', '0', '-l', '0', '-c', '/dev/null', '--tz', 'UTC', '--year', '2023', '--threads', String(threads), name],
+        {
+          cwd: dir,
+          encoding: 'utf8',
+          maxBuffer: 1 << 28,
+          env: { ...process.env, TZ: 'UTC' },
+        },
+      );
       assert.equal(r.status, 0, r.stderr);
       const lines = r.stdout.trimEnd().split('\n');
       const summary = JSON.parse(lines.pop()!) as Record<string, unknown> & { run: { threads: number } };

@@ -54,7 +54,12 @@ function teardown(): void {
     sh(['bash', '-c', '. scripts/testbed/lib.sh && tb_down'], { TB_PREFIX: PREFIX, TB_DIR: tbDir, TB_SRV_NS: SRV, TB_CLI_NS: CLIENT });
     tbDir = '';
   }
-  if (sh(['ip', 'netns', 'list']).stdout.split('\n').some((l) => l.split(' ')[0] === V6)) sh(['ip', 'netns', 'del', V6]);
+  if (
+    sh(['ip', 'netns', 'list'])
+      .stdout.split('\n')
+      .some((l) => l.split(' ')[0] === V6)
+  )
+    sh(['ip', 'netns', 'del', V6]);
 }
 
 function onSignal(): void {
@@ -107,7 +112,10 @@ function snapshot(backend: Backend, ns: string): string {
 /** Everything smtpstrike could have left in the namespace, as text. */
 function traces(ns: string): string {
   return [inNs(ns, 'nft', 'list', 'ruleset'), have('ipset') ? inNs(ns, 'ipset', 'list', '-n') : '']
-    .join('\n').split('\n').filter((l) => /smtpstrike/i.test(l)).join('\n');
+    .join('\n')
+    .split('\n')
+    .filter((l) => /smtpstrike/i.test(l))
+    .join('\n');
 }
 
 function entry(list: BlockEntry[], addr: string): BlockEntry | undefined {
@@ -124,7 +132,9 @@ function make(backend: Backend, ns: string, recreate = false): Blocker {
 }
 
 const NEEDS: Record<Backend, string[]> = {
-  nft: ['nft'], ipset: ['ipset', 'iptables', 'ip6tables'], iptables: ['iptables', 'ip6tables', 'iptables-restore', 'ip6tables-restore'],
+  nft: ['nft'],
+  ipset: ['ipset', 'iptables', 'ip6tables'],
+  iptables: ['iptables', 'ip6tables', 'iptables-restore', 'ip6tables-restore'],
 };
 
 function scenario(backend: Backend, recreate = false): void {
@@ -182,7 +192,10 @@ function scenario(backend: Backend, recreate = false): void {
       assert.ok((entry(list, '10.200.0.2')?.expiresInSec ?? 0) >= 28, `re-add with 30 s refreshed it: ${JSON.stringify(list)}`);
       assert.equal(await agent.probe('10.200.0.2', 587), 'refused');
 
-      await b.apply([{ op: 'del', addr: '10.200.0.2' }, { op: 'del', addr: '10.200.0.9' }]);
+      await b.apply([
+        { op: 'del', addr: '10.200.0.2' },
+        { op: 'del', addr: '10.200.0.9' },
+      ]);
       assert.equal(await agent.probe('10.200.0.2', 587), 'ok', 'unblocked (deleting an absent address is no error)');
 
       // A 2 s block ends by itself (kernel timeouts), or at the next maintenance (iptables).
@@ -226,7 +239,10 @@ function scenario(backend: Backend, recreate = false): void {
       await b6.apply([{ op: 'add', addr: '2001:db8:bad::/64', timeoutSec: 60 }]);
       for (const a of V6_BAD) assert.equal(await agent6.probe(a, 587, V6_SERVER), 'refused', `${a} inside the blocked /64`);
       assert.equal(await agent6.probe(V6_GOOD, 587, V6_SERVER), 'ok');
-      await b6.apply([{ op: 'add', addr: V6_GOOD, timeoutSec: 60 }, { op: 'add', addr: '2001:db8:bad::2', timeoutSec: 60 }]);
+      await b6.apply([
+        { op: 'add', addr: V6_GOOD, timeoutSec: 60 },
+        { op: 'add', addr: '2001:db8:bad::2', timeoutSec: 60 },
+      ]);
       assert.equal(await agent6.probe(V6_GOOD, 587, V6_SERVER), 'refused', 'single IPv6 address blocked');
       assert.equal(await agent6.probe(V6_BAD[1]!, 587, V6_SERVER), 'refused');
       const l6 = (await b6.list()).map((e) => e.addr);

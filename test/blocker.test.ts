@@ -21,7 +21,11 @@ import { waitFor } from './support/wait.js';
 // ------------------------------------------------------------------------------------------
 // helpers
 
-interface Call { cmd: string; args: string[]; input: string | undefined }
+interface Call {
+  cmd: string;
+  args: string[];
+  input: string | undefined;
+}
 
 /** Records every command; answers from `reply` (default: success, empty output). */
 class FakeRunner implements CommandRunner {
@@ -35,7 +39,11 @@ class FakeRunner implements CommandRunner {
   }
 }
 
-interface LogLine { level: string; obj: object; msg: string }
+interface LogLine {
+  level: string;
+  obj: object;
+  msg: string;
+}
 function memLogger(): BlockLogger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
   return {
@@ -57,9 +65,16 @@ class RecordingBlocker implements Blocker {
   /** While set, every apply() waits for it: a test holds an apply in flight as long as it needs. */
   private gate: Promise<void> | null = null;
   /** `failures`: how many applies fail first; `poison`: an address whose batches always fail; `error`: what they throw. */
-  constructor(private delayMs = 0, private failures = 0, private poison = '', private error: () => Error = () => new Error('kernel said no')) {}
+  constructor(
+    private delayMs = 0,
+    private failures = 0,
+    private poison = '',
+    private error: () => Error = () => new Error('kernel said no'),
+  ) {}
   async init(): Promise<void> {}
-  async exists(): Promise<boolean> { return true; }
+  async exists(): Promise<boolean> {
+    return true;
+  }
   async apply(ops: BlockOp[]): Promise<void> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -72,19 +87,31 @@ class RecordingBlocker implements Blocker {
       }
       if (this.poison && ops.some((o) => o.addr === this.poison)) throw this.error();
       this.applies.push(ops);
-      for (const o of ops) if (o.op === 'add') this.state.set(o.addr, o.timeoutSec ?? null); else this.state.delete(o.addr);
+      for (const o of ops)
+        if (o.op === 'add') this.state.set(o.addr, o.timeoutSec ?? null);
+        else this.state.delete(o.addr);
     } finally {
       this.inFlight--;
     }
   }
-  async list(): Promise<BlockEntry[]> { return [...this.state].map(([addr, t]) => ({ addr, expiresInSec: t })); }
-  async flush(): Promise<void> { this.state.clear(); }
-  async cleanup(): Promise<void> { this.state.clear(); }
-  async maintain(): Promise<void> { this.maintained++; }
+  async list(): Promise<BlockEntry[]> {
+    return [...this.state].map(([addr, t]) => ({ addr, expiresInSec: t }));
+  }
+  async flush(): Promise<void> {
+    this.state.clear();
+  }
+  async cleanup(): Promise<void> {
+    this.state.clear();
+  }
+  async maintain(): Promise<void> {
+    this.maintained++;
+  }
   /** Holds every apply() until the returned function is called. */
   hold(): () => void {
     let release = (): void => undefined;
-    this.gate = new Promise<void>((r) => { release = r; });
+    this.gate = new Promise<void>((r) => {
+      release = r;
+    });
     return () => {
       this.gate = null;
       release();
@@ -104,10 +131,10 @@ test('addresses: canonical IPv4 / IPv6 / IPv6 prefixes, re-formatted from parsed
     ['10.200.0.2/32', '10.200.0.2', 4, 32],
     ['2001:DB8:0:0:0:0:0:1', '2001:db8::1', 6, 128],
     ['2001:db8::1/128', '2001:db8::1', 6, 128],
-    ['2001:db8:1:2:3:4:5:6/64', '2001:db8:1:2::/64', 6, 64],   // host bits masked
+    ['2001:db8:1:2:3:4:5:6/64', '2001:db8:1:2::/64', 6, 64], // host bits masked
     ['2001:0db8:0000:0000::/64', '2001:db8::/64', 6, 64],
     ['2001:db8::/48', '2001:db8::/48', 6, 48],
-    ['::ffff:192.0.2.7', '192.0.2.7', 4, 32],                   // IPv4-mapped: an IPv4 client
+    ['::ffff:192.0.2.7', '192.0.2.7', 4, 32], // IPv4-mapped: an IPv4 client
     ['::1', '::1', 6, 128],
     ['fe80::1:0:0:1', 'fe80::1:0:0:1', 6, 128],
   ];
@@ -119,11 +146,40 @@ test('addresses: canonical IPv4 / IPv6 / IPv6 prefixes, re-formatted from parsed
 
 test('addresses: injection attempts, IPv4 prefixes and garbage are rejected before any command', () => {
   const bad: unknown[] = [
-    '1.2.3.4; flush ruleset', '1.2.3.4 }; flush ruleset; add element inet smtpstrike blocked4 { 5.6.7.8',
-    '1.2.3.4\nflush ruleset', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.4,5.6.7.8', '$(reboot)', '`id`', '1.2.3.4 timeout 1s',
-    '1.2.3.4/24', '1.2.3.4/0', '1.2.3.4/33', '10.0.0.0/8', '01.2.3.4', '1.2.3', '256.1.1.1', '1.2.3.4.5',
-    '2001:db8::/0', '2001:db8::/129', '2001:db8::/64/64', 'fe80::1%eth0', '::ffff:1.2.3.4/96', '1::2::3',
-    'localhost', 'example.com', '', '::/', 'garbage', '-1.2.3.4', '--flush', 42, null, undefined, { addr: '1.2.3.4' },
+    '1.2.3.4; flush ruleset',
+    '1.2.3.4 }; flush ruleset; add element inet smtpstrike blocked4 { 5.6.7.8',
+    '1.2.3.4\nflush ruleset',
+    '1.2.3.4 ',
+    ' 1.2.3.4',
+    '1.2.3.4,5.6.7.8',
+    '$(reboot)',
+    '`id`',
+    '1.2.3.4 timeout 1s',
+    '1.2.3.4/24',
+    '1.2.3.4/0',
+    '1.2.3.4/33',
+    '10.0.0.0/8',
+    '01.2.3.4',
+    '1.2.3',
+    '256.1.1.1',
+    '1.2.3.4.5',
+    '2001:db8::/0',
+    '2001:db8::/129',
+    '2001:db8::/64/64',
+    'fe80::1%eth0',
+    '::ffff:1.2.3.4/96',
+    '1::2::3',
+    'localhost',
+    'example.com',
+    '',
+    '::/',
+    'garbage',
+    '-1.2.3.4',
+    '--flush',
+    42,
+    null,
+    undefined,
+    { addr: '1.2.3.4' },
     'a'.repeat(1000),
   ];
   for (const b of bad) assert.throws(() => parseBlockAddr(b), BlockAddressError, String(b));
@@ -149,10 +205,22 @@ test('addresses: ops are validated as a whole and coalesced (last op per address
     { op: 'add', addr: '2001:db8::5/64', timeoutSec: 5 },
     { op: 'add', addr: '2001:db8::/64', timeoutSec: 9 },
   ]);
-  assert.deepEqual(ops.map((o) => [o.op, o.a.addr, o.timeoutSec]), [
-    ['add', '10.0.0.2', 60], ['del', '10.0.0.1', null], ['add', '2001:db8::/64', 9],
-  ]);
-  assert.throws(() => normalizeOps([{ op: 'add', addr: '10.0.0.1' }, { op: 'add', addr: '1.2.3.4; flush ruleset' }]), BlockAddressError);
+  assert.deepEqual(
+    ops.map((o) => [o.op, o.a.addr, o.timeoutSec]),
+    [
+      ['add', '10.0.0.2', 60],
+      ['del', '10.0.0.1', null],
+      ['add', '2001:db8::/64', 9],
+    ],
+  );
+  assert.throws(
+    () =>
+      normalizeOps([
+        { op: 'add', addr: '10.0.0.1' },
+        { op: 'add', addr: '1.2.3.4; flush ruleset' },
+      ]),
+    BlockAddressError,
+  );
   assert.throws(() => normalizeOps([{ op: 'flush' as 'add', addr: '10.0.0.1' }]), BlockAddressError);
   assert.ok(covers(parseBlockAddr('2001:db8::/48'), parseBlockAddr('2001:db8:0:5::1')));
   assert.ok(!covers(parseBlockAddr('2001:db8::/64'), parseBlockAddr('2001:db8:0:5::1')));
@@ -164,19 +232,25 @@ test('addresses: ops are validated as a whole and coalesced (last op per address
 
 test('nft: table, sets, chain and rules, exactly', () => {
   const b = new NftBlocker({ ports: [587, 25, 587], runner: new FakeRunner() });
-  assert.equal(b.structureScript(), [
-    'add table inet smtpstrike',
-    'add set inet smtpstrike blocked4 { type ipv4_addr; flags timeout; }',
-    'add set inet smtpstrike blocked6 { type ipv6_addr; flags interval,timeout; }',
-    'add chain inet smtpstrike input { type filter hook input priority filter - 10; policy accept; }',
-    '',
-  ].join('\n'));
-  assert.equal(b.rulesScript(), [
-    'flush chain inet smtpstrike input',
-    'add rule inet smtpstrike input ip saddr @blocked4 tcp dport { 25, 587 } counter reject with tcp reset comment "smtpstrike:ipv4:25,587"',
-    'add rule inet smtpstrike input ip6 saddr @blocked6 tcp dport { 25, 587 } counter reject with tcp reset comment "smtpstrike:ipv6:25,587"',
-    '',
-  ].join('\n'));
+  assert.equal(
+    b.structureScript(),
+    [
+      'add table inet smtpstrike',
+      'add set inet smtpstrike blocked4 { type ipv4_addr; flags timeout; }',
+      'add set inet smtpstrike blocked6 { type ipv6_addr; flags interval,timeout; }',
+      'add chain inet smtpstrike input { type filter hook input priority filter - 10; policy accept; }',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(
+    b.rulesScript(),
+    [
+      'flush chain inet smtpstrike input',
+      'add rule inet smtpstrike input ip saddr @blocked4 tcp dport { 25, 587 } counter reject with tcp reset comment "smtpstrike:ipv4:25,587"',
+      'add rule inet smtpstrike input ip6 saddr @blocked6 tcp dport { 25, 587 } counter reject with tcp reset comment "smtpstrike:ipv6:25,587"',
+      '',
+    ].join('\n'),
+  );
   assert.equal(b.flushScript(), 'flush set inet smtpstrike blocked4\nflush set inet smtpstrike blocked6\n');
   assert.equal(b.cleanupScript(), 'add table inet smtpstrike\ndelete table inet smtpstrike\n');
   assert.throws(() => new NftBlocker({ ports: [], runner: new FakeRunner() }), BlockerError);
@@ -193,71 +267,91 @@ test('nft: one transaction per batch; recreate (delete + add) or plain re-add; c
     { op: 'add', addr: '2001:db8::/64', timeoutSec: 1200 },
     { op: 'del', addr: '2001:db8:1::1' },
   ]);
-  assert.equal(b.opsScript(ops, 'recreate'), [
-    'add element inet smtpstrike blocked4 { 10.0.0.1, 10.0.0.2 }',
-    'add element inet smtpstrike blocked4 { 10.0.0.3 }',
-    'delete element inet smtpstrike blocked4 { 10.0.0.1, 10.0.0.2 }',
-    'delete element inet smtpstrike blocked4 { 10.0.0.3 }',
-    'add element inet smtpstrike blocked4 { 10.0.0.1 timeout 60s, 10.0.0.2 }',
-    'add element inet smtpstrike blocked6 { 2001:db8::/64, 2001:db8:1::1 }',
-    'delete element inet smtpstrike blocked6 { 2001:db8::/64, 2001:db8:1::1 }',
-    'add element inet smtpstrike blocked6 { 2001:db8::/64 timeout 1200s }',
-    '',
-  ].join('\n'));
-  assert.equal(b.opsScript(ops, 'readd'), [
-    'add element inet smtpstrike blocked4 { 10.0.0.3 }',
-    'delete element inet smtpstrike blocked4 { 10.0.0.3 }',
-    'add element inet smtpstrike blocked4 { 10.0.0.1 timeout 60s, 10.0.0.2 }',
-    'add element inet smtpstrike blocked6 { 2001:db8:1::1 }',
-    'delete element inet smtpstrike blocked6 { 2001:db8:1::1 }',
-    'add element inet smtpstrike blocked6 { 2001:db8::/64 timeout 1200s }',
-    '',
-  ].join('\n'));
+  assert.equal(
+    b.opsScript(ops, 'recreate'),
+    [
+      'add element inet smtpstrike blocked4 { 10.0.0.1, 10.0.0.2 }',
+      'add element inet smtpstrike blocked4 { 10.0.0.3 }',
+      'delete element inet smtpstrike blocked4 { 10.0.0.1, 10.0.0.2 }',
+      'delete element inet smtpstrike blocked4 { 10.0.0.3 }',
+      'add element inet smtpstrike blocked4 { 10.0.0.1 timeout 60s, 10.0.0.2 }',
+      'add element inet smtpstrike blocked6 { 2001:db8::/64, 2001:db8:1::1 }',
+      'delete element inet smtpstrike blocked6 { 2001:db8::/64, 2001:db8:1::1 }',
+      'add element inet smtpstrike blocked6 { 2001:db8::/64 timeout 1200s }',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(
+    b.opsScript(ops, 'readd'),
+    [
+      'add element inet smtpstrike blocked4 { 10.0.0.3 }',
+      'delete element inet smtpstrike blocked4 { 10.0.0.3 }',
+      'add element inet smtpstrike blocked4 { 10.0.0.1 timeout 60s, 10.0.0.2 }',
+      'add element inet smtpstrike blocked6 { 2001:db8:1::1 }',
+      'delete element inet smtpstrike blocked6 { 2001:db8:1::1 }',
+      'add element inet smtpstrike blocked6 { 2001:db8::/64 timeout 1200s }',
+      '',
+    ].join('\n'),
+  );
 });
 
 test('nft: overlapping IPv6 intervals are planned against the set: wider replaces narrower, narrower inside wider is skipped', () => {
   const b = new NftBlocker({ ports: [25], runner: new FakeRunner() });
   const existing = ['2001:db8:1::/64', '2001:db8:2::5', '2001:db8:3::/64'].map((a) => parseBlockAddr(a));
   const ops = normalizeOps([
-    { op: 'add', addr: '2001:db8:1::7', timeoutSec: 10 },   // inside 2001:db8:1::/64: skipped
+    { op: 'add', addr: '2001:db8:1::7', timeoutSec: 10 }, // inside 2001:db8:1::/64: skipped
     { op: 'add', addr: '2001:db8:2::/48', timeoutSec: 20 }, // covers 2001:db8:2::5: replaces it
     { op: 'add', addr: '2001:db8:3::/64', timeoutSec: 30 }, // present: refreshed
-    { op: 'del', addr: '2001:db8:9::1' },                   // absent: nothing
+    { op: 'del', addr: '2001:db8:9::1' }, // absent: nothing
     { op: 'add', addr: '10.0.0.1', timeoutSec: 5 },
   ]);
   const { script, skipped } = b.conflictScript(ops, existing, 'readd');
   assert.deepEqual(skipped, ['2001:db8:1::7 (inside 2001:db8:1::/64)']);
-  assert.equal(script, [
-    'add element inet smtpstrike blocked4 { 10.0.0.1 timeout 5s }',
-    'delete element inet smtpstrike blocked6 { 2001:db8:2::5 }',
-    'add element inet smtpstrike blocked6 { 2001:db8:2::/48 timeout 20s }',
-    'add element inet smtpstrike blocked6 { 2001:db8:3::/64 timeout 30s }',
-    '',
-  ].join('\n'));
+  assert.equal(
+    script,
+    [
+      'add element inet smtpstrike blocked4 { 10.0.0.1 timeout 5s }',
+      'delete element inet smtpstrike blocked6 { 2001:db8:2::5 }',
+      'add element inet smtpstrike blocked6 { 2001:db8:2::/48 timeout 20s }',
+      'add element inet smtpstrike blocked6 { 2001:db8:3::/64 timeout 30s }',
+      '',
+    ].join('\n'),
+  );
   // recreate: the present one is deleted first; a del of a present one is deleted once.
-  const again = b.conflictScript(normalizeOps([
-    { op: 'add', addr: '2001:db8:3::/64', timeoutSec: 30 },
-    { op: 'del', addr: '2001:db8:1::/64' },
-    { op: 'del', addr: '2001:db8:1::/64' },
-    { op: 'add', addr: '2001:db8::/32', timeoutSec: 40 }, // covers everything left
-  ]), existing, 'recreate');
+  const again = b.conflictScript(
+    normalizeOps([
+      { op: 'add', addr: '2001:db8:3::/64', timeoutSec: 30 },
+      { op: 'del', addr: '2001:db8:1::/64' },
+      { op: 'del', addr: '2001:db8:1::/64' },
+      { op: 'add', addr: '2001:db8::/32', timeoutSec: 40 }, // covers everything left
+    ]),
+    existing,
+    'recreate',
+  );
   assert.deepEqual(again.skipped, []);
-  assert.equal(again.script, [
-    'delete element inet smtpstrike blocked6 { 2001:db8:3::/64 }',
-    'add element inet smtpstrike blocked6 { 2001:db8:3::/64 timeout 30s }',
-    'delete element inet smtpstrike blocked6 { 2001:db8:1::/64 }',
-    'delete element inet smtpstrike blocked6 { 2001:db8:2::5 }',
-    'delete element inet smtpstrike blocked6 { 2001:db8:3::/64 }',
-    'add element inet smtpstrike blocked6 { 2001:db8::/32 timeout 40s }',
-    '',
-  ].join('\n'));
+  assert.equal(
+    again.script,
+    [
+      'delete element inet smtpstrike blocked6 { 2001:db8:3::/64 }',
+      'add element inet smtpstrike blocked6 { 2001:db8:3::/64 timeout 30s }',
+      'delete element inet smtpstrike blocked6 { 2001:db8:1::/64 }',
+      'delete element inet smtpstrike blocked6 { 2001:db8:2::5 }',
+      'delete element inet smtpstrike blocked6 { 2001:db8:3::/64 }',
+      'add element inet smtpstrike blocked6 { 2001:db8::/32 timeout 40s }',
+      '',
+    ].join('\n'),
+  );
 });
 
 test('nft: overlap planning stays fast with 100,000 prefixes in the set and 20,000 ops', () => {
   const b = new NftBlocker({ ports: [25], runner: new FakeRunner() });
   const existing = Array.from({ length: 100_000 }, (_, i) => parseBlockAddr(`2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::/64`));
   const ops = normalizeOps([
-    ...Array.from({ length: 20_000 }, (_, i) => ({ op: 'add' as const, addr: `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::${(i + 1).toString(16)}`, timeoutSec: 60 })),
+    ...Array.from({ length: 20_000 }, (_, i) => ({
+      op: 'add' as const,
+      addr: `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::${(i + 1).toString(16)}`,
+      timeoutSec: 60,
+    })),
   ]);
   const t0 = performance.now();
   const { skipped } = b.conflictScript(ops, existing, 'readd');
@@ -266,14 +360,17 @@ test('nft: overlap planning stays fast with 100,000 prefixes in the set and 20,0
 });
 
 test('nft: init lists the chain, creates what is missing, probes the refresh semantics once; idempotent', async () => {
-  const chainJson = (comments: string[]): string => JSON.stringify({ nftables: [{ metainfo: {} }, { chain: { name: 'input' } }, ...comments.map((c) => ({ rule: { comment: c } }))] });
+  const chainJson = (comments: string[]): string =>
+    JSON.stringify({ nftables: [{ metainfo: {} }, { chain: { name: 'input' } }, ...comments.map((c) => ({ rule: { comment: c } }))] });
   let haveChain = false;
   const r = new FakeRunner((c) => {
     if (c.args.join(' ') === '-j list chain inet smtpstrike input') {
       return haveChain ? { stdout: chainJson(['smtpstrike:ipv4:25,587', 'smtpstrike:ipv6:25,587']) } : { code: 1, stderr: 'Error: No such file or directory' };
     }
     if (c.args.join(' ') === '-j list set inet smtpstrike refresh_probe') {
-      return { stdout: JSON.stringify({ nftables: [{ set: { name: 'refresh_probe', elem: [{ elem: { val: '192.0.2.1', timeout: 1000, expires: 999 } }] } }] }) };
+      return {
+        stdout: JSON.stringify({ nftables: [{ set: { name: 'refresh_probe', elem: [{ elem: { val: '192.0.2.1', timeout: 1000, expires: 999 } }] } }] }),
+      };
     }
     return {};
   });
@@ -288,7 +385,10 @@ test('nft: init lists the chain, creates what is missing, probes the refresh sem
   haveChain = true;
   r.calls = [];
   await b.init();
-  assert.deepEqual(r.calls.map((c) => c.args.join(' ')), ['-j list chain inet smtpstrike input', '-f -']);
+  assert.deepEqual(
+    r.calls.map((c) => c.args.join(' ')),
+    ['-j list chain inet smtpstrike input', '-f -'],
+  );
   assert.equal(r.calls[1]!.input, b.structureScript());
   // Rules made for other ports are re-made.
   const b2 = new NftBlocker({ ports: [25, 465, 587], runner: r, refresh: 'recreate' });
@@ -298,9 +398,11 @@ test('nft: init lists the chain, creates what is missing, probes the refresh sem
 });
 
 test('nft: a kernel that keeps the old timeout on re-add selects recreate', async () => {
-  const r = new FakeRunner((c) => (c.args.includes('refresh_probe') && c.args[0] === '-j'
-    ? { stdout: JSON.stringify({ nftables: [{ set: { name: 'refresh_probe', elem: [{ elem: { val: '192.0.2.1', timeout: 100, expires: 99 } }] } }] }) }
-    : {}));
+  const r = new FakeRunner((c) =>
+    c.args.includes('refresh_probe') && c.args[0] === '-j'
+      ? { stdout: JSON.stringify({ nftables: [{ set: { name: 'refresh_probe', elem: [{ elem: { val: '192.0.2.1', timeout: 100, expires: 99 } }] } }] }) }
+      : {},
+  );
   const b = new NftBlocker({ ports: [25], runner: r });
   await b.apply([{ op: 'add', addr: '10.0.0.1', timeoutSec: 5 }]);
   assert.equal(b.refreshMode, 'recreate');
@@ -310,20 +412,46 @@ test('nft: a kernel that keeps the old timeout on re-add selects recreate', asyn
 test('nft: an invalid address fails the whole apply before any command runs', async () => {
   const r = new FakeRunner();
   const b = new NftBlocker({ ports: [25], runner: r, refresh: 'readd' });
-  await assert.rejects(b.apply([{ op: 'add', addr: '10.0.0.1' }, { op: 'add', addr: '1.2.3.4; flush ruleset' }]), BlockAddressError);
+  await assert.rejects(
+    b.apply([
+      { op: 'add', addr: '10.0.0.1' },
+      { op: 'add', addr: '1.2.3.4; flush ruleset' },
+    ]),
+    BlockAddressError,
+  );
   assert.equal(r.calls.length, 0);
 });
 
 test('nft: list parses nft -j elements (plain, with timeout, prefix, no timeout); absent table is empty', async () => {
   const items = [
     { set: { name: 'blocked4', elem: ['10.0.0.9', { elem: { val: '10.0.0.1', timeout: 60, expires: 57 } }] } },
-    { set: { name: 'blocked6', elem: [{ elem: { val: { prefix: { addr: '2001:db8::', len: 64 } }, timeout: 1200, expires: 1199 } }, { elem: { val: '2001:db8:1::5', timeout: 10, expires: 3 } }] } },
+    {
+      set: {
+        name: 'blocked6',
+        elem: [
+          { elem: { val: { prefix: { addr: '2001:db8::', len: 64 } }, timeout: 1200, expires: 1199 } },
+          { elem: { val: '2001:db8:1::5', timeout: 10, expires: 3 } },
+        ],
+      },
+    },
   ];
-  assert.deepEqual(parseNftSet(items, 'blocked4'), [{ addr: '10.0.0.9', expiresInSec: null }, { addr: '10.0.0.1', expiresInSec: 57 }]);
-  assert.deepEqual(parseNftSet(items, 'blocked6'), [{ addr: '2001:db8::/64', expiresInSec: 1199 }, { addr: '2001:db8:1::5', expiresInSec: 3 }]);
-  const b = new NftBlocker({ ports: [25], runner: new FakeRunner(() => ({ code: 1, stderr: 'Error: No such file or directory\nlist table inet smtpstrike' })) });
+  assert.deepEqual(parseNftSet(items, 'blocked4'), [
+    { addr: '10.0.0.9', expiresInSec: null },
+    { addr: '10.0.0.1', expiresInSec: 57 },
+  ]);
+  assert.deepEqual(parseNftSet(items, 'blocked6'), [
+    { addr: '2001:db8::/64', expiresInSec: 1199 },
+    { addr: '2001:db8:1::5', expiresInSec: 3 },
+  ]);
+  const b = new NftBlocker({
+    ports: [25],
+    runner: new FakeRunner(() => ({ code: 1, stderr: 'Error: No such file or directory\nlist table inet smtpstrike' })),
+  });
   assert.deepEqual(await b.list(), []);
-  const denied = new NftBlocker({ ports: [25], runner: new FakeRunner(() => ({ code: 1, stderr: 'netlink: Error: cache initialization failed: Operation not permitted' })) });
+  const denied = new NftBlocker({
+    ports: [25],
+    runner: new FakeRunner(() => ({ code: 1, stderr: 'netlink: Error: cache initialization failed: Operation not permitted' })),
+  });
   await assert.rejects(denied.list(), (e: unknown) => e instanceof BlockerError && e.kind === 'permission' && /CAP_NET_ADMIN/.test(e.message));
 });
 
@@ -332,30 +460,54 @@ test('nft: list parses nft -j elements (plain, with timeout, prefix, no timeout)
 
 test('ipset: sets, batches and rules, exactly', () => {
   const b = new IpsetBlocker({ ports: [587, 25], runner: new FakeRunner() });
-  assert.equal(b.createScript(),
-    'create smtpstrike4 hash:ip family inet hashsize 1024 maxelem 1048576 timeout 0\n'
-    + 'create smtpstrike6 hash:net family inet6 hashsize 1024 maxelem 1048576 timeout 0\n');
-  assert.equal(b.opsScript(normalizeOps([
-    { op: 'add', addr: '10.0.0.1', timeoutSec: 60 },
-    { op: 'add', addr: '10.0.0.2' },
-    { op: 'del', addr: '10.0.0.3' },
-    { op: 'add', addr: '2001:db8::9/64', timeoutSec: 1200 },
-    { op: 'del', addr: '2001:db8:1::1' },
-  ])), [
-    'add smtpstrike4 10.0.0.1 timeout 60',
-    'add smtpstrike4 10.0.0.2 timeout 0',
-    'del smtpstrike4 10.0.0.3',
-    'add smtpstrike6 2001:db8::/64 timeout 1200',
-    'del smtpstrike6 2001:db8:1::1',
-    '',
-  ].join('\n'));
-  assert.equal(b.ruleArgs(4).join(' '), '-p tcp -m multiport --dports 25,587 -m set --match-set smtpstrike4 src -m comment --comment smtpstrike -j REJECT --reject-with tcp-reset');
-  assert.equal(b.ruleArgs(6).join(' '), '-p tcp -m multiport --dports 25,587 -m set --match-set smtpstrike6 src -m comment --comment smtpstrike -j REJECT --reject-with tcp-reset');
+  assert.equal(
+    b.createScript(),
+    'create smtpstrike4 hash:ip family inet hashsize 1024 maxelem 1048576 timeout 0\n' +
+      'create smtpstrike6 hash:net family inet6 hashsize 1024 maxelem 1048576 timeout 0\n',
+  );
+  assert.equal(
+    b.opsScript(
+      normalizeOps([
+        { op: 'add', addr: '10.0.0.1', timeoutSec: 60 },
+        { op: 'add', addr: '10.0.0.2' },
+        { op: 'del', addr: '10.0.0.3' },
+        { op: 'add', addr: '2001:db8::9/64', timeoutSec: 1200 },
+        { op: 'del', addr: '2001:db8:1::1' },
+      ]),
+    ),
+    [
+      'add smtpstrike4 10.0.0.1 timeout 60',
+      'add smtpstrike4 10.0.0.2 timeout 0',
+      'del smtpstrike4 10.0.0.3',
+      'add smtpstrike6 2001:db8::/64 timeout 1200',
+      'del smtpstrike6 2001:db8:1::1',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(
+    b.ruleArgs(4).join(' '),
+    '-p tcp -m multiport --dports 25,587 -m set --match-set smtpstrike4 src -m comment --comment smtpstrike -j REJECT --reject-with tcp-reset',
+  );
+  assert.equal(
+    b.ruleArgs(6).join(' '),
+    '-p tcp -m multiport --dports 25,587 -m set --match-set smtpstrike6 src -m comment --comment smtpstrike -j REJECT --reject-with tcp-reset',
+  );
   assert.throws(() => new IpsetBlocker({ ports: Array.from({ length: 16 }, (_, i) => i + 1), runner: new FakeRunner() }), /at most 15/);
-  assert.deepEqual(IpsetBlocker.parseSave([
-    'create smtpstrike4 hash:ip family inet hashsize 1024 maxelem 1048576 timeout 0 bucketsize 12 initval 0x8fec8bf0',
-    'add smtpstrike4 10.0.0.2 timeout 0', 'add smtpstrike4 10.0.0.1 timeout 99', 'add other 10.0.0.7 timeout 5',
-  ].join('\n'), 'smtpstrike4'), [{ addr: '10.0.0.2', expiresInSec: null }, { addr: '10.0.0.1', expiresInSec: 99 }]);
+  assert.deepEqual(
+    IpsetBlocker.parseSave(
+      [
+        'create smtpstrike4 hash:ip family inet hashsize 1024 maxelem 1048576 timeout 0 bucketsize 12 initval 0x8fec8bf0',
+        'add smtpstrike4 10.0.0.2 timeout 0',
+        'add smtpstrike4 10.0.0.1 timeout 99',
+        'add other 10.0.0.7 timeout 5',
+      ].join('\n'),
+      'smtpstrike4',
+    ),
+    [
+      { addr: '10.0.0.2', expiresInSec: null },
+      { addr: '10.0.0.1', expiresInSec: 99 },
+    ],
+  );
 });
 
 test('ipset: init removes our stale rule (other ports), inserts the rule only when -C says it is missing', async () => {
@@ -368,15 +520,18 @@ test('ipset: init removes our stale rule (other ports), inserts the rule only wh
   });
   const b = new IpsetBlocker({ ports: [25, 587], runner: r });
   await b.init();
-  assert.deepEqual(r.calls.map((c) => `${c.cmd} ${c.args.join(' ')}`), [
-    'ipset restore -exist',
-    'iptables -w -S INPUT',
-    'iptables -w -D INPUT -p tcp -m multiport --dports 25 -m set --match-set smtpstrike4 src -m comment --comment smtpstrike -j REJECT --reject-with tcp-reset',
-    `iptables -w -C INPUT ${b.ruleArgs(4).join(' ')}`,
-    `iptables -w -I INPUT 1 ${b.ruleArgs(4).join(' ')}`,
-    'ip6tables -w -S INPUT',
-    `ip6tables -w -C INPUT ${b.ruleArgs(6).join(' ')}`,
-  ]);
+  assert.deepEqual(
+    r.calls.map((c) => `${c.cmd} ${c.args.join(' ')}`),
+    [
+      'ipset restore -exist',
+      'iptables -w -S INPUT',
+      'iptables -w -D INPUT -p tcp -m multiport --dports 25 -m set --match-set smtpstrike4 src -m comment --comment smtpstrike -j REJECT --reject-with tcp-reset',
+      `iptables -w -C INPUT ${b.ruleArgs(4).join(' ')}`,
+      `iptables -w -I INPUT 1 ${b.ruleArgs(4).join(' ')}`,
+      'ip6tables -w -S INPUT',
+      `ip6tables -w -C INPUT ${b.ruleArgs(6).join(' ')}`,
+    ],
+  );
   assert.equal(r.calls[0]!.input, b.createScript());
 });
 
@@ -399,35 +554,57 @@ test('iptables: per-address rules carry their expiry; expired and re-added ones 
     { source: '10.0.0.2/32', addr: '10.0.0.2', exp: 1_699_999_999 },
     { source: '10.0.0.3/32', addr: '10.0.0.3', exp: null },
   ]);
-  const script = b.restoreScript(current, normalizeOps([
-    { op: 'add', addr: '10.0.0.1', timeoutSec: 600 },
-    { op: 'add', addr: '10.0.0.9' },
-    { op: 'del', addr: '10.0.0.3' },
-  ]));
-  assert.equal(script, [
-    '*filter',
-    '-D SMTPSTRIKE -s 10.0.0.1/32 -p tcp -m comment --comment smtpstrike:exp=1700000100 -j REJECT --reject-with tcp-reset',
-    '-D SMTPSTRIKE -s 10.0.0.2/32 -p tcp -m comment --comment smtpstrike:exp=1699999999 -j REJECT --reject-with tcp-reset',
-    '-D SMTPSTRIKE -s 10.0.0.3/32 -p tcp -m comment --comment smtpstrike:exp=never -j REJECT --reject-with tcp-reset',
-    '-A SMTPSTRIKE -s 10.0.0.1/32 -p tcp -m comment --comment smtpstrike:exp=1700000600 -j REJECT --reject-with tcp-reset',
-    '-A SMTPSTRIKE -s 10.0.0.9/32 -p tcp -m comment --comment smtpstrike:exp=never -j REJECT --reject-with tcp-reset',
-    'COMMIT',
-    '',
-  ].join('\n'));
-  const six = b.restoreScript([], normalizeOps([{ op: 'add', addr: '2001:db8::/64', timeoutSec: 5 }, { op: 'add', addr: '2001:db8:1::1', timeoutSec: 5 }]));
+  const script = b.restoreScript(
+    current,
+    normalizeOps([
+      { op: 'add', addr: '10.0.0.1', timeoutSec: 600 },
+      { op: 'add', addr: '10.0.0.9' },
+      { op: 'del', addr: '10.0.0.3' },
+    ]),
+  );
+  assert.equal(
+    script,
+    [
+      '*filter',
+      '-D SMTPSTRIKE -s 10.0.0.1/32 -p tcp -m comment --comment smtpstrike:exp=1700000100 -j REJECT --reject-with tcp-reset',
+      '-D SMTPSTRIKE -s 10.0.0.2/32 -p tcp -m comment --comment smtpstrike:exp=1699999999 -j REJECT --reject-with tcp-reset',
+      '-D SMTPSTRIKE -s 10.0.0.3/32 -p tcp -m comment --comment smtpstrike:exp=never -j REJECT --reject-with tcp-reset',
+      '-A SMTPSTRIKE -s 10.0.0.1/32 -p tcp -m comment --comment smtpstrike:exp=1700000600 -j REJECT --reject-with tcp-reset',
+      '-A SMTPSTRIKE -s 10.0.0.9/32 -p tcp -m comment --comment smtpstrike:exp=never -j REJECT --reject-with tcp-reset',
+      'COMMIT',
+      '',
+    ].join('\n'),
+  );
+  const six = b.restoreScript(
+    [],
+    normalizeOps([
+      { op: 'add', addr: '2001:db8::/64', timeoutSec: 5 },
+      { op: 'add', addr: '2001:db8:1::1', timeoutSec: 5 },
+    ]),
+  );
   assert.match(six, /-A SMTPSTRIKE -s 2001:db8::\/64 -p tcp .*exp=1700000005 /);
   assert.match(six, /-A SMTPSTRIKE -s 2001:db8:1::1\/128 -p tcp /);
-  assert.equal(b.restoreScript(current.filter((r) => r.exp === null || r.exp > 1_700_000_000), []), '');
+  assert.equal(
+    b.restoreScript(
+      current.filter((r) => r.exp === null || r.exp > 1_700_000_000),
+      [],
+    ),
+    '',
+  );
   assert.equal(b.jumpArgs().join(' '), '-p tcp -m multiport --dports 25,587 -m comment --comment smtpstrike -j SMTPSTRIKE');
 });
 
 test('iptables: apply reads the chain and runs one iptables-restore --noflush per family', async () => {
   const r = new FakeRunner((c) => (c.args.join(' ') === '-w -S SMTPSTRIKE' ? { stdout: '-N SMTPSTRIKE\n' } : {}));
   const b = new IptablesBlocker({ ports: [25], runner: r, now: () => 1_700_000_000_000 });
-  await b.apply([{ op: 'add', addr: '10.0.0.1', timeoutSec: 10 }, { op: 'add', addr: '2001:db8::1', timeoutSec: 10 }]);
-  assert.deepEqual(r.calls.map((c) => `${c.cmd} ${c.args.join(' ')}`), [
-    'iptables -w -S SMTPSTRIKE', 'iptables-restore -w --noflush', 'ip6tables -w -S SMTPSTRIKE', 'ip6tables-restore -w --noflush',
+  await b.apply([
+    { op: 'add', addr: '10.0.0.1', timeoutSec: 10 },
+    { op: 'add', addr: '2001:db8::1', timeoutSec: 10 },
   ]);
+  assert.deepEqual(
+    r.calls.map((c) => `${c.cmd} ${c.args.join(' ')}`),
+    ['iptables -w -S SMTPSTRIKE', 'iptables-restore -w --noflush', 'ip6tables -w -S SMTPSTRIKE', 'ip6tables-restore -w --noflush'],
+  );
 });
 
 // ------------------------------------------------------------------------------------------
@@ -438,11 +615,20 @@ test('dry-run: logs, keeps blocks in memory, expires them on its clock', async (
   const log = memLogger();
   const b = new DryRunBlocker({ logger: log, now: () => now });
   await b.init();
-  await b.apply([{ op: 'add', addr: '10.0.0.1', timeoutSec: 2 }, { op: 'add', addr: '2001:db8::1/64' }]);
-  assert.deepEqual(await b.list(), [{ addr: '10.0.0.1', expiresInSec: 2 }, { addr: '2001:db8::/64', expiresInSec: null }]);
+  await b.apply([
+    { op: 'add', addr: '10.0.0.1', timeoutSec: 2 },
+    { op: 'add', addr: '2001:db8::1/64' },
+  ]);
+  assert.deepEqual(await b.list(), [
+    { addr: '10.0.0.1', expiresInSec: 2 },
+    { addr: '2001:db8::/64', expiresInSec: null },
+  ]);
   assert.ok(log.lines.some((l) => l.msg === 'dry-run: would block 10.0.0.1'));
   now += 2500;
-  assert.deepEqual((await b.list()).map((e) => e.addr), ['2001:db8::/64']);
+  assert.deepEqual(
+    (await b.list()).map((e) => e.addr),
+    ['2001:db8::/64'],
+  );
   await b.apply([{ op: 'del', addr: '2001:db8::/64' }]);
   assert.deepEqual(await b.list(), []);
 });
@@ -456,7 +642,10 @@ test('factory and runner: backends by name; missing binaries and namespaces name
   const path = process.env.PATH;
   process.env.PATH = '/nonexistent-smtpstrike-test'; // a PATH entry we may not read would say EACCES instead
   try {
-    await assert.rejects(new SpawnRunner().run('nft', ['list', 'ruleset']), (e: unknown) => e instanceof BlockerError && e.kind === 'missing-binary' && /apt-get install nftables/.test(e.message));
+    await assert.rejects(
+      new SpawnRunner().run('nft', ['list', 'ruleset']),
+      (e: unknown) => e instanceof BlockerError && e.kind === 'missing-binary' && /apt-get install nftables/.test(e.message),
+    );
   } finally {
     process.env.PATH = path;
   }
@@ -477,7 +666,10 @@ test('cli: a missing nft binary is one clear line and exit code 1, no stack trac
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /nft not found: install it with "apt-get install nftables"/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
-  const bad = spawnSync(process.execPath, [CLI, 'blocks', 'add', '1.2.3.4; flush ruleset'], { encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent' } });
+  const bad = spawnSync(process.execPath, [CLI, 'blocks', 'add', '1.2.3.4; flush ruleset'], {
+    encoding: 'utf8',
+    env: { ...process.env, PATH: '/nonexistent' },
+  });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /not an IP address/);
 });
@@ -529,7 +721,7 @@ test('batcher: a slow apply makes the next batch wait (one in flight) and it goe
 
 test('batcher: random ops under a slow backend end in exactly the state of applying them in order', async () => {
   let seed = 7;
-  const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const rnd = (n: number): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
   const b = new RecordingBlocker(5);
   const q = new BlockBatcher(b, { tickMs: 2, flushAt: 64, maxOpsPerApply: 500 });
   const expect = new Map<string, number | null>();
@@ -569,7 +761,10 @@ test('batcher: past the high-water mark push() says so, nothing is dropped', asy
   r.pushAll(Array.from({ length: 300_000 }, (_, i) => ({ op: 'add' as const, addr: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, timeoutSec: 60 })));
   await r.close();
   assert.equal(big.state.size, 300_000);
-  assert.deepEqual(big.applies.map((a) => a.length), [100_000, 100_000, 100_000]);
+  assert.deepEqual(
+    big.applies.map((a) => a.length),
+    [100_000, 100_000, 100_000],
+  );
 });
 
 test('batcher: a failed apply is retried once; twice failed is logged and counted', async () => {

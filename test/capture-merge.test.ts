@@ -33,26 +33,62 @@ class FakeInput {
 }
 
 test('merge: time order, nanoseconds count, ties go to the input listed first', async () => {
-  const a = new FakeInput([[1, 0, 'a1'], [2, 0, 'a2'], [2, 0, 'a2b'], [3, 0, 'a3']]);
-  const b = new FakeInput([[2, 0, 'b2'], [2, 0, 'b2b'], [2, 500, 'b2.5']]);
-  const c = new FakeInput([[0, 999, 'c0'], [2, 0, 'c2']]);
+  const a = new FakeInput([
+    [1, 0, 'a1'],
+    [2, 0, 'a2'],
+    [2, 0, 'a2b'],
+    [3, 0, 'a3'],
+  ]);
+  const b = new FakeInput([
+    [2, 0, 'b2'],
+    [2, 0, 'b2b'],
+    [2, 500, 'b2.5'],
+  ]);
+  const c = new FakeInput([
+    [0, 999, 'c0'],
+    [2, 0, 'c2'],
+  ]);
   const got: string[] = [];
-  const ranOut = await mergeInTimeOrder([b, a, c], (x) => x.next(), (x) => { got.push(x.id); return undefined; });
+  const ranOut = await mergeInTimeOrder(
+    [b, a, c],
+    (x) => x.next(),
+    (x) => {
+      got.push(x.id);
+      return undefined;
+    },
+  );
   assert.equal(ranOut, true);
   assert.deepEqual(got, ['c0', 'a1', 'b2', 'b2b', 'a2', 'a2b', 'c2', 'b2.5', 'a3']);
 });
 
 test('merge: a promise from emit is awaited before the next packet; stopped() ends it', async () => {
-  const a = new FakeInput([[1, 0, 'a1'], [3, 0, 'a3'], [5, 0, 'a5']]);
-  const b = new FakeInput([[2, 0, 'b2'], [4, 0, 'b4']]);
+  const a = new FakeInput([
+    [1, 0, 'a1'],
+    [3, 0, 'a3'],
+    [5, 0, 'a5'],
+  ]);
+  const b = new FakeInput([
+    [2, 0, 'b2'],
+    [4, 0, 'b4'],
+  ]);
   const got: string[] = [];
   let pending = 0;
-  const ranOut = await mergeInTimeOrder([a, b], (x) => x.next(), (x) => {
-    assert.equal(pending, 0);
-    got.push(x.id);
-    pending++;
-    return new Promise<void>((r) => setImmediate(() => { pending--; r(); }));
-  }, () => got.length >= 4);
+  const ranOut = await mergeInTimeOrder(
+    [a, b],
+    (x) => x.next(),
+    (x) => {
+      assert.equal(pending, 0);
+      got.push(x.id);
+      pending++;
+      return new Promise<void>((r) =>
+        setImmediate(() => {
+          pending--;
+          r();
+        }),
+      );
+    },
+    () => got.length >= 4,
+  );
   assert.equal(ranOut, false);
   assert.deepEqual(got, ['a1', 'b2', 'a3', 'b4']);
 });
@@ -70,7 +106,9 @@ async function capture(path: string, pkts: [number, number, number][]): Promise<
 
 async function ids(files: string[]): Promise<number[]> {
   const out: number[] = [];
-  await readCaptureFiles(files, (rec) => { out.push(rec.buf[rec.off + rec.caplen - 1]!); });
+  await readCaptureFiles(files, (rec) => {
+    out.push(rec.buf[rec.off + rec.caplen - 1]!);
+  });
   return out;
 }
 
@@ -79,11 +117,29 @@ test('replay and dump merge files alike: equal timestamps keep the order the fil
   try {
     const a = join(dir, 'a.pcap');
     const b = join(dir, 'b.pcap');
-    await capture(a, [[10, 0, 1], [11, 5, 2], [11, 5, 3], [12, 0, 4]]);
-    await capture(b, [[11, 5, 21], [11, 5, 22], [11, 6, 23]]);
+    await capture(a, [
+      [10, 0, 1],
+      [11, 5, 2],
+      [11, 5, 3],
+      [12, 0, 4],
+    ]);
+    await capture(b, [
+      [11, 5, 21],
+      [11, 5, 22],
+      [11, 6, 23],
+    ]);
     assert.deepEqual(await ids([a, b]), [1, 2, 3, 21, 22, 23, 4]);
     assert.deepEqual(await ids([b, a]), [1, 21, 22, 2, 3, 23, 4]);
-    for (const [order, want] of [[[a, b], [1, 2, 3, 21, 22, 23, 4]], [[b, a], [1, 21, 22, 2, 3, 23, 4]]] as const) {
+    for (const [order, want] of [
+      [
+        [a, b],
+        [1, 2, 3, 21, 22, 23, 4],
+      ],
+      [
+        [b, a],
+        [1, 21, 22, 2, 3, 23, 4],
+      ],
+    ] as const) {
       const out = join(dir, 'dumped.pcap');
       const r = spawnSync(process.execPath, [CLI, 'dump', '--no-smtp', '-w', out, ...order.flatMap((f) => ['-r', f])], { encoding: 'latin1' });
       assert.equal(r.status, 0, r.stderr);

@@ -14,16 +14,31 @@ import { tempDir } from './support/synth.js';
 const require = createRequire(import.meta.url);
 const pcapParser = require('pcap-parser') as { parse(input: string): EventEmitter };
 
-interface Pkt { sec: number; usec: number; caplen: number; origlen: number; sha: string }
+interface Pkt {
+  sec: number;
+  usec: number;
+  caplen: number;
+  origlen: number;
+  sha: string;
+}
 
 /** pcap-parser, the user's chosen library, as an independent reading of classic µs pcap files. */
 function oracle(file: string): Promise<Pkt[]> {
   return new Promise((resolve, reject) => {
     const out: Pkt[] = [];
     const p = pcapParser.parse(file);
-    p.on('packet', (pk: { header: { timestampSeconds: number; timestampMicroseconds: number; capturedLength: number; originalLength: number }; data: Buffer }) => {
-      out.push({ sec: pk.header.timestampSeconds, usec: pk.header.timestampMicroseconds, caplen: pk.header.capturedLength, origlen: pk.header.originalLength, sha: createHash('sha1').update(pk.data).digest('hex') });
-    });
+    p.on(
+      'packet',
+      (pk: { header: { timestampSeconds: number; timestampMicroseconds: number; capturedLength: number; originalLength: number }; data: Buffer }) => {
+        out.push({
+          sec: pk.header.timestampSeconds,
+          usec: pk.header.timestampMicroseconds,
+          caplen: pk.header.capturedLength,
+          origlen: pk.header.originalLength,
+          sha: createHash('sha1').update(pk.data).digest('hex'),
+        });
+      },
+    );
     p.on('end', () => resolve(out));
     p.on('error', reject);
   });
@@ -32,8 +47,15 @@ function oracle(file: string): Promise<Pkt[]> {
 async function ours(file: string): Promise<{ pkts: Pkt[]; error?: string | undefined; offset?: number | undefined }> {
   const pkts: Pkt[] = [];
   const [r] = await readCaptureFiles([file], (rec) => {
-    pkts.push({ sec: rec.tsSec, usec: Math.floor(rec.tsNsec / 1000), caplen: rec.caplen, origlen: rec.origlen,
-      sha: createHash('sha1').update(rec.buf.subarray(rec.off, rec.off + rec.caplen)).digest('hex') });
+    pkts.push({
+      sec: rec.tsSec,
+      usec: Math.floor(rec.tsNsec / 1000),
+      caplen: rec.caplen,
+      origlen: rec.origlen,
+      sha: createHash('sha1')
+        .update(rec.buf.subarray(rec.off, rec.off + rec.caplen))
+        .digest('hex'),
+    });
   });
   return { pkts, error: r!.error?.reason, offset: r!.error?.offset };
 }
@@ -49,7 +71,8 @@ function classicFiles(): string[] {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (p.startsWith(SHARED_CORPUS) && existsSync(join(IN_REPO_CORPUS, relative(SHARED_CORPUS, p)))) continue; // read once
+      else if (p.startsWith(SHARED_CORPUS) && existsSync(join(IN_REPO_CORPUS, relative(SHARED_CORPUS, p))))
+        continue; // read once
       else if (/\.pcap$/.test(e.name) && !/broken|truncated/.test(e.name)) {
         const head = readFileSync(p).subarray(0, 4);
         if (head.length === 4 && head.readUInt32LE(0) === PCAP_MAGIC_USEC) out.push(p);

@@ -18,7 +18,22 @@ const NO_INFERRED = { failures: 0, successes: 0, tempfails: 0 };
 
 const wire = {} as WireSnapshot;
 function auth(type: AuthEvent['type'], client: string, user: string | null = null): AuthEvent {
-  return { type, ts: 1, flow: 1, client, clientPort: 1, server: '192.0.2.25', serverPort: 25, code: 535, mech: 'PLAIN', user, text: '', matched: false, inferred: null, wire };
+  return {
+    type,
+    ts: 1,
+    flow: 1,
+    client,
+    clientPort: 1,
+    server: '192.0.2.25',
+    serverPort: 25,
+    code: 535,
+    mech: 'PLAIN',
+    user,
+    text: '',
+    matched: false,
+    inferred: null,
+    wire,
+  };
 }
 
 test('packIp/unpackIp: every text form the flow table prints comes back identical', () => {
@@ -32,7 +47,11 @@ test('packIp/unpackIp: every text form the flow table prints comes back identica
     const zs = rnd() % 9;
     const zl = rnd() % 9;
     for (let g = zs; g < Math.min(8, zs + zl); g++) b[2 * g] = b[2 * g + 1] = 0;
-    if (n % 50 === 0) { b.fill(0, 0, 10); b[10] = 0xff; b[11] = 0xff; }
+    if (n % 50 === 0) {
+      b.fill(0, 0, 10);
+      b[10] = 0xff;
+      b[11] = 0xff;
+    }
     const text = formatIpv6(b);
     assert.equal(packIp(text, w), 6, text);
     assert.equal(unpackIp(6, w[0]!, w[1]!, w[2]!, w[3]!), text);
@@ -167,5 +186,8 @@ test('report pieces wait for a slow reader: never more than one gathered chunk q
   most = Math.max(most, slow.writableLength);
   await new Promise<void>((done) => slow.end(done));
   assert.ok(most <= 64 * 1024 + Math.max(...chunks.map((c) => c.length)), `queued ${most} bytes`);
-  assert.equal(chunks.join(''), renderText({ tally: t, blocks: [], coverage: { skipped: {}, evictions: {} } as unknown as Coverage, files: [], summaryOnly: true }));
+  assert.equal(
+    chunks.join(''),
+    renderText({ tally: t, blocks: [], coverage: { skipped: {}, evictions: {} } as unknown as Coverage, files: [], summaryOnly: true }),
+  );
 });

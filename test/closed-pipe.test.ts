@@ -98,14 +98,19 @@ test('replay, report and accounts into | head -1: exit status 0, nothing on stde
   }
 });
 
-for (const args of [['replay', '--json', '-'], ['dump', '-r', '-']]) {
+for (const args of [
+  ['replay', '--json', '-'],
+  ['dump', '-r', '-'],
+]) {
   test(`${args.join(' ')} | head: a reader that goes away ends it even while its input pipe is quiet`, async () => {
     const { dir, cleanup } = tempDir();
     try {
       const capture = await manyFailuresCapture(join(dir, 'clients.pcap'), 20_000);
       const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, TZ: 'UTC' }, stdio: ['pipe', 'pipe', 'pipe'] });
       let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+      });
       const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
       // The whole capture, then nothing: the writer stays (as `tcpdump -w -` would), so stdin never ends.
       child.stdin.on('error', () => undefined);

@@ -46,21 +46,61 @@ test('config: a bad file is rejected with the line and the reason', () => {
     ['- just\n- a list\n', 1, /mapping/],
   ];
   for (const [text, line, why] of cases) {
-    assert.throws(() => parseConfig(text, 'c.yaml'), (e: unknown) => {
-      assert.ok(e instanceof ConfigError, String(e));
-      assert.equal(e.line, line, `${JSON.stringify(text)} → line`);
-      assert.match(e.message, why);
-      assert.match(e.message, /^c\.yaml:\d+: /);
-      return true;
-    });
+    assert.throws(
+      () => parseConfig(text, 'c.yaml'),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.equal(e.line, line, `${JSON.stringify(text)} → line`);
+        assert.match(e.message, why);
+        assert.match(e.message, /^c\.yaml:\d+: /);
+        return true;
+      },
+    );
   }
 });
 
-const wire: WireSnapshot = { ipVersion: 4, src: '', dst: '', ipLen: 60, tos: 0, ttl: 64, ipId: 0, df: true, flowLabel: 0, sport: 0, dport: 25, window: 0, tcpFlags: 2, iface: '' };
+const wire: WireSnapshot = {
+  ipVersion: 4,
+  src: '',
+  dst: '',
+  ipLen: 60,
+  tos: 0,
+  ttl: 64,
+  ipId: 0,
+  df: true,
+  flowLabel: 0,
+  sport: 0,
+  dport: 25,
+  window: 0,
+  tcpFlags: 2,
+  iface: '',
+};
 const fail = (client: string, ts: number, flow: number): AuthEvent => ({
-  type: 'auth_failure', ts, flow, client, clientPort: 1, server: '192.0.2.25', serverPort: 25, code: 535, mech: null, user: null, text: '535', matched: false, inferred: null, wire,
+  type: 'auth_failure',
+  ts,
+  flow,
+  client,
+  clientPort: 1,
+  server: '192.0.2.25',
+  serverPort: 25,
+  code: 535,
+  mech: null,
+  user: null,
+  text: '535',
+  matched: false,
+  inferred: null,
+  wire,
 });
-const syn = (client: string, ts: number, flow: number): ConnectEvent => ({ type: 'connect', ts, flow, client, clientPort: 1, server: '192.0.2.25', serverPort: 25, wire });
+const syn = (client: string, ts: number, flow: number): ConnectEvent => ({
+  type: 'connect',
+  ts,
+  flow,
+  client,
+  clientPort: 1,
+  server: '192.0.2.25',
+  serverPort: 25,
+  wire,
+});
 
 test('state: strikes and active blocks survive a restart; expired blocks do not come back', () => {
   const t = tempDir();
@@ -77,13 +117,19 @@ test('state: strikes and active blocks survive a restart; expired blocks do not 
     const log = new EventLog();
     const b = new StrikeEngine(defaultStrikeOptions(), log);
     const r = b.importState(saved, 1600);
-    assert.deepEqual(r.blocks.map((x) => x.key), ['198.51.100.1']);
+    assert.deepEqual(
+      r.blocks.map((x) => x.key),
+      ['198.51.100.1'],
+    );
     assert.equal(b.isBlocked('198.51.100.1', 1600), true);
     assert.equal(b.isBlocked('198.51.100.3', 1600), false);
     // The restored strike counts go on: one more failure of .2 is its Strike 2, a SYN of .1 is refused.
     b.event(fail('198.51.100.2', 1700, 30));
     b.event(syn('198.51.100.1', 1700, 31));
-    assert.deepEqual(log.of('strike').map((s) => s.n), [2]);
+    assert.deepEqual(
+      log.of('strike').map((s) => s.n),
+      [2],
+    );
     assert.equal(log.of('reject').length, 1);
     assert.equal(readState(join(t.dir, 'missing.json')), null);
     writeFileSync(join(t.dir, 'bad.json'), '{"version": 7}');

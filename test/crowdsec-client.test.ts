@@ -27,18 +27,33 @@ import { waitFor } from './support/wait.js';
 // pino's Logger is what watch will pass: it must fit the module's log interface.
 export const pinoFits = (l: Logger): CrowdsecLog => l;
 
-interface Seen { method: string; url: string; ua: string; auth: string; apiKey: string; body: unknown; at: number }
+interface Seen {
+  method: string;
+  url: string;
+  ua: string;
+  auth: string;
+  apiKey: string;
+  body: unknown;
+  at: number;
+}
 type Handler = (req: Seen, res: ServerResponse) => void;
 
 async function fakeLapi(handler: Handler): Promise<{ url: string; seen: Seen[]; close: () => Promise<void>; server: Server }> {
   const seen: Seen[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let data = '';
-    req.on('data', (c: Buffer) => { data += c.toString(); });
+    req.on('data', (c: Buffer) => {
+      data += c.toString();
+    });
     req.on('end', () => {
       const s: Seen = {
-        method: req.method ?? '', url: req.url ?? '', ua: req.headers['user-agent'] ?? '', auth: req.headers.authorization ?? '',
-        apiKey: String(req.headers['x-api-key'] ?? ''), body: data ? JSON.parse(data) : null, at: Date.now(),
+        method: req.method ?? '',
+        url: req.url ?? '',
+        ua: req.headers['user-agent'] ?? '',
+        auth: req.headers.authorization ?? '',
+        apiKey: String(req.headers['x-api-key'] ?? ''),
+        body: data ? JSON.parse(data) : null,
+        at: Date.now(),
       };
       seen.push(s);
       handler(s, res);
@@ -47,7 +62,16 @@ async function fakeLapi(handler: Handler): Promise<{ url: string; seen: Seen[]; 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const a = server.address();
   const port = typeof a === 'object' && a ? a.port : 0;
-  return { url: `http://127.0.0.1:${port}`, seen, server, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    server,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 const send = (res: ServerResponse, code: number, body: unknown): void => {
@@ -55,7 +79,13 @@ const send = (res: ServerResponse, code: number, body: unknown): void => {
   res.end(JSON.stringify(body));
 };
 
-const blk = (key: string, from: number, secs = 600, rule: 'auth' | 'conn' = 'auth'): CrowdsecBlock => ({ key, client: key.split('/')[0]!, rule, from, until: from + secs });
+const blk = (key: string, from: number, secs = 600, rule: 'auth' | 'conn' = 'auth'): CrowdsecBlock => ({
+  key,
+  client: key.split('/')[0]!,
+  rule,
+  from,
+  until: from + secs,
+});
 const nowS = (): number => Math.floor(Date.now() / 1000);
 
 test('Go durations: what the LAPI prints and what we send', () => {
@@ -83,12 +113,17 @@ test('alert JSON: one ban decision, Ip or Range, stop_at = block start, duration
   assert.equal(keyScope('::/0'), null);
   const one = blockToAlert({ key: '2001:DB8:0::1/128', client: '2001:db8::1', rule: 'auth', from: 1764907740, until: 1764908940 }, { scenarioVersion: 'x' });
   assert.deepEqual(one.source, { scope: 'Ip', value: '2001:db8::1', ip: '2001:db8::1' }, 'value printed as the bouncer reads it back');
-  const a = blockToAlert({ key: '2001:db8:5::/64', client: '2001:db8:5::7', rule: 'conn', from: 1764907740, until: 1764908340, hits: 6, windowS: 60 }, { scenarioVersion: '1.2.3' });
+  const a = blockToAlert(
+    { key: '2001:db8:5::/64', client: '2001:db8:5::7', rule: 'conn', from: 1764907740, until: 1764908340, hits: 6, windowS: 60 },
+    { scenarioVersion: '1.2.3' },
+  );
   assert.equal(a.scenario, 'smtpstrike/smtp-conn-flood');
   assert.equal(a.start_at, '2025-12-05T04:09:00Z');
   assert.equal(a.stop_at, '2025-12-05T04:09:00Z');
   assert.deepEqual(a.source, { scope: 'Range', value: '2001:db8:5::/64', ip: '2001:db8:5::7', range: '2001:db8:5::/64' });
-  assert.deepEqual(a.decisions, [{ origin: 'crowdsec', type: 'ban', scope: 'Range', value: '2001:db8:5::/64', duration: '600s', scenario: 'smtpstrike/smtp-conn-flood' }]);
+  assert.deepEqual(a.decisions, [
+    { origin: 'crowdsec', type: 'ban', scope: 'Range', value: '2001:db8:5::/64', duration: '600s', scenario: 'smtpstrike/smtp-conn-flood' },
+  ]);
   assert.equal(a.events_count, 6);
   assert.equal(a.leakspeed, '60s');
   assert.equal(a.simulated, false);
@@ -113,14 +148,21 @@ test('login: UA and credentials sent, token reused until 5 min before expiry, a 
     }
     if (s.url === '/v1/alerts') {
       if (s.auth === `Bearer ${refuseToken}`) return send(res, 401, { code: 401, message: 'Token is expired' });
-      return send(res, 201, (s.body as unknown[]).map((_, i) => String(i + 1)));
+      return send(
+        res,
+        201,
+        (s.body as unknown[]).map((_, i) => String(i + 1)),
+      );
     }
     send(res, 404, {});
   });
   const t = tempDir();
   const p = new CrowdsecPusher({
-    http: new LapiHttp({ url: lapi.url, userAgent: 'smtpstrike/9.9.9' }), credentials: { machineId: 'mx1', password: 'pw' },
-    stateDir: t.dir, flushDelayMs: 1, now: () => clock,
+    http: new LapiHttp({ url: lapi.url, userAgent: 'smtpstrike/9.9.9' }),
+    credentials: { machineId: 'mx1', password: 'pw' },
+    stateDir: t.dir,
+    flushDelayMs: 1,
+    now: () => clock,
   });
   try {
     p.start();
@@ -153,10 +195,18 @@ test('login: UA and credentials sent, token reused until 5 min before expiry, a 
 test('LAPI down: exponential backoff capped, the queue bounded (oldest dropped, counted) and saved; reloaded by the next run', async () => {
   const port = await freePort(); // nothing listens: connection refused
   const t = tempDir();
-  const mk = (maxQueue: number): CrowdsecPusher => new CrowdsecPusher({
-    http: new LapiHttp({ url: `http://127.0.0.1:${port}`, userAgent: 'smtpstrike/t' }), credentials: { machineId: 'm', password: 'p' },
-    stateDir: t.dir, maxQueue, flushDelayMs: 1, backoffBaseMs: 20, backoffMaxMs: 160, saveEveryMs: 10, random: () => 1,
-  });
+  const mk = (maxQueue: number): CrowdsecPusher =>
+    new CrowdsecPusher({
+      http: new LapiHttp({ url: `http://127.0.0.1:${port}`, userAgent: 'smtpstrike/t' }),
+      credentials: { machineId: 'm', password: 'p' },
+      stateDir: t.dir,
+      maxQueue,
+      flushDelayMs: 1,
+      backoffBaseMs: 20,
+      backoffMaxMs: 160,
+      saveEveryMs: 10,
+      random: () => 1,
+    });
   const p = mk(3);
   const delays = new Map<number, number>();
   try {
@@ -165,11 +215,19 @@ test('LAPI down: exponential backoff capped, the queue bounded (oldest dropped, 
     for (let i = 1; i <= 5; i++) p.push(blk(`192.0.2.${i}`, from));
     assert.equal(p.queued, 3);
     assert.equal(p.queue.counters.dropped, 2);
-    assert.deepEqual(p.queue.peek(10).map((b) => b.key), ['192.0.2.3', '192.0.2.4', '192.0.2.5']);
-    await waitFor(() => {
-      delays.set(p.stats.consecutiveFailures, p.stats.lastBackoffMs);
-      return p.stats.consecutiveFailures >= 6;
-    }, 'six failures', 10_000, 1);
+    assert.deepEqual(
+      p.queue.peek(10).map((b) => b.key),
+      ['192.0.2.3', '192.0.2.4', '192.0.2.5'],
+    );
+    await waitFor(
+      () => {
+        delays.set(p.stats.consecutiveFailures, p.stats.lastBackoffMs);
+        return p.stats.consecutiveFailures >= 6;
+      },
+      'six failures',
+      10_000,
+      1,
+    );
     // random() = 1: the delay is the cap itself: 20, 40, 80, 160, 160, 160 after failure 1..6.
     const want = [0, 20, 40, 80, 160, 160, 160];
     assert.ok(delays.size >= 3, 'several failures seen');
@@ -181,7 +239,10 @@ test('LAPI down: exponential backoff capped, the queue bounded (oldest dropped, 
     await p.stop();
   }
   const saved = JSON.parse(readFileSync(join(t.dir, QUEUE_FILE), 'utf8')) as { blocks: CrowdsecBlock[] };
-  assert.deepEqual(saved.blocks.map((b) => b.key), ['192.0.2.3', '192.0.2.4', '192.0.2.5']);
+  assert.deepEqual(
+    saved.blocks.map((b) => b.key),
+    ['192.0.2.3', '192.0.2.4', '192.0.2.5'],
+  );
   // The next run: the saved queue is loaded; an expired entry and a damaged one are dropped, counted.
   saved.blocks.push(blk('192.0.2.77', nowS() - 7200, 60), { key: 'x' } as unknown as CrowdsecBlock);
   writeFileSync(join(t.dir, QUEUE_FILE), JSON.stringify(saved));
@@ -205,10 +266,20 @@ test('a refused alert is split out of its batch and dropped alone (counted); the
     const alerts = s.body as { source: { value: string } }[];
     if (alerts.some((a) => a.source.value === '192.0.2.66')) return send(res, 400, { message: 'invalid addr/range' });
     accepted.push(...alerts.map((a) => a.source.value));
-    send(res, 201, alerts.map((_, i) => String(i)));
+    send(
+      res,
+      201,
+      alerts.map((_, i) => String(i)),
+    );
   });
   const t = tempDir();
-  const p = new CrowdsecPusher({ http: new LapiHttp({ url: lapi.url, userAgent: 'smtpstrike/t' }), credentials: { machineId: 'm', password: 'p' }, stateDir: t.dir, flushDelayMs: 20, batchSize: 10 });
+  const p = new CrowdsecPusher({
+    http: new LapiHttp({ url: lapi.url, userAgent: 'smtpstrike/t' }),
+    credentials: { machineId: 'm', password: 'p' },
+    stateDir: t.dir,
+    flushDelayMs: 20,
+    batchSize: 10,
+  });
   try {
     p.start();
     const from = nowS();
@@ -239,11 +310,18 @@ test('overflow while a batch is in flight: the blocks queued meanwhile are not l
       got.push(...keys);
       send(res, 201, keys.map(String));
     };
-    if (got.length === 0 && hold === null) hold = answer; // the first POST waits until released
+    if (got.length === 0 && hold === null)
+      hold = answer; // the first POST waits until released
     else answer();
   });
   const t = tempDir();
-  const p = new CrowdsecPusher({ http: new LapiHttp({ url: lapi.url, userAgent: 'smtpstrike/t' }), credentials: { machineId: 'm', password: 'p' }, stateDir: t.dir, maxQueue: 2, flushDelayMs: 60_000 });
+  const p = new CrowdsecPusher({
+    http: new LapiHttp({ url: lapi.url, userAgent: 'smtpstrike/t' }),
+    credentials: { machineId: 'm', password: 'p' },
+    stateDir: t.dir,
+    maxQueue: 2,
+    flushDelayMs: 60_000,
+  });
   try {
     p.start();
     const from = nowS();
@@ -281,9 +359,21 @@ test('bouncer: startup then deltas, bans handed, own/protected/non-ban/other sco
       ],
       deleted: null,
     },
-    { new: [{ id: 8, origin: 'crowdsec', type: 'ban', scope: 'Ip', value: '198.51.100.1', duration: '1h', scenario: 'smtpstrike/smtp-conn-flood' }], deleted: null },
-    { new: null, deleted: [{ id: 1, origin: 'crowdsec', type: 'ban', scope: 'Ip', value: '198.51.100.1', duration: '-2s', scenario: 'smtpstrike/smtp-auth-bf' }] },
-    { new: null, deleted: [{ id: 8, origin: 'crowdsec', type: 'ban', scope: 'Ip', value: '198.51.100.1', duration: '-1s', scenario: 'smtpstrike/smtp-conn-flood' }, { id: 99, origin: 'x', type: 'ban', scope: 'Ip', value: '203.0.113.1', duration: '-1s', scenario: 'x' }] },
+    {
+      new: [{ id: 8, origin: 'crowdsec', type: 'ban', scope: 'Ip', value: '198.51.100.1', duration: '1h', scenario: 'smtpstrike/smtp-conn-flood' }],
+      deleted: null,
+    },
+    {
+      new: null,
+      deleted: [{ id: 1, origin: 'crowdsec', type: 'ban', scope: 'Ip', value: '198.51.100.1', duration: '-2s', scenario: 'smtpstrike/smtp-auth-bf' }],
+    },
+    {
+      new: null,
+      deleted: [
+        { id: 8, origin: 'crowdsec', type: 'ban', scope: 'Ip', value: '198.51.100.1', duration: '-1s', scenario: 'smtpstrike/smtp-conn-flood' },
+        { id: 99, origin: 'x', type: 'ban', scope: 'Ip', value: '203.0.113.1', duration: '-1s', scenario: 'x' },
+      ],
+    },
   ];
   let n = 0;
   const lapi = await fakeLapi((s, res) => {
@@ -296,8 +386,12 @@ test('bouncer: startup then deltas, bans handed, own/protected/non-ban/other sco
   const bans: CrowdsecBan[] = [];
   const unbans: CrowdsecBan[] = [];
   const b = new CrowdsecBouncer({
-    http: new LapiHttp({ url: lapi.url, userAgent: 'smtpstrike/t' }), apiKey: 'key', ownPushes: own,
-    onBan: (x) => bans.push(x), onUnban: (x) => unbans.push(x), mayApply: (x) => !x.value.startsWith('10.'),
+    http: new LapiHttp({ url: lapi.url, userAgent: 'smtpstrike/t' }),
+    apiKey: 'key',
+    ownPushes: own,
+    onBan: (x) => bans.push(x),
+    onUnban: (x) => unbans.push(x),
+    mayApply: (x) => !x.value.startsWith('10.'),
     origins: ['crowdsec', 'cscli'],
   });
   try {
@@ -306,7 +400,13 @@ test('bouncer: startup then deltas, bans handed, own/protected/non-ban/other sco
     assert.match(lapi.seen[0]!.url, /scopes=ip%2Crange/);
     assert.match(lapi.seen[0]!.url, /origins=crowdsec%2Ccscli/);
     assert.equal(lapi.seen[0]!.ua, 'smtpstrike/t');
-    assert.deepEqual(bans.map((x) => [x.value, x.scope, x.family, x.prefix]), [['198.51.100.1', 'Ip', 4, 32], ['2001:db8::/48', 'Range', 6, 48]]);
+    assert.deepEqual(
+      bans.map((x) => [x.value, x.scope, x.family, x.prefix]),
+      [
+        ['198.51.100.1', 'Ip', 4, 32],
+        ['2001:db8::/48', 'Range', 6, 48],
+      ],
+    );
     assert.ok(Math.abs(bans[0]!.durationS - 14398.5) < 1e-6);
     assert.deepEqual([b.stats.skippedOwn, b.stats.skippedType, b.stats.skippedScope, b.stats.skippedProtected, b.stats.badDecisions], [2, 1, 1, 1, 2]);
     await b.pollNow();
@@ -315,7 +415,10 @@ test('bouncer: startup then deltas, bans handed, own/protected/non-ban/other sco
     await b.pollNow();
     assert.equal(unbans.length, 0, 'decision 8 still bans 198.51.100.1');
     await b.pollNow();
-    assert.deepEqual(unbans.map((x) => x.value), ['198.51.100.1']);
+    assert.deepEqual(
+      unbans.map((x) => x.value),
+      ['198.51.100.1'],
+    );
     assert.equal(b.stats.deletionsIgnored, 2);
     assert.equal(b.stats.failures, 0);
   } finally {
@@ -328,8 +431,12 @@ test('bouncer: a wrong key or a dead LAPI is a counted failure with backoff, nev
   const lapi = await fakeLapi((_s, res) => send(res, 403, { message: 'access forbidden' }));
   const warned: string[] = [];
   const b = new CrowdsecBouncer({
-    http: new LapiHttp({ url: lapi.url, userAgent: 'smtpstrike/t' }), apiKey: 'wrong', intervalMs: 10, maxBackoffMs: 40,
-    onBan: () => assert.fail('no ban'), onUnban: () => assert.fail('no unban'),
+    http: new LapiHttp({ url: lapi.url, userAgent: 'smtpstrike/t' }),
+    apiKey: 'wrong',
+    intervalMs: 10,
+    maxBackoffMs: 40,
+    onBan: () => assert.fail('no ban'),
+    onUnban: () => assert.fail('no unban'),
     log: { info: () => {}, warn: (o) => warned.push(JSON.stringify(o)) },
   });
   try {
@@ -345,10 +452,21 @@ test('bouncer: a wrong key or a dead LAPI is a counted failure with backoff, nev
 });
 
 test('config `crowdsec: {url, machine_id, password, bouncer_key}` checked; unknown keys and half credentials refused', () => {
-  assert.deepEqual(parseCrowdsecConfig({ url: 'http://127.0.0.1:8080', machine_id: 'mx1', password: 'pw', bouncer_key: 'k' }),
-    { url: 'http://127.0.0.1:8080', machineId: 'mx1', password: 'pw', bouncerKey: 'k', pollInterval: 10, maxQueue: 10000 });
-  assert.deepEqual(parseCrowdsecConfig({ url: 'https://lapi:8080/', bouncer_key: 'k', poll_interval: 2, origins: ['crowdsec', 'cscli'] }),
-    { url: 'https://lapi:8080/', bouncerKey: 'k', pollInterval: 2, maxQueue: 10000, origins: ['crowdsec', 'cscli'] });
+  assert.deepEqual(parseCrowdsecConfig({ url: 'http://127.0.0.1:8080', machine_id: 'mx1', password: 'pw', bouncer_key: 'k' }), {
+    url: 'http://127.0.0.1:8080',
+    machineId: 'mx1',
+    password: 'pw',
+    bouncerKey: 'k',
+    pollInterval: 10,
+    maxQueue: 10000,
+  });
+  assert.deepEqual(parseCrowdsecConfig({ url: 'https://lapi:8080/', bouncer_key: 'k', poll_interval: 2, origins: ['crowdsec', 'cscli'] }), {
+    url: 'https://lapi:8080/',
+    bouncerKey: 'k',
+    pollInterval: 2,
+    maxQueue: 10000,
+    origins: ['crowdsec', 'cscli'],
+  });
   assert.throws(() => parseCrowdsecConfig({ url: 'http://x', machine_id: 'm' }), /go together/);
   assert.throws(() => parseCrowdsecConfig({ url: 'http://x' }), /machine_id and password .* bouncer_key/);
   assert.throws(() => parseCrowdsecConfig({ url: 'http://x', bouncer_key: 'k', bouncerkey: 'k' }), /crowdsec.bouncerkey: unknown key/);
@@ -367,13 +485,20 @@ test('CrowdsecLink: a BlockEvent goes out as an alert; the same ban coming back 
       for (const a of s.body as { decisions: { value: string; scenario: string }[] }[]) pushed.push(a.decisions[0]!);
       return send(res, 201, ['1']);
     }
-    send(res, 200, { new: pushed.map((d, i) => ({ id: i + 1, origin: 'crowdsec', type: 'ban', scope: 'Ip', value: d.value, duration: '10m', scenario: d.scenario })), deleted: null });
+    send(res, 200, {
+      new: pushed.map((d, i) => ({ id: i + 1, origin: 'crowdsec', type: 'ban', scope: 'Ip', value: d.value, duration: '10m', scenario: d.scenario })),
+      deleted: null,
+    });
   });
   const t = tempDir();
   const bans: CrowdsecBan[] = [];
   const link = new CrowdsecLink({
     config: parseCrowdsecConfig({ url: lapi.url, machine_id: 'mx1', password: 'pw', bouncer_key: 'k', poll_interval: 3600 }),
-    stateDir: t.dir, onBan: (b) => bans.push(b), onUnban: () => {}, mayApply: () => true, version: '7.7.7',
+    stateDir: t.dir,
+    onBan: (b) => bans.push(b),
+    onUnban: () => {},
+    mayApply: () => true,
+    version: '7.7.7',
   });
   try {
     link.start();

@@ -46,21 +46,41 @@ test('CrowdSec 1.4.6 LAPI: push, cscli list, bouncer stream, LAPI down and back'
   const http = new LapiHttp({ url: lapi.url, userAgent: ua, timeoutMs: 2000 });
   const own = new OwnPushes();
   const stateA = join(tmp.dir, 'state-a');
-  const mk = (machineId: string, password: string, stateDir: string, ownPushes?: OwnPushes): CrowdsecPusher => new CrowdsecPusher({
-    http, credentials: { machineId, password }, stateDir, flushDelayMs: 20, backoffBaseMs: 100, backoffMaxMs: 800, saveEveryMs: 50,
-    ...(ownPushes ? { ownPushes } : {}),
-  });
+  const mk = (machineId: string, password: string, stateDir: string, ownPushes?: OwnPushes): CrowdsecPusher =>
+    new CrowdsecPusher({
+      http,
+      credentials: { machineId, password },
+      stateDir,
+      flushDelayMs: 20,
+      backoffBaseMs: 100,
+      backoffMaxMs: 800,
+      saveEveryMs: 50,
+      ...(ownPushes ? { ownPushes } : {}),
+    });
   const a = mk('mx1', 'mx1-password-123', stateA, own);
   const b = mk('mx2', 'mx2-password-456', join(tmp.dir, 'state-b'));
   const bans: CrowdsecBan[] = [];
   const unbans: CrowdsecBan[] = [];
   const bouncer = new CrowdsecBouncer({
-    http, apiKey: 'mx1bouncerkey0123456789', intervalMs: POLL_MS, maxBackoffMs: 1000, ownPushes: own,
-    onBan: (x) => bans.push(x), onUnban: (x) => unbans.push(x),
+    http,
+    apiKey: 'mx1bouncerkey0123456789',
+    intervalMs: POLL_MS,
+    maxBackoffMs: 1000,
+    ownPushes: own,
+    onBan: (x) => bans.push(x),
+    onUnban: (x) => unbans.push(x),
     mayApply: (x) => !x.value.startsWith('127.'),
   });
   const now = Math.floor(Date.now() / 1000);
-  const blk = (key: string, rule: 'auth' | 'conn', secs: number, client = key): CrowdsecBlock => ({ key, client, rule, from: now, until: now + secs, hits: rule === 'auth' ? 3 : 6, windowS: rule === 'auth' ? 1200 : 60 });
+  const blk = (key: string, rule: 'auth' | 'conn', secs: number, client = key): CrowdsecBlock => ({
+    key,
+    client,
+    rule,
+    from: now,
+    until: now + secs,
+    hits: rule === 'auth' ? 3 : 6,
+    windowS: rule === 'auth' ? 1200 : 60,
+  });
   try {
     a.start();
     b.start();
@@ -74,8 +94,14 @@ test('CrowdSec 1.4.6 LAPI: push, cscli list, bouncer stream, LAPI down and back'
     assert.ok(v4 && v6, `both blocks listed: ${JSON.stringify(listed)}`);
     assert.equal(v4.machine_id, 'mx1');
     assert.equal(v4.scenario, 'smtpstrike/smtp-auth-bf');
-    assert.deepEqual(v4.decisions.map((d) => [d.value, d.scope, d.type, d.origin, d.scenario]), [['192.0.2.10', 'Ip', 'ban', 'crowdsec', 'smtpstrike/smtp-auth-bf']]);
-    assert.deepEqual(v6.decisions.map((d) => [d.value, d.scope, d.scenario]), [['2001:db8:1:2::/64', 'Range', 'smtpstrike/smtp-conn-flood']]);
+    assert.deepEqual(
+      v4.decisions.map((d) => [d.value, d.scope, d.type, d.origin, d.scenario]),
+      [['192.0.2.10', 'Ip', 'ban', 'crowdsec', 'smtpstrike/smtp-auth-bf']],
+    );
+    assert.deepEqual(
+      v6.decisions.map((d) => [d.value, d.scope, d.scenario]),
+      [['2001:db8:1:2::/64', 'Range', 'smtpstrike/smtp-conn-flood']],
+    );
     assert.equal(v6.source.ip, '2001:db8:1:2::99');
     // duration = our block: until − now as the LAPI prints it (Go), a little under 1200 s.
     const left = parseGoDuration(v4.decisions[0]!.duration);
@@ -100,7 +126,7 @@ test('CrowdSec 1.4.6 LAPI: push, cscli list, bouncer stream, LAPI down and back'
     assert.ok(manual.durationS > 7000 && manual.durationS <= 7200, `time left ${manual.durationS}`);
     process.stderr.write(`crowdsec-lapi: cscli decisions add → onBan in ${waited} ms (poll ${POLL_MS} ms, cscli itself included)\n`);
     b.push(blk('203.0.113.5', 'auth', 900));
-    await waitFor(() => bans.some((x) => x.value === '203.0.113.5'), 'the other host\'s block at our bouncer', 15_000);
+    await waitFor(() => bans.some((x) => x.value === '203.0.113.5'), "the other host's block at our bouncer", 15_000);
     assert.equal(bans.find((x) => x.value === '203.0.113.5')!.scenario, 'smtpstrike/smtp-auth-bf');
     lapi.cscli(['decisions', 'add', '--ip', '127.0.0.9', '--duration', '1h']);
     await waitFor(() => bouncer.stats.skippedProtected === 1, 'a ban on a protected address refused by mayApply', 10_000);
@@ -117,7 +143,11 @@ test('CrowdSec 1.4.6 LAPI: push, cscli list, bouncer stream, LAPI down and back'
     assert.ok(a.stats.failures > failuresBefore);
     assert.ok(a.stats.lastBackoffMs >= 100, 'backing off');
     await waitFor(() => bouncer.stats.consecutiveFailures >= 1, 'the bouncer notices too', 10_000);
-    await waitFor(() => existsSync(join(stateA, QUEUE_FILE)) && (JSON.parse(readFileSync(join(stateA, QUEUE_FILE), 'utf8')) as { blocks: unknown[] }).blocks.length === 5, 'the queue saved', 5000);
+    await waitFor(
+      () => existsSync(join(stateA, QUEUE_FILE)) && (JSON.parse(readFileSync(join(stateA, QUEUE_FILE), 'utf8')) as { blocks: unknown[] }).blocks.length === 5,
+      'the queue saved',
+      5000,
+    );
 
     // 4. LAPI back (new JWT secret: our token gets a 401, we log in again): the queue drains.
     const loginsBefore = a.login.stats.logins;
@@ -126,8 +156,16 @@ test('CrowdSec 1.4.6 LAPI: push, cscli list, bouncer stream, LAPI down and back'
     assert.equal(a.stats.pushed, 7);
     assert.ok(a.login.stats.logins > loginsBefore, 'logged in again after the restart');
     const after = JSON.parse(lapi.cscli(['decisions', 'list', '-o', 'json'])) as ListedAlert[];
-    for (let i = 1; i <= 5; i++) assert.ok(after.some((x) => x.source.value === `192.0.2.${100 + i}`), `192.0.2.${100 + i} listed after the restart`);
-    await waitFor(() => bouncer.stats.consecutiveFailures === 0 && bouncer.stats.skippedOwn >= 7, 'the bouncer back, our queued pushes skipped as ours', 10_000);
+    for (let i = 1; i <= 5; i++)
+      assert.ok(
+        after.some((x) => x.source.value === `192.0.2.${100 + i}`),
+        `192.0.2.${100 + i} listed after the restart`,
+      );
+    await waitFor(
+      () => bouncer.stats.consecutiveFailures === 0 && bouncer.stats.skippedOwn >= 7,
+      'the bouncer back, our queued pushes skipped as ours',
+      10_000,
+    );
     assert.equal(a.stats.rejected, 0);
     assert.equal(a.queue.counters.dropped, 0);
   } finally {

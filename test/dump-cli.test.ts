@@ -51,7 +51,11 @@ test('-w writes the packets shown: tcpdump reads the same lines, replay gives th
       const original = smtpstrike(['replay', '--json', file]).summary;
       const written = smtpstrike(['replay', '--json', out]).summary;
       assert.deepEqual(written.clients, original.clients, file);
-      assert.deepEqual(written.blocks.map((b) => [b.key, b.rule]), original.blocks.map((b) => [b.key, b.rule]), file);
+      assert.deepEqual(
+        written.blocks.map((b) => [b.key, b.rule]),
+        original.blocks.map((b) => [b.key, b.rule]),
+        file,
+      );
       assert.equal(written.coverage.packets, original.coverage.packets, file);
       assert.deepEqual(headers(dump(['-r', out]).lines), headers(r.lines), `${file}: the written file prints the same`);
       if (HAVE_TCPDUMP) assert.deepEqual(tcpdumpHeaders(['-r', out]), headers(r.lines), `${file}: tcpdump reads the written file`);
@@ -115,7 +119,7 @@ test('a BPF expression filters offline through tcpdump, like tcpdump -r FILE EXP
   assert.ok(!only535.lines.some((l) => l.startsWith('    C: ')), 'no client lines when only the server side passes');
 });
 
-test('a bad filter is tcpdump\'s complaint and exit status 1', (t) => {
+test("a bad filter is tcpdump's complaint and exit status 1", (t) => {
   if (!HAVE_TCPDUMP) return skipLoudly(t, 'bad filter: tcpdump is not installed');
   const r = dump(['-r', 'pcaps/testbed/login-587.pcap', 'tcp', 'port']);
   assert.equal(r.status, 1);
@@ -174,12 +178,16 @@ test('a closed pipe (| head -1) ends the dump quietly: exit status 0, no stack t
   }
 });
 
-test('SIGINT while reading a quiet pipe (tcpdump -w - | smtpstrike dump -r -): tcpdump\'s one-line summary, exit status 0', async () => {
+test("SIGINT while reading a quiet pipe (tcpdump -w - | smtpstrike dump -r -): tcpdump's one-line summary, exit status 0", async () => {
   const child = spawn(process.execPath, [CLI, 'dump', '-r', '-'], { env: { ...process.env, TZ: 'UTC' } });
   let out = '';
   let err = '';
-  child.stdout.setEncoding('latin1').on('data', (d: string) => { out += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  child.stdout.setEncoding('latin1').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
   const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   // The file header and the first records, then nothing more (the writer is still there).
   child.stdin.write(readFileSync('pcaps/testbed/login-587.pcap').subarray(0, 2000));
@@ -208,9 +216,20 @@ async function smtpServer(): Promise<{ port: number; close: () => Promise<void> 
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl).replace(/\r$/, '');
         buf = buf.slice(nl + 1);
-        if (authStep === 1) { authStep = 2; s.write('334 UGFzc3dvcmQ6\r\n'); continue; }
-        if (authStep === 2) { authStep = 0; s.write('535 5.7.8 Error: authentication failed\r\n'); continue; }
-        if (/^AUTH LOGIN$/i.test(line)) { authStep = 1; s.write('334 VXNlcm5hbWU6\r\n'); } else if (/^QUIT/i.test(line)) s.end('221 bye\r\n');
+        if (authStep === 1) {
+          authStep = 2;
+          s.write('334 UGFzc3dvcmQ6\r\n');
+          continue;
+        }
+        if (authStep === 2) {
+          authStep = 0;
+          s.write('535 5.7.8 Error: authentication failed\r\n');
+          continue;
+        }
+        if (/^AUTH LOGIN$/i.test(line)) {
+          authStep = 1;
+          s.write('334 VXNlcm5hbWU6\r\n');
+        } else if (/^QUIT/i.test(line)) s.end('221 bye\r\n');
         else s.write('250 ok\r\n');
       }
     });
@@ -231,25 +250,43 @@ async function attack(port: number, user: string): Promise<void> {
   const s = connect(port, '127.0.0.1');
   s.setEncoding('latin1');
   let got = '';
-  s.on('data', (d: string) => { got += d; });
+  s.on('data', (d: string) => {
+    got += d;
+  });
   const waitFor = async (re: RegExp): Promise<void> => {
     for (let i = 0; i < 200 && !re.test(got); i++) await new Promise((r) => setTimeout(r, 10));
   };
   await waitFor(/^220 /m);
-  for (const [line, reply] of [['EHLO x', /^250 /m], ['AUTH LOGIN', /^334 VXNl/m], [Buffer.from(user).toString('base64'), /^334 UGFz/m], [Buffer.from('hunter2').toString('base64'), /^535 /m], ['QUIT', /^221 /m]] as const) {
+  for (const [line, reply] of [
+    ['EHLO x', /^250 /m],
+    ['AUTH LOGIN', /^334 VXNl/m],
+    [Buffer.from(user).toString('base64'), /^334 UGFz/m],
+    [Buffer.from('hunter2').toString('base64'), /^535 /m],
+    ['QUIT', /^221 /m],
+  ] as const) {
     s.write(`${line}\r\n`);
     await waitFor(reply);
   }
   s.destroy();
 }
 
-function startDump(args: string[]): { child: ReturnType<typeof spawn>; out: () => string; err: () => string; ready: Promise<void>; exit: Promise<number | null> } {
+function startDump(args: string[]): {
+  child: ReturnType<typeof spawn>;
+  out: () => string;
+  err: () => string;
+  ready: Promise<void>;
+  exit: Promise<number | null>;
+} {
   const child = spawn(process.execPath, [CLI, 'dump', ...args], { env: { ...process.env, TZ: 'UTC' } });
   let out = '';
   let err = '';
-  child.stdout.setEncoding('latin1').on('data', (d: string) => { out += d; });
+  child.stdout.setEncoding('latin1').on('data', (d: string) => {
+    out += d;
+  });
   let resolveReady: () => void = () => undefined;
-  const ready = new Promise<void>((r) => { resolveReady = r; });
+  const ready = new Promise<void>((r) => {
+    resolveReady = r;
+  });
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     err += d;
     if (/listening on /.test(err)) resolveReady();
@@ -259,7 +296,7 @@ function startDump(args: string[]): { child: ReturnType<typeof spawn>; out: () =
   return { child, out: () => out, err: () => err, ready, exit };
 }
 
-test('live on lo: lines per packet as they come, SMTP lines and strikes, SIGINT prints tcpdump\'s summary', async (t) => {
+test("live on lo: lines per packet as they come, SMTP lines and strikes, SIGINT prints tcpdump's summary", async (t) => {
   if (!IS_ROOT) return skipLoudly(t, 'live capture needs root (CAP_NET_RAW)');
   if (!HAVE_TCPDUMP) return skipLoudly(t, 'live capture: tcpdump is not installed');
   const srv = await smtpServer();
@@ -275,7 +312,10 @@ test('live on lo: lines per packet as they come, SMTP lines and strikes, SIGINT 
     assert.match(d.out(), />> STRIKE 2\/3 127\.0\.0\.1 \(535, LOGIN bob\)/);
     d.child.kill('SIGINT');
     assert.equal(await d.exit, 0);
-    const shown = d.out().split('\n').filter((l) => HEADER.test(l)).length;
+    const shown = d
+      .out()
+      .split('\n')
+      .filter((l) => HEADER.test(l)).length;
     assert.match(d.err(), new RegExp(`^${shown} packets captured, \\d+ packets received by filter, \\d+ packets dropped by kernel$`, 'm'));
     assert.ok(!d.out().includes('hunter2') && !d.out().includes(Buffer.from('hunter2').toString('base64')), 'the password is not shown');
   } finally {
@@ -292,11 +332,22 @@ test('live with -c: stops by itself after that many packets', async (t) => {
     await d.ready;
     await attack(srv.port, 'carol');
     let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([d.exit, new Promise<string>((r) => { timer = setTimeout(() => r('timeout'), 15_000); })]);
+    const code = await Promise.race([
+      d.exit,
+      new Promise<string>((r) => {
+        timer = setTimeout(() => r('timeout'), 15_000);
+      }),
+    ]);
     clearTimeout(timer);
     if (code === 'timeout') d.child.kill('SIGKILL');
     assert.equal(code, 0, d.err());
-    assert.equal(d.out().split('\n').filter((l) => HEADER.test(l)).length, 3);
+    assert.equal(
+      d
+        .out()
+        .split('\n')
+        .filter((l) => HEADER.test(l)).length,
+      3,
+    );
     assert.match(d.err(), /^3 packets captured/m);
   } finally {
     await srv.close();

@@ -30,20 +30,36 @@ function packets(lines: string[]): { header: string; notes: string[] }[] {
 }
 
 const captures = ['pcaps/testbed', 'pcaps/crafted'].flatMap((d) =>
-  readdirSync(d).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).sort().map((f) => join(d, f)));
+  readdirSync(d)
+    .filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f))
+    .sort()
+    .map((f) => join(d, f)),
+);
 
-test('the issue\'s examples: C:/S: lines, the decoded username, STRIKE n/3, BLOCK, REJECT (auth), AUTH OK', () => {
+test("the issue's examples: C:/S: lines, the decoded username, STRIKE n/3, BLOCK, REJECT (auth), AUTH OK", () => {
   const r = dump(['-r', 'pcaps/testbed/login-587.pcap']);
   assert.equal(r.status, 0, r.stderr);
   const notes = r.lines.filter((l) => l.startsWith('    '));
-  for (const want of ['    C: AUTH LOGIN', '    S: 334 VXNlcm5hbWU6', '    C: <username: alice>', '    S: 334 UGFzc3dvcmQ6', '    C: ***',
-    '    S: 535 5.7.8 Error: authentication failed: (reason unavailable)', '    >> STRIKE 1/3 10.200.0.2 (535, LOGIN alice)',
-    '    >> STRIKE 2/3 10.200.0.2 (535, LOGIN alice)', '    >> STRIKE 3/3 10.200.0.2 (535, LOGIN alice)',
-    '    >> REJECT 10.200.0.2 (auth): SMTP_AUTH_REJECTED: Go AWAY', '    >> AUTH OK 10.200.0.2 (235, LOGIN alice)',
-    '    >> FAIL 10.200.0.2 (535, LOGIN alice): on a connection the rules refused, not counted']) {
+  for (const want of [
+    '    C: AUTH LOGIN',
+    '    S: 334 VXNlcm5hbWU6',
+    '    C: <username: alice>',
+    '    S: 334 UGFzc3dvcmQ6',
+    '    C: ***',
+    '    S: 535 5.7.8 Error: authentication failed: (reason unavailable)',
+    '    >> STRIKE 1/3 10.200.0.2 (535, LOGIN alice)',
+    '    >> STRIKE 2/3 10.200.0.2 (535, LOGIN alice)',
+    '    >> STRIKE 3/3 10.200.0.2 (535, LOGIN alice)',
+    '    >> REJECT 10.200.0.2 (auth): SMTP_AUTH_REJECTED: Go AWAY',
+    '    >> AUTH OK 10.200.0.2 (235, LOGIN alice)',
+    '    >> FAIL 10.200.0.2 (535, LOGIN alice): on a connection the rules refused, not counted',
+  ]) {
     assert.ok(notes.includes(want), `missing: ${want}`);
   }
-  assert.ok(notes.some((l) => /^    >> BLOCK 10\.200\.0\.2 \(auth\) from 15:23:59 until 15:43:58 \(1199 s\)$/.test(l)), 'BLOCK line');
+  assert.ok(
+    notes.some((l) => /^    >> BLOCK 10\.200\.0\.2 \(auth\) from 15:23:59 until 15:43:58 \(1199 s\)$/.test(l)),
+    'BLOCK line',
+  );
   // A reject is printed under the refused SYN.
   const p = packets(r.lines);
   for (const pk of p.filter((x) => x.notes.some((n) => n.startsWith('>> REJECT')))) assert.match(pk.header, /Flags \[S\],/);
@@ -77,7 +93,10 @@ test('STARTTLS: OPAQUE under the 220 that starts TLS; nothing decoded after it, 
 });
 
 test('a 535 split across 2 and 3 segments appears once, under the packet that completes it', () => {
-  for (const [file, expected] of [['pcaps/crafted/split2.pcap', 2], ['pcaps/crafted/split3.pcap', 3]] as const) {
+  for (const [file, expected] of [
+    ['pcaps/crafted/split2.pcap', 2],
+    ['pcaps/crafted/split3.pcap', 3],
+  ] as const) {
     const p = packets(dump(['-r', file]).lines);
     const with535 = p.filter((x) => x.notes.some((n) => n.startsWith('S: 535 ')));
     assert.equal(with535.length, expected, `${file}: one packet per 535`);
@@ -87,7 +106,10 @@ test('a 535 split across 2 and 3 segments appears once, under the packet that co
       const i = p.indexOf(x);
       const prev = p[i - 1]!;
       assert.ok(!prev.notes.some((n) => n.startsWith('S: 535')), 'not under the earlier part');
-      assert.ok(x.notes.some((n) => /^>> STRIKE 1\/3 /.test(n)), 'strike mark right under it');
+      assert.ok(
+        x.notes.some((n) => /^>> STRIKE 1\/3 /.test(n)),
+        'strike mark right under it',
+      );
     }
     // split3's replies come as "53" | "5" | " 5.7.8 …" and "5" | "35 5.7.8 Err" | "or: …": the
     // early parts carry no S: line.
@@ -125,25 +147,39 @@ test('credentials are never shown in the SMTP lines; usernames are', () => {
       const text = m[1]!;
       for (const p of passwords) assert.ok(!new RegExp(`(^|[^A-Za-z0-9])${p}([^A-Za-z0-9]|$)`).test(text), `${file}: password in "${l}"`);
       // Every client line is a command, an AUTH line with a decoded name, or masked.
-      assert.ok(verbs.test(text) || /^AUTH [A-Z0-9-]*( <username: [^>]*>)?( \*\*\*)?$/.test(text) || /^<username: [^>]*>( \*\*\*)?$/.test(text) ||
-        text.startsWith('***') || text.startsWith('* (AUTH cancelled)') || text.startsWith('[') ||
-        /^TLS [a-z_ ]+ \d+$/.test(text), `${file}: unexpected client line "${l}"`); // a TLS record header (opaque flow)
+      assert.ok(
+        verbs.test(text) ||
+          /^AUTH [A-Z0-9-]*( <username: [^>]*>)?( \*\*\*)?$/.test(text) ||
+          /^<username: [^>]*>( \*\*\*)?$/.test(text) ||
+          text.startsWith('***') ||
+          text.startsWith('* (AUTH cancelled)') ||
+          text.startsWith('[') ||
+          /^TLS [a-z_ ]+ \d+$/.test(text),
+        `${file}: unexpected client line "${l}"`,
+      ); // a TLS record header (opaque flow)
       if (text.includes('<username: ')) users++;
     }
   }
   assert.ok(users > 50, `decoded usernames seen: ${users}`);
 });
 
-test('--redact: no payload text in the packet lines (tcpdump\'s port-25 text can be a credential); not with -A/-X', () => {
+test("--redact: no payload text in the packet lines (tcpdump's port-25 text can be a credential); not with -A/-X", () => {
   for (const file of ['pcaps/testbed/plain-25.pcap', 'pcaps/crafted/pipelined.pcap', 'pcaps/crafted/mechs.pcap']) {
     const plain = dump(['-r', file]);
-    assert.ok(plain.lines.some((l) => /, length \d+: SMTP: AUTH PLAIN [A-Za-z0-9+/=]+$/.test(l)), `${file}: tcpdump's text shows the PLAIN blob`);
+    assert.ok(
+      plain.lines.some((l) => /, length \d+: SMTP: AUTH PLAIN [A-Za-z0-9+/=]+$/.test(l)),
+      `${file}: tcpdump's text shows the PLAIN blob`,
+    );
     const r = dump(['-r', file, '--redact']);
     assert.equal(r.status, 0, r.stderr);
     const h = r.lines.filter((l) => HEADER.test(l));
     assert.equal(h.length, plain.lines.filter((l) => HEADER.test(l)).length);
     for (const l of h) assert.match(l, /, length \d+$/, l);
-    assert.deepEqual(r.lines.filter((l) => !HEADER.test(l)), plain.lines.filter((l) => !HEADER.test(l)), 'the SMTP lines are unchanged');
+    assert.deepEqual(
+      r.lines.filter((l) => !HEADER.test(l)),
+      plain.lines.filter((l) => !HEADER.test(l)),
+      'the SMTP lines are unchanged',
+    );
   }
   const both = dump(['-r', 'pcaps/testbed/plain-25.pcap', '--redact', '-A']);
   assert.equal(both.status, 1);
@@ -166,35 +202,86 @@ test('every AUTH form: LOGIN, LOGIN with initial response, PLAIN (both ways, wit
     };
     const c1 = conv(1);
     c1.open((t += 1000));
-    steps(c1, [[false, '220 mx\r\n'], [true, 'EHLO x\r\n'], [false, '250 mx\r\n'], [true, 'AUTH LOGIN\r\n'], [false, '334 VXNlcm5hbWU6\r\n'],
-      [true, `${b('alice')}\r\n`], [false, '334 UGFzc3dvcmQ6\r\n'], [true, `${b(PW)}\r\n`], [false, '535 5.7.8 no\r\n'],
-      [true, `AUTH LOGIN ${b('bob')}\r\n`], [false, '334 UGFzc3dvcmQ6\r\n'], [true, `${b(PW)}\r\n`], [false, '535 5.7.8 no\r\n'],
-      [true, `AUTH PLAIN ${b(`\0carol\0${PW}`)}\r\n`], [false, '535 5.7.8 no\r\n'],
-      [true, 'AUTH PLAIN\r\n'], [false, '334 \r\n'], [true, `${b(`admin\0dave\0${PW}`)}\r\n`], [false, '235 2.7.0 ok\r\n'],
-      [true, 'AUTH CRAM-MD5\r\n'], [false, '334 PDEyMzQ1QG14Pg==\r\n'], [true, `${b(`erin ${PW}`)}\r\n`], [false, '535 5.7.8 no\r\n'],
-      [true, 'AUTH LOGIN\r\n'], [false, '334 VXNlcm5hbWU6\r\n'], [true, '*\r\n'], [false, '501 5.7.0 cancelled\r\n'],
-      [true, 'QUIT\r\n'], [false, '221 bye\r\n']]);
+    steps(c1, [
+      [false, '220 mx\r\n'],
+      [true, 'EHLO x\r\n'],
+      [false, '250 mx\r\n'],
+      [true, 'AUTH LOGIN\r\n'],
+      [false, '334 VXNlcm5hbWU6\r\n'],
+      [true, `${b('alice')}\r\n`],
+      [false, '334 UGFzc3dvcmQ6\r\n'],
+      [true, `${b(PW)}\r\n`],
+      [false, '535 5.7.8 no\r\n'],
+      [true, `AUTH LOGIN ${b('bob')}\r\n`],
+      [false, '334 UGFzc3dvcmQ6\r\n'],
+      [true, `${b(PW)}\r\n`],
+      [false, '535 5.7.8 no\r\n'],
+      [true, `AUTH PLAIN ${b(`\0carol\0${PW}`)}\r\n`],
+      [false, '535 5.7.8 no\r\n'],
+      [true, 'AUTH PLAIN\r\n'],
+      [false, '334 \r\n'],
+      [true, `${b(`admin\0dave\0${PW}`)}\r\n`],
+      [false, '235 2.7.0 ok\r\n'],
+      [true, 'AUTH CRAM-MD5\r\n'],
+      [false, '334 PDEyMzQ1QG14Pg==\r\n'],
+      [true, `${b(`erin ${PW}`)}\r\n`],
+      [false, '535 5.7.8 no\r\n'],
+      [true, 'AUTH LOGIN\r\n'],
+      [false, '334 VXNlcm5hbWU6\r\n'],
+      [true, '*\r\n'],
+      [false, '501 5.7.0 cancelled\r\n'],
+      [true, 'QUIT\r\n'],
+      [false, '221 bye\r\n'],
+    ]);
     c1.close((t += 1000));
     // A connection whose start (and AUTH command) the capture missed.
     const c2 = conv(2);
     c2.advance(true, 100);
     c2.advance(false, 300);
-    steps(c2, [[false, '334 VXNlcm5hbWU6\r\n'], [true, `${b('frank')}\r\n`], [false, '334 UGFzc3dvcmQ6\r\n'], [true, `${b(PW)}\r\n`], [false, '535 5.7.8 no\r\n']]);
+    steps(c2, [
+      [false, '334 VXNlcm5hbWU6\r\n'],
+      [true, `${b('frank')}\r\n`],
+      [false, '334 UGFzc3dvcmQ6\r\n'],
+      [true, `${b(PW)}\r\n`],
+      [false, '535 5.7.8 no\r\n'],
+    ]);
     const file = await f.write(join(dir, 'auth.pcap'));
     const r = dump(['-r', file, '-A']);
     assert.equal(r.status, 0, r.stderr);
     const notes = r.lines.filter((l) => l.startsWith('    ')).map((l) => l.trim());
-    const inOrder = ['C: AUTH LOGIN', 'S: 334 VXNlcm5hbWU6', 'C: <username: alice>', 'S: 334 UGFzc3dvcmQ6', 'C: ***', 'S: 535 5.7.8 no',
-      '>> STRIKE 1/3 192.0.2.1 (535, LOGIN alice)', 'C: AUTH LOGIN <username: bob>', 'S: 334 UGFzc3dvcmQ6', 'C: ***', 'S: 535 5.7.8 no',
-      '>> STRIKE 2/3 192.0.2.1 (535, LOGIN bob)', 'C: AUTH PLAIN <username: carol> ***', 'S: 535 5.7.8 no', '>> STRIKE 3/3 192.0.2.1 (535, PLAIN carol)'];
+    const inOrder = [
+      'C: AUTH LOGIN',
+      'S: 334 VXNlcm5hbWU6',
+      'C: <username: alice>',
+      'S: 334 UGFzc3dvcmQ6',
+      'C: ***',
+      'S: 535 5.7.8 no',
+      '>> STRIKE 1/3 192.0.2.1 (535, LOGIN alice)',
+      'C: AUTH LOGIN <username: bob>',
+      'S: 334 UGFzc3dvcmQ6',
+      'C: ***',
+      'S: 535 5.7.8 no',
+      '>> STRIKE 2/3 192.0.2.1 (535, LOGIN bob)',
+      'C: AUTH PLAIN <username: carol> ***',
+      'S: 535 5.7.8 no',
+      '>> STRIKE 3/3 192.0.2.1 (535, PLAIN carol)',
+    ];
     let at = -1;
     for (const w of inOrder) {
       const i = notes.indexOf(w, at + 1);
       assert.ok(i > at, `"${w}" after position ${at} in:\n${notes.join('\n')}`);
       at = i;
     }
-    for (const w of ['C: AUTH PLAIN', 'S: 334', 'C: <username: dave> ***', '>> AUTH OK 192.0.2.1 (235, PLAIN dave)', 'C: AUTH CRAM-MD5',
-      '>> STRIKE 3/3 192.0.2.1 (535, CRAM-MD5)', 'C: * (AUTH cancelled)', 'C: *** (AUTH data; the AUTH command was not seen)']) {
+    for (const w of [
+      'C: AUTH PLAIN',
+      'S: 334',
+      'C: <username: dave> ***',
+      '>> AUTH OK 192.0.2.1 (235, PLAIN dave)',
+      'C: AUTH CRAM-MD5',
+      '>> STRIKE 3/3 192.0.2.1 (535, CRAM-MD5)',
+      'C: * (AUTH cancelled)',
+      'C: *** (AUTH data; the AUTH command was not seen)',
+    ]) {
       assert.ok(notes.includes(w), `missing "${w}"`);
     }
     assert.ok(notes.some((n) => n.startsWith('>> BLOCK 192.0.2.1 (auth)')));
@@ -231,7 +318,7 @@ function dumpMarks(file: string, extra: string[]): string[] {
   return marks;
 }
 
-test('the marks are the strike engine\'s: the same strikes, rejects, blocks, STARTTLS and successes as replay, on every shipped capture', () => {
+test("the marks are the strike engine's: the same strikes, rejects, blocks, STARTTLS and successes as replay, on every shipped capture", () => {
   let total = 0;
   for (const file of captures) {
     const want = replayMarks(file, []);

@@ -22,9 +22,20 @@ const SERVER_PORTS = new Set([25, 587]);
 const HAVE_TCPDUMP = spawnSync('tcpdump', ['--version'], { encoding: 'utf8' }).status === 0;
 const HAVE_TSHARK = spawnSync('tshark', ['--version'], { encoding: 'utf8' }).status === 0;
 
-interface TlsSession { client_port: number; outcomes: number[]; pipelined?: boolean }
-interface TlsClient { failures: number; successes: number; tempfails: number; sessions: TlsSession[] }
-interface TlsTruth { inside_tls: Record<string, TlsClient> }
+interface TlsSession {
+  client_port: number;
+  outcomes: number[];
+  pipelined?: boolean;
+}
+interface TlsClient {
+  failures: number;
+  successes: number;
+  tempfails: number;
+  sessions: TlsSession[];
+}
+interface TlsTruth {
+  inside_tls: Record<string, TlsClient>;
+}
 
 /** One TLS line of the dump, with the packet it is printed under. */
 interface RecordLine {
@@ -73,7 +84,14 @@ function recordLines(stdout: string): RecordLine[] {
     const client = SERVER_PORTS.has(a.port) ? b : a;
     const fromClient = note.startsWith('C:');
     const senderIsClient = src !== null && src.ip === client.ip && src.port === client.port;
-    out.push({ flow: `${client.ip}:${client.port}`, client: client.ip, fromClient, text: note, underSender: !prefixed && senderIsClient === fromClient, header });
+    out.push({
+      flow: `${client.ip}:${client.port}`,
+      client: client.ip,
+      fromClient,
+      text: note,
+      underSender: !prefixed && senderIsClient === fromClient,
+      header,
+    });
   }
   return out;
 }
@@ -90,8 +108,11 @@ function inferred(text: string): { codes: number[]; ambiguous: boolean } {
 
 /** What tshark reads as TLS record lengths, per `client:port` and direction, in order. */
 function tsharkLengths(file: string): Map<string, number[]> {
-  const r = spawnSync('tshark', ['-r', file, '-Y', 'tls', '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'ip.dst', '-e', 'tcp.dstport', '-e', 'tls.record.length'],
-    { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(
+    'tshark',
+    ['-r', file, '-Y', 'tls', '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'ip.dst', '-e', 'tcp.dstport', '-e', 'tls.record.length'],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
   assert.equal(r.status, 0, r.stderr);
   const m = new Map<string, number[]>();
   for (const l of r.stdout.split('\n')) {
@@ -158,7 +179,11 @@ for (const name of CAPTURES) {
     const lines = recordLines(dump(['-r', file]).stdout);
     for (const l of lines) {
       assert.ok(l.underSender, `${l.text} under ${l.header}`);
-      assert.match(l.text, /^[CS]: TLS (handshake|change_cipher_spec|alert|encrypted handshake|app) \d+( → ((\d{3} )+inferred|ambiguous) \((size|timing|size, timing); \d+(\.\d+)? (µs|ms|s)\))?$/, l.text);
+      assert.match(
+        l.text,
+        /^[CS]: TLS (handshake|change_cipher_spec|alert|encrypted handshake|app) \d+( → ((\d{3} )+inferred|ambiguous) \((size|timing|size, timing); \d+(\.\d+)? (µs|ms|s)\))?$/,
+        l.text,
+      );
     }
     if (!HAVE_TSHARK) {
       process.stderr.write('SKIPPED LOUDLY: dump-tls: tshark is not installed: record lengths not compared\n');
@@ -185,7 +210,13 @@ test('known record lines: the TLS 1.3 535 (79), the pipelined 3 × 535 + 221 (21
   // The session with a mail and no AUTH: its 354 and 250 have a 235's size, said ambiguous.
   assert.equal(t13.filter((l) => /^ {4}S: TLS app 54 → ambiguous \(size; /.test(l)).length, 2);
   // Handshake records by their content type; TLS 1.3's encrypted flight is type 23 before the handshake ends.
-  for (const re of [/^ {4}C: TLS handshake 246$/, /^ {4}S: TLS handshake 122$/, /^ {4}S: TLS change_cipher_spec 1$/, /^ {4}S: TLS encrypted handshake 827$/, /^ {4}S: TLS app 250$/]) {
+  for (const re of [
+    /^ {4}C: TLS handshake 246$/,
+    /^ {4}S: TLS handshake 122$/,
+    /^ {4}S: TLS change_cipher_spec 1$/,
+    /^ {4}S: TLS encrypted handshake 827$/,
+    /^ {4}S: TLS app 250$/,
+  ]) {
     assert.ok(has(t13, re), String(re));
   }
   const cbc = dump(['-r', 'pcaps/tls/tls12-cbc.pcap']).stdout.split('\n');

@@ -20,7 +20,7 @@ function lines(s: LineSplitter, segments: string[]): string[] {
   const out: string[] = [];
   for (const seg of segments) {
     const b = Buffer.from(seg, 'latin1');
-    for (let p = 0; (p = s.next(b, p, b.length)) >= 0; ) out.push(`${s.lineBuf.toString('latin1', s.lineStart, s.lineEnd)}${s.truncated ? ' [cut]' : ''}`);
+    for (let p = 0; (p = s.next(b, p, b.length)) >= 0;) out.push(`${s.lineBuf.toString('latin1', s.lineStart, s.lineEnd)}${s.truncated ? ' [cut]' : ''}`);
   }
   return out;
 }

@@ -108,19 +108,39 @@ test('geoip: a broken or missing database is a warning, never a crash; lookups s
 
 test('geoip: special-purpose ranges are labelled', () => {
   const cases: [string, string | null][] = [
-    ['10.0.0.1', 'Private network'], ['172.31.255.255', 'Private network'], ['172.32.0.1', null], ['192.168.1.20', 'Private network'],
-    ['127.0.0.1', 'Loopback'], ['::1', 'Loopback'], ['169.254.3.4', 'Link-local'], ['fe80::1', 'Link-local'],
-    ['100.64.0.1', 'Shared address space (CGNAT)'], ['192.0.2.1', 'Documentation'], ['198.51.100.1', 'Documentation'],
-    ['203.0.113.255', 'Documentation'], ['2001:db8::1', 'Documentation'], ['fd12:3456::1', 'Private network (unique local)'],
-    ['224.0.0.1', 'Multicast'], ['ff02::1', 'Multicast'], ['240.0.0.1', 'Reserved'], ['255.255.255.255', 'Reserved'],
-    ['0.0.0.0', 'This network'], ['::', 'Unspecified'], ['198.18.0.1', 'Benchmarking'], ['8.8.8.8', null], ['2a00:1450::1', null],
+    ['10.0.0.1', 'Private network'],
+    ['172.31.255.255', 'Private network'],
+    ['172.32.0.1', null],
+    ['192.168.1.20', 'Private network'],
+    ['127.0.0.1', 'Loopback'],
+    ['::1', 'Loopback'],
+    ['169.254.3.4', 'Link-local'],
+    ['fe80::1', 'Link-local'],
+    ['100.64.0.1', 'Shared address space (CGNAT)'],
+    ['192.0.2.1', 'Documentation'],
+    ['198.51.100.1', 'Documentation'],
+    ['203.0.113.255', 'Documentation'],
+    ['2001:db8::1', 'Documentation'],
+    ['fd12:3456::1', 'Private network (unique local)'],
+    ['224.0.0.1', 'Multicast'],
+    ['ff02::1', 'Multicast'],
+    ['240.0.0.1', 'Reserved'],
+    ['255.255.255.255', 'Reserved'],
+    ['0.0.0.0', 'This network'],
+    ['::', 'Unspecified'],
+    ['198.18.0.1', 'Benchmarking'],
+    ['8.8.8.8', null],
+    ['2a00:1450::1', null],
   ];
   for (const [ip, label] of cases) assert.equal(specialRange(ip), label, ip);
 });
 
 test('geoip: record layouts and the text of each level', () => {
   assert.deepEqual(normalizeRecord({ country_code: 'cz', city: 'Brno', state1: 'x' }), { countryCode: 'CZ', country: 'Czechia', city: 'Brno' });
-  assert.deepEqual(normalizeRecord({ country: { iso_code: 'GB', names: { en: 'United Kingdom', de: 'Vereinigtes Königreich' } }, city: { names: { en: 'London' } } }), { countryCode: 'GB', country: 'United Kingdom', city: 'London' });
+  assert.deepEqual(
+    normalizeRecord({ country: { iso_code: 'GB', names: { en: 'United Kingdom', de: 'Vereinigtes Königreich' } }, city: { names: { en: 'London' } } }),
+    { countryCode: 'GB', country: 'United Kingdom', city: 'London' },
+  );
   assert.deepEqual(normalizeRecord({ autonomous_system_number: 5610, autonomous_system_organization: 'O2' }), { asn: 5610, org: 'O2' });
   assert.deepEqual(normalizeRecord({ isp: 'Some ISP', autonomous_system_number: 1 }), { asn: 1, org: 'Some ISP' });
   assert.equal(normalizeRecord(null), null);

@@ -36,10 +36,16 @@ test('if_tsoffset -2^62: the 17 packets are a counted skip (badTimestamp), never
   // dump shows every packet; the 17 say that their time cannot be shown.
   const dump = run(['dump', '-r', HOSTILE_TS]);
   assert.equal(dump.status, 0, dump.stderr);
-  const stamps = dump.stdout.split('\n').filter((l) => /^\S/.test(l)).map((l) => l.split(' ')[0]!);
+  const stamps = dump.stdout
+    .split('\n')
+    .filter((l) => /^\S/.test(l))
+    .map((l) => l.split(' ')[0]!);
   assert.equal(stamps.length, 42);
   assert.equal(stamps.filter((s) => s === '[timestamp').length, 17);
-  assert.ok(stamps.every((s) => s === '[timestamp' || /^10:00:00\.\d{6}$/.test(s)), stamps.join(' '));
+  assert.ok(
+    stamps.every((s) => s === '[timestamp' || /^10:00:00\.\d{6}$/.test(s)),
+    stamps.join(' '),
+  );
 });
 
 test('dump: a corrupt record is exit status 2, and what the end of input completes is still printed', async () => {
@@ -71,7 +77,10 @@ test('dump: a corrupt record is exit status 2, and what the end of input complet
 
     const shipped = run(['dump', '-r', 'pcaps/crafted/broken-caplen.pcap']);
     assert.equal(shipped.status, 2);
-    assert.equal(shipped.stderr, 'smtpstrike: pcaps/crafted/broken-caplen.pcap: record claims a 2147483647-byte packet (more than 262144) at byte offset 828\n');
+    assert.equal(
+      shipped.stderr,
+      'smtpstrike: pcaps/crafted/broken-caplen.pcap: record claims a 2147483647-byte packet (more than 262144) at byte offset 828\n',
+    );
   } finally {
     cleanup();
   }
@@ -99,7 +108,22 @@ test('a directory among the inputs is named, and the other inputs are still read
     assert.equal(asLog.status, 2);
     assert.equal(asLog.stderr, `smtpstrike report: warning: ${dir}: is a directory, not a log file\n`);
     assert.match(asLog.stdout, /^  2 failed attempts \(wire 2, log 0, 0 on both\)/m);
-    const asCapture = run(['report', '--no-state', '-c', '/dev/null', '-g', '0', '--capture', dir, '--logs', 'test/fixtures/accounts/seed/mail.log', '--log-tz', 'UTC', '--log-year', '2026']);
+    const asCapture = run([
+      'report',
+      '--no-state',
+      '-c',
+      '/dev/null',
+      '-g',
+      '0',
+      '--capture',
+      dir,
+      '--logs',
+      'test/fixtures/accounts/seed/mail.log',
+      '--log-tz',
+      'UTC',
+      '--log-year',
+      '2026',
+    ]);
     assert.equal(asCapture.status, 2);
     assert.equal(asCapture.stderr, `smtpstrike report: warning: ${dir}: is a directory, not a capture file\n`);
     const asState = run(['report', '-c', '/dev/null', '-g', '0', '--state', dir]);
@@ -154,7 +178,10 @@ test('a FIFO or process substitution is a stream to read, like "-", gzip-compres
   // A capture stream given as a log is not read as garbage lines: it says what to do.
   const misnamed = bash(`${cli} report --no-state -c /dev/null -g 0 <(gzip -c ${GAP})`);
   assert.equal(misnamed.status, 2);
-  assert.match(misnamed.stderr, /^smtpstrike report: warning: \/dev\/fd\/\d+: is a capture, not a log \(a stream cannot be looked into first: name it with --capture\)\n$/);
+  assert.match(
+    misnamed.stderr,
+    /^smtpstrike report: warning: \/dev\/fd\/\d+: is a capture, not a log \(a stream cannot be looked into first: name it with --capture\)\n$/,
+  );
 });
 
 test('/dev/zero as a log ends with an error naming it (a line over 64 KiB is not a log line), exit status 2', () => {
@@ -172,7 +199,8 @@ test('/dev/zero as a log ends with an error naming it (a line over 64 KiB is not
 test('a log line over 64 KiB stops that file with its line number; the lines before it count', () => {
   const { dir, cleanup } = tempDir();
   try {
-    const ok = 'Feb 13 00:01:02 mail.example.com postfix/submission/smtpd[2001]: 4F1A2B3C01: client=unknown[192.0.2.7], sasl_method=PLAIN, sasl_username=hill\n';
+    const ok =
+      'Feb 13 00:01:02 mail.example.com postfix/submission/smtpd[2001]: 4F1A2B3C01: client=unknown[192.0.2.7], sasl_method=PLAIN, sasl_username=hill\n';
     const log = join(dir, 'mail.log');
     writeFileSync(log, ok + ok + 'x'.repeat(64 * 1024 + 1) + '\n' + ok);
     const r = run(['accounts', '-c', '/dev/null', '-g', '0', '-l', '0', '--year', '2026', '--tz', 'UTC', '--json', log]);
@@ -237,17 +265,41 @@ test('usernames and replies from captures and logs print with control characters
     assert.ok(dump.stdout.includes('    >> STRIKE 1/3 198.51.100.67 (535, X\\x1b[1MY)\n'), dump.stdout);
 
     const log = join(dir, 'mail.log');
-    writeFileSync(log, Buffer.from([
-      'Feb 13 00:01:02 mail.example.com postfix/submission/smtpd[2001]: 4F1A2B3C01: client=unknown[192.0.2.7], sasl_method=PLAIN, sasl_username=evil\x1b]0;x\x07\x1b[2J\xc2\x9b\xe2\x80\xae',
-      'Feb 13 00:02:02 mail.example.com postfix/smtpd[1990]: warning: unknown[192.0.2.8]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=bad\x1b[2J',
-      '',
-    ].join('\n'), 'latin1'));
+    writeFileSync(
+      log,
+      Buffer.from(
+        [
+          'Feb 13 00:01:02 mail.example.com postfix/submission/smtpd[2001]: 4F1A2B3C01: client=unknown[192.0.2.7], sasl_method=PLAIN, sasl_username=evil\x1b]0;x\x07\x1b[2J\xc2\x9b\xe2\x80\xae',
+          'Feb 13 00:02:02 mail.example.com postfix/smtpd[1990]: warning: unknown[192.0.2.8]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=bad\x1b[2J',
+          '',
+        ].join('\n'),
+        'latin1',
+      ),
+    );
     const evil = 'evil\\x1b]0;x\\x07\\x1b[2J\\x9b\\u202e';
     const accounts = run(['accounts', '-c', '/dev/null', '-g', '0', '-l', '0', '--year', '2026', '--tz', 'UTC', log]);
     assert.equal(accounts.status, 0, accounts.stderr);
     assert.equal(accounts.stdout, `Feb 13 -> account ${evil}: 1 IP (Last: 192.0.2.7 @ 00:01:02)\n    1  192.0.2.7\n`);
 
-    const report = run(['report', '--no-state', '-q', '-c', '/dev/null', '-g', '0', '-l', '0', '--tz', 'UTC', '--log-tz', 'UTC', '--log-year', '2026', log, capture]);
+    const report = run([
+      'report',
+      '--no-state',
+      '-q',
+      '-c',
+      '/dev/null',
+      '-g',
+      '0',
+      '-l',
+      '0',
+      '--tz',
+      'UTC',
+      '--log-tz',
+      'UTC',
+      '--log-year',
+      '2026',
+      log,
+      capture,
+    ]);
     assert.equal(report.status, 0, report.stderr);
     assert.doesNotMatch(report.stdout, RAW_CONTROL);
     assert.ok(report.stdout.includes(`Feb 13 -> account ${evil}: 1 IP (Last: 192.0.2.7 @ Feb 13 00:01:02)`), report.stdout);
@@ -268,7 +320,11 @@ test('dump with a filter reads gzip on stdin and from <(…) too (fed to tcpdump
   const want = run(['dump', '-r', GAP, 'src', 'host', '192.0.2.25']);
   assert.equal(want.status, 0, want.stderr);
   assert.ok(want.stdout.length > 0);
-  for (const script of [`gzip -c ${GAP} | ${cli} dump -r - src host 192.0.2.25`, `${cli} dump -r <(gzip -c ${GAP}) src host 192.0.2.25`, `${cli} dump -r <(cat ${GAP}) src host 192.0.2.25`]) {
+  for (const script of [
+    `gzip -c ${GAP} | ${cli} dump -r - src host 192.0.2.25`,
+    `${cli} dump -r <(gzip -c ${GAP}) src host 192.0.2.25`,
+    `${cli} dump -r <(cat ${GAP}) src host 192.0.2.25`,
+  ]) {
     const r = bash(script);
     assert.equal(r.status, 0, `${script}: ${r.stderr}`);
     assert.equal(r.stdout, want.stdout, script);

@@ -47,7 +47,13 @@ function af(value: number, bigEndian: boolean, payload: Buffer): Buffer {
   return Buffer.concat([h, payload]);
 }
 
-interface Case { name: string; linktype: number; frame: Buffer; ip: boolean; vlan?: number }
+interface Case {
+  name: string;
+  linktype: number;
+  frame: Buffer;
+  ip: boolean;
+  vlan?: number;
+}
 
 const cases: Case[] = [
   // Linux cooked v1/v2: libpcap re-inserts the offloaded 802.1Q tag after the header
@@ -58,12 +64,16 @@ const cases: Case[] = [
   { name: 'SLL2 + 802.1Q + IPv4', linktype: LinkType.LINUX_SLL2, frame: sll2(0x8100, tag(7, 0x0800), IP4), ip: true, vlan: 7 },
   { name: 'SLL2 + IPv6', linktype: LinkType.LINUX_SLL2, frame: sll2(0x86dd, IP6), ip: true, vlan: -1 },
   // BSD loopback: AF_INET 2, AF_INET6 24/28/30 in either byte order; Linux's 10 is not a value of this link type
-  ...[2, 10, 24, 28, 30].flatMap((v) => [false, true].flatMap((bigEndian) => [LinkType.NULL, LinkType.LOOP].map((lt): Case => ({
-    name: `${lt === LinkType.NULL ? 'NULL' : 'LOOP'} AF ${v} ${bigEndian ? 'big' : 'little'}-endian`,
-    linktype: lt,
-    frame: af(v, bigEndian, v === 2 ? IP4 : IP6),
-    ip: v !== 10,
-  })))),
+  ...[2, 10, 24, 28, 30].flatMap((v) =>
+    [false, true].flatMap((bigEndian) =>
+      [LinkType.NULL, LinkType.LOOP].map((lt): Case => ({
+        name: `${lt === LinkType.NULL ? 'NULL' : 'LOOP'} AF ${v} ${bigEndian ? 'big' : 'little'}-endian`,
+        linktype: lt,
+        frame: af(v, bigEndian, v === 2 ? IP4 : IP6),
+        ip: v !== 10,
+      })),
+    ),
+  ),
   // Ethernet: 802.1Q, 802.1ad (QinQ) and the old 0x9100/0x9200 tags, in any nesting
   { name: 'Ethernet QinQ 802.1ad + 802.1Q + IPv4', linktype: LinkType.EN10MB, frame: eth(0x88a8, tag(5, 0x8100), tag(100, 0x0800), IP4), ip: true, vlan: 5 },
   { name: 'Ethernet 0x9100 + 802.1Q + IPv6', linktype: LinkType.EN10MB, frame: eth(0x9100, tag(6, 0x8100), tag(100, 0x86dd), IP6), ip: true, vlan: 6 },
@@ -82,7 +92,7 @@ function printed(linktype: number, frame: Buffer): string {
   return new PacketPrinter({ absoluteSeq: false }).print(rec);
 }
 
-test('the decoder and dump\'s printer agree on which frames carry IP (cooked VLAN, BSD loopback families, QinQ)', () => {
+test("the decoder and dump's printer agree on which frames carry IP (cooked VLAN, BSD loopback families, QinQ)", () => {
   for (const c of cases) {
     const d = new PacketDecoder();
     const decoded = d.decode(c.linktype, c.frame, 0, c.frame.length);
@@ -95,9 +105,11 @@ test('the decoder and dump\'s printer agree on which frames carry IP (cooked VLA
   }
 });
 
-test('tcpdump\'s text for VLAN tags inside cooked captures and for unknown loopback families', () => {
-  assert.equal(printed(LinkType.LINUX_SLL, sll(0x8100, tag(100, 0x8100), tag(101, 0x86dd), IP6)),
-    'ethertype 802.1Q, ethertype IPv6, IP6 2001:db8::1.40000 > 2001:db8::2.25: Flags [S], seq 1, win 64240, length 0');
+test("tcpdump's text for VLAN tags inside cooked captures and for unknown loopback families", () => {
+  assert.equal(
+    printed(LinkType.LINUX_SLL, sll(0x8100, tag(100, 0x8100), tag(101, 0x86dd), IP6)),
+    'ethertype 802.1Q, ethertype IPv6, IP6 2001:db8::1.40000 > 2001:db8::2.25: Flags [S], seq 1, win 64240, length 0',
+  );
   assert.equal(printed(LinkType.LINUX_SLL, sll(0x8100, hex('0064'))), ' [|vlan]');
   assert.ok(printed(LinkType.LINUX_SLL, sll(0x88a8, tag(5, 0x0800), IP4)).startsWith(' In 02:00:00:00:00:01 ethertype 802.1Q-QinQ (0x88a8), length 60: '));
   assert.ok(printed(LinkType.NULL, af(10, false, IP6)).startsWith('AF Unknown (10), length 64: '));

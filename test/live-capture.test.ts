@@ -65,7 +65,21 @@ test('bpfForPorts builds the filter from --ports', () => {
 
 test('tcpdump argument list: -U, immediate mode, -B in KiB, snaplen, filter after --', () => {
   const o: LiveSourceOptions = { iface: 'eth0', filter: 'tcp port 25', bufferSize: 128 * MiB };
-  assert.deepEqual(tcpdumpArgs(o), ['-U', '--immediate-mode', '-n', '-i', 'eth0', '-B', '131072', '-s', String(DEFAULT_SNAPLEN), '-w', '-', '--', 'tcp port 25']);
+  assert.deepEqual(tcpdumpArgs(o), [
+    '-U',
+    '--immediate-mode',
+    '-n',
+    '-i',
+    'eth0',
+    '-B',
+    '131072',
+    '-s',
+    String(DEFAULT_SNAPLEN),
+    '-w',
+    '-',
+    '--',
+    'tcp port 25',
+  ]);
   assert.deepEqual(tcpdumpArgs({ ...o, bufferSize: 0, filter: '', snaplen: 262144, immediate: false }), ['-U', '-n', '-i', 'eth0', '-s', '262144', '-w', '-']);
   assert.ok(tcpdumpArgs({ ...o, bufferSize: 1000 * 1024 + 1 }).includes('1001'), '-B rounds up');
   // a filter that looks like an option stays a filter
@@ -82,7 +96,12 @@ test('options are validated', () => {
 });
 
 test('libpcap / tcpdump errors are classified with the fix in the message', () => {
-  const perm = classifyPcapError('tcpdump', 'eth0', 'tcp', "eth0: You don't have permission to perform this capture on that device (socket: Operation not permitted)");
+  const perm = classifyPcapError(
+    'tcpdump',
+    'eth0',
+    'tcp',
+    "eth0: You don't have permission to perform this capture on that device (socket: Operation not permitted)",
+  );
   assert.equal(perm.kind, 'permission');
   assert.match(perm.message, /AmbientCapabilities|setcap/);
   const capPerm = classifyPcapError('cap', 'eth0', 'tcp', 'socket: Operation not permitted');
@@ -110,7 +129,10 @@ test('a cap that does not load: the error says how to get it, per case', () => {
   assert.match(absent.message, /optional native module `cap`.*apt-get install libpcap-dev python3 make g\+\+ && npm install .*--capture-backend tcpdump/);
   const unbuilt = capLoadError("Cannot find module '../build/Release/cap.node'");
   assert.ok(unbuilt.message.startsWith(CAP_MISSING), unbuilt.message);
-  assert.equal(CAP_MISSING, 'live capture with the cap backend needs the optional native module `cap`: apt-get install libpcap-dev python3 make g++ && npm rebuild cap — or use --capture-backend tcpdump');
+  assert.equal(
+    CAP_MISSING,
+    'live capture with the cap backend needs the optional native module `cap`: apt-get install libpcap-dev python3 make g++ && npm rebuild cap — or use --capture-backend tcpdump',
+  );
   assert.match(capLoadError('was compiled against a different Node.js version using NODE_MODULE_VERSION 115').message, /npm rebuild cap/);
   assert.match(capLoadError('libpcap.so.0.8: cannot open shared object file').message, /apt-get install libpcap0\.8/);
 });
@@ -127,8 +149,8 @@ function fakeTcpdump(dir: string, mode: 'capture' | 'badfilter' | 'nodevice' | '
   const pcap = join(root, 'pcaps', 'testbed', 'login-587.pcap');
   const body = {
     capture: [
-      "trap 'echo \"tcpdump: 40 packets captured, 41 packets received by filter, 1 packet dropped by kernel\" >&2' USR1",
-      "trap 'printf \"\\n40 packets captured\\n41 packets received by filter\\n1 packet dropped by kernel\\n2 packets dropped by interface\\n\" >&2; exit 0' INT",
+      'trap \'echo "tcpdump: 40 packets captured, 41 packets received by filter, 1 packet dropped by kernel" >&2\' USR1',
+      'trap \'printf "\\n40 packets captured\\n41 packets received by filter\\n1 packet dropped by kernel\\n2 packets dropped by interface\\n" >&2; exit 0\' INT',
       'echo "tcpdump: listening on fake0, link-type EN10MB (Ethernet), snapshot length 1960 bytes" >&2',
       `cat '${pcap}'`,
       'while :; do sleep 0.05; done',
@@ -137,7 +159,9 @@ function fakeTcpdump(dir: string, mode: 'capture' | 'badfilter' | 'nodevice' | '
     nodevice: ['echo "tcpdump: fake0: No such device exists" >&2', 'echo "(SIOCGIFHWADDR: No such device)" >&2', 'exit 1'],
     dies: [
       'echo "tcpdump: listening on fake0, link-type EN10MB (Ethernet), snapshot length 1960 bytes" >&2',
-      'sleep 0.2', 'echo "tcpdump: pcap_loop: The interface disappeared" >&2', 'exit 1',
+      'sleep 0.2',
+      'echo "tcpdump: pcap_loop: The interface disappeared" >&2',
+      'exit 1',
     ],
   }[mode];
   const f = join(dir, `tcpdump-${mode}`);
@@ -186,7 +210,15 @@ test('tcpdump pipe backend: start errors are clear, an unexpected end is reporte
     assert.match(missing.message, /apt-get install tcpdump/);
 
     let reported: LiveCaptureError | null = null;
-    const dies = new TcpdumpSource({ ...o, onError: (e) => { reported = e; } }, fakeTcpdump(dir, 'dies'));
+    const dies = new TcpdumpSource(
+      {
+        ...o,
+        onError: (e) => {
+          reported = e;
+        },
+      },
+      fakeTcpdump(dir, 'dies'),
+    );
     await dies.start(() => undefined);
     for (let i = 0; i < 50 && reported === null; i++) await new Promise((r) => setTimeout(r, 100));
     assert.ok(reported !== null, 'onError called');
@@ -230,14 +262,19 @@ class Testbed {
         const l = this.buf.slice(0, nl);
         this.buf = this.buf.slice(nl + 1);
         const w = this.waiters.shift();
-        if (w) w(l); else this.lines.push(l);
+        if (w) w(l);
+        else this.lines.push(l);
       }
     });
-    ctl.once('close', () => { for (const w of this.waiters.splice(0)) w('CLOSED'); });
+    ctl.once('close', () => {
+      for (const w of this.waiters.splice(0)) w('CLOSED');
+    });
   }
   static async up(): Promise<Testbed> {
     const ctl = spawn('bash', ['-c', TESTBED_CTL], {
-      cwd: root, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, TB_PREFIX: `sstlv${process.pid % 100000}` },
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, TB_PREFIX: `sstlv${process.pid % 100000}` },
     });
     const tb = new Testbed(ctl);
     const up = await tb.line(120_000);
@@ -255,7 +292,10 @@ class Testbed {
     if (l !== undefined) return Promise.resolve(l);
     return new Promise((res) => {
       const t = setTimeout(() => res('TIMEOUT'), timeoutMs);
-      this.waiters.push((x) => { clearTimeout(t); res(x); });
+      this.waiters.push((x) => {
+        clearTimeout(t);
+        res(x);
+      });
     });
   }
   /** One swaks AUTH attempt; resolves to swaks's exit code (28 = auth failed, 0 = ok). */
@@ -268,8 +308,14 @@ class Testbed {
     if (this.ctl.exitCode !== null || this.ctl.signalCode !== null) return;
     this.ctl.stdin!.end('quit\n');
     await new Promise<void>((res) => {
-      const t = setTimeout(() => { this.ctl.kill('SIGTERM'); res(); }, 60_000);
-      this.ctl.once('close', () => { clearTimeout(t); res(); });
+      const t = setTimeout(() => {
+        this.ctl.kill('SIGTERM');
+        res();
+      }, 60_000);
+      this.ctl.once('close', () => {
+        clearTimeout(t);
+        res();
+      });
     });
   }
 }
@@ -285,18 +331,28 @@ class CaptureChild {
       this.buf += d;
       let nl: number;
       while ((nl = this.buf.indexOf('\n')) >= 0) {
-        try { this.objs.push(JSON.parse(this.buf.slice(0, nl)) as Record<string, unknown>); } catch { /* ignore */ }
+        try {
+          this.objs.push(JSON.parse(this.buf.slice(0, nl)) as Record<string, unknown>);
+        } catch {
+          /* ignore */
+        }
         this.buf = this.buf.slice(nl + 1);
       }
     });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.stderr += d; });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr += d;
+    });
     this.closed = new Promise((res) => child.once('close', () => res()));
   }
   static start(ns: string, args: string[], opts: { nobody?: boolean; env?: Record<string, string> } = {}): CaptureChild {
     const prefix = opts.nobody ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'] : [];
-    return new CaptureChild(spawn('ip', ['netns', 'exec', ns, ...prefix, process.execPath, '--expose-gc', childScript, ...args], {
-      cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env },
-    }));
+    return new CaptureChild(
+      spawn('ip', ['netns', 'exec', ns, ...prefix, process.execPath, '--expose-gc', childScript, ...args], {
+        cwd: root,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, ...opts.env },
+      }),
+    );
   }
   async next(types: string[], timeoutMs = 60_000): Promise<Record<string, unknown>> {
     const t0 = Date.now();

@@ -5,7 +5,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, mkdirSync, readdirSync, watch, renameSync, rmSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  watch,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { rotatedSiblings } from '../src/logfollow/log-file.js';
 import { LogFollower, type FollowEvent, type LogFollowerOptions } from '../src/logfollow/log-follower.js';
@@ -22,7 +35,9 @@ interface Rec {
 function rec(extra: Partial<LogFollowerOptions> = {}): Rec {
   const r: Rec = { lines: [], events: [], opts: { onLines: () => undefined } };
   r.opts = {
-    pollMs: 20, rotateGraceMs: 200, ...extra,
+    pollMs: 20,
+    rotateGraceMs: 200,
+    ...extra,
     onLines: (ls) => {
       r.lines.push(...ls);
     },
@@ -79,7 +94,7 @@ test('rename rotation: lines written to the old file after the rename and before
     writeSync(fd, numbered(30, 35, 'late')); // after the new file appeared: read during the grace time
     await waitFor(() => r.lines.length >= 35, 'late writes during the grace time');
     writeSync(fd, 'partial at the end of the old file'); // no newline: handed out when the grace time ends
-    await waitFor(() => r.lines.length >= 36, 'the old file\'s last partial line');
+    await waitFor(() => r.lines.length >= 36, "the old file's last partial line");
     closeSync(fd);
     assert.deepEqual(r.lines, [...names(0, 30), ...names(30, 35, 'late'), 'partial at the end of the old file']);
     assert.ok(r.events.some((e) => e.kind === 'log_rotated'));
@@ -170,7 +185,10 @@ test('a path that cannot be read (here a directory; EACCES for a service user) i
     await f.start();
     await f.poll();
     await f.poll();
-    assert.deepEqual(r.events.filter((e) => e.kind === 'log_error').map((e) => e.detail?.err), ['cannot open: not a regular file']);
+    assert.deepEqual(
+      r.events.filter((e) => e.kind === 'log_error').map((e) => e.detail?.err),
+      ['cannot open: not a regular file'],
+    );
     rmSync(p, { recursive: true });
     writeFileSync(p, 'now a file\n');
     await waitFor(() => r.lines.length >= 1, 'the file');
@@ -250,7 +268,7 @@ test('restart from a saved position: nothing missed, nothing repeated, also acro
   f = new LogFollower(p, { ...r.opts, position: pos, rotateGraceMs: 60_000 });
   await f.start();
   await waitFor(() => r.lines.length >= 26, 'third run');
-  assert.deepEqual(r.lines.slice(16), names(15, 25), 'the rotated file\'s rest, then the new one from 0');
+  assert.deepEqual(r.lines.slice(16), names(15, 25), "the rotated file's rest, then the new one from 0");
   appendFileSync(`${p}-20261205`, 'late in the rotated file\n'); // its writer had not reopened yet
   await waitFor(() => r.lines.length >= 27, 'a late write to the rotated file, during the grace time');
   r.lines.pop();
@@ -337,7 +355,8 @@ test('backpressure: a slow batch callback is awaited, never called twice at once
   let most = 0;
   const got: string[] = [];
   const f = new LogFollower(p, {
-    pollMs: 5, chunkBytes: 4096,
+    pollMs: 5,
+    chunkBytes: 4096,
     onLines: async (ls) => {
       inFlight++;
       most = Math.max(most, inFlight);
@@ -386,7 +405,16 @@ test('MultiFollower: several files, positions per path, stop closes everything',
   const b = join(t.dir, 'b.log');
   writeFileSync(a, '');
   const got: string[] = [];
-  const m = new MultiFollower([a, b, a], {}, { pollMs: 20, onLines: (ls, path) => { got.push(...ls.map((l) => `${path === a ? 'a' : 'b'}:${l}`)); } });
+  const m = new MultiFollower(
+    [a, b, a],
+    {},
+    {
+      pollMs: 20,
+      onLines: (ls, path) => {
+        got.push(...ls.map((l) => `${path === a ? 'a' : 'b'}:${l}`));
+      },
+    },
+  );
   await m.start();
   appendFileSync(a, 'one\n');
   writeFileSync(b, 'two\n');

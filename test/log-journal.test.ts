@@ -16,7 +16,12 @@ import { waitFor } from './support/wait.js';
 const recorded = RECORDED_JOURNAL;
 
 test('journal lines: ts from __REALTIME_TIMESTAMP (µs), unit, message (also as bytes), cursor; non-entries refused', () => {
-  assert.deepEqual(parseJournalLine(JSON.stringify(recorded[0])), { ts: 1764907740.123456, unit: 'postfix@-.service', message: recorded[0]!.MESSAGE, cursor: 's=abc;i=1' });
+  assert.deepEqual(parseJournalLine(JSON.stringify(recorded[0])), {
+    ts: 1764907740.123456,
+    unit: 'postfix@-.service',
+    message: recorded[0]!.MESSAGE,
+    cursor: 's=abc;i=1',
+  });
   assert.equal(parseJournalLine(JSON.stringify(recorded[2]))?.message, 'login authenticator failed');
   assert.equal(parseJournalLine(JSON.stringify(recorded[2]))?.unit, 'exim');
   assert.equal(parseJournalLine('not json'), null);
@@ -27,7 +32,13 @@ test('JournalFollower with a fake journalctl: first start from now, cursor kept,
   const t = tempDir();
   const prog = fakeJournalctl(t.dir);
   const got: JournalEntry[] = [];
-  let j = new JournalFollower({ journalctl: prog, noDaemonCheck: true, onEntries: (es) => { got.push(...es); } });
+  let j = new JournalFollower({
+    journalctl: prog,
+    noDaemonCheck: true,
+    onEntries: (es) => {
+      got.push(...es);
+    },
+  });
   try {
     assert.ok(j.args().includes('--lines=0'), 'a first start takes only new entries');
     assert.ok(j.args().includes('--unit=postfix*') && j.args().includes('--unit=dovecot*') && j.args().includes('--unit=exim4*'));
@@ -38,10 +49,20 @@ test('JournalFollower with a fake journalctl: first start from now, cursor kept,
     await j.stop();
     // Restart from the second entry's cursor: only the third comes again.
     got.length = 0;
-    j = new JournalFollower({ journalctl: prog, noDaemonCheck: true, cursor: 's=abc;i=2', onEntries: (es) => { got.push(...es); } });
+    j = new JournalFollower({
+      journalctl: prog,
+      noDaemonCheck: true,
+      cursor: 's=abc;i=2',
+      onEntries: (es) => {
+        got.push(...es);
+      },
+    });
     await j.start();
     await waitFor(() => got.length >= 1, 'the entry after the cursor');
-    assert.deepEqual(got.map((e) => e.cursor), ['s=abc;i=3']);
+    assert.deepEqual(
+      got.map((e) => e.cursor),
+      ['s=abc;i=3'],
+    );
     const args = readFileSync(join(t.dir, 'args.last'), 'utf8').split('\n');
     assert.ok(args.includes('--after-cursor=s=abc;i=2') && !args.includes('--lines=0'), args.join(' '));
     assert.ok(args.includes('--follow') && args.includes('--output=json'));
@@ -63,13 +84,23 @@ test('journald not running (no socket) is a clear error before anything is spawn
 });
 
 test('JournalFollower: a missing journalctl is a clear error; journalctl ending is reported', async () => {
-  await assert.rejects(new JournalFollower({ journalctl: '/nonexistent/journalctl', noDaemonCheck: true, onEntries: () => undefined }).start(), /not found: --journal needs journalctl/);
+  await assert.rejects(
+    new JournalFollower({ journalctl: '/nonexistent/journalctl', noDaemonCheck: true, onEntries: () => undefined }).start(),
+    /not found: --journal needs journalctl/,
+  );
   const t = tempDir();
   const prog = join(t.dir, 'journalctl');
   writeFileSync(prog, '#!/bin/sh\necho "No journal files were found." >&2\nexit 1\n');
   chmodSync(prog, 0o755);
   let err: Error | null = null;
-  const j = new JournalFollower({ journalctl: prog, noDaemonCheck: true, onEntries: () => undefined, onError: (e) => { err = e; } });
+  const j = new JournalFollower({
+    journalctl: prog,
+    noDaemonCheck: true,
+    onEntries: () => undefined,
+    onError: (e) => {
+      err = e;
+    },
+  });
   await j.start();
   await waitFor(() => err !== null, 'the exit reported');
   assert.match(String(err), /exit 1.*No journal files were found/);
@@ -82,12 +113,24 @@ test('journalctl that ends is started again after the last cursor handed out', a
   const prog = fakeJournalctl(t.dir, { exitAfter: true });
   const got: JournalEntry[] = [];
   const errors: Error[] = [];
-  const j = new JournalFollower({ journalctl: prog, noDaemonCheck: true, restartMs: 20, onEntries: (es) => { got.push(...es); }, onError: (e) => errors.push(e) });
+  const j = new JournalFollower({
+    journalctl: prog,
+    noDaemonCheck: true,
+    restartMs: 20,
+    onEntries: (es) => {
+      got.push(...es);
+    },
+    onError: (e) => errors.push(e),
+  });
   try {
     await j.start();
     await waitFor(() => j.restarts >= 2, 'two restarts');
     await waitFor(() => readFileSync(join(t.dir, 'args.last'), 'utf8').includes('--after-cursor=s=abc;i=3'), 'restarted after the cursor');
-    assert.deepEqual(got.map((e) => e.cursor), ['s=abc;i=1', 's=abc;i=2', 's=abc;i=3'], 'nothing twice');
+    assert.deepEqual(
+      got.map((e) => e.cursor),
+      ['s=abc;i=1', 's=abc;i=2', 's=abc;i=3'],
+      'nothing twice',
+    );
     assert.match(errors[0]!.message, /journalctl ended \(exit 0\); started again in 20 ms/);
   } finally {
     await j.stop();
@@ -101,8 +144,9 @@ const JOURNAL_REMOTE = ['/lib/systemd/systemd-journal-remote', '/usr/lib/systemd
 function writeJournal(file: string, from: number, n: number): void {
   let exp = '';
   for (let i = from; i < from + n; i++) {
-    exp += `__REALTIME_TIMESTAMP=${1764907740000000 + i * 1000000}\n__MONOTONIC_TIMESTAMP=${100 + i}\n_BOOT_ID=0123456789abcdef0123456789abcdef\n`
-      + `_SYSTEMD_UNIT=${i % 2 ? 'dovecot.service' : 'postfix@-.service'}\nMESSAGE=entry ${i}\n\n`;
+    exp +=
+      `__REALTIME_TIMESTAMP=${1764907740000000 + i * 1000000}\n__MONOTONIC_TIMESTAMP=${100 + i}\n_BOOT_ID=0123456789abcdef0123456789abcdef\n` +
+      `_SYSTEMD_UNIT=${i % 2 ? 'dovecot.service' : 'postfix@-.service'}\nMESSAGE=entry ${i}\n\n`;
   }
   execFileSync(JOURNAL_REMOTE!, ['-o', file, '-'], { input: exp, stdio: ['pipe', 'ignore', 'ignore'] });
 }
@@ -116,15 +160,28 @@ test('JournalFollower on a real journal file (journalctl --file): entries after 
   const d = tempDir();
   const file = join(d.dir, 'mail.journal');
   writeJournal(file, 0, 3);
-  const first = JSON.parse(execFileSync('journalctl', ['--file', file, '-o', 'json', '--no-pager', '-n', '3']).toString().split('\n')[0]!) as { __CURSOR: string };
+  const first = JSON.parse(execFileSync('journalctl', ['--file', file, '-o', 'json', '--no-pager', '-n', '3']).toString().split('\n')[0]!) as {
+    __CURSOR: string;
+  };
   const got: JournalEntry[] = [];
-  const j = new JournalFollower({ extraArgs: ['--file', file], noDaemonCheck: true, cursor: first.__CURSOR, onEntries: (es) => { got.push(...es); } });
+  const j = new JournalFollower({
+    extraArgs: ['--file', file],
+    noDaemonCheck: true,
+    cursor: first.__CURSOR,
+    onEntries: (es) => {
+      got.push(...es);
+    },
+  });
   try {
     await j.start();
     await waitFor(() => got.length >= 2, 'the two entries after the first one', 20_000);
-    assert.deepEqual(got.map((e) => [e.message, e.unit, e.ts]), [
-      ['entry 1', 'dovecot.service', 1764907741], ['entry 2', 'postfix@-.service', 1764907742],
-    ]);
+    assert.deepEqual(
+      got.map((e) => [e.message, e.unit, e.ts]),
+      [
+        ['entry 1', 'dovecot.service', 1764907741],
+        ['entry 2', 'postfix@-.service', 1764907742],
+      ],
+    );
     assert.equal(j.cursor(), got[1]!.cursor);
   } finally {
     await j.stop();

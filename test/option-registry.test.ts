@@ -23,19 +23,27 @@ import { markedTables, renderMarkedTables, renderTable, TABLE_ROWS } from '../sr
 import { markdownFiles } from '../scripts/option-tables.js';
 
 const COMMANDS: Record<string, () => Command> = {
-  replay: replayCommand, watch: watchCommand, dump: dumpCommand, report: reportCommand, accounts: accountsCommand,
+  replay: replayCommand,
+  watch: watchCommand,
+  dump: dumpCommand,
+  report: reportCommand,
+  accounts: accountsCommand,
   blocks: () => blocksCommand().commands.find((c) => c.name() === 'list')!,
   'blocks add': () => blocksCommand().commands.find((c) => c.name() === 'add')!,
   calibrate: calibrateCommand,
 };
 
-test('every command\'s options are the registry\'s: flags, help and default, in order', () => {
+test("every command's options are the registry's: flags, help and default, in order", () => {
   for (const [name, make] of Object.entries(COMMANDS)) {
     const opts = make().options;
     const specs = (COMMAND_OPTIONS[name] ?? []).filter((s) => s.flags);
     // blocks add has the common options too, then its own.
     const want = name === 'blocks add' ? [...COMMAND_OPTIONS.blocks!, ...specs] : specs;
-    assert.deepEqual(opts.map((o) => o.flags), want.map((s) => s.flags), name);
+    assert.deepEqual(
+      opts.map((o) => o.flags),
+      want.map((s) => s.flags),
+      name,
+    );
     for (const [i, s] of want.entries()) {
       assert.equal(opts[i]!.description, s.help, `${name} ${s.flags}: help`);
       assert.deepEqual(opts[i]!.defaultValue, s.default, `${name} ${s.flags}: default`);
@@ -87,7 +95,7 @@ function probes(s: OptionSpec): string[] {
 }
 
 /** `v` as the command line gets it (YAML quotes taken off). */
-const unquote = (v: string): string => (v.startsWith('"') ? JSON.parse(v) as string : v);
+const unquote = (v: string): string => (v.startsWith('"') ? (JSON.parse(v) as string) : v);
 
 test('for every option with a config key, the command line and the config file accept and refuse the same values (bounds and their neighbours)', () => {
   let checked = 0;
@@ -122,9 +130,9 @@ test('an option that reads a config key checks it as the key does (report --log-
 test('the ranges that had drifted apart stay one (issue 12)', () => {
   const opt = (make: () => Command, flags: string): Option => make().options.find((o) => o.flags === flags)!;
   // Each was accepted on one side and refused on the other (or by the firewall at every block).
-  assert.equal(cli(opt(accountsCommand, '-l, --limit <n>'), '100001'), 'refused', 'accounts --limit: the config\'s ±100000');
-  assert.equal(cli(opt(accountsCommand, '--year <yyyy>'), '1969'), 'refused', 'accounts --year: the config\'s 1970..9999');
-  assert.equal(cli(opt(reportCommand, '--log-year <yyyy>'), '0001'), 'refused', 'report --log-year: accounts.year\'s range');
+  assert.equal(cli(opt(accountsCommand, '-l, --limit <n>'), '100001'), 'refused', "accounts --limit: the config's ±100000");
+  assert.equal(cli(opt(accountsCommand, '--year <yyyy>'), '1969'), 'refused', "accounts --year: the config's 1970..9999");
+  assert.equal(cli(opt(reportCommand, '--log-year <yyyy>'), '0001'), 'refused', "report --log-year: accounts.year's range");
   assert.equal(cli(opt(watchCommand, '--block-seconds <n>'), '2147484'), 'refused', 'watch --block-seconds: what every blocker takes');
   assert.equal(file('block_seconds', '31536000'), 'refused', 'block_seconds: likewise');
   assert.equal(cli(opt(watchCommand, '--block-seconds <n>'), '2147483'), 2147483);
@@ -138,7 +146,7 @@ test('the ranges that had drifted apart stay one (issue 12)', () => {
   assert.equal((cli(kib, '2097151') as number) * 1024 <= CONFIG_KEYS.buffer_size!.max!, true);
 });
 
-test('every top-level config key is watch\'s and says whether a SIGHUP applies it', () => {
+test("every top-level config key is watch's and says whether a SIGHUP applies it", () => {
   const watch = COMMAND_OPTIONS.watch!;
   for (const key of Object.keys(CONFIG_KEYS)) {
     const s = watch.find((o) => o.config === key);
@@ -147,7 +155,7 @@ test('every top-level config key is watch\'s and says whether a SIGHUP applies i
   }
 });
 
-test('the option tables in README.md and docs/*.md are the registry\'s (node dist/scripts/option-tables.js --write)', () => {
+test("the option tables in README.md and docs/*.md are the registry's (node dist/scripts/option-tables.js --write)", () => {
   const seen = new Set<string>();
   for (const f of markdownFiles('.')) {
     const text = readFileSync(f, 'utf8');

@@ -14,8 +14,10 @@ const S = 1e6; // one second in µs
 
 /** The LOG line of a first strike whose reply (payload `len` bytes) came from 192.0.2.25:sport in an ACK|PSH packet. */
 function serverStrike1(client: string, len: number, sport: number, dport: number): string {
-  return `SMTP_AUTH_FAIL: Strike 1: IN= OUT= SRC=192.0.2.25 DST=${client} LEN=${40 + len} TOS=0x00 PREC=0x00 TTL=64 ID=0 DF ` +
-    `PROTO=TCP SPT=${sport} DPT=${dport} WINDOW=64240 RES=0x00 ACK PSH URGP=0`;
+  return (
+    `SMTP_AUTH_FAIL: Strike 1: IN= OUT= SRC=192.0.2.25 DST=${client} LEN=${40 + len} TOS=0x00 PREC=0x00 TTL=64 ID=0 DF ` +
+    `PROTO=TCP SPT=${sport} DPT=${dport} WINDOW=64240 RES=0x00 ACK PSH URGP=0`
+  );
 }
 
 const run = replayFrames;
@@ -33,8 +35,20 @@ test('a client reusing its source port from :25 to :587 stays one flow after the
   });
   assert.equal(r.coverage.flows, 2);
   assert.equal(r.coverage.midstream_starts, 0);
-  assert.deepEqual(r.log.of('auth_failure').map((e) => [e.user, e.serverPort]), [['alice', 25], ['bob', 587]]);
-  assert.deepEqual(r.log.of('flow_end').map((e) => [e.serverPort, e.reason]), [[25, 'fin'], [587, 'fin']]);
+  assert.deepEqual(
+    r.log.of('auth_failure').map((e) => [e.user, e.serverPort]),
+    [
+      ['alice', 25],
+      ['bob', 587],
+    ],
+  );
+  assert.deepEqual(
+    r.log.of('flow_end').map((e) => [e.serverPort, e.reason]),
+    [
+      [25, 'fin'],
+      [587, 'fin'],
+    ],
+  );
 });
 
 // ------------------------------------------------------------------ the assembler on its own
@@ -163,7 +177,7 @@ test('the gap timeout fires on the idle sweep for a flow that went quiet behind 
 
 const logLines = (r: Awaited<ReturnType<typeof run>>): string[] => r.log.of('strike').map((s) => strikeLogLine(s));
 
-test('a reply flushed at end of input is logged with its own packet\'s header, not the last packet decoded', async () => {
+test("a reply flushed at end of input is logged with its own packet's header, not the last packet decoded", async () => {
   const line = '535 5.7.8 Error: authentication failed';
   const r = await run((f) => {
     const a = f.conversation('en10mb', '198.51.100.22', 40022, '192.0.2.25', 25);
@@ -173,12 +187,10 @@ test('a reply flushed at end of input is logged with its own packet\'s header, n
     const b = f.conversation('en10mb', '2001:db8::22', 40023, '2001:db8::25', 25);
     b.open(T0 + 3000); // the last packets decoded are IPv6
   });
-  assert.deepEqual(logLines(r), [
-    serverStrike1('198.51.100.22', line.length, 25, 40022),
-  ]);
+  assert.deepEqual(logLines(r), [serverStrike1('198.51.100.22', line.length, 25, 40022)]);
 });
 
-test('a reply waiting behind a hole and flushed when the client resets is logged with its own packet\'s header', async () => {
+test("a reply waiting behind a hole and flushed when the client resets is logged with its own packet's header", async () => {
   const r = await run((f) => {
     const a = f.conversation('en10mb', '198.51.100.23', 40024, '192.0.2.25', 587);
     a.open(T0);
@@ -186,24 +198,23 @@ test('a reply waiting behind a hole and flushed when the client resets is logged
     a.raw(false, a.sseq + 8, FAIL, T0 + 2000); // behind an 8-byte hole
     f.sink(tcpFrame({ link: 'en10mb', src: '198.51.100.23', dst: '192.0.2.25', sport: 40024, dport: 587, seq: a.cseq, ack: 0, flags: TCP.RST }), T0 + 3000);
   });
-  assert.deepEqual(logLines(r), [
-    serverStrike1('198.51.100.23', FAIL.length, 587, 40024),
-  ]);
+  assert.deepEqual(logLines(r), [serverStrike1('198.51.100.23', FAIL.length, 587, 40024)]);
 });
 
-test('a reply waiting behind a hole and flushed on eviction is logged with its own packet\'s header', async () => {
-  const r = await run((f) => {
-    for (let i = 0; i < 17; i++) {
-      const c = f.conversation('en10mb', `198.51.100.${30 + i}`, 40030 + i, '192.0.2.25', 25);
-      c.open(T0 + i * 1000);
-      c.fromClient(`AUTH PLAIN ${b64(`\0e${i}\0pw`)}\r\n`, T0 + i * 1000 + 10);
-      if (i === 0) c.raw(false, c.sseq + 8, FAIL, T0 + 20);
-    }
-  }, (o) => (o.flows.maxFlows = 16));
+test("a reply waiting behind a hole and flushed on eviction is logged with its own packet's header", async () => {
+  const r = await run(
+    (f) => {
+      for (let i = 0; i < 17; i++) {
+        const c = f.conversation('en10mb', `198.51.100.${30 + i}`, 40030 + i, '192.0.2.25', 25);
+        c.open(T0 + i * 1000);
+        c.fromClient(`AUTH PLAIN ${b64(`\0e${i}\0pw`)}\r\n`, T0 + i * 1000 + 10);
+        if (i === 0) c.raw(false, c.sseq + 8, FAIL, T0 + 20);
+      }
+    },
+    (o) => (o.flows.maxFlows = 16),
+  );
   assert.equal(r.coverage.evictions.flows, 1);
-  assert.deepEqual(logLines(r), [
-    serverStrike1('198.51.100.30', FAIL.length, 25, 40030),
-  ]);
+  assert.deepEqual(logLines(r), [serverStrike1('198.51.100.30', FAIL.length, 25, 40030)]);
 });
 
 test('coverage reports the most segments and bytes that waited at once', async () => {
@@ -284,6 +295,12 @@ test('a SYN with a new ISN on the same ports starts a new flow; a retransmitted 
   });
   assert.equal(r.coverage.flows, 3);
   assert.equal(r.coverage.evictions.flows_reused, 1);
-  assert.deepEqual(r.log.of('auth_failure').map((e) => e.user), ['first', 'second']);
-  assert.deepEqual(r.log.of('flow_end').map((e) => e.reason), ['reused', 'fin', 'fin']);
+  assert.deepEqual(
+    r.log.of('auth_failure').map((e) => e.user),
+    ['first', 'second'],
+  );
+  assert.deepEqual(
+    r.log.of('flow_end').map((e) => e.reason),
+    ['reused', 'fin', 'fin'],
+  );
 });

@@ -12,13 +12,13 @@ test('window: a hit exactly `seconds` old counts, one just older does not', () =
   assert.equal(inRecentWindow(0, 1200.000001, 1200), false, 'just over');
   assert.equal(inRecentWindow(0, 1201, 1200), false);
   assert.equal(inRecentWindow(1200, 1200, 1200), true, 'a hit now');
-  assert.equal(inRecentWindow(-Infinity, 0, 1200), false, 'an empty ring\'s newest stamp');
+  assert.equal(inRecentWindow(-Infinity, 0, 1200), false, "an empty ring's newest stamp");
   assert.equal(reachesHitcount([0, 600, 1200], 3, 1200), true);
   assert.equal(reachesHitcount([0, 600, 1200.000001], 3, 1200), false);
   assert.equal(reachesHitcount([0, 600, 1200.000001, 1300], 3, 1200), true, 'a later window');
 });
 
-test('window: the report\'s hitcount test says what the engine\'s rings count, also where float rounding decides', () => {
+test("window: the report's hitcount test says what the engine's rings count, also where float rounding decides", () => {
   // 2196.349 − 996.349 reads exactly 1200, but 2196.349 − 1200 reads 996.3490000000002: the
   // report's old test (newest − oldest ≤ seconds) said "would block" where the engine's rings
   // (stamp ≥ now − seconds) do not block.

@@ -41,7 +41,9 @@ test('report e2e: a fresh test-bed run (capture + logs, server in UTC+05:30) giv
   const out = mkdtempSync(join(tmpdir(), 'smtpstrike-report-e2e-'));
   try {
     const r = spawnSync('bash', ['scripts/testbed/make-report-fixtures.sh'], {
-      encoding: 'utf8', env: { ...process.env, OUT: out, TB_PREFIX: `sstr${process.pid % 100000}` }, timeout: 540_000,
+      encoding: 'utf8',
+      env: { ...process.env, OUT: out, TB_PREFIX: `sstr${process.pid % 100000}` },
+      timeout: 540_000,
     });
     assert.equal(r.status, 0, `make-report-fixtures.sh failed:\n${r.stderr.slice(-3000)}`);
     checkTruth(join(out, 'report.truth.json'));

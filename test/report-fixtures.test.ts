@@ -24,7 +24,9 @@ function loadTruth(dir: string): VerdictTruth {
 
 function runReport(args: string[]): { status: number | null; stdout: string; stderr: string; doc: ReportDoc | null } {
   const r = spawnSync(process.execPath, [CLI, 'report', '-c', '/dev/null', ...args], {
-    encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 64 << 20,
+    encoding: 'utf8',
+    env: { ...process.env, TZ: 'UTC' },
+    maxBuffer: 64 << 20,
   });
   let doc: ReportDoc | null = null;
   if (args.includes('--json') && r.status !== null && r.stdout.trim()) doc = JSON.parse(r.stdout) as ReportDoc;
@@ -71,26 +73,36 @@ test('fixture: with the wrong log zone the join falls apart (every attempt count
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.doc!.totals.failures.both, 0);
   assert.ok(r.doc!.totals.failures.all >= 30, `failures counted twice: ${r.doc!.totals.failures.all}`);
-  assert.ok(!r.doc!.verdicts.some((v) => v.verdict === 'COMPROMISED' && v.addresses.some((a) => a.success_inside_tls)),
-    'the login is no longer tied to the TLS session');
+  assert.ok(
+    !r.doc!.verdicts.some((v) => v.verdict === 'COMPROMISED' && v.addresses.some((a) => a.success_inside_tls)),
+    'the login is no longer tied to the TLS session',
+  );
 });
 
 test('fixture: the compromised account is found only by the join (replay alone: no login; accounts alone: nothing)', () => {
   const c = truth.compromised[0]!;
   // The wire alone: two failures, no login (it happened inside TLS).
   const rp = spawnSync(process.execPath, [CLI, 'replay', '--json', '--summary-only', join(DIR, truth.captures[0]!)], { encoding: 'utf8' });
-  const sum = JSON.parse(rp.stdout.trim().split('\n').pop()!) as { clients: Record<string, { failures: number; successes: number }>; coverage: { opaque_flows: number } };
+  const sum = JSON.parse(rp.stdout.trim().split('\n').pop()!) as {
+    clients: Record<string, { failures: number; successes: number }>;
+    coverage: { opaque_flows: number };
+  };
   assert.equal(sum.clients[c.address]!.successes, 0);
   assert.equal(sum.clients[c.address]!.failures, c.failures_before);
   // The logs alone, the accounts way: one login for alice from one address is nothing to list.
-  const acc = spawnSync(process.execPath, [CLI, 'accounts', '-c', '/dev/null', '-g', '0', '--tz', truth.server_tz, ...truth.logs.map((l) => join(DIR, l))], { encoding: 'utf8' });
+  const acc = spawnSync(process.execPath, [CLI, 'accounts', '-c', '/dev/null', '-g', '0', '--tz', truth.server_tz, ...truth.logs.map((l) => join(DIR, l))], {
+    encoding: 'utf8',
+  });
   assert.equal(acc.status, 0, acc.stderr);
   assert.doesNotMatch(acc.stdout, new RegExp(`account ${c.account}\\b`));
   // Logs that lack the failure lines (filtered, lost, another server's): the wire supplies them.
   const dir = mkdtempSync(join(tmpdir(), 'smtpstrike-report-'));
   try {
     const logs = truth.logs.map((l) => {
-      const text = readFileSync(join(DIR, l), 'utf8').split('\n').filter((x) => !/authentication failed|Password mismatch|unknown user/.test(x)).join('\n');
+      const text = readFileSync(join(DIR, l), 'utf8')
+        .split('\n')
+        .filter((x) => !/authentication failed|Password mismatch|unknown user/.test(x))
+        .join('\n');
       const f = join(dir, l);
       writeFileSync(f, text);
       return f;
@@ -118,12 +130,24 @@ test('fixture: the capture alone — the compromised address looks merely attack
   assert.equal(d.blind_spots.opaque_sessions.with_log_attempts, 0);
   // The two logins inside STARTTLS (pcaps/report/report.truth.json inside_tls) are inferred from the
   // record sizes and shown here, but not joined: the verdicts above stay those of the clear wire.
-  const inside = Object.values((JSON.parse(readFileSync(join(DIR, 'report.truth.json'), 'utf8')) as { inside_tls: Record<string, { failures: number; successes: number; tempfails: number }> }).inside_tls)
-    .reduce((t, c) => ({ failures: t.failures + c.failures, successes: t.successes + c.successes, tempfails: t.tempfails + c.tempfails }), { failures: 0, successes: 0, tempfails: 0 });
+  const inside = Object.values(
+    (
+      JSON.parse(readFileSync(join(DIR, 'report.truth.json'), 'utf8')) as {
+        inside_tls: Record<string, { failures: number; successes: number; tempfails: number }>;
+      }
+    ).inside_tls,
+  ).reduce((t, c) => ({ failures: t.failures + c.failures, successes: t.successes + c.successes, tempfails: t.tempfails + c.tempfails }), {
+    failures: 0,
+    successes: 0,
+    tempfails: 0,
+  });
   assert.equal(inside.successes, 2);
   assert.deepEqual(d.blind_spots.opaque_sessions.inferred, inside);
   const text = runReport(['-g', '0', '--logs', '/dev/null', join(DIR, truth.captures[0]!)]);
-  assert.match(text.stdout, /inferred inside them from TLS record sizes \(replay and watch count these; not joined with the logs here\): 0 failures, 2 logins, 0 temporary failures/);
+  assert.match(
+    text.stdout,
+    /inferred inside them from TLS record sizes \(replay and watch count these; not joined with the logs here\): 0 failures, 2 logins, 0 temporary failures/,
+  );
 });
 
 test('fixture: the logs alone still give the log-side verdicts, and say the wire is missing', () => {
@@ -140,8 +164,14 @@ test('fixture: the text report — sections most urgent first, the accounts layo
   assert.equal(r.status, 0, r.stderr);
   const out = r.stdout;
   const order = ['== COMPROMISED', '== SUSPECT', '== DISTRIBUTED', '== ATTACKED', '== BLIND SPOTS'].map((s) => out.indexOf(s));
-  assert.ok(order.every((i) => i > 0), out);
-  assert.deepEqual([...order].sort((a, b) => a - b), order);
+  assert.ok(
+    order.every((i) => i > 0),
+    out,
+  );
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    order,
+  );
   const c = truth.compromised[0]!;
   assert.match(out, new RegExp(`-> account ${c.account}: 1 IP \\(Last: ${c.address.replace(/\./g, '\\.')} @ \\d\\d:\\d\\d:\\d\\d\\)`));
   assert.match(out, /2 failed, then logged in \d\d:\d\d:\d\d \(log only, inside TLS\)\s+10\.200\.0\.5/);
@@ -157,5 +187,8 @@ test('fixture: files are told apart by content, also when named with --capture/-
   const a = runReport(['--json', '-g', '0', '-q', ...ALL]);
   const b = runReport(['--json', '-g', '0', '-q', '--capture', join(DIR, truth.captures[0]!), ...truth.logs.flatMap((l) => ['--logs', join(DIR, l)])]);
   assert.deepEqual(b.doc!.verdicts, a.doc!.verdicts);
-  assert.deepEqual(a.doc!.inputs.captures.map((c) => c.file), [join(DIR, truth.captures[0]!)]);
+  assert.deepEqual(
+    a.doc!.inputs.captures.map((c) => c.file),
+    [join(DIR, truth.captures[0]!)],
+  );
 });

@@ -29,8 +29,18 @@ const chromium = findChromium();
 
 function chromiumArgs(profile: string): string[] {
   return [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--no-first-run', '--disable-extensions', '--disable-default-apps', `--user-data-dir=${profile}`, '--enable-logging=stderr', '--v=0',
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-extensions',
+    '--disable-default-apps',
+    `--user-data-dir=${profile}`,
+    '--enable-logging=stderr',
+    '--v=0',
     '--window-size=1400,2000',
   ];
 }
@@ -55,7 +65,9 @@ function report(args: string[]): { doc: ReportDoc; html: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'smtpstrike-html-'));
   const html = join(dir, 'report.html');
   const r = spawnSync(process.execPath, [CLI, 'report', '-c', '/dev/null', '--no-state', '-q', '--json', '--html', html, ...args], {
-    encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 64 << 20,
+    encoding: 'utf8',
+    env: { ...process.env, TZ: 'UTC' },
+    maxBuffer: 64 << 20,
   });
   assert.equal(r.status, 0, r.stderr);
   return { doc: JSON.parse(r.stdout) as ReportDoc, html, dir };
@@ -103,7 +115,8 @@ function checkInBrowser(name: string, args: string[], minNumbers: number, expect
       n++;
     }
     assert.ok(n >= minNumbers, `${name}: ${n} numbers checked`);
-    for (const p of ['counts.COMPROMISED', 'counts.ATTACKED', 'totals.failures.all', 'totals.attempts', 'verdicts.length']) assert.ok(paths.has(p), `${name}: ${p} shown`);
+    for (const p of ['counts.COMPROMISED', 'counts.ATTACKED', 'totals.failures.all', 'totals.attempts', 'verdicts.length'])
+      assert.ok(paths.has(p), `${name}: ${p} shown`);
     if (expectPlaces) {
       assert.ok(doc.countries.length > 1 && doc.asns.length > 1, 'countries and ASNs counted');
       assert.ok([...paths].some((p) => p.startsWith('countries.')) && [...paths].some((p) => p.startsWith('asns.')), 'country and AS counts shown');
@@ -113,7 +126,10 @@ function checkInBrowser(name: string, args: string[], minNumbers: number, expect
     const rows = out.match(/<g class="row"/g)?.length ?? 0;
     assert.equal(rows, Math.min(doc.addresses.length, 300));
     const marks = out.match(/<circle [^>]*data-outcome=/g)?.length ?? 0;
-    assert.equal(marks, doc.addresses.slice(0, 300).reduce((s, a) => s + a.events.length, 0));
+    assert.equal(
+      marks,
+      doc.addresses.slice(0, 300).reduce((s, a) => s + a.events.length, 0),
+    );
 
     // It paints.
     const png = join(dir, 'shot.png');
@@ -125,14 +141,18 @@ function checkInBrowser(name: string, args: string[], minNumbers: number, expect
   }
 }
 
-test('HTML in headless Chromium: the test-bed run (capture + Postfix/Dovecot logs) renders without errors and shows the JSON\'s numbers', { timeout: 300_000 }, (t) => {
-  if (problem) {
-    process.stderr.write(`SKIPPED LOUDLY: report-html: ${problem}\n`);
-    t.skip(problem);
-    return;
-  }
-  checkInBrowser('test bed', [...GEO, ...FIXTURE], 40, false);
-});
+test(
+  "HTML in headless Chromium: the test-bed run (capture + Postfix/Dovecot logs) renders without errors and shows the JSON's numbers",
+  { timeout: 300_000 },
+  (t) => {
+    if (problem) {
+      process.stderr.write(`SKIPPED LOUDLY: report-html: ${problem}\n`);
+      t.skip(problem);
+      return;
+    }
+    checkInBrowser('test bed', [...GEO, ...FIXTURE], 40, false);
+  },
+);
 
 test('HTML in headless Chromium: public addresses — counts per country and AS equal the JSON', { timeout: 300_000 }, (t) => {
   if (problem) {

@@ -13,8 +13,10 @@ import { join, resolve } from 'node:path';
 import { pageFiles, pageText } from '../src/report/page-files.js';
 
 test('page text: the header up to the first blank line is cut; a line holding only a JSDoc comment goes with its line breaks', () => {
-  assert.equal(pageText('// @ts-check\n// what it is\n\n(function(){var a=1;\n/** @param {string} m */\nfunction f(m){}\n})();\n'),
-    '\n(function(){var a=1;function f(m){}\n})();\n');
+  assert.equal(
+    pageText('// @ts-check\n// what it is\n\n(function(){var a=1;\n/** @param {string} m */\nfunction f(m){}\n})();\n'),
+    '\n(function(){var a=1;function f(m){}\n})();\n',
+  );
   assert.equal(pageText('// h\n\nx;\n\n/**\n * @param {string} a\n * @param {number} b\n */\nfunction g(a,b){}\n'), '\nx;\nfunction g(a,b){}\n');
   assert.equal(pageText('// h\r\n\r\nx;\r\n'), '\nx;\n', 'CRLF checkouts give the same page');
   assert.throws(() => pageText('// no blank line\nx;\n'), /no blank line after its header/);
@@ -43,8 +45,11 @@ test('page files: the built command finds them from any working directory', { ti
   try {
     const html = join(dir, 'r.html');
     const inputs = ['report.pcap', 'postfix.log', 'dovecot.log'].map((f) => resolve('pcaps/report', f));
-    const r = spawnSync(process.execPath, [resolve('dist/src/cli.js'), 'report', '-c', '/dev/null', '--no-state', '-q', '-g', '0', '--html', html, ...inputs],
-      { cwd: dir, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+    const r = spawnSync(process.execPath, [resolve('dist/src/cli.js'), 'report', '-c', '/dev/null', '--no-state', '-q', '-g', '0', '--html', html, ...inputs], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, TZ: 'UTC' },
+    });
     assert.equal(r.status, 0, r.stderr);
     const page = readFileSync(html, 'utf8');
     const p = pageFiles();

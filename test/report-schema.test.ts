@@ -20,7 +20,9 @@ const SEED = ['mail.log', 'mainlog', 'auth.log', 'access.log', 'openwebmail.log'
 
 function reportJson(args: string[]): unknown {
   const r = spawnSync(process.execPath, [CLI, 'report', ...(args.includes('--state') ? [] : ['--no-state']), '-q', '--json', ...args], {
-    encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 64 << 20,
+    encoding: 'utf8',
+    env: { ...process.env, TZ: 'UTC' },
+    maxBuffer: 64 << 20,
   });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
@@ -30,8 +32,13 @@ function reportJson(args: string[]): unknown {
 function schema(): { checker: ts.TypeChecker; doc: ts.Type } {
   const file = 'src/report/report-doc.ts';
   const program = ts.createProgram([file], {
-    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    strict: true, noEmit: true, skipLibCheck: true, types: ['node'],
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: ['node'],
   });
   const checker = program.getTypeChecker();
   const sf = program.getSourceFile(file)!;
@@ -101,7 +108,14 @@ class SchemaCheck {
     const keys = Object.keys(obj);
     const ot = this.objectFor(keys, cands, obj);
     if (!ot) {
-      const expected = cands.map((c) => this.checker.getPropertiesOfType(c).map((p) => p.name).join(',')).join(' | ');
+      const expected = cands
+        .map((c) =>
+          this.checker
+            .getPropertiesOfType(c)
+            .map((p) => p.name)
+            .join(','),
+        )
+        .join(' | ');
       this.problems.add(`${generic}: keys ${keys.join(',')} are not those of ${this.checker.typeToString(t)} (${expected})`);
       return;
     }
@@ -123,14 +137,28 @@ test('report --json: exactly the keys of the documented schema (report-doc.ts), 
     // A watch state file: a block and stamps of a v4 address and an IPv6 prefix (as in report-units.test.ts).
     const T = 1_790_000_000;
     const state = join(dir, 'state.json');
-    writeFileSync(state, JSON.stringify({
-      version: 1, saved_at: T + 100, entries: [
-        { key: '203.0.113.5', last_seen: T + 20, auth: [T + 0.5, T + 10.4, T + 20.2], conn: [], block: { key: '203.0.113.5', client: '203.0.113.5', rule: 'auth', from: T + 20.2, until: T + 1220.2, rejects: 2 } },
-        { key: '2001:db8:1::/64', last_seen: T + 30, auth: [T + 30.3], conn: [], block: null },
-      ],
-    }));
+    writeFileSync(
+      state,
+      JSON.stringify({
+        version: 1,
+        saved_at: T + 100,
+        entries: [
+          {
+            key: '203.0.113.5',
+            last_seen: T + 20,
+            auth: [T + 0.5, T + 10.4, T + 20.2],
+            conn: [],
+            block: { key: '203.0.113.5', client: '203.0.113.5', rule: 'auth', from: T + 20.2, until: T + 1220.2, rejects: 2 },
+          },
+          { key: '2001:db8:1::/64', last_seen: T + 30, auth: [T + 30.3], conn: [], block: null },
+        ],
+      }),
+    );
     const mail = join(dir, 'mail.log');
-    writeFileSync(mail, `${new Date(T * 1000).toISOString().replace('.000', '')} mx postfix/smtpd[1]: warning: unknown[203.0.113.5]: SASL LOGIN authentication failed: x, sasl_username=alice\n`);
+    writeFileSync(
+      mail,
+      `${new Date(T * 1000).toISOString().replace('.000', '')} mx postfix/smtpd[1]: warning: unknown[203.0.113.5]: SASL LOGIN authentication failed: x, sasl_username=alice\n`,
+    );
     const docs = [
       reportJson(['-c', '/dev/null', ...GEO, ...['report.pcap', 'postfix.log', 'dovecot.log'].map((f) => join('pcaps/report', f))]),
       reportJson(['-c', '/dev/null', ...GEO, ...['report-tls.pcap', 'postfix.log', 'dovecot.log'].map((f) => join('pcaps/report-tls', f))]),
@@ -146,9 +174,24 @@ test('report --json: exactly the keys of the documented schema (report-doc.ts), 
     });
     assert.deepEqual([...c.problems], []);
     // The fixtures reach every verdict and the nested parts of the schema, so the check means something.
-    for (const k of ['verdicts[].addresses[].failures_before', 'verdicts[].rules', 'verdicts[].over_threshold', 'verdicts[].distributed', 'addresses[].geo.place',
-      'addresses[].events[].outcome', 'blind_spots.opaque_sessions.addresses[].ports', 'blind_spots.periods[].addresses[].ip', 'countries[].attacked',
-      'inputs.logs[].sessionsDropped', 'inputs.captures[].packets', 'inputs.state.failure_stamps', 'verdicts[].blocks[].source', 'clock.estimate.sample', 'spans.wire.intervals', 'options.tempfail_strikes']) {
+    for (const k of [
+      'verdicts[].addresses[].failures_before',
+      'verdicts[].rules',
+      'verdicts[].over_threshold',
+      'verdicts[].distributed',
+      'addresses[].geo.place',
+      'addresses[].events[].outcome',
+      'blind_spots.opaque_sessions.addresses[].ports',
+      'blind_spots.periods[].addresses[].ip',
+      'countries[].attacked',
+      'inputs.logs[].sessionsDropped',
+      'inputs.captures[].packets',
+      'inputs.state.failure_stamps',
+      'verdicts[].blocks[].source',
+      'clock.estimate.sample',
+      'spans.wire.intervals',
+      'options.tempfail_strikes',
+    ]) {
       assert.ok(c.keysSeen.has(`$.${k}`), `${k} checked`);
     }
   } finally {

@@ -18,22 +18,60 @@ import { eventJson } from '../src/replay-output/json-lines.js';
 
 const SERVER = '192.0.2.25';
 const snap = (dst: string): WireSnapshot => ({
-  ipVersion: dst.includes(':') ? 6 : 4, src: SERVER, dst, ipLen: 100, tos: 0, ttl: 64, ipId: 7, df: true, flowLabel: 0,
-  sport: 587, dport: 40000, window: 501, tcpFlags: 0x18, iface: 'eth0',
+  ipVersion: dst.includes(':') ? 6 : 4,
+  src: SERVER,
+  dst,
+  ipLen: 100,
+  tos: 0,
+  ttl: 64,
+  ipId: 7,
+  df: true,
+  flowLabel: 0,
+  sport: 587,
+  dport: 40000,
+  window: 501,
+  tcpFlags: 0x18,
+  iface: 'eth0',
 });
 let flowId = 1;
 const CODE: Record<AuthOutcome, number> = { auth_failure: 535, auth_success: 235, auth_tempfail: 454 };
-function wireEv(client: string, ts: number, type: AuthOutcome = 'auth_failure', user: string | null = 'alice', inferred: InferredBasis | null = null): AuthEvent {
+function wireEv(
+  client: string,
+  ts: number,
+  type: AuthOutcome = 'auth_failure',
+  user: string | null = 'alice',
+  inferred: InferredBasis | null = null,
+): AuthEvent {
   return {
-    type, ts, flow: flowId++, client, clientPort: 40000, server: SERVER, serverPort: 587, code: CODE[type],
-    mech: inferred ? null : 'LOGIN', user: inferred ? null : user, text: inferred ? '' : `${CODE[type]} x`, matched: false, inferred, wire: snap(client),
+    type,
+    ts,
+    flow: flowId++,
+    client,
+    clientPort: 40000,
+    server: SERVER,
+    serverPort: 587,
+    code: CODE[type],
+    mech: inferred ? null : 'LOGIN',
+    user: inferred ? null : user,
+    text: inferred ? '' : `${CODE[type]} x`,
+    matched: false,
+    inferred,
+    wire: snap(client),
   };
 }
 const inferred = (known: boolean): InferredBasis => ({ basis: 1, recordLen: 80, delay: 0.1, known });
-const logAt = (client: string, ts: number, outcome: Attempt['outcome'] = 'failure', user: string | null = 'alice', serverPort: number | null = null): Attempt =>
-  ({ source: 'log', ts, client, outcome, user, serverPort });
+const logAt = (
+  client: string,
+  ts: number,
+  outcome: Attempt['outcome'] = 'failure',
+  user: string | null = 'alice',
+  serverPort: number | null = null,
+): Attempt => ({ source: 'log', ts, client, outcome, user, serverPort });
 
-function setup(merge: Partial<SensorMergeOptions> = { logSensor: true }, tweak?: (o: StrikeOptions) => void): { m: SensorMerge; e: StrikeEngine; log: EventLog } {
+function setup(
+  merge: Partial<SensorMergeOptions> = { logSensor: true },
+  tweak?: (o: StrikeOptions) => void,
+): { m: SensorMerge; e: StrikeEngine; log: EventLog } {
   const o = defaultStrikeOptions();
   tweak?.(o);
   const log = new EventLog();
@@ -51,7 +89,10 @@ test('wire only (no log sensor): every failure strikes at once, nothing is held'
   m.event(wireEv(c, 10.001));
   m.event(wireEv(c, 10.002));
   assert.deepEqual(prefixes(log), ['SMTP_AUTH_FAIL: Strike 1:', 'SMTP_AUTH_FAIL: Strike 2:', 'SMTP_AUTH_FAIL: Strike 3:']);
-  assert.deepEqual(strikes(log).map((s) => s.source), ['wire', 'wire', 'wire']);
+  assert.deepEqual(
+    strikes(log).map((s) => s.source),
+    ['wire', 'wire', 'wire'],
+  );
   assert.equal(eventJson(strikes(log)[0]!)!.source, 'wire');
   assert.equal(e.isBlocked(c, 10.002), true);
   const cov = m.coverage();
@@ -79,14 +120,19 @@ test('log only: failures strike from the log with "(log)" and a LOG line without
   assert.deepEqual(prefixes(log), ['SMTP_AUTH_FAIL: Strike 1 (log):', 'SMTP_AUTH_FAIL: Strike 2 (log):', 'SMTP_AUTH_FAIL: Strike 3 (log):']);
   assert.equal(strikes(log)[0]!.source, 'log');
   assert.equal(strikes(log)[0]!.inferred, false);
-  assert.equal(strikeLogLine(strikes(log)[2]!),
-    'SMTP_AUTH_FAIL: Strike 3 (log): IN= OUT= SRC=0.0.0.0 DST=203.0.113.9 LEN=0 TOS=0x00 PREC=0x00 TTL=0 ID=0 PROTO=TCP SPT=587 DPT=0 WINDOW=0 RES=0x00 URGP=0');
+  assert.equal(
+    strikeLogLine(strikes(log)[2]!),
+    'SMTP_AUTH_FAIL: Strike 3 (log): IN= OUT= SRC=0.0.0.0 DST=203.0.113.9 LEN=0 TOS=0x00 PREC=0x00 TTL=0 ID=0 PROTO=TCP SPT=587 DPT=0 WINDOW=0 RES=0x00 URGP=0',
+  );
   assert.equal(e.isBlocked(c, 70), true);
   assert.equal(e.stats.logStrikes, 3);
   const j = eventJson(strikes(log)[0]!)!;
   assert.equal(j.source, 'log');
   assert.equal(j.inferred, undefined);
-  assert.equal(j.log, 'SMTP_AUTH_FAIL: Strike 1 (log): IN= OUT= SRC=0.0.0.0 DST=203.0.113.9 LEN=0 TOS=0x00 PREC=0x00 TTL=0 ID=0 PROTO=TCP SPT=587 DPT=0 WINDOW=0 RES=0x00 URGP=0');
+  assert.equal(
+    j.log,
+    'SMTP_AUTH_FAIL: Strike 1 (log): IN= OUT= SRC=0.0.0.0 DST=203.0.113.9 LEN=0 TOS=0x00 PREC=0x00 TTL=0 ID=0 PROTO=TCP SPT=587 DPT=0 WINDOW=0 RES=0x00 URGP=0',
+  );
   assert.deepEqual(m.coverage().only, { wire: 0, inferred: 0, log: 3 });
   assert.equal(m.coverage().held, 0);
 });
@@ -96,11 +142,11 @@ test('the same attempt seen by both sensors strikes once, the log line after or 
   {
     const { m, e, log } = setup();
     const c = '198.51.100.3';
-    m.event(wireEv(c, 1000.000));
+    m.event(wireEv(c, 1000.0));
     m.log(logAt(c, 1000.004));
-    m.event(wireEv(c, 1000.500));
+    m.event(wireEv(c, 1000.5));
     m.log(logAt(c, 1000.505));
-    m.event(wireEv(c, 1001.000));
+    m.event(wireEv(c, 1001.0));
     m.log(logAt(c, 1001.003));
     assert.deepEqual(prefixes(log), ['SMTP_AUTH_FAIL: Strike 1:', 'SMTP_AUTH_FAIL: Strike 2:', 'SMTP_AUTH_FAIL: Strike 3:']);
     assert.equal(e.stats.strikes, 3);
@@ -114,9 +160,9 @@ test('the same attempt seen by both sensors strikes once, the log line after or 
   {
     const { m, log } = setup();
     const c = '198.51.100.4';
-    m.log(logAt(c, 2000.000));
-    m.event(wireEv(c, 2000.010));
-    m.log(logAt(c, 2001.000));
+    m.log(logAt(c, 2000.0));
+    m.event(wireEv(c, 2000.01));
+    m.log(logAt(c, 2001.0));
     m.event(wireEv(c, 2002.9)); // 1.9 s later: still within the 2 s tolerance
     assert.deepEqual(prefixes(log), ['SMTP_AUTH_FAIL: Strike 1 (log):', 'SMTP_AUTH_FAIL: Strike 2 (log):']);
     assert.equal(log.events.filter((x) => x.type === 'auth_failure').length, 2, 'the wire events are still reported');
@@ -172,7 +218,9 @@ test('different users are never merged; an unknown user on one side may match', 
 });
 
 test('a different outcome, client or known server port is never merged', () => {
-  const { m, e } = setup({ logSensor: true }, (o) => { o.tempfailStrikes = true; });
+  const { m, e } = setup({ logSensor: true }, (o) => {
+    o.tempfailStrikes = true;
+  });
   const c = '198.51.100.8';
   m.event(wireEv(c, 10, 'auth_failure'));
   m.log(logAt(c, 10.01, 'tempfail'));
@@ -217,7 +265,9 @@ test('inferred + log: counted once; a known inference strikes first, an unknown 
   }
   // Unknown size (or --no-inferred-strikes): nothing struck on the wire; the log's line strikes, once.
   for (const off of [false, true]) {
-    const { m, e, log } = setup({ logSensor: true }, (o) => { o.inferredStrikes = !off; });
+    const { m, e, log } = setup({ logSensor: true }, (o) => {
+      o.inferredStrikes = !off;
+    });
     const c = '198.51.100.12';
     m.event(wireEv(c, 10, 'auth_failure', null, inferred(off)));
     assert.equal(e.stats.strikes, 0);
@@ -245,7 +295,9 @@ test('inferred + log: counted once; a known inference strikes first, an unknown 
 
 test('tempfail (454): strikes once with --tempfail-strikes, never without, and is merged either way', () => {
   for (const on of [false, true]) {
-    const { m, e } = setup({ logSensor: true }, (o) => { o.tempfailStrikes = on; });
+    const { m, e } = setup({ logSensor: true }, (o) => {
+      o.tempfailStrikes = on;
+    });
     const c = '198.51.100.14';
     m.event(wireEv(c, 10, 'auth_tempfail'));
     m.log(logAt(c, 10.002, 'tempfail', null));
@@ -315,8 +367,10 @@ test('log clients are compared in the wire form: IPv4-mapped and uncompressed IP
   m.log(logAt('2001:0db8:0000:0000:0000:0000:0000:0001', 10.01));
   assert.equal(e.stats.strikes, 1);
   const w = logSnapshot('2001:db8::1', null);
-  assert.equal(iptablesLogLine('P:', w, false),
-    'P: IN= OUT= SRC=0000:0000:0000:0000:0000:0000:0000:0000 DST=2001:0db8:0000:0000:0000:0000:0000:0001 LEN=0 TC=0 HOPLIMIT=0 FLOWLBL=0 PROTO=TCP SPT=0 DPT=0 WINDOW=0 RES=0x00 URGP=0');
+  assert.equal(
+    iptablesLogLine('P:', w, false),
+    'P: IN= OUT= SRC=0000:0000:0000:0000:0000:0000:0000:0000 DST=2001:0db8:0000:0000:0000:0000:0000:0001 LEN=0 TC=0 HOPLIMIT=0 FLOWLBL=0 PROTO=TCP SPT=0 DPT=0 WINDOW=0 RES=0x00 URGP=0',
+  );
 });
 
 test('whitelisted clients: a log failure strikes nothing, as on the wire', () => {
@@ -367,8 +421,10 @@ function loggedAttempts(name: string, shift: number): { at: number; a: Attempt }
 }
 
 /** Replays the fixture's capture with (or without) its log, each sighting at its arrival time. */
-async function mergedRun(name: string, o: { wire: boolean; log: boolean; shift?: number; tweak?: (s: StrikeOptions) => void }):
-  Promise<{ p: Pipeline; log: EventLog; logged: number }> {
+async function mergedRun(
+  name: string,
+  o: { wire: boolean; log: boolean; shift?: number; tweak?: (s: StrikeOptions) => void },
+): Promise<{ p: Pipeline; log: EventLog; logged: number }> {
   const opts = defaultPipelineOptions();
   opts.ports = [587];
   o.tweak?.(opts.strikes);
@@ -422,16 +478,24 @@ test('a real TLS-only Postfix run: wire (inferred) + log count each of 30 failur
   assert.equal(logOnly.p.strikes.stats.blocks, 1);
   assert.deepEqual(logOnly.p.merge.coverage().only, { wire: 0, inferred: 0, log: 40 });
   // Inference off, log on: the log strikes what the inference may not, each once — as the wire would have.
-  const noInf = await mergedRun('tls', { wire: true, log: true, tweak: (s) => { s.inferredStrikes = false; } });
+  const noInf = await mergedRun('tls', {
+    wire: true,
+    log: true,
+    tweak: (s) => {
+      s.inferredStrikes = false;
+    },
+  });
   assert.equal(noInf.p.strikes.stats.strikes, base.strikes);
   assert.equal(noInf.p.strikes.stats.logStrikes, base.strikes);
   assert.equal(noInf.p.merge.coverage().confirmed_inferred, base.strikes);
   assert.deepEqual(noInf.p.merge.coverage().both, { wire: 0, inferred: 40 });
 });
 
-test('a real run under Dovecot\'s penalty: 535s and 454s on the wire and in the log merge one to one', async () => {
+test("a real run under Dovecot's penalty: 535s and 454s on the wire and in the log merge one to one", async () => {
   for (const on of [false, true]) {
-    const tweak = (s: StrikeOptions): void => { s.tempfailStrikes = on; };
+    const tweak = (s: StrikeOptions): void => {
+      s.tempfailStrikes = on;
+    };
     const wireOnly = await mergedRun('penalty', { wire: true, log: false, tweak });
     const both = await mergedRun('penalty', { wire: true, log: true, tweak });
     assert.equal(both.logged, 10);

@@ -33,7 +33,9 @@ let upOk = false;
 
 function teardown(): void {
   nodes.killAll();
-  const names = sh(['ip', 'netns', 'list']).stdout.split('\n').map((l) => l.split(' ')[0]);
+  const names = sh(['ip', 'netns', 'list'])
+    .stdout.split('\n')
+    .map((l) => l.split(' ')[0]);
   for (const ns of [SRV, CLIENT]) if (names.includes(ns)) sh(['ip', 'netns', 'del', ns]);
 }
 
@@ -49,12 +51,16 @@ before(async () => {
   process.once('SIGTERM', onSignal);
   teardown();
   const cmds = [
-    ['ip', 'netns', 'add', SRV], ['ip', 'netns', 'add', CLIENT],
+    ['ip', 'netns', 'add', SRV],
+    ['ip', 'netns', 'add', CLIENT],
     ['ip', 'link', 'add', `${ID}a`, 'netns', SRV, 'type', 'veth', 'peer', 'name', `${ID}b`, 'netns', CLIENT],
     ['ip', '-n', SRV, 'addr', 'add', `${SERVER}/24`, 'dev', `${ID}a`],
     ['ip', '-n', CLIENT, 'addr', 'add', `${BAD}/24`, 'dev', `${ID}b`],
     ['ip', '-n', CLIENT, 'addr', 'add', `${GOOD}/24`, 'dev', `${ID}b`],
-    ...[SRV, CLIENT].flatMap((ns) => [['ip', '-n', ns, 'link', 'set', 'lo', 'up'], ['ip', '-n', ns, 'link', 'set', `${ns === SRV ? `${ID}a` : `${ID}b`}`, 'up']]),
+    ...[SRV, CLIENT].flatMap((ns) => [
+      ['ip', '-n', ns, 'link', 'set', 'lo', 'up'],
+      ['ip', '-n', ns, 'link', 'set', `${ns === SRV ? `${ID}a` : `${ID}b`}`, 'up'],
+    ]),
   ];
   for (const c of cmds) {
     const r = sh(c);
@@ -75,7 +81,9 @@ after(() => {
 
 type Backend = 'nft' | 'ipset' | 'iptables';
 const NEEDS: Record<Backend, string[]> = {
-  nft: ['nft'], ipset: ['ipset', 'iptables', 'ip6tables'], iptables: ['iptables', 'ip6tables', 'iptables-restore', 'ip6tables-restore'],
+  nft: ['nft'],
+  ipset: ['ipset', 'iptables', 'ip6tables'],
+  iptables: ['iptables', 'ip6tables', 'iptables-restore', 'ip6tables-restore'],
 };
 
 function cliList(backend: Backend): { ports: number[] | null; blocks: { addr: string }[] } {

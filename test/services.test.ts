@@ -31,18 +31,27 @@ function ev(line: string): AuthLogEvent {
   return r.event;
 }
 
-const IMAP_FAIL = 'Jun 12 19:07:29 hostname dovecot[241]: imap-login: Login aborted: Connection closed (auth failed, 3 attempts in 16 secs) (auth_failed): user=<test>, method=PLAIN, rip=192.0.2.241, lip=203.0.113.104, TLS, session=<9ZHq02g3J8S60fan>';
-const IMAP_OK = 'Feb 13 00:15:16 mail dovecot: imap-login: Login: user=<hill>, method=PLAIN, rip=37.188.232.65, lip=192.0.2.25, mpid=123, TLS, session=<sF+SszFtrD5Q8TzB>';
-const POP3_FAIL = 'Jan 14 15:54:30 valhalla dovecot: pop3-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<ivo>, method=PLAIN, rip=1.2.3.4, lip=1.1.2.2, TLS: Disconnected, session=<q454Xu/vMwBZApgg>';
-const POP3_OK = 'Oct 13 09:22:59 canyon dovecot[7508]: pop3-login: Info: Login: user=<test@yourdomain.net>, method=PLAIN, rip=172.17.0.1, lip=172.17.0.2, mpid=18, TLS, session=<PeYcgjjOGOisEQAB>';
-const SUBMISSION_FAIL = 'Aug 29 03:17:18 server dovecot: submission-login: Client has quit the connection (auth failed, 1 attempts in 2 secs): user=<user1>, method=LOGIN, rip=192.0.2.133, lip=0.0.0.0';
-const SIEVE_FAIL = 'Aug 29 15:33:53 server dovecot: managesieve-login: Disconnected: Too many invalid commands. (auth failed, 1 attempts in 2 secs): user=<myself>, method=PLAIN, rip=192.0.2.100, lip=0.0.0.0, TLS';
+const IMAP_FAIL =
+  'Jun 12 19:07:29 hostname dovecot[241]: imap-login: Login aborted: Connection closed (auth failed, 3 attempts in 16 secs) (auth_failed): user=<test>, method=PLAIN, rip=192.0.2.241, lip=203.0.113.104, TLS, session=<9ZHq02g3J8S60fan>';
+const IMAP_OK =
+  'Feb 13 00:15:16 mail dovecot: imap-login: Login: user=<hill>, method=PLAIN, rip=37.188.232.65, lip=192.0.2.25, mpid=123, TLS, session=<sF+SszFtrD5Q8TzB>';
+const POP3_FAIL =
+  'Jan 14 15:54:30 valhalla dovecot: pop3-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<ivo>, method=PLAIN, rip=1.2.3.4, lip=1.1.2.2, TLS: Disconnected, session=<q454Xu/vMwBZApgg>';
+const POP3_OK =
+  'Oct 13 09:22:59 canyon dovecot[7508]: pop3-login: Info: Login: user=<test@yourdomain.net>, method=PLAIN, rip=172.17.0.1, lip=172.17.0.2, mpid=18, TLS, session=<PeYcgjjOGOisEQAB>';
+const SUBMISSION_FAIL =
+  'Aug 29 03:17:18 server dovecot: submission-login: Client has quit the connection (auth failed, 1 attempts in 2 secs): user=<user1>, method=LOGIN, rip=192.0.2.133, lip=0.0.0.0';
+const SIEVE_FAIL =
+  'Aug 29 15:33:53 server dovecot: managesieve-login: Disconnected: Too many invalid commands. (auth failed, 1 attempts in 2 secs): user=<myself>, method=PLAIN, rip=192.0.2.100, lip=0.0.0.0, TLS';
 // The test bed's Dovecot, answering Postfix's SASL: the same attempt Postfix logs as its own.
 const AUTH_MISMATCH = 'Dec 05 03:36:20 auth: Info: passwd-file(alice,10.217.0.5): Password mismatch';
-const AUTH_WORKER = 'Jan 29 05:32:50 mail dovecot: auth-worker(304): pam(username,1.2.3.4): pam_authenticate() failed: Authentication failure (password mismatch?)';
-const PAM_UNIX = 'Apr 19 05:22:20 vm5 auth: pam_unix(dovecot:auth): authentication failure; logname= uid=0 euid=0 tty=dovecot ruser=informix rhost=80.255.3.104';
+const AUTH_WORKER =
+  'Jan 29 05:32:50 mail dovecot: auth-worker(304): pam(username,1.2.3.4): pam_authenticate() failed: Authentication failure (password mismatch?)';
+const PAM_UNIX =
+  'Apr 19 05:22:20 vm5 auth: pam_unix(dovecot:auth): authentication failure; logname= uid=0 euid=0 tty=dovecot ruser=informix rhost=80.255.3.104';
 const POSTFIX_FAIL = 'Dec  2 22:24:22 hel postfix/smtpd[7676]: warning: unknown[114.44.142.233]: SASL LOGIN authentication failed: authentication failure';
-const EXIM_FAIL = '2013-01-04 17:03:46 login authenticator failed for rrcs-24-106-174-74.se.biz.rr.com ([192.168.2.33]) [24.106.174.74]: 535 Incorrect authentication data (set_id=brian)';
+const EXIM_FAIL =
+  '2013-01-04 17:03:46 login authenticator failed for rrcs-24-106-174-74.se.biz.rr.com ([192.168.2.33]) [24.106.174.74]: 535 Incorrect authentication data (set_id=brian)';
 const SSH_FAIL = 'Mar  7 18:53:20 bar sshd[1556]: Failed password for rda from 192.0.2.113 port 52100 ssh2';
 
 test('services: the vocabulary; order and duplicates do not matter; unknown names are refused', () => {
@@ -63,10 +72,18 @@ test('services: the ports a block closes grow with the services; smtp means --po
 
 test('services: each parsed log event belongs to one service; auth-process lines to none', () => {
   const cases: [string, string, number][] = [
-    [IMAP_FAIL, 'imap', 3], [IMAP_OK, 'imap', 1], [POP3_FAIL, 'pop3', 1], [POP3_OK, 'pop3', 1],
-    [SUBMISSION_FAIL, 'other', 1], [SIEVE_FAIL, 'other', 1],
-    [AUTH_MISMATCH, 'unknown', 1], [AUTH_WORKER, 'unknown', 1], [PAM_UNIX, 'unknown', 1],
-    [POSTFIX_FAIL, 'smtp', 1], [EXIM_FAIL, 'smtp', 1], [SSH_FAIL, 'other', 1],
+    [IMAP_FAIL, 'imap', 3],
+    [IMAP_OK, 'imap', 1],
+    [POP3_FAIL, 'pop3', 1],
+    [POP3_OK, 'pop3', 1],
+    [SUBMISSION_FAIL, 'other', 1],
+    [SIEVE_FAIL, 'other', 1],
+    [AUTH_MISMATCH, 'unknown', 1],
+    [AUTH_WORKER, 'unknown', 1],
+    [PAM_UNIX, 'unknown', 1],
+    [POSTFIX_FAIL, 'smtp', 1],
+    [EXIM_FAIL, 'smtp', 1],
+    [SSH_FAIL, 'other', 1],
   ];
   for (const [line, svc, n] of cases) {
     const e = ev(line);
@@ -111,14 +128,24 @@ test('services: --services on the command line and services: in the config; bad 
   cmd.parseOptions(['--services', 'imap,smtp']);
   assert.deepEqual(cmd.opts().services, ['smtp', 'imap']);
   assert.deepEqual(watchCommand().opts().services, ['smtp'], 'default smtp');
-  const bad = watchCommand().exitOverride().configureOutput({ writeErr: () => undefined });
+  const bad = watchCommand()
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined });
   assert.throws(() => bad.parseOptions(['--services', 'smtp,ftp']), /unknown service "ftp"/);
 
   assert.deepEqual(parseConfig('services: [pop3, smtp]\n').get('services'), ['smtp', 'pop3']);
   assert.deepEqual(parseConfig('services:\n  - imap\n').get('services'), ['imap']);
-  assert.deepEqual(parseConfig('services: smtp,imap\n').get('services'), ['smtp', 'imap'], 'the command line\'s form');
-  for (const [text, re] of [['services: [smtp, ftp]\n', /services: unknown service "ftp"/], ['services: [1]\n', /services: every item/], ['services: []\n', /no service given/]] as const) {
-    assert.throws(() => parseConfig(text), (e: unknown) => e instanceof ConfigError && e.line === 1 && re.test(e.message), text);
+  assert.deepEqual(parseConfig('services: smtp,imap\n').get('services'), ['smtp', 'imap'], "the command line's form");
+  for (const [text, re] of [
+    ['services: [smtp, ftp]\n', /services: unknown service "ftp"/],
+    ['services: [1]\n', /services: every item/],
+    ['services: []\n', /no service given/],
+  ] as const) {
+    assert.throws(
+      () => parseConfig(text),
+      (e: unknown) => e instanceof ConfigError && e.line === 1 && re.test(e.message),
+      text,
+    );
   }
 
   // The config fills what the command line left at its default; the command line wins.
@@ -151,13 +178,16 @@ class RecordingRunner implements CommandRunner {
   }
 }
 
-test('services: every backend\'s rule matches the services\' ports (one set of addresses)', () => {
+test("services: every backend's rule matches the services' ports (one set of addresses)", () => {
   const ports = blockPorts([25, 587], ['smtp', 'imap', 'pop3']);
   const nft = new NftBlocker({ ports, runner: new RecordingRunner() });
   assert.match(nft.rulesScript(), /ip saddr @blocked4 tcp dport \{ 25, 110, 143, 587, 993, 995 \} counter reject/);
   assert.match(nft.rulesScript(), /ip6 saddr @blocked6 tcp dport \{ 25, 110, 143, 587, 993, 995 \} counter reject/);
-  assert.deepEqual(nft.ruleComments(), ['smtpstrike:ipv4:25,110,143,587,993,995', 'smtpstrike:ipv6:25,110,143,587,993,995'],
-    'the comment names the ports, so a restart with other services re-makes the rule');
+  assert.deepEqual(
+    nft.ruleComments(),
+    ['smtpstrike:ipv4:25,110,143,587,993,995', 'smtpstrike:ipv6:25,110,143,587,993,995'],
+    'the comment names the ports, so a restart with other services re-makes the rule',
+  );
   const ipset = new IpsetBlocker({ ports, runner: new RecordingRunner() });
   assert.equal(ipset.ruleArgs(4)[ipset.ruleArgs(4).indexOf('--dports') + 1], '25,110,143,587,993,995');
   const ipt = new IptablesBlocker({ ports, runner: new RecordingRunner() });
@@ -170,14 +200,25 @@ test('services: watch with --services smtp,imap makes its block rule and ss -K f
   const logger = pino({ level: 'silent' });
   try {
     const base = {
-      pipeline: defaultPipelineOptions(), iface: 'eth0', captureBackend: 'tcpdump' as const, bufferSize: 0, blocker: 'nft' as const, dryRun: false,
-      blockSeconds: 60, killEstablished: true, stateFile: join(t.dir, 'state.json'), statsInterval: 60, netns: 'test-ns',
+      pipeline: defaultPipelineOptions(),
+      iface: 'eth0',
+      captureBackend: 'tcpdump' as const,
+      bufferSize: 0,
+      blocker: 'nft' as const,
+      dryRun: false,
+      blockSeconds: 60,
+      killEstablished: true,
+      stateFile: join(t.dir, 'state.json'),
+      statsInterval: 60,
+      netns: 'test-ns',
     };
     const w = new WatchService({ ...base, services: ['smtp', 'imap'] }, logger, { runner });
     w.event({ type: 'block', ts: 1000, client: '198.51.100.8', key: '198.51.100.8', rule: 'auth', from: 1000, until: 2200 });
     await w.stop();
     const ss = runner.calls.filter((c) => c.cmd === 'ss').map((c) => c.args);
-    assert.deepEqual(ss, [['-K', 'dst', '198.51.100.8', '(', 'sport', '=', ':25', 'or', 'sport', '=', ':143', 'or', 'sport', '=', ':587', 'or', 'sport', '=', ':993', ')']]);
+    assert.deepEqual(ss, [
+      ['-K', 'dst', '198.51.100.8', '(', 'sport', '=', ':25', 'or', 'sport', '=', ':143', 'or', 'sport', '=', ':587', 'or', 'sport', '=', ':993', ')'],
+    ]);
     const d = new WatchService({ ...base, stateFile: join(t.dir, 'state2.json') }, logger, { runner: new RecordingRunner() });
     assert.deepEqual(d.pipeline.opts.ports, [25, 587], 'capture stays on --ports');
     await d.stop();
@@ -189,15 +230,33 @@ test('services: watch with --services smtp,imap makes its block rule and ss -K f
 test('services: what the watch wiring does — one LineParser over a followed log, attemptsFor on its service and hit', () => {
   const p = new LineParser('all', new LogClock(0, Date.UTC(2023, 11, 31) / 1000, 2023), 0);
   const services = parseServices('smtp,imap');
-  const log = [AUTH_MISMATCH, POSTFIX_FAIL, IMAP_OK, IMAP_FAIL, AUTH_WORKER, POP3_FAIL, SSH_FAIL, 'Feb 13 00:15:16 mail dovecot: master: Dovecot v2.3.19.1 starting up'];
+  const log = [
+    AUTH_MISMATCH,
+    POSTFIX_FAIL,
+    IMAP_OK,
+    IMAP_FAIL,
+    AUTH_WORKER,
+    POP3_FAIL,
+    SSH_FAIL,
+    'Feb 13 00:15:16 mail dovecot: master: Dovecot v2.3.19.1 starting up',
+  ];
   const got: [string, number][] = [];
   for (const line of log) {
     const v = p.parse(line);
     if (v !== SUCCESS && v !== FAILURE) continue;
     got.push([`${v === SUCCESS ? 'success' : 'failure'} ${p.hit.ip}`, attemptsFor(services, { service: p.service, proto: p.hit.proto, count: p.hit.count })]);
   }
-  assert.deepEqual(got, [
-    ['failure 10.217.0.5', 0], ['failure 114.44.142.233', 1], ['success 37.188.232.65', 1], ['failure 192.0.2.241', 3],
-    ['failure 1.2.3.4', 0], ['failure 1.2.3.4', 0], ['failure 192.0.2.113', 0],
-  ], 'the protocol of one line never leaks into the next');
+  assert.deepEqual(
+    got,
+    [
+      ['failure 10.217.0.5', 0],
+      ['failure 114.44.142.233', 1],
+      ['success 37.188.232.65', 1],
+      ['failure 192.0.2.241', 3],
+      ['failure 1.2.3.4', 0],
+      ['failure 1.2.3.4', 0],
+      ['failure 192.0.2.113', 0],
+    ],
+    'the protocol of one line never leaks into the next',
+  );
 });

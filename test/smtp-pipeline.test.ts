@@ -43,7 +43,10 @@ test('pipelined 535 + 221 in one segment are two replies; multi-line 535 is one 
     d.close(T0 + 8000);
   });
   const fails = r.log.of('auth_failure');
-  assert.deepEqual(fails.map((e) => e.user), ['carol', 'dave']);
+  assert.deepEqual(
+    fails.map((e) => e.user),
+    ['carol', 'dave'],
+  );
   assert.equal(fails[0]!.mech, 'PLAIN');
   assert.ok(!JSON.stringify(r.log.events).includes('secret'));
 });
@@ -92,8 +95,12 @@ test('STARTTLS answered 220 makes the flow opaque; refused STARTTLS does not', a
 test('454 inside AUTH is a temporary failure, counted apart; strikes only with tempfailStrikes', async () => {
   const build = (f: FrameList): void => {
     for (let i = 0; i < 3; i++) {
-      loginSession(f.conversation('en10mb', '198.51.100.11', 41000 + i, '192.0.2.25', 587), T0 + i * 20e6, 'x',
-        '454 4.7.0 Temporary authentication failure: Connection lost to authentication server\r\n');
+      loginSession(
+        f.conversation('en10mb', '198.51.100.11', 41000 + i, '192.0.2.25', 587),
+        T0 + i * 20e6,
+        'x',
+        '454 4.7.0 Temporary authentication failure: Connection lost to authentication server\r\n',
+      );
     }
   };
   const a = await run(build);
@@ -101,7 +108,10 @@ test('454 inside AUTH is a temporary failure, counted apart; strikes only with t
   assert.equal(a.tally.totals.failures, 0);
   assert.equal(a.log.of('strike').length, 0);
   const b = await run(build, (o) => (o.strikes.tempfailStrikes = true));
-  assert.deepEqual(b.log.of('strike').map((s) => s.n), [1, 2, 3]);
+  assert.deepEqual(
+    b.log.of('strike').map((s) => s.n),
+    [1, 2, 3],
+  );
   assert.equal(b.blocks.length, 1);
 });
 
@@ -162,13 +172,16 @@ test('a lost segment: the reply code before the gap still counts, the stream res
 });
 
 test('user --match patterns count a reply as a failure, even split across segments', async () => {
-  const r = await run((f) => {
-    const c = f.conversation('en10mb', '198.51.100.15', 40013, '192.0.2.25', 25);
-    c.open(T0);
-    c.fromClient('AUTH LOGIN\r\n', T0 + 1);
-    c.fromServer('500 5.7.0 authentication failed\r\n', T0 + 2, [12]);
-    c.close(T0 + 3);
-  }, (o) => (o.patterns = ['authentication failed']));
+  const r = await run(
+    (f) => {
+      const c = f.conversation('en10mb', '198.51.100.15', 40013, '192.0.2.25', 25);
+      c.open(T0);
+      c.fromClient('AUTH LOGIN\r\n', T0 + 1);
+      c.fromServer('500 5.7.0 authentication failed\r\n', T0 + 2, [12]);
+      c.close(T0 + 3);
+    },
+    (o) => (o.patterns = ['authentication failed']),
+  );
   const f = r.log.of('auth_failure');
   assert.equal(f.length, 1);
   assert.equal(f[0]!.code, 500);
@@ -176,14 +189,17 @@ test('user --match patterns count a reply as a failure, even split across segmen
 });
 
 test('a full flow table evicts least recently used flows, counts them, and loses no reply', async () => {
-  const r = await run((f) => {
-    for (let i = 0; i < 40; i++) {
-      const c = f.conversation('en10mb', `198.51.100.${100 + i}`, 40100 + i, '192.0.2.25', 25);
-      c.open(T0 + i * 1000);
-      c.fromClient(`AUTH PLAIN ${b64(`\0u${i}\0pw`)}\r\n`, T0 + i * 1000 + 10);
-      c.fromServer('535 5.7.8 Error: authentication failed', T0 + i * 1000 + 20); // CRLF not yet seen
-    }
-  }, (o) => (o.flows.maxFlows = 16));
+  const r = await run(
+    (f) => {
+      for (let i = 0; i < 40; i++) {
+        const c = f.conversation('en10mb', `198.51.100.${100 + i}`, 40100 + i, '192.0.2.25', 25);
+        c.open(T0 + i * 1000);
+        c.fromClient(`AUTH PLAIN ${b64(`\0u${i}\0pw`)}\r\n`, T0 + i * 1000 + 10);
+        c.fromServer('535 5.7.8 Error: authentication failed', T0 + i * 1000 + 20); // CRLF not yet seen
+      }
+    },
+    (o) => (o.flows.maxFlows = 16),
+  );
   assert.equal(r.coverage.evictions.flows, 24);
   assert.equal(r.tally.totals.failures, 40, 'evicted flows flush their last reply line');
 });
@@ -223,7 +239,13 @@ test('AUTH mechanism names are case-insensitive; LOGIN usernames decode, garbage
     d.close(T0 + 4);
   });
   const f = r.log.of('auth_failure');
-  assert.deepEqual(f.map((e) => [e.mech, e.user]), [
-    ['LOGIN', 'zoë'], ['CRAM-MD5', null], ['X-WEIRD-MECH', null], ['LOGIN', null],
-  ]);
+  assert.deepEqual(
+    f.map((e) => [e.mech, e.user]),
+    [
+      ['LOGIN', 'zoë'],
+      ['CRAM-MD5', null],
+      ['X-WEIRD-MECH', null],
+      ['LOGIN', null],
+    ],
+  );
 });

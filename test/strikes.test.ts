@@ -7,16 +7,47 @@ import { iptablesLogLine } from '../src/strikes/iptables-log.js';
 import { EventLog } from './support/synth.js';
 
 const wire = (src: string, dst: string): WireSnapshot => ({
-  ipVersion: src.includes(':') ? 6 : 4, src, dst, ipLen: 60, tos: 0, ttl: 64, ipId: 1, df: true, flowLabel: 0,
-  sport: 40000, dport: 25, window: 64240, tcpFlags: 0x02, iface: '',
+  ipVersion: src.includes(':') ? 6 : 4,
+  src,
+  dst,
+  ipLen: 60,
+  tos: 0,
+  ttl: 64,
+  ipId: 1,
+  df: true,
+  flowLabel: 0,
+  sport: 40000,
+  dport: 25,
+  window: 64240,
+  tcpFlags: 0x02,
+  iface: '',
 });
 let flowId = 1;
 const fail = (client: string, ts: number, flow = flowId++): AuthEvent => ({
-  type: 'auth_failure', ts, flow, client, clientPort: 40000, server: '192.0.2.25', serverPort: 25,
-  code: 535, mech: 'LOGIN', user: 'x', text: '535 no', matched: false, inferred: null, wire: wire('192.0.2.25', client),
+  type: 'auth_failure',
+  ts,
+  flow,
+  client,
+  clientPort: 40000,
+  server: '192.0.2.25',
+  serverPort: 25,
+  code: 535,
+  mech: 'LOGIN',
+  user: 'x',
+  text: '535 no',
+  matched: false,
+  inferred: null,
+  wire: wire('192.0.2.25', client),
 });
 const syn = (client: string, ts: number, flow = flowId++): ConnectEvent => ({
-  type: 'connect', ts, flow, client, clientPort: 40000, server: '192.0.2.25', serverPort: 25, wire: wire(client, '192.0.2.25'),
+  type: 'connect',
+  ts,
+  flow,
+  client,
+  clientPort: 40000,
+  server: '192.0.2.25',
+  serverPort: 25,
+  wire: wire(client, '192.0.2.25'),
 });
 
 function engine(tweak?: (o: StrikeOptions) => void): { e: StrikeEngine; log: EventLog } {
@@ -26,8 +57,7 @@ function engine(tweak?: (o: StrikeOptions) => void): { e: StrikeEngine; log: Eve
   return { e: new StrikeEngine(o, log), log };
 }
 
-const lines = (log: EventLog): string[] =>
-  log.events.flatMap((e) => (e.type === 'strike' || e.type === 'reject' ? [e.prefix] : []));
+const lines = (log: EventLog): string[] => log.events.flatMap((e) => (e.type === 'strike' || e.type === 'reject' ? [e.prefix] : []));
 
 test('the seed rules: Strike 1..3, then NEW connections get Go AWAY and keep the address blocked', () => {
   const { e, log } = engine();
@@ -40,8 +70,11 @@ test('the seed rules: Strike 1..3, then NEW connections get Go AWAY and keep the
   assert.equal(e.isBlocked(c, 1400), true);
   e.event(syn(c, 1401)); // hits 300, 1290 only: let through
   assert.deepEqual(lines(log), [
-    'SMTP_AUTH_FAIL: Strike 1:', 'SMTP_AUTH_FAIL: Strike 2:', 'SMTP_AUTH_FAIL: Strike 3:',
-    'SMTP_AUTH_REJECTED: Go AWAY:', 'SMTP_AUTH_REJECTED: Go AWAY:',
+    'SMTP_AUTH_FAIL: Strike 1:',
+    'SMTP_AUTH_FAIL: Strike 2:',
+    'SMTP_AUTH_FAIL: Strike 3:',
+    'SMTP_AUTH_REJECTED: Go AWAY:',
+    'SMTP_AUTH_REJECTED: Go AWAY:',
   ]);
   assert.equal(e.blocks.length, 1);
   assert.equal(e.blocks[0]!.from, 200);
@@ -58,7 +91,10 @@ test('the window is inclusive as in xt_recent: a hit exactly `seconds` old still
   e.event(fail(c, 1200)); // exactly 1200 s later: the first hit is still in the window
   e.event(fail(c, 1201)); // now it has left
   e.event(fail(c, 2401)); // 1200 s after 1201: 1201 and 2401 count
-  assert.deepEqual(log.of('strike').map((s) => s.n), [1, 2, 2, 2]);
+  assert.deepEqual(
+    log.of('strike').map((s) => s.n),
+    [1, 2, 2, 2],
+  );
   assert.equal(e.blocks.length, 0);
 });
 
@@ -114,9 +150,10 @@ test('IPv6 clients aggregate per /64 by default', () => {
   e.event(fail('2001:db8:1::2', 1));
   e.event(fail('2001:db8:1:0:ffff::3', 2));
   e.event(fail('2001:db8:2::1', 3));
-  assert.deepEqual(log.of('strike').map((s) => `${s.key} ${s.n}`), [
-    '2001:db8:1::/64 1', '2001:db8:1::/64 2', '2001:db8:1::/64 3', '2001:db8:2::/64 1',
-  ]);
+  assert.deepEqual(
+    log.of('strike').map((s) => `${s.key} ${s.n}`),
+    ['2001:db8:1::/64 1', '2001:db8:1::/64 2', '2001:db8:1::/64 3', '2001:db8:2::/64 1'],
+  );
   assert.equal(strikeKey('::ffff:198.51.100.9', 64), '198.51.100.9');
   assert.equal(strikeKey('2001:db8::1', 128), '2001:db8::1');
 });
@@ -147,12 +184,16 @@ test('iptables LOG line layout (IPv4 and IPv6)', () => {
     iptablesLogLine('SMTP_AUTH_FAIL: Strike 1:', { ...wire('192.0.2.25', '198.51.100.1'), sport: 25, dport: 40000, tcpFlags: 0x18, ipLen: 102 }, false),
     'SMTP_AUTH_FAIL: Strike 1: IN= OUT= SRC=192.0.2.25 DST=198.51.100.1 LEN=102 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=25 DPT=40000 WINDOW=64240 RES=0x00 ACK PSH URGP=0',
   );
-  assert.match(iptablesLogLine('SMTP Brute Force Attempt:', wire('2001:db8::1', '2001:db8::25'), true),
-    /^SMTP Brute Force Attempt: IN= OUT= SRC=2001:0db8:0000:0000:0000:0000:0000:0001 DST=2001:0db8:0000:0000:0000:0000:0000:0025 LEN=60 TC=0 HOPLIMIT=64 FLOWLBL=0 PROTO=TCP SPT=40000 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0$/);
+  assert.match(
+    iptablesLogLine('SMTP Brute Force Attempt:', wire('2001:db8::1', '2001:db8::25'), true),
+    /^SMTP Brute Force Attempt: IN= OUT= SRC=2001:0db8:0000:0000:0000:0000:0000:0001 DST=2001:0db8:0000:0000:0000:0000:0000:0025 LEN=60 TC=0 HOPLIMIT=64 FLOWLBL=0 PROTO=TCP SPT=40000 DPT=25 WINDOW=64240 RES=0x00 SYN URGP=0$/,
+  );
 });
 
 test('strike table past its cap: never more entries than the cap, a reused slot starts empty, blocks survive churn', () => {
-  const { e, log } = engine((o) => { o.maxEntries = 16; });
+  const { e, log } = engine((o) => {
+    o.maxEntries = 16;
+  });
   const blocked = '203.0.113.9';
   for (let i = 0; i < 3; i++) e.event(fail(blocked, i));
   assert.equal(e.isBlocked(blocked, 3), true);
@@ -165,14 +206,19 @@ test('strike table past its cap: never more entries than the cap, a reused slot 
   }
   // Each newcomer's strikes are its own (1 then 2), never a former tenant's stamps.
   const strikes = log.events.flatMap((x) => (x.type === 'strike' && x.client.startsWith('10.1.') ? [x.n] : []));
-  assert.deepEqual(strikes, Array.from({ length: 4000 }, (_, k) => (k % 2) + 1));
+  assert.deepEqual(
+    strikes,
+    Array.from({ length: 4000 }, (_, k) => (k % 2) + 1),
+  );
   assert.equal(e.isBlocked(blocked, 500), true); // unblocked entries went first
   assert.equal(e.stats.evictedBlocked, 0);
   assert.equal(e.stats.evictedStriking + e.stats.expiredEntries + e.entries, 2001);
   // The state file of a churned table reloads to the same entries.
   const state = e.exportState(1100);
   assert.equal(state.entries.length, e.entries);
-  const { e: again } = engine((o) => { o.maxEntries = 16; });
+  const { e: again } = engine((o) => {
+    o.maxEntries = 16;
+  });
   again.importState(state, 1100);
   assert.deepEqual(again.exportState(1100), state);
 });

@@ -23,7 +23,9 @@ test('test bed: fresh live captures of a real Postfix + Dovecot server match the
   const out = mkdtempSync(join(tmpdir(), 'smtpstrike-e2e-'));
   try {
     const r = spawnSync('bash', ['scripts/testbed/make-captures.sh'], {
-      encoding: 'utf8', env: { ...process.env, OUT: out, TB_PREFIX: `sste2e${process.pid % 10000}` }, timeout: 540_000,
+      encoding: 'utf8',
+      env: { ...process.env, OUT: out, TB_PREFIX: `sste2e${process.pid % 10000}` },
+      timeout: 540_000,
     });
     assert.equal(r.status, 0, `make-captures.sh failed:\n${r.stderr.slice(-3000)}`);
     const truths = truthFiles(out);

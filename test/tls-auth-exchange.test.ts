@@ -16,27 +16,48 @@ const BOTH = ['tls-size', 'tls-timing'];
 
 /** TLS 1.3 session up to the EHLO reply, with the NewSessionTicket first. */
 function afterEhlo(w = new TlsWire(), t = 1): TlsWire {
-  return w.handshake13(t).s(218, t + 0.003).c(25, t + 0.004).s(EHLO_REPLY, t + 0.005);
+  return w
+    .handshake13(t)
+    .s(218, t + 0.003)
+    .c(25, t + 0.004)
+    .s(EHLO_REPLY, t + 0.005);
 }
 
 /** AUTH LOGIN: command, 334, username, 334, password; the outcome is the caller's. */
 function login(w: TlsWire, t: number): TlsWire {
-  return w.c(29, t).s(R334, t + 0.001).c(30, t + 0.01).s(R334, t + 0.011).c(30, t + 0.02);
+  return w
+    .c(29, t)
+    .s(R334, t + 0.001)
+    .c(30, t + 0.01)
+    .s(R334, t + 0.011)
+    .c(30, t + 0.02);
 }
 
 test('record sizes: the measured overheads give the measured record lengths', () => {
   const s = POSTFIX_DOVECOT;
   assert.deepEqual([s.failure, s.success, s.tempfail, s.challenge, s.quit], [62, 37, 86, 18, 15]);
-  assert.deepEqual([s.failure!, s.success!, s.tempfail!, s.challenge!].map((n) => recordLength(TLS13_AEAD, n)), [79, 54, 103, 35]);
-  assert.deepEqual([62, 37, 86, 18].map((n) => recordLength(TLS12_GCM, n)), [86, 61, 110, 42]);
+  assert.deepEqual(
+    [s.failure!, s.success!, s.tempfail!, s.challenge!].map((n) => recordLength(TLS13_AEAD, n)),
+    [79, 54, 103, 35],
+  );
+  assert.deepEqual(
+    [62, 37, 86, 18].map((n) => recordLength(TLS12_GCM, n)),
+    [86, 61, 110, 42],
+  );
   // 16 IV + pad16(n + 1) + 20 MAC
-  assert.deepEqual([62, 37, 86, 18, 15, 16].map((n) => recordLength(TLS12_CBC_SHA1_ETM, n)), [100, 84, 132, 68, 52, 68]);
+  assert.deepEqual(
+    [62, 37, 86, 18, 15, 16].map((n) => recordLength(TLS12_CBC_SHA1_ETM, n)),
+    [100, 84, 132, 68, 52, 68],
+  );
   // 3 × 535 + 221 in one TLS 1.3 record: 3·62 + 15 + 17 = 218
   assert.equal(recordLength(TLS13_AEAD, 3 * 62 + 15), 218);
 });
 
 test('TLS 1.3, ticket first, AUTH LOGIN failure: one failure by size and timing', () => {
-  const w = login(afterEhlo(), 2).s(R535, 2.02 + 0.3).c(23, 3).s(R221, 3.001);
+  const w = login(afterEhlo(), 2)
+    .s(R535, 2.02 + 0.3)
+    .c(23, 3)
+    .s(R221, 3.001);
   assert.deepEqual(w.outcomes, [['failure', BOTH, R535]]);
   assert.equal(w.model.failures, 1);
   assert.equal(w.model.unsolicited, 1); // the ticket came before EHLO: the client had not spoken
@@ -66,10 +87,18 @@ test('AUTH PLAIN with an initial response: the outcome is the second server data
 test('AUTH PLAIN without an initial response: 334 (empty challenge, size known only if configured) then the outcome', () => {
   // Postfix answers `334 ` (6 bytes) to a bare AUTH PLAIN.
   const sizes: ReplySizes = { ...POSTFIX_DOVECOT, challenge: null };
-  const w = afterEhlo(new TlsWire({ sizes, overhead: TLS13_AEAD, timing: null })).c(29, 2).s(6 + 17, 2.001).c(60, 2.01).s(R535, 2.5);
+  const w = afterEhlo(new TlsWire({ sizes, overhead: TLS13_AEAD, timing: null }))
+    .c(29, 2)
+    .s(6 + 17, 2.001)
+    .c(60, 2.01)
+    .s(R535, 2.5);
   // Without the 334 size the first reply is not an outcome and leaves the AUTH position: the 535 is ambiguous.
   assert.deepEqual(w.outcomes, [['ambiguous', SIZE, R535]]);
-  const known = afterEhlo(new TlsWire({ sizes: { ...POSTFIX_DOVECOT, challenge: 6 }, overhead: TLS13_AEAD, timing: null })).c(29, 2).s(23, 2.001).c(60, 2.01).s(R535, 2.5);
+  const known = afterEhlo(new TlsWire({ sizes: { ...POSTFIX_DOVECOT, challenge: 6 }, overhead: TLS13_AEAD, timing: null }))
+    .c(29, 2)
+    .s(23, 2.001)
+    .c(60, 2.01)
+    .s(R535, 2.5);
   assert.deepEqual(known.outcomes, [['failure', SIZE, R535]]);
 });
 
@@ -81,24 +110,37 @@ test('several AUTHs in one session: 3 × 535 then 235, each counted; nothing aft
   login(w, 6).s(R235, 6.021);
   // Mail after the success: MAIL 250, RCPT 250, DATA 354 (54 = a 235's size), body, 250 queued (54), QUIT 221.
   w.c(40, 7).s(31, 7.01).c(35, 7.02).s(31, 7.03).c(23, 7.04).s(R235, 7.05).c(500, 7.06).s(R235, 7.3).c(23, 7.4).s(R221, 7.41);
-  assert.deepEqual(w.outcomes, [['failure', BOTH, R535], ['failure', BOTH, R535], ['failure', BOTH, R535], ['success', BOTH, R235]]);
+  assert.deepEqual(w.outcomes, [
+    ['failure', BOTH, R535],
+    ['failure', BOTH, R535],
+    ['failure', BOTH, R535],
+    ['success', BOTH, R235],
+  ]);
   assert.deepEqual([w.model.failures, w.model.successes, w.model.ambiguous], [3, 1, 0]);
 });
 
 test('pipelined AUTH PLAIN × 3 + QUIT: one 218-byte record is 3 × 535 + 221, decomposed, then nothing more', () => {
   const w = afterEhlo().c(180, 2).s(218, 3.5).s(R535, 3.6);
-  assert.deepEqual(w.outcomes, [['failure', SIZE, 218], ['failure', SIZE, 218], ['failure', SIZE, 218]]);
+  assert.deepEqual(w.outcomes, [
+    ['failure', SIZE, 218],
+    ['failure', SIZE, 218],
+    ['failure', SIZE, 218],
+  ]);
   assert.equal(w.model.failures, 3);
 });
 
 test('a coalesced record that two combinations fit is ambiguous, never counted', () => {
   // Made-up texts where 454 = 535 + 235 in length: 60 = 40 + 20.
   const sizes: ReplySizes = { failure: 40, success: 20, tempfail: 60, challenge: 18, quit: 15 };
-  const w = afterEhlo(new TlsWire({ sizes, overhead: TLS13_AEAD, timing: DOVECOT_TIMING })).c(100, 2).s(60 + 17, 2.3);
+  const w = afterEhlo(new TlsWire({ sizes, overhead: TLS13_AEAD, timing: DOVECOT_TIMING }))
+    .c(100, 2)
+    .s(60 + 17, 2.3);
   assert.deepEqual(w.outcomes, [['ambiguous', SIZE, 77]]);
   assert.deepEqual([w.model.failures, w.model.successes, w.model.tempfails, w.model.ambiguous], [0, 0, 0, 1]);
   // The same sizes alone are still unambiguous: 40 fits only one failure.
-  const one = afterEhlo(new TlsWire({ sizes, overhead: TLS13_AEAD, timing: null })).c(100, 2).s(57, 2.3);
+  const one = afterEhlo(new TlsWire({ sizes, overhead: TLS13_AEAD, timing: null }))
+    .c(100, 2)
+    .s(57, 2.3);
   assert.deepEqual(one.outcomes, [['failure', SIZE, 57]]);
 });
 
@@ -140,7 +182,9 @@ test('unknown sizes: an AUTH exchange known by its 334 ends unclassified, or by 
   assert.deepEqual(exim.outcomes, []);
   assert.equal(exim.model.unclassified, 1);
   // Timing alone never classifies a reply that is not known to end an AUTH (no 334 before it).
-  const plain = afterEhlo(new TlsWire({ sizes, overhead: TLS13_AEAD, timing: DOVECOT_TIMING })).c(60, 2).s(R535, 2.3);
+  const plain = afterEhlo(new TlsWire({ sizes, overhead: TLS13_AEAD, timing: DOVECOT_TIMING }))
+    .c(60, 2)
+    .s(R535, 2.3);
   assert.deepEqual(plain.outcomes, []);
 });
 
@@ -154,14 +198,27 @@ test('size and timing that disagree make the outcome ambiguous', () => {
 test('TLS 1.2 GCM and CBC sessions: outcomes at their own overheads, no ticket record', () => {
   const gcm = new TlsWire({ sizes: POSTFIX_DOVECOT, overhead: TLS12_GCM, timing: null }).handshake12(1).c(32, 1.1).s(220, 1.11);
   gcm.c(36, 2).s(42, 2.001).c(36, 2.01).s(42, 2.011).c(36, 2.02).s(86, 2.3).c(36, 3).s(61, 3.002);
-  assert.deepEqual(gcm.outcomes, [['failure', SIZE, 86], ['success', SIZE, 61]]);
+  assert.deepEqual(gcm.outcomes, [
+    ['failure', SIZE, 86],
+    ['success', SIZE, 61],
+  ]);
   const cbc = () => new TlsWire({ sizes: POSTFIX_DOVECOT, overhead: TLS12_CBC_SHA1_ETM, timing: null }).handshake12(1).c(52, 1.1).s(244, 1.11);
-  const cbcLogin = (w: TlsWire, t: number): TlsWire => w.c(68, t).s(68, t + 0.001).c(68, t + 0.01).s(68, t + 0.011).c(68, t + 0.02);
+  const cbcLogin = (w: TlsWire, t: number): TlsWire =>
+    w
+      .c(68, t)
+      .s(68, t + 0.001)
+      .c(68, t + 0.01)
+      .s(68, t + 0.011)
+      .c(68, t + 0.02);
   const l = cbc();
   cbcLogin(l, 2).s(100, 2.3);
   cbcLogin(l, 3).s(132, 13);
   cbcLogin(l, 14).s(84, 14.021);
-  assert.deepEqual(l.outcomes, [['failure', SIZE, 100], ['tempfail', SIZE, 132], ['success', SIZE, 84]]);
+  assert.deepEqual(l.outcomes, [
+    ['failure', SIZE, 100],
+    ['tempfail', SIZE, 132],
+    ['success', SIZE, 84],
+  ]);
   // With an initial response (pipelining allowed) 100 bytes is a 535 or 235 + 221 (37 + 15 = 52, same blocks).
   const p = cbc().c(84, 2).s(100, 2.3);
   assert.deepEqual(p.outcomes, [['ambiguous', SIZE, 100]]);

@@ -39,7 +39,7 @@ test('calibrate: HOST[:PORT] parsing, port 587 by default, IPv6 in brackets', ()
   assert.throws(() => splitTarget('x:99999'), /not a TCP port/);
 });
 
-test('calibrate: a host that is not this machine\'s is refused without a connection, exit 1', async () => {
+test("calibrate: a host that is not this machine's is refused without a connection, exit 1", async () => {
   const r = await run(['calibrate', '192.0.2.1:587']); // TEST-NET-1: never a local address
   assert.equal(r.status, 1);
   assert.match(r.stderr, /refusing: 192\.0\.2\.1 is not an address of this machine.*--yes-this-is-my-server/);
@@ -74,9 +74,12 @@ test('calibrate: connection refused and a server without STARTTLS are clear erro
   }
 });
 
-interface Truth { capture: string; inside_tls: Record<string, InferredCounts> }
+interface Truth {
+  capture: string;
+  inside_tls: Record<string, InferredCounts>;
+}
 
-test('calibrate against the test bed\'s TLS-only Postfix + Dovecot; the saved file reads every shipped TLS capture', { timeout: 300_000 }, async (t) => {
+test("calibrate against the test bed's TLS-only Postfix + Dovecot; the saved file reads every shipped TLS capture", { timeout: 300_000 }, async (t) => {
   if (!isRoot) {
     console.warn('SKIPPED LOUDLY: tls-calibrate test bed part needs root (network namespaces, a real Postfix + Dovecot); run as root');
     t.skip('needs root');
@@ -85,7 +88,9 @@ test('calibrate against the test bed\'s TLS-only Postfix + Dovecot; the saved fi
   const out = mkdtempSync(join(tmpdir(), 'smtpstrike-calibrate-'));
   try {
     const r = spawnSync('bash', ['scripts/testbed/calibrate-run.sh', out], {
-      encoding: 'utf8', env: { ...process.env, TB_PREFIX: `sstcal${process.pid % 10000}` }, timeout: 240_000,
+      encoding: 'utf8',
+      env: { ...process.env, TB_PREFIX: `sstcal${process.pid % 10000}` },
+      timeout: 240_000,
     });
     assert.equal(r.status, 0, `calibrate-run.sh failed:\n${r.stderr.slice(-3000)}`);
     const get = (n: string, ext: string): string => readFileSync(join(out, `${n}.${ext}`), 'utf8');
@@ -116,11 +121,24 @@ test('calibrate against the test bed\'s TLS-only Postfix + Dovecot; the saved fi
     // `server`), read with --tls-replies-file: exactly its truth per client.
     const d = defaultPipelineOptions();
     const flags: PipelineFlags = {
-      ports: d.ports, hitcount: d.strikes.hitcount, seconds: d.strikes.seconds, connHitcount: d.strikes.connHitcount,
-      connSeconds: d.strikes.connSeconds, whitelist: [], ipv6Prefix: d.strikes.ipv6Prefix, match: [], tempfailStrikes: false, inferredStrikes: true,
-      maxFlows: d.flows.maxFlows, maxStrikeEntries: d.strikes.maxEntries, tlsReply: [], tlsRepliesFile: join(out, 'server-ns.json'),
+      ports: d.ports,
+      hitcount: d.strikes.hitcount,
+      seconds: d.strikes.seconds,
+      connHitcount: d.strikes.connHitcount,
+      connSeconds: d.strikes.connSeconds,
+      whitelist: [],
+      ipv6Prefix: d.strikes.ipv6Prefix,
+      match: [],
+      tempfailStrikes: false,
+      inferredStrikes: true,
+      maxFlows: d.flows.maxFlows,
+      maxStrikeEntries: d.strikes.maxEntries,
+      tlsReply: [],
+      tlsRepliesFile: join(out, 'server-ns.json'),
     };
-    const truths = readdirSync('pcaps/tls').filter((f) => f.endsWith('.truth.json')).sort()
+    const truths = readdirSync('pcaps/tls')
+      .filter((f) => f.endsWith('.truth.json'))
+      .sort()
       .map((tf) => JSON.parse(readFileSync(join('pcaps/tls', tf), 'utf8')) as Truth & { server?: string })
       .filter((t) => t.server === undefined);
     assert.ok(truths.length >= 4);

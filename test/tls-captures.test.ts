@@ -24,7 +24,12 @@ interface TlsSession {
   encrypt_then_mac?: boolean;
   pipelined?: boolean;
 }
-interface TlsClient { failures: number; successes: number; tempfails: number; sessions: TlsSession[] }
+interface TlsClient {
+  failures: number;
+  successes: number;
+  tempfails: number;
+  sessions: TlsSession[];
+}
 interface TlsTruth {
   capture: string;
   clients: Record<string, unknown>;
@@ -34,7 +39,9 @@ interface TlsTruth {
   inside_tls: Record<string, TlsClient>;
 }
 
-const files = readdirSync(DIR).filter((f) => f.endsWith('.truth.json')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.truth.json'))
+  .sort();
 const load = (f: string): TlsTruth => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as TlsTruth;
 
 /** Problems of a truth file on its own (empty when consistent). */
@@ -114,5 +121,8 @@ test('the checks fail on a wrong truth', () => {
   assert.notDeepEqual(replayProblems({ ...t, opaque_flows: t.opaque_flows + 1 }), []);
   // a capture with a clear-text 535 (pcaps/testbed/starttls.pcap) is caught by the same replay check
   const clear = replayProblems({ ...t, capture: '../testbed/starttls.pcap', flows: 3, opaque_flows: 2 });
-  assert.ok(clear.some((p) => p.startsWith('clear-text')), JSON.stringify(clear));
+  assert.ok(
+    clear.some((p) => p.startsWith('clear-text')),
+    JSON.stringify(clear),
+  );
 });

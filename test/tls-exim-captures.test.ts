@@ -22,10 +22,33 @@ import { SessionInference } from '../src/tls/session-inference.js';
 
 const DIR = 'pcaps/tls';
 
-interface TlsSession { client_port: number; tls_version: string; cipher: string; outcomes: number[]; encrypt_then_mac?: boolean; pipelined?: boolean }
-interface TlsClient { failures: number; successes: number; tempfails: number; sessions: TlsSession[] }
-interface Replies { '535'?: string; '235'?: string; '454'?: string; '334'?: string[]; '221'?: string }
-interface TlsTruth { capture: string; server?: string; replies?: Replies; inside_tls: Record<string, TlsClient> }
+interface TlsSession {
+  client_port: number;
+  tls_version: string;
+  cipher: string;
+  outcomes: number[];
+  encrypt_then_mac?: boolean;
+  pipelined?: boolean;
+}
+interface TlsClient {
+  failures: number;
+  successes: number;
+  tempfails: number;
+  sessions: TlsSession[];
+}
+interface Replies {
+  '535'?: string;
+  '235'?: string;
+  '454'?: string;
+  '334'?: string[];
+  '221'?: string;
+}
+interface TlsTruth {
+  capture: string;
+  server?: string;
+  replies?: Replies;
+  inside_tls: Record<string, TlsClient>;
+}
 
 const CODE = { failure: 535, success: 235, tempfail: 454 } as const;
 
@@ -43,7 +66,10 @@ export function sizesFromReplies(r: Replies): ReplySizes {
   };
 }
 
-interface Inferred { codes: Map<string, number[]>; ambiguous: Map<string, number> }
+interface Inferred {
+  codes: Map<string, number[]>;
+  ambiguous: Map<string, number>;
+}
 
 /** A StreamConsumer that follows the TLS records of a STARTTLS session into a SessionInference. */
 class StartTlsInference implements StreamConsumer {
@@ -85,7 +111,10 @@ class StartTlsInference implements StreamConsumer {
 /** The pipeline's reassembly, with this test's consumer behind it. */
 class ExplicitSizesPipeline extends Pipeline {
   readonly got: Inferred = { codes: new Map(), ambiguous: new Map() };
-  constructor(private readonly sizes: ReplySizes, private readonly timing: TimingModel | null) {
+  constructor(
+    private readonly sizes: ReplySizes,
+    private readonly timing: TimingModel | null,
+  ) {
     super(defaultPipelineOptions(), new ReplayTally(null, defaultTallyLimits));
   }
   override create(info: FlowInfo): StreamConsumer {
@@ -100,7 +129,9 @@ async function inferWith(file: string, sizes: ReplySizes, timing: TimingModel | 
   return p.got;
 }
 
-const truths = readdirSync(DIR).filter((f) => f.startsWith('exim-') && f.endsWith('.truth.json')).sort()
+const truths = readdirSync(DIR)
+  .filter((f) => f.startsWith('exim-') && f.endsWith('.truth.json'))
+  .sort()
   .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as TlsTruth);
 
 test('Exim captures are present, with the reply texts read inside TLS', () => {
@@ -163,7 +194,7 @@ test('the Exim captures hold what the assertions rely on: pipelining, mail after
   const has = (p: (s: TlsSession) => boolean, what: string): void => assert.ok(sessions.some(p), what);
   has((s) => readable(s) && s.pipelined === true && s.outcomes.length === 3, 'pipelined AUTH PLAIN ×3 + QUIT under TLS 1.3');
   has((s) => readable(s) && s.outcomes.length === 0, 'a readable session without AUTH');
-  has((s) => s.encrypt_then_mac === true && s.outcomes.length === 0, 'a CBC-ETM session without AUTH (its 221 has a 535\'s size)');
+  has((s) => s.encrypt_then_mac === true && s.outcomes.length === 0, "a CBC-ETM session without AUTH (its 221 has a 535's size)");
   has((s) => s.encrypt_then_mac === false, 'CBC without encrypt-then-MAC');
   const readableOutcomes = sessions.filter(readable).flatMap((s) => s.outcomes);
   assert.deepEqual([readableOutcomes.filter((o) => o === 535).length, readableOutcomes.filter((o) => o === 235).length], [11, 5]);
@@ -176,5 +207,8 @@ test('exim-tls13: a Dovecot timing model contradicts every Exim 535 (answered at
   const truth = Object.values(t.inside_tls).flatMap((c) => c.sessions.flatMap((s) => s.outcomes));
   assert.equal(all.filter((o) => o === 535).length, 0, 'no 535 survives the Dovecot timing');
   assert.equal(all.filter((o) => o === 235).length, truth.filter((o) => o === 235).length, 'every 235 is confirmed (quick)');
-  assert.equal([...ambiguous.values()].reduce((a, b) => a + b, 0), truth.filter((o) => o === 535).length);
+  assert.equal(
+    [...ambiguous.values()].reduce((a, b) => a + b, 0),
+    truth.filter((o) => o === 535).length,
+  );
 });

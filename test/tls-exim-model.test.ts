@@ -7,7 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DOVECOT_TIMING } from '../src/tls/auth-exchange.js';
 import {
-  distinctSizes, POSTFIX_DOVECOT, recordLength, TLS12_CBC_SHA1, TLS12_CBC_SHA1_ETM, TLS12_GCM, TLS13_AEAD, type ReplySizes,
+  distinctSizes,
+  POSTFIX_DOVECOT,
+  recordLength,
+  TLS12_CBC_SHA1,
+  TLS12_CBC_SHA1_ETM,
+  TLS12_GCM,
+  TLS13_AEAD,
+  type ReplySizes,
 } from '../src/tls/record-size.js';
 import { TlsWire } from './support/tls-wire.js';
 
@@ -54,16 +61,23 @@ test('a pipelined group answered one record per reply (Exim): every reply is rea
   // TLS 1.3, no ticket (Exim sends none): EHLO, reply, then AUTH PLAIN ×3 + QUIT in one record → 52, 52, 52, 59.
   const w = new TlsWire({ sizes: EXIM, overhead: TLS13_AEAD, timing: null }).handshake13(1);
   w.c(43, 1.05).s(EHLO_REPLY, 1.051).c(98, 1.1).s(52, 1.1001).s(52, 1.1002).s(52, 1.1003).s(59, 1.1004);
-  assert.deepEqual(w.outcomes, [['failure', SIZE, 52], ['failure', SIZE, 52], ['failure', SIZE, 52]]);
+  assert.deepEqual(w.outcomes, [
+    ['failure', SIZE, 52],
+    ['failure', SIZE, 52],
+    ['failure', SIZE, 52],
+  ]);
   assert.equal(w.model.unsolicited, 0);
   // AUTH PLAIN ×2 + QUIT → 535, 235, 221: the success ends what is read; the 221 after it is not classified.
   const v = new TlsWire({ sizes: EXIM, overhead: TLS13_AEAD, timing: null }).handshake13(1);
   v.c(43, 1.05).s(EHLO_REPLY, 1.051).c(81, 1.1).s(52, 1.1001).s(47, 1.1002).s(59, 1.1003);
-  assert.deepEqual(v.outcomes, [['failure', SIZE, 52], ['success', SIZE, 47]]);
+  assert.deepEqual(v.outcomes, [
+    ['failure', SIZE, 52],
+    ['success', SIZE, 47],
+  ]);
   assert.equal(v.model.unsolicited, 1);
 });
 
-test('a record with no client record before it stays unsolicited except right after an AUTH command\'s outcome', () => {
+test("a record with no client record before it stays unsolicited except right after an AUTH command's outcome", () => {
   // After a 535 that ended an AUTH LOGIN exchange (SASL data, not a pipelinable command): unsolicited.
   const w = new TlsWire({ sizes: EXIM, overhead: TLS13_AEAD, timing: null }).handshake13(1);
   w.c(43, 1.05).s(EHLO_REPLY, 1.051).c(29, 1.1).s(35, 1.101).c(27, 1.11).s(35, 1.111).c(27, 1.12).s(52, 1.121).s(52, 1.122);
@@ -72,6 +86,9 @@ test('a record with no client record before it stays unsolicited except right af
   // A ticket before the EHLO reply, and the EHLO reply itself: never classified (Postfix + Dovecot).
   const p = new TlsWire({ sizes: POSTFIX_DOVECOT, overhead: TLS13_AEAD, timing: DOVECOT_TIMING }).handshake13(1);
   p.s(250, 1.003).c(43, 1.004).s(193, 1.005).c(98, 1.1).s(218, 1.5);
-  assert.deepEqual(p.outcomes.map((o) => o[0]), ['failure', 'failure', 'failure']);
+  assert.deepEqual(
+    p.outcomes.map((o) => o[0]),
+    ['failure', 'failure', 'failure'],
+  );
   assert.equal(p.model.unsolicited, 1);
 });

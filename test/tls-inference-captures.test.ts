@@ -15,9 +15,20 @@ import type { FlowInfo } from '../src/reassembly/stream.js';
 
 const DIR = 'pcaps/tls';
 
-interface TlsSession { client_port: number; outcomes: number[] }
-interface TlsClient { failures: number; successes: number; tempfails: number; sessions: TlsSession[] }
-interface TlsTruth { capture: string; inside_tls: Record<string, TlsClient> }
+interface TlsSession {
+  client_port: number;
+  outcomes: number[];
+}
+interface TlsClient {
+  failures: number;
+  successes: number;
+  tempfails: number;
+  sessions: TlsSession[];
+}
+interface TlsTruth {
+  capture: string;
+  inside_tls: Record<string, TlsClient>;
+}
 
 const CODE = { failure: 535, success: 235, tempfail: 454 } as const;
 
@@ -27,7 +38,11 @@ async function infer(file: string): Promise<{ codes: Map<string, number[]>; ambi
   const ambiguous = new Map<string, number>();
   const none = (): void => {};
   const observer: SmtpObserver = {
-    command: none, auth: none, authData: none, reply: none, gap: none,
+    command: none,
+    auth: none,
+    authData: none,
+    reply: none,
+    gap: none,
     tlsOutcome(flow: FlowInfo, kind) {
       const key = `${flow.client}:${flow.clientPort}`;
       if (kind === 'ambiguous') ambiguous.set(key, (ambiguous.get(key) ?? 0) + 1);
@@ -43,7 +58,9 @@ async function infer(file: string): Promise<{ codes: Map<string, number[]>; ambi
 
 // Captures of other servers (Exim: pcaps/tls/exim-*) carry their own reply texts (`replies`) and
 // are read with those sizes in test/tls-exim-captures.test.ts; here the built-in Postfix + Dovecot ones.
-const files = readdirSync(DIR).filter((f) => f.endsWith('.truth.json')).sort()
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.truth.json'))
+  .sort()
   .filter((f) => !('replies' in (JSON.parse(readFileSync(join(DIR, f), 'utf8')) as object)));
 
 for (const f of files) {

@@ -48,10 +48,16 @@ test('an opaque STARTTLS flow: its records counted, its 535 inferred into an eve
   assert.deepEqual([s.tlsInferredFailures, s.tlsInferredSuccesses, s.tlsInferredTempfails, s.tlsInferredAmbiguous], [1, 0, 0, 0]);
   assert.equal(r.tally.totals.failures, 0);
   assert.equal(r.tally.totals.inferred_failures, 1);
-  assert.deepEqual(r.log.events.map((e) => e.type), ['connect', 'starttls', 'auth_failure', 'strike', 'flow_end']);
+  assert.deepEqual(
+    r.log.events.map((e) => e.type),
+    ['connect', 'starttls', 'auth_failure', 'strike', 'flow_end'],
+  );
   const f = r.log.events[2]!;
   assert.ok(f.type === 'auth_failure' && f.inferred !== null);
-  assert.deepEqual({ code: f.code, len: f.inferred.recordLen, basis: f.inferred.basis, known: f.inferred.known }, { code: 535, len: 79, basis: 3, known: true });
+  assert.deepEqual(
+    { code: f.code, len: f.inferred.recordLen, basis: f.inferred.basis, known: f.inferred.known },
+    { code: 535, len: 79, basis: 3, known: true },
+  );
   assert.equal(f.wire.sport, 587, 'the LOG line is of the server packet that carried the record');
   const st = r.log.events[3]!;
   assert.ok(st.type === 'strike' && st.inferred);
@@ -63,7 +69,10 @@ test('an opaque STARTTLS flow: its records counted, its 535 inferred into an eve
 
 test('a server whose banner names no known profile: the 535 is still inferred, but its size is not known, so it strikes nothing', async () => {
   const r = await replayFrames((f) => startTlsSession(f, 40102, '220 mail.example.test ESMTP'));
-  assert.deepEqual(r.log.events.map((e) => e.type), ['connect', 'starttls', 'auth_failure', 'flow_end']);
+  assert.deepEqual(
+    r.log.events.map((e) => e.type),
+    ['connect', 'starttls', 'auth_failure', 'flow_end'],
+  );
   const f = r.log.events[2]!;
   assert.ok(f.type === 'auth_failure' && f.inferred !== null && !f.inferred.known);
   assert.equal(r.coverage.inferred_not_struck, 1);
@@ -71,15 +80,18 @@ test('a server whose banner names no known profile: the 535 is still inferred, b
 });
 
 test('TLS from the first byte: the first segment itself is read as records', async () => {
-  const r = await replayFrames((f) => {
-    const c = f.conversation('en10mb', '198.51.100.21', 40101, '192.0.2.25', 465);
-    c.open(T0);
-    c.fromClient(recs([22, 512]), T0 + 1000);
-    c.fromServer(recs([22, 90], [20, 1], [22, 40]), T0 + 2000);
-    c.close(T0 + 3000);
-  }, (o) => {
-    o.ports = [25, 465, 587];
-  });
+  const r = await replayFrames(
+    (f) => {
+      const c = f.conversation('en10mb', '198.51.100.21', 40101, '192.0.2.25', 465);
+      c.open(T0);
+      c.fromClient(recs([22, 512]), T0 + 1000);
+      c.fromServer(recs([22, 90], [20, 1], [22, 40]), T0 + 2000);
+      c.close(T0 + 3000);
+    },
+    (o) => {
+      o.ports = [25, 465, 587];
+    },
+  );
   assert.equal(r.pipeline.smtpStats.opaqueFlows, 1);
   assert.equal(r.pipeline.smtpStats.tlsRecords, 4);
   assert.equal(r.pipeline.smtpStats.tlsAppRecords, 0);

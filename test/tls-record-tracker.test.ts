@@ -10,10 +10,16 @@ test('TLS 1.3: encrypted handshake records are not data; the client Finished end
   const w = new TlsWire().handshake13(1).c(46, 1.01).s([218, 197], 1.02);
   assert.deepEqual(summary(w), [
     'C 22 512',
-    'S 22 122', 'S 20 1', 'S 23 2100', 'S 23 286', 'S 23 69',
-    'C 20 1', 'C 23 69',
+    'S 22 122',
+    'S 20 1',
+    'S 23 2100',
+    'S 23 286',
+    'S 23 69',
+    'C 20 1',
+    'C 23 69',
     'C 23 46 app',
-    'S 23 218 app', 'S 23 197 app',
+    'S 23 218 app',
+    'S 23 197 app',
   ]);
   assert.equal(w.tracker.tls13, true);
   assert.equal(w.tracker.handshakeDone(true), true);
@@ -45,7 +51,14 @@ test('a record split across segments at every point of its header and body is re
 
 test('several records in one segment are all read, with the segment time', () => {
   const w = new TlsWire().handshake13(1).c([20, 30, 40], 5.5);
-  assert.deepEqual(w.records.slice(-3).map((r) => [r.length, r.ts, r.app]), [[20, 5.5, true], [30, 5.5, true], [40, 5.5, true]]);
+  assert.deepEqual(
+    w.records.slice(-3).map((r) => [r.length, r.ts, r.app]),
+    [
+      [20, 5.5, true],
+      [30, 5.5, true],
+      [40, 5.5, true],
+    ],
+  );
 });
 
 test('a gap of known size inside a body keeps the headers in step', () => {
@@ -126,7 +139,10 @@ test('property: any records, cut into any segments, give the same headers in the
       const cuts = [...new Set(rawCuts.map((c) => 1 + (c % (bytes.length - 1))))].sort((a, b) => a - b);
       const w = new TlsWire();
       w.bytes(true, bytes, 1, cuts);
-      assert.deepEqual(w.records.map((r) => [r.type, r.length]), records.map((r) => [r.type, r.length]));
+      assert.deepEqual(
+        w.records.map((r) => [r.type, r.length]),
+        records.map((r) => [r.type, r.length]),
+      );
       assert.deepEqual(w.events, []);
     }),
     { seed: 10, numRuns: 300 },

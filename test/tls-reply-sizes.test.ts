@@ -14,7 +14,14 @@ import { pipelineOptionsFrom, type PipelineFlags } from '../src/commands/options
 import { POSTFIX_DOVECOT } from '../src/tls/record-size.js';
 import { DOVECOT_TIMING } from '../src/tls/auth-exchange.js';
 import {
-  bannerProfile, eximTexts, parseCalibrationFile, parseReplyArg, replyLength, ReplyResolver, replyTextsFromArgs, type ReplySource,
+  bannerProfile,
+  eximTexts,
+  parseCalibrationFile,
+  parseReplyArg,
+  replyLength,
+  ReplyResolver,
+  replyTextsFromArgs,
+  type ReplySource,
 } from '../src/tls/reply-profiles.js';
 import { smtpstrike } from './support/cli.js';
 import { replayFrames } from './support/replay.js';
@@ -56,16 +63,21 @@ test('--tls-reply on the command line: refused with the reason and exit status 1
 });
 
 test('config tls_replies: a mapping code -> text, kept as --tls-reply strings; bad ones refused with their line', () => {
-  const ok = parseConfig(`hitcount: 5\ntls_replies:\n  535: "535 Incorrect authentication data"\n  221: 221 mx1.example.org closing connection\ntls_replies_file: /etc/smtpstrike/replies.json\n`);
+  const ok = parseConfig(
+    `hitcount: 5\ntls_replies:\n  535: "535 Incorrect authentication data"\n  221: 221 mx1.example.org closing connection\ntls_replies_file: /etc/smtpstrike/replies.json\n`,
+  );
   assert.deepEqual(ok.get('tlsReply'), ['535=535 Incorrect authentication data', '221=221 mx1.example.org closing connection']);
   assert.equal(ok.get('tlsRepliesFile'), '/etc/smtpstrike/replies.json');
   const bad = (text: string, line: number, re: RegExp): void => {
-    assert.throws(() => parseConfig(text, 'c.yaml'), (e: unknown) => {
-      assert.ok(e instanceof ConfigError, String(e));
-      assert.equal(e.line, line, e.message);
-      assert.match(e.message, re);
-      return true;
-    });
+    assert.throws(
+      () => parseConfig(text, 'c.yaml'),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.equal(e.line, line, e.message);
+        assert.match(e.message, re);
+        return true;
+      },
+    );
   };
   bad('tls_replies:\n  535: "535 ok"\n  550: "550 no"\n', 3, /tls_replies: "550" is not a reply code the model uses/);
   bad('tls_replies:\n  535: ""\n', 2, /tls_replies\.535: empty reply text/);
@@ -76,7 +88,14 @@ test('config tls_replies: a mapping code -> text, kept as --tls-reply strings; b
 });
 
 test('the calibration file: its replies are read; anything else is refused with the reason', () => {
-  const doc = { smtpstrike_calibration: 1, server: '10.0.0.1:587', banner: POSTFIX_BANNER, replies: { 535: PF535, 334: '334 VXNlcm5hbWU6', 221: '221 2.0.0 Bye' }, lengths: {}, tls: { protocol: null, cipher: null, record_lengths: null } };
+  const doc = {
+    smtpstrike_calibration: 1,
+    server: '10.0.0.1:587',
+    banner: POSTFIX_BANNER,
+    replies: { 535: PF535, 334: '334 VXNlcm5hbWU6', 221: '221 2.0.0 Bye' },
+    lengths: {},
+    tls: { protocol: null, cipher: null, record_lengths: null },
+  };
   assert.deepEqual(parseCalibrationFile(JSON.stringify(doc)), { 535: PF535, 334: '334 VXNlcm5hbWU6', 221: '221 2.0.0 Bye' });
   assert.throws(() => parseCalibrationFile('{'), /not JSON/);
   assert.throws(() => parseCalibrationFile('{"replies":{}}'), /not a file saved by `smtpstrike calibrate`/);
@@ -140,7 +159,17 @@ test('pipelineOptionsFrom: --tls-reply over --tls-replies-file, both over the ba
   const dir = mkdtempSync(join(tmpdir(), 'smtpstrike-replies-'));
   try {
     const f = join(dir, 'r.json');
-    writeFileSync(f, JSON.stringify({ smtpstrike_calibration: 1, server: 'x', banner: null, replies: { 535: '535 file', 221: '221 file' }, lengths: {}, tls: { protocol: null, cipher: null, record_lengths: null } }));
+    writeFileSync(
+      f,
+      JSON.stringify({
+        smtpstrike_calibration: 1,
+        server: 'x',
+        banner: null,
+        replies: { 535: '535 file', 221: '221 file' },
+        lengths: {},
+        tls: { protocol: null, cipher: null, record_lengths: null },
+      }),
+    );
     const base = { ...defaultFlags(), tlsRepliesFile: f };
     const r1 = pipelineOptionsFrom(base).tlsReplies.forSession(POSTFIX_BANNER);
     assert.deepEqual([r1.source, r1.sizes.failure, r1.sizes.quit], ['file', replyLength('535 file'), replyLength('221 file')]);
@@ -158,16 +187,27 @@ test('pipelineOptionsFrom: --tls-reply over --tls-replies-file, both over the ba
 function defaultFlags(): PipelineFlags {
   const d = defaultPipelineOptions();
   return {
-    ports: d.ports, hitcount: d.strikes.hitcount, seconds: d.strikes.seconds, connHitcount: d.strikes.connHitcount,
-    connSeconds: d.strikes.connSeconds, whitelist: [], ipv6Prefix: d.strikes.ipv6Prefix, match: [], tempfailStrikes: false, inferredStrikes: true,
-    maxFlows: d.flows.maxFlows, maxStrikeEntries: d.strikes.maxEntries, tlsReply: [],
+    ports: d.ports,
+    hitcount: d.strikes.hitcount,
+    seconds: d.strikes.seconds,
+    connHitcount: d.strikes.connHitcount,
+    connSeconds: d.strikes.connSeconds,
+    whitelist: [],
+    ipv6Prefix: d.strikes.ipv6Prefix,
+    match: [],
+    tempfailStrikes: false,
+    inferredStrikes: true,
+    maxFlows: d.flows.maxFlows,
+    maxStrikeEntries: d.strikes.maxEntries,
+    tlsReply: [],
   };
 }
 
-interface Truth { inside_tls: Record<string, InferredCounts> }
+interface Truth {
+  inside_tls: Record<string, InferredCounts>;
+}
 const TLS13 = 'pcaps/tls/tls13-mixed.pcap';
-const truth13 = (): Map<string, InferredCounts> =>
-  truthCounts((JSON.parse(readFileSync('pcaps/tls/tls13-mixed.truth.json', 'utf8')) as Truth).inside_tls);
+const truth13 = (): Map<string, InferredCounts> => truthCounts((JSON.parse(readFileSync('pcaps/tls/tls13-mixed.truth.json', 'utf8')) as Truth).inside_tls);
 
 test('the sessions hand their cleartext banner to the resolver; the Postfix captures resolve to the Postfix profile', async () => {
   const banners: (string | null)[] = [];
@@ -192,7 +232,9 @@ test('the sessions hand their cleartext banner to the resolver; the Postfix capt
   // Every code given: the banner cannot matter, so no session keeps it.
   banners.length = 0;
   const all = defaultPipelineOptions();
-  all.tlsReplies = new Spy({ option: replyTextsFromArgs([`535=${PF535}`, '235=235 2.7.0 Authentication successful', '454=454 4.7.0 x', '334=334 VXNlcm5hbWU6', '221=221 2.0.0 Bye']) });
+  all.tlsReplies = new Spy({
+    option: replyTextsFromArgs([`535=${PF535}`, '235=235 2.7.0 Authentication successful', '454=454 4.7.0 x', '334=334 VXNlcm5hbWU6', '221=221 2.0.0 Bye']),
+  });
   await inferCapture(TLS13, all);
   assert.ok(banners.length > 0);
   for (const b of banners) assert.equal(b, null);
@@ -250,7 +292,10 @@ test('end to end: an Exim banner makes a 52-byte TLS 1.3 reply a 535 (35 + 17); 
       return s;
     }
   }
-  const exim = await replayFrames((f) => bannerSession(f, 40200, EXIM_BANNER, EXIM_535), (o) => (o.tlsReplies = new Spy()));
+  const exim = await replayFrames(
+    (f) => bannerSession(f, 40200, EXIM_BANNER, EXIM_535),
+    (o) => (o.tlsReplies = new Spy()),
+  );
   assert.equal(exim.pipeline.smtpStats.tlsInferredFailures, 1);
   assert.deepEqual([seen[0]!.source, seen[0]!.sizes.failure], ['banner', 35]);
   const postfix = await replayFrames((f) => bannerSession(f, 40201, '220 mx1.example.org ESMTP Postfix', EXIM_535));
@@ -258,13 +303,17 @@ test('end to end: an Exim banner makes a 52-byte TLS 1.3 reply a 535 (35 + 17); 
   const postfix79 = await replayFrames((f) => bannerSession(f, 40202, '220 mx1.example.org ESMTP Postfix', 79));
   assert.equal(postfix79.pipeline.smtpStats.tlsInferredFailures, 1);
   // Explicit sizes win over the banner: Exim banner, Postfix's 535 given.
-  const given = await replayFrames((f) => bannerSession(f, 40203, EXIM_BANNER, 79), (o) => (o.tlsReplies = new ReplyResolver({ option: { 535: PF535 } })));
+  const given = await replayFrames(
+    (f) => bannerSession(f, 40203, EXIM_BANNER, 79),
+    (o) => (o.tlsReplies = new ReplyResolver({ option: { 535: PF535 } })),
+  );
   assert.equal(given.pipeline.smtpStats.tlsInferredFailures, 1);
 });
 
-test('the built-in Exim texts are the ones the Exim 4.96 test-bed captures read in clear (their truths\' replies)', () => {
-  const truths = ['exim-tls13', 'exim-tls12-gcm', 'exim-tls12-cbc']
-    .map((n) => JSON.parse(readFileSync(`pcaps/tls/${n}.truth.json`, 'utf8')) as { replies: Record<string, string | string[]> });
+test("the built-in Exim texts are the ones the Exim 4.96 test-bed captures read in clear (their truths' replies)", () => {
+  const truths = ['exim-tls13', 'exim-tls12-gcm', 'exim-tls12-cbc'].map(
+    (n) => JSON.parse(readFileSync(`pcaps/tls/${n}.truth.json`, 'utf8')) as { replies: Record<string, string | string[]> },
+  );
   const builtin = eximTexts('mail.example.test');
   for (const t of truths) {
     assert.equal(builtin[535], t.replies['535']);

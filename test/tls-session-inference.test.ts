@@ -28,7 +28,13 @@ class Session {
   }
   /** EHLO and its reply, then AUTH LOGIN with 334s of `r334`; the outcome is the caller's. */
   login(r334: number, t: number): this {
-    return this.c(40, t).s(200, t + 0.001).c(40, t + 0.1).s(r334, t + 0.101).c(40, t + 0.2).s(r334, t + 0.201).c(40, t + 0.3);
+    return this.c(40, t)
+      .s(200, t + 0.001)
+      .c(40, t + 0.1)
+      .s(r334, t + 0.101)
+      .c(40, t + 0.2)
+      .s(r334, t + 0.201)
+      .c(40, t + 0.3);
   }
 }
 
@@ -36,12 +42,22 @@ const BOTH = ['tls-size', 'tls-timing'];
 
 test('CBC without encrypt-then-MAC: the MAC is padded with the plaintext (measured in pcaps/tls/tls12-cbc)', () => {
   const s = POSTFIX_DOVECOT;
-  assert.deepEqual([s.failure!, s.success!, s.tempfail!, s.challenge!, s.quit!].map((n) => recordLength(TLS12_CBC_SHA1, n)), [112, 80, 128, 64, 64]);
-  assert.deepEqual([s.failure!, s.success!, s.challenge!].map((n) => recordLength(TLS12_CBC_SHA1_ETM, n)), [100, 84, 68]);
+  assert.deepEqual(
+    [s.failure!, s.success!, s.tempfail!, s.challenge!, s.quit!].map((n) => recordLength(TLS12_CBC_SHA1, n)),
+    [112, 80, 128, 64, 64],
+  );
+  assert.deepEqual(
+    [s.failure!, s.success!, s.challenge!].map((n) => recordLength(TLS12_CBC_SHA1_ETM, n)),
+    [100, 84, 68],
+  );
 });
 
 test('TLS 1.2: the overhead under which the 334 fits is kept (GCM, CBC with and without ETM)', () => {
-  const cases: [typeof TLS12_GCM, number, number][] = [[TLS12_GCM, 42, 86], [TLS12_CBC_SHA1_ETM, 68, 100], [TLS12_CBC_SHA1, 64, 112]];
+  const cases: [typeof TLS12_GCM, number, number][] = [
+    [TLS12_GCM, 42, 86],
+    [TLS12_CBC_SHA1_ETM, 68, 100],
+    [TLS12_CBC_SHA1, 64, 112],
+  ];
   for (const [ov, r334, r535] of cases) {
     const w = new Session(false).login(r334, 1).s(r535, 1.6);
     assert.equal(w.inf.chosenOverhead, ov);
@@ -83,9 +99,18 @@ test('records lost before an overhead was chosen: nothing is inferred after', ()
 
 test('CBC: 100 bytes after an AUTH with an initial response is a 535 or 235 + 221; the delay decides', () => {
   const slow = new Session(false).login(68, 1).s(100, 1.6).c(60, 2).s(100, 2.5);
-  assert.deepEqual(slow.outcomes, [['failure', BOTH, 100], ['failure', BOTH, 100]]);
+  assert.deepEqual(slow.outcomes, [
+    ['failure', BOTH, 100],
+    ['failure', BOTH, 100],
+  ]);
   const quick = new Session(false).login(68, 1).s(100, 1.6).c(60, 2).s(100, 2.001);
-  assert.deepEqual(quick.outcomes, [['failure', BOTH, 100], ['success', BOTH, 100]]);
+  assert.deepEqual(quick.outcomes, [
+    ['failure', BOTH, 100],
+    ['success', BOTH, 100],
+  ]);
   const between = new Session(false).login(68, 1).s(100, 1.6).c(60, 2).s(100, 2.05); // 50 ms: no band
-  assert.deepEqual(between.outcomes, [['failure', BOTH, 100], ['ambiguous', ['tls-size'], 100]]);
+  assert.deepEqual(between.outcomes, [
+    ['failure', BOTH, 100],
+    ['ambiguous', ['tls-size'], 100],
+  ]);
 });

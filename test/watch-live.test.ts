@@ -21,7 +21,10 @@ test('watch: tcpdump exiting is logged fatal and watch exits 2 (systemd restarts
     assert.equal(fatal.event, 'capture_failed');
     assert.match(String(fatal.msg), /capture lost.*tcpdump on "fake0" ended \(exit status 1\).*interface went down/);
     assert.match(w.stderr(), /capture lost: tcpdump on "fake0" ended/);
-    assert.ok(w.log().some((l) => l.event === 'stop'), 'pending blocks applied and state saved on the way out');
+    assert.ok(
+      w.log().some((l) => l.event === 'stop'),
+      'pending blocks applied and state saved on the way out',
+    );
   } finally {
     w.cleanup();
     t.cleanup();
@@ -56,7 +59,8 @@ test('watch: a damaged or hand-edited state file costs only its bad entries (war
   const good = { key: '198.51.100.1', last_seen: now - 10, auth: [now - 12, now - 11, now - 10], conn: [], block: block('198.51.100.1', now + 600) };
   const farAhead = { key: '198.51.100.2', last_seen: now - 10, auth: [now - 10], conn: [], block: block('198.51.100.2', 1e15) };
   const state = {
-    version: 1, saved_at: now - 5,
+    version: 1,
+    saved_at: now - 5,
     entries: [
       good,
       null,
@@ -74,7 +78,10 @@ test('watch: a damaged or hand-edited state file costs only its bad entries (war
     assert.ok(warn, 'the skipped entries are warned about');
     assert.equal(warn.level, 40);
     assert.equal(warn.skipped, 4);
-    assert.deepEqual((warn.first as { index: number }[]).map((s) => s.index), [1, 2, 3, 4]);
+    assert.deepEqual(
+      (warn.first as { index: number }[]).map((s) => s.index),
+      [1, 2, 3, 4],
+    );
     const restored = w.log().find((l) => l.event === 'state_restored');
     assert.equal(restored?.entries, 3, 'the good entries, a hand-written 2001:DB8::/64 as 2001:db8::/64');
     assert.equal(restored?.blocks, 2);
@@ -96,23 +103,45 @@ async function attackPcap(dir: string, clients: [string, string][], flooder: str
   let t = Date.now() * 1000 - 600e6;
   let port = 40000;
   for (const [client, server] of clients) {
-    for (let i = 0; i < 3; i++) t = loginSession(f.conversation('en10mb', client, port++, server, 587), t + 1000, 'alice', '535 5.7.8 Error: authentication failed\r\n');
+    for (let i = 0; i < 3; i++)
+      t = loginSession(f.conversation('en10mb', client, port++, server, 587), t + 1000, 'alice', '535 5.7.8 Error: authentication failed\r\n');
   }
   for (let i = 0; i < syns; i++) f.conversation('en10mb', flooder, 20000 + i, '192.0.2.25', 587).open((t += 1000));
   return f.write(join(dir, 'attack.pcap'));
 }
 
-test('watch: loopback and the host\'s own addresses are never blocked, IPv6 included (::1 is the key ::/64)', async () => {
+test("watch: loopback and the host's own addresses are never blocked, IPv6 included (::1 is the key ::/64)", async () => {
   const t = tempDir();
-  const pcap = await attackPcap(t.dir, [['::1', '::1'], ['127.0.0.2', '127.0.0.1'], ['198.51.100.7', '192.0.2.25']], '198.51.100.7', 0);
+  const pcap = await attackPcap(
+    t.dir,
+    [
+      ['::1', '::1'],
+      ['127.0.0.2', '127.0.0.1'],
+      ['198.51.100.7', '192.0.2.25'],
+    ],
+    '198.51.100.7',
+    0,
+  );
   const w = startWatch({ mode: 'runs', pcap });
   try {
     await w.waitLog((l) => l.backend === 'dry-run' && l.addr === '198.51.100.7', 'the stranger blocked');
-    const blocks = w.log().filter((l) => l.event === 'block').map((l) => l.key);
+    const blocks = w
+      .log()
+      .filter((l) => l.event === 'block')
+      .map((l) => l.key);
     assert.deepEqual(blocks, ['::/64', '127.0.0.2', '198.51.100.7'], 'the strike engine counts all three');
     const skipped = w.log().filter((l) => l.event === 'block_skipped');
-    assert.deepEqual(skipped.map((l) => [l.key, l.own]), [['::/64', '::1'], ['127.0.0.2', '127.0.0.0/8']]);
-    const applied = w.log().filter((l) => l.backend === 'dry-run' && l.op === 'add').map((l) => l.addr);
+    assert.deepEqual(
+      skipped.map((l) => [l.key, l.own]),
+      [
+        ['::/64', '::1'],
+        ['127.0.0.2', '127.0.0.0/8'],
+      ],
+    );
+    const applied = w
+      .log()
+      .filter((l) => l.backend === 'dry-run' && l.op === 'add')
+      .map((l) => l.addr);
     assert.deepEqual(applied, ['198.51.100.7'], 'only the stranger reaches the firewall');
     w.child.kill('SIGTERM');
     assert.equal(await w.exitWithin(), 0, w.stderr());

@@ -25,14 +25,31 @@ const runner: CommandRunner = { netns: 'test-ns', run: async (): Promise<RunResu
 
 function memLog(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'trace' }, { write: (s: string) => { lines.push(JSON.parse(s) as Record<string, unknown>); } });
+  const logger = pino(
+    { level: 'trace' },
+    {
+      write: (s: string) => {
+        lines.push(JSON.parse(s) as Record<string, unknown>);
+      },
+    },
+  );
   return { logger, lines };
 }
 
 function settings(dir: string, extra: Partial<WatchSettings>): WatchSettings {
   return {
-    pipeline: defaultPipelineOptions(), iface: 'eth0', captureBackend: 'tcpdump', bufferSize: 0, blocker: 'nft', dryRun: true,
-    blockSeconds: 60, killEstablished: false, stateFile: join(dir, 'state.json'), statsInterval: 60, netns: 'test-ns', ...extra,
+    pipeline: defaultPipelineOptions(),
+    iface: 'eth0',
+    captureBackend: 'tcpdump',
+    bufferSize: 0,
+    blocker: 'nft',
+    dryRun: true,
+    blockSeconds: 60,
+    killEstablished: false,
+    stateFile: join(dir, 'state.json'),
+    statsInterval: 60,
+    netns: 'test-ns',
+    ...extra,
   };
 }
 
@@ -63,7 +80,10 @@ test('watch --log: lines counted, positions saved in the state file, a restart r
     await w.startLogSensors();
     appendFileSync(log, 'six\n');
     await waitFor(() => w.logLines.get(log) === 3, 'four, five, six');
-    assert.ok(b.lines.some((l) => l.event === 'log_resumed' && l.file === log), 'logged at info: resumed');
+    assert.ok(
+      b.lines.some((l) => l.event === 'log_resumed' && l.file === log),
+      'logged at info: resumed',
+    );
     await w.stop();
     assert.equal(w.logLines.get(log), 3, 'nothing read twice');
   } finally {
@@ -99,7 +119,15 @@ test('a state file of before the log sensor (no followers) loads; a damaged posi
   writeFileSync(f, JSON.stringify({ version: 1, saved_at: 5, entries: [] }));
   const r = readStateChecked(f);
   assert.deepEqual(r?.followers, { files: {} });
-  writeFileSync(f, JSON.stringify({ version: 1, saved_at: 5, entries: [], followers: { files: { '/a': { inode: 'x' }, '/b': { inode: 1, dev: 2, offset: 3, head: 'a'.repeat(40), headLen: 4 } }, journal_cursor: 'c' } }));
+  writeFileSync(
+    f,
+    JSON.stringify({
+      version: 1,
+      saved_at: 5,
+      entries: [],
+      followers: { files: { '/a': { inode: 'x' }, '/b': { inode: 1, dev: 2, offset: 3, head: 'a'.repeat(40), headLen: 4 } }, journal_cursor: 'c' },
+    }),
+  );
   const r2 = readStateChecked(f);
   assert.deepEqual(Object.keys(r2!.followers.files), ['/b']);
   assert.equal(r2!.followers.journal_cursor, 'c');
@@ -107,14 +135,14 @@ test('a state file of before the log sensor (no followers) loads; a damaged posi
   t.cleanup();
 });
 
-test('config: top-level logs: and journal: are watch\'s; accounts.logs: stays the accounts command\'s', () => {
+test("config: top-level logs: and journal: are watch's; accounts.logs: stays the accounts command's", () => {
   const { options, accounts } = parseConfigFile('logs: [/var/log/mail.log, /var/log/dovecot.log]\njournal: true\naccounts:\n  logs: [/var/log/mail.log.1]\n');
   assert.deepEqual(options.get('log'), ['/var/log/mail.log', '/var/log/dovecot.log']);
   assert.equal(options.get('journal'), true);
   assert.deepEqual(accounts.options.get('logs'), ['/var/log/mail.log.1']);
 });
 
-test('watch --log (repeatable) and --journal parse; the config\'s logs: adds to --log', () => {
+test("watch --log (repeatable) and --journal parse; the config's logs: adds to --log", () => {
   const cmd = watchCommand();
   cmd.parseOptions(['--log', '/var/log/mail.log', '--log', '/var/log/dovecot.log', '--journal']);
   assert.deepEqual(cmd.opts().log, ['/var/log/mail.log', '/var/log/dovecot.log']);
@@ -150,11 +178,17 @@ test('watch --log: Postfix failures strike from the log (Strike 3 (log), source 
     await w.startLogSensors();
     const now = Date.now() / 1000;
     appendFileSync(log, pfFail(now, '203.0.113.9') + pfFail(now, '203.0.113.9') + pfFail(now, '203.0.113.9'));
-    appendFileSync(log, `${pfFail(now, '198.51.100.7', 77)}${pfStamp(now)} mail postfix/submission/smtpd[77]: disconnect from unknown[198.51.100.7] ehlo=2 starttls=1 auth=1/2 quit=1 commands=5/6\n`);
+    appendFileSync(
+      log,
+      `${pfFail(now, '198.51.100.7', 77)}${pfStamp(now)} mail postfix/submission/smtpd[77]: disconnect from unknown[198.51.100.7] ehlo=2 starttls=1 auth=1/2 quit=1 commands=5/6\n`,
+    );
     await waitFor(() => a.lines.some((l) => l.event === 'block' && l.key === '203.0.113.9'), 'a block from the log');
     const strikes = a.lines.filter((l) => l.event === 'strike' && l.client === '203.0.113.9');
     assert.equal(strikes.length, 3);
-    assert.ok(strikes.every((l) => l.source === 'log'), 'source: log on every strike line');
+    assert.ok(
+      strikes.every((l) => l.source === 'log'),
+      'source: log on every strike line',
+    );
     assert.match(String(strikes[2]!.msg), /^SMTP_AUTH_FAIL: Strike 3 \(log\): .*DST=203\.0\.113\.9 /);
     await waitFor(() => w.logSensor!.counts.successes === 1, 'the auth=1/2 login');
     assert.equal(w.logSensor!.counts.failures, 4);
@@ -207,11 +241,23 @@ test('watch --log: lines written while watch was down are placed at their own ti
   }
 });
 
-test('journal entries: SYSLOG_IDENTIFIER and _PID make the syslog header the parsers need; journald\'s time is the stamp', () => {
+test("journal entries: SYSLOG_IDENTIFIER and _PID make the syslog header the parsers need; journald's time is the stamp", () => {
   const now = Date.now() / 1000;
-  const e = parseJournalLine(JSON.stringify({ __CURSOR: 'c1', __REALTIME_TIMESTAMP: String(Math.round(now * 1e6)), SYSLOG_IDENTIFIER: 'postfix/submission/smtpd', _PID: '991', _SYSTEMD_UNIT: 'postfix@-.service', MESSAGE: 'warning: unknown[192.0.2.55]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice' }));
+  const e = parseJournalLine(
+    JSON.stringify({
+      __CURSOR: 'c1',
+      __REALTIME_TIMESTAMP: String(Math.round(now * 1e6)),
+      SYSLOG_IDENTIFIER: 'postfix/submission/smtpd',
+      _PID: '991',
+      _SYSTEMD_UNIT: 'postfix@-.service',
+      MESSAGE: 'warning: unknown[192.0.2.55]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice',
+    }),
+  );
   assert.ok(e);
-  assert.equal(journalLine(e), 'postfix/submission/smtpd[991]: warning: unknown[192.0.2.55]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice');
+  assert.equal(
+    journalLine(e),
+    'postfix/submission/smtpd[991]: warning: unknown[192.0.2.55]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice',
+  );
   const engine = new Pipeline(defaultPipelineOptions(), { event: () => undefined });
   engine.merge.configure({ logSensor: true, clock: () => now });
   const sensor = new LogSensor(engine.merge, () => now);
@@ -229,7 +275,7 @@ test('LiveLogClock: the year of a syslog stamp follows the wall clock (a watch r
   assert.equal(c.syslog(11, 31, 23, 59, 30), Date.UTC(2026, 11, 31, 23, 59, 30) / 1000, 'a late December line: the old year');
 });
 
-test('--services: Dovecot imap-login failures count (N attempts each) only when imap is listed, never Dovecot\'s auth process; they strike as IMAP, apart from SMTP sightings', () => {
+test("--services: Dovecot imap-login failures count (N attempts each) only when imap is listed, never Dovecot's auth process; they strike as IMAP, apart from SMTP sightings", () => {
   const now = Date.UTC(2026, 11, 5, 4, 0, 0) / 1000;
   const stamp = 'Dec  5 04:00:00';
   const lines = [
@@ -239,7 +285,11 @@ test('--services: Dovecot imap-login failures count (N attempts each) only when 
   ];
   const run = (services: ('smtp' | 'imap' | 'pop3')[]): { counts: LogSensor['counts']; strikes: { client: string; source: string }[] } => {
     const strikes: { client: string; source: string }[] = [];
-    const engine = new Pipeline(defaultPipelineOptions(), { event: (ev) => { if (ev.type === 'strike') strikes.push({ client: ev.client, source: ev.source }); } });
+    const engine = new Pipeline(defaultPipelineOptions(), {
+      event: (ev) => {
+        if (ev.type === 'strike') strikes.push({ client: ev.client, source: ev.source });
+      },
+    });
     engine.merge.configure({ logSensor: true, clock: () => now });
     const sensor = new LogSensor(engine.merge, () => now, services, 0);
     sensor.lines('/var/log/mail.log', lines);
@@ -250,7 +300,10 @@ test('--services: Dovecot imap-login failures count (N attempts each) only when 
   assert.deepEqual(smtpOnly.strikes, []);
   const imap = run(['smtp', 'imap']);
   assert.equal(imap.counts.failures, 2, 'imap-login: 2 attempts; pop3 not listed; the auth process never');
-  assert.deepEqual(imap.strikes, [{ client: '192.0.2.77', source: 'log' }, { client: '192.0.2.77', source: 'log' }]);
+  assert.deepEqual(imap.strikes, [
+    { client: '192.0.2.77', source: 'log' },
+    { client: '192.0.2.77', source: 'log' },
+  ]);
   const all = run(['smtp', 'imap', 'pop3']);
   assert.equal(all.counts.failures, 3);
   assert.deepEqual(all.strikes.map((s) => s.client).sort(), ['192.0.2.77', '192.0.2.77', '192.0.2.78']);

@@ -35,7 +35,10 @@ test('every number option of watch refuses on the command line what the config f
 test('watch --stats-interval abc / 0 is refused before anything starts (no 1 ms statistics storm)', () => {
   // Should the check ever be missing, watch must not touch anything real: no config, a throw-away state file.
   const safe = ['--config', '/dev/null', '--state-file', join(tmpdir(), `smtpstrike-never-${process.pid}.json`), '-i', 'lo'];
-  for (const [v, why] of [['abc', /expected a whole number, got "abc"/], ['0', /must be between 1 and 86400/]] as const) {
+  for (const [v, why] of [
+    ['abc', /expected a whole number, got "abc"/],
+    ['0', /must be between 1 and 86400/],
+  ] as const) {
     const r = spawnSync(process.execPath, [CLI, 'watch', ...safe, '--dry-run', '--stats-interval', v], { encoding: 'utf8', timeout: 30_000 });
     assert.notEqual(r.status, 0, r.stdout);
     assert.match(r.stderr, /--stats-interval/);

@@ -33,20 +33,59 @@ class RecordingRunner implements CommandRunner {
 
 function memLog(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'trace' }, { write: (s: string) => { lines.push(JSON.parse(s) as Record<string, unknown>); } });
+  const logger = pino(
+    { level: 'trace' },
+    {
+      write: (s: string) => {
+        lines.push(JSON.parse(s) as Record<string, unknown>);
+      },
+    },
+  );
   return { logger, lines };
 }
 
 function settings(dir: string): WatchSettings {
   return {
-    pipeline: defaultPipelineOptions(), iface: 'eth0', captureBackend: 'tcpdump', bufferSize: 0, blocker: 'nft', dryRun: false,
-    blockSeconds: 60, killEstablished: true, stateFile: join(dir, 'state.json'), statsInterval: 60, netns: 'test-ns',
+    pipeline: defaultPipelineOptions(),
+    iface: 'eth0',
+    captureBackend: 'tcpdump',
+    bufferSize: 0,
+    blocker: 'nft',
+    dryRun: false,
+    blockSeconds: 60,
+    killEstablished: true,
+    stateFile: join(dir, 'state.json'),
+    statsInterval: 60,
+    netns: 'test-ns',
   };
 }
 
-const wire: WireSnapshot = { ipVersion: 4, src: '', dst: '', ipLen: 60, tos: 0, ttl: 64, ipId: 0, df: true, flowLabel: 0, sport: 0, dport: 587, window: 0, tcpFlags: 2, iface: '' };
+const wire: WireSnapshot = {
+  ipVersion: 4,
+  src: '',
+  dst: '',
+  ipLen: 60,
+  tos: 0,
+  ttl: 64,
+  ipId: 0,
+  df: true,
+  flowLabel: 0,
+  sport: 0,
+  dport: 587,
+  window: 0,
+  tcpFlags: 2,
+  iface: '',
+};
 const blockEv = (key: string): PipelineEvent => ({ type: 'block', ts: 1000, client: key.split('/')[0]!, key, rule: 'auth', from: 1000, until: 2200 });
-const rejectEv = (key: string, i: number): PipelineEvent => ({ type: 'reject', ts: 1001 + i, client: key.split('/')[0]!, key, rule: 'auth', prefix: 'SMTP_AUTH_REJECT: ', wire });
+const rejectEv = (key: string, i: number): PipelineEvent => ({
+  type: 'reject',
+  ts: 1001 + i,
+  client: key.split('/')[0]!,
+  key,
+  rule: 'auth',
+  prefix: 'SMTP_AUTH_REJECT: ',
+  wire,
+});
 
 test('protected addresses: a key is refused when it overlaps loopback or an own address, either way round', () => {
   const p = new ProtectedAddresses(['192.0.2.25', '2001:db8:1::25', 'fe80::1%eth0', '::1', '127.0.0.1']);
@@ -71,10 +110,14 @@ test('--kill-established: a block runs ss -K once for its key; 1,000 refused SYN
     for (let i = 0; i < 1000; i++) w.event(rejectEv('198.51.100.8', i));
     w.event(blockEv('2001:db8:9::/64'));
     await w.stop();
-    assert.deepEqual(runner.of('ss'), [
-      ['-K', 'dst', '198.51.100.8', '(', 'sport', '=', ':25', 'or', 'sport', '=', ':587', ')'],
-      ['-K', 'dst', '2001:db8:9::/64', '(', 'sport', '=', ':25', 'or', 'sport', '=', ':587', ')'],
-    ], 'once per block, for the whole key');
+    assert.deepEqual(
+      runner.of('ss'),
+      [
+        ['-K', 'dst', '198.51.100.8', '(', 'sport', '=', ':25', 'or', 'sport', '=', ':587', ')'],
+        ['-K', 'dst', '2001:db8:9::/64', '(', 'sport', '=', ':25', 'or', 'sport', '=', ':587', ')'],
+      ],
+      'once per block, for the whole key',
+    );
   } finally {
     t.cleanup();
   }
@@ -90,8 +133,20 @@ test('own addresses are re-read: a block that now holds one is lifted, and it is
     // A real block through the strike engine: three failures from 203.0.113.5.
     for (let i = 0; i < 3; i++) {
       w.pipeline.strikes.event({
-        type: 'auth_failure', ts: Date.now() / 1000, flow: i, client: '203.0.113.5', clientPort: 1, server: '192.0.2.25', serverPort: 587,
-        code: 535, mech: null, user: null, text: '535', matched: false, inferred: null, wire,
+        type: 'auth_failure',
+        ts: Date.now() / 1000,
+        flow: i,
+        client: '203.0.113.5',
+        clientPort: 1,
+        server: '192.0.2.25',
+        serverPort: 587,
+        code: 535,
+        mech: null,
+        user: null,
+        text: '535',
+        matched: false,
+        inferred: null,
+        wire,
       });
     }
     assert.ok(lines.some((l) => l.event === 'block' && l.key === '203.0.113.5'));
@@ -101,8 +156,14 @@ test('own addresses are re-read: a block that now holds one is lifted, and it is
     assert.ok(lines.some((l) => l.event === 'unblock_own_address' && l.key === '203.0.113.5'));
     w.event(rejectEv('203.0.113.5', 0));
     await w.stop();
-    assert.ok(lines.some((l) => l.event === 'block_skipped' && l.key === '203.0.113.5'), 'the refused SYN does not re-block it');
-    const nft = runner.calls.filter((c) => c.cmd === 'nft').map((c) => c.input).join('\n');
+    assert.ok(
+      lines.some((l) => l.event === 'block_skipped' && l.key === '203.0.113.5'),
+      'the refused SYN does not re-block it',
+    );
+    const nft = runner.calls
+      .filter((c) => c.cmd === 'nft')
+      .map((c) => c.input)
+      .join('\n');
     const touching = nft.split('\n').filter((l) => l.includes('203.0.113.5'));
     assert.match(touching.at(-1) ?? '', /^delete element inet smtpstrike blocked4/, `the kernel's last word on it is a delete:\n${nft}`);
   } finally {
@@ -116,8 +177,10 @@ test('SIGHUP: every config key is either applied live or named as needing a rest
   }
   assert.equal(LIVE_KEYS.length + RESTART_KEYS.length, Object.keys(CONFIG_KEYS).length);
   const running = { statsInterval: 60, maxFlows: 100, match: [], interface: 'eth0' };
-  assert.deepEqual(reloadChanges(running, { ...running, statsInterval: 5, maxFlows: 200, match: ['x'], interface: 'eth1' }),
-    { applied: ['match', 'stats_interval'], needsRestart: ['max_flows', 'interface'] });
+  assert.deepEqual(reloadChanges(running, { ...running, statsInterval: 5, maxFlows: 200, match: ['x'], interface: 'eth1' }), {
+    applied: ['match', 'stats_interval'],
+    needsRestart: ['max_flows', 'interface'],
+  });
 });
 
 async function feed(w: WatchService, pcap: string): Promise<void> {
@@ -142,14 +205,22 @@ test('SIGHUP applies --match and max_strike_entries to the running pipeline (new
       return f.write(join(t.dir, name));
     };
     await feed(w, await pcapOf('before.pcap', 40001, 1_000_000));
-    assert.deepEqual(lines.filter((l) => String(l.event).startsWith('auth_')).map((l) => l.event), ['auth_tempfail'], 'no pattern yet: a 454 is a temporary failure');
+    assert.deepEqual(
+      lines.filter((l) => String(l.event).startsWith('auth_')).map((l) => l.event),
+      ['auth_tempfail'],
+      'no pattern yet: a 454 is a temporary failure',
+    );
     const next = { ...s, pipeline: defaultPipelineOptions() };
     next.pipeline.patterns = ['custom-deny'];
     next.pipeline.strikes.maxEntries = 100;
     w.reload(next, logger, { applied: ['match', 'max_strike_entries'], needsRestart: [] });
     assert.equal(w.pipeline.strikes.opts.maxEntries, 100);
     await feed(w, await pcapOf('after.pcap', 40002, 100_000_000));
-    assert.deepEqual(lines.filter((l) => String(l.event).startsWith('auth_')).map((l) => l.event), ['auth_tempfail', 'auth_failure'], 'the reloaded pattern counts it');
+    assert.deepEqual(
+      lines.filter((l) => String(l.event).startsWith('auth_')).map((l) => l.event),
+      ['auth_tempfail', 'auth_failure'],
+      'the reloaded pattern counts it',
+    );
     assert.ok(lines.some((l) => l.event === 'strike' && l.client === '198.51.100.20'));
     await w.stop();
   } finally {
@@ -167,7 +238,10 @@ test('after a SIGHUP that replaces the logger, the blocker and its queue log to 
     w.reload(s, b.logger, { applied: ['log_file'], needsRestart: [] });
     w.event(blockEv('198.51.100.30'));
     await w.stop();
-    assert.ok(b.lines.some((l) => l.backend === 'dry-run' && l.addr === '198.51.100.30'), 'the block is logged by the new logger');
+    assert.ok(
+      b.lines.some((l) => l.backend === 'dry-run' && l.addr === '198.51.100.30'),
+      'the block is logged by the new logger',
+    );
     assert.ok(!a.lines.some((l) => l.backend === 'dry-run' && l.addr === '198.51.100.30'), 'not by the replaced one');
   } finally {
     t.cleanup();

@@ -73,18 +73,32 @@ export function tcpFrame(s: TcpFrameSpec): Buffer {
   const ethertype = v6 ? 0x86dd : 0x0800;
   let linkLen: number;
   switch (s.link) {
-    case 'en10mb': linkLen = 14 + 4 * (s.vlan?.length ?? 0); break;
-    case 'sll': linkLen = 16; break;
-    case 'sll2': linkLen = 20; break;
-    case 'raw': linkLen = 0; break;
-    case 'null': linkLen = 4; break;
-    case 'loop': linkLen = 4; break;
+    case 'en10mb':
+      linkLen = 14 + 4 * (s.vlan?.length ?? 0);
+      break;
+    case 'sll':
+      linkLen = 16;
+      break;
+    case 'sll2':
+      linkLen = 20;
+      break;
+    case 'raw':
+      linkLen = 0;
+      break;
+    case 'null':
+      linkLen = 4;
+      break;
+    case 'loop':
+      linkLen = 4;
+      break;
     case 'ipv4':
       if (v6) throw new Error('LINKTYPE_IPV4 frame with an IPv6 address');
-      linkLen = 0; break;
+      linkLen = 0;
+      break;
     case 'ipv6':
       if (!v6) throw new Error('LINKTYPE_IPV6 frame with an IPv4 address');
-      linkLen = 0; break;
+      linkLen = 0;
+      break;
   }
   const f = Buffer.alloc(linkLen + ipLen);
   // link header
@@ -92,16 +106,23 @@ export function tcpFrame(s: TcpFrameSpec): Buffer {
     Buffer.from([0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02]).copy(f, 0);
     let o = 12;
     (s.vlan ?? []).forEach((id, i) => {
-      f.writeUInt16BE(s.vlanTpids?.[i] ?? TPID.DOT1Q, o); f.writeUInt16BE(id & 0x0fff, o + 2); o += 4;
+      f.writeUInt16BE(s.vlanTpids?.[i] ?? TPID.DOT1Q, o);
+      f.writeUInt16BE(id & 0x0fff, o + 2);
+      o += 4;
     });
     f.writeUInt16BE(ethertype, o);
   } else if (s.link === 'sll') {
-    f.writeUInt16BE(s.pkttype ?? 0, 0); f.writeUInt16BE(1, 2); f.writeUInt16BE(6, 4);
+    f.writeUInt16BE(s.pkttype ?? 0, 0);
+    f.writeUInt16BE(1, 2);
+    f.writeUInt16BE(6, 4);
     Buffer.from([0x02, 0, 0, 0, 0, 0x01]).copy(f, 6);
     f.writeUInt16BE(ethertype, 14);
   } else if (s.link === 'sll2') {
-    f.writeUInt16BE(ethertype, 0); f.writeUInt32BE(2, 4); f.writeUInt16BE(1, 8);
-    f.writeUInt8(s.pkttype ?? 0, 10); f.writeUInt8(6, 11);
+    f.writeUInt16BE(ethertype, 0);
+    f.writeUInt32BE(2, 4);
+    f.writeUInt16BE(1, 8);
+    f.writeUInt8(s.pkttype ?? 0, 10);
+    f.writeUInt8(6, 11);
     Buffer.from([0x02, 0, 0, 0, 0, 0x01]).copy(f, 12);
   } else if (s.link === 'null') {
     f.writeUInt32LE(v6 ? 24 : 2, 0); // AF_INET / BSD AF_INET6
@@ -111,20 +132,33 @@ export function tcpFrame(s: TcpFrameSpec): Buffer {
   // IP header
   let o = linkLen;
   if (v6) {
-    f.writeUInt32BE(0x60000000, o); f.writeUInt16BE(tcpLen, o + 4); f[o + 6] = 6; f[o + 7] = 64;
-    src.copy(f, o + 8); dst.copy(f, o + 24);
+    f.writeUInt32BE(0x60000000, o);
+    f.writeUInt16BE(tcpLen, o + 4);
+    f[o + 6] = 6;
+    f[o + 7] = 64;
+    src.copy(f, o + 8);
+    dst.copy(f, o + 24);
     o += 40;
   } else {
-    f[o] = 0x45; f.writeUInt16BE(ipLen, o + 2); f.writeUInt16BE(0x4000, o + 6); f[o + 8] = 64; f[o + 9] = 6;
-    src.copy(f, o + 12); dst.copy(f, o + 16);
+    f[o] = 0x45;
+    f.writeUInt16BE(ipLen, o + 2);
+    f.writeUInt16BE(0x4000, o + 6);
+    f[o + 8] = 64;
+    f[o + 9] = 6;
+    src.copy(f, o + 12);
+    dst.copy(f, o + 16);
     f.writeUInt16BE(fold(sum16(f, o, o + 20)), o + 10);
     o += 20;
   }
   // TCP header
   const t = o;
-  f.writeUInt16BE(s.sport, t); f.writeUInt16BE(s.dport, t + 2);
-  f.writeUInt32BE(s.seq >>> 0, t + 4); f.writeUInt32BE(s.ack >>> 0, t + 8);
-  f[t + 12] = 5 << 4; f[t + 13] = s.flags; f.writeUInt16BE(s.win ?? 64240, t + 14);
+  f.writeUInt16BE(s.sport, t);
+  f.writeUInt16BE(s.dport, t + 2);
+  f.writeUInt32BE(s.seq >>> 0, t + 4);
+  f.writeUInt32BE(s.ack >>> 0, t + 8);
+  f[t + 12] = 5 << 4;
+  f[t + 13] = s.flags;
+  f.writeUInt16BE(s.win ?? 64240, t + 14);
   f.set(payload, t + 20);
   // pseudo-header checksum
   let acc = sum16(src, 0, src.length) + sum16(dst, 0, dst.length) + 6 + tcpLen;
@@ -162,10 +196,15 @@ export class TcpConversation {
     const a = fromClient ? this.client : this.server;
     const b = fromClient ? this.server : this.client;
     const spec: TcpFrameSpec = {
-      link: this.link, src: a.ip, dst: b.ip, sport: a.port, dport: b.port,
+      link: this.link,
+      src: a.ip,
+      dst: b.ip,
+      sport: a.port,
+      dport: b.port,
       seq: seqOverride ?? (fromClient ? this.cseq : this.sseq),
       ack: fromClient ? this.sseq : this.cseq,
-      flags, pkttype: fromClient ? 0 : 4,
+      flags,
+      pkttype: fromClient ? 0 : 4,
     };
     if (payload) spec.payload = payload;
     if (this.vlan) spec.vlan = this.vlan;
@@ -191,14 +230,19 @@ export class TcpConversation {
       if (off >= bytes.length) break;
       const seg = bytes.subarray(off, Math.min(bytes.length, off + n));
       this.frame(fromClient, TCP.PSH | TCP.ACK, seg, ts++);
-      if (fromClient) this.cseq = (this.cseq + seg.length) >>> 0; else this.sseq = (this.sseq + seg.length) >>> 0;
+      if (fromClient) this.cseq = (this.cseq + seg.length) >>> 0;
+      else this.sseq = (this.sseq + seg.length) >>> 0;
       off += seg.length;
     }
     return start;
   }
 
-  fromClient(data: string | Uint8Array, tsUsec: number, cuts?: number[]): number { return this.send(true, data, tsUsec, cuts); }
-  fromServer(data: string | Uint8Array, tsUsec: number, cuts?: number[]): number { return this.send(false, data, tsUsec, cuts); }
+  fromClient(data: string | Uint8Array, tsUsec: number, cuts?: number[]): number {
+    return this.send(true, data, tsUsec, cuts);
+  }
+  fromServer(data: string | Uint8Array, tsUsec: number, cuts?: number[]): number {
+    return this.send(false, data, tsUsec, cuts);
+  }
 
   /** A raw segment at an explicit sequence number (for retransmissions and out-of-order cases); does not advance. */
   raw(fromClient: boolean, seq: number, data: string | Uint8Array, tsUsec: number): void {
@@ -208,7 +252,8 @@ export class TcpConversation {
 
   /** Advances a side's sequence number without emitting (bytes that the caller emits by `raw`). */
   advance(fromClient: boolean, n: number): void {
-    if (fromClient) this.cseq = (this.cseq + n) >>> 0; else this.sseq = (this.sseq + n) >>> 0;
+    if (fromClient) this.cseq = (this.cseq + n) >>> 0;
+    else this.sseq = (this.sseq + n) >>> 0;
   }
 
   close(tsUsec: number): void {

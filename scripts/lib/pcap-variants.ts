@@ -46,10 +46,12 @@ export class ClassicPcapBuilder {
   }
 
   private u16(b: Buffer, v: number, o: number): void {
-    if (this.bigEndian) b.writeUInt16BE(v, o); else b.writeUInt16LE(v, o);
+    if (this.bigEndian) b.writeUInt16BE(v, o);
+    else b.writeUInt16LE(v, o);
   }
   private u32(b: Buffer, v: number, o: number): void {
-    if (this.bigEndian) b.writeUInt32BE(v >>> 0, o); else b.writeUInt32LE(v >>> 0, o);
+    if (this.bigEndian) b.writeUInt32BE(v >>> 0, o);
+    else b.writeUInt32LE(v >>> 0, o);
   }
   private push(b: Buffer): void {
     this.parts.push(b);

@@ -133,10 +133,12 @@ export class PcapngWriter {
   }
 
   private u16(b: Buffer, v: number, o: number): void {
-    if (this.bigEndian) b.writeUInt16BE(v, o); else b.writeUInt16LE(v, o);
+    if (this.bigEndian) b.writeUInt16BE(v, o);
+    else b.writeUInt16LE(v, o);
   }
   private u32(b: Buffer, v: number, o: number): void {
-    if (this.bigEndian) b.writeUInt32BE(v >>> 0, o); else b.writeUInt32LE(v >>> 0, o);
+    if (this.bigEndian) b.writeUInt32BE(v >>> 0, o);
+    else b.writeUInt32LE(v >>> 0, o);
   }
 
   private strOpt(code: number, s: string): PcapngOption {
@@ -158,7 +160,8 @@ export class PcapngWriter {
   /** A 64-bit unsigned option value in the section's byte order. */
   u64Opt(code: number, v: bigint): PcapngOption {
     const b = Buffer.alloc(8);
-    if (this.bigEndian) b.writeBigUInt64BE(v); else b.writeBigUInt64LE(v);
+    if (this.bigEndian) b.writeBigUInt64BE(v);
+    else b.writeBigUInt64LE(v);
     return { code, value: b };
   }
 

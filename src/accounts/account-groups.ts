@@ -162,7 +162,10 @@ export class AccountGroups {
   successes = 0;
   matched = 0;
 
-  constructor(private readonly opts: ReportOptions, private readonly whitelist: Whitelist | null) {
+  constructor(
+    private readonly opts: ReportOptions,
+    private readonly whitelist: Whitelist | null,
+  ) {
     this.userSet = opts.users.length > 0 ? new Set(opts.users) : null;
   }
 
@@ -325,8 +328,16 @@ export class AccountGroups {
       const g = this.groups.get(k)!;
       const shown = listedByLimit(limit, g.ips.size === 0 ? g.v4Stats : [...g.v4Stats, ...g.ips.values()], whitelisted);
       if (shown === null) continue;
-      const listed: ReportEntry[] = shown.map((s) =>
-        ({ ip: s.ip, count: s.count, first: s.first, last: s.last, serviceBits: s.serviceBits, methods: s.methods, geo: null, whitelisted: whyOf(s.ip) }));
+      const listed: ReportEntry[] = shown.map((s) => ({
+        ip: s.ip,
+        count: s.count,
+        first: s.first,
+        last: s.last,
+        serviceBits: s.serviceBits,
+        methods: s.methods,
+        geo: null,
+        whitelisted: whyOf(s.ip),
+      }));
       listed.sort((a, b) => b.count - a.count || a.first - b.first || (a.ip < b.ip ? -1 : 1));
       let last = listed[0]!;
       for (const e of listed) if (e.last > last.last) last = e;

@@ -38,7 +38,11 @@ export class LogClock {
    * @param refTs the moment the log was last written (file mtime; now for stdin), epoch seconds
    * @param year a fixed year for timestamps without one (overrides the guess)
    */
-  constructor(readonly zone: Zone, readonly refTs: number, readonly year?: number) {
+  constructor(
+    readonly zone: Zone,
+    readonly refTs: number,
+    readonly year?: number,
+  ) {
     this.refYear = year ?? partsOf(refTs, zone).y;
   }
 
@@ -47,9 +51,7 @@ export class LogClock {
     const key = ((y * 12 + mo) * 32 + d) * 24 + h;
     if (key !== this.localKey) {
       this.localKey = key;
-      this.localBase = this.zone === 'local'
-        ? new Date(y, mo, d, h).getTime() / 1000
-        : Date.UTC(y, mo, d, h) / 1000 - this.zone * 60;
+      this.localBase = this.zone === 'local' ? new Date(y, mo, d, h).getTime() / 1000 : Date.UTC(y, mo, d, h) / 1000 - this.zone * 60;
     }
     return this.localBase + mi * 60 + s;
   }

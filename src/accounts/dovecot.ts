@@ -30,7 +30,8 @@ import { FAILURE, IGNORED, SUCCESS, UNPARSEABLE, userOrNull, type Hit, type Verd
 /** Cap of the `N attempts` a login-process line may stand for (a sanity bound, not Dovecot's). */
 export const MAX_LOGIN_ATTEMPTS = 100;
 
-const PASSDB = /[\w-]+\(([^,()]*),([0-9A-Fa-f:.]+)(?:,[^()]*)?\)(?:<[^>]*>)?: (?:(?:Info|Debug|Warning|Error): )?(?:[\w-]+: )?(unknown user|Password mismatch|pam_authenticate\(\) failed: (?:User not known)?|invalid credentials)/g;
+const PASSDB =
+  /[\w-]+\(([^,()]*),([0-9A-Fa-f:.]+)(?:,[^()]*)?\)(?:<[^>]*>)?: (?:(?:Info|Debug|Warning|Error): )?(?:[\w-]+: )?(unknown user|Password mismatch|pam_authenticate\(\) failed: (?:User not known)?|invalid credentials)/g;
 
 export function parseDovecot(line: string, p: number, hit: Hit): Verdict {
   // Skip nested "dovecot: " prefixes ("dovecot[442]: dovecot: auth(default): ...").

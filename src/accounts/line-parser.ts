@@ -86,7 +86,12 @@ export class LineParser {
    * @param fallbackTs time of lines without a timestamp (`host sshd[1]: ...`): the file's mtime
    * @param maxPostfixSessions cap of Postfix sessions remembered (see postfix.ts)
    */
-  constructor(mode: Mode | readonly Service[], private readonly clock: LogClock, private readonly fallbackTs: number, maxPostfixSessions?: number) {
+  constructor(
+    mode: Mode | readonly Service[],
+    private readonly clock: LogClock,
+    private readonly fallbackTs: number,
+    maxPostfixSessions?: number,
+  ) {
     const set = new Set<Service>(mode === 'all' ? SERVICES : typeof mode === 'string' ? [mode] : mode);
     this.on = PROG_SERVICE.map((s) => set.has(s));
     this.onApache = set.has('apache');

@@ -63,7 +63,11 @@ class Share {
   constructor(job: ShareJob) {
     this.report = new AccountGroups(
       {
-        limit: job.limit, nodate: job.nodate, nouser: job.nouser, zone: job.zone, users: job.users,
+        limit: job.limit,
+        nodate: job.nodate,
+        nouser: job.nouser,
+        zone: job.zone,
+        users: job.users,
         userRegex: job.userRegex ? new RegExp(job.userRegex.source, job.userRegex.flags) : null,
       },
       new Whitelist(job.whitelist),
@@ -78,8 +82,12 @@ class Share {
 
   result(sessionsAtStart: string[]): ShareResult {
     return {
-      counters: this.scan.counters, failures: this.failures, tempfails: this.tempfails, report: this.report.state(),
-      sessionsAtStart, sessionsAtEnd: this.scan.sessions(),
+      counters: this.scan.counters,
+      failures: this.failures,
+      tempfails: this.tempfails,
+      report: this.report.state(),
+      sessionsAtStart,
+      sessionsAtEnd: this.scan.sessions(),
     };
   }
 }

@@ -188,7 +188,20 @@ class EventSink {
     private readonly reuse: boolean,
     private readonly onEvent: ((e: AuthLogEvent) => void) | null,
   ) {
-    this.ev = { ts: 0, tsGuessed: false, service: 'ssh', outcome: 'success', user: null, ip: '', method: undefined, reason: undefined, line: 0, file, proto: undefined, count: undefined };
+    this.ev = {
+      ts: 0,
+      tsGuessed: false,
+      service: 'ssh',
+      outcome: 'success',
+      user: null,
+      ip: '',
+      method: undefined,
+      reason: undefined,
+      line: 0,
+      file,
+      proto: undefined,
+      count: undefined,
+    };
     this.onLine = (line, no) => this.line(line, no);
   }
 
@@ -231,13 +244,28 @@ class EventSink {
     // Same shape for every event; strings interned (see ip.ts).
     const ev: AuthLogEvent = this.doIntern
       ? {
-          ts: h.ts, tsGuessed: h.tsGuessed, service: parser.service, outcome,
-          user: h.user === null ? null : intern(h.user), ip: intern(h.ip),
-          method: h.method === undefined ? undefined : internFew(h.method), reason: h.reason, line: no, file: this.file,
+          ts: h.ts,
+          tsGuessed: h.tsGuessed,
+          service: parser.service,
+          outcome,
+          user: h.user === null ? null : intern(h.user),
+          ip: intern(h.ip),
+          method: h.method === undefined ? undefined : internFew(h.method),
+          reason: h.reason,
+          line: no,
+          file: this.file,
         }
       : {
-          ts: h.ts, tsGuessed: h.tsGuessed, service: parser.service, outcome,
-          user: h.user, ip: h.ip, method: h.method, reason: h.reason, line: no, file: this.file,
+          ts: h.ts,
+          tsGuessed: h.tsGuessed,
+          service: parser.service,
+          outcome,
+          user: h.user,
+          ip: h.ip,
+          method: h.method,
+          reason: h.reason,
+          line: no,
+          file: this.file,
         };
     if (h.proto !== undefined) ev.proto = h.proto;
     if (h.count !== 1) ev.count = h.count;
@@ -266,7 +294,14 @@ export function parseLine(line: string, opts: ParseLineOptions = {}): { verdict:
   if (v !== SUCCESS && v !== FAILURE && v !== TEMPFAIL) return { verdict: v === UNPARSEABLE ? 'unparseable' : 'ignored', event: null };
   const h = p.hit;
   const event: AuthLogEvent = {
-    ts: h.ts, tsGuessed: h.tsGuessed, service: p.service, outcome: outcomeOf(v), user: h.user, ip: h.ip, line: 1, file: '<line>',
+    ts: h.ts,
+    tsGuessed: h.tsGuessed,
+    service: p.service,
+    outcome: outcomeOf(v),
+    user: h.user,
+    ip: h.ip,
+    line: 1,
+    file: '<line>',
   };
   if (h.method !== undefined) event.method = h.method;
   if (h.reason !== undefined) event.reason = h.reason;

@@ -110,7 +110,8 @@ export class PostfixParser {
     const v = m.get(raw);
     if (v === pid || (typeof v === 'object' && v.includes(pid))) return;
     if (this.open >= this.maxSessions) this.evict();
-    if (v === undefined) m.set(flat(raw), pid); // its own copy: a slice would keep the line's chunk alive
+    if (v === undefined)
+      m.set(flat(raw), pid); // its own copy: a slice would keep the line's chunk alive
     else if (typeof v === 'number') m.set(raw, [v, pid]);
     else v.push(pid);
     this.open++;

@@ -239,7 +239,7 @@ export function openRange(file: string, start: number, end: number): AsyncIterab
 export function lineStartFrom(fd: number, offset: number, size: number): number {
   if (offset <= 0) return 0;
   const buf = Buffer.allocUnsafe(64 * 1024);
-  for (let pos = offset - 1; pos < size; ) {
+  for (let pos = offset - 1; pos < size;) {
     const n = readSync(fd, buf, 0, buf.length, pos);
     if (n <= 0) break;
     const lf = buf.subarray(0, n).indexOf(10);

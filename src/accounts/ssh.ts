@@ -25,12 +25,18 @@ import { FAILURE, IGNORED, SUCCESS, UNPARSEABLE, userOrNull, type Hit, type Verd
  */
 
 const ADDR = '([0-9A-Fa-f:.]+(?:%[^\\s]+)?|\\S+?)';
-const ACCEPTED_FAILED = new RegExp(`(Accepted|Failed) (\\S+) for (?:(?:invalid|illegal) user )?(.*?) from ${ADDR}(?: port \\d+)?(?: ssh[12])?(?:: .*)?\\s*$`, 'y');
+const ACCEPTED_FAILED = new RegExp(
+  `(Accepted|Failed) (\\S+) for (?:(?:invalid|illegal) user )?(.*?) from ${ADDR}(?: port \\d+)?(?: ssh[12])?(?:: .*)?\\s*$`,
+  'y',
+);
 const INVALID_USER = new RegExp(`(?:Invalid|Illegal) user (.*?) from ${ADDR}(?: port \\d+)?\\s*$`, 'y');
 const NOT_ALLOWED = new RegExp(`User (.+?) from ${ADDR} not allowed because `, 'y');
 const ROOT_REFUSED = new RegExp(`ROOT LOGIN REFUSED FROM ${ADDR}(?: port \\d+)?(?: \\[preauth\\])?\\s*$`, 'y');
 const PAM_UNIX = /pam_unix\(sshd:auth\): authentication failure;.*? ruser=(\S*) rhost=(\S*)(?:\s+user=(\S+))?/y;
-const PAM_ERROR = new RegExp(`error: PAM: (?:[Aa]uthentication (?:failure|error)|User not known to the underlying authentication module) for (?:(?:illegal|invalid) user )?(.*?) from ${ADDR}(?: via \\S+)?\\s*$`, 'y');
+const PAM_ERROR = new RegExp(
+  `error: PAM: (?:[Aa]uthentication (?:failure|error)|User not known to the underlying authentication module) for (?:(?:illegal|invalid) user )?(.*?) from ${ADDR}(?: via \\S+)?\\s*$`,
+  'y',
+);
 
 function setIp(hit: Hit, raw: string | undefined): boolean {
   const ip = raw === undefined ? null : canonicalIp(raw);

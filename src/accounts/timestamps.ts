@@ -81,14 +81,22 @@ export function month3(line: string, i: number): number {
       if (b === 97 && c === 110) return 0; // Jan
       if (b === 117) return c === 110 ? 5 : c === 108 ? 6 : -1; // Jun Jul
       return -1;
-    case 70: return b === 101 && c === 98 ? 1 : -1; // Feb
-    case 77: return b === 97 ? (c === 114 ? 2 : c === 121 ? 4 : -1) : -1; // Mar May
-    case 65: return b === 112 && c === 114 ? 3 : b === 117 && c === 103 ? 7 : -1; // Apr Aug
-    case 83: return b === 101 && c === 112 ? 8 : -1; // Sep
-    case 79: return b === 99 && c === 116 ? 9 : -1; // Oct
-    case 78: return b === 111 && c === 118 ? 10 : -1; // Nov
-    case 68: return b === 101 && c === 99 ? 11 : -1; // Dec
-    default: return -1;
+    case 70:
+      return b === 101 && c === 98 ? 1 : -1; // Feb
+    case 77:
+      return b === 97 ? (c === 114 ? 2 : c === 121 ? 4 : -1) : -1; // Mar May
+    case 65:
+      return b === 112 && c === 114 ? 3 : b === 117 && c === 103 ? 7 : -1; // Apr Aug
+    case 83:
+      return b === 101 && c === 112 ? 8 : -1; // Sep
+    case 79:
+      return b === 99 && c === 116 ? 9 : -1; // Oct
+    case 78:
+      return b === 111 && c === 118 ? 10 : -1; // Nov
+    case 68:
+      return b === 101 && c === 99 ? 11 : -1; // Dec
+    default:
+      return -1;
   }
 }
 
@@ -206,7 +214,8 @@ export function apacheStamp(line: string, i: number, st: Stamp): number {
   const d = d2(line, i + 1);
   const mo = month3(line, i + 4);
   const y = d2(line, i + 8) * 100 + d2(line, i + 10);
-  if (d < 1 || mo < 0 || y < 0 || line.charCodeAt(i + 3) !== 47 || line.charCodeAt(i + 7) !== 47 || line.charCodeAt(i + 12) !== 58 || !hms(line, i + 13, st)) return -1;
+  if (d < 1 || mo < 0 || y < 0 || line.charCodeAt(i + 3) !== 47 || line.charCodeAt(i + 7) !== 47 || line.charCodeAt(i + 12) !== 58 || !hms(line, i + 13, st))
+    return -1;
   st.y = y;
   st.mo = mo;
   st.d = d;

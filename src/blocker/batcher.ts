@@ -55,8 +55,18 @@ export interface BatcherStats {
 
 export class BlockBatcher {
   readonly stats: BatcherStats = {
-    pushed: 0, coalesced: 0, applied: 0, batches: 0, retries: 0, failedBatches: 0, failed: 0, splits: 0,
-    maxQueued: 0, lastBatchSize: 0, lastApplyMs: 0, maxApplyMs: 0,
+    pushed: 0,
+    coalesced: 0,
+    applied: 0,
+    batches: 0,
+    retries: 0,
+    failedBatches: 0,
+    failed: 0,
+    splits: 0,
+    maxQueued: 0,
+    lastBatchSize: 0,
+    lastApplyMs: 0,
+    maxApplyMs: 0,
   };
   private queue = new Map<string, BlockOp>();
   private timer: NodeJS.Timeout | null = null;
@@ -72,7 +82,10 @@ export class BlockBatcher {
   private readonly retryDelayMs: number;
   private readonly log: BlockLogger;
 
-  constructor(readonly blocker: Blocker, opts: BatcherOptions = {}) {
+  constructor(
+    readonly blocker: Blocker,
+    opts: BatcherOptions = {},
+  ) {
     this.tickMs = opts.tickMs ?? 100;
     this.flushAt = Math.max(1, opts.flushAt ?? 1000);
     this.maxOps = Math.max(1, opts.maxOpsPerApply ?? 20_000);
@@ -114,15 +127,21 @@ export class BlockBatcher {
     const ok = this.queue.size <= this.highWaterMark;
     if (!ok && !this.warnedHigh) {
       this.warnedHigh = true;
-      this.log.warn({ backend: this.blocker.name, queued: this.queue.size, high_water_mark: this.highWaterMark }, 'block queue past its high-water mark (nothing dropped; applying as fast as the backend allows)');
+      this.log.warn(
+        { backend: this.blocker.name, queued: this.queue.size, high_water_mark: this.highWaterMark },
+        'block queue past its high-water mark (nothing dropped; applying as fast as the backend allows)',
+      );
     }
     return ok;
   }
 
   private enqueue(n: NormOp): void {
-    const canon: BlockOp = n.op === 'add'
-      ? (n.timeoutSec === null ? { op: 'add', addr: n.a.addr } : { op: 'add', addr: n.a.addr, timeoutSec: n.timeoutSec })
-      : { op: 'del', addr: n.a.addr };
+    const canon: BlockOp =
+      n.op === 'add'
+        ? n.timeoutSec === null
+          ? { op: 'add', addr: n.a.addr }
+          : { op: 'add', addr: n.a.addr, timeoutSec: n.timeoutSec }
+        : { op: 'del', addr: n.a.addr };
     this.stats.pushed++;
     if (this.queue.has(n.a.addr)) {
       this.stats.coalesced++;
@@ -234,10 +253,15 @@ export class BlockBatcher {
           return;
         }
         this.stats.failed += batch.length;
-        this.log.error({
-          backend: this.blocker.name, ops: batch.length, err: (e2 as Error).message,
-          sample: batch.slice(0, 10).map((o) => `${o.op} ${o.addr}`),
-        }, 'block apply failed twice; these ops were not applied');
+        this.log.error(
+          {
+            backend: this.blocker.name,
+            ops: batch.length,
+            err: (e2 as Error).message,
+            sample: batch.slice(0, 10).map((o) => `${o.op} ${o.addr}`),
+          },
+          'block apply failed twice; these ops were not applied',
+        );
         return;
       }
     }

@@ -23,10 +23,15 @@ export interface CreateBlockerOptions extends BlockerOptions {
 /** The backend by name: nft (default), ipset, iptables or dry-run. */
 export function createBlocker(name: BlockerName, opts: CreateBlockerOptions): Blocker {
   switch (name) {
-    case 'nft': return new NftBlocker(opts);
-    case 'ipset': return new IpsetBlocker(opts);
-    case 'iptables': return new IptablesBlocker(opts);
-    case 'dry-run': return new DryRunBlocker(opts);
-    default: throw new BlockerError('usage', `unknown blocker backend: ${String(name)} (nft, ipset, iptables, dry-run)`);
+    case 'nft':
+      return new NftBlocker(opts);
+    case 'ipset':
+      return new IpsetBlocker(opts);
+    case 'iptables':
+      return new IptablesBlocker(opts);
+    case 'dry-run':
+      return new DryRunBlocker(opts);
+    default:
+      throw new BlockerError('usage', `unknown blocker backend: ${String(name)} (nft, ipset, iptables, dry-run)`);
   }
 }

@@ -41,19 +41,43 @@ export class IpsetBlocker implements Blocker {
   }
 
   createScript(): string {
-    return `create ${IPSET4} hash:ip family inet hashsize 1024 maxelem ${IPSET_MAXELEM} timeout 0\n`
-      + `create ${IPSET6} hash:net family inet6 hashsize 1024 maxelem ${IPSET_MAXELEM} timeout 0\n`;
+    return (
+      `create ${IPSET4} hash:ip family inet hashsize 1024 maxelem ${IPSET_MAXELEM} timeout 0\n` +
+      `create ${IPSET6} hash:net family inet6 hashsize 1024 maxelem ${IPSET_MAXELEM} timeout 0\n`
+    );
   }
 
   ruleArgs(fam: Family): string[] {
-    return ['-p', 'tcp', '-m', 'multiport', '--dports', this.ports.join(','), '-m', 'set', '--match-set',
-      fam === 4 ? IPSET4 : IPSET6, 'src', '-m', 'comment', '--comment', RULE_COMMENT, '-j', 'REJECT', '--reject-with', 'tcp-reset'];
+    return [
+      '-p',
+      'tcp',
+      '-m',
+      'multiport',
+      '--dports',
+      this.ports.join(','),
+      '-m',
+      'set',
+      '--match-set',
+      fam === 4 ? IPSET4 : IPSET6,
+      'src',
+      '-m',
+      'comment',
+      '--comment',
+      RULE_COMMENT,
+      '-j',
+      'REJECT',
+      '--reject-with',
+      'tcp-reset',
+    ];
   }
 
   private static ours(fam: Family): (rule: string[]) => boolean {
     const set = fam === 4 ? IPSET4 : IPSET6;
-    return (rule) => rule.includes('--match-set') && rule[rule.indexOf('--match-set') + 1] === set
-      && rule.includes('--comment') && rule[rule.indexOf('--comment') + 1] === RULE_COMMENT;
+    return (rule) =>
+      rule.includes('--match-set') &&
+      rule[rule.indexOf('--match-set') + 1] === set &&
+      rule.includes('--comment') &&
+      rule[rule.indexOf('--comment') + 1] === RULE_COMMENT;
   }
 
   /** `ipset restore -exist` lines, in op order (coalesced: one line per address). */

@@ -18,7 +18,11 @@ export function splitRuleLine(line: string): string[] {
 
 /** Lines of `iptables -S CHAIN` that are rules (`-A CHAIN …`), as argument arrays without `-A CHAIN`. */
 export function chainRules(listing: string, chain: string): string[][] {
-  return listing.split('\n').map(splitRuleLine).filter((a) => a[0] === '-A' && a[1] === chain).map((a) => a.slice(2));
+  return listing
+    .split('\n')
+    .map(splitRuleLine)
+    .filter((a) => a[0] === '-A' && a[1] === chain)
+    .map((a) => a.slice(2));
 }
 
 const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -27,9 +31,7 @@ const same = (a: readonly string[], b: readonly string[]): boolean => a.length =
  * Makes INPUT hold exactly one rule `want` among the rules `ours` recognises: deletes the others
  * (e.g. made for other ports), inserts `want` at the top only if `-C` says it is missing.
  */
-export async function ensureInputRule(
-  runner: CommandRunner, fam: Family, want: string[], ours: (rule: string[]) => boolean,
-): Promise<boolean> {
+export async function ensureInputRule(runner: CommandRunner, fam: Family, want: string[], ours: (rule: string[]) => boolean): Promise<boolean> {
   const ipt = IPT[fam];
   const ls = await runner.run(ipt, ['-w', '-S', 'INPUT']);
   if (ls.code !== 0) throw failure(ipt, ls, 'list INPUT', runner.netns);

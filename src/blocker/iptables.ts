@@ -47,8 +47,14 @@ export function ruleSpec(source: string, exp: number | null): string {
 export function parseChain(listing: string): IptRule[] {
   const out: IptRule[] = [];
   for (const r of chainRules(listing, IPT_CHAIN)) {
-    if (r.length !== 12 || r[0] !== '-s' || r.slice(2, 6).join(' ') !== '-p tcp -m comment' || r[6] !== '--comment'
-      || r.slice(8).join(' ') !== '-j REJECT --reject-with tcp-reset') continue;
+    if (
+      r.length !== 12 ||
+      r[0] !== '-s' ||
+      r.slice(2, 6).join(' ') !== '-p tcp -m comment' ||
+      r[6] !== '--comment' ||
+      r.slice(8).join(' ') !== '-j REJECT --reject-with tcp-reset'
+    )
+      continue;
     const m = /^smtpstrike:exp=(\d+|never)$/.exec(r[7]!);
     if (!m) continue;
     try {
@@ -79,8 +85,9 @@ export class IptablesBlocker implements Blocker {
   }
 
   private static ours(this: void, rule: string[]): boolean {
-    return rule.includes('-j') && rule[rule.indexOf('-j') + 1] === IPT_CHAIN
-      && rule.includes('--comment') && rule[rule.indexOf('--comment') + 1] === JUMP_COMMENT;
+    return (
+      rule.includes('-j') && rule[rule.indexOf('-j') + 1] === IPT_CHAIN && rule.includes('--comment') && rule[rule.indexOf('--comment') + 1] === JUMP_COMMENT
+    );
   }
 
   private nowSec(): number {
@@ -115,7 +122,8 @@ export class IptablesBlocker implements Blocker {
   private async update(fam: Family, ops: NormOp[]): Promise<IptRule[] | null> {
     const current = await this.read(fam);
     if (current === null) {
-      if (ops.length > 0) throw failure(IPT[fam], { code: 1, stdout: '', stderr: `chain ${IPT_CHAIN} missing` }, 'apply blocks (run init first)', this.runner.netns);
+      if (ops.length > 0)
+        throw failure(IPT[fam], { code: 1, stdout: '', stderr: `chain ${IPT_CHAIN} missing` }, 'apply blocks (run init first)', this.runner.netns);
       return null;
     }
     const script = this.restoreScript(current, ops);

@@ -133,18 +133,22 @@ export class NftBlocker implements Blocker {
   }
 
   structureScript(): string {
-    return `add table ${NFT_TABLE}\n`
-      + `add set ${NFT_TABLE} ${NFT_SET4} { type ipv4_addr; flags timeout; }\n`
-      + `add set ${NFT_TABLE} ${NFT_SET6} { type ipv6_addr; flags interval,timeout; }\n`
-      + `add chain ${NFT_TABLE} ${NFT_CHAIN} { type filter hook input priority filter - 10; policy accept; }\n`;
+    return (
+      `add table ${NFT_TABLE}\n` +
+      `add set ${NFT_TABLE} ${NFT_SET4} { type ipv4_addr; flags timeout; }\n` +
+      `add set ${NFT_TABLE} ${NFT_SET6} { type ipv6_addr; flags interval,timeout; }\n` +
+      `add chain ${NFT_TABLE} ${NFT_CHAIN} { type filter hook input priority filter - 10; policy accept; }\n`
+    );
   }
 
   rulesScript(): string {
     const ports = `{ ${this.ports.join(', ')} }`;
     const [c4, c6] = this.ruleComments();
-    return `flush chain ${NFT_TABLE} ${NFT_CHAIN}\n`
-      + `add rule ${NFT_TABLE} ${NFT_CHAIN} ip saddr @${NFT_SET4} tcp dport ${ports} counter reject with tcp reset comment "${c4}"\n`
-      + `add rule ${NFT_TABLE} ${NFT_CHAIN} ip6 saddr @${NFT_SET6} tcp dport ${ports} counter reject with tcp reset comment "${c6}"\n`;
+    return (
+      `flush chain ${NFT_TABLE} ${NFT_CHAIN}\n` +
+      `add rule ${NFT_TABLE} ${NFT_CHAIN} ip saddr @${NFT_SET4} tcp dport ${ports} counter reject with tcp reset comment "${c4}"\n` +
+      `add rule ${NFT_TABLE} ${NFT_CHAIN} ip6 saddr @${NFT_SET6} tcp dport ${ports} counter reject with tcp reset comment "${c6}"\n`
+    );
   }
 
   /**
@@ -156,7 +160,10 @@ export class NftBlocker implements Blocker {
    */
   opsScript(ops: NormOp[], mode: 'readd' | 'recreate' = 'recreate'): string {
     let s = '';
-    for (const [fam, set] of [[4, NFT_SET4], [6, NFT_SET6]] as const) {
+    for (const [fam, set] of [
+      [4, NFT_SET4],
+      [6, NFT_SET6],
+    ] as const) {
       const mine = ops.filter((o) => o.a.family === fam);
       if (mine.length === 0) continue;
       const head = `${NFT_TABLE} ${set}`;
@@ -198,9 +205,12 @@ export class NftBlocker implements Blocker {
     } finally {
       await this.script(drop, 'probe the kernel');
     }
-    this.log.info({ backend: 'nft', refresh: this.refresh }, this.refresh === 'readd'
-      ? 'nft: the kernel refreshes the timeout of a re-added element'
-      : 'nft: the kernel keeps the old timeout of a re-added element: refreshing by delete + add');
+    this.log.info(
+      { backend: 'nft', refresh: this.refresh },
+      this.refresh === 'readd'
+        ? 'nft: the kernel refreshes the timeout of a re-added element'
+        : 'nft: the kernel keeps the old timeout of a re-added element: refreshing by delete + add',
+    );
     return this.refresh;
   }
 
@@ -213,13 +223,22 @@ export class NftBlocker implements Blocker {
    * the entries it overlaps by binary search.
    */
   conflictScript(ops: NormOp[], existing6: BlockAddr[], mode: 'readd' | 'recreate' = 'recreate'): { script: string; skipped: string[] } {
-    let s = this.opsScript(ops.filter((o) => o.a.family === 4), mode);
+    let s = this.opsScript(
+      ops.filter((o) => o.a.family === 4),
+      mode,
+    );
     const head = `${NFT_TABLE} ${NFT_SET6}`;
-    interface Iv { lo: string; hi: string; a: BlockAddr }
-    const ivs: Iv[] = existing6.map((a) => {
-      const [lo, hi] = hexRange(a);
-      return { lo, hi, a };
-    }).sort((x, y) => (x.lo < y.lo ? -1 : x.lo > y.lo ? 1 : 0));
+    interface Iv {
+      lo: string;
+      hi: string;
+      a: BlockAddr;
+    }
+    const ivs: Iv[] = existing6
+      .map((a) => {
+        const [lo, hi] = hexRange(a);
+        return { lo, hi, a };
+      })
+      .sort((x, y) => (x.lo < y.lo ? -1 : x.lo > y.lo ? 1 : 0));
     const skipped: string[] = [];
     for (const o of ops) {
       if (o.a.family !== 6) continue;
@@ -330,7 +349,10 @@ export class NftBlocker implements Blocker {
     });
     const { script, skipped } = this.conflictScript(ops, existing, mode);
     if (skipped.length > 0) {
-      this.log.warn({ backend: 'nft', skipped: skipped.slice(0, 20), count: skipped.length }, 'nft: IPv6 blocks already covered by a wider blocked prefix, skipped');
+      this.log.warn(
+        { backend: 'nft', skipped: skipped.slice(0, 20), count: skipped.length },
+        'nft: IPv6 blocks already covered by a wider blocked prefix, skipped',
+      );
     }
     if (script) await this.script(script, 'apply blocks');
   }

@@ -90,9 +90,7 @@ export class SpawnRunner implements CommandRunner {
   }
 
   run(cmd: string, args: readonly string[], input?: string): Promise<RunResult> {
-    const [file, argv] = this.netns === undefined
-      ? [cmd, [...args]]
-      : ['ip', ['netns', 'exec', this.netns, cmd, ...args]];
+    const [file, argv] = this.netns === undefined ? [cmd, [...args]] : ['ip', ['netns', 'exec', this.netns, cmd, ...args]];
     return new Promise((resolve, reject) => {
       const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
       const out: Buffer[] = [];
@@ -104,7 +102,9 @@ export class SpawnRunner implements CommandRunner {
       }, this.timeoutMs);
       child.stdout.on('data', (b: Buffer) => out.push(b));
       child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.stdin.on('error', () => { /* EPIPE when the tool exits early: its exit code and stderr tell why */ });
+      child.stdin.on('error', () => {
+        /* EPIPE when the tool exits early: its exit code and stderr tell why */
+      });
       child.on('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         if (e.code === 'ENOENT') reject(missingBinary(file));

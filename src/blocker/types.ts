@@ -83,7 +83,11 @@ export type BlockerErrorKind = 'missing-binary' | 'permission' | 'netns' | 'conf
 
 /** A failure with a message an admin can act on (no stack trace needed). */
 export class BlockerError extends Error {
-  constructor(readonly kind: BlockerErrorKind, message: string, readonly stderr = '') {
+  constructor(
+    readonly kind: BlockerErrorKind,
+    message: string,
+    readonly stderr = '',
+  ) {
     super(message);
     this.name = 'BlockerError';
   }

@@ -48,8 +48,10 @@ export interface AccountsFlags {
 
 export function accountsCommand(): Command {
   const cmd = new Command('accounts')
-    .description('successful logins per day and account from mail, ssh and web logs (.gz/.bz2/.xz/.zst too; "-" for stdin), accounts seen from several non-whitelisted addresses, with GeoIP')
-    .argument('[logs...]', 'log files (default: the mode\'s usual logs that exist, e.g. /var/log/mail.log, /var/log/auth.log)');
+    .description(
+      'successful logins per day and account from mail, ssh and web logs (.gz/.bz2/.xz/.zst too; "-" for stdin), accounts seen from several non-whitelisted addresses, with GeoIP',
+    )
+    .argument('[logs...]', "log files (default: the mode's usual logs that exist, e.g. /var/log/mail.log, /var/log/auth.log)");
   addOptions(cmd, ACCOUNTS_OPTIONS);
   cmd.action(async (logs: string[], _opts: unknown, command: Command) => {
     process.exitCode = await runAccounts(logs, command);
@@ -115,23 +117,29 @@ export async function runAccounts(files: string[], cmd: Command): Promise<number
   let logs = files;
   if (logs.length === 0) logs = flags.logs.length > 0 ? flags.logs : defaultLogs(flags.mode);
   if (logs.length === 0) {
-    process.stderr.write(`smtpstrike accounts: no log file found for mode ${flags.mode} (looked for ${candidateLogs(flags.mode).join(', ')}); name the files, or "-" for standard input\n`);
+    process.stderr.write(
+      `smtpstrike accounts: no log file found for mode ${flags.mode} (looked for ${candidateLogs(flags.mode).join(', ')}); name the files, or "-" for standard input\n`,
+    );
     return EXIT_READ_ERROR;
   }
 
   const started = process.hrtime.bigint();
   const scanner = new LogScanner({ mode: flags.mode, tz: zone, year: flags.year, intern: false });
-  const report = new AccountGroups(
-    { limit: flags.limit, nodate: flags.nodate, nouser: flags.nouser, zone, users: flags.user, userRegex },
-    whitelist,
-  );
+  const report = new AccountGroups({ limit: flags.limit, nodate: flags.nodate, nouser: flags.nouser, zone, users: flags.user, userRegex }, whitelist);
   let failures = 0;
   let tempfails = 0;
   const counters: FileCounters[] = [];
   let threadsUsed = 1;
   const spec = {
-    mode: flags.mode, zone, year: flags.year, limit: flags.limit, nodate: flags.nodate, nouser: flags.nouser,
-    users: flags.user, userRegex: userRegex ? { source: userRegex.source, flags: userRegex.flags } : null, whitelist: r.whitelist,
+    mode: flags.mode,
+    zone,
+    year: flags.year,
+    limit: flags.limit,
+    nodate: flags.nodate,
+    nouser: flags.nouser,
+    users: flags.user,
+    userRegex: userRegex ? { source: userRegex.source, flags: userRegex.flags } : null,
+    whitelist: r.whitelist,
   };
   for (const f of logs) {
     const split = flags.threads > 1 ? await scanSplit(f, spec, { threads: flags.threads }) : null;
@@ -143,11 +151,16 @@ export async function runAccounts(files: string[], cmd: Command): Promise<number
       threadsUsed = Math.max(threadsUsed, split.exact);
       continue;
     }
-    const c = await scanner.scanFile(f, (ev) => {
-      if (ev.outcome === 'success') report.add(ev);
-      else if (ev.outcome === 'failure') failures += ev.count ?? 1; // Dovecot's `auth failed, 3 attempts`: 3
-      else tempfails++;
-    }, true); // one reused event object: report.add copies what it keeps
+    const c = await scanner.scanFile(
+      f,
+      (ev) => {
+        if (ev.outcome === 'success') report.add(ev);
+        else if (ev.outcome === 'failure')
+          failures += ev.count ?? 1; // Dovecot's `auth failed, 3 attempts`: 3
+        else tempfails++;
+      },
+      true,
+    ); // one reused event object: report.add copies what it keeps
     counters.push(c);
     if (c.error) process.stderr.write(`smtpstrike accounts: ${c.error}\n`);
   }
@@ -176,26 +189,34 @@ export async function runAccounts(files: string[], cmd: Command): Promise<number
     const out: string[] = groups.map((g) => JSON.stringify(groupJson(g, zone, geoLevel)));
     const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
     const lines = counters.reduce((a, c) => a + c.lines, 0);
-    out.push(JSON.stringify({
-      type: 'summary',
-      files: counters,
-      totals: {
-        lines,
-        successes: report.successes,
-        failures,
-        tempfails,
-        sessions_dropped: counters.reduce((a, c) => a + c.sessionsDropped, 0),
-        matched_successes: report.matched,
-        unparseable: counters.reduce((a, c) => a + c.unparseable, 0),
-        groups: groups.length,
-      },
-      geoip: { level: geoLevel, databases: geo ? geo.files : [], warnings: geo ? geo.warnings : [] },
-      options: {
-        mode: flags.mode, limit: flags.limit, nodate: flags.nodate, nouser: flags.nouser, users: flags.user,
-        user_regex: flags.userRegex ?? null, tz: flags.tz, year: flags.year ?? null,
-      },
-      run: { elapsed_s: Math.round(elapsed * 1e6) / 1e6, lines_per_s: Math.round(lines / Math.max(elapsed, 1e-9)), threads: threadsUsed },
-    }));
+    out.push(
+      JSON.stringify({
+        type: 'summary',
+        files: counters,
+        totals: {
+          lines,
+          successes: report.successes,
+          failures,
+          tempfails,
+          sessions_dropped: counters.reduce((a, c) => a + c.sessionsDropped, 0),
+          matched_successes: report.matched,
+          unparseable: counters.reduce((a, c) => a + c.unparseable, 0),
+          groups: groups.length,
+        },
+        geoip: { level: geoLevel, databases: geo ? geo.files : [], warnings: geo ? geo.warnings : [] },
+        options: {
+          mode: flags.mode,
+          limit: flags.limit,
+          nodate: flags.nodate,
+          nouser: flags.nouser,
+          users: flags.user,
+          user_regex: flags.userRegex ?? null,
+          tz: flags.tz,
+          year: flags.year ?? null,
+        },
+        run: { elapsed_s: Math.round(elapsed * 1e6) / 1e6, lines_per_s: Math.round(lines / Math.max(elapsed, 1e-9)), threads: threadsUsed },
+      }),
+    );
     stdout.write(out.join('\n') + '\n');
   } else if (groups.length > 0) {
     stdout.write(renderText(groups, geoLevel, zone, flags.nouser));
@@ -205,7 +226,9 @@ export async function runAccounts(files: string[], cmd: Command): Promise<number
   await stdout.end();
   if (flags.stats) {
     for (const c of counters) {
-      process.stderr.write(`${c.file}: ${c.lines} lines (${c.compression}), ${c.successes} successes, ${c.failures} failures, ${c.tempfails} temporary failures (454), ${c.ignored} other, ${c.unparseable} unparseable${c.sessionsDropped > 0 ? `, ${c.sessionsDropped} Postfix sessions forgotten (over the cap)` : ''}${c.error ? `, error: ${c.error}` : ''}\n`);
+      process.stderr.write(
+        `${c.file}: ${c.lines} lines (${c.compression}), ${c.successes} successes, ${c.failures} failures, ${c.tempfails} temporary failures (454), ${c.ignored} other, ${c.unparseable} unparseable${c.sessionsDropped > 0 ? `, ${c.sessionsDropped} Postfix sessions forgotten (over the cap)` : ''}${c.error ? `, error: ${c.error}` : ''}\n`,
+      );
     }
   }
   return counters.some((c) => c.error) ? EXIT_READ_ERROR : 0;

@@ -27,8 +27,12 @@ interface AddFlags extends BlocksFlags {
 /** Warnings and errors from a backend, as plain lines on stderr. */
 const cliLogger: BlockLogger = {
   info() {},
-  warn(obj, msg) { process.stderr.write(`smtpstrike blocks: ${msg} ${JSON.stringify(obj)}\n`); },
-  error(obj, msg) { process.stderr.write(`smtpstrike blocks: ${msg} ${JSON.stringify(obj)}\n`); },
+  warn(obj, msg) {
+    process.stderr.write(`smtpstrike blocks: ${msg} ${JSON.stringify(obj)}\n`);
+  },
+  error(obj, msg) {
+    process.stderr.write(`smtpstrike blocks: ${msg} ${JSON.stringify(obj)}\n`);
+  },
 };
 
 function addrArg(v: string): string {
@@ -44,7 +48,11 @@ function common(cmd: Command): Command {
 }
 
 function blockerFor(f: BlocksFlags): Blocker {
-  return createBlocker(f.backend, { ports: blockPorts(f.ports ?? [25, 587], f.services), logger: cliLogger, ...(f.netns === undefined ? {} : { netns: f.netns }) });
+  return createBlocker(f.backend, {
+    ports: blockPorts(f.ports ?? [25, 587], f.services),
+    logger: cliLogger,
+    ...(f.netns === undefined ? {} : { netns: f.netns }),
+  });
 }
 
 /** Creates the table/sets/rules when missing, or re-makes the rules when --ports or --services is given. */
@@ -84,65 +92,96 @@ function guarded<A extends unknown[]>(fn: (...a: A) => Promise<void>): (...a: A)
 }
 
 export function blocksCommand(): Command {
-  const blocks = new Command('blocks')
-    .description('list, add, delete, flush or remove the kernel blocks smtpstrike manages (nftables by default)');
+  const blocks = new Command('blocks').description('list, add, delete, flush or remove the kernel blocks smtpstrike manages (nftables by default)');
 
-  blocks.addCommand(common(new Command('list'))
-    .description('list the active blocks with the seconds they have left')
-    .action(guarded(async (f: BlocksFlags) => {
-      const b = blockerFor(f);
-      const entries = (await b.list()).sort(byAddr);
-      // The ports come from the rule (ipset's lives in iptables): a missing iptables hides only them.
-      const ports = (await b.rulePorts?.().catch((e: unknown) => {
-        if (e instanceof BlockerError && e.kind === 'missing-binary') return null;
-        throw e;
-      })) ?? null;
-      const now = Date.now();
-      const head = ports === null ? `no block rule (${f.backend})\n` : `blocked on ports ${ports.join(', ')} (${f.backend})\n`;
-      const text = head + (entries.length === 0
-        ? `no blocks (${f.backend})\n`
-        : entries.map((e) => `${e.addr.padEnd(40)} ${e.expiresInSec === null ? 'no timeout' : `${e.expiresInSec} s left`}\n`).join(''));
-      out(f, { backend: f.backend, netns: f.netns ?? null, ports, count: entries.length, blocks: entries.map((e) => entryJson(e, now)) }, text);
-    })));
+  blocks.addCommand(
+    common(new Command('list'))
+      .description('list the active blocks with the seconds they have left')
+      .action(
+        guarded(async (f: BlocksFlags) => {
+          const b = blockerFor(f);
+          const entries = (await b.list()).sort(byAddr);
+          // The ports come from the rule (ipset's lives in iptables): a missing iptables hides only them.
+          const ports =
+            (await b.rulePorts?.().catch((e: unknown) => {
+              if (e instanceof BlockerError && e.kind === 'missing-binary') return null;
+              throw e;
+            })) ?? null;
+          const now = Date.now();
+          const head = ports === null ? `no block rule (${f.backend})\n` : `blocked on ports ${ports.join(', ')} (${f.backend})\n`;
+          const text =
+            head +
+            (entries.length === 0
+              ? `no blocks (${f.backend})\n`
+              : entries.map((e) => `${e.addr.padEnd(40)} ${e.expiresInSec === null ? 'no timeout' : `${e.expiresInSec} s left`}\n`).join(''));
+          out(f, { backend: f.backend, netns: f.netns ?? null, ports, count: entries.length, blocks: entries.map((e) => entryJson(e, now)) }, text);
+        }),
+      ),
+  );
 
-  blocks.addCommand(addOptions(common(new Command('add'))
-    .description('block addresses (IPv4, IPv6 or an IPv6 prefix such as 2001:db8::/64); an address already blocked gets the new timeout')
-    .argument('<addr...>', 'addresses to block', (v: string, prev: string[] | undefined) => [...(prev ?? []), addrArg(v)]), BLOCKS_ADD_OPTIONS)
-    .action(guarded(async (addrs: string[], f: AddFlags) => {
-      const b = blockerFor(f);
-      await ensure(b, f);
-      await b.apply(addrs.map((addr) => (f.timeout === 0 ? { op: 'add' as const, addr } : { op: 'add' as const, addr, timeoutSec: f.timeout })));
-      out(f, { backend: f.backend, added: addrs, timeout_s: f.timeout === 0 ? null : f.timeout },
-        `blocked ${addrs.join(', ')} ${f.timeout === 0 ? 'with no timeout' : `for ${f.timeout} s`} (${f.backend})\n`);
-    })));
+  blocks.addCommand(
+    addOptions(
+      common(new Command('add'))
+        .description('block addresses (IPv4, IPv6 or an IPv6 prefix such as 2001:db8::/64); an address already blocked gets the new timeout')
+        .argument('<addr...>', 'addresses to block', (v: string, prev: string[] | undefined) => [...(prev ?? []), addrArg(v)]),
+      BLOCKS_ADD_OPTIONS,
+    ).action(
+      guarded(async (addrs: string[], f: AddFlags) => {
+        const b = blockerFor(f);
+        await ensure(b, f);
+        await b.apply(addrs.map((addr) => (f.timeout === 0 ? { op: 'add' as const, addr } : { op: 'add' as const, addr, timeoutSec: f.timeout })));
+        out(
+          f,
+          { backend: f.backend, added: addrs, timeout_s: f.timeout === 0 ? null : f.timeout },
+          `blocked ${addrs.join(', ')} ${f.timeout === 0 ? 'with no timeout' : `for ${f.timeout} s`} (${f.backend})\n`,
+        );
+      }),
+    ),
+  );
 
-  blocks.addCommand(common(new Command('del'))
-    .description('unblock addresses (an address that is not blocked is not an error)')
-    .argument('<addr...>', 'addresses to unblock', (v: string, prev: string[] | undefined) => [...(prev ?? []), addrArg(v)])
-    .action(guarded(async (addrs: string[], f: BlocksFlags) => {
-      const b = blockerFor(f);
-      if (!(await b.exists())) {
-        out(f, { backend: f.backend, deleted: [] }, `nothing to unblock: no smtpstrike ${f.backend} blocks exist\n`);
-        return;
-      }
-      await b.apply(addrs.map((addr) => ({ op: 'del' as const, addr })));
-      out(f, { backend: f.backend, deleted: addrs }, `unblocked ${addrs.join(', ')} (${f.backend})\n`);
-    })));
+  blocks.addCommand(
+    common(new Command('del'))
+      .description('unblock addresses (an address that is not blocked is not an error)')
+      .argument('<addr...>', 'addresses to unblock', (v: string, prev: string[] | undefined) => [...(prev ?? []), addrArg(v)])
+      .action(
+        guarded(async (addrs: string[], f: BlocksFlags) => {
+          const b = blockerFor(f);
+          if (!(await b.exists())) {
+            out(f, { backend: f.backend, deleted: [] }, `nothing to unblock: no smtpstrike ${f.backend} blocks exist\n`);
+            return;
+          }
+          await b.apply(addrs.map((addr) => ({ op: 'del' as const, addr })));
+          out(f, { backend: f.backend, deleted: addrs }, `unblocked ${addrs.join(', ')} (${f.backend})\n`);
+        }),
+      ),
+  );
 
-  blocks.addCommand(common(new Command('flush'))
-    .description('remove every block (the table, sets and rules stay)')
-    .action(guarded(async (f: BlocksFlags) => {
-      await blockerFor(f).flush();
-      out(f, { backend: f.backend, flushed: true }, `all blocks removed (${f.backend})\n`);
-    })));
+  blocks.addCommand(
+    common(new Command('flush'))
+      .description('remove every block (the table, sets and rules stay)')
+      .action(
+        guarded(async (f: BlocksFlags) => {
+          await blockerFor(f).flush();
+          out(f, { backend: f.backend, flushed: true }, `all blocks removed (${f.backend})\n`);
+        }),
+      ),
+  );
 
-  blocks.addCommand(common(new Command('cleanup'))
-    .description('remove everything smtpstrike created in the firewall (table, sets, chains, rules)')
-    .action(guarded(async (f: BlocksFlags) => {
-      await blockerFor(f).cleanup();
-      const what = { nft: 'table inet smtpstrike', ipset: 'ipsets smtpstrike4/smtpstrike6 and their INPUT rules', iptables: 'chain SMTPSTRIKE and its INPUT jumps' }[f.backend];
-      out(f, { backend: f.backend, cleaned_up: true }, `removed ${what} (${f.backend})\n`);
-    })));
+  blocks.addCommand(
+    common(new Command('cleanup'))
+      .description('remove everything smtpstrike created in the firewall (table, sets, chains, rules)')
+      .action(
+        guarded(async (f: BlocksFlags) => {
+          await blockerFor(f).cleanup();
+          const what = {
+            nft: 'table inet smtpstrike',
+            ipset: 'ipsets smtpstrike4/smtpstrike6 and their INPUT rules',
+            iptables: 'chain SMTPSTRIKE and its INPUT jumps',
+          }[f.backend];
+          out(f, { backend: f.backend, cleaned_up: true }, `removed ${what} (${f.backend})\n`);
+        }),
+      ),
+  );
 
   return blocks;
 }

@@ -35,12 +35,13 @@ const READ_MS = 10_000;
 
 export function calibrateCommand(): Command {
   const cmd = new Command('calibrate')
-    .description('learn your own server\'s reply texts for the TLS inference: one STARTTLS session with a random non-existent user (no real credentials), saved for --tls-replies-file')
-    .argument('<host[:port]>', 'the server (port default 587); must be one of this machine\'s addresses unless --yes-this-is-my-server; IPv6 as [addr]:port');
-  return addOptions(cmd, CALIBRATE_OPTIONS)
-    .action(async (target: string, flags: CalibrateFlags) => {
-      process.exitCode = await runCalibrate(target, flags);
-    });
+    .description(
+      "learn your own server's reply texts for the TLS inference: one STARTTLS session with a random non-existent user (no real credentials), saved for --tls-replies-file",
+    )
+    .argument('<host[:port]>', "the server (port default 587); must be one of this machine's addresses unless --yes-this-is-my-server; IPv6 as [addr]:port");
+  return addOptions(cmd, CALIBRATE_OPTIONS).action(async (target: string, flags: CalibrateFlags) => {
+    process.exitCode = await runCalibrate(target, flags);
+  });
 }
 
 export async function runCalibrate(target: string, flags: CalibrateFlags): Promise<number> {
@@ -64,9 +65,11 @@ export async function runCalibrate(target: string, flags: CalibrateFlags): Promi
   const local = localAddresses();
   const mine = addresses.filter((a) => local.has(normalise(a)));
   if (mine.length === 0 && !flags.yesThisIsMyServer) {
-    return fail(`refusing: ${host}${addresses.length && addresses[0] !== host ? ` (${addresses.join(', ')})` : ''} is not an address of this machine. ` +
-      'calibrate logs in with a made-up user to read the failure reply, which is only yours to do on your own server; ' +
-      'if that server is yours, add --yes-this-is-my-server');
+    return fail(
+      `refusing: ${host}${addresses.length && addresses[0] !== host ? ` (${addresses.join(', ')})` : ''} is not an address of this machine. ` +
+        'calibrate logs in with a made-up user to read the failure reply, which is only yours to do on your own server; ' +
+        'if that server is yours, add --yes-this-is-my-server',
+    );
   }
   // Connect to the address checked, not to the name again (a second lookup could answer otherwise).
   const address = mine[0] ?? addresses[0]!;
@@ -122,7 +125,10 @@ function normalise(a: string): string {
   return s.startsWith('::ffff:') && isIP(s.slice(7)) === 4 ? s.slice(7) : s;
 }
 
-interface Reply { code: number; lines: string[] }
+interface Reply {
+  code: number;
+  lines: string[];
+}
 
 /** Reads SMTP replies (multi-line too) from a socket that may be swapped for its TLS successor. */
 class ReplyReader {
@@ -233,7 +239,13 @@ async function calibrateSession(address: string, port: number, servername: strin
       const t = setTimeout(() => reject(new Error(`connecting to ${address} port ${port}: no answer within ${Math.round(left() / 1000)} s`)), left());
       plain.once('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(t);
-        reject(new Error(e.code === 'ECONNREFUSED' ? `connection refused by ${address} port ${port} (is the SMTP server listening there?)` : `connecting to ${address} port ${port}: ${e.code ?? e.message}`));
+        reject(
+          new Error(
+            e.code === 'ECONNREFUSED'
+              ? `connection refused by ${address} port ${port} (is the SMTP server listening there?)`
+              : `connecting to ${address} port ${port}: ${e.code ?? e.message}`,
+          ),
+        );
       });
       plain.connect(port, address, () => {
         clearTimeout(t);
@@ -245,7 +257,8 @@ async function calibrateSession(address: string, port: number, servername: strin
     const banner = greeting.lines[0]!;
     send('EHLO calibrate.smtpstrike.invalid');
     const ehlo = await expect('EHLO', [250]);
-    if (!ehlo.lines.some((l) => /^250[ -]STARTTLS\b/i.test(l))) throw new Error('the server does not offer STARTTLS (its EHLO reply has no STARTTLS line): there is nothing opaque to calibrate for');
+    if (!ehlo.lines.some((l) => /^250[ -]STARTTLS\b/i.test(l)))
+      throw new Error('the server does not offer STARTTLS (its EHLO reply has no STARTTLS line): there is nothing opaque to calibrate for');
     send('STARTTLS');
     await expect('STARTTLS', [220]);
     reader.detach();
@@ -295,8 +308,12 @@ async function calibrateSession(address: string, port: number, servername: strin
       throw new Error(`the server offers neither LOGIN nor PLAIN (${authLine.slice(4)}): calibrate knows no other mechanism`);
     }
     if (outcome.code === 235) throw new Error(`the made-up user ${user} was let in (235): check that server's authentication now; nothing saved`);
-    if (outcome.code === 454 || outcome.code === 435) throw new Error(`AUTH ${mech}: the server answered a temporary failure instead of a 535 (${outcome.lines[0]!.slice(0, 120)}): a penalty for this address? try again later; nothing saved`);
-    if (outcome.code !== 535) throw new Error(`AUTH ${mech}: expected a 535 for a made-up user, the server answered ${outcome.lines.join(' | ').slice(0, 200)}`);
+    if (outcome.code === 454 || outcome.code === 435)
+      throw new Error(
+        `AUTH ${mech}: the server answered a temporary failure instead of a 535 (${outcome.lines[0]!.slice(0, 120)}): a penalty for this address? try again later; nothing saved`,
+      );
+    if (outcome.code !== 535)
+      throw new Error(`AUTH ${mech}: expected a 535 for a made-up user, the server answered ${outcome.lines.join(' | ').slice(0, 200)}`);
     send('QUIT');
     let quit: string | null = null;
     try {
@@ -306,9 +323,13 @@ async function calibrateSession(address: string, port: number, servername: strin
     }
     const cipher = tls.getCipher();
     return {
-      banner, challenges, mech,
+      banner,
+      challenges,
+      mech,
       failure: text(outcome),
-      quit, protocol: tls.getProtocol(), cipher: cipher?.standardName ?? cipher?.name ?? null,
+      quit,
+      protocol: tls.getProtocol(),
+      cipher: cipher?.standardName ?? cipher?.name ?? null,
     };
   } finally {
     clearTimeout(watchdog);
@@ -338,9 +359,14 @@ function calibrationDoc(server: string, l: Learned): CalibrationFile & { challen
     if (records && o) records[code] = recordLength(o, replyLength(t));
   }
   return {
-    smtpstrike_calibration: 1, server, banner: l.banner, replies, lengths,
+    smtpstrike_calibration: 1,
+    server,
+    banner: l.banner,
+    replies,
+    lengths,
     tls: { protocol: l.protocol, cipher: l.cipher, record_lengths: records },
-    challenges: l.challenges, mechanism: l.mech,
+    challenges: l.challenges,
+    mechanism: l.mech,
   };
 }
 
@@ -357,6 +383,6 @@ function describe(doc: ReturnType<typeof calibrationDoc>, l: Learned): string {
   }
   if (l.mech === 'PLAIN') s += '  note: the server offers no AUTH LOGIN: no 334 prompt was learned (AUTH PLAIN with an initial response)\n';
   if (l.quit === null) s += '  note: no 221 to QUIT was read\n';
-  s += 'not learned (need a real login or a penalty): 235, 454 — they come from the built-in profile of the server\'s banner\n';
+  s += "not learned (need a real login or a penalty): 235, 454 — they come from the built-in profile of the server's banner\n";
   return s;
 }

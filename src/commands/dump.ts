@@ -21,7 +21,9 @@ interface DumpFlags extends PipelineFlags {
 
 export function dumpCommand(): Command {
   const cmd = new Command('dump')
-    .description('tcpdump-style packet lines, with the reassembled SMTP commands and replies (AUTH usernames decoded, passwords hidden) and the strikes they cause')
+    .description(
+      'tcpdump-style packet lines, with the reassembled SMTP commands and replies (AUTH usernames decoded, passwords hidden) and the strikes they cause',
+    )
     .usage('[options] (-r FILE... | -i IFACE) [expression]')
     .argument('[expression...]', 'BPF filter, as tcpdump takes it (offline: applied through tcpdump)');
   addOptions(cmd, DUMP_OPTIONS); // its own, then the pipeline's

@@ -69,7 +69,8 @@ export function pipelineOptionsFrom(f: PipelineFlags, logReplies?: ReplyTexts): 
  * command line's own lists, so that a re-read (SIGHUP) does not add the file's entries twice.
  */
 export function applyConfigValues(
-  cmd: Command, values: Iterable<[string, ConfigValue]>,
+  cmd: Command,
+  values: Iterable<[string, ConfigValue]>,
   opts: { only?: ReadonlySet<string>; cliLists?: Map<string, string[]> } = {},
 ): void {
   const cliLists = opts.cliLists ?? new Map<string, string[]>();

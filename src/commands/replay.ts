@@ -37,18 +37,30 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
   const out = Output.of(process.stdout);
   const json = flags.json ? new JsonLinesWriter(out) : null;
   let lastPackets = 0;
-  const tick = flags.progress && process.stderr.isTTY
-    ? (p: Pipeline, t: ReplayTally): void => {
-        process.stderr.write(`\r\x1b[K${p.packets} packets, ${((p.packets - lastPackets) / 1e6).toFixed(2)} M/s, ${p.flows.size} flows, ${t.totals.failures} failures`);
-        lastPackets = p.packets;
-      }
-    : undefined;
+  const tick =
+    flags.progress && process.stderr.isTTY
+      ? (p: Pipeline, t: ReplayTally): void => {
+          process.stderr.write(
+            `\r\x1b[K${p.packets} packets, ${((p.packets - lastPackets) / 1e6).toFixed(2)} M/s, ${p.flows.size} flows, ${t.totals.failures} failures`,
+          );
+          lastPackets = p.packets;
+        }
+      : undefined;
   // A reader that has gone (`| head -1`) wants nothing more: stop reading, even a quiet pipe.
   const gone = new AbortController();
   out.onClose(() => gone.abort());
-  const { tally, files: reports, coverage, blocks } = await replayFiles(
-    files, pipelineOptionsFrom(flags), json && !flags.summaryOnly ? json : null, tick,
-    { ...(json || flags.summaryOnly ? countsOnlyLimits : defaultTallyLimits), maxClients: flags.maxClients }, gone.signal,
+  const {
+    tally,
+    files: reports,
+    coverage,
+    blocks,
+  } = await replayFiles(
+    files,
+    pipelineOptionsFrom(flags),
+    json && !flags.summaryOnly ? json : null,
+    tick,
+    { ...(json || flags.summaryOnly ? countsOnlyLimits : defaultTallyLimits), maxClients: flags.maxClients },
+    gone.signal,
   );
   if (tick) process.stderr.write('\r\x1b[K');
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
@@ -61,21 +73,37 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
       clients_dropped: { clients: d.clients, exact: d.exact, failures: d.failures, successes: d.successes, tempfails: d.tempfails, inferred: d.inferred },
       totals: tally.totals,
       blocks: blocks.map((b) => ({
-        key: b.key, client: b.client, rule: b.rule, from: round6(b.from), until: round6(b.until),
-        from_time: isoTime(b.from), until_time: isoTime(b.until), rejects: b.rejects,
+        key: b.key,
+        client: b.client,
+        rule: b.rule,
+        from: round6(b.from),
+        until: round6(b.until),
+        from_time: isoTime(b.from),
+        until_time: isoTime(b.until),
+        rejects: b.rejects,
       })),
       coverage,
       options: {
-        ports: flags.ports, hitcount: flags.hitcount, seconds: flags.seconds, conn_hitcount: flags.connHitcount,
-        conn_seconds: flags.connSeconds, whitelist: flags.whitelist, ipv6_prefix: flags.ipv6Prefix, match: flags.match,
-        tempfail_strikes: flags.tempfailStrikes, inferred_strikes: flags.inferredStrikes, max_clients: flags.maxClients,
+        ports: flags.ports,
+        hitcount: flags.hitcount,
+        seconds: flags.seconds,
+        conn_hitcount: flags.connHitcount,
+        conn_seconds: flags.connSeconds,
+        whitelist: flags.whitelist,
+        ipv6_prefix: flags.ipv6Prefix,
+        match: flags.match,
+        tempfail_strikes: flags.tempfailStrikes,
+        inferred_strikes: flags.inferredStrikes,
+        max_clients: flags.maxClients,
       },
     };
-    await out.writeAll(summaryChunks(tally, { type: 'summary', files: reports }, tail, () => ({
-      elapsed_s: round6(elapsed),
-      packets_per_s: Math.round(coverage.packets / Math.max(elapsed, 1e-9)),
-      max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-    })));
+    await out.writeAll(
+      summaryChunks(tally, { type: 'summary', files: reports }, tail, () => ({
+        elapsed_s: round6(elapsed),
+        packets_per_s: Math.round(coverage.packets / Math.max(elapsed, 1e-9)),
+        max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      })),
+    );
   } else {
     await out.writeAll(textChunks({ tally, blocks, coverage, files: reports, summaryOnly: flags.summaryOnly }));
   }
@@ -89,7 +117,10 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
  * JSON.stringify of them all would hold the whole object tree and the string at once.
  */
 function* summaryChunks(
-  tally: ReplayTally, head: Record<string, unknown>, tail: Record<string, unknown>, run: () => Record<string, unknown>,
+  tally: ReplayTally,
+  head: Record<string, unknown>,
+  tail: Record<string, unknown>,
+  run: () => Record<string, unknown>,
 ): Generator<string, void, undefined> {
   const h = JSON.stringify(head);
   let buf = `${h.slice(0, -1)},"clients":{`;

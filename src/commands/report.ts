@@ -55,7 +55,9 @@ interface ReportFlags extends PipelineFlags {
 
 export function reportCommand(): Command {
   const cmd = new Command('report')
-    .description('the wire and the logs side by side: captures (or a watch state file) joined with mail logs — who failed, and who then got in (COMPROMISED, SUSPECT, DISTRIBUTED, ATTACKED, BLIND SPOTS)')
+    .description(
+      'the wire and the logs side by side: captures (or a watch state file) joined with mail logs — who failed, and who then got in (COMPROMISED, SUSPECT, DISTRIBUTED, ATTACKED, BLIND SPOTS)',
+    )
     .argument('[files...]', 'capture files and log files, told apart by content (pcap/pcapng, .gz too: captures; anything else: logs)');
   addOptions(cmd, REPORT_OPTIONS); // its own, then the pipeline's
   cmd.action(async (files: string[], _opts: unknown, command: Command) => {
@@ -135,10 +137,21 @@ export async function runReport(files: string[], cmd: Command): Promise<number> 
   }
 
   const doc = await makeReport(inputs, {
-    pipeline: pipelineOptionsFrom(flags), mode: flags.mode, logYear: flags.logYear, logTz, zone,
-    tolerance: flags.tolerance, gap: flags.gap, minFailures: flags.minFailures, distributedMin: flags.distributedMin,
-    distributedWindow: flags.distributedWindow, limit: flags.limit, whitelist, geoLevel: flags.geoip,
-    geoDb: flags.geoipDb.length > 0 ? flags.geoipDb : defaultGeoFiles(), warn,
+    pipeline: pipelineOptionsFrom(flags),
+    mode: flags.mode,
+    logYear: flags.logYear,
+    logTz,
+    zone,
+    tolerance: flags.tolerance,
+    gap: flags.gap,
+    minFailures: flags.minFailures,
+    distributedMin: flags.distributedMin,
+    distributedWindow: flags.distributedWindow,
+    limit: flags.limit,
+    whitelist,
+    geoLevel: flags.geoip,
+    geoDb: flags.geoipDb.length > 0 ? flags.geoipDb : defaultGeoFiles(),
+    warn,
   });
   if (flags.html) {
     try {

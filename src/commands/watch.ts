@@ -38,8 +38,9 @@ interface WatchFlags extends PipelineFlags {
 }
 
 export function watchCommand(): Command {
-  const cmd = new Command('watch')
-    .description('capture live, count strikes in real time, block offenders in the kernel (root, or CAP_NET_RAW + CAP_NET_ADMIN)');
+  const cmd = new Command('watch').description(
+    'capture live, count strikes in real time, block offenders in the kernel (root, or CAP_NET_RAW + CAP_NET_ADMIN)',
+  );
   addOptions(cmd, WATCH_OPTIONS); // its own, then the pipeline's
   cmd.action(async (_: unknown, command: Command) => {
     process.exitCode = await runWatch(command);
@@ -62,10 +63,20 @@ function resolveFlags(cmd: Command): WatchFlags {
 function settingsFrom(f: WatchFlags): WatchSettings {
   const pipeline = pipelineOptionsFrom(f);
   return {
-    pipeline, iface: f.interface, captureBackend: f.captureBackend, bufferSize: f.bufferSize, blocker: f.blocker,
+    pipeline,
+    iface: f.interface,
+    captureBackend: f.captureBackend,
+    bufferSize: f.bufferSize,
+    blocker: f.blocker,
     // --seconds may be longer than a kernel timeout can be (--block-seconds may not): cut to it.
-    dryRun: f.dryRun, blockSeconds: f.blockSeconds ?? Math.min(f.seconds, MAX_TIMEOUT_SEC), killEstablished: f.killEstablished,
-    stateFile: f.stateFile, statsInterval: f.statsInterval, netns: f.netns, logs: [...new Set(f.log)], journal: f.journal,
+    dryRun: f.dryRun,
+    blockSeconds: f.blockSeconds ?? Math.min(f.seconds, MAX_TIMEOUT_SEC),
+    killEstablished: f.killEstablished,
+    stateFile: f.stateFile,
+    statsInterval: f.statsInterval,
+    netns: f.netns,
+    logs: [...new Set(f.log)],
+    journal: f.journal,
     services: f.services,
   };
 }

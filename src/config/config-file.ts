@@ -49,7 +49,11 @@ export interface AccountsConfig {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly file: string, readonly line: number, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
     super(`${file}:${line}: ${reason}`);
     this.name = 'ConfigError';
   }
@@ -232,7 +236,8 @@ function convert(node: Node | null, spec: KeySpec, key: string, file: string, li
       return v;
     }
     case 'replies': {
-      if (!node || !isMap(node)) return fail(`expected a mapping of reply code to text, e.g. 535: "535 Incorrect authentication data" (codes: ${REPLY_CODES.join(', ')})`);
+      if (!node || !isMap(node))
+        return fail(`expected a mapping of reply code to text, e.g. 535: "535 Incorrect authentication data" (codes: ${REPLY_CODES.join(', ')})`);
       const out: string[] = [];
       for (const pair of node.items) {
         const k = pair.key as Node;
@@ -254,8 +259,12 @@ function convert(node: Node | null, spec: KeySpec, key: string, file: string, li
     }
     case 'services': {
       // A list, or one text as on the command line ("smtp,imap").
-      const items = node && isSeq(node) ? node.items.map((it) => (isScalar(it) ? it.value : undefined))
-        : node && isScalar(node) && typeof node.value === 'string' ? node.value : null;
+      const items =
+        node && isSeq(node)
+          ? node.items.map((it) => (isScalar(it) ? it.value : undefined))
+          : node && isScalar(node) && typeof node.value === 'string'
+            ? node.value
+            : null;
       if (items === null) return fail('expected a list such as [smtp, imap, pop3]');
       if (typeof items !== 'string' && items.some((x) => typeof x !== 'string')) return fail('every item must be one of smtp, imap, pop3');
       try {

@@ -135,14 +135,21 @@ function readAnyLink(linktype: number, buf: Uint8Array, off: number, caplen: num
         } while (etype === 0x8100);
       }
       break;
-    case 101: case 12: case 14: case 228: case 229: { // RAW (12 and 14 on some BSDs), IPV4, IPV6
+    case 101:
+    case 12:
+    case 14:
+    case 228:
+    case 229: {
+      // RAW (12 and 14 on some BSDs), IPV4, IPV6
       if (caplen < 1) return stopped(out, LinkStop.truncated);
       p = off;
       const v = buf[p]! >> 4;
       etype = v === 4 ? 0x0800 : v === 6 ? 0x86dd : 0;
       break;
     }
-    case 0: case 108: { // NULL (the writer's byte order), LOOP (network byte order; tcpdump reads both alike)
+    case 0:
+    case 108: {
+      // NULL (the writer's byte order), LOOP (network byte order; tcpdump reads both alike)
       if (caplen < 4) return stopped(out, LinkStop.truncated);
       let af = u32le(buf, off);
       if (af > 0xffff) af = u32be(buf, off);

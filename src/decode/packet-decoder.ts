@@ -123,7 +123,8 @@ export class PacketDecoder {
         const next = buf[q]!;
         q += (buf[q + 1]! + 1) * 8;
         nh = next;
-      } else if (nh === 51) { // AH: length in 4-octet units minus 2
+      } else if (nh === 51) {
+        // AH: length in 4-octet units minus 2
         if (q + 8 > end) return this.skip(SkipReason.truncated);
         const next = buf[q]!;
         q += (buf[q + 1]! + 2) * 4;

@@ -57,7 +57,10 @@ export class SmtpAnnotator implements SmtpObserver, EventSink {
   private tlsBases: number[] = [];
   private tlsDelay = 0;
 
-  constructor(private readonly pipeline: Pipeline, private readonly clock: LocalClock) {}
+  constructor(
+    private readonly pipeline: Pipeline,
+    private readonly clock: LocalClock,
+  ) {}
 
   /** The annotation lines of the packet just processed (or of the end of input). */
   take(): string[] {
@@ -91,10 +94,18 @@ export class SmtpAnnotator implements SmtpObserver, EventSink {
 
   authData(flow: FlowInfo, kind: AuthDataKind, name: string | null): void {
     switch (kind) {
-      case 'user': this.add(flow, `C: ${username(name)}`); break;
-      case 'plain': this.add(flow, `C: ${username(name)} ***`); break;
-      case 'secret': this.add(flow, 'C: ***'); break;
-      case 'cancel': this.add(flow, 'C: * (AUTH cancelled)'); break;
+      case 'user':
+        this.add(flow, `C: ${username(name)}`);
+        break;
+      case 'plain':
+        this.add(flow, `C: ${username(name)} ***`);
+        break;
+      case 'secret':
+        this.add(flow, 'C: ***');
+        break;
+      case 'cancel':
+        this.add(flow, 'C: * (AUTH cancelled)');
+        break;
     }
   }
 
@@ -172,7 +183,10 @@ export class SmtpAnnotator implements SmtpObserver, EventSink {
         break;
       case 'block':
         this.resolvePending();
-        this.mark(this.lastFlow, `BLOCK ${who(ev.client, ev.key)} (${ev.rule}) from ${this.clock.hms(Math.floor(ev.from))} until ${this.clock.hms(Math.floor(ev.until))} (${Math.round(ev.until - ev.from)} s)`);
+        this.mark(
+          this.lastFlow,
+          `BLOCK ${who(ev.client, ev.key)} (${ev.rule}) from ${this.clock.hms(Math.floor(ev.from))} until ${this.clock.hms(Math.floor(ev.until))} (${Math.round(ev.until - ev.from)} s)`,
+        );
         break;
       case 'flow_end':
         this.challenged.delete(ev.flow);
@@ -200,7 +214,14 @@ export class SmtpAnnotator implements SmtpObserver, EventSink {
   // ------------------------------------------------------------------ lines
 
   private flowOf(ev: { flow: number; client: string; clientPort: number; server: string; serverPort: number }): FlowInfo {
-    return { id: ev.flow, ipVersion: ev.client.includes(':') ? 6 : 4, client: ev.client, clientPort: ev.clientPort, server: ev.server, serverPort: ev.serverPort };
+    return {
+      id: ev.flow,
+      ipVersion: ev.client.includes(':') ? 6 : 4,
+      client: ev.client,
+      clientPort: ev.clientPort,
+      server: ev.server,
+      serverPort: ev.serverPort,
+    };
   }
 
   private mark(flow: FlowInfo | null, text: string): void {
@@ -224,8 +245,10 @@ export class SmtpAnnotator implements SmtpObserver, EventSink {
     }
     const a = flow.client;
     const b = flow.server;
-    const key = a < b || (a === b && flow.clientPort <= flow.serverPort)
-      ? `${a}|${flow.clientPort}|${b}|${flow.serverPort}` : `${b}|${flow.serverPort}|${a}|${flow.clientPort}`;
+    const key =
+      a < b || (a === b && flow.clientPort <= flow.serverPort)
+        ? `${a}|${flow.clientPort}|${b}|${flow.serverPort}`
+        : `${b}|${flow.serverPort}|${a}|${flow.clientPort}`;
     return key === this.curKey;
   }
 }

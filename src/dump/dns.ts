@@ -8,18 +8,106 @@
 import { formatIpv4, formatIpv6Tcpdump } from '../net/ip-text.js';
 
 const TYPES: Record<number, string> = {
-  1: 'A', 2: 'NS', 3: 'MD', 4: 'MF', 5: 'CNAME', 6: 'SOA', 7: 'MB', 8: 'MG', 9: 'MR', 10: 'NULL', 11: 'WKS', 12: 'PTR', 13: 'HINFO',
-  14: 'MINFO', 15: 'MX', 16: 'TXT', 17: 'RP', 18: 'AFSDB', 19: 'X25', 20: 'ISDN', 21: 'RT', 22: 'NSAP', 23: 'NSAP_PTR', 24: 'SIG',
-  25: 'KEY', 26: 'PX', 27: 'GPOS', 28: 'AAAA', 29: 'LOC', 30: 'NXT', 31: 'EID', 32: 'NIMLOC', 33: 'SRV', 34: 'ATMA', 35: 'NAPTR',
-  36: 'KX', 37: 'CERT', 38: 'A6', 39: 'DNAME', 40: 'SINK', 41: 'OPT', 42: 'APL', 43: 'DS', 44: 'SSHFP', 45: 'IPSECKEY', 46: 'RRSIG',
-  47: 'NSEC', 48: 'DNSKEY', 99: 'SPF', 100: 'UINFO', 101: 'UID', 102: 'GID', 103: 'UNSPEC', 104: 'UNSPECA', 249: 'TKEY', 250: 'TSIG',
-  251: 'IXFR', 252: 'AXFR', 253: 'MAILB', 254: 'MAILA', 255: 'ANY', 256: 'URI',
+  1: 'A',
+  2: 'NS',
+  3: 'MD',
+  4: 'MF',
+  5: 'CNAME',
+  6: 'SOA',
+  7: 'MB',
+  8: 'MG',
+  9: 'MR',
+  10: 'NULL',
+  11: 'WKS',
+  12: 'PTR',
+  13: 'HINFO',
+  14: 'MINFO',
+  15: 'MX',
+  16: 'TXT',
+  17: 'RP',
+  18: 'AFSDB',
+  19: 'X25',
+  20: 'ISDN',
+  21: 'RT',
+  22: 'NSAP',
+  23: 'NSAP_PTR',
+  24: 'SIG',
+  25: 'KEY',
+  26: 'PX',
+  27: 'GPOS',
+  28: 'AAAA',
+  29: 'LOC',
+  30: 'NXT',
+  31: 'EID',
+  32: 'NIMLOC',
+  33: 'SRV',
+  34: 'ATMA',
+  35: 'NAPTR',
+  36: 'KX',
+  37: 'CERT',
+  38: 'A6',
+  39: 'DNAME',
+  40: 'SINK',
+  41: 'OPT',
+  42: 'APL',
+  43: 'DS',
+  44: 'SSHFP',
+  45: 'IPSECKEY',
+  46: 'RRSIG',
+  47: 'NSEC',
+  48: 'DNSKEY',
+  99: 'SPF',
+  100: 'UINFO',
+  101: 'UID',
+  102: 'GID',
+  103: 'UNSPEC',
+  104: 'UNSPECA',
+  249: 'TKEY',
+  250: 'TSIG',
+  251: 'IXFR',
+  252: 'AXFR',
+  253: 'MAILB',
+  254: 'MAILA',
+  255: 'ANY',
+  256: 'URI',
 };
 const CLASSES: Record<number, string> = { 1: 'IN', 3: 'CHAOS', 4: 'HS', 255: 'ANY' };
-const OPS = ['', ' inv_q', ' stat', ' op3', ' notify', ' update', ' op6', ' op7', ' op8', ' updateA', ' updateD', ' updateDA', ' updateM',
-  ' updateMA', ' zoneInit', ' zoneRef'];
-const RCODES = ['', ' FormErr', ' ServFail', ' NXDomain', ' NotImp', ' Refused', ' YXDomain', ' YXRRSet', ' NXRRSet', ' NotAuth',
-  ' NotZone', ' Resp11', ' Resp12', ' Resp13', ' Resp14', ' NoChange'];
+const OPS = [
+  '',
+  ' inv_q',
+  ' stat',
+  ' op3',
+  ' notify',
+  ' update',
+  ' op6',
+  ' op7',
+  ' op8',
+  ' updateA',
+  ' updateD',
+  ' updateDA',
+  ' updateM',
+  ' updateMA',
+  ' zoneInit',
+  ' zoneRef',
+];
+const RCODES = [
+  '',
+  ' FormErr',
+  ' ServFail',
+  ' NXDomain',
+  ' NotImp',
+  ' Refused',
+  ' YXDomain',
+  ' YXRRSet',
+  ' NXRRSet',
+  ' NotAuth',
+  ' NotZone',
+  ' Resp11',
+  ' Resp12',
+  ' Resp13',
+  ' Resp14',
+  ' NoChange',
+];
 
 const typeName = (t: number): string => TYPES[t] ?? `Type${t}`;
 const className = (c: number): string => CLASSES[c] ?? `(Class ${c})`;
@@ -43,7 +131,11 @@ function printChar(c: number): string {
 
 class Reader {
   out = '';
-  constructor(readonly b: Uint8Array, readonly base: number, readonly avail: number) {}
+  constructor(
+    readonly b: Uint8Array,
+    readonly base: number,
+    readonly avail: number,
+  ) {}
 
   u8(at: number): number {
     if (at < 0 || at >= this.avail) throw new Truncated();
@@ -154,7 +246,10 @@ class Reader {
         this.need(d, 16);
         this.out += ` ${formatIpv6Tcpdump(this.b, this.base + d)}`;
         break;
-      case 2: case 5: case 12: case 39:
+      case 2:
+      case 5:
+      case 12:
+      case 39:
         this.out += ' ';
         if (!this.name(d)) return null;
         break;

@@ -52,8 +52,14 @@ export const EXIT_USAGE = 1;
 export const EXIT_READ_ERROR = 2;
 
 /** Runs a dump to `out`; resolves to the exit code. */
-export async function runDump(s: DumpSettings, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
-  const warn = (m: string): void => { stderr.write(`smtpstrike: ${m}\n`); };
+export async function runDump(
+  s: DumpSettings,
+  stdout: NodeJS.WritableStream = process.stdout,
+  stderr: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
+  const warn = (m: string): void => {
+    stderr.write(`smtpstrike: ${m}\n`);
+  };
   if (s.writeFile) {
     // Fail before printing anything when the -w file cannot be written (the writer opens it later).
     try {
@@ -76,9 +82,13 @@ export async function runDump(s: DumpSettings, stdout: NodeJS.WritableStream = p
   process.on('SIGTERM', onSignal);
   try {
     if (s.iface !== null) {
-      return await runLive(s, d, out, stderr, warn, (f) => { wake = f; });
+      return await runLive(s, d, out, stderr, warn, (f) => {
+        wake = f;
+      });
     }
-    const code = await runFiles(s, d, out, warn, (f) => { wake = f; });
+    const code = await runFiles(s, d, out, warn, (f) => {
+      wake = f;
+    });
     if (code === EXIT_USAGE) return code;
     if (interrupted) stderr.write(`${d.shown} packet${d.shown === 1 ? '' : 's'} captured\n`);
     return code;
@@ -101,7 +111,10 @@ class Dumper {
   shown = 0;
   stop = false;
 
-  constructor(private readonly s: DumpSettings, private readonly out: Output) {
+  constructor(
+    private readonly s: DumpSettings,
+    private readonly out: Output,
+  ) {
     this.printer = new PacketPrinter({ absoluteSeq: s.absoluteSeq, suppressDefaultDump: s.hex, noPayloadText: s.redact === true });
     if (s.smtp) {
       // The pipeline's sink is the annotator; the annotator reads the pipeline: tie them after construction.
@@ -125,8 +138,10 @@ class Dumper {
     if (rec.caplen === 0 || rec.origlen < rec.caplen) {
       // What tcpdump prints, without a time stamp, for a record header it does not believe (the
       // readers already raise a wire length below the captured length to the captured length).
-      text = rec.caplen === 0 ? `[Invalid header: caplen==0${rec.origlen === 0 ? ', len==0' : ''}]\n`
-        : `[Invalid header: len(${rec.origlen}) < caplen(${rec.caplen})]\n`;
+      text =
+        rec.caplen === 0
+          ? `[Invalid header: caplen==0${rec.origlen === 0 ? ', len==0' : ''}]\n`
+          : `[Invalid header: len(${rec.origlen}) < caplen(${rec.caplen})]\n`;
     } else {
       text = this.clock.stamp(rec.tsSec, rec.tsNsec) + ' ' + this.printer.print(rec);
       const po = this.printer.payloadOff;
@@ -180,7 +195,9 @@ class Dumper {
       this.writer ??= new PcapWriter(this.s.writeFile, 1);
       await this.writer.close();
       if (this.notWritten > 0) {
-        warn(`-w ${this.s.writeFile}: ${this.notWritten} packet(s) with another link type than the first packet's (${this.writerLinktype}) were shown but not written`);
+        warn(
+          `-w ${this.s.writeFile}: ${this.notWritten} packet(s) with another link type than the first packet's (${this.writerLinktype}) were shown but not written`,
+        );
       }
     }
   }
@@ -289,7 +306,8 @@ async function runFiles(s: DumpSettings, d: Dumper, out: Output, warn: (m: strin
     return out.ready();
   };
   const ranOut = await mergeInTimeOrder(
-    sources, nextPacket,
+    sources,
+    nextPacket,
     (src) => {
       const pause = d.show(src.reader.rec);
       return pause ? pause.then(drained) : drained();
@@ -303,17 +321,30 @@ async function runFiles(s: DumpSettings, d: Dumper, out: Output, warn: (m: strin
 }
 
 async function runLive(
-  s: DumpSettings, d: Dumper, out: Output, stderr: NodeJS.WritableStream, warn: (m: string) => void, onStop: (f: () => void) => void,
+  s: DumpSettings,
+  d: Dumper,
+  out: Output,
+  stderr: NodeJS.WritableStream,
+  warn: (m: string) => void,
+  onStop: (f: () => void) => void,
 ): Promise<number> {
   let source: LiveSource;
   let failure: Error | null = null;
   let wake: () => void = () => undefined;
-  const stopped = new Promise<void>((resolve) => { wake = resolve; });
+  const stopped = new Promise<void>((resolve) => {
+    wake = resolve;
+  });
   onStop(wake);
   try {
     source = createLiveSource(s.captureBackend, {
-      iface: s.iface!, filter: s.filter, bufferSize: s.bufferSize, snaplen: s.snaplen,
-      onError: (e) => { failure = e; wake(); },
+      iface: s.iface!,
+      filter: s.filter,
+      bufferSize: s.bufferSize,
+      snaplen: s.snaplen,
+      onError: (e) => {
+        failure = e;
+        wake();
+      },
     });
     await source.start((rec) => {
       if (d.stop || out.closed) return;
@@ -326,7 +357,9 @@ async function runLive(
     return EXIT_USAGE;
   }
   if (source instanceof TcpdumpSource && source.listening) stderr.write(`${source.listening}\n`);
-  const poll = setInterval(() => { if (out.closed) wake(); }, 200);
+  const poll = setInterval(() => {
+    if (out.closed) wake();
+  }, 200);
   await stopped;
   clearInterval(poll);
   d.stop = true;

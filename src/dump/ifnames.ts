@@ -14,9 +14,13 @@ export function interfaceName(index: number): string {
       for (const n of readdirSync('/sys/class/net')) {
         try {
           names.set(Number(readFileSync(`/sys/class/net/${n}/ifindex`, 'latin1').trim()), n);
-        } catch { /* an interface that vanished meanwhile */ }
+        } catch {
+          /* an interface that vanished meanwhile */
+        }
       }
-    } catch { /* not Linux: no names */ }
+    } catch {
+      /* not Linux: no names */
+    }
   }
   return names.get(index) ?? '?';
 }

@@ -28,7 +28,7 @@ export class TcpdumpReadError extends Error {
 export function tcpdumpMissing(expr: string): FilterError {
   return new FilterError(
     `the filter "${expr}" needs tcpdump to be applied to a capture file, and tcpdump is not installed ` +
-    '(apt-get install tcpdump); without a filter, dump reads the file itself',
+      '(apt-get install tcpdump); without a filter, dump reads the file itself',
   );
 }
 
@@ -68,7 +68,9 @@ export async function openFiltered(file: string, expr: string, tcpdump = 'tcpdum
   const args = ['-r', input ? '-' : file, '-w', '-', '--', expr];
   const child = spawn(tcpdump, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', () => resolve());
     child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? tcpdumpMissing(expr) : new FilterError(`cannot run tcpdump: ${e.message}`)));
@@ -82,11 +84,16 @@ export async function openFiltered(file: string, expr: string, tcpdump = 'tcpdum
   const done = new Promise<void>((resolve, reject) => {
     child.once('close', (code, signal) => {
       if (code === 0 || signal === 'SIGTERM' || signal === 'SIGPIPE') return resolve();
-      const said = stderr.split('\n').map((l) => l.replace(/^tcpdump: /, '').trim())
-        .filter((l) => l !== '' && !/^reading from file/.test(l)).join('; ');
-      reject(/syntax error|expression|illegal|parse|unknown (host|port|protocol|network)/i.test(said)
-        ? new FilterError(`bad filter "${expr}": ${said}`)
-        : new TcpdumpReadError(`${file}: tcpdump could not read it: ${said || `exit status ${code}`}`));
+      const said = stderr
+        .split('\n')
+        .map((l) => l.replace(/^tcpdump: /, '').trim())
+        .filter((l) => l !== '' && !/^reading from file/.test(l))
+        .join('; ');
+      reject(
+        /syntax error|expression|illegal|parse|unknown (host|port|protocol|network)/i.test(said)
+          ? new FilterError(`bad filter "${expr}": ${said}`)
+          : new TcpdumpReadError(`${file}: tcpdump could not read it: ${said || `exit status ${code}`}`),
+      );
     });
   });
   done.catch(() => undefined);

@@ -31,11 +31,21 @@ export class PacketPrinter extends PrintState {
     this.frameOff = off;
     const wire = rec.origlen;
     switch (rec.linktype) {
-      case 1: return ether(this, off, wire);
-      case 113: return sll(this, off, wire);
-      case 276: return sll2(this, off, wire);
-      case 0: case 108: return loopback(this, rec.linktype, off, wire);
-      case 101: case 12: case 14: case 228: case 229: return rawIp(this, rec.linktype, off, wire);
+      case 1:
+        return ether(this, off, wire);
+      case 113:
+        return sll(this, off, wire);
+      case 276:
+        return sll2(this, off, wire);
+      case 0:
+      case 108:
+        return loopback(this, rec.linktype, off, wire);
+      case 101:
+      case 12:
+      case 14:
+      case 228:
+      case 229:
+        return rawIp(this, rec.linktype, off, wire);
       default:
         this.payloadOff = off;
         return 'UNSUPPORTED' + hexAsciiLines(rec.buf, off, this.end);

@@ -21,12 +21,19 @@ export function arp(pr: PrintState, p: number, wire: number): string {
   const tha = macText(b, p + 18);
   const tpa = formatIpv4(b, p + 24);
   switch (op) {
-    case 1: return `ARP, Request who-has ${tpa}${thaZero ? '' : ` (${tha})`} tell ${spa}, length ${wire}`;
-    case 2: return `ARP, Reply ${spa} is-at ${sha}, length ${wire}`;
-    case 3: return `ARP, Reverse Request who-is ${tha} tell ${sha}, length ${wire}`;
-    case 4: return `ARP, Reverse Reply ${tha} at ${tpa}, length ${wire}`;
-    case 8: return `ARP, Inverse Request who-is ${tha} tell ${sha}, length ${wire}`;
-    case 9: return `ARP, Inverse Reply ${sha} at ${spa}, length ${wire}`;
-    default: return `ARP, Unknown (${op}) ` + hexAsciiLines(b, p, Math.min(pr.end, p + 28));
+    case 1:
+      return `ARP, Request who-has ${tpa}${thaZero ? '' : ` (${tha})`} tell ${spa}, length ${wire}`;
+    case 2:
+      return `ARP, Reply ${spa} is-at ${sha}, length ${wire}`;
+    case 3:
+      return `ARP, Reverse Request who-is ${tha} tell ${sha}, length ${wire}`;
+    case 4:
+      return `ARP, Reverse Reply ${tha} at ${tpa}, length ${wire}`;
+    case 8:
+      return `ARP, Inverse Request who-is ${tha} tell ${sha}, length ${wire}`;
+    case 9:
+      return `ARP, Inverse Reply ${sha} at ${spa}, length ${wire}`;
+    default:
+      return `ARP, Unknown (${op}) ` + hexAsciiLines(b, p, Math.min(pr.end, p + 28));
   }
 }

@@ -4,15 +4,28 @@ import { formatIpv4, formatIpv6Tcpdump } from '../net/ip-text.js';
 import type { PrintState } from './print-state.js';
 
 const UNREACH_IP: Record<number, string> = {
-  5: '%s unreachable - source route failed', 6: 'net %s unreachable - unknown', 7: 'host %s unreachable - unknown',
-  8: '%s unreachable - source host isolated', 9: 'net %s unreachable - admin prohibited', 10: 'host %s unreachable - admin prohibited',
-  11: 'net %s unreachable - tos prohibited', 12: 'host %s unreachable - tos prohibited', 13: 'host %s unreachable - admin prohibited filter',
-  14: 'host %s unreachable - host precedence violation', 15: 'host %s unreachable - precedence cutoff',
+  5: '%s unreachable - source route failed',
+  6: 'net %s unreachable - unknown',
+  7: 'host %s unreachable - unknown',
+  8: '%s unreachable - source host isolated',
+  9: 'net %s unreachable - admin prohibited',
+  10: 'host %s unreachable - admin prohibited',
+  11: 'net %s unreachable - tos prohibited',
+  12: 'host %s unreachable - tos prohibited',
+  13: 'host %s unreachable - admin prohibited filter',
+  14: 'host %s unreachable - host precedence violation',
+  15: 'host %s unreachable - precedence cutoff',
 };
 
 const ICMP6_SIMPLE: Record<number, string> = {
-  133: 'router solicitation', 134: 'router advertisement', 141: 'inverse neighbor solicitation', 142: 'inverse neighbor advertisement',
-  144: 'ha discovery request', 145: 'ha discovery reply', 146: 'mobile router solicitation', 147: 'mobile router advertisement',
+  133: 'router solicitation',
+  134: 'router advertisement',
+  141: 'inverse neighbor solicitation',
+  142: 'inverse neighbor advertisement',
+  144: 'ha discovery request',
+  145: 'ha discovery reply',
+  146: 'mobile router solicitation',
+  147: 'mobile router advertisement',
 };
 
 /** ICMPv6 types tcpdump decodes in ways not reproduced here (node information, mtrace, …). */
@@ -34,7 +47,8 @@ export function icmp(pr: PrintState, c: number, capEnd: number, len: number): st
   };
   let text: string;
   switch (type) {
-    case 0: case 8:
+    case 0:
+    case 8:
       if (avail < 8) return pr.cut(trunc);
       text = `echo ${type === 8 ? 'request' : 'reply'}, id ${b.readUInt16BE(c + 4)}, seq ${b.readUInt16BE(c + 6)}`;
       break;
@@ -42,14 +56,23 @@ export function icmp(pr: PrintState, c: number, capEnd: number, len: number): st
       const ip = inner();
       if (!ip) return trunc;
       switch (code) {
-        case 0: text = `net ${ip.dst} unreachable`; break;
-        case 1: text = `host ${ip.dst} unreachable`; break;
-        case 2: text = `${ip.dst} protocol ${ip.proto} unreachable`; break;
+        case 0:
+          text = `net ${ip.dst} unreachable`;
+          break;
+        case 1:
+          text = `host ${ip.dst} unreachable`;
+          break;
+        case 2:
+          text = `${ip.dst} protocol ${ip.proto} unreachable`;
+          break;
         case 3:
           if (ip.dport === null) return trunc;
-          text = ip.proto === 6 ? `${ip.dst} tcp port ${ip.dport} unreachable`
-            : ip.proto === 17 ? `${ip.dst} udp port ${ip.dport} unreachable`
-              : `${ip.dst} protocol ${ip.proto} port ${ip.dport} unreachable`;
+          text =
+            ip.proto === 6
+              ? `${ip.dst} tcp port ${ip.dport} unreachable`
+              : ip.proto === 17
+                ? `${ip.dst} udp port ${ip.dport} unreachable`
+                : `${ip.dst} protocol ${ip.proto} port ${ip.dport} unreachable`;
           break;
         case 4: {
           const mtu = b.readUInt16BE(c + 6);
@@ -66,21 +89,33 @@ export function icmp(pr: PrintState, c: number, capEnd: number, len: number): st
       const ip = inner();
       if (!ip) return trunc;
       const gw = formatIpv4(b, c + 4);
-      text = code === 0 ? `redirect ${ip.dst} to net ${gw}` : code === 1 ? `redirect ${ip.dst} to host ${gw}`
-        : code === 2 ? `redirect-tos ${ip.dst} to net ${gw}` : code === 3 ? `redirect-tos ${ip.dst} to host ${gw}`
-          : `redirect-#${code} ${ip.dst} to ${gw}`;
+      text =
+        code === 0
+          ? `redirect ${ip.dst} to net ${gw}`
+          : code === 1
+            ? `redirect ${ip.dst} to host ${gw}`
+            : code === 2
+              ? `redirect-tos ${ip.dst} to net ${gw}`
+              : code === 3
+                ? `redirect-tos ${ip.dst} to host ${gw}`
+                : `redirect-#${code} ${ip.dst} to ${gw}`;
       break;
     }
     case 11:
       text = code === 0 ? 'time exceeded in-transit' : code === 1 ? 'ip reassembly time exceeded' : `time exceeded-#${code}`;
       break;
-    case 4: text = 'source quench'; break;
-    case 10: text = 'router solicitation'; break;
+    case 4:
+      text = 'source quench';
+      break;
+    case 10:
+      text = 'router solicitation';
+      break;
     case 12:
       if (avail < 5) return trunc;
       text = `parameter problem - octet ${b[c + 4]}`;
       break;
-    case 13: case 14: {
+    case 13:
+    case 14: {
       if (avail < 8) return trunc;
       text = `time stamp ${type === 13 ? 'query' : 'reply'} id ${b.readUInt16BE(c + 4)} seq ${b.readUInt16BE(c + 6)}`;
       if (type === 14) {
@@ -89,14 +124,24 @@ export function icmp(pr: PrintState, c: number, capEnd: number, len: number): st
       }
       break;
     }
-    case 15: text = 'information request'; break;
-    case 16: text = 'information reply'; break;
-    case 17: text = 'address mask request'; break;
+    case 15:
+      text = 'information request';
+      break;
+    case 16:
+      text = 'information reply';
+      break;
+    case 17:
+      text = 'address mask request';
+      break;
     case 18:
       if (avail < 12) return trunc;
-      text = `address mask is 0x${b.readUInt32BE(c + 8).toString(16).padStart(8, '0')}`;
+      text = `address mask is 0x${b
+        .readUInt32BE(c + 8)
+        .toString(16)
+        .padStart(8, '0')}`;
       break;
-    default: text = `type-#${type}`;
+    default:
+      text = `type-#${type}`;
   }
   return `ICMP ${text}, length ${len}`;
 }
@@ -115,17 +160,26 @@ export function icmp6(pr: PrintState, c: number, capEnd: number, len: number): s
       const dst = innerDst();
       if (dst === null) return trunc;
       switch (code) {
-        case 0: text = `destination unreachable, unreachable route ${dst}`; break;
-        case 1: text = `destination unreachable,  unreachable prohibited ${dst}`; break;
-        case 2: text = `destination unreachable, beyond scope ${dst}, source address ${formatIpv6Tcpdump(b, c + 8 + 8)}`; break;
-        case 3: text = `destination unreachable, unreachable address ${dst}`; break;
+        case 0:
+          text = `destination unreachable, unreachable route ${dst}`;
+          break;
+        case 1:
+          text = `destination unreachable,  unreachable prohibited ${dst}`;
+          break;
+        case 2:
+          text = `destination unreachable, beyond scope ${dst}, source address ${formatIpv6Tcpdump(b, c + 8 + 8)}`;
+          break;
+        case 3:
+          text = `destination unreachable, unreachable address ${dst}`;
+          break;
         case 4: {
           const ip = c + 8;
           const nh = b[ip + 6]!;
           const t = ip + 40;
           if (capEnd - t < 4) return trunc;
           const dport = (b[t + 2]! << 8) | b[t + 3]!;
-          text = `destination unreachable, unreachable port, ${dst} ` +
+          text =
+            `destination unreachable, unreachable port, ${dst} ` +
             (nh === 6 ? `tcp port ${dport}` : nh === 17 ? `udp port ${dport}` : `protocol ${nh} port ${dport}`);
           break;
         }
@@ -150,7 +204,8 @@ export function icmp6(pr: PrintState, c: number, capEnd: number, len: number): s
       if (avail < 8) return trunc;
       text = `parameter problem, ${code === 0 ? 'erroneous - octet' : code === 1 ? 'next header - octet' : code === 2 ? 'option - octet' : 'code-#' + code} ${b.readUInt32BE(c + 4)}`;
       break;
-    case 128: case 129:
+    case 128:
+    case 129:
       if (avail < 8) return trunc;
       text = `echo ${type === 128 ? 'request' : 'reply'}, id ${b.readUInt16BE(c + 4)}, seq ${b.readUInt16BE(c + 6)}`;
       break;
@@ -163,11 +218,13 @@ export function icmp6(pr: PrintState, c: number, capEnd: number, len: number): s
         text = `multicast listener querymax resp delay: ${b.readUInt16BE(c + 4)} addr: ${formatIpv6Tcpdump(b, c + 8)}`;
       }
       break;
-    case 131: case 132:
+    case 131:
+    case 132:
       if (avail < 24) return trunc;
       text = `multicast listener ${type === 131 ? 'report' : 'done'}max resp delay: ${b.readUInt16BE(c + 4)} addr: ${formatIpv6Tcpdump(b, c + 8)}`;
       break;
-    case 135: case 136:
+    case 135:
+    case 136:
       if (avail < 24) return trunc;
       text = type === 135 ? `neighbor solicitation, who has ${formatIpv6Tcpdump(b, c + 8)}` : `neighbor advertisement, tgt is ${formatIpv6Tcpdump(b, c + 8)}`;
       break;

@@ -31,16 +31,22 @@ export function ip4(pr: PrintState, p: number, wire: number): string {
   if (frag & 0x1fff) return s + `${src} > ${dst}: ip-proto-${proto}`;
   const key = (): [string, string] => [b.toString('latin1', p + 12, p + 16), b.toString('latin1', p + 16, p + 20)];
   switch (proto) {
-    case 6: return s + tcp(pr, t, capEnd, len, src, dst, true, key);
-    case 17: return s + udp(pr, t, capEnd, len, src, dst, true);
-    case 1: return s + `${src} > ${dst}: ` + icmp(pr, t, capEnd, len);
-    case 4: return s + `${src} > ${dst}: ` + pr.sub(() => ip4(pr, t, len), capEnd);
-    case 41: return s + `${src} > ${dst}: ` + pr.sub(() => ip6(pr, t, len), capEnd);
-    case 58: return s + `${src} > ${dst}: [ICMPv6 requires IPv6] (invalid)`;
-    default: return s + `${src} > ${dst}:  ip-proto-${proto} ${len}`;
+    case 6:
+      return s + tcp(pr, t, capEnd, len, src, dst, true, key);
+    case 17:
+      return s + udp(pr, t, capEnd, len, src, dst, true);
+    case 1:
+      return s + `${src} > ${dst}: ` + icmp(pr, t, capEnd, len);
+    case 4:
+      return s + `${src} > ${dst}: ` + pr.sub(() => ip4(pr, t, len), capEnd);
+    case 41:
+      return s + `${src} > ${dst}: ` + pr.sub(() => ip6(pr, t, len), capEnd);
+    case 58:
+      return s + `${src} > ${dst}: [ICMPv6 requires IPv6] (invalid)`;
+    default:
+      return s + `${src} > ${dst}:  ip-proto-${proto} ${len}`;
   }
 }
-
 
 export function ip6(pr: PrintState, p: number, wire: number): string {
   const b = pr.buf;
@@ -60,11 +66,17 @@ export function ip6(pr: PrintState, p: number, wire: number): string {
   const key = (): [string, string] => [b.toString('latin1', p + 8, p + 24), b.toString('latin1', p + 24, p + 40)];
   for (let hops = 0; hops < 16; hops++) {
     switch (nh) {
-      case 6: return s + (ext ? `${src} > ${dst}: ${ext}` : '') + tcp(pr, q, capEnd, len, src, dst, ext === '', key);
-      case 17: return s + (ext ? `${src} > ${dst}: ${ext}` : '') + udp(pr, q, capEnd, len, src, dst, ext === '');
-      case 58: return s + `${src} > ${dst}: ${ext}` + icmp6(pr, q, capEnd, len);
-      case 59: return s + `${src} > ${dst}: ${ext}no next header`;
-      case 0: case 60: case 43: {
+      case 6:
+        return s + (ext ? `${src} > ${dst}: ${ext}` : '') + tcp(pr, q, capEnd, len, src, dst, ext === '', key);
+      case 17:
+        return s + (ext ? `${src} > ${dst}: ${ext}` : '') + udp(pr, q, capEnd, len, src, dst, ext === '');
+      case 58:
+        return s + `${src} > ${dst}: ${ext}` + icmp6(pr, q, capEnd, len);
+      case 59:
+        return s + `${src} > ${dst}: ${ext}no next header`;
+      case 0:
+      case 60:
+      case 43: {
         if (capEnd - q < 2) return s + `${src} > ${dst}: ${ext} [|ip6]`;
         const hl = (b[q + 1]! + 1) * 8;
         if (nh === 0) ext += 'HBH ';

@@ -11,10 +11,26 @@ import { ip4, ip6 } from './print-ip.js';
 
 /** tcpdump's names of EtherTypes (its ethertype_values) for the ones printed here. */
 const ETHER_NAMES: Record<number, string> = {
-  0x0800: 'IPv4', 0x86dd: 'IPv6', 0x0806: 'ARP', 0x8035: 'Reverse ARP',
-  0x8100: '802.1Q', 0x88a8: '802.1Q-QinQ', 0x9100: '802.1Q-9100', 0x9200: '802.1Q-9200',
-  0x88cc: 'LLDP', 0x8863: 'PPPoE D', 0x8864: 'PPPoE S', 0x888e: 'EAPOL', 0x8847: 'MPLS unicast', 0x8848: 'MPLS multicast',
-  0x88e5: 'MACsec', 0x88f7: 'PTP', 0x8906: 'FCoE', 0x0842: 'Wake-on-LAN', 0x9000: 'Loopback', 0x88b5: 'Local Experimental',
+  0x0800: 'IPv4',
+  0x86dd: 'IPv6',
+  0x0806: 'ARP',
+  0x8035: 'Reverse ARP',
+  0x8100: '802.1Q',
+  0x88a8: '802.1Q-QinQ',
+  0x9100: '802.1Q-9100',
+  0x9200: '802.1Q-9200',
+  0x88cc: 'LLDP',
+  0x8863: 'PPPoE D',
+  0x8864: 'PPPoE S',
+  0x888e: 'EAPOL',
+  0x8847: 'MPLS unicast',
+  0x8848: 'MPLS multicast',
+  0x88e5: 'MACsec',
+  0x88f7: 'PTP',
+  0x8906: 'FCoE',
+  0x0842: 'Wake-on-LAN',
+  0x9000: 'Loopback',
+  0x88b5: 'Local Experimental',
 };
 
 const SLL_TYPES = ['In', 'B', 'M', 'P', 'Out'];
@@ -61,8 +77,10 @@ export function sll(pr: PrintState, off: number, wire: number): string {
     const pt = SLL_TYPES[(b[off]! << 8) | b[off + 1]!] ?? '?';
     const alen = Math.min((b[off + 4]! << 8) | b[off + 5]!, 8);
     const htype = (b[off + 14]! << 8) | b[off + 15]!;
-    return `${pt.padStart(3)} ${macText(b, off + 6, alen)} ethertype ${ETHER_NAMES[htype] ?? 'Unknown'} (0x${hex4(htype)}), length ${wire - 4 * l.tags}: ` +
-      pr.dump(p, pr.end);
+    return (
+      `${pt.padStart(3)} ${macText(b, off + 6, alen)} ethertype ${ETHER_NAMES[htype] ?? 'Unknown'} (0x${hex4(htype)}), length ${wire - 4 * l.tags}: ` +
+      pr.dump(p, pr.end)
+    );
   };
   return tags + network(pr, l.etype, p, wire - (p - off), generic);
 }
@@ -81,18 +99,25 @@ export function sll2(pr: PrintState, off: number, wire: number): string {
   pr.payloadOff = p;
   const generic = (): string => {
     const alen = Math.min(b[off + 11]!, 8);
-    return `ifindex ${ifindex} ${macText(b, off + 12, alen)} ethertype ${ETHER_NAMES[htype] ?? 'Unknown'} (0x${hex4(htype)}), length ${wire - 4 * l.tags}: ` +
-      pr.dump(p, pr.end);
+    return (
+      `ifindex ${ifindex} ${macText(b, off + 12, alen)} ethertype ${ETHER_NAMES[htype] ?? 'Unknown'} (0x${hex4(htype)}), length ${wire - 4 * l.tags}: ` +
+      pr.dump(p, pr.end)
+    );
   };
   return prefix + network(pr, l.etype, p, wire - (p - off), generic);
 }
 
 function network(pr: PrintState, etype: number, p: number, wire: number, generic: () => string): string {
   switch (etype) {
-    case 0x0800: return ip4(pr, p, wire);
-    case 0x86dd: return ip6(pr, p, wire);
-    case 0x0806: case 0x8035: return arp(pr, p, wire);
-    default: return generic();
+    case 0x0800:
+      return ip4(pr, p, wire);
+    case 0x86dd:
+      return ip6(pr, p, wire);
+    case 0x0806:
+    case 0x8035:
+      return arp(pr, p, wire);
+    default:
+      return generic();
   }
 }
 

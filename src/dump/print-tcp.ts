@@ -7,7 +7,16 @@ import { tcpdumpText, textProtoFor } from './tcpdump-text.js';
 import { hex2, hex4 } from './text.js';
 import type { PrintState } from './print-state.js';
 
-const FLAG_CHARS: [number, string][] = [[0x01, 'F'], [0x02, 'S'], [0x04, 'R'], [0x08, 'P'], [0x10, '.'], [0x20, 'U'], [0x40, 'E'], [0x80, 'W']];
+const FLAG_CHARS: [number, string][] = [
+  [0x01, 'F'],
+  [0x02, 'S'],
+  [0x04, 'R'],
+  [0x08, 'P'],
+  [0x10, '.'],
+  [0x20, 'U'],
+  [0x40, 'E'],
+  [0x80, 'W'],
+];
 const FLAG_TEXT: string[] = Array.from({ length: 256 }, (_, f) => {
   let s = '';
   for (const [bit, c] of FLAG_CHARS) if (f & bit) s += c;
@@ -15,8 +24,25 @@ const FLAG_TEXT: string[] = Array.from({ length: 256 }, (_, f) => {
 });
 
 const TCP_OPT_NAMES: Record<number, string> = {
-  0: 'eol', 1: 'nop', 2: 'mss', 3: 'wscale', 4: 'sackOK', 5: 'sack', 6: 'echo', 7: 'echoreply', 8: 'TS', 11: 'cc', 12: 'ccnew',
-  13: '', 19: 'md5', 20: 'scps', 28: 'uto', 29: 'tcp-ao', 30: 'mptcp', 34: 'tfo', 254: 'exp',
+  0: 'eol',
+  1: 'nop',
+  2: 'mss',
+  3: 'wscale',
+  4: 'sackOK',
+  5: 'sack',
+  6: 'echo',
+  7: 'echoreply',
+  8: 'TS',
+  11: 'cc',
+  12: 'ccnew',
+  13: '',
+  19: 'md5',
+  20: 'scps',
+  28: 'uto',
+  29: 'tcp-ao',
+  30: 'mptcp',
+  34: 'tfo',
+  254: 'exp',
 };
 const MPTCP_SUBTYPES = ['capable', 'join', 'dss', 'add-addr', 'rem-addr', 'prio', 'fail', 'fast-close', 'tcprst'];
 
@@ -104,8 +130,20 @@ function tcpOptions(pr: PrintState, o: number, hl: number, capEnd: number, useRe
     const bad = (): { text: string; stop: boolean } => ({ text: s + '[bad opt]' + (first ? '' : ']'), stop: true });
     let datalen = 0;
     switch (opt) {
-      case 0: case 1: case 4: break;
-      case 2: case 3: case 6: case 7: case 11: case 12: case 13: case 8: case 20: case 28: {
+      case 0:
+      case 1:
+      case 4:
+        break;
+      case 2:
+      case 3:
+      case 6:
+      case 7:
+      case 11:
+      case 12:
+      case 13:
+      case 8:
+      case 20:
+      case 28: {
         datalen = opt === 2 || opt === 20 || opt === 28 ? 2 : opt === 3 ? 1 : opt === 8 ? 8 : 4;
         const c = check(datalen);
         if (c === false) return bad();
@@ -178,7 +216,8 @@ function tcpOptions(pr: PrintState, o: number, hl: number, capEnd: number, useRe
         s += ` ${olen} ${datalen > 0 ? (MPTCP_SUBTYPES[b[o]! >> 4] ?? 'unknown') : ''}`;
         break;
       }
-      case 34: case 254: {
+      case 34:
+      case 254: {
         datalen = olen - 2;
         const c = check(datalen);
         if (c === false) return bad();

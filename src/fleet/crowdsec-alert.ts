@@ -54,8 +54,14 @@ export function keyScope(key: string): LapiScope | null {
 
 /** A queued block that can be sent: its key has a scope and times are sane. */
 export function isValidBlock(b: CrowdsecBlock): boolean {
-  return keyScope(b.key) !== null && isIP(b.client) !== 0 && (b.rule === 'auth' || b.rule === 'conn')
-    && Number.isFinite(b.from) && Number.isFinite(b.until) && b.until > b.from;
+  return (
+    keyScope(b.key) !== null &&
+    isIP(b.client) !== 0 &&
+    (b.rule === 'auth' || b.rule === 'conn') &&
+    Number.isFinite(b.from) &&
+    Number.isFinite(b.until) &&
+    b.until > b.from
+  );
 }
 
 export function scenarioOf(rule: 'auth' | 'conn'): string {
@@ -87,7 +93,10 @@ export function blockToAlert(b: CrowdsecBlock, opts: AlertOptions): Record<strin
     start_at: iso(b.from),
     stop_at: iso(b.from),
     source: { scope, value, ip: b.client, ...(scope === 'Range' ? { range: value } : {}) },
-    meta: [{ key: 'service', value: 'smtp' }, { key: 'smtpstrike_rule', value: b.rule }],
+    meta: [
+      { key: 'service', value: 'smtp' },
+      { key: 'smtpstrike_rule', value: b.rule },
+    ],
     decisions: [{ origin: ORIGIN, type: 'ban', scope, value, duration, scenario }],
   };
 }

@@ -77,8 +77,20 @@ export interface BouncerStats {
 
 export class CrowdsecBouncer {
   readonly stats: BouncerStats = {
-    polls: 0, failures: 0, consecutiveFailures: 0, bans: 0, unbans: 0, skippedOwn: 0, skippedProtected: 0,
-    skippedType: 0, skippedScope: 0, badDecisions: 0, deletionsIgnored: 0, untracked: 0, lastError: null, lastOkAt: 0,
+    polls: 0,
+    failures: 0,
+    consecutiveFailures: 0,
+    bans: 0,
+    unbans: 0,
+    skippedOwn: 0,
+    skippedProtected: 0,
+    skippedType: 0,
+    skippedScope: 0,
+    badDecisions: 0,
+    deletionsIgnored: 0,
+    untracked: 0,
+    lastError: null,
+    lastOkAt: 0,
   };
   private readonly log: CrowdsecLog;
   private readonly now: () => number;
@@ -151,7 +163,10 @@ export class CrowdsecBouncer {
       this.stats.lastError = e.message;
       const n = this.stats.consecutiveFailures;
       if ((n & (n - 1)) === 0) {
-        this.log.warn({ err: e.message, failures: n, hint: e.status === 403 ? 'check bouncer_key: cscli bouncers list' : undefined }, 'crowdsec: decision stream poll failed');
+        this.log.warn(
+          { err: e.message, failures: n, hint: e.status === 403 ? 'check bouncer_key: cscli bouncers list' : undefined },
+          'crowdsec: decision stream poll failed',
+        );
       }
       return;
     }
@@ -248,8 +263,16 @@ export function parseStream(v: unknown): StreamAnswer {
 
 function rawDecision(x: unknown): RawDecision {
   const r = typeof x === 'object' && x !== null ? (x as Record<string, unknown>) : {};
-  const s = (k: string): string => (typeof r[k] === 'string' ? (r[k]) : '');
-  return { id: typeof r.id === 'number' ? r.id : -1, origin: s('origin'), type: s('type'), scope: s('scope'), value: s('value'), duration: s('duration'), scenario: s('scenario') };
+  const s = (k: string): string => (typeof r[k] === 'string' ? r[k] : '');
+  return {
+    id: typeof r.id === 'number' ? r.id : -1,
+    origin: s('origin'),
+    type: s('type'),
+    scope: s('scope'),
+    value: s('value'),
+    duration: s('duration'),
+    scenario: s('scenario'),
+  };
 }
 
 /** A decision as a ban with a parsed, canonical address; 'scope' when not Ip/Range, null when bad. */

@@ -42,7 +42,8 @@ export function parseCrowdsecConfig(v: unknown): CrowdsecConfig {
   const list = (k: string): string[] | undefined => {
     const x = r[k];
     if (x === undefined || x === null) return undefined;
-    if (!Array.isArray(x) || !x.every((s) => typeof s === 'string' && s !== '' && !s.includes(','))) throw new Error(`crowdsec.${k}: must be a list of names (no commas)`);
+    if (!Array.isArray(x) || !x.every((s) => typeof s === 'string' && s !== '' && !s.includes(',')))
+      throw new Error(`crowdsec.${k}: must be a list of names (no commas)`);
     return x as string[];
   };
   const url = str('url');
@@ -58,7 +59,8 @@ export function parseCrowdsecConfig(v: unknown): CrowdsecConfig {
   const password = str('password');
   const bouncerKey = str('bouncer_key');
   if ((machineId === undefined) !== (password === undefined)) throw new Error('crowdsec: machine_id and password go together');
-  if (machineId === undefined && bouncerKey === undefined) throw new Error('crowdsec: give machine_id and password (push blocks), bouncer_key (apply bans), or both');
+  if (machineId === undefined && bouncerKey === undefined)
+    throw new Error('crowdsec: give machine_id and password (push blocks), bouncer_key (apply bans), or both');
   const cfg: CrowdsecConfig = { url, pollInterval: int('poll_interval', 10, 1, 3600), maxQueue: int('max_queue', 10_000, 1, 1_000_000) };
   if (machineId !== undefined) cfg.machineId = machineId;
   if (password !== undefined) cfg.password = password;

@@ -10,7 +10,11 @@ import { readFileSync } from 'node:fs';
 
 /** An HTTP or network failure of one LAPI call. `status` 0: no answer (refused, reset, timeout). */
 export class LapiError extends Error {
-  constructor(readonly status: number, message: string, readonly body = '') {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body = '',
+  ) {
     super(message);
     this.name = 'LapiError';
   }

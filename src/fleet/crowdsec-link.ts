@@ -45,15 +45,27 @@ export class CrowdsecLink {
     const log = opts.log ?? silentLog;
     if (c.machineId !== undefined && c.password !== undefined) {
       this.pusher = new CrowdsecPusher({
-        http, credentials: { machineId: c.machineId, password: c.password }, stateDir: opts.stateDir, maxQueue: c.maxQueue,
-        ownPushes: own, log, simulated: opts.simulated ?? false,
+        http,
+        credentials: { machineId: c.machineId, password: c.password },
+        stateDir: opts.stateDir,
+        maxQueue: c.maxQueue,
+        ownPushes: own,
+        log,
+        simulated: opts.simulated ?? false,
       });
     }
     if (c.bouncerKey !== undefined) {
       this.bouncer = new CrowdsecBouncer({
-        http, apiKey: c.bouncerKey, intervalMs: c.pollInterval * 1000, ownPushes: own, log,
-        onBan: opts.onBan, onUnban: opts.onUnban, mayApply: opts.mayApply,
-        ...(c.origins ? { origins: c.origins } : {}), ...(c.scenariosContaining ? { scenariosContaining: c.scenariosContaining } : {}),
+        http,
+        apiKey: c.bouncerKey,
+        intervalMs: c.pollInterval * 1000,
+        ownPushes: own,
+        log,
+        onBan: opts.onBan,
+        onUnban: opts.onUnban,
+        mayApply: opts.mayApply,
+        ...(c.origins ? { origins: c.origins } : {}),
+        ...(c.scenariosContaining ? { scenariosContaining: c.scenariosContaining } : {}),
       });
     }
   }
@@ -69,7 +81,14 @@ export class CrowdsecLink {
    * it back to the LAPI). `threshold`: the hitcount and window of its rule, for the alert's text.
    */
   block(ev: BlockEvent, threshold?: { hits: number; windowS: number }): void {
-    this.pusher?.push({ key: ev.key, client: ev.client, rule: ev.rule, from: ev.from, until: ev.until, ...(threshold ? { hits: threshold.hits, windowS: threshold.windowS } : {}) });
+    this.pusher?.push({
+      key: ev.key,
+      client: ev.client,
+      rule: ev.rule,
+      from: ev.from,
+      until: ev.until,
+      ...(threshold ? { hits: threshold.hits, windowS: threshold.windowS } : {}),
+    });
   }
 
   async stop(): Promise<void> {

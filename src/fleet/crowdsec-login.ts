@@ -63,7 +63,11 @@ export class LapiLogin {
       if (err instanceof LapiError && err.status === 401) {
         // gin-jwt says "incorrect Username or Password" for a bad password, an unknown or
         // unvalidated machine, and a User-Agent that is not NAME/VERSION alike.
-        throw new LapiError(401, `${err.message} (machine ${JSON.stringify(this.creds.machineId)}: check machine_id/password, and that it is validated: cscli machines list)`, err.body);
+        throw new LapiError(
+          401,
+          `${err.message} (machine ${JSON.stringify(this.creds.machineId)}: check machine_id/password, and that it is validated: cscli machines list)`,
+          err.body,
+        );
       }
       throw err;
     }

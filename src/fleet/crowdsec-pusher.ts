@@ -65,8 +65,17 @@ export interface PusherStats {
 
 export class CrowdsecPusher {
   readonly stats: PusherStats = {
-    pushed: 0, batches: 0, failures: 0, consecutiveFailures: 0, rejected: 0, invalid: 0, saveErrors: 0,
-    lastError: null, lastOkAt: 0, retryAt: 0, lastBackoffMs: 0,
+    pushed: 0,
+    batches: 0,
+    failures: 0,
+    consecutiveFailures: 0,
+    rejected: 0,
+    invalid: 0,
+    saveErrors: 0,
+    lastError: null,
+    lastOkAt: 0,
+    retryAt: 0,
+    lastBackoffMs: 0,
   };
   readonly queue: BlockQueue;
   readonly login: LapiLogin;

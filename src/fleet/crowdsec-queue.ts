@@ -28,7 +28,10 @@ export class BlockQueue {
   private dirty = false;
   readonly path: string;
 
-  constructor(stateDir: string, readonly max = 10_000) {
+  constructor(
+    stateDir: string,
+    readonly max = 10_000,
+  ) {
     if (!Number.isInteger(max) || max < 1) throw new Error(`crowdsec queue size must be a whole number ≥ 1, got ${max}`);
     this.path = join(stateDir, QUEUE_FILE);
   }

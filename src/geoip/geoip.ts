@@ -195,7 +195,10 @@ export class GeoIp {
    * @param files .mmdb and .csv databases (see above); `defaultGeoFiles()` for the embedded ones
    * @param warn called once per problem (missing or broken file)
    */
-  constructor(readonly files: readonly string[], private readonly warn: (msg: string) => void = () => undefined) {
+  constructor(
+    readonly files: readonly string[],
+    private readonly warn: (msg: string) => void = () => undefined,
+  ) {
     this.sources = [];
     for (const f of files) {
       try {

@@ -35,7 +35,11 @@ export class Output {
   private waiting: Promise<void> | null = null;
   private readonly closeListeners: (() => void)[] = [];
 
-  private constructor(private readonly out: NodeJS.WritableStream, label: string, private readonly chunk = 64 * 1024) {
+  private constructor(
+    private readonly out: NodeJS.WritableStream,
+    label: string,
+    private readonly chunk = 64 * 1024,
+  ) {
     out.on('error', (e: NodeJS.ErrnoException) => {
       this.markClosed();
       if (READER_GONE.has(e.code ?? '') || this.error) return;
@@ -74,7 +78,14 @@ export class Output {
     this.size = 0;
     try {
       if (!this.out.write(text) && !this.waiting) {
-        this.waiting = once(this.out, 'drain').then(() => { this.waiting = null; }, () => { this.waiting = null; });
+        this.waiting = once(this.out, 'drain').then(
+          () => {
+            this.waiting = null;
+          },
+          () => {
+            this.waiting = null;
+          },
+        );
       }
     } catch {
       this.markClosed();

@@ -22,8 +22,17 @@ import { fileURLToPath } from 'node:url';
 import type { Cap as CapClass } from 'cap';
 import { newPacketRecord, type PacketRecord } from '../source/packet-record.js';
 import {
-  classifyPcapError, inNetns, interfaceNames, LIBPCAP_DEFAULT_BUFFER, LiveCaptureError, noSuchInterface, validateOptions, waitQuiet,
-  type LiveSource, type LiveSourceOptions, type LiveStats,
+  classifyPcapError,
+  inNetns,
+  interfaceNames,
+  LIBPCAP_DEFAULT_BUFFER,
+  LiveCaptureError,
+  noSuchInterface,
+  validateOptions,
+  waitQuiet,
+  type LiveSource,
+  type LiveSourceOptions,
+  type LiveStats,
 } from './live-source.js';
 
 export const CAP_MISSING =
@@ -90,11 +99,16 @@ export async function capAvailable(): Promise<boolean> {
 /** libpcap link-type name from cap's open() → LINKTYPE_* number. */
 export function capLinktype(name: string): number {
   switch (name) {
-    case 'ETHERNET': return 1;
-    case 'LINKTYPE_LINUX_SLL': return 113;
-    case 'RAW': return 101;
-    case 'NULL': return 0;
-    case 'IEEE802_11_RADIO': return 127;
+    case 'ETHERNET':
+      return 1;
+    case 'LINKTYPE_LINUX_SLL':
+      return 113;
+    case 'RAW':
+      return 101;
+    case 'NULL':
+      return 0;
+    case 'IEEE802_11_RADIO':
+      return 127;
     default: {
       const m = /Unknown linktype (\d+)/.exec(name);
       // DLT_ and LINKTYPE_ values agree from 104 up (SLL2 = 276 …).
@@ -103,7 +117,11 @@ export function capLinktype(name: string): number {
   }
 }
 
-export interface ProbeResult { ok: boolean; linktype?: string; message?: string }
+export interface ProbeResult {
+  ok: boolean;
+  linktype?: string;
+  message?: string;
+}
 
 const probeScript = fileURLToPath(new URL('./cap-probe.js', import.meta.url));
 
@@ -121,8 +139,12 @@ export function probeCapOpen(iface: string, filter: string, bufferSize: number):
     const child = spawn(process.execPath, [probeScript, JSON.stringify({ iface, filter, bufferSize })], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.once('error', (e) => {
       clearTimeout(timer);
@@ -137,7 +159,9 @@ export function probeCapOpen(iface: string, filter: string, bufferSize: number):
           resolve(r);
           return;
         }
-      } catch { /* fall through */ }
+      } catch {
+        /* fall through */
+      }
       const how = signal ? `killed by ${signal}` : `exit status ${code}`;
       resolve({ ok: false, message: `cap probe failed (${how}): ${(err.trim().split('\n').pop() ?? '') || 'no output'}` });
     });
@@ -166,14 +190,20 @@ export class CapSource implements LiveSource {
     if (this.cap) throw new Error('live source already started');
     const o = this.opts;
     if (o.netns !== undefined && !inNetns(o.netns)) {
-      throw new LiveCaptureError('netns',
-        `the cap backend captures in this process's own network namespace and cannot enter "${o.netns}": start node inside it (ip netns exec ${o.netns} node …), or use --capture-backend tcpdump`);
+      throw new LiveCaptureError(
+        'netns',
+        `the cap backend captures in this process's own network namespace and cannot enter "${o.netns}": start node inside it (ip netns exec ${o.netns} node …), or use --capture-backend tcpdump`,
+      );
     }
     const { Cap } = await loadCap();
     // Interface first (cheap, opens nothing): pcap_findalldevs, plus the kernel's own list.
     if (o.iface !== 'any') {
       let names: string[] = [];
-      try { names = Cap.deviceList().map((d) => d.name); } catch { /* fall back to /sys below */ }
+      try {
+        names = Cap.deviceList().map((d) => d.name);
+      } catch {
+        /* fall back to /sys below */
+      }
       const sys = interfaceNames();
       if (!names.includes(o.iface) && !sys.includes(o.iface)) throw noSuchInterface(o.iface, 'not in pcap_findalldevs nor /sys/class/net', sys);
     }

@@ -29,8 +29,11 @@ export const DEFAULT_LIVE_BUFFER_SIZE = 128 * 1024 * 1024;
 
 export function createLiveSource(backend: LiveBackend, opts: LiveSourceOptions): LiveSource {
   switch (backend) {
-    case 'cap': return new CapSource(opts);
-    case 'tcpdump': return new TcpdumpSource(opts);
-    default: throw new RangeError(`unknown capture backend "${String(backend)}" (cap or tcpdump)`);
+    case 'cap':
+      return new CapSource(opts);
+    case 'tcpdump':
+      return new TcpdumpSource(opts);
+    default:
+      throw new RangeError(`unknown capture backend "${String(backend)}" (cap or tcpdump)`);
   }
 }

@@ -135,7 +135,11 @@ export function noSuchInterface(iface: string, detail: string, names: string[] |
 }
 
 export function badFilter(filter: string, detail: string): LiveCaptureError {
-  return new LiveCaptureError('filter', `bad capture filter "${filter}": ${detail} — fix the BPF expression (see man 7 pcap-filter), or let --ports build it`, detail);
+  return new LiveCaptureError(
+    'filter',
+    `bad capture filter "${filter}": ${detail} — fix the BPF expression (see man 7 pcap-filter), or let --ports build it`,
+    detail,
+  );
 }
 
 /** Classifies a libpcap / tcpdump error text. */

@@ -11,11 +11,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { CaptureFileReader } from '../source/capture-file.js';
 import type { PacketRecord } from '../source/packet-record.js';
 import {
-  classifyPcapError, DEFAULT_SNAPLEN, LiveCaptureError, validateOptions, waitQuiet,
-  type LiveSource, type LiveSourceOptions, type LiveStats,
+  classifyPcapError,
+  DEFAULT_SNAPLEN,
+  LiveCaptureError,
+  validateOptions,
+  waitQuiet,
+  type LiveSource,
+  type LiveSourceOptions,
+  type LiveStats,
 } from './live-source.js';
 
-interface KernelStats { received: number; dropped: number; ifDropped: number; captured: number }
+interface KernelStats {
+  received: number;
+  dropped: number;
+  ifDropped: number;
+  captured: number;
+}
 
 /** Builds tcpdump's argument list (exported for tests and the notes). */
 export function tcpdumpArgs(o: LiveSourceOptions): string[] {
@@ -76,7 +87,9 @@ export class TcpdumpSource implements LiveSource {
     return new Promise<void>((resolve, reject) => {
       let ready = false;
       // Until the reader owns stdout, drain it on exit, or 'close' (which also waits for stdio) never comes.
-      child.once('exit', () => { if (!ready) child.stdout.resume(); });
+      child.once('exit', () => {
+        if (!ready) child.stdout.resume();
+      });
       let settled = false;
       const fail = (e: LiveCaptureError): void => {
         if (settled) return;
@@ -87,13 +100,24 @@ export class TcpdumpSource implements LiveSource {
         reject(e);
       };
       const timer = setTimeout(() => {
-        fail(new LiveCaptureError('capture', `tcpdump did not start capturing on "${o.iface}" within 15 s${this.errLines.length ? ': ' + this.errLines.join(' ') : ''}`));
+        fail(
+          new LiveCaptureError(
+            'capture',
+            `tcpdump did not start capturing on "${o.iface}" within 15 s${this.errLines.length ? ': ' + this.errLines.join(' ') : ''}`,
+          ),
+        );
       }, 15_000);
       child.once('error', (e: NodeJS.ErrnoException) => {
         if (e.code === 'ENOENT') {
-          fail(new LiveCaptureError('tool', o.netns
-            ? `cannot run "ip" (iproute2) for --netns: ${e.message}; apt-get install iproute2`
-            : `tcpdump is not installed (${e.message}): apt-get install tcpdump — or use --capture-backend cap`, e.message));
+          fail(
+            new LiveCaptureError(
+              'tool',
+              o.netns
+                ? `cannot run "ip" (iproute2) for --netns: ${e.message}; apt-get install iproute2`
+                : `tcpdump is not installed (${e.message}): apt-get install tcpdump — or use --capture-backend cap`,
+              e.message,
+            ),
+          );
         } else {
           fail(new LiveCaptureError('capture', `cannot start tcpdump: ${e.message}`, e.message));
         }
@@ -227,7 +251,10 @@ export class TcpdumpSource implements LiveSource {
       const before = this.latest;
       const got = new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 2000);
-        this.statsWaiters.push(() => { clearTimeout(t); resolve(); });
+        this.statsWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
       });
       this.child!.kill('SIGUSR1');
       await got;
@@ -274,7 +301,12 @@ export class TcpdumpSource implements LiveSource {
 
 async function within(p: Promise<void>, ms: number): Promise<boolean> {
   let t: NodeJS.Timeout | undefined;
-  const r = await Promise.race([p.then(() => true), new Promise<boolean>((res) => { t = setTimeout(() => res(false), ms); })]);
+  const r = await Promise.race([
+    p.then(() => true),
+    new Promise<boolean>((res) => {
+      t = setTimeout(() => res(false), ms);
+    }),
+  ]);
   clearTimeout(t);
   return r;
 }

@@ -142,7 +142,11 @@ export class JournalFollower {
       if (this.stopping) return;
       const why = this.stderr.trim().split('\n').slice(-3).join('; ');
       const again = this.o.restartMs ?? 5000;
-      this.o.onError?.(new Error(`journalctl ended (${signal ?? `exit ${code}`})${why ? `: ${why}` : ''}${again > 0 ? `; started again in ${again} ms after the last cursor` : ''}`));
+      this.o.onError?.(
+        new Error(
+          `journalctl ended (${signal ?? `exit ${code}`})${why ? `: ${why}` : ''}${again > 0 ? `; started again in ${again} ms after the last cursor` : ''}`,
+        ),
+      );
       if (again > 0) this.scheduleRestart(again);
     });
   }
@@ -153,10 +157,12 @@ export class JournalFollower {
       if (this.stopping) return;
       this.restarts++;
       // After the batches in hand: the cursor must be the last one handed out.
-      void this.chain.then(() => (this.stopping ? undefined : this.spawnJournalctl())).catch((e: Error) => {
-        this.o.onError?.(e);
-        if (!this.stopping) this.scheduleRestart(ms);
-      });
+      void this.chain
+        .then(() => (this.stopping ? undefined : this.spawnJournalctl()))
+        .catch((e: Error) => {
+          this.o.onError?.(e);
+          if (!this.stopping) this.scheduleRestart(ms);
+        });
     }, ms);
   }
 
@@ -179,11 +185,14 @@ export class JournalFollower {
     if (entries.length === 0) return;
     // Backpressure: journalctl's pipe waits while a batch is being handled.
     this.child?.stdout?.pause();
-    this.chain = this.chain.then(async () => {
-      await this.o.onEntries(entries);
-      this.stats.entries += entries.length;
-      this.lastCursor = entries[entries.length - 1]!.cursor;
-    }).catch((e: Error) => this.o.onError?.(e)).finally(() => this.child?.stdout?.resume());
+    this.chain = this.chain
+      .then(async () => {
+        await this.o.onEntries(entries);
+        this.stats.entries += entries.length;
+        this.lastCursor = entries[entries.length - 1]!.cursor;
+      })
+      .catch((e: Error) => this.o.onError?.(e))
+      .finally(() => this.child?.stdout?.resume());
   }
 
   async stop(): Promise<void> {

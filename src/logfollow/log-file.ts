@@ -92,7 +92,12 @@ export class Reader {
   skipping = false;
   head: { head: string; headLen: number; complete: boolean };
   idleSince = 0;
-  constructor(readonly fd: number, readonly ino: number, readonly dev: number, public offset: number) {
+  constructor(
+    readonly fd: number,
+    readonly ino: number,
+    readonly dev: number,
+    public offset: number,
+  ) {
     this.head = headOf(fd);
   }
   /** The offset of the first byte not yet handed out as part of a line. */

@@ -92,7 +92,10 @@ export class LogFollower {
   private readonly chunk: Buffer;
   private readonly o: LogFollowerOptions;
 
-  constructor(readonly path: string, opts: LogFollowerOptions) {
+  constructor(
+    readonly path: string,
+    opts: LogFollowerOptions,
+  ) {
     this.o = opts;
     this.maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE;
     this.chunk = Buffer.alloc(opts.chunkBytes ?? DEFAULT_CHUNK);
@@ -258,7 +261,11 @@ export class LogFollower {
         return;
       }
     }
-    this.emit('log_new_file', { reason: 'the saved file is gone and this one starts with another first line: read from its beginning', saved_inode: pos.inode, same_inode: Boolean(same) });
+    this.emit('log_new_file', {
+      reason: 'the saved file is gone and this one starts with another first line: read from its beginning',
+      saved_inode: pos.inode,
+      same_inode: Boolean(same),
+    });
   }
 
   /** A plain rotated sibling for which `match` holds and whose first line is the saved one. */

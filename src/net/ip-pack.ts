@@ -14,7 +14,8 @@ function packIpv4(s: string, from: number, out: Uint32Array, at: number): boolea
   let dots = 0;
   for (let i = from; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 46) { // '.'
+    if (c === 46) {
+      // '.'
       if (digits === 0 || ++dots > 3) return false;
       v = v * 256 + part;
       part = 0;
@@ -37,13 +38,17 @@ const groups = new Uint16Array(8);
  * formatter print: hex groups, one `::`, a dotted IPv4 tail.
  */
 export function packIp(s: string, out: Uint32Array): 0 | 4 | 6 {
-  out[0] = 0; out[1] = 0; out[2] = 0; out[3] = 0;
+  out[0] = 0;
+  out[1] = 0;
+  out[2] = 0;
+  out[3] = 0;
   if (s.indexOf(':') < 0) return packIpv4(s, 0, out, 0) ? 4 : 0;
   let n = 0; // groups written
   let gap = -1; // group index where '::' stands
   let i = 0;
   const len = s.length;
-  if (s.charCodeAt(0) === 58) { // leading '::'
+  if (s.charCodeAt(0) === 58) {
+    // leading '::'
     if (s.charCodeAt(1) !== 58) return 0;
     gap = 0;
     i = 2;
@@ -65,7 +70,8 @@ export function packIp(s: string, out: Uint32Array): 0 | 4 | 6 {
       if (++digits > 4) return 0;
       i++;
     }
-    if (i < len && s.charCodeAt(i) === 46) { // dotted IPv4 tail
+    if (i < len && s.charCodeAt(i) === 46) {
+      // dotted IPv4 tail
       if (n > 6 || !packIpv4(s, start, out, 3)) return 0;
       groups[n++] = out[3] >>> 16;
       groups[n++] = out[3] & 0xffff;
@@ -76,7 +82,8 @@ export function packIp(s: string, out: Uint32Array): 0 | 4 | 6 {
     if (i === len) return finish6(n, gap, out);
     if (s.charCodeAt(i) !== 58) return 0;
     i++;
-    if (s.charCodeAt(i) === 58) { // '::'
+    if (s.charCodeAt(i) === 58) {
+      // '::'
       if (gap >= 0) return 0;
       gap = n;
       i++;
@@ -87,7 +94,8 @@ export function packIp(s: string, out: Uint32Array): 0 | 4 | 6 {
 
 function finish6(n: number, gap: number, out: Uint32Array): 0 | 6 {
   if (gap < 0 ? n !== 8 : n > 7) return 0;
-  if (gap >= 0) { // move the groups after '::' to the end, zeros between
+  if (gap >= 0) {
+    // move the groups after '::' to the end, zeros between
     const fill = 8 - n;
     for (let k = n - 1; k >= gap; k--) groups[k + fill] = groups[k]!;
     for (let k = gap; k < gap + fill; k++) groups[k] = 0;
@@ -104,7 +112,10 @@ export function unpackIp(family: 4 | 6, w0: number, w1: number, w2: number, w3: 
   const w = [w0, w1, w2, w3];
   for (let k = 0; k < 4; k++) {
     const x = w[k]!;
-    bytes[4 * k] = x >>> 24; bytes[4 * k + 1] = (x >>> 16) & 0xff; bytes[4 * k + 2] = (x >>> 8) & 0xff; bytes[4 * k + 3] = x & 0xff;
+    bytes[4 * k] = x >>> 24;
+    bytes[4 * k + 1] = (x >>> 16) & 0xff;
+    bytes[4 * k + 2] = (x >>> 8) & 0xff;
+    bytes[4 * k + 3] = x & 0xff;
   }
   return formatIpv6(bytes);
 }

@@ -37,7 +37,7 @@ function ipv6Text(b: Uint8Array, off: number, v4compat: boolean): string {
   }
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;
@@ -56,7 +56,8 @@ function ipv6Text(b: Uint8Array, off: number, v4compat: boolean): string {
   let n = 0;
   for (let i = 0; i < 8; i++) {
     if (i === bestStart) {
-      t[n++] = 58; t[n++] = 58;
+      t[n++] = 58;
+      t[n++] = 58;
       i += bestLen - 1;
       continue;
     }

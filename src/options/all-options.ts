@@ -26,12 +26,16 @@ export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionSpec[]>> = 
 };
 
 const keySpec = (s: OptionSpec): KeySpec => ({
-  option: s.option, kind: s.kind,
-  ...(s.min === undefined ? {} : { min: s.min }), ...(s.max === undefined ? {} : { max: s.max }), ...(s.choices ? { choices: s.choices } : {}),
+  option: s.option,
+  kind: s.kind,
+  ...(s.min === undefined ? {} : { min: s.min }),
+  ...(s.max === undefined ? {} : { max: s.max }),
+  ...(s.choices ? { choices: s.choices } : {}),
 });
 
-const TOP_LEVEL: readonly OptionSpec[] = [...PIPELINE_OPTIONS, ...WATCH_OPTIONS.filter((s) => !PIPELINE_OPTIONS.includes(s))]
-  .filter((s) => s.config !== undefined);
+const TOP_LEVEL: readonly OptionSpec[] = [...PIPELINE_OPTIONS, ...WATCH_OPTIONS.filter((s) => !PIPELINE_OPTIONS.includes(s))].filter(
+  (s) => s.config !== undefined,
+);
 
 /** The config file's top-level keys (watch's options; replay, dump and report read some of them). */
 export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = Object.fromEntries(TOP_LEVEL.map((s) => [s.config!, keySpec(s)]));

@@ -5,24 +5,49 @@ import { optionList, type OptionSpec } from './registry.js';
 import { BLOCKERS } from './watch.js';
 
 export const BLOCKS_OPTIONS = optionList('blocks', [
-  { option: 'backend', flags: '--backend <name>', kind: 'string', choices: BLOCKERS, commanderChoices: true, default: 'nft', help: 'firewall backend', doc: 'firewall backend: `nft`, `ipset` or `iptables`' },
   {
-    option: 'ports', flags: '--ports <list>', kind: 'ports',
-    help: 'SMTP ports the block rules cover, when they are created (default 25,587; given: rules are re-made for these ports)',
-    docDefault: '`25,587`', doc: 'SMTP ports the block rules cover when they are created; given: the rules are re-made for these ports',
+    option: 'backend',
+    flags: '--backend <name>',
+    kind: 'string',
+    choices: BLOCKERS,
+    commanderChoices: true,
+    default: 'nft',
+    help: 'firewall backend',
+    doc: 'firewall backend: `nft`, `ipset` or `iptables`',
   },
   {
-    option: 'services', flags: '--services <list>', kind: 'services',
+    option: 'ports',
+    flags: '--ports <list>',
+    kind: 'ports',
+    help: 'SMTP ports the block rules cover, when they are created (default 25,587; given: rules are re-made for these ports)',
+    docDefault: '`25,587`',
+    doc: 'SMTP ports the block rules cover when they are created; given: the rules are re-made for these ports',
+  },
+  {
+    option: 'services',
+    flags: '--services <list>',
+    kind: 'services',
     help: 'as watch --services: smtp (--ports), imap (143, 993), pop3 (110, 995); given: rules are re-made for their ports',
     doc: 'as `watch --services`: `smtp` (`--ports`), `imap` (143, 993), `pop3` (110, 995); given: the rules are re-made for their ports',
   },
-  { option: 'netns', flags: '--netns <name>', kind: 'string', help: 'run every firewall command inside this network namespace (ip netns exec)', doc: 'run every firewall command inside this network namespace (`ip netns exec`)' },
+  {
+    option: 'netns',
+    flags: '--netns <name>',
+    kind: 'string',
+    help: 'run every firewall command inside this network namespace (ip netns exec)',
+    doc: 'run every firewall command inside this network namespace (`ip netns exec`)',
+  },
   { option: 'json', flags: '--json', kind: 'bool', default: false, help: 'machine-readable output' },
 ] satisfies OptionSpec[]);
 
 export const BLOCKS_ADD_OPTIONS = optionList('blocks add', [
   {
-    option: 'timeout', flags: '--timeout <s>', kind: 'int', min: 0, max: MAX_TIMEOUT_SEC, default: defaultPipelineOptions().strikes.seconds,
+    option: 'timeout',
+    flags: '--timeout <s>',
+    kind: 'int',
+    min: 0,
+    max: MAX_TIMEOUT_SEC,
+    default: defaultPipelineOptions().strikes.seconds,
     help: `seconds the block lasts (0: no timeout; at most ${MAX_TIMEOUT_SEC})`,
     doc: `\`add\` only: seconds the block lasts (\`0\`: no timeout; at most ${MAX_TIMEOUT_SEC})`,
   },

@@ -11,7 +11,10 @@ import { parseServices, type MailService } from '../watch/services.js';
 import { parseBytes, rangeProblem, type OptionSpec } from './registry.js';
 
 export function portList(v: string): number[] {
-  const ports = v.split(',').map((p) => p.trim()).filter(Boolean);
+  const ports = v
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (ports.length === 0) throw new InvalidArgumentError('no ports given');
   return ports.map((p) => {
     if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new InvalidArgumentError(`not a TCP port: "${p}"`);
@@ -65,11 +68,13 @@ export function cliParser(spec: OptionSpec): ((v: string, prev: unknown) => unkn
     if (bad) throw new InvalidArgumentError(bad);
     return n;
   };
-  const listOf = (check?: (v: string) => unknown) => (v: string, prev: unknown): string[] => {
-    if (check) checked(check, v);
-    if (spec.check) checked(spec.check, v);
-    return [...((prev as string[] | undefined) ?? []), v];
-  };
+  const listOf =
+    (check?: (v: string) => unknown) =>
+    (v: string, prev: unknown): string[] => {
+      if (check) checked(check, v);
+      if (spec.check) checked(spec.check, v);
+      return [...((prev as string[] | undefined) ?? []), v];
+    };
   switch (spec.kind) {
     case 'bool':
       return undefined;

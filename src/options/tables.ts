@@ -23,41 +23,86 @@ const row = (...options: string[]): TableRow => ({ options });
 /** The tables the README has (a command without one here gets a row per option, in --help order). */
 export const TABLE_ROWS: Readonly<Record<string, readonly TableRow[]>> = {
   replay: [
-    row('json'), row('summaryOnly'), row('ports'),
+    row('json'),
+    row('summaryOnly'),
+    row('ports'),
     { options: ['hitcount', 'seconds'], doc: 'failures within S seconds that block an address' },
     { options: ['connHitcount', 'connSeconds'], doc: 'new connections within S seconds that block an address' },
-    row('whitelist'), row('ipv6Prefix'), row('match'), row('tempfailStrikes'), row('inferredStrikes'), row('maxFlows'),
-    row('maxStrikeEntries'), row('tlsReply'), row('tlsRepliesFile'), row('maxClients'), row('progress'),
+    row('whitelist'),
+    row('ipv6Prefix'),
+    row('match'),
+    row('tempfailStrikes'),
+    row('inferredStrikes'),
+    row('maxFlows'),
+    row('maxStrikeEntries'),
+    row('tlsReply'),
+    row('tlsRepliesFile'),
+    row('maxClients'),
+    row('progress'),
   ],
   dump: [
     { options: ['read'], label: '`-r FILE`', default: '', doc: 'pcap or pcapng, `.gz` too, `-` for stdin; repeat for several files (merged in time order)' },
     {
-      options: ['interface', 'captureBackend', 'snapshotLength', 'bufferSize'], label: '`-i IFACE`', default: '',
+      options: ['interface', 'captureBackend', 'snapshotLength', 'bufferSize'],
+      label: '`-i IFACE`',
+      default: '',
       doc: `live capture (\`any\` too; \`--capture-backend ${optionOf('dump', 'captureBackend').choices!.join('\\|')}\`, \`-s SNAPLEN\` (${String(optionOf('dump', 'snapshotLength').default)}), \`-B KiB\`)`,
     },
     { options: ['count'], label: '`-c N`', default: 'no limit', doc: 'stop after N packets' },
     { options: ['n'], label: '`-n`, `-nn`', default: '', doc: 'accepted; names are never resolved' },
     { options: ['A', 'X'], label: '`-A`, `-X`', default: 'off', doc: 'payload in ASCII / hex and ASCII, as tcpdump' },
     { options: ['S'], default: 'off', doc: 'absolute TCP sequence numbers' },
-    { options: ['w'], label: '`-w FILE`', default: '', doc: 'also write the packets shown (after the filter and `-c`) to a pcap file; `replay FILE` gives the same counts' },
-    { options: ['l'], default: 'off', doc: 'write each packet\'s lines at once' },
-    { options: ['smtp'], default: 'off', doc: 'tcpdump\'s lines only' },
+    {
+      options: ['w'],
+      label: '`-w FILE`',
+      default: '',
+      doc: 'also write the packets shown (after the filter and `-c`) to a pcap file; `replay FILE` gives the same counts',
+    },
+    { options: ['l'], default: 'off', doc: "write each packet's lines at once" },
+    { options: ['smtp'], default: 'off', doc: "tcpdump's lines only" },
     { options: ['redact'], default: 'off', doc: 'no payload text after `length N` in the packet lines (not with `-A`/`-X`)' },
-    { options: ['ports', 'hitcount'], label: '`--ports`, `--hitcount`, …', default: 'as replay', doc: 'the SMTP ports and strike options of `replay` ([replay.md](replay.md#options))' },
+    {
+      options: ['ports', 'hitcount'],
+      label: '`--ports`, `--hitcount`, …',
+      default: 'as replay',
+      doc: 'the SMTP ports and strike options of `replay` ([replay.md](replay.md#options))',
+    },
   ],
   accounts: [
-    row('mode'), row('limit'), row('user'), row('userRegex'),
+    row('mode'),
+    row('limit'),
+    row('user'),
+    row('userRegex'),
     { options: ['nodate', 'nouser'], default: 'off', doc: 'one group per account over all days / per day over all accounts' },
-    row('geoip'), row('geoipDb'), row('quiet'), row('json'), row('tz'), row('year'), row('stats'), row('threads'), row('config'),
+    row('geoip'),
+    row('geoipDb'),
+    row('quiet'),
+    row('json'),
+    row('tz'),
+    row('year'),
+    row('stats'),
+    row('threads'),
+    row('config'),
   ],
   report: [
     { options: ['capture', 'logs', 'state'], default: 'by content', doc: 'inputs, as in [Inputs](#inputs) (repeatable; `--no-state`)' },
     { options: ['logTz', 'logYear'], default: 'estimated', doc: 'zone and year of log timestamps that carry none' },
-    row('tz'), row('tolerance'), row('gap'), row('minFailures'),
+    row('tz'),
+    row('tolerance'),
+    row('gap'),
+    row('minFailures'),
     { options: ['distributedMin', 'distributedWindow'], doc: 'DISTRIBUTED: addresses, within how long' },
     row('limit'),
-    { options: ['mode', 'geoip', 'geoipDb'], label: '`-m, --mode`, `-g, --geoip`, `--geoip-db`', default: 'as accounts', doc: 'log formats, GeoIP level and databases' },
-    row('json'), row('html'), row('quiet'), row('config'),
+    {
+      options: ['mode', 'geoip', 'geoipDb'],
+      label: '`-m, --mode`, `-g, --geoip`, `--geoip-db`',
+      default: 'as accounts',
+      doc: 'log formats, GeoIP level and databases',
+    },
+    row('json'),
+    row('html'),
+    row('quiet'),
+    row('config'),
   ],
 };
 
@@ -103,7 +148,7 @@ export function renderTable(command: string): string {
     const specs = r.options.map((o) => optionOf(name, o));
     const label = r.label ?? specs.map((s) => `\`${labelOf(s)}\``).join(' / ');
     const def = r.default ?? specs.map(defaultOf).join(' / ');
-    const doc = r.doc ?? (specs[0]!.doc ?? specs[0]!.help ?? '');
+    const doc = r.doc ?? specs[0]!.doc ?? specs[0]!.help ?? '';
     lines.push(`|${[label, def, doc].map(cell).join('|')}|`);
   }
   return lines.join('\n') + '\n';

@@ -170,7 +170,9 @@ export class FlowTable {
       const b = d.buf;
       const co = fromClient ? d.srcOff : d.dstOff;
       const so = fromClient ? d.dstOff : d.srcOff;
-      key = b.toString('latin1', co, co + 16) + b.toString('latin1', so, so + 16) +
+      key =
+        b.toString('latin1', co, co + 16) +
+        b.toString('latin1', so, so + 16) +
         String.fromCharCode(fromClient ? d.sport : d.dport, fromClient ? d.dport : d.sport);
       flow = this.cache.get(key);
     }
@@ -211,7 +213,8 @@ export class FlowTable {
   private create(d: PacketDecoder, fromClient: boolean, ts: number): Flow {
     const v = d.ipVersion as 4 | 6;
     const flow = new Flow(
-      this.nextId++, v,
+      this.nextId++,
+      v,
       v === 4 ? this.client4Text(fromClient ? d.src4 : d.dst4, d, fromClient) : formatIp(d.buf, fromClient ? d.srcOff : d.dstOff, v),
       fromClient ? d.sport : d.dport,
       v === 4 ? this.server4Text(fromClient ? d.dst4 : d.src4, d, fromClient) : formatIp(d.buf, fromClient ? d.dstOff : d.srcOff, v),

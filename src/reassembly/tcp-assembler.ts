@@ -94,8 +94,15 @@ export interface ReassemblyStats {
  */
 export class TcpAssembler {
   readonly stats: ReassemblyStats = {
-    outOfOrderSegments: 0, retransmittedBytes: 0, overlapBytes: 0, gaps: 0, gapBytes: 0, pendingOverflows: 0,
-    pendingSegmentsPeak: 0, pendingBytesPeak: 0, midstreamStarts: 0,
+    outOfOrderSegments: 0,
+    retransmittedBytes: 0,
+    overlapBytes: 0,
+    gaps: 0,
+    gapBytes: 0,
+    pendingOverflows: 0,
+    pendingSegmentsPeak: 0,
+    pendingBytesPeak: 0,
+    midstreamStarts: 0,
   };
   /** Out-of-order bytes held by all flows. */
   pendingTotal = 0;
@@ -129,8 +136,16 @@ export class TcpAssembler {
    * Returns true when this direction has now seen all its bytes up to its FIN.
    */
   segment(
-    hs: HalfStream, c: StreamConsumer, fromClient: boolean,
-    seq: number, flags: number, buf: Buffer, off: number, avail: number, segLen: number, ts: number,
+    hs: HalfStream,
+    c: StreamConsumer,
+    fromClient: boolean,
+    seq: number,
+    flags: number,
+    buf: Buffer,
+    off: number,
+    avail: number,
+    segLen: number,
+    ts: number,
   ): boolean {
     if (flags & TcpFlag.SYN) {
       if (!hs.started) {
@@ -169,7 +184,17 @@ export class TcpAssembler {
    * bytes again only where nothing waited, and so on. Each turn drains at least one waiting segment.
    * (The first waiting segment always starts past nextSeq, or drain would have delivered it.)
    */
-  private acceptAround(hs: HalfStream, c: StreamConsumer, fromClient: boolean, seq: number, buf: Buffer, off: number, avail: number, segLen: number, ts: number): void {
+  private acceptAround(
+    hs: HalfStream,
+    c: StreamConsumer,
+    fromClient: boolean,
+    seq: number,
+    buf: Buffer,
+    off: number,
+    avail: number,
+    segLen: number,
+    ts: number,
+  ): void {
     for (;;) {
       const q = hs.pending;
       const cut = q ? seqDiff(q.firstSeq(), seq) : segLen;
@@ -188,7 +213,17 @@ export class TcpAssembler {
   }
 
   /** Delivers a segment that starts at or before nextSeq: only its new bytes, once. */
-  private accept(hs: HalfStream, c: StreamConsumer, fromClient: boolean, seq: number, buf: Buffer, off: number, avail: number, segLen: number, ts: number): void {
+  private accept(
+    hs: HalfStream,
+    c: StreamConsumer,
+    fromClient: boolean,
+    seq: number,
+    buf: Buffer,
+    off: number,
+    avail: number,
+    segLen: number,
+    ts: number,
+  ): void {
     const skip = -seqDiff(seq, hs.nextSeq);
     if (skip >= segLen) {
       this.stats.retransmittedBytes += segLen;
@@ -251,8 +286,12 @@ export class TcpAssembler {
 
   private overLimit(q: PendingSegments): boolean {
     const l = this.limits;
-    return q.bytes > l.maxPendingPerStream || this.pendingTotal > l.maxPendingTotal ||
-      q.count > l.maxPendingSegmentsPerStream || this.pendingSegments > l.maxPendingSegmentsTotal;
+    return (
+      q.bytes > l.maxPendingPerStream ||
+      this.pendingTotal > l.maxPendingTotal ||
+      q.count > l.maxPendingSegmentsPerStream ||
+      this.pendingSegments > l.maxPendingSegmentsTotal
+    );
   }
 
   /** Gives up on gaps that waited too long or hold too many bytes or pieces. */

@@ -29,7 +29,10 @@ export interface ClientView {
   eventsNotKept: number;
 }
 
-interface EventSample { events: AuthEvent[]; notKept: number }
+interface EventSample {
+  events: AuthEvent[];
+  notKept: number;
+}
 
 const NO_USER = -1;
 
@@ -131,9 +134,13 @@ export class ClientTable implements Iterable<[string, ClientView]> {
   view(row: number): ClientView {
     const s = this.samples.get(row);
     return {
-      failures: this.failures[row]!, successes: this.successes[row]!, tempfails: this.tempfails[row]!,
+      failures: this.failures[row]!,
+      successes: this.successes[row]!,
+      tempfails: this.tempfails[row]!,
       inferred: { failures: this.inferred[3 * row]!, successes: this.inferred[3 * row + 1]!, tempfails: this.inferred[3 * row + 2]! },
-      users: this.usersOf(row), events: s?.events ?? [], eventsNotKept: s?.notKept ?? 0,
+      users: this.usersOf(row),
+      events: s?.events ?? [],
+      eventsNotKept: s?.notKept ?? 0,
     };
   }
 
@@ -203,8 +210,16 @@ export class ReplayTally implements EventSink {
   readonly clients = new ClientTable();
   readonly log: (StrikeEvent | RejectEvent)[] = [];
   totals = {
-    failures: 0, successes: 0, tempfails: 0, starttls: 0, strikes: 0, rejects: 0, blocks: 0,
-    inferred_failures: 0, inferred_successes: 0, inferred_tempfails: 0,
+    failures: 0,
+    successes: 0,
+    tempfails: 0,
+    starttls: 0,
+    strikes: 0,
+    rejects: 0,
+    blocks: 0,
+    inferred_failures: 0,
+    inferred_successes: 0,
+    inferred_tempfails: 0,
   };
   /** What the cap on kept clients left out of `clients` (the totals still count it). */
   readonly dropped: DroppedClients = { clients: 0, exact: true, failures: 0, successes: 0, tempfails: 0, inferred: 0 };
@@ -212,7 +227,10 @@ export class ReplayTally implements EventSink {
   private readonly droppedIndex = new AddressIndex();
   logLinesNotKept = 0;
 
-  constructor(private readonly next: EventSink | null, readonly limits: TallyLimits = defaultTallyLimits) {}
+  constructor(
+    private readonly next: EventSink | null,
+    readonly limits: TallyLimits = defaultTallyLimits,
+  ) {}
 
   event(ev: PipelineEvent): void {
     switch (ev.type) {

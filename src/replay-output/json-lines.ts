@@ -17,14 +17,31 @@ export function eventJson(ev: PipelineEvent): Record<string, unknown> | null {
     case 'auth_success':
     case 'auth_tempfail':
       return {
-        ...base, client: ev.client, client_port: ev.clientPort, server: ev.server, server_port: ev.serverPort,
-        code: ev.code, mech: ev.mech, user: ev.user, text: ev.text, ...(ev.matched ? { matched: true } : {}),
+        ...base,
+        client: ev.client,
+        client_port: ev.clientPort,
+        server: ev.server,
+        server_port: ev.serverPort,
+        code: ev.code,
+        mech: ev.mech,
+        user: ev.user,
+        text: ev.text,
+        ...(ev.matched ? { matched: true } : {}),
         ...(ev.inferred ? inferredJson(ev.inferred) : {}),
       };
     case 'starttls':
       return { ...base, client: ev.client, client_port: ev.clientPort, server: ev.server, server_port: ev.serverPort, implicit: ev.implicit };
     case 'strike':
-      return { ...base, client: ev.client, key: ev.key, n: ev.n, hitcount: ev.hitcount, ...(ev.inferred ? { inferred: true } : {}), source: ev.source, log: strikeLogLine(ev) };
+      return {
+        ...base,
+        client: ev.client,
+        key: ev.key,
+        n: ev.n,
+        hitcount: ev.hitcount,
+        ...(ev.inferred ? { inferred: true } : {}),
+        source: ev.source,
+        log: strikeLogLine(ev),
+      };
     case 'reject':
       return { ...base, client: ev.client, key: ev.key, rule: ev.rule, log: strikeLogLine(ev) };
     case 'block':

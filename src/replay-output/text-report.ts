@@ -68,14 +68,15 @@ export function* textChunks(r: TextReportInput): Generator<string, void, undefin
   const { tally, coverage: c } = r;
   const rows = tally.clients.rowsByFailures();
   const tt = tally.totals;
-  out.push(`Clients with AUTH outcomes: ${rows.length}` +
-    `  (failures ${tt.failures}, successes ${tt.successes}, temporary failures ${tt.tempfails})`);
+  out.push(`Clients with AUTH outcomes: ${rows.length}` + `  (failures ${tt.failures}, successes ${tt.successes}, temporary failures ${tt.tempfails})`);
   // Encrypted sessions hide their replies: the headline says how many there were and what was
   // inferred inside them, so "nothing read" never reads as "no attack".
   if (c.opaque_flows > 0) {
-    out.push(`Encrypted (TLS) sessions: ${c.opaque_flows}; inferred inside them from record sizes and timing: ` +
-      `failures ${tt.inferred_failures}, successes ${tt.inferred_successes}, temporary failures ${tt.inferred_tempfails}` +
-      `  (sessions classified ${c.opaque_sessions_classified}, ambiguous ${c.opaque_sessions_ambiguous}, unclassified ${c.opaque_sessions_unclassified})`);
+    out.push(
+      `Encrypted (TLS) sessions: ${c.opaque_flows}; inferred inside them from record sizes and timing: ` +
+        `failures ${tt.inferred_failures}, successes ${tt.inferred_successes}, temporary failures ${tt.inferred_tempfails}` +
+        `  (sessions classified ${c.opaque_sessions_classified}, ambiguous ${c.opaque_sessions_ambiguous}, unclassified ${c.opaque_sessions_unclassified})`,
+    );
   }
   for (const row of rows) {
     if (out.full) yield out.take();
@@ -84,30 +85,39 @@ export function* textChunks(r: TextReportInput): Generator<string, void, undefin
     out.push('');
     const users = t.users.length ? `; users: ${t.users.sort().map(escapeControl).join(', ')}` : '';
     const ti = t.inferred;
-    const inferred = ti.failures + ti.successes + ti.tempfails > 0
-      ? `; inferred inside TLS: ${plural(ti.failures, 'failure')}, ${plural(ti.successes, 'success', 'successes')}, ${plural(ti.tempfails, 'temporary failure')}`
-      : '';
-    out.push(`${ip}: ${plural(t.failures, 'failure')}, ${plural(t.successes, 'success', 'successes')}, ${plural(t.tempfails, 'temporary failure')}${inferred}${users}`);
+    const inferred =
+      ti.failures + ti.successes + ti.tempfails > 0
+        ? `; inferred inside TLS: ${plural(ti.failures, 'failure')}, ${plural(ti.successes, 'success', 'successes')}, ${plural(ti.tempfails, 'temporary failure')}`
+        : '';
+    out.push(
+      `${ip}: ${plural(t.failures, 'failure')}, ${plural(t.successes, 'success', 'successes')}, ${plural(t.tempfails, 'temporary failure')}${inferred}${users}`,
+    );
     if (r.summaryOnly) continue;
     for (const e of t.events) {
       if (e.inferred) {
         const basis = basisNames(e.inferred.basis).join(' + ');
-        out.push(`  ${localTime(e.ts)}  ${e.code}  ${e.client}:${e.clientPort} > ${e.server}:${e.serverPort}  inferred inside TLS: record ${e.inferred.recordLen} bytes, ${e.inferred.delay.toFixed(3)} s after the client (${basis})`);
+        out.push(
+          `  ${localTime(e.ts)}  ${e.code}  ${e.client}:${e.clientPort} > ${e.server}:${e.serverPort}  inferred inside TLS: record ${e.inferred.recordLen} bytes, ${e.inferred.delay.toFixed(3)} s after the client (${basis})`,
+        );
         continue;
       }
       const who = e.user ? ` user ${escapeControl(e.user)}` : '';
-      out.push(`  ${localTime(e.ts)}  ${e.code}  ${e.client}:${e.clientPort} > ${e.server}:${e.serverPort}  ${e.mech === null ? 'AUTH ?' : escapeControl(e.mech)}${who}  "${escapeControl(e.text)}"`);
+      out.push(
+        `  ${localTime(e.ts)}  ${e.code}  ${e.client}:${e.clientPort} > ${e.server}:${e.serverPort}  ${e.mech === null ? 'AUTH ?' : escapeControl(e.mech)}${who}  "${escapeControl(e.text)}"`,
+      );
     }
     if (t.eventsNotKept) out.push(`  … and ${t.eventsNotKept} more`);
   }
   if (rows.length === 0) {
-    out.push(c.opaque_flows > 0
-      ? 'No AUTH outcome read in the clear or inferred inside TLS (see the TLS line of the coverage).'
-      : 'No SMTP authentication replies found.');
+    out.push(
+      c.opaque_flows > 0
+        ? 'No AUTH outcome read in the clear or inferred inside TLS (see the TLS line of the coverage).'
+        : 'No SMTP authentication replies found.',
+    );
   }
 
   if (!r.summaryOnly) {
-    out.push('', 'Strike log (what the seed\'s iptables rules would have logged):');
+    out.push('', "Strike log (what the seed's iptables rules would have logged):");
     if (tally.log.length === 0) out.push('  (none)');
     for (const l of tally.log) {
       out.push(`  ${localTime(l.ts)}  ${strikeLogLine(l)}`);
@@ -129,26 +139,38 @@ export function* textChunks(r: TextReportInput): Generator<string, void, undefin
     const err = f.error ? `  ERROR: ${f.error.reason} at byte offset ${f.error.offset}` : '';
     out.push(`  ${f.file}: ${f.format}${f.compressed ? ' (gzip)' : ''}, ${plural(f.packets, 'packet')}${err}`);
   }
-  const skipped = Object.entries(c.skipped).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const skipped =
+    Object.entries(c.skipped)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
   out.push(`  packets ${c.packets} (${c.bytes} bytes), SMTP ${c.smtp_packets}; skipped: ${skipped}`);
-  if (c.first_ts !== null && c.last_ts !== null) out.push(`  time span ${localTime(c.first_ts)} → ${localTime(c.last_ts)} (${duration(c.last_ts - c.first_ts)})`);
+  if (c.first_ts !== null && c.last_ts !== null)
+    out.push(`  time span ${localTime(c.first_ts)} → ${localTime(c.last_ts)} (${duration(c.last_ts - c.first_ts)})`);
   out.push(`  flows ${c.flows}, opaque after STARTTLS/TLS ${c.opaque_flows}, begun mid-stream ${c.midstream_starts}`);
   if (c.opaque_flows > 0) {
     const inf = c.inferred;
-    out.push(`  TLS: ${c.tls_records} records read, ${c.tls_lost_directions} directions lost; opaque sessions classified ${c.opaque_sessions_classified}, ambiguous ${c.opaque_sessions_ambiguous}, unclassified ${c.opaque_sessions_unclassified}; ` +
-      `inferred failures ${inf.failures}, successes ${inf.successes}, temporary failures ${inf.tempfails}, ambiguous records (never counted) ${inf.ambiguous_records}` +
-      (c.inferred_not_struck ? `; inferred failures that struck nothing (--no-inferred-strikes or sizes not known) ${c.inferred_not_struck}` : ''));
+    out.push(
+      `  TLS: ${c.tls_records} records read, ${c.tls_lost_directions} directions lost; opaque sessions classified ${c.opaque_sessions_classified}, ambiguous ${c.opaque_sessions_ambiguous}, unclassified ${c.opaque_sessions_unclassified}; ` +
+        `inferred failures ${inf.failures}, successes ${inf.successes}, temporary failures ${inf.tempfails}, ambiguous records (never counted) ${inf.ambiguous_records}` +
+        (c.inferred_not_struck ? `; inferred failures that struck nothing (--no-inferred-strikes or sizes not known) ${c.inferred_not_struck}` : ''),
+    );
   }
-  out.push(`  reassembly: gaps ${c.gaps} (${c.gap_bytes} bytes lost), retransmitted ${c.retransmitted_bytes} bytes, overlapping ${c.overlap_bytes} bytes, out of order ${c.out_of_order_segments} segments, buffer overflows ${c.pending_overflows}`);
+  out.push(
+    `  reassembly: gaps ${c.gaps} (${c.gap_bytes} bytes lost), retransmitted ${c.retransmitted_bytes} bytes, overlapping ${c.overlap_bytes} bytes, out of order ${c.out_of_order_segments} segments, buffer overflows ${c.pending_overflows}`,
+  );
   out.push(`  replies: malformed lines ${c.malformed_replies}, codes read from lines cut by a gap ${c.partial_replies}, over-long lines ${c.long_lines}`);
-  const ev = Object.entries(c.evictions).map(([k, v]) => `${k} ${v}`).join(', ');
+  const ev = Object.entries(c.evictions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   out.push(`  evictions: ${ev}`);
   if (c.failures_on_rejected_connections) out.push(`  failures on connections the rules had refused (no strike): ${c.failures_on_rejected_connections}`);
   if (c.whitelisted_events) out.push(`  whitelisted events (never counted): ${c.whitelisted_events}`);
   const d = tally.dropped;
   if (d.clients) {
-    out.push(`  clients past --max-clients, not listed (counted in totals only): ${d.exact ? '' : 'at least '}${d.clients}` +
-      ` (failures ${d.failures}, successes ${d.successes}, temporary failures ${d.tempfails})`);
+    out.push(
+      `  clients past --max-clients, not listed (counted in totals only): ${d.exact ? '' : 'at least '}${d.clients}` +
+        ` (failures ${d.failures}, successes ${d.successes}, temporary failures ${d.tempfails})`,
+    );
   }
   yield out.take();
 }

@@ -41,7 +41,11 @@ export class WireIndex {
   readonly successWindows = new Map<string, [number, number][]>();
   readonly opaqueWindows = new Map<string, [number, number][]>();
 
-  constructor(auths: readonly WireAuth[], sessions: readonly WireSession[], readonly tolerance: number) {
+  constructor(
+    auths: readonly WireAuth[],
+    sessions: readonly WireSession[],
+    readonly tolerance: number,
+  ) {
     for (const a of auths) {
       if (a.outcome === 'success') continue;
       let l = this.failTimes.get(a.client);

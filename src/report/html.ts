@@ -38,7 +38,12 @@ function badge(v: VerdictName): string {
 }
 
 function jsonForScript(doc: ReportDoc): string {
-  return JSON.stringify(doc).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(doc)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 export function renderHtml(doc: ReportDoc, zone: Zone): string {
@@ -57,7 +62,9 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
   const spans: string[] = [];
   if (doc.spans.wire) spans.push(`wire ${esc(c.full(doc.spans.wire.from))} → ${esc(c.at(doc.spans.wire.to))}`);
   if (doc.spans.logs) spans.push(`logs ${esc(c.full(doc.spans.logs.from))} → ${esc(c.at(doc.spans.logs.to))}`);
-  h.push(`<div class="muted">${doc.inputs.captures.length} capture(s)${doc.inputs.state ? ', a watch state file' : ''}, ${doc.inputs.logs.length} log(s); ${spans.join('; ')}; times in ${esc(doc.tz)}; log times without a zone read as ${esc(doc.clock.log_tz)} (${esc(doc.clock.log_tz_source)}). Generated ${esc(doc.generated_at)}.</div>`);
+  h.push(
+    `<div class="muted">${doc.inputs.captures.length} capture(s)${doc.inputs.state ? ', a watch state file' : ''}, ${doc.inputs.logs.length} log(s); ${spans.join('; ')}; times in ${esc(doc.tz)}; log times without a zone read as ${esc(doc.clock.log_tz)} (${esc(doc.clock.log_tz_source)}). Generated ${esc(doc.generated_at)}.</div>`,
+  );
   const opaqueLine = opaqueHeadline(doc);
   if (opaqueLine) h.push(`<div class="warn" id="opaque-headline">${esc(opaqueLine)}</div>`);
   for (const w of doc.warnings) h.push(`<div class="warn">${esc(w)}</div>`);
@@ -70,8 +77,12 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
   }
   h.push(`<div class="card"><b>${num(doc.counts.BLIND_SPOTS, 'counts.BLIND_SPOTS')}</b>BLIND SPOTS</div>`);
   const t = doc.totals;
-  h.push(`<div class="card"><b>${num(t.failures.all, 'totals.failures.all')}</b>failed attempts<br><span class="muted">wire only ${num(t.failures.wire_only, 'totals.failures.wire_only')} · log only ${num(t.failures.log_only, 'totals.failures.log_only')} · both ${num(t.failures.both, 'totals.failures.both')}</span></div>`);
-  h.push(`<div class="card"><b>${num(t.successes.all, 'totals.successes.all')}</b>logins<br><span class="muted">wire only ${num(t.successes.wire_only, 'totals.successes.wire_only')} · log only ${num(t.successes.log_only, 'totals.successes.log_only')} · both ${num(t.successes.both, 'totals.successes.both')}</span></div>`);
+  h.push(
+    `<div class="card"><b>${num(t.failures.all, 'totals.failures.all')}</b>failed attempts<br><span class="muted">wire only ${num(t.failures.wire_only, 'totals.failures.wire_only')} · log only ${num(t.failures.log_only, 'totals.failures.log_only')} · both ${num(t.failures.both, 'totals.failures.both')}</span></div>`,
+  );
+  h.push(
+    `<div class="card"><b>${num(t.successes.all, 'totals.successes.all')}</b>logins<br><span class="muted">wire only ${num(t.successes.wire_only, 'totals.successes.wire_only')} · log only ${num(t.successes.log_only, 'totals.successes.log_only')} · both ${num(t.successes.both, 'totals.successes.both')}</span></div>`,
+  );
   h.push(`<div class="card"><b>${num(t.addresses, 'totals.addresses')}</b>addresses</div>`);
   h.push('</div><div id="js-summary" class="muted">(the page\'s script did not run)</div>');
 
@@ -79,10 +90,13 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
   h.push('<h2>Verdicts, most urgent first</h2>');
   if (doc.verdicts.length === 0) h.push('<p class="muted">No verdicts.</p>');
   else {
-    h.push('<table class="sortable" id="verdicts"><thead><tr><th>verdict</th><th>account / address</th><th>addresses</th><th class="r">failures</th><th class="r">logins</th><th>seen</th><th>when</th><th>details</th></tr></thead><tbody>');
+    h.push(
+      '<table class="sortable" id="verdicts"><thead><tr><th>verdict</th><th>account / address</th><th>addresses</th><th class="r">failures</th><th class="r">logins</th><th>seen</th><th>when</th><th>details</th></tr></thead><tbody>',
+    );
     doc.verdicts.slice(0, MAX_TABLE).forEach((r, i) => h.push(verdictRow(r, i, c, ipCell, place)));
     h.push('</tbody></table>');
-    if (doc.verdicts.length > MAX_TABLE) h.push(`<p class="muted">First ${MAX_TABLE} of ${doc.verdicts.length} verdict rows listed (all are in the embedded JSON).</p>`);
+    if (doc.verdicts.length > MAX_TABLE)
+      h.push(`<p class="muted">First ${MAX_TABLE} of ${doc.verdicts.length} verdict rows listed (all are in the embedded JSON).</p>`);
   }
 
   // ---- timeline
@@ -93,7 +107,9 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
   }
   h.push('</div>');
   h.push(timeline(doc, c, addrIndex));
-  h.push('<div class="muted">● red: failure, ● green: login, ● orange: 454; filled: wire and log, hollow: wire only, pale: log only, black ring: inside TLS (log only); red band: blocked; top bands: when the wire (blue) and the logs (green) were covering.</div>');
+  h.push(
+    '<div class="muted">● red: failure, ● green: login, ● orange: 454; filled: wire and log, hollow: wire only, pale: log only, black ring: inside TLS (log only); red band: blocked; top bands: when the wire (blue) and the logs (green) were covering.</div>',
+  );
 
   // ---- countries and ASNs
   h.push('<h2>Per country and AS</h2>');
@@ -108,17 +124,22 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
 
   // ---- addresses
   h.push('<h2>Addresses</h2>');
-  h.push('<table class="sortable" id="addresses"><thead><tr><th>address</th><th>verdicts</th><th class="r">failures</th><th class="r">wire only</th><th class="r">log only</th><th class="r">both</th><th class="r">logins</th><th class="r">454</th><th>accounts</th><th>blocks</th><th>place</th></tr></thead><tbody>');
+  h.push(
+    '<table class="sortable" id="addresses"><thead><tr><th>address</th><th>verdicts</th><th class="r">failures</th><th class="r">wire only</th><th class="r">log only</th><th class="r">both</th><th class="r">logins</th><th class="r">454</th><th>accounts</th><th>blocks</th><th>place</th></tr></thead><tbody>',
+  );
   doc.addresses.slice(0, MAX_TABLE).forEach((a, i) => {
     const p = `addresses.${i}`;
-    h.push(`<tr data-ip="${esc(a.ip)}"><td>${ipCell(a.ip)}</td><td>${a.verdicts.map(badge).join(' ')}</td>` +
-      `<td class="r">${num(a.failures.all, `${p}.failures.all`)}</td><td class="r">${num(a.failures.wire_only, `${p}.failures.wire_only`)}</td>` +
-      `<td class="r">${num(a.failures.log_only, `${p}.failures.log_only`)}</td><td class="r">${num(a.failures.both, `${p}.failures.both`)}</td>` +
-      `<td class="r">${num(a.successes.all, `${p}.successes.all`)}</td><td class="r">${num(a.tempfails.all, `${p}.tempfails.all`)}</td>` +
-      `<td>${esc(a.users.join(', '))}</td><td>${a.blocks.map((b) => `${esc(b.rule)} ${esc(c.at(b.from))} → ${esc(c.at(b.until))}`).join('<br>')}</td><td>${place(a.ip)}</td></tr>`);
+    h.push(
+      `<tr data-ip="${esc(a.ip)}"><td>${ipCell(a.ip)}</td><td>${a.verdicts.map(badge).join(' ')}</td>` +
+        `<td class="r">${num(a.failures.all, `${p}.failures.all`)}</td><td class="r">${num(a.failures.wire_only, `${p}.failures.wire_only`)}</td>` +
+        `<td class="r">${num(a.failures.log_only, `${p}.failures.log_only`)}</td><td class="r">${num(a.failures.both, `${p}.failures.both`)}</td>` +
+        `<td class="r">${num(a.successes.all, `${p}.successes.all`)}</td><td class="r">${num(a.tempfails.all, `${p}.tempfails.all`)}</td>` +
+        `<td>${esc(a.users.join(', '))}</td><td>${a.blocks.map((b) => `${esc(b.rule)} ${esc(c.at(b.from))} → ${esc(c.at(b.until))}`).join('<br>')}</td><td>${place(a.ip)}</td></tr>`,
+    );
   });
   h.push('</tbody></table>');
-  if (doc.addresses.length > MAX_TABLE) h.push(`<p class="muted">First ${MAX_TABLE} of ${doc.addresses.length} addresses listed (all are in the embedded JSON).</p>`);
+  if (doc.addresses.length > MAX_TABLE)
+    h.push(`<p class="muted">First ${MAX_TABLE} of ${doc.addresses.length} addresses listed (all are in the embedded JSON).</p>`);
 
   // ---- blind spots
   h.push('<h2>Blind spots</h2><ul id="blind-spots">');
@@ -126,35 +147,60 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
   for (const m of b.missing) h.push(`<li>${esc(m)}</li>`);
   if (b.opaque_sessions.total > 0) {
     const inf = b.opaque_sessions.inferred;
-    const inferred = inf.failures + inf.successes + inf.tempfails > 0
-      ? `; inferred inside them from TLS record sizes (counted by replay and watch, not joined here): ${num(inf.failures, 'blind_spots.opaque_sessions.inferred.failures')} failure(s), ${num(inf.successes, 'blind_spots.opaque_sessions.inferred.successes')} login(s), ${num(inf.tempfails, 'blind_spots.opaque_sessions.inferred.tempfails')} temporary failure(s)`
-      : '';
-    h.push(`<li>Sessions opaque after STARTTLS/TLS: ${num(b.opaque_sessions.total, 'blind_spots.opaque_sessions.total')}${inferred}; the logs show attempts inside them for ${num(b.opaque_sessions.with_log_attempts, 'blind_spots.opaque_sessions.with_log_attempts')} address(es):<ul>`);
+    const inferred =
+      inf.failures + inf.successes + inf.tempfails > 0
+        ? `; inferred inside them from TLS record sizes (counted by replay and watch, not joined here): ${num(inf.failures, 'blind_spots.opaque_sessions.inferred.failures')} failure(s), ${num(inf.successes, 'blind_spots.opaque_sessions.inferred.successes')} login(s), ${num(inf.tempfails, 'blind_spots.opaque_sessions.inferred.tempfails')} temporary failure(s)`
+        : '';
+    h.push(
+      `<li>Sessions opaque after STARTTLS/TLS: ${num(b.opaque_sessions.total, 'blind_spots.opaque_sessions.total')}${inferred}; the logs show attempts inside them for ${num(b.opaque_sessions.with_log_attempts, 'blind_spots.opaque_sessions.with_log_attempts')} address(es):<ul>`,
+    );
     b.opaque_sessions.addresses.slice(0, 200).forEach((e, i) => {
       const p = `blind_spots.opaque_sessions.addresses.${i}`;
-      h.push(`<li>${ipCell(e.ip)}: ${num(e.sessions, `${p}.sessions`)} session(s) on port ${esc(e.ports.join(', '))}; the logs show inside ${num(e.log_failures, `${p}.log_failures`)} failure(s), ${num(e.log_successes, `${p}.log_successes`)} login(s) and ${num(e.log_tempfails, `${p}.log_tempfails`)} temporary failure(s)</li>`);
+      h.push(
+        `<li>${ipCell(e.ip)}: ${num(e.sessions, `${p}.sessions`)} session(s) on port ${esc(e.ports.join(', '))}; the logs show inside ${num(e.log_failures, `${p}.log_failures`)} failure(s), ${num(e.log_successes, `${p}.log_successes`)} login(s) and ${num(e.log_tempfails, `${p}.log_tempfails`)} temporary failure(s)</li>`,
+      );
     });
     h.push('</ul></li>');
   }
   b.periods.forEach((p, i) => {
     const path = `blind_spots.periods.${i}`;
     const side = p.kind === 'wire_only' ? 'Captured, not logged' : 'Logged, not captured';
-    h.push(`<li>${side}: ${esc(c.at(p.from))} → ${esc(c.at(p.to))} (${esc(duration(p.seconds))}): ${num(p.failures, `${path}.failures`)} failure(s), ${num(p.successes, `${path}.successes`)} login(s)` +
-      (p.addresses.length ? ` — ${p.addresses.slice(0, 10).map((a) => `${ipCell(a.ip)} ${a.failures + a.successes}`).join(', ')}` : '') + '</li>');
+    h.push(
+      `<li>${side}: ${esc(c.at(p.from))} → ${esc(c.at(p.to))} (${esc(duration(p.seconds))}): ${num(p.failures, `${path}.failures`)} failure(s), ${num(p.successes, `${path}.successes`)} login(s)` +
+        (p.addresses.length
+          ? ` — ${p.addresses
+              .slice(0, 10)
+              .map((a) => `${ipCell(a.ip)} ${a.failures + a.successes}`)
+              .join(', ')}`
+          : '') +
+        '</li>',
+    );
   });
-  for (const [label, key] of [['On the wire, in no log line (while the logs were covering)', 'wire_not_logged'], ['In the logs (SMTP), not on the wire (while it was captured)', 'logged_not_on_wire']] as const) {
+  for (const [label, key] of [
+    ['On the wire, in no log line (while the logs were covering)', 'wire_not_logged'],
+    ['In the logs (SMTP), not on the wire (while it was captured)', 'logged_not_on_wire'],
+  ] as const) {
     const s = b[key];
     if (s.addresses.length === 0) continue;
-    h.push(`<li>${label}: ${num(s.failures, `blind_spots.${key}.failures`)} failure(s), ${num(s.successes, `blind_spots.${key}.successes`)} login(s) — ${s.addresses.slice(0, 10).map((a) => ipCell(a.ip)).join(', ')}</li>`);
+    h.push(
+      `<li>${label}: ${num(s.failures, `blind_spots.${key}.failures`)} failure(s), ${num(s.successes, `blind_spots.${key}.successes`)} login(s) — ${s.addresses
+        .slice(0, 10)
+        .map((a) => ipCell(a.ip))
+        .join(', ')}</li>`,
+    );
   }
   b.unparseable.forEach((u, i) => h.push(`<li>${esc(u.file)}: ${num(u.lines, `blind_spots.unparseable.${i}.lines`)} line(s) could not be parsed</li>`));
   for (const e of b.read_errors) h.push(`<li>Read error: ${esc(e.error)}</li>`);
   if (b.capture.gaps + b.capture.evicted_flows + b.capture.auths_not_kept > 0) {
-    h.push(`<li>Capture: ${num(b.capture.gaps, 'blind_spots.capture.gaps')} reassembly gap(s), ${num(b.capture.evicted_flows, 'blind_spots.capture.evicted_flows')} flow(s) evicted</li>`);
+    h.push(
+      `<li>Capture: ${num(b.capture.gaps, 'blind_spots.capture.gaps')} reassembly gap(s), ${num(b.capture.evicted_flows, 'blind_spots.capture.evicted_flows')} flow(s) evicted</li>`,
+    );
   }
   if (b.count === 0) h.push('<li class="muted">None.</li>');
   h.push('</ul>');
-  h.push('<p class="muted">GeoIP: IP Geolocation by DB-IP (db-ip.com), AS numbers from RouteViews and the NRO (ip-location-db), CC BY 4.0 — unless other databases were given.</p>');
+  h.push(
+    '<p class="muted">GeoIP: IP Geolocation by DB-IP (db-ip.com), AS numbers from RouteViews and the NRO (ip-location-db), CC BY 4.0 — unless other databases were given.</p>',
+  );
   h.push(`<script type="application/json" id="report-data">${jsonForScript(doc)}</script>`);
   h.push(`<script>${page.mainScript}</script>`);
   h.push('</body></html>');
@@ -169,31 +215,67 @@ function verdictRow(r: VerdictRow, i: number, c: Clock, ipCell: (ip: string) => 
     case 'COMPROMISED': {
       const seen = r.addresses.map((a) => seenText(a.success_seen, a.success_inside_tls)).join('; ');
       const subject = r.subject === 'account' ? `account <b>${esc(r.account ?? '')}</b>` : `address ${ipCell(r.address ?? '')} (username unknown)`;
-      const details = r.addresses.slice(0, MAX_DETAILS).map((a, k) =>
-        `${ipCell(a.ip)} ${place(a.ip)}: ${num(a.failures_before, `${p}.addresses.${k}.failures_before`)} failed (wire only ${num(a.failures_before_wire_only, `${p}.addresses.${k}.failures_before_wire_only`)}, log only ${num(a.failures_before_log_only, `${p}.addresses.${k}.failures_before_log_only`)}, both ${num(a.failures_before_both, `${p}.addresses.${k}.failures_before_both`)}), then logged in ${esc(c.at(a.success_ts))}${a.users_tried.length ? `; tried: ${esc(a.users_tried.join(', '))}` : ''}`).join('<br>') + more(r.addresses.length);
-      return `<tr data-verdict="COMPROMISED"><td>${badge('COMPROMISED')}</td><td>${subject}</td><td>${r.addresses.slice(0, MAX_DETAILS).map((a) => ipCell(a.ip)).join(' ')}${more(r.addresses.length)}</td>` +
-        `<td class="r">${num(r.failures, `${p}.failures`)}</td><td class="r">${num(r.successes, `${p}.successes`)}</td><td>${esc(seen)}</td><td ${sortTs}>${when}</td><td>${details}</td></tr>`;
+      const details =
+        r.addresses
+          .slice(0, MAX_DETAILS)
+          .map(
+            (a, k) =>
+              `${ipCell(a.ip)} ${place(a.ip)}: ${num(a.failures_before, `${p}.addresses.${k}.failures_before`)} failed (wire only ${num(a.failures_before_wire_only, `${p}.addresses.${k}.failures_before_wire_only`)}, log only ${num(a.failures_before_log_only, `${p}.addresses.${k}.failures_before_log_only`)}, both ${num(a.failures_before_both, `${p}.addresses.${k}.failures_before_both`)}), then logged in ${esc(c.at(a.success_ts))}${a.users_tried.length ? `; tried: ${esc(a.users_tried.join(', '))}` : ''}`,
+          )
+          .join('<br>') + more(r.addresses.length);
+      return (
+        `<tr data-verdict="COMPROMISED"><td>${badge('COMPROMISED')}</td><td>${subject}</td><td>${r.addresses
+          .slice(0, MAX_DETAILS)
+          .map((a) => ipCell(a.ip))
+          .join(' ')}${more(r.addresses.length)}</td>` +
+        `<td class="r">${num(r.failures, `${p}.failures`)}</td><td class="r">${num(r.successes, `${p}.successes`)}</td><td>${esc(seen)}</td><td ${sortTs}>${when}</td><td>${details}</td></tr>`
+      );
     }
     case 'SUSPECT': {
       const why = r.rules.map((x) => (x === 'addresses' ? `${r.addresses.length} addresses on ${r.day}` : 'unlisted address/country/ASN')).join(', ');
-      const details = r.addresses.slice(0, MAX_DETAILS).map((a, k) => `${ipCell(a.ip)} ${place(a.ip)}: ${num(a.successes, `${p}.addresses.${k}.successes`)} login(s), ${esc(seenText(a.seen, a.inside_tls > 0 && a.seen === 'log'))}${a.whitelisted ? ` [whitelisted: ${esc(a.whitelisted)}]` : ''}`).join('<br>') + more(r.addresses.length);
-      return `<tr data-verdict="SUSPECT"><td>${badge('SUSPECT')}</td><td>account <b>${esc(r.account ?? '(unknown)')}</b></td><td>${r.addresses.slice(0, MAX_DETAILS).map((a) => ipCell(a.ip)).join(' ')}${more(r.addresses.length)}</td>` +
-        `<td class="r">0</td><td class="r">${num(r.successes, `${p}.successes`)}</td><td>${esc(why)}</td><td ${sortTs}>${when}</td><td>${details}</td></tr>`;
+      const details =
+        r.addresses
+          .slice(0, MAX_DETAILS)
+          .map(
+            (a, k) =>
+              `${ipCell(a.ip)} ${place(a.ip)}: ${num(a.successes, `${p}.addresses.${k}.successes`)} login(s), ${esc(seenText(a.seen, a.inside_tls > 0 && a.seen === 'log'))}${a.whitelisted ? ` [whitelisted: ${esc(a.whitelisted)}]` : ''}`,
+          )
+          .join('<br>') + more(r.addresses.length);
+      return (
+        `<tr data-verdict="SUSPECT"><td>${badge('SUSPECT')}</td><td>account <b>${esc(r.account ?? '(unknown)')}</b></td><td>${r.addresses
+          .slice(0, MAX_DETAILS)
+          .map((a) => ipCell(a.ip))
+          .join(' ')}${more(r.addresses.length)}</td>` +
+        `<td class="r">0</td><td class="r">${num(r.successes, `${p}.successes`)}</td><td>${esc(why)}</td><td ${sortTs}>${when}</td><td>${details}</td></tr>`
+      );
     }
     case 'DISTRIBUTED': {
-      const details = r.addresses.slice(0, MAX_DETAILS).map((a, k) => `${ipCell(a.ip)} ${place(a.ip)}: ${num(a.failures, `${p}.addresses.${k}.failures`)}`).join('<br>') + more(r.addresses.length) +
-        (r.over_threshold.length ? `<br>also over the threshold: ${r.over_threshold.slice(0, MAX_DETAILS).map(ipCell).join(', ')}${more(r.over_threshold.length)}` : '');
-      return `<tr data-verdict="DISTRIBUTED"><td>${badge('DISTRIBUTED')}</td><td>account <b>${esc(r.account)}</b></td><td>${num(r.addresses.length, `${p}.addresses.length`)} addresses</td>` +
-        `<td class="r">${num(r.failures, `${p}.failures`)}</td><td class="r">0</td><td>each under the strike threshold</td><td ${sortTs}>${when}</td><td>${details}</td></tr>`;
+      const details =
+        r.addresses
+          .slice(0, MAX_DETAILS)
+          .map((a, k) => `${ipCell(a.ip)} ${place(a.ip)}: ${num(a.failures, `${p}.addresses.${k}.failures`)}`)
+          .join('<br>') +
+        more(r.addresses.length) +
+        (r.over_threshold.length
+          ? `<br>also over the threshold: ${r.over_threshold.slice(0, MAX_DETAILS).map(ipCell).join(', ')}${more(r.over_threshold.length)}`
+          : '');
+      return (
+        `<tr data-verdict="DISTRIBUTED"><td>${badge('DISTRIBUTED')}</td><td>account <b>${esc(r.account)}</b></td><td>${num(r.addresses.length, `${p}.addresses.length`)} addresses</td>` +
+        `<td class="r">${num(r.failures, `${p}.failures`)}</td><td class="r">0</td><td>each under the strike threshold</td><td ${sortTs}>${when}</td><td>${details}</td></tr>`
+      );
     }
     case 'ATTACKED': {
       const blocks = r.blocks.length
         ? r.blocks.map((b) => `blocked (${esc(b.rule)}) ${esc(c.at(b.from))} → ${esc(c.at(b.until))}${b.rejects ? `, ${b.rejects} refused` : ''}`).join('<br>')
-        : r.would_block ? 'not blocked on the wire; wire + log failures reach the threshold' : 'not blocked';
+        : r.would_block
+          ? 'not blocked on the wire; wire + log failures reach the threshold'
+          : 'not blocked';
       const f = r.failures;
-      return `<tr data-verdict="ATTACKED" data-ip="${esc(r.address)}"><td>${badge('ATTACKED')}</td><td>address ${ipCell(r.address)}</td><td>${place(r.address)}</td>` +
+      return (
+        `<tr data-verdict="ATTACKED" data-ip="${esc(r.address)}"><td>${badge('ATTACKED')}</td><td>address ${ipCell(r.address)}</td><td>${place(r.address)}</td>` +
         `<td class="r">${num(f.all, `${p}.failures.all`)}</td><td class="r">0</td><td>wire only ${num(f.wire_only, `${p}.failures.wire_only`)}, log only ${num(f.log_only, `${p}.failures.log_only`)}, both ${num(f.both, `${p}.failures.both`)}</td>` +
-        `<td ${sortTs}>${when}</td><td>${blocks}${r.users.length ? `<br>accounts: ${esc(r.users.join(', '))}` : ''}${r.distributed.length ? `<br>part of DISTRIBUTED ${esc(r.distributed.join(', '))}` : ''}</td></tr>`;
+        `<td ${sortTs}>${when}</td><td>${blocks}${r.users.length ? `<br>accounts: ${esc(r.users.join(', '))}` : ''}${r.distributed.length ? `<br>part of DISTRIBUTED ${esc(r.distributed.join(', '))}` : ''}</td></tr>`
+      );
     }
   }
 }
@@ -204,9 +286,11 @@ function placeTable(list: readonly PlaceCount[], key: 'countries' | 'asns'): str
     const path = `${key}.${i}`;
     const wf = Math.round(((p.failures + p.tempfails) / max) * 90);
     const ws = Math.round((p.successes / max) * 90);
-    return `<tr><td>${esc(p.name)}</td><td class="r">${num(p.addresses, `${path}.addresses`)}</td><td class="r">${num(p.failures, `${path}.failures`)}</td>` +
+    return (
+      `<tr><td>${esc(p.name)}</td><td class="r">${num(p.addresses, `${path}.addresses`)}</td><td class="r">${num(p.failures, `${path}.failures`)}</td>` +
       `<td class="r">${num(p.successes, `${path}.successes`)}</td><td class="r">${num(p.compromised, `${path}.compromised`)}</td><td class="r">${num(p.attacked, `${path}.attacked`)}</td>` +
-      `<td class="bars" data-sort="${p.failures + p.tempfails}"><span class="bar" style="width:${wf}px"></span><span class="bar ok" style="width:${ws}px"></span></td></tr>`;
+      `<td class="bars" data-sort="${p.failures + p.tempfails}"><span class="bar" style="width:${wf}px"></span><span class="bar ok" style="width:${ws}px"></span></td></tr>`
+    );
   });
   return `<table class="sortable" id="${key}"><thead><tr><th>${key === 'countries' ? 'country' : 'AS'}</th><th class="r">addresses</th><th class="r">failures</th><th class="r">logins</th><th class="r">compromised</th><th class="r">attacked</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
@@ -224,14 +308,16 @@ function timeline(doc: ReportDoc, c: Clock, addrIndex: Map<string, number>): str
   const list = doc.addresses.slice(0, MAX_ROWS);
   let t0 = Infinity;
   let t1 = -Infinity;
-  for (const a of list) for (const e of a.events) {
-    t0 = Math.min(t0, e.ts);
-    t1 = Math.max(t1, e.ts);
-  }
-  for (const s of [doc.spans.wire, doc.spans.logs]) if (s) {
-    t0 = Math.min(t0, s.from);
-    t1 = Math.max(t1, s.to);
-  }
+  for (const a of list)
+    for (const e of a.events) {
+      t0 = Math.min(t0, e.ts);
+      t1 = Math.max(t1, e.ts);
+    }
+  for (const s of [doc.spans.wire, doc.spans.logs])
+    if (s) {
+      t0 = Math.min(t0, s.from);
+      t1 = Math.max(t1, s.to);
+    }
   if (!Number.isFinite(t0)) return '<p class="muted">Nothing to draw.</p>';
   if (t1 - t0 < 1) t1 = t0 + 1;
   const pad = (t1 - t0) * 0.02;
@@ -245,7 +331,9 @@ function timeline(doc: ReportDoc, c: Clock, addrIndex: Map<string, number>): str
   const height = top + list.length * rowH + 10;
   const x = (ts: number): number => labelW + ((Math.min(Math.max(ts, t0), t1) - t0) / (t1 - t0)) * plotW;
   const s: string[] = [];
-  s.push(`<svg id="timeline" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="timeline">`);
+  s.push(
+    `<svg id="timeline" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="timeline">`,
+  );
   // axis and ticks
   const ticks = 8;
   for (let i = 0; i <= ticks; i++) {
@@ -255,8 +343,14 @@ function timeline(doc: ReportDoc, c: Clock, addrIndex: Map<string, number>): str
     s.push(`<text x="${xx}" y="12" text-anchor="middle">${esc(c.at(ts))}</text>`);
   }
   s.push(`<text x="4" y="26">wire</text><text x="4" y="38">logs</text>`);
-  for (const [cls, iv, y] of [['covw', doc.spans.wire?.intervals ?? [], 18], ['covl', doc.spans.logs?.intervals ?? [], 30]] as const) {
-    for (const [a, b] of iv) s.push(`<rect class="${cls}" x="${x(a).toFixed(1)}" y="${y}" width="${Math.max(1, x(b) - x(a)).toFixed(1)}" height="9"><title>${esc(c.at(a))} → ${esc(c.at(b))}</title></rect>`);
+  for (const [cls, iv, y] of [
+    ['covw', doc.spans.wire?.intervals ?? [], 18],
+    ['covl', doc.spans.logs?.intervals ?? [], 30],
+  ] as const) {
+    for (const [a, b] of iv)
+      s.push(
+        `<rect class="${cls}" x="${x(a).toFixed(1)}" y="${y}" width="${Math.max(1, x(b) - x(a)).toFixed(1)}" height="9"><title>${esc(c.at(a))} → ${esc(c.at(b))}</title></rect>`,
+      );
   }
   list.forEach((a, i) => {
     const y = top + i * rowH;
@@ -267,12 +361,16 @@ function timeline(doc: ReportDoc, c: Clock, addrIndex: Map<string, number>): str
     s.push(`<text x="4" y="${cy + 4}" fill="${colour}" style="fill:${colour}">${esc(a.ip)}${a.verdicts.length ? ` ${a.verdicts[0]}` : ''}</text>`);
     s.push(`<line class="axis" x1="${labelW}" y1="${cy}" x2="${labelW + plotW}" y2="${cy}" style="stroke:#eceef1"/>`);
     for (const b of a.blocks) {
-      s.push(`<rect class="blk" x="${x(b.from).toFixed(1)}" y="${y + 2}" width="${Math.max(1, x(b.until) - x(b.from)).toFixed(1)}" height="${rowH - 4}"><title>blocked (${esc(b.rule)}) ${esc(c.at(b.from))} → ${esc(c.at(b.until))}</title></rect>`);
+      s.push(
+        `<rect class="blk" x="${x(b.from).toFixed(1)}" y="${y + 2}" width="${Math.max(1, x(b.until) - x(b.from)).toFixed(1)}" height="${rowH - 4}"><title>blocked (${esc(b.rule)}) ${esc(c.at(b.from))} → ${esc(c.at(b.until))}</title></rect>`,
+      );
     }
     for (const e of a.events) {
       const cls = `${e.outcome === 'failure' ? 'f' : e.outcome === 'success' ? 's' : 't'} ${e.seen === 'wire' ? 'wire' : e.seen === 'log' ? 'log' : 'both'}${e.tls ? ' tls' : ''}`;
       const tip = `${c.at(e.ts)} ${e.outcome === 'failure' ? 'failure' : e.outcome === 'success' ? 'login' : '454'}${e.user !== null ? ` ${e.user}` : ''} (${seenText(e.seen, e.tls)})`;
-      s.push(`<circle class="${cls}" cx="${x(e.ts).toFixed(1)}" cy="${cy}" r="${e.outcome === 'success' ? 5 : 4}" data-outcome="${e.outcome}"><title>${esc(tip)}</title></circle>`);
+      s.push(
+        `<circle class="${cls}" cx="${x(e.ts).toFixed(1)}" cy="${cy}" r="${e.outcome === 'success' ? 5 : 4}" data-outcome="${e.outcome}"><title>${esc(tip)}</title></circle>`,
+      );
     }
     s.push('</g>');
   });

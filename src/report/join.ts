@@ -71,7 +71,10 @@ export function prefixMapper(wireClients: Iterable<string>): (ip: string) => str
 }
 
 export function joinAttempts(
-  wire: readonly WireAuth[], sessions: readonly WireSession[], logs: readonly LogAuth[], tolerance: number,
+  wire: readonly WireAuth[],
+  sessions: readonly WireSession[],
+  logs: readonly LogAuth[],
+  tolerance: number,
 ): { attempts: Attempt[]; stats: JoinStats } {
   const mapIp = prefixMapper(new Set(wire.map((w) => w.client)));
   const wBy = group(wire, (w) => w.client);
@@ -203,15 +206,32 @@ export function joinAttempts(
 
 function wireAttempt(ip: string, a: WireAuth, e: LogAuth | null): Attempt {
   return {
-    ts: a.ts, ip, user: a.user ?? e?.user ?? null, outcome: a.outcome, seen: e ? 'both' : 'wire', tls: false,
-    mech: a.mech ?? e?.method ?? null, port: a.serverPort || null, services: e ? e.services.slice() : [], logLines: e ? e.lines : 0,
+    ts: a.ts,
+    ip,
+    user: a.user ?? e?.user ?? null,
+    outcome: a.outcome,
+    seen: e ? 'both' : 'wire',
+    tls: false,
+    mech: a.mech ?? e?.method ?? null,
+    port: a.serverPort || null,
+    services: e ? e.services.slice() : [],
+    logLines: e ? e.lines : 0,
     fromState: a.source === 'state',
   };
 }
 
 function logAttempt(ip: string, e: LogAuth, outcome: AttemptOutcome, tls: boolean): Attempt {
   return {
-    ts: e.ts, ip, user: e.user, outcome, seen: 'log', tls, mech: e.method, port: null, services: e.services.slice(), logLines: e.lines,
+    ts: e.ts,
+    ip,
+    user: e.user,
+    outcome,
+    seen: 'log',
+    tls,
+    mech: e.method,
+    port: null,
+    services: e.services.slice(),
+    logLines: e.lines,
     fromState: false,
   };
 }

@@ -135,9 +135,19 @@ export async function scanLogs(files: readonly string[], opts: LogScanOptions): 
         // line itself is counted once (`lines`).
         for (let k = 0; k < h.count; k++) {
           events.push({
-            ts: h.ts, wall: h.ts, guessed: h.tsGuessed, service: svc, outcome,
-            user, ip: intern(h.ip), method: h.method === undefined ? null : internFew(h.method), reason: h.reason ?? null,
-            file, line: no, lines: k === 0 ? 1 : 0, services: [svc],
+            ts: h.ts,
+            wall: h.ts,
+            guessed: h.tsGuessed,
+            service: svc,
+            outcome,
+            user,
+            ip: intern(h.ip),
+            method: h.method === undefined ? null : internFew(h.method),
+            reason: h.reason ?? null,
+            file,
+            line: no,
+            lines: k === 0 ? 1 : 0,
+            services: [svc],
           });
         }
         if (v === SUCCESS) c.successes++;
@@ -149,9 +159,12 @@ export async function scanLogs(files: readonly string[], opts: LogScanOptions): 
     try {
       const log = await openLog(file);
       c.compression = log.compression;
-      clock = opts.year !== undefined ? new LogClock(0, log.mtime, opts.year)
-        : opts.center !== undefined ? new NearestYearClock(opts.center)
-          : new LogClock(0, log.mtime);
+      clock =
+        opts.year !== undefined
+          ? new LogClock(0, log.mtime, opts.year)
+          : opts.center !== undefined
+            ? new NearestYearClock(opts.center)
+            : new LogClock(0, log.mtime);
       parser = new LineParser(opts.mode, clock, Math.floor(log.mtime));
       let first = true;
       for await (const chunk of log.chunks) {

@@ -9,7 +9,19 @@ import { joinAttempts } from './join.js';
 import { scanLogs } from './logs.js';
 import { bump, computeVerdicts, VERDICT_ORDER } from './rules.js';
 import type { Attempt, Intervals } from './types.js';
-import { REPORT_SCHEMA_VERSION, type AddressJson, type AddressStat, type BlindSpots, type Counts3, type GeoJson, type OneSided, type PeriodJson, type PlaceCount, type ReportDoc, type VerdictCounts } from './report-doc.js';
+import {
+  REPORT_SCHEMA_VERSION,
+  type AddressJson,
+  type AddressStat,
+  type BlindSpots,
+  type Counts3,
+  type GeoJson,
+  type OneSided,
+  type PeriodJson,
+  type PlaceCount,
+  type ReportDoc,
+  type VerdictCounts,
+} from './report-doc.js';
 import { emptyWire, mergeState, readCaptures, type WireData } from './wire.js';
 import { learnFailureText } from './reply-texts.js';
 import { ReplyResolver } from '../tls/reply-profiles.js';
@@ -90,10 +102,15 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
     tzSource = est.moved ? 'estimated' : 'local';
     estimate = { sample: est.sample, matched: est.matched, local_matched: est.localMatched };
     if (est.moved) {
-      warn(`log timestamps carry no zone: placed at UTC${offsetLabel(est.zone as number)}, where ${est.matched} of ${est.sample} SMTP log lines line up with the wire (the local zone: ${est.localMatched}); --log-tz sets it`);
+      warn(
+        `log timestamps carry no zone: placed at UTC${offsetLabel(est.zone as number)}, where ${est.matched} of ${est.sample} SMTP log lines line up with the wire (the local zone: ${est.localMatched}); --log-tz sets it`,
+      );
     } else {
-      warn(`log timestamps carry no zone: read in the local zone ${zoneLabel('local', at)}` +
-        (est.sample > 0 ? ` (${est.matched} of ${est.sample} SMTP log lines line up with the wire)` : '') + '; --log-tz sets it');
+      warn(
+        `log timestamps carry no zone: read in the local zone ${zoneLabel('local', at)}` +
+          (est.sample > 0 ? ` (${est.matched} of ${est.sample} SMTP log lines line up with the wire)` : '') +
+          '; --log-tz sets it',
+      );
     }
   } else if (zoneless > 0) {
     warn(`log timestamps carry no zone: read in the local zone ${zoneLabel('local', at)}; --log-tz sets it`);
@@ -110,7 +127,7 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
       warn(`log timestamps carry no year: each placed in the year nearest the wire's time (${logYear}); --log-year sets it`);
     } else {
       yearSource = 'file time';
-      warn('log timestamps carry no year: guessed from each file\'s modification time; --log-year sets it');
+      warn("log timestamps carry no year: guessed from each file's modification time; --log-year sets it");
     }
   }
   placeEvents(events, zone);
@@ -129,9 +146,16 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
   }
   const geoOf = (ip: string): GeoInfo | null => (geo && !ip.includes('/') ? geo.lookup(ip) : null);
   const v = computeVerdicts(attempts, wire.blocks, {
-    minFailures: o.minFailures, hitcount: o.pipeline.strikes.hitcount, seconds: o.pipeline.strikes.seconds,
-    tempfailStrikes: o.pipeline.strikes.tempfailStrikes, distributedMin: o.distributedMin, distributedWindow: o.distributedWindow,
-    limit: o.limit, zone: o.zone, whitelist: o.whitelist, geoOf,
+    minFailures: o.minFailures,
+    hitcount: o.pipeline.strikes.hitcount,
+    seconds: o.pipeline.strikes.seconds,
+    tempfailStrikes: o.pipeline.strikes.tempfailStrikes,
+    distributedMin: o.distributedMin,
+    distributedWindow: o.distributedWindow,
+    limit: o.limit,
+    zone: o.zone,
+    whitelist: o.whitelist,
+    geoOf,
   });
   if (geo?.failed) {
     warn('GeoIP is unavailable: addresses are listed without places');
@@ -170,8 +194,11 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
       const ck = g?.country_code ?? (g?.label ? `label:${g.label}` : 'unknown');
       const cn = g?.country ?? g?.label ?? 'Unknown';
       const ak = g?.asn != null ? `AS${g.asn}` : g?.label ? `label:${g.label}` : 'unknown';
-      const an = g?.asn != null ? `AS${g.asn}${g.org ? ` ${g.org}` : ''}` : g?.label ?? 'Unknown';
-      for (const [m, k, n] of [[countries, ck, cn], [asns, ak, an]] as const) {
+      const an = g?.asn != null ? `AS${g.asn}${g.org ? ` ${g.org}` : ''}` : (g?.label ?? 'Unknown');
+      for (const [m, k, n] of [
+        [countries, ck, cn],
+        [asns, ak, an],
+      ] as const) {
         let c = m.get(k);
         if (!c) m.set(k, (c = { key: k, name: n, addresses: 0, failures: 0, successes: 0, tempfails: 0, compromised: 0, attacked: 0 }));
         c.addresses++;
@@ -187,13 +214,27 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
     b.compromised - a.compromised || b.failures + b.tempfails - (a.failures + a.tempfails) || b.successes - a.successes || (a.key < b.key ? -1 : 1);
 
   // ---- coverage and blind spots
-  const logCoverage = union(...scan.files.map((f) =>
-    f.wallCoverage.map(([a, b]): [number, number] => (f.coverageGuessed ? [wallToEpoch(a, zone), wallToEpoch(b, zone)] : [a, b]))));
+  const logCoverage = union(
+    ...scan.files.map((f) => f.wallCoverage.map(([a, b]): [number, number] => (f.coverageGuessed ? [wallToEpoch(a, zone), wallToEpoch(b, zone)] : [a, b]))),
+  );
   const logSpan = span(logCoverage);
-  const blind = blindSpots(wire, attempts, logCoverage, scan.files.map((f) => f.counters), inputs, o.tolerance);
+  const blind = blindSpots(
+    wire,
+    attempts,
+    logCoverage,
+    scan.files.map((f) => f.counters),
+    inputs,
+    o.tolerance,
+  );
 
   const totals: ReportDoc['totals'] = {
-    addresses: addresses.length, attempts: attempts.length, failures: zero(), successes: zero(), tempfails: zero(), inside_tls: 0, join: stats,
+    addresses: addresses.length,
+    attempts: attempts.length,
+    failures: zero(),
+    successes: zero(),
+    tempfails: zero(),
+    inside_tls: 0,
+    join: stats,
   };
   for (const a of attempts) {
     const c = a.outcome === 'failure' ? totals.failures : a.outcome === 'success' ? totals.successes : totals.tempfails;
@@ -212,8 +253,15 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
     tz: zoneLabel(o.zone, at),
     inputs: { captures: wire.captures, state: wire.state, logs: scan.files.map((f) => f.counters) },
     clock: {
-      log_tz: zoneLabel(zone, at), log_tz_offset_min: zoneOffsetAt(zone, at), log_tz_source: tzSource, log_year: logYear, log_year_source: yearSource,
-      zoneless_lines: zoneless, yearless_lines: yearless, estimate, backend_lines_merged: pairs,
+      log_tz: zoneLabel(zone, at),
+      log_tz_offset_min: zoneOffsetAt(zone, at),
+      log_tz_source: tzSource,
+      log_year: logYear,
+      log_year_source: yearSource,
+      zoneless_lines: zoneless,
+      yearless_lines: yearless,
+      estimate,
+      backend_lines_merged: pairs,
     },
     spans: {
       wire: wireSpan ? { from: wireSpan[0], to: wireSpan[1], intervals: wire.coverage } : null,
@@ -229,11 +277,23 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
     tls_replies: tlsReplies.doc,
     warnings,
     options: {
-      captures: inputs.captures, state: inputs.state, logs: inputs.logs, mode: o.mode,
-      log_year: o.logYear ?? null, log_tz: o.logTz === undefined ? null : zoneLabel(o.logTz, at), tz: zoneLabel(o.zone, at),
-      tolerance: o.tolerance, gap: o.gap, min_failures: o.minFailures, distributed_min: o.distributedMin,
-      distributed_window: o.distributedWindow, limit: o.limit, geoip: geoLevel,
-      ports: o.pipeline.ports, hitcount: o.pipeline.strikes.hitcount, seconds: o.pipeline.strikes.seconds,
+      captures: inputs.captures,
+      state: inputs.state,
+      logs: inputs.logs,
+      mode: o.mode,
+      log_year: o.logYear ?? null,
+      log_tz: o.logTz === undefined ? null : zoneLabel(o.logTz, at),
+      tz: zoneLabel(o.zone, at),
+      tolerance: o.tolerance,
+      gap: o.gap,
+      min_failures: o.minFailures,
+      distributed_min: o.distributedMin,
+      distributed_window: o.distributedWindow,
+      limit: o.limit,
+      geoip: geoLevel,
+      ports: o.pipeline.ports,
+      hitcount: o.pipeline.strikes.hitcount,
+      seconds: o.pipeline.strikes.seconds,
       tempfail_strikes: o.pipeline.strikes.tempfailStrikes,
     },
   };
@@ -243,7 +303,11 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
  * With captures and logs, and no 535 text given (`--tls-reply`, `--tls-replies-file`): the one
  * 535 text the logs show becomes the captures' failure size (over the banner's built-in profile).
  */
-export async function logReplies(inputs: ReportInputs, o: ReportOptions, warn: (m: string) => void): Promise<{ pipeline: PipelineOptions; doc: ReportDoc['tls_replies'] }> {
+export async function logReplies(
+  inputs: ReportInputs,
+  o: ReportOptions,
+  warn: (m: string) => void,
+): Promise<{ pipeline: PipelineOptions; doc: ReportDoc['tls_replies'] }> {
   const given = o.pipeline.tlsReplies.inputs;
   const fixed = given.option?.[535] !== undefined ? 'option' : given.file?.[535] !== undefined ? 'file' : null;
   const doc: ReportDoc['tls_replies'] = { failure_source: fixed ?? 'banner', log_failure_text: null, log_failure_texts: [] };
@@ -256,16 +320,26 @@ export async function logReplies(inputs: ReportInputs, o: ReportOptions, warn: (
     return { pipeline: { ...o.pipeline, tlsReplies: new ReplyResolver({ ...given, log: { 535: l.text } }) }, doc };
   }
   if (l.texts.length > 1) {
-    warn(`the logs show ${l.texts.length}${l.texts.length >= 8 ? '+' : ''} different 535 texts (${l.texts.slice(0, 3).map((t) => JSON.stringify(t)).join(', ')}${l.texts.length > 3 ? ', …' : ''}): ` +
-      'none is used for the sizes inside TLS (several servers, or reasons in the replies?); give --tls-reply 535=TEXT or --tls-replies-file');
+    warn(
+      `the logs show ${l.texts.length}${l.texts.length >= 8 ? '+' : ''} different 535 texts (${l.texts
+        .slice(0, 3)
+        .map((t) => JSON.stringify(t))
+        .join(', ')}${l.texts.length > 3 ? ', …' : ''}): ` +
+        'none is used for the sizes inside TLS (several servers, or reasons in the replies?); give --tls-reply 535=TEXT or --tls-replies-file',
+    );
   }
   return { pipeline: o.pipeline, doc };
 }
 
 function geoJson(g: GeoInfo, level: number): GeoJson {
   return {
-    label: g.label ?? null, country_code: g.countryCode ?? null, country: g.country ?? null, city: g.city ?? null,
-    asn: g.asn ?? null, org: g.org ?? null, place: geoText(g, level),
+    label: g.label ?? null,
+    country_code: g.countryCode ?? null,
+    country: g.country ?? null,
+    city: g.city ?? null,
+    asn: g.asn ?? null,
+    org: g.org ?? null,
+    place: geoText(g, level),
   };
 }
 
@@ -289,7 +363,12 @@ function oneSided(list: readonly Attempt[]): OneSided {
 }
 
 function blindSpots(
-  wire: WireData, attempts: readonly Attempt[], logCov: Intervals, logCounters: readonly FileCounters[], inputs: ReportInputs, tolerance: number,
+  wire: WireData,
+  attempts: readonly Attempt[],
+  logCov: Intervals,
+  logCounters: readonly FileCounters[],
+  inputs: ReportInputs,
+  tolerance: number,
 ): BlindSpots {
   const missing: string[] = [];
   const haveWire = inputs.captures.length > 0 || inputs.state !== null;
@@ -302,7 +381,8 @@ function blindSpots(
   for (const s of wire.sessions) {
     if (s.tlsTs === null) continue;
     let e = op.get(s.client);
-    if (!e) op.set(s.client, (e = { ip: s.client, sessions: 0, ports: [], log_failures: 0, log_successes: 0, log_tempfails: 0, first_ts: s.start, last_ts: s.end }));
+    if (!e)
+      op.set(s.client, (e = { ip: s.client, sessions: 0, ports: [], log_failures: 0, log_successes: 0, log_tempfails: 0, first_ts: s.start, last_ts: s.end }));
     e.sessions++;
     if (!e.ports.includes(s.serverPort)) e.ports.push(s.serverPort);
     e.first_ts = Math.min(e.first_ts, s.start);
@@ -332,8 +412,14 @@ function blindSpots(
   // The denominator: sessions with AUTH replies in the clear, and sessions gone opaque (kept or not).
   const opaqueSessions = wire.sessions.reduce((n, s) => n + (s.tlsTs !== null ? 1 : 0), 0) + wire.opaqueNotKept;
   const smtpSessions = wire.sessions.length + wire.opaqueNotKept;
-  const opaqueAddrs = [...op.values()].sort((a, b) =>
-    b.log_successes - a.log_successes || b.log_failures - a.log_failures || b.log_tempfails - a.log_tempfails || b.sessions - a.sessions || (a.ip < b.ip ? -1 : 1));
+  const opaqueAddrs = [...op.values()].sort(
+    (a, b) =>
+      b.log_successes - a.log_successes ||
+      b.log_failures - a.log_failures ||
+      b.log_tempfails - a.log_tempfails ||
+      b.sessions - a.sessions ||
+      (a.ip < b.ip ? -1 : 1),
+  );
 
   // Periods one side covers and the other does not, with what the covering side saw in them.
   const periods: PeriodJson[] = [];
@@ -347,7 +433,15 @@ function blindSpots(
         if (to - from <= tolerance) continue;
         const inside = attempts.filter((a) => a.ts >= from && a.ts <= to && pick(a));
         const os = oneSided(inside);
-        periods.push({ kind, from, to, seconds: Math.round((to - from) * 1000) / 1000, failures: os.failures, successes: os.successes, addresses: os.addresses });
+        periods.push({
+          kind,
+          from,
+          to,
+          seconds: Math.round((to - from) * 1000) / 1000,
+          failures: os.failures,
+          successes: os.successes,
+          addresses: os.addresses,
+        });
       }
     }
     periods.sort((a, b) => a.from - b.from);
@@ -368,21 +462,40 @@ function blindSpots(
   ];
   const cc = wire.captureCoverage;
   const capture = {
-    gaps: cc?.gaps ?? 0, gap_bytes: cc?.gap_bytes ?? 0, midstream_starts: cc?.midstream_starts ?? 0,
-    evicted_flows: cc ? (cc.evictions.flows ?? 0) : 0, auths_not_kept: wire.authsNotKept,
+    gaps: cc?.gaps ?? 0,
+    gap_bytes: cc?.gap_bytes ?? 0,
+    midstream_starts: cc?.midstream_starts ?? 0,
+    evicted_flows: cc ? (cc.evictions.flows ?? 0) : 0,
+    auths_not_kept: wire.authsNotKept,
   };
-  const count = missing.length + opaqueAddrs.length + periods.length + (wireNotLogged.addresses.length > 0 ? 1 : 0) +
-    (loggedNotOnWire.addresses.length > 0 ? 1 : 0) + unparseable.length + readErrors.length +
+  const count =
+    missing.length +
+    opaqueAddrs.length +
+    periods.length +
+    (wireNotLogged.addresses.length > 0 ? 1 : 0) +
+    (loggedNotOnWire.addresses.length > 0 ? 1 : 0) +
+    unparseable.length +
+    readErrors.length +
     (capture.gaps + capture.evicted_flows + capture.auths_not_kept > 0 ? 1 : 0);
   return {
-    count, missing,
+    count,
+    missing,
     opaque_sessions: {
-      total: wire.opaqueTotal, not_kept: wire.opaqueNotKept, with_log_attempts: withLog,
+      total: wire.opaqueTotal,
+      not_kept: wire.opaqueNotKept,
+      with_log_attempts: withLog,
       inferred: { failures: cc?.inferred.failures ?? 0, successes: cc?.inferred.successes ?? 0, tempfails: cc?.inferred.tempfails ?? 0 },
-      smtp_sessions: smtpSessions, mostly_opaque: smtpSessions > 0 && opaqueSessions * 2 > smtpSessions, log_attempts_inside: inside,
+      smtp_sessions: smtpSessions,
+      mostly_opaque: smtpSessions > 0 && opaqueSessions * 2 > smtpSessions,
+      log_attempts_inside: inside,
       addresses: opaqueAddrs,
     },
-    periods, wire_not_logged: wireNotLogged, logged_not_on_wire: loggedNotOnWire, unparseable, read_errors: readErrors, capture,
+    periods,
+    wire_not_logged: wireNotLogged,
+    logged_not_on_wire: loggedNotOnWire,
+    unparseable,
+    read_errors: readErrors,
+    capture,
   };
 }
 

@@ -5,7 +5,17 @@ import type { GeoInfo } from '../geoip/geoip.js';
 import { strikeKey } from '../strikes/address-key.js';
 import { reachesHitcount } from '../strikes/recent-window.js';
 import type {
-  AddressStat, AttackedRow, BlockJson, CompromisedAddress, CompromisedRow, Counts3, DistributedRow, SuspectAddress, SuspectRow, VerdictName, VerdictRow,
+  AddressStat,
+  AttackedRow,
+  BlockJson,
+  CompromisedAddress,
+  CompromisedRow,
+  Counts3,
+  DistributedRow,
+  SuspectAddress,
+  SuspectRow,
+  VerdictName,
+  VerdictRow,
 } from './report-doc.js';
 import type { Attempt, BlockInfo, Seen } from './types.js';
 
@@ -110,13 +120,28 @@ export function blockLookup(blocks: readonly BlockInfo[]): (ip: string) => Block
 }
 
 /** Per address: its attempts counted, its blocks, whether its failures reach the strike threshold (`verdicts` filled later). */
-export function addressStats(byIp: ReadonlyMap<string, readonly Attempt[]>, blocksOf: (ip: string) => BlockJson[], whyOf: WhyOf, o: RuleOptions): Map<string, AddressStat> {
+export function addressStats(
+  byIp: ReadonlyMap<string, readonly Attempt[]>,
+  blocksOf: (ip: string) => BlockJson[],
+  whyOf: WhyOf,
+  o: RuleOptions,
+): Map<string, AddressStat> {
   const isFail = failTest(o);
   const addresses = new Map<string, AddressStat>();
   for (const [ip, list] of byIp) {
     const st: AddressStat = {
-      ip, failures: zero(), successes: zero(), tempfails: zero(), inside_tls: 0, users: [], first_ts: list[0]!.ts, last_ts: list[list.length - 1]!.ts,
-      blocks: blocksOf(ip), would_block: false, verdicts: [], whitelisted: whyOf(ip),
+      ip,
+      failures: zero(),
+      successes: zero(),
+      tempfails: zero(),
+      inside_tls: 0,
+      users: [],
+      first_ts: list[0]!.ts,
+      last_ts: list[list.length - 1]!.ts,
+      blocks: blocksOf(ip),
+      would_block: false,
+      verdicts: [],
+      whitelisted: whyOf(ip),
     };
     const users = new Set<string>();
     const failTimes: number[] = [];
@@ -163,17 +188,33 @@ export function compromisedRows(byIp: ReadonlyMap<string, readonly Attempt[]>, a
         continue;
       }
       const ev: CompromisedAddress = {
-        ip, failures_before: fails, failures_before_wire_only: seen.wire_only, failures_before_log_only: seen.log_only, failures_before_both: seen.both,
+        ip,
+        failures_before: fails,
+        failures_before_wire_only: seen.wire_only,
+        failures_before_log_only: seen.log_only,
+        failures_before_both: seen.both,
         failures_same_user: a.user === null ? fails : (byUser.get(a.user) ?? 0) + (byUser.get(null) ?? 0),
-        users_tried: [...tried].sort(), first_failure_ts: firstFail, success_ts: a.ts, success_seen: a.seen, success_inside_tls: a.tls,
-        successes: 1, blocked: addresses.get(ip)!.blocks.length > 0,
+        users_tried: [...tried].sort(),
+        first_failure_ts: firstFail,
+        success_ts: a.ts,
+        success_seen: a.seen,
+        success_inside_tls: a.tls,
+        successes: 1,
+        blocked: addresses.get(ip)!.blocks.length > 0,
       };
       done.set(key, ev);
       let row = comp.get(key);
       if (!row) {
         row = {
-          verdict: 'COMPROMISED', subject: a.user !== null ? 'account' : 'address', account: a.user, address: a.user !== null ? null : ip,
-          failures: 0, successes: 0, addresses: [], first_ts: firstFail, last_ts: a.ts,
+          verdict: 'COMPROMISED',
+          subject: a.user !== null ? 'account' : 'address',
+          account: a.user,
+          address: a.user !== null ? null : ip,
+          failures: 0,
+          successes: 0,
+          addresses: [],
+          first_ts: firstFail,
+          last_ts: a.ts,
         };
         comp.set(key, row);
       }
@@ -196,7 +237,11 @@ export function compromisedRows(byIp: ReadonlyMap<string, readonly Attempt[]>, a
 export function suspectRows(attempts: readonly Attempt[], whyOf: WhyOf, o: RuleOptions): SuspectRow[] {
   const wl = o.whitelist;
   const unlistedRule = wl !== null && (wl.config.ips.length > 0 || wl.config.countries.length > 0 || wl.config.asns.length > 0 || wl.config.isps.length > 0);
-  interface Acc { day: string; user: string | null; ips: Map<string, { n: number; first: number; last: number; seen: Seen[]; tls: number }> }
+  interface Acc {
+    day: string;
+    user: string | null;
+    ips: Map<string, { n: number; first: number; last: number; seen: Seen[]; tls: number }>;
+  }
   const groups = new Map<string, Acc>();
   for (const a of attempts) {
     if (a.outcome !== 'success' || wl?.hasUser(a.user)) continue;
@@ -229,8 +274,15 @@ export function suspectRows(attempts: readonly Attempt[], whyOf: WhyOf, o: RuleO
     });
     addrs.sort((a, b) => b.successes - a.successes || a.first_ts - b.first_ts || (a.ip < b.ip ? -1 : 1));
     rows.push({
-      verdict: 'SUSPECT', subject: 'account', account: g.user, day: g.day, rules, successes: addrs.reduce((n, a) => n + a.successes, 0), addresses: addrs,
-      first_ts: Math.min(...addrs.map((a) => a.first_ts)), last_ts: Math.max(...addrs.map((a) => a.last_ts)),
+      verdict: 'SUSPECT',
+      subject: 'account',
+      account: g.user,
+      day: g.day,
+      rules,
+      successes: addrs.reduce((n, a) => n + a.successes, 0),
+      addresses: addrs,
+      first_ts: Math.min(...addrs.map((a) => a.first_ts)),
+      last_ts: Math.max(...addrs.map((a) => a.last_ts)),
     });
   }
   return rows;
@@ -240,7 +292,11 @@ export function suspectRows(attempts: readonly Attempt[], whyOf: WhyOf, o: RuleO
  * DISTRIBUTED: one account failing from many addresses each under the strike threshold, most
  * addresses first; with the accounts each address took part in (for ATTACKED's `distributed`).
  */
-export function distributedRows(attempts: readonly Attempt[], addresses: ReadonlyMap<string, AddressStat>, o: RuleOptions): { rows: DistributedRow[]; accountsOf: Map<string, string[]> } {
+export function distributedRows(
+  attempts: readonly Attempt[],
+  addresses: ReadonlyMap<string, AddressStat>,
+  o: RuleOptions,
+): { rows: DistributedRow[]; accountsOf: Map<string, string[]> } {
   const isFail = failTest(o);
   const overThreshold = (ip: string): boolean => {
     const s = addresses.get(ip)!;
@@ -293,9 +349,14 @@ export function distributedRows(attempts: readonly Attempt[], addresses: Readonl
       accountsOf.set(a.ip, l);
     }
     rows.push({
-      verdict: 'DISTRIBUTED', subject: 'account', account: user, failures: win.length, addresses: addrs,
+      verdict: 'DISTRIBUTED',
+      subject: 'account',
+      account: user,
+      failures: win.length,
+      addresses: addrs,
       over_threshold: [...new Set(list.filter((a) => overThreshold(a.ip)).map((a) => a.ip))].sort(),
-      first_ts: win[0]!.ts, last_ts: win[win.length - 1]!.ts,
+      first_ts: win[0]!.ts,
+      last_ts: win[win.length - 1]!.ts,
     });
   }
   rows.sort((a, b) => b.addresses.length - a.addresses.length || (a.account < b.account ? -1 : 1));
@@ -308,9 +369,18 @@ export function attackedRows(addresses: ReadonlyMap<string, AddressStat>, distri
   for (const st of addresses.values()) {
     if (st.successes.all > 0 || st.failures.all + st.tempfails.all === 0) continue;
     rows.push({
-      verdict: 'ATTACKED', subject: 'address', address: st.ip, failures: { ...st.failures }, tempfails: st.tempfails.all, users: st.users,
-      blocks: st.blocks, would_block: st.would_block, rejects: st.blocks.reduce((s, b) => s + b.rejects, 0),
-      distributed: [...(distributedOf.get(st.ip) ?? [])].sort(), first_ts: st.first_ts, last_ts: st.last_ts,
+      verdict: 'ATTACKED',
+      subject: 'address',
+      address: st.ip,
+      failures: { ...st.failures },
+      tempfails: st.tempfails.all,
+      users: st.users,
+      blocks: st.blocks,
+      would_block: st.would_block,
+      rejects: st.blocks.reduce((s, b) => s + b.rejects, 0),
+      distributed: [...(distributedOf.get(st.ip) ?? [])].sort(),
+      first_ts: st.first_ts,
+      last_ts: st.last_ts,
     });
   }
   rows.sort((a, b) => b.failures.all + b.tempfails - (a.failures.all + a.tempfails) || (a.address < b.address ? -1 : 1));

@@ -35,7 +35,10 @@ export function duration(s: number): string {
 
 export class Clock {
   private readonly oneDay: boolean;
-  constructor(readonly zone: Zone, doc: ReportDoc) {
+  constructor(
+    readonly zone: Zone,
+    doc: ReportDoc,
+  ) {
     const ts: number[] = [];
     for (const s of [doc.spans.wire, doc.spans.logs]) if (s) ts.push(s.from, s.to);
     const days = new Set(ts.map((t) => dayLabel(partsOf(t, zone))));
@@ -68,14 +71,20 @@ export function opaqueHeadline(doc: ReportDoc): string | null {
   const opaque = o.total;
   const pct = Math.round((100 * Math.min(opaque, o.smtp_sessions)) / o.smtp_sessions);
   const inf = o.inferred.failures + o.inferred.successes + o.inferred.tempfails;
-  const head = `WARNING: ${opaque} of ${plural(o.smtp_sessions, 'captured session')} (${pct}%) went opaque (STARTTLS/TLS): the wire cannot read their AUTH replies` +
+  const head =
+    `WARNING: ${opaque} of ${plural(o.smtp_sessions, 'captured session')} (${pct}%) went opaque (STARTTLS/TLS): the wire cannot read their AUTH replies` +
     (inf > 0 ? ` (it inferred ${plural(inf, 'outcome')} from TLS record sizes, not joined here)` : '');
   if (doc.inputs.logs.length === 0) return `${head}; give the server's mail log to see inside them`;
   const l = o.log_attempts_inside;
   const n = l.failures + l.successes + l.tempfails;
   if (n === 0) return `${head}; the logs show no attempt inside them either`;
-  const what = [l.failures ? plural(l.failures, 'failure') : '', l.successes ? plural(l.successes, 'login') : '', l.tempfails ? plural(l.tempfails, 'temporary failure') : '']
-    .filter(Boolean).join(', ');
+  const what = [
+    l.failures ? plural(l.failures, 'failure') : '',
+    l.successes ? plural(l.successes, 'login') : '',
+    l.tempfails ? plural(l.tempfails, 'temporary failure') : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   return `${head}; the logs filled the gap: ${plural(n, 'attempt')} inside them (${what}) from ${plural(o.with_log_attempts, 'address', 'addresses')}`;
 }
 
@@ -94,7 +103,9 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
     caps ? plural(caps, 'capture') : null,
     doc.inputs.state ? 'a watch state file' : null,
     doc.inputs.logs.length ? plural(doc.inputs.logs.length, 'log') : null,
-  ].filter(Boolean).join(', ');
+  ]
+    .filter(Boolean)
+    .join(', ');
   out.push(`smtpstrike report: ${inputs || 'no input'}; times in ${doc.tz}`);
   if (doc.spans.wire) out.push(`  wire: ${c.full(doc.spans.wire.from)} -> ${c.at(doc.spans.wire.to)}`);
   if (doc.spans.logs) out.push(`  logs: ${c.full(doc.spans.logs.from)} -> ${c.at(doc.spans.logs.to)}`);
@@ -104,8 +115,11 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
     out.push(`  log times without a zone read as ${doc.clock.log_tz} (${how}${est})`);
   }
   const t = doc.totals;
-  out.push(`  ${plural(t.failures.all, 'failed attempt')} (${countsText(t.failures)}), ${plural(t.successes.all, 'login')} (${countsText(t.successes)})` +
-    (t.tempfails.all ? `, ${plural(t.tempfails.all, 'temporary failure')}` : '') + ` from ${plural(t.addresses, 'address', 'addresses')}`);
+  out.push(
+    `  ${plural(t.failures.all, 'failed attempt')} (${countsText(t.failures)}), ${plural(t.successes.all, 'login')} (${countsText(t.successes)})` +
+      (t.tempfails.all ? `, ${plural(t.tempfails.all, 'temporary failure')}` : '') +
+      ` from ${plural(t.addresses, 'address', 'addresses')}`,
+  );
   const opaqueLine = opaqueHeadline(doc);
   if (opaqueLine) out.push(`  ${opaqueLine}`);
   const k = doc.counts;
@@ -123,10 +137,15 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
     out.push(`${c.day(last.success_ts)} -> ${who}: ${plural(r.addresses.length, 'IP')} (Last: ${last.ip} @ ${c.at(last.success_ts)})`);
     for (const e of r.addresses.slice(0, MAX_COMPROMISED)) {
       const p = place(e.ip);
-      out.push(`  ${String(e.failures_before).padStart(5)} failed, then logged in ${c.at(e.success_ts)} (${seenText(e.success_seen, e.success_inside_tls)})  ${ipCol(e.ip)}${p ? `  ${p}` : ''}`);
+      out.push(
+        `  ${String(e.failures_before).padStart(5)} failed, then logged in ${c.at(e.success_ts)} (${seenText(e.success_seen, e.success_inside_tls)})  ${ipCol(e.ip)}${p ? `  ${p}` : ''}`,
+      );
       const tried = e.users_tried.length ? `; accounts tried: ${e.users_tried.map(escapeControl).join(', ')}` : '';
-      out.push(`         failures from ${c.at(e.first_failure_ts)}: wire ${e.failures_before_wire_only + e.failures_before_both}, log ${e.failures_before_log_only + e.failures_before_both}, ${e.failures_before_both} on both${tried}` +
-        (e.successes > 1 ? `; ${e.successes} logins` : '') + (e.blocked ? '; blocked by the strike rules' : ''));
+      out.push(
+        `         failures from ${c.at(e.first_failure_ts)}: wire ${e.failures_before_wire_only + e.failures_before_both}, log ${e.failures_before_log_only + e.failures_before_both}, ${e.failures_before_both} on both${tried}` +
+          (e.successes > 1 ? `; ${e.successes} logins` : '') +
+          (e.blocked ? '; blocked by the strike rules' : ''),
+      );
     }
     if (r.addresses.length > MAX_COMPROMISED) out.push(`  … and ${r.addresses.length - MAX_COMPROMISED} more addresses (--json or --html for all)`);
   }
@@ -138,12 +157,18 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
   for (const r of sus) {
     if (r.verdict !== 'SUSPECT') continue;
     const last = r.addresses.reduce((a, b) => (b.last_ts > a.last_ts ? b : a));
-    const why = r.rules.map((x) => (x === 'addresses' ? `${plural(r.addresses.length, 'address', 'addresses')} in a day` : 'from unlisted addresses')).join(', ');
-    out.push(`${c.day(r.first_ts)} -> account ${r.account === null ? '(unknown)' : escapeControl(r.account)}: ${plural(r.addresses.length, 'IP')} (Last: ${last.ip} @ ${c.at(last.last_ts)})  [${why}]`);
+    const why = r.rules
+      .map((x) => (x === 'addresses' ? `${plural(r.addresses.length, 'address', 'addresses')} in a day` : 'from unlisted addresses'))
+      .join(', ');
+    out.push(
+      `${c.day(r.first_ts)} -> account ${r.account === null ? '(unknown)' : escapeControl(r.account)}: ${plural(r.addresses.length, 'IP')} (Last: ${last.ip} @ ${c.at(last.last_ts)})  [${why}]`,
+    );
     for (const e of r.addresses.slice(0, MAX_LINES)) {
       const p = place(e.ip);
       const wl = e.whitelisted ? `  [whitelisted: ${e.whitelisted}]` : '';
-      out.push(`  ${String(e.successes).padStart(5)}  ${ipCol(e.ip)}  ${(seenText(e.seen, e.inside_tls > 0 && e.seen === 'log')).padEnd(20)}${p ? `  ${p}` : ''}${wl}`);
+      out.push(
+        `  ${String(e.successes).padStart(5)}  ${ipCol(e.ip)}  ${seenText(e.seen, e.inside_tls > 0 && e.seen === 'log').padEnd(20)}${p ? `  ${p}` : ''}${wl}`,
+      );
     }
     if (r.addresses.length > MAX_LINES) out.push(`  … and ${r.addresses.length - MAX_LINES} more addresses (--json or --html for all)`);
   }
@@ -154,8 +179,10 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
   if (dist.length === 0) out.push('  (none)');
   for (const r of dist) {
     if (r.verdict !== 'DISTRIBUTED') continue;
-    out.push(`${c.day(r.first_ts)} -> account ${escapeControl(r.account)}: ${plural(r.addresses.length, 'IP')}, ${plural(r.failures, 'failure')} ${c.at(r.first_ts)} -> ${c.at(r.last_ts)}` +
-      (r.over_threshold.length ? ` (also failing over the threshold: ${r.over_threshold.join(', ')})` : ''));
+    out.push(
+      `${c.day(r.first_ts)} -> account ${escapeControl(r.account)}: ${plural(r.addresses.length, 'IP')}, ${plural(r.failures, 'failure')} ${c.at(r.first_ts)} -> ${c.at(r.last_ts)}` +
+        (r.over_threshold.length ? ` (also failing over the threshold: ${r.over_threshold.join(', ')})` : ''),
+    );
     for (const e of r.addresses.slice(0, MAX_LINES)) {
       const p = place(e.ip);
       out.push(`  ${String(e.failures).padStart(5)}  ${ipCol(e.ip)}${p ? `  ${p}` : ''}`);
@@ -172,15 +199,26 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
     if (r.verdict !== 'ATTACKED') continue;
     const f = r.failures;
     const blocks = r.blocks.length
-      ? r.blocks.map((b) => `blocked (${b.rule}) ${c.at(b.from)} -> ${c.at(b.until)}${b.rejects ? `, ${plural(b.rejects, 'connection')} refused` : ''}${b.source === 'state' ? ' [state file]' : ''}`).join('; ')
-      : r.would_block ? 'not blocked on the wire, but its failures (wire + log) reach the threshold' : 'not blocked';
+      ? r.blocks
+          .map(
+            (b) =>
+              `blocked (${b.rule}) ${c.at(b.from)} -> ${c.at(b.until)}${b.rejects ? `, ${plural(b.rejects, 'connection')} refused` : ''}${b.source === 'state' ? ' [state file]' : ''}`,
+          )
+          .join('; ')
+      : r.would_block
+        ? 'not blocked on the wire, but its failures (wire + log) reach the threshold'
+        : 'not blocked';
     const extra = [
       r.tempfails ? plural(r.tempfails, 'temporary failure') : '',
       r.users.length ? `accounts: ${r.users.map(escapeControl).join(', ')}` : '',
       r.distributed.length ? `part of DISTRIBUTED ${r.distributed.join(', ')}` : '',
       place(r.address),
-    ].filter(Boolean).join('; ');
-    out.push(`  ${String(f.all).padStart(5)}  ${String(f.wire_only + f.both).padStart(4)}  ${String(f.log_only + f.both).padStart(4)}  ${String(f.both).padStart(4)}  ${ipCol(r.address)}  ${blocks}${extra ? `; ${extra}` : ''}`);
+    ]
+      .filter(Boolean)
+      .join('; ');
+    out.push(
+      `  ${String(f.all).padStart(5)}  ${String(f.wire_only + f.both).padStart(4)}  ${String(f.log_only + f.both).padStart(4)}  ${String(f.both).padStart(4)}  ${ipCol(r.address)}  ${blocks}${extra ? `; ${extra}` : ''}`,
+    );
   }
 
   if (att.length > MAX_ATTACKED) out.push(`  … and ${att.length - MAX_ATTACKED} more addresses with fewer failures (--json or --html for all)`);
@@ -192,44 +230,65 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
   for (const m of b.missing) out.push(`  ${m}`);
   if (b.opaque_sessions.total > 0) {
     const o = b.opaque_sessions;
-    out.push(`  opaque after STARTTLS/TLS: ${plural(o.total, 'session')} from ${plural(o.addresses.length, 'address', 'addresses')}; the logs show attempts inside those of ${plural(o.with_log_attempts, 'address', 'addresses')}` +
-      (o.not_kept ? ` (${o.not_kept} sessions not kept)` : ''));
+    out.push(
+      `  opaque after STARTTLS/TLS: ${plural(o.total, 'session')} from ${plural(o.addresses.length, 'address', 'addresses')}; the logs show attempts inside those of ${plural(o.with_log_attempts, 'address', 'addresses')}` +
+        (o.not_kept ? ` (${o.not_kept} sessions not kept)` : ''),
+    );
     const inf = o.inferred;
     if (inf.failures + inf.successes + inf.tempfails > 0) {
-      out.push(`    inferred inside them from TLS record sizes (replay and watch count these; not joined with the logs here): ` +
-        `${plural(inf.failures, 'failure')}, ${plural(inf.successes, 'login')}, ${plural(inf.tempfails, 'temporary failure')}`);
+      out.push(
+        `    inferred inside them from TLS record sizes (replay and watch count these; not joined with the logs here): ` +
+          `${plural(inf.failures, 'failure')}, ${plural(inf.successes, 'login')}, ${plural(inf.tempfails, 'temporary failure')}`,
+      );
     }
     for (const e of o.addresses.slice(0, 20)) {
-      const inside = e.log_failures + e.log_successes + e.log_tempfails > 0
-        ? `the logs show inside: ${[e.log_failures ? plural(e.log_failures, 'failure') : '', e.log_successes ? plural(e.log_successes, 'login') : '', e.log_tempfails ? plural(e.log_tempfails, 'temporary failure') : ''].filter(Boolean).join(', ')}`
-        : 'nothing in the logs';
+      const inside =
+        e.log_failures + e.log_successes + e.log_tempfails > 0
+          ? `the logs show inside: ${[e.log_failures ? plural(e.log_failures, 'failure') : '', e.log_successes ? plural(e.log_successes, 'login') : '', e.log_tempfails ? plural(e.log_tempfails, 'temporary failure') : ''].filter(Boolean).join(', ')}`
+          : 'nothing in the logs';
       out.push(`    ${ipCol(e.ip)}  ${plural(e.sessions, 'session')} (port ${e.ports.join(', ')}), ${inside}`);
     }
     if (o.addresses.length > 20) out.push(`    … and ${o.addresses.length - 20} more addresses`);
   }
   for (const p of b.periods) {
     const side = p.kind === 'wire_only' ? 'wire only (no log)' : 'logs only (no capture)';
-    const what = p.failures + p.successes > 0
-      ? `${[p.failures ? plural(p.failures, 'failure') : '', p.successes ? plural(p.successes, 'login') : ''].filter(Boolean).join(', ')} (${p.addresses.slice(0, 5).map((a) => `${a.ip} ${a.failures + a.successes}`).join(', ')}${p.addresses.length > 5 ? ', …' : ''}) ${p.kind === 'wire_only' ? 'the logs cannot confirm' : 'the wire did not see'}`
-      : 'nothing happened there on the covering side';
+    const what =
+      p.failures + p.successes > 0
+        ? `${[p.failures ? plural(p.failures, 'failure') : '', p.successes ? plural(p.successes, 'login') : ''].filter(Boolean).join(', ')} (${p.addresses
+            .slice(0, 5)
+            .map((a) => `${a.ip} ${a.failures + a.successes}`)
+            .join(', ')}${p.addresses.length > 5 ? ', …' : ''}) ${p.kind === 'wire_only' ? 'the logs cannot confirm' : 'the wire did not see'}`
+        : 'nothing happened there on the covering side';
     out.push(`  ${side} ${c.at(p.from)} -> ${c.at(p.to)} (${duration(p.seconds)}): ${what}`);
   }
-  for (const [label, s] of [['on the wire but in no log line, while the logs were covering', b.wire_not_logged], ['in the logs (SMTP) but not on the wire, while it was captured', b.logged_not_on_wire]] as const) {
+  for (const [label, s] of [
+    ['on the wire but in no log line, while the logs were covering', b.wire_not_logged],
+    ['in the logs (SMTP) but not on the wire, while it was captured', b.logged_not_on_wire],
+  ] as const) {
     if (s.addresses.length === 0) continue;
-    out.push(`  ${plural(s.failures, 'failure')} and ${plural(s.successes, 'login')} ${label}: ${s.addresses.slice(0, 8).map((a) => `${a.ip} ${a.failures + a.successes}`).join(', ')}${s.addresses.length > 8 ? ', …' : ''}`);
+    out.push(
+      `  ${plural(s.failures, 'failure')} and ${plural(s.successes, 'login')} ${label}: ${s.addresses
+        .slice(0, 8)
+        .map((a) => `${a.ip} ${a.failures + a.successes}`)
+        .join(', ')}${s.addresses.length > 8 ? ', …' : ''}`,
+    );
   }
   for (const u of b.unparseable) out.push(`  ${u.file}: ${plural(u.lines, 'line')} that could not be parsed`);
   for (const e of b.read_errors) out.push(`  read error: ${e.error}`);
   const cap = b.capture;
   if (cap.gaps + cap.evicted_flows + cap.auths_not_kept > 0) {
-    out.push(`  capture: ${plural(cap.gaps, 'reassembly gap')} (${cap.gap_bytes} bytes lost), ${plural(cap.evicted_flows, 'flow')} evicted, ${cap.auths_not_kept} AUTH replies not joined (memory cap)`);
+    out.push(
+      `  capture: ${plural(cap.gaps, 'reassembly gap')} (${cap.gap_bytes} bytes lost), ${plural(cap.evicted_flows, 'flow')} evicted, ${cap.auths_not_kept} AUTH replies not joined (memory cap)`,
+    );
   }
 
   if (doc.countries.length > 0) {
     out.push('', 'Per country (addresses, failures, logins):');
-    for (const p of doc.countries.slice(0, 15)) out.push(`  ${String(p.addresses).padStart(5)} ${String(p.failures + p.tempfails).padStart(7)} ${String(p.successes).padStart(6)}  ${p.name}`);
+    for (const p of doc.countries.slice(0, 15))
+      out.push(`  ${String(p.addresses).padStart(5)} ${String(p.failures + p.tempfails).padStart(7)} ${String(p.successes).padStart(6)}  ${p.name}`);
     out.push('Per AS (addresses, failures, logins):');
-    for (const p of doc.asns.slice(0, 15)) out.push(`  ${String(p.addresses).padStart(5)} ${String(p.failures + p.tempfails).padStart(7)} ${String(p.successes).padStart(6)}  ${p.name}`);
+    for (const p of doc.asns.slice(0, 15))
+      out.push(`  ${String(p.addresses).padStart(5)} ${String(p.failures + p.tempfails).padStart(7)} ${String(p.successes).padStart(6)}  ${p.name}`);
   }
   return out.map((l) => l.trimEnd()).join('\n') + '\n';
 }

@@ -108,8 +108,15 @@ export class WireCollector implements EventSink {
       return;
     }
     this.sessions.push({
-      flow: id, client: f.client, clientPort: f.clientPort, serverPort: f.serverPort, start: f.start, end: Math.max(ts, f.start),
-      tlsTs: f.tlsTs, implicitTls: f.implicitTls, successTs: f.successTs,
+      flow: id,
+      client: f.client,
+      clientPort: f.clientPort,
+      serverPort: f.serverPort,
+      start: f.start,
+      end: Math.max(ts, f.start),
+      tlsTs: f.tlsTs,
+      implicitTls: f.implicitTls,
+      successTs: f.successTs,
     });
   }
 
@@ -147,8 +154,17 @@ export interface WireData {
 
 export function emptyWire(): WireData {
   return {
-    auths: [], sessions: [], blocks: [], coverage: [], captures: [], captureCoverage: null, state: null,
-    opaqueTotal: 0, opaqueNotKept: 0, authsNotKept: 0, rejects: new Map(),
+    auths: [],
+    sessions: [],
+    blocks: [],
+    coverage: [],
+    captures: [],
+    captureCoverage: null,
+    state: null,
+    opaqueTotal: 0,
+    opaqueNotKept: 0,
+    authsNotKept: 0,
+    rejects: new Map(),
   };
 }
 
@@ -189,7 +205,15 @@ export function readStateFile(file: string): { state: StrikeState; auths: WireAu
       if (t < first) first = t;
     }
     if (e.block) {
-      blocks.push({ key: e.key, client: e.block.client, rule: e.block.rule, from: e.block.from, until: e.block.until, rejects: e.block.rejects, source: 'state' });
+      blocks.push({
+        key: e.key,
+        client: e.block.client,
+        rule: e.block.rule,
+        from: e.block.from,
+        until: e.block.until,
+        rejects: e.block.rejects,
+        source: 'state',
+      });
       if (e.block.from < first) first = e.block.from;
     }
   }

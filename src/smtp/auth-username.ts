@@ -40,7 +40,8 @@ export function plainUsername(buf: Uint8Array, start: number, end: number): stri
   let nuls = 0;
   let authzEnd = -1;
   for (let i = start; i + 4 <= end; i += 4) {
-    const a = B64[buf[i]!]!, b = B64[buf[i + 1]!]!;
+    const a = B64[buf[i]!]!,
+      b = B64[buf[i + 1]!]!;
     const c = buf[i + 2] === 61 ? 0 : B64[buf[i + 2]!]!;
     const d = buf[i + 3] === 61 ? 0 : B64[buf[i + 3]!]!;
     if (a < 0 || b < 0 || c < 0 || d < 0) break;
@@ -76,7 +77,8 @@ export function loginUsername(buf: Uint8Array, start: number, end: number): stri
   let n = 0;
   for (let i = start; i < end; i += 4) {
     if (end - i < 2) return wipe(n);
-    const a = B64[buf[i]!]!, b = B64[buf[i + 1]!]!;
+    const a = B64[buf[i]!]!,
+      b = B64[buf[i + 1]!]!;
     const pc = i + 2 < end ? buf[i + 2]! : 61;
     const pd = i + 3 < end ? buf[i + 3]! : 61;
     const c = pc === 61 ? 0 : B64[pc]!;

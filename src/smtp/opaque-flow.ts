@@ -21,7 +21,11 @@ export class OpaqueFlow implements TlsRecordSink, AuthOutcomeSink {
   readonly replySource: ReplySource;
 
   /** `banner`: the server's cleartext 220 line before STARTTLS (null: none seen, e.g. TLS from the first byte). */
-  constructor(private readonly info: FlowInfo, private readonly shared: SmtpShared, banner: string | null = null) {
+  constructor(
+    private readonly info: FlowInfo,
+    private readonly shared: SmtpShared,
+    banner: string | null = null,
+  ) {
     const tracker = (this.tracker = new TlsRecordTracker(this));
     this.replySource = shared.config.replies.forSession(banner);
     this.inference = new SessionInference(this.replySource.sizes, this.replySource.timing, () => tracker.tls13, this);
@@ -62,8 +66,18 @@ export class OpaqueFlow implements TlsRecordSink, AuthOutcomeSink {
     const i = this.info;
     const tap = this.shared.tap;
     this.shared.sink.event({
-      type: OUTCOME_EVENT[kind], ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort,
-      code: OUTCOME_CODE[kind], mech: null, user: null, text: '', matched: false,
+      type: OUTCOME_EVENT[kind],
+      ts,
+      flow: i.id,
+      client: i.client,
+      clientPort: i.clientPort,
+      server: i.server,
+      serverPort: i.serverPort,
+      code: OUTCOME_CODE[kind],
+      mech: null,
+      user: null,
+      text: '',
+      matched: false,
       inferred: { basis, recordLen, delay, known: this.replySource.known && (basis & BASIS_SIZE) !== 0 },
       wire: tap.snapshot(i.server, i.client, i.serverPort, i.clientPort),
     });

@@ -3,7 +3,12 @@
  * numbers in one integer, behind accessors, so a session object stays small at hundreds of
  * thousands of flows.
  */
-export const enum Mech { None, Plain, Login, Other }
+export const enum Mech {
+  None,
+  Plain,
+  Login,
+  Other,
+}
 
 export class SessionBits {
   /**

@@ -31,7 +31,20 @@ function eqi(buf: Buffer, s: number, lower: string): boolean {
 }
 
 /** Mechanism names seen in the wild, interned so the common AUTH lines allocate no string. */
-const KNOWN_MECHS = ['PLAIN', 'LOGIN', 'CRAM-MD5', 'DIGEST-MD5', 'NTLM', 'GSSAPI', 'XOAUTH2', 'OAUTHBEARER', 'SCRAM-SHA-1', 'SCRAM-SHA-256', 'ANONYMOUS', 'EXTERNAL'];
+const KNOWN_MECHS = [
+  'PLAIN',
+  'LOGIN',
+  'CRAM-MD5',
+  'DIGEST-MD5',
+  'NTLM',
+  'GSSAPI',
+  'XOAUTH2',
+  'OAUTHBEARER',
+  'SCRAM-SHA-1',
+  'SCRAM-SHA-256',
+  'ANONYMOUS',
+  'EXTERNAL',
+];
 
 export function mechanismName(buf: Buffer, s: number, e: number): string {
   const n = e - s;

@@ -9,7 +9,6 @@ import { isDigit, isReplyStart, mechanismName, verbOf } from './smtp-bytes.js';
 import { MatchState } from './stream-matcher.js';
 import type { SmtpConfig, SmtpShared, SmtpStats, WireTap } from './smtp-types.js';
 
-
 /** Lines of client auth data still expected after the AUTH command. */
 const UNTIL_REPLY = 1 << 30;
 
@@ -42,7 +41,10 @@ export class SmtpSession extends SessionBits implements StreamConsumer {
   /** The server's first line when it is a 220 (at most 128 bytes), for the reply sizes once opaque. */
   private banner: string | null = null;
 
-  constructor(private readonly info: FlowInfo, private readonly shared: SmtpShared) {
+  constructor(
+    private readonly info: FlowInfo,
+    private readonly shared: SmtpShared,
+  ) {
     super();
     this.match = shared.config.automaton ? new MatchState() : null;
   }
@@ -71,7 +73,16 @@ export class SmtpSession extends SessionBits implements StreamConsumer {
 
   connect(ts: number): void {
     const i = this.info;
-    this.sink.event({ type: 'connect', ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort, wire: this.tap.snapshot(i.client, i.server, i.clientPort, i.serverPort) });
+    this.sink.event({
+      type: 'connect',
+      ts,
+      flow: i.id,
+      client: i.client,
+      clientPort: i.clientPort,
+      server: i.server,
+      serverPort: i.serverPort,
+      wire: this.tap.snapshot(i.client, i.server, i.clientPort, i.serverPort),
+    });
   }
 
   data(fromClient: boolean, buf: Buffer, start: number, end: number, ts: number): void {
@@ -82,7 +93,8 @@ export class SmtpSession extends SessionBits implements StreamConsumer {
     if (fromClient) {
       if (!this.clientSeen) {
         this.clientSeen = true;
-        if (buf[start] === 0x16) { // TLS ClientHello record
+        if (buf[start] === 0x16) {
+          // TLS ClientHello record
           this.goOpaque(ts, true);
           this.tls!.data(fromClient, buf, start, end, ts);
           return;
@@ -150,7 +162,7 @@ export class SmtpSession extends SessionBits implements StreamConsumer {
       m.pos = 0;
       m.state = this.config.automaton!.run(m.state, buf, start, end, m.onMatch);
     }
-    for (let p = start; (p = r.next(buf, p, end)) >= 0; ) {
+    for (let p = start; (p = r.next(buf, p, end)) >= 0;) {
       if (m && m.count > m.pos && m.ends[m.pos]! <= p) {
         while (m.pos < m.count && m.ends[m.pos]! <= p) m.pos++;
         this.replyMatched = true;
@@ -178,7 +190,8 @@ export class SmtpSession extends SessionBits implements StreamConsumer {
     }
     const code = (buf[s]! - 48) * 100 + (buf[s + 1]! - 48) * 10 + (buf[s + 2]! - 48);
     const sep = e - s > 3 ? buf[s + 3]! : 32;
-    if (sep === 45) { // '-': more lines follow
+    if (sep === 45) {
+      // '-': more lines follow
       if (this.multiCode < 0) this.multiCode = code;
       return;
     }
@@ -222,9 +235,19 @@ export class SmtpSession extends SessionBits implements StreamConsumer {
     const i = this.info;
     const h = cut ? this.heldHeader : null;
     this.sink.event({
-      type, ts, flow: i.id, client: i.client, clientPort: i.clientPort, server: i.server, serverPort: i.serverPort,
-      code, mech: this.authPending ? this.mechName : null, user: this.authPending ? this.user : null,
-      text: buf.toString('latin1', s, Math.min(e, s + 200)), matched, inferred: null,
+      type,
+      ts,
+      flow: i.id,
+      client: i.client,
+      clientPort: i.clientPort,
+      server: i.server,
+      serverPort: i.serverPort,
+      code,
+      mech: this.authPending ? this.mechName : null,
+      user: this.authPending ? this.user : null,
+      text: buf.toString('latin1', s, Math.min(e, s + 200)),
+      matched,
+      inferred: null,
       wire: h ? this.tap.snapshotOf(h, i.server, i.client, i.serverPort, i.clientPort) : this.tap.snapshot(i.server, i.client, i.serverPort, i.clientPort),
     });
   }
@@ -305,7 +328,8 @@ export class SmtpSession extends SessionBits implements StreamConsumer {
     const o = this.config.observer;
     if (this.authLines > 0) {
       this.authLines--;
-      if (e - s === 1 && buf[s] === 42) { // '*' cancels the exchange
+      if (e - s === 1 && buf[s] === 42) {
+        // '*' cancels the exchange
         this.authLines = 0;
         if (o) o.authData(this.info, 'cancel', null, ts);
         return;

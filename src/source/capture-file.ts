@@ -27,7 +27,10 @@ class StreamBytes implements ByteSource {
   private chunk: Buffer | null = null;
   private chunkPos = 0;
   /** `under`: the source a decompressing stream reads from, closed with it. */
-  constructor(private readonly stream: Readable, private readonly under: ByteSource | null = null) {
+  constructor(
+    private readonly stream: Readable,
+    private readonly under: ByteSource | null = null,
+  ) {
     this.it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   }
   async read(buf: Buffer, at: number): Promise<number> {
@@ -49,15 +52,18 @@ class StreamBytes implements ByteSource {
 
 /** `head` (bytes already read from `src`), then the rest of `src`, as a stream. */
 function remainderOf(head: Buffer, src: ByteSource): Readable {
-  return Readable.from((async function* () {
-    yield head;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(1 << 20); // a new buffer each time: the consumer keeps it
-      const n = await src.read(chunk, 0);
-      if (n === 0) return;
-      yield chunk.subarray(0, n);
-    }
-  })(), { objectMode: false });
+  return Readable.from(
+    (async function* () {
+      yield head;
+      for (;;) {
+        const chunk = Buffer.allocUnsafe(1 << 20); // a new buffer each time: the consumer keeps it
+        const n = await src.read(chunk, 0);
+        if (n === 0) return;
+        yield chunk.subarray(0, n);
+      }
+    })(),
+    { objectMode: false },
+  );
 }
 
 const CHUNK = 4 * 1024 * 1024;

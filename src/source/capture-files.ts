@@ -57,8 +57,12 @@ interface Input {
 }
 
 async function readAll(
-  files: string[], onPacket: (rec: PacketRecord) => void, stop: AbortSignal | undefined, reports: FileReport[],
-  readers: (CaptureFileReader | null)[], fail: (i: number, e: unknown) => void,
+  files: string[],
+  onPacket: (rec: PacketRecord) => void,
+  stop: AbortSignal | undefined,
+  reports: FileReport[],
+  readers: (CaptureFileReader | null)[],
+  fail: (i: number, e: unknown) => void,
 ): Promise<FileReport[]> {
   for (let i = 0; i < files.length; i++) {
     if (stop?.aborted) break;
@@ -122,7 +126,9 @@ async function readAll(
   // Several files: the k-way merge; the next packet of a file is taken synchronously while its
   // reader has one buffered, so only a refill awaits.
   const inputs: Input[] = [];
-  readers.forEach((reader, i) => { if (reader) inputs.push({ i, reader }); });
+  readers.forEach((reader, i) => {
+    if (reader) inputs.push({ i, reader });
+  });
   const next = (x: Input): true | Promise<boolean> => {
     try {
       if (x.reader.next()) return true;
@@ -131,6 +137,9 @@ async function readAll(
     }
     return advance(x.i);
   };
-  await mergeInTimeOrder(inputs, next, (x) => { onPacket(x.reader.rec); return undefined; });
+  await mergeInTimeOrder(inputs, next, (x) => {
+    onPacket(x.reader.rec);
+    return undefined;
+  });
   return reports;
 }

@@ -12,7 +12,12 @@ export class PcapWriter {
   private used = 0;
   packets = 0;
 
-  constructor(path: string, linktype: number, snaplen = 262144, private readonly flushAt = 1 << 20) {
+  constructor(
+    path: string,
+    linktype: number,
+    snaplen = 262144,
+    private readonly flushAt = 1 << 20,
+  ) {
     this.out = createWriteStream(path);
     this.buf = Buffer.allocUnsafe(flushAt + 65536 + 16);
     this.buf.writeUInt32LE(0xa1b2c3d4, 0);

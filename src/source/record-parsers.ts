@@ -142,37 +142,53 @@ export class PcapngParser implements RecordParser {
     const len = this.u32(buf, pos + 4);
     if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK) throw new RecordError(`pcapng block of type 0x${type.toString(16)} has invalid length ${len}`);
     if (end - pos < len) return Step.NeedMore;
-    if (this.u32(buf, pos + len - 4) !== len) throw new RecordError(`pcapng block of type 0x${type.toString(16)}: trailing length differs from leading length ${len}`);
+    if (this.u32(buf, pos + len - 4) !== len)
+      throw new RecordError(`pcapng block of type 0x${type.toString(16)}: trailing length differs from leading length ${len}`);
     this.consumed = len;
     const body = pos + 8;
     const bodyEnd = pos + len - 4;
     switch (type) {
       case 6: // Enhanced Packet Block
-      case 2: { // obsolete Packet Block: a 16-bit interface id (and drop count) where EPB has 32 bits
+      case 2: {
+        // obsolete Packet Block: a 16-bit interface id (and drop count) where EPB has 32 bits
         if (bodyEnd - body < 20) throw new RecordError('pcapng packet block too short');
         const id = type === 6 ? this.u32(buf, body) : this.u16(buf, body);
         const caplen = this.u32(buf, body + 12);
         if (caplen > bodyEnd - body - 20) throw new RecordError(`pcapng packet claims ${caplen} bytes in a ${len}-byte block`);
         const ifc = this.ifaces[id];
-        if (!ifc) { this.unknownInterface++; return Step.Skipped; }
+        if (!ifc) {
+          this.unknownInterface++;
+          return Step.Skipped;
+        }
         this.setTs(ifc, this.u32(buf, body + 4), this.u32(buf, body + 8), rec);
-        rec.buf = buf; rec.off = body + 20; rec.caplen = caplen;
+        rec.buf = buf;
+        rec.off = body + 20;
+        rec.caplen = caplen;
         const orig = this.u32(buf, body + 16);
         rec.origlen = orig < caplen ? caplen : orig;
-        rec.linktype = ifc.linktype; rec.iface = id;
+        rec.linktype = ifc.linktype;
+        rec.iface = id;
         return Step.Packet;
       }
-      case 3: { // Simple Packet Block: interface 0, no timestamp
+      case 3: {
+        // Simple Packet Block: interface 0, no timestamp
         // A 12-byte block has no original-length field: its packet length would come out negative.
         if (bodyEnd - body < 4) throw new RecordError('pcapng simple packet block too short');
         const ifc = this.ifaces[0];
-        if (!ifc) { this.unknownInterface++; return Step.Skipped; }
+        if (!ifc) {
+          this.unknownInterface++;
+          return Step.Skipped;
+        }
         const orig = this.u32(buf, body);
         let caplen = Math.min(orig, bodyEnd - body - 4);
         if (ifc.snaplen > 0 && caplen > ifc.snaplen) caplen = ifc.snaplen;
-        rec.buf = buf; rec.off = body + 4; rec.caplen = caplen; rec.origlen = orig < caplen ? caplen : orig;
+        rec.buf = buf;
+        rec.off = body + 4;
+        rec.caplen = caplen;
+        rec.origlen = orig < caplen ? caplen : orig;
         // SPBs carry no time: the packet keeps the previous packet's timestamp (rec is reused).
-        rec.linktype = ifc.linktype; rec.iface = 0;
+        rec.linktype = ifc.linktype;
+        rec.iface = 0;
         return Step.Packet;
       }
       case 1: // Interface Description Block
@@ -189,7 +205,7 @@ export class PcapngParser implements RecordParser {
     const snaplen = this.u32(buf, body + 4);
     let unitsPerSec = 1e6;
     let tsOffsetSec = 0;
-    for (let o = body + 8; o + 4 <= bodyEnd; ) {
+    for (let o = body + 8; o + 4 <= bodyEnd;) {
       const code = this.u16(buf, o);
       const olen = this.u16(buf, o + 2);
       if (code === 0) break;

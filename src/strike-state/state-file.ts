@@ -70,7 +70,7 @@ export function readStateChecked(path: string): { state: StrikeState; skipped: S
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') return null;
-    throw new Error(`${path}: cannot read the state file (${err.code === 'EISDIR' ? 'a directory' : err.code ?? err.message})`, { cause: e });
+    throw new Error(`${path}: cannot read the state file (${err.code === 'EISDIR' ? 'a directory' : (err.code ?? err.message)})`, { cause: e });
   }
   const raw: unknown = JSON.parse(text);
   const top = isObject(raw) ? raw : {};
@@ -97,7 +97,15 @@ function followersOf(raw: unknown, skipped: SkippedEntry[]): FollowerState {
   if (typeof raw.journal_cursor === 'string' && raw.journal_cursor !== '') out.journal_cursor = raw.journal_cursor;
   if (!isObject(raw.files)) return out;
   for (const [path, p] of Object.entries(raw.files)) {
-    if (isObject(p) && isCount(p.inode) && isCount(p.dev) && isCount(p.offset) && isCount(p.headLen) && typeof p.head === 'string' && /^[0-9a-f]{40}$/.test(p.head)) {
+    if (
+      isObject(p) &&
+      isCount(p.inode) &&
+      isCount(p.dev) &&
+      isCount(p.offset) &&
+      isCount(p.headLen) &&
+      typeof p.head === 'string' &&
+      /^[0-9a-f]{40}$/.test(p.head)
+    ) {
       out.files[path] = { inode: p.inode, dev: p.dev, offset: p.offset, head: p.head, headLen: p.headLen };
     } else {
       skipped.push({ index: -1, reason: `followers.files[${JSON.stringify(path)}]: not a position` });

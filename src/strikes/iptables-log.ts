@@ -27,7 +27,14 @@ export const LogPrefix = {
 } as const;
 
 const FLAG_NAMES: [number, string][] = [
-  [0x80, 'CWR'], [0x40, 'ECE'], [0x20, 'URG'], [0x10, 'ACK'], [0x08, 'PSH'], [0x04, 'RST'], [0x02, 'SYN'], [0x01, 'FIN'],
+  [0x80, 'CWR'],
+  [0x40, 'ECE'],
+  [0x20, 'URG'],
+  [0x10, 'ACK'],
+  [0x08, 'PSH'],
+  [0x04, 'RST'],
+  [0x02, 'SYN'],
+  [0x01, 'FIN'],
 ];
 
 const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
@@ -48,7 +55,9 @@ function fullIpv6(ip: string): string {
 export function iptablesLogLine(prefix: string, w: WireSnapshot, inbound: boolean): string {
   const parts = [prefix, inbound ? `IN=${w.iface} OUT=` : `IN= OUT=${w.iface}`];
   if (w.ipVersion === 4) {
-    parts.push(`SRC=${w.src} DST=${w.dst} LEN=${w.ipLen} TOS=0x${hex2(w.tos & 0x1e)} PREC=0x${hex2(w.tos & 0xe0)} TTL=${w.ttl} ID=${w.ipId}${w.df ? ' DF' : ''}`);
+    parts.push(
+      `SRC=${w.src} DST=${w.dst} LEN=${w.ipLen} TOS=0x${hex2(w.tos & 0x1e)} PREC=0x${hex2(w.tos & 0xe0)} TTL=${w.ttl} ID=${w.ipId}${w.df ? ' DF' : ''}`,
+    );
   } else {
     parts.push(`SRC=${fullIpv6(w.src)} DST=${fullIpv6(w.dst)} LEN=${w.ipLen} TC=${w.tos} HOPLIMIT=${w.ttl} FLOWLBL=${w.flowLabel}`);
   }

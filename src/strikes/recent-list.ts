@@ -14,7 +14,10 @@ export class StampRings {
   /** Stamps stored per slot, up to the ring size. */
   private count: Uint16Array;
 
-  constructor(readonly size: number, slots: number) {
+  constructor(
+    readonly size: number,
+    slots: number,
+  ) {
     this.ring = new Float64Array(size * slots);
     this.head = new Uint16Array(slots);
     this.count = new Uint16Array(slots);

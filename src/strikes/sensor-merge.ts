@@ -46,7 +46,11 @@ export interface SensorMergeOptions {
 }
 
 export const defaultSensorMergeOptions = (): SensorMergeOptions => ({
-  logSensor: false, wireSensor: true, tolerance: 2, maxHeld: 65_536, clock: null,
+  logSensor: false,
+  wireSensor: true,
+  tolerance: 2,
+  maxHeld: 65_536,
+  clock: null,
 });
 
 /** What the sensors saw, for watch's stats and the JSON summaries. */
@@ -67,7 +71,10 @@ export interface SensorCoverage {
 }
 
 /** The two sensors: the wire (read or inferred) and the log. */
-const enum Side { Wire = 0, Log = 1 }
+const enum Side {
+  Wire = 0,
+  Log = 1,
+}
 
 interface Held {
   side: Side;
@@ -83,7 +90,9 @@ interface Held {
 }
 
 const OUTCOME_OF: Record<AuthEvent['type'], AttemptOutcome> = {
-  auth_failure: 'failure', auth_success: 'success', auth_tempfail: 'tempfail',
+  auth_failure: 'failure',
+  auth_success: 'success',
+  auth_tempfail: 'tempfail',
 };
 
 /**
@@ -105,8 +114,13 @@ const OUTCOME_OF: Record<AuthEvent['type'], AttemptOutcome> = {
 export class SensorMerge implements EventSink {
   readonly opts: SensorMergeOptions;
   private readonly cov: SensorCoverage = {
-    sightings: { wire: 0, inferred: 0, log: 0 }, only: { wire: 0, inferred: 0, log: 0 }, both: { wire: 0, inferred: 0 },
-    held: 0, held_peak: 0, held_evicted: 0, confirmed_inferred: 0,
+    sightings: { wire: 0, inferred: 0, log: 0 },
+    only: { wire: 0, inferred: 0, log: 0 },
+    both: { wire: 0, inferred: 0 },
+    held: 0,
+    held_peak: 0,
+    held_evicted: 0,
+    confirmed_inferred: 0,
   };
   /** Held sightings in arrival order; `head` is the oldest still in it. */
   private queue: Held[] = [];
@@ -115,7 +129,10 @@ export class SensorMerge implements EventSink {
   /** The latest arrival time seen (arrivals from two sources need not be monotonic). */
   private now = -Infinity;
 
-  constructor(private readonly engine: StrikeEngine, opts: Partial<SensorMergeOptions> = {}) {
+  constructor(
+    private readonly engine: StrikeEngine,
+    opts: Partial<SensorMergeOptions> = {},
+  ) {
     this.opts = { ...defaultSensorMergeOptions(), ...opts };
   }
 
@@ -200,8 +217,13 @@ export class SensorMerge implements EventSink {
   coverage(): SensorCoverage {
     const c = this.cov;
     return {
-      sightings: { ...c.sightings }, only: { ...c.only }, both: { ...c.both },
-      held: c.held, held_peak: c.held_peak, held_evicted: c.held_evicted, confirmed_inferred: c.confirmed_inferred,
+      sightings: { ...c.sightings },
+      only: { ...c.only },
+      both: { ...c.both },
+      held: c.held,
+      held_peak: c.held_peak,
+      held_evicted: c.held_evicted,
+      confirmed_inferred: c.confirmed_inferred,
     };
   }
 

@@ -29,8 +29,15 @@ export interface StrikeOptions {
 }
 
 export const defaultStrikeOptions = (): StrikeOptions => ({
-  hitcount: 3, seconds: 1200, connHitcount: 6, connSeconds: 60,
-  whitelist: new AddressSet(), ipv6Prefix: 64, tempfailStrikes: false, maxEntries: 262_144, inferredStrikes: true,
+  hitcount: 3,
+  seconds: 1200,
+  connHitcount: 6,
+  connSeconds: 60,
+  whitelist: new AddressSet(),
+  ipv6Prefix: 64,
+  tempfailStrikes: false,
+  maxEntries: 262_144,
+  inferredStrikes: true,
 });
 
 export interface StrikeState {
@@ -93,15 +100,27 @@ const MAX_LISTED_BLOCKS = 100_000;
  */
 export class StrikeEngine implements EventSink {
   readonly stats: StrikeStats = {
-    strikes: 0, rejects: 0, blocks: 0, whitelistedEvents: 0, failuresOnRejectedConnections: 0,
-    expiredEntries: 0, evictedStriking: 0, evictedBlocked: 0, blocksNotListed: 0, inferredNotStruck: 0, logStrikes: 0,
+    strikes: 0,
+    rejects: 0,
+    blocks: 0,
+    whitelistedEvents: 0,
+    failuresOnRejectedConnections: 0,
+    expiredEntries: 0,
+    evictedStriking: 0,
+    evictedBlocked: 0,
+    blocksNotListed: 0,
+    inferredNotStruck: 0,
+    logStrikes: 0,
   };
   readonly blocks: BlockInterval[] = [];
   private readonly table: StrikeTable;
   private readonly rejectedFlows = new Set<number>();
   private now = 0;
 
-  constructor(readonly opts: StrikeOptions, private readonly out: EventSink) {
+  constructor(
+    readonly opts: StrikeOptions,
+    private readonly out: EventSink,
+  ) {
     this.table = new StrikeTable(opts.hitcount, opts.connHitcount, opts.maxEntries);
   }
 
@@ -177,8 +196,7 @@ export class StrikeEngine implements EventSink {
   private idle(e: number, now: number): boolean {
     const t = this.table;
     const b = t.blockOf[e];
-    return (!b || b.until < now) &&
-      !inRecentWindow(t.auth.newest(e), now, this.opts.seconds) && !inRecentWindow(t.conn.newest(e), now, this.opts.connSeconds);
+    return (!b || b.until < now) && !inRecentWindow(t.auth.newest(e), now, this.opts.seconds) && !inRecentWindow(t.conn.newest(e), now, this.opts.connSeconds);
   }
 
   private failure(ev: AuthEvent): StrikeResult {
@@ -211,8 +229,16 @@ export class StrikeEngine implements EventSink {
     const n = Math.min(t.auth.hitsWithin(e, ts, o.seconds), o.hitcount);
     this.stats.strikes++;
     this.out.event({
-      type: 'strike', ts, client, key, n, hitcount: o.hitcount, prefix: LogPrefix.strikeFrom(source, n),
-      inferred: source === 'inferred', source, wire,
+      type: 'strike',
+      ts,
+      client,
+      key,
+      n,
+      hitcount: o.hitcount,
+      prefix: LogPrefix.strikeFrom(source, n),
+      inferred: source === 'inferred',
+      source,
+      wire,
     });
     if (n >= o.hitcount) this.blockUntil(e, client, 'auth', ts, t.auth.fullUntil(e, o.seconds));
   }
@@ -316,7 +342,10 @@ export class StrikeEngine implements EventSink {
       if (this.idle(e, now)) continue;
       const b = t.blockOf[e];
       entries.push({
-        key: t.keyOf(e), last_seen: t.lastSeen[e]!, auth: t.auth.toArray(e), conn: t.conn.toArray(e),
+        key: t.keyOf(e),
+        last_seen: t.lastSeen[e]!,
+        auth: t.auth.toArray(e),
+        conn: t.conn.toArray(e),
         block: b && b.until >= now ? { ...b } : null,
       });
     }
@@ -340,7 +369,8 @@ export class StrikeEngine implements EventSink {
       const newestConn = s.conn.length ? s.conn[s.conn.length - 1]! : -Infinity;
       if (!block && !inRecentWindow(newestAuth, now, o.seconds) && !inRecentWindow(newestConn, now, o.connSeconds)) continue;
       const old = t.find(s.key);
-      if (old >= 0) t.delete(old); // a later entry for the same key replaces the earlier one
+      if (old >= 0)
+        t.delete(old); // a later entry for the same key replaces the earlier one
       else if (t.size >= o.maxEntries) this.makeRoom();
       const e = t.add(s.key);
       for (const x of s.auth) t.auth.add(e, x);
@@ -369,7 +399,19 @@ export class StrikeEngine implements EventSink {
 export function logSnapshot(client: string, serverPort: number | null): WireSnapshot {
   const v6 = parseIp(client)?.length === 16 && !client.startsWith('::ffff:');
   return {
-    ipVersion: v6 ? 6 : 4, src: v6 ? '::' : '0.0.0.0', dst: client, ipLen: 0, tos: 0, ttl: 0, ipId: 0, df: false, flowLabel: 0,
-    sport: serverPort ?? 0, dport: 0, window: 0, tcpFlags: 0, iface: '',
+    ipVersion: v6 ? 6 : 4,
+    src: v6 ? '::' : '0.0.0.0',
+    dst: client,
+    ipLen: 0,
+    tos: 0,
+    ttl: 0,
+    ipId: 0,
+    df: false,
+    flowLabel: 0,
+    sport: serverPort ?? 0,
+    dport: 0,
+    window: 0,
+    tcpFlags: 0,
+    iface: '',
   };
 }

@@ -30,7 +30,11 @@ export class StrikeTable {
   private free: number[] = [];
   private capacity: number;
 
-  constructor(authSize: number, connSize: number, private readonly maxSlots: number) {
+  constructor(
+    authSize: number,
+    connSize: number,
+    private readonly maxSlots: number,
+  ) {
     this.capacity = Math.min(FIRST_SLOTS, maxSlots);
     this.lastSeen = new Float64Array(this.capacity);
     this.auth = new StampRings(authSize, this.capacity);

@@ -112,7 +112,10 @@ export class AuthExchange implements TlsRecordSink {
   /** The server's sizes minus those that collide under this overhead (`distinctSizes`). */
   private readonly sizes: ReplySizes;
 
-  constructor(private readonly opts: AuthExchangeOptions, private readonly out: AuthOutcomeSink) {
+  constructor(
+    private readonly opts: AuthExchangeOptions,
+    private readonly out: AuthOutcomeSink,
+  ) {
     this.sizes = distinctSizes(opts.sizes, opts.overhead);
   }
 

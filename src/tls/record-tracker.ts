@@ -155,7 +155,8 @@ export class TlsRecordTracker {
       else {
         // Type 23 before this direction's Finished: only TLS 1.3 does that.
         this.v13 = true;
-        if (fromClient) d.flags |= HS_DONE; // the client's Finished; its next records are data
+        if (fromClient)
+          d.flags |= HS_DONE; // the client's Finished; its next records are data
         else if (this.client.flags & HS_DONE) {
           d.flags |= HS_DONE;
           app = true;

@@ -88,7 +88,9 @@ export function checkReplyText(code: number, text: string): string {
     const last = i === lines.length - 1;
     const sep = l.charAt(3);
     if (!l.startsWith(String(code)) || (last ? sep !== '' && sep !== ' ' : sep !== '-')) {
-      throw new Error(`${code}: line ${i + 1} "${l.slice(0, 60)}" must start with "${code}${last ? ' ' : '-'}" (the whole reply line as the server sends it, without CRLF)`);
+      throw new Error(
+        `${code}: line ${i + 1} "${l.slice(0, 60)}" must start with "${code}${last ? ' ' : '-'}" (the whole reply line as the server sends it, without CRLF)`,
+      );
     }
   }
   if (lines.length > 16) throw new Error(`${code}: more than 16 lines`);
@@ -197,7 +199,8 @@ export class ReplyResolver {
   constructor(readonly inputs: ReplyInputs = {}) {
     // Lowest first, so that a higher source overwrites per code.
     this.given = { ...inputs.log, ...inputs.file, ...inputs.option };
-    this.givenSource = inputs.option?.[535] !== undefined ? 'option' : inputs.file?.[535] !== undefined ? 'file' : inputs.log?.[535] !== undefined ? 'log' : null;
+    this.givenSource =
+      inputs.option?.[535] !== undefined ? 'option' : inputs.file?.[535] !== undefined ? 'file' : inputs.log?.[535] !== undefined ? 'log' : null;
     this.needsBanner = REPLY_CODES.some((c) => this.given[c] === undefined);
     this.noBanner = this.make(null);
     this.postfix = this.make(POSTFIX_DOVECOT_TEXTS);

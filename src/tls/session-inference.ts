@@ -23,7 +23,11 @@ class Candidate implements AuthOutcomeSink {
   held: (InferredOutcome | number)[] = [];
   forward: AuthOutcomeSink | null = null;
 
-  constructor(readonly overhead: RecordOverhead, sizes: ReplySizes, timing: TimingModel | null) {
+  constructor(
+    readonly overhead: RecordOverhead,
+    sizes: ReplySizes,
+    timing: TimingModel | null,
+  ) {
     this.model = new AuthExchange({ sizes, overhead, timing }, this);
   }
 

@@ -30,7 +30,10 @@ export const CATCH_UP_SECONDS = 10;
  * a watch running over New Year's night gets January's lines right).
  */
 export class LiveLogClock extends LogClock {
-  constructor(zone: Zone, private readonly now: () => number) {
+  constructor(
+    zone: Zone,
+    private readonly now: () => number,
+  ) {
     super(zone, now());
   }
 

@@ -5,9 +5,7 @@ import type { StrikeEngine, StrikeState } from '../strikes/strike-engine.js';
  * Loads a saved state into the strike engine and returns the block operations that put the blocks
  * still running back in the kernel, each with the time it has left (expired ones are dropped).
  */
-export function restoreStrikes(
-  engine: StrikeEngine, state: StrikeState, now: number, mayBlock: (key: string) => boolean,
-): { entries: number; ops: BlockOp[] } {
+export function restoreStrikes(engine: StrikeEngine, state: StrikeState, now: number, mayBlock: (key: string) => boolean): { entries: number; ops: BlockOp[] } {
   const { entries, blocks } = engine.importState(state, now);
   const ops: BlockOp[] = [];
   for (const b of blocks) if (mayBlock(b.key)) ops.push({ op: 'add', addr: b.key, timeoutSec: timeLeft(b.until, now) });

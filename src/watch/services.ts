@@ -79,10 +79,14 @@ export function serviceOf(e: ServiceFacts): MailService | 'unknown' | 'other' {
       return 'smtp';
     case 'dovecot':
       switch (e.proto) {
-        case undefined: return 'unknown';
-        case 'imap': return 'imap';
-        case 'pop3': return 'pop3';
-        default: return 'other';
+        case undefined:
+          return 'unknown';
+        case 'imap':
+          return 'imap';
+        case 'pop3':
+          return 'pop3';
+        default:
+          return 'other';
       }
     default:
       return 'other';
@@ -104,5 +108,5 @@ export function countsFor(services: readonly MailService[], e: ServiceFacts): bo
  * not count (countsFor), else its `count` (a Hit's, or an AuthLogEvent's where absent means 1).
  */
 export function attemptsFor(services: readonly MailService[], e: ServiceFacts & { count?: number | undefined }): number {
-  return countsFor(services, e) ? e.count ?? 1 : 0;
+  return countsFor(services, e) ? (e.count ?? 1) : 0;
 }

@@ -96,7 +96,11 @@ export class WatchService implements EventSink {
     this.loseCapture = resolve;
   });
 
-  constructor(private s: WatchSettings, private log: Logger, private readonly deps: WatchDeps = {}) {
+  constructor(
+    private s: WatchSettings,
+    private log: Logger,
+    private readonly deps: WatchDeps = {},
+  ) {
     this.runner = deps.runner ?? new SpawnRunner(s.netns ? { netns: s.netns } : {});
     // The block rule covers the services' ports (--services imap: 143, 993 too); capture stays on --ports.
     const ports = blockPorts(s.pipeline.ports, s.services);
@@ -110,12 +114,15 @@ export class WatchService implements EventSink {
     this.pipeline = new Pipeline(pipelineOpts, this);
     if (withLogs) {
       this.logSensor = new LogSensor(this.pipeline.merge, undefined, s.services, undefined, (n) =>
-        this.log.debug({ event: 'log_attempt', ...n }, `${n.source}: ${n.outcome}${n.count > 1 ? ` x${n.count}` : ''} from ${n.client}`));
+        this.log.debug({ event: 'log_attempt', ...n }, `${n.source}: ${n.outcome}${n.count > 1 ? ` x${n.count}` : ''} from ${n.client}`),
+      );
     }
     this.pipeline.iface = s.iface;
     // Through this.log, not `log`: SIGHUP may replace the logger (and close the old one's file).
     const logger: BlockLogger = {
-      info: (o, m) => this.log.info(o, m), warn: (o, m) => this.log.warn(o, m), error: (o, m) => this.log.error(o, m),
+      info: (o, m) => this.log.info(o, m),
+      warn: (o, m) => this.log.warn(o, m),
+      error: (o, m) => this.log.error(o, m),
     };
     const blockerOpts = { ports, logger, ...(s.netns ? { netns: s.netns } : {}), ...(deps.runner ? { runner: deps.runner } : {}) };
     this.blockerImpl = createBlocker(s.dryRun ? 'dry-run' : s.blocker, blockerOpts);
@@ -129,18 +136,32 @@ export class WatchService implements EventSink {
     this.restore();
     await this.startLogSensors();
     this.source = createLiveSource(s.captureBackend, {
-      iface: s.iface, filter: bpfForPorts(s.pipeline.ports), bufferSize: s.bufferSize, ...(s.netns ? { netns: s.netns } : {}),
+      iface: s.iface,
+      filter: bpfForPorts(s.pipeline.ports),
+      bufferSize: s.bufferSize,
+      ...(s.netns ? { netns: s.netns } : {}),
       onError: (e) => this.captureFailed(e),
     });
     await this.source.start((rec) => this.pipeline.packet(rec));
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.ownTimer = setInterval(() => void this.refreshOwnAddresses(), OWN_ADDRESS_REFRESH_MS);
     this.statsTimer = setInterval(() => void this.logStats('periodic'), s.statsInterval * 1000);
-    this.log.info({
-      event: 'start', iface: s.iface, backend: this.source.backend, blocker: this.blockerImpl.name, ports: s.pipeline.ports,
-      hitcount: s.pipeline.strikes.hitcount, seconds: s.pipeline.strikes.seconds, conn_hitcount: s.pipeline.strikes.connHitcount,
-      conn_seconds: s.pipeline.strikes.connSeconds, block_seconds: s.blockSeconds, whitelist: s.pipeline.strikes.whitelist.entries,
-    }, 'smtpstrike watching');
+    this.log.info(
+      {
+        event: 'start',
+        iface: s.iface,
+        backend: this.source.backend,
+        blocker: this.blockerImpl.name,
+        ports: s.pipeline.ports,
+        hitcount: s.pipeline.strikes.hitcount,
+        seconds: s.pipeline.strikes.seconds,
+        conn_hitcount: s.pipeline.strikes.connHitcount,
+        conn_seconds: s.pipeline.strikes.connSeconds,
+        block_seconds: s.blockSeconds,
+        whitelist: s.pipeline.strikes.whitelist.entries,
+      },
+      'smtpstrike watching',
+    );
   }
 
   /**
@@ -156,7 +177,10 @@ export class WatchService implements EventSink {
         onEvent: (ev) => this.logFollowEvent(ev),
       });
       await this.logs.start();
-      this.log.info({ event: 'logs_followed', files: s.logs, restored: Object.keys(this.savedFollowers.files).filter((p) => s.logs!.includes(p)) }, `following ${s.logs!.length} log file(s)`);
+      this.log.info(
+        { event: 'logs_followed', files: s.logs, restored: Object.keys(this.savedFollowers.files).filter((p) => s.logs!.includes(p)) },
+        `following ${s.logs!.length} log file(s)`,
+      );
     }
     if (s.journal) {
       this.journal = new JournalFollower({
@@ -166,7 +190,10 @@ export class WatchService implements EventSink {
         ...(this.deps.journalctl ? { journalctl: this.deps.journalctl.program, extraArgs: this.deps.journalctl.extraArgs ?? [], noDaemonCheck: true } : {}),
       });
       await this.journal.start();
-      this.log.info({ event: 'journal_followed', args: this.journal.args(), resumed: this.savedFollowers.journal_cursor !== undefined }, 'following the journal');
+      this.log.info(
+        { event: 'journal_followed', args: this.journal.args(), resumed: this.savedFollowers.journal_cursor !== undefined },
+        'following the journal',
+      );
     }
   }
 
@@ -185,7 +212,11 @@ export class WatchService implements EventSink {
   private onJournalEntries(entries: JournalEntry[]): void {
     // A journal message has no syslog header: give it one (`postfix/smtpd[123]: …`) so the parsers
     // pick the service by its program name and key Postfix sessions by pid, as in a file.
-    this.onLogLines('journal', entries.map(journalLine), entries.map((e) => e.ts));
+    this.onLogLines(
+      'journal',
+      entries.map(journalLine),
+      entries.map((e) => e.ts),
+    );
   }
 
   private logFollowEvent(ev: FollowEvent): void {
@@ -198,14 +229,25 @@ export class WatchService implements EventSink {
   /** Per followed file, in the log's snake_case. */
   private logFileStats(): Record<string, Record<string, number>> | undefined {
     if (!this.logs) return undefined;
-    return Object.fromEntries(Object.entries(this.logs.stats()).map(([p, st]) => [p, {
-      lines: st.lines, bytes: st.bytes, lines_cut: st.linesCut, rotations: st.rotations, truncations: st.truncations,
-      appeared: st.appeared, partials_dropped: st.partialsDropped,
-    }]));
+    return Object.fromEntries(
+      Object.entries(this.logs.stats()).map(([p, st]) => [
+        p,
+        {
+          lines: st.lines,
+          bytes: st.bytes,
+          lines_cut: st.linesCut,
+          rotations: st.rotations,
+          truncations: st.truncations,
+          appeared: st.appeared,
+          partials_dropped: st.partialsDropped,
+        },
+      ]),
+    );
   }
 
   private followerState(): FollowerState | undefined {
-    if (!this.logs && !this.journal) return Object.keys(this.savedFollowers.files).length > 0 || this.savedFollowers.journal_cursor ? this.savedFollowers : undefined;
+    if (!this.logs && !this.journal)
+      return Object.keys(this.savedFollowers.files).length > 0 || this.savedFollowers.journal_cursor ? this.savedFollowers : undefined;
     // Positions of files no longer followed are kept (a --log dropped for one run loses nothing).
     const out: FollowerState = { files: { ...this.savedFollowers.files, ...(this.logs?.positions() ?? {}) } };
     const cursor = this.journal?.cursor() ?? this.savedFollowers.journal_cursor;
@@ -215,8 +257,10 @@ export class WatchService implements EventSink {
 
   private captureFailed(e: LiveCaptureError): void {
     if (this.stopping) return;
-    this.log.fatal({ event: 'capture_failed', backend: this.source?.backend, kind: e.kind, err: e.message, detail: e.detail || undefined },
-      `capture lost, watch is blind: ${e.message}`);
+    this.log.fatal(
+      { event: 'capture_failed', backend: this.source?.backend, kind: e.kind, err: e.message, detail: e.detail || undefined },
+      `capture lost, watch is blind: ${e.message}`,
+    );
     this.loseCapture(e);
   }
 
@@ -234,7 +278,10 @@ export class WatchService implements EventSink {
       } catch {
         // left where it is; it will be overwritten by the next save
       }
-      this.log.error({ event: 'state_unreadable', file: this.s.stateFile, kept, err: (e as Error).message }, 'state file unreadable: kept aside, starting with an empty strike table');
+      this.log.error(
+        { event: 'state_unreadable', file: this.s.stateFile, kept, err: (e as Error).message },
+        'state file unreadable: kept aside, starting with an empty strike table',
+      );
       this.restored = true;
       return;
     }
@@ -243,8 +290,10 @@ export class WatchService implements EventSink {
     const { state, skipped, followers } = read;
     this.savedFollowers = followers;
     if (skipped.length > 0) {
-      this.log.warn({ event: 'state_entries_skipped', file: this.s.stateFile, skipped: skipped.length, first: skipped.slice(0, 10) },
-        `state file: ${skipped.length} damaged entries skipped (first: #${skipped[0]!.index}, ${skipped[0]!.reason})`);
+      this.log.warn(
+        { event: 'state_entries_skipped', file: this.s.stateFile, skipped: skipped.length, first: skipped.slice(0, 10) },
+        `state file: ${skipped.length} damaged entries skipped (first: #${skipped[0]!.index}, ${skipped[0]!.reason})`,
+      );
     }
     const { entries, ops } = restoreStrikes(this.pipeline.strikes, state, now, (k) => this.mayBlock(k));
     this.batcher.pushAll(ops);
@@ -260,7 +309,10 @@ export class WatchService implements EventSink {
     try {
       addrs = this.s.netns ? await netnsAddresses(this.runner) : localAddresses();
     } catch (e) {
-      this.log.error({ event: 'own_addresses_failed', err: (e as Error).message }, `cannot read this host's addresses; keeping the last list: ${(e as Error).message}`);
+      this.log.error(
+        { event: 'own_addresses_failed', err: (e as Error).message },
+        `cannot read this host's addresses; keeping the last list: ${(e as Error).message}`,
+      );
       return;
     }
     const next = new ProtectedAddresses(addrs);
@@ -286,7 +338,10 @@ export class WatchService implements EventSink {
     switch (ev.type) {
       case 'strike':
         this.dirty = true;
-        this.log.warn({ event: 'strike', client: ev.client, key: ev.key, n: ev.n, packet_ts: ev.ts, ...(ev.inferred ? { inferred: true } : {}), source: ev.source }, strikeLogLine(ev));
+        this.log.warn(
+          { event: 'strike', client: ev.client, key: ev.key, n: ev.n, packet_ts: ev.ts, ...(ev.inferred ? { inferred: true } : {}), source: ev.source },
+          strikeLogLine(ev),
+        );
         break;
       case 'reject':
         this.dirty = true;
@@ -302,9 +357,34 @@ export class WatchService implements EventSink {
       case 'auth_success':
       case 'auth_tempfail':
         if (ev.inferred) {
-          this.log.info({ event: ev.type, client: ev.client, client_port: ev.clientPort, server: ev.server, server_port: ev.serverPort, code: ev.code, inferred: true, record_len: ev.inferred.recordLen, delay_s: ev.inferred.delay },
-            `${ev.code} inferred inside TLS (record ${ev.inferred.recordLen} bytes)`);
-        } else this.log.info({ event: ev.type, client: ev.client, client_port: ev.clientPort, server: ev.server, server_port: ev.serverPort, mech: ev.mech, user: ev.user, code: ev.code }, ev.text);
+          this.log.info(
+            {
+              event: ev.type,
+              client: ev.client,
+              client_port: ev.clientPort,
+              server: ev.server,
+              server_port: ev.serverPort,
+              code: ev.code,
+              inferred: true,
+              record_len: ev.inferred.recordLen,
+              delay_s: ev.inferred.delay,
+            },
+            `${ev.code} inferred inside TLS (record ${ev.inferred.recordLen} bytes)`,
+          );
+        } else
+          this.log.info(
+            {
+              event: ev.type,
+              client: ev.client,
+              client_port: ev.clientPort,
+              server: ev.server,
+              server_port: ev.serverPort,
+              mech: ev.mech,
+              user: ev.user,
+              code: ev.code,
+            },
+            ev.text,
+          );
         break;
       case 'starttls':
         this.log.debug({ event: 'starttls', client: ev.client, server_port: ev.serverPort }, 'session went opaque (TLS)');
@@ -321,7 +401,10 @@ export class WatchService implements EventSink {
       if (!this.skipWarned.has(key)) {
         if (this.skipWarned.size >= MAX_SKIP_WARNINGS) this.skipWarned.clear();
         this.skipWarned.add(key);
-        this.log.warn({ event: 'block_skipped', key, own: hit, reason: 'own address' }, `not blocking ${key}: it holds this host's own or loopback address ${hit}`);
+        this.log.warn(
+          { event: 'block_skipped', key, own: hit, reason: 'own address' },
+          `not blocking ${key}: it holds this host's own or loopback address ${hit}`,
+        );
       }
       return;
     }
@@ -354,9 +437,17 @@ export class WatchService implements EventSink {
   private coverage(): Record<string, unknown> {
     const c = this.pipeline.merge.coverage();
     return {
-      wire_only: c.only.wire, inferred_only: c.only.inferred, log_only: c.only.log, both: c.both.wire + c.both.inferred,
-      both_wire: c.both.wire, both_inferred: c.both.inferred, held: c.held, held_peak: c.held_peak, held_evicted: c.held_evicted,
-      confirmed_inferred: c.confirmed_inferred, sightings: c.sightings,
+      wire_only: c.only.wire,
+      inferred_only: c.only.inferred,
+      log_only: c.only.log,
+      both: c.both.wire + c.both.inferred,
+      both_wire: c.both.wire,
+      both_inferred: c.both.inferred,
+      held: c.held,
+      held_peak: c.held_peak,
+      held_evicted: c.held_evicted,
+      confirmed_inferred: c.confirmed_inferred,
+      sightings: c.sightings,
     };
   }
 
@@ -365,15 +456,31 @@ export class WatchService implements EventSink {
     if (when === 'exit' && this.logSensor) this.pipeline.merge.flush();
     const st = this.source ? await this.source.stats().catch(() => null) : null;
     const c = this.pipeline.coverage();
-    this.log.info({
-      event: 'stats', when,
-      capture: { backend: this.source?.backend, received: st?.received ?? 'unknown', dropped: st?.dropped ?? 'unknown', if_dropped: st?.ifDropped ?? 'unknown' },
-      packets: c.packets, smtp_packets: c.smtp_packets, flows: c.flows, open_flows: this.pipeline.flows.size, opaque_flows: c.opaque_flows,
-      gaps: c.gaps, strike_entries: this.pipeline.strikes.entries, blocks: this.pipeline.strikes.stats.blocks,
-      blocker: { applied: this.batcher.stats.applied, failed: this.batcher.stats.failed }, kill_established_runs: this.killer.runs,
-      ...(this.logs || this.journal ? { log_lines: Object.fromEntries(this.logLines), logs: this.logFileStats() } : {}),
-      ...(this.logSensor ? { log_sensor: this.logSensor.counts, sensors: this.coverage() } : {}),
-    }, 'capture and blocker health');
+    this.log.info(
+      {
+        event: 'stats',
+        when,
+        capture: {
+          backend: this.source?.backend,
+          received: st?.received ?? 'unknown',
+          dropped: st?.dropped ?? 'unknown',
+          if_dropped: st?.ifDropped ?? 'unknown',
+        },
+        packets: c.packets,
+        smtp_packets: c.smtp_packets,
+        flows: c.flows,
+        open_flows: this.pipeline.flows.size,
+        opaque_flows: c.opaque_flows,
+        gaps: c.gaps,
+        strike_entries: this.pipeline.strikes.entries,
+        blocks: this.pipeline.strikes.stats.blocks,
+        blocker: { applied: this.batcher.stats.applied, failed: this.batcher.stats.failed },
+        kill_established_runs: this.killer.runs,
+        ...(this.logs || this.journal ? { log_lines: Object.fromEntries(this.logLines), logs: this.logFileStats() } : {}),
+        ...(this.logSensor ? { log_sensor: this.logSensor.counts, sensors: this.coverage() } : {}),
+      },
+      'capture and blocker health',
+    );
   }
 
   /**
@@ -393,7 +500,13 @@ export class WatchService implements EventSink {
     so.maxEntries = ns.maxEntries; // a smaller table is trimmed at its next insert
     if (next.pipeline.patterns.join('\0') !== this.pipeline.opts.patterns.join('\0')) this.pipeline.setPatterns(next.pipeline.patterns);
     const statsChanged = next.statsInterval !== this.s.statsInterval;
-    this.s = { ...this.s, blockSeconds: next.blockSeconds, killEstablished: next.killEstablished, stateFile: next.stateFile, statsInterval: next.statsInterval };
+    this.s = {
+      ...this.s,
+      blockSeconds: next.blockSeconds,
+      killEstablished: next.killEstablished,
+      stateFile: next.stateFile,
+      statsInterval: next.statsInterval,
+    };
     if (statsChanged && this.statsTimer) {
       clearInterval(this.statsTimer);
       this.statsTimer = setInterval(() => void this.logStats('periodic'), this.s.statsInterval * 1000);
@@ -403,7 +516,10 @@ export class WatchService implements EventSink {
     const done = `config reloaded; applied: ${applied.join(', ') || 'nothing changed'}`;
     // A changed setting that does not take effect is a warning: what runs differs from the file.
     if (needsRestart.length > 0) {
-      this.log.warn({ event: 'reload', applied, needs_restart: needsRestart }, `${done}; these changed settings need a restart to take effect: ${needsRestart.join(', ')}`);
+      this.log.warn(
+        { event: 'reload', applied, needs_restart: needsRestart },
+        `${done}; these changed settings need a restart to take effect: ${needsRestart.join(', ')}`,
+      );
     } else {
       this.log.info({ event: 'reload', applied, needs_restart: needsRestart }, done);
     }

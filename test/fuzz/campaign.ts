@@ -10,7 +10,18 @@ import { newPacketRecord } from '../../src/source/packet-record.js';
 import { applyMutations, mutationArb, mutationsArb } from './mutations.js';
 import { captureSeeds, logLines, logSeeds } from './seeds.js';
 import { dialogArb, fuzzSmtpDialog } from './smtp-dialog.js';
-import { fuzzAuthUsername, fuzzCapture, fuzzCaptureMerge, fuzzCli, fuzzDumpPrinter, fuzzFrame, fuzzIpText, fuzzLineSplitter, fuzzLogFile, fuzzLogLine } from './targets.js';
+import {
+  fuzzAuthUsername,
+  fuzzCapture,
+  fuzzCaptureMerge,
+  fuzzCli,
+  fuzzDumpPrinter,
+  fuzzFrame,
+  fuzzIpText,
+  fuzzLineSplitter,
+  fuzzLogFile,
+  fuzzLogLine,
+} from './targets.js';
 
 export interface TargetContext {
   /** A scratch directory for inputs that must be files (gzip captures, log files). */
@@ -27,7 +38,7 @@ function seedFrames(): { linktype: number; frame: Buffer }[] {
     const parser: RecordParser = s.bytes.readUInt32LE(0) === PCAPNG_SHB ? new PcapngParser() : new PcapParser();
     const rec = newPacketRecord();
     try {
-      for (let pos = 0; ; ) {
+      for (let pos = 0; ;) {
         const st = parser.step(s.bytes, pos, s.bytes.length, rec);
         if (st === Step.NeedMore) break;
         pos += parser.consumed;
@@ -49,33 +60,37 @@ const HEADERS = [
 ];
 
 /** A generated pcap record (little-endian header) whose caplen is near its data's length. */
-const pcapRecordArb: fc.Arbitrary<Buffer> = fc.record({ body: fc.uint8Array({ maxLength: 80, size: 'max' }), skew: fc.constantFrom(0, 0, 0, -1, 1, -16, 4096), ts: fc.nat() }).map(({ body, skew, ts }) => {
-  const h = Buffer.alloc(16);
-  h.writeUInt32LE(ts, 0);
-  h.writeUInt32LE(ts % 1_000_000, 4);
-  h.writeUInt32LE(Math.max(0, body.length + skew), 8);
-  h.writeUInt32LE(body.length, 12);
-  return Buffer.concat([h, body]);
-});
+const pcapRecordArb: fc.Arbitrary<Buffer> = fc
+  .record({ body: fc.uint8Array({ maxLength: 80, size: 'max' }), skew: fc.constantFrom(0, 0, 0, -1, 1, -16, 4096), ts: fc.nat() })
+  .map(({ body, skew, ts }) => {
+    const h = Buffer.alloc(16);
+    h.writeUInt32LE(ts, 0);
+    h.writeUInt32LE(ts % 1_000_000, 4);
+    h.writeUInt32LE(Math.max(0, body.length + skew), 8);
+    h.writeUInt32LE(body.length, 12);
+    return Buffer.concat([h, body]);
+  });
 
 /**
  * A generated pcapng block of any type (SHB, IDB with options, EPB, SPB, PB, others), short ones
  * included, whose leading and trailing lengths agree unless `skew` says otherwise; its words lean
  * to small numbers, lengths, option codes and byte-order magics.
  */
-const pcapngBlockArb: fc.Arbitrary<Buffer> = fc.record({
-  type: fc.constantFrom(0x0a0d0d0a, 1, 2, 3, 5, 6, 0x80000001),
-  words: fc.array(fc.oneof(fc.nat({ max: 64 }), fc.constantFrom(0, 0x1a2b3c4d, 0x00090001, 0x0008000e, 0xffffffff), fc.nat()), { maxLength: 10 }),
-  skew: fc.constantFrom(0, 0, 0, 4, -4, 1),
-}).map(({ type, words, skew }) => {
-  const len = 12 + 4 * words.length;
-  const b = Buffer.alloc(len);
-  b.writeUInt32LE(type, 0);
-  b.writeUInt32LE(len, 4);
-  words.forEach((w, i) => b.writeUInt32LE(w >>> 0, 8 + 4 * i));
-  b.writeUInt32LE((len + skew) >>> 0, len - 4);
-  return b;
-});
+const pcapngBlockArb: fc.Arbitrary<Buffer> = fc
+  .record({
+    type: fc.constantFrom(0x0a0d0d0a, 1, 2, 3, 5, 6, 0x80000001),
+    words: fc.array(fc.oneof(fc.nat({ max: 64 }), fc.constantFrom(0, 0x1a2b3c4d, 0x00090001, 0x0008000e, 0xffffffff), fc.nat()), { maxLength: 10 }),
+    skew: fc.constantFrom(0, 0, 0, 4, -4, 1),
+  })
+  .map(({ type, words, skew }) => {
+    const len = 12 + 4 * words.length;
+    const b = Buffer.alloc(len);
+    b.writeUInt32LE(type, 0);
+    b.writeUInt32LE(len, 4);
+    words.forEach((w, i) => b.writeUInt32LE(w >>> 0, 8 + 4 * i));
+    b.writeUInt32LE((len + skew) >>> 0, len - 4);
+    return b;
+  });
 
 /** Generated capture files: pcap header + records, pcapng SHB/IDB + blocks, or a header and noise. */
 const scratchCaptureArb: fc.Arbitrary<Buffer> = fc.oneof(
@@ -92,7 +107,8 @@ function frameCaseArb(): fc.Arbitrary<{ linktype: number; frame: Buffer }> {
   const frames = seedFrames();
   const donors = frames.map((f) => f.frame);
   return fc.oneof(
-    fc.record({ i: fc.nat({ max: frames.length - 1 }), muts: mutationsArb, other: fc.option(fc.constantFrom(...LINKTYPES)) })
+    fc
+      .record({ i: fc.nat({ max: frames.length - 1 }), muts: mutationsArb, other: fc.option(fc.constantFrom(...LINKTYPES)) })
       .map(({ i, muts, other }) => ({ linktype: other ?? frames[i]!.linktype, frame: applyMutations(frames[i]!.frame, muts, donors) })),
     fc.record({ linktype: fc.constantFrom(...LINKTYPES), frame: fc.uint8Array({ maxLength: 120, size: 'max' }).map((a) => Buffer.from(a)) }),
   );
@@ -103,15 +119,22 @@ export const TARGETS: Record<string, (ctx: TargetContext) => AnyProperty> = {
   capture: (ctx) => {
     const seeds = captureSeeds();
     const donors = seeds.map((s) => s.bytes);
-    return fc.asyncProperty(fc.nat({ max: seeds.length - 1 }), mutationsArb, fc.array(fc.integer({ min: 1, max: 3000 }), { maxLength: 3 }), async (i, muts, chunks) => {
-      await fuzzCapture(applyMutations(seeds[i]!.bytes, muts, donors), chunks, ctx.dir);
-    });
+    return fc.asyncProperty(
+      fc.nat({ max: seeds.length - 1 }),
+      mutationsArb,
+      fc.array(fc.integer({ min: 1, max: 3000 }), { maxLength: 3 }),
+      async (i, muts, chunks) => {
+        await fuzzCapture(applyMutations(seeds[i]!.bytes, muts, donors), chunks, ctx.dir);
+      },
+    );
   },
   /** Two mutated captures merged in time order, as `replay a b` reads them. */
   'capture-merge': (ctx) => {
     const seeds = captureSeeds();
     const donors = seeds.map((s) => s.bytes);
-    const one = fc.tuple(fc.nat({ max: seeds.length - 1 }), fc.array(mutationArb, { maxLength: 2 })).map(([i, muts]) => applyMutations(seeds[i]!.bytes, muts, donors));
+    const one = fc
+      .tuple(fc.nat({ max: seeds.length - 1 }), fc.array(mutationArb, { maxLength: 2 }))
+      .map(([i, muts]) => applyMutations(seeds[i]!.bytes, muts, donors));
     return fc.asyncProperty(one, one, async (a, b) => {
       await fuzzCaptureMerge(a, b, ctx.dir);
     });
@@ -123,19 +146,11 @@ export const TARGETS: Record<string, (ctx: TargetContext) => AnyProperty> = {
     }),
   /** Real frames, mutated, under their own or another link type; and random frames. */
   decoder: () => {
-    return fc.property(
-      frameCaseArb(),
-      fc.nat({ max: 8 }),
-      ({ linktype, frame }, lead) => fuzzFrame(linktype, frame, lead),
-    );
+    return fc.property(frameCaseArb(), fc.nat({ max: 8 }), ({ linktype, frame }, lead) => fuzzFrame(linktype, frame, lead));
   },
   /** The dump command's packet printer on the same frames as the decoder. */
   'dump-printer': () => {
-    return fc.property(
-      frameCaseArb(),
-      fc.nat({ max: 8 }),
-      ({ linktype, frame }, lead) => fuzzDumpPrinter(linktype, frame, lead),
-    );
+    return fc.property(frameCaseArb(), fc.nat({ max: 8 }), ({ linktype, frame }, lead) => fuzzDumpPrinter(linktype, frame, lead));
   },
   /** Address text: IPv6 formatting against the URL parser, parsing back, canonical log addresses. */
   'ip-text': () =>
@@ -143,7 +158,9 @@ export const TARGETS: Record<string, (ctx: TargetContext) => AnyProperty> = {
       fc.array(fc.oneof(fc.constant(0), fc.constant(0xff), fc.nat({ max: 255 })), { minLength: 16, maxLength: 16 }).map((a) => Uint8Array.from(a)),
       fc.oneof(
         fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF:.%'.split('')), maxLength: 45, size: 'max' }),
-        fc.ipV6(), fc.ipV4(), fc.ipV4Extended(),
+        fc.ipV6(),
+        fc.ipV4(),
+        fc.ipV4Extended(),
         fc.tuple(fc.ipV6(), fc.constantFrom('%eth0', '%1', '%')).map(([a, z]) => a + z),
       ),
       (bytes, text) => fuzzIpText(bytes, text),
@@ -173,8 +190,12 @@ export const TARGETS: Record<string, (ctx: TargetContext) => AnyProperty> = {
     const logDonors = logs.map((c) => c.bytes);
     return fc.property(
       fc.constantFrom(
-        ['replay', '--json', 'CAPTURE'], ['replay', 'CAPTURE', 'CAPTURE'], ['dump', '-X', '-r', 'CAPTURE'], ['dump', '-A', '-w', 'OUT', '-r', 'CAPTURE'],
-        ['accounts', '-c', '/dev/null', '-g', '0', '-l', '0', 'LOG'], ['report', '-c', '/dev/null', '--no-state', '--capture', 'CAPTURE', '--logs', 'LOG'],
+        ['replay', '--json', 'CAPTURE'],
+        ['replay', 'CAPTURE', 'CAPTURE'],
+        ['dump', '-X', '-r', 'CAPTURE'],
+        ['dump', '-A', '-w', 'OUT', '-r', 'CAPTURE'],
+        ['accounts', '-c', '/dev/null', '-g', '0', '-l', '0', 'LOG'],
+        ['report', '-c', '/dev/null', '--no-state', '--capture', 'CAPTURE', '--logs', 'LOG'],
       ),
       fc.tuple(fc.nat({ max: caps.length - 1 }), mutationsArb).map(([i, m]) => applyMutations(caps[i]!.bytes, m, capDonors)),
       fc.tuple(fc.nat({ max: logs.length - 1 }), mutationsArb).map(([i, m]) => applyMutations(logs[i]!.bytes, m, logDonors)),

@@ -19,16 +19,34 @@ export type Mutation =
   | { kind: 'splice'; at: number; donor: number; from: number; len: number };
 
 /** Values that make length checks go wrong: zero, off-by-one, sign bits, past any buffer. */
-const INTERESTING = [0, 1, 3, 4, 11, 12, 15, 16, 20, 24, 28, 32, 0x7f, 0x80, 0xff, 0x100, 0x3fff, 0x7fff, 0x8000, 0xffff, 0x10000, 0x40000, 0x40001, 0x1000000, 0x7fffffff, 0x80000000, 0xfffffff0, 0xffffffff];
+const INTERESTING = [
+  0, 1, 3, 4, 11, 12, 15, 16, 20, 24, 28, 32, 0x7f, 0x80, 0xff, 0x100, 0x3fff, 0x7fff, 0x8000, 0xffff, 0x10000, 0x40000, 0x40001, 0x1000000, 0x7fffffff,
+  0x80000000, 0xfffffff0, 0xffffffff,
+];
 
 const pos = fc.nat({ max: 1 << 20 });
 
 export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: pos, bit: fc.nat({ max: 7 }) }),
-  fc.record({ kind: fc.constant('set' as const), at: pos, value: fc.oneof(fc.constantFrom(0, 0x0a, 0x0d, 0x20, 0x35, 0x7f, 0x80, 0xff), fc.nat({ max: 255 })) }),
+  fc.record({
+    kind: fc.constant('set' as const),
+    at: pos,
+    value: fc.oneof(fc.constantFrom(0, 0x0a, 0x0d, 0x20, 0x35, 0x7f, 0x80, 0xff), fc.nat({ max: 255 })),
+  }),
   fc.record({ kind: fc.constant('truncate' as const), at: pos }),
-  fc.record({ kind: fc.constant('length' as const), field: fc.nat({ max: 4096 }), value: fc.oneof(fc.constantFrom(...INTERESTING), fc.integer({ min: -64, max: 64 })), delta: fc.boolean() }),
-  fc.record({ kind: fc.constant('word' as const), at: pos, size: fc.constantFrom(2 as const, 4 as const), value: fc.constantFrom(...INTERESTING), le: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('length' as const),
+    field: fc.nat({ max: 4096 }),
+    value: fc.oneof(fc.constantFrom(...INTERESTING), fc.integer({ min: -64, max: 64 })),
+    delta: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant('word' as const),
+    at: pos,
+    size: fc.constantFrom(2 as const, 4 as const),
+    value: fc.constantFrom(...INTERESTING),
+    le: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at: pos, len: fc.integer({ min: 1, max: 64 }) }),
   fc.record({ kind: fc.constant('duplicate' as const), at: pos, len: fc.integer({ min: 1, max: 256 }) }),
   fc.record({ kind: fc.constant('splice' as const), at: pos, donor: fc.nat({ max: 1000 }), from: pos, len: fc.integer({ min: 1, max: 512 }) }),
@@ -47,7 +65,7 @@ export function lengthFields(b: Buffer): { at: number; le: boolean }[] {
   if (m === 0xa1b2c3d4 || m === 0xa1b23c4d || m === 0xd4c3b2a1 || m === 0x4d3cb2a1) {
     const le = m === 0xa1b2c3d4 || m === 0xa1b23c4d;
     out.push({ at: 16, le }); // snaplen
-    for (let p = 24; p + 16 <= b.length && out.length < 4096; ) {
+    for (let p = 24; p + 16 <= b.length && out.length < 4096;) {
       out.push({ at: p + 8, le }, { at: p + 12, le });
       p += 16 + (le ? b.readUInt32LE(p + 8) : b.readUInt32BE(p + 8));
     }
@@ -55,7 +73,7 @@ export function lengthFields(b: Buffer): { at: number; le: boolean }[] {
   }
   if (m !== 0x0a0d0d0a) return out;
   let le = true;
-  for (let p = 0; p + 12 <= b.length && out.length < 4096; ) {
+  for (let p = 0; p + 12 <= b.length && out.length < 4096;) {
     if (b.readUInt32LE(p) === 0x0a0d0d0a) le = b.readUInt32LE(p + 8) === 0x1a2b3c4d;
     const type = le ? b.readUInt32LE(p) : b.readUInt32BE(p);
     const len = le ? b.readUInt32LE(p + 4) : b.readUInt32BE(p + 4);
@@ -82,7 +100,7 @@ function putWord(b: Buffer, at: number, size: 2 | 4, value: number, le: boolean)
 export function applyMutations(input: Buffer, muts: readonly Mutation[], donors: readonly Buffer[]): Buffer {
   let b = Buffer.from(input);
   for (const m of muts) {
-    const at = b.length > 0 ? m.kind === 'length' ? 0 : (m as { at: number }).at % b.length : 0;
+    const at = b.length > 0 ? (m.kind === 'length' ? 0 : (m as { at: number }).at % b.length) : 0;
     switch (m.kind) {
       case 'flip':
         if (b.length > 0) b[at] = b[at]! ^ (1 << m.bit);

@@ -30,10 +30,7 @@ let captures: Seed[] | null = null;
 /** Capture seeds (plain and gzip), each at most MAX_SEED bytes. */
 export function captureSeeds(): Seed[] {
   if (captures) return captures;
-  const files = [
-    ...walk('pcaps', (n) => /\.(pcap|pcapng)(\.gz)?$/.test(n)),
-    ...walk('test/fixtures/third-party', (n) => /\.(pcap|pcapng)(\.gz)?$/.test(n)),
-  ];
+  const files = [...walk('pcaps', (n) => /\.(pcap|pcapng)(\.gz)?$/.test(n)), ...walk('test/fixtures/third-party', (n) => /\.(pcap|pcapng)(\.gz)?$/.test(n))];
   captures = [];
   for (const f of files) {
     if (statSync(f).size > MAX_SEED) continue;
@@ -72,6 +69,10 @@ export function logLines(): string[] {
     if (s.bytes[0] === 0x1f || s.bytes[0] === 0x42 || s.bytes[0] === 0xfd || s.bytes[0] === 0x28) continue; // compressed
     for (const l of s.bytes.toString('utf8').split('\n')) if (l.length > 0) out.push(l);
   }
-  out.push(...readFileSync('test/fixtures/third-party/sshguard/tests.txt', 'utf8').split('\n').filter((l) => l.length > 1 && !l.startsWith('#')));
+  out.push(
+    ...readFileSync('test/fixtures/third-party/sshguard/tests.txt', 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 1 && !l.startsWith('#')),
+  );
   return out;
 }

@@ -22,13 +22,62 @@ export interface Message {
 const b64 = (s: string): string => Buffer.from(s, 'latin1').toString('base64');
 
 const serverLine = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('220 mx ESMTP', '250-mx', '250-AUTH PLAIN LOGIN', '250 8BITMIME', '334 VXNlcm5hbWU6', '334 UGFzc3dvcmQ6', '334 ', '235 2.7.0 Authentication successful', '535 5.7.8 Error: authentication failed', '535-5.7.8 first', '535 5.7.8 second', '454 4.7.0 Temporary failure', '354 go ahead', '221 bye', '220 2.0.0 Ready to start TLS', '500 5.5.2 what', '250 ok', '53', '5355 x', '') },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      '220 mx ESMTP',
+      '250-mx',
+      '250-AUTH PLAIN LOGIN',
+      '250 8BITMIME',
+      '334 VXNlcm5hbWU6',
+      '334 UGFzc3dvcmQ6',
+      '334 ',
+      '235 2.7.0 Authentication successful',
+      '535 5.7.8 Error: authentication failed',
+      '535-5.7.8 first',
+      '535 5.7.8 second',
+      '454 4.7.0 Temporary failure',
+      '354 go ahead',
+      '221 bye',
+      '220 2.0.0 Ready to start TLS',
+      '500 5.5.2 what',
+      '250 ok',
+      '53',
+      '5355 x',
+      '',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom(...'0123455- \r\nabc'.split('')), maxLength: 12 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 40, size: 'max' }) },
 );
 
 const clientLine = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('EHLO bot', 'AUTH LOGIN', 'AUTH PLAIN', `AUTH PLAIN ${b64('\0alice\0pw')}`, `AUTH LOGIN ${b64('bob')}`, 'AUTH CRAM-MD5', b64('carol'), b64('\0dave\0pw'), b64('secret'), '*', 'MAIL FROM:<a@b.test>', 'RCPT TO:<c@d.test>', 'DATA', 'BDAT 12 LAST', 'BDAT 5', '.', 'STARTTLS', 'QUIT', 'RSET', '535 5.7.8 inside a body', '') },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      'EHLO bot',
+      'AUTH LOGIN',
+      'AUTH PLAIN',
+      `AUTH PLAIN ${b64('\0alice\0pw')}`,
+      `AUTH LOGIN ${b64('bob')}`,
+      'AUTH CRAM-MD5',
+      b64('carol'),
+      b64('\0dave\0pw'),
+      b64('secret'),
+      '*',
+      'MAIL FROM:<a@b.test>',
+      'RCPT TO:<c@d.test>',
+      'DATA',
+      'BDAT 12 LAST',
+      'BDAT 5',
+      '.',
+      'STARTTLS',
+      'QUIT',
+      'RSET',
+      '535 5.7.8 inside a body',
+      '',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 40 }) },
 );
 
@@ -90,8 +139,13 @@ function run(dialog: readonly Message[], cut: boolean, delivery: Delivery = 'onc
   const rec = newPacketRecord();
   const order = delivery === 'twice' ? frames.frames.flatMap((x) => [x, x]) : delivery === 'reordered' ? reorder(frames.frames) : frames.frames;
   for (const f of order) {
-    rec.buf = f.frame; rec.off = 0; rec.caplen = f.frame.length; rec.origlen = f.frame.length;
-    rec.tsSec = Math.floor(f.tsUsec / 1e6); rec.tsNsec = (f.tsUsec % 1e6) * 1000; rec.linktype = linkTypeOf.en10mb;
+    rec.buf = f.frame;
+    rec.off = 0;
+    rec.caplen = f.frame.length;
+    rec.origlen = f.frame.length;
+    rec.tsSec = Math.floor(f.tsUsec / 1e6);
+    rec.tsNsec = (f.tsUsec % 1e6) * 1000;
+    rec.linktype = linkTypeOf.en10mb;
     p.packet(rec);
   }
   p.finish();

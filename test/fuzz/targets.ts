@@ -50,7 +50,7 @@ class CheckingSink implements EventSink {
 function checkCoverage(p: Pipeline): void {
   const c = p.coverage();
   const walk = (o: unknown, path: string): void => {
-    if (typeof o === 'number') assert.ok(Number.isFinite(o) && o >= 0 || path.endsWith('_ts'), `coverage ${path} = ${o}`);
+    if (typeof o === 'number') assert.ok((Number.isFinite(o) && o >= 0) || path.endsWith('_ts'), `coverage ${path} = ${o}`);
     else if (o && typeof o === 'object') for (const [k, v] of Object.entries(o)) walk(v, `${path}.${k}`);
   };
   walk(c, 'coverage');
@@ -97,7 +97,10 @@ async function readThroughPipeline(bytes: Buffer, chunks: readonly number[], dir
   let packets = 0;
   const digest: string[] = [];
   const onPacket = (rec: ReturnType<typeof newPacketRecord>): void => {
-    assert.ok(rec.off >= 0 && rec.caplen >= 0 && rec.off + rec.caplen <= rec.buf.length, `record view [${rec.off}, +${rec.caplen}) outside a ${rec.buf.length}-byte buffer`);
+    assert.ok(
+      rec.off >= 0 && rec.caplen >= 0 && rec.off + rec.caplen <= rec.buf.length,
+      `record view [${rec.off}, +${rec.caplen}) outside a ${rec.buf.length}-byte buffer`,
+    );
     assert.ok(rec.origlen >= rec.caplen, 'origlen < caplen');
     assert.ok(Number.isFinite(rec.tsSec) && Number.isFinite(rec.tsNsec), 'timestamp not finite');
     packets++;
@@ -164,7 +167,24 @@ export async function fuzzCaptureMerge(a: Buffer, b: Buffer, dir: string): Promi
 
 /** The fields decode() sets, to compare two decodes of the same frame. */
 function decoded(d: PacketDecoder, base: number): unknown[] {
-  return [d.ipVersion, d.srcOff - base, d.dstOff - base, d.src4, d.dst4, d.ipLen, d.sport, d.dport, d.seq, d.ack, d.flags, d.window, d.payloadOff - base, d.payloadLen, d.segLen, d.vlan];
+  return [
+    d.ipVersion,
+    d.srcOff - base,
+    d.dstOff - base,
+    d.src4,
+    d.dst4,
+    d.ipLen,
+    d.sport,
+    d.dport,
+    d.seq,
+    d.ack,
+    d.flags,
+    d.window,
+    d.payloadOff - base,
+    d.payloadLen,
+    d.segLen,
+    d.vlan,
+  ];
 }
 
 /**
@@ -183,7 +203,10 @@ export function fuzzFrame(linktype: number, frame: Uint8Array, lead: number): vo
     if (!ok) continue;
     const end = lead + frame.length;
     // (TCP options cut off by the snapshot length leave payloadOff past the end, with nothing to read.)
-    assert.ok(d.payloadLen >= 0 && d.payloadOff >= lead && (d.payloadLen === 0 || d.payloadOff + d.payloadLen <= end), `payload [${d.payloadOff}, +${d.payloadLen}) outside the frame [${lead}, ${end})`);
+    assert.ok(
+      d.payloadLen >= 0 && d.payloadOff >= lead && (d.payloadLen === 0 || d.payloadOff + d.payloadLen <= end),
+      `payload [${d.payloadOff}, +${d.payloadLen}) outside the frame [${lead}, ${end})`,
+    );
     assert.ok(d.segLen >= d.payloadLen, `segLen ${d.segLen} < payloadLen ${d.payloadLen}`);
     const alen = d.ipVersion === 4 ? 4 : 16;
     assert.ok(d.srcOff >= lead && d.srcOff + alen <= end && d.dstOff + alen <= end, 'address outside the frame');
@@ -212,7 +235,7 @@ export function fuzzLineSplitter(data: Uint8Array, cuts: readonly number[], maxL
   const got: string[] = [];
   const s = new LineSplitter(maxLine);
   for (const part of chunked(whole, cuts)) {
-    for (let p = 0; (p = s.next(part, p, part.length)) >= 0; ) got.push(s.lineBuf.toString('latin1', s.lineStart, s.lineEnd));
+    for (let p = 0; (p = s.next(part, p, part.length)) >= 0;) got.push(s.lineBuf.toString('latin1', s.lineStart, s.lineEnd));
   }
   assert.deepEqual(got, want);
   const rest = s.takePartial();
@@ -230,7 +253,6 @@ export function fuzzAuthUsername(raw: Uint8Array, name: string): void {
 }
 
 const MODES = ['all', 'exim', 'postfix', 'dovecot', 'ssh', 'apache', 'openwebmail'] as const;
-
 
 /**
  * One log line in every mode: a verdict, never a throw; an event has an address and a finite time;
@@ -339,7 +361,12 @@ export function fuzzCli(args: readonly string[], capture: Buffer, log: Buffer, d
   writeFileSync(files.CAPTURE!, capture);
   writeFileSync(files.LOG!, log);
   const argv = args.map((a) => files[a] ?? a);
-  const r = spawnSync(process.execPath, ['--max-old-space-size=192', 'dist/src/cli.js', ...argv], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, timeout: 50_000, maxBuffer: 64 << 20 }); // killed before the watchdog's 60 s
+  const r = spawnSync(process.execPath, ['--max-old-space-size=192', 'dist/src/cli.js', ...argv], {
+    encoding: 'utf8',
+    env: { ...process.env, TZ: 'UTC' },
+    timeout: 50_000,
+    maxBuffer: 64 << 20,
+  }); // killed before the watchdog's 60 s
   const what = `smtpstrike ${args.join(' ')}`;
   assert.ok(r.status === 0 || r.status === 1 || r.status === 2, `${what}: exit ${r.status} (signal ${r.signal})\n${r.stderr}`);
   assert.doesNotMatch(r.stderr, CRASH, what);

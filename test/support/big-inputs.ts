@@ -16,8 +16,9 @@ export async function manyFailuresCapture(path: string, clients: number): Promis
   const t0 = 1_700_000_000_000_000;
   for (let i = 0; i < clients; i++) {
     const frames: { frame: Buffer; ts: number }[] = [];
-    const c = new TcpConversation('en10mb', { ip: nthClient(i), port: 40000 + (i % 20000) }, { ip: '192.0.2.25', port: 587 },
-      (frame, ts) => frames.push({ frame, ts }));
+    const c = new TcpConversation('en10mb', { ip: nthClient(i), port: 40000 + (i % 20000) }, { ip: '192.0.2.25', port: 587 }, (frame, ts) =>
+      frames.push({ frame, ts }),
+    );
     const t = t0 + i * 1_000_000;
     c.open(t);
     c.fromClient(`AUTH PLAIN ${Buffer.from(`\0user${i}\0secret`).toString('base64')}\r\n`, t + 1000);
@@ -39,9 +40,11 @@ export function postfixLog(path: string, lines: number, outcome: 'failure' | 'su
     const m = String(Math.floor(i / 60) % 60).padStart(2, '0');
     const h = String(Math.floor(i / 3600) % 24).padStart(2, '0');
     const stamp = `Feb 12 ${h}:${m}:${s} mail.example.com`;
-    out.push(outcome === 'failure'
-      ? `${stamp} postfix/smtpd[1990]: warning: unknown[${nthClient(i)}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6`
-      : `${stamp} postfix/submission/smtpd[2001]: 4F1A2B3C01: client=unknown[${nthClient(i)}], sasl_method=PLAIN, sasl_username=user${i}`);
+    out.push(
+      outcome === 'failure'
+        ? `${stamp} postfix/smtpd[1990]: warning: unknown[${nthClient(i)}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6`
+        : `${stamp} postfix/submission/smtpd[2001]: 4F1A2B3C01: client=unknown[${nthClient(i)}], sasl_method=PLAIN, sasl_username=user${i}`,
+    );
   }
   writeFileSync(path, out.join('\n') + '\n');
   return path;

@@ -50,7 +50,10 @@ async function main(): Promise<number> {
     iface: v.iface,
     filter: v.filter ?? bpfForPorts(ports),
     bufferSize: Number(v['buffer-size']),
-    onError: (e) => { asyncError = e; out({ type: 'capture_error', kind: e.kind, message: e.message }); },
+    onError: (e) => {
+      asyncError = e;
+      out({ type: 'capture_error', kind: e.kind, message: e.message });
+    },
   };
   if (v.snaplen !== undefined) opts.snaplen = Number(v.snaplen);
   if (v.netns !== undefined) opts.netns = v.netns;
@@ -107,8 +110,9 @@ async function main(): Promise<number> {
   return 0;
 }
 
-const USAGE = 'usage: node dist/test/support/capture-child.js --backend cap|tcpdump --iface IF [--ports 25,587 | --filter BPF] [--buffer-size BYTES]'
-  + ' [--snaplen N] [--netns NS] [--drain-max-ms MS] [--no-immediate] [--alive-check]\n';
+const USAGE =
+  'usage: node dist/test/support/capture-child.js --backend cap|tcpdump --iface IF [--ports 25,587 | --filter BPF] [--buffer-size BYTES]' +
+  ' [--snaplen N] [--netns NS] [--drain-max-ms MS] [--no-immediate] [--alive-check]\n';
 
 if (process.argv.length <= 2) {
   // No arguments: `node --test dist/test/` (scripts/test.sh) runs every .js file under dist/test,
@@ -116,8 +120,13 @@ if (process.argv.length <= 2) {
   // The tests and the bench always name the backend and interface.
   process.stdout.write(USAGE);
 } else {
-  main().then((code) => { process.exitCode = code; }, (e: unknown) => {
-    out({ type: 'error', kind: 'other', message: (e as Error).stack ?? String(e) });
-    process.exitCode = 1;
-  });
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      out({ type: 'error', kind: 'other', message: (e as Error).stack ?? String(e) });
+      process.exitCode = 1;
+    },
+  );
 }

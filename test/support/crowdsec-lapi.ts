@@ -30,53 +30,62 @@ export class TestLapi {
   readonly url: string;
   private child: ChildProcess | null = null;
 
-  constructor(readonly dir: string, readonly port: number) {
+  constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {
     this.config = join(dir, 'config.yaml');
     this.url = `http://127.0.0.1:${port}`;
     mkdirSync(join(dir, 'data'), { recursive: true });
-    writeFileSync(this.config, [
-      'common:',
-      '  daemonize: false',
-      '  log_media: stdout',
-      '  log_level: info',
-      'config_paths:',
-      `  config_dir: ${dir}/`,
-      `  data_dir: ${dir}/data/`,
-      `  simulation_path: ${dir}/simulation.yaml`,
-      `  hub_dir: ${dir}/hub/`,
-      `  index_path: ${dir}/hub/.index.json`,
-      `  notification_dir: ${dir}/notifications/`,
-      `  plugin_dir: ${dir}/plugins/`,
-      'db_config:',
-      '  log_level: warning',
-      '  type: sqlite',
-      `  db_path: ${dir}/data/crowdsec.db`,
-      '  use_wal: true',
-      'api:',
-      '  client:',
-      `    credentials_path: ${dir}/local_api_credentials.yaml`,
-      '  server:',
-      '    log_level: info',
-      `    listen_uri: 127.0.0.1:${port}`,
-      `    profiles_path: ${dir}/profiles.yaml`,
-      `    console_path: ${dir}/console.yaml`,
-      '    trusted_ips: ["127.0.0.1", "::1"]',
-      'prometheus:',
-      '  enabled: false',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      this.config,
+      [
+        'common:',
+        '  daemonize: false',
+        '  log_media: stdout',
+        '  log_level: info',
+        'config_paths:',
+        `  config_dir: ${dir}/`,
+        `  data_dir: ${dir}/data/`,
+        `  simulation_path: ${dir}/simulation.yaml`,
+        `  hub_dir: ${dir}/hub/`,
+        `  index_path: ${dir}/hub/.index.json`,
+        `  notification_dir: ${dir}/notifications/`,
+        `  plugin_dir: ${dir}/plugins/`,
+        'db_config:',
+        '  log_level: warning',
+        '  type: sqlite',
+        `  db_path: ${dir}/data/crowdsec.db`,
+        '  use_wal: true',
+        'api:',
+        '  client:',
+        `    credentials_path: ${dir}/local_api_credentials.yaml`,
+        '  server:',
+        '    log_level: info',
+        `    listen_uri: 127.0.0.1:${port}`,
+        `    profiles_path: ${dir}/profiles.yaml`,
+        `    console_path: ${dir}/console.yaml`,
+        '    trusted_ips: ["127.0.0.1", "::1"]',
+        'prometheus:',
+        '  enabled: false',
+        '',
+      ].join('\n'),
+    );
     writeFileSync(join(dir, 'simulation.yaml'), 'simulation: off\n');
     // The package's default profile (decisions for alerts that bring none); ours bring their own.
-    writeFileSync(join(dir, 'profiles.yaml'), [
-      'name: default_ip_remediation',
-      'filters:',
-      ' - Alert.Remediation == true && Alert.GetScope() == "Ip"',
-      'decisions:',
-      ' - type: ban',
-      '   duration: 4h',
-      'on_success: break',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'profiles.yaml'),
+      [
+        'name: default_ip_remediation',
+        'filters:',
+        ' - Alert.Remediation == true && Alert.GetScope() == "Ip"',
+        'decisions:',
+        ' - type: ban',
+        '   duration: 4h',
+        'on_success: break',
+        '',
+      ].join('\n'),
+    );
     // cscli's own machine, for `cscli decisions list/add/delete` against this LAPI.
     this.cscli(['machines', 'add', 'cscli-test', '--auto', '-f', join(dir, 'local_api_credentials.yaml'), '--url', this.url]);
   }

@@ -17,20 +17,24 @@ const STATS = 'echo "tcpdump: 1 packet captured, 1 packet received by filter, 0 
 
 /** Writes the stand-in tcpdump into `dir` (to be put first on PATH). */
 export function writeFakeTcpdump(dir: string, mode: FakeTcpdumpMode, pcap: string, gate?: string): void {
-  const body = mode === 'dies'
-    ? [`cat '${pcap}'`, 'echo "tcpdump: pcap_loop: The interface went down" >&2', 'exit 1']
-    : [
-      `trap '${STATS.replace(/'/g, "'\\''")}' USR1`,
-      `trap '${STATS.replace(/'/g, "'\\''")}; exit 0' INT TERM`,
-      `cat '${pcap}'`,
-      // `wait` returns at once when a trapped signal arrives (a plain sleep would finish first);
-      // the loop ends with its parent, so a watch killed by a failing test leaves no orphan.
-      'while kill -0 $PPID 2>/dev/null; do sleep 1 & wait $!; done',
-    ];
+  const body =
+    mode === 'dies'
+      ? [`cat '${pcap}'`, 'echo "tcpdump: pcap_loop: The interface went down" >&2', 'exit 1']
+      : [
+          `trap '${STATS.replace(/'/g, "'\\''")}' USR1`,
+          `trap '${STATS.replace(/'/g, "'\\''")}; exit 0' INT TERM`,
+          `cat '${pcap}'`,
+          // `wait` returns at once when a trapped signal arrives (a plain sleep would finish first);
+          // the loop ends with its parent, so a watch killed by a failing test leaves no orphan.
+          'while kill -0 $PPID 2>/dev/null; do sleep 1 & wait $!; done',
+        ];
   const f = join(dir, 'tcpdump');
   // With a gate, tcpdump "starts" only once that file exists: a test holds watch in its start.
   const wait = gate ? [`while [ ! -e '${gate}' ] && kill -0 $PPID 2>/dev/null; do sleep 0.05; done`] : [];
-  writeFileSync(f, ['#!/bin/bash', ...wait, 'echo "tcpdump: listening on fake0, link-type EN10MB (Ethernet), snapshot length 1960 bytes" >&2', ...body, ''].join('\n'));
+  writeFileSync(
+    f,
+    ['#!/bin/bash', ...wait, 'echo "tcpdump: listening on fake0, link-type EN10MB (Ethernet), snapshot length 1960 bytes" >&2', ...body, ''].join('\n'),
+  );
   chmodSync(f, 0o755);
 }
 
@@ -59,20 +63,36 @@ export function startWatch(opts: { mode: FakeTcpdumpMode; pcap: string; args?: s
   const state = join(t.dir, 'state.json');
   if (opts.state !== undefined) writeFileSync(state, opts.state);
   const logFile = join(t.dir, 'watch.log');
-  const child = spawn(process.execPath, [
-    CLI, 'watch', '--config', config, '--state-file', state, '--log-file', logFile, '-i', 'fake0', '--dry-run', ...(opts.args ?? []),
-  ], { env: { ...process.env, PATH: `${t.dir}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'watch', '--config', config, '--state-file', state, '--log-file', logFile, '-i', 'fake0', '--dry-run', ...(opts.args ?? [])],
+    { env: { ...process.env, PATH: `${t.dir}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
-  const log = (): Record<string, unknown>[] => existsSync(logFile)
-    ? readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
-    : [];
+  const log = (): Record<string, unknown>[] =>
+    existsSync(logFile)
+      ? readFileSync(logFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+      : [];
   return {
-    dir: t.dir, child, state, config, exited, log,
+    dir: t.dir,
+    child,
+    state,
+    config,
+    exited,
+    log,
     exitWithin: async (ms = 20_000) => {
       let timer: NodeJS.Timeout | undefined;
-      const r = await Promise.race([exited, new Promise<string>((res) => { timer = setTimeout(() => res('still running'), ms); })]);
+      const r = await Promise.race([
+        exited,
+        new Promise<string>((res) => {
+          timer = setTimeout(() => res('still running'), ms);
+        }),
+      ]);
       clearTimeout(timer);
       return r;
     },

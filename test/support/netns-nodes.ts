@@ -81,7 +81,12 @@ export class NodeChildren {
     this.children.push(child);
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     let timer: NodeJS.Timeout | undefined;
-    const first = await Promise.race([lines.next(), new Promise<{ value: string }>((r) => { timer = setTimeout(() => r({ value: 'no answer in 10 s' }), 10_000); })]);
+    const first = await Promise.race([
+      lines.next(),
+      new Promise<{ value: string }>((r) => {
+        timer = setTimeout(() => r({ value: 'no answer in 10 s' }), 10_000);
+      }),
+    ]);
     clearTimeout(timer);
     if (first.value !== 'ready') throw new Error(`node in ${ns} did not start (${String(first.value)})`);
     return { child, lines };
@@ -97,7 +102,11 @@ export class Agent {
   private next = 1;
   private readonly waiting = new Map<number, (r: string) => void>();
 
-  constructor(private readonly child: ChildProcess, lines: AsyncIterator<string>, private readonly server: string) {
+  constructor(
+    private readonly child: ChildProcess,
+    lines: AsyncIterator<string>,
+    private readonly server: string,
+  ) {
     void (async () => {
       for (let l = await lines.next(); !l.done; l = await lines.next()) {
         const m = JSON.parse(l.value) as { id: number; result: string };
@@ -115,7 +124,13 @@ export class Agent {
     });
   }
 
-  probe(src: string, port: number, dst = this.server): Promise<string> { return this.call({ op: 'probe', src, dst, port }); }
-  open(key: string, src: string, port: number, dst = this.server): Promise<string> { return this.call({ op: 'open', key, src, dst, port }); }
-  poke(key: string): Promise<string> { return this.call({ op: 'poke', key }); }
+  probe(src: string, port: number, dst = this.server): Promise<string> {
+    return this.call({ op: 'probe', src, dst, port });
+  }
+  open(key: string, src: string, port: number, dst = this.server): Promise<string> {
+    return this.call({ op: 'open', key, src, dst, port });
+  }
+  poke(key: string): Promise<string> {
+    return this.call({ op: 'poke', key });
+  }
 }

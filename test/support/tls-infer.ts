@@ -9,15 +9,26 @@ import type { SmtpObserver, SmtpStats } from '../../src/smtp/smtp-types.js';
 import { readCaptureFiles } from '../../src/source/capture-files.js';
 import { BASIS_SIZE } from '../../src/tls/auth-exchange.js';
 
-export interface InferredCounts { failures: number; successes: number; tempfails: number }
+export interface InferredCounts {
+  failures: number;
+  successes: number;
+  tempfails: number;
+}
 
 /** `bySize`: inferred failures whose basis includes the record size (the rest: timing alone). */
-export async function inferCapture(file: string, opts: PipelineOptions): Promise<{ clients: Map<string, InferredCounts>; stats: SmtpStats; failuresBySize: number }> {
+export async function inferCapture(
+  file: string,
+  opts: PipelineOptions,
+): Promise<{ clients: Map<string, InferredCounts>; stats: SmtpStats; failuresBySize: number }> {
   const clients = new Map<string, InferredCounts>();
   let failuresBySize = 0;
   const none = (): void => {};
   const observer: SmtpObserver = {
-    command: none, auth: none, authData: none, reply: none, gap: none,
+    command: none,
+    auth: none,
+    authData: none,
+    reply: none,
+    gap: none,
     tlsOutcome(flow: FlowInfo, kind, basis) {
       if (kind === 'ambiguous') return;
       if (kind === 'failure' && (basis & BASIS_SIZE) !== 0) failuresBySize++;

@@ -29,7 +29,7 @@ const NONE: Counts = { failures: 0, successes: 0, tempfails: 0 };
 export function expectedClients(truth: Truth): Record<string, unknown> {
   const out: Record<string, { failures: number; successes: number; tempfails: number; users: string[]; inferred: Counts }> = {};
   for (const [ip, c] of Object.entries(truth.clients)) out[ip] = { ...c, inferred: { ...NONE } };
-  for (const [ip, t] of Object.entries(truth.not_inferable ? {} : truth.inside_tls ?? {})) {
+  for (const [ip, t] of Object.entries(truth.not_inferable ? {} : (truth.inside_tls ?? {}))) {
     const inferred = { failures: t.failures, successes: t.successes, tempfails: t.tempfails };
     if (inferred.failures + inferred.successes + inferred.tempfails === 0) continue;
     out[ip] = { ...(out[ip] ?? { ...NONE, users: [] }), inferred };
@@ -68,12 +68,11 @@ export function checkTruth(tf: string): void {
   assert.deepEqual(r.summary.clients, expectedClients(truth));
   if (truth.opaque_flows !== undefined) assert.equal(r.summary.coverage.opaque_flows, truth.opaque_flows, 'opaque flows');
   if (truth.skipped) {
-    for (const [reason, n] of Object.entries(truth.skipped)) assert.equal((r.summary.coverage.skipped as Record<string, number>)[reason] ?? 0, n, `skipped: ${reason}`);
+    for (const [reason, n] of Object.entries(truth.skipped))
+      assert.equal((r.summary.coverage.skipped as Record<string, number>)[reason] ?? 0, n, `skipped: ${reason}`);
   }
   if (truth.strikes) {
-    const got = r.lines
-      .filter((l) => l.type === 'strike' || l.type === 'reject')
-      .map((l) => `${String(l.log).split(' IN=')[0]} ${String(l.client)}`);
+    const got = r.lines.filter((l) => l.type === 'strike' || l.type === 'reject').map((l) => `${String(l.log).split(' IN=')[0]} ${String(l.client)}`);
     assert.deepEqual(got, truth.strikes);
   }
 }

@@ -9,7 +9,15 @@ export interface VerdictTruth {
   captures: string[];
   logs: string[];
   server_tz: string;
-  compromised: { account: string; address: string; failures_before: number; failures_wire: number; failures_log: number; success_seen: 'wire' | 'log' | 'both'; inside_tls: boolean }[];
+  compromised: {
+    account: string;
+    address: string;
+    failures_before: number;
+    failures_wire: number;
+    failures_log: number;
+    success_seen: 'wire' | 'log' | 'both';
+    inside_tls: boolean;
+  }[];
   suspect: { account: string; addresses: string[]; rule: 'addresses' | 'unlisted' }[];
   distributed: { account: string; addresses: string[] }[];
   attacked: { address: string; failures: number; wire: number; log: number; both: number; blocked: boolean }[];
@@ -67,25 +75,41 @@ export function checkVerdicts(doc: ReportDoc, t: VerdictTruth): string[] {
     const r = att.find((x) => x.address === a.address);
     if (!r) continue;
     const f = r.failures;
-    eq(`ATTACKED ${a.address} failures (all, wire, log, both)`, [f.all, f.wire_only + f.both, f.log_only + f.both, f.both], [a.failures, a.wire, a.log, a.both]);
+    eq(
+      `ATTACKED ${a.address} failures (all, wire, log, both)`,
+      [f.all, f.wire_only + f.both, f.log_only + f.both, f.both],
+      [a.failures, a.wire, a.log, a.both],
+    );
     eq(`ATTACKED ${a.address} blocked`, r.blocks.length > 0, a.blocked);
   }
 
   for (const s of t.successes) {
     const addr = doc.addresses.find((x) => x.ip === s.address);
     const ev = addr?.events.filter((e) => e.outcome === 'success') ?? [];
-    eq(`logins of ${s.address}`, ev.map((e) => [e.user, e.seen, e.tls]), [[s.account, s.seen, s.inside_tls]]);
+    eq(
+      `logins of ${s.address}`,
+      ev.map((e) => [e.user, e.seen, e.tls]),
+      [[s.account, s.seen, s.inside_tls]],
+    );
   }
   const allOk = doc.addresses.reduce((n, a) => n + a.successes.all, 0);
   eq('logins in all', allOk, t.successes.length);
 
   const b = doc.blind_spots;
-  eq('opaque sessions', Object.fromEntries(b.opaque_sessions.addresses.map((o) => [o.ip, o.sessions]).sort()), Object.fromEntries(Object.entries(t.blind_spots.opaque_sessions).sort()));
+  eq(
+    'opaque sessions',
+    Object.fromEntries(b.opaque_sessions.addresses.map((o) => [o.ip, o.sessions]).sort()),
+    Object.fromEntries(Object.entries(t.blind_spots.opaque_sessions).sort()),
+  );
   const periodFails = (kind: 'wire_only' | 'logs_only'): { address: string; failures: number }[] =>
     b.periods.filter((p) => p.kind === kind).flatMap((p) => p.addresses.filter((a) => a.failures > 0).map((a) => ({ address: a.ip, failures: a.failures })));
   eq('failures in periods the logs cover and the captures do not', periodFails('logs_only'), t.blind_spots.logs_only_period_failures);
   eq('failures in periods the captures cover and the logs do not', periodFails('wire_only'), t.blind_spots.wire_only_period_failures);
-  eq('unparseable log lines', b.unparseable.reduce((n, u) => n + u.lines, 0), t.blind_spots.unparseable_lines);
+  eq(
+    'unparseable log lines',
+    b.unparseable.reduce((n, u) => n + u.lines, 0),
+    t.blind_spots.unparseable_lines,
+  );
   eq('attempts one side missed while both covered (wire)', b.wire_not_logged.failures + b.wire_not_logged.successes, 0);
   eq('attempts one side missed while both covered (logs)', b.logged_not_on_wire.failures + b.logged_not_on_wire.successes, 0);
   return bad;
