@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages smtpstrike's tests, test bed and benchmark need, only when missing.
-# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|accounts|report|journal|clock|all]
+# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|accounts|report|journal|fleet|clock|all]
 set -euo pipefail
 what=${1:-all}
 # libpcap-dev, python3, make, g++: to build the optional native module `cap` (npm rebuild cap); tcpdump: the default live backend
@@ -14,6 +14,8 @@ accounts=(libmaxmind-db-writer-perl bzip2 xz-utils zstd)
 journal=(systemd-journal-remote)
 # `smtpstrike report --html`: the page is checked in headless Chromium (test/report-html.test.ts)
 report=(chromium)
+# watch --fleet (issue 13): test/fleet-redis.test.ts and bench/fleet.ts start a real redis-server on a loopback port
+fleet=(redis-server)
 # scripts/test-clock.sh: the suite on a faked date (libfaketime); not part of `all`, CI runs on the real clock
 clock=(faketime)
 case "$what" in
@@ -24,8 +26,9 @@ case "$what" in
   report) want=("${report[@]}") ;;
   clock) want=("${clock[@]}") ;;
   journal) want=("${journal[@]}") ;;
-  all) want=("${core[@]}" "${testbed[@]}" "${bench[@]}" "${accounts[@]}" "${report[@]}" "${journal[@]}") ;;
-  *) echo "usage: $0 [core|testbed|bench|accounts|report|journal|clock|all]" >&2; exit 2 ;;
+  fleet) want=("${fleet[@]}") ;;
+  all) want=("${core[@]}" "${testbed[@]}" "${bench[@]}" "${accounts[@]}" "${report[@]}" "${journal[@]}" "${fleet[@]}") ;;
+  *) echo "usage: $0 [core|testbed|bench|accounts|report|journal|fleet|clock|all]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do
