@@ -21,6 +21,14 @@ export class LatencyWindow {
     return this.n;
   }
 
+  /** The samples kept, oldest first. */
+  samples(): number[] {
+    const out: number[] = [];
+    const first = this.n < this.ring.length ? 0 : this.head;
+    for (let i = 0; i < this.n; i++) out.push(this.ring[(first + i) % this.ring.length]!);
+    return out;
+  }
+
   /** The q-quantile (0..1, nearest rank) of the samples kept; NaN when there are none. */
   quantile(q: number): number {
     if (this.n === 0) return NaN;

@@ -61,7 +61,7 @@ export interface FleetOptions {
   conn: RuleWindow;
   /** How long a fleet block lasts from the hit that crossed the threshold (default: auth.seconds). */
   blockSeconds?: number;
-  /** Time Redis has to answer a hit before the host decides it locally (ms; default 25). */
+  /** Time Redis has to answer a hit before the host decides it locally (ms; default 50: native-notes/fleet.md). */
   budgetMs?: number;
   /** Key prefix (default `smtpstrike`): PREFIX:w:RULE:KEY, PREFIX:b:KEY, PREFIX:blocks. */
   prefix?: string;
@@ -84,6 +84,8 @@ export interface FleetOptions {
   /** Whether this host may block `key` (false: on its whitelist, loopback, its own addresses). */
   mayBlock(key: string, client: string): boolean;
   logger?: FleetLogger;
+  /** Round trips kept for quantiles (default 4,096). */
+  latencySamples?: number;
   /** Extra ioredis options (tests: a faster reconnect). */
   redisOptions?: Partial<RedisOptions>;
 }
@@ -156,7 +158,7 @@ export class RedisFleet {
     errors: 0, degradedEpisodes: 0, reconciliations: 0,
   };
   /** Round trips of hits answered in time and late (ms). */
-  readonly latency = new LatencyWindow();
+  readonly latency: LatencyWindow;
   readonly host: string;
   readonly redacted: string;
   private state: FleetHealth = 'connecting';
@@ -190,13 +192,14 @@ export class RedisFleet {
     this.host = opts.host ?? hostname();
     // host + a nonce per start + a sequence: unique per hit across the fleet and across restarts.
     this.memberPrefix = `${this.host}/${randomBytes(6).toString('base64url')}/`;
-    this.budgetMs = opts.budgetMs ?? 25;
+    this.budgetMs = opts.budgetMs ?? 50;
     this.blockMs = Math.round((opts.blockSeconds ?? opts.auth.seconds) * 1000);
     this.prefix = opts.prefix ?? 'smtpstrike';
     this.maxJournal = opts.maxJournal ?? 100_000;
     this.maxStamps = Math.max(opts.maxStamps ?? 64, opts.auth.hitcount, opts.conn.hitcount);
     this.streamMaxLen = opts.streamMaxLen ?? 10_000;
     this.replayBatch = opts.replayBatch ?? 512;
+    this.latency = new LatencyWindow(opts.latencySamples ?? 4096);
     this.log = opts.logger ?? { info() {}, warn() {}, error() {} };
     const maxKeys = opts.maxLocalKeys ?? 262_144;
     this.local = {
@@ -212,6 +215,8 @@ export class RedisFleet {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
+      // Commands issued in one tick of the event loop (a burst of packets) go out in one write.
+      enableAutoPipelining: true,
       connectTimeout: 2000,
       // Bounds a replay pipeline on a connection that hangs; live hits have the budget.
       commandTimeout: 5000,

@@ -20,8 +20,8 @@ import type { ChainableCommander, Redis } from 'ioredis';
  *    and the scan below stay bounded under a flood; counts saturate there (≥ hitcount by far).
  * 3. PEXPIRE = the window: an idle key disappears when its newest hit has left the window.
  * 4. Count: the most hits any window [x - windowMs, x] holds, over the hits x in [ts, ts + windowMs].
- *    For a hit that arrives in order (the live path) that is the one window ending at it, i.e. the
- *    ZCARD after the trim. For a hit replayed late (reconciliation after Redis was away) it is what
+ *    For a hit that arrives in order (the live path: no newer stamp) that is the one window ending
+ *    at it, i.e. the ZCARD after the trim, and the script reads nothing more. For a hit replayed late (reconciliation after Redis was away) it is what
  *    the fleet's later hits would have counted had this one arrived in time — so the threshold the
  *    fleet would have reached is reached now. A window ending before the hit never held it, so it is
  *    not counted (nor are hits more than a window apart).
@@ -39,17 +39,25 @@ local cap = tonumber(ARGV[5])
 redis.call('ZADD', KEYS[1], ts, ARGV[3])
 local newest = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (newest - w))
-if redis.call('ZCARD', KEYS[1]) > cap then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(cap + 1)) end
+local n = redis.call('ZCARD', KEYS[1])
+if n > cap then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(cap + 1)); n = cap end
 redis.call('PEXPIRE', KEYS[1], w)
-local s = redis.call('ZRANGEBYSCORE', KEYS[1], ts - w, ts + w, 'WITHSCORES')
-local best, lastEnd, i = 0, nil, 2
-for j = 2, #s, 2 do
-  local x = tonumber(s[j])
-  if x >= ts then
-    while tonumber(s[i]) < x - w do i = i + 2 end
-    local c = (j - i) / 2 + 1
-    if c > best then best = c end
-    if c >= hit then lastEnd = x end
+local best, lastEnd = n, nil
+if ts >= newest then
+  -- In order (the live path): the one window that ends at this hit is the whole trimmed set.
+  if n >= hit then lastEnd = ts end
+else
+  best = 0
+  local s = redis.call('ZRANGEBYSCORE', KEYS[1], ts - w, ts + w, 'WITHSCORES')
+  local i = 2
+  for j = 2, #s, 2 do
+    local x = tonumber(s[j])
+    if x >= ts then
+      while tonumber(s[i]) < x - w do i = i + 2 end
+      local c = (j - i) / 2 + 1
+      if c > best then best = c end
+      if c >= hit then lastEnd = x end
+    end
   end
 end
 if not lastEnd then return { best, 0, 0 } end
