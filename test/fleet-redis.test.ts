@@ -78,6 +78,40 @@ describe('fleet URL', () => {
   });
 });
 
+describe('fleet without Redis', () => {
+  it('decides locally before Redis is reached, with the RecentList semantic, and bounds its journal', async () => {
+    const thresholds: FleetThreshold[] = [];
+    const f = new RedisFleet({
+      url: 'redis://127.0.0.1:1/0', host: 'solo', auth: { hitcount: 3, seconds: 1200 }, conn: { hitcount: 6, seconds: 60 },
+      maxJournal: 4, onThreshold: (t) => { thresholds.push(t); throw new Error('a callback that throws'); },
+      onRemoteBlock() {}, mayBlock: () => true,
+    });
+    try {
+      assert.equal(f.health, 'connecting');
+      const t = 1_700_000_000;
+      f.hit('auth', '192.0.2.1', '192.0.2.1', t);
+      f.hit('auth', '192.0.2.1', '192.0.2.1', t + 600);
+      assert.equal(thresholds.length, 0);
+      f.hit('auth', '192.0.2.1', '192.0.2.1', t + 1200); // the first is exactly 1200 s old: still counts
+      assert.equal(thresholds.length, 1, 'the third within the window blocks (the callback threw: no harm)');
+      assert.equal(thresholds[0]!.source, 'local');
+      assert.equal(thresholds[0]!.untilMs, (t + 1200) * 1000 + 1_200_000);
+      f.hit('auth', '192.0.2.2', '192.0.2.2', t);
+      f.hit('auth', '192.0.2.2', '192.0.2.2', t + 1);
+      f.hit('auth', '192.0.2.2', '192.0.2.2', t + 1200.5); // the first is older than the window
+      assert.equal(thresholds.length, 1);
+      assert.equal(f.localCount('auth', '192.0.2.2', t + 1200.5), 2);
+      assert.equal(f.stats.localHits, 6);
+      assert.equal(f.queued, 4, 'the journal keeps maxJournal hits');
+      assert.equal(f.stats.journalDropped, 2);
+    } finally {
+      await f.close();
+    }
+    assert.equal(f.health, 'closed');
+    f.hit('auth', '192.0.2.3', '192.0.2.3', 1); // after close: ignored, no throw
+  });
+});
+
 describe('fleet on a real redis-server', { skip, timeout: 120_000 }, () => {
   let server: RedisServer;
   const rejections: unknown[] = [];
@@ -212,7 +246,9 @@ describe('fleet on a real redis-server', { skip, timeout: 120_000 }, () => {
     // The local attacker's block reaches the others too.
     await waitFor(() => [b, c].every((h) => blocked(h, localOnly)), 'the local block is published', LONG);
     for (const h of hosts) assert.equal(h.fleet.queued, 0);
-    assert.ok(a.logs.some((l) => (l.obj as { event?: string }).event === 'fleet_ok'));
+    // mx1 saw another server (run_id) and resent its whole in-window journal, the pre-crash hit too.
+    assert.ok(a.logs.some((l) => { const o = l.obj as { event?: string; full?: boolean }; return o.event === 'fleet_ok' && o.full === true; }),
+      JSON.stringify(a.logs));
     await closeAll();
   });
 

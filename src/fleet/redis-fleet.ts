@@ -324,6 +324,7 @@ export class RedisFleet {
   }
 
   private sweep(): void {
+    if (this.state === 'closed') return;
     const now = performance.now();
     let late = 0;
     for (let h = this.inflight.peek(); h; h = this.inflight.peek()) {
