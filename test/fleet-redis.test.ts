@@ -198,6 +198,25 @@ describe('fleet on a real redis-server', { skip, timeout: 120_000 }, () => {
     await closeAll();
   });
 
+  it('the connection rule: six new connections in 60 s spread over two hosts block on both', async () => {
+    const [a, b] = [host('mx1', server.url), host('mx2', server.url)];
+    await waitFor(() => hosts.every((h) => h.fleet.health === 'ok'), 'ok', LONG);
+    const x = '2001:db8:77::/64';
+    for (let i = 0; i < 5; i++) {
+      (i % 2 === 0 ? a : b).fleet.hit('conn', x, `2001:db8:77::${i + 1}`, now());
+      await waitFor(() => a.fleet.stats.fleetHits + b.fleet.stats.fleetHits === i + 1, `hit ${i + 1} landed`, LONG);
+    }
+    assert.equal(a.thresholds.length + b.thresholds.length, 0);
+    b.fleet.hit('conn', x, '2001:db8:77::6', now());
+    await waitFor(() => b.thresholds.length === 1 && a.remote.length === 1, 'the sixth blocks on both', LONG);
+    assert.equal(b.thresholds[0]!.rule, 'conn');
+    assert.equal(b.thresholds[0]!.count, 6);
+    assert.equal(a.remote[0]!.rule, 'conn');
+    assert.equal(a.remote[0]!.key, x);
+    assert.equal(a.remote[0]!.client, '2001:db8:77::6');
+    await closeAll();
+  });
+
   it('a host never applies a fleet block that its predicate refuses (whitelist, own addresses)', async () => {
     const a = host('mx1', server.url);
     const b = host('mx2', server.url, { mayBlock: (key) => key !== '192.0.2.9' });

@@ -65,7 +65,7 @@ export interface FleetOptions {
   budgetMs?: number;
   /** Key prefix (default `smtpstrike`): PREFIX:w:RULE:KEY, PREFIX:b:KEY, PREFIX:blocks. */
   prefix?: string;
-  /** Hits kept for replay at most (the oldest unsent are dropped past it, counted; default 100,000). */
+  /** Hits kept for replay at most, per rule (the oldest unsent are dropped past it, counted; default 100,000). */
   maxJournal?: number;
   /** Keys the local fallback windows track (default 262,144, the strike table's default). */
   maxLocalKeys?: number;
@@ -166,7 +166,8 @@ export class RedisFleet {
   private readonly sub: Redis;
   private readonly reader: BlockStreamReader;
   private readonly local: Record<FleetRule, LocalWindows>;
-  private readonly journal = new Fifo<Hit>();
+  /** Per rule: a FIFO trims by its own window (the connection rule's hits go after 60 s, not 1200). */
+  private readonly journals: Record<FleetRule, Fifo<Hit>> = { auth: new Fifo<Hit>(), conn: new Fifo<Hit>() };
   private readonly inflight = new Fifo<Hit>();
   private readonly memberPrefix: string;
   private seq = 0;
@@ -239,7 +240,7 @@ export class RedisFleet {
   /** Hits not yet in Redis (queued for replay or out past their budget). */
   get queued(): number {
     let n = 0;
-    for (let i = this.journal.start; i < this.journal.end; i++) if (!this.journal.at(i)!.landed) n++;
+    for (const j of [this.journals.auth, this.journals.conn]) for (let i = j.start; i < j.end; i++) if (!j.at(i)!.landed) n++;
     return n;
   }
 
@@ -280,8 +281,8 @@ export class RedisFleet {
       rule, key, client, tsMs: Math.round(ts * 1000), member: this.memberPrefix + (this.seq++).toString(36),
       landed: false, inflight: false, decided: false, fired: false, sentAt: 0,
     };
-    this.journal.push(h);
-    this.trimJournal();
+    this.journals[rule].push(h);
+    this.trimJournal(rule);
     if (this.state === 'ok') this.send(h);
     else this.decideLocally(h, count);
   }
@@ -408,12 +409,12 @@ export class RedisFleet {
   }
 
   /** Drops hits that Redis has and that left their window; past maxJournal the oldest go, counted. */
-  private trimJournal(): void {
-    const now = Date.now();
-    for (let h = this.journal.peek(); h; h = this.journal.peek()) {
-      const full = this.journal.length > this.maxJournal;
-      if (!full && !(h.landed && h.tsMs < now - this.opts[h.rule].seconds * 1000)) break;
-      this.journal.shift();
+  private trimJournal(rule: FleetRule): void {
+    const j = this.journals[rule];
+    const since = Date.now() - this.opts[rule].seconds * 1000;
+    for (let h = j.peek(); h; h = j.peek()) {
+      if (j.length <= this.maxJournal && !(h.landed && h.tsMs < since)) break;
+      j.shift();
       if (!h.landed) {
         if (this.stats.journalDropped++ === 0) {
           this.log.warn({ event: 'fleet_journal_full', max: this.maxJournal }, 'fleet: replay journal full, dropping the oldest unsent hits');
@@ -484,37 +485,50 @@ export class RedisFleet {
     let fired = this.stats.thresholdsReconciled;
     try {
       await this.redis.script('LOAD', WINDOW_HIT_LUA);
-      let cursor = this.journal.start;
+      const rules: FleetRule[] = ['auth', 'conn'];
+      const cursor: Record<FleetRule, number> = { auth: this.journals.auth.start, conn: this.journals.conn.start };
       for (;;) {
         if (this.state !== 'reconciling') return;
         if (this.needFull) {
           // Another server: resend the whole journal (what is out of its window trims itself).
           this.needFull = false;
           full = true;
-          for (let i = this.journal.start; i < this.journal.end; i++) this.journal.at(i)!.landed = false;
-          cursor = this.journal.start;
+          for (const r of rules) {
+            const j = this.journals[r];
+            for (let i = j.start; i < j.end; i++) j.at(i)!.landed = false;
+            cursor[r] = j.start;
+          }
         }
-        cursor = Math.max(cursor, this.journal.start);
         batch = [];
         let waiting = false;
-        for (; cursor < this.journal.end && batch.length < this.replayBatch; cursor++) {
-          const h = this.journal.at(cursor)!;
-          if (h.landed) continue;
-          if (h.inflight) waiting = true;
-          else batch.push(h);
+        for (const r of rules) {
+          const j = this.journals[r];
+          let c = Math.max(cursor[r], j.start);
+          for (; c < j.end && batch.length < this.replayBatch; c++) {
+            const h = j.at(c)!;
+            if (h.landed) continue;
+            if (h.inflight) waiting = true;
+            else batch.push(h);
+          }
+          cursor[r] = c;
         }
         if (batch.length === 0) {
-          if (cursor < this.journal.end) continue;
-          // Past the end: anything still unlanded behind us (a live command that failed after we
-          // passed it, or one still out) sends us round again.
-          let again = -1;
-          for (let i = this.journal.start; i < this.journal.end; i++) {
-            const h = this.journal.at(i)!;
-            if (!h.landed) { again = i; if (h.inflight) waiting = true; break; }
+          // Past both ends: anything still unlanded behind us (a live command that failed after
+          // we passed it, or one still out) sends us round again.
+          let again = false;
+          for (const r of rules) {
+            const j = this.journals[r];
+            for (let i = j.start; i < j.end; i++) {
+              const h = j.at(i)!;
+              if (h.landed) continue;
+              again = true;
+              if (h.inflight) waiting = true;
+              cursor[r] = i;
+              break;
+            }
           }
-          if (again < 0) break;
+          if (!again) break;
           if (waiting) await new Promise((r) => setTimeout(r, this.budgetMs));
-          cursor = again;
           continue;
         }
         const p = this.redis.pipeline();
