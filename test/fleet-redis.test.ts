@@ -208,12 +208,13 @@ describe('fleet on a real redis-server', { skip, timeout: 120_000 }, () => {
     }
     assert.equal(a.thresholds.length + b.thresholds.length, 0);
     b.fleet.hit('conn', x, '2001:db8:77::6', now());
-    await waitFor(() => b.thresholds.length === 1 && a.remote.length === 1, 'the sixth blocks on both', LONG);
+    // (The stream also holds the earlier tests' blocks: a host reads back one block duration.)
+    const got = (): FleetBlock | undefined => a.remote.find((r) => r.key === x);
+    await waitFor(() => b.thresholds.length === 1 && got() !== undefined, 'the sixth blocks on both', LONG);
     assert.equal(b.thresholds[0]!.rule, 'conn');
     assert.equal(b.thresholds[0]!.count, 6);
-    assert.equal(a.remote[0]!.rule, 'conn');
-    assert.equal(a.remote[0]!.key, x);
-    assert.equal(a.remote[0]!.client, '2001:db8:77::6');
+    assert.equal(got()!.rule, 'conn');
+    assert.equal(got()!.client, '2001:db8:77::6');
     await closeAll();
   });
 
