@@ -12,7 +12,8 @@ fi
 # The optional live-capture module `cap` builds only where libpcap's headers are: after `npm install`
 # on a fresh machine they arrive with the line above, so install once more to build it (its tests
 # would otherwise be SKIPPED, loudly, on every run).
-if [ ! -d node_modules/typescript ]; then
+# (A tree installed before a dependency was added — ioredis for the fleet — is installed anew too.)
+if [ ! -d node_modules/typescript ] || [ ! -d node_modules/ioredis ]; then
   npm ci --no-audit --no-fund
 elif [ -e /usr/include/pcap/pcap.h ] && ! node -e "require('cap')" 2>/dev/null; then
   echo "test.sh: building the optional module cap now that libpcap-dev is here" >&2
