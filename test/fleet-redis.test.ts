@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { parseFleetUrl, RedisFleet, type FleetBlock, type FleetOptions, type FleetThreshold } from '../src/fleet/index.js';
@@ -299,6 +303,40 @@ describe('fleet on a real redis-server', { skip, timeout: 120_000 }, () => {
       admin.disconnect();
       await closeAll();
       await proxy.close();
+    }
+  });
+
+  it('rediss:// with a password: TLS to a redis-server that requires both', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smtpstrike-tls-'));
+    const certFile = join(dir, 'cert.pem');
+    const keyFile = join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+    const tlsServer = await RedisServer.start({ password: 'fleet pass/1', tls: { certFile, keyFile } });
+    try {
+      assert.match(tlsServer.url, /^rediss:\/\/:fleet%20pass%2F1@127\.0\.0\.1:\d+\/0$/);
+      // The self-signed certificate is trusted here through the options (a deployment would use
+      // NODE_EXTRA_CA_CERTS or a CA the system trusts); the URL gives TLS and the password.
+      const tls = { ca: readFileSync(certFile), servername: 'localhost' };
+      const [a, b] = [host('tls1', tlsServer.url, { redisOptions: { tls } }), host('tls2', tlsServer.url, { redisOptions: { tls } })];
+      await waitFor(() => hosts.every((h) => h.fleet.health === 'ok'), 'ok over TLS', LONG);
+      const x = '198.51.100.250';
+      a.fleet.hit('auth', x, x, now());
+      await waitFor(() => a.fleet.stats.fleetHits === 1, 'landed', LONG);
+      a.fleet.hit('auth', x, x, now());
+      b.fleet.hit('auth', x, x, now());
+      await waitFor(() => a.thresholds.length + b.thresholds.length === 1 && (a.remote.length + b.remote.length) === 1, 'blocked over TLS', LONG);
+      assert.ok(!a.logs.concat(b.logs).some((l) => JSON.stringify(l).includes('fleet pass')), 'the password is never logged');
+      // Without the password the server refuses, and the host stays local (no crash).
+      const c = host('tls3', tlsServer.url.replace(/:[^:@/]*@/, ''), { redisOptions: { tls, retryStrategy: () => 50 } });
+      c.fleet.hit('auth', x, x, now());
+      await new Promise((r) => setTimeout(r, 300));
+      assert.notEqual(c.fleet.health, 'ok');
+      assert.equal(c.fleet.stats.localHits, 1);
+    } finally {
+      await closeAll();
+      await tlsServer.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

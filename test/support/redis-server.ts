@@ -27,20 +27,29 @@ export async function freePort(): Promise<number> {
  * persistence (`--save '' --appendonly no`), so a stop + start is a Redis that lost its data. Stopped
  * by the PID we started, never by name.
  */
+export interface RedisServerOptions {
+  port?: number;
+  /** `--requirepass`. */
+  password?: string;
+  /** TLS only (`--port 0 --tls-port`), with this certificate and key (PEM files); clients need no certificate. */
+  tls?: { certFile: string; keyFile: string };
+}
+
 export class RedisServer {
   private child: ChildProcess | null = null;
   readonly dir = mkdtempSync(join(tmpdir(), 'smtpstrike-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(readonly port: number, private readonly o: RedisServerOptions) {}
 
-  static async start(port?: number): Promise<RedisServer> {
-    const r = new RedisServer(port ?? (await freePort()));
+  static async start(o: RedisServerOptions = {}): Promise<RedisServer> {
+    const r = new RedisServer(o.port ?? (await freePort()), o);
     await r.start();
     return r;
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}/0`;
+    const auth = this.o.password === undefined ? '' : `:${encodeURIComponent(this.o.password)}@`;
+    return `${this.o.tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${this.port}/0`;
   }
 
   get pid(): number | undefined {
@@ -50,16 +59,21 @@ export class RedisServer {
   /** Starts (again, on the same port) and resolves once it accepts connections. */
   async start(): Promise<void> {
     if (this.child) return;
+    const t = this.o.tls;
+    const listen = t
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', t.certFile, '--tls-key-file', t.keyFile, '--tls-auth-clients', 'no']
+      : ['--port', String(this.port)];
     const child = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir,
+      ...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir,
       '--daemonize', 'no', '--loglevel', 'warning', '--logfile', '',
+      ...(this.o.password === undefined ? [] : ['--requirepass', this.o.password]),
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let out = '';
     await new Promise<void>((resolve, reject) => {
       const deadline = setTimeout(() => reject(new Error(`redis-server on port ${this.port} did not start: ${out}`)), 20_000);
       const poll = setInterval(() => {
-        const probe = createConnectionProbe(this.port);
+        const probe = answers(this.port, t !== undefined);
         probe.then((ok) => {
           if (!ok) return;
           clearInterval(poll);
@@ -96,20 +110,21 @@ export class RedisServer {
   }
 }
 
-/** Whether something answers PING on the port (a raw RESP round trip, no client needed). */
-async function createConnectionProbe(port: number): Promise<boolean> {
-  const { connect } = await import('node:net');
+/** Whether a Redis answers on the port (a raw RESP PING; +PONG or -NOAUTH both mean it is up). */
+async function answers(port: number, tls: boolean): Promise<boolean> {
+  const net = await import('node:net');
+  const tlsMod = await import('node:tls');
   return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
+    const s = tls ? tlsMod.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : net.connect(port, '127.0.0.1');
     let buf = '';
     s.setTimeout(1000, () => { s.destroy(); resolve(false); });
     s.on('error', () => resolve(false));
-    s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => {
+    s.on(tls ? 'secureConnect' : 'connect', () => s.write('PING\r\n'));
+    s.on('data', (d: Buffer) => {
       buf += d.toString();
       if (buf.includes('\r\n')) {
         s.destroy();
-        resolve(buf.startsWith('+PONG'));
+        resolve(buf.startsWith('+PONG') || buf.startsWith('-NOAUTH'));
       }
     });
   });
