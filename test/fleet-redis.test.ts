@@ -339,4 +339,35 @@ describe('fleet on a real redis-server', { skip, timeout: 120_000 }, () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('redis+sentinel://: hosts follow a failover; the new master gets the whole in-window journal again', async () => {
+    const master = await RedisServer.start();
+    const replica = await RedisServer.start({ extraArgs: ['--replicaof', '127.0.0.1', String(master.port)] });
+    const sentinel = await RedisServer.start({
+      sentinelConf: `sentinel monitor fleetm 127.0.0.1 ${master.port} 1\nsentinel down-after-milliseconds fleetm 500\nsentinel failover-timeout fleetm 5000\n`,
+    });
+    try {
+      const url = `redis+sentinel://127.0.0.1:${sentinel.port}/fleetm/0`;
+      const [a, b] = [host('sen1', url), host('sen2', url)];
+      await waitFor(() => hosts.every((h) => h.fleet.health === 'ok'), 'ok through Sentinel', LONG);
+      const x = '198.51.100.123';
+      a.fleet.hit('auth', x, x, now());
+      await waitFor(() => a.fleet.stats.fleetHits === 1, 'landed on the first master', LONG);
+      await master.kill();
+      await waitFor(() => hosts.every((h) => h.fleet.health === 'degraded'), 'degraded when the master dies', LONG);
+      // Sentinel promotes the replica; the hosts ask it for the new master and reconcile there.
+      await waitFor(() => hosts.every((h) => h.fleet.health === 'ok'), 'ok on the promoted replica', 60_000);
+      b.fleet.hit('auth', x, x, now());
+      b.fleet.hit('auth', x, x, now());
+      await waitFor(() => b.thresholds.length === 1 && a.remote.some((r) => r.key === x), 'the third failure blocks on both', LONG);
+      assert.equal(b.thresholds[0]!.count, 3);
+      // Another server (run_id): mx1 resent its in-window journal, whatever the replica had copied.
+      assert.ok(a.logs.some((l) => { const o = l.obj as { event?: string; full?: boolean }; return o.event === 'fleet_ok' && o.full === true; }));
+    } finally {
+      await closeAll();
+      await sentinel.stop();
+      await replica.stop();
+      await master.stop();
+    }
+  });
 });

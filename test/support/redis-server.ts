@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,10 @@ export interface RedisServerOptions {
   password?: string;
   /** TLS only (`--port 0 --tls-port`), with this certificate and key (PEM files); clients need no certificate. */
   tls?: { certFile: string; keyFile: string };
+  /** More arguments (`--replicaof HOST PORT`). */
+  extraArgs?: string[];
+  /** Run as a Sentinel with this configuration text (written to the temporary directory). */
+  sentinelConf?: string;
 }
 
 export class RedisServer {
@@ -63,10 +67,13 @@ export class RedisServer {
     const listen = t
       ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', t.certFile, '--tls-key-file', t.keyFile, '--tls-auth-clients', 'no']
       : ['--port', String(this.port)];
-    const child = spawn('redis-server', [
+    const conf = join(this.dir, 'sentinel.conf');
+    if (this.o.sentinelConf !== undefined) writeFileSync(conf, `port ${this.port}\nbind 127.0.0.1\n${this.o.sentinelConf}`);
+    const child = spawn('redis-server', this.o.sentinelConf !== undefined ? [conf, '--sentinel', '--dir', this.dir] : [
       ...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir,
       '--daemonize', 'no', '--loglevel', 'warning', '--logfile', '',
       ...(this.o.password === undefined ? [] : ['--requirepass', this.o.password]),
+      ...(this.o.extraArgs ?? []),
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let out = '';
