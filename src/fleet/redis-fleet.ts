@@ -186,6 +186,8 @@ export class RedisFleet {
   private sweepArmed = false;
   private timers: NodeJS.Timeout[] = [];
   private lastError = '';
+  /** Hits in the journals that Redis does not have (kept as a count: metrics read it often). */
+  private unlanded = 0;
 
   constructor(private readonly opts: FleetOptions) {
     const url = parseFleetUrl(opts.url);
@@ -239,9 +241,7 @@ export class RedisFleet {
 
   /** Hits not yet in Redis (queued for replay or out past their budget). */
   get queued(): number {
-    let n = 0;
-    for (const j of [this.journals.auth, this.journals.conn]) for (let i = j.start; i < j.end; i++) if (!j.at(i)!.landed) n++;
-    return n;
+    return this.unlanded;
   }
 
   /** This host's own hits of `key` in the window ending at `ts` (seconds): what it alone would count. */
@@ -282,6 +282,7 @@ export class RedisFleet {
       landed: false, inflight: false, decided: false, fired: false, sentAt: 0,
     };
     this.journals[rule].push(h);
+    this.unlanded++;
     this.trimJournal(rule);
     if (this.state === 'ok') this.send(h);
     else this.decideLocally(h, count);
@@ -344,6 +345,7 @@ export class RedisFleet {
     h.inflight = false;
     if (this.state === 'closed' || h.landed) return;
     h.landed = true;
+    this.unlanded--;
     if (r.published) this.stats.published++;
     if (!replay) {
       this.latency.add(performance.now() - h.sentAt);
@@ -416,6 +418,7 @@ export class RedisFleet {
       if (j.length <= this.maxJournal && !(h.landed && h.tsMs < since)) break;
       j.shift();
       if (!h.landed) {
+        this.unlanded--;
         if (this.stats.journalDropped++ === 0) {
           this.log.warn({ event: 'fleet_journal_full', max: this.maxJournal }, 'fleet: replay journal full, dropping the oldest unsent hits');
         }
@@ -495,7 +498,11 @@ export class RedisFleet {
           full = true;
           for (const r of rules) {
             const j = this.journals[r];
-            for (let i = j.start; i < j.end; i++) j.at(i)!.landed = false;
+            for (let i = j.start; i < j.end; i++) {
+              const h = j.at(i)!;
+              if (h.landed) this.unlanded++;
+              h.landed = false;
+            }
             cursor[r] = j.start;
           }
         }
