@@ -4,9 +4,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { parseFleetUrl, RedisFleet, type FleetBlock, type FleetOptions, type FleetThreshold } from '../src/fleet/index.js';
 import { runWindowHit, type WindowHitArgs } from '../src/fleet/window-script.js';
+import { StampRings } from '../src/strikes/recent-list.js';
 import { FreezableProxy } from './support/freezable-proxy.js';
 import { haveRedisServer, RedisServer } from './support/redis-server.js';
 import { waitFor } from './support/wait.js';
@@ -174,6 +176,32 @@ describe('fleet on a real redis-server', { skip, timeout: 120_000 }, () => {
     }
   });
 
+  it('window script = the strike engine\'s RecentList on any in-order sequence of hits', async () => {
+    const r = new Redis(server.url);
+    let run = 0;
+    try {
+      await fc.assert(fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5000 }),
+        fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 40 }),
+        async (hitcount, windowMs, gaps) => {
+          const key = `prop${run++}`;
+          const ring = new StampRings(hitcount, 1);
+          let ts = 1_700_000_000_000;
+          for (let i = 0; i < gaps.length; i++) {
+            ts += gaps[i]!;
+            ring.add(0, ts);
+            const want = ring.hitsWithin(0, ts, windowMs); // the engine's count (at most hitcount)
+            const got = await runWindowHit(r, [[`p:w:auth:${key}`, `p:b:${key}`, 'p:blocks'],
+              [ts, windowMs, `m${i}`, hitcount, 64, 1000, ts + 10_000, 250, 100, 'h', 'auth', key, key]]);
+            assert.equal(Math.min(got.count, hitcount), want, `hit ${i} at +${ts - 1_700_000_000_000} ms`);
+            assert.equal(got.untilMs > 0, want >= hitcount, 'threshold where the engine has one');
+          }
+        }), { numRuns: 60 });
+    } finally {
+      r.disconnect();
+    }
+  });
+
   it('three hosts, one failure each: the third reaches the threshold fleet-wide and all three block', async () => {
     const [a, b, c] = [host('mx1', server.url), host('mx2', server.url), host('mx3', server.url)];
     await waitFor(() => hosts.every((h) => h.fleet.health === 'ok'), 'all hosts ok', LONG);
@@ -219,6 +247,18 @@ describe('fleet on a real redis-server', { skip, timeout: 120_000 }, () => {
     assert.equal(b.thresholds[0]!.count, 6);
     assert.equal(got()!.rule, 'conn');
     assert.equal(got()!.client, '2001:db8:77::6');
+    await closeAll();
+  });
+
+  it('a host that starts (or comes back) later reads the blocks still running from the stream', async () => {
+    const a = host('mx1', server.url);
+    await waitFor(() => a.fleet.health === 'ok', 'ok', LONG);
+    const x = '203.0.113.77';
+    for (let i = 0; i < 3; i++) a.fleet.hit('auth', x, x, now());
+    await waitFor(() => a.thresholds.length === 1 && a.fleet.stats.published >= 1, 'blocked and published', LONG);
+    const late = host('mx9', server.url);
+    await waitFor(() => late.remote.some((r) => r.key === x), 'the late host catches up', LONG);
+    assert.equal(late.remote.find((r) => r.key === x)!.host, 'mx1');
     await closeAll();
   });
 
