@@ -21,10 +21,12 @@ import type { ChainableCommander, Redis } from 'ioredis';
  * 3. PEXPIRE = the window: an idle key disappears when its newest hit has left the window.
  * 4. Count: the most hits any window [x - windowMs, x] holds, over the hits x in [ts, ts + windowMs].
  *    For a hit that arrives in order (the live path: no newer stamp) that is the one window ending
- *    at it, i.e. the ZCARD after the trim, and the script reads nothing more. For a hit replayed late (reconciliation after Redis was away) it is what
- *    the fleet's later hits would have counted had this one arrived in time — so the threshold the
- *    fleet would have reached is reached now. A window ending before the hit never held it, so it is
- *    not counted (nor are hits more than a window apart).
+ *    at it, i.e. the ZCARD after the trim, and the script reads nothing more. For a hit replayed
+ *    late (reconciliation after Redis was away) it is what the fleet's later hits would have
+ *    counted had this one arrived in time — so the threshold the fleet would have reached is
+ *    reached now. A window ending before the hit never held it, so it is not counted (nor are hits
+ *    more than a window apart). A replayed hit more than a window older than the key's newest
+ *    stamp is trimmed at once and counts for nothing: the kernel would have forgotten it too.
  * 5. If some such window holds ≥ hitcount hits and the block (latest such x + blockMs) still runs at
  *    nowMs: publish it (XADD, stream capped at ~streamMaxLen) unless the marker says an equal block
  *    (within refreshMs) was already published: one message per block, one more each time a host that
