@@ -26,7 +26,8 @@ import type { ChainableCommander, Redis } from 'ioredis';
  *    counted had this one arrived in time — so the threshold the fleet would have reached is
  *    reached now. A window ending before the hit never held it, so it is not counted (nor are hits
  *    more than a window apart). A replayed hit more than a window older than the key's newest
- *    stamp is trimmed at once and counts for nothing: the kernel would have forgotten it too.
+ *    stamp is trimmed at once and counts for nothing: a block the fleet would have started more
+ *    than a window before the newest hit is not made up for (the local verdict stood meanwhile).
  * 5. If some such window holds ≥ hitcount hits and the block (latest such x + blockMs) still runs at
  *    nowMs: publish it (XADD, stream capped at ~streamMaxLen) unless the marker says an equal block
  *    (within refreshMs) was already published: one message per block, one more each time a host that
