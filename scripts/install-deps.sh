@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages smtpstrike's tests, test bed and benchmark need, only when missing.
-# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|accounts|report|journal|crowdsec|clock|all]
+# Idempotent; run as root (CI does). Usage: scripts/install-deps.sh [core|testbed|bench|accounts|report|journal|crowdsec|fleet|clock|all]
 set -euo pipefail
 what=${1:-all}
 # libpcap-dev, python3, make, g++: to build the optional native module `cap` (npm rebuild cap); tcpdump: the default live backend
@@ -17,6 +17,8 @@ report=(chromium)
 # fleet CrowdSec client (src/fleet/crowdsec-*.ts): test/crowdsec-lapi.test.ts starts the package's own
 # `crowdsec` binary (LAPI only) and `cscli` in a temporary directory; the package's service is not used
 crowdsec=(crowdsec)
+# watch --fleet (issue 13): test/fleet-redis.test.ts and bench/fleet.ts start a real redis-server on a loopback port
+fleet=(redis-server)
 # scripts/test-clock.sh: the suite on a faked date (libfaketime); not part of `all`, CI runs on the real clock
 clock=(faketime)
 case "$what" in
@@ -28,8 +30,9 @@ case "$what" in
   clock) want=("${clock[@]}") ;;
   journal) want=("${journal[@]}") ;;
   crowdsec) want=("${crowdsec[@]}") ;;
-  all) want=("${core[@]}" "${testbed[@]}" "${bench[@]}" "${accounts[@]}" "${report[@]}" "${journal[@]}" "${crowdsec[@]}") ;;
-  *) echo "usage: $0 [core|testbed|bench|accounts|report|journal|crowdsec|clock|all]" >&2; exit 2 ;;
+  fleet) want=("${fleet[@]}") ;;
+  all) want=("${core[@]}" "${testbed[@]}" "${bench[@]}" "${accounts[@]}" "${report[@]}" "${journal[@]}" "${crowdsec[@]}" "${fleet[@]}") ;;
+  *) echo "usage: $0 [core|testbed|bench|accounts|report|journal|crowdsec|fleet|clock|all]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do

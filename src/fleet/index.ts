@@ -1,0 +1,14 @@
+/** Fleet-wide strikes and blocks on Redis (issue 13): see native-notes/fleet.md. */
+export {
+  RedisFleet,
+  type FleetOptions,
+  type FleetStats,
+  type FleetHealth,
+  type FleetThreshold,
+  type FleetRule,
+  type FleetLogger,
+  type ThresholdSource,
+  type RuleWindow,
+} from './redis-fleet.js';
+export { type FleetBlock } from './block-stream.js';
+export { parseFleetUrl, type FleetUrl } from './fleet-url.js';
