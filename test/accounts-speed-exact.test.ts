@@ -6,31 +6,20 @@
  * Also: the reused-event scan gives the same events as the batch API (parseLogs).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateEximLog, generateMixedLog } from '../bench/logs.js';
 import { LogScanner, parseLogs } from '../src/accounts/parse-logs.js';
 import { LineSplitter } from '../src/accounts/reader.js';
-
-const CLI = resolve('dist/src/cli.js');
+import { accountsJson } from './support/accounts-json.js';
 
 function outputHash(dir: string, name: string, extra: string[] = []): string {
-  const r = spawnSync(process.execPath, [CLI, 'accounts', '--json', '-g', '0', '-c', '/dev/null', '--tz', 'UTC', '--year', '2023', ...extra, name], {
-    cwd: dir,
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-    env: { ...process.env, TZ: 'UTC' },
-  });
-  assert.equal(r.status, 0, r.stderr);
-  const lines = r.stdout.trimEnd().split('\n');
-  const summary = JSON.parse(lines.pop()!) as Record<string, unknown>;
-  delete summary.run;
+  const { body, summary } = accountsJson(dir, name, extra);
   return createHash('sha256')
-    .update(lines.join('\n') + '\n' + JSON.stringify(summary))
+    .update(body.join('\n') + '\n' + JSON.stringify(summary))
     .digest('hex');
 }
 

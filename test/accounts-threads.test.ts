@@ -5,11 +5,10 @@
  * warm-up (the shares stand) or beyond it (the first share's reader reads on alone).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateMixedLog } from '../bench/logs.js';
 import { scanSplit, type ShareSpec, type SplitOptions } from '../src/accounts/parallel-scan.js';
@@ -17,8 +16,7 @@ import { LogScanner } from '../src/accounts/parse-logs.js';
 import { AccountGroups } from '../src/accounts/account-groups.js';
 import type { FileCounters } from '../src/accounts/types.js';
 import { emptyWhitelist, Whitelist } from '../src/accounts/whitelist.js';
-
-const CLI = resolve('dist/src/cli.js');
+import { accountsJson } from './support/accounts-json.js';
 
 const SPEC: ShareSpec = {
   mode: 'all',
@@ -167,22 +165,8 @@ test('accounts --threads 2 on a 20 MB log prints what --threads 1 prints; a gzip
     generateMixedLog(file, 150_000, 5); // ≈ 21 MB: over the 16 MiB below which one thread reads
     writeFileSync(join(dir, 'mixed.log.gz'), gzipSync(readFileSync(file)));
     const run = (threads: number, name: string): { body: string; summary: Record<string, unknown>; threads: number } => {
-      const r = spawnSync(
-        process.execPath,
-        [CLI, 'accounts', '--json', '-g', '0', '-l', '0', '-c', '/dev/null', '--tz', 'UTC', '--year', '2023', '--threads', String(threads), name],
-        {
-          cwd: dir,
-          encoding: 'utf8',
-          maxBuffer: 1 << 28,
-          env: { ...process.env, TZ: 'UTC' },
-        },
-      );
-      assert.equal(r.status, 0, r.stderr);
-      const lines = r.stdout.trimEnd().split('\n');
-      const summary = JSON.parse(lines.pop()!) as Record<string, unknown> & { run: { threads: number } };
-      const used = summary.run.threads;
-      delete (summary as Record<string, unknown>).run;
-      return { body: lines.join('\n'), summary, threads: used };
+      const r = accountsJson(dir, name, ['-l', '0', '--threads', String(threads)]);
+      return { body: r.body.join('\n'), summary: r.summary, threads: r.run.threads };
     };
     const one = run(1, 'mixed.log');
     const two = run(2, 'mixed.log');

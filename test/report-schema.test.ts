@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { REPORT_SCHEMA_VERSION } from '../src/report/report-doc.js';
+import { stateFileAt } from './support/report-rules.js';
 
 const CLI = 'dist/src/cli.js';
 const GEO = ['dbip-city-ipv4.mmdb', 'dbip-city-ipv6.mmdb', 'asn-ipv4-num.csv', 'asn-ipv6.csv'].flatMap((f) => ['--geoip-db', join('test/fixtures/geoip', f)]);
@@ -137,23 +138,7 @@ test('report --json: exactly the keys of the documented schema (report-doc.ts), 
     // A watch state file: a block and stamps of a v4 address and an IPv6 prefix (as in report-units.test.ts).
     const T = 1_790_000_000;
     const state = join(dir, 'state.json');
-    writeFileSync(
-      state,
-      JSON.stringify({
-        version: 1,
-        saved_at: T + 100,
-        entries: [
-          {
-            key: '203.0.113.5',
-            last_seen: T + 20,
-            auth: [T + 0.5, T + 10.4, T + 20.2],
-            conn: [],
-            block: { key: '203.0.113.5', client: '203.0.113.5', rule: 'auth', from: T + 20.2, until: T + 1220.2, rejects: 2 },
-          },
-          { key: '2001:db8:1::/64', last_seen: T + 30, auth: [T + 30.3], conn: [], block: null },
-        ],
-      }),
-    );
+    writeFileSync(state, JSON.stringify(stateFileAt(T)));
     const mail = join(dir, 'mail.log');
     writeFileSync(
       mail,

@@ -17,11 +17,12 @@ import { CoverageBuilder, subtract, union } from '../src/report/intervals.js';
 import { joinAttempts } from '../src/report/join.js';
 import { NearestYearClock, scanLogs } from '../src/report/logs.js';
 import type { ReportDoc } from '../src/report/report-doc.js';
-import { computeVerdicts, type RuleOptions } from '../src/report/rules.js';
+import { computeVerdicts } from '../src/report/rules.js';
 import { looksLikeCapture } from '../src/report/sniff.js';
 import { reachesHitcount } from '../src/strikes/recent-window.js';
 import type { Attempt, BlockInfo, LogAuth, WireAuth, WireSession } from '../src/report/types.js';
 import { FrameList, loginSession, tempDir } from './support/synth.js';
+import { att, rules, stateFileAt } from './support/report-rules.js';
 
 const CLI = 'dist/src/cli.js';
 const T = 1_790_000_000; // 2026-09-21T12:53:20Z
@@ -57,26 +58,6 @@ function log(
 
 function session(flow: number, client: string, start: number, end: number, tlsTs: number | null, successTs: number | null = null): WireSession {
   return { flow, client, clientPort: 40000 + flow, serverPort: 587, start, end, tlsTs, implicitTls: false, successTs };
-}
-
-function att(ts: number, ip: string, outcome: Attempt['outcome'], user: string | null, seen: Attempt['seen'] = 'both'): Attempt {
-  return { ts, ip, user, outcome, seen, tls: false, mech: null, port: 587, services: [], logLines: seen === 'wire' ? 0 : 1, fromState: false };
-}
-
-function rules(over: Partial<RuleOptions> = {}): RuleOptions {
-  return {
-    minFailures: 1,
-    hitcount: 3,
-    seconds: 1200,
-    tempfailStrikes: false,
-    distributedMin: 4,
-    distributedWindow: 86400,
-    limit: 2,
-    zone: 0,
-    whitelist: null,
-    geoOf: () => null,
-    ...over,
-  };
 }
 
 // ---------------------------------------------------------------- coverage
@@ -467,20 +448,7 @@ test('sniffing: pcap, pcapng and gzip-compressed captures are captures; text and
 test("state file: a watch state joins the logs by address and time, and its blocks show; IPv6 prefixes take their addresses' log lines", () => {
   const { dir, cleanup } = tempDir();
   try {
-    const state = {
-      version: 1,
-      saved_at: T + 100,
-      entries: [
-        {
-          key: '203.0.113.5',
-          last_seen: T + 20,
-          auth: [T + 0.5, T + 10.4, T + 20.2],
-          conn: [],
-          block: { key: '203.0.113.5', client: '203.0.113.5', rule: 'auth', from: T + 20.2, until: T + 1220.2, rejects: 2 },
-        },
-        { key: '2001:db8:1::/64', last_seen: T + 30, auth: [T + 30.3], conn: [], block: null },
-      ],
-    };
+    const state = stateFileAt(T);
     writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
     const line = (ts: number, ip: string, user: string): string =>
       `${new Date(ts * 1000).toISOString().replace('.000', '')} mx postfix/smtpd[1]: warning: unknown[${ip}]: SASL LOGIN authentication failed: x, sasl_username=${user}`;

@@ -18,28 +18,9 @@ import {
   type RuleOptions,
 } from '../src/report/rules.js';
 import type { Attempt, BlockInfo } from '../src/report/types.js';
+import { att, rules } from './support/report-rules.js';
 
 const T = 1_790_000_000;
-
-function att(ts: number, ip: string, outcome: Attempt['outcome'], user: string | null, seen: Attempt['seen'] = 'both'): Attempt {
-  return { ts, ip, user, outcome, seen, tls: false, mech: null, port: 587, services: [], logLines: seen === 'wire' ? 0 : 1, fromState: false };
-}
-
-function rules(over: Partial<RuleOptions> = {}): RuleOptions {
-  return {
-    minFailures: 1,
-    hitcount: 3,
-    seconds: 1200,
-    tempfailStrikes: false,
-    distributedMin: 4,
-    distributedWindow: 86400,
-    limit: 2,
-    zone: 0,
-    whitelist: null,
-    geoOf: () => null,
-    ...over,
-  };
-}
 
 function stats(attempts: Attempt[], o: RuleOptions, blocks: BlockInfo[] = []) {
   const byIp = attemptsByIp(attempts);

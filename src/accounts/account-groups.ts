@@ -3,7 +3,7 @@ import { intern, internFew } from './ip.js';
 import { listedByLimit } from './limit-rule.js';
 import { SERVICES, type AuthLogEvent, type Service } from './types.js';
 import type { Whitelist } from './whitelist.js';
-import { geoText, type GeoInfo } from '../geoip/geoip.js';
+import { geoInfoJson, geoText, type GeoInfo } from '../geoip/geoip.js';
 import { escapeControl } from '../text/control-chars.js';
 
 /**
@@ -398,18 +398,7 @@ export function groupJson(g: ReportGroup, zone: Zone, geoLevel: number): Record<
       services: servicesOf(e.serviceBits),
       methods: [...e.methods].sort(),
       whitelisted: e.whitelisted,
-      geo: geoLevel > 0 && e.geo ? geoJson(e.geo) : null,
+      geo: geoLevel > 0 && e.geo ? geoInfoJson(e.geo) : null,
     })),
-  };
-}
-
-function geoJson(g: GeoInfo): Record<string, unknown> {
-  return {
-    label: g.label ?? null,
-    country_code: g.countryCode ?? null,
-    country: g.country ?? null,
-    city: g.city ?? null,
-    asn: g.asn ?? null,
-    org: g.org ?? null,
   };
 }

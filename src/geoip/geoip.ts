@@ -36,6 +36,27 @@ export interface GeoInfo {
   org?: string;
 }
 
+/** A GeoInfo in JSON (`accounts --json`, the report's `geo`): every field, null where unknown, in this order. */
+export interface GeoInfoJson {
+  label: string | null;
+  country_code: string | null;
+  country: string | null;
+  city: string | null;
+  asn: number | null;
+  org: string | null;
+}
+
+export function geoInfoJson(g: GeoInfo): GeoInfoJson {
+  return {
+    label: g.label ?? null,
+    country_code: g.countryCode ?? null,
+    country: g.country ?? null,
+    city: g.city ?? null,
+    asn: g.asn ?? null,
+    org: g.org ?? null,
+  };
+}
+
 type Role = 'geo' | 'asn';
 
 interface Source {

@@ -1,7 +1,7 @@
 import { isoTime as zonedIso, type Zone } from '../accounts/clock.js';
 import type { FileCounters, Mode } from '../accounts/types.js';
 import type { Whitelist } from '../accounts/whitelist.js';
-import { GeoIp, geoText, type GeoInfo } from '../geoip/geoip.js';
+import { GeoIp, geoInfoJson, geoText, type GeoInfo } from '../geoip/geoip.js';
 import type { PipelineOptions } from '../pipeline.js';
 import { estimateZone, mergeBackendLines, offsetLabel, placeEvents, SMTP_SERVICES, wallToEpoch, WireIndex, zoneOffsetAt } from './align.js';
 import { contains, span, subtract, union } from './intervals.js';
@@ -333,12 +333,7 @@ export async function logReplies(
 
 function geoJson(g: GeoInfo, level: number): GeoJson {
   return {
-    label: g.label ?? null,
-    country_code: g.countryCode ?? null,
-    country: g.country ?? null,
-    city: g.city ?? null,
-    asn: g.asn ?? null,
-    org: g.org ?? null,
+    ...geoInfoJson(g),
     place: geoText(g, level),
   };
 }
