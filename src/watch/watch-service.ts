@@ -185,7 +185,9 @@ export class WatchService implements EventSink {
         block_seconds: s.blockSeconds,
         whitelist: s.pipeline.strikes.whitelist.entries,
       },
-      s.replay ? `smtpstrike watching a replay of ${s.replay.files.length} capture file(s)${s.replay.pace ? ' at the recorded pace' : ''}` : 'smtpstrike watching',
+      s.replay
+        ? `smtpstrike watching a replay of ${s.replay.files.length} capture file(s)${s.replay.pace ? ' at the recorded pace' : ''}`
+        : 'smtpstrike watching',
     );
   }
 
@@ -218,7 +220,8 @@ export class WatchService implements EventSink {
         if (!this.restored) this.restore(-Infinity); // no packet: the state as it was saved
         this.pipeline.finish();
         for (const f of end.files) {
-          if (f.error) this.log.error({ event: 'replay_file_error', file: f.file, offset: f.error.offset, packets: f.packets, err: f.error.message }, f.error.message);
+          if (f.error)
+            this.log.error({ event: 'replay_file_error', file: f.file, offset: f.error.offset, packets: f.packets, err: f.error.message }, f.error.message);
         }
         this.logReplayEnd(end);
         this.dirty = true;
