@@ -148,6 +148,11 @@ async function readAll(
     }
     return advance(x.i);
   };
-  await mergeInTimeOrder(inputs, next, (x) => onPacket(x.reader.rec), () => stop?.aborted === true);
+  await mergeInTimeOrder(
+    inputs,
+    next,
+    (x) => onPacket(x.reader.rec),
+    () => stop?.aborted === true,
+  );
   return reports;
 }
