@@ -211,8 +211,8 @@ export class WatchService implements EventSink {
       if (!this.restored && tsInRange(rec.tsSec)) this.restore(rec.tsSec + rec.tsNsec * 1e-9);
       this.pipeline.packet(rec);
     });
-    src.ended.then(
-      (end) => {
+    src.ended
+      .then((end) => {
         if (this.stopping) {
           this.logReplayEnd(end); // stop() ended it (a signal): not the end of the files, nothing flushed
           return;
@@ -226,9 +226,9 @@ export class WatchService implements EventSink {
         this.logReplayEnd(end);
         this.dirty = true;
         this.endReplay(end);
-      },
-      (e: Error) => this.captureFailed(new LiveCaptureError('capture', `replay stopped: ${e.message}`)),
-    );
+      })
+      // The packet handler or the final flush threw: as a live capture that dies, fatal and exit 2.
+      .catch((e: Error) => this.captureFailed(new LiveCaptureError('capture', `replay stopped: ${e.message}`)));
   }
 
   private logReplayEnd(end: ReplayEnd): void {
