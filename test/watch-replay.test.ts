@@ -10,6 +10,7 @@
  * - Packet time is the clock: hits an hour apart in packet time do not add up, even in a replay
  *   that takes milliseconds; the state file written at the end of one replay is restored at the
  *   next one's first packet, so two captures in a row strike as one.
+ * - The log sensor is off in a replay; a live state file is judged as of its own saving time.
  * - `--pace` sleeps by the packets' timestamps: a capture spanning 1.5 s takes at least 1.5 s
  *   (a lower bound only); SIGTERM during a long paced gap stops at once, state saved, exit 0.
  */
@@ -290,5 +291,32 @@ test('watch --replay --pace: SIGTERM during an hour-long gap stops at once (stat
     w.state?.entries.map((e) => [e.key, e.auth.length]),
     [['198.51.100.34', 2]],
     'state saved',
+  );
+});
+
+test('watch --replay: the log sensor is off (warned), and a state file saved after the capture began is warned about', async (t) => {
+  const d = tempDir();
+  t.after(d.cleanup);
+  const pcap = await failures(join(d.dir, 'old.pcap'), '198.51.100.35', [0, 10, 20]);
+  // A live watch's state: saved now (wall time), years after the capture's packets.
+  const now = Math.floor(Date.now() / 1000);
+  const live = { version: 1, saved_at: now, entries: [{ key: '203.0.113.9', last_seen: now, auth: [now], conn: [], block: null }] };
+  writeFileSync(join(d.dir, 'state.json'), JSON.stringify(live));
+  const w = await watchReplay(d.dir, ['--replay', pcap, '--dry-run', '--log', join(d.dir, 'mail.log')]);
+  assert.equal(w.status, 0, w.stderr);
+  assert.ok(
+    w.log.some((l) => l.event === 'log_sensor_off' && l.level === 40),
+    'log sensor off, warned',
+  );
+  assert.ok(!w.log.some((l) => l.event === 'logs_followed'), 'no log followed');
+  const warn = w.log.find((l) => l.event === 'state_after_capture');
+  assert.equal(warn?.saved_at, now);
+  assert.ok(
+    w.log.some((l) => l.event === 'state_restored' && l.entries === 1),
+    'restored as of its own saving time, not as of the old packets',
+  );
+  assert.deepEqual(
+    w.log.filter((l) => l.event === 'block').map((l) => l.key),
+    ['198.51.100.35'],
   );
 });
