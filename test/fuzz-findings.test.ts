@@ -60,7 +60,7 @@ test('finding 3: a directory among the capture files is reported as one, and the
   // `replay /tmp x.pcap` stopped at once with "EISDIR: illegal operation on a directory, read"
   // (exit 1, no file name): the error escaped the reader as a plain Error.
   let packets = 0;
-  const reports = await readCaptureFiles(['test', 'pcaps/crafted/bruteforce.pcap'], () => packets++);
+  const reports = await readCaptureFiles(['test', 'pcaps/crafted/bruteforce.pcap'], () => void packets++);
   assert.equal(reports[0]!.error?.reason, 'is a directory, not a capture file');
   assert.equal(reports[1]!.error, undefined);
   assert.equal(reports[1]!.packets, 213);
@@ -78,7 +78,7 @@ test('finding 4: a named pipe is read as a stream, gzip or not (`replay <(zcat x
     const writer = createWriteStream(fifo);
     writer.end(bytes);
     let packets = 0;
-    const [r] = await readCaptureFiles([fifo], () => packets++);
+    const [r] = await readCaptureFiles([fifo], () => void packets++);
     assert.equal(r!.error, undefined, r!.error?.message);
     assert.equal(packets, 213);
     assert.equal(r!.compressed, bytes !== plain);

@@ -14,7 +14,9 @@ export { DEFAULT_CONFIG } from '../options/watch.js';
 /**
  * watch's exit status. Anything but 0 makes systemd's Restart=on-failure start it again.
  * 1: could not start (bad option or config file, capture or firewall unusable) or stop cleanly;
- * 2: capture ended while watching (tcpdump exited, the cap session failed, the packet handler threw).
+ * 2: capture ended while watching (tcpdump exited, the cap session failed, the packet handler threw);
+ *    with --replay, a capture file could not be read to its end (the others were, as `replay` does).
+ * --replay ends with 0 at the end of its files (blocks applied, state written).
  */
 export const WATCH_EXIT = { ok: 0, failed: 1, captureLost: 2 } as const;
 
@@ -35,6 +37,8 @@ interface WatchFlags extends PipelineFlags {
   log: string[];
   journal: boolean;
   services: MailService[];
+  replay?: string[];
+  pace: boolean;
 }
 
 export function watchCommand(): Command {
@@ -78,6 +82,7 @@ function settingsFrom(f: WatchFlags): WatchSettings {
     logs: [...new Set(f.log)],
     journal: f.journal,
     services: f.services,
+    replay: f.replay && f.replay.length > 0 ? { files: f.replay, pace: f.pace } : undefined,
   };
 }
 
@@ -91,6 +96,10 @@ async function runWatch(cmd: Command): Promise<number> {
       return WATCH_EXIT.failed;
     }
     throw e;
+  }
+  if (flags.pace && !(flags.replay && flags.replay.length > 0)) {
+    process.stderr.write('smtpstrike: --pace paces a replay: give the capture files with --replay FILE…\n');
+    return WATCH_EXIT.failed;
   }
   let logs: LogSetup = makeLogger(flags.logFile, flags.logLevel);
   const service = new WatchService(settingsFrom(flags), logs.logger);
@@ -165,6 +174,12 @@ async function runWatch(cmd: Command): Promise<number> {
     };
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
+    // --replay: the end of the files is the end of the run (0), or 2 when one could not be read to its end.
+    void service.replayEnded.then((end) => {
+      const bad = end.files.filter((f) => f.error);
+      for (const f of bad) process.stderr.write(`smtpstrike: ${f.error!.message}\n`);
+      finish(bad.length > 0 ? WATCH_EXIT.captureLost : WATCH_EXIT.ok);
+    });
     void service.captureLost.then((e) => {
       // The service logged it `fatal`; the journal gets it too, for those who read no log file.
       process.stderr.write(`smtpstrike: capture lost: ${e.message}\n`);

@@ -166,6 +166,23 @@ export const WATCH_OPTIONS = optionList('watch', [
     reload: 'restart',
     help: `whose log failures count and whose ports a block closes, comma-separated: ${MAIL_SERVICES.join(', ')} (smtp: --ports; imap: 143, 993; pop3: 110, 995)`,
   },
+  {
+    // Not in the config file: a replay is a run of its own, not a setting of the service.
+    option: 'replay',
+    docLabel: '--replay FILE…',
+    doc: 'read these capture files (pcap, pcapng, `.gz`; `-`: stdin; merged by time) instead of capturing live, as fast as they read; then exit (see [Replaying captures](#replaying-captures-watch---replay))',
+    flags: '--replay <files...>',
+    kind: 'strings',
+    help: 'watch these capture files (merged by time; "-" for stdin) instead of a live interface, then exit',
+  },
+  {
+    option: 'pace',
+    doc: 'with `--replay`: at the recorded pace (sleep between packets by their timestamps)',
+    flags: '--pace',
+    kind: 'bool',
+    default: false,
+    help: 'with --replay: at the recorded pace, sleeping between packets by their timestamps',
+  },
   { option: 'netns', flags: '--netns <name>', kind: 'string', help: 'run capture and firewall commands in this network namespace (for tests)' },
   ...PIPELINE_OPTIONS,
 ] satisfies OptionSpec[]);

@@ -29,8 +29,13 @@ export interface FileReport {
  * fails is reported and dropped; the others go on, and every packet read before the failure counts.
  * `stop` aborted (nobody reads the result any more: `replay | head -1`) closes the inputs, even a
  * pipe that has gone quiet, and ends the reading at once, without errors.
+ * `onPacket` may return a promise (`watch --replay --pace` sleeping until the packet is due): the
+ * next packet is read once it settles; `rec` stays valid until then. Returning nothing costs one
+ * check per packet.
  */
-export async function readCaptureFiles(files: string[], onPacket: (rec: PacketRecord) => void, stop?: AbortSignal): Promise<FileReport[]> {
+export type OnPacket = (rec: PacketRecord) => void | Promise<void>;
+
+export async function readCaptureFiles(files: string[], onPacket: OnPacket, stop?: AbortSignal): Promise<FileReport[]> {
   const reports: FileReport[] = files.map((file) => ({ file, format: 'unknown', compressed: false, packets: 0 }));
   const fail = (i: number, e: unknown): void => {
     if (stop?.aborted) return; // the inputs were closed under their readers
@@ -58,7 +63,7 @@ interface Input {
 
 async function readAll(
   files: string[],
-  onPacket: (rec: PacketRecord) => void,
+  onPacket: OnPacket,
   stop: AbortSignal | undefined,
   reports: FileReport[],
   readers: (CaptureFileReader | null)[],
@@ -110,8 +115,14 @@ async function readAll(
     const r = readers[0];
     if (r) {
       try {
-        for (;;) {
-          while (r.next()) onPacket(r.rec);
+        reading: for (;;) {
+          while (r.next()) {
+            const wait = onPacket(r.rec);
+            if (wait) {
+              await wait;
+              if (stop?.aborted) break reading;
+            }
+          }
           if (stop?.aborted || !(await r.refill())) break;
         }
       } catch (e) {
@@ -137,9 +148,11 @@ async function readAll(
     }
     return advance(x.i);
   };
-  await mergeInTimeOrder(inputs, next, (x) => {
-    onPacket(x.reader.rec);
-    return undefined;
-  });
+  await mergeInTimeOrder(
+    inputs,
+    next,
+    (x) => onPacket(x.reader.rec),
+    () => stop?.aborted === true,
+  );
   return reports;
 }

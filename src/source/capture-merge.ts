@@ -24,7 +24,7 @@ export interface MergeInput {
 export async function mergeInTimeOrder<T extends MergeInput>(
   inputs: readonly T[],
   next: (input: T) => true | Promise<boolean>,
-  emit: (input: T) => Promise<unknown> | null | undefined,
+  emit: (input: T) => Promise<unknown> | null | undefined | void,
   stopped: () => boolean = neverStopped,
 ): Promise<boolean> {
   const live: T[] = [];

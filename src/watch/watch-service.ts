@@ -5,7 +5,7 @@ import { BlockBatcher } from '../blocker/batcher.js';
 import { createBlocker } from '../blocker/index.js';
 import { SpawnRunner, type CommandRunner } from '../blocker/runner.js';
 import type { EventSink, PipelineEvent } from '../events.js';
-import type { LiveCaptureError, LiveSource } from '../live/live-source.js';
+import { LiveCaptureError, type LiveSource } from '../live/live-source.js';
 import { bpfForPorts, createLiveSource } from '../live/index.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
@@ -19,6 +19,8 @@ import { restoreStrikes } from './restore.js';
 import { SessionKiller } from './session-killer.js';
 import { journalLine, LogSensor } from './log-sensor.js';
 import { blockPorts, type MailService } from './services.js';
+import { ReplaySource, type ReplayEnd } from './replay-source.js';
+import { tsInRange } from '../source/packet-record.js';
 
 export interface WatchSettings {
   pipeline: PipelineOptions;
@@ -40,6 +42,12 @@ export interface WatchSettings {
   journal?: boolean;
   /** Whose log lines count and whose ports a block closes (--services; default smtp). */
   services?: MailService[];
+  /**
+   * --replay: these capture files instead of the live capture (`-`: stdin), merged by time, as
+   * fast as they read or at the recorded pace. The packets' time is the clock: the state file is
+   * restored and written at packet time; the log sensor is off.
+   */
+  replay?: { files: string[]; pace: boolean } | undefined;
 }
 
 /** How often the state file is rewritten when something changed, and idle flows are swept. */
@@ -65,7 +73,19 @@ export class WatchService implements EventSink {
   readonly pipeline: Pipeline;
   private readonly blockerImpl: Blocker;
   private readonly batcher: BlockBatcher;
-  private source: LiveSource | null = null;
+  private source: LiveSource | ReplaySource | null = null;
+  /** --replay: the time the state was restored at (packet time), for a replay with no packet. */
+  private restoredAt: number | null = null;
+  private endReplay: (end: ReplayEnd) => void = () => undefined;
+  /**
+   * --replay: settles once every file was read to its end (or could not be), after the last
+   * flows were flushed through the pipeline (as `replay` does at the end). The owner then stops
+   * the service (blocks applied, state written) and exits. Never settles without --replay, nor
+   * on stop() before the end.
+   */
+  readonly replayEnded: Promise<ReplayEnd> = new Promise((resolve) => {
+    this.endReplay = resolve;
+  });
   private timer: NodeJS.Timeout | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
   private dirty = false;
@@ -105,7 +125,8 @@ export class WatchService implements EventSink {
     // The block rule covers the services' ports (--services imap: 143, 993 too); capture stays on --ports.
     const ports = blockPorts(s.pipeline.ports, s.services);
     this.killer = new SessionKiller(this.runner, ports, s.dryRun);
-    const withLogs = (s.logs ?? []).length > 0 || s.journal === true;
+    // A replay has no live log to follow (its packets are not now): the log sensor is off.
+    const withLogs = !s.replay && ((s.logs ?? []).length > 0 || s.journal === true);
     // The log sensor is a second sensor only when a log is followed: without one the merge passes
     // every wire event straight on and holds nothing (watch behaves exactly as before).
     const pipelineOpts: PipelineOptions = withLogs
@@ -133,24 +154,28 @@ export class WatchService implements EventSink {
     const s = this.s;
     await this.blockerImpl.init();
     await this.refreshOwnAddresses();
-    this.restore();
-    await this.startLogSensors();
-    this.source = createLiveSource(s.captureBackend, {
-      iface: s.iface,
-      filter: bpfForPorts(s.pipeline.ports),
-      bufferSize: s.bufferSize,
-      ...(s.netns ? { netns: s.netns } : {}),
-      onError: (e) => this.captureFailed(e),
-    });
-    await this.source.start((rec) => this.pipeline.packet(rec));
+    if (s.replay) {
+      this.startReplay(s.replay);
+    } else {
+      this.restore();
+      await this.startLogSensors();
+      this.source = createLiveSource(s.captureBackend, {
+        iface: s.iface,
+        filter: bpfForPorts(s.pipeline.ports),
+        bufferSize: s.bufferSize,
+        ...(s.netns ? { netns: s.netns } : {}),
+        onError: (e) => this.captureFailed(e),
+      });
+      await this.source.start((rec) => this.pipeline.packet(rec));
+    }
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.ownTimer = setInterval(() => void this.refreshOwnAddresses(), OWN_ADDRESS_REFRESH_MS);
     this.statsTimer = setInterval(() => void this.logStats('periodic'), s.statsInterval * 1000);
     this.log.info(
       {
         event: 'start',
-        iface: s.iface,
-        backend: this.source.backend,
+        ...(s.replay ? { replay: s.replay.files, pace: s.replay.pace } : { iface: s.iface }),
+        backend: this.source?.backend,
         blocker: this.blockerImpl.name,
         ports: s.pipeline.ports,
         hitcount: s.pipeline.strikes.hitcount,
@@ -160,8 +185,76 @@ export class WatchService implements EventSink {
         block_seconds: s.blockSeconds,
         whitelist: s.pipeline.strikes.whitelist.entries,
       },
-      'smtpstrike watching',
+      s.replay
+        ? `smtpstrike watching a replay of ${s.replay.files.length} capture file(s)${s.replay.pace ? ' at the recorded pace' : ''}`
+        : 'smtpstrike watching',
     );
+  }
+
+  /**
+   * --replay: the files go through the same pipeline as live packets. The state file is restored
+   * just before the first packet, at that packet's time (or at its own saving time, if later): the
+   * replay goes on from it as a watch started at that moment would. At the end of the files the
+   * open flows are flushed (as `replay` does) and `replayEnded` settles.
+   */
+  private startReplay(r: { files: string[]; pace: boolean }): void {
+    const s = this.s;
+    if ((s.logs ?? []).length > 0 || s.journal) {
+      this.log.warn(
+        { event: 'log_sensor_off', logs: s.logs ?? [], journal: s.journal === true },
+        'the log sensor is off in a replay (--log, logs:, --journal ignored): the captures are not now',
+      );
+    }
+    const src = new ReplaySource(r);
+    this.source = src;
+    void src.start((rec) => {
+      if (!this.restored && tsInRange(rec.tsSec)) this.restore(rec.tsSec + rec.tsNsec * 1e-9);
+      this.pipeline.packet(rec);
+    });
+    src.ended
+      .then((end) => {
+        if (this.stopping) {
+          this.logReplayEnd(end); // stop() ended it (a signal): not the end of the files, nothing flushed
+          return;
+        }
+        if (!this.restored) this.restore(-Infinity); // no packet: the state as it was saved
+        this.pipeline.finish();
+        for (const f of end.files) {
+          if (f.error)
+            this.log.error({ event: 'replay_file_error', file: f.file, offset: f.error.offset, packets: f.packets, err: f.error.message }, f.error.message);
+        }
+        this.logReplayEnd(end);
+        this.dirty = true;
+        this.endReplay(end);
+      })
+      // The packet handler or the final flush threw: as a live capture that dies, fatal and exit 2.
+      .catch((e: Error) => this.captureFailed(new LiveCaptureError('capture', `replay stopped: ${e.message}`)));
+  }
+
+  private logReplayEnd(end: ReplayEnd): void {
+    const first = this.pipeline.firstTs;
+    const last = this.pipeline.lastTs;
+    this.log.info(
+      {
+        event: 'replay_end',
+        interrupted: end.interrupted,
+        files: end.files.map((f) => ({ file: f.file, packets: f.packets, ...(f.error ? { error: f.error.message } : {}) })),
+        packets: end.packets,
+        first_ts: Number.isFinite(first) ? first : null,
+        last_ts: Number.isFinite(last) ? last : null,
+        wall_s: Math.round(end.wallSeconds * 1000) / 1000,
+        blocks: this.pipeline.strikes.stats.blocks,
+      },
+      end.interrupted ? 'replay interrupted' : 'replay done: the end of the capture files',
+    );
+  }
+
+  /** The clock of the strike table: packet time in a replay (the last packet's), else wall time. */
+  private now(): number {
+    if (!this.s.replay) return Date.now() / 1000;
+    const last = this.pipeline.lastTs;
+    if (Number.isFinite(last)) return Math.max(last, this.restoredAt ?? -Infinity);
+    return this.restoredAt ?? Date.now() / 1000;
   }
 
   /**
@@ -264,9 +357,14 @@ export class WatchService implements EventSink {
     this.loseCapture(e);
   }
 
-  /** Re-reads the strike table and re-applies the blocks that are still running (expired ones are not). */
-  private restore(): void {
-    const now = Date.now() / 1000;
+  /**
+   * Re-reads the strike table and re-applies the blocks that are still running (expired ones are
+   * not), as of now; with `at` (--replay: the first packet's time) as of `at` or the file's own
+   * saving time, whichever is later — a state saved after the capture began was not made by an
+   * earlier replay, and is judged as it stood when saved rather than given more time.
+   */
+  private restore(at?: number): void {
+    let now = Date.now() / 1000;
     let read;
     try {
       read = readStateChecked(this.s.stateFile);
@@ -289,6 +387,16 @@ export class WatchService implements EventSink {
     if (!read) return;
     const { state, skipped, followers } = read;
     this.savedFollowers = followers;
+    if (at !== undefined) {
+      if (Number.isFinite(at) && state.saved_at > at) {
+        this.log.warn(
+          { event: 'state_after_capture', file: this.s.stateFile, saved_at: state.saved_at, first_ts: at },
+          'the state file was saved after the capture began (not by an earlier replay?): give a replay a state file of its own',
+        );
+      }
+      now = Math.max(at, state.saved_at);
+      this.restoredAt = now;
+    }
     if (skipped.length > 0) {
       this.log.warn(
         { event: 'state_entries_skipped', file: this.s.stateFile, skipped: skipped.length, first: skipped.slice(0, 10) },
@@ -322,7 +430,7 @@ export class WatchService implements EventSink {
     this.skipWarned.clear();
     if (added.length === 0 && removed.length === 0) return;
     this.log.info({ event: 'own_addresses', own: [...next.own], added, removed }, 'own addresses (never blocked) read');
-    for (const e of this.pipeline.strikes.exportState(Date.now() / 1000).entries) {
+    for (const e of this.pipeline.strikes.exportState(this.now()).entries) {
       const hit = e.block ? next.hit(e.key) : null;
       if (hit === null) continue;
       this.log.warn({ event: 'unblock_own_address', key: e.key, own: hit }, `unblocking ${e.key}: it now holds this host's address ${hit}`);
@@ -413,6 +521,11 @@ export class WatchService implements EventSink {
   }
 
   private tick(): void {
+    if (this.s.replay) {
+      // Packet time is the clock: the flows age with the packets, never with wall time.
+      if (this.dirty) this.saveState();
+      return;
+    }
     // No packets for a while must still age flows out: advance the flow clock to wall time.
     const now = Date.now() / 1000;
     if (now > this.pipeline.lastTs) {
@@ -426,7 +539,7 @@ export class WatchService implements EventSink {
   saveState(): void {
     if (!this.restored) return; // never overwrite a saved state we did not load (start failed early)
     try {
-      writeStateAtomically(this.s.stateFile, this.pipeline.strikes.exportState(Date.now() / 1000), this.followerState());
+      writeStateAtomically(this.s.stateFile, this.pipeline.strikes.exportState(this.now()), this.followerState());
       this.dirty = false;
     } catch (e) {
       this.log.error({ event: 'state_write_failed', file: this.s.stateFile, err: (e as Error).message }, 'cannot write state file');
@@ -532,6 +645,12 @@ export class WatchService implements EventSink {
     if (this.timer) clearInterval(this.timer);
     if (this.statsTimer) clearInterval(this.statsTimer);
     if (this.ownTimer) clearInterval(this.ownTimer);
+    // A replay stops reading first and applies its blocks: the exit stats count them all, and no
+    // packet comes after them (a live source's counters are read before it goes).
+    if (this.source instanceof ReplaySource) {
+      await this.source.stop();
+      await this.batcher.drain();
+    }
     await this.logStats('exit');
     await this.source?.stop();
     await this.logs?.stop();
