@@ -7,6 +7,7 @@ import { keepRestartOnly, reloadChanges } from '../watch/reload.js';
 import { WatchService, type WatchSettings } from '../watch/watch-service.js';
 import type { MailService } from '../watch/services.js';
 import { WATCH_OPTIONS } from '../options/watch.js';
+import { parseListenAddress } from '../metrics/listen-address.js';
 import { addOptions, applyConfigValues, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 export { DEFAULT_CONFIG } from '../options/watch.js';
@@ -35,6 +36,7 @@ interface WatchFlags extends PipelineFlags {
   log: string[];
   journal: boolean;
   services: MailService[];
+  metrics?: string;
 }
 
 export function watchCommand(): Command {
@@ -78,6 +80,8 @@ function settingsFrom(f: WatchFlags): WatchSettings {
     logs: [...new Set(f.log)],
     journal: f.journal,
     services: f.services,
+    // Checked on the command line by the registry, and for the config file's value in runWatch.
+    metrics: f.metrics === undefined ? undefined : parseListenAddress(f.metrics),
   };
 }
 
@@ -91,6 +95,14 @@ async function runWatch(cmd: Command): Promise<number> {
       return WATCH_EXIT.failed;
     }
     throw e;
+  }
+  if (flags.metrics !== undefined) {
+    try {
+      parseListenAddress(flags.metrics); // the config file's value (the command line's was checked when read)
+    } catch (e) {
+      process.stderr.write(`smtpstrike: bad config: metrics: ${(e as Error).message}\n`);
+      return WATCH_EXIT.failed;
+    }
   }
   let logs: LogSetup = makeLogger(flags.logFile, flags.logLevel);
   const service = new WatchService(settingsFrom(flags), logs.logger);
