@@ -74,7 +74,10 @@ test('watch --metrics on pcaps/crafted/bruteforce.pcap: the counts are the groun
   const t = tempDir();
   const pcap = join(t.dir, 'bruteforce-now.pcap');
   const packets = shiftedPcap('pcaps/crafted/bruteforce.pcap', pcap, Date.now() / 1000 - 1);
-  const w = startWatch({ mode: 'runs', pcap, args: ['--metrics', '127.0.0.1:0'], config: 'stats_interval: 3600\n' });
+  // --conn-seconds 3600: the connection rule's block lasts an hour instead of about half a minute
+  // after the capture's end, so no assertion races its expiry; the truth's lines hold for any window
+  // of 49 s or more (.77's 7 SYNs span 48 s; .66 opens 3 counted connections).
+  const w = startWatch({ mode: 'runs', pcap, args: ['--metrics', '127.0.0.1:0', '--conn-seconds', '3600'], config: 'stats_interval: 3600\n' });
   try {
     const listening = await w.waitLog((l) => l.event === 'metrics_listening', 'metrics listening');
     assert.equal(listening.host, '127.0.0.1');
