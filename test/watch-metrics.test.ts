@@ -29,7 +29,7 @@ function shiftedPcap(src: string, dst: string, endsAt: number): number {
   assert.equal(b.readUInt32LE(0), 0xa1b2c3d4, `${src}: a little-endian µs pcap`);
   const stamps: number[] = [];
   for (let off = 24; off + 16 <= b.length; off += 16 + b.readUInt32LE(off + 8)) stamps.push(off);
-  const last = b.readUInt32LE(stamps[stamps.length - 1]!);
+  const last = b.readUInt32LE(stamps[stamps.length - 1]);
   const shift = Math.floor(endsAt) - last;
   for (const off of stamps) b.writeUInt32LE(b.readUInt32LE(off) + shift, off);
   writeFileSync(dst, b);
@@ -86,7 +86,11 @@ test('watch --metrics on pcaps/crafted/bruteforce.pcap: the counts are the groun
     // Read everything, and the dry-run blocker's batches (one per ≤ 100 ms tick) applied.
     const settled = (x: string): boolean => {
       const p = parsePromText(x);
-      return sumOf(p, 'smtpstrike_packets_total') === packets && sumOf(p, 'smtpstrike_blocker_apply_seconds_count') >= 1 && sumOf(p, 'smtpstrike_blocker_queued_ops') === 0;
+      return (
+        sumOf(p, 'smtpstrike_packets_total') === packets &&
+        sumOf(p, 'smtpstrike_blocker_apply_seconds_count') >= 1 &&
+        sumOf(p, 'smtpstrike_blocker_queued_ops') === 0
+      );
     };
     const text = await scrapeUntil(port, settled, `all ${packets} packets read and the blocks applied`);
     const s = parsePromText(text);
@@ -127,7 +131,11 @@ test('watch --metrics on pcaps/crafted/bruteforce.pcap: the counts are the groun
     for (const line of text.split('\n')) {
       if (line.startsWith('#')) continue;
       assert.doesNotMatch(line, IPV4, line);
-      assert.doesNotMatch(line.replace(/\{.*\}/, (l) => l.replace(/"[^"]*"/g, (v) => (IPV6.test(v) ? v : '""'))), IPV6, line);
+      assert.doesNotMatch(
+        line.replace(/\{.*\}/, (l) => l.replace(/"[^"]*"/g, (v) => (IPV6.test(v) ? v : '""'))),
+        IPV6,
+        line,
+      );
     }
     for (const c of [...authBlocked, ...connBlocked, ...Object.keys(truth.clients)]) assert.ok(!text.includes(c), `${c} is in no line`);
 
@@ -179,7 +187,10 @@ test('watch --metrics on pcaps/crafted/bruteforce.pcap: the counts are the groun
     for (const k of authBlocked) assert.match(txt.stdout, new RegExp(`^  ${k.replace(/\./g, '\\.')} +auth +since .* ${authRejects} connections refused$`, 'm'));
     assert.match(txt.stdout, new RegExp(`^  capture: ${packets} packets .*dropped: buffer 0`, 'm'));
     assert.match(txt.stdout, new RegExp(`^  strikes: ${strikes} \\(wire ${strikes}, inferred 0, log 0\\)`, 'm'));
-    assert.match(txt.stdout, new RegExp(`^  rejects: auth ${authRejects}, conn ${connRejects}; blocks started: auth 1, conn 1; standing: auth 1, conn 1$`, 'm'));
+    assert.match(
+      txt.stdout,
+      new RegExp(`^  rejects: auth ${authRejects}, conn ${connRejects}; blocks started: auth 1, conn 1; standing: auth 1, conn 1$`, 'm'),
+    );
 
     w.child.kill('SIGTERM');
     assert.equal(await w.exitWithin(), 0, w.stderr());
@@ -204,19 +215,30 @@ test('watch --metrics on pcaps/testbed/starttls.pcap: outcomes in clear and infe
   const w = startWatch({ mode: 'runs', pcap: 'pcaps/testbed/starttls.pcap', args: ['--metrics', '127.0.0.1:0'], config: 'stats_interval: 3600\n' });
   try {
     const port = (await w.waitLog((l) => l.event === 'metrics_listening', 'metrics listening')).port as number;
-    const sum = (f: (c: { failures: number; successes: number; tempfails: number }) => number, of: Record<string, { failures: number; successes: number; tempfails: number }>): number =>
-      Object.values(of).reduce((n, c) => n + f(c), 0);
+    const sum = (
+      f: (c: { failures: number; successes: number; tempfails: number }) => number,
+      of: Record<string, { failures: number; successes: number; tempfails: number }>,
+    ): number => Object.values(of).reduce((n, c) => n + f(c), 0);
     const inferredFailures = sum((c) => c.failures, truth.inside_tls);
     const inferredSuccesses = sum((c) => c.successes, truth.inside_tls);
     // Settled once every outcome (those inside TLS are inferred as their records pass) is counted.
     const all = sum((c) => c.failures + c.successes + c.tempfails, truth.clients) + inferredFailures + inferredSuccesses;
     const text = await scrapeUntil(port, (x) => sumOf(parsePromText(x), 'smtpstrike_auth_outcomes_total') === all, `${all} outcomes`);
     const s = parsePromText(text);
-    assert.equal(sumOf(s, 'smtpstrike_auth_outcomes_total', { sensor: 'wire', outcome: 'failure' }), sum((c) => c.failures, truth.clients));
-    assert.equal(sumOf(s, 'smtpstrike_auth_outcomes_total', { sensor: 'wire', outcome: 'success' }), sum((c) => c.successes, truth.clients));
+    assert.equal(
+      sumOf(s, 'smtpstrike_auth_outcomes_total', { sensor: 'wire', outcome: 'failure' }),
+      sum((c) => c.failures, truth.clients),
+    );
+    assert.equal(
+      sumOf(s, 'smtpstrike_auth_outcomes_total', { sensor: 'wire', outcome: 'success' }),
+      sum((c) => c.successes, truth.clients),
+    );
     assert.equal(sumOf(s, 'smtpstrike_auth_outcomes_total', { sensor: 'inferred', outcome: 'failure' }), inferredFailures);
     assert.equal(sumOf(s, 'smtpstrike_auth_outcomes_total', { sensor: 'inferred', outcome: 'success' }), inferredSuccesses);
-    assert.equal(sumOf(s, 'smtpstrike_strikes_total', { sensor: 'wire' }), sum((c) => c.failures, truth.clients));
+    assert.equal(
+      sumOf(s, 'smtpstrike_strikes_total', { sensor: 'wire' }),
+      sum((c) => c.failures, truth.clients),
+    );
     assert.equal(sumOf(s, 'smtpstrike_strikes_total', { sensor: 'inferred' }), inferredFailures);
     assert.equal(sumOf(s, 'smtpstrike_opaque_flows_total'), truth.opaque_flows);
     for (const c of Object.keys(truth.clients)) assert.ok(!text.includes(c), `${c} is in no line`);

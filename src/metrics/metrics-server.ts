@@ -38,7 +38,14 @@ export class MetricsServer {
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
       const fail = (e: NodeJS.ErrnoException): void => {
-        const why = e.code === 'EADDRINUSE' ? 'the port is in use' : e.code === 'EADDRNOTAVAIL' ? 'no such address on this host' : e.code === 'EACCES' ? 'permission denied' : e.message;
+        const why =
+          e.code === 'EADDRINUSE'
+            ? 'the port is in use'
+            : e.code === 'EADDRNOTAVAIL'
+              ? 'no such address on this host'
+              : e.code === 'EACCES'
+                ? 'permission denied'
+                : e.message;
         reject(new Error(`cannot serve metrics on ${at.host}:${at.port}: ${why}`));
       };
       server.once('error', fail);

@@ -43,6 +43,14 @@ export const STATUS_OPTIONS = optionList('status', [
     default: 5,
     help: 'how long to wait for the metrics endpoint',
   },
-  { option: 'limit', flags: '--limit <n>', kind: 'int', min: 0, max: 1_000_000, default: 20, help: 'text: list at most this many blocks and strikes each (--json lists all)' },
+  {
+    option: 'limit',
+    flags: '--limit <n>',
+    kind: 'int',
+    min: 0,
+    max: 1_000_000,
+    default: 20,
+    help: 'text: list at most this many blocks and strikes each (--json lists all)',
+  },
   { option: 'json', flags: '--json', kind: 'bool', default: false, help: 'one JSON object' },
 ] satisfies OptionSpec[]);

@@ -112,12 +112,19 @@ export function healthOf(samples: readonly Sample[], url: string, now: number): 
     packets: n('smtpstrike_packets_total'),
     smtp_packets: n('smtpstrike_smtp_packets_total'),
     capture_received: has(samples, 'smtpstrike_capture_received_total') ? n('smtpstrike_capture_received_total') : null,
-    capture_dropped: { buffer: maybe('smtpstrike_capture_dropped_total', { where: 'buffer' }), interface: maybe('smtpstrike_capture_dropped_total', { where: 'interface' }) },
+    capture_dropped: {
+      buffer: maybe('smtpstrike_capture_dropped_total', { where: 'buffer' }),
+      interface: maybe('smtpstrike_capture_dropped_total', { where: 'interface' }),
+    },
     flows: n('smtpstrike_flows_total'),
     open_flows: n('smtpstrike_open_flows'),
     opaque_flows: n('smtpstrike_opaque_flows_total'),
     auth_outcomes: { wire: outcomes('wire'), inferred: outcomes('inferred'), log: outcomes('log') },
-    strikes: { wire: n('smtpstrike_strikes_total', { sensor: 'wire' }), inferred: n('smtpstrike_strikes_total', { sensor: 'inferred' }), log: n('smtpstrike_strikes_total', { sensor: 'log' }) },
+    strikes: {
+      wire: n('smtpstrike_strikes_total', { sensor: 'wire' }),
+      inferred: n('smtpstrike_strikes_total', { sensor: 'inferred' }),
+      log: n('smtpstrike_strikes_total', { sensor: 'log' }),
+    },
     rejects: rules('smtpstrike_rejects_total'),
     blocks_started: rules('smtpstrike_blocks_total'),
     active_blocks: rules('smtpstrike_active_blocks'),
@@ -172,7 +179,9 @@ export function renderStatus(d: StatusDoc, limit: number): string {
   out.push(`state file ${d.state_file}${d.state_error ? `: unreadable: ${d.state_error}` : d.saved_at === null ? ': none yet' : ago}`);
   out.push(`blocks standing: ${d.blocks.length}`);
   for (const b of d.blocks.slice(0, limit)) {
-    out.push(`  ${b.key.padEnd(24)} ${b.rule.padEnd(4)} since ${iso(b.from)} until ${iso(b.until)} (${Math.round(b.until - d.now)} s left), ${plural(b.rejects, 'connection')} refused`);
+    out.push(
+      `  ${b.key.padEnd(24)} ${b.rule.padEnd(4)} since ${iso(b.from)} until ${iso(b.until)} (${Math.round(b.until - d.now)} s left), ${plural(b.rejects, 'connection')} refused`,
+    );
   }
   if (d.blocks.length > limit) out.push(`  … and ${d.blocks.length - limit} more (--limit, --json)`);
   out.push(`addresses with failures in the strike table: ${d.strikes.length}`);
@@ -186,16 +195,25 @@ export function renderStatus(d: StatusDoc, limit: number): string {
   } else {
     out.push(`watch: running${h.uptime_seconds != null ? ` for ${h.uptime_seconds} s` : ''} (${h.url})`);
     const dr = h.capture_dropped;
-    const drops = dr && (dr.buffer !== null || dr.interface !== null) ? `dropped: buffer ${dr.buffer ?? 'unknown'}, interface ${dr.interface ?? 'unknown'}` : 'drops unknown';
+    const drops =
+      dr && (dr.buffer !== null || dr.interface !== null)
+        ? `dropped: buffer ${dr.buffer ?? 'unknown'}, interface ${dr.interface ?? 'unknown'}`
+        : 'drops unknown';
     out.push(`  capture: ${h.packets} packets (${h.smtp_packets} SMTP), ${drops}`);
     out.push(`  flows: ${h.flows} (${h.open_flows} open, ${h.opaque_flows} opaque)`);
     for (const s of ['wire', 'inferred', 'log'] as const) {
       const a = h.auth_outcomes![s];
-      out.push(`  auth outcomes, ${s.padEnd(8)}: ${plural(a.failure, 'failure')}, ${plural(a.success, 'success', 'successes')}, ${plural(a.tempfail, 'tempfail')}`);
+      out.push(
+        `  auth outcomes, ${s.padEnd(8)}: ${plural(a.failure, 'failure')}, ${plural(a.success, 'success', 'successes')}, ${plural(a.tempfail, 'tempfail')}`,
+      );
     }
     const st = h.strikes!;
-    out.push(`  strikes: ${st.wire + st.inferred + st.log} (wire ${st.wire}, inferred ${st.inferred}, log ${st.log}); ${plural(h.strike_entries ?? 0, 'address', 'addresses')} in the strike table`);
-    out.push(`  rejects: auth ${h.rejects!.auth}, conn ${h.rejects!.conn}; blocks started: auth ${h.blocks_started!.auth}, conn ${h.blocks_started!.conn}; standing: auth ${h.active_blocks!.auth}, conn ${h.active_blocks!.conn}`);
+    out.push(
+      `  strikes: ${st.wire + st.inferred + st.log} (wire ${st.wire}, inferred ${st.inferred}, log ${st.log}); ${plural(h.strike_entries ?? 0, 'address', 'addresses')} in the strike table`,
+    );
+    out.push(
+      `  rejects: auth ${h.rejects!.auth}, conn ${h.rejects!.conn}; blocks started: auth ${h.blocks_started!.auth}, conn ${h.blocks_started!.conn}; standing: auth ${h.active_blocks!.auth}, conn ${h.active_blocks!.conn}`,
+    );
     const b = h.blocker!;
     const mean = b.apply_seconds_mean === null ? '' : `, mean transaction ${(b.apply_seconds_mean * 1000).toFixed(1)} ms`;
     out.push(`  blocker: ${b.applied} ops applied, ${b.failed} failed, ${b.queued} queued, ${plural(b.transactions, 'transaction')}${mean}`);

@@ -230,7 +230,11 @@ export function watchMetrics(v: WatchMetricsView): MetricsSource {
           },
         });
       };
-      byRule('smtpstrike_rejects_total', 'Connections refused by a rule (auth: too many failures, conn: too many connections)', (rule) => v.counts.rejects[rule]);
+      byRule(
+        'smtpstrike_rejects_total',
+        'Connections refused by a rule (auth: too many failures, conn: too many connections)',
+        (rule) => v.counts.rejects[rule],
+      );
       byRule('smtpstrike_blocks_total', 'Blocks started, by rule', (rule) => v.counts.blocks[rule]);
       simple('smtpstrike_blocks_skipped_total', "Blocks not applied: the key holds this host's own or a loopback address", () => v.counts.blocksSkipped);
       new Gauge({
@@ -265,7 +269,7 @@ export function watchMetrics(v: WatchMetricsView): MetricsSource {
         registers,
       });
       v.batcher().setOnApplied((s) => apply.observe(s));
-      simple('smtpstrike_kill_established_runs_total', 'Runs of ss -K ending a blocked address\'s open sessions (--kill-established)', v.killRuns);
+      simple('smtpstrike_kill_established_runs_total', "Runs of ss -K ending a blocked address's open sessions (--kill-established)", v.killRuns);
       new Counter({
         name: 'smtpstrike_log_lines_total',
         help: 'Mail log lines read, by source (a followed file, or "journal")',

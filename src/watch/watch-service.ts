@@ -182,7 +182,10 @@ export class WatchService implements EventSink {
     this.metricsServer = new MetricsServer(registry);
     this.metricsAddress = await this.metricsServer.listen(at);
     const where = formatListenAddress(this.metricsAddress);
-    this.log.info({ event: 'metrics_listening', host: this.metricsAddress.host, port: this.metricsAddress.port, url: `http://${where}/metrics` }, `metrics on http://${where}/metrics`);
+    this.log.info(
+      { event: 'metrics_listening', host: this.metricsAddress.host, port: this.metricsAddress.port, url: `http://${where}/metrics` },
+      `metrics on http://${where}/metrics`,
+    );
   }
 
   async start(): Promise<void> {
