@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { parseListenAddress } from '../src/metrics/listen-address.js';
@@ -16,7 +16,7 @@ import { declaredMetrics, parsePromText, sumOf } from '../src/metrics/prom-text.
 import { WATCH_METRIC_NAMES } from '../src/watch/watch-metrics.js';
 import type { StatusDoc } from '../src/status/status.js';
 import { CLI } from './support/cli.js';
-import { startWatch } from './support/fake-watch.js';
+import { emptyPcap, startWatch } from './support/fake-watch.js';
 import { tempDir } from './support/synth.js';
 import type { Truth } from './support/truth.js';
 
@@ -246,6 +246,57 @@ test('watch --metrics on pcaps/testbed/starttls.pcap: outcomes in clear and infe
     assert.equal(await w.exitWithin(), 0, w.stderr());
   } finally {
     w.cleanup();
+  }
+});
+
+/** A Postfix syslog stamp in the local zone (the watch child inherits this process's TZ). */
+function pfStamp(ts: number): string {
+  const d = new Date(ts * 1000);
+  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getMonth()]!;
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  return `${mon} ${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+}
+
+test("watch --metrics --log: the log sensor's outcomes, strikes, lines, unread bytes and lag, labelled by file and never by address", async () => {
+  // The zone pinned (for this process's stamps and the watch child's reading of them): no DST hour.
+  const zone = process.env.TZ;
+  process.env.TZ = 'UTC';
+  const t = tempDir();
+  const log = join(t.dir, 'mail.log');
+  writeFileSync(log, '');
+  const w = startWatch({ mode: 'runs', pcap: emptyPcap(t.dir), args: ['--metrics', '127.0.0.1:0', '--log', log], config: 'stats_interval: 3600\n' });
+  try {
+    const port = (await w.waitLog((l) => l.event === 'metrics_listening', 'metrics listening')).port as number;
+    await w.waitLog((l) => l.event === 'logs_followed', 'the log followed');
+    // Two failures written an hour ago (read late: placed at their own stamp), one unrelated line.
+    const stamp = Math.floor(Date.now() / 1000) - 3600;
+    const fail = (pid: number): string =>
+      `${pfStamp(stamp)} mail postfix/submission/smtpd[${pid}]: warning: unknown[192.0.2.55]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice\n`;
+    appendFileSync(log, fail(4242) + fail(4243) + `${pfStamp(stamp)} mail postfix/qmgr[77]: 4F2A1: removed\n`);
+    const text = await scrapeUntil(
+      port,
+      (x) =>
+        sumOf(parsePromText(x), 'smtpstrike_sensor_attempts_total', { seen_by: 'log_only' }) === 2 &&
+        sumOf(parsePromText(x), 'smtpstrike_log_lines_total') === 3,
+      'both attempts settled as seen by the log only',
+    );
+    const scrapedAt = Date.now() / 1000;
+    const s = parsePromText(text);
+    assert.equal(sumOf(s, 'smtpstrike_auth_outcomes_total', { sensor: 'log', outcome: 'failure' }), 2);
+    assert.equal(sumOf(s, 'smtpstrike_auth_outcomes_total', { sensor: 'wire' }), 0);
+    assert.equal(sumOf(s, 'smtpstrike_strikes_total', { sensor: 'log' }), 2);
+    assert.equal(sumOf(s, 'smtpstrike_log_lines_total', { source: log }), 3);
+    assert.equal(sumOf(s, 'smtpstrike_log_unread_bytes', { source: log }), 0, 'everything written was read');
+    const lag = s.find((x) => x.name === 'smtpstrike_log_lag_seconds' && x.labels.source === log)?.value;
+    assert.ok(lag !== undefined && lag >= 3599 && lag <= scrapedAt - stamp + 1, `lag ${lag}: read about an hour after its stamp`);
+    assert.ok(!text.includes('192.0.2.55'), 'the client is in no line');
+    w.child.kill('SIGTERM');
+    assert.equal(await w.exitWithin(), 0, w.stderr());
+  } finally {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+    w.cleanup();
+    t.cleanup();
   }
 });
 
