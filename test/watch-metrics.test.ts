@@ -11,7 +11,10 @@ import { createServer, type Server } from 'node:net';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
+import { Gauge, Registry } from 'prom-client';
 import { parseListenAddress } from '../src/metrics/listen-address.js';
+import { MetricsServer } from '../src/metrics/metrics-server.js';
+import type { MetricsSource } from '../src/metrics/metrics-source.js';
 import { declaredMetrics, parsePromText, sumOf } from '../src/metrics/prom-text.js';
 import { WATCH_METRIC_NAMES } from '../src/watch/watch-metrics.js';
 import type { StatusDoc } from '../src/status/status.js';
@@ -293,6 +296,40 @@ test("watch --metrics --log: the log sensor's outcomes, strikes, lines, unread b
     else process.env.TZ = zone;
     w.cleanup();
     t.cleanup();
+  }
+});
+
+test("a MetricsSource (the fleet's seam) adds its gauges to the page, read at scrape time; the reader reads them back", async () => {
+  let up = 0;
+  const fleet: MetricsSource = {
+    register(r) {
+      new Gauge({
+        name: 'smtpstrike_fleet_up',
+        help: 'test: 1 while the fleet is reachable',
+        labelNames: ['backend'],
+        registers: [r],
+        collect() {
+          this.set({ backend: 'redis' }, up);
+        },
+      });
+    },
+  };
+  const registry = new Registry();
+  fleet.register(registry);
+  const server = new MetricsServer(registry);
+  const at = await server.listen(parseListenAddress('127.0.0.1:0'));
+  try {
+    assert.equal(sumOf(parsePromText((await get(at.port)).body), 'smtpstrike_fleet_up', { backend: 'redis' }), 0);
+    up = 1;
+    const r = await get(at.port);
+    assert.equal(r.status, 200);
+    assert.equal(sumOf(parsePromText(r.body), 'smtpstrike_fleet_up', { backend: 'redis' }), 1, 'collected at the scrape, not when registered');
+    assert.ok(declaredMetrics(r.body).has('smtpstrike_fleet_up'));
+    const head = await get(at.port, '/metrics', 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.body, '');
+  } finally {
+    await server.close();
   }
 });
 
