@@ -11,7 +11,7 @@ else
 fi
 # node_modules from before a dependency was added (the checks' tools, ioredis) is installed afresh too.
 missing=0
-for m in typescript eslint typescript-eslint prettier dependency-cruiser ioredis; do [ -d "node_modules/$m" ] || missing=1; done
+for m in typescript eslint typescript-eslint prettier dependency-cruiser ioredis prom-client; do [ -d "node_modules/$m" ] || missing=1; done
 # The optional live-capture module `cap` builds only where libpcap's headers are: after `npm install`
 # on a fresh machine they arrive with the line above, so install once more to build it (its tests
 # would otherwise be SKIPPED, loudly, on every run).

@@ -6,6 +6,7 @@ import { calibrateCommand } from './commands/calibrate.js';
 import { dumpCommand } from './commands/dump.js';
 import { replayCommand } from './commands/replay.js';
 import { reportCommand } from './commands/report.js';
+import { statusCommand } from './commands/status.js';
 import { watchCommand } from './commands/watch.js';
 import { guardStdio, Output } from './io/output.js';
 import { exitQuietlyOnUnexpectedErrors, unexpectedErrorLine } from './io/unexpected.js';
@@ -17,6 +18,7 @@ const program = new Command('smtpstrike').description('SMTP AUTH brute-force det
 program.addCommand(replayCommand());
 program.addCommand(blocksCommand());
 program.addCommand(watchCommand());
+program.addCommand(statusCommand());
 program.addCommand(accountsCommand());
 program.addCommand(dumpCommand());
 program.addCommand(reportCommand());

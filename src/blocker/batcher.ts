@@ -68,6 +68,8 @@ export class BlockBatcher {
     lastApplyMs: 0,
     maxApplyMs: 0,
   };
+  /** Called with each applied batch's duration in seconds (watch's metrics: a histogram); null: nobody asks. */
+  onApplied: ((seconds: number, ops: number) => void) | null = null;
   private queue = new Map<string, BlockOp>();
   private timer: NodeJS.Timeout | null = null;
   private maintainTimer: NodeJS.Timeout | null = null;
@@ -271,6 +273,7 @@ export class BlockBatcher {
     this.stats.lastBatchSize = batch.length;
     this.stats.lastApplyMs = ms;
     if (ms > this.stats.maxApplyMs) this.stats.maxApplyMs = ms;
+    this.onApplied?.(ms / 1000, batch.length);
   }
 
   private maintainTick(): void {

@@ -7,6 +7,7 @@ import { keepRestartOnly, reloadChanges } from '../watch/reload.js';
 import { WatchService, type WatchSettings } from '../watch/watch-service.js';
 import type { MailService } from '../watch/services.js';
 import { WATCH_OPTIONS } from '../options/watch.js';
+import { parseListenAddress } from '../metrics/listen-address.js';
 import { addOptions, applyConfigValues, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 export { DEFAULT_CONFIG } from '../options/watch.js';
@@ -39,6 +40,7 @@ interface WatchFlags extends PipelineFlags {
   services: MailService[];
   replay?: string[];
   pace: boolean;
+  metrics?: string;
 }
 
 export function watchCommand(): Command {
@@ -83,6 +85,8 @@ function settingsFrom(f: WatchFlags): WatchSettings {
     journal: f.journal,
     services: f.services,
     replay: f.replay && f.replay.length > 0 ? { files: f.replay, pace: f.pace } : undefined,
+    // Checked on the command line by the registry, and for the config file's value in runWatch.
+    metrics: f.metrics === undefined ? undefined : parseListenAddress(f.metrics),
   };
 }
 
@@ -100,6 +104,14 @@ async function runWatch(cmd: Command): Promise<number> {
   if (flags.pace && !(flags.replay && flags.replay.length > 0)) {
     process.stderr.write('smtpstrike: --pace paces a replay: give the capture files with --replay FILE…\n');
     return WATCH_EXIT.failed;
+  }
+  if (flags.metrics !== undefined) {
+    try {
+      parseListenAddress(flags.metrics); // the config file's value (the command line's was checked when read)
+    } catch (e) {
+      process.stderr.write(`smtpstrike: bad config: metrics: ${(e as Error).message}\n`);
+      return WATCH_EXIT.failed;
+    }
   }
   let logs: LogSetup = makeLogger(flags.logFile, flags.logLevel);
   const service = new WatchService(settingsFrom(flags), logs.logger);

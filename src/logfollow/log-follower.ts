@@ -125,6 +125,24 @@ export class LogFollower {
     return { inode: r.ino, dev: r.dev, offset: r.committed, head: h.head, headLen: h.headLen };
   }
 
+  /**
+   * Bytes of the followed file not yet read (its size now − our offset; a rotated-away file still
+   * being read counts too): the log sensor's lag, for watch's metrics. Null while no file is open.
+   */
+  unreadBytes(): number | null {
+    const r = this.cur;
+    if (!r) return null;
+    let n = 0;
+    for (const x of this.old ? [r, this.old] : [r]) {
+      try {
+        n += Math.max(0, fstatSync(x.fd).size - x.offset);
+      } catch {
+        // closed under us (rotation): counts nothing
+      }
+    }
+    return n;
+  }
+
   /** Whether a timer, a watcher or a file is still held (false after stop()). */
   get active(): boolean {
     return this.timer !== null || this.watcher !== null || this.cur !== null || this.old !== null || this.running !== null;

@@ -26,6 +26,15 @@ export class MultiFollower {
     }
     return out;
   }
+  /** path → bytes not yet read (LogFollower.unreadBytes), for the files open now. */
+  unreadBytes(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [p, f] of this.followers) {
+      const n = f.unreadBytes();
+      if (n !== null) out[p] = n;
+    }
+    return out;
+  }
   stats(): Record<string, FollowStats> {
     const out: Record<string, FollowStats> = {};
     for (const [p, f] of this.followers) out[p] = { ...f.stats };

@@ -12,6 +12,7 @@ import { PIPELINE_OPTIONS } from './pipeline.js';
 import type { KeySpec, OptionSpec } from './registry.js';
 import { REPLAY_OPTIONS } from './replay.js';
 import { REPORT_OPTIONS } from './report.js';
+import { STATUS_OPTIONS } from './status.js';
 import { WATCH_OPTIONS } from './watch.js';
 
 export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionSpec[]>> = {
@@ -23,6 +24,7 @@ export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionSpec[]>> = 
   blocks: BLOCKS_OPTIONS,
   'blocks add': BLOCKS_ADD_OPTIONS,
   calibrate: CALIBRATE_OPTIONS,
+  status: STATUS_OPTIONS,
 };
 
 const keySpec = (s: OptionSpec): KeySpec => ({

@@ -1,6 +1,7 @@
 /** `smtpstrike watch`: its own options (config: top level) and the shared pipeline ones. */
 import { MAX_TIMEOUT_SEC } from '../blocker/types.js';
 import { DEFAULT_SERVICES, MAIL_SERVICES } from '../watch/services.js';
+import { parseListenAddress } from '../metrics/listen-address.js';
 import { PIPELINE_OPTIONS } from './pipeline.js';
 import { optionList, type OptionSpec } from './registry.js';
 
@@ -182,6 +183,18 @@ export const WATCH_OPTIONS = optionList('watch', [
     kind: 'bool',
     default: false,
     help: 'with --replay: at the recorded pace, sleeping between packets by their timestamps',
+  },
+  {
+    option: 'metrics',
+    docLabel: '--metrics HOST:PORT',
+    docDefault: 'off',
+    doc: 'serve Prometheus metrics on `GET /metrics` there (`:9464` alone: loopback); no per-address labels',
+    flags: '--metrics <host:port>',
+    kind: 'string',
+    config: 'metrics',
+    reload: 'restart',
+    check: (v) => void parseListenAddress(v),
+    help: 'serve Prometheus metrics on GET /metrics at HOST:PORT (":9464" alone: loopback)',
   },
   { option: 'netns', flags: '--netns <name>', kind: 'string', help: 'run capture and firewall commands in this network namespace (for tests)' },
   ...PIPELINE_OPTIONS,

@@ -335,6 +335,18 @@ export class StrikeEngine implements EventSink {
    * What must survive a restart: every entry that still matters at `now` (hits inside a window or
    * a block standing). Idle entries are left out: forgetting them changes no verdict.
    */
+  /** Blocks standing at `now` (until ≥ now), by rule: a walk over the table's block slots (freed slots hold null) (metrics, at scrape). */
+  activeBlocks(now: number): { auth: number; conn: number } {
+    let auth = 0;
+    let conn = 0;
+    for (const b of this.table.blockOf) {
+      if (!b || b.until < now) continue;
+      if (b.rule === 'auth') auth++;
+      else conn++;
+    }
+    return { auth, conn };
+  }
+
   exportState(now: number): StrikeState {
     const t = this.table;
     const entries: StrikeState['entries'] = [];

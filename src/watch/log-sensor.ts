@@ -88,6 +88,11 @@ export interface LogSensorCounts {
 export class LogSensor {
   private readonly parsers = new Map<string, LineParser>();
   readonly counts: LogSensorCounts = { lines: 0, failures: 0, successes: 0, tempfails: 0, caught_up: 0, struck: 0 };
+  /**
+   * Per source, how late its latest outcome line was read: read time − the line's own stamp (the
+   * journal's µs stamp; a file line's whole-second stamp). Watch's metrics (log lag) read it.
+   */
+  readonly lagSeconds = new Map<string, number>();
   private readonly clock: LiveLogClock;
 
   private readonly formats: Service[];
@@ -140,6 +145,7 @@ export class LogSensor {
       const now = this.now();
       // Read now: placed at now (the wire's clock). Read late: at its own time.
       let arrival = now;
+      if (own !== null) this.lagSeconds.set(source, Math.max(0, now - own));
       const late = own !== null && own < now - CATCH_UP_SECONDS;
       if (late) {
         arrival = own!;

@@ -21,6 +21,11 @@ import { journalLine, LogSensor } from './log-sensor.js';
 import { blockPorts, type MailService } from './services.js';
 import { ReplaySource, type ReplayEnd } from './replay-source.js';
 import { tsInRange } from '../source/packet-record.js';
+import { formatListenAddress, type ListenAddress } from '../metrics/listen-address.js';
+import type { MetricsSource } from '../metrics/metrics-source.js';
+import { MetricsServer } from '../metrics/metrics-server.js';
+import { Registry } from 'prom-client';
+import { watchMetrics, WatchCounts } from './watch-metrics.js';
 
 export interface WatchSettings {
   pipeline: PipelineOptions;
@@ -48,7 +53,11 @@ export interface WatchSettings {
    * restored and written at packet time; the log sensor is off.
    */
   replay?: { files: string[]; pace: boolean } | undefined;
+  /** Serve Prometheus metrics on GET /metrics here (--metrics, metrics:); none when absent. */
+  metrics?: ListenAddress | undefined;
 }
+
+const OUTCOME_OF_EVENT = { auth_failure: 'failure', auth_success: 'success', auth_tempfail: 'tempfail' } as const;
 
 /** How often the state file is rewritten when something changed, and idle flows are swept. */
 const TICK_MS = 1000;
@@ -105,6 +114,12 @@ export class WatchService implements EventSink {
   private savedFollowers: FollowerState = { files: {} };
   /** Lines read per source (a path, or "journal"), for the stats. */
   readonly logLines = new Map<string, number>();
+  /** Per-event counts for the metrics (AUTH outcomes by sensor, strikes, rejects, blocks). */
+  readonly counts = new WatchCounts();
+  private readonly metricSources: MetricsSource[] = [];
+  private metricsServer: MetricsServer | null = null;
+  /** Where the metrics are served (the port the kernel gave for port 0), once start() listens. */
+  metricsAddress: ListenAddress | null = null;
   /** Log lines → attempts in the sensor merge (null without --log / --journal: the wire alone, as before). */
   readonly logSensor: LogSensor | null = null;
   /**
@@ -148,10 +163,54 @@ export class WatchService implements EventSink {
     const blockerOpts = { ports, logger, ...(s.netns ? { netns: s.netns } : {}), ...(deps.runner ? { runner: deps.runner } : {}) };
     this.blockerImpl = createBlocker(s.dryRun ? 'dry-run' : s.blocker, blockerOpts);
     this.batcher = new BlockBatcher(this.blockerImpl, { logger });
+    this.metricSources.push(
+      watchMetrics({
+        pipeline: this.pipeline,
+        counts: this.counts,
+        blocker: this.blockerImpl.name,
+        captureBackend: () => this.source?.backend ?? this.s.captureBackend,
+        captureStats: async () => (this.source ? await this.source.stats() : null),
+        batcher: () => ({
+          stats: this.batcher.stats,
+          queued: this.batcher.queued,
+          setOnApplied: (f) => {
+            this.batcher.onApplied = f;
+          },
+        }),
+        logSensor: () => this.logSensor,
+        logLines: () => this.logLines,
+        logUnreadBytes: () => this.logs?.unreadBytes() ?? {},
+        killRuns: () => this.killer.runs,
+        now: () => Date.now() / 1000,
+      }),
+    );
+  }
+
+  /**
+   * Adds metrics to the /metrics page (the fleet's Redis and CrowdSec health, issue 13): call before
+   * start(). Without --metrics the sources are never registered and cost nothing.
+   */
+  addMetricsSource(src: MetricsSource): void {
+    if (this.metricsServer) throw new Error('addMetricsSource after start(): the metrics are registered once, at start');
+    this.metricSources.push(src);
+  }
+
+  /** Registers every metrics source and listens (before the firewall is touched: a port in use fails the start). */
+  private async startMetrics(at: ListenAddress): Promise<void> {
+    const registry = new Registry();
+    for (const src of this.metricSources) src.register(registry);
+    this.metricsServer = new MetricsServer(registry);
+    this.metricsAddress = await this.metricsServer.listen(at);
+    const where = formatListenAddress(this.metricsAddress);
+    this.log.info(
+      { event: 'metrics_listening', host: this.metricsAddress.host, port: this.metricsAddress.port, url: `http://${where}/metrics` },
+      `metrics on http://${where}/metrics`,
+    );
   }
 
   async start(): Promise<void> {
     const s = this.s;
+    if (s.metrics) await this.startMetrics(s.metrics);
     await this.blockerImpl.init();
     await this.refreshOwnAddresses();
     if (s.replay) {
@@ -445,6 +504,7 @@ export class WatchService implements EventSink {
   event(ev: PipelineEvent): void {
     switch (ev.type) {
       case 'strike':
+        this.counts.strikes[ev.source]++;
         this.dirty = true;
         this.log.warn(
           { event: 'strike', client: ev.client, key: ev.key, n: ev.n, packet_ts: ev.ts, ...(ev.inferred ? { inferred: true } : {}), source: ev.source },
@@ -452,11 +512,13 @@ export class WatchService implements EventSink {
         );
         break;
       case 'reject':
+        this.counts.rejects[ev.rule]++;
         this.dirty = true;
         this.log.warn({ event: 'reject', rule: ev.rule, client: ev.client, key: ev.key, packet_ts: ev.ts }, strikeLogLine(ev));
         this.block(ev.key, false); // a refused SYN refreshes the kernel timeout (queued ops coalesce)
         break;
       case 'block':
+        this.counts.blocks[ev.rule]++;
         this.dirty = true;
         this.log.warn({ event: 'block', rule: ev.rule, client: ev.client, key: ev.key, until: ev.until, timeout_s: this.s.blockSeconds }, `blocking ${ev.key}`);
         this.block(ev.key, true);
@@ -464,6 +526,7 @@ export class WatchService implements EventSink {
       case 'auth_failure':
       case 'auth_success':
       case 'auth_tempfail':
+        this.counts.auth[ev.inferred ? 'inferred' : 'wire'][OUTCOME_OF_EVENT[ev.type]]++;
         if (ev.inferred) {
           this.log.info(
             {
@@ -506,6 +569,7 @@ export class WatchService implements EventSink {
   private block(key: string, isNew: boolean): void {
     const hit = this.own.hit(key);
     if (hit !== null) {
+      if (isNew) this.counts.blocksSkipped++;
       if (!this.skipWarned.has(key)) {
         if (this.skipWarned.size >= MAX_SKIP_WARNINGS) this.skipWarned.clear();
         this.skipWarned.add(key);
@@ -657,6 +721,7 @@ export class WatchService implements EventSink {
     await this.journal?.stop();
     await this.batcher.drain();
     this.saveState();
+    await this.metricsServer?.close();
     this.log.info({ event: 'stop' }, 'smtpstrike stopped; blocks stay in the kernel until their timeouts');
   }
 }
