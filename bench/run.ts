@@ -617,6 +617,7 @@ async function main(): Promise<number> {
       'no-logs': { type: 'boolean', default: false },
       'log-lines': { type: 'string', default: '3000000' },
       'no-log-sensor': { type: 'boolean', default: false },
+      'no-fleet': { type: 'boolean', default: false },
       'log-sensor-quick': { type: 'boolean', default: false },
       'log-sensor-rates': { type: 'string' },
       'log-sensor-seconds': { type: 'string' },
@@ -640,7 +641,7 @@ async function main(): Promise<number> {
         '       [--no-product] [--no-tcpdump] [--no-tshark] [--tshark-limit N] [--no-micro] [--tcpdump-repeat 3] [--product-repeat 1]\n' +
         '       [--timeout-s 3600] [--results bench/out/results.json] [--product-cli dist/src/cli.js] [--no-pending]\n' +
         '       [--no-many-clients] [--many-clients 1000000] [--no-logs] [--log-lines 3000000]\n' +
-        '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5]',
+        '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5] [--no-fleet] [--no-blockers]',
     );
     return 0;
   }
@@ -906,6 +907,20 @@ async function main(): Promise<number> {
       rates: values['log-sensor-rates'] ? values['log-sensor-rates'].split(',').map(Number) : undefined,
       seconds: values['log-sensor-seconds'] ? Number(values['log-sensor-seconds']) : undefined,
     });
+  }
+  // ---- fleet (issue 13): hit latency p50/p99 and hits/s on a local redis-server; LAPI pushes/s on a
+  // local CrowdSec LAPI. Each is its own script (a server started and stopped by PID); missing
+  // packages are said, not failed (scripts/install-deps.sh fleet / crowdsec).
+  if (!values['no-fleet']) {
+    for (const [name, script, args] of [
+      ['fleet: RedisFleet on a local redis-server', 'fleet.js', ['--out', resolve(root, 'bench/out/fleet.json')]],
+      ['fleet: CrowdSec LAPI pushes (CrowdsecPusher) and one bouncer poll', 'crowdsec-push.js', []],
+    ] as const) {
+      log(`\n== ${name} ==`);
+      const r = spawnSync(process.execPath, [join(here, script), ...args], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+      log((r.stdout + r.stderr).trimEnd());
+      if (r.status !== 0) log(`(${script} exited ${r.status ?? r.signal}: not measured)`);
+    }
   }
   // ---- blockers (issue #3): blocks applied per second and restoring 100,000 blocks, per backend
   if (!values['no-blockers']) {
