@@ -7,6 +7,7 @@ import { keepRestartOnly, reloadChanges } from '../watch/reload.js';
 import { WatchService, type WatchSettings } from '../watch/watch-service.js';
 import type { MailService } from '../watch/services.js';
 import { WATCH_OPTIONS } from '../options/watch.js';
+import { linkSettingsFrom, type LinkFlags } from '../watch/block-links.js';
 import { addOptions, applyConfigValues, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 export { DEFAULT_CONFIG } from '../options/watch.js';
@@ -18,7 +19,7 @@ export { DEFAULT_CONFIG } from '../options/watch.js';
  */
 export const WATCH_EXIT = { ok: 0, failed: 1, captureLost: 2 } as const;
 
-interface WatchFlags extends PipelineFlags {
+interface WatchFlags extends PipelineFlags, LinkFlags {
   config: string;
   interface: string;
   captureBackend: 'tcpdump' | 'cap';
@@ -78,6 +79,7 @@ function settingsFrom(f: WatchFlags): WatchSettings {
     logs: [...new Set(f.log)],
     journal: f.journal,
     services: f.services,
+    links: linkSettingsFrom(f),
   };
 }
 

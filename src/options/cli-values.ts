@@ -117,6 +117,14 @@ export function cliParser(spec: OptionSpec): ((v: string, prev: unknown) => unkn
       return listOf((v) => new AddressSet().add(v));
     case 'replies':
       return listOf(parseReplyArg); // kept as given: the config's `tls_replies:` gives the same strings
+    case 'argv':
+      // One program path, run without a shell (arguments: the config file's list form).
+      return (v: string) => {
+        if (v === '') throw new InvalidArgumentError('expected a program, got ""');
+        return [v];
+      };
+    case 'crowdsec':
+      throw new Error(`${spec.option}: a config-file mapping has no command-line form`);
   }
 }
 

@@ -1,6 +1,7 @@
 /** `smtpstrike watch`: its own options (config: top level) and the shared pipeline ones. */
 import { MAX_TIMEOUT_SEC } from '../blocker/types.js';
 import { DEFAULT_SERVICES, MAIL_SERVICES } from '../watch/services.js';
+import { parseFleetUrl } from '../fleet/fleet-url.js';
 import { PIPELINE_OPTIONS } from './pipeline.js';
 import { optionList, type OptionSpec } from './registry.js';
 
@@ -165,6 +166,56 @@ export const WATCH_OPTIONS = optionList('watch', [
     config: 'services',
     reload: 'restart',
     help: `whose log failures count and whose ports a block closes, comma-separated: ${MAIL_SERVICES.join(', ')} (smtp: --ports; imap: 143, 993; pop3: 110, 995)`,
+  },
+  {
+    // issue 13: fleet-wide counting on Redis (src/fleet/redis-fleet.ts, wired in src/watch/block-links.ts)
+    option: 'fleet',
+    docLabel: '--fleet URL',
+    doc: "count strikes and new connections fleet-wide on Redis and apply the fleet's blocks: `redis://[:PASSWORD@]HOST:PORT/DB`, `rediss://…` (TLS), `redis+sentinel://H1:P1,H2:P2/MASTER/DB`",
+    flags: '--fleet <url>',
+    kind: 'string',
+    check: (v) => void parseFleetUrl(v),
+    config: 'fleet',
+    reload: 'restart',
+    help: 'count fleet-wide on Redis: redis://[:PASSWORD@]HOST:PORT/DB, rediss://..., redis+sentinel://H1:P1,H2:P2/MASTER/DB',
+  },
+  {
+    option: 'fleetHost',
+    docDefault: 'the hostname',
+    doc: "this host's name on the fleet's block stream (unique per host)",
+    flags: '--fleet-host <name>',
+    kind: 'string',
+    config: 'fleet_host',
+    reload: 'restart',
+    help: "this host's name on the fleet's block stream, unique per host (default: the hostname)",
+  },
+  {
+    option: 'onBlock',
+    docLabel: '--on-block PROGRAM',
+    doc: 'run PROGRAM (no shell) for every block: arguments `block ADDRESS KEY RULE UNTIL`, the same in `SMTPSTRIKE_*` variables; config: a path or a list `[program, arg, …]`',
+    flags: '--on-block <program>',
+    kind: 'argv',
+    config: 'on_block',
+    reload: 'restart',
+    help: 'run this program (no shell) for every block, with: block ADDRESS KEY RULE UNTIL',
+  },
+  {
+    option: 'onUnblock',
+    docLabel: '--on-unblock PROGRAM',
+    doc: 'run PROGRAM for every block watch lifts: arguments `unblock ADDRESS KEY RULE 0`',
+    flags: '--on-unblock <program>',
+    kind: 'argv',
+    config: 'on_unblock',
+    reload: 'restart',
+    help: 'run this program (no shell) for every block watch lifts, with: unblock ADDRESS KEY RULE 0',
+  },
+  {
+    // A mapping: config file only (machine credentials do not belong on a command line).
+    option: 'crowdsec',
+    kind: 'crowdsec',
+    config: 'crowdsec',
+    reload: 'restart',
+    help: 'CrowdSec Local API: {url, machine_id, password, bouncer_key, poll_interval, max_queue, origins, scenarios_containing}',
   },
   { option: 'netns', flags: '--netns <name>', kind: 'string', help: 'run capture and firewall commands in this network namespace (for tests)' },
   ...PIPELINE_OPTIONS,

@@ -18,6 +18,7 @@ import type { ReloadChanges } from './reload.js';
 import { restoreStrikes } from './restore.js';
 import { SessionKiller } from './session-killer.js';
 import { journalLine, LogSensor } from './log-sensor.js';
+import { BlockLinks, type LinkSettings } from './block-links.js';
 import { blockPorts, type MailService } from './services.js';
 
 export interface WatchSettings {
@@ -40,6 +41,8 @@ export interface WatchSettings {
   journal?: boolean;
   /** Whose log lines count and whose ports a block closes (--services; default smtp). */
   services?: MailService[];
+  /** Redis fleet, CrowdSec, --on-block/--on-unblock (block-links.ts). */
+  links?: LinkSettings | undefined;
 }
 
 /** How often the state file is rewritten when something changed, and idle flows are swept. */
@@ -87,6 +90,8 @@ export class WatchService implements EventSink {
   readonly logLines = new Map<string, number>();
   /** Log lines → attempts in the sensor merge (null without --log / --journal: the wire alone, as before). */
   readonly logSensor: LogSensor | null = null;
+  /** The fleet, CrowdSec and the block hooks (null when none is set). */
+  readonly links: BlockLinks | null = null;
   /**
    * Settles when capture ends on its own after start (tcpdump exited, the cap session failed, the
    * packet handler threw): watch is blind from then on, so its owner must stop and exit non-zero
@@ -127,6 +132,20 @@ export class WatchService implements EventSink {
     const blockerOpts = { ports, logger, ...(s.netns ? { netns: s.netns } : {}), ...(deps.runner ? { runner: deps.runner } : {}) };
     this.blockerImpl = createBlocker(s.dryRun ? 'dry-run' : s.blocker, blockerOpts);
     this.batcher = new BlockBatcher(this.blockerImpl, { logger });
+    if (s.links) {
+      this.links = new BlockLinks(
+        s.links,
+        {
+          apply: (key, timeoutSec) => this.block(key, true, timeoutSec),
+          remove: (key) => this.batcher.push({ op: 'del', addr: key }),
+          ownHit: (key) => this.own.hit(key),
+          log: () => this.log,
+          blockSeconds: () => this.s.blockSeconds,
+        },
+        this.pipeline.strikes,
+        { stateFile: s.stateFile, dryRun: s.dryRun },
+      );
+    }
   }
 
   async start(): Promise<void> {
@@ -135,6 +154,7 @@ export class WatchService implements EventSink {
     await this.refreshOwnAddresses();
     this.restore();
     await this.startLogSensors();
+    this.links?.start();
     this.source = createLiveSource(s.captureBackend, {
       iface: s.iface,
       filter: bpfForPorts(s.pipeline.ports),
@@ -327,6 +347,7 @@ export class WatchService implements EventSink {
       if (hit === null) continue;
       this.log.warn({ event: 'unblock_own_address', key: e.key, own: hit }, `unblocking ${e.key}: it now holds this host's address ${hit}`);
       this.batcher.push({ op: 'del', addr: e.key });
+      this.links?.lifted(e.key, 'own_address');
     }
   }
 
@@ -342,16 +363,21 @@ export class WatchService implements EventSink {
           { event: 'strike', client: ev.client, key: ev.key, n: ev.n, packet_ts: ev.ts, ...(ev.inferred ? { inferred: true } : {}), source: ev.source },
           strikeLogLine(ev),
         );
+        this.links?.authHit(ev.key, ev.client, ev.ts);
         break;
       case 'reject':
         this.dirty = true;
         this.log.warn({ event: 'reject', rule: ev.rule, client: ev.client, key: ev.key, packet_ts: ev.ts }, strikeLogLine(ev));
         this.block(ev.key, false); // a refused SYN refreshes the kernel timeout (queued ops coalesce)
+        if (ev.rule === 'auth') this.links?.authHit(ev.key, ev.client, ev.ts); // the seed tags it again
         break;
       case 'block':
         this.dirty = true;
         this.log.warn({ event: 'block', rule: ev.rule, client: ev.client, key: ev.key, until: ev.until, timeout_s: this.s.blockSeconds }, `blocking ${ev.key}`);
-        this.block(ev.key, true);
+        {
+          const applied = this.block(ev.key, true); // outside ?.: it must run without links too
+          this.links?.ownBlock(ev, applied);
+        }
         break;
       case 'auth_failure':
       case 'auth_success':
@@ -394,8 +420,8 @@ export class WatchService implements EventSink {
     }
   }
 
-  /** Puts `key` in the kernel set (refreshing its timeout); a new block also ends its open sessions. */
-  private block(key: string, isNew: boolean): void {
+  /** Puts `key` in the kernel set (refreshing its timeout); a new block also ends its open sessions. False: an own address. */
+  private block(key: string, isNew: boolean, timeoutSec = this.s.blockSeconds): boolean {
     const hit = this.own.hit(key);
     if (hit !== null) {
       if (!this.skipWarned.has(key)) {
@@ -406,10 +432,11 @@ export class WatchService implements EventSink {
           `not blocking ${key}: it holds this host's own or loopback address ${hit}`,
         );
       }
-      return;
+      return false;
     }
-    this.batcher.push({ op: 'add', addr: key, timeoutSec: this.s.blockSeconds });
+    this.batcher.push({ op: 'add', addr: key, timeoutSec });
     if (isNew && this.s.killEstablished) this.killer.kill(key, this.log);
+    return true;
   }
 
   private tick(): void {
@@ -478,6 +505,7 @@ export class WatchService implements EventSink {
         kill_established_runs: this.killer.runs,
         ...(this.logs || this.journal ? { log_lines: Object.fromEntries(this.logLines), logs: this.logFileStats() } : {}),
         ...(this.logSensor ? { log_sensor: this.logSensor.counts, sensors: this.coverage() } : {}),
+        ...this.links?.statsLine(),
       },
       'capture and blocker health',
     );
@@ -536,7 +564,9 @@ export class WatchService implements EventSink {
     await this.source?.stop();
     await this.logs?.stop();
     await this.journal?.stop();
+    await this.links?.close(); // no fleet or CrowdSec block comes after this
     await this.batcher.drain();
+    if (this.links && !(await this.links.drained())) this.log.warn({ event: 'hooks_not_drained' }, '--on-block programs still running at exit');
     this.saveState();
     this.log.info({ event: 'stop' }, 'smtpstrike stopped; blocks stay in the kernel until their timeouts');
   }
