@@ -137,6 +137,49 @@ test('--fleet: three watches on one redis-server, one failure each: all three bl
   }
 });
 
+test('--fleet: new connections count fleet-wide too: two per host on three hosts reach the connection rule (6) everywhere', async (t) => {
+  if (!haveRedisServer()) {
+    process.stderr.write('SKIPPED LOUDLY: watch-links fleet needs redis-server (scripts/install-deps.sh fleet)\n');
+    t.skip('no redis-server');
+    return;
+  }
+  const tmp = tempDir();
+  const redis = await RedisServer.start();
+  const hosts = ['c1', 'c2', 'c3'].map((name) => {
+    const { logger, lines } = memLog();
+    const w = new WatchService(settings(tmp.dir, name, { fleet: redis.url, fleetHost: name, fleetBudgetMs: 5000 }), logger);
+    return { name, w, lines };
+  });
+  const flooder = '203.0.113.66';
+  try {
+    for (const h of hosts) h.w.links!.start();
+    await waitFor(() => hosts.every((h) => h.w.links!.fleet!.health === 'ok'), 'every host reached Redis', LONG);
+    for (const h of hosts) {
+      for (let i = 0; i < 2; i++) {
+        const ts = Date.now() / 1000;
+        h.w.pipeline.strikes.event({
+          type: 'connect',
+          ts,
+          flow: flow++,
+          client: flooder,
+          clientPort: 50000 + flow,
+          server: '192.0.2.25',
+          serverPort: 25,
+          wire,
+        });
+      }
+      assert.equal(h.w.pipeline.strikes.stats.blocks, 0, `${h.name} alone: 2 of 6 connections`);
+      await waitFor(() => h.w.links!.fleet!.stats.fleetHits === 2, `${h.name}: both connections counted in Redis`, LONG);
+    }
+    for (const h of hosts) await waitFor(() => dryRun(h.lines).some(([op, a]) => op === 'add' && a === flooder), `${h.name} blocks ${flooder}`, LONG);
+    assert.ok(hosts[2]!.lines.some((l) => l.event === 'block' && l.rule === 'conn' && l.source === 'fleet_fleet'));
+  } finally {
+    for (const h of hosts) await h.w.stop();
+    await redis.stop();
+    tmp.cleanup();
+  }
+});
+
 test('--fleet: a remote block is not applied on a whitelisted address or an own one', async (t) => {
   if (!haveRedisServer()) {
     process.stderr.write('SKIPPED LOUDLY: watch-links fleet needs redis-server (scripts/install-deps.sh fleet)\n');
@@ -271,6 +314,10 @@ test('config: on_block as a path or a list, crowdsec as a checked mapping, with 
   assert.throws(
     () => parseConfigFile('crowdsec:\n  url: http://x\n  bouncer_key: k\n  pol_interval: 5\n'),
     (e: unknown) => e instanceof ConfigError && /crowdsec\.pol_interval: unknown key/.test(e.message),
+  );
+  assert.throws(
+    () => parseConfigFile('hitcount: 3\nfleet: http://10.0.0.5/\n'),
+    (e: unknown) => e instanceof ConfigError && e.line === 2 && /fleet: fleet URL not understood/.test(e.message),
   );
   assert.throws(
     () => parseConfigFile('on_block: []\n'),

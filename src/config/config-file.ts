@@ -234,6 +234,13 @@ function convert(node: Node | null, spec: KeySpec, key: string, file: string, li
       const v = scalar();
       if (typeof v !== 'string' || v === '') return fail(`expected text, got ${JSON.stringify(v)}`);
       if (spec.choices && !spec.choices.includes(v)) return fail(`must be one of ${spec.choices.join(', ')}`);
+      if (spec.valid) {
+        try {
+          spec.valid(v);
+        } catch (e) {
+          return fail((e as Error).message);
+        }
+      }
       return v;
     }
     case 'replies': {

@@ -98,6 +98,7 @@ export function cliParser(spec: OptionSpec): ((v: string, prev: unknown) => unkn
         if (v === '' && spec.config !== undefined) throw new InvalidArgumentError('expected text, got ""');
         if (spec.choices && !spec.choices.includes(v)) throw new InvalidArgumentError(`must be one of ${spec.choices.join(', ')}`);
         if (spec.check) checked(spec.check, v);
+        if (spec.valid) checked(spec.valid, v);
         return v;
       };
     case 'zone':

@@ -30,6 +30,8 @@ export interface KeySpec {
   min?: number;
   max?: number;
   choices?: readonly string[];
+  /** A check of a text that both the command line and the config file run (a URL's form); throws the reason. */
+  valid?: (v: string) => void;
 }
 
 export interface OptionSpec extends KeySpec {

@@ -174,7 +174,7 @@ export const WATCH_OPTIONS = optionList('watch', [
     doc: "count strikes and new connections fleet-wide on Redis and apply the fleet's blocks: `redis://[:PASSWORD@]HOST:PORT/DB`, `rediss://…` (TLS), `redis+sentinel://H1:P1,H2:P2/MASTER/DB`",
     flags: '--fleet <url>',
     kind: 'string',
-    check: (v) => void parseFleetUrl(v),
+    valid: (v) => void parseFleetUrl(v),
     config: 'fleet',
     reload: 'restart',
     help: 'count fleet-wide on Redis: redis://[:PASSWORD@]HOST:PORT/DB, rediss://..., redis+sentinel://H1:P1,H2:P2/MASTER/DB',
