@@ -398,14 +398,25 @@ export class BlockLinks {
     if (this.crowdsec) {
       const c = this.crowdsec.stats();
       out.crowdsec = {
-        push: c.push,
-        bouncer: c.bouncer,
+        push: c.push ? snakeKeys(c.push) : null,
+        bouncer: c.bouncer ? snakeKeys(c.bouncer) : null,
         applied: this.stats.crowdsecApplied,
         lifted: this.stats.crowdsecLifted,
         refused: this.stats.crowdsecRefused,
       };
     }
-    if (this.hooks) out.hooks = { ...this.hooks.stats };
+    if (this.hooks) {
+      const h = this.hooks.stats;
+      out.hooks = {
+        started: h.started,
+        succeeded: h.succeeded,
+        failed: h.failed,
+        timed_out: h.timedOut,
+        dropped: h.dropped,
+        running: h.running,
+        queued: h.queued,
+      };
+    }
     out.links = { whitelisted_skipped: this.stats.whitelistedSkipped, tracked: this.active.size, tracked_dropped: this.stats.trackedDropped };
     return out;
   }
@@ -416,6 +427,11 @@ function timeLeft(untilMs: number): number {
   const ms = untilMs - Date.now();
   if (ms <= 0) return 0;
   return Math.min(Math.max(1, Math.ceil(ms / 1000)), MAX_TIMEOUT_SEC);
+}
+
+/** The log's snake_case: `consecutiveFailures` → `consecutive_failures`. */
+function snakeKeys(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
 }
 
 /** Whether the first `bits` bits of `a` and `b` agree. */
