@@ -108,6 +108,9 @@ async function runWatch(cmd: Command): Promise<number> {
         const own = cliLists.get(name);
         if (own) cmd.setOptionValueWithSource(name, [...own], 'cli');
       }
+      // Config-only keys (crowdsec:) have no commander option: a key removed from the file must go too.
+      for (const o of WATCH_OPTIONS)
+        if (!o.flags && cmd.getOptionValueSource(o.option) === 'config') cmd.setOptionValueWithSource(o.option, undefined, 'default');
       const next = { ...resolveFlags(cmd) };
       const changes = reloadChanges(flags, next);
       if (next.logFile !== flags.logFile || next.logLevel !== flags.logLevel) {
