@@ -8,6 +8,7 @@ import { WatchService, type WatchSettings } from '../watch/watch-service.js';
 import type { MailService } from '../watch/services.js';
 import { WATCH_OPTIONS } from '../options/watch.js';
 import { parseListenAddress } from '../metrics/listen-address.js';
+import { linkSettingsFrom, type LinkFlags } from '../watch/block-links.js';
 import { addOptions, applyConfigValues, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 export { DEFAULT_CONFIG } from '../options/watch.js';
@@ -21,7 +22,7 @@ export { DEFAULT_CONFIG } from '../options/watch.js';
  */
 export const WATCH_EXIT = { ok: 0, failed: 1, captureLost: 2 } as const;
 
-interface WatchFlags extends PipelineFlags {
+interface WatchFlags extends PipelineFlags, LinkFlags {
   config: string;
   interface: string;
   captureBackend: 'tcpdump' | 'cap';
@@ -87,6 +88,7 @@ function settingsFrom(f: WatchFlags): WatchSettings {
     replay: f.replay && f.replay.length > 0 ? { files: f.replay, pace: f.pace } : undefined,
     // Checked on the command line by the registry, and for the config file's value in runWatch.
     metrics: f.metrics === undefined ? undefined : parseListenAddress(f.metrics),
+    links: linkSettingsFrom(f),
   };
 }
 
@@ -127,6 +129,9 @@ async function runWatch(cmd: Command): Promise<number> {
         const own = cliLists.get(name);
         if (own) cmd.setOptionValueWithSource(name, [...own], 'cli');
       }
+      // Config-only keys (crowdsec:) have no commander option: a key removed from the file must go too.
+      for (const o of WATCH_OPTIONS)
+        if (!o.flags && cmd.getOptionValueSource(o.option) === 'config') cmd.setOptionValueWithSource(o.option, undefined, 'default');
       const next = { ...resolveFlags(cmd) };
       const changes = reloadChanges(flags, next);
       if (next.logFile !== flags.logFile || next.logLevel !== flags.logLevel) {

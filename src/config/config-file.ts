@@ -7,6 +7,7 @@ import { parseBytes, rangeProblem, type KeySpec } from '../options/registry.js';
 import { emptyWhitelist, type WhitelistConfig } from '../accounts/whitelist.js';
 import { checkReplyText, REPLY_CODES } from '../tls/reply-profiles.js';
 import { parseServices } from '../watch/services.js';
+import { parseCrowdsecConfig, type CrowdsecConfig } from '../fleet/crowdsec-config.js';
 
 /**
  * The config file (`--config`, default /etc/smtpstrike/config.yaml): everything the command-line
@@ -15,7 +16,7 @@ import { parseServices } from '../watch/services.js';
  * fall back to a default on a firewall tool).
  */
 
-export type ConfigValue = number | string | boolean | string[] | number[];
+export type ConfigValue = number | string | boolean | string[] | number[] | CrowdsecConfig;
 
 // The keys and their checks are made from the option registry (src/options/): one range per option.
 export { ACCOUNTS_KEYS, CONFIG_KEYS } from '../options/all-options.js';
@@ -233,6 +234,13 @@ function convert(node: Node | null, spec: KeySpec, key: string, file: string, li
       const v = scalar();
       if (typeof v !== 'string' || v === '') return fail(`expected text, got ${JSON.stringify(v)}`);
       if (spec.choices && !spec.choices.includes(v)) return fail(`must be one of ${spec.choices.join(', ')}`);
+      if (spec.valid) {
+        try {
+          spec.valid(v);
+        } catch (e) {
+          return fail((e as Error).message);
+        }
+      }
       return v;
     }
     case 'replies': {
@@ -271,6 +279,23 @@ function convert(node: Node | null, spec: KeySpec, key: string, file: string, li
         return parseServices(items as string | string[]);
       } catch (e) {
         return fail((e as Error).message);
+      }
+    }
+    case 'argv': {
+      // `on_block: /usr/local/bin/x` or `on_block: [/usr/local/bin/x, --flag]`: an argv, never a shell string.
+      const items = node && isSeq(node) ? node.items.map((it) => (isScalar(it) ? it.value : undefined)) : [scalar()];
+      if (items.length === 0 || items.some((x) => typeof x !== 'string' && typeof x !== 'number'))
+        return fail('expected a program path, or a list [program, argument, ...]');
+      const argv = items.map(String);
+      if (argv[0] === '') return fail('the program is empty');
+      return argv;
+    }
+    case 'crowdsec': {
+      if (!node || !isMap(node)) return fail('expected a mapping {url, machine_id, password, bouncer_key}');
+      try {
+        return parseCrowdsecConfig(node.toJSON());
+      } catch (e) {
+        throw new ConfigError(file, line, (e as Error).message); // already `crowdsec.KEY: reason`
       }
     }
     case 'strings':

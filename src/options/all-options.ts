@@ -33,6 +33,7 @@ const keySpec = (s: OptionSpec): KeySpec => ({
   ...(s.min === undefined ? {} : { min: s.min }),
   ...(s.max === undefined ? {} : { max: s.max }),
   ...(s.choices ? { choices: s.choices } : {}),
+  ...(s.valid ? { valid: s.valid } : {}),
 });
 
 const TOP_LEVEL: readonly OptionSpec[] = [...PIPELINE_OPTIONS, ...WATCH_OPTIONS.filter((s) => !PIPELINE_OPTIONS.includes(s))].filter(

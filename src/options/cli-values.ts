@@ -98,6 +98,7 @@ export function cliParser(spec: OptionSpec): ((v: string, prev: unknown) => unkn
         if (v === '' && spec.config !== undefined) throw new InvalidArgumentError('expected text, got ""');
         if (spec.choices && !spec.choices.includes(v)) throw new InvalidArgumentError(`must be one of ${spec.choices.join(', ')}`);
         if (spec.check) checked(spec.check, v);
+        if (spec.valid) checked(spec.valid, v);
         return v;
       };
     case 'zone':
@@ -117,6 +118,14 @@ export function cliParser(spec: OptionSpec): ((v: string, prev: unknown) => unkn
       return listOf((v) => new AddressSet().add(v));
     case 'replies':
       return listOf(parseReplyArg); // kept as given: the config's `tls_replies:` gives the same strings
+    case 'argv':
+      // One program path, run without a shell (arguments: the config file's list form).
+      return (v: string) => {
+        if (v === '') throw new InvalidArgumentError('expected a program, got ""');
+        return [v];
+      };
+    case 'crowdsec':
+      throw new Error(`${spec.option}: a config-file mapping has no command-line form`);
   }
 }
 

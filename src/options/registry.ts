@@ -18,7 +18,9 @@ export type ValueKind =
   | 'cidrs' // a list of addresses or networks; repeatable
   | 'ports' // a list of TCP ports; comma-separated on the command line
   | 'replies' // reply code → text; `CODE=TEXT`, repeatable, on the command line
-  | 'services'; // smtp, imap, pop3
+  | 'services' // smtp, imap, pop3
+  | 'argv' // a program: its path, or (config file) a list [program, arg, ...]; never a shell string
+  | 'crowdsec'; // the config file's `crowdsec:` mapping (fleet/crowdsec-config.ts checks it); no flags
 
 /** What the config file needs of an option: the option it sets and how its value is checked. */
 export interface KeySpec {
@@ -28,6 +30,8 @@ export interface KeySpec {
   min?: number;
   max?: number;
   choices?: readonly string[];
+  /** A check of a text that both the command line and the config file run (a URL's form); throws the reason. */
+  valid?: (v: string) => void;
 }
 
 export interface OptionSpec extends KeySpec {

@@ -2,6 +2,7 @@
 import { MAX_TIMEOUT_SEC } from '../blocker/types.js';
 import { DEFAULT_SERVICES, MAIL_SERVICES } from '../watch/services.js';
 import { parseListenAddress } from '../metrics/listen-address.js';
+import { parseFleetUrl } from '../fleet/fleet-url.js';
 import { PIPELINE_OPTIONS } from './pipeline.js';
 import { optionList, type OptionSpec } from './registry.js';
 
@@ -195,6 +196,56 @@ export const WATCH_OPTIONS = optionList('watch', [
     reload: 'restart',
     check: (v) => void parseListenAddress(v),
     help: 'serve Prometheus metrics on GET /metrics at HOST:PORT (":9464" alone: loopback)',
+  },
+  {
+    // issue 13: fleet-wide counting on Redis (src/fleet/redis-fleet.ts, wired in src/watch/block-links.ts)
+    option: 'fleet',
+    docLabel: '--fleet URL',
+    doc: "count strikes and new connections fleet-wide on Redis and apply the fleet's blocks: `redis://[:PASSWORD@]HOST:PORT/DB`, `rediss://…` (TLS), `redis+sentinel://H1:P1,H2:P2/MASTER/DB`",
+    flags: '--fleet <url>',
+    kind: 'string',
+    valid: (v) => void parseFleetUrl(v),
+    config: 'fleet',
+    reload: 'restart',
+    help: 'count fleet-wide on Redis: redis://[:PASSWORD@]HOST:PORT/DB, rediss://..., redis+sentinel://H1:P1,H2:P2/MASTER/DB',
+  },
+  {
+    option: 'fleetHost',
+    docDefault: 'the hostname',
+    doc: "this host's name on the fleet's block stream (unique per host)",
+    flags: '--fleet-host <name>',
+    kind: 'string',
+    config: 'fleet_host',
+    reload: 'restart',
+    help: "this host's name on the fleet's block stream, unique per host (default: the hostname)",
+  },
+  {
+    option: 'onBlock',
+    docLabel: '--on-block PROGRAM',
+    doc: 'run PROGRAM (no shell) for every block: arguments `block ADDRESS KEY RULE UNTIL`, the same in `SMTPSTRIKE_*` variables; config: a path or a list `[program, arg, …]`',
+    flags: '--on-block <program>',
+    kind: 'argv',
+    config: 'on_block',
+    reload: 'restart',
+    help: 'run this program (no shell) for every block, with: block ADDRESS KEY RULE UNTIL',
+  },
+  {
+    option: 'onUnblock',
+    docLabel: '--on-unblock PROGRAM',
+    doc: 'run PROGRAM for every block watch lifts: arguments `unblock ADDRESS KEY RULE 0`',
+    flags: '--on-unblock <program>',
+    kind: 'argv',
+    config: 'on_unblock',
+    reload: 'restart',
+    help: 'run this program (no shell) for every block watch lifts, with: unblock ADDRESS KEY RULE 0',
+  },
+  {
+    // A mapping: config file only (machine credentials do not belong on a command line).
+    option: 'crowdsec',
+    kind: 'crowdsec',
+    config: 'crowdsec',
+    reload: 'restart',
+    help: 'CrowdSec Local API: {url, machine_id, password, bouncer_key, poll_interval, max_queue, origins, scenarios_containing}',
   },
   { option: 'netns', flags: '--netns <name>', kind: 'string', help: 'run capture and firewall commands in this network namespace (for tests)' },
   ...PIPELINE_OPTIONS,

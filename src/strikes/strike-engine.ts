@@ -116,6 +116,11 @@ export class StrikeEngine implements EventSink {
   private readonly table: StrikeTable;
   private readonly rejectedFlows = new Set<number>();
   private now = 0;
+  /**
+   * Told of every new connection the connection rule counts (not whitelisted, not refused by the
+   * auth rule): watch's fleet counts them fleet-wide too (src/watch/block-links.ts). Null: nothing.
+   */
+  onConnHit: ((key: string, client: string, ts: number) => void) | null = null;
 
   constructor(
     readonly opts: StrikeOptions,
@@ -260,6 +265,7 @@ export class StrikeEngine implements EventSink {
       return;
     }
     t.conn.add(e, ev.ts);
+    this.onConnHit?.(key, ev.client, ev.ts);
     if (t.conn.hitsWithin(e, ev.ts, o.connSeconds) >= o.connHitcount) {
       this.reject(e, ev, 'conn', LogPrefix.connReject);
       this.blockUntil(e, ev.client, 'conn', ev.ts, t.conn.fullUntil(e, o.connSeconds), 1);

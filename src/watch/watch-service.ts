@@ -18,6 +18,7 @@ import type { ReloadChanges } from './reload.js';
 import { restoreStrikes } from './restore.js';
 import { SessionKiller } from './session-killer.js';
 import { journalLine, LogSensor } from './log-sensor.js';
+import { BlockLinks, type LinkSettings } from './block-links.js';
 import { blockPorts, type MailService } from './services.js';
 import { ReplaySource, type ReplayEnd } from './replay-source.js';
 import { tsInRange } from '../source/packet-record.js';
@@ -26,6 +27,7 @@ import type { MetricsSource } from '../metrics/metrics-source.js';
 import { MetricsServer } from '../metrics/metrics-server.js';
 import { Registry } from 'prom-client';
 import { watchMetrics, WatchCounts } from './watch-metrics.js';
+import { linkMetrics } from './link-metrics.js';
 
 export interface WatchSettings {
   pipeline: PipelineOptions;
@@ -55,6 +57,8 @@ export interface WatchSettings {
   replay?: { files: string[]; pace: boolean } | undefined;
   /** Serve Prometheus metrics on GET /metrics here (--metrics, metrics:); none when absent. */
   metrics?: ListenAddress | undefined;
+  /** Redis fleet, CrowdSec, --on-block/--on-unblock (block-links.ts). */
+  links?: LinkSettings | undefined;
 }
 
 const OUTCOME_OF_EVENT = { auth_failure: 'failure', auth_success: 'success', auth_tempfail: 'tempfail' } as const;
@@ -122,6 +126,8 @@ export class WatchService implements EventSink {
   metricsAddress: ListenAddress | null = null;
   /** Log lines → attempts in the sensor merge (null without --log / --journal: the wire alone, as before). */
   readonly logSensor: LogSensor | null = null;
+  /** The fleet, CrowdSec and the block hooks (null when none is set). */
+  readonly links: BlockLinks | null = null;
   /**
    * Settles when capture ends on its own after start (tcpdump exited, the cap session failed, the
    * packet handler threw): watch is blind from then on, so its owner must stop and exit non-zero
@@ -163,6 +169,21 @@ export class WatchService implements EventSink {
     const blockerOpts = { ports, logger, ...(s.netns ? { netns: s.netns } : {}), ...(deps.runner ? { runner: deps.runner } : {}) };
     this.blockerImpl = createBlocker(s.dryRun ? 'dry-run' : s.blocker, blockerOpts);
     this.batcher = new BlockBatcher(this.blockerImpl, { logger });
+    if (this.s.links) {
+      this.links = new BlockLinks(
+        this.s.links,
+        {
+          apply: (key, timeoutSec) => this.block(key, true, timeoutSec),
+          remove: (key) => this.batcher.push({ op: 'del', addr: key }),
+          ownHit: (key) => this.own.hit(key),
+          log: () => this.log,
+          blockSeconds: () => this.s.blockSeconds,
+        },
+        this.pipeline.strikes,
+        { stateFile: this.s.stateFile, dryRun: this.s.dryRun },
+      );
+    }
+    if (this.links) this.metricSources.push(linkMetrics(this.links));
     this.metricSources.push(
       watchMetrics({
         pipeline: this.pipeline,
@@ -214,10 +235,12 @@ export class WatchService implements EventSink {
     await this.blockerImpl.init();
     await this.refreshOwnAddresses();
     if (s.replay) {
+      this.links?.start();
       this.startReplay(s.replay);
     } else {
       this.restore();
       await this.startLogSensors();
+      this.links?.start();
       this.source = createLiveSource(s.captureBackend, {
         iface: s.iface,
         filter: bpfForPorts(s.pipeline.ports),
@@ -494,6 +517,7 @@ export class WatchService implements EventSink {
       if (hit === null) continue;
       this.log.warn({ event: 'unblock_own_address', key: e.key, own: hit }, `unblocking ${e.key}: it now holds this host's address ${hit}`);
       this.batcher.push({ op: 'del', addr: e.key });
+      this.links?.lifted(e.key, 'own_address');
     }
   }
 
@@ -510,18 +534,23 @@ export class WatchService implements EventSink {
           { event: 'strike', client: ev.client, key: ev.key, n: ev.n, packet_ts: ev.ts, ...(ev.inferred ? { inferred: true } : {}), source: ev.source },
           strikeLogLine(ev),
         );
+        this.links?.authHit(ev.key, ev.client, ev.ts);
         break;
       case 'reject':
         this.counts.rejects[ev.rule]++;
         this.dirty = true;
         this.log.warn({ event: 'reject', rule: ev.rule, client: ev.client, key: ev.key, packet_ts: ev.ts }, strikeLogLine(ev));
         this.block(ev.key, false); // a refused SYN refreshes the kernel timeout (queued ops coalesce)
+        if (ev.rule === 'auth') this.links?.authHit(ev.key, ev.client, ev.ts); // the seed tags it again
         break;
       case 'block':
         this.counts.blocks[ev.rule]++;
         this.dirty = true;
         this.log.warn({ event: 'block', rule: ev.rule, client: ev.client, key: ev.key, until: ev.until, timeout_s: this.s.blockSeconds }, `blocking ${ev.key}`);
-        this.block(ev.key, true);
+        {
+          const applied = this.block(ev.key, true); // outside ?.: it must run without links too
+          this.links?.ownBlock(ev, applied);
+        }
         break;
       case 'auth_failure':
       case 'auth_success':
@@ -565,8 +594,8 @@ export class WatchService implements EventSink {
     }
   }
 
-  /** Puts `key` in the kernel set (refreshing its timeout); a new block also ends its open sessions. */
-  private block(key: string, isNew: boolean): void {
+  /** Puts `key` in the kernel set (refreshing its timeout); a new block also ends its open sessions. False: an own address. */
+  private block(key: string, isNew: boolean, timeoutSec = this.s.blockSeconds): boolean {
     const hit = this.own.hit(key);
     if (hit !== null) {
       if (isNew) this.counts.blocksSkipped++;
@@ -578,10 +607,11 @@ export class WatchService implements EventSink {
           `not blocking ${key}: it holds this host's own or loopback address ${hit}`,
         );
       }
-      return;
+      return false;
     }
-    this.batcher.push({ op: 'add', addr: key, timeoutSec: this.s.blockSeconds });
+    this.batcher.push({ op: 'add', addr: key, timeoutSec });
     if (isNew && this.s.killEstablished) this.killer.kill(key, this.log);
+    return true;
   }
 
   private tick(): void {
@@ -655,6 +685,7 @@ export class WatchService implements EventSink {
         kill_established_runs: this.killer.runs,
         ...(this.logs || this.journal ? { log_lines: Object.fromEntries(this.logLines), logs: this.logFileStats() } : {}),
         ...(this.logSensor ? { log_sensor: this.logSensor.counts, sensors: this.coverage() } : {}),
+        ...this.links?.statsLine(),
       },
       'capture and blocker health',
     );
@@ -719,7 +750,9 @@ export class WatchService implements EventSink {
     await this.source?.stop();
     await this.logs?.stop();
     await this.journal?.stop();
+    await this.links?.close(); // no fleet or CrowdSec block comes after this
     await this.batcher.drain();
+    if (this.links && !(await this.links.drained())) this.log.warn({ event: 'hooks_not_drained' }, '--on-block programs still running at exit');
     this.saveState();
     await this.metricsServer?.close();
     this.log.info({ event: 'stop' }, 'smtpstrike stopped; blocks stay in the kernel until their timeouts');
