@@ -44,6 +44,7 @@ export interface LinkSettings {
 export interface LinkFlags {
   fleet?: string;
   fleetHost?: string;
+  fleetBudgetMs?: number;
   crowdsec?: CrowdsecConfig;
   onBlock?: string[];
   onUnblock?: string[];
@@ -54,6 +55,7 @@ export function linkSettingsFrom(f: LinkFlags): LinkSettings | undefined {
   const s: LinkSettings = {
     ...(f.fleet !== undefined ? { fleet: f.fleet } : {}),
     ...(f.fleetHost !== undefined ? { fleetHost: f.fleetHost } : {}),
+    ...(f.fleet !== undefined && f.fleetBudgetMs !== undefined ? { fleetBudgetMs: f.fleetBudgetMs } : {}),
     ...(f.crowdsec !== undefined ? { crowdsec: f.crowdsec } : {}),
     ...(f.onBlock !== undefined ? { onBlock: f.onBlock } : {}),
     ...(f.onUnblock !== undefined ? { onUnblock: f.onUnblock } : {}),
