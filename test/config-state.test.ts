@@ -7,8 +7,9 @@ import { ConfigError, parseConfig, parseBytes } from '../src/config/config-file.
 import { addPipelineOptions, applyConfigValues } from '../src/commands/options.js';
 import { defaultStrikeOptions, StrikeEngine } from '../src/strikes/strike-engine.js';
 import { readState, writeStateAtomically } from '../src/strike-state/state-file.js';
-import type { AuthEvent, ConnectEvent, WireSnapshot } from '../src/events.js';
+import type { AuthEvent, ConnectEvent } from '../src/events.js';
 import { EventLog, tempDir } from './support/synth.js';
+import { synSnapshot } from './support/wire-snapshot.js';
 
 test('config: every key maps to its option; sizes and lists are parsed', () => {
   const c = parseConfig(`# smtpstrike
@@ -59,22 +60,7 @@ test('config: a bad file is rejected with the line and the reason', () => {
   }
 });
 
-const wire: WireSnapshot = {
-  ipVersion: 4,
-  src: '',
-  dst: '',
-  ipLen: 60,
-  tos: 0,
-  ttl: 64,
-  ipId: 0,
-  df: true,
-  flowLabel: 0,
-  sport: 0,
-  dport: 25,
-  window: 0,
-  tcpFlags: 2,
-  iface: '',
-};
+const wire = synSnapshot(25);
 const fail = (client: string, ts: number, flow: number): AuthEvent => ({
   type: 'auth_failure',
   ts,

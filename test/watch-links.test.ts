@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { AuthEvent, WireSnapshot } from '../src/events.js';
+import type { AuthEvent } from '../src/events.js';
 import { parseConfigFile, ConfigError } from '../src/config/config-file.js';
 import { defaultPipelineOptions } from '../src/pipeline.js';
 import { AddressSet } from '../src/strikes/address-key.js';
@@ -21,6 +21,7 @@ import { tempDir } from './support/synth.js';
 import { waitFor } from './support/wait.js';
 import { Registry } from 'prom-client';
 import { linkMetrics } from '../src/watch/link-metrics.js';
+import { synSnapshot } from './support/wire-snapshot.js';
 
 const LONG = 30_000;
 
@@ -50,22 +51,7 @@ function settings(dir: string, name: string, links: LinkSettings, whitelist: str
   };
 }
 
-const wire: WireSnapshot = {
-  ipVersion: 4,
-  src: '',
-  dst: '',
-  ipLen: 60,
-  tos: 0,
-  ttl: 64,
-  ipId: 0,
-  df: true,
-  flowLabel: 0,
-  sport: 0,
-  dport: 587,
-  window: 0,
-  tcpFlags: 2,
-  iface: '',
-};
+const wire = synSnapshot(587);
 
 let flow = 0;
 /** One 535 from `client`, as the SMTP layer hands it to the strike engine, at wall-clock time. */

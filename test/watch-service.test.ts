@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { CommandRunner, RunResult } from '../src/blocker/runner.js';
-import type { PipelineEvent, WireSnapshot } from '../src/events.js';
+import type { PipelineEvent } from '../src/events.js';
 import { defaultPipelineOptions } from '../src/pipeline.js';
 import { CONFIG_KEYS } from '../src/config/config-file.js';
 import { CaptureFileReader } from '../src/source/capture-file.js';
@@ -15,6 +15,7 @@ import { ProtectedAddresses } from '../src/watch/own-addresses.js';
 import { LIVE_KEYS, reloadChanges, RESTART_KEYS } from '../src/watch/reload.js';
 import { WatchService, type WatchSettings } from '../src/watch/watch-service.js';
 import { FrameList, loginSession, tempDir } from './support/synth.js';
+import { synSnapshot } from './support/wire-snapshot.js';
 
 /** Records every command; `ip -j addr` answers with `addresses`, everything else succeeds. */
 class RecordingRunner implements CommandRunner {
@@ -60,22 +61,7 @@ function settings(dir: string): WatchSettings {
   };
 }
 
-const wire: WireSnapshot = {
-  ipVersion: 4,
-  src: '',
-  dst: '',
-  ipLen: 60,
-  tos: 0,
-  ttl: 64,
-  ipId: 0,
-  df: true,
-  flowLabel: 0,
-  sport: 0,
-  dport: 587,
-  window: 0,
-  tcpFlags: 2,
-  iface: '',
-};
+const wire = synSnapshot(587);
 const blockEv = (key: string): PipelineEvent => ({ type: 'block', ts: 1000, client: key.split('/')[0]!, key, rule: 'auth', from: 1000, until: 2200 });
 const rejectEv = (key: string, i: number): PipelineEvent => ({
   type: 'reject',

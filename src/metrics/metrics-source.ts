@@ -7,7 +7,7 @@
  * never per packet; no label whose values come from the traffic (no address, no user name: label
  * values are a small fixed set such as `sensor="wire"`); names start with `smtpstrike_`.
  */
-import type { Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface MetricsSource {
   /** Creates this source's metrics on `registry` (once, before the first scrape). */
@@ -16,3 +16,34 @@ export interface MetricsSource {
 
 /** Metric names carry this prefix (docs/watch.md lists them; contrib/grafana-smtpstrike.json queries them). */
 export const METRIC_PREFIX = 'smtpstrike_';
+
+/** Sets a counter to an absolute value read from elsewhere (prom-client's counters only go up by inc). */
+export function setCounter<L extends string>(c: Counter<L>, value: number, labels?: Partial<Record<L, string>>): void {
+  if (labels) c.inc(labels, value);
+  else c.inc(value);
+}
+
+/** A counter whose value is read at scrape time from a count the code already keeps. */
+export function scrapeCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      setCounter(this, read());
+    },
+  });
+}
+
+/** A gauge read at scrape time. */
+export function scrapeGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}

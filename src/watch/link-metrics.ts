@@ -1,5 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
-import type { MetricsSource } from '../metrics/metrics-source.js';
+import { Gauge, type Registry } from 'prom-client';
+import { scrapeCounter, scrapeGauge, type MetricsSource } from '../metrics/metrics-source.js';
 import type { BlockLinks } from './block-links.js';
 
 /**
@@ -11,27 +11,8 @@ export function linkMetrics(links: BlockLinks): MetricsSource {
   return {
     register(r: Registry): void {
       const registers = [r];
-      const counter = (name: string, help: string, read: () => number): void => {
-        new Counter({
-          name,
-          help,
-          registers,
-          collect() {
-            this.reset();
-            this.inc(read());
-          },
-        });
-      };
-      const gauge = (name: string, help: string, read: () => number): void => {
-        new Gauge({
-          name,
-          help,
-          registers,
-          collect() {
-            this.set(read());
-          },
-        });
-      };
+      const counter = (name: string, help: string, read: () => number): void => scrapeCounter(r, name, help, read);
+      const gauge = (name: string, help: string, read: () => number): void => scrapeGauge(r, name, help, read);
       const f = links.fleet;
       if (f) {
         const states = ['connecting', 'ok', 'degraded', 'reconciling', 'closed'] as const;

@@ -12,7 +12,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 
 import type { LiveStats } from '../live/live-source.js';
 import type { Pipeline } from '../pipeline.js';
 import type { BatcherStats } from '../blocker/batcher.js';
-import type { MetricsSource } from '../metrics/metrics-source.js';
+import { scrapeCounter, scrapeGauge, setCounter, type MetricsSource } from '../metrics/metrics-source.js';
 import type { LogSensorCounts } from './log-sensor.js';
 
 export const SENSORS = ['wire', 'inferred', 'log'] as const;
@@ -86,12 +86,6 @@ export const WATCH_METRIC_NAMES = [
   'smtpstrike_log_lag_seconds',
 ] as const;
 
-/** Sets a counter to an absolute value read from elsewhere (prom-client's counters only go up by inc). */
-function setCounter<L extends string>(c: Counter<L>, value: number, labels?: Partial<Record<L, string>>): void {
-  if (labels) c.inc(labels, value);
-  else c.inc(value);
-}
-
 export function watchMetrics(v: WatchMetricsView): MetricsSource {
   return {
     register(r: Registry): void {
@@ -114,27 +108,8 @@ export function watchMetrics(v: WatchMetricsView): MetricsSource {
           this.set({ blocker: v.blocker, capture_backend: v.captureBackend() }, 1);
         },
       });
-      const simple = (name: string, help: string, read: () => number): void => {
-        new Counter({
-          name,
-          help,
-          registers,
-          collect() {
-            this.reset();
-            setCounter(this, read());
-          },
-        });
-      };
-      const gauge = (name: string, help: string, read: () => number): void => {
-        new Gauge({
-          name,
-          help,
-          registers,
-          collect() {
-            this.set(read());
-          },
-        });
-      };
+      const simple = (name: string, help: string, read: () => number): void => scrapeCounter(r, name, help, read);
+      const gauge = (name: string, help: string, read: () => number): void => scrapeGauge(r, name, help, read);
       const p = v.pipeline;
       simple('smtpstrike_packets_total', 'Packets handed to the pipeline by the capture', () => p.packets);
       simple('smtpstrike_packet_bytes_total', 'Bytes of those packets (captured length)', () => p.bytes);
