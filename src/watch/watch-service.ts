@@ -10,7 +10,7 @@ import { bpfForPorts, createLiveSource } from '../live/index.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
 import { JournalFollower, type JournalEntry } from '../logfollow/journal-follower.js';
-import type { FollowEvent } from '../logfollow/log-follower.js';
+import { coverageFields, logFileFields, logFollowEvent, logReplayEnd } from './watch-log-fields.js';
 import { MultiFollower } from '../logfollow/multi-follower.js';
 import { readStateChecked, writeStateAtomically, type FollowerState } from '../strike-state/state-file.js';
 import { localAddresses, netnsAddresses, ProtectedAddresses } from './own-addresses.js';
@@ -296,7 +296,7 @@ export class WatchService implements EventSink {
     src.ended
       .then((end) => {
         if (this.stopping) {
-          this.logReplayEnd(end); // stop() ended it (a signal): not the end of the files, nothing flushed
+          logReplayEnd(this.log, end, this.pipeline.firstTs, this.pipeline.lastTs, this.pipeline.strikes.stats.blocks); // stop() ended it (a signal): not the end of the files, nothing flushed
           return;
         }
         if (!this.restored) this.restore(-Infinity); // no packet: the state as it was saved
@@ -305,30 +305,12 @@ export class WatchService implements EventSink {
           if (f.error)
             this.log.error({ event: 'replay_file_error', file: f.file, offset: f.error.offset, packets: f.packets, err: f.error.message }, f.error.message);
         }
-        this.logReplayEnd(end);
+        logReplayEnd(this.log, end, this.pipeline.firstTs, this.pipeline.lastTs, this.pipeline.strikes.stats.blocks);
         this.dirty = true;
         this.endReplay(end);
       })
       // The packet handler or the final flush threw: as a live capture that dies, fatal and exit 2.
       .catch((e: Error) => this.captureFailed(new LiveCaptureError('capture', `replay stopped: ${e.message}`)));
-  }
-
-  private logReplayEnd(end: ReplayEnd): void {
-    const first = this.pipeline.firstTs;
-    const last = this.pipeline.lastTs;
-    this.log.info(
-      {
-        event: 'replay_end',
-        interrupted: end.interrupted,
-        files: end.files.map((f) => ({ file: f.file, packets: f.packets, ...(f.error ? { error: f.error.message } : {}) })),
-        packets: end.packets,
-        first_ts: Number.isFinite(first) ? first : null,
-        last_ts: Number.isFinite(last) ? last : null,
-        wall_s: Math.round(end.wallSeconds * 1000) / 1000,
-        blocks: this.pipeline.strikes.stats.blocks,
-      },
-      end.interrupted ? 'replay interrupted' : 'replay done: the end of the capture files',
-    );
   }
 
   /** The clock of the strike table: packet time in a replay (the last packet's), else wall time. */
@@ -349,7 +331,7 @@ export class WatchService implements EventSink {
     if ((s.logs ?? []).length > 0) {
       this.logs = new MultiFollower(s.logs!, this.savedFollowers.files, {
         onLines: (lines, path) => this.onLogLines(path, lines),
-        onEvent: (ev) => this.logFollowEvent(ev),
+        onEvent: (ev) => logFollowEvent(this.log, ev),
       });
       await this.logs.start();
       this.log.info(
@@ -391,32 +373,6 @@ export class WatchService implements EventSink {
       'journal',
       entries.map(journalLine),
       entries.map((e) => e.ts),
-    );
-  }
-
-  private logFollowEvent(ev: FollowEvent): void {
-    const o = { event: ev.kind, file: ev.path, ...ev.detail };
-    if (ev.kind === 'log_error' || ev.kind === 'log_new_file') this.log.warn(o, `${ev.path}: ${ev.kind}`);
-    else if (ev.kind === 'log_missing') this.log.debug(o, `${ev.path}: missing (rotation under way?)`);
-    else this.log.info(o, `${ev.path}: ${ev.kind}`);
-  }
-
-  /** Per followed file, in the log's snake_case. */
-  private logFileStats(): Record<string, Record<string, number>> | undefined {
-    if (!this.logs) return undefined;
-    return Object.fromEntries(
-      Object.entries(this.logs.stats()).map(([p, st]) => [
-        p,
-        {
-          lines: st.lines,
-          bytes: st.bytes,
-          lines_cut: st.linesCut,
-          rotations: st.rotations,
-          truncations: st.truncations,
-          appeared: st.appeared,
-          partials_dropped: st.partialsDropped,
-        },
-      ]),
     );
   }
 
@@ -640,24 +596,6 @@ export class WatchService implements EventSink {
     }
   }
 
-  /** The merge's coverage in the log's snake_case: attempts seen by the wire (read or inferred) only, the log only, both. */
-  private coverage(): Record<string, unknown> {
-    const c = this.pipeline.merge.coverage();
-    return {
-      wire_only: c.only.wire,
-      inferred_only: c.only.inferred,
-      log_only: c.only.log,
-      both: c.both.wire + c.both.inferred,
-      both_wire: c.both.wire,
-      both_inferred: c.both.inferred,
-      held: c.held,
-      held_peak: c.held_peak,
-      held_evicted: c.held_evicted,
-      confirmed_inferred: c.confirmed_inferred,
-      sightings: c.sightings,
-    };
-  }
-
   async logStats(when: 'periodic' | 'exit'): Promise<void> {
     // At exit every held sighting settles (no partner comes any more): the coverage is complete.
     if (when === 'exit' && this.logSensor) this.pipeline.merge.flush();
@@ -683,8 +621,8 @@ export class WatchService implements EventSink {
         blocks: this.pipeline.strikes.stats.blocks,
         blocker: { applied: this.batcher.stats.applied, failed: this.batcher.stats.failed },
         kill_established_runs: this.killer.runs,
-        ...(this.logs || this.journal ? { log_lines: Object.fromEntries(this.logLines), logs: this.logFileStats() } : {}),
-        ...(this.logSensor ? { log_sensor: this.logSensor.counts, sensors: this.coverage() } : {}),
+        ...(this.logs || this.journal ? { log_lines: Object.fromEntries(this.logLines), logs: this.logs ? logFileFields(this.logs.stats()) : undefined } : {}),
+        ...(this.logSensor ? { log_sensor: this.logSensor.counts, sensors: coverageFields(this.pipeline.merge.coverage()) } : {}),
         ...this.links?.statsLine(),
       },
       'capture and blocker health',
