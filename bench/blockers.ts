@@ -169,7 +169,7 @@ async function benchBackend(name: BenchBackend, ns: string, p: BlockerBenchResul
           last_seen: now - 10,
           auth: [now - 12, now - 11, now - 10],
           conn: [],
-          block: { key, client: key, rule: 'auth' as const, from: now - 10, until: now + 1190, rejects: 0 },
+          block: { key, client: key, rule: 'auth' as const, from: now - 10, until: now + 1190, rejects: 0, level: 0 },
         };
       }),
     };

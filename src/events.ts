@@ -115,6 +115,11 @@ export interface RejectEvent {
   prefix: string;
   /** The refused SYN (client → server). */
   wire: WireSnapshot;
+  /**
+   * The block standing when the SYN came (after this SYN's refresh): its escalation level and last
+   * instant; null when none stood yet (the `block` event that follows starts one).
+   */
+  block: { level: number; until: number } | null;
 }
 
 export interface BlockEvent {
@@ -126,6 +131,8 @@ export interface BlockEvent {
   /** From when to when the address is blocked (seconds; `until` as known when the block began). */
   from: number;
   until: number;
+  /** Repeat offenders: earlier blocks of the key within the lookback (0: a first block; strikes/escalation.ts). */
+  level: number;
 }
 
 export type StrikeOutput = StrikeEvent | RejectEvent | BlockEvent;

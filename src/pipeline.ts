@@ -249,8 +249,10 @@ export class Pipeline implements StreamFactory, WireTap, HeaderSource {
         strike_entries_expired: s.expiredEntries,
         strike_entries_striking: s.evictedStriking,
         strike_entries_blocked: s.evictedBlocked,
+        escalation_history: s.escalationHistoryDropped,
       },
       failures_on_rejected_connections: s.failuresOnRejectedConnections,
+      escalated_rejects: s.escalatedRejects,
       whitelisted_events: s.whitelistedEvents,
       first_ts: Number.isFinite(this.firstTs) ? this.firstTs : null,
       last_ts: Number.isFinite(this.lastTs) ? this.lastTs : null,
@@ -291,6 +293,8 @@ export interface Coverage {
   long_lines: number;
   evictions: Record<string, number>;
   failures_on_rejected_connections: number;
+  /** New connections refused only because a repeat offender's escalated block stood (strikes/escalation.ts). */
+  escalated_rejects: number;
   whitelisted_events: number;
   first_ts: number | null;
   last_ts: number | null;

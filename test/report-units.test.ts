@@ -398,7 +398,7 @@ test('DISTRIBUTED: one account failing from ≥ 4 addresses under the strike thr
 });
 
 test('ATTACKED: failures only, with the blocks applied; failures seen only in the logs that reach the threshold are named', () => {
-  const blocks: BlockInfo[] = [{ key: '192.0.2.1', client: '192.0.2.1', rule: 'auth', from: T + 2, until: T + 1202, rejects: 4, source: 'capture' }];
+  const blocks: BlockInfo[] = [{ key: '192.0.2.1', client: '192.0.2.1', rule: 'auth', from: T + 2, until: T + 1202, rejects: 4, level: 0, source: 'capture' }];
   const a = [
     att(T, '192.0.2.1', 'failure', 'alice', 'both'),
     att(T + 1, '192.0.2.1', 'failure', 'alice', 'both'),

@@ -108,7 +108,7 @@ test("distributedRows: ≥ distributedMin addresses under the threshold for one 
 
 test('attackedRows: failures or 454s and no login, most first; blocks and their refusals; DISTRIBUTED accounts named', () => {
   const o = rules();
-  const blocks: BlockInfo[] = [{ key: '192.0.2.1', client: '192.0.2.1', rule: 'auth', from: T + 2, until: T + 1202, rejects: 3, source: 'capture' }];
+  const blocks: BlockInfo[] = [{ key: '192.0.2.1', client: '192.0.2.1', rule: 'auth', from: T + 2, until: T + 1202, rejects: 3, level: 0, source: 'capture' }];
   const a = [
     att(T, '192.0.2.1', 'failure', 'x'),
     att(T + 1, '192.0.2.1', 'failure', 'x'),

@@ -213,7 +213,7 @@ test('services: watch with --services smtp,imap makes its block rule and ss -K f
       netns: 'test-ns',
     };
     const w = new WatchService({ ...base, services: ['smtp', 'imap'] }, logger, { runner });
-    w.event({ type: 'block', ts: 1000, client: '198.51.100.8', key: '198.51.100.8', rule: 'auth', from: 1000, until: 2200 });
+    w.event({ type: 'block', ts: 1000, client: '198.51.100.8', key: '198.51.100.8', rule: 'auth', from: 1000, until: 2200, level: 0 });
     await w.stop();
     const ss = runner.calls.filter((c) => c.cmd === 'ss').map((c) => c.args);
     assert.deepEqual(ss, [

@@ -148,14 +148,14 @@ for (const tf of withStrikes) {
     assert.ok(w.state, 'state file written');
     const lastTs = w.log.find((l) => l.event === 'replay_end')?.last_ts;
     assert.equal(w.state.saved_at, lastTs, 'saved at the time of the last packet');
-    type Interval = { key: string; client: string; rule: string; from: number; until: number; rejects: number };
+    type Interval = { key: string; client: string; rule: string; from: number; until: number; rejects: number; level: number };
     const running = (r.summary.blocks as Interval[]).filter((b) => b.until >= w.state!.saved_at);
     assert.deepEqual(
       w.state.entries
         .filter((e) => e.block)
         .map((e) => e.block)
         .sort((a, b) => String(a!.key).localeCompare(String(b!.key))),
-      running.map(({ key, client, rule, from, until, rejects }) => ({ key, client, rule, from, until, rejects })).sort((a, b) => a.key.localeCompare(b.key)),
+      running.map(({ key, client, rule, from, until, rejects, level }) => ({ key, client, rule, from, until, rejects, level })).sort((a, b) => a.key.localeCompare(b.key)),
       "the state's blocks are replay's blocks still running at the end",
     );
     const end = w.log.find((l) => l.event === 'replay_end');

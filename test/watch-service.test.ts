@@ -62,7 +62,7 @@ function settings(dir: string): WatchSettings {
 }
 
 const wire = synSnapshot(587);
-const blockEv = (key: string): PipelineEvent => ({ type: 'block', ts: 1000, client: key.split('/')[0]!, key, rule: 'auth', from: 1000, until: 2200 });
+const blockEv = (key: string): PipelineEvent => ({ type: 'block', ts: 1000, client: key.split('/')[0]!, key, rule: 'auth', from: 1000, until: 2200, level: 0 });
 const rejectEv = (key: string, i: number): PipelineEvent => ({
   type: 'reject',
   ts: 1001 + i,
@@ -71,6 +71,7 @@ const rejectEv = (key: string, i: number): PipelineEvent => ({
   rule: 'auth',
   prefix: 'SMTP_AUTH_REJECT: ',
   wire,
+  block: { level: 0, until: 2200 },
 });
 
 test('protected addresses: a key is refused when it overlaps loopback or an own address, either way round', () => {

@@ -5,6 +5,7 @@ import { ADDITIVE_OPTIONS } from '../options/all-options.js';
 import { commanderOption, loadRepliesFile } from '../options/cli-values.js';
 import { PIPELINE_OPTIONS } from '../options/pipeline.js';
 import type { OptionSpec } from '../options/registry.js';
+import { defaultEscalationOptions } from '../strikes/escalation.js';
 import { ReplyResolver, replyTextsFromArgs, type ReplyTexts } from '../tls/reply-profiles.js';
 
 export { ADDITIVE_OPTIONS };
@@ -31,6 +32,11 @@ export interface PipelineFlags {
   match: string[];
   tempfailStrikes: boolean;
   inferredStrikes: boolean;
+  /** Repeat offenders (absent: the defaults, escalation on). */
+  escalate?: boolean;
+  escalateFactor?: number;
+  escalateCap?: number;
+  escalateLookback?: number;
   maxFlows: number;
   maxStrikeEntries: number;
   tlsReply: string[];
@@ -54,6 +60,11 @@ export function pipelineOptionsFrom(f: PipelineFlags, logReplies?: ReplyTexts): 
   o.strikes.tempfailStrikes = f.tempfailStrikes;
   o.strikes.inferredStrikes = f.inferredStrikes;
   o.strikes.maxEntries = f.maxStrikeEntries;
+  const esc = o.strikes.escalation ?? defaultEscalationOptions();
+  o.strikes.escalation =
+    f.escalate === false
+      ? null
+      : { factor: f.escalateFactor ?? esc.factor, capSeconds: f.escalateCap ?? esc.capSeconds, lookbackSeconds: f.escalateLookback ?? esc.lookbackSeconds };
   o.flows.maxFlows = f.maxFlows;
   o.tlsReplies = new ReplyResolver({
     option: replyTextsFromArgs(f.tlsReply),

@@ -81,6 +81,7 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
         from_time: isoTime(b.from),
         until_time: isoTime(b.until),
         rejects: b.rejects,
+        level: b.level,
       })),
       coverage,
       options: {
@@ -94,6 +95,10 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
         match: flags.match,
         tempfail_strikes: flags.tempfailStrikes,
         inferred_strikes: flags.inferredStrikes,
+        escalate: flags.escalate !== false,
+        escalate_factor: flags.escalateFactor,
+        escalate_cap: flags.escalateCap,
+        escalate_lookback: flags.escalateLookback,
         max_clients: flags.maxClients,
       },
     };

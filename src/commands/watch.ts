@@ -69,6 +69,9 @@ function resolveFlags(cmd: Command): WatchFlags {
 
 function settingsFrom(f: WatchFlags): WatchSettings {
   const pipeline = pipelineOptionsFrom(f);
+  const blockSeconds = f.blockSeconds ?? Math.min(f.seconds, MAX_TIMEOUT_SEC);
+  // Repeat offenders: the engine escalates the block time the kernel is given (strikes/escalation.ts).
+  pipeline.strikes.blockSeconds = blockSeconds;
   return {
     pipeline,
     iface: f.interface,
@@ -77,7 +80,7 @@ function settingsFrom(f: WatchFlags): WatchSettings {
     blocker: f.blocker,
     // --seconds may be longer than a kernel timeout can be (--block-seconds may not): cut to it.
     dryRun: f.dryRun,
-    blockSeconds: f.blockSeconds ?? Math.min(f.seconds, MAX_TIMEOUT_SEC),
+    blockSeconds,
     killEstablished: f.killEstablished,
     stateFile: f.stateFile,
     statsInterval: f.statsInterval,

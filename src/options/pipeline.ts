@@ -3,8 +3,10 @@ import { defaultPipelineOptions } from '../pipeline.js';
 import { defaultTallyLimits } from '../replay-output/client-tally.js';
 import { loadRepliesFile } from './cli-values.js';
 import type { OptionSpec } from './registry.js';
+import { defaultEscalationOptions, ESCALATION_MAX_CAP_SECONDS } from '../strikes/escalation.js';
 
 const d = defaultPipelineOptions();
+const ESC = defaultEscalationOptions();
 const YEAR_OF_SECONDS = 365 * 86400;
 
 export const PIPELINE_OPTIONS: readonly OptionSpec[] = [
@@ -117,6 +119,52 @@ export const PIPELINE_OPTIONS: readonly OptionSpec[] = [
     help: 'AUTH failures inferred inside TLS (from record sizes) are reported but never strike',
     docDefault: '(they strike)',
     doc: 'AUTH failures inferred inside TLS are reported but strike nothing (config: `inferred_strikes: false`)',
+  },
+  {
+    option: 'escalate',
+    flags: '--no-escalate',
+    kind: 'bool',
+    config: 'escalate',
+    reload: 'live',
+    help: 'repeat offenders: every block lasts as long as the first (no longer blocks for addresses blocked before)',
+    docDefault: '(on)',
+    doc: 'repeat offenders get no longer blocks: each block lasts as the first one (config: `escalate: false`; see [Repeat offenders](watch.md#repeat-offenders))',
+  },
+  {
+    option: 'escalateFactor',
+    flags: '--escalate-factor <x>',
+    kind: 'decimal',
+    min: 1.1,
+    max: 16,
+    default: ESC.factor,
+    config: 'escalate_factor',
+    reload: 'live',
+    help: 'repeat offenders: each earlier block within --escalate-lookback multiplies the block time by this',
+    docLabel: '--escalate-factor X',
+  },
+  {
+    option: 'escalateCap',
+    flags: '--escalate-cap <seconds>',
+    kind: 'int',
+    min: 1,
+    max: ESCALATION_MAX_CAP_SECONDS,
+    default: ESC.capSeconds,
+    config: 'escalate_cap',
+    reload: 'live',
+    help: 'repeat offenders: no escalated block lasts longer than this (seconds)',
+    docLabel: '--escalate-cap S',
+  },
+  {
+    option: 'escalateLookback',
+    flags: '--escalate-lookback <seconds>',
+    kind: 'int',
+    min: 1,
+    max: YEAR_OF_SECONDS,
+    default: ESC.lookbackSeconds,
+    config: 'escalate_lookback',
+    reload: 'live',
+    help: 'repeat offenders: earlier blocks count while they began at most this long ago (seconds)',
+    docLabel: '--escalate-lookback S',
   },
   {
     option: 'maxFlows',

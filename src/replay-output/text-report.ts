@@ -130,7 +130,8 @@ export function* textChunks(r: TextReportInput): Generator<string, void, undefin
   if (r.blocks.length === 0) out.push('  (none)');
   for (const b of r.blocks) {
     const refused = b.rejects ? `, ${plural(b.rejects, 'connection')} refused` : '';
-    out.push(`  ${b.key.padEnd(15)}  ${b.rule.padEnd(4)}  ${localTime(b.from)} → ${localTime(b.until)}  (${duration(b.until - b.from)}${refused})`);
+    const level = b.level > 0 ? `, level ${b.level}` : ''; // a repeat offender's longer block (strikes/escalation.ts)
+    out.push(`  ${b.key.padEnd(15)}  ${b.rule.padEnd(4)}  ${localTime(b.from)} → ${localTime(b.until)}  (${duration(b.until - b.from)}${refused}${level})`);
     if (out.full) yield out.take();
   }
 
@@ -164,6 +165,7 @@ export function* textChunks(r: TextReportInput): Generator<string, void, undefin
     .join(', ');
   out.push(`  evictions: ${ev}`);
   if (c.failures_on_rejected_connections) out.push(`  failures on connections the rules had refused (no strike): ${c.failures_on_rejected_connections}`);
+  if (c.escalated_rejects) out.push(`  connections refused by repeat offenders' longer blocks (past the strike window): ${c.escalated_rejects}`);
   if (c.whitelisted_events) out.push(`  whitelisted events (never counted): ${c.whitelisted_events}`);
   const d = tally.dropped;
   if (d.clients) {

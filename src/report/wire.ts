@@ -177,7 +177,7 @@ export async function readCaptures(files: string[], options: PipelineOptions, ga
   const w = emptyWire();
   w.auths = col.auths;
   w.sessions = col.sessions;
-  w.blocks = r.blocks.map((b) => ({ key: b.key, client: b.client, rule: b.rule, from: b.from, until: b.until, rejects: b.rejects, source: 'capture' }));
+  w.blocks = r.blocks.map((b) => ({ key: b.key, client: b.client, rule: b.rule, from: b.from, until: b.until, rejects: b.rejects, level: b.level, source: 'capture' }));
   w.coverage = col.coverage(c.first_ts, c.last_ts);
   w.captures = r.files;
   w.captureCoverage = c;
@@ -212,6 +212,7 @@ export function readStateFile(file: string): { state: StrikeState; auths: WireAu
         from: e.block.from,
         until: e.block.until,
         rejects: e.block.rejects,
+        level: e.block.level ?? 0,
         source: 'state',
       });
       if (e.block.from < first) first = e.block.from;

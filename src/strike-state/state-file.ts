@@ -9,8 +9,10 @@ import { dirname } from 'node:path';
 import { parseBlockAddr } from '../blocker/address.js';
 import type { BlockInterval, StrikeState } from '../strikes/strike-engine.js';
 import type { FollowPosition } from '../logfollow/log-follower.js';
+import { MAX_STAMPS_PER_KEY, type EscalationHistoryItem } from '../strikes/escalation.js';
 
 type StateEntry = StrikeState['entries'][number];
+type HistoryItem = EscalationHistoryItem;
 
 /**
  * Where the log sensors stand, kept beside the strikes (key `followers`, added in the same
@@ -85,7 +87,43 @@ export function readStateChecked(path: string): { state: StrikeState; skipped: S
     else skipped.push({ index, reason: why });
   });
   const savedAt = typeof top.saved_at === 'number' && Number.isFinite(top.saved_at) ? top.saved_at : 0;
-  return { state: { version: 1, saved_at: savedAt, entries }, skipped, followers: followersOf(top.followers, skipped) };
+  const state: StrikeState = { version: 1, saved_at: savedAt, entries };
+  const history = historyOf(top.history, skipped);
+  if (history) state.history = history;
+  return { state, skipped, followers: followersOf(top.followers, skipped) };
+}
+
+/** Items of the repeat-offender history read at most (the engine keeps fewer: its table's size). */
+const MAX_HISTORY_ITEMS = 1_000_000;
+
+/**
+ * The repeat offenders' block starts (key `history`, added in the same version 1: an older file has
+ * none and loads as before). A damaged item is left out and listed (index -1, named `history[i]`).
+ */
+function historyOf(raw: unknown, skipped: SkippedEntry[]): HistoryItem[] | null {
+  if (raw === undefined) return null;
+  if (!Array.isArray(raw)) {
+    skipped.push({ index: -1, reason: 'history: not a list' });
+    return null;
+  }
+  const out: HistoryItem[] = [];
+  raw.slice(0, MAX_HISTORY_ITEMS).forEach((it: unknown, i) => {
+    let why: string | null = null;
+    let key = '';
+    if (!isObject(it) || typeof it.key !== 'string') why = 'no key';
+    else {
+      try {
+        key = parseBlockAddr(it.key).addr;
+      } catch (err) {
+        why = `key: ${(err as Error).message}`;
+      }
+      if (why === null && (!Array.isArray(it.blocks) || !it.blocks.every(isTime))) why = 'blocks is not a list of times';
+    }
+    if (why !== null || !isObject(it)) skipped.push({ index: -1, reason: `history[${i}]: ${why ?? 'not an object'}` });
+    else out.push({ key, blocks: (it.blocks as number[]).slice(-MAX_STAMPS_PER_KEY) });
+  });
+  if (raw.length > MAX_HISTORY_ITEMS) skipped.push({ index: -1, reason: `history: ${raw.length - MAX_HISTORY_ITEMS} items past ${MAX_HISTORY_ITEMS} left out` });
+  return out;
 }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -150,7 +188,9 @@ function entryProblem(e: unknown): string | null {
     if (b.rule !== 'auth' && b.rule !== 'conn') return 'block.rule is neither auth nor conn';
     if (!isTime(b.from) || !isTime(b.until) || b.until < b.from) return 'block.from/until are not a time span';
     if (!Number.isInteger(b.rejects) || (b.rejects as number) < 0) return 'block.rejects is not a count';
-    const checked: BlockInterval = { key: blockKey, client: b.client, rule: b.rule, from: b.from, until: b.until, rejects: b.rejects as number };
+    if (b.level !== undefined && !(Number.isInteger(b.level) && (b.level as number) >= 0 && (b.level as number) <= 64)) return 'block.level is not a level';
+    const level = (b.level as number | undefined) ?? 0;
+    const checked: BlockInterval = { key: blockKey, client: b.client, rule: b.rule, from: b.from, until: b.until, rejects: b.rejects as number, level };
     e.block = checked;
   } else {
     e.block = null;

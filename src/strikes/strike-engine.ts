@@ -4,6 +4,7 @@ import { AddressSet, strikeKey } from './address-key.js';
 import { LogPrefix } from './iptables-log.js';
 import { inRecentWindow } from './recent-window.js';
 import { StrikeTable, type BlockInterval } from './strike-table.js';
+import { EscalationHistory, defaultEscalationOptions, escalatedSeconds, type EscalationHistoryItem, type EscalationOptions } from './escalation.js';
 
 export type { BlockInterval } from './strike-table.js';
 
@@ -26,6 +27,13 @@ export interface StrikeOptions {
    * record's size says 535); false: `--no-inferred-strikes`.
    */
   inferredStrikes: boolean;
+  /** Repeat offenders (strikes/escalation.ts): longer blocks for keys blocked before; null: off (--no-escalate). */
+  escalation: EscalationOptions | null;
+  /**
+   * The base time an escalated block multiplies (watch: --block-seconds); null: the rule's window
+   * (`seconds` for auth, `connSeconds` for conn).
+   */
+  blockSeconds: number | null;
 }
 
 export const defaultStrikeOptions = (): StrikeOptions => ({
@@ -38,12 +46,16 @@ export const defaultStrikeOptions = (): StrikeOptions => ({
   tempfailStrikes: false,
   maxEntries: 262_144,
   inferredStrikes: true,
+  escalation: defaultEscalationOptions(),
+  blockSeconds: null,
 });
 
 export interface StrikeState {
   version: 1;
   saved_at: number;
   entries: { key: string; last_seen: number; auth: number[]; conn: number[]; block: BlockInterval | null }[];
+  /** Repeat offenders: the start times of each key's earlier blocks within the lookback (absent in older files). */
+  history?: EscalationHistoryItem[];
 }
 
 export interface StrikeStats {
@@ -65,6 +77,10 @@ export interface StrikeStats {
   inferredNotStruck: number;
   /** Strikes on an attempt known from the server's log (src/strikes/sensor-merge.ts), not a packet. */
   logStrikes: number;
+  /** Repeat offenders: keys whose block history was dropped for room (least recently used first). */
+  escalationHistoryDropped: number;
+  /** New connections refused only because an escalated block stood (the hit counts alone would not refuse them). */
+  escalatedRejects: number;
 }
 
 /**
@@ -111,9 +127,13 @@ export class StrikeEngine implements EventSink {
     blocksNotListed: 0,
     inferredNotStruck: 0,
     logStrikes: 0,
+    escalationHistoryDropped: 0,
+    escalatedRejects: 0,
   };
   readonly blocks: BlockInterval[] = [];
   private readonly table: StrikeTable;
+  /** Repeat offenders: each key's earlier block starts (strikes/escalation.ts). */
+  readonly history: EscalationHistory;
   private readonly rejectedFlows = new Set<number>();
   private now = 0;
   /**
@@ -127,6 +147,13 @@ export class StrikeEngine implements EventSink {
     private readonly out: EventSink,
   ) {
     this.table = new StrikeTable(opts.hitcount, opts.connHitcount, opts.maxEntries);
+    this.history = new EscalationHistory(opts.escalation, opts.maxEntries);
+  }
+
+  /** Options changed in place (watch's SIGHUP): the history follows the escalation settings. */
+  private syncHistory(): void {
+    this.history.opts = this.opts.escalation;
+    this.history.maxKeys = this.opts.maxEntries;
   }
 
   get entries(): number {
@@ -258,6 +285,14 @@ export class StrikeEngine implements EventSink {
     const key = strikeKey(ev.client, o.ipv6Prefix);
     const e = this.entry(key, ev.ts);
     this.closeExpiredBlock(e, ev.ts);
+    const standing = t.blockOf[e];
+    if (standing && standing.level > 0 && t.auth.hitsWithin(e, ev.ts, o.seconds) < o.hitcount) {
+      // An escalated block outlasts the recent lists' windows: the block itself refuses the SYN
+      // (tagged on neither list, as a kernel set's drop would not be). Level 0 keeps xt_recent's rules.
+      this.stats.escalatedRejects++;
+      this.reject(e, ev, standing.rule, standing.rule === 'auth' ? LogPrefix.authReject : LogPrefix.connReject);
+      return;
+    }
     if (t.auth.hitsWithin(e, ev.ts, o.seconds) >= o.hitcount) {
       t.auth.add(e, ev.ts); // the seed's rule tags the refused SYN again
       this.reject(e, ev, 'auth', LogPrefix.authReject);
@@ -276,8 +311,19 @@ export class StrikeEngine implements EventSink {
     this.rejectedFlows.add(ev.flow);
     this.stats.rejects++;
     const b = this.table.blockOf[e];
-    if (b) b.rejects++;
-    this.out.event({ type: 'reject', ts: ev.ts, client: ev.client, key: this.table.keyOf(e), rule, prefix, wire: ev.wire });
+    if (b) {
+      b.rejects++;
+      // The refused SYN refreshes the block: xt_recent's tag does (blockUntil, after this); an
+      // escalated one stands at least the base time from now, never shorter than it stood.
+      if (b.level > 0) b.until = Math.max(b.until, ev.ts + this.baseSeconds(b.rule));
+    }
+    const block = b ? { level: b.level, until: b.until } : null;
+    this.out.event({ type: 'reject', ts: ev.ts, client: ev.client, key: this.table.keyOf(e), rule, prefix, wire: ev.wire, block });
+  }
+
+  /** The time a block of `rule` lasts before escalation: --block-seconds, else the rule's window. */
+  private baseSeconds(rule: 'auth' | 'conn'): number {
+    return this.opts.blockSeconds ?? (rule === 'auth' ? this.opts.seconds : this.opts.connSeconds);
   }
 
   /**
@@ -293,12 +339,18 @@ export class StrikeEngine implements EventSink {
       return;
     }
     const key = t.keyOf(e);
-    const b: BlockInterval = { key, client, rule, from: ts, until, rejects: refused };
+    this.syncHistory();
+    const level = this.history.level(key, ts);
+    const o = this.opts.escalation;
+    if (level > 0 && o) until = Math.max(until, ts + escalatedSeconds(this.baseSeconds(rule), level, o));
+    this.history.record(key, ts);
+    this.stats.escalationHistoryDropped = this.history.dropped;
+    const b: BlockInterval = { key, client, rule, from: ts, until, rejects: refused, level };
     t.blockOf[e] = b;
     this.stats.blocks++;
     if (this.blocks.length < MAX_LISTED_BLOCKS) this.blocks.push(b);
     else this.stats.blocksNotListed++;
-    this.out.event({ type: 'block', ts, client, key, rule, from: ts, until });
+    this.out.event({ type: 'block', ts, client, key, rule, from: ts, until, level });
   }
 
   private closeExpiredBlock(e: number, ts: number): void {
@@ -367,7 +419,8 @@ export class StrikeEngine implements EventSink {
         block: b && b.until >= now ? { ...b } : null,
       });
     }
-    return { version: 1, saved_at: now, entries };
+    this.syncHistory();
+    return { version: 1, saved_at: now, entries, history: this.history.export(now) };
   }
 
   /** Loads a state written by exportState; entries that no longer matter at `now` are skipped. */
@@ -377,7 +430,7 @@ export class StrikeEngine implements EventSink {
     const o = this.opts;
     const blocks: BlockInterval[] = [];
     for (const s of state.entries) {
-      const block = s.block && s.block.until >= now ? { ...s.block } : null;
+      const block = s.block && s.block.until >= now ? { ...s.block, level: s.block.level ?? 0 } : null;
       if (block) {
         blocks.push(block);
         if (this.blocks.length < MAX_LISTED_BLOCKS) this.blocks.push(block);
@@ -396,6 +449,9 @@ export class StrikeEngine implements EventSink {
       t.lastSeen[e] = s.last_seen;
       t.blockOf[e] = block;
     }
+    this.syncHistory();
+    if (Array.isArray(state.history)) this.history.import(state.history, now);
+    this.stats.escalationHistoryDropped = this.history.dropped;
     this.now = now;
     return { entries: t.size, blocks };
   }

@@ -10,6 +10,11 @@ export interface BlockInterval {
   until: number;
   /** New connections refused while the block stood. */
   rejects: number;
+  /**
+   * Repeat offenders: earlier blocks of the key within the lookback when this one began (0: a first
+   * block; its `until` is then xt_recent's own). Missing in an older state file: 0.
+   */
+  level: number;
 }
 
 const FIRST_SLOTS = 1024;

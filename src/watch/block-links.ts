@@ -250,7 +250,7 @@ export class BlockLinks {
     this.track(t.key, t.untilMs, t.published ? 'own' : 'fleet');
     const nowS = Date.now() / 1000;
     // The host that published the block pushes its alert; the others read it from the stream.
-    if (t.published) this.pushAlert({ type: 'block', ts: nowS, client: t.client, key: t.key, rule: t.rule, from: nowS, until: t.untilMs / 1000 });
+    if (t.published) this.pushAlert({ type: 'block', ts: nowS, client: t.client, key: t.key, rule: t.rule, from: nowS, until: t.untilMs / 1000, level: 0 });
     this.fire({ event: 'block', address: t.client, key: t.key, rule: t.rule, until: Math.round(t.untilMs / 1000) });
   }
 

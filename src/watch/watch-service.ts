@@ -1,6 +1,6 @@
 import { renameSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Blocker, BlockLogger } from '../blocker/types.js';
+import { MAX_TIMEOUT_SEC, type Blocker, type BlockLogger } from '../blocker/types.js';
 import { BlockBatcher } from '../blocker/batcher.js';
 import { createBlocker } from '../blocker/index.js';
 import { SpawnRunner, type CommandRunner } from '../blocker/runner.js';
@@ -9,6 +9,7 @@ import { LiveCaptureError, type LiveSource } from '../live/live-source.js';
 import { bpfForPorts, createLiveSource } from '../live/index.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
+import { escalatedSeconds } from '../strikes/escalation.js';
 import { JournalFollower, type JournalEntry } from '../logfollow/journal-follower.js';
 import { coverageFields, logFileFields, logFollowEvent, logReplayEnd } from './watch-log-fields.js';
 import { MultiFollower } from '../logfollow/multi-follower.js';
@@ -60,6 +61,9 @@ export interface WatchSettings {
   /** Redis fleet, CrowdSec, --on-block/--on-unblock (block-links.ts). */
   links?: LinkSettings | undefined;
 }
+
+/** Whole seconds within what every kernel backend takes. */
+const kernelTimeout = (s: number): number => Math.min(MAX_TIMEOUT_SEC, Math.max(1, Math.ceil(s)));
 
 const OUTCOME_OF_EVENT = { auth_failure: 'failure', auth_success: 'success', auth_tempfail: 'tempfail' } as const;
 
@@ -496,15 +500,21 @@ export class WatchService implements EventSink {
         this.counts.rejects[ev.rule]++;
         this.dirty = true;
         this.log.warn({ event: 'reject', rule: ev.rule, client: ev.client, key: ev.key, packet_ts: ev.ts }, strikeLogLine(ev));
-        this.block(ev.key, false); // a refused SYN refreshes the kernel timeout (queued ops coalesce)
+        // A refused SYN refreshes the kernel timeout (queued ops coalesce); an escalated block's by
+        // the time it has left when that is longer, so the refresh never shortens it.
+        this.block(ev.key, false, ev.block && ev.block.level > 0 ? kernelTimeout(Math.max(this.s.blockSeconds, ev.block.until - ev.ts)) : this.s.blockSeconds);
         if (ev.rule === 'auth') this.links?.authHit(ev.key, ev.client, ev.ts); // the seed tags it again
         break;
       case 'block':
         this.counts.blocks[ev.rule]++;
         this.dirty = true;
-        this.log.warn({ event: 'block', rule: ev.rule, client: ev.client, key: ev.key, until: ev.until, timeout_s: this.s.blockSeconds }, `blocking ${ev.key}`);
         {
-          const applied = this.block(ev.key, true); // outside ?.: it must run without links too
+          const timeout = this.blockTimeout(ev.level);
+          this.log.warn(
+            { event: 'block', rule: ev.rule, client: ev.client, key: ev.key, until: ev.until, level: ev.level, timeout_s: timeout },
+            ev.level > 0 ? `blocking ${ev.key} (repeat offender, level ${ev.level})` : `blocking ${ev.key}`,
+          );
+          const applied = this.block(ev.key, true, timeout); // outside ?.: it must run without links too
           this.links?.ownBlock(ev, applied);
         }
         break;
@@ -548,6 +558,13 @@ export class WatchService implements EventSink {
       default:
         break;
     }
+  }
+
+  /** The kernel timeout of a new block at `level`: --block-seconds times the factor per level, at most the cap (strikes/escalation.ts). */
+  private blockTimeout(level: number): number {
+    const esc = this.pipeline.strikes.opts.escalation;
+    if (level <= 0 || !esc) return this.s.blockSeconds;
+    return kernelTimeout(escalatedSeconds(this.s.blockSeconds, level, esc));
   }
 
   /** Puts `key` in the kernel set (refreshing its timeout); a new block also ends its open sessions. False: an own address. */
@@ -644,6 +661,8 @@ export class WatchService implements EventSink {
     so.tempfailStrikes = ns.tempfailStrikes;
     so.inferredStrikes = ns.inferredStrikes;
     so.maxEntries = ns.maxEntries; // a smaller table is trimmed at its next insert
+    so.escalation = ns.escalation;
+    so.blockSeconds = ns.blockSeconds; // the history follows at the next block (strike-engine.ts syncHistory)
     if (next.pipeline.patterns.join('\0') !== this.pipeline.opts.patterns.join('\0')) this.pipeline.setPatterns(next.pipeline.patterns);
     const statsChanged = next.statsInterval !== this.s.statsInterval;
     this.s = {
