@@ -933,6 +933,35 @@ async function midstream(): Promise<void> {
   );
 }
 
+/** Seconds between the repeat offender's visits: 20 minutes and one second, just past the 1200 s window. */
+const REPEAT_EVERY = 1201;
+/** Its visits: every REPEAT_EVERY seconds for two days. */
+const REPEAT_VISITS = Math.floor((2 * 86400) / REPEAT_EVERY) + 1;
+
+async function repeatOffender(): Promise<void> {
+  const cap = new Capture();
+  const A = '203.0.113.20';
+  for (let k = 0; k < REPEAT_VISITS; k++) {
+    const s = new Smtp(cap, { client: A, at: k * REPEAT_EVERY, cport: 40000 + (k % 20000) }).start();
+    for (let j = 0; j < 3; j++) s.plain('info', `visit${k}-${j}`, FAIL);
+    s.finish();
+  }
+  // gzip: 144 plain sessions are ~450 KB, past the 100 KiB a crafted file may have.
+  writeFile('repeat-offender.pcap.gz', gzipSync(classicOf(cap, {}).toBuffer(), { level: 9 }));
+  record(
+    'repeat-offender',
+    ['repeat-offender.pcap.gz'],
+    'repeat offender: one address back every 20 minutes (1201 s) for two days, each visit one connection with 3 failed AUTH PLAIN',
+    `tshark (gzip -dc | tshark -r -): ${REPEAT_VISITS * 3} frames with 535, all to ${A}, user info; agrees on counts.`,
+    {
+      clients: { [A]: ct(REPEAT_VISITS * 3, 0, 0, ['info']) },
+      opaque_flows: 0,
+      expect_error: null,
+      notes: `${A} opens one connection every ${REPEAT_EVERY} s from t=0 (${REPEAT_VISITS} visits, the last at t=${(REPEAT_VISITS - 1) * REPEAT_EVERY} s, two days), each EHLO then AUTH PLAIN info three times -> 535 each, QUIT: failures ${REPEAT_VISITS * 3}. The recipe's bots: one guess every 20 minutes, just past the 1200 s window, so under the plain rules every visit is a new 1200 s block and no visit is refused (replay --no-escalate: ${REPEAT_VISITS} blocks). With escalation (the default: factor 2, base --seconds 1200) each new block lasts 1200 s times 2 per earlier block within the lookback (1200, 2400, 4800, ...), and the visits that come while an escalated block stands are refused (test/escalation-replay.test.ts checks both). No strikes list here: the strike lines depend on the escalation options.`,
+    },
+  );
+}
+
 async function bruteforce(): Promise<void> {
   const cap = new Capture();
   const A = '198.51.100.66';
@@ -1577,6 +1606,7 @@ async function main(): Promise<void> {
   await gap();
   await midstream();
   await bruteforce();
+  await repeatOffender();
   await whitelist();
   await multifile();
   await formats();
