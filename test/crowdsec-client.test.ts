@@ -503,7 +503,10 @@ test('CrowdsecLink: a BlockEvent goes out as an alert; the same ban coming back 
   try {
     link.start();
     const from = nowS();
-    link.block({ type: 'block', ts: from, client: '192.0.2.44', key: '192.0.2.44', rule: 'auth', from, until: from + 1200, level: 0 }, { hits: 3, windowS: 1200 });
+    link.block(
+      { type: 'block', ts: from, client: '192.0.2.44', key: '192.0.2.44', rule: 'auth', from, until: from + 1200, level: 0 },
+      { hits: 3, windowS: 1200 },
+    );
     await waitFor(() => link.stats().push?.pushed === 1, 'pushed');
     assert.deepEqual(pushed, [{ origin: 'crowdsec', type: 'ban', scope: 'Ip', value: '192.0.2.44', duration: '1200s', scenario: 'smtpstrike/smtp-auth-bf' }]);
     assert.ok(lapi.seen.every((s) => s.ua === 'smtpstrike/7.7.7'));

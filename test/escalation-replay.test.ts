@@ -18,7 +18,12 @@ interface BlockLine {
   level: number;
 }
 
-function replay(extra: string[]): { blocks: BlockLine[]; summaryBlocks: (BlockLine & { rejects: number })[]; rejects: number; coverage: Record<string, unknown> } {
+function replay(extra: string[]): {
+  blocks: BlockLine[];
+  summaryBlocks: (BlockLine & { rejects: number })[];
+  rejects: number;
+  coverage: Record<string, unknown>;
+} {
   const r = smtpstrike(['replay', '--json', ...extra, CAP]);
   assert.equal(r.status, 0, r.stderr);
   const blocks = r.lines.filter((l) => l.type === 'block') as unknown as BlockLine[];
@@ -37,10 +42,7 @@ test('replay: the repeat offender blocks grow 1200, 2400, 4800 ... s, and the vi
   );
   // Level 0 is xt_recent's own block: from the third failure to the first one + 1200 s.
   assert.ok(Math.abs(len(r.blocks[0]!) - 1200) < 0.05, `first block ${len(r.blocks[0]!)} s`);
-  assert.deepEqual(
-    r.blocks.slice(1).map(len),
-    [2400, 4800, 9600, 19200, 38400, 76800, 153600],
-  );
+  assert.deepEqual(r.blocks.slice(1).map(len), [2400, 4800, 9600, 19200, 38400, 76800, 153600]);
   // Every visit either starts a block or is refused: 1, 3, 7, ... visits fall inside each escalated block.
   assert.deepEqual(
     r.summaryBlocks.map((b) => b.rejects),

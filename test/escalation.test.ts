@@ -8,15 +8,10 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { AuthEvent, ConnectEvent, WireSnapshot } from '../src/events.js';
 import { MAX_TIMEOUT_SEC } from '../src/blocker/types.js';
-import {
-  ESCALATION_MAX_CAP_SECONDS,
-  EscalationHistory,
-  MAX_STAMPS_PER_KEY,
-  defaultEscalationOptions,
-  escalatedSeconds,
-} from '../src/strikes/escalation.js';
+import { ESCALATION_MAX_CAP_SECONDS, EscalationHistory, MAX_STAMPS_PER_KEY, defaultEscalationOptions, escalatedSeconds } from '../src/strikes/escalation.js';
 import { defaultStrikeOptions, StrikeEngine, type StrikeOptions } from '../src/strikes/strike-engine.js';
 import { readStateChecked, writeStateAtomically } from '../src/strike-state/state-file.js';
+import { blockLookup } from '../src/report/rules.js';
 import { EventLog, tempDir } from './support/synth.js';
 
 const wire = (src: string, dst: string): WireSnapshot => ({
@@ -209,13 +204,27 @@ test('state file: export, write, read, import gives the same levels; older files
     assert.equal(blocksOf(c.log).at(-1)!.level, 2);
 
     // An older file: no history, no level in its block.
-    const old = { version: 1, saved_at: 100, entries: [{ key: A, last_seen: 90, auth: [80, 85, 90], conn: [], block: { key: A, client: A, rule: 'auth', from: 90, until: 1280, rejects: 0 } }] };
+    const old = {
+      version: 1,
+      saved_at: 100,
+      entries: [{ key: A, last_seen: 90, auth: [80, 85, 90], conn: [], block: { key: A, client: A, rule: 'auth', from: 90, until: 1280, rejects: 0 } }],
+    };
     writeFileSync(path, JSON.stringify(old));
     const r2 = readStateChecked(path)!;
     assert.deepEqual(r2.skipped, []);
     assert.equal(r2.state.history, undefined);
     assert.equal(r2.state.entries[0]!.block!.level, 0);
-    writeFileSync(path, JSON.stringify({ ...old, history: [{ key: 'nonsense', blocks: [1] }, { key: A, blocks: ['x'] }, { key: A, blocks: [50] }] }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        ...old,
+        history: [
+          { key: 'nonsense', blocks: [1] },
+          { key: A, blocks: ['x'] },
+          { key: A, blocks: [50] },
+        ],
+      }),
+    );
     const r3 = readStateChecked(path)!;
     assert.equal(r3.skipped.length, 2);
     assert.match(r3.skipped[0]!.reason, /^history\[0\]: key/);
@@ -224,4 +233,15 @@ test('state file: export, write, read, import gives the same levels; older files
   } finally {
     cleanup();
   }
+});
+
+test('report: the blocks an address had carry their level (JSON), as the state file or the engine gave it', () => {
+  const look = blockLookup([
+    { key: '198.51.100.9', client: '198.51.100.9', rule: 'auth', from: 10, until: 1210, rejects: 0, level: 0, source: 'capture' },
+    { key: '198.51.100.9', client: '198.51.100.9', rule: 'auth', from: 1300, until: 3700, rejects: 1, level: 1, source: 'state' },
+  ]);
+  assert.deepEqual(
+    look('198.51.100.9').map((b) => b.level),
+    [0, 1],
+  );
 });

@@ -28,7 +28,8 @@ const COMMANDS: Record<string, () => Command> = {
   dump: dumpCommand,
   report: reportCommand,
   accounts: accountsCommand,
-  blocks: () => blocksCommand().commands.find((c) => c.name() === 'list')!,
+  blocks: () => blocksCommand().commands.find((c) => c.name() === 'del')!,
+  'blocks list': () => blocksCommand().commands.find((c) => c.name() === 'list')!,
   'blocks add': () => blocksCommand().commands.find((c) => c.name() === 'add')!,
   calibrate: calibrateCommand,
 };
@@ -37,8 +38,8 @@ test("every command's options are the registry's: flags, help and default, in or
   for (const [name, make] of Object.entries(COMMANDS)) {
     const opts = make().options;
     const specs = (COMMAND_OPTIONS[name] ?? []).filter((s) => s.flags);
-    // blocks add has the common options too, then its own.
-    const want = name === 'blocks add' ? [...COMMAND_OPTIONS.blocks!, ...specs] : specs;
+    // blocks add and list have the common options too, then their own.
+    const want = name === 'blocks add' || name === 'blocks list' ? [...COMMAND_OPTIONS.blocks!, ...specs] : specs;
     assert.deepEqual(
       opts.map((o) => o.flags),
       want.map((s) => s.flags),

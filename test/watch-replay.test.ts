@@ -155,7 +155,9 @@ for (const tf of withStrikes) {
         .filter((e) => e.block)
         .map((e) => e.block)
         .sort((a, b) => String(a!.key).localeCompare(String(b!.key))),
-      running.map(({ key, client, rule, from, until, rejects, level }) => ({ key, client, rule, from, until, rejects, level })).sort((a, b) => a.key.localeCompare(b.key)),
+      running
+        .map(({ key, client, rule, from, until, rejects, level }) => ({ key, client, rule, from, until, rejects, level }))
+        .sort((a, b) => a.key.localeCompare(b.key)),
       "the state's blocks are replay's blocks still running at the end",
     );
     const end = w.log.find((l) => l.event === 'replay_end');

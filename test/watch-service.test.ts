@@ -234,3 +234,47 @@ test('after a SIGHUP that replaces the logger, the blocker and its queue log to 
     t.cleanup();
   }
 });
+
+test('repeat offenders: a block at level N gets --block-seconds x factor^N in the kernel; a refusal never shortens an escalated block', async () => {
+  const t = tempDir();
+  const runner = new RecordingRunner();
+  const { logger, lines } = memLog();
+  const w = new WatchService({ ...settings(t.dir), dryRun: true, killEstablished: false }, logger, { runner });
+  try {
+    w.event({ type: 'block', ts: 1000, client: '198.51.100.1', key: '198.51.100.1', rule: 'auth', from: 1000, until: 1240, level: 2 });
+    w.event({
+      ...(rejectEv('198.51.100.2', 0) as object),
+      client: '198.51.100.2',
+      key: '198.51.100.2',
+      ts: 1000,
+      block: { level: 3, until: 1500 },
+    } as PipelineEvent);
+    w.event({
+      ...(rejectEv('198.51.100.3', 0) as object),
+      client: '198.51.100.3',
+      key: '198.51.100.3',
+      ts: 1000,
+      block: { level: 3, until: 1010 },
+    } as PipelineEvent);
+    w.event({
+      ...(rejectEv('198.51.100.4', 0) as object),
+      client: '198.51.100.4',
+      key: '198.51.100.4',
+      ts: 1000,
+      block: { level: 0, until: 5000 },
+    } as PipelineEvent);
+    await w.stop();
+    const block = lines.find((l) => l.event === 'block');
+    assert.equal(block?.level, 2);
+    assert.equal(block?.timeout_s, 240, '60 s x 2^2');
+    const timeouts = new Map(lines.filter((l) => l.backend === 'dry-run' && l.op === 'add').map((l) => [l.addr, l.timeout_s]));
+    assert.deepEqual(Object.fromEntries(timeouts), {
+      '198.51.100.1': 240,
+      '198.51.100.2': 500, // the time it has left, longer than --block-seconds
+      '198.51.100.3': 60, // --block-seconds, longer than the 10 s left
+      '198.51.100.4': 60, // level 0: as before, --block-seconds
+    });
+  } finally {
+    t.cleanup();
+  }
+});

@@ -6,7 +6,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { BlockAddressError, BlockerError, type Blocker, type BlockEntry, type BlockLogger } from '../blocker/types.js';
 import { parseBlockAddr } from '../blocker/address.js';
 import { createBlocker } from '../blocker/index.js';
-import { BLOCKS_ADD_OPTIONS, BLOCKS_OPTIONS } from '../options/blocks.js';
+import { BLOCKS_ADD_OPTIONS, BLOCKS_LIST_OPTIONS, BLOCKS_OPTIONS } from '../options/blocks.js';
+import { readStateChecked } from '../strike-state/state-file.js';
 import { addOptions } from './options.js';
 import { blockPorts, type MailService } from '../watch/services.js';
 
@@ -18,6 +19,10 @@ interface BlocksFlags {
   services?: MailService[];
   netns?: string;
   json: boolean;
+}
+
+interface ListFlags extends BlocksFlags {
+  stateFile: string;
 }
 
 interface AddFlags extends BlocksFlags {
@@ -64,9 +69,26 @@ function out(f: BlocksFlags, obj: object, text: string): void {
   process.stdout.write(f.json ? `${JSON.stringify(obj)}\n` : text);
 }
 
-function entryJson(e: BlockEntry, now: number): object {
+function entryJson(e: BlockEntry, now: number, level: number | null): object {
   const until = e.expiresInSec === null ? null : Math.floor(now / 1000) + e.expiresInSec;
-  return { addr: e.addr, expires_in_s: e.expiresInSec, until, until_time: until === null ? null : new Date(until * 1000).toISOString() };
+  return { addr: e.addr, expires_in_s: e.expiresInSec, until, until_time: until === null ? null : new Date(until * 1000).toISOString(), level };
+}
+
+/**
+ * Each blocked key's repeat-offender level (strikes/escalation.ts) as watch's state file has it; a
+ * missing file gives none, an unreadable one a warning and none: the kernel's list is what counts.
+ */
+function levelsFrom(path: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let read;
+  try {
+    read = readStateChecked(path);
+  } catch (e) {
+    process.stderr.write(`smtpstrike blocks: no levels: ${(e as Error).message}\n`);
+    return out;
+  }
+  for (const e of read?.state.entries ?? []) if (e.block) out.set(e.key, e.block.level);
+  return out;
 }
 
 function byAddr(a: BlockEntry, b: BlockEntry): number {
@@ -95,10 +117,10 @@ export function blocksCommand(): Command {
   const blocks = new Command('blocks').description('list, add, delete, flush or remove the kernel blocks smtpstrike manages (nftables by default)');
 
   blocks.addCommand(
-    common(new Command('list'))
-      .description('list the active blocks with the seconds they have left')
+    addOptions(common(new Command('list')), BLOCKS_LIST_OPTIONS)
+      .description("list the active blocks with the seconds they have left and their repeat-offender level (from watch's state file)")
       .action(
-        guarded(async (f: BlocksFlags) => {
+        guarded(async (f: ListFlags) => {
           const b = blockerFor(f);
           const entries = (await b.list()).sort(byAddr);
           // The ports come from the rule (ipset's lives in iptables): a missing iptables hides only them.
@@ -108,13 +130,21 @@ export function blocksCommand(): Command {
               throw e;
             })) ?? null;
           const now = Date.now();
+          const levels = levelsFrom(f.stateFile);
+          const levelText = (addr: string): string => {
+            const l = levels.get(addr);
+            return l === undefined ? '' : ` level ${l}`;
+          };
           const head = ports === null ? `no block rule (${f.backend})\n` : `blocked on ports ${ports.join(', ')} (${f.backend})\n`;
           const text =
             head +
             (entries.length === 0
               ? `no blocks (${f.backend})\n`
-              : entries.map((e) => `${e.addr.padEnd(40)} ${e.expiresInSec === null ? 'no timeout' : `${e.expiresInSec} s left`}\n`).join(''));
-          out(f, { backend: f.backend, netns: f.netns ?? null, ports, count: entries.length, blocks: entries.map((e) => entryJson(e, now)) }, text);
+              : entries
+                  .map((e) => `${e.addr.padEnd(40)} ${e.expiresInSec === null ? 'no timeout' : `${e.expiresInSec} s left`}${levelText(e.addr)}\n`)
+                  .join(''));
+          const blocks = entries.map((e) => entryJson(e, now, levels.get(e.addr) ?? null));
+          out(f, { backend: f.backend, netns: f.netns ?? null, ports, count: entries.length, blocks }, text);
         }),
       ),
   );

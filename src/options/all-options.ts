@@ -5,7 +5,7 @@
  * is the accounts command's.
  */
 import { ACCOUNTS_OPTIONS } from './accounts.js';
-import { BLOCKS_ADD_OPTIONS, BLOCKS_OPTIONS } from './blocks.js';
+import { BLOCKS_ADD_OPTIONS, BLOCKS_LIST_OPTIONS, BLOCKS_OPTIONS } from './blocks.js';
 import { CALIBRATE_OPTIONS } from './calibrate.js';
 import { DUMP_OPTIONS } from './dump.js';
 import { PIPELINE_OPTIONS } from './pipeline.js';
@@ -23,6 +23,7 @@ export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionSpec[]>> = 
   accounts: ACCOUNTS_OPTIONS,
   blocks: BLOCKS_OPTIONS,
   'blocks add': BLOCKS_ADD_OPTIONS,
+  'blocks list': BLOCKS_LIST_OPTIONS,
   calibrate: CALIBRATE_OPTIONS,
   status: STATUS_OPTIONS,
 };

@@ -3,6 +3,7 @@ import { MAX_TIMEOUT_SEC } from '../blocker/types.js';
 import { defaultPipelineOptions } from '../pipeline.js';
 import { optionList, type OptionSpec } from './registry.js';
 import { BLOCKERS } from './watch.js';
+import { DEFAULT_STATE } from './report.js';
 
 export const BLOCKS_OPTIONS = optionList('blocks', [
   {
@@ -38,6 +39,17 @@ export const BLOCKS_OPTIONS = optionList('blocks', [
     doc: 'run every firewall command inside this network namespace (`ip netns exec`)',
   },
   { option: 'json', flags: '--json', kind: 'bool', default: false, help: 'machine-readable output' },
+] satisfies OptionSpec[]);
+
+export const BLOCKS_LIST_OPTIONS = optionList('blocks list', [
+  {
+    option: 'stateFile',
+    flags: '--state-file <file>',
+    kind: 'string',
+    default: DEFAULT_STATE,
+    help: "watch's state file: the repeat-offender level of each block is read from it (none there: no level shown)",
+    doc: "`list` only: watch's state file, where each block's repeat-offender level is read (a missing file shows no levels)",
+  },
 ] satisfies OptionSpec[]);
 
 export const BLOCKS_ADD_OPTIONS = optionList('blocks add', [

@@ -34,7 +34,10 @@ export const TABLE_ROWS: Readonly<Record<string, readonly TableRow[]>> = {
     row('tempfailStrikes'),
     row('inferredStrikes'),
     row('escalate'),
-    { options: ['escalateFactor', 'escalateCap', 'escalateLookback'], doc: 'repeat offenders: each earlier block of the address within the lookback S2 multiplies the block time by X, up to S1 seconds' },
+    {
+      options: ['escalateFactor', 'escalateCap', 'escalateLookback'],
+      doc: 'repeat offenders: each earlier block of the address within the lookback S2 multiplies the block time by X, up to S1 seconds',
+    },
     row('maxFlows'),
     row('maxStrikeEntries'),
     row('tlsReply'),

@@ -45,7 +45,16 @@ export function eventJson(ev: PipelineEvent): Record<string, unknown> | null {
     case 'reject':
       return { ...base, client: ev.client, key: ev.key, rule: ev.rule, log: strikeLogLine(ev) };
     case 'block':
-      return { ...base, client: ev.client, key: ev.key, rule: ev.rule, from: round6(ev.from), until: round6(ev.until), until_time: isoTime(ev.until), level: ev.level };
+      return {
+        ...base,
+        client: ev.client,
+        key: ev.key,
+        rule: ev.rule,
+        from: round6(ev.from),
+        until: round6(ev.until),
+        until_time: isoTime(ev.until),
+        level: ev.level,
+      };
     default:
       return null; // connect / flow_end are internal
   }

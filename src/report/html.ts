@@ -266,7 +266,12 @@ function verdictRow(r: VerdictRow, i: number, c: Clock, ipCell: (ip: string) => 
     }
     case 'ATTACKED': {
       const blocks = r.blocks.length
-        ? r.blocks.map((b) => `blocked (${esc(b.rule)}) ${esc(c.at(b.from))} → ${esc(c.at(b.until))}${b.rejects ? `, ${b.rejects} refused` : ''}`).join('<br>')
+        ? r.blocks
+            .map(
+              (b) =>
+                `blocked (${esc(b.rule)}) ${esc(c.at(b.from))} → ${esc(c.at(b.until))}${b.rejects ? `, ${b.rejects} refused` : ''}${b.level > 0 ? `, level ${b.level}` : ''}`,
+            )
+            .join('<br>')
         : r.would_block
           ? 'not blocked on the wire; wire + log failures reach the threshold'
           : 'not blocked';

@@ -232,6 +232,11 @@ export interface BlockJson {
   until: number;
   /** Connections refused while it stood. */
   rejects: number;
+  /**
+   * Repeat offenders: earlier blocks of the key within the lookback when it began (0: a first block;
+   * each level multiplies its length, strikes/escalation.ts). A state file without it: 0.
+   */
+  level: number;
   /** `capture` or `state` (a watch state file). */
   source: 'capture' | 'state';
 }

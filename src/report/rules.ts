@@ -114,7 +114,7 @@ export function blockLookup(blocks: readonly BlockInfo[]): (ip: string) => Block
     const found = new Set<BlockInfo>(blockIndex.get(ip) ?? []);
     if (ip.includes(':') && !ip.includes('/')) for (const bits of prefixBits) for (const b of blockIndex.get(strikeKey(ip, bits)) ?? []) found.add(b);
     return [...found]
-      .map((b) => ({ key: b.key, rule: b.rule, from: b.from, until: b.until, rejects: b.rejects, source: b.source }))
+      .map((b) => ({ key: b.key, rule: b.rule, from: b.from, until: b.until, rejects: b.rejects, level: b.level, source: b.source }))
       .sort((a, b) => a.from - b.from);
   };
 }

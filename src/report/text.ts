@@ -202,7 +202,7 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
       ? r.blocks
           .map(
             (b) =>
-              `blocked (${b.rule}) ${c.at(b.from)} -> ${c.at(b.until)}${b.rejects ? `, ${plural(b.rejects, 'connection')} refused` : ''}${b.source === 'state' ? ' [state file]' : ''}`,
+              `blocked (${b.rule}) ${c.at(b.from)} -> ${c.at(b.until)}${b.rejects ? `, ${plural(b.rejects, 'connection')} refused` : ''}${b.level > 0 ? `, level ${b.level}` : ''}${b.source === 'state' ? ' [state file]' : ''}`,
           )
           .join('; ')
       : r.would_block

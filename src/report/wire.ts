@@ -177,7 +177,16 @@ export async function readCaptures(files: string[], options: PipelineOptions, ga
   const w = emptyWire();
   w.auths = col.auths;
   w.sessions = col.sessions;
-  w.blocks = r.blocks.map((b) => ({ key: b.key, client: b.client, rule: b.rule, from: b.from, until: b.until, rejects: b.rejects, level: b.level, source: 'capture' }));
+  w.blocks = r.blocks.map((b) => ({
+    key: b.key,
+    client: b.client,
+    rule: b.rule,
+    from: b.from,
+    until: b.until,
+    rejects: b.rejects,
+    level: b.level,
+    source: 'capture',
+  }));
   w.coverage = col.coverage(c.first_ts, c.last_ts);
   w.captures = r.files;
   w.captureCoverage = c;

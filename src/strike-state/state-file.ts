@@ -122,7 +122,8 @@ function historyOf(raw: unknown, skipped: SkippedEntry[]): HistoryItem[] | null 
     if (why !== null || !isObject(it)) skipped.push({ index: -1, reason: `history[${i}]: ${why ?? 'not an object'}` });
     else out.push({ key, blocks: (it.blocks as number[]).slice(-MAX_STAMPS_PER_KEY) });
   });
-  if (raw.length > MAX_HISTORY_ITEMS) skipped.push({ index: -1, reason: `history: ${raw.length - MAX_HISTORY_ITEMS} items past ${MAX_HISTORY_ITEMS} left out` });
+  if (raw.length > MAX_HISTORY_ITEMS)
+    skipped.push({ index: -1, reason: `history: ${raw.length - MAX_HISTORY_ITEMS} items past ${MAX_HISTORY_ITEMS} left out` });
   return out;
 }
 

@@ -499,7 +499,17 @@ export class WatchService implements EventSink {
       case 'reject':
         this.counts.rejects[ev.rule]++;
         this.dirty = true;
-        this.log.warn({ event: 'reject', rule: ev.rule, client: ev.client, key: ev.key, packet_ts: ev.ts }, strikeLogLine(ev));
+        this.log.warn(
+          {
+            event: 'reject',
+            rule: ev.rule,
+            client: ev.client,
+            key: ev.key,
+            packet_ts: ev.ts,
+            ...(ev.block && ev.block.level > 0 ? { level: ev.block.level } : {}),
+          },
+          strikeLogLine(ev),
+        );
         // A refused SYN refreshes the kernel timeout (queued ops coalesce); an escalated block's by
         // the time it has left when that is longer, so the refresh never shortens it.
         this.block(ev.key, false, ev.block && ev.block.level > 0 ? kernelTimeout(Math.max(this.s.blockSeconds, ev.block.until - ev.ts)) : this.s.blockSeconds);
