@@ -4,7 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { smtpstrike } from './support/cli.js';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI, smtpstrike } from './support/cli.js';
+import { tempDir } from './support/synth.js';
 
 const CAP = 'pcaps/crafted/repeat-offender.pcap.gz';
 const A = '203.0.113.20';
@@ -77,4 +81,42 @@ test('replay text report: escalated block lines say their level', () => {
   assert.doesNotMatch(lines[0]!, /level/);
   assert.match(lines[1]!, /1 connection refused, level 1\)$/);
   assert.match(lines[7]!, /level 7\)$/);
+});
+
+test('watch --replay --dry-run: the kernel gets 1200 s x 2^level, refusals never shorten it, and the history is saved in the state file', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, '');
+    const stateFile = join(dir, 'state.json');
+    const logFile = join(dir, 'watch.log');
+    const r = spawnSync(process.execPath, [CLI, 'watch', '--config', config, '--state-file', stateFile, '--log-file', logFile, '--dry-run', '--replay', CAP], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const log = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const blocks = log.filter((l) => l.event === 'block');
+    assert.deepEqual(
+      blocks.map((b) => [b.level, b.timeout_s]),
+      [0, 1, 2, 3, 4, 5, 6, 7].map((n) => [n, 1200 * 2 ** n]),
+    );
+    // Each dry-run add: a new block's timeout, or a refusal's refresh (never below 1200 s nor below what the block had left).
+    const adds = log.filter((l) => l.backend === 'dry-run' && l.op === 'add').map((l) => Number(l.timeout_s));
+    assert.ok(adds.length > 0 && adds.every((s) => s >= 1200), adds.join(' '));
+    assert.ok(log.some((l) => l.event === 'reject' && l.level === 7));
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as {
+      entries: { block: { level: number } | null }[];
+      history: { key: string; blocks: number[] }[];
+    };
+    assert.equal(state.entries[0]!.block!.level, 7);
+    assert.equal(state.history.length, 1);
+    assert.equal(state.history[0]!.key, A);
+    assert.equal(state.history[0]!.blocks.length, 8);
+  } finally {
+    cleanup();
+  }
 });

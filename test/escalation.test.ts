@@ -12,6 +12,7 @@ import { ESCALATION_MAX_CAP_SECONDS, EscalationHistory, MAX_STAMPS_PER_KEY, defa
 import { defaultStrikeOptions, StrikeEngine, type StrikeOptions } from '../src/strikes/strike-engine.js';
 import { readStateChecked, writeStateAtomically } from '../src/strike-state/state-file.js';
 import { blockLookup } from '../src/report/rules.js';
+import { restoreStrikes } from '../src/watch/restore.js';
 import { EventLog, tempDir } from './support/synth.js';
 
 const wire = (src: string, dst: string): WireSnapshot => ({
@@ -244,4 +245,16 @@ test('report: the blocks an address had carry their level (JSON), as the state f
     look('198.51.100.9').map((b) => b.level),
     [0, 1],
   );
+});
+
+test('watch restore: a restored escalated block keeps its level and gets the time it has left in the kernel', () => {
+  const a = engine();
+  const A = '198.51.100.9';
+  visit(a.e, A, 0);
+  visit(a.e, A, 1201);
+  const state = a.e.exportState(1300);
+  const b = engine();
+  const { ops } = restoreStrikes(b.e, state, 1300, () => true);
+  assert.deepEqual(ops, [{ op: 'add', addr: A, timeoutSec: Math.ceil(1201.03 + 2400 - 1300) }]);
+  assert.equal(b.e.blocks[0]!.level, 1);
 });
