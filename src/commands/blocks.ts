@@ -1,10 +1,11 @@
 /**
- * `smtpstrike blocks list|add|del|flush|cleanup`: the admin's view of the kernel blocks.
+ * `smtpstrike blocks list|init|add|del|flush|cleanup`: the admin's view of the kernel blocks.
  * Every firewall command can run inside a network namespace (--netns), which the tests use.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { BlockAddressError, BlockerError, type Blocker, type BlockEntry, type BlockLogger } from '../blocker/types.js';
 import { parseBlockAddr } from '../blocker/address.js';
+import { formatTarpitTarget, parseTarpitTarget } from '../blocker/tarpit-target.js';
 import { createBlocker } from '../blocker/index.js';
 import { BLOCKS_ADD_OPTIONS, BLOCKS_OPTIONS } from '../options/blocks.js';
 import { addOptions } from './options.js';
@@ -18,10 +19,20 @@ interface BlocksFlags {
   services?: MailService[];
   netns?: string;
   json: boolean;
+  /** init, add: `[HOST:]PORT`, checked by the option; the rules are re-made with it. */
+  tarpit?: string;
 }
 
 interface AddFlags extends BlocksFlags {
   timeout: number;
+}
+
+type TarpitInfo = { host?: string; port: number; families: (4 | 6)[] } | null;
+
+function tarpitText(t: TarpitInfo): string {
+  if (t === null) return '';
+  const only = t.families.length === 1 ? ` (IPv${t.families[0]!} only; the other family is rejected)` : '';
+  return `redirected to tarpit ${t.host === undefined ? ':' : ''}${formatTarpitTarget(t)}${only}\n`;
 }
 
 /** Warnings and errors from a backend, as plain lines on stderr. */
@@ -52,12 +63,13 @@ function blockerFor(f: BlocksFlags): Blocker {
     ports: blockPorts(f.ports ?? [25, 587], f.services),
     logger: cliLogger,
     ...(f.netns === undefined ? {} : { netns: f.netns }),
+    ...(f.tarpit === undefined ? {} : { tarpit: parseTarpitTarget(f.tarpit) }),
   });
 }
 
-/** Creates the table/sets/rules when missing, or re-makes the rules when --ports or --services is given. */
+/** Creates the table/sets/rules when missing, or re-makes the rules when --ports, --services or --tarpit is given. */
 async function ensure(b: Blocker, f: BlocksFlags): Promise<void> {
-  if (f.ports !== undefined || f.services !== undefined || !(await b.exists())) await b.init();
+  if (f.ports !== undefined || f.services !== undefined || f.tarpit !== undefined || !(await b.exists())) await b.init();
 }
 
 function out(f: BlocksFlags, obj: object, text: string): void {
@@ -107,14 +119,41 @@ export function blocksCommand(): Command {
               if (e instanceof BlockerError && e.kind === 'missing-binary') return null;
               throw e;
             })) ?? null;
+          const tarpit = ports === null ? null : ((await b.ruleTarpit?.()) ?? null);
           const now = Date.now();
           const head = ports === null ? `no block rule (${f.backend})\n` : `blocked on ports ${ports.join(', ')} (${f.backend})\n`;
           const text =
             head +
+            tarpitText(tarpit) +
             (entries.length === 0
               ? `no blocks (${f.backend})\n`
               : entries.map((e) => `${e.addr.padEnd(40)} ${e.expiresInSec === null ? 'no timeout' : `${e.expiresInSec} s left`}\n`).join(''));
-          out(f, { backend: f.backend, netns: f.netns ?? null, ports, count: entries.length, blocks: entries.map((e) => entryJson(e, now)) }, text);
+          const tarpitJson = tarpit === null ? null : { host: tarpit.host ?? null, port: tarpit.port, families: tarpit.families };
+          out(
+            f,
+            { backend: f.backend, netns: f.netns ?? null, ports, tarpit: tarpitJson, count: entries.length, blocks: entries.map((e) => entryJson(e, now)) },
+            text,
+          );
+        }),
+      ),
+  );
+
+  blocks.addCommand(
+    addOptions(
+      common(new Command('init')),
+      BLOCKS_ADD_OPTIONS.filter((o) => o.option === 'tarpit'),
+    )
+      .description('create the table/sets/rules (re-made for the --ports, --services and --tarpit given); idempotent')
+      .action(
+        guarded(async (f: BlocksFlags) => {
+          const b = blockerFor(f);
+          await b.init();
+          const tarpit = f.tarpit === undefined ? null : parseTarpitTarget(f.tarpit);
+          out(
+            f,
+            { backend: f.backend, ready: true, tarpit: tarpit === null ? null : { host: tarpit.host ?? null, port: tarpit.port } },
+            `ready (${f.backend})${tarpit === null ? '' : `; new connections of blocked addresses go to tarpit ${tarpit.host === undefined ? ':' : ''}${formatTarpitTarget(tarpit)}`}\n`,
+          );
         }),
       ),
   );
