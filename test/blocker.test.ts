@@ -530,6 +530,9 @@ test('ipset: init removes our stale rule (other ports), inserts the rule only wh
       `iptables -w -I INPUT 1 ${b.ruleArgs(4).join(' ')}`,
       'ip6tables -w -S INPUT',
       `ip6tables -w -C INPUT ${b.ruleArgs(6).join(' ')}`,
+      // No tarpit: only a look for a nat rule an earlier tarpit left (none here).
+      'iptables -w -t nat -S PREROUTING',
+      'ip6tables -w -t nat -S PREROUTING',
     ],
   );
   assert.equal(r.calls[0]!.input, b.createScript());

@@ -225,6 +225,14 @@ for (const backend of ['nft', 'ipset', 'iptables'] as const) {
       assert.equal(await agent.probe(V4(2), 25), 'port=25', 'after del: 25 again (IPv4)');
       assert.equal(await agent.probe(V6(2), 25, SERVER6), 'port=25', 'after del: 25 again (IPv6)');
 
+      // A block that times out ends the redirect with it (iptables: at the next maintenance, filter and nat rule together).
+      await b.apply([{ op: 'add', addr: V4(5), timeoutSec: 2 }]);
+      const t0 = Date.now();
+      assert.equal(await agent.probe(V4(5), 25), 'port=2626');
+      await new Promise((r) => setTimeout(r, Math.max(0, 2300 - (Date.now() - t0))));
+      if (backend === 'iptables') await b.maintain!();
+      assert.equal(await agent.probe(V4(5), 25), 'port=25', 'the expired block no longer redirects');
+
       // The CLI reads the tarpit back.
       const ls = sh([process.execPath, CLI, 'blocks', 'list', '--json', '--netns', SRV, '--backend', backend]);
       assert.equal(ls.status, 0, ls.stderr);
