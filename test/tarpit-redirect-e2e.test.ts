@@ -90,7 +90,9 @@ function teardown(): void {
   nodes.killAll();
   if (!made) return;
   made = false;
-  const names = sh(['ip', 'netns', 'list']).stdout.split('\n').map((l) => l.split(' ')[0]);
+  const names = sh(['ip', 'netns', 'list'])
+    .stdout.split('\n')
+    .map((l) => l.split(' ')[0]);
   for (const ns of [SRV, CLIENT]) if (names.includes(ns)) sh(['ip', 'netns', 'del', ns]);
 }
 
@@ -239,6 +241,18 @@ for (const backend of ['nft', 'ipset', 'iptables'] as const) {
       assert.deepEqual((JSON.parse(ls.stdout) as { tarpit: unknown }).tarpit, { host: null, port: TARPIT, families: [4, 6] });
       const lt = sh([process.execPath, CLI, 'blocks', 'list', '--netns', SRV, '--backend', backend]);
       assert.match(lt.stdout, /^redirected to tarpit :2626$/m);
+
+      // The CLI without --tarpit adds and deletes with the tarpit installed (iptables: the nat rule too).
+      const cadd = sh([process.execPath, CLI, 'blocks', 'add', V4(3), '--timeout', '60', '--netns', SRV, '--backend', backend]);
+      assert.equal(cadd.status, 0, cadd.stderr);
+      assert.equal(await agent.probe(V4(3), 25), 'port=2626', 'blocks add without --tarpit: tarpitted');
+      const cdel = sh([process.execPath, CLI, 'blocks', 'del', V4(3), '--netns', SRV, '--backend', backend]);
+      assert.equal(cdel.status, 0, cdel.stderr);
+      assert.equal(await agent.probe(V4(3), 25), 'port=25', 'blocks del without --tarpit: 25 again');
+      await b.apply([{ op: 'add', addr: V4(3), timeoutSec: 60 }]);
+      const cflush = sh([process.execPath, CLI, 'blocks', 'flush', '--netns', SRV, '--backend', backend]);
+      assert.equal(cflush.status, 0, cflush.stderr);
+      assert.equal(await agent.probe(V4(3), 25), 'port=25', 'blocks flush: 25 again');
 
       // A tarpit host of one family: dnat for it, the other family stays rejected; init re-makes the rules.
       const d = make(backend, { host: SERVER4, port: TARPIT });

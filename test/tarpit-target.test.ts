@@ -80,10 +80,16 @@ test('nft: the NAT chain and its rules, exactly; none without a tarpit; a NAT ch
   assert.equal(r.structureScript(), plain.structureScript(), 'the filter side is unchanged');
   assert.equal(r.rulesScript(), plain.rulesScript());
   const d4 = new NftBlocker({ ports: [25], tarpit: { host: '192.0.2.1', port: 2626 }, runner: new NullRunner() });
-  assert.match(d4.natScript(false), /ip saddr @blocked4 tcp dport \{ 25 \} ct state new counter dnat ip to 192\.0\.2\.1:2626 comment "smtpstrike:tarpit4:192\.0\.2\.1:2626"\n$/);
+  assert.match(
+    d4.natScript(false),
+    /ip saddr @blocked4 tcp dport \{ 25 \} ct state new counter dnat ip to 192\.0\.2\.1:2626 comment "smtpstrike:tarpit4:192\.0\.2\.1:2626"\n$/,
+  );
   assert.doesNotMatch(d4.natScript(false), /blocked6/);
   const d6 = new NftBlocker({ ports: [25], tarpit: { host: '2001:db8::1', port: 2626 }, runner: new NullRunner() });
-  assert.match(d6.natScript(false), /ip6 saddr @blocked6 tcp dport \{ 25 \} ct state new counter dnat ip6 to \[2001:db8::1\]:2626 comment "smtpstrike:tarpit6:\[2001:db8::1\]:2626"\n$/);
+  assert.match(
+    d6.natScript(false),
+    /ip6 saddr @blocked6 tcp dport \{ 25 \} ct state new counter dnat ip6 to \[2001:db8::1\]:2626 comment "smtpstrike:tarpit6:\[2001:db8::1\]:2626"\n$/,
+  );
 });
 
 test('ipset and iptables: the nat rules, exactly; the filter rules unchanged', () => {

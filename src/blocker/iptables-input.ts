@@ -73,7 +73,12 @@ export async function ensureInputRule(
 }
 
 /** Deletes every rule of the chain (INPUT by default) that `ours` recognises; true when one was there. */
-export async function removeInputRules(runner: CommandRunner, fam: Family, ours: (rule: string[]) => boolean, where: RuleChain = INPUT_CHAIN): Promise<boolean> {
+export async function removeInputRules(
+  runner: CommandRunner,
+  fam: Family,
+  ours: (rule: string[]) => boolean,
+  where: RuleChain = INPUT_CHAIN,
+): Promise<boolean> {
   const ipt = IPT[fam];
   const t = tableArgs(where);
   const ls = await runner.run(ipt, [...t, '-S', where.chain]);

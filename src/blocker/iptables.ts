@@ -23,6 +23,9 @@
  *               (or -j DNAT --to-destination HOST:TPORT)
  *
  * Without a tarpit nothing in the nat table is touched but what an earlier tarpit left (init removes it).
+ * The per-address nat rules are written only by a blocker made with the tarpit: a process that
+ * changes the blocks of a tarpitted table must be given it (`smtpstrike blocks` reads it back with
+ * ruleTarpit() when --tarpit is not given; watch passes its own).
  */
 import { normalizeOps, parseBlockAddr, type NormOp } from './address.js';
 import { silentLogger, type BlockEntry, type Blocker, type BlockerOptions, type BlockLogger, type BlockOp } from './types.js';
@@ -361,6 +364,9 @@ export class IptablesBlocker implements Blocker {
     for (const fam of [4, 6] as const) {
       const r = await this.runner.run(IPT[fam], ['-w', '-F', IPT_CHAIN]);
       if (r.code !== 0 && !NO_CHAIN.test(r.stderr)) throw failure(IPT[fam], r, `flush chain ${IPT_CHAIN}`, this.runner.netns);
+      if (this.natTargetArgs(fam) === null) continue;
+      const n = await this.runner.run(IPT[fam], [...tableArgs(NAT_PREROUTING), '-F', IPT_CHAIN]);
+      if (n.code !== 0 && !NO_CHAIN.test(n.stderr)) throw failure(IPT[fam], n, `flush nat chain ${IPT_CHAIN}`, this.runner.netns);
     }
   }
 

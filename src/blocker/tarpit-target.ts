@@ -71,11 +71,18 @@ export function tarpitRules(t: TarpitTarget | undefined, ports: readonly number[
   if (ports.includes(t.port)) {
     throw new BlockerError('usage', `the tarpit port ${t.port} is one of the blocked ports (${ports.join(', ')}): pick another port`);
   }
-  if (t.host === undefined || t.host === '::') return [{ family: 4, port: t.port }, { family: 6, port: t.port }];
+  if (t.host === undefined || t.host === '::')
+    return [
+      { family: 4, port: t.port },
+      { family: 6, port: t.port },
+    ];
   if (t.host === '0.0.0.0') return [{ family: 4, port: t.port }];
   const a = parseBlockAddr(t.host);
   if ((a.family === 4 && a.bytes[0] === 127) || a.addr === '::1') {
-    throw new BlockerError('usage', `the tarpit host ${a.addr} is a loopback address, which redirected connections cannot reach: give an address of this machine's interface, or the port alone`);
+    throw new BlockerError(
+      'usage',
+      `the tarpit host ${a.addr} is a loopback address, which redirected connections cannot reach: give an address of this machine's interface, or the port alone`,
+    );
   }
   return [{ family: a.family, host: a.addr, port: t.port }];
 }

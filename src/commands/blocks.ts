@@ -67,6 +67,22 @@ function blockerFor(f: BlocksFlags): Blocker {
   });
 }
 
+/**
+ * The blocker for a command that changes blocks: without --tarpit, made with the tarpit installed
+ * (read back from the firewall), so that the iptables backend writes, deletes and flushes the
+ * per-address nat rules along with the filter ones, and a re-init (--ports) keeps the tarpit.
+ */
+async function changingBlocker(f: BlocksFlags): Promise<Blocker> {
+  const b = blockerFor(f);
+  if (f.tarpit !== undefined) return b;
+  const t =
+    (await b.ruleTarpit?.().catch((e: unknown) => {
+      if (e instanceof BlockerError && e.kind === 'missing-binary') return null;
+      throw e;
+    })) ?? null;
+  return t === null ? b : blockerFor({ ...f, tarpit: formatTarpitTarget(t) });
+}
+
 /** Creates the table/sets/rules when missing, or re-makes the rules when --ports, --services or --tarpit is given. */
 async function ensure(b: Blocker, f: BlocksFlags): Promise<void> {
   if (f.ports !== undefined || f.services !== undefined || f.tarpit !== undefined || !(await b.exists())) await b.init();
@@ -111,7 +127,7 @@ export function blocksCommand(): Command {
       .description('list the active blocks with the seconds they have left')
       .action(
         guarded(async (f: BlocksFlags) => {
-          const b = blockerFor(f);
+          const b = await changingBlocker(f); // iptables: the expiry sweep of list() takes the nat rules too
           const entries = (await b.list()).sort(byAddr);
           // The ports come from the rule (ipset's lives in iptables): a missing iptables hides only them.
           const ports =
@@ -166,7 +182,7 @@ export function blocksCommand(): Command {
       BLOCKS_ADD_OPTIONS,
     ).action(
       guarded(async (addrs: string[], f: AddFlags) => {
-        const b = blockerFor(f);
+        const b = await changingBlocker(f);
         await ensure(b, f);
         await b.apply(addrs.map((addr) => (f.timeout === 0 ? { op: 'add' as const, addr } : { op: 'add' as const, addr, timeoutSec: f.timeout })));
         out(
@@ -184,7 +200,7 @@ export function blocksCommand(): Command {
       .argument('<addr...>', 'addresses to unblock', (v: string, prev: string[] | undefined) => [...(prev ?? []), addrArg(v)])
       .action(
         guarded(async (addrs: string[], f: BlocksFlags) => {
-          const b = blockerFor(f);
+          const b = await changingBlocker(f);
           if (!(await b.exists())) {
             out(f, { backend: f.backend, deleted: [] }, `nothing to unblock: no smtpstrike ${f.backend} blocks exist\n`);
             return;
@@ -200,7 +216,7 @@ export function blocksCommand(): Command {
       .description('remove every block (the table, sets and rules stay)')
       .action(
         guarded(async (f: BlocksFlags) => {
-          await blockerFor(f).flush();
+          await (await changingBlocker(f)).flush();
           out(f, { backend: f.backend, flushed: true }, `all blocks removed (${f.backend})\n`);
         }),
       ),

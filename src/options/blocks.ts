@@ -58,7 +58,7 @@ export const BLOCKS_ADD_OPTIONS = optionList('blocks add', [
     kind: 'string',
     check: (v) => parseTarpitTarget(v),
     help: 'redirect new connections of blocked addresses to this tarpit instead of rejecting them; the rules are re-made with it (init, add)',
-    docLabel: '`--tarpit [HOST:]PORT`',
+    docLabel: '--tarpit [HOST:]PORT',
     doc: '`init` and `add`: new connections of blocked addresses to the blocked ports go to this tarpit instead of being rejected (`PORT`: `redirect` to that port on the address they came to; `HOST:PORT`, `[V6]:PORT`: `dnat`, that family only); the rules are re-made with it',
   },
 ] satisfies OptionSpec[]);
