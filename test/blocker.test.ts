@@ -361,10 +361,10 @@ test('nft: overlap planning stays fast with 100,000 prefixes in the set and 20,0
 
 test('nft: init lists the chain, creates what is missing, probes the refresh semantics once; idempotent', async () => {
   const chainJson = (comments: string[]): string =>
-    JSON.stringify({ nftables: [{ metainfo: {} }, { chain: { name: 'input' } }, ...comments.map((c) => ({ rule: { comment: c } }))] });
+    JSON.stringify({ nftables: [{ metainfo: {} }, { chain: { name: 'input' } }, ...comments.map((c) => ({ rule: { chain: 'input', comment: c } }))] });
   let haveChain = false;
   const r = new FakeRunner((c) => {
-    if (c.args.join(' ') === '-j list chain inet smtpstrike input') {
+    if (c.args.join(' ') === '-j -t list table inet smtpstrike') {
       return haveChain ? { stdout: chainJson(['smtpstrike:ipv4:25,587', 'smtpstrike:ipv6:25,587']) } : { code: 1, stderr: 'Error: No such file or directory' };
     }
     if (c.args.join(' ') === '-j list set inet smtpstrike refresh_probe') {
@@ -387,7 +387,7 @@ test('nft: init lists the chain, creates what is missing, probes the refresh sem
   await b.init();
   assert.deepEqual(
     r.calls.map((c) => c.args.join(' ')),
-    ['-j list chain inet smtpstrike input', '-f -'],
+    ['-j -t list table inet smtpstrike', '-f -'],
   );
   assert.equal(r.calls[1]!.input, b.structureScript());
   // Rules made for other ports are re-made.
@@ -530,6 +530,9 @@ test('ipset: init removes our stale rule (other ports), inserts the rule only wh
       `iptables -w -I INPUT 1 ${b.ruleArgs(4).join(' ')}`,
       'ip6tables -w -S INPUT',
       `ip6tables -w -C INPUT ${b.ruleArgs(6).join(' ')}`,
+      // No tarpit: only a look for a nat rule an earlier tarpit left (none here).
+      'iptables -w -t nat -S PREROUTING',
+      'ip6tables -w -t nat -S PREROUTING',
     ],
   );
   assert.equal(r.calls[0]!.input, b.createScript());

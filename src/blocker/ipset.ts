@@ -9,10 +9,30 @@
  * `-exist` makes `add` of a present entry set its timeout anew and `del` of an absent one a no-op.
  * `ipset restore` is one call but not one transaction: if a line fails, the lines before it stay.
  * Timeouts are kernel-side, like nft.
+ *
+ * With a tarpit, the nat table's PREROUTING gets one more rule per family it serves:
+ *
+ *   -p tcp -m multiport --dports PORTS -m set --match-set smtpstrike4 src -m conntrack --ctstate NEW
+ *     -m comment --comment smtpstrike -j REDIRECT --to-ports TPORT   (or -j DNAT --to-destination HOST:TPORT)
+ *
+ * Without one, init removes such a rule left from before (and the filter rules are as they were).
  */
 import { normalizeOps, parseBlockAddr, type NormOp } from './address.js';
 import { silentLogger, type BlockEntry, type Blocker, type BlockerOptions, type BlockLogger, type BlockOp } from './types.js';
-import { ensureInputRule, inputRulePorts, removeInputRules, type Family } from './iptables-input.js';
+import {
+  chainRules,
+  ensureInputRule,
+  IPT,
+  inputRulePorts,
+  NAT_PREROUTING,
+  natTarget,
+  natTargetText,
+  removeInputRules,
+  removeNatRulesIfAny,
+  tableArgs,
+  type Family,
+} from './iptables-input.js';
+import { parseTarpitTarget, tarpitRules, type TarpitRule } from './tarpit-target.js';
 import { checkPorts } from './ports.js';
 import { failure, SpawnRunner, type CommandRunner, type RunResult } from './runner.js';
 
@@ -33,9 +53,11 @@ export class IpsetBlocker implements Blocker {
   readonly ports: number[];
   private readonly runner: CommandRunner;
   private readonly log: BlockLogger;
+  readonly tarpit: TarpitRule[];
 
   constructor(opts: IpsetOptions) {
     this.ports = checkPorts(opts.ports, 15); // -m multiport takes at most 15 ports
+    this.tarpit = tarpitRules(opts.tarpit, this.ports);
     this.runner = opts.runner ?? new SpawnRunner(opts.netns === undefined ? {} : { netns: opts.netns });
     this.log = opts.logger ?? silentLogger;
   }
@@ -68,6 +90,34 @@ export class IpsetBlocker implements Blocker {
       'REJECT',
       '--reject-with',
       'tcp-reset',
+    ];
+  }
+
+  /** The tarpit's nat PREROUTING rule for one family; null when the tarpit does not serve it (or there is none). */
+  natArgs(fam: Family): string[] | null {
+    const r = this.tarpit.find((x) => x.family === fam);
+    if (r === undefined) return null;
+    return [
+      '-p',
+      'tcp',
+      '-m',
+      'multiport',
+      '--dports',
+      this.ports.join(','),
+      '-m',
+      'set',
+      '--match-set',
+      fam === 4 ? IPSET4 : IPSET6,
+      'src',
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'NEW',
+      '-m',
+      'comment',
+      '--comment',
+      RULE_COMMENT,
+      ...natTarget(r),
     ];
   }
 
@@ -110,7 +160,38 @@ export class IpsetBlocker implements Blocker {
     }
     let changed = false;
     for (const fam of [4, 6] as const) changed = (await ensureInputRule(this.runner, fam, this.ruleArgs(fam), IpsetBlocker.ours(fam))) || changed;
-    if (changed) this.log.info({ backend: 'ipset', ports: this.ports }, 'ipset: sets and INPUT rules ready');
+    for (const fam of [4, 6] as const) {
+      const nat = this.natArgs(fam);
+      if (nat !== null) changed = (await ensureInputRule(this.runner, fam, nat, IpsetBlocker.ours(fam), NAT_PREROUTING)) || changed;
+      else changed = (await removeNatRulesIfAny(this.runner, fam, IpsetBlocker.ours(fam))) || changed;
+    }
+    if (changed) {
+      this.log.info({ backend: 'ipset', ports: this.ports }, 'ipset: sets and INPUT rules ready');
+      if (this.tarpit.length === 1) {
+        const f = this.tarpit[0]!.family;
+        this.log.warn({ backend: 'ipset' }, `ipset: the tarpit host is an IPv${f} address: blocked IPv${f === 4 ? 6 : 4} addresses stay rejected`);
+      }
+    }
+  }
+
+  async ruleTarpit(): Promise<{ host?: string; port: number; families: (4 | 6)[] } | null> {
+    let found: { host?: string; port: number; families: (4 | 6)[] } | null = null;
+    for (const fam of [4, 6] as const) {
+      const ls = await this.runner.run(IPT[fam], [...tableArgs(NAT_PREROUTING), '-S', 'PREROUTING']);
+      if (ls.code !== 0) continue;
+      for (const rule of chainRules(ls.stdout, 'PREROUTING')) {
+        const to = IpsetBlocker.ours(fam)(rule) ? natTargetText(rule) : null;
+        if (to === null) continue;
+        try {
+          if (found === null) found = { ...parseTarpitTarget(to), families: [] };
+          found.families.push(fam);
+        } catch {
+          /* not a target we wrote */
+        }
+        break;
+      }
+    }
+    return found;
   }
 
   async rulePorts(): Promise<number[] | null> {
@@ -164,7 +245,10 @@ export class IpsetBlocker implements Blocker {
   }
 
   async cleanup(): Promise<void> {
-    for (const fam of [4, 6] as const) await removeInputRules(this.runner, fam, IpsetBlocker.ours(fam));
+    for (const fam of [4, 6] as const) {
+      await removeInputRules(this.runner, fam, IpsetBlocker.ours(fam));
+      await removeNatRulesIfAny(this.runner, fam, IpsetBlocker.ours(fam));
+    }
     for (const set of [IPSET4, IPSET6]) {
       // A set just released by an iptables-nft rule can be "in use" for a moment: retry briefly.
       for (let attempt = 0; ; attempt++) {

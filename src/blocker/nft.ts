@@ -7,18 +7,31 @@
  *
  * The rule has no `ct state new`: it also cuts a session that is already established when the
  * block starts (the offender's next packet gets a RST), which is what stops a bot that keeps
- * guessing on one open connection. Every change goes through `nft -f -` (script on stdin, one
+ * guessing on one open connection.
+ *
+ * With a tarpit (BlockerOptions.tarpit), the table also has chain `prerouting` (type nat, hook
+ * prerouting, priority dstnat - 10) with one rule per family the tarpit serves:
+ *
+ *   ip saddr @blocked4 tcp dport { PORTS } ct state new counter redirect to :TPORT
+ *   (or, for a tarpit HOST of that family: ... dnat ip to HOST:TPORT / dnat ip6 to [HOST]:TPORT)
+ *
+ * A NEW connection of a blocked address is translated before the input hook, so it reaches the
+ * input chain with the tarpit port and passes the reject rule; packets of sessions established
+ * before the block are not translated (NAT is decided once per connection) and are reset as before.
+ * Without a tarpit the table is exactly as it was before tarpits existed. Every change goes through `nft -f -` (script on stdin, one
  * transaction: all or nothing). Timeouts are kernel-side: a crash never leaves a permanent block.
  */
 import { hexRange, normalizeOps, parseBlockAddr, type BlockAddr, type NormOp } from './address.js';
 import { BlockerError, silentLogger, type BlockEntry, type Blocker, type BlockerOptions, type BlockLogger, type BlockOp } from './types.js';
 import { checkPorts } from './ports.js';
+import { formatTarpitTarget, parseTarpitTarget, tarpitRules, type TarpitRule } from './tarpit-target.js';
 import { failure, SpawnRunner, type CommandRunner, type RunResult } from './runner.js';
 
 export const NFT_TABLE = 'inet smtpstrike';
 export const NFT_SET4 = 'blocked4';
 export const NFT_SET6 = 'blocked6';
 export const NFT_CHAIN = 'input';
+export const NFT_NAT_CHAIN = 'prerouting';
 
 export const NFT_PROBE_SET = 'refresh_probe';
 
@@ -112,9 +125,12 @@ export class NftBlocker implements Blocker {
   private readonly log: BlockLogger;
   private readonly chunk: number;
   private refresh: NftRefreshMode;
+  /** The tarpit's NAT rules, one per family it serves (empty: no tarpit). */
+  readonly tarpit: TarpitRule[];
 
   constructor(opts: NftOptions) {
     this.ports = checkPorts(opts.ports);
+    this.tarpit = tarpitRules(opts.tarpit, this.ports);
     this.runner = opts.runner ?? new SpawnRunner(opts.netns === undefined ? {} : { netns: opts.netns });
     this.log = opts.logger ?? silentLogger;
     this.chunk = Math.max(1, opts.chunk ?? 4096);
@@ -132,6 +148,11 @@ export class NftBlocker implements Blocker {
     return [`smtpstrike:ipv4:${p}`, `smtpstrike:ipv6:${p}`];
   }
 
+  /** Comments of the tarpit's NAT rules: `smtpstrike:tarpit4:2626`, `smtpstrike:tarpit6:[2001:db8::1]:2626`. */
+  tarpitComments(): string[] {
+    return this.tarpit.map((r) => `smtpstrike:tarpit${r.family}:${formatTarpitTarget(r)}`);
+  }
+
   structureScript(): string {
     return (
       `add table ${NFT_TABLE}\n` +
@@ -139,6 +160,29 @@ export class NftBlocker implements Blocker {
       `add set ${NFT_TABLE} ${NFT_SET6} { type ipv6_addr; flags interval,timeout; }\n` +
       `add chain ${NFT_TABLE} ${NFT_CHAIN} { type filter hook input priority filter - 10; policy accept; }\n`
     );
+  }
+
+  private natChainSpec(): string {
+    return `add chain ${NFT_TABLE} ${NFT_NAT_CHAIN} { type nat hook prerouting priority dstnat - 10; policy accept; }\n`;
+  }
+
+  /**
+   * The NAT chain made anew with the tarpit's rules; without a tarpit, the chain deleted when
+   * `natExists` (a table made with a tarpit before), else nothing.
+   */
+  natScript(natExists: boolean): string {
+    if (this.tarpit.length === 0) {
+      return natExists ? `flush chain ${NFT_TABLE} ${NFT_NAT_CHAIN}\ndelete chain ${NFT_TABLE} ${NFT_NAT_CHAIN}\n` : '';
+    }
+    const ports = `{ ${this.ports.join(', ')} }`;
+    const comments = this.tarpitComments();
+    let s = this.natChainSpec() + `flush chain ${NFT_TABLE} ${NFT_NAT_CHAIN}\n`;
+    this.tarpit.forEach((r, i) => {
+      const match = r.family === 4 ? `ip saddr @${NFT_SET4}` : `ip6 saddr @${NFT_SET6}`;
+      const to = r.host === undefined ? `redirect to :${r.port}` : r.family === 4 ? `dnat ip to ${r.host}:${r.port}` : `dnat ip6 to [${r.host}]:${r.port}`;
+      s += `add rule ${NFT_TABLE} ${NFT_NAT_CHAIN} ${match} tcp dport ${ports} ct state new counter ${to} comment "${comments[i]!}"\n`;
+    });
+    return s;
   }
 
   rulesScript(): string {
@@ -295,26 +339,78 @@ export class NftBlocker implements Blocker {
     throw failure('nft', r, 'list the table', this.runner.netns);
   }
 
-  async init(): Promise<void> {
-    const r = await this.nft(['-j', 'list', 'chain', ...NFT_TABLE.split(' '), NFT_CHAIN]);
-    let rulesOk = false;
-    if (r.code === 0) {
-      const comments = nftItems(r.stdout).flatMap((it) => (isObj(it.rule) ? [it.rule.comment] : []));
-      const want = this.ruleComments();
-      rulesOk = comments.length === 2 && comments[0] === want[0] && comments[1] === want[1];
-    } else if (!/No such file or directory/.test(r.stderr)) {
-      throw failure('nft', r, 'list the chain', this.runner.netns);
+  /** Our chains' rule comments, from one terse listing of the table (no set elements); null: no table. */
+  private async chainComments(): Promise<Map<string, unknown[]> | null> {
+    const r = await this.nft(['-j', '-t', 'list', 'table', ...NFT_TABLE.split(' ')]);
+    if (r.code !== 0) {
+      if (/No such file or directory/.test(r.stderr)) return null;
+      throw failure('nft', r, 'list the table', this.runner.netns);
     }
+    const out = new Map<string, unknown[]>();
+    for (const it of nftItems(r.stdout)) {
+      if (isObj(it.chain) && typeof it.chain.name === 'string' && !out.has(it.chain.name)) out.set(it.chain.name, []);
+      if (isObj(it.rule) && typeof it.rule.chain === 'string') {
+        const list = out.get(it.rule.chain) ?? [];
+        list.push(it.rule.comment);
+        out.set(it.rule.chain, list);
+      }
+    }
+    return out;
+  }
+
+  async init(): Promise<void> {
+    const chains = await this.chainComments();
+    const same = (got: unknown[] | undefined, want: string[]): boolean => got !== undefined && got.length === want.length && got.every((c, i) => c === want[i]);
+    const natExists = chains?.has(NFT_NAT_CHAIN) ?? false;
+    const rulesOk =
+      same(chains?.get(NFT_CHAIN), this.ruleComments()) && (this.tarpit.length === 0 ? !natExists : same(chains?.get(NFT_NAT_CHAIN), this.tarpitComments()));
     try {
-      await this.script(this.structureScript() + (rulesOk ? '' : this.rulesScript()), 'create the smtpstrike table');
+      await this.script(this.structureScript() + (rulesOk ? '' : this.rulesScript() + this.natScript(natExists)), 'create the smtpstrike table');
     } catch (e) {
       if (e instanceof BlockerError && e.kind === 'command') {
         e.message += ' (a table inet smtpstrike of another layout exists? "smtpstrike blocks cleanup" removes it)';
+        if (this.tarpit.length > 0) e.message += ' (the tarpit needs NAT in nftables: kernel 5.2 or later with nft_chain_nat)';
       }
       throw e;
     }
-    if (!rulesOk) this.log.info({ backend: 'nft', ports: this.ports }, 'nft: table inet smtpstrike ready');
+    if (!rulesOk) {
+      this.log.info({ backend: 'nft', ports: this.ports }, 'nft: table inet smtpstrike ready');
+      if (this.tarpit.length > 0) this.logTarpit();
+    }
     await this.probeRefresh();
+  }
+
+  private logTarpit(): void {
+    const fams = this.tarpit.map((r) => r.family);
+    const rejected = ([4, 6] as const).filter((f) => !fams.includes(f));
+    this.log.info(
+      { backend: 'nft', tarpit: this.tarpit.map((r) => `IPv${r.family} ${r.host === undefined ? 'redirect to' : 'dnat to'} ${formatTarpitTarget(r)}`) },
+      'nft: new connections of blocked addresses go to the tarpit',
+    );
+    if (rejected.length > 0) {
+      this.log.warn(
+        { backend: 'nft', rejected_families: rejected.map((f) => `IPv${f}`) },
+        `nft: the tarpit host is an IPv${fams[0]!} address: blocked IPv${rejected[0]!} addresses stay rejected`,
+      );
+    }
+  }
+
+  async ruleTarpit(): Promise<{ host?: string; port: number; families: (4 | 6)[] } | null> {
+    const chains = await this.chainComments();
+    let found: { host?: string; port: number; families: (4 | 6)[] } | null = null;
+    for (const c of chains?.get(NFT_NAT_CHAIN) ?? []) {
+      const m = typeof c === 'string' ? /^smtpstrike:tarpit([46]):(.+)$/.exec(c) : null;
+      if (!m) continue;
+      let t;
+      try {
+        t = parseTarpitTarget(m[2]!);
+      } catch {
+        continue;
+      }
+      if (found === null) found = { ...t, families: [] };
+      found.families.push(m[1] === '4' ? 4 : 6);
+    }
+    return found;
   }
 
   async rulePorts(): Promise<number[] | null> {

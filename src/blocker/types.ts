@@ -66,6 +66,12 @@ export interface Blocker {
    * null when there is no rule. `smtpstrike blocks list` shows them (--services adds IMAP/POP3 ports).
    */
   rulePorts?(): Promise<number[] | null>;
+  /**
+   * The tarpit the installed NAT rules send new connections of blocked addresses to, read back from
+   * the firewall (`host` absent: `redirect` to the port; present: `dnat`), with the families that
+   * have a rule; null when there is none. `smtpstrike blocks list` shows it.
+   */
+  ruleTarpit?(): Promise<{ host?: string; port: number; families: (4 | 6)[] } | null>;
 }
 
 export interface BlockerOptions {
@@ -77,6 +83,13 @@ export interface BlockerOptions {
   /** Run every command inside this network namespace (`ip netns exec NS …`). */
   netns?: string;
   logger?: BlockLogger;
+  /**
+   * Redirect NEW connections of blocked addresses to the blocked ports to this tarpit (a port on
+   * the address they came to; with `host`, `dnat` to that address, for its family only) instead of
+   * rejecting them; sessions already established are still reset. Absent: rejected, as always.
+   * The port may not be one of `ports`. Parse `[HOST:]PORT` with tarpit-target.ts.
+   */
+  tarpit?: { host?: string; port: number };
 }
 
 export type BlockerErrorKind = 'missing-binary' | 'permission' | 'netns' | 'conflict' | 'command' | 'usage';

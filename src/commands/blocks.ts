@@ -1,10 +1,11 @@
 /**
- * `smtpstrike blocks list|add|del|flush|cleanup`: the admin's view of the kernel blocks.
+ * `smtpstrike blocks list|init|add|del|flush|cleanup`: the admin's view of the kernel blocks.
  * Every firewall command can run inside a network namespace (--netns), which the tests use.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { BlockAddressError, BlockerError, type Blocker, type BlockEntry, type BlockLogger } from '../blocker/types.js';
 import { parseBlockAddr } from '../blocker/address.js';
+import { formatTarpitTarget, parseTarpitTarget } from '../blocker/tarpit-target.js';
 import { createBlocker } from '../blocker/index.js';
 import { BLOCKS_ADD_OPTIONS, BLOCKS_LIST_OPTIONS, BLOCKS_OPTIONS } from '../options/blocks.js';
 import { readStateChecked } from '../strike-state/state-file.js';
@@ -19,6 +20,8 @@ interface BlocksFlags {
   services?: MailService[];
   netns?: string;
   json: boolean;
+  /** init, add: `[HOST:]PORT`, checked by the option; the rules are re-made with it. */
+  tarpit?: string;
 }
 
 interface ListFlags extends BlocksFlags {
@@ -27,6 +30,14 @@ interface ListFlags extends BlocksFlags {
 
 interface AddFlags extends BlocksFlags {
   timeout: number;
+}
+
+type TarpitInfo = { host?: string; port: number; families: (4 | 6)[] } | null;
+
+function tarpitText(t: TarpitInfo): string {
+  if (t === null) return '';
+  const only = t.families.length === 1 ? ` (IPv${t.families[0]!} only; the other family is rejected)` : '';
+  return `redirected to tarpit ${t.host === undefined ? ':' : ''}${formatTarpitTarget(t)}${only}\n`;
 }
 
 /** Warnings and errors from a backend, as plain lines on stderr. */
@@ -57,12 +68,29 @@ function blockerFor(f: BlocksFlags): Blocker {
     ports: blockPorts(f.ports ?? [25, 587], f.services),
     logger: cliLogger,
     ...(f.netns === undefined ? {} : { netns: f.netns }),
+    ...(f.tarpit === undefined ? {} : { tarpit: parseTarpitTarget(f.tarpit) }),
   });
 }
 
-/** Creates the table/sets/rules when missing, or re-makes the rules when --ports or --services is given. */
+/**
+ * The blocker for a command that changes blocks: without --tarpit, made with the tarpit installed
+ * (read back from the firewall), so that the iptables backend writes, deletes and flushes the
+ * per-address nat rules along with the filter ones, and a re-init (--ports) keeps the tarpit.
+ */
+async function changingBlocker(f: BlocksFlags): Promise<Blocker> {
+  const b = blockerFor(f);
+  if (f.tarpit !== undefined) return b;
+  const t =
+    (await b.ruleTarpit?.().catch((e: unknown) => {
+      if (e instanceof BlockerError && e.kind === 'missing-binary') return null;
+      throw e;
+    })) ?? null;
+  return t === null ? b : blockerFor({ ...f, tarpit: formatTarpitTarget(t) });
+}
+
+/** Creates the table/sets/rules when missing, or re-makes the rules when --ports, --services or --tarpit is given. */
 async function ensure(b: Blocker, f: BlocksFlags): Promise<void> {
-  if (f.ports !== undefined || f.services !== undefined || !(await b.exists())) await b.init();
+  if (f.ports !== undefined || f.services !== undefined || f.tarpit !== undefined || !(await b.exists())) await b.init();
 }
 
 function out(f: BlocksFlags, obj: object, text: string): void {
@@ -121,7 +149,7 @@ export function blocksCommand(): Command {
       .description("list the active blocks with the seconds they have left and their repeat-offender level (from watch's state file)")
       .action(
         guarded(async (f: ListFlags) => {
-          const b = blockerFor(f);
+          const b = await changingBlocker(f); // iptables: the expiry sweep of list() takes the nat rules too
           const entries = (await b.list()).sort(byAddr);
           // The ports come from the rule (ipset's lives in iptables): a missing iptables hides only them.
           const ports =
@@ -129,6 +157,7 @@ export function blocksCommand(): Command {
               if (e instanceof BlockerError && e.kind === 'missing-binary') return null;
               throw e;
             })) ?? null;
+          const tarpit = ports === null ? null : ((await b.ruleTarpit?.()) ?? null);
           const now = Date.now();
           const levels = levelsFrom(f.stateFile);
           const levelText = (addr: string): string => {
@@ -138,13 +167,35 @@ export function blocksCommand(): Command {
           const head = ports === null ? `no block rule (${f.backend})\n` : `blocked on ports ${ports.join(', ')} (${f.backend})\n`;
           const text =
             head +
+            tarpitText(tarpit) +
             (entries.length === 0
               ? `no blocks (${f.backend})\n`
               : entries
                   .map((e) => `${e.addr.padEnd(40)} ${e.expiresInSec === null ? 'no timeout' : `${e.expiresInSec} s left`}${levelText(e.addr)}\n`)
                   .join(''));
           const blocks = entries.map((e) => entryJson(e, now, levels.get(e.addr) ?? null));
-          out(f, { backend: f.backend, netns: f.netns ?? null, ports, count: entries.length, blocks }, text);
+          const tarpitJson = tarpit === null ? null : { host: tarpit.host ?? null, port: tarpit.port, families: tarpit.families };
+          out(f, { backend: f.backend, netns: f.netns ?? null, ports, tarpit: tarpitJson, count: entries.length, blocks }, text);
+        }),
+      ),
+  );
+
+  blocks.addCommand(
+    addOptions(
+      common(new Command('init')),
+      BLOCKS_ADD_OPTIONS.filter((o) => o.option === 'tarpit'),
+    )
+      .description('create the table/sets/rules (re-made for the --ports, --services and --tarpit given); idempotent')
+      .action(
+        guarded(async (f: BlocksFlags) => {
+          const b = blockerFor(f);
+          await b.init();
+          const tarpit = f.tarpit === undefined ? null : parseTarpitTarget(f.tarpit);
+          out(
+            f,
+            { backend: f.backend, ready: true, tarpit: tarpit === null ? null : { host: tarpit.host ?? null, port: tarpit.port } },
+            `ready (${f.backend})${tarpit === null ? '' : `; new connections of blocked addresses go to tarpit ${tarpit.host === undefined ? ':' : ''}${formatTarpitTarget(tarpit)}`}\n`,
+          );
         }),
       ),
   );
@@ -157,7 +208,7 @@ export function blocksCommand(): Command {
       BLOCKS_ADD_OPTIONS,
     ).action(
       guarded(async (addrs: string[], f: AddFlags) => {
-        const b = blockerFor(f);
+        const b = await changingBlocker(f);
         await ensure(b, f);
         await b.apply(addrs.map((addr) => (f.timeout === 0 ? { op: 'add' as const, addr } : { op: 'add' as const, addr, timeoutSec: f.timeout })));
         out(
@@ -175,7 +226,7 @@ export function blocksCommand(): Command {
       .argument('<addr...>', 'addresses to unblock', (v: string, prev: string[] | undefined) => [...(prev ?? []), addrArg(v)])
       .action(
         guarded(async (addrs: string[], f: BlocksFlags) => {
-          const b = blockerFor(f);
+          const b = await changingBlocker(f);
           if (!(await b.exists())) {
             out(f, { backend: f.backend, deleted: [] }, `nothing to unblock: no smtpstrike ${f.backend} blocks exist\n`);
             return;
@@ -191,7 +242,7 @@ export function blocksCommand(): Command {
       .description('remove every block (the table, sets and rules stay)')
       .action(
         guarded(async (f: BlocksFlags) => {
-          await blockerFor(f).flush();
+          await (await changingBlocker(f)).flush();
           out(f, { backend: f.backend, flushed: true }, `all blocks removed (${f.backend})\n`);
         }),
       ),

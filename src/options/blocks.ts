@@ -1,4 +1,5 @@
-/** `smtpstrike blocks list|add|del|flush|cleanup`: the options every subcommand has, and add's --timeout. */
+/** `smtpstrike blocks list|init|add|del|flush|cleanup`: the options every subcommand has, add's --timeout, init's and add's --tarpit. */
+import { parseTarpitTarget } from '../blocker/tarpit-target.js';
 import { MAX_TIMEOUT_SEC } from '../blocker/types.js';
 import { defaultPipelineOptions } from '../pipeline.js';
 import { optionList, type OptionSpec } from './registry.js';
@@ -62,5 +63,14 @@ export const BLOCKS_ADD_OPTIONS = optionList('blocks add', [
     default: defaultPipelineOptions().strikes.seconds,
     help: `seconds the block lasts (0: no timeout; at most ${MAX_TIMEOUT_SEC})`,
     doc: `\`add\` only: seconds the block lasts (\`0\`: no timeout; at most ${MAX_TIMEOUT_SEC})`,
+  },
+  {
+    option: 'tarpit',
+    flags: '--tarpit <[host:]port>',
+    kind: 'string',
+    check: (v) => parseTarpitTarget(v),
+    help: 'redirect new connections of blocked addresses to this tarpit instead of rejecting them; the rules are re-made with it (init, add)',
+    docLabel: '--tarpit [HOST:]PORT',
+    doc: '`init` and `add`: new connections of blocked addresses to the blocked ports go to this tarpit instead of being rejected (`PORT`: `redirect` to that port on the address they came to; `HOST:PORT`, `[V6]:PORT`: `dnat`, that family only); the rules are re-made with it',
   },
 ] satisfies OptionSpec[]);
