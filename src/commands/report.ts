@@ -9,7 +9,7 @@ import { defaultGeoFiles } from '../geoip/geoip.js';
 import { Output } from '../io/output.js';
 import { renderHtml } from '../report/html.js';
 import { makeReport, type ReportInputs } from '../report/make-report.js';
-import { looksLikeCapture } from '../report/sniff.js';
+import { inputKind } from '../report/sniff.js';
 import { renderReportText } from '../report/text.js';
 import { configOptionsOf } from '../options/all-options.js';
 import { DEFAULT_STATE, REPORT_OPTIONS } from '../options/report.js';
@@ -120,8 +120,16 @@ export async function runReport(files: string[], cmd: Command): Promise<number> 
     return 1;
   }
 
-  const inputs: ReportInputs = { captures: [...flags.capture], state: typeof flags.state === 'string' ? flags.state : null, logs: [...flags.logs] };
-  for (const f of files) (looksLikeCapture(f) ? inputs.captures : inputs.logs).push(f);
+  const inputs: ReportInputs = {
+    captures: [...flags.capture],
+    state: typeof flags.state === 'string' ? flags.state : null,
+    logs: [...flags.logs],
+    watchLogs: [],
+  };
+  for (const f of files) {
+    const kind = inputKind(f);
+    (kind === 'capture' ? inputs.captures : kind === 'watch' ? inputs.watchLogs! : inputs.logs).push(f);
+  }
   if (inputs.captures.length === 0 && inputs.state === null && flags.state !== false) {
     const s = flags.stateFile ?? DEFAULT_STATE;
     if (existsSync(s)) inputs.state = s;
@@ -131,7 +139,7 @@ export async function runReport(files: string[], cmd: Command): Promise<number> 
     return 1;
   }
   if (inputs.logs.length === 0) inputs.logs = r.configLogs.length > 0 ? r.configLogs : defaultLogs(flags.mode);
-  if (inputs.captures.length === 0 && inputs.state === null && inputs.logs.length === 0) {
+  if (inputs.captures.length === 0 && inputs.state === null && inputs.logs.length === 0 && inputs.watchLogs!.length === 0) {
     process.stderr.write('smtpstrike report: nothing to report on: name capture files and/or log files (or --state FILE)\n');
     return 1;
   }
@@ -164,6 +172,6 @@ export async function runReport(files: string[], cmd: Command): Promise<number> 
   const out = Output.of(process.stdout);
   out.write(flags.json ? JSON.stringify(doc) + '\n' : renderReportText(doc, zone));
   await out.end();
-  const readError = doc.inputs.logs.some((c) => c.error) || doc.inputs.captures.some((c) => c.error);
+  const readError = doc.inputs.logs.some((c) => c.error) || doc.inputs.captures.some((c) => c.error) || (doc.tarpit?.files.some((f) => f.error) ?? false);
   return readError ? EXIT_READ_ERROR : 0;
 }
