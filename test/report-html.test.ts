@@ -163,7 +163,7 @@ test('HTML in headless Chromium: public addresses — counts per country and AS 
   checkInBrowser('seed logs', [...GEO, '--log-year', '2023', '--log-tz', 'UTC', '--limit', '2', ...SEED], 40, true);
 });
 
-test('HTML in headless Chromium: the TARPITTED table (test bed + a watch log) shows the JSON\'s tarpit figures', { timeout: 300_000 }, (t) => {
+test("HTML in headless Chromium: the TARPITTED table (test bed + a watch log) shows the JSON's tarpit figures", { timeout: 300_000 }, (t) => {
   if (problem) {
     process.stderr.write(`SKIPPED LOUDLY: report-html: ${problem}\n`);
     t.skip(problem);

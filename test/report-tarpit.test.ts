@@ -282,7 +282,7 @@ test('the aggregator: usernames bounded per attacker, hostile lines counted and 
   const hostile = [
     line({ event: 'tarpit_session', client: 5, held_s: 1 }),
     line({ event: 'tarpit_session', client: '192.0.2.1', held_s: -1 }),
-    line({ event: 'tarpit_session', client: '192.0.2.1', held_s: 1e400 }),
+    line({ event: 'tarpit_session', client: '192.0.2.1', held_s: Infinity }),
     line({ event: 'tarpit_session', client: '192.0.2.1', held_s: 1, started: 'x', time: 'never' }),
     line({ event: 'tarpit_session', client: '192.0.2.1', held_s: 1, started: 5, usernames: 'admin', auth_attempts: -3 }),
     line({ event: 'tarpit_refused', client: '192.0.2.1', reason: 'other' }),

@@ -19,7 +19,7 @@ import { addOptions, applyConfigValues, pipelineOptionsFrom, type PipelineFlags 
  * `smtpstrike report [FILE...]` — the wire and the logs side by side: who failed, and who then got
  * in. Captures (replayed through the same pipeline as `replay`) and/or a `watch` state file, joined
  * with the logs (the `accounts` parsers); verdicts COMPROMISED, SUSPECT, DISTRIBUTED, ATTACKED and
- * the BLIND SPOTS; text, `--json` or `--html FILE`.
+ * the BLIND SPOTS, and TARPITTED from watch's own log; text, `--json` or `--html FILE`.
  *
  * Exit status: 0 the report was made; 1 bad usage or config; 2 an input could not be read to its
  * end (the report of everything read is still made).
@@ -58,7 +58,10 @@ export function reportCommand(): Command {
     .description(
       'the wire and the logs side by side: captures (or a watch state file) joined with mail logs — who failed, and who then got in (COMPROMISED, SUSPECT, DISTRIBUTED, ATTACKED, BLIND SPOTS)',
     )
-    .argument('[files...]', 'capture files and log files, told apart by content (pcap/pcapng, .gz too: captures; anything else: logs)');
+    .argument(
+      '[files...]',
+      'capture files, log files and watch logs, told apart by content (pcap/pcapng, .gz too: captures; pino JSON lines with events: watch logs, for TARPITTED; anything else: logs)',
+    );
   addOptions(cmd, REPORT_OPTIONS); // its own, then the pipeline's
   cmd.action(async (files: string[], _opts: unknown, command: Command) => {
     process.exitCode = await runReport(files, command);

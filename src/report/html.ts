@@ -314,7 +314,8 @@ function tarpitSection(t: TarpitJson, c: Clock, ipCell: (ip: string) => string):
     );
   });
   h.push('</tbody></table>');
-  if (t.attackers.length > MAX_TABLE) h.push(`<p class="muted">First ${MAX_TABLE} of ${t.attackers.length} attackers listed (all are in the embedded JSON).</p>`);
+  if (t.attackers.length > MAX_TABLE)
+    h.push(`<p class="muted">First ${MAX_TABLE} of ${t.attackers.length} attackers listed (all are in the embedded JSON).</p>`);
   return h.join('\n');
 }
 

@@ -153,7 +153,19 @@ export class TarpitAggregator {
     if (!a) {
       if (this.attackers.size >= MAX_TARPIT_ATTACKERS) return null;
       const known = Number.isFinite(at);
-      a = { ip, sessions: 0, held: 0, longest: 0, auths: 0, decoys: 0, users: [], usersMore: 0, refused: 0, first: known ? at : Infinity, last: known ? at : -Infinity };
+      a = {
+        ip,
+        sessions: 0,
+        held: 0,
+        longest: 0,
+        auths: 0,
+        decoys: 0,
+        users: [],
+        usersMore: 0,
+        refused: 0,
+        first: known ? at : Infinity,
+        last: known ? at : -Infinity,
+      };
       this.attackers.set(ip, a);
     }
     return a;

@@ -331,7 +331,8 @@ function tarpitText(t: TarpitJson, c: Clock, ipWidth0: number, out: string[]): v
       `  taken out of the wire: ${plural(w.sessions, 'captured session')} the tarpit served (${plural(w.failures, '535')}, ${plural(w.successes, 'decoy 235')}, ${plural(w.tempfails, '454')}): not the mail server's`,
     );
   }
-  if (t.sessions_not_listed > 0) out.push(`  ${plural(t.sessions_not_listed, 'session')} (${duration(t.held_s_not_listed)}) of attackers beyond the listed maximum: in the totals only`);
+  if (t.sessions_not_listed > 0)
+    out.push(`  ${plural(t.sessions_not_listed, 'session')} (${duration(t.held_s_not_listed)}) of attackers beyond the listed maximum: in the totals only`);
   for (const f of t.files) {
     const skipped = [f.garbage ? plural(f.garbage, 'line') + ' not JSON' : '', f.malformed ? plural(f.malformed, 'tarpit line') + ' of the wrong shape' : '']
       .filter(Boolean)
