@@ -305,3 +305,30 @@ test('the aggregator: usernames bounded per attacker, hostile lines counted and 
   const only = r.attackers.find((x) => x.ip === '192.0.2.9');
   assert.deepEqual([only?.refused, only?.first_ts, only?.last_ts], [1, null, null]);
 });
+
+test('the aggregator: attackers beyond the listed maximum still count in the totals, and say so', () => {
+  const agg = new TarpitAggregator([], 2, 3);
+  const f = agg.file('x');
+  for (let i = 0; i < 10; i++) {
+    const line = JSON.stringify({
+      level: 30,
+      time: 0,
+      event: 'tarpit_session',
+      client: `192.0.2.${i + 1}`,
+      started: 100 + i,
+      held_s: 10 + i,
+      auth_attempts: 1,
+    });
+    assert.equal(agg.line(line, f), true);
+  }
+  const r = agg.result({ sessions: 0, failures: 0, successes: 0, tempfails: 0 }, () => []);
+  assert.deepEqual(
+    r.attackers.map((a) => [a.ip, a.held_s]),
+    [
+      ['192.0.2.3', 12],
+      ['192.0.2.2', 11],
+      ['192.0.2.1', 10],
+    ],
+  );
+  assert.deepEqual([r.sessions, r.held_s, r.auth_attempts, r.sessions_not_listed, r.held_s_not_listed], [10, 145, 10, 7, 112]);
+});

@@ -1,5 +1,6 @@
 import type { Zone } from '../accounts/clock.js';
 import type { AddressJson, PlaceCount, ReportDoc, TarpitJson, VerdictName, VerdictRow } from './report-doc.js';
+import { escapeControl } from '../text/control-chars.js';
 import { pageFiles } from './page-files.js';
 import { Clock, duration, opaqueHeadline, seenText, tarpitted } from './text.js';
 
@@ -309,7 +310,7 @@ function tarpitSection(t: TarpitJson, c: Clock, ipCell: (ip: string) => string):
       `<tr data-ip="${esc(a.ip)}"><td>${ipCell(a.ip)}</td><td class="r" data-sort="${a.held_s}">${num(a.held_s, `${p}.held_s`)} <span class="muted">${esc(duration(a.held_s))}</span></td>` +
         `<td class="r">${num(a.sessions, `${p}.sessions`)}</td><td class="r" data-sort="${a.longest_s}">${num(a.longest_s, `${p}.longest_s`)}</td>` +
         `<td class="r">${num(a.auth_attempts, `${p}.auth_attempts`)}</td><td class="r">${num(a.decoy_successes, `${p}.decoy_successes`)}</td><td class="r">${num(a.refused, `${p}.refused`)}</td>` +
-        `<td data-sort="${a.first_ts ?? ''}">${when}</td><td>${esc(a.usernames.join(', '))}${a.usernames_more ? ` <span class="muted">(+${a.usernames_more} more tries)</span>` : ''}</td>` +
+        `<td data-sort="${a.first_ts ?? ''}">${when}</td><td>${esc(a.usernames.map(escapeControl).join(', '))}${a.usernames_more ? ` <span class="muted">(+${a.usernames_more} more tries)</span>` : ''}</td>` +
         `<td>${a.verdicts.map(badge).join(' ')}</td></tr>`,
     );
   });

@@ -77,6 +77,7 @@ export class TarpitAggregator {
   constructor(
     wireSessions: readonly WireSession[],
     private readonly tolerance: number,
+    private readonly maxAttackers = MAX_TARPIT_ATTACKERS,
   ) {
     if (wireSessions.length === 0) {
       this.wire = null;
@@ -151,7 +152,7 @@ export class TarpitAggregator {
   private attacker(ip: string, at: number): Attacker | null {
     let a = this.attackers.get(ip);
     if (!a) {
-      if (this.attackers.size >= MAX_TARPIT_ATTACKERS) return null;
+      if (this.attackers.size >= this.maxAttackers) return null;
       const known = Number.isFinite(at);
       a = {
         ip,
