@@ -64,7 +64,7 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
   if (doc.spans.wire) spans.push(`wire ${esc(c.full(doc.spans.wire.from))} → ${esc(c.at(doc.spans.wire.to))}`);
   if (doc.spans.logs) spans.push(`logs ${esc(c.full(doc.spans.logs.from))} → ${esc(c.at(doc.spans.logs.to))}`);
   h.push(
-    `<div class="muted">${doc.inputs.captures.length} capture(s)${doc.inputs.state ? ', a watch state file' : ''}, ${doc.inputs.logs.length} log(s); ${spans.join('; ')}; times in ${esc(doc.tz)}; log times without a zone read as ${esc(doc.clock.log_tz)} (${esc(doc.clock.log_tz_source)}). Generated ${esc(doc.generated_at)}.</div>`,
+    `<div class="muted">${doc.inputs.captures.length} capture(s)${doc.inputs.state ? ', a watch state file' : ''}, ${doc.inputs.logs.length} log(s)${doc.tarpit ? `, ${doc.tarpit.files.length} file(s) with watch log lines` : ''}; ${spans.join('; ')}; times in ${esc(doc.tz)}; log times without a zone read as ${esc(doc.clock.log_tz)} (${esc(doc.clock.log_tz_source)}). Generated ${esc(doc.generated_at)}.</div>`,
   );
   const opaqueLine = opaqueHeadline(doc);
   if (opaqueLine) h.push(`<div class="warn" id="opaque-headline">${esc(opaqueLine)}</div>`);
