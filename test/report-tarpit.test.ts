@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { ReportDoc } from '../src/report/report-doc.js';
 import { inputKind } from '../src/report/sniff.js';
-import { MAX_TARPIT_USERNAMES, TarpitAggregator } from '../src/report/tarpit.js';
+import { MAX_TARPIT_USERNAME_CHARS, MAX_TARPIT_USERNAMES, TarpitAggregator } from '../src/report/tarpit.js';
 import { FrameList, loginSession, tempDir } from './support/synth.js';
 
 const CLI = 'dist/src/cli.js';
@@ -279,6 +279,8 @@ test('the aggregator: usernames bounded per attacker, hostile lines counted and 
   const line = (o: Record<string, unknown>): string => JSON.stringify({ level: 30, time: 0, ...o });
   assert.equal(agg.line(line({ event: 'tarpit_session', client: '192.0.2.1', started: 10, held_s: 1, usernames: users.slice(0, 30) }), f), true);
   assert.equal(agg.line(line({ event: 'tarpit_session', client: '192.0.2.1', started: 20, held_s: 2, usernames: users, usernames_dropped: 4 }), f), true);
+  const long = 'x'.repeat(10_000);
+  assert.equal(agg.line(line({ event: 'tarpit_session', client: '192.0.2.2', started: 30, held_s: 1, usernames: [long, long] }), f), true);
   const hostile = [
     line({ event: 'tarpit_session', client: 5, held_s: 1 }),
     line({ event: 'tarpit_session', client: '192.0.2.1', held_s: -1 }),
@@ -299,9 +301,12 @@ test('the aggregator: usernames bounded per attacker, hostile lines counted and 
   assert.ok(a);
   assert.equal(a.usernames.length, MAX_TARPIT_USERNAMES);
   assert.deepEqual(a.usernames, users.slice(0, MAX_TARPIT_USERNAMES));
-  assert.equal(a.usernames_more, 50 - MAX_TARPIT_USERNAMES + 4);
+  // Tries beyond the list, each counted (u16… in both sessions), and the tarpit's own dropped ones.
+  assert.equal(a.usernames_more, 30 - MAX_TARPIT_USERNAMES + (50 - MAX_TARPIT_USERNAMES) + 4);
   assert.deepEqual([a.sessions, a.held_s, a.auth_attempts], [3, 4, 0], 'the session without usernames as a list counts, its bad counts as 0');
   assert.equal(f.malformed, 5);
+  const cut = r.attackers.find((x) => x.ip === '192.0.2.2');
+  assert.deepEqual(cut?.usernames, [`${'x'.repeat(MAX_TARPIT_USERNAME_CHARS - 1)}…`], 'a long username is kept cut, once');
   const only = r.attackers.find((x) => x.ip === '192.0.2.9');
   assert.deepEqual([only?.refused, only?.first_ts, only?.last_ts], [1, null, null]);
 });

@@ -571,7 +571,7 @@ export interface TarpitAttackerJson {
   auth_attempts: number;
   /** Decoy 235s it was given. */
   decoy_successes: number;
-  /** Distinct usernames tried, the first 32 in the order first tried (control characters escaped by watch). */
+  /** Distinct usernames tried, the first 16 in the order first tried, each cut at 64 characters (control characters escaped by watch). */
   usernames: string[];
   /** Usernames tried beyond those listed (not kept here or by the tarpit; may repeat one): the list is complete when 0. */
   usernames_more: number;

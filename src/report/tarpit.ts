@@ -22,8 +22,10 @@ import type { WireAuth, WireSession } from './types.js';
 
 /** Attackers listed (beyond: their sessions are counted in the totals and in `sessions_not_listed`). */
 export const MAX_TARPIT_ATTACKERS = 100_000;
-/** Distinct usernames kept per attacker (beyond: counted in `usernames_more`). */
-export const MAX_TARPIT_USERNAMES = 32;
+/** Distinct usernames kept per attacker (beyond: counted in `usernames_more`), as many as the tarpit logs per session. */
+export const MAX_TARPIT_USERNAMES = 16;
+/** Characters kept of a username (longer ones are cut, ending in `…`): 100,000 attackers × 16 names stay within a few hundred MB. */
+export const MAX_TARPIT_USERNAME_CHARS = 64;
 
 interface Attacker {
   ip: string;
@@ -203,8 +205,9 @@ export class TarpitAggregator {
     if (Array.isArray(r.usernames)) {
       for (const u of r.usernames) {
         if (typeof u !== 'string') continue;
-        if (a.users.includes(u)) continue;
-        if (a.users.length < MAX_TARPIT_USERNAMES) a.users.push(intern(u));
+        const name = u.length > MAX_TARPIT_USERNAME_CHARS ? `${u.slice(0, MAX_TARPIT_USERNAME_CHARS - 1)}…` : u;
+        if (a.users.includes(name)) continue;
+        if (a.users.length < MAX_TARPIT_USERNAMES) a.users.push(intern(name));
         else a.usersMore++;
       }
     }
