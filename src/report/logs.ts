@@ -122,7 +122,7 @@ export async function scanLogs(files: readonly string[], opts: LogScanOptions): 
       if (line.length > 0) {
         if (no === 1 || no % SAMPLE_EVERY === 0) sample(line);
         lastLine = line;
-        if (opts.tarpit?.logLine(file, line)) {
+        if (opts.tarpit?.logLine(file, line, c.compression)) {
           c.ignored++;
           return;
         }

@@ -113,9 +113,9 @@ export class TarpitAggregator {
    * A line met in a mail log (a watch log arriving as a stream, or mixed into one): taken, and
    * true, when it is a pino line; the file is listed from its first such line on.
    */
-  logLine(name: string, line: string): boolean {
+  logLine(name: string, line: string, compression: Compression = 'none'): boolean {
     if (!isPinoLine(line)) return false;
-    const f = this.files.get(name) ?? newFile(name, 'none');
+    const f = this.files.get(name) ?? newFile(name, compression);
     if (!this.line(line, f)) return false;
     f.lines++;
     this.files.set(name, f);
