@@ -82,7 +82,7 @@ function valueAt(doc: unknown, path: string): unknown {
   return v;
 }
 
-function checkInBrowser(name: string, args: string[], minNumbers: number, expectPlaces: boolean): void {
+function checkInBrowser(name: string, args: string[], minNumbers: number, expectPlaces: boolean, alsoShown: string[] = []): void {
   const { doc, html, dir } = report(args);
   const profile = join(dir, 'profile');
   try {
@@ -115,7 +115,7 @@ function checkInBrowser(name: string, args: string[], minNumbers: number, expect
       n++;
     }
     assert.ok(n >= minNumbers, `${name}: ${n} numbers checked`);
-    for (const p of ['counts.COMPROMISED', 'counts.ATTACKED', 'totals.failures.all', 'totals.attempts', 'verdicts.length'])
+    for (const p of ['counts.COMPROMISED', 'counts.ATTACKED', 'totals.failures.all', 'totals.attempts', 'verdicts.length', ...alsoShown])
       assert.ok(paths.has(p), `${name}: ${p} shown`);
     if (expectPlaces) {
       assert.ok(doc.countries.length > 1 && doc.asns.length > 1, 'countries and ASNs counted');
@@ -161,4 +161,19 @@ test('HTML in headless Chromium: public addresses — counts per country and AS 
     return;
   }
   checkInBrowser('seed logs', [...GEO, '--log-year', '2023', '--log-tz', 'UTC', '--limit', '2', ...SEED], 40, true);
+});
+
+test("HTML in headless Chromium: the TARPITTED table (test bed + a watch log) shows the JSON's tarpit figures", { timeout: 300_000 }, (t) => {
+  if (problem) {
+    process.stderr.write(`SKIPPED LOUDLY: report-html: ${problem}\n`);
+    t.skip(problem);
+    return;
+  }
+  checkInBrowser('tarpit', [...GEO, ...FIXTURE, 'test/fixtures/tarpit/watch.log'], 60, false, [
+    'tarpit.attackers_count',
+    'tarpit.hours',
+    'tarpit.attackers.0.held_s',
+    'tarpit.attackers.3.refused',
+    'tarpit.refused.per_address',
+  ]);
 });

@@ -150,6 +150,7 @@ test('report --json: exactly the keys of the documented schema (report-doc.ts), 
       reportJson(['-c', wl, ...GEO, '--log-year', '2023', '--log-tz', 'UTC', '--limit', '-2', ...SEED]),
       reportJson(['-c', '/dev/null', '-g', '0', '--log-year', '2023', '--limit', '1', ...SEED]),
       reportJson(['-c', '/dev/null', '-g', '0', '--state', state, mail]),
+      reportJson(['-c', '/dev/null', '-g', '0', '--logs', '/dev/null', 'test/fixtures/tarpit/watch.log']),
     ];
     const { checker, doc } = schema();
     const c = new SchemaCheck(checker);
@@ -176,6 +177,11 @@ test('report --json: exactly the keys of the documented schema (report-doc.ts), 
       'clock.estimate.sample',
       'spans.wire.intervals',
       'options.tempfail_strikes',
+      'tarpit.attackers[].usernames_more',
+      'tarpit.attackers[].first_ts',
+      'tarpit.refused.per_address',
+      'tarpit.wire_excluded.successes',
+      'tarpit.files[].garbage',
     ]) {
       assert.ok(c.keysSeen.has(`$.${k}`), `${k} checked`);
     }

@@ -9,7 +9,7 @@ import { defaultGeoFiles } from '../geoip/geoip.js';
 import { Output } from '../io/output.js';
 import { renderHtml } from '../report/html.js';
 import { makeReport, type ReportInputs } from '../report/make-report.js';
-import { looksLikeCapture } from '../report/sniff.js';
+import { inputKind } from '../report/sniff.js';
 import { renderReportText } from '../report/text.js';
 import { configOptionsOf } from '../options/all-options.js';
 import { DEFAULT_STATE, REPORT_OPTIONS } from '../options/report.js';
@@ -19,7 +19,7 @@ import { addOptions, applyConfigValues, pipelineOptionsFrom, type PipelineFlags 
  * `smtpstrike report [FILE...]` — the wire and the logs side by side: who failed, and who then got
  * in. Captures (replayed through the same pipeline as `replay`) and/or a `watch` state file, joined
  * with the logs (the `accounts` parsers); verdicts COMPROMISED, SUSPECT, DISTRIBUTED, ATTACKED and
- * the BLIND SPOTS; text, `--json` or `--html FILE`.
+ * the BLIND SPOTS, and TARPITTED from watch's own log; text, `--json` or `--html FILE`.
  *
  * Exit status: 0 the report was made; 1 bad usage or config; 2 an input could not be read to its
  * end (the report of everything read is still made).
@@ -58,7 +58,10 @@ export function reportCommand(): Command {
     .description(
       'the wire and the logs side by side: captures (or a watch state file) joined with mail logs — who failed, and who then got in (COMPROMISED, SUSPECT, DISTRIBUTED, ATTACKED, BLIND SPOTS)',
     )
-    .argument('[files...]', 'capture files and log files, told apart by content (pcap/pcapng, .gz too: captures; anything else: logs)');
+    .argument(
+      '[files...]',
+      'capture files, log files and watch logs, told apart by content (pcap/pcapng, .gz too: captures; pino JSON lines with events: watch logs, for TARPITTED; anything else: logs)',
+    );
   addOptions(cmd, REPORT_OPTIONS); // its own, then the pipeline's
   cmd.action(async (files: string[], _opts: unknown, command: Command) => {
     process.exitCode = await runReport(files, command);
@@ -120,8 +123,16 @@ export async function runReport(files: string[], cmd: Command): Promise<number> 
     return 1;
   }
 
-  const inputs: ReportInputs = { captures: [...flags.capture], state: typeof flags.state === 'string' ? flags.state : null, logs: [...flags.logs] };
-  for (const f of files) (looksLikeCapture(f) ? inputs.captures : inputs.logs).push(f);
+  const inputs: ReportInputs = {
+    captures: [...flags.capture],
+    state: typeof flags.state === 'string' ? flags.state : null,
+    logs: [...flags.logs],
+    watchLogs: [],
+  };
+  for (const f of files) {
+    const kind = inputKind(f);
+    (kind === 'capture' ? inputs.captures : kind === 'watch' ? inputs.watchLogs! : inputs.logs).push(f);
+  }
   if (inputs.captures.length === 0 && inputs.state === null && flags.state !== false) {
     const s = flags.stateFile ?? DEFAULT_STATE;
     if (existsSync(s)) inputs.state = s;
@@ -131,7 +142,7 @@ export async function runReport(files: string[], cmd: Command): Promise<number> 
     return 1;
   }
   if (inputs.logs.length === 0) inputs.logs = r.configLogs.length > 0 ? r.configLogs : defaultLogs(flags.mode);
-  if (inputs.captures.length === 0 && inputs.state === null && inputs.logs.length === 0) {
+  if (inputs.captures.length === 0 && inputs.state === null && inputs.logs.length === 0 && inputs.watchLogs!.length === 0) {
     process.stderr.write('smtpstrike report: nothing to report on: name capture files and/or log files (or --state FILE)\n');
     return 1;
   }
@@ -164,6 +175,6 @@ export async function runReport(files: string[], cmd: Command): Promise<number> 
   const out = Output.of(process.stdout);
   out.write(flags.json ? JSON.stringify(doc) + '\n' : renderReportText(doc, zone));
   await out.end();
-  const readError = doc.inputs.logs.some((c) => c.error) || doc.inputs.captures.some((c) => c.error);
+  const readError = doc.inputs.logs.some((c) => c.error) || doc.inputs.captures.some((c) => c.error) || (doc.tarpit?.files.some((f) => f.error) ?? false);
   return readError ? EXIT_READ_ERROR : 0;
 }

@@ -1,7 +1,8 @@
 import type { Zone } from '../accounts/clock.js';
-import type { AddressJson, PlaceCount, ReportDoc, VerdictName, VerdictRow } from './report-doc.js';
+import type { AddressJson, PlaceCount, ReportDoc, TarpitJson, VerdictName, VerdictRow } from './report-doc.js';
+import { escapeControl } from '../text/control-chars.js';
 import { pageFiles } from './page-files.js';
-import { Clock, duration, opaqueHeadline, seenText } from './text.js';
+import { Clock, duration, opaqueHeadline, seenText, tarpitted } from './text.js';
 
 /**
  * `--html FILE`: one self-contained page — inline CSS, inline SVG, a little inline JavaScript (the
@@ -63,7 +64,7 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
   if (doc.spans.wire) spans.push(`wire ${esc(c.full(doc.spans.wire.from))} → ${esc(c.at(doc.spans.wire.to))}`);
   if (doc.spans.logs) spans.push(`logs ${esc(c.full(doc.spans.logs.from))} → ${esc(c.at(doc.spans.logs.to))}`);
   h.push(
-    `<div class="muted">${doc.inputs.captures.length} capture(s)${doc.inputs.state ? ', a watch state file' : ''}, ${doc.inputs.logs.length} log(s); ${spans.join('; ')}; times in ${esc(doc.tz)}; log times without a zone read as ${esc(doc.clock.log_tz)} (${esc(doc.clock.log_tz_source)}). Generated ${esc(doc.generated_at)}.</div>`,
+    `<div class="muted">${doc.inputs.captures.length} capture(s)${doc.inputs.state ? ', a watch state file' : ''}, ${doc.inputs.logs.length} log(s)${doc.tarpit ? `, ${doc.tarpit.files.length} file(s) with watch log lines` : ''}; ${spans.join('; ')}; times in ${esc(doc.tz)}; log times without a zone read as ${esc(doc.clock.log_tz)} (${esc(doc.clock.log_tz_source)}). Generated ${esc(doc.generated_at)}.</div>`,
   );
   const opaqueLine = opaqueHeadline(doc);
   if (opaqueLine) h.push(`<div class="warn" id="opaque-headline">${esc(opaqueLine)}</div>`);
@@ -84,6 +85,11 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
     `<div class="card"><b>${num(t.successes.all, 'totals.successes.all')}</b>logins<br><span class="muted">wire only ${num(t.successes.wire_only, 'totals.successes.wire_only')} · log only ${num(t.successes.log_only, 'totals.successes.log_only')} · both ${num(t.successes.both, 'totals.successes.both')}</span></div>`,
   );
   h.push(`<div class="card"><b>${num(t.addresses, 'totals.addresses')}</b>addresses</div>`);
+  if (doc.tarpit && tarpitted(doc.tarpit)) {
+    h.push(
+      `<div class="card"><b>${num(doc.tarpit.attackers_count, 'tarpit.attackers_count')}</b>TARPITTED<br><span class="muted">${num(doc.tarpit.hours, 'tarpit.hours')} hours wasted</span></div>`,
+    );
+  }
   h.push('</div><div id="js-summary" class="muted">(the page\'s script did not run)</div>');
 
   // ---- verdict table
@@ -198,6 +204,7 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
   }
   if (b.count === 0) h.push('<li class="muted">None.</li>');
   h.push('</ul>');
+  if (doc.tarpit && tarpitted(doc.tarpit)) h.push(tarpitSection(doc.tarpit, c, ipCell));
   h.push(
     '<p class="muted">GeoIP: IP Geolocation by DB-IP (db-ip.com), AS numbers from RouteViews and the NRO (ip-location-db), CC BY 4.0 — unless other databases were given.</p>',
   );
@@ -283,6 +290,39 @@ function verdictRow(r: VerdictRow, i: number, c: Clock, ipCell: (ip: string) => 
       );
     }
   }
+}
+
+/** TARPITTED: the time watch's tarpit held each attacker (only when it logged anything). */
+function tarpitSection(t: TarpitJson, c: Clock, ipCell: (ip: string) => string): string {
+  const h: string[] = [];
+  h.push('<h2>Tarpitted: time wasted per attacker</h2>');
+  h.push(
+    `<p id="tarpit-totals">${num(t.attackers_count, 'tarpit.attackers_count')} attacker(s), ${num(t.sessions, 'tarpit.sessions')} session(s), ${num(t.hours, 'tarpit.hours')} hours wasted; ` +
+      `${num(t.auth_attempts, 'tarpit.auth_attempts')} AUTH attempt(s), ${num(t.decoy_successes, 'tarpit.decoy_successes')} decoy 235(s) (no account involved); refused by the caps: ` +
+      `${num(t.refused.per_address, 'tarpit.refused.per_address')} per address, ${num(t.refused.total, 'tarpit.refused.total')} total.` +
+      (t.wire_excluded.sessions > 0
+        ? ` Taken out of the wire: ${num(t.wire_excluded.sessions, 'tarpit.wire_excluded.sessions')} captured session(s) the tarpit served (${num(t.wire_excluded.successes, 'tarpit.wire_excluded.successes')} decoy 235(s)).`
+        : '') +
+      '</p>',
+  );
+  h.push(
+    '<table class="sortable" id="tarpitted"><thead><tr><th>address</th><th class="r">held s</th><th class="r">sessions</th><th class="r">longest s</th><th class="r">auths</th><th class="r">decoys</th><th class="r">refused</th><th>first → last</th><th>usernames</th><th>also</th></tr></thead><tbody>',
+  );
+  t.attackers.slice(0, MAX_TABLE).forEach((a, i) => {
+    const p = `tarpit.attackers.${i}`;
+    const when = a.first_ts !== null && a.last_ts !== null ? `${esc(c.at(a.first_ts))} → ${esc(c.at(a.last_ts))}` : '';
+    h.push(
+      `<tr data-ip="${esc(a.ip)}"><td>${ipCell(a.ip)}</td><td class="r" data-sort="${a.held_s}">${num(a.held_s, `${p}.held_s`)} <span class="muted">${esc(duration(a.held_s))}</span></td>` +
+        `<td class="r">${num(a.sessions, `${p}.sessions`)}</td><td class="r" data-sort="${a.longest_s}">${num(a.longest_s, `${p}.longest_s`)}</td>` +
+        `<td class="r">${num(a.auth_attempts, `${p}.auth_attempts`)}</td><td class="r">${num(a.decoy_successes, `${p}.decoy_successes`)}</td><td class="r">${num(a.refused, `${p}.refused`)}</td>` +
+        `<td data-sort="${a.first_ts ?? ''}">${when}</td><td>${esc(a.usernames.map(escapeControl).join(', '))}${a.usernames_more ? ` <span class="muted">(+${a.usernames_more} more tries)</span>` : ''}</td>` +
+        `<td>${a.verdicts.map(badge).join(' ')}</td></tr>`,
+    );
+  });
+  h.push('</tbody></table>');
+  if (t.attackers.length > MAX_TABLE)
+    h.push(`<p class="muted">First ${MAX_TABLE} of ${t.attackers.length} attackers listed (all are in the embedded JSON).</p>`);
+  return h.join('\n');
 }
 
 function placeTable(list: readonly PlaceCount[], key: 'countries' | 'asns'): string {

@@ -6,6 +6,7 @@ import { classicStamp, ctimeStamp, isoStamp, newStamp, stampTime, tai64nStamp, t
 import { newCounters, type FileCounters, type Mode, type Service } from '../accounts/types.js';
 import { CoverageBuilder } from './intervals.js';
 import { isCaptureMagic } from './sniff.js';
+import type { TarpitAggregator } from './tarpit.js';
 import type { Intervals, LogAuth } from './types.js';
 
 /**
@@ -57,6 +58,8 @@ export interface LogScanOptions {
   /** Place year-less timestamps nearest this time (the wire's middle) when no year is given. */
   center?: number;
   gap: number;
+  /** Takes the pino lines of watch's log met in a log (its tarpit events); they count as ignored. */
+  tarpit?: TarpitAggregator;
 }
 
 export interface LogFileScan {
@@ -119,6 +122,10 @@ export async function scanLogs(files: readonly string[], opts: LogScanOptions): 
       if (line.length > 0) {
         if (no === 1 || no % SAMPLE_EVERY === 0) sample(line);
         lastLine = line;
+        if (opts.tarpit?.logLine(file, line, c.compression)) {
+          c.ignored++;
+          return;
+        }
       }
       const v = parser!.parse(line);
       if (v === SUCCESS || v === FAILURE || v === TEMPFAIL) {

@@ -7,6 +7,7 @@ import { estimateZone, mergeBackendLines, offsetLabel, placeEvents, SMTP_SERVICE
 import { contains, span, subtract, union } from './intervals.js';
 import { joinAttempts } from './join.js';
 import { scanLogs } from './logs.js';
+import { readWatchLogs, TarpitAggregator } from './tarpit.js';
 import { bump, computeVerdicts, VERDICT_ORDER } from './rules.js';
 import type { Attempt, Intervals } from './types.js';
 import {
@@ -37,6 +38,8 @@ export interface ReportInputs {
   captures: string[];
   state: string | null;
   logs: string[];
+  /** Watch's own logs (pino JSON lines), for the TARPITTED section. */
+  watchLogs?: string[];
 }
 
 export interface ReportOptions {
@@ -84,8 +87,21 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
   const wireSpan = span(wire.coverage);
   const center = wireSpan ? (wireSpan[0] + wireSpan[1]) / 2 : undefined;
 
+  // ---- the tarpit's sessions (watch's log, or its lines met in the logs); the wire sessions it served leave the wire
+  const tarpit = new TarpitAggregator(wire.sessions, o.tolerance);
+  const watchLogs = inputs.watchLogs ?? [];
+  await readWatchLogs(watchLogs, tarpit);
+
   // ---- the logs, on the wire's clock
-  const scan = await scanLogs(inputs.logs, { mode: o.mode, year: o.logYear, center: o.logYear === undefined ? center : undefined, gap: o.gap });
+  const scan = await scanLogs(inputs.logs, {
+    mode: o.mode,
+    year: o.logYear,
+    center: o.logYear === undefined ? center : undefined,
+    gap: o.gap,
+    tarpit,
+  });
+  const served = tarpit.excludeServed(wire.auths, wire.sessions);
+  wire.opaqueTotal -= served.opaque;
   const events = scan.events;
   const zoneless = scan.files.reduce((s, f) => s + f.zoneless, 0);
   const yearless = scan.files.reduce((s, f) => s + f.yearless, 0);
@@ -245,6 +261,8 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
   for (const r of v.rows) counts[r.verdict]++;
   for (const c of scan.files) if (c.counters.error) warn(c.counters.error);
   for (const f of wire.captures) if (f.error) warn(f.error.message); // the message names the file
+  const tarpitDoc = watchLogs.length > 0 || tarpit.any ? tarpit.result(served.json, (ip) => v.addresses.get(ip)?.verdicts ?? []) : null;
+  for (const f of tarpitDoc?.files ?? []) if (f.error) warn(f.error);
 
   return {
     type: 'report',
@@ -274,6 +292,7 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
     countries: [...countries.values()].sort(byWeight),
     asns: [...asns.values()].sort(byWeight),
     blind_spots: blind,
+    ...(tarpitDoc ? { tarpit: tarpitDoc } : {}),
     tls_replies: tlsReplies.doc,
     warnings,
     options: {

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { constants, gunzipSync } from 'node:zlib';
+import { looksLikeWatchLog } from './tarpit.js';
 
 /**
  * Tells a capture from a log by content, not by name: pcap (µs/ns, either byte order) or pcapng,
@@ -9,14 +10,24 @@ import { constants, gunzipSync } from 'node:zlib';
  * a directory goes to the log reader, which names it in its error.
  */
 export function looksLikeCapture(file: string): boolean {
-  if (file === '-') return false;
+  return inputKind(file) === 'capture';
+}
+
+/**
+ * What a named input is, by content: a capture (as above), a watch log (pino JSON lines with
+ * `event` fields in its first 64 KiB, plain or gzip: see looksLikeWatchLog), or else a log. A
+ * watch log compressed otherwise (bzip2, xz, zstd), or arriving as a stream, is read as a log,
+ * where its pino lines are recognised one by one all the same (logs.ts).
+ */
+export function inputKind(file: string): 'capture' | 'watch' | 'log' {
+  if (file === '-') return 'log';
   let fd: number;
   try {
     // Not opened unless regular: opening a FIFO and closing it again would end its writer.
-    if (!statSync(file).isFile()) return false;
+    if (!statSync(file).isFile()) return 'log';
     fd = openSync(file, 'r');
   } catch {
-    return false; // the log reader reports the error
+    return 'log'; // the log reader reports the error
   }
   try {
     const buf = Buffer.alloc(65536);
@@ -26,10 +37,11 @@ export function looksLikeCapture(file: string): boolean {
       try {
         head = gunzipSync(head, { finishFlush: constants.Z_SYNC_FLUSH });
       } catch {
-        return false;
+        return 'log';
       }
     }
-    return isCaptureMagic(head);
+    if (isCaptureMagic(head)) return 'capture';
+    return looksLikeWatchLog(Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('utf8')) ? 'watch' : 'log';
   } finally {
     closeSync(fd);
   }

@@ -1,5 +1,5 @@
 import { dayLabel, partsOf, timeLabel, type Zone } from '../accounts/clock.js';
-import type { AddressJson, ReportDoc } from './report-doc.js';
+import type { AddressJson, ReportDoc, TarpitJson } from './report-doc.js';
 import type { Counts3 } from './report-doc.js';
 import type { Seen } from './types.js';
 import { escapeControl } from '../text/control-chars.js';
@@ -41,6 +41,7 @@ export class Clock {
   ) {
     const ts: number[] = [];
     for (const s of [doc.spans.wire, doc.spans.logs]) if (s) ts.push(s.from, s.to);
+    for (const a of doc.tarpit?.attackers ?? []) for (const t of [a.first_ts, a.last_ts]) if (t !== null) ts.push(t);
     const days = new Set(ts.map((t) => dayLabel(partsOf(t, zone))));
     this.oneDay = days.size <= 1;
   }
@@ -103,6 +104,7 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
     caps ? plural(caps, 'capture') : null,
     doc.inputs.state ? 'a watch state file' : null,
     doc.inputs.logs.length ? plural(doc.inputs.logs.length, 'log') : null,
+    watchLogCount(doc) ? plural(watchLogCount(doc), 'watch log') : null,
   ]
     .filter(Boolean)
     .join(', ');
@@ -123,7 +125,10 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
   const opaqueLine = opaqueHeadline(doc);
   if (opaqueLine) out.push(`  ${opaqueLine}`);
   const k = doc.counts;
-  out.push(`  COMPROMISED ${k.COMPROMISED}, SUSPECT ${k.SUSPECT}, DISTRIBUTED ${k.DISTRIBUTED}, ATTACKED ${k.ATTACKED}, BLIND SPOTS ${k.BLIND_SPOTS}`);
+  out.push(
+    `  COMPROMISED ${k.COMPROMISED}, SUSPECT ${k.SUSPECT}, DISTRIBUTED ${k.DISTRIBUTED}, ATTACKED ${k.ATTACKED}, BLIND SPOTS ${k.BLIND_SPOTS}` +
+      (tarpitted(doc.tarpit) ? `, TARPITTED ${doc.tarpit!.attackers_count}` : ''),
+  );
 
   const rows = doc.verdicts;
   // ---- COMPROMISED
@@ -282,6 +287,9 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
     );
   }
 
+  // ---- TARPITTED (only when the tarpit logged anything: reports without one are unchanged)
+  if (doc.tarpit && tarpitted(doc.tarpit)) tarpitText(doc.tarpit, c, ipWidth, out);
+
   if (doc.countries.length > 0) {
     out.push('', 'Per country (addresses, failures, logins):');
     for (const p of doc.countries.slice(0, 15))
@@ -291,4 +299,59 @@ export function renderReportText(doc: ReportDoc, zone: Zone): string {
       out.push(`  ${String(p.addresses).padStart(5)} ${String(p.failures + p.tempfails).padStart(7)} ${String(p.successes).padStart(6)}  ${p.name}`);
   }
   return out.map((l) => l.trimEnd()).join('\n') + '\n';
+}
+
+/** Watch logs read as such (not a mail log with pino lines in it). */
+function watchLogCount(doc: ReportDoc): number {
+  const logs = new Set(doc.inputs.logs.map((l) => l.file));
+  return (doc.tarpit?.files ?? []).filter((f) => !logs.has(f.file)).length;
+}
+
+/** Whether the tarpit logged any session or refusal. */
+export function tarpitted(t: TarpitJson | undefined): boolean {
+  return t !== undefined && t.sessions + t.refused.total + t.refused.per_address > 0;
+}
+
+/** Attackers listed in the terminal (all of them are in --json / --html). */
+const MAX_TARPITTED = 100;
+
+function tarpitText(t: TarpitJson, c: Clock, ipWidth0: number, out: string[]): void {
+  let ipWidth = ipWidth0;
+  for (const a of t.attackers.slice(0, MAX_TARPITTED)) ipWidth = Math.max(ipWidth, a.ip.length);
+  out.push('', '== TARPITTED: time the tarpit wasted, per attacker ==');
+  const refused = t.refused.total + t.refused.per_address;
+  out.push(
+    `  ${plural(t.attackers_count, 'attacker')}, ${plural(t.sessions, 'session')}, ${t.hours.toFixed(2)} hours wasted (${duration(t.held_s)}); ` +
+      `${plural(t.auth_attempts, 'AUTH attempt')}, ${plural(t.decoy_successes, 'decoy 235')} (no account involved)` +
+      (refused ? `; ${plural(refused, 'connection')} refused by the caps (${t.refused.per_address} per address, ${t.refused.total} total)` : ''),
+  );
+  const w = t.wire_excluded;
+  if (w.sessions > 0) {
+    out.push(
+      `  taken out of the wire: ${plural(w.sessions, 'captured session')} the tarpit served (${plural(w.failures, '535')}, ${plural(w.successes, 'decoy 235')}, ${plural(w.tempfails, '454')}): not the mail server's`,
+    );
+  }
+  if (t.sessions_not_listed > 0)
+    out.push(`  ${plural(t.sessions_not_listed, 'session')} (${duration(t.held_s_not_listed)}) of attackers beyond the listed maximum: in the totals only`);
+  for (const f of t.files) {
+    const skipped = [f.garbage ? plural(f.garbage, 'line') + ' not JSON' : '', f.malformed ? plural(f.malformed, 'tarpit line') + ' of the wrong shape' : '']
+      .filter(Boolean)
+      .join(', ');
+    if (skipped) out.push(`  ${escapeControl(f.file)}: ${skipped}, skipped`);
+  }
+  out.push(
+    `  ${'held'.padStart(12)}  ${'sessions'.padStart(8)}  ${'longest'.padStart(12)}  ${'auths'.padStart(5)}  ${'decoys'.padStart(6)}  ${'refused'.padStart(7)}  ${'address'.padEnd(ipWidth)}  first -> last; usernames`,
+  );
+  for (const a of t.attackers.slice(0, MAX_TARPITTED)) {
+    const when = a.first_ts !== null && a.last_ts !== null ? `${c.at(a.first_ts)} -> ${c.at(a.last_ts)}` : '';
+    const users = a.usernames.length
+      ? `${a.usernames.length}${a.usernames_more ? '+' : ''} tried: ${a.usernames.map(escapeControl).join(', ')}${a.usernames_more ? `, … (${a.usernames_more} more tries)` : ''}`
+      : '';
+    const also = a.verdicts.length ? `ALSO ${a.verdicts.join(', ')}` : '';
+    const extra = [when, users, also].filter(Boolean).join('; ');
+    out.push(
+      `  ${duration(a.held_s).padStart(12)}  ${String(a.sessions).padStart(8)}  ${duration(a.longest_s).padStart(12)}  ${String(a.auth_attempts).padStart(5)}  ${String(a.decoy_successes).padStart(6)}  ${String(a.refused).padStart(7)}  ${a.ip.padEnd(ipWidth)}  ${extra}`,
+    );
+  }
+  if (t.attackers.length > MAX_TARPITTED) out.push(`  … and ${t.attackers.length - MAX_TARPITTED} more attackers (--json or --html for all)`);
 }
