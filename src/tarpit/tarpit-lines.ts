@@ -22,3 +22,19 @@ export function tarpitLine(text: string): string {
   else if (t[3] === '-') t = `451 ${t.slice(4)}`;
   return t.slice(0, 510);
 }
+
+/** The defaults of watch's --tarpit-* options (src/options/watch.ts). */
+export const TARPIT_DEFAULTS = {
+  /** OpenBSD spamd's pace: a 60-byte 451 line holds a bot for a minute, the greeting for half of one. */
+  rate: 1,
+  decoyRate: 0.1,
+  /** endlessh's default. */
+  maxConnections: 4096,
+  perAddress: 16,
+  lifetimeSec: 600,
+  idleSec: 120,
+  maxLine: 1024,
+  user: 'nobody',
+  /** The child's V8 heap, MiB: the 4,096 connections measured need far less (native-notes/tarpit.md). */
+  heapMb: 64,
+} as const;
