@@ -74,16 +74,28 @@ test('tarpit child: serves the socket watch bound, as nobody when root; events o
     if (process.getuid?.() === 0) {
       assert.equal(uidOf(pid), userIds('nobody').uid, 'the child runs as nobody');
       assert.equal(groupsOf(pid), '', 'no supplementary group');
-    }
-    else process.stderr.write('SKIPPED LOUDLY: tarpit-child: the uid check needs root; run npm test as root\n');
+    } else process.stderr.write('SKIPPED LOUDLY: tarpit-child: the uid check needs root; run npm test as root\n');
     const pw = 'Pa55wordNeverLogged';
     const got = await session(port, [`AUTH PLAIN ${Buffer.from(`\0eve\0${pw}`).toString('base64')}`, 'MAIL FROM:<a@b>', 'QUIT']);
     assert.match(got, /^220 decoy\.test ESMTP\r\n235 [^\n]*\r\n451 4\.3\.0 go away\r\n221 /);
     await waitFor(() => events.some((e) => e.event === 'tarpit_session'), 'the session event');
     const ev = events.find((e) => e.event === 'tarpit_session')!;
     assert.deepEqual(Object.keys(ev).sort(), [
-      'auth_attempts', 'bytes_in', 'bytes_out', 'client', 'client_port', 'commands', 'decoy_successes', 'end', 'event', 'held_s',
-      'local_port', 'started', 'starttls', 'usernames', 'usernames_dropped',
+      'auth_attempts',
+      'bytes_in',
+      'bytes_out',
+      'client',
+      'client_port',
+      'commands',
+      'decoy_successes',
+      'end',
+      'event',
+      'held_s',
+      'local_port',
+      'started',
+      'starttls',
+      'usernames',
+      'usernames_dropped',
     ]);
     assert.equal(ev.event === 'tarpit_session' && ev.end, 'quit');
     assert.deepEqual(ev.event === 'tarpit_session' && ev.usernames, ['eve']);
@@ -93,7 +105,11 @@ test('tarpit child: serves the socket watch bound, as nobody when root; events o
     // kill -9: the supervisor logs it and starts a new child on the same port.
     process.kill(pid, 'SIGKILL');
     await waitFor(() => sup.pid !== null && sup.pid !== pid, 'a new child', 20_000);
-    await waitFor(() => logs.some((l) => (l.o as { event?: string }).event === 'tarpit_listening' && (l.o as { pid?: number }).pid === sup.pid), 'the new child listening', 20_000);
+    await waitFor(
+      () => logs.some((l) => (l.o as { event?: string }).event === 'tarpit_listening' && (l.o as { pid?: number }).pid === sup.pid),
+      'the new child listening',
+      20_000,
+    );
     assert.ok(logs.some((l) => (l.o as { event?: string }).event === 'tarpit_child_exit' && (l.o as { signal?: string }).signal === 'SIGKILL'));
     assert.equal(sup.counts.restarts, 1);
     assert.equal(sup.address.port, port);

@@ -16,7 +16,6 @@ export const DEFAULT_TARPIT_LINES: readonly string[] = [
 
 /** A configured line made safe for the wire: one line, printable ASCII, starting with "451 ". */
 export function tarpitLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
   let t = text.replace(/[^\x20-\x7e]/g, ' ').trim();
   if (!/^451[ -]/.test(t)) t = `451 4.3.0 ${t}`;
   else if (t[3] === '-') t = `451 ${t.slice(4)}`;

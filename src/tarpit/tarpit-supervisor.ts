@@ -9,7 +9,16 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { TarpitAddress } from './tarpit-address.js';
-import { TARPIT_ENDS, TARPIT_REFUSALS, type ChildMessage, type ParentMessage, type TarpitConfig, type TarpitEnd, type TarpitEvent, type TarpitRefusal } from './tarpit-types.js';
+import {
+  TARPIT_ENDS,
+  TARPIT_REFUSALS,
+  type ChildMessage,
+  type ParentMessage,
+  type TarpitConfig,
+  type TarpitEnd,
+  type TarpitEvent,
+  type TarpitRefusal,
+} from './tarpit-types.js';
 
 export interface TarpitSettings {
   address: TarpitAddress;
@@ -145,7 +154,10 @@ export class TarpitSupervisor {
     if (Date.now() - this.childStarted >= STABLE_MS) this.backoffMs = 1000;
     const wait = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
-    this.log.warn({ event: 'tarpit_child_exit', code, signal, restart_in_s: wait / 1000 }, `tarpit child died (${signal ?? code}); restarting in ${wait / 1000} s`);
+    this.log.warn(
+      { event: 'tarpit_child_exit', code, signal, restart_in_s: wait / 1000 },
+      `tarpit child died (${signal ?? code}); restarting in ${wait / 1000} s`,
+    );
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.stopping) return;

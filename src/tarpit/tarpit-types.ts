@@ -64,7 +64,4 @@ export interface TarpitConfig {
 export type ParentMessage = { type: 'listen'; config: TarpitConfig } | { type: 'shutdown' };
 /** child → parent */
 export type ChildMessage =
-  | { type: 'listening' }
-  | { type: 'event'; ev: TarpitEvent }
-  | { type: 'stats'; connections: number }
-  | { type: 'failed'; err: string };
+  { type: 'listening' } | { type: 'event'; ev: TarpitEvent } | { type: 'stats'; connections: number } | { type: 'failed'; err: string };

@@ -240,11 +240,7 @@ export class WatchService implements EventSink {
   /** One JSON line per tarpit connection ended or refused (the shared contract, docs/tarpit.md). */
   private tarpitEvent(ev: TarpitEvent): void {
     if (ev.event === 'tarpit_refused') this.log.info(ev, `tarpit refused ${ev.client}: ${ev.reason} cap`);
-    else
-      this.log.info(
-        ev,
-        `tarpit held ${ev.client} ${ev.held_s.toFixed(1)} s (${ev.auth_attempts} AUTH, ${ev.decoy_successes} decoy, end ${ev.end})`,
-      );
+    else this.log.info(ev, `tarpit held ${ev.client} ${ev.held_s.toFixed(1)} s (${ev.auth_attempts} AUTH, ${ev.decoy_successes} decoy, end ${ev.end})`);
   }
 
   /** Registers every metrics source and listens (before the firewall is touched: a port in use fails the start). */
