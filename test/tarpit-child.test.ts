@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { TarpitSupervisor, userIds } from '../src/tarpit/tarpit-supervisor.js';
 import type { TarpitEvent } from '../src/tarpit/tarpit-types.js';
 import { waitFor } from './support/wait.js';
@@ -116,6 +116,44 @@ test('tarpit child: serves the socket watch bound, as nobody when root; events o
     const again = await session(port, ['EHLO bot']);
     assert.match(again, /250-AUTH PLAIN LOGIN/);
   } finally {
+    await sup.stop();
+  }
+});
+
+test('tarpit child: 1,000 idle loopback connections held within the stated bound (RSS under 100 MiB)', async () => {
+  const sup = new TarpitSupervisor(
+    {
+      address: { host: '127.0.0.1', port: 0 },
+      user: 'nobody',
+      heapMb: 64,
+      config: {
+        rate: 1,
+        decoyRate: 0.1,
+        maxConnections: 4096,
+        perAddress: 4096,
+        lifetimeSec: 600,
+        idleSec: 600,
+        maxLine: 1024,
+        lines: ['451 4.3.0 go away'],
+        hostname: 'decoy.test',
+      },
+    },
+    logger,
+  );
+  await sup.start();
+  const socks: Socket[] = [];
+  try {
+    for (let i = 0; i < 1000; i++) {
+      const s = connect(sup.address.port, '127.0.0.1');
+      s.on('error', () => undefined);
+      socks.push(s);
+    }
+    await waitFor(() => sup.counts.connections === 1000, 'the child holding 1,000 connections', 60_000, 50);
+    const rss = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${sup.pid!}/status`, 'utf8'))?.[1]) / 1024;
+    assert.ok(rss < 100, `child RSS ${rss.toFixed(1)} MiB with 1,000 connections`);
+    assert.equal(sup.counts.refused.total + sup.counts.refused.per_address, 0);
+  } finally {
+    for (const s of socks) s.destroy();
     await sup.stop();
   }
 });
