@@ -383,6 +383,7 @@ export class TarpitServer {
     const t = new TLSSocket(raw, { isServer: true, secureContext: this.tls! });
     t.on('data', c.onData);
     t.on('error', () => this.finish(c, 'error'));
+    t.on('drain', () => (c.blocked = false));
     c.stream = t;
     c.starttls = true;
     c.state = 'cmd';
