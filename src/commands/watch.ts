@@ -9,6 +9,10 @@ import type { MailService } from '../watch/services.js';
 import { WATCH_OPTIONS } from '../options/watch.js';
 import { parseListenAddress } from '../metrics/listen-address.js';
 import { linkSettingsFrom, type LinkFlags } from '../watch/block-links.js';
+import { hostname } from 'node:os';
+import { parseTarpitAddress } from '../tarpit/tarpit-address.js';
+import { DEFAULT_TARPIT_LINES, TARPIT_DEFAULTS } from '../tarpit/tarpit-lines.js';
+import type { TarpitSettings } from '../tarpit/tarpit-supervisor.js';
 import { addOptions, applyConfigValues, pipelineOptionsFrom, type PipelineFlags } from './options.js';
 
 export { DEFAULT_CONFIG } from '../options/watch.js';
@@ -42,6 +46,35 @@ interface WatchFlags extends PipelineFlags, LinkFlags {
   replay?: string[];
   pace: boolean;
   metrics?: string;
+  tarpit?: string;
+  tarpitRate: number;
+  tarpitDecoyRate: number;
+  tarpitMaxConnections: number;
+  tarpitPerAddress: number;
+  tarpitLifetime: number;
+  tarpitUser: string;
+  tarpitLines?: string[];
+}
+
+/** --tarpit and its --tarpit-* options as the supervisor takes them (none without --tarpit). */
+function tarpitSettingsFrom(f: WatchFlags): TarpitSettings | undefined {
+  if (f.tarpit === undefined) return undefined;
+  return {
+    address: parseTarpitAddress(f.tarpit),
+    user: f.tarpitUser,
+    heapMb: TARPIT_DEFAULTS.heapMb,
+    config: {
+      rate: f.tarpitRate,
+      decoyRate: f.tarpitDecoyRate,
+      maxConnections: f.tarpitMaxConnections,
+      perAddress: f.tarpitPerAddress,
+      lifetimeSec: f.tarpitLifetime,
+      idleSec: TARPIT_DEFAULTS.idleSec,
+      maxLine: TARPIT_DEFAULTS.maxLine,
+      lines: f.tarpitLines && f.tarpitLines.length > 0 ? f.tarpitLines : [...DEFAULT_TARPIT_LINES],
+      hostname: hostname(),
+    },
+  };
 }
 
 export function watchCommand(): Command {
@@ -92,6 +125,7 @@ function settingsFrom(f: WatchFlags): WatchSettings {
     // Checked on the command line by the registry, and for the config file's value in runWatch.
     metrics: f.metrics === undefined ? undefined : parseListenAddress(f.metrics),
     links: linkSettingsFrom(f),
+    tarpit: tarpitSettingsFrom(f),
   };
 }
 

@@ -145,11 +145,16 @@ function rowsOf(command: string): readonly TableRow[] {
 /** A Markdown table cell: `|` inside it escaped, as the README writes `0\|1\|2`. */
 const cell = (c: string): string => (c === '' ? ' ' : ` ${c} `);
 
-/** The option table of `command` ("blocks-add" for blocks add), as Markdown lines ending in \n. */
+/**
+ * The option table of `command` ("blocks-add" for blocks add), as Markdown lines ending in \n;
+ * `watch/tarpit`: only the watch options whose name starts with `tarpit` (a page on one feature).
+ */
 export function renderTable(command: string): string {
-  const name = command.replace('-', ' ');
+  const [cmd, prefix] = command.split('/');
+  const name = cmd!.replace('-', ' ');
   const lines = ['| option | default | meaning |', '| --- | --- | --- |'];
   for (const r of rowsOf(name)) {
+    if (prefix !== undefined && !r.options.every((o) => o.startsWith(prefix))) continue;
     const specs = r.options.map((o) => optionOf(name, o));
     const label = r.label ?? specs.map((s) => `\`${labelOf(s)}\``).join(' / ');
     const def = r.default ?? specs.map(defaultOf).join(' / ');
@@ -166,7 +171,7 @@ export interface MarkedTable {
   end: number;
 }
 
-const OPEN = /<!-- options:([a-z-]+) -->\n/g;
+const OPEN = /<!-- options:([a-z/-]+) -->\n/g;
 
 /** The marked tables of a Markdown text; throws on a marker without its end. */
 export function markedTables(text: string): MarkedTable[] {

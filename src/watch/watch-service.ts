@@ -29,6 +29,10 @@ import { MetricsServer } from '../metrics/metrics-server.js';
 import { Registry } from 'prom-client';
 import { watchMetrics, WatchCounts } from './watch-metrics.js';
 import { linkMetrics } from './link-metrics.js';
+import { TarpitSupervisor, type TarpitSettings } from '../tarpit/tarpit-supervisor.js';
+import type { TarpitAddress } from '../tarpit/tarpit-address.js';
+import type { TarpitEvent } from '../tarpit/tarpit-types.js';
+import { tarpitMetrics } from './tarpit-metrics.js';
 
 export interface WatchSettings {
   pipeline: PipelineOptions;
@@ -60,6 +64,8 @@ export interface WatchSettings {
   metrics?: ListenAddress | undefined;
   /** Redis fleet, CrowdSec, --on-block/--on-unblock (block-links.ts). */
   links?: LinkSettings | undefined;
+  /** --tarpit: the decoy SMTP server, in an unprivileged child (src/tarpit, docs/tarpit.md). */
+  tarpit?: TarpitSettings | undefined;
 }
 
 /** Whole seconds within what every kernel backend takes. */
@@ -132,6 +138,8 @@ export class WatchService implements EventSink {
   readonly logSensor: LogSensor | null = null;
   /** The fleet, CrowdSec and the block hooks (null when none is set). */
   readonly links: BlockLinks | null = null;
+  /** --tarpit: the decoy server's child and its counts (null when not set). */
+  readonly tarpit: TarpitSupervisor | null = null;
   /**
    * Settles when capture ends on its own after start (tcpdump exited, the cap session failed, the
    * packet handler threw): watch is blind from then on, so its owner must stop and exit non-zero
@@ -170,6 +178,7 @@ export class WatchService implements EventSink {
       warn: (o, m) => this.log.warn(o, m),
       error: (o, m) => this.log.error(o, m),
     };
+    // TODO(integrator, issue 14): pass `...(s.tarpit ? { tarpit: s.tarpit.address } : {})` once BlockerOptions has `tarpit?: { host?: string; port: number }`.
     const blockerOpts = { ports, logger, ...(s.netns ? { netns: s.netns } : {}), ...(deps.runner ? { runner: deps.runner } : {}) };
     this.blockerImpl = createBlocker(s.dryRun ? 'dry-run' : s.blocker, blockerOpts);
     this.batcher = new BlockBatcher(this.blockerImpl, { logger });
@@ -188,6 +197,10 @@ export class WatchService implements EventSink {
       );
     }
     if (this.links) this.metricSources.push(linkMetrics(this.links));
+    if (s.tarpit) {
+      this.tarpit = new TarpitSupervisor(s.tarpit, logger, (ev) => this.tarpitEvent(ev));
+      this.metricSources.push(tarpitMetrics(this.tarpit.counts));
+    }
     this.metricSources.push(
       watchMetrics({
         pipeline: this.pipeline,
@@ -220,6 +233,20 @@ export class WatchService implements EventSink {
     this.metricSources.push(src);
   }
 
+  /**
+   * Where the tarpit listens, for the blockers' redirect: the configured `{ host?, port }` (the
+   * port the kernel gave once started, for port 0); null without --tarpit.
+   */
+  get tarpitAddress(): TarpitAddress | null {
+    return this.tarpit?.address ?? null;
+  }
+
+  /** One JSON line per tarpit connection ended or refused (the shared contract, docs/tarpit.md). */
+  private tarpitEvent(ev: TarpitEvent): void {
+    if (ev.event === 'tarpit_refused') this.log.info(ev, `tarpit refused ${ev.client}: ${ev.reason} cap`);
+    else this.log.info(ev, `tarpit held ${ev.client} ${ev.held_s.toFixed(1)} s (${ev.auth_attempts} AUTH, ${ev.decoy_successes} decoy, end ${ev.end})`);
+  }
+
   /** Registers every metrics source and listens (before the firewall is touched: a port in use fails the start). */
   private async startMetrics(at: ListenAddress): Promise<void> {
     const registry = new Registry();
@@ -236,6 +263,8 @@ export class WatchService implements EventSink {
   async start(): Promise<void> {
     const s = this.s;
     if (s.metrics) await this.startMetrics(s.metrics);
+    // Before the firewall is touched: a tarpit port in use fails the start.
+    await this.tarpit?.start();
     await this.blockerImpl.init();
     await this.refreshOwnAddresses();
     if (s.replay) {
@@ -721,6 +750,7 @@ export class WatchService implements EventSink {
     await this.batcher.drain();
     if (this.links && !(await this.links.drained())) this.log.warn({ event: 'hooks_not_drained' }, '--on-block programs still running at exit');
     this.saveState();
+    await this.tarpit?.stop(); // its sessions are logged `end: shutdown`
     await this.metricsServer?.close();
     this.log.info({ event: 'stop' }, 'smtpstrike stopped; blocks stay in the kernel until their timeouts');
   }
