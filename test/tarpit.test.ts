@@ -9,7 +9,6 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 import { connect as tlsConnect } from 'node:tls';
 import { TarpitServer } from '../src/tarpit/tarpit-server.js';
 import { selfSignedContext } from '../src/tarpit/tarpit-cert.js';
-import { parseTarpitAddress } from '../src/tarpit/tarpit-address.js';
 import type { TarpitConfig, TarpitEvent, TarpitSessionEvent } from '../src/tarpit/tarpit-types.js';
 import { waitFor } from './support/wait.js';
 
@@ -279,13 +278,4 @@ test('tarpit: the lifetime ends a session (end: lifetime), idle ends a silent on
   assert.equal(sessions(i.events)[0]!.end, 'idle');
   i.srv.close();
   i.net.close();
-});
-
-test('tarpit: [HOST:]PORT', () => {
-  assert.deepEqual(parseTarpitAddress('2525'), { port: 2525 });
-  assert.deepEqual(parseTarpitAddress(':2525'), { port: 2525 });
-  assert.deepEqual(parseTarpitAddress('127.0.0.1:25'), { host: '127.0.0.1', port: 25 });
-  assert.deepEqual(parseTarpitAddress('[::1]:25'), { host: '::1', port: 25 });
-  assert.throws(() => parseTarpitAddress('::1:25'), /brackets/);
-  assert.throws(() => parseTarpitAddress('host:99999'), /not an IP address|port/);
 });

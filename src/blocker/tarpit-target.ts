@@ -38,8 +38,8 @@ export function parseTarpitTarget(text: string): TarpitTarget {
     }
     portText = colon >= 0 ? text.slice(colon + 1) : text;
   }
-  if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
-    throw new BlockerError('usage', `bad tarpit target ${shown}: the port must be 1-65535 (${USAGE})`);
+  if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535) {
+    throw new BlockerError('usage', `bad tarpit target ${shown}: the port must be 0-65535 (${USAGE})`);
   }
   const port = Number(portText);
   return host === undefined ? { port } : { host: parseBlockAddr(host).addr, port };
@@ -67,7 +67,11 @@ export interface TarpitRule {
  */
 export function tarpitRules(t: TarpitTarget | undefined, ports: readonly number[]): TarpitRule[] {
   if (t === undefined) return [];
-  if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535) throw new BlockerError('usage', `not a TCP port for the tarpit: ${t.port}`);
+  if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535)
+    throw new BlockerError(
+      'usage',
+      `not a TCP port for the tarpit: ${t.port}${t.port === 0 ? ' (port 0, any free port, only with --dry-run: the firewall needs the real port)' : ''}`,
+    );
   if (ports.includes(t.port)) {
     throw new BlockerError('usage', `the tarpit port ${t.port} is one of the blocked ports (${ports.join(', ')}): pick another port`);
   }

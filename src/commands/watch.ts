@@ -10,7 +10,7 @@ import { WATCH_OPTIONS } from '../options/watch.js';
 import { parseListenAddress } from '../metrics/listen-address.js';
 import { linkSettingsFrom, type LinkFlags } from '../watch/block-links.js';
 import { hostname } from 'node:os';
-import { parseTarpitAddress } from '../tarpit/tarpit-address.js';
+import { parseTarpitTarget } from '../blocker/tarpit-target.js';
 import { DEFAULT_TARPIT_LINES, TARPIT_DEFAULTS } from '../tarpit/tarpit-lines.js';
 import type { TarpitSettings } from '../tarpit/tarpit-supervisor.js';
 import { addOptions, applyConfigValues, pipelineOptionsFrom, type PipelineFlags } from './options.js';
@@ -60,7 +60,7 @@ interface WatchFlags extends PipelineFlags, LinkFlags {
 function tarpitSettingsFrom(f: WatchFlags): TarpitSettings | undefined {
   if (f.tarpit === undefined) return undefined;
   return {
-    address: parseTarpitAddress(f.tarpit),
+    address: parseTarpitTarget(f.tarpit),
     user: f.tarpitUser,
     heapMb: TARPIT_DEFAULTS.heapMb,
     config: {

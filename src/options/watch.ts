@@ -3,7 +3,7 @@ import { MAX_TIMEOUT_SEC } from '../blocker/types.js';
 import { DEFAULT_SERVICES, MAIL_SERVICES } from '../watch/services.js';
 import { parseListenAddress } from '../metrics/listen-address.js';
 import { parseFleetUrl } from '../fleet/fleet-url.js';
-import { parseTarpitAddress } from '../tarpit/tarpit-address.js';
+import { parseTarpitTarget } from '../blocker/tarpit-target.js';
 import { TARPIT_DEFAULTS } from '../tarpit/tarpit-lines.js';
 import { PIPELINE_OPTIONS } from './pipeline.js';
 import { optionList, type OptionSpec } from './registry.js';
@@ -269,7 +269,7 @@ export const WATCH_OPTIONS = optionList('watch', [
     doc: 'run the decoy SMTP server there (`2525`: every address) in an unprivileged child; blocked addresses are redirected to it ([tarpit.md](tarpit.md))',
     flags: '--tarpit <[host:]port>',
     kind: 'string',
-    valid: (v) => void parseTarpitAddress(v),
+    valid: (v) => void parseTarpitTarget(v),
     config: 'tarpit',
     reload: 'restart',
     help: 'run the decoy SMTP server on [HOST:]PORT (blocked addresses are redirected to it)',

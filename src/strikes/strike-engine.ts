@@ -179,6 +179,15 @@ export class StrikeEngine implements EventSink {
     }
   }
 
+  /**
+   * Whether `flow` is a connection the rules refused (until its flow_end). Under `watch --tarpit` the
+   * kernel sends such a connection to the decoy server, whose 535s and decoy 235s the capture still
+   * sees as the SMTP port's: they strike nothing here, and watch does not count them as the server's.
+   */
+  refusedFlow(flow: number): boolean {
+    return this.rejectedFlows.has(flow);
+  }
+
   /** An AUTH outcome read (or inferred) on the wire: passed on, and a failure strikes; says what became of it. */
   auth(ev: AuthEvent): StrikeResult {
     this.out.event(ev);

@@ -8,7 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import type { TarpitAddress } from './tarpit-address.js';
+import type { TarpitTarget as TarpitAddress } from '../blocker/tarpit-target.js';
 import {
   TARPIT_ENDS,
   TARPIT_REFUSALS,
@@ -44,6 +44,19 @@ export class TarpitCounts {
   heldSeconds = 0;
   connections = 0;
   restarts = 0;
+
+  /** The counts as watch's periodic and exit `stats` line shows them. */
+  statsFields(): object {
+    return {
+      sessions: { ...this.sessions },
+      refused: { ...this.refused },
+      auth_attempts: this.authAttempts,
+      decoy_successes: this.decoySuccesses,
+      held_s: Math.round(this.heldSeconds),
+      connections: this.connections,
+      restarts: this.restarts,
+    };
+  }
 }
 
 /** uid and primary gid of `user` from /etc/passwd; throws when there is no such user. */

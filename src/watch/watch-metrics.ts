@@ -32,6 +32,8 @@ export class WatchCounts {
   readonly strikes: Record<SensorName, number> = { wire: 0, inferred: 0, log: 0 };
   readonly rejects: Record<RuleName, number> = { auth: 0, conn: 0 };
   readonly blocks: Record<RuleName, number> = { auth: 0, conn: 0 };
+  /** AUTH outcomes the capture saw on refused connections while --tarpit serves them (the decoy's, not the server's). */
+  tarpitWire = 0;
   /** Blocks not applied because the key holds this host's own or a loopback address. */
   blocksSkipped = 0;
 }

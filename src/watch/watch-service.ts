@@ -30,7 +30,7 @@ import { Registry } from 'prom-client';
 import { watchMetrics, WatchCounts } from './watch-metrics.js';
 import { linkMetrics } from './link-metrics.js';
 import { TarpitSupervisor, type TarpitSettings } from '../tarpit/tarpit-supervisor.js';
-import type { TarpitAddress } from '../tarpit/tarpit-address.js';
+import type { TarpitTarget as TarpitAddress } from '../blocker/tarpit-target.js';
 import type { TarpitEvent } from '../tarpit/tarpit-types.js';
 import { tarpitMetrics } from './tarpit-metrics.js';
 
@@ -178,8 +178,14 @@ export class WatchService implements EventSink {
       warn: (o, m) => this.log.warn(o, m),
       error: (o, m) => this.log.error(o, m),
     };
-    // TODO(integrator, issue 14): pass `...(s.tarpit ? { tarpit: s.tarpit.address } : {})` once BlockerOptions has `tarpit?: { host?: string; port: number }`.
-    const blockerOpts = { ports, logger, ...(s.netns ? { netns: s.netns } : {}), ...(deps.runner ? { runner: deps.runner } : {}) };
+    // With a tarpit the blockers redirect blocked addresses' new connections to it (nft, ipset, iptables).
+    const blockerOpts = {
+      ports,
+      logger,
+      ...(s.netns ? { netns: s.netns } : {}),
+      ...(deps.runner ? { runner: deps.runner } : {}),
+      ...(s.tarpit ? { tarpit: s.tarpit.address } : {}),
+    };
     this.blockerImpl = createBlocker(s.dryRun ? 'dry-run' : s.blocker, blockerOpts);
     this.batcher = new BlockBatcher(this.blockerImpl, { logger });
     if (this.s.links) {
@@ -560,6 +566,15 @@ export class WatchService implements EventSink {
       case 'auth_failure':
       case 'auth_success':
       case 'auth_tempfail':
+        if (this.tarpit && this.pipeline.strikes.refusedFlow(ev.flow)) {
+          // The kernel redirected this refused connection to the tarpit: the decoy's reply, not the server's.
+          this.counts.tarpitWire++;
+          this.log.debug(
+            { event: 'tarpit_wire', client: ev.client, client_port: ev.clientPort, code: ev.code },
+            `${ev.code} from the tarpit (redirected connection)`,
+          );
+          break;
+        }
         this.counts.auth[ev.inferred ? 'inferred' : 'wire'][OUTCOME_OF_EVENT[ev.type]]++;
         if (ev.inferred) {
           this.log.info(
@@ -680,6 +695,7 @@ export class WatchService implements EventSink {
         ...(this.logs || this.journal ? { log_lines: Object.fromEntries(this.logLines), logs: this.logs ? logFileFields(this.logs.stats()) : undefined } : {}),
         ...(this.logSensor ? { log_sensor: this.logSensor.counts, sensors: coverageFields(this.pipeline.merge.coverage()) } : {}),
         ...this.links?.statsLine(),
+        ...(this.tarpit ? { tarpit: { ...this.tarpit.counts.statsFields(), wire_replies_ignored: this.counts.tarpitWire } } : {}),
       },
       'capture and blocker health',
     );
