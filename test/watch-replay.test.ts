@@ -35,7 +35,7 @@ interface Run {
 }
 
 /** `watch --replay …` in `dir` (its own empty config, state and log files there). */
-function startReplay(dir: string, args: string[], opts: { stdin?: string } = {}) {
+function startReplay(dir: string, args: string[], opts: { stdin?: string; holdStdin?: boolean } = {}) {
   const config = join(dir, 'config.yaml');
   if (!existsSync(config)) writeFileSync(config, '');
   const stateFile = join(dir, 'state.json');
@@ -43,7 +43,7 @@ function startReplay(dir: string, args: string[], opts: { stdin?: string } = {})
   writeFileSync(logFile, '');
   const t0 = performance.now();
   const child = spawn(process.execPath, [CLI, 'watch', '--config', config, '--state-file', stateFile, '--log-file', logFile, ...args], {
-    stdio: [opts.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'],
+    stdio: [opts.stdin || opts.holdStdin ? 'pipe' : 'ignore', 'ignore', 'pipe'],
   });
   if (opts.stdin) child.stdin!.end(readFileSync(opts.stdin));
   let stderr = '';
@@ -294,6 +294,20 @@ test('watch --replay --pace: SIGTERM during an hour-long gap stops at once (stat
     [['198.51.100.34', 2]],
     'state saved',
   );
+});
+
+test('watch --replay -: SIGTERM while stdin is open and has sent nothing yet (not even the header) stops it, exit 0', async (t) => {
+  const d = tempDir();
+  t.after(d.cleanup);
+  const run = startReplay(d.dir, ['--replay', '-', '--dry-run'], { holdStdin: true });
+  const deadline = setTimeout(() => run.child.kill('SIGKILL'), 60_000);
+  t.after(() => clearTimeout(deadline));
+  await waitFor(() => run.log().some((l) => l.event === 'start'), 'the start line', 20_000, 20);
+  run.child.kill('SIGTERM');
+  const w = await run.done;
+  assert.equal(w.status, 0, `a SIGKILL after 60 s means SIGTERM did not stop it: ${w.stderr}`);
+  assert.equal(w.log.find((l) => l.event === 'replay_end')?.interrupted, true);
+  assert.ok(w.log.some((l) => l.event === 'stop'));
 });
 
 test('watch --replay: the log sensor is off (warned), and a state file saved after the capture began is warned about', async (t) => {

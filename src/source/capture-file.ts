@@ -144,8 +144,17 @@ export class CaptureFileReader {
    * Opens a capture by name: `-` is standard input; a FIFO, a process substitution (`<(…)`) or a
    * character device is read as a stream like it; a directory is refused by name.
    */
-  static async open(name: string): Promise<CaptureFileReader> {
-    return CaptureFileReader.sniff(name, await openByteSource(name), Buffer.allocUnsafe(CHUNK), false);
+  static async open(name: string, stop?: AbortSignal): Promise<CaptureFileReader> {
+    const src = await openByteSource(name);
+    // A pipe that stays quiet before its header arrives (watch --replay - on SIGTERM) is closed
+    // under the sniffing, which then fails; the caller ignores failures once it has stopped.
+    const onAbort = (): void => void src.close().catch(() => undefined);
+    stop?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await CaptureFileReader.sniff(name, src, Buffer.allocUnsafe(CHUNK), false);
+    } finally {
+      stop?.removeEventListener('abort', onAbort);
+    }
   }
 
   /**

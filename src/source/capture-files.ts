@@ -72,7 +72,7 @@ async function readAll(
   for (let i = 0; i < files.length; i++) {
     if (stop?.aborted) break;
     try {
-      const r = await CaptureFileReader.open(files[i]!);
+      const r = await CaptureFileReader.open(files[i]!, stop);
       reports[i]!.format = r.format;
       reports[i]!.compressed = r.compressed;
       readers.push(r);
