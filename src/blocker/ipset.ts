@@ -31,6 +31,7 @@ import {
   removeNatRulesIfAny,
   tableArgs,
   type Family,
+  tcpPortsMatch,
 } from './iptables-input.js';
 import { parseTarpitTarget, tarpitRules, type TarpitRule } from './tarpit-target.js';
 import { checkPorts } from './ports.js';
@@ -70,55 +71,19 @@ export class IpsetBlocker implements Blocker {
   }
 
   ruleArgs(fam: Family): string[] {
-    return [
-      '-p',
-      'tcp',
-      '-m',
-      'multiport',
-      '--dports',
-      this.ports.join(','),
-      '-m',
-      'set',
-      '--match-set',
-      fam === 4 ? IPSET4 : IPSET6,
-      'src',
-      '-m',
-      'comment',
-      '--comment',
-      RULE_COMMENT,
-      '-j',
-      'REJECT',
-      '--reject-with',
-      'tcp-reset',
-    ];
+    return [...this.setMatch(fam), '-m', 'comment', '--comment', RULE_COMMENT, '-j', 'REJECT', '--reject-with', 'tcp-reset'];
+  }
+
+  /** Our SMTP ports from a member of the family's set. */
+  private setMatch(fam: Family): string[] {
+    return [...tcpPortsMatch(this.ports), '-m', 'set', '--match-set', fam === 4 ? IPSET4 : IPSET6, 'src'];
   }
 
   /** The tarpit's nat PREROUTING rule for one family; null when the tarpit does not serve it (or there is none). */
   natArgs(fam: Family): string[] | null {
     const r = this.tarpit.find((x) => x.family === fam);
     if (r === undefined) return null;
-    return [
-      '-p',
-      'tcp',
-      '-m',
-      'multiport',
-      '--dports',
-      this.ports.join(','),
-      '-m',
-      'set',
-      '--match-set',
-      fam === 4 ? IPSET4 : IPSET6,
-      'src',
-      '-m',
-      'conntrack',
-      '--ctstate',
-      'NEW',
-      '-m',
-      'comment',
-      '--comment',
-      RULE_COMMENT,
-      ...natTarget(r),
-    ];
+    return [...this.setMatch(fam), '-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', RULE_COMMENT, ...natTarget(r)];
   }
 
   private static ours(fam: Family): (rule: string[]) => boolean {

@@ -7,6 +7,11 @@ import { failure, type CommandRunner } from './runner.js';
 import { BlockerError } from './types.js';
 
 export type Family = 4 | 6;
+
+/** `-p tcp -m multiport --dports P,Q`: the match every rule of ours starts with. */
+export function tcpPortsMatch(ports: readonly number[]): string[] {
+  return ['-p', 'tcp', '-m', 'multiport', '--dports', ports.join(',')];
+}
 export const IPT: Record<Family, string> = { 4: 'iptables', 6: 'ip6tables' };
 
 /** Splits one `iptables -S` line into arguments (double quotes as iptables prints them). */

@@ -40,6 +40,7 @@ import {
   removeNatRulesIfAny,
   tableArgs,
   type Family,
+  tcpPortsMatch,
 } from './iptables-input.js';
 import { formatTarpitTarget, parseTarpitTarget, tarpitRules, type TarpitRule } from './tarpit-target.js';
 import { checkPorts } from './ports.js';
@@ -137,7 +138,7 @@ export class IptablesBlocker implements Blocker {
   }
 
   jumpArgs(): string[] {
-    return ['-p', 'tcp', '-m', 'multiport', '--dports', this.ports.join(','), '-m', 'comment', '--comment', JUMP_COMMENT, '-j', IPT_CHAIN];
+    return [...tcpPortsMatch(this.ports), '-m', 'comment', '--comment', JUMP_COMMENT, '-j', IPT_CHAIN];
   }
 
   private static ours(this: void, rule: string[]): boolean {
@@ -156,24 +157,8 @@ export class IptablesBlocker implements Blocker {
   natJumpArgs(fam: Family): string[] | null {
     const r = this.tarpit.find((x) => x.family === fam);
     if (r === undefined) return null;
-    return [
-      '-p',
-      'tcp',
-      '-m',
-      'multiport',
-      '--dports',
-      this.ports.join(','),
-      '-m',
-      'conntrack',
-      '--ctstate',
-      'NEW',
-      '-m',
-      'comment',
-      '--comment',
-      `smtpstrike:tarpit${fam}:${formatTarpitTarget(r)}`,
-      '-j',
-      IPT_CHAIN,
-    ];
+    const comment = `smtpstrike:tarpit${fam}:${formatTarpitTarget(r)}`;
+    return [...tcpPortsMatch(this.ports), '-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', comment, '-j', IPT_CHAIN];
   }
 
   private static oursNat(this: void, rule: string[]): boolean {
