@@ -54,9 +54,9 @@ in_set() { # in_set IP: the nft set holds IP
   set=$(tb_srv nft list set inet smtpstrike blocked4 2>/dev/null) || return 2
   grep -qw "$1" <<<"$set"
 }
-wait_in_set() { local i; for ((i = 0; i < 100; i++)); do in_set "$1" && return 0; sleep 0.1; done; return 1; }
-# wait_log REGEX [N]: until the watch log has more than N lines matching (default 0), at most 15 s.
-wait_log() { local i n; for ((i = 0; i < 150; i++)); do n=$(grep -cE "$1" "$LOG" 2>/dev/null); [ "${n:-0}" -gt "${2:-0}" ] && return 0; sleep 0.1; done; return 1; }
+wait_in_set() { local i; for ((i = 0; i < 300; i++)); do in_set "$1" && return 0; sleep 0.1; done; return 1; }
+# wait_log REGEX [N]: until the watch log has more than N lines matching (default 0), at most 30 s (polled: loaded machines are slow).
+wait_log() { local i n; for ((i = 0; i < 300; i++)); do n=$(grep -cE "$1" "$LOG" 2>/dev/null); [ "${n:-0}" -gt "${2:-0}" ] && return 0; sleep 0.1; done; return 1; }
 count_log() { local n; n=$(grep -cE "$1" "$LOG" 2>/dev/null); echo "${n:-0}"; }
 # connects_from IP: bash /dev/tcp cannot pick a source address; use swaks' EHLO-only session.
 connects_from() {

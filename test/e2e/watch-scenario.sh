@@ -53,14 +53,15 @@ else
 fi
 # 1b. --kill-established: a session that 10.200.0.8 holds open is ended on the server when it gets blocked
 if [ "$MODE" = nft ]; then
-  tb_cli python3 -c "import socket,time; s=socket.create_connection(('$TB_SRV_IP',587), source_address=('10.200.0.8',0)); s.recv(200); time.sleep(20)" &
+  tb_cli python3 -c "import socket,time; s=socket.create_connection(('$TB_SRV_IP',587), source_address=('10.200.0.8',0)); s.recv(200); time.sleep(120)" &
   HOLD_PID=$!
-  sleep 0.5
   held() { tb_srv ss -Htn state established '( sport = :587 )' dst 10.200.0.8 | grep -c . ; }
+  # Polled, not slept for: under load python may take seconds to start and connect.
+  for ((i = 0; i < 300; i++)); do [ "$(held)" -ge 1 ] && break; sleep 0.1; done
   [ "$(held)" -ge 1 ]; check held_session_open $? "10.200.0.8 holds a session open"
   fail_auth 10.200.0.8 3
   wait_in_set 10.200.0.8
-  for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(held)" = 0 ] && break; sleep 0.2; done
+  for ((i = 0; i < 100; i++)); do [ "$(held)" = 0 ] && break; sleep 0.1; done
   [ "$(held)" = 0 ]; check kill_established $? "its open session was ended on the server (ss -K)"
   kill "$HOLD_PID" 2>/dev/null; wait "$HOLD_PID" 2>/dev/null
 fi
