@@ -38,10 +38,14 @@ at_least() { python3 -c "import sys; sys.exit(0 if float('$1') >= int('$2') / $R
 now() { date +%s.%N; }
 
 start_watch
+wait_log '"event":"tarpit_listening"'
 CHILD=$(grep -o '"event":"tarpit_listening","pid":[0-9]*' "$LOG" | tail -1 | grep -o '[0-9]*$')
 [ -n "$CHILD" ]; check tarpit_listening $? "the tarpit child is listening (pid ${CHILD:-none})"
 [ "$(ps -o user= -p "${CHILD:-0}" 2>/dev/null | tr -d ' ')" = nobody ]; check tarpit_child_nobody $? "the tarpit child runs as nobody"
-tb_srv nft list chain inet smtpstrike prerouting 2>/dev/null | grep -q "redirect to :$TARPIT_PORT"; check redirect_rule $? "nft prerouting redirects to :$TARPIT_PORT"
+# Polled: the blocker makes its table just after the start line (a loaded machine takes its time).
+redirected() { local chain; chain=$(tb_srv nft list chain inet smtpstrike prerouting 2>/dev/null) && grep -q "redirect to :$TARPIT_PORT" <<<"$chain"; }
+for ((i = 0; i < 300; i++)); do redirected && break; sleep 0.1; done
+redirected; check redirect_rule $? "nft prerouting redirects to :$TARPIT_PORT"
 
 # 1. three failures block the attacker; its next connection lands in the tarpit, not at Postfix
 fail_auth 10.200.0.2 3
