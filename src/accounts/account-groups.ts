@@ -29,6 +29,12 @@ export interface IpStat {
   count: number;
   first: number;
   last: number;
+  /**
+   * Where the latest login at `last` came in the input: the report's login number (its own
+   * order of `add`, shifted by `absorb` so a later share's logins come after). Of two addresses
+   * whose latest logins fall in the same second, the later line is the group's Last.
+   */
+  lastSeq: number;
   /** Bit i set: SERVICES[i] seen. */
   serviceBits: number;
   /** Distinct methods, in the order first seen. */
@@ -127,11 +133,13 @@ export interface GroupState {
 export interface ReportState {
   successes: number;
   matched: number;
+  /** Logins numbered (`add` calls that reached a group): the next share's numbers start after. */
+  seq: number;
   groups: GroupState[];
 }
 
 function plainStat(s: IpAcc): IpStat {
-  return { ip: s.ip, count: s.count, first: s.first, last: s.last, serviceBits: s.serviceBits, methods: s.methods };
+  return { ip: s.ip, count: s.count, first: s.first, last: s.last, lastSeq: s.lastSeq, serviceBits: s.serviceBits, methods: s.methods };
 }
 
 export interface ReportEntry extends IpStat {
@@ -161,6 +169,8 @@ export class AccountGroups {
   private quarter: Quarter = { k: NaN, day: '', parts: partsOf(0, 0), byUser: this.noDate };
   successes = 0;
   matched = 0;
+  /** Logins numbered so far, in input order (see `IpStat.lastSeq`). */
+  private seq = 0;
 
   constructor(
     private readonly opts: ReportOptions,
@@ -209,7 +219,12 @@ export class AccountGroups {
     const s = this.statOf(g, ev.ip, ev.ts);
     s.count += n;
     if (ev.ts < s.first) s.first = ev.ts;
-    if (ev.ts > s.last) s.last = ev.ts;
+    // `>=`: a login in the same second as the latest one is a later line (input order).
+    if (ev.ts >= s.last) {
+      s.last = ev.ts;
+      s.lastSeq = this.seq;
+    }
+    this.seq++;
     s.serviceBits |= SERVICE_BITS[ev.service];
     if (ev.method !== undefined) this.addMethod(s, ev.method);
   }
@@ -240,16 +255,21 @@ export class AccountGroups {
       for (const s of g.ips.values()) ips.push(plainStat(s));
       groups.push({ key, day: g.day, user: g.user, dayParts: g.dayParts, ips });
     }
-    return { successes: this.successes, matched: this.matched, groups };
+    return { successes: this.successes, matched: this.matched, seq: this.seq, groups };
   }
 
   /**
    * Adds another report's state: counts summed, first/last widened, services and methods joined —
    * the result (what `result` lists) is the one a single report fed every event would give.
+   * The state's logins come after this report's in the input (the next share of a file, or a
+   * later file): its login numbers are shifted past ours, so that of two logins in the same
+   * second the later line still wins.
    */
   absorb(st: ReportState): void {
     this.successes += st.successes;
     this.matched += st.matched;
+    const shift = this.seq;
+    this.seq += st.seq;
     for (const gs of st.groups) {
       let g = this.groups.get(gs.key);
       if (!g) {
@@ -268,7 +288,12 @@ export class AccountGroups {
         const s = this.statOf(g, o.ip, o.first);
         s.count += o.count;
         if (o.first < s.first) s.first = o.first;
-        if (o.last > s.last) s.last = o.last;
+        const seq = o.lastSeq + shift;
+        // A new address's stats hold lastSeq -1: any login number wins over it.
+        if (o.last > s.last || (o.last === s.last && seq > s.lastSeq)) {
+          s.last = o.last;
+          s.lastSeq = seq;
+        }
         s.serviceBits |= o.serviceBits;
         for (const m of o.methods) this.addMethod(s, m);
       }
@@ -292,7 +317,7 @@ export class AccountGroups {
     } else s = g.ips.get(key);
     if (s === undefined) {
       const ip = intern(ipText);
-      s = { ip, count: 0, first: ts, last: ts, serviceBits: 0, methods: [], methodBits: 0 };
+      s = { ip, count: 0, first: ts, last: ts, lastSeq: -1, serviceBits: 0, methods: [], methodBits: 0 };
       if (typeof key === 'number' && g.v4.length < FEW_IPS) {
         g.v4.push(key);
         g.v4Stats.push(s);
@@ -333,14 +358,16 @@ export class AccountGroups {
         count: s.count,
         first: s.first,
         last: s.last,
+        lastSeq: s.lastSeq,
         serviceBits: s.serviceBits,
         methods: s.methods,
         geo: null,
         whitelisted: whyOf(s.ip),
       }));
       listed.sort((a, b) => b.count - a.count || a.first - b.first || (a.ip < b.ip ? -1 : 1));
+      // The latest login; of logins in the same second, the later line (auth_checker.pl's Last).
       let last = listed[0]!;
-      for (const e of listed) if (e.last > last.last) last = e;
+      for (const e of listed) if (e.last > last.last || (e.last === last.last && e.lastSeq > last.lastSeq)) last = e;
       for (const e of listed) e.geo = geoOf(e.ip);
       out.push({ day: g.day, dayLabel: g.dayParts ? dayLabel(g.dayParts) : null, user: g.user, entries: listed, last });
     }
