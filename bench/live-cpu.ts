@@ -87,7 +87,14 @@ export interface LiveCpuReport {
   capture: { file: string; packets: number; failures: number };
   rate: number;
   runs: LiveCpuRun[];
-  best: { backend: string; runs: number; watch_pct_core: number | null; total_pct_core: number | null; watch_us_per_packet: number | null; total_us_per_packet: number | null }[];
+  best: {
+    backend: string;
+    runs: number;
+    watch_pct_core: number | null;
+    total_pct_core: number | null;
+    watch_us_per_packet: number | null;
+    total_us_per_packet: number | null;
+  }[];
 }
 
 /** utime + stime of a process, in ticks (null when it is gone). */
@@ -283,7 +290,9 @@ export async function runLiveCpu(o: LiveCpuOptions): Promise<LiveCpuReport> {
     mkdirSync(dir, { recursive: true });
     const logFile = join(dir, 'watch.log');
     writeFileSync(join(dir, 'none.yaml'), '{}\n'); // no config file of the host's
-    const nodeArgs = o.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(o.profile), '--cpu-prof-name', `watch-${run.backend}-${rep}-${process.pid}.cpuprofile`] : [];
+    const nodeArgs = o.profile
+      ? ['--cpu-prof', '--cpu-prof-dir', resolve(o.profile), '--cpu-prof-name', `watch-${run.backend}-${rep}-${process.pid}.cpuprofile`]
+      : [];
     const child = spawn(
       'ip',
       [
@@ -342,7 +351,9 @@ export async function runLiveCpu(o: LiveCpuOptions): Promise<LiveCpuReport> {
       const w0 = cpuTicks(pid);
       const d0 = tdPid !== null ? cpuTicks(tdPid) : null;
       const wall0 = Date.now();
-      const tr = spawn('ip', ['netns', 'exec', TX, 'tcpreplay', '-q', '--preload-pcap', `--pps=${rate}`, '-i', TXIF, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const tr = spawn('ip', ['netns', 'exec', TX, 'tcpreplay', '-q', '--preload-pcap', `--pps=${rate}`, '-i', TXIF, file], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       children.add(tr);
       let trOut = '';
       tr.stdout.setEncoding('utf8').on('data', (d: string) => (trOut += d));
@@ -361,7 +372,7 @@ export async function runLiveCpu(o: LiveCpuOptions): Promise<LiveCpuReport> {
       // Idle again: neither process used a tick in 300 ms (or 60 s passed).
       let prev = -1;
       let wall1 = Date.now();
-      for (const tEnd = Date.now() + 60_000; Date.now() < tEnd; ) {
+      for (const tEnd = Date.now() + 60_000; Date.now() < tEnd;) {
         const a = cpuTicks(pid);
         const b = tdPid !== null ? cpuTicks(tdPid) : null;
         const sum = (a ? a.user + a.sys : 0) + (b ? b.user + b.sys : 0);
@@ -401,11 +412,11 @@ export async function runLiveCpu(o: LiveCpuOptions): Promise<LiveCpuReport> {
       const r2 = (x: number): number => Math.round(x * 100) / 100;
       if (run.watch_cpu_s !== null) {
         run.watch_us_per_packet = r2((run.watch_cpu_s / per) * 1e6);
-        run.watch_pct_core = r2(((run.watch_cpu_s / per) * rate) * 100);
+        run.watch_pct_core = r2((run.watch_cpu_s / per) * rate * 100);
       }
       if (run.total_cpu_s !== null) {
         run.total_us_per_packet = r2((run.total_cpu_s / per) * 1e6);
-        run.total_pct_core = r2(((run.total_cpu_s / per) * rate) * 100);
+        run.total_pct_core = r2((run.total_cpu_s / per) * rate * 100);
       }
       log(
         `${run.backend.padEnd(8)} ${String(rep).padEnd(4)} ${n(run.sent).padEnd(8)} ${n(run.send_pps).padEnd(8)} ${n(run.window_s, 1).padEnd(7)} ` +

@@ -56,7 +56,9 @@ test('makeLogger writes the same bytes as plain pino, in order, over turns, burs
   await turn();
   for (let i = 0; i < 1000; i++) {
     if (i % 7 === 0) now++;
-    both((l) => l.info({ event: 'auth_failure', client: `10.0.${i >> 8}.${i & 255}`, user: i % 3 ? `u${i}` : null, mech: undefined }, `535 5.7.8 "bad" \\ ${i}`));
+    both((l) =>
+      l.info({ event: 'auth_failure', client: `10.0.${i >> 8}.${i & 255}`, user: i % 3 ? `u${i}` : null, mech: undefined }, `535 5.7.8 "bad" \\ ${i}`),
+    );
   }
   both((l) => l.debug({ event: 'starttls' }, 'not logged'));
   both((l) => l.warn({ event: 'strike', n: 3, text: 'é\u0001\n' }, 'Strike 3'));
