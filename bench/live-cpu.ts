@@ -323,7 +323,7 @@ export async function runLiveCpu(o: LiveCpuOptions): Promise<LiveCpuReport> {
     );
     children.add(child);
     let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
       if (stderr.length < 4000) stderr += d;
     });
     const readLog = (): string => {
