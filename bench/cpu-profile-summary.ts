@@ -20,6 +20,9 @@ interface Profile {
   endTime: number;
 }
 
+// A reader that goes away (| head) ends it quietly.
+process.stdout.on('error', () => process.exit(0));
+
 const { values: v, positionals } = parseArgs({ options: { top: { type: 'string', default: '30' } }, allowPositionals: true });
 const top = Number(v.top);
 for (const f of positionals) {
