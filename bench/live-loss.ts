@@ -54,7 +54,7 @@ export interface LiveLossOptions {
   log?: (s: string) => void;
 }
 
-interface Truth {
+export interface Truth {
   clients: Record<string, { failures: number }>;
   totals: { failures: number; packets: number; smtp_packets: number; bytes: number };
   generator: { size_mb: number; bg_share?: number; version?: number };
@@ -132,17 +132,17 @@ function bufLabel(c: LiveLossConfig): string {
   return l;
 }
 
-function have(cmd: string): boolean {
+export function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-function firstLine(cmd: string, args: string[]): string | null {
+export function firstLine(cmd: string, args: string[]): string | null {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error) return null;
   return `${r.stdout}${r.stderr}`.trim().split('\n')[0] ?? null;
 }
 
-function sh(cmd: string, args: string[], check = true): string {
+export function sh(cmd: string, args: string[], check = true): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (check && r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.trim()}`);
   return r.stdout;
@@ -173,7 +173,7 @@ function softnetDrops(): number {
   }
 }
 
-function ensureCapture(file: string, sizeMb: number, regen: boolean, log: (s: string) => void): Truth {
+export function ensureCapture(file: string, sizeMb: number, regen: boolean, log: (s: string) => void): Truth {
   const tf = file.replace(/\.pcap$/, '') + '.truth.json';
   let ok = !regen && existsSync(file) && existsSync(tf);
   if (ok) {
@@ -244,7 +244,7 @@ class JsonLines {
   }
 }
 
-function parseTcpreplay(text: string): { sent: number | null; failed: number | null; seconds: number | null; pps: number | null } {
+export function parseTcpreplay(text: string): { sent: number | null; failed: number | null; seconds: number | null; pps: number | null } {
   const num = (re: RegExp): number | null => {
     const m = re.exec(text);
     return m ? Number(m[1]) : null;
@@ -257,7 +257,7 @@ function parseTcpreplay(text: string): { sent: number | null; failed: number | n
   };
 }
 
-function waitClose(child: ChildProcess, ms: number): Promise<boolean> {
+export function waitClose(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((res) => {
     const t = setTimeout(() => res(false), ms);

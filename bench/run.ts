@@ -28,6 +28,7 @@ import { printBlockerTable, runBlockerBench } from './blockers.js';
 import { runLogBench } from './logs.js';
 import { runLogSensorBench } from './log-sensor.js';
 import { runLiveLoss } from './live-loss.js';
+import { runLiveCpu } from './live-cpu.js';
 import { runManyClientsBench, type ManyClientsRun } from './many-clients-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // <root>/dist/bench
@@ -624,6 +625,8 @@ async function main(): Promise<number> {
       'no-live': { type: 'boolean', default: false },
       'no-pending': { type: 'boolean', default: false },
       'live-full': { type: 'boolean', default: false },
+      'no-live-cpu': { type: 'boolean', default: false },
+      'live-cpu-repeat': { type: 'string', default: '3' },
       'tcpdump-repeat': { type: 'string', default: '3' },
       'product-repeat': { type: 'string', default: '1' },
       'timeout-s': { type: 'string', default: '3600' },
@@ -641,7 +644,8 @@ async function main(): Promise<number> {
         '       [--no-product] [--no-tcpdump] [--no-tshark] [--tshark-limit N] [--no-micro] [--tcpdump-repeat 3] [--product-repeat 1]\n' +
         '       [--timeout-s 3600] [--results bench/out/results.json] [--product-cli dist/src/cli.js] [--no-pending]\n' +
         '       [--no-many-clients] [--many-clients 1000000] [--no-logs] [--log-lines 3000000]\n' +
-        '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5] [--no-fleet] [--no-blockers]',
+        '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5] [--no-fleet] [--no-blockers]\n' +
+        '       [--no-live] [--live-full] [--no-live-cpu] [--live-cpu-repeat 3]',
     );
     return 0;
   }
@@ -859,6 +863,7 @@ async function main(): Promise<number> {
     logs_exim: null as unknown,
     log_sensor: null as unknown,
     live: null as unknown,
+    live_cpu: null as unknown,
     pending: null as unknown,
   };
   // ---- many clients (issue 9): per-client state for 1M IPv4 clients and 1M IPv6 /64s
@@ -888,6 +893,11 @@ async function main(): Promise<number> {
             ],
           },
     );
+  }
+  // ---- live CPU (issue 15 item 7): watch --dry-run's CPU at 120,000 SMTP pkt/s on the veth, per backend
+  if (!values['no-live'] && !values['no-live-cpu']) {
+    log('\n== live CPU: watch --dry-run at 120,000 SMTP pkt/s (tcpreplay into a veth) ==');
+    results.live_cpu = await runLiveCpu({ log, cli: cliPath, repeat: Math.max(1, Number(values['live-cpu-repeat'])) });
   }
   // ---- log side (issue #4): accounts lines/s on a 1,000,000-line mixed log, next to grep -c
   if (!values['no-logs']) {
