@@ -68,9 +68,9 @@ async function splitByTime(file: string, n: number, dir: string): Promise<string
   const flush = (i: number): void => {
     if (fds[i] === -1) {
       fds[i] = openSync(names[i]!, 'w');
-      writeSync(fds[i]!, head);
+      writeSync(fds[i], head);
     }
-    writeSync(fds[i]!, bufs[i]!, 0, used[i]!);
+    writeSync(fds[i]!, bufs[i]!, 0, used[i]);
     used[i] = 0;
   };
   const span = last - first || 1;

@@ -228,7 +228,7 @@ async function readMany(
     const r = x.reader;
     try {
       while (!r.next()) {
-        if (stop?.aborted || !(await r.refill())) return end(x);
+        if (stop?.aborted || !(await r.refill())) return await end(x);
         tracker.resized(r);
       }
       return true;
