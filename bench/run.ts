@@ -6,6 +6,7 @@
  *       [--tcpdump-repeat 3] [--product-repeat 1] [--timeout-s 3600] [--results bench/out/results.json]
  *       [--product-cli PATH]   (another build of the CLI, e.g. to compare two versions) [--no-pending]
  *       [--no-many-clients] [--many-clients 1000000]   (the many-clients memory case, ~2 min)
+ *       [--no-many-files] [--many-files 720]   (the capture cut into 720 files, against the one file)
  *
  * On one synthetic capture (made by bench/gen.ts when missing) it times smtpstrike's `replay`,
  * tcpdump's filter-only read and tshark's 535 search, prints a table with the targets, checks the
@@ -30,6 +31,7 @@ import { runLogSensorBench } from './log-sensor.js';
 import { runLiveLoss } from './live-loss.js';
 import { runLiveCpu } from './live-cpu.js';
 import { runManyClientsBench, type ManyClientsRun } from './many-clients-bench.js';
+import { runManyFilesBench, type ManyFilesResult } from './many-files.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // <root>/dist/bench
 const root = resolve(here, '..', '..');
@@ -634,6 +636,8 @@ async function main(): Promise<number> {
       'product-cli': { type: 'string' },
       'no-many-clients': { type: 'boolean', default: false },
       'many-clients': { type: 'string', default: '1000000' },
+      'no-many-files': { type: 'boolean', default: false },
+      'many-files': { type: 'string', default: '720' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -643,7 +647,7 @@ async function main(): Promise<number> {
       'usage: node dist/bench/run.js [--size-mb 1100] [--clients 50000] [--seed 1] [--file F] [--regen]\n' +
         '       [--no-product] [--no-tcpdump] [--no-tshark] [--tshark-limit N] [--no-micro] [--tcpdump-repeat 3] [--product-repeat 1]\n' +
         '       [--timeout-s 3600] [--results bench/out/results.json] [--product-cli dist/src/cli.js] [--no-pending]\n' +
-        '       [--no-many-clients] [--many-clients 1000000] [--no-logs] [--log-lines 3000000]\n' +
+        '       [--no-many-clients] [--many-clients 1000000] [--no-many-files] [--many-files 720] [--no-logs] [--log-lines 3000000]\n' +
         '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5] [--no-fleet] [--no-blockers]\n' +
         '       [--no-live] [--live-full] [--no-live-cpu] [--live-cpu-repeat 3]',
     );
@@ -865,11 +869,17 @@ async function main(): Promise<number> {
     live: null as unknown,
     live_cpu: null as unknown,
     pending: null as unknown,
+    many_files: null as ManyFilesResult | null,
   };
   // ---- many clients (issue 9): per-client state for 1M IPv4 clients and 1M IPv6 /64s
   if (!values['no-many-clients'] && !values['no-product']) {
     log('\n== many clients: 1 failure each, peak RSS ==');
     results.many_clients = await runManyClientsBench({ log, cli: cliPath, outDir: join(root, 'bench', 'out'), clients: Number(values['many-clients']) });
+  }
+  // ---- many files (issue 15 item 2): the capture cut by time into 720 files, against the one file
+  if (!values['no-many-files'] && !values['no-product']) {
+    log(`\n== many files: the capture cut by time into ${values['many-files']} files, against the one file ==`);
+    results.many_files = await runManyFilesBench({ log, cli: cliPath, file, files: Number(values['many-files']), repeat: Number(values['product-repeat']) });
   }
   // ---- reassembly under a hostile peer (issue 9): 200,000 concurrent flows with data waiting
   if (!values['no-pending'] && !values['no-product']) {
@@ -945,6 +955,7 @@ async function main(): Promise<number> {
   if (values['no-product']) return 0;
   if (productCheck && !productCheck.exact) return 1;
   if (results.many_clients?.some((r) => r.wrong_clients !== undefined && r.wrong_clients > 0)) return 1;
+  if (results.many_files && !results.many_files.same_summary) return 1;
   if ((results.pending as { exact?: boolean | null } | null)?.exact === false) return 1;
   if ((results.log_sensor as { cases: { exact: boolean }[] } | null)?.cases.some((c) => !c.exact)) return 1;
   if (productRun.status !== 'ok') return 3;

@@ -8,8 +8,9 @@ import { Output } from '../io/output.js';
 import { createLiveSource, type LiveBackend, type LiveSource } from '../live/index.js';
 import { TcpdumpSource } from '../live/tcpdump-source.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
-import { CaptureFileReader } from '../source/capture-file.js';
-import { mergeInTimeOrder } from '../source/capture-merge.js';
+import { CaptureFileReader, isReopenable } from '../source/capture-file.js';
+import { byFirstPacket, mergeInTimeOrder } from '../source/capture-merge.js';
+import { fileBufferSize, MIN_FILE_BUFFER } from '../source/capture-files.js';
 import { CaptureFormatError, type PacketRecord } from '../source/packet-record.js';
 import { PcapWriter } from '../source/pcap-writer.js';
 import { SmtpAnnotator } from './annotator.js';
@@ -207,49 +208,100 @@ interface Source {
   name: string;
   reader: CaptureFileReader;
   filtered: FilteredFile | null;
+  /** Its place in `files` (ties in the merge go to the file named first). */
+  at: number;
+}
+
+/** A file not opened yet: when its first packet is due (see readCaptureFiles for replay's). */
+interface LaterFile {
+  readonly at: number;
+  readonly tsSec: number;
+  readonly tsNsec: number;
 }
 
 async function runFiles(s: DumpSettings, d: Dumper, out: Output, warn: (m: string) => void, onStop: (f: () => void) => void): Promise<number> {
   let code = 0;
   const sources: Source[] = [];
+  const many = s.files.length > 1;
+  // One file keeps the 4 MiB buffer; several share the budget (capture-files.ts).
+  const size = many ? fileBufferSize(s.files.length) : undefined;
   // A signal while a read waits (a pipe on stdin that has gone quiet): close the inputs so it ends.
+  const opened = new Set<Source>();
   onStop(() => {
-    for (const src of sources) {
+    for (const src of opened) {
       src.filtered?.child.kill('SIGTERM');
       void src.reader.close().catch(() => undefined);
     }
   });
   const closeAll = async (): Promise<void> => {
-    for (const src of sources) {
+    for (const src of opened) {
       src.filtered?.child.kill('SIGTERM');
       await src.reader.close().catch(() => undefined);
     }
   };
-  for (const name of s.files) {
+  const openSource = async (name: string, at: number): Promise<Source> => {
+    let src: Source;
+    if (s.filter) {
+      const f = await openFiltered(name, s.filter, s.tcpdumpPath, size);
+      src = { name, reader: f.reader, filtered: f, at };
+    } else {
+      src = { name, reader: await CaptureFileReader.open(name, undefined, size), filtered: null, at };
+    }
+    opened.add(src);
+    return src;
+  };
+  /** A file that cannot be opened; true when the dump must stop (a bad filter). */
+  const openFailed = async (name: string, e: unknown): Promise<boolean> => {
+    if (e instanceof FilterError) {
+      warn(e.message);
+      await closeAll();
+      return true;
+    }
+    // A capture that cannot be opened (missing, a directory, not a capture) is reported; the others go on.
+    warn(e instanceof CaptureFormatError || e instanceof TcpdumpReadError ? e.message : `${name}: ${(e as Error).message}`);
+    code = EXIT_READ_ERROR;
+    return false;
+  };
+  // Several files: a regular file whose first packet can be read is opened only when the merge
+  // reaches that packet (with a filter, tcpdump is started then); anything else — stdin, FIFOs,
+  // a file that cannot be read as far as a packet — is opened now, as one file is, and reports
+  // its trouble now.
+  const pending: LaterFile[] = [];
+  for (const [at, name] of s.files.entries()) {
     try {
-      if (s.filter) {
-        const f = await openFiltered(name, s.filter, s.tcpdumpPath);
-        sources.push({ name, reader: f.reader, filtered: f });
-      } else {
-        sources.push({ name, reader: await CaptureFileReader.open(name), filtered: null });
+      if (many && (await isReopenable(name))) {
+        const p = await CaptureFileReader.peek(name, MIN_FILE_BUFFER).catch(() => null);
+        if (p?.first && !p.error) {
+          // tcpdump -w writes microseconds: the filtered first packet is no earlier than this.
+          const tsNsec = s.filter ? p.first.tsNsec - (p.first.tsNsec % 1000) : p.first.tsNsec;
+          pending.push({ at, tsSec: p.first.tsSec, tsNsec });
+          continue;
+        }
+        if (p && !p.error && !s.filter) continue; // no packet at all (with a filter, tcpdump still reads it)
       }
+      sources.push(await openSource(name, at));
     } catch (e) {
-      if (e instanceof FilterError) {
-        warn(e.message);
-        await closeAll();
-        return EXIT_USAGE;
-      }
-      // A capture that cannot be opened (missing, a directory, not a capture) is reported; the others go on.
-      warn(e instanceof CaptureFormatError || e instanceof TcpdumpReadError ? e.message : `${name}: ${(e as Error).message}`);
-      code = EXIT_READ_ERROR;
+      if (await openFailed(name, e)) return EXIT_USAGE;
     }
   }
+  pending.sort(byFirstPacket);
+  let usage = false;
+  const openLater = async (l: LaterFile): Promise<Source | null> => {
+    const name = s.files[l.at]!;
+    try {
+      return await openSource(name, l.at);
+    } catch (e) {
+      if (await openFailed(name, e)) usage = true;
+      return null;
+    }
+  };
 
   /** Moves a source to its next packet; false (closed) when it has none left. */
   const advance = async (src: Source): Promise<boolean> => {
     try {
       while (!src.reader.next()) {
         if (!(await src.reader.refill())) {
+          opened.delete(src);
           await src.reader.close();
           if (src.filtered) await src.filtered.done;
           return false;
@@ -277,6 +329,7 @@ async function runFiles(s: DumpSettings, d: Dumper, out: Output, warn: (m: strin
 
   /** A source that failed: closed and reported; always false (no packet). */
   const stopOn = async (src: Source, e: unknown): Promise<false> => {
+    opened.delete(src);
     await src.reader.close().catch(() => undefined);
     if (d.stop) return false; // interrupted: the inputs were closed under the reader
     if (e instanceof FilterError || e instanceof TcpdumpReadError) {
@@ -312,10 +365,12 @@ async function runFiles(s: DumpSettings, d: Dumper, out: Output, warn: (m: strin
       const pause = d.show(src.reader.rec);
       return pause ? pause.then(drained) : drained();
     },
-    () => d.stop || out.closed,
+    () => d.stop || out.closed || usage,
+    { pending, at: (src) => src.at, open: openLater },
   );
-  const ended = ranOut && !d.stop && !out.closed;
+  const ended = ranOut && !d.stop && !out.closed && !usage;
   await closeAll();
+  if (usage) return EXIT_USAGE;
   if (ended) d.finish();
   return code;
 }

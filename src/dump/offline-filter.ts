@@ -57,7 +57,7 @@ async function tcpdumpReadsItself(file: string): Promise<boolean> {
 }
 
 /** Starts `tcpdump -r … -w - EXPR` for one file; resolves once its output header has arrived. */
-export async function openFiltered(file: string, expr: string, tcpdump = 'tcpdump'): Promise<FilteredFile> {
+export async function openFiltered(file: string, expr: string, tcpdump = 'tcpdump', bufferSize?: number): Promise<FilteredFile> {
   let input: Readable | null = null;
   try {
     if (!(await tcpdumpReadsItself(file))) input = await captureByteStream(file);
@@ -98,7 +98,7 @@ export async function openFiltered(file: string, expr: string, tcpdump = 'tcpdum
   });
   done.catch(() => undefined);
   try {
-    const reader = await CaptureFileReader.fromStream(`${file} (filtered by tcpdump)`, child.stdout!);
+    const reader = await CaptureFileReader.fromStream(`${file} (filtered by tcpdump)`, child.stdout!, bufferSize);
     return { reader, done, child };
   } catch (e) {
     // No output at all: tcpdump's own complaint says why.

@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
 import { CaptureFormatError, newPacketRecord, type PacketRecord } from './packet-record.js';
@@ -50,13 +50,13 @@ class StreamBytes implements ByteSource {
   }
 }
 
-/** `head` (bytes already read from `src`), then the rest of `src`, as a stream. */
-function remainderOf(head: Buffer, src: ByteSource): Readable {
+/** `head` (bytes already read from `src`), then the rest of `src`, as a stream of `chunkSize` chunks. */
+function remainderOf(head: Buffer, src: ByteSource, chunkSize = 1 << 20): Readable {
   return Readable.from(
     (async function* () {
       yield head;
       for (;;) {
-        const chunk = Buffer.allocUnsafe(1 << 20); // a new buffer each time: the consumer keeps it
+        const chunk = Buffer.allocUnsafe(chunkSize); // a new buffer each time: the consumer keeps it
         const n = await src.read(chunk, 0);
         if (n === 0) return;
         yield chunk.subarray(0, n);
@@ -66,7 +66,34 @@ function remainderOf(head: Buffer, src: ByteSource): Readable {
   );
 }
 
-const CHUNK = 4 * 1024 * 1024;
+/** The read buffer of one capture read alone (and the most any reader starts with). */
+export const CHUNK = 4 * 1024 * 1024;
+/** gzip's own chunks (read and inflated) are at most this, and no larger than the read buffer. */
+const GZIP_CHUNK = 1 << 20;
+
+/** What a first look at a capture file found (CaptureFileReader.peek). */
+export interface CapturePeek {
+  format: 'pcap' | 'pcapng';
+  compressed: boolean;
+  /** Time of the first packet; null when the file holds none. */
+  first: { tsSec: number; tsNsec: number } | null;
+  /** The file could not be read as far as its first packet (its header or first record is bad). */
+  error: CaptureFormatError | null;
+}
+
+/**
+ * Whether a capture name can be opened twice and read from its start each time: a regular file
+ * (plain or gzip). `-`, FIFOs, `<(…)` and devices cannot (a FIFO is not even opened here:
+ * opening and closing it would end its writer).
+ */
+export async function isReopenable(name: string): Promise<boolean> {
+  if (name === '-') return false;
+  try {
+    return (await stat(name)).isFile();
+  } catch {
+    return false; // missing or unreadable: opening it says why
+  }
+}
 
 /** The bytes behind a capture name (see CaptureFileReader.open), not yet looked at. */
 async function openByteSource(name: string): Promise<ByteSource> {
@@ -144,25 +171,56 @@ export class CaptureFileReader {
    * Opens a capture by name: `-` is standard input; a FIFO, a process substitution (`<(…)`) or a
    * character device is read as a stream like it; a directory is refused by name.
    */
-  static async open(name: string, stop?: AbortSignal): Promise<CaptureFileReader> {
+  static async open(name: string, stop?: AbortSignal, bufferSize = CHUNK): Promise<CaptureFileReader> {
     const src = await openByteSource(name);
     // A pipe that stays quiet before its header arrives (watch --replay - on SIGTERM) is closed
     // under the sniffing, which then fails; the caller ignores failures once it has stopped.
     const onAbort = (): void => void src.close().catch(() => undefined);
     stop?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await CaptureFileReader.sniff(name, src, Buffer.allocUnsafe(CHUNK), false);
+      return await CaptureFileReader.sniff(name, src, Buffer.allocUnsafe(bufferSize), false);
     } finally {
       stop?.removeEventListener('abort', onAbort);
     }
   }
 
   /**
+   * Opens a regular file (see isReopenable), reads it as far as its first packet with a small
+   * buffer (grown only for a first record larger than it) and closes it again: the time at which
+   * a lazy merge must open it for good. A file that cannot be opened throws CaptureFormatError as
+   * open() does; one whose first record is bad returns it in `error`, with what was learnt.
+   */
+  static async peek(name: string, bufferSize: number): Promise<CapturePeek> {
+    const r = await CaptureFileReader.open(name, undefined, bufferSize);
+    const out: CapturePeek = { format: r.format, compressed: r.compressed, first: null, error: null };
+    try {
+      for (;;) {
+        if (r.next()) {
+          out.first = { tsSec: r.rec.tsSec, tsNsec: r.rec.tsNsec };
+          break;
+        }
+        if (!(await r.refill())) break;
+      }
+    } catch (e) {
+      if (!(e instanceof CaptureFormatError)) throw e;
+      out.error = e;
+    } finally {
+      await r.close().catch(() => undefined);
+    }
+    return out;
+  }
+
+  /** Bytes held by this reader's buffer (it grows once for a record larger than it). */
+  get bufferBytes(): number {
+    return this.buf.length;
+  }
+
+  /**
    * Reads a capture from any byte stream (e.g. a child's stdout: `tcpdump -U -w -`). Resolves once
    * the file header has arrived, which for a live pipe may be only with the first packet.
    */
-  static fromStream(name: string, stream: Readable): Promise<CaptureFileReader> {
-    return CaptureFileReader.sniff(name, new StreamBytes(stream), Buffer.allocUnsafe(CHUNK), false);
+  static fromStream(name: string, stream: Readable, bufferSize = CHUNK): Promise<CaptureFileReader> {
+    return CaptureFileReader.sniff(name, new StreamBytes(stream), Buffer.allocUnsafe(bufferSize), false);
   }
 
   /** Reads the magic number and picks the parser. */
@@ -183,8 +241,10 @@ export class CaptureFileReader {
       throw new CaptureFormatError(name, 0, end === 0 ? 'empty file' : 'file too short for a capture header');
     }
     if (!compressed && isGzipMagic(buf, end)) {
-      // gzip (a file, stdin or a FIFO alike): the same bytes again, through gunzip.
-      const gunzip = pipeline(remainderOf(Buffer.from(buf.subarray(0, end)), src), createGunzip({ chunkSize: 1 << 20 }), () => undefined);
+      // gzip (a file, stdin or a FIFO alike): the same bytes again, through gunzip, in chunks no
+      // larger than the read buffer (many small readers of many gzip files stay small).
+      const chunk = Math.min(GZIP_CHUNK, buf.length);
+      const gunzip = pipeline(remainderOf(Buffer.from(buf.subarray(0, end)), src, chunk), createGunzip({ chunkSize: chunk }), () => undefined);
       return CaptureFileReader.sniff(name, new StreamBytes(gunzip, src), buf, true);
     }
     const le = buf.readUInt32LE(0);

@@ -1,5 +1,5 @@
-import { CaptureFileReader } from './capture-file.js';
-import { mergeInTimeOrder } from './capture-merge.js';
+import { CaptureFileReader, CHUNK, isReopenable } from './capture-file.js';
+import { byFirstPacket, mergeInTimeOrder } from './capture-merge.js';
 import { CaptureFormatError, type PacketRecord } from './packet-record.js';
 
 export interface FileReport {
@@ -35,7 +35,70 @@ export interface FileReport {
  */
 export type OnPacket = (rec: PacketRecord) => void | Promise<void>;
 
-export async function readCaptureFiles(files: string[], onPacket: OnPacket, stop?: AbortSignal): Promise<FileReport[]> {
+/** Open files and read-buffer bytes of one readCaptureFiles call, now and at their peak. */
+export interface CaptureReadStats {
+  openFiles: number;
+  peakOpenFiles: number;
+  bufferBytes: number;
+  peakBufferBytes: number;
+}
+
+export const newCaptureReadStats = (): CaptureReadStats => ({ openFiles: 0, peakOpenFiles: 0, bufferBytes: 0, peakBufferBytes: 0 });
+
+export interface CaptureReadOptions {
+  /** Read-buffer bytes all the files of a multi-file read share (default BUFFER_BUDGET). */
+  bufferBudget?: number;
+  /** Filled in as the files are opened and closed. */
+  stats?: CaptureReadStats;
+}
+
+/** What the read buffers of several capture files may hold in total. */
+export const BUFFER_BUDGET = 64 * 1024 * 1024;
+/** The smallest read buffer of a file (one grows once for a larger record). */
+export const MIN_FILE_BUFFER = 64 * 1024;
+
+/**
+ * The read buffer of each of `n` files sharing `budget`: budget / n, rounded down to a power of
+ * two, between MIN_FILE_BUFFER and CHUNK (the one-file buffer). All n open at once stay within
+ * the budget while n ≤ budget / MIN_FILE_BUFFER (1,024 files for 64 MiB).
+ */
+export function fileBufferSize(n: number, budget = BUFFER_BUDGET): number {
+  const share = Math.floor(budget / Math.max(1, n));
+  let size = MIN_FILE_BUFFER;
+  while (size * 2 <= share && size * 2 <= CHUNK) size *= 2;
+  return size;
+}
+
+/** Counts a reader's buffer in `stats` (open: +1, close: -1, grown: 0 with its new size). */
+class Tracker {
+  private readonly held = new Map<CaptureFileReader, number>();
+  constructor(readonly stats: CaptureReadStats) {}
+  opened(r: CaptureFileReader): void {
+    this.stats.openFiles++;
+    if (this.stats.openFiles > this.stats.peakOpenFiles) this.stats.peakOpenFiles = this.stats.openFiles;
+    this.resized(r);
+  }
+  resized(r: CaptureFileReader): void {
+    const was = this.held.get(r) ?? 0;
+    if (was === r.bufferBytes) return;
+    this.held.set(r, r.bufferBytes);
+    this.stats.bufferBytes += r.bufferBytes - was;
+    if (this.stats.bufferBytes > this.stats.peakBufferBytes) this.stats.peakBufferBytes = this.stats.bufferBytes;
+  }
+  closed(r: CaptureFileReader): void {
+    const was = this.held.get(r);
+    if (was === undefined) return;
+    this.held.delete(r);
+    this.stats.openFiles--;
+    this.stats.bufferBytes -= was;
+  }
+  /** The readers still open (closed on abort). */
+  open(): IterableIterator<CaptureFileReader> {
+    return this.held.keys();
+  }
+}
+
+export async function readCaptureFiles(files: string[], onPacket: OnPacket, stop?: AbortSignal, options: CaptureReadOptions = {}): Promise<FileReport[]> {
   const reports: FileReport[] = files.map((file) => ({ file, format: 'unknown', compressed: false, packets: 0 }));
   const fail = (i: number, e: unknown): void => {
     if (stop?.aborted) return; // the inputs were closed under their readers
@@ -43,16 +106,57 @@ export async function readCaptureFiles(files: string[], onPacket: OnPacket, stop
     if (e instanceof CaptureFormatError) r.error = { offset: e.offset, reason: e.reason, message: e.message };
     else throw e;
   };
-  const readers: (CaptureFileReader | null)[] = [];
+  const tracker = new Tracker(options.stats ?? newCaptureReadStats());
   const closeAll = (): void => {
-    for (const r of readers) void r?.close().catch(() => undefined);
+    for (const r of tracker.open()) void r.close().catch(() => undefined);
   };
   stop?.addEventListener('abort', closeAll, { once: true });
   try {
-    return await readAll(files, onPacket, stop, reports, readers, fail);
+    if (files.length === 1) await readOne(files[0]!, onPacket, stop, reports[0]!, tracker, fail);
+    else await readMany(files, onPacket, stop, reports, tracker, fail, options.bufferBudget ?? BUFFER_BUDGET);
+    return reports;
   } finally {
     stop?.removeEventListener('abort', closeAll);
   }
+}
+
+/** Single file: the tight loop, with its 4 MiB buffer, no per-packet await and no merge comparisons. */
+async function readOne(
+  file: string,
+  onPacket: OnPacket,
+  stop: AbortSignal | undefined,
+  report: FileReport,
+  tracker: Tracker,
+  fail: (i: number, e: unknown) => void,
+): Promise<void> {
+  let r: CaptureFileReader;
+  try {
+    r = await CaptureFileReader.open(file, stop);
+  } catch (e) {
+    fail(0, e);
+    return;
+  }
+  report.format = r.format;
+  report.compressed = r.compressed;
+  tracker.opened(r);
+  try {
+    reading: for (;;) {
+      while (r.next()) {
+        const wait = onPacket(r.rec);
+        if (wait) {
+          await wait;
+          if (stop?.aborted) break reading;
+        }
+      }
+      if (stop?.aborted || !(await r.refill())) break;
+      tracker.resized(r);
+    }
+  } catch (e) {
+    fail(0, e);
+  }
+  report.packets = r.packets;
+  tracker.closed(r);
+  await r.close().catch(() => undefined);
 }
 
 /** A file in the merge: its index in `files` (and `reports`), and its reader. */
@@ -61,98 +165,105 @@ interface Input {
   readonly reader: CaptureFileReader;
 }
 
-async function readAll(
+/** A regular file not opened yet, and when it is due. */
+interface Later {
+  readonly at: number;
+  readonly tsSec: number;
+  readonly tsNsec: number;
+}
+
+/**
+ * Several files: each regular file (plain or gzip) is peeked at — opened, read to its first
+ * packet, closed — and opened for good only when the merge reaches that packet, with a read
+ * buffer of fileBufferSize(files.length); it is closed as soon as it runs out. Standard input,
+ * FIFOs and `<(…)` cannot be read twice: they are opened at the start, as before, with the same
+ * buffer, and stay open (counted in the stats) until they run out.
+ */
+async function readMany(
   files: string[],
   onPacket: OnPacket,
   stop: AbortSignal | undefined,
   reports: FileReport[],
-  readers: (CaptureFileReader | null)[],
+  tracker: Tracker,
   fail: (i: number, e: unknown) => void,
-): Promise<FileReport[]> {
+  budget: number,
+): Promise<void> {
+  const size = fileBufferSize(files.length, budget);
+  const inputs: Input[] = [];
+  const pending: Later[] = [];
   for (let i = 0; i < files.length; i++) {
-    if (stop?.aborted) break;
+    if (stop?.aborted) return;
+    const file = files[i]!;
     try {
-      const r = await CaptureFileReader.open(files[i]!, stop);
-      reports[i]!.format = r.format;
-      reports[i]!.compressed = r.compressed;
-      readers.push(r);
+      if (await isReopenable(file)) {
+        const p = await CaptureFileReader.peek(file, MIN_FILE_BUFFER);
+        reports[i]!.format = p.format;
+        reports[i]!.compressed = p.compressed;
+        if (p.error) fail(i, p.error);
+        else if (p.first) pending.push({ at: i, tsSec: p.first.tsSec, tsNsec: p.first.tsNsec });
+      } else {
+        const r = await CaptureFileReader.open(file, stop, size);
+        reports[i]!.format = r.format;
+        reports[i]!.compressed = r.compressed;
+        tracker.opened(r);
+        inputs.push({ i, reader: r });
+      }
     } catch (e) {
       fail(i, e);
-      readers.push(null);
     }
   }
+  pending.sort(byFirstPacket);
 
-  /** Moves reader i to its next packet; false (and closed) when it has none left. */
-  const advance = async (i: number): Promise<boolean> => {
-    const r = readers[i];
-    if (!r) return false;
-    try {
-      while (!r.next()) {
-        if (stop?.aborted || !(await r.refill())) {
-          reports[i]!.packets = r.packets;
-          await r.close().catch(() => undefined);
-          readers[i] = null;
-          return false;
-        }
-      }
-      return true;
-    } catch (e) {
-      return end(i, r, e);
-    }
-  };
-
-  /** A reader that failed: closed and reported; always false (no packet). */
-  const end = async (i: number, r: CaptureFileReader, e: unknown): Promise<false> => {
-    reports[i]!.packets = r.packets;
-    await r.close().catch(() => undefined);
-    readers[i] = null;
-    fail(i, e);
+  /** A reader that ran out or failed: closed and reported; always false (no packet). */
+  const end = async (x: Input, e?: unknown): Promise<false> => {
+    reports[x.i]!.packets = x.reader.packets;
+    tracker.closed(x.reader);
+    await x.reader.close().catch(() => undefined);
+    if (e !== undefined) fail(x.i, e);
     return false;
   };
 
-  if (readers.length === 1) {
-    // Single file: the tight loop, with no per-packet await and no merge comparisons.
-    const r = readers[0];
-    if (r) {
-      try {
-        reading: for (;;) {
-          while (r.next()) {
-            const wait = onPacket(r.rec);
-            if (wait) {
-              await wait;
-              if (stop?.aborted) break reading;
-            }
-          }
-          if (stop?.aborted || !(await r.refill())) break;
-        }
-      } catch (e) {
-        fail(0, e);
+  /** Refills a reader until it has its next packet; false (and closed) when it has none left. */
+  const advance = async (x: Input): Promise<boolean> => {
+    const r = x.reader;
+    try {
+      while (!r.next()) {
+        if (stop?.aborted || !(await r.refill())) return await end(x);
+        tracker.resized(r);
       }
-      reports[0]!.packets = r.packets;
-      await r.close().catch(() => undefined);
+      return true;
+    } catch (e) {
+      return end(x, e);
     }
-    return reports;
-  }
+  };
 
-  // Several files: the k-way merge; the next packet of a file is taken synchronously while its
-  // reader has one buffered, so only a refill awaits.
-  const inputs: Input[] = [];
-  readers.forEach((reader, i) => {
-    if (reader) inputs.push({ i, reader });
-  });
+  // The next packet of a file is taken synchronously while its reader has one buffered, so only
+  // a refill or an opening awaits.
   const next = (x: Input): true | Promise<boolean> => {
     try {
       if (x.reader.next()) return true;
     } catch (e) {
-      return end(x.i, x.reader, e);
+      return end(x, e);
     }
-    return advance(x.i);
+    return advance(x);
   };
+
+  const open = async (l: Later): Promise<Input | null> => {
+    try {
+      const reader = await CaptureFileReader.open(files[l.at]!, stop, size);
+      tracker.opened(reader);
+      return { i: l.at, reader };
+    } catch (e) {
+      fail(l.at, e);
+      return null;
+    }
+  };
+
   await mergeInTimeOrder(
     inputs,
     next,
     (x) => onPacket(x.reader.rec),
     () => stop?.aborted === true,
+    { pending, at: (x) => x.i, open },
   );
-  return reports;
 }
