@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { parseZone, type Zone } from '../accounts/clock.js';
 import { candidateLogs, defaultLogs } from '../accounts/default-logs.js';
@@ -8,13 +8,11 @@ import { AccountGroups, groupJson, renderText } from '../accounts/account-groups
 import type { FileCounters, Mode } from '../accounts/types.js';
 import { emptyWhitelist, Whitelist, type WhitelistConfig } from '../accounts/whitelist.js';
 import { ConfigError, loadAccountsConfig } from '../config/config-file.js';
-import { ACCOUNTS_OPTIONS } from '../options/accounts.js';
-import { addOptions } from './options.js';
 import { defaultGeoFiles, GeoIp, type GeoInfo } from '../geoip/geoip.js';
 import { Output } from '../io/output.js';
 
 /**
- * `smtpstrike accounts [LOG...]` — who logged in successfully from where (the seed's
+ * `smtpstrike accounts [LOG...]` (the command and its options: accounts.ts) — who logged in successfully from where (the seed's
  * auth_checker.pl, rewritten from its behaviour): successful logins per day and account from
  * Exim, Postfix, Dovecot, sshd, Apache/nginx and OpenWebMail logs, accounts seen from at least
  * --limit addresses that are not whitelisted, each address with its GeoIP place.
@@ -44,19 +42,6 @@ export interface AccountsFlags {
   year?: number;
   stats: boolean;
   threads: number;
-}
-
-export function accountsCommand(): Command {
-  const cmd = new Command('accounts')
-    .description(
-      'successful logins per day and account from mail, ssh and web logs (.gz/.bz2/.xz/.zst too; "-" for stdin), accounts seen from several non-whitelisted addresses, with GeoIP',
-    )
-    .argument('[logs...]', "log files (default: the mode's usual logs that exist, e.g. /var/log/mail.log, /var/log/auth.log)");
-  addOptions(cmd, ACCOUNTS_OPTIONS);
-  cmd.action(async (logs: string[], _opts: unknown, command: Command) => {
-    process.exitCode = await runAccounts(logs, command);
-  });
-  return cmd;
 }
 
 interface Resolved {

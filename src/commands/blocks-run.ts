@@ -2,19 +2,15 @@
  * `smtpstrike blocks list|init|add|del|flush|cleanup`: the admin's view of the kernel blocks.
  * Every firewall command can run inside a network namespace (--netns), which the tests use.
  */
-import { Command, InvalidArgumentError } from 'commander';
-import { BlockAddressError, BlockerError, type Blocker, type BlockEntry, type BlockLogger } from '../blocker/types.js';
-import { parseBlockAddr } from '../blocker/address.js';
+import { BlockerError, type Blocker, type BlockEntry, type BlockLogger } from '../blocker/types.js';
 import { formatTarpitTarget, parseTarpitTarget } from '../blocker/tarpit-target.js';
 import { createBlocker } from '../blocker/index.js';
-import { BLOCKS_ADD_OPTIONS, BLOCKS_LIST_OPTIONS, BLOCKS_OPTIONS } from '../options/blocks.js';
 import { readStateChecked } from '../strike-state/state-file.js';
-import { addOptions } from './options.js';
 import { blockPorts, type MailService } from '../watch/services.js';
 
 type Backend = 'nft' | 'ipset' | 'iptables';
 
-interface BlocksFlags {
+export interface BlocksFlags {
   backend: Backend;
   ports?: number[];
   services?: MailService[];
@@ -24,11 +20,11 @@ interface BlocksFlags {
   tarpit?: string;
 }
 
-interface ListFlags extends BlocksFlags {
+export interface ListFlags extends BlocksFlags {
   stateFile: string;
 }
 
-interface AddFlags extends BlocksFlags {
+export interface AddFlags extends BlocksFlags {
   timeout: number;
 }
 
@@ -50,18 +46,6 @@ const cliLogger: BlockLogger = {
     process.stderr.write(`smtpstrike blocks: ${msg} ${JSON.stringify(obj)}\n`);
   },
 };
-
-function addrArg(v: string): string {
-  try {
-    return parseBlockAddr(v).addr;
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
-
-function common(cmd: Command): Command {
-  return addOptions(cmd, BLOCKS_OPTIONS);
-}
 
 function blockerFor(f: BlocksFlags): Blocker {
   return createBlocker(f.backend, {
@@ -125,144 +109,85 @@ function byAddr(a: BlockEntry, b: BlockEntry): number {
   return fa - fb || a.addr.localeCompare(b.addr, 'en', { numeric: true });
 }
 
-/** Runs an action; admin-fixable failures become one line on stderr and exit code 1. */
-function guarded<A extends unknown[]>(fn: (...a: A) => Promise<void>): (...a: A) => Promise<void> {
-  return async (...a: A) => {
-    try {
-      await fn(...a);
-    } catch (e) {
-      if (e instanceof BlockerError || e instanceof BlockAddressError) {
-        process.stderr.write(`smtpstrike blocks: ${e.message}\n`);
-        process.exitCode = 1;
-        return;
-      }
+/** `blocks list`. */
+export async function listBlocks(f: ListFlags): Promise<void> {
+  const b = await changingBlocker(f); // iptables: the expiry sweep of list() takes the nat rules too
+  const entries = (await b.list()).sort(byAddr);
+  // The ports come from the rule (ipset's lives in iptables): a missing iptables hides only them.
+  const ports =
+    (await b.rulePorts?.().catch((e: unknown) => {
+      if (e instanceof BlockerError && e.kind === 'missing-binary') return null;
       throw e;
-    }
+    })) ?? null;
+  const tarpit = ports === null ? null : ((await b.ruleTarpit?.()) ?? null);
+  const now = Date.now();
+  const levels = levelsFrom(f.stateFile);
+  const levelText = (addr: string): string => {
+    const l = levels.get(addr);
+    return l === undefined ? '' : ` level ${l}`;
   };
+  const head = ports === null ? `no block rule (${f.backend})\n` : `blocked on ports ${ports.join(', ')} (${f.backend})\n`;
+  const text =
+    head +
+    tarpitText(tarpit) +
+    (entries.length === 0
+      ? `no blocks (${f.backend})\n`
+      : entries
+          .map((e) => `${e.addr.padEnd(40)} ${e.expiresInSec === null ? 'no timeout' : `${e.expiresInSec} s left`}${levelText(e.addr)}\n`)
+          .join(''));
+  const blocks = entries.map((e) => entryJson(e, now, levels.get(e.addr) ?? null));
+  const tarpitJson = tarpit === null ? null : { host: tarpit.host ?? null, port: tarpit.port, families: tarpit.families };
+  out(f, { backend: f.backend, netns: f.netns ?? null, ports, tarpit: tarpitJson, count: entries.length, blocks }, text);
 }
 
-export function blocksCommand(): Command {
-  const blocks = new Command('blocks').description('list, add, delete, flush or remove the kernel blocks smtpstrike manages (nftables by default)');
-
-  blocks.addCommand(
-    addOptions(common(new Command('list')), BLOCKS_LIST_OPTIONS)
-      .description("list the active blocks with the seconds they have left and their repeat-offender level (from watch's state file)")
-      .action(
-        guarded(async (f: ListFlags) => {
-          const b = await changingBlocker(f); // iptables: the expiry sweep of list() takes the nat rules too
-          const entries = (await b.list()).sort(byAddr);
-          // The ports come from the rule (ipset's lives in iptables): a missing iptables hides only them.
-          const ports =
-            (await b.rulePorts?.().catch((e: unknown) => {
-              if (e instanceof BlockerError && e.kind === 'missing-binary') return null;
-              throw e;
-            })) ?? null;
-          const tarpit = ports === null ? null : ((await b.ruleTarpit?.()) ?? null);
-          const now = Date.now();
-          const levels = levelsFrom(f.stateFile);
-          const levelText = (addr: string): string => {
-            const l = levels.get(addr);
-            return l === undefined ? '' : ` level ${l}`;
-          };
-          const head = ports === null ? `no block rule (${f.backend})\n` : `blocked on ports ${ports.join(', ')} (${f.backend})\n`;
-          const text =
-            head +
-            tarpitText(tarpit) +
-            (entries.length === 0
-              ? `no blocks (${f.backend})\n`
-              : entries
-                  .map((e) => `${e.addr.padEnd(40)} ${e.expiresInSec === null ? 'no timeout' : `${e.expiresInSec} s left`}${levelText(e.addr)}\n`)
-                  .join(''));
-          const blocks = entries.map((e) => entryJson(e, now, levels.get(e.addr) ?? null));
-          const tarpitJson = tarpit === null ? null : { host: tarpit.host ?? null, port: tarpit.port, families: tarpit.families };
-          out(f, { backend: f.backend, netns: f.netns ?? null, ports, tarpit: tarpitJson, count: entries.length, blocks }, text);
-        }),
-      ),
+/** `blocks init`. */
+export async function initBlocks(f: BlocksFlags): Promise<void> {
+  const b = blockerFor(f);
+  await b.init();
+  const tarpit = f.tarpit === undefined ? null : parseTarpitTarget(f.tarpit);
+  out(
+    f,
+    { backend: f.backend, ready: true, tarpit: tarpit === null ? null : { host: tarpit.host ?? null, port: tarpit.port } },
+    `ready (${f.backend})${tarpit === null ? '' : `; new connections of blocked addresses go to tarpit ${tarpit.host === undefined ? ':' : ''}${formatTarpitTarget(tarpit)}`}\n`,
   );
+}
 
-  blocks.addCommand(
-    addOptions(
-      common(new Command('init')),
-      BLOCKS_ADD_OPTIONS.filter((o) => o.option === 'tarpit'),
-    )
-      .description('create the table/sets/rules (re-made for the --ports, --services and --tarpit given); idempotent')
-      .action(
-        guarded(async (f: BlocksFlags) => {
-          const b = blockerFor(f);
-          await b.init();
-          const tarpit = f.tarpit === undefined ? null : parseTarpitTarget(f.tarpit);
-          out(
-            f,
-            { backend: f.backend, ready: true, tarpit: tarpit === null ? null : { host: tarpit.host ?? null, port: tarpit.port } },
-            `ready (${f.backend})${tarpit === null ? '' : `; new connections of blocked addresses go to tarpit ${tarpit.host === undefined ? ':' : ''}${formatTarpitTarget(tarpit)}`}\n`,
-          );
-        }),
-      ),
+/** `blocks add`. */
+export async function addBlocks(addrs: string[], f: AddFlags): Promise<void> {
+  const b = await changingBlocker(f);
+  await ensure(b, f);
+  await b.apply(addrs.map((addr) => (f.timeout === 0 ? { op: 'add' as const, addr } : { op: 'add' as const, addr, timeoutSec: f.timeout })));
+  out(
+    f,
+    { backend: f.backend, added: addrs, timeout_s: f.timeout === 0 ? null : f.timeout },
+    `blocked ${addrs.join(', ')} ${f.timeout === 0 ? 'with no timeout' : `for ${f.timeout} s`} (${f.backend})\n`,
   );
+}
 
-  blocks.addCommand(
-    addOptions(
-      common(new Command('add'))
-        .description('block addresses (IPv4, IPv6 or an IPv6 prefix such as 2001:db8::/64); an address already blocked gets the new timeout')
-        .argument('<addr...>', 'addresses to block', (v: string, prev: string[] | undefined) => [...(prev ?? []), addrArg(v)]),
-      BLOCKS_ADD_OPTIONS,
-    ).action(
-      guarded(async (addrs: string[], f: AddFlags) => {
-        const b = await changingBlocker(f);
-        await ensure(b, f);
-        await b.apply(addrs.map((addr) => (f.timeout === 0 ? { op: 'add' as const, addr } : { op: 'add' as const, addr, timeoutSec: f.timeout })));
-        out(
-          f,
-          { backend: f.backend, added: addrs, timeout_s: f.timeout === 0 ? null : f.timeout },
-          `blocked ${addrs.join(', ')} ${f.timeout === 0 ? 'with no timeout' : `for ${f.timeout} s`} (${f.backend})\n`,
-        );
-      }),
-    ),
-  );
+/** `blocks del`. */
+export async function delBlocks(addrs: string[], f: BlocksFlags): Promise<void> {
+  const b = await changingBlocker(f);
+  if (!(await b.exists())) {
+    out(f, { backend: f.backend, deleted: [] }, `nothing to unblock: no smtpstrike ${f.backend} blocks exist\n`);
+    return;
+  }
+  await b.apply(addrs.map((addr) => ({ op: 'del' as const, addr })));
+  out(f, { backend: f.backend, deleted: addrs }, `unblocked ${addrs.join(', ')} (${f.backend})\n`);
+}
 
-  blocks.addCommand(
-    common(new Command('del'))
-      .description('unblock addresses (an address that is not blocked is not an error)')
-      .argument('<addr...>', 'addresses to unblock', (v: string, prev: string[] | undefined) => [...(prev ?? []), addrArg(v)])
-      .action(
-        guarded(async (addrs: string[], f: BlocksFlags) => {
-          const b = await changingBlocker(f);
-          if (!(await b.exists())) {
-            out(f, { backend: f.backend, deleted: [] }, `nothing to unblock: no smtpstrike ${f.backend} blocks exist\n`);
-            return;
-          }
-          await b.apply(addrs.map((addr) => ({ op: 'del' as const, addr })));
-          out(f, { backend: f.backend, deleted: addrs }, `unblocked ${addrs.join(', ')} (${f.backend})\n`);
-        }),
-      ),
-  );
+/** `blocks flush`. */
+export async function flushBlocks(f: BlocksFlags): Promise<void> {
+  await (await changingBlocker(f)).flush();
+  out(f, { backend: f.backend, flushed: true }, `all blocks removed (${f.backend})\n`);
+}
 
-  blocks.addCommand(
-    common(new Command('flush'))
-      .description('remove every block (the table, sets and rules stay)')
-      .action(
-        guarded(async (f: BlocksFlags) => {
-          await (await changingBlocker(f)).flush();
-          out(f, { backend: f.backend, flushed: true }, `all blocks removed (${f.backend})\n`);
-        }),
-      ),
-  );
-
-  blocks.addCommand(
-    common(new Command('cleanup'))
-      .description('remove everything smtpstrike created in the firewall (table, sets, chains, rules)')
-      .action(
-        guarded(async (f: BlocksFlags) => {
-          await blockerFor(f).cleanup();
-          const what = {
-            nft: 'table inet smtpstrike',
-            ipset: 'ipsets smtpstrike4/smtpstrike6 and their INPUT rules',
-            iptables: 'chain SMTPSTRIKE and its INPUT jumps',
-          }[f.backend];
-          out(f, { backend: f.backend, cleaned_up: true }, `removed ${what} (${f.backend})\n`);
-        }),
-      ),
-  );
-
-  return blocks;
+/** `blocks cleanup`. */
+export async function cleanupBlocks(f: BlocksFlags): Promise<void> {
+  await blockerFor(f).cleanup();
+  const what = {
+    nft: 'table inet smtpstrike',
+    ipset: 'ipsets smtpstrike4/smtpstrike6 and their INPUT rules',
+    iptables: 'chain SMTPSTRIKE and its INPUT jumps',
+  }[f.backend];
+  out(f, { backend: f.backend, cleaned_up: true }, `removed ${what} (${f.backend})\n`);
 }

@@ -1,4 +1,3 @@
-import { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { writeFileSync } from 'node:fs';
@@ -7,8 +6,6 @@ import { networkInterfaces } from 'node:os';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Output } from '../io/output.js';
-import { CALIBRATE_OPTIONS } from '../options/calibrate.js';
-import { addOptions } from './options.js';
 import { recordLength, TLS12_GCM, TLS13_AEAD, type RecordOverhead } from '../tls/record-size.js';
 import { replyLength, type CalibrationFile, type ReplyCode, type ReplyTexts } from '../tls/reply-profiles.js';
 
@@ -22,7 +19,7 @@ import { replyLength, type CalibrationFile, type ReplyCode, type ReplyTexts } fr
  * Refuses any HOST that is not one of this machine's addresses unless --yes-this-is-my-server.
  */
 
-interface CalibrateFlags {
+export interface CalibrateFlags {
   out?: string;
   yesThisIsMyServer: boolean;
   timeout: number;
@@ -32,17 +29,6 @@ export const CALIBRATE_EXIT = { ok: 0, failed: 1 } as const;
 
 /** Each read waits at most this long (and never past the whole run's deadline). */
 const READ_MS = 10_000;
-
-export function calibrateCommand(): Command {
-  const cmd = new Command('calibrate')
-    .description(
-      "learn your own server's reply texts for the TLS inference: one STARTTLS session with a random non-existent user (no real credentials), saved for --tls-replies-file",
-    )
-    .argument('<host[:port]>', "the server (port default 587); must be one of this machine's addresses unless --yes-this-is-my-server; IPv6 as [addr]:port");
-  return addOptions(cmd, CALIBRATE_OPTIONS).action(async (target: string, flags: CalibrateFlags) => {
-    process.exitCode = await runCalibrate(target, flags);
-  });
-}
 
 export async function runCalibrate(target: string, flags: CalibrateFlags): Promise<number> {
   const fail = (msg: string): number => {

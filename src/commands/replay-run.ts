@@ -1,18 +1,13 @@
-import { Command } from 'commander';
-import { fileURLToPath } from 'node:url';
 import { Output } from '../io/output.js';
 import type { Pipeline } from '../pipeline.js';
 import { countsOnlyLimits, defaultTallyLimits, type ReplayTally } from '../replay-output/client-tally.js';
 import { replayFiles } from '../replay.js';
 import { isoTime, JsonLinesWriter, round6 } from '../replay-output/json-lines.js';
 import { textChunks } from '../replay-output/text-report.js';
-import { REPLAY_OPTIONS } from '../options/replay.js';
-import { addOptions, pipelineOptionsFrom, type PipelineFlags } from './options.js';
+import { pipelineOptionsFrom } from './pipeline-flags.js';
+import type { PipelineFlags } from './options.js';
 
-/** The capture `replay` reads when given no file: a real Postfix + Dovecot brute-force run. */
-export const DEFAULT_CAPTURE = fileURLToPath(new URL('../../../pcaps/testbed/login-587.pcap', import.meta.url));
-
-interface ReplayFlags extends PipelineFlags {
+export interface ReplayFlags extends PipelineFlags {
   json: boolean;
   summaryOnly: boolean;
   progress: boolean;
@@ -21,17 +16,7 @@ interface ReplayFlags extends PipelineFlags {
 
 export const EXIT_READ_ERROR = 2;
 
-export function replayCommand(): Command {
-  const cmd = new Command('replay')
-    .description('count SMTP AUTH failures per client in pcap/pcapng files (.gz too; "-" for stdin), in time order, with the packets\' own clock')
-    .argument('[files...]', 'capture files (default: a shipped capture of a real brute-force run)');
-  addOptions(cmd, REPLAY_OPTIONS); // its own, the pipeline's, the client table's
-  cmd.action(async (files: string[], flags: ReplayFlags) => {
-    process.exitCode = await runReplay(files.length > 0 ? files : [DEFAULT_CAPTURE], flags);
-  });
-  return cmd;
-}
-
+/** `smtpstrike replay` (the command and its options: replay.ts). */
 export async function runReplay(files: string[], flags: ReplayFlags): Promise<number> {
   const started = process.hrtime.bigint();
   const out = Output.of(process.stdout);

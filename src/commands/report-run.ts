@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseZone, type Zone } from '../accounts/clock.js';
 import { defaultLogs } from '../accounts/default-logs.js';
@@ -12,11 +12,12 @@ import { makeReport, type ReportInputs } from '../report/make-report.js';
 import { inputKind } from '../report/sniff.js';
 import { renderReportText } from '../report/text.js';
 import { configOptionsOf } from '../options/all-options.js';
-import { DEFAULT_STATE, REPORT_OPTIONS } from '../options/report.js';
-import { addOptions, applyConfigValues, pipelineOptionsFrom, type PipelineFlags } from './options.js';
+import { DEFAULT_STATE } from '../options/report.js';
+import { applyConfigValues, type PipelineFlags } from './options.js';
+import { pipelineOptionsFrom } from './pipeline-flags.js';
 
 /**
- * `smtpstrike report [FILE...]` — the wire and the logs side by side: who failed, and who then got
+ * `smtpstrike report [FILE...]` (the command and its options: report.ts) — the wire and the logs side by side: who failed, and who then got
  * in. Captures (replayed through the same pipeline as `replay`) and/or a `watch` state file, joined
  * with the logs (the `accounts` parsers); verdicts COMPROMISED, SUSPECT, DISTRIBUTED, ATTACKED and
  * the BLIND SPOTS, and TARPITTED from watch's own log; text, `--json` or `--html FILE`.
@@ -51,22 +52,6 @@ interface ReportFlags extends PipelineFlags {
   json: boolean;
   html?: string;
   quiet: boolean;
-}
-
-export function reportCommand(): Command {
-  const cmd = new Command('report')
-    .description(
-      'the wire and the logs side by side: captures (or a watch state file) joined with mail logs — who failed, and who then got in (COMPROMISED, SUSPECT, DISTRIBUTED, ATTACKED, BLIND SPOTS)',
-    )
-    .argument(
-      '[files...]',
-      'capture files, log files and watch logs, told apart by content (pcap/pcapng, .gz too: captures; pino JSON lines with events: watch logs, for TARPITTED; anything else: logs)',
-    );
-  addOptions(cmd, REPORT_OPTIONS); // its own, then the pipeline's
-  cmd.action(async (files: string[], _opts: unknown, command: Command) => {
-    process.exitCode = await runReport(files, command);
-  });
-  return cmd;
 }
 
 /** The top-level config keys report reads (the pipeline's and state_file), and its accounts: ones. */

@@ -1,13 +1,12 @@
-/** `smtpstrike status`: a running watch's strikes, blocks and health (src/status/status.ts). */
-import { Command } from 'commander';
+/** `smtpstrike status`: a running watch's strikes, blocks and health (src/status/status.ts); the command and its options: status.ts. */
+import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../config/config-file.js';
 import { parseListenAddress, type ListenAddress } from '../metrics/listen-address.js';
 import { configOptionsOf } from '../options/all-options.js';
-import { STATUS_OPTIONS } from '../options/status.js';
 import { Output } from '../io/output.js';
 import { collectStatus, renderStatus, STATUS_EXIT } from '../status/status.js';
-import { addOptions, applyConfigValues } from './options.js';
+import { applyConfigValues } from './options.js';
 
 interface StatusFlags {
   config: string;
@@ -16,15 +15,6 @@ interface StatusFlags {
   timeout: number;
   limit: number;
   json: boolean;
-}
-
-export function statusCommand(): Command {
-  const cmd = new Command('status').description("a running watch's strikes, blocks and health (its state file and its --metrics endpoint)");
-  addOptions(cmd, STATUS_OPTIONS);
-  cmd.action(async (_: unknown, command: Command) => {
-    process.exitCode = await runStatus(command);
-  });
-  return cmd;
 }
 
 export async function runStatus(cmd: Command): Promise<number> {

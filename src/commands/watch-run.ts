@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { MAX_TIMEOUT_SEC } from '../blocker/types.js';
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../config/config-file.js';
@@ -13,7 +13,8 @@ import { hostname } from 'node:os';
 import { parseTarpitTarget } from '../blocker/tarpit-target.js';
 import { DEFAULT_TARPIT_LINES, TARPIT_DEFAULTS } from '../tarpit/tarpit-lines.js';
 import type { TarpitSettings } from '../tarpit/tarpit-supervisor.js';
-import { addOptions, applyConfigValues, pipelineOptionsFrom, type PipelineFlags } from './options.js';
+import { applyConfigValues, type PipelineFlags } from './options.js';
+import { pipelineOptionsFrom } from './pipeline-flags.js';
 
 export { DEFAULT_CONFIG } from '../options/watch.js';
 
@@ -77,17 +78,6 @@ function tarpitSettingsFrom(f: WatchFlags): TarpitSettings | undefined {
   };
 }
 
-export function watchCommand(): Command {
-  const cmd = new Command('watch').description(
-    'capture live, count strikes in real time, block offenders in the kernel (root, or CAP_NET_RAW + CAP_NET_ADMIN)',
-  );
-  addOptions(cmd, WATCH_OPTIONS); // its own, then the pipeline's
-  cmd.action(async (_: unknown, command: Command) => {
-    process.exitCode = await runWatch(command);
-  });
-  return cmd;
-}
-
 /** The command line's own values of the additive options, kept for re-reads on SIGHUP. */
 const cliLists = new Map<string, string[]>();
 
@@ -129,7 +119,8 @@ function settingsFrom(f: WatchFlags): WatchSettings {
   };
 }
 
-async function runWatch(cmd: Command): Promise<number> {
+/** `smtpstrike watch` (the command and its options: watch.ts). */
+export async function runWatch(cmd: Command): Promise<number> {
   let flags: WatchFlags;
   try {
     flags = { ...resolveFlags(cmd) }; // a snapshot: commander hands out its live option object, which a SIGHUP re-read rewrites
