@@ -7,7 +7,6 @@ import { emptyWhitelist, Whitelist, type WhitelistConfig } from '../accounts/whi
 import { ConfigError, loadAccountsConfig, loadConfig } from '../config/config-file.js';
 import { defaultGeoFiles } from '../geoip/geoip.js';
 import { Output } from '../io/output.js';
-import { renderHtml } from '../report/html.js';
 import { makeReport, type ReportInputs } from '../report/make-report.js';
 import { inputKind } from '../report/sniff.js';
 import { renderReportText } from '../report/text.js';
@@ -150,6 +149,7 @@ export async function runReport(files: string[], cmd: Command): Promise<number> 
     warn,
   });
   if (flags.html) {
+    const { renderHtml } = await import('../report/html.js'); // the page and its assets only for --html
     try {
       writeFileSync(flags.html, renderHtml(doc, zone));
     } catch (e) {
