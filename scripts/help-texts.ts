@@ -86,10 +86,16 @@ function main(argv: string[]): number {
   }
   let bad = 0;
   const have = existsSync(HELP_FIXTURE_DIR) ? readdirSync(HELP_FIXTURE_DIR).filter((f) => f.endsWith('.txt')) : [];
-  for (const f of have) if (!texts.has(f.slice(0, -4))) (bad++, process.stdout.write(`help-texts: ${f} is no longer printed\n`));
+  for (const f of have) {
+    if (texts.has(f.slice(0, -4))) continue;
+    bad++;
+    process.stdout.write(`help-texts: ${f} is no longer printed\n`);
+  }
   for (const [name, text] of texts) {
     const file = join(HELP_FIXTURE_DIR, `${name}.txt`);
-    if (!existsSync(file) || readFileSync(file, 'utf8') !== text) (bad++, process.stdout.write(`help-texts: ${name} differs\n`));
+    if (existsSync(file) && readFileSync(file, 'utf8') === text) continue;
+    bad++;
+    process.stdout.write(`help-texts: ${name} differs\n`);
   }
   process.stdout.write(bad ? `help-texts: ${bad} of ${texts.size} differ (--write rewrites them)\n` : `help-texts: ${texts.size} texts identical\n`);
   return bad ? 1 : 0;

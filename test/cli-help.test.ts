@@ -61,7 +61,9 @@ test('--help loads commander and the option registry, not the pipeline, the comm
   assert.deepEqual([...packages].sort(), ['commander']);
   const bad = files.filter(
     (f) =>
-      /-run\.js$|^dist\/src\/(pipeline|replay)\.js$|^dist\/src\/(report|geoip|source|decode|reassembly|smtp|live|status|dump|logfollow|blocker\/index)/.test(f) ||
+      /-run\.js$|^dist\/src\/(pipeline|replay)\.js$|^dist\/src\/(report|geoip|source|decode|reassembly|smtp|live|status|dump|logfollow|blocker\/index)/.test(
+        f,
+      ) ||
       (f.startsWith('dist/src/fleet/') && f !== 'dist/src/fleet/fleet-url.js'),
   );
   assert.deepEqual(bad, []);
@@ -77,7 +79,8 @@ test('replay of a small capture loads the pipeline, not GeoIP, pino, yaml, prom-
   // Beyond what --help loads: the pipeline's rooms, replay's output and its implementation only.
   const help = new Set(loaded(['--help']).files);
   const extra = files.filter((f) => !help.has(f));
-  const allowed = /^dist\/src\/((source|decode|reassembly|smtp|strikes|net|tls|text|replay-output)\/|(pipeline|replay|events)\.js$|commands\/(replay-run|pipeline-flags)\.js$)/;
+  const allowed =
+    /^dist\/src\/((source|decode|reassembly|smtp|strikes|net|tls|text|replay-output)\/|(pipeline|replay|events)\.js$|commands\/(replay-run|pipeline-flags)\.js$)/;
   assert.deepEqual(
     extra.filter((f) => !allowed.test(f)),
     [],

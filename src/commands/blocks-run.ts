@@ -132,9 +132,7 @@ export async function listBlocks(f: ListFlags): Promise<void> {
     tarpitText(tarpit) +
     (entries.length === 0
       ? `no blocks (${f.backend})\n`
-      : entries
-          .map((e) => `${e.addr.padEnd(40)} ${e.expiresInSec === null ? 'no timeout' : `${e.expiresInSec} s left`}${levelText(e.addr)}\n`)
-          .join(''));
+      : entries.map((e) => `${e.addr.padEnd(40)} ${e.expiresInSec === null ? 'no timeout' : `${e.expiresInSec} s left`}${levelText(e.addr)}\n`).join(''));
   const blocks = entries.map((e) => entryJson(e, now, levels.get(e.addr) ?? null));
   const tarpitJson = tarpit === null ? null : { host: tarpit.host ?? null, port: tarpit.port, families: tarpit.families };
   out(f, { backend: f.backend, netns: f.netns ?? null, ports, tarpit: tarpitJson, count: entries.length, blocks }, text);

@@ -38,4 +38,3 @@ export function pipelineOptionsFrom(f: PipelineFlags, logReplies?: ReplyTexts): 
   });
   return o;
 }
-
