@@ -7,6 +7,7 @@
  *       [--product-cli PATH]   (another build of the CLI, e.g. to compare two versions) [--no-pending]
  *       [--no-many-clients] [--many-clients 1000000]   (the many-clients memory case, ~2 min)
  *       [--no-many-files] [--many-files 720]   (the capture cut into 720 files, against the one file)
+ *       [--no-start] [--only-start] [--start-runs 20]   (start-up: node -e 0, --help, a 1 kB replay; bench/start.ts)
  *
  * On one synthetic capture (made by bench/gen.ts when missing) it times smtpstrike's `replay`,
  * tcpdump's filter-only read and tshark's 535 search, prints a table with the targets, checks the
@@ -32,6 +33,7 @@ import { runLiveLoss } from './live-loss.js';
 import { runLiveCpu } from './live-cpu.js';
 import { runManyClientsBench, type ManyClientsRun } from './many-clients-bench.js';
 import { runManyFilesBench, type ManyFilesResult } from './many-files.js';
+import { runStartBench, type StartResult } from './start.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // <root>/dist/bench
 const root = resolve(here, '..', '..');
@@ -638,6 +640,9 @@ async function main(): Promise<number> {
       'many-clients': { type: 'string', default: '1000000' },
       'no-many-files': { type: 'boolean', default: false },
       'many-files': { type: 'string', default: '720' },
+      'no-start': { type: 'boolean', default: false },
+      'only-start': { type: 'boolean', default: false },
+      'start-runs': { type: 'string', default: '20' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -649,7 +654,8 @@ async function main(): Promise<number> {
         '       [--timeout-s 3600] [--results bench/out/results.json] [--product-cli dist/src/cli.js] [--no-pending]\n' +
         '       [--no-many-clients] [--many-clients 1000000] [--no-many-files] [--many-files 720] [--no-logs] [--log-lines 3000000]\n' +
         '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5] [--no-fleet] [--no-blockers]\n' +
-        '       [--no-live] [--live-full] [--no-live-cpu] [--live-cpu-repeat 3]',
+        '       [--no-live] [--live-full] [--no-live-cpu] [--live-cpu-repeat 3]\n' +
+        '       [--no-start] [--only-start] [--start-runs 20]',
     );
     return 0;
   }
@@ -664,6 +670,18 @@ async function main(): Promise<number> {
   }
   if (values['product-cli'] !== undefined) cliPath = resolve(values['product-cli']);
   mkdirSync(join(root, 'bench', 'out'), { recursive: true });
+  // ---- start-up (issue 15 item 5): first, on a machine not yet busy with the big cases
+  let start: StartResult | null = null;
+  if (!values['no-start']) {
+    log('\n== start: node -e 0, smtpstrike --help, replay of a 1 kB capture (bench/start.ts) ==');
+    start = runStartBench({ log, cli: cliPath, runs: Number(values['start-runs']) });
+  }
+  if (values['only-start']) {
+    const startPath = values.results !== undefined ? resolve(values.results) : join(root, 'bench', 'out', 'start.json');
+    writeFileSync(startPath, JSON.stringify(start, null, 2) + '\n');
+    log(`\nresults written to ${startPath}`);
+    return 0;
+  }
   const file = values.file !== undefined ? resolve(values.file) : defaultFile(sizeMb, clients, seed);
   const resultsPath = values.results !== undefined ? resolve(values.results) : join(root, 'bench', 'out', 'results.json');
 
@@ -870,6 +888,7 @@ async function main(): Promise<number> {
     live_cpu: null as unknown,
     pending: null as unknown,
     many_files: null as ManyFilesResult | null,
+    start,
   };
   // ---- many clients (issue 9): per-client state for 1M IPv4 clients and 1M IPv6 /64s
   if (!values['no-many-clients'] && !values['no-product']) {

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, parseConfig } from '../src/config/config-file.js';
 import { defaultPipelineOptions } from '../src/pipeline.js';
-import { pipelineOptionsFrom, type PipelineFlags } from '../src/commands/options.js';
+import type { PipelineFlags } from '../src/commands/options.js';
+import { pipelineOptionsFrom } from '../src/commands/pipeline-flags.js';
 import { POSTFIX_DOVECOT } from '../src/tls/record-size.js';
 import { DOVECOT_TIMING } from '../src/tls/auth-exchange.js';
 import {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Node } from 'yaml';
 import { AddressSet } from '../strikes/address-key.js';
 import { parseZone } from '../accounts/clock.js';
 import { ACCOUNTS_KEYS, CONFIG_KEYS } from '../options/all-options.js';
@@ -8,6 +10,13 @@ import { emptyWhitelist, type WhitelistConfig } from '../accounts/whitelist.js';
 import { checkReplyText, REPLY_CODES } from '../tls/reply-profiles.js';
 import { parseServices } from '../watch/services.js';
 import { parseCrowdsecConfig, type CrowdsecConfig } from '../fleet/crowdsec-config.js';
+
+/** yaml is loaded when a config file is read, not when a command that may read one starts (native-notes/start.md). */
+let yamlModule: typeof Yaml | null = null;
+const yaml = (): typeof Yaml => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
+const isMap = ((n: unknown) => yaml().isMap(n)) as typeof Yaml.isMap;
+const isScalar = ((n: unknown) => yaml().isScalar(n)) as typeof Yaml.isScalar;
+const isSeq = ((n: unknown) => yaml().isSeq(n)) as typeof Yaml.isSeq;
 
 /**
  * The config file (`--config`, default /etc/smtpstrike/config.yaml): everything the command-line
@@ -92,8 +101,8 @@ export function parseAccountsConfig(text: string, file = '<config>'): AccountsCo
 
 /** The flat options and the `accounts:` section. */
 export function parseConfigFile(text: string, file = '<config>'): { options: Map<string, ConfigValue>; accounts: AccountsConfig } {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const lc = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const lineOf = (n: Node | null | undefined): number => (n?.range ? lc.linePos(n.range[0]).line : 1);
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;

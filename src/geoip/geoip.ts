@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { Reader, type Response } from 'maxmind';
+import type * as Maxmind from 'maxmind';
+import type { Reader, Response } from 'maxmind';
 import { AsnCsv } from './asn-csv.js';
 import { specialRange } from './special.js';
 
@@ -145,7 +146,9 @@ class MmdbSource implements Source {
 
   load(): void {
     this.loaded = true;
-    this.reader = new Reader<Response>(readFileSync(this.file));
+    // maxmind is loaded when a database is opened, not when a command that may open one starts (native-notes/start.md)
+    const { Reader: MmdbReader } = require('maxmind') as typeof Maxmind;
+    this.reader = new MmdbReader<Response>(readFileSync(this.file));
     this.v4 = this.v6 = true;
     const md = this.reader.metadata;
     const type = String(md.databaseType ?? '');

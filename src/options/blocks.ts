@@ -1,7 +1,7 @@
 /** `smtpstrike blocks list|init|add|del|flush|cleanup`: the options every subcommand has, add's --timeout, init's and add's --tarpit. */
 import { parseTarpitTarget } from '../blocker/tarpit-target.js';
 import { MAX_TIMEOUT_SEC } from '../blocker/types.js';
-import { defaultPipelineOptions } from '../pipeline.js';
+import { PIPELINE_DEFAULTS } from './pipeline.js';
 import { optionList, type OptionSpec } from './registry.js';
 import { BLOCKERS } from './watch.js';
 import { DEFAULT_STATE } from './report.js';
@@ -60,7 +60,7 @@ export const BLOCKS_ADD_OPTIONS = optionList('blocks add', [
     kind: 'int',
     min: 0,
     max: MAX_TIMEOUT_SEC,
-    default: defaultPipelineOptions().strikes.seconds,
+    default: PIPELINE_DEFAULTS.strikes.seconds,
     help: `seconds the block lasts (0: no timeout; at most ${MAX_TIMEOUT_SEC})`,
     doc: `\`add\` only: seconds the block lasts (\`0\`: no timeout; at most ${MAX_TIMEOUT_SEC})`,
   },

@@ -1,11 +1,22 @@
 /** The detection and strike options shared by replay, watch, dump and report (config: top level). */
-import { defaultPipelineOptions } from '../pipeline.js';
-import { defaultTallyLimits } from '../replay-output/client-tally.js';
 import { loadRepliesFile } from './cli-values.js';
 import type { OptionSpec } from './registry.js';
 import { defaultEscalationOptions, ESCALATION_MAX_CAP_SECONDS } from '../strikes/escalation.js';
 
-const d = defaultPipelineOptions();
+/**
+ * The defaults of defaultPipelineOptions() (pipeline.ts) and of defaultTallyLimits
+ * (replay-output/client-tally.ts), written out: importing them would load the whole pipeline for
+ * `--help` (issue 15 item 5, native-notes/start.md). test/option-defaults.test.ts fails when the
+ * two disagree.
+ */
+export const PIPELINE_DEFAULTS = {
+  ports: [25, 587],
+  strikes: { hitcount: 3, seconds: 1200, connHitcount: 6, connSeconds: 60, ipv6Prefix: 64, maxEntries: 262_144 },
+  flows: { maxFlows: 100_000 },
+  tally: { maxClients: 1_000_000 },
+} as const;
+
+const d = PIPELINE_DEFAULTS;
 const ESC = defaultEscalationOptions();
 const YEAR_OF_SECONDS = 365 * 86400;
 
@@ -14,7 +25,7 @@ export const PIPELINE_OPTIONS: readonly OptionSpec[] = [
     option: 'ports',
     flags: '--ports <list>',
     kind: 'ports',
-    default: d.ports,
+    default: [...d.ports],
     config: 'ports',
     reload: 'restart',
     help: 'SMTP server ports, comma-separated',
@@ -224,7 +235,7 @@ export const TALLY_OPTIONS: readonly OptionSpec[] = [
     kind: 'int',
     min: 1,
     max: 100_000_000,
-    default: defaultTallyLimits.maxClients,
+    default: d.tally.maxClients,
     help: "clients listed at most; later ones are counted in totals and in the summary's clients_dropped",
     doc: "clients the report lists; later ones are counted in `totals` and in the summary's `clients_dropped` (text: one coverage line)",
   },
