@@ -1,4 +1,5 @@
 /** `smtpstrike replay`: its output options, the pipeline ones and the client table's bound. */
+import { availableParallelism } from 'node:os';
 import { PIPELINE_OPTIONS, TALLY_OPTIONS } from './pipeline.js';
 import { optionList, type OptionSpec } from './registry.js';
 
@@ -20,6 +21,17 @@ export const REPLAY_OPTIONS = optionList('replay', [
     doc: 'text: counts, blocks and coverage only; JSON: only the summary line',
   },
   { option: 'progress', flags: '--no-progress', kind: 'bool', help: 'no progress line on stderr', docDefault: '', doc: 'no progress line' },
+  {
+    option: 'threads',
+    flags: '--threads <n>',
+    kind: 'int',
+    min: 1,
+    max: 64,
+    default: availableParallelism(),
+    help: 'worker threads the clients are sharded over (1: no worker): default the number of cores; the output is the one-thread output',
+    docDefault: 'the number of cores',
+    doc: 'worker threads: packets are read and decoded once, sharded by the client\'s strike key (IPv4 address, IPv6 prefix), the events merged back in packet order: the output is the one-thread output (the table bounds apply per thread; see below); 1 runs on the main thread alone',
+  },
   ...PIPELINE_OPTIONS,
   ...TALLY_OPTIONS,
 ] satisfies OptionSpec[]);
