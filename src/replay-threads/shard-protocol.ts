@@ -72,6 +72,8 @@ export interface FinalResult extends ShardEvents {
   strikes: StrikeStats;
   blocks: BlockInterval[];
   busyMs: number;
+  /** The worker thread's CPU time (ms), from /proc/thread-self/stat; null where there is none. */
+  cpuMs: number | null;
 }
 
 export type FromShard = BatchResult | FinalResult;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { EventSink, PipelineEvent } from '../events.js';
 import { Pipeline } from '../pipeline.js';
 import { Flow } from '../reassembly/flow-table.js';
@@ -154,6 +155,7 @@ export class Shard implements EventSink {
       strikes: p.strikes.stats,
       blocks: p.strikes.blocks,
       busyMs,
+      cpuMs: threadCpuMs(),
     };
   }
 }
@@ -165,5 +167,17 @@ export class ShardPipeline extends Pipeline {
   override create(info: FlowInfo): StreamConsumer {
     if (info instanceof Flow) this.live.set(info.id, info);
     return super.create(info);
+  }
+}
+
+/** This thread's user + system CPU time in ms (Linux), or null: where a threaded run's time went (bench). */
+function threadCpuMs(): number | null {
+  try {
+    const st = readFileSync('/proc/thread-self/stat', 'latin1');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : null; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
   }
 }

@@ -33,6 +33,8 @@ export interface ThreadTimes {
   mergeMs: number;
   /** Each worker's busy time (ms). */
   workerMs: number[];
+  /** Each worker thread's CPU time (ms; null where unknown). */
+  workerCpuMs: (number | null)[];
 }
 
 export let lastThreadTimes: ThreadTimes | null = null;
@@ -88,7 +90,7 @@ export async function replayThreaded(
   let wake: (() => void) | null = null;
   const blockOrder: number[] = [];
   const held = { segs: new Float64Array(n), bytes: new Float64Array(n), sumSegs: 0, sumBytes: 0, peakSegs: 0, peakBytes: 0 };
-  const times: ThreadTimes = { threads: n, readMs: 0, waitMs: 0, mergeMs: 0, workerMs: new Array<number>(n).fill(0) };
+  const times: ThreadTimes = { threads: n, readMs: 0, waitMs: 0, mergeMs: 0, workerMs: new Array<number>(n).fill(0), workerCpuMs: new Array<number | null>(n).fill(null) };
 
   const merge = (parts: ShardEvents[]): void => {
     const t0 = performance.now();
@@ -125,6 +127,7 @@ export async function replayThreaded(
         drain();
       } else {
         times.workerMs[s] = m.busyMs;
+        times.workerCpuMs[s] = m.cpuMs;
         finals[s] = m;
         finalsIn++;
         const w2 = wake;
