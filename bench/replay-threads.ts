@@ -42,20 +42,32 @@ export function runThreadScaling(
     }
     if (!best) continue;
     const pktS = best.packets / best.seconds;
-    rows.push({ ...best, runs_s: runs, vs_tcpdump: tcpdumpPktS ? pktS / tcpdumpPktS : null, same_as_one: rows.length === 0 || rows[0]!.digest === best.digest });
+    rows.push({
+      ...best,
+      runs_s: runs,
+      vs_tcpdump: tcpdumpPktS ? pktS / tcpdumpPktS : null,
+      same_as_one: rows.length === 0 || rows[0]!.digest === best.digest,
+    });
   }
   const exact =
     rows.length > 0 &&
     rows.every(
       (r) =>
-        r.same_as_one && r.totals['failures'] === truthTotals.failures && r.totals['successes'] === truthTotals.successes && r.totals['tempfails'] === truthTotals.tempfails,
+        r.same_as_one &&
+        r.totals['failures'] === truthTotals.failures &&
+        r.totals['successes'] === truthTotals.successes &&
+        r.totals['tempfails'] === truthTotals.tempfails,
     );
-  log(`${'threads'.padStart(7)} ${'seconds'.padStart(8)} ${'packets/s'.padStart(11)} ${'x tcpdump'.padStart(9)} ${'RSS MB'.padStart(7)}  counts      CPU s per thread (main first)`);
+  log(
+    `${'threads'.padStart(7)} ${'seconds'.padStart(8)} ${'packets/s'.padStart(11)} ${'x tcpdump'.padStart(9)} ${'RSS MB'.padStart(7)}  counts      CPU s per thread (main first)`,
+  );
   for (const r of rows) {
     log(
       `${String(r.threads).padStart(7)} ${r.seconds.toFixed(2).padStart(8)} ${Math.round(r.packets / r.seconds)
         .toLocaleString('en-US')
-        .padStart(11)} ${(r.vs_tcpdump === null ? '-' : r.vs_tcpdump.toFixed(2) + 'x').padStart(9)} ${String(r.rss_mb).padStart(7)}  ${r.same_as_one ? 'same' : 'DIFFERENT'}        ${r.cpu.map((c) => c.s.toFixed(2)).join(' ')}`,
+        .padStart(
+          11,
+        )} ${(r.vs_tcpdump === null ? '-' : r.vs_tcpdump.toFixed(2) + 'x').padStart(9)} ${String(r.rss_mb).padStart(7)}  ${r.same_as_one ? 'same' : 'DIFFERENT'}        ${r.cpu.map((c) => c.s.toFixed(2)).join(' ')}`,
     );
   }
   for (const r of rows) {

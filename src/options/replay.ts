@@ -30,7 +30,7 @@ export const REPLAY_OPTIONS = optionList('replay', [
     default: availableParallelism(),
     help: 'worker threads the clients are sharded over (1: no worker): default the number of cores; the output is the one-thread output',
     docDefault: 'the number of cores',
-    doc: 'worker threads: packets read and decoded once, sharded by the client\'s strike key, the events merged back in packet order: the one-thread output ([On every core](#on-every-core---threads)); 1: no worker',
+    doc: "worker threads: packets read and decoded once, sharded by the client's strike key, the events merged back in packet order: the one-thread output ([On every core](#on-every-core---threads)); 1: no worker",
   },
   ...PIPELINE_OPTIONS,
   ...TALLY_OPTIONS,

@@ -69,7 +69,8 @@ export async function replayThreaded(
 
   // --- batches being filled, one per shard ---
   const free: { meta: Float64Array; data: Uint8Array }[] = [];
-  const take = (): { meta: Float64Array; data: Uint8Array } => free.pop() ?? { meta: new Float64Array(BATCH_RECORDS * META), data: new Uint8Array(BATCH_BYTES) };
+  const take = (): { meta: Float64Array; data: Uint8Array } =>
+    free.pop() ?? { meta: new Float64Array(BATCH_RECORDS * META), data: new Uint8Array(BATCH_BYTES) };
   const metas: Float64Array[] = [];
   const datas: Uint8Array[] = [];
   const records = new Int32Array(n);
@@ -90,7 +91,14 @@ export async function replayThreaded(
   let wake: (() => void) | null = null;
   const blockOrder: number[] = [];
   const held = { segs: new Float64Array(n), bytes: new Float64Array(n), sumSegs: 0, sumBytes: 0, peakSegs: 0, peakBytes: 0 };
-  const times: ThreadTimes = { threads: n, readMs: 0, waitMs: 0, mergeMs: 0, workerMs: new Array<number>(n).fill(0), workerCpuMs: new Array<number | null>(n).fill(null) };
+  const times: ThreadTimes = {
+    threads: n,
+    readMs: 0,
+    waitMs: 0,
+    mergeMs: 0,
+    workerMs: new Array<number>(n).fill(0),
+    workerCpuMs: new Array<number | null>(n).fill(null),
+  };
 
   const merge = (parts: ShardEvents[]): void => {
     const t0 = performance.now();
@@ -349,4 +357,3 @@ function addCounts<T extends object>(into: T, from: T): void {
     if (typeof x === 'number' && typeof y === 'number') a[k] = x + y;
   }
 }
-
