@@ -3,12 +3,11 @@ import { Worker } from 'node:worker_threads';
 import type { EventSink } from '../events.js';
 import { Unpacker } from './event-pack.js';
 import { TcpFlag } from '../reassembly/tcp-assembler.js';
-import { Pipeline, type PipelineOptions } from '../pipeline.js';
+import { Pipeline, type Coverage, type PipelineOptions } from '../pipeline.js';
 import { defaultTallyLimits, ReplayTally, type TallyLimits } from '../replay-output/client-tally.js';
-import { readCaptureFiles } from '../source/capture-files.js';
+import { readCaptureFiles, type FileReport } from '../source/capture-files.js';
 import { tsInRange, type PacketRecord } from '../source/packet-record.js';
 import type { BlockInterval } from '../strikes/strike-engine.js';
-import type { ReplayResult } from '../replay.js';
 import { shardOf } from './shard-key.js';
 import { META, PURGE, Trace, toWire, type BatchResult, type FinalResult, type FromShard, type ShardEvents, type ToShard } from './shard-protocol.js';
 
@@ -37,6 +36,15 @@ export interface ThreadTimes {
   workerCpuMs: (number | null)[];
 }
 
+/** replay.ts's ReplayResult (not imported: replay.ts imports this module). */
+export interface ThreadedResult {
+  tally: ReplayTally;
+  pipeline: Pipeline;
+  files: FileReport[];
+  coverage: Coverage;
+  blocks: BlockInterval[];
+}
+
 export let lastThreadTimes: ThreadTimes | null = null;
 
 /**
@@ -57,7 +65,7 @@ export async function replayThreaded(
   onTick: ((p: Pipeline, t: ReplayTally) => void) | undefined,
   limits: TallyLimits = defaultTallyLimits,
   stop?: AbortSignal,
-): Promise<ReplayResult> {
+): Promise<ThreadedResult> {
   const tally = new ReplayTally(next, limits);
   const main = new Pipeline(options, tally);
   const wire = toWire(options);
