@@ -88,14 +88,24 @@ export interface WireOptions {
   tlsInputs: ReplyInputs;
 }
 
-export function toWire(o: PipelineOptions): WireOptions {
+/**
+ * The options one of `shards` shards runs with: the whole-run bounds (flows, strike entries, the
+ * out-of-order bytes and pieces held in all) split between the shards, so that the threads together
+ * hold no more than one thread would; the per-flow and per-stream bounds stay as they are.
+ */
+export function toWire(o: PipelineOptions, shards: number): WireOptions {
   if (o.sensors !== undefined) throw new Error('a threaded replay takes the wire alone (no sensor merge options)');
+  const share = (x: number): number => Math.max(1, Math.ceil(x / shards));
   return {
     ports: o.ports,
     patterns: o.patterns,
-    strikes: { ...o.strikes, whitelist: o.strikes.whitelist.entries },
-    flows: o.flows,
-    assembler: o.assembler,
+    strikes: { ...o.strikes, whitelist: o.strikes.whitelist.entries, maxEntries: share(o.strikes.maxEntries) },
+    flows: { ...o.flows, maxFlows: share(o.flows.maxFlows) },
+    assembler: {
+      ...o.assembler,
+      maxPendingTotal: share(o.assembler.maxPendingTotal),
+      maxPendingSegmentsTotal: share(o.assembler.maxPendingSegmentsTotal),
+    },
     tlsInputs: o.tlsReplies.inputs,
   };
 }

@@ -55,7 +55,7 @@ export let lastThreadTimes: ThreadTimes | null = null;
  * one-thread sequence and fed to the tally and the output. The idle sweep is decided here (on the
  * time of every SMTP packet, as Pipeline.packet does) and run by every shard at that packet.
  * Whole-run counters are summed; the peak of the out-of-order bytes held is taken over the shards'
- * sum, from their traces. The bounds (flows, strike entries, pending bytes) apply per shard.
+ * sum, from their traces. The whole-run bounds (flows, strike entries, pending bytes) are split between the shards.
  */
 export async function replayThreaded(
   files: string[],
@@ -68,7 +68,7 @@ export async function replayThreaded(
 ): Promise<ThreadedResult> {
   const tally = new ReplayTally(next, limits);
   const main = new Pipeline(options, tally);
-  const wire = toWire(options);
+  const wire = toWire(options, threads);
   const n = threads;
   const workers: Worker[] = [];
   const serverPort = new Uint8Array(65536);
