@@ -31,6 +31,7 @@ import { runLogBench } from './logs.js';
 import { runLogSensorBench } from './log-sensor.js';
 import { runLiveLoss } from './live-loss.js';
 import { runLiveCpu } from './live-cpu.js';
+import { runThreadScaling, type ThreadScaling } from './replay-threads.js';
 import { runManyClientsBench, type ManyClientsRun } from './many-clients-bench.js';
 import { runManyFilesBench, type ManyFilesResult } from './many-files.js';
 import { runStartBench, type StartResult } from './start.js';
@@ -637,6 +638,9 @@ async function main(): Promise<number> {
       results: { type: 'string' },
       'product-cli': { type: 'string' },
       'no-many-clients': { type: 'boolean', default: false },
+      'no-threads': { type: 'boolean', default: false },
+      'threads-only': { type: 'boolean', default: false },
+      'threads-repeat': { type: 'string', default: '3' },
       'many-clients': { type: 'string', default: '1000000' },
       'no-many-files': { type: 'boolean', default: false },
       'many-files': { type: 'string', default: '720' },
@@ -654,6 +658,7 @@ async function main(): Promise<number> {
         '       [--timeout-s 3600] [--results bench/out/results.json] [--product-cli dist/src/cli.js] [--no-pending]\n' +
         '       [--no-many-clients] [--many-clients 1000000] [--no-many-files] [--many-files 720] [--no-logs] [--log-lines 3000000]\n' +
         '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5] [--no-fleet] [--no-blockers]\n' +
+        '       [--no-threads] [--threads-only] [--threads-repeat 3]   (replay --threads scaling; --threads-only: capture, tcpdump and it alone)\n' +
         '       [--no-live] [--live-full] [--no-live-cpu] [--live-cpu-repeat 3]\n' +
         '       [--no-start] [--only-start] [--start-runs 20]',
     );
@@ -712,8 +717,8 @@ async function main(): Promise<number> {
   let productSummaryCoverage: Record<string, unknown> | undefined;
 
   log('\n== (a) smtpstrike ==');
-  if (values['no-product']) {
-    productRun = { tool: 'smtpstrike replay', status: 'skipped', note: '--no-product' };
+  if (values['no-product'] || values['threads-only']) {
+    productRun = { tool: 'smtpstrike replay', status: 'skipped', note: values['threads-only'] ? '--threads-only' : '--no-product' };
   } else {
     const reps = Math.max(1, Number(values['product-repeat']));
     let best: Awaited<ReturnType<typeof runProduct>> | null = null;
@@ -752,6 +757,25 @@ async function main(): Promise<number> {
   runs.push(tcpdumpRun);
   if (tcpdumpRun.status === 'ok') log(`done: best ${fmt(tcpdumpRun.seconds, 3)} s of ${JSON.stringify(tcpdumpRun.extra?.['runs_s'])}`);
   else log(`${tcpdumpRun.status}: ${tcpdumpRun.note ?? ''}`);
+
+  // ---- replay --threads: 1 thread to every core (issue 15)
+  let threadScaling: ThreadScaling | null = null;
+  if (!values['no-threads'] && !values['no-product']) {
+    log('\n== (b2) replay --threads: scaling (--json --summary-only, best of ' + values['threads-repeat'] + ') ==');
+    threadScaling = runThreadScaling(
+      file,
+      T,
+      tcpdumpRun.status === 'ok' ? (tcpdumpRun.pkt_s ?? null) : null,
+      Math.max(1, Number(values['threads-repeat'])),
+      log,
+    );
+  }
+  if (values['threads-only']) {
+    const out = join(root, 'bench', 'out', 'threads.json');
+    writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), file, tcpdump: tcpdumpRun, threads: threadScaling }, null, 2) + '\n');
+    log(`\nresults: ${out}`);
+    return threadScaling === null || threadScaling.exact ? 0 : 1;
+  }
 
   log('\n== (c) tshark ==');
   let tsharkRun: ToolRun;
@@ -889,6 +913,7 @@ async function main(): Promise<number> {
     pending: null as unknown,
     many_files: null as ManyFilesResult | null,
     start,
+    threads: threadScaling,
   };
   // ---- many clients (issue 9): per-client state for 1M IPv4 clients and 1M IPv6 /64s
   if (!values['no-many-clients'] && !values['no-product']) {

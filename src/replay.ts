@@ -15,7 +15,8 @@ export interface ReplayResult {
 
 /**
  * Runs capture files through the whole pipeline; `next` sees every event as it happens. `stop`
- * ends the reading early (see readCaptureFiles).
+ * ends the reading early (see readCaptureFiles). `threads` > 1: sharded over worker threads by
+ * client (src/replay-threads), the same result; 1 runs here, with no worker.
  */
 export async function replayFiles(
   files: string[],
@@ -24,7 +25,12 @@ export async function replayFiles(
   onTick?: (p: Pipeline, t: ReplayTally) => void,
   limits: TallyLimits = defaultTallyLimits,
   stop?: AbortSignal,
+  threads = 1,
 ): Promise<ReplayResult> {
+  if (threads > 1) {
+    const { replayThreaded } = await import('./replay-threads/threaded-replay.js'); // loaded only when used
+    return replayThreaded(files, options, threads, next, onTick, limits, stop);
+  }
   const tally = new ReplayTally(next, limits);
   const pipeline = new Pipeline(options, tally);
   let timer: NodeJS.Timeout | null = null;

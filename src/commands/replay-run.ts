@@ -12,6 +12,7 @@ export interface ReplayFlags extends PipelineFlags {
   summaryOnly: boolean;
   progress: boolean;
   maxClients: number;
+  threads: number;
 }
 
 export const EXIT_READ_ERROR = 2;
@@ -46,6 +47,7 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
     tick,
     { ...(json || flags.summaryOnly ? countsOnlyLimits : defaultTallyLimits), maxClients: flags.maxClients },
     gone.signal,
+    flags.threads,
   );
   if (tick) process.stderr.write('\r\x1b[K');
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;

@@ -1,0 +1,124 @@
+/**
+ * What the main thread and the shard workers of a threaded replay tell each other (structured
+ * clone; the packet bytes are transferred, never copied).
+ */
+import type { PipelineOptions } from '../pipeline.js';
+import type { ReassemblyStats } from '../reassembly/tcp-assembler.js';
+import type { FlowStats } from '../reassembly/flow-table.js';
+import type { SmtpStats } from '../smtp/smtp-types.js';
+import { AddressSet } from '../strikes/address-key.js';
+import type { BlockInterval, StrikeOptions, StrikeStats } from '../strikes/strike-engine.js';
+import { ReplyResolver, type ReplyInputs } from '../tls/reply-profiles.js';
+import type { Packed } from './event-pack.js';
+
+/** Per record in a batch's `meta`: packet index, packet time, linktype (PURGE: a sweep), offset, caplen, from the client. */
+export const META = 6;
+/** `meta[k + 2]` of a sweep of idle flows (every shard gets it, at the packet that triggered it). */
+export const PURGE = -1;
+
+/**
+ * Where an event falls in the one-thread order: `key = index · 4 + phase`, then `sub`.
+ * Phases at one packet: the sweep's idle flows (oldest first: sub = their last packet time), the
+ * sweep's expired gaps (newest first: sub = −last time), the packet itself (one shard only).
+ * The end of input is one index past the last packet: every open flow, newest first, then the
+ * sensor merge's flush.
+ */
+export const Phase = { purgeIdle: 0, purgeGaps: 1, packet: 2, flush: 3 } as const;
+
+/** A trace of the out-of-order bytes held, so that the main thread can take the peak of the sum over shards. */
+export const Trace = { measure: 0, after: 1 } as const;
+
+export interface BatchMessage {
+  type: 'batch';
+  cut: number;
+  records: number;
+  meta: Float64Array;
+  data: Uint8Array;
+}
+
+export interface EndMessage {
+  type: 'end';
+  /** The index past the last packet, and the last packet time (closeAll's time). */
+  index: number;
+  ts: number;
+}
+
+export type ToShard = BatchMessage | EndMessage;
+
+export interface ShardEvents {
+  /** The events, packed (event-pack.ts). */
+  events: Packed;
+  /** Two per event: key, sub. */
+  keys: Float64Array;
+  /** Four per entry: key, Trace kind, segments held, bytes held. */
+  trace: number[];
+}
+
+export interface BatchResult extends ShardEvents {
+  type: 'batch';
+  cut: number;
+  /** The batch's buffers, back for reuse. */
+  meta: Float64Array;
+  data: Uint8Array;
+  /** Milliseconds of the worker's time on the batch (bench: where the time goes). */
+  busyMs: number;
+}
+
+export interface FinalResult extends ShardEvents {
+  type: 'final';
+  flows: FlowStats;
+  assembler: ReassemblyStats;
+  smtp: SmtpStats;
+  strikes: StrikeStats;
+  blocks: BlockInterval[];
+  busyMs: number;
+  /** The worker thread's CPU time (ms), from /proc/thread-self/stat; null where there is none. */
+  cpuMs: number | null;
+}
+
+export type FromShard = BatchResult | FinalResult;
+
+/** PipelineOptions as a structured clone can carry them (the whitelist and the reply resolver rebuilt). */
+export interface WireOptions {
+  ports: number[];
+  patterns: string[];
+  strikes: Omit<StrikeOptions, 'whitelist'> & { whitelist: string[] };
+  flows: PipelineOptions['flows'];
+  assembler: PipelineOptions['assembler'];
+  tlsInputs: ReplyInputs;
+}
+
+/**
+ * The options one of `shards` shards runs with: the whole-run bounds (flows, strike entries, the
+ * out-of-order bytes and pieces held in all) split between the shards, so that the threads together
+ * hold no more than one thread would; the per-flow and per-stream bounds stay as they are.
+ */
+export function toWire(o: PipelineOptions, shards: number): WireOptions {
+  if (o.sensors !== undefined) throw new Error('a threaded replay takes the wire alone (no sensor merge options)');
+  const share = (x: number): number => Math.max(1, Math.ceil(x / shards));
+  return {
+    ports: o.ports,
+    patterns: o.patterns,
+    strikes: { ...o.strikes, whitelist: o.strikes.whitelist.entries, maxEntries: share(o.strikes.maxEntries) },
+    flows: { ...o.flows, maxFlows: share(o.flows.maxFlows) },
+    assembler: {
+      ...o.assembler,
+      maxPendingTotal: share(o.assembler.maxPendingTotal),
+      maxPendingSegmentsTotal: share(o.assembler.maxPendingSegmentsTotal),
+    },
+    tlsInputs: o.tlsReplies.inputs,
+  };
+}
+
+export function fromWire(w: WireOptions): PipelineOptions {
+  const whitelist = new AddressSet();
+  for (const e of w.strikes.whitelist) whitelist.add(e);
+  return {
+    ports: w.ports,
+    patterns: w.patterns,
+    strikes: { ...w.strikes, whitelist },
+    flows: w.flows,
+    assembler: w.assembler,
+    tlsReplies: new ReplyResolver(w.tlsInputs),
+  };
+}
