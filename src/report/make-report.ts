@@ -4,7 +4,7 @@ import type { Whitelist } from '../accounts/whitelist.js';
 import { GeoIp, geoInfoJson, geoText, type GeoInfo } from '../geoip/geoip.js';
 import type { PipelineOptions } from '../pipeline.js';
 import { estimateZone, mergeBackendLines, offsetLabel, placeEvents, SMTP_SERVICES, wallToEpoch, WireIndex, zoneOffsetAt } from './align.js';
-import { contains, span, subtract, union } from './intervals.js';
+import { contains, span, subtract, unionAll } from './intervals.js';
 import { joinAttempts } from './join.js';
 import { scanLogs } from './logs.js';
 import { readWatchLogs, TarpitAggregator } from './tarpit.js';
@@ -230,8 +230,8 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
     b.compromised - a.compromised || b.failures + b.tempfails - (a.failures + a.tempfails) || b.successes - a.successes || (a.key < b.key ? -1 : 1);
 
   // ---- coverage and blind spots
-  const logCoverage = union(
-    ...scan.files.map((f) => f.wallCoverage.map(([a, b]): [number, number] => (f.coverageGuessed ? [wallToEpoch(a, zone), wallToEpoch(b, zone)] : [a, b]))),
+  const logCoverage = unionAll(
+    scan.files.map((f) => f.wallCoverage.map(([a, b]): [number, number] => (f.coverageGuessed ? [wallToEpoch(a, zone), wallToEpoch(b, zone)] : [a, b]))),
   );
   const logSpan = span(logCoverage);
   const blind = blindSpots(

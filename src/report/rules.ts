@@ -273,6 +273,13 @@ export function suspectRows(attempts: readonly Attempt[], whyOf: WhyOf, o: RuleO
       return { ip, successes: s.n, seen: seenOf(s.seen), inside_tls: s.tls, first_ts: s.first, last_ts: s.last, whitelisted: whyOf(ip) };
     });
     addrs.sort((a, b) => b.successes - a.successes || a.first_ts - b.first_ts || (a.ip < b.ip ? -1 : 1));
+    // Loops, not Math.min(...list): a spread of a large array overflows the call stack.
+    let firstTs = Infinity;
+    let lastTs = -Infinity;
+    for (const a of addrs) {
+      if (a.first_ts < firstTs) firstTs = a.first_ts;
+      if (a.last_ts > lastTs) lastTs = a.last_ts;
+    }
     rows.push({
       verdict: 'SUSPECT',
       subject: 'account',
@@ -281,8 +288,8 @@ export function suspectRows(attempts: readonly Attempt[], whyOf: WhyOf, o: RuleO
       rules,
       successes: addrs.reduce((n, a) => n + a.successes, 0),
       addresses: addrs,
-      first_ts: Math.min(...addrs.map((a) => a.first_ts)),
-      last_ts: Math.max(...addrs.map((a) => a.last_ts)),
+      first_ts: firstTs,
+      last_ts: lastTs,
     });
   }
   return rows;
