@@ -400,14 +400,16 @@ class BlindSpotsAccumulator {
   private readonly op = new Map<string, BlindSpots['opaque_sessions']['addresses'][number]>();
   private readonly inside = { failures: 0, successes: 0, tempfails: 0 };
   /** Periods one side covers and the other does not (longer than the tolerance), with what the covering side saw in them. */
-  private readonly periods: { kind: 'wire_only' | 'logs_only'; from: number; to: number; pick: (a: Attempt) => boolean; acc: OneSidedAcc }[] = [];
+  private readonly periods: { kind: 'wire_only' | 'logs_only'; from: number; to: number; acc: OneSidedAcc }[] = [];
+  /** Per side, its periods in time order (disjoint, perhaps touching). */
+  private readonly sides: { pick: (a: Attempt) => boolean; list: { from: number; to: number; acc: OneSidedAcc }[] }[] = [];
   private readonly wireNotLogged = new OneSidedAcc();
   private readonly loggedNotOnWire = new OneSidedAcc();
 
   constructor(
     private readonly wire: WireData,
     private readonly logCov: Intervals,
-    private readonly inputs: ReportInputs,
+    inputs: ReportInputs,
     tolerance: number,
   ) {
     this.haveWire = inputs.captures.length > 0 || inputs.state !== null;
@@ -432,10 +434,14 @@ class BlindSpotsAccumulator {
         ['logs_only', subtract(logCov, wire.coverage), (a) => a.seen === 'log' && a.services.some((s) => SMTP_SERVICES.has(s))],
       ];
       for (const [kind, iv, pick] of sides) {
+        const side = { pick, list: [] as { from: number; to: number; acc: OneSidedAcc }[] };
         for (const [from, to] of iv) {
           if (to - from <= tolerance) continue;
-          this.periods.push({ kind, from, to, pick, acc: new OneSidedAcc() });
+          const p = { kind, from, to, acc: new OneSidedAcc() };
+          this.periods.push(p);
+          side.list.push(p);
         }
+        this.sides.push(side);
       }
     }
   }
@@ -456,15 +462,24 @@ class BlindSpotsAccumulator {
         }
       }
     }
-    // A handful of periods: each is asked (they may touch at their ends, where an attempt counts in both).
-    for (const p of this.periods) if (a.ts >= p.from && a.ts <= p.to && p.pick(a)) p.acc.add(a);
+    // The periods holding its time (they may touch at their ends: an attempt there counts in both).
+    for (const { pick, list } of this.sides) {
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const m = (lo + hi) >> 1;
+        if (list[m]!.to < a.ts) lo = m + 1;
+        else hi = m;
+      }
+      for (let k = lo; k < list.length && list[k]!.from <= a.ts; k++) if (pick(a)) list[k]!.acc.add(a);
+    }
     if (this.haveLogs && a.seen === 'wire' && !a.fromState && contains(this.logCov, a.ts)) this.wireNotLogged.add(a);
     if (this.haveWire && a.seen === 'log' && !a.tls && a.services.some((s) => SMTP_SERVICES.has(s)) && contains(this.wire.coverage, a.ts))
       this.loggedNotOnWire.add(a);
   }
 
   finish(logCounters: readonly FileCounters[]): BlindSpots {
-    const { wire, inputs } = this;
+    const { wire } = this;
     const missing: string[] = [];
     if (!this.haveWire) missing.push('no capture or state file: nothing was seen on the wire, failures inside logs only');
     if (!this.haveLogs) missing.push('no log files: logins inside TLS and everything the wire did not capture are invisible');
@@ -523,7 +538,6 @@ class BlindSpotsAccumulator {
       unparseable.length +
       readErrors.length +
       (capture.gaps + capture.evicted_flows + capture.auths_not_kept > 0 ? 1 : 0);
-    void inputs;
     return {
       count,
       missing,
