@@ -54,7 +54,11 @@ export interface ReportMemOptions {
   log?: (s: string) => void;
 }
 
-function timedReport(cli: string, args: string[], timeoutS: number): Promise<{ code: number | null; seconds: number; rssKb: number | null; stdoutBytes: number; stderrTail: string }> {
+function timedReport(
+  cli: string,
+  args: string[],
+  timeoutS: number,
+): Promise<{ code: number | null; seconds: number; rssKb: number | null; stdoutBytes: number; stderrTail: string }> {
   return new Promise((res, rej) => {
     const timeFile = join(tmpdir(), `smtpstrike-report-mem-${process.pid}-${Date.now()}.txt`);
     const gnu = existsSync('/usr/bin/time');
@@ -130,7 +134,9 @@ export async function runReportMemBench(o: ReportMemOptions): Promise<ReportMemR
       const genS = Number(process.hrtime.bigint() - g0) / 1e9;
       const logBytes = statSync(file).size;
       const args = [...base, ...(o.capture !== null ? ['--capture', o.capture] : []), '--logs', file];
-      log(`$ node dist/src/cli.js report ${args.join(' ').replace(dir, '$TMP')} > /dev/null   (${fmt(lines)} lines, ${fmt(logBytes / 1048576)} MiB, made in ${fmt(genS, 1)} s)`);
+      log(
+        `$ node dist/src/cli.js report ${args.join(' ').replace(dir, '$TMP')} > /dev/null   (${fmt(lines)} lines, ${fmt(logBytes / 1048576)} MiB, made in ${fmt(genS, 1)} s)`,
+      );
       const r = await timedReport(cli, args, timeoutS);
       const c: ReportMemCase = {
         lines,

@@ -67,7 +67,7 @@ export function joinByAddress(
   for (const k of idsOf.keys()) keys.add(k);
   for (const key of keys) {
     const ids = idsOf.get(key) ?? [];
-    let idx: number[] = [];
+    const idx: number[] = [];
     for (const id of ids) for (let p = start[id]!; p < start[id + 1]!; p++) idx.push(order[p]!);
     if (ids.length > 1) idx.sort((a, b) => a - b); // input order, as one list of every line had them
     const events: LogAuth[] = new Array<LogAuth>(idx.length);
@@ -76,7 +76,6 @@ export function joinByAddress(
       if (e.guessed) e.ts = wallToEpoch(e.wall, zone);
       events[k] = e;
     }
-    idx = [];
     const { merged, pairs } = mergeBackendLines(events);
     const { attempts, stats } = joinAttempts(authsOf.get(key) ?? [], sessionsOf.get(key) ?? [], merged, tolerance);
     each(key, attempts, stats, pairs);

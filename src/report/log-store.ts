@@ -67,10 +67,25 @@ export class LogStore {
   private readonly metas = new StringTable();
   private readonly files = new StringTable();
 
-  add(wall: number, guessed: boolean, service: Service, outcome: AttemptOutcome, user: string | null, ip: string, method: string | null, reason: string | null, file: string, line: number, lines: number): void {
+  add(
+    wall: number,
+    guessed: boolean,
+    service: Service,
+    outcome: AttemptOutcome,
+    user: string | null,
+    ip: string,
+    method: string | null,
+    reason: string | null,
+    file: string,
+    line: number,
+    lines: number,
+  ): void {
     const i = this.size;
     const n = i + 1;
-    for (const c of [this.wall, this.flags, this.user, this.ip, this.meta, this.file, this.line, this.lines] as Column<Float64Array | Int32Array | Uint32Array | Uint8Array>[]) c.ensure(n);
+    for (const c of [this.wall, this.flags, this.user, this.ip, this.meta, this.file, this.line, this.lines] as Column<
+      Float64Array | Int32Array | Uint32Array | Uint8Array
+    >[])
+      c.ensure(n);
     this.wall.data[i] = wall;
     this.flags.data[i] = (guessed ? 1 : 0) | (OUTCOMES.indexOf(outcome) << 1) | (SERVICE_INDEX.get(service)! << 3);
     this.user.data[i] = this.users.id(user);
@@ -84,7 +99,10 @@ export class LogStore {
 
   /** Gives back the columns' unused room once the logs are read. */
   trim(): void {
-    for (const c of [this.wall, this.flags, this.user, this.ip, this.meta, this.file, this.line, this.lines] as Column<Float64Array | Int32Array | Uint32Array | Uint8Array>[]) c.shrink(this.size);
+    for (const c of [this.wall, this.flags, this.user, this.ip, this.meta, this.file, this.line, this.lines] as Column<
+      Float64Array | Int32Array | Uint32Array | Uint8Array
+    >[])
+      c.shrink(this.size);
   }
 
   wallAt(i: number): number {

@@ -149,23 +149,23 @@ export async function scanLogs(files: readonly string[], opts: LogScanOptions): 
           const method = h.method === undefined ? null : internFew(h.method);
           for (let k = 0; k < h.count; k++) store.add(h.ts, h.tsGuessed, svc, outcome, user, ip, method, h.reason ?? null, file, no, k === 0 ? 1 : 0);
         } else
-        for (let k = 0; k < h.count; k++) {
-          events.push({
-            ts: h.ts,
-            wall: h.ts,
-            guessed: h.tsGuessed,
-            service: svc,
-            outcome,
-            user,
-            ip: intern(h.ip),
-            method: h.method === undefined ? null : internFew(h.method),
-            reason: h.reason ?? null,
-            file,
-            line: no,
-            lines: k === 0 ? 1 : 0,
-            services: [svc],
-          });
-        }
+          for (let k = 0; k < h.count; k++) {
+            events.push({
+              ts: h.ts,
+              wall: h.ts,
+              guessed: h.tsGuessed,
+              service: svc,
+              outcome,
+              user,
+              ip: intern(h.ip),
+              method: h.method === undefined ? null : internFew(h.method),
+              reason: h.reason ?? null,
+              file,
+              line: no,
+              lines: k === 0 ? 1 : 0,
+              services: [svc],
+            });
+          }
         if (v === SUCCESS) c.successes++;
         else if (v === FAILURE) c.failures++;
         else c.tempfails++;
