@@ -29,6 +29,7 @@ import { defaultMatcherPath, printMicro, runMicro, type MicroResult } from './mi
 import { printBlockerTable, runBlockerBench } from './blockers.js';
 import { runLogBench } from './logs.js';
 import { runLogSensorBench } from './log-sensor.js';
+import { runReportMemBench } from './report-mem.js';
 import { runLiveLoss } from './live-loss.js';
 import { runLiveCpu } from './live-cpu.js';
 import { runThreadScaling, type ThreadScaling } from './replay-threads.js';
@@ -622,6 +623,8 @@ async function main(): Promise<number> {
       'no-blockers': { type: 'boolean', default: false },
       'no-logs': { type: 'boolean', default: false },
       'log-lines': { type: 'string', default: '3000000' },
+      'no-report-mem': { type: 'boolean', default: false },
+      'report-lines': { type: 'string' },
       'no-log-sensor': { type: 'boolean', default: false },
       'no-fleet': { type: 'boolean', default: false },
       'log-sensor-quick': { type: 'boolean', default: false },
@@ -657,6 +660,7 @@ async function main(): Promise<number> {
         '       [--no-product] [--no-tcpdump] [--no-tshark] [--tshark-limit N] [--no-micro] [--tcpdump-repeat 3] [--product-repeat 1]\n' +
         '       [--timeout-s 3600] [--results bench/out/results.json] [--product-cli dist/src/cli.js] [--no-pending]\n' +
         '       [--no-many-clients] [--many-clients 1000000] [--no-many-files] [--many-files 720] [--no-logs] [--log-lines 3000000]\n' +
+        '       [--no-report-mem] [--report-lines 10000000,2000000]   (env REPORT_MEM_LINES too)\n' +
         '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5] [--no-fleet] [--no-blockers]\n' +
         '       [--no-threads] [--threads-only] [--threads-repeat 3]   (replay --threads scaling; --threads-only: capture, tcpdump and it alone)\n' +
         '       [--no-live] [--live-full] [--no-live-cpu] [--live-cpu-repeat 3]\n' +
@@ -907,6 +911,7 @@ async function main(): Promise<number> {
     blockers: null as unknown,
     logs: null as unknown,
     logs_exim: null as unknown,
+    report_mem: null as unknown,
     log_sensor: null as unknown,
     live: null as unknown,
     live_cpu: null as unknown,
@@ -961,6 +966,13 @@ async function main(): Promise<number> {
     const lines = Number(values['log-lines']);
     results.logs = await runLogBench({ log, lines });
     results.logs_exim = await runLogBench({ log, lines, format: 'exim', results: 'bench/out/logs-exim-results.json' });
+  }
+  // ---- report at scale (issue 15 item 3): peak RSS and lines/s over generated Exim logs plus this
+  // capture; the logs go to a temporary directory, deleted after each size
+  if (!values['no-report-mem'] && !values['no-product']) {
+    log('\n== report: Exim logs + the capture, peak RSS and lines/s (bench/report-mem.ts) ==');
+    const sizes = (values['report-lines'] ?? process.env['REPORT_MEM_LINES'] ?? '10000000,2000000').split(',').map(Number);
+    results.report_mem = await runReportMemBench({ log, lines: sizes, capture: file, cli: cliPath, timeoutS });
   }
   // ---- log sensor live (issue 11 item 7): appended lines/s kept up with, lag, consumer CPU
   if (!values['no-log-sensor']) {

@@ -197,7 +197,7 @@ export class IpsetBlocker implements Blocker {
         if (NO_SET.test(r.stderr)) continue;
         throw failure('ipset', r, 'list blocks', this.runner.netns);
       }
-      out.push(...IpsetBlocker.parseSave(r.stdout, set));
+      for (const e of IpsetBlocker.parseSave(r.stdout, set)) out.push(e); // not push(...): a set can hold millions (call stack)
     }
     return out;
   }

@@ -213,7 +213,7 @@ export function mergeBackendLines(events: LogAuth[]): { merged: LogAuth[]; pairs
       if (f.user === null) f.user = b.user;
       for (const s of b.services) if (!f.services.includes(s)) f.services.push(s);
     }
-    out.push(...fronts);
+    for (const f of fronts) out.push(f); // no push(...fronts): one address may have millions of lines (call stack)
   }
   out.sort((a, b) => a.ts - b.ts || (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
   return { merged: out, pairs };

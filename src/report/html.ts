@@ -326,7 +326,8 @@ function tarpitSection(t: TarpitJson, c: Clock, ipCell: (ip: string) => string):
 }
 
 function placeTable(list: readonly PlaceCount[], key: 'countries' | 'asns'): string {
-  const max = Math.max(1, ...list.map((p) => p.failures + p.tempfails + p.successes));
+  let max = 1; // a loop, not Math.max(...list): the list can be long (call stack)
+  for (const p of list) max = Math.max(max, p.failures + p.tempfails + p.successes);
   const rows = list.map((p, i) => {
     const path = `${key}.${i}`;
     const wf = Math.round(((p.failures + p.tempfails) / max) * 90);

@@ -45,7 +45,14 @@ export function normalize(iv: Intervals): Intervals {
 }
 
 export function union(...sets: Intervals[]): Intervals {
-  return normalize(sets.flat().map(([a, b]) => [a, b] as [number, number]));
+  return unionAll(sets);
+}
+
+/** `union` of a list of sets (called with the list, not spread: there may be many). */
+export function unionAll(sets: readonly Intervals[]): Intervals {
+  const all: Intervals = [];
+  for (const s of sets) for (const [a, b] of s) all.push([a, b]);
+  return normalize(all);
 }
 
 /** The parts of `a` not covered by `b`. */

@@ -6,6 +6,7 @@ import { classicStamp, ctimeStamp, isoStamp, newStamp, stampTime, tai64nStamp, t
 import { newCounters, type FileCounters, type Mode, type Service } from '../accounts/types.js';
 import { CoverageBuilder } from './intervals.js';
 import { isCaptureMagic } from './sniff.js';
+import type { LogStore } from './log-store.js';
 import type { TarpitAggregator } from './tarpit.js';
 import type { Intervals, LogAuth } from './types.js';
 
@@ -60,6 +61,8 @@ export interface LogScanOptions {
   gap: number;
   /** Takes the pino lines of watch's log met in a log (its tarpit events); they count as ignored. */
   tarpit?: TarpitAggregator;
+  /** Keep the outcomes here, in columns, rather than as `events` (the report's bounded-memory path). */
+  store?: LogStore;
 }
 
 export interface LogFileScan {
@@ -140,23 +143,29 @@ export async function scanLogs(files: readonly string[], opts: LogScanOptions): 
         const outcome = v === SUCCESS ? 'success' : v === FAILURE ? 'failure' : 'tempfail';
         // A line standing for several logins (Postfix's `auth=2`) is that many log attempts; the
         // line itself is counted once (`lines`).
-        for (let k = 0; k < h.count; k++) {
-          events.push({
-            ts: h.ts,
-            wall: h.ts,
-            guessed: h.tsGuessed,
-            service: svc,
-            outcome,
-            user,
-            ip: intern(h.ip),
-            method: h.method === undefined ? null : internFew(h.method),
-            reason: h.reason ?? null,
-            file,
-            line: no,
-            lines: k === 0 ? 1 : 0,
-            services: [svc],
-          });
-        }
+        const store = opts.store;
+        if (store) {
+          const ip = intern(h.ip);
+          const method = h.method === undefined ? null : internFew(h.method);
+          for (let k = 0; k < h.count; k++) store.add(h.ts, h.tsGuessed, svc, outcome, user, ip, method, h.reason ?? null, file, no, k === 0 ? 1 : 0);
+        } else
+          for (let k = 0; k < h.count; k++) {
+            events.push({
+              ts: h.ts,
+              wall: h.ts,
+              guessed: h.tsGuessed,
+              service: svc,
+              outcome,
+              user,
+              ip: intern(h.ip),
+              method: h.method === undefined ? null : internFew(h.method),
+              reason: h.reason ?? null,
+              file,
+              line: no,
+              lines: k === 0 ? 1 : 0,
+              services: [svc],
+            });
+          }
         if (v === SUCCESS) c.successes++;
         else if (v === FAILURE) c.failures++;
         else c.tempfails++;

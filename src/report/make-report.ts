@@ -3,12 +3,13 @@ import type { FileCounters, Mode } from '../accounts/types.js';
 import type { Whitelist } from '../accounts/whitelist.js';
 import { GeoIp, geoInfoJson, geoText, type GeoInfo } from '../geoip/geoip.js';
 import type { PipelineOptions } from '../pipeline.js';
-import { estimateZone, mergeBackendLines, offsetLabel, placeEvents, SMTP_SERVICES, wallToEpoch, WireIndex, zoneOffsetAt } from './align.js';
-import { contains, span, subtract, union } from './intervals.js';
-import { joinAttempts } from './join.js';
+import { estimateZone, offsetLabel, SMTP_SERVICES, wallToEpoch, WireIndex, zoneOffsetAt } from './align.js';
+import { EventList, joinByAddress, MAX_LISTED_EVENTS, zoneSample } from './join-stream.js';
+import { LogStore } from './log-store.js';
+import { contains, span, subtract, unionAll } from './intervals.js';
 import { scanLogs } from './logs.js';
 import { readWatchLogs, TarpitAggregator } from './tarpit.js';
-import { bump, computeVerdicts, VERDICT_ORDER } from './rules.js';
+import { bump, VerdictAccumulator, VERDICT_ORDER } from './rules.js';
 import type { Attempt, Intervals } from './types.js';
 import {
   REPORT_SCHEMA_VERSION,
@@ -92,28 +93,30 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
   const watchLogs = inputs.watchLogs ?? [];
   await readWatchLogs(watchLogs, tarpit);
 
-  // ---- the logs, on the wire's clock
+  // ---- the logs, on the wire's clock (their outcomes in columns: log-store.ts)
+  const store = new LogStore();
   const scan = await scanLogs(inputs.logs, {
     mode: o.mode,
     year: o.logYear,
     center: o.logYear === undefined ? center : undefined,
     gap: o.gap,
     tarpit,
+    store,
   });
+  store.trim();
   const served = tarpit.excludeServed(wire.auths, wire.sessions);
   wire.opaqueTotal -= served.opaque;
-  const events = scan.events;
   const zoneless = scan.files.reduce((s, f) => s + f.zoneless, 0);
   const yearless = scan.files.reduce((s, f) => s + f.yearless, 0);
   let zone: Zone = 'local';
   let tzSource: ReportDoc['clock']['log_tz_source'] = 'local';
   let estimate: ReportDoc['clock']['estimate'] = null;
-  const at = center ?? events[0]?.wall ?? Date.now() / 1000;
+  const at = center ?? (store.size > 0 ? store.wallAt(0) : Date.now() / 1000);
   if (o.logTz !== undefined) {
     zone = o.logTz;
     tzSource = 'option';
   } else if (wireSpan && zoneless > 0) {
-    const est = estimateZone(events, new WireIndex(wire.auths, wire.sessions, o.tolerance));
+    const est = estimateZone(zoneSample(store), new WireIndex(wire.auths, wire.sessions, o.tolerance));
     zone = est.zone;
     tzSource = est.moved ? 'estimated' : 'local';
     estimate = { sample: est.sample, matched: est.matched, local_matched: est.localMatched };
@@ -146,14 +149,16 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
       warn("log timestamps carry no year: guessed from each file's modification time; --log-year sets it");
     }
   }
-  placeEvents(events, zone);
-  const { merged, pairs } = mergeBackendLines(events);
+  // ---- coverage: the logs' (on the chosen zone) and the wire's
+  const logCoverage = unionAll(
+    scan.files.map((f) => f.wallCoverage.map(([a, b]): [number, number] => (f.coverageGuessed ? [wallToEpoch(a, zone), wallToEpoch(b, zone)] : [a, b]))),
+  );
+  const logSpan = span(logCoverage);
 
-  // ---- the join and the verdicts
-  const { attempts, stats } = joinAttempts(wire.auths, wire.sessions, merged, o.tolerance);
+  // ---- GeoIP (the whitelist's rules may need it while the verdicts are made)
   let geo: GeoIp | null = null;
   const needGeo = o.geoLevel > 0 || (o.whitelist?.needsGeo ?? false);
-  if (needGeo && attempts.length > 0) {
+  if (needGeo && (wire.auths.length > 0 || store.size > 0)) {
     geo = new GeoIp(o.geoDb, warn);
     if (!geo.available) {
       warn('GeoIP is unavailable: addresses are listed without places');
@@ -161,7 +166,11 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
     }
   }
   const geoOf = (ip: string): GeoInfo | null => (geo && !ip.includes('/') ? geo.lookup(ip) : null);
-  const v = computeVerdicts(attempts, wire.blocks, {
+
+  // ---- the join and the verdicts, address by address: each address's log lines are made objects,
+  // joined with its wire outcomes, and folded into the verdicts, the totals, the blind spots and
+  // its listed events; then dropped (issue 15: bounded memory)
+  const acc = new VerdictAccumulator(wire.blocks, {
     minFailures: o.minFailures,
     hitcount: o.pipeline.strikes.hitcount,
     seconds: o.pipeline.strikes.seconds,
@@ -173,33 +182,61 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
     whitelist: o.whitelist,
     geoOf,
   });
+  const totals: ReportDoc['totals'] = {
+    addresses: 0,
+    attempts: 0,
+    failures: zero(),
+    successes: zero(),
+    tempfails: zero(),
+    inside_tls: 0,
+    join: { wireOnly: 0, logOnly: 0, both: 0, insideTls: 0 },
+  };
+  const blindAcc = new BlindSpotsAccumulator(wire, logCoverage, inputs, o.tolerance);
+  const perAddress = o.eventsPerAddress ?? 500;
+  const listed = new EventList(perAddress);
+  let pairs = 0;
+  joinByAddress(wire, store, zone, o.tolerance, (ip, attempts, stats, merged) => {
+    pairs += merged;
+    const j = totals.join;
+    j.wireOnly += stats.wireOnly;
+    j.logOnly += stats.logOnly;
+    j.both += stats.both;
+    j.insideTls += stats.insideTls;
+    if (attempts.length === 0) return;
+    acc.addAddress(ip, attempts);
+    listed.add(ip, attempts);
+    for (const a of attempts) {
+      totals.attempts++;
+      const c = a.outcome === 'failure' ? totals.failures : a.outcome === 'success' ? totals.successes : totals.tempfails;
+      bump(c, a.seen);
+      if (a.tls) totals.inside_tls++;
+      blindAcc.add(a);
+    }
+  });
+  const v = acc.finish();
   if (geo?.failed) {
     warn('GeoIP is unavailable: addresses are listed without places');
     geo = null;
   }
   const geoLevel = geo ? o.geoLevel : 0;
 
-  // ---- addresses, most urgent first
-  const perAddress = o.eventsPerAddress ?? 500;
-  const byIp = new Map<string, Attempt[]>();
-  for (const a of attempts) {
-    const l = byIp.get(a.ip);
-    if (l) l.push(a);
-    else byIp.set(a.ip, [a]);
-  }
+  // ---- addresses, most urgent first (their events: at most perAddress each, MAX_LISTED_EVENTS in all)
   const rank = (s: AddressStat): number => (s.verdicts.length > 0 ? VERDICT_ORDER.indexOf(s.verdicts[0]!) : VERDICT_ORDER.length);
+  let budget = MAX_LISTED_EVENTS;
   const addresses: AddressJson[] = [...v.addresses.values()]
     .sort((a, b) => rank(a) - rank(b) || b.failures.all - a.failures.all || b.successes.all - a.successes.all || (a.ip < b.ip ? -1 : 1))
     .map((s) => {
-      const list = byIp.get(s.ip) ?? [];
       const g = geoLevel > 0 ? geoOf(s.ip) : null;
+      const ev = listed.take(s.ip, budget);
+      budget -= ev.events.length;
       return {
         ...s,
         geo: g ? geoJson(g, geoLevel) : null,
-        events: list.slice(0, perAddress).map((a) => ({ ts: a.ts, outcome: a.outcome, user: a.user, seen: a.seen, tls: a.tls })),
-        events_not_listed: Math.max(0, list.length - perAddress),
+        events: ev.events,
+        events_not_listed: ev.notListed,
       };
     });
+  totals.addresses = addresses.length;
 
   // ---- countries and ASNs
   const countries = new Map<string, PlaceCount>();
@@ -229,34 +266,9 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
   const byWeight = (a: PlaceCount, b: PlaceCount): number =>
     b.compromised - a.compromised || b.failures + b.tempfails - (a.failures + a.tempfails) || b.successes - a.successes || (a.key < b.key ? -1 : 1);
 
-  // ---- coverage and blind spots
-  const logCoverage = union(
-    ...scan.files.map((f) => f.wallCoverage.map(([a, b]): [number, number] => (f.coverageGuessed ? [wallToEpoch(a, zone), wallToEpoch(b, zone)] : [a, b]))),
-  );
-  const logSpan = span(logCoverage);
-  const blind = blindSpots(
-    wire,
-    attempts,
-    logCoverage,
-    scan.files.map((f) => f.counters),
-    inputs,
-    o.tolerance,
-  );
+  // ---- blind spots
+  const blind = blindAcc.finish(scan.files.map((f) => f.counters));
 
-  const totals: ReportDoc['totals'] = {
-    addresses: addresses.length,
-    attempts: attempts.length,
-    failures: zero(),
-    successes: zero(),
-    tempfails: zero(),
-    inside_tls: 0,
-    join: stats,
-  };
-  for (const a of attempts) {
-    const c = a.outcome === 'failure' ? totals.failures : a.outcome === 'success' ? totals.successes : totals.tempfails;
-    bump(c, a.seen);
-    if (a.tls) totals.inside_tls++;
-  }
   const counts: VerdictCounts = { COMPROMISED: 0, SUSPECT: 0, DISTRIBUTED: 0, ATTACKED: 0, BLIND_SPOTS: blind.count };
   for (const r of v.rows) counts[r.verdict]++;
   for (const c of scan.files) if (c.counters.error) warn(c.counters.error);
@@ -357,160 +369,196 @@ function geoJson(g: GeoInfo, level: number): GeoJson {
   };
 }
 
-function oneSided(list: readonly Attempt[]): OneSided {
-  const m = new Map<string, { ip: string; failures: number; successes: number }>();
-  let failures = 0;
-  let successes = 0;
-  for (const a of list) {
-    let e = m.get(a.ip);
-    if (!e) m.set(a.ip, (e = { ip: a.ip, failures: 0, successes: 0 }));
+/** Failures and logins per address, as the blind spots list them (a 454 counts as a failure here). */
+class OneSidedAcc {
+  private readonly m = new Map<string, { ip: string; failures: number; successes: number }>();
+  private failures = 0;
+  private successes = 0;
+
+  add(a: Attempt): void {
+    let e = this.m.get(a.ip);
+    if (!e) this.m.set(a.ip, (e = { ip: a.ip, failures: 0, successes: 0 }));
     if (a.outcome === 'success') {
       e.successes++;
-      successes++;
+      this.successes++;
     } else {
       e.failures++;
-      failures++;
+      this.failures++;
     }
   }
-  const addresses = [...m.values()].sort((a, b) => b.failures + b.successes - (a.failures + a.successes) || (a.ip < b.ip ? -1 : 1));
-  return { failures, successes, addresses };
+
+  result(): OneSided {
+    const addresses = [...this.m.values()].sort((a, b) => b.failures + b.successes - (a.failures + a.successes) || (a.ip < b.ip ? -1 : 1));
+    return { failures: this.failures, successes: this.successes, addresses };
+  }
 }
 
-function blindSpots(
-  wire: WireData,
-  attempts: readonly Attempt[],
-  logCov: Intervals,
-  logCounters: readonly FileCounters[],
-  inputs: ReportInputs,
-  tolerance: number,
-): BlindSpots {
-  const missing: string[] = [];
-  const haveWire = inputs.captures.length > 0 || inputs.state !== null;
-  const haveLogs = inputs.logs.length > 0;
-  if (!haveWire) missing.push('no capture or state file: nothing was seen on the wire, failures inside logs only');
-  if (!haveLogs) missing.push('no log files: logins inside TLS and everything the wire did not capture are invisible');
+/** The blind spots, fed attempt by attempt (what is kept: per address and per period, counts). */
+class BlindSpotsAccumulator {
+  private readonly haveWire: boolean;
+  private readonly haveLogs: boolean;
+  private readonly op = new Map<string, BlindSpots['opaque_sessions']['addresses'][number]>();
+  private readonly inside = { failures: 0, successes: 0, tempfails: 0 };
+  /** Periods one side covers and the other does not (longer than the tolerance), with what the covering side saw in them. */
+  private readonly periods: { kind: 'wire_only' | 'logs_only'; from: number; to: number; acc: OneSidedAcc }[] = [];
+  /** Per side, its periods in time order (disjoint, perhaps touching). */
+  private readonly sides: { pick: (a: Attempt) => boolean; list: { from: number; to: number; acc: OneSidedAcc }[] }[] = [];
+  private readonly wireNotLogged = new OneSidedAcc();
+  private readonly loggedNotOnWire = new OneSidedAcc();
 
-  // Sessions gone opaque, and what the logs say happened inside them.
-  const op = new Map<string, BlindSpots['opaque_sessions']['addresses'][number]>();
-  for (const s of wire.sessions) {
-    if (s.tlsTs === null) continue;
-    let e = op.get(s.client);
-    if (!e)
-      op.set(s.client, (e = { ip: s.client, sessions: 0, ports: [], log_failures: 0, log_successes: 0, log_tempfails: 0, first_ts: s.start, last_ts: s.end }));
-    e.sessions++;
-    if (!e.ports.includes(s.serverPort)) e.ports.push(s.serverPort);
-    e.first_ts = Math.min(e.first_ts, s.start);
-    e.last_ts = Math.max(e.last_ts, s.end);
-  }
-  let withLog = 0;
-  const inside = { failures: 0, successes: 0, tempfails: 0 };
-  for (const a of attempts) {
-    if (!a.tls) continue;
-    const e = op.get(a.ip);
-    if (!e) continue;
-    if (a.outcome === 'success') {
-      e.log_successes++;
-      inside.successes++;
-    } else if (a.outcome === 'failure') {
-      e.log_failures++;
-      inside.failures++;
-    } else {
-      e.log_tempfails++;
-      inside.tempfails++;
+  constructor(
+    private readonly wire: WireData,
+    private readonly logCov: Intervals,
+    inputs: ReportInputs,
+    tolerance: number,
+  ) {
+    this.haveWire = inputs.captures.length > 0 || inputs.state !== null;
+    this.haveLogs = inputs.logs.length > 0;
+    // Sessions gone opaque, and (from the attempts) what the logs say happened inside them.
+    for (const s of wire.sessions) {
+      if (s.tlsTs === null) continue;
+      let e = this.op.get(s.client);
+      if (!e)
+        this.op.set(
+          s.client,
+          (e = { ip: s.client, sessions: 0, ports: [], log_failures: 0, log_successes: 0, log_tempfails: 0, first_ts: s.start, last_ts: s.end }),
+        );
+      e.sessions++;
+      if (!e.ports.includes(s.serverPort)) e.ports.push(s.serverPort);
+      e.first_ts = Math.min(e.first_ts, s.start);
+      e.last_ts = Math.max(e.last_ts, s.end);
     }
-  }
-  for (const e of op.values()) {
-    e.ports.sort((a, b) => a - b);
-    if (e.log_failures + e.log_successes + e.log_tempfails > 0) withLog++;
-  }
-  // The denominator: sessions with AUTH replies in the clear, and sessions gone opaque (kept or not).
-  const opaqueSessions = wire.sessions.reduce((n, s) => n + (s.tlsTs !== null ? 1 : 0), 0) + wire.opaqueNotKept;
-  const smtpSessions = wire.sessions.length + wire.opaqueNotKept;
-  const opaqueAddrs = [...op.values()].sort(
-    (a, b) =>
-      b.log_successes - a.log_successes ||
-      b.log_failures - a.log_failures ||
-      b.log_tempfails - a.log_tempfails ||
-      b.sessions - a.sessions ||
-      (a.ip < b.ip ? -1 : 1),
-  );
-
-  // Periods one side covers and the other does not, with what the covering side saw in them.
-  const periods: PeriodJson[] = [];
-  if (haveWire && haveLogs) {
-    const sides: ['wire_only' | 'logs_only', Intervals, (a: Attempt) => boolean][] = [
-      ['wire_only', subtract(wire.coverage, logCov), (a) => a.seen === 'wire'],
-      ['logs_only', subtract(logCov, wire.coverage), (a) => a.seen === 'log' && a.services.some((s) => SMTP_SERVICES.has(s))],
-    ];
-    for (const [kind, iv, pick] of sides) {
-      for (const [from, to] of iv) {
-        if (to - from <= tolerance) continue;
-        const inside = attempts.filter((a) => a.ts >= from && a.ts <= to && pick(a));
-        const os = oneSided(inside);
-        periods.push({
-          kind,
-          from,
-          to,
-          seconds: Math.round((to - from) * 1000) / 1000,
-          failures: os.failures,
-          successes: os.successes,
-          addresses: os.addresses,
-        });
+    if (this.haveWire && this.haveLogs) {
+      const sides: ['wire_only' | 'logs_only', Intervals, (a: Attempt) => boolean][] = [
+        ['wire_only', subtract(wire.coverage, logCov), (a) => a.seen === 'wire'],
+        ['logs_only', subtract(logCov, wire.coverage), (a) => a.seen === 'log' && a.services.some((s) => SMTP_SERVICES.has(s))],
+      ];
+      for (const [kind, iv, pick] of sides) {
+        const side = { pick, list: [] as { from: number; to: number; acc: OneSidedAcc }[] };
+        for (const [from, to] of iv) {
+          if (to - from <= tolerance) continue;
+          const p = { kind, from, to, acc: new OneSidedAcc() };
+          this.periods.push(p);
+          side.list.push(p);
+        }
+        this.sides.push(side);
       }
     }
-    periods.sort((a, b) => a.from - b.from);
   }
 
-  // Inside the time both cover: attempts only one side has (and no TLS to explain it).
-  const wireNotLogged = haveLogs
-    ? oneSided(attempts.filter((a) => a.seen === 'wire' && !a.fromState && contains(logCov, a.ts)))
-    : { failures: 0, successes: 0, addresses: [] };
-  const loggedNotOnWire = haveWire
-    ? oneSided(attempts.filter((a) => a.seen === 'log' && !a.tls && a.services.some((s) => SMTP_SERVICES.has(s)) && contains(wire.coverage, a.ts)))
-    : { failures: 0, successes: 0, addresses: [] };
+  add(a: Attempt): void {
+    if (a.tls) {
+      const e = this.op.get(a.ip);
+      if (e) {
+        if (a.outcome === 'success') {
+          e.log_successes++;
+          this.inside.successes++;
+        } else if (a.outcome === 'failure') {
+          e.log_failures++;
+          this.inside.failures++;
+        } else {
+          e.log_tempfails++;
+          this.inside.tempfails++;
+        }
+      }
+    }
+    // The periods holding its time (they may touch at their ends: an attempt there counts in both).
+    for (const { pick, list } of this.sides) {
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const m = (lo + hi) >> 1;
+        if (list[m]!.to < a.ts) lo = m + 1;
+        else hi = m;
+      }
+      for (let k = lo; k < list.length && list[k]!.from <= a.ts; k++) if (pick(a)) list[k]!.acc.add(a);
+    }
+    if (this.haveLogs && a.seen === 'wire' && !a.fromState && contains(this.logCov, a.ts)) this.wireNotLogged.add(a);
+    if (this.haveWire && a.seen === 'log' && !a.tls && a.services.some((s) => SMTP_SERVICES.has(s)) && contains(this.wire.coverage, a.ts))
+      this.loggedNotOnWire.add(a);
+  }
 
-  const unparseable = logCounters.filter((c) => c.unparseable > 0).map((c) => ({ file: c.file, lines: c.unparseable }));
-  const readErrors = [
-    ...logCounters.filter((c) => c.error).map((c) => ({ file: c.file, error: c.error! })),
-    ...wire.captures.filter((f) => f.error).map((f) => ({ file: f.file, error: f.error!.message })),
-  ];
-  const cc = wire.captureCoverage;
-  const capture = {
-    gaps: cc?.gaps ?? 0,
-    gap_bytes: cc?.gap_bytes ?? 0,
-    midstream_starts: cc?.midstream_starts ?? 0,
-    evicted_flows: cc ? (cc.evictions.flows ?? 0) : 0,
-    auths_not_kept: wire.authsNotKept,
-  };
-  const count =
-    missing.length +
-    opaqueAddrs.length +
-    periods.length +
-    (wireNotLogged.addresses.length > 0 ? 1 : 0) +
-    (loggedNotOnWire.addresses.length > 0 ? 1 : 0) +
-    unparseable.length +
-    readErrors.length +
-    (capture.gaps + capture.evicted_flows + capture.auths_not_kept > 0 ? 1 : 0);
-  return {
-    count,
-    missing,
-    opaque_sessions: {
-      total: wire.opaqueTotal,
-      not_kept: wire.opaqueNotKept,
-      with_log_attempts: withLog,
-      inferred: { failures: cc?.inferred.failures ?? 0, successes: cc?.inferred.successes ?? 0, tempfails: cc?.inferred.tempfails ?? 0 },
-      smtp_sessions: smtpSessions,
-      mostly_opaque: smtpSessions > 0 && opaqueSessions * 2 > smtpSessions,
-      log_attempts_inside: inside,
-      addresses: opaqueAddrs,
-    },
-    periods,
-    wire_not_logged: wireNotLogged,
-    logged_not_on_wire: loggedNotOnWire,
-    unparseable,
-    read_errors: readErrors,
-    capture,
-  };
+  finish(logCounters: readonly FileCounters[]): BlindSpots {
+    const { wire } = this;
+    const missing: string[] = [];
+    if (!this.haveWire) missing.push('no capture or state file: nothing was seen on the wire, failures inside logs only');
+    if (!this.haveLogs) missing.push('no log files: logins inside TLS and everything the wire did not capture are invisible');
+    let withLog = 0;
+    for (const e of this.op.values()) {
+      e.ports.sort((a, b) => a - b);
+      if (e.log_failures + e.log_successes + e.log_tempfails > 0) withLog++;
+    }
+    // The denominator: sessions with AUTH replies in the clear, and sessions gone opaque (kept or not).
+    const opaqueSessions = wire.sessions.reduce((n, s) => n + (s.tlsTs !== null ? 1 : 0), 0) + wire.opaqueNotKept;
+    const smtpSessions = wire.sessions.length + wire.opaqueNotKept;
+    const opaqueAddrs = [...this.op.values()].sort(
+      (a, b) =>
+        b.log_successes - a.log_successes ||
+        b.log_failures - a.log_failures ||
+        b.log_tempfails - a.log_tempfails ||
+        b.sessions - a.sessions ||
+        (a.ip < b.ip ? -1 : 1),
+    );
+    const periods: PeriodJson[] = this.periods.map(({ kind, from, to, acc }) => {
+      const os = acc.result();
+      return {
+        kind,
+        from,
+        to,
+        seconds: Math.round((to - from) * 1000) / 1000,
+        failures: os.failures,
+        successes: os.successes,
+        addresses: os.addresses,
+      };
+    });
+    periods.sort((a, b) => a.from - b.from);
+    const empty = (): OneSided => ({ failures: 0, successes: 0, addresses: [] });
+    const wireNotLogged = this.haveLogs ? this.wireNotLogged.result() : empty();
+    const loggedNotOnWire = this.haveWire ? this.loggedNotOnWire.result() : empty();
+
+    const unparseable = logCounters.filter((c) => c.unparseable > 0).map((c) => ({ file: c.file, lines: c.unparseable }));
+    const readErrors = [
+      ...logCounters.filter((c) => c.error).map((c) => ({ file: c.file, error: c.error! })),
+      ...wire.captures.filter((f) => f.error).map((f) => ({ file: f.file, error: f.error!.message })),
+    ];
+    const cc = wire.captureCoverage;
+    const capture = {
+      gaps: cc?.gaps ?? 0,
+      gap_bytes: cc?.gap_bytes ?? 0,
+      midstream_starts: cc?.midstream_starts ?? 0,
+      evicted_flows: cc ? (cc.evictions.flows ?? 0) : 0,
+      auths_not_kept: wire.authsNotKept,
+    };
+    const count =
+      missing.length +
+      opaqueAddrs.length +
+      periods.length +
+      (wireNotLogged.addresses.length > 0 ? 1 : 0) +
+      (loggedNotOnWire.addresses.length > 0 ? 1 : 0) +
+      unparseable.length +
+      readErrors.length +
+      (capture.gaps + capture.evicted_flows + capture.auths_not_kept > 0 ? 1 : 0);
+    return {
+      count,
+      missing,
+      opaque_sessions: {
+        total: wire.opaqueTotal,
+        not_kept: wire.opaqueNotKept,
+        with_log_attempts: withLog,
+        inferred: { failures: cc?.inferred.failures ?? 0, successes: cc?.inferred.successes ?? 0, tempfails: cc?.inferred.tempfails ?? 0 },
+        smtp_sessions: smtpSessions,
+        mostly_opaque: smtpSessions > 0 && opaqueSessions * 2 > smtpSessions,
+        log_attempts_inside: this.inside,
+        addresses: opaqueAddrs,
+      },
+      periods,
+      wire_not_logged: wireNotLogged,
+      logged_not_on_wire: loggedNotOnWire,
+      unparseable,
+      read_errors: readErrors,
+      capture,
+    };
+  }
 }
 
 /** ISO time in the report's zone. */

@@ -462,7 +462,7 @@ export interface TimelineEvent {
 export interface AddressJson extends AddressStat {
   /** Its place (GeoIP), or null without GeoIP. */
   geo: GeoJson | null;
-  /** Its attempts in time order, at most 500. */
+  /** Its attempts in time order, at most 500 (and 200,000 over all addresses, the most urgent first: MAX_LISTED_EVENTS). */
   events: TimelineEvent[];
   /** Attempts beyond those listed in `events`. */
   events_not_listed: number;

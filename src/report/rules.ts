@@ -162,9 +162,24 @@ export function addressStats(
 
 /** COMPROMISED: failures from an address, then a login from it; per account (username known) or per address. */
 export function compromisedRows(byIp: ReadonlyMap<string, readonly Attempt[]>, addresses: ReadonlyMap<string, AddressStat>, o: RuleOptions): CompromisedRow[] {
+  const per: CompromisedPart[][] = [];
+  for (const [ip, list] of byIp) per.push(compromisedOf(ip, list, addresses.get(ip)!.blocks.length > 0, o));
+  return compromisedAssemble(per);
+}
+
+/** One address's part of COMPROMISED: per account (or the address) its first login after failures. */
+export interface CompromisedPart {
+  key: string;
+  user: string | null;
+  ip: string;
+  ev: CompromisedAddress;
+}
+
+/** COMPROMISED for one address's attempts (in time order); `blocked`: a block applied to it. */
+export function compromisedOf(ip: string, list: readonly Attempt[], blocked: boolean, o: RuleOptions): CompromisedPart[] {
   const isFail = failTest(o);
-  const comp = new Map<string, CompromisedRow>();
-  for (const [ip, list] of byIp) {
+  const parts: CompromisedPart[] = [];
+  {
     let fails = 0;
     const seen = zero();
     let firstFail = NaN;
@@ -200,27 +215,38 @@ export function compromisedRows(byIp: ReadonlyMap<string, readonly Attempt[]>, a
         success_seen: a.seen,
         success_inside_tls: a.tls,
         successes: 1,
-        blocked: addresses.get(ip)!.blocks.length > 0,
+        blocked,
       };
       done.set(key, ev);
+      parts.push({ key, user: a.user, ip, ev });
+    }
+  }
+  return parts;
+}
+
+/** The COMPROMISED rows from the addresses' parts, the addresses in the order given. */
+export function compromisedAssemble(per: readonly (readonly CompromisedPart[])[]): CompromisedRow[] {
+  const comp = new Map<string, CompromisedRow>();
+  for (const parts of per) {
+    for (const { key, user, ip, ev } of parts) {
       let row = comp.get(key);
       if (!row) {
         row = {
           verdict: 'COMPROMISED',
-          subject: a.user !== null ? 'account' : 'address',
-          account: a.user,
-          address: a.user !== null ? null : ip,
+          subject: user !== null ? 'account' : 'address',
+          account: user,
+          address: user !== null ? null : ip,
           failures: 0,
           successes: 0,
           addresses: [],
-          first_ts: firstFail,
-          last_ts: a.ts,
+          first_ts: ev.first_failure_ts,
+          last_ts: ev.success_ts,
         };
         comp.set(key, row);
       }
       row.addresses.push(ev);
-      row.first_ts = Math.min(row.first_ts, firstFail);
-      row.last_ts = Math.max(row.last_ts, a.ts);
+      row.first_ts = Math.min(row.first_ts, ev.first_failure_ts);
+      row.last_ts = Math.max(row.last_ts, ev.success_ts);
     }
   }
   const compRows = [...comp.values()];
@@ -235,20 +261,24 @@ export function compromisedRows(byIp: ReadonlyMap<string, readonly Attempt[]>, a
 
 /** SUSPECT: the accounts rules on every login, per day (in `o.zone`) and account; in day, then account order. */
 export function suspectRows(attempts: readonly Attempt[], whyOf: WhyOf, o: RuleOptions): SuspectRow[] {
-  const wl = o.whitelist;
-  const unlistedRule = wl !== null && (wl.config.ips.length > 0 || wl.config.countries.length > 0 || wl.config.asns.length > 0 || wl.config.isps.length > 0);
-  interface Acc {
-    day: string;
-    user: string | null;
-    ips: Map<string, { n: number; first: number; last: number; seen: Seen[]; tls: number }>;
-  }
-  const groups = new Map<string, Acc>();
-  for (const a of attempts) {
-    if (a.outcome !== 'success' || wl?.hasUser(a.user)) continue;
+  const g = new SuspectGroups(o);
+  for (const a of attempts) g.add(a);
+  return g.rows(whyOf);
+}
+
+/** SUSPECT's logins per (day, account, address): what the rule needs, one entry per key, not per login. */
+export class SuspectGroups {
+  private readonly groups = new Map<string, SuspectAcc>();
+  constructor(private readonly o: RuleOptions) {}
+
+  /** Attempts of one address in time order (any attempt; logins are taken). */
+  add(a: Attempt): void {
+    const o = this.o;
+    if (a.outcome !== 'success' || o.whitelist?.hasUser(a.user)) return;
     const day = isoDay(partsOf(a.ts, o.zone));
     const k = `${day}\u0000${a.user ?? '\u0001'}`;
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = { day, user: a.user, ips: new Map() }));
+    let g = this.groups.get(k);
+    if (!g) this.groups.set(k, (g = { day, user: a.user, ips: new Map() }));
     let s = g.ips.get(a.ip);
     if (!s) g.ips.set(a.ip, (s = { n: 0, first: a.ts, last: a.ts, seen: [], tls: 0 }));
     s.n++;
@@ -256,6 +286,21 @@ export function suspectRows(attempts: readonly Attempt[], whyOf: WhyOf, o: RuleO
     if (!s.seen.includes(a.seen)) s.seen.push(a.seen);
     if (a.tls) s.tls++;
   }
+
+  rows(whyOf: WhyOf): SuspectRow[] {
+    return suspectFrom(this.groups, whyOf, this.o);
+  }
+}
+
+interface SuspectAcc {
+  day: string;
+  user: string | null;
+  ips: Map<string, { n: number; first: number; last: number; seen: Seen[]; tls: number }>;
+}
+
+function suspectFrom(groups: ReadonlyMap<string, SuspectAcc>, whyOf: WhyOf, o: RuleOptions): SuspectRow[] {
+  const wl = o.whitelist;
+  const unlistedRule = wl !== null && (wl.config.ips.length > 0 || wl.config.countries.length > 0 || wl.config.asns.length > 0 || wl.config.isps.length > 0);
   const whitelisted = (ip: string): boolean => whyOf(ip) !== null;
   const rows: SuspectRow[] = [];
   for (const k of [...groups.keys()].sort()) {
@@ -273,6 +318,13 @@ export function suspectRows(attempts: readonly Attempt[], whyOf: WhyOf, o: RuleO
       return { ip, successes: s.n, seen: seenOf(s.seen), inside_tls: s.tls, first_ts: s.first, last_ts: s.last, whitelisted: whyOf(ip) };
     });
     addrs.sort((a, b) => b.successes - a.successes || a.first_ts - b.first_ts || (a.ip < b.ip ? -1 : 1));
+    // Loops, not Math.min(...list): a spread of a large array overflows the call stack.
+    let firstTs = Infinity;
+    let lastTs = -Infinity;
+    for (const a of addrs) {
+      if (a.first_ts < firstTs) firstTs = a.first_ts;
+      if (a.last_ts > lastTs) lastTs = a.last_ts;
+    }
     rows.push({
       verdict: 'SUSPECT',
       subject: 'account',
@@ -281,8 +333,8 @@ export function suspectRows(attempts: readonly Attempt[], whyOf: WhyOf, o: RuleO
       rules,
       successes: addrs.reduce((n, a) => n + a.successes, 0),
       addresses: addrs,
-      first_ts: Math.min(...addrs.map((a) => a.first_ts)),
-      last_ts: Math.max(...addrs.map((a) => a.last_ts)),
+      first_ts: firstTs,
+      last_ts: lastTs,
     });
   }
   return rows;
@@ -406,16 +458,144 @@ export interface Verdicts {
 
 /** Every verdict row, in VERDICT_ORDER, and the per-address statistics they refer to. */
 export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly BlockInfo[], o: RuleOptions): Verdicts {
-  const byIp = attemptsByIp(attempts);
-  const whyOf = whitelistReasons(o);
-  const addresses = addressStats(byIp, blockLookup(blocks), whyOf, o);
-  const distributed = distributedRows(attempts, addresses, o);
-  const rows: VerdictRow[] = [
-    ...compromisedRows(byIp, addresses, o),
-    ...suspectRows(attempts, whyOf, o),
-    ...distributed.rows,
-    ...attackedRows(addresses, distributed.accountsOf),
-  ];
-  markVerdicts(rows, addresses);
-  return { rows, addresses };
+  const seq = new Map<Attempt, number>();
+  attempts.forEach((a, i) => seq.set(a, i));
+  const acc = new VerdictAccumulator(blocks, o, true);
+  for (const [ip, list] of attemptsByIp(attempts)) acc.addAddress(ip, list, (a) => seq.get(a)!);
+  return acc.finish();
+}
+
+/** DISTRIBUTED's input: per account, the failures of addresses under the threshold (time, address), and the addresses over it. */
+interface UserFails {
+  ts: number[];
+  ip: string[];
+  /** Input position (computeVerdicts) or NaN (streamed: ordered by time, then address). */
+  seq: number[];
+  over: Set<string>;
+}
+
+/**
+ * The verdicts fed address by address (each address's attempts at once, in time order): what is
+ * kept is per address (its statistics, its COMPROMISED part), per (day, account, address) of
+ * logins (SUSPECT), and per account the failures of addresses under the strike threshold, as two
+ * numbers each (DISTRIBUTED) — not the attempts. `finish()` gives what computeVerdicts gives for
+ * all the attempts at once.
+ */
+export class VerdictAccumulator {
+  private readonly blocksOf: (ip: string) => BlockJson[];
+  private readonly whyOf: WhyOf;
+  private readonly isFail: (a: Attempt) => boolean;
+  readonly addresses = new Map<string, AddressStat>();
+  private readonly comp: { ip: string; first: number; order: number; parts: CompromisedPart[] }[] = [];
+  private readonly suspect: SuspectGroups;
+  private readonly fails = new Map<string, UserFails>();
+  private fed = 0;
+
+  /** `inputOrder`: addresses come in the order computeVerdicts groups them (else: any order, sorted here as that grouping would). */
+  constructor(
+    blocks: readonly BlockInfo[],
+    private readonly o: RuleOptions,
+    private readonly inputOrder = false,
+  ) {
+    this.blocksOf = blockLookup(blocks);
+    this.whyOf = whitelistReasons(o);
+    this.isFail = failTest(o);
+    this.suspect = new SuspectGroups(o);
+  }
+
+  addAddress(ip: string, list: readonly Attempt[], seqOf?: (a: Attempt) => number): AddressStat {
+    const one = new Map<string, readonly Attempt[]>([[ip, list]]);
+    const st = addressStats(one, this.blocksOf, this.whyOf, this.o).get(ip)!;
+    this.addresses.set(ip, st);
+    const parts = compromisedOf(ip, list, st.blocks.length > 0, this.o);
+    if (parts.length > 0) this.comp.push({ ip, first: list[0]!.ts, order: this.fed, parts });
+    this.fed++;
+    const over = st.would_block || st.blocks.length > 0;
+    for (const a of list) {
+      this.suspect.add(a);
+      if (!this.isFail(a) || a.user === null) continue;
+      let f = this.fails.get(a.user);
+      if (!f) this.fails.set(a.user, (f = { ts: [], ip: [], seq: [], over: new Set() }));
+      if (over) f.over.add(ip);
+      else {
+        f.ts.push(a.ts);
+        f.ip.push(ip);
+        f.seq.push(seqOf ? seqOf(a) : NaN);
+      }
+    }
+    return st;
+  }
+
+  finish(): Verdicts {
+    const addresses = this.addresses;
+    // COMPROMISED in the order of each address's first attempt (the order of a time-sorted list grouped by address).
+    if (!this.inputOrder) this.comp.sort((a, b) => a.first - b.first || (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+    const compRows = compromisedAssemble(this.comp.map((c) => c.parts));
+    const distributed = this.distributed();
+    const rows: VerdictRow[] = [];
+    for (const list of [compRows, this.suspect.rows(this.whyOf), distributed.rows, attackedRows(addresses, distributed.accountsOf)] as VerdictRow[][])
+      for (const r of list) rows.push(r);
+    markVerdicts(rows, addresses);
+    return { rows, addresses };
+  }
+
+  /** distributedRows over the kept failures (the same window rule, the same rows). */
+  private distributed(): { rows: DistributedRow[]; accountsOf: Map<string, string[]> } {
+    const o = this.o;
+    const accountsOf = new Map<string, string[]>();
+    const rows: DistributedRow[] = [];
+    for (const [user, f] of this.fails) {
+      const n = f.ts.length;
+      if (n === 0) continue;
+      if (new Set(f.ip).size < o.distributedMin) continue;
+      const idx = Array.from({ length: n }, (_, i) => i);
+      if (this.inputOrder) idx.sort((a, b) => f.seq[a]! - f.seq[b]!);
+      else idx.sort((a, b) => f.ts[a]! - f.ts[b]! || (f.ip[a]! < f.ip[b]! ? -1 : f.ip[a]! > f.ip[b]! ? 1 : 0) || a - b);
+      const ts = idx.map((i) => f.ts[i]!);
+      const ips = idx.map((i) => f.ip[i]!);
+      const inWin = new Map<string, number>();
+      let best = 0;
+      let bestFrom = 0;
+      let bestTo = 0;
+      let i = 0;
+      for (let j = 0; j < n; j++) {
+        inWin.set(ips[j]!, (inWin.get(ips[j]!) ?? 0) + 1);
+        while (ts[j]! - ts[i]! > o.distributedWindow) {
+          const ip = ips[i]!;
+          const c = inWin.get(ip)! - 1;
+          if (c === 0) inWin.delete(ip);
+          else inWin.set(ip, c);
+          i++;
+        }
+        if (inWin.size > best) {
+          best = inWin.size;
+          bestFrom = i;
+          bestTo = j;
+        }
+      }
+      if (best < o.distributedMin) continue;
+      let end = bestTo;
+      while (end + 1 < n && ts[end + 1]! - ts[bestFrom]! <= o.distributedWindow) end++;
+      const count = new Map<string, number>();
+      for (let k = bestFrom; k <= end; k++) count.set(ips[k]!, (count.get(ips[k]!) ?? 0) + 1);
+      const addrs = [...count.entries()].map(([ip, failures]) => ({ ip, failures })).sort((a, b) => (a.ip < b.ip ? -1 : 1));
+      for (const a of addrs) {
+        const l = accountsOf.get(a.ip) ?? [];
+        l.push(user);
+        accountsOf.set(a.ip, l);
+      }
+      rows.push({
+        verdict: 'DISTRIBUTED',
+        subject: 'account',
+        account: user,
+        failures: end - bestFrom + 1,
+        addresses: addrs,
+        over_threshold: [...f.over].sort(),
+        first_ts: ts[bestFrom]!,
+        last_ts: ts[end]!,
+      });
+    }
+    rows.sort((a, b) => b.addresses.length - a.addresses.length || (a.account < b.account ? -1 : 1));
+    return { rows, accountsOf };
+  }
 }

@@ -67,7 +67,8 @@ export class PatternAutomaton {
     const outLists: number[][] = ends.map((e) => [...e]);
     for (let qi = 0; qi < queue.length; qi++) {
       const s = queue[qi]!;
-      outLists[s]!.push(...outLists[fail[s]!]!.filter((x) => !outLists[s]!.includes(x)));
+      const own = outLists[s]!;
+      for (const x of outLists[fail[s]!]!) if (!own.includes(x)) own.push(x); // a loop, not push(...): no spread of a long list
       for (let b = 0; b < 256; b++) {
         const t = goto[s]!.get(b);
         if (t !== undefined) {
@@ -95,7 +96,9 @@ export class PatternAutomaton {
     });
     this.outNext = Int32Array.from(next);
     this.outPattern = Int32Array.from(pat);
-    this.maxLen = Math.max(...this.patterns.map((p) => p.length));
+    let maxLen = 0; // a loop, not Math.max(...): no spread of a long list
+    for (const p of this.patterns) maxLen = Math.max(maxLen, p.length);
+    this.maxLen = maxLen;
     this.single = this.patterns.length === 1 ? this.patterns[0]! : null;
     let common = this.patterns[0]!.length;
     for (const p of this.patterns) {

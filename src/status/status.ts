@@ -150,7 +150,7 @@ export async function collectStatus(o: { stateFile: string; metrics: ListenAddre
       for (const e of read.state.entries) {
         const b = e.block;
         if (b && b.until >= now) doc.blocks.push({ key: e.key, rule: b.rule, from: b.from, until: b.until, rejects: b.rejects });
-        if (e.auth.length > 0) doc.strikes.push({ key: e.key, failures: e.auth.length, last_failure: Math.max(...e.auth) });
+        if (e.auth.length > 0) doc.strikes.push({ key: e.key, failures: e.auth.length, last_failure: e.auth.reduce((m, t) => Math.max(m, t), -Infinity) });
       }
       doc.blocks.sort((a, b) => b.until - a.until || a.key.localeCompare(b.key));
       doc.strikes.sort((a, b) => b.failures - a.failures || b.last_failure - a.last_failure || a.key.localeCompare(b.key));
