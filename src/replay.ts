@@ -15,7 +15,9 @@ export interface ReplayResult {
 
 /**
  * Runs capture files through the whole pipeline; `next` sees every event as it happens. `stop`
- * ends the reading early (see readCaptureFiles).
+ * ends the reading early (see readCaptureFiles). `ready`, asked after each packet, returns a
+ * promise while the output waits for its reader (a pipe that is full): the next packet is read once
+ * it settles, so output that cannot be written holds the reading back rather than piling up.
  */
 export async function replayFiles(
   files: string[],
@@ -24,6 +26,7 @@ export async function replayFiles(
   onTick?: (p: Pipeline, t: ReplayTally) => void,
   limits: TallyLimits = defaultTallyLimits,
   stop?: AbortSignal,
+  ready?: () => Promise<void> | null,
 ): Promise<ReplayResult> {
   const tally = new ReplayTally(next, limits);
   const pipeline = new Pipeline(options, tally);
@@ -32,7 +35,12 @@ export async function replayFiles(
     timer = setInterval(() => onTick(pipeline, tally), 1000);
     timer.unref();
   }
-  const onPacket = (rec: PacketRecord): void => pipeline.packet(rec);
+  const onPacket = ready
+    ? (rec: PacketRecord): Promise<void> | undefined => {
+        pipeline.packet(rec);
+        return ready() ?? undefined;
+      }
+    : (rec: PacketRecord): void => pipeline.packet(rec);
   try {
     const reports = await readCaptureFiles(files, onPacket, stop);
     pipeline.finish();

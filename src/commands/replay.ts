@@ -17,6 +17,7 @@ interface ReplayFlags extends PipelineFlags {
   summaryOnly: boolean;
   progress: boolean;
   maxClients: number;
+  detailsPerClient: number;
 }
 
 export const EXIT_READ_ERROR = 2;
@@ -59,8 +60,12 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
     pipelineOptionsFrom(flags),
     json && !flags.summaryOnly ? json : null,
     tick,
-    { ...(json || flags.summaryOnly ? countsOnlyLimits : defaultTallyLimits), maxClients: flags.maxClients },
+    {
+      ...(json || flags.summaryOnly ? countsOnlyLimits : { ...defaultTallyLimits, eventsPerClient: flags.detailsPerClient }),
+      maxClients: flags.maxClients,
+    },
     gone.signal,
+    () => out.ready(),
   );
   if (tick) process.stderr.write('\r\x1b[K');
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
