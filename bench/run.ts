@@ -6,6 +6,8 @@
  *       [--tcpdump-repeat 3] [--product-repeat 1] [--timeout-s 3600] [--results bench/out/results.json]
  *       [--product-cli PATH]   (another build of the CLI, e.g. to compare two versions) [--no-pending]
  *       [--no-many-clients] [--many-clients 1000000]   (the many-clients memory case, ~2 min)
+ *       [--no-output] [--output-repeat 3] [--output-only]   (replay's outputs side by side: text and
+ *       JSON, summary only and every event; --output-only runs that case alone)
  *
  * On one synthetic capture (made by bench/gen.ts when missing) it times smtpstrike's `replay`,
  * tcpdump's filter-only read and tshark's 535 search, prints a table with the targets, checks the
@@ -29,6 +31,7 @@ import { runLogBench } from './logs.js';
 import { runLogSensorBench } from './log-sensor.js';
 import { runLiveLoss } from './live-loss.js';
 import { runManyClientsBench, type ManyClientsRun } from './many-clients-bench.js';
+import { runReplayOutputBench } from './replay-output.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // <root>/dist/bench
 const root = resolve(here, '..', '..');
@@ -631,6 +634,9 @@ async function main(): Promise<number> {
       'product-cli': { type: 'string' },
       'no-many-clients': { type: 'boolean', default: false },
       'many-clients': { type: 'string', default: '1000000' },
+      'no-output': { type: 'boolean', default: false },
+      'output-only': { type: 'boolean', default: false },
+      'output-repeat': { type: 'string', default: '3' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -641,7 +647,8 @@ async function main(): Promise<number> {
         '       [--no-product] [--no-tcpdump] [--no-tshark] [--tshark-limit N] [--no-micro] [--tcpdump-repeat 3] [--product-repeat 1]\n' +
         '       [--timeout-s 3600] [--results bench/out/results.json] [--product-cli dist/src/cli.js] [--no-pending]\n' +
         '       [--no-many-clients] [--many-clients 1000000] [--no-logs] [--log-lines 3000000]\n' +
-        '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5] [--no-fleet] [--no-blockers]',
+        '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5] [--no-fleet] [--no-blockers]\n' +
+        '       [--no-output] [--output-repeat 3] [--output-only]',
     );
     return 0;
   }
@@ -679,6 +686,18 @@ async function main(): Promise<number> {
   );
   const warm = warmCache(file);
   log(`page cache warmed (read at ${fmt(warm)} MiB/s); every tool reads the file from memory`);
+
+  const outputCase = async (): Promise<unknown> => {
+    log("\n== replay's outputs: text and JSON, summary only and every event ==");
+    return runReplayOutputBench({ log, cli: cliPath, file, repeat: Math.max(1, Number(values['output-repeat'])) });
+  };
+  if (values['output-only']) {
+    const output = await outputCase();
+    const path = values.results !== undefined ? resultsPath : join(root, 'bench', 'out', 'output-results.json');
+    writeFileSync(path, JSON.stringify({ when: new Date().toISOString(), output }, null, 2) + '\n');
+    log(`\nresults written to ${path}`);
+    return output ? 0 : 3;
+  }
 
   const runs: ToolRun[] = [];
   let productCheck: CheckResult | null = null;
@@ -853,6 +872,7 @@ async function main(): Promise<number> {
     targets,
     checks: { product: productCheck, product_coverage: productSummaryCoverage ?? null, tshark: tsharkCheck },
     micro,
+    output: null as unknown,
     many_clients: null as ManyClientsRun[] | null,
     blockers: null as unknown,
     logs: null as unknown,
@@ -861,6 +881,8 @@ async function main(): Promise<number> {
     live: null as unknown,
     pending: null as unknown,
   };
+  // ---- replay's outputs (issue 15 item 6): --json and the text report next to --summary-only
+  if (!values['no-output'] && !values['no-product']) results.output = await outputCase();
   // ---- many clients (issue 9): per-client state for 1M IPv4 clients and 1M IPv6 /64s
   if (!values['no-many-clients'] && !values['no-product']) {
     log('\n== many clients: 1 failure each, peak RSS ==');
