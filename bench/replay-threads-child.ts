@@ -53,7 +53,7 @@ if (!file || !(threads >= 1)) {
   process.exit(2);
 }
 const t0 = performance.now();
-const r = await replayFiles([file], defaultPipelineOptions(), null, undefined, countsOnlyLimits, undefined, threads);
+const r = await replayFiles([file], defaultPipelineOptions(), null, undefined, countsOnlyLimits, undefined, undefined, threads);
 const seconds = (performance.now() - t0) / 1000;
 const { elapsed: _e, ...coverage } = { elapsed: 0, ...r.coverage };
 const digest = createHash('sha256')

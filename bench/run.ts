@@ -8,6 +8,8 @@
  *       [--no-many-clients] [--many-clients 1000000]   (the many-clients memory case, ~2 min)
  *       [--no-many-files] [--many-files 720]   (the capture cut into 720 files, against the one file)
  *       [--no-start] [--only-start] [--start-runs 20]   (start-up: node -e 0, --help, a 1 kB replay; bench/start.ts)
+ *       [--no-output] [--output-repeat 3] [--output-only]   (replay's outputs side by side: text and
+ *       JSON, summary only and every event; --output-only runs that case alone)
  *
  * On one synthetic capture (made by bench/gen.ts when missing) it times smtpstrike's `replay`,
  * tcpdump's filter-only read and tshark's 535 search, prints a table with the targets, checks the
@@ -36,6 +38,7 @@ import { runThreadScaling, type ThreadScaling } from './replay-threads.js';
 import { runManyClientsBench, type ManyClientsRun } from './many-clients-bench.js';
 import { runManyFilesBench, type ManyFilesResult } from './many-files.js';
 import { runStartBench, type StartResult } from './start.js';
+import { runReplayOutputBench } from './replay-output.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // <root>/dist/bench
 const root = resolve(here, '..', '..');
@@ -650,6 +653,9 @@ async function main(): Promise<number> {
       'no-start': { type: 'boolean', default: false },
       'only-start': { type: 'boolean', default: false },
       'start-runs': { type: 'string', default: '20' },
+      'no-output': { type: 'boolean', default: false },
+      'output-only': { type: 'boolean', default: false },
+      'output-repeat': { type: 'string', default: '3' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -664,7 +670,8 @@ async function main(): Promise<number> {
         '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5] [--no-fleet] [--no-blockers]\n' +
         '       [--no-threads] [--threads-only] [--threads-repeat 3]   (replay --threads scaling; --threads-only: capture, tcpdump and it alone)\n' +
         '       [--no-live] [--live-full] [--no-live-cpu] [--live-cpu-repeat 3]\n' +
-        '       [--no-start] [--only-start] [--start-runs 20]',
+        '       [--no-start] [--only-start] [--start-runs 20]\n' +
+        '       [--no-output] [--output-repeat 3] [--output-only]',
     );
     return 0;
   }
@@ -714,6 +721,18 @@ async function main(): Promise<number> {
   );
   const warm = warmCache(file);
   log(`page cache warmed (read at ${fmt(warm)} MiB/s); every tool reads the file from memory`);
+
+  const outputCase = async (): Promise<unknown> => {
+    log("\n== replay's outputs: text and JSON, summary only and every event ==");
+    return runReplayOutputBench({ log, cli: cliPath, file, repeat: Math.max(1, Number(values['output-repeat'])) });
+  };
+  if (values['output-only']) {
+    const output = await outputCase();
+    const path = values.results !== undefined ? resultsPath : join(root, 'bench', 'out', 'output-results.json');
+    writeFileSync(path, JSON.stringify({ when: new Date().toISOString(), output }, null, 2) + '\n');
+    log(`\nresults written to ${path}`);
+    return output ? 0 : 3;
+  }
 
   const runs: ToolRun[] = [];
   let productCheck: CheckResult | null = null;
@@ -907,6 +926,7 @@ async function main(): Promise<number> {
     targets,
     checks: { product: productCheck, product_coverage: productSummaryCoverage ?? null, tshark: tsharkCheck },
     micro,
+    output: null as unknown,
     many_clients: null as ManyClientsRun[] | null,
     blockers: null as unknown,
     logs: null as unknown,
@@ -920,6 +940,8 @@ async function main(): Promise<number> {
     start,
     threads: threadScaling,
   };
+  // ---- replay's outputs (issue 15 item 6): --json and the text report next to --summary-only
+  if (!values['no-output'] && !values['no-product']) results.output = await outputCase();
   // ---- many clients (issue 9): per-client state for 1M IPv4 clients and 1M IPv6 /64s
   if (!values['no-many-clients'] && !values['no-product']) {
     log('\n== many clients: 1 failure each, peak RSS ==');

@@ -15,8 +15,11 @@ export interface ReplayResult {
 
 /**
  * Runs capture files through the whole pipeline; `next` sees every event as it happens. `stop`
- * ends the reading early (see readCaptureFiles). `threads` > 1: sharded over worker threads by
- * client (src/replay-threads), the same result; 1 runs here, with no worker.
+ * ends the reading early (see readCaptureFiles). `ready`, asked after each packet, returns a
+ * promise while the output waits for its reader (a pipe that is full): the next packet is read once
+ * it settles, so output that cannot be written holds the reading back rather than piling up.
+ * `threads` > 1: sharded over worker threads by client (src/replay-threads), the same result
+ * (without `ready`: the main thread's merge writes as the workers answer); 1 runs here, with no worker.
  */
 export async function replayFiles(
   files: string[],
@@ -25,6 +28,7 @@ export async function replayFiles(
   onTick?: (p: Pipeline, t: ReplayTally) => void,
   limits: TallyLimits = defaultTallyLimits,
   stop?: AbortSignal,
+  ready?: () => Promise<void> | null,
   threads = 1,
 ): Promise<ReplayResult> {
   if (threads > 1) {
@@ -38,7 +42,12 @@ export async function replayFiles(
     timer = setInterval(() => onTick(pipeline, tally), 1000);
     timer.unref();
   }
-  const onPacket = (rec: PacketRecord): void => pipeline.packet(rec);
+  const onPacket = ready
+    ? (rec: PacketRecord): Promise<void> | undefined => {
+        pipeline.packet(rec);
+        return ready() ?? undefined;
+      }
+    : (rec: PacketRecord): void => pipeline.packet(rec);
   try {
     const reports = await readCaptureFiles(files, onPacket, stop);
     pipeline.finish();

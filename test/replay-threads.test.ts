@@ -38,7 +38,7 @@ function captures(dir: string): string[] {
 async function outputs(files: string[], threads: number, options: () => PipelineOptions): Promise<{ text: string; json: string; summary: string }> {
   let lines = '';
   const json = new JsonLinesWriter({ write: (s: string) => (lines += s) });
-  const r = await replayFiles(files, options(), json, undefined, defaultTallyLimits, undefined, threads);
+  const r = await replayFiles(files, options(), json, undefined, defaultTallyLimits, undefined, undefined, threads);
   json.flush();
   const t = r.tally;
   const text = [...textChunks({ tally: t, blocks: r.blocks, coverage: r.coverage, files: r.files, summaryOnly: false })].join('');

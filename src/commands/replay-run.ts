@@ -13,6 +13,7 @@ export interface ReplayFlags extends PipelineFlags {
   progress: boolean;
   maxClients: number;
   threads: number;
+  detailsPerClient: number;
 }
 
 export const EXIT_READ_ERROR = 2;
@@ -45,8 +46,12 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
     pipelineOptionsFrom(flags),
     json && !flags.summaryOnly ? json : null,
     tick,
-    { ...(json || flags.summaryOnly ? countsOnlyLimits : defaultTallyLimits), maxClients: flags.maxClients },
+    {
+      ...(json || flags.summaryOnly ? countsOnlyLimits : { ...defaultTallyLimits, eventsPerClient: flags.detailsPerClient }),
+      maxClients: flags.maxClients,
+    },
     gone.signal,
+    () => out.ready(),
     flags.threads,
   );
   if (tick) process.stderr.write('\r\x1b[K');

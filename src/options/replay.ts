@@ -1,4 +1,5 @@
 /** `smtpstrike replay`: its output options, the pipeline ones and the client table's bound. */
+import { defaultTallyLimits } from '../replay-output/client-tally.js';
 import { PIPELINE_OPTIONS, TALLY_OPTIONS } from './pipeline.js';
 import { optionList, type OptionSpec } from './registry.js';
 
@@ -18,6 +19,16 @@ export const REPLAY_OPTIONS = optionList('replay', [
     default: false,
     help: 'print only the summary (JSON: only the summary line)',
     doc: 'text: counts, blocks and coverage only; JSON: only the summary line',
+  },
+  {
+    option: 'detailsPerClient',
+    flags: '--details-per-client <n>',
+    kind: 'int',
+    min: 0,
+    max: 100_000_000,
+    default: defaultTallyLimits.eventsPerClient,
+    help: 'text: AUTH outcomes listed per client; the rest are counted in one line (--json has every one)',
+    doc: 'text report: the AUTH outcomes listed under each client; past N, one line says how many more there were (`--json` streams every one)',
   },
   { option: 'progress', flags: '--no-progress', kind: 'bool', help: 'no progress line on stderr', docDefault: '', doc: 'no progress line' },
   {

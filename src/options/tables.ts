@@ -26,6 +26,7 @@ export const TABLE_ROWS: Readonly<Record<string, readonly TableRow[]>> = {
     row('json'),
     row('summaryOnly'),
     row('threads'),
+    row('detailsPerClient'),
     row('ports'),
     { options: ['hitcount', 'seconds'], doc: 'failures within S seconds that block an address' },
     { options: ['connHitcount', 'connSeconds'], doc: 'new connections within S seconds that block an address' },

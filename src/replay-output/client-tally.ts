@@ -1,5 +1,7 @@
-import type { AuthEvent, EventSink, PipelineEvent, RejectEvent, StrikeEvent } from '../events.js';
+import type { AuthEvent, EventSink, PipelineEvent } from '../events.js';
 import { AddressIndex } from './address-index.js';
+import { authDetailLine, strikeDetailLine } from './detail-lines.js';
+import { LineStore } from './line-store.js';
 
 /** Outcomes inferred inside TLS (never mixed into the counts read in the clear). */
 export interface InferredCounts {
@@ -24,14 +26,56 @@ export interface ClientView {
   inferred: InferredCounts;
   /** Distinct usernames, first seen first, at most `usersPerClient`. */
   users: string[];
-  /** A sample of the client's events for the text report (empty in counts-only mode). */
-  events: AuthEvent[];
+  /** The text report's lines for the client's first events (empty in counts-only mode). */
+  details: string[];
+  /** The client's outcomes without a detail line (past `eventsPerClient`, or all in counts-only mode). */
   eventsNotKept: number;
 }
 
-interface EventSample {
-  events: AuthEvent[];
-  notKept: number;
+/**
+ * The text report's detail lines per client, made when the event comes (events are not kept):
+ * each row's lines are a list through `next`, in the table's LineStore.
+ */
+class DetailLines {
+  readonly store = new LineStore();
+  next: Int32Array = new Int32Array(1024);
+  head: Int32Array;
+  tail: Int32Array;
+  count: Uint32Array;
+  constructor(rows: number) {
+    this.head = new Int32Array(rows).fill(-1);
+    this.tail = new Int32Array(rows);
+    this.count = new Uint32Array(rows);
+  }
+  grow(rows: number): void {
+    const h = new Int32Array(rows).fill(-1);
+    h.set(this.head);
+    this.head = h;
+    const t = new Int32Array(rows);
+    t.set(this.tail);
+    this.tail = t;
+    const c = new Uint32Array(rows);
+    c.set(this.count);
+    this.count = c;
+  }
+  add(row: number, line: string): void {
+    const id = this.store.add(line);
+    if (id >= this.next.length) {
+      const n = new Int32Array(2 * this.next.length);
+      n.set(this.next);
+      this.next = n;
+    }
+    this.next[id] = -1;
+    if (this.head[row] === -1) this.head[row] = id;
+    else this.next[this.tail[row]!] = id;
+    this.tail[row] = id;
+    this.count[row]!++;
+  }
+  linesOf(row: number): string[] {
+    const out: string[] = [];
+    for (let id = this.head[row]!; id !== -1; id = this.next[id]!) out.push(this.store.line(id));
+    return out;
+  }
 }
 
 const NO_USER = -1;
@@ -51,7 +95,8 @@ export class ClientTable implements Iterable<[string, ClientView]> {
   private inferred: Uint32Array = new Uint32Array(3 * 1024);
   private firstUser: Int32Array = new Int32Array(1024).fill(NO_USER);
   private readonly moreUsers = new Map<number, number[]>();
-  private readonly samples = new Map<number, EventSample>();
+  /** Made on the first detail line (counts-only outputs never pay for it). */
+  private details: DetailLines | null = null;
   private readonly userIds = new Map<string, number>();
   private readonly userNames: string[] = [];
 
@@ -100,12 +145,13 @@ export class ClientTable implements Iterable<[string, ClientView]> {
     if (more.length + 1 < max && !more.includes(id)) more.push(id);
   }
 
-  /** Keeps `ev` in the row's sample while it holds fewer than `max`, else counts it as not kept. */
+  /**
+   * Keeps the detail line of `ev` while the row has fewer than `max` (the others are the row's
+   * outcomes less its lines: nothing to count).
+   */
   sample(row: number, ev: AuthEvent, max: number): void {
-    let s = this.samples.get(row);
-    if (!s) this.samples.set(row, (s = { events: [], notKept: 0 }));
-    if (s.events.length < max) s.events.push(ev);
-    else s.notKept++;
+    const d = (this.details ??= new DetailLines(this.failures.length));
+    if (d.count[row]! < max) d.add(row, authDetailLine(ev));
   }
 
   get(ip: string): ClientView | undefined {
@@ -132,15 +178,18 @@ export class ClientTable implements Iterable<[string, ClientView]> {
   }
 
   view(row: number): ClientView {
-    const s = this.samples.get(row);
+    const d = this.details;
+    const inferred = { failures: this.inferred[3 * row]!, successes: this.inferred[3 * row + 1]!, tempfails: this.inferred[3 * row + 2]! };
+    const details = d ? d.linesOf(row) : [];
+    const outcomes = this.failures[row]! + this.successes[row]! + this.tempfails[row]! + inferred.failures + inferred.successes + inferred.tempfails;
     return {
       failures: this.failures[row]!,
       successes: this.successes[row]!,
       tempfails: this.tempfails[row]!,
-      inferred: { failures: this.inferred[3 * row]!, successes: this.inferred[3 * row + 1]!, tempfails: this.inferred[3 * row + 2]! },
+      inferred,
       users: this.usersOf(row),
-      events: s?.events ?? [],
-      eventsNotKept: s?.notKept ?? 0,
+      details,
+      eventsNotKept: outcomes - details.length,
     };
   }
 
@@ -171,6 +220,7 @@ export class ClientTable implements Iterable<[string, ClientView]> {
     const f = new Int32Array(n).fill(NO_USER);
     f.set(this.firstUser);
     this.firstUser = f;
+    this.details?.grow(n);
   }
 }
 
@@ -189,7 +239,7 @@ export interface DroppedClients {
 export interface TallyLimits {
   /** Clients tracked at most (an attack from millions of addresses must not exhaust memory). */
   maxClients: number;
-  /** Auth events kept per client for the text report. */
+  /** Detail lines kept per client for the text report (`--details-per-client`); the rest are counted. */
   eventsPerClient: number;
   /** Strike/reject log lines kept for the text report. */
   logLines: number;
@@ -197,7 +247,7 @@ export interface TallyLimits {
   usersPerClient: number;
 }
 
-export const defaultTallyLimits: TallyLimits = { maxClients: 1_000_000, eventsPerClient: 50, logLines: 100_000, usersPerClient: 100 };
+export const defaultTallyLimits: TallyLimits = { maxClients: 1_000_000, eventsPerClient: 20, logLines: 100_000, usersPerClient: 100 };
 
 /** For outputs that print no event detail (JSON summary, streamed JSON): counts only. */
 export const countsOnlyLimits: TallyLimits = { ...defaultTallyLimits, eventsPerClient: 0, logLines: 0 };
@@ -208,7 +258,8 @@ export const countsOnlyLimits: TallyLimits = { ...defaultTallyLimits, eventsPerC
  */
 export class ReplayTally implements EventSink {
   readonly clients = new ClientTable();
-  readonly log: (StrikeEvent | RejectEvent)[] = [];
+  /** The text report's strike log: the first `logLines` strike and reject lines, made as they come. */
+  readonly log = new LineStore();
   totals = {
     failures: 0,
     successes: 0,
@@ -266,7 +317,7 @@ export class ReplayTally implements EventSink {
         else if (ev.type === 'reject') this.totals.rejects++;
         else this.totals.blocks++;
         if (ev.type !== 'block') {
-          if (this.log.length < this.limits.logLines) this.log.push(ev);
+          if (this.log.size < this.limits.logLines) this.log.add(strikeDetailLine(ev));
           else this.logLinesNotKept++;
         }
         break;

@@ -1,19 +1,11 @@
 import type { Coverage } from '../pipeline.js';
 import type { FileReport } from '../source/capture-files.js';
 import type { BlockInterval } from '../strikes/strike-engine.js';
-import { strikeLogLine } from '../strikes/iptables-log.js';
 import type { ReplayTally } from './client-tally.js';
 import { escapeControl } from '../text/control-chars.js';
-import { basisNames } from '../tls/auth-exchange.js';
+import { localTime } from './detail-lines.js';
 
-/** `YYYY-MM-DD HH:MM:SS.ffffff` in local time (as tcpdump prints; set TZ=UTC for UTC). */
-export function localTime(ts: number): string {
-  const totalUs = Math.round(ts * 1e6);
-  const us = totalUs % 1_000_000;
-  const d = new Date((totalUs - us) / 1000);
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(us, 6)}`;
-}
+export { localTime } from './detail-lines.js';
 
 export function duration(s: number): string {
   if (!Number.isFinite(s)) return '?';
@@ -93,20 +85,8 @@ export function* textChunks(r: TextReportInput): Generator<string, void, undefin
       `${ip}: ${plural(t.failures, 'failure')}, ${plural(t.successes, 'success', 'successes')}, ${plural(t.tempfails, 'temporary failure')}${inferred}${users}`,
     );
     if (r.summaryOnly) continue;
-    for (const e of t.events) {
-      if (e.inferred) {
-        const basis = basisNames(e.inferred.basis).join(' + ');
-        out.push(
-          `  ${localTime(e.ts)}  ${e.code}  ${e.client}:${e.clientPort} > ${e.server}:${e.serverPort}  inferred inside TLS: record ${e.inferred.recordLen} bytes, ${e.inferred.delay.toFixed(3)} s after the client (${basis})`,
-        );
-        continue;
-      }
-      const who = e.user ? ` user ${escapeControl(e.user)}` : '';
-      out.push(
-        `  ${localTime(e.ts)}  ${e.code}  ${e.client}:${e.clientPort} > ${e.server}:${e.serverPort}  ${e.mech === null ? 'AUTH ?' : escapeControl(e.mech)}${who}  "${escapeControl(e.text)}"`,
-      );
-    }
-    if (t.eventsNotKept) out.push(`  … and ${t.eventsNotKept} more`);
+    for (const l of t.details) out.push(l);
+    if (t.eventsNotKept) out.push(`  … and ${t.eventsNotKept} more (--details-per-client, --json)`);
   }
   if (rows.length === 0) {
     out.push(
@@ -118,9 +98,9 @@ export function* textChunks(r: TextReportInput): Generator<string, void, undefin
 
   if (!r.summaryOnly) {
     out.push('', "Strike log (what the seed's iptables rules would have logged):");
-    if (tally.log.length === 0) out.push('  (none)');
-    for (const l of tally.log) {
-      out.push(`  ${localTime(l.ts)}  ${strikeLogLine(l)}`);
+    if (tally.log.size === 0) out.push('  (none)');
+    for (let i = 0; i < tally.log.size; i++) {
+      out.push(tally.log.line(i));
       if (out.full) yield out.take();
     }
     if (tally.logLinesNotKept) out.push(`  … and ${tally.logLinesNotKept} more lines`);
