@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
+import { waitFor } from './support/wait.js';
 import type { AuthEvent, PipelineEvent, RejectEvent, StrikeEvent } from '../src/events.js';
 import { defaultPipelineOptions, type PipelineOptions } from '../src/pipeline.js';
 import { defaultTallyLimits } from '../src/replay-output/client-tally.js';
@@ -218,7 +219,8 @@ test('JSON lines into a reader that waits: the replay waits with it (nothing pil
   const run = replayFiles([capture], defaultPipelineOptions(), w, undefined, undefined, undefined, () => blocked).then(() => {
     done = true;
   });
-  for (let i = 0; i < 200 && written.length === 0; i++) await new Promise((r) => setImmediate(r));
+  // Polled by time, not by a count of event-loop turns: the first piece waits on file reads, slow on a loaded machine.
+  await waitFor(() => written.length > 0, 'the first piece written', 60_000);
   for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
   assert.equal(written.length, 1, 'one piece written, then the replay waits');
   assert.equal(done, false);
