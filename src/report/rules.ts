@@ -354,31 +354,51 @@ export function distributedRows(
     const s = addresses.get(ip)!;
     return s.would_block || s.blocks.length > 0;
   };
-  const failsByUser = new Map<string, Attempt[]>();
+  const fails = new Map<string, FailColumns>();
   for (const a of attempts) {
     if (!isFail(a) || a.user === null) continue;
-    const l = failsByUser.get(a.user);
-    if (l) l.push(a);
-    else failsByUser.set(a.user, [a]);
+    let f = fails.get(a.user);
+    if (!f) fails.set(a.user, (f = { ts: [], ip: [], over: new Set() }));
+    if (overThreshold(a.ip)) f.over.add(a.ip);
+    else {
+      f.ts.push(a.ts);
+      f.ip.push(a.ip);
+    }
   }
+  return distributedFrom(fails, o);
+}
+
+/** One account's failures from addresses under the threshold, in time order, and the addresses over it. */
+interface FailColumns {
+  ts: number[];
+  ip: string[];
+  over: Set<string>;
+}
+
+/**
+ * The DISTRIBUTED rule itself, over each account's failures (distributedRows from attempts, the
+ * VerdictAccumulator from what it kept): the window of `distributedWindow` seconds that reached the
+ * most distinct under-threshold addresses, with every failure for the account inside it.
+ */
+function distributedFrom(fails: ReadonlyMap<string, FailColumns>, o: RuleOptions): { rows: DistributedRow[]; accountsOf: Map<string, string[]> } {
   const accountsOf = new Map<string, string[]>();
   const rows: DistributedRow[] = [];
-  for (const [user, list] of failsByUser) {
-    const under = list.filter((a) => !overThreshold(a.ip));
-    if (new Set(under.map((a) => a.ip)).size < o.distributedMin) continue;
+  for (const [user, { ts, ip: ips, over }] of fails) {
+    const n = ts.length;
+    if (n === 0 || new Set(ips).size < o.distributedMin) continue;
     // Sliding window: most distinct under-threshold addresses within distributedWindow seconds.
     const inWin = new Map<string, number>();
     let best = 0;
     let bestFrom = 0;
     let bestTo = 0;
     let i = 0;
-    for (let j = 0; j < under.length; j++) {
-      inWin.set(under[j]!.ip, (inWin.get(under[j]!.ip) ?? 0) + 1);
-      while (under[j]!.ts - under[i]!.ts > o.distributedWindow) {
-        const ip = under[i]!.ip;
-        const n = inWin.get(ip)! - 1;
-        if (n === 0) inWin.delete(ip);
-        else inWin.set(ip, n);
+    for (let j = 0; j < n; j++) {
+      inWin.set(ips[j]!, (inWin.get(ips[j]!) ?? 0) + 1);
+      while (ts[j]! - ts[i]! > o.distributedWindow) {
+        const ip = ips[i]!;
+        const c = inWin.get(ip)! - 1;
+        if (c === 0) inWin.delete(ip);
+        else inWin.set(ip, c);
         i++;
       }
       if (inWin.size > best) {
@@ -390,10 +410,9 @@ export function distributedRows(
     if (best < o.distributedMin) continue;
     // The window that reached the most addresses, with every failure for the account inside it.
     let end = bestTo;
-    while (end + 1 < under.length && under[end + 1]!.ts - under[bestFrom]!.ts <= o.distributedWindow) end++;
-    const win = under.slice(bestFrom, end + 1);
+    while (end + 1 < n && ts[end + 1]! - ts[bestFrom]! <= o.distributedWindow) end++;
     const count = new Map<string, number>();
-    for (const a of win) count.set(a.ip, (count.get(a.ip) ?? 0) + 1);
+    for (let k = bestFrom; k <= end; k++) count.set(ips[k]!, (count.get(ips[k]!) ?? 0) + 1);
     const addrs = [...count.entries()].map(([ip, failures]) => ({ ip, failures })).sort((a, b) => (a.ip < b.ip ? -1 : 1));
     for (const a of addrs) {
       const l = accountsOf.get(a.ip) ?? [];
@@ -404,11 +423,11 @@ export function distributedRows(
       verdict: 'DISTRIBUTED',
       subject: 'account',
       account: user,
-      failures: win.length,
+      failures: end - bestFrom + 1,
       addresses: addrs,
-      over_threshold: [...new Set(list.filter((a) => overThreshold(a.ip)).map((a) => a.ip))].sort(),
-      first_ts: win[0]!.ts,
-      last_ts: win[win.length - 1]!.ts,
+      over_threshold: [...over].sort(),
+      first_ts: ts[bestFrom]!,
+      last_ts: ts[end]!,
     });
   }
   rows.sort((a, b) => b.addresses.length - a.addresses.length || (a.account < b.account ? -1 : 1));
@@ -539,63 +558,15 @@ export class VerdictAccumulator {
     return { rows, addresses };
   }
 
-  /** distributedRows over the kept failures (the same window rule, the same rows). */
+  /** distributedRows over the kept failures: put in time order (or the input order), then the one rule. */
   private distributed(): { rows: DistributedRow[]; accountsOf: Map<string, string[]> } {
-    const o = this.o;
-    const accountsOf = new Map<string, string[]>();
-    const rows: DistributedRow[] = [];
+    const ordered = new Map<string, FailColumns>();
     for (const [user, f] of this.fails) {
-      const n = f.ts.length;
-      if (n === 0) continue;
-      if (new Set(f.ip).size < o.distributedMin) continue;
-      const idx = Array.from({ length: n }, (_, i) => i);
+      const idx = Array.from({ length: f.ts.length }, (_, i) => i);
       if (this.inputOrder) idx.sort((a, b) => f.seq[a]! - f.seq[b]!);
       else idx.sort((a, b) => f.ts[a]! - f.ts[b]! || (f.ip[a]! < f.ip[b]! ? -1 : f.ip[a]! > f.ip[b]! ? 1 : 0) || a - b);
-      const ts = idx.map((i) => f.ts[i]!);
-      const ips = idx.map((i) => f.ip[i]!);
-      const inWin = new Map<string, number>();
-      let best = 0;
-      let bestFrom = 0;
-      let bestTo = 0;
-      let i = 0;
-      for (let j = 0; j < n; j++) {
-        inWin.set(ips[j]!, (inWin.get(ips[j]!) ?? 0) + 1);
-        while (ts[j]! - ts[i]! > o.distributedWindow) {
-          const ip = ips[i]!;
-          const c = inWin.get(ip)! - 1;
-          if (c === 0) inWin.delete(ip);
-          else inWin.set(ip, c);
-          i++;
-        }
-        if (inWin.size > best) {
-          best = inWin.size;
-          bestFrom = i;
-          bestTo = j;
-        }
-      }
-      if (best < o.distributedMin) continue;
-      let end = bestTo;
-      while (end + 1 < n && ts[end + 1]! - ts[bestFrom]! <= o.distributedWindow) end++;
-      const count = new Map<string, number>();
-      for (let k = bestFrom; k <= end; k++) count.set(ips[k]!, (count.get(ips[k]!) ?? 0) + 1);
-      const addrs = [...count.entries()].map(([ip, failures]) => ({ ip, failures })).sort((a, b) => (a.ip < b.ip ? -1 : 1));
-      for (const a of addrs) {
-        const l = accountsOf.get(a.ip) ?? [];
-        l.push(user);
-        accountsOf.set(a.ip, l);
-      }
-      rows.push({
-        verdict: 'DISTRIBUTED',
-        subject: 'account',
-        account: user,
-        failures: end - bestFrom + 1,
-        addresses: addrs,
-        over_threshold: [...f.over].sort(),
-        first_ts: ts[bestFrom]!,
-        last_ts: ts[end]!,
-      });
+      ordered.set(user, { ts: idx.map((i) => f.ts[i]!), ip: idx.map((i) => f.ip[i]!), over: f.over });
     }
-    rows.sort((a, b) => b.addresses.length - a.addresses.length || (a.account < b.account ? -1 : 1));
-    return { rows, accountsOf };
+    return distributedFrom(ordered, this.o);
   }
 }
