@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Blocker } from '../src/blocker/types.js';
 import { createBlocker } from '../src/blocker/index.js';
-import { Agent, have, NodeChildren, sh } from './support/netns-nodes.js';
+import { Agent, AGENT, have, NodeChildren, sh } from './support/netns-nodes.js';
 
 const isRoot = process.getuid?.() === 0;
 const CLI = process.env.SMTPSTRIKE_CLI ?? 'dist/src/cli.js';
@@ -39,42 +39,6 @@ for (const p of ports) {
     s.on('data', () => s.write('250 ok\\r\\n'));
   }).listen(p, '::', () => { if (++up === ports.length) console.log('ready'); });
 }`;
-
-/** As netns-nodes' AGENT, but `probe`/`open` answer with the greeting's port (`port=25`) or the error. */
-const AGENT = `
-const net = require('net');
-const held = new Map();
-const reply = (id, result) => process.stdout.write(JSON.stringify({ id, result }) + '\\n');
-require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
-  const m = JSON.parse(line);
-  if (m.op === 'probe' || m.op === 'open') {
-    let done = false, buf = '';
-    const s = net.connect({ host: m.dst, port: m.port, localAddress: m.src });
-    const fin = (r) => {
-      if (done) return;
-      done = true; clearTimeout(t);
-      if (m.op === 'open' && r.startsWith('port=')) held.set(m.key, s); else s.destroy();
-      reply(m.id, r);
-    };
-    const t = setTimeout(() => fin('timeout'), 2000);
-    s.on('data', (d) => { buf += d; const g = /^220 (port=\\d+)\\r\\n/.exec(buf); if (g) fin(g[1]); else if (buf.includes('\\n')) fin('unexpected'); });
-    s.on('error', (e) => fin(e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' ? 'reset' : 'error:' + e.code));
-    s.on('close', () => fin('closed'));
-  } else if (m.op === 'poke') {
-    const s = held.get(m.key);
-    if (!s) return reply(m.id, 'nosocket');
-    held.delete(m.key);
-    let done = false;
-    for (const ev of ['data', 'error', 'close']) s.removeAllListeners(ev);
-    const fin = (r) => { if (done) return; done = true; clearTimeout(t); s.destroy(); reply(m.id, r); };
-    const t = setTimeout(() => fin('timeout'), 2000);
-    s.on('data', () => fin('data'));
-    s.on('error', (e) => fin(e.code === 'ECONNRESET' ? 'reset' : 'error:' + e.code));
-    s.on('close', () => fin('closed'));
-    s.write('NOOP\\r\\n');
-  }
-});
-console.log('ready');`;
 
 const nodes = new NodeChildren();
 let agent: Agent;

@@ -32,7 +32,7 @@ for (const p of ports) {
 
 /**
  * One JSON request per line on stdin, one answer per line on stdout ({id, result}): `probe` (connect
- * from src, wait for the greeting: ok, refused, reset, timeout, closed), `open` (the same, but keep the
+ * from src, wait for the greeting: ok — or `port=N` when the greeting names its port —, refused, reset, timeout, closed), `open` (the same, but keep the
  * socket under `key`), `poke` (write to a kept socket: data, reset, closed, timeout).
  */
 export const AGENT = `
@@ -40,6 +40,8 @@ const net = require('net');
 const held = new Map();
 const reply = (id, result) => process.stdout.write(JSON.stringify({ id, result }) + '\\n');
 const greeting = (s) => s.startsWith('220') || s.startsWith('* OK') || s.startsWith('+OK');
+// A listener that names its port ("220 port=2626": test/tarpit-redirect-e2e.test.ts) is answered with it.
+const answer = (s) => { const g = /^220 (port=\\d+)\\r\\n/.exec(s); return g ? g[1] : greeting(s) ? 'ok' : 'unexpected'; };
 require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
   const m = JSON.parse(line);
   if (m.op === 'probe' || m.op === 'open') {
@@ -48,11 +50,11 @@ require('readline').createInterface({ input: process.stdin }).on('line', (line) 
     const fin = (r) => {
       if (done) return;
       done = true; clearTimeout(t);
-      if (m.op === 'open' && r === 'ok') held.set(m.key, s); else s.destroy();
+      if (m.op === 'open' && (r === 'ok' || r.startsWith('port='))) held.set(m.key, s); else s.destroy();
       reply(m.id, r);
     };
     const t = setTimeout(() => fin('timeout'), 2000);
-    s.on('data', (d) => { buf += d; if (buf.includes('\\n')) fin(greeting(buf) ? 'ok' : 'unexpected'); });
+    s.on('data', (d) => { buf += d; if (buf.includes('\\n')) fin(answer(buf)); });
     s.on('error', (e) => fin(e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' ? 'reset' : 'error:' + e.code));
     s.on('close', () => fin('closed'));
   } else if (m.op === 'poke') {
