@@ -6,69 +6,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import type { AuthEvent, ConnectEvent, WireSnapshot } from '../src/events.js';
 import { MAX_TIMEOUT_SEC } from '../src/blocker/types.js';
 import { ESCALATION_MAX_CAP_SECONDS, EscalationHistory, MAX_STAMPS_PER_KEY, defaultEscalationOptions, escalatedSeconds } from '../src/strikes/escalation.js';
-import { defaultStrikeOptions, StrikeEngine, type StrikeOptions } from '../src/strikes/strike-engine.js';
+import { StrikeEngine } from '../src/strikes/strike-engine.js';
 import { readStateChecked, writeStateAtomically } from '../src/strike-state/state-file.js';
 import { blockLookup } from '../src/report/rules.js';
 import { restoreStrikes } from '../src/watch/restore.js';
 import { EventLog, tempDir } from './support/synth.js';
-
-const wire = (src: string, dst: string): WireSnapshot => ({
-  ipVersion: src.includes(':') ? 6 : 4,
-  src,
-  dst,
-  ipLen: 60,
-  tos: 0,
-  ttl: 64,
-  ipId: 1,
-  df: true,
-  flowLabel: 0,
-  sport: 40000,
-  dport: 25,
-  window: 64240,
-  tcpFlags: 0x02,
-  iface: '',
-});
-let flowId = 1;
-const fail = (client: string, ts: number, flow: number): AuthEvent => ({
-  type: 'auth_failure',
-  ts,
-  flow,
-  client,
-  clientPort: 40000,
-  server: '192.0.2.25',
-  serverPort: 25,
-  code: 535,
-  mech: 'LOGIN',
-  user: 'x',
-  text: '535 no',
-  matched: false,
-  inferred: null,
-  wire: wire('192.0.2.25', client),
-});
-const syn = (client: string, ts: number, flow: number): ConnectEvent => ({
-  type: 'connect',
-  ts,
-  flow,
-  client,
-  clientPort: 40000,
-  server: '192.0.2.25',
-  serverPort: 25,
-  wire: wire(client, '192.0.2.25'),
-});
-
-function engine(tweak?: (o: StrikeOptions) => void): { e: StrikeEngine; log: EventLog } {
-  const o = defaultStrikeOptions();
-  tweak?.(o);
-  const log = new EventLog();
-  return { e: new StrikeEngine(o, log), log };
-}
+import { engine, fail, nextFlow, syn } from './support/strike-events.js';
 
 /** One visit: a connection at `t` with three failed AUTHs right after it. */
 function visit(e: StrikeEngine, client: string, t: number): void {
-  const flow = flowId++;
+  const flow = nextFlow();
   e.event(syn(client, t, flow));
   for (let j = 1; j <= 3; j++) e.event(fail(client, t + j * 0.01, flow));
   e.event({ type: 'flow_end', ts: t + 1, flow } as never);

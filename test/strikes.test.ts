@@ -1,61 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AuthEvent, ConnectEvent, WireSnapshot } from '../src/events.js';
 import { AddressSet, strikeKey } from '../src/strikes/address-key.js';
-import { defaultStrikeOptions, StrikeEngine, type StrikeOptions } from '../src/strikes/strike-engine.js';
 import { iptablesLogLine } from '../src/strikes/iptables-log.js';
 import { EventLog } from './support/synth.js';
-
-const wire = (src: string, dst: string): WireSnapshot => ({
-  ipVersion: src.includes(':') ? 6 : 4,
-  src,
-  dst,
-  ipLen: 60,
-  tos: 0,
-  ttl: 64,
-  ipId: 1,
-  df: true,
-  flowLabel: 0,
-  sport: 40000,
-  dport: 25,
-  window: 64240,
-  tcpFlags: 0x02,
-  iface: '',
-});
-let flowId = 1;
-const fail = (client: string, ts: number, flow = flowId++): AuthEvent => ({
-  type: 'auth_failure',
-  ts,
-  flow,
-  client,
-  clientPort: 40000,
-  server: '192.0.2.25',
-  serverPort: 25,
-  code: 535,
-  mech: 'LOGIN',
-  user: 'x',
-  text: '535 no',
-  matched: false,
-  inferred: null,
-  wire: wire('192.0.2.25', client),
-});
-const syn = (client: string, ts: number, flow = flowId++): ConnectEvent => ({
-  type: 'connect',
-  ts,
-  flow,
-  client,
-  clientPort: 40000,
-  server: '192.0.2.25',
-  serverPort: 25,
-  wire: wire(client, '192.0.2.25'),
-});
-
-function engine(tweak?: (o: StrikeOptions) => void): { e: StrikeEngine; log: EventLog } {
-  const o = defaultStrikeOptions();
-  tweak?.(o);
-  const log = new EventLog();
-  return { e: new StrikeEngine(o, log), log };
-}
+import { engine, fail, syn, wire } from './support/strike-events.js';
 
 const lines = (log: EventLog): string[] => log.events.flatMap((e) => (e.type === 'strike' || e.type === 'reject' ? [e.prefix] : []));
 
