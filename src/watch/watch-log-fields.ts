@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuthEvent } from '../events.js';
 import type { FollowEvent, FollowStats } from '../logfollow/log-follower.js';
 import type { SensorCoverage } from '../strikes/sensor-merge.js';
 import type { ReplayEnd } from './replay-source.js';
@@ -67,4 +68,16 @@ export function logReplayEnd(log: Logger, end: ReplayEnd, firstTs: number, lastT
     },
     end.interrupted ? 'replay interrupted' : 'replay done: the end of the capture files',
   );
+}
+
+/** An AUTH outcome the wire saw: read in clear (mech, user, the reply's text) or inferred inside TLS (record size, delay). */
+export function authLogLine(ev: AuthEvent): [Record<string, unknown>, string] {
+  const head = { event: ev.type, client: ev.client, client_port: ev.clientPort, server: ev.server, server_port: ev.serverPort };
+  if (ev.inferred) {
+    return [
+      { ...head, code: ev.code, inferred: true, record_len: ev.inferred.recordLen, delay_s: ev.inferred.delay },
+      `${ev.code} inferred inside TLS (record ${ev.inferred.recordLen} bytes)`,
+    ];
+  }
+  return [{ ...head, mech: ev.mech, user: ev.user, code: ev.code }, ev.text];
 }

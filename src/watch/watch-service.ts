@@ -11,7 +11,7 @@ import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
 import { escalatedSeconds } from '../strikes/escalation.js';
 import { JournalFollower, type JournalEntry } from '../logfollow/journal-follower.js';
-import { coverageFields, logFileFields, logFollowEvent, logReplayEnd } from './watch-log-fields.js';
+import { authLogLine, coverageFields, logFileFields, logFollowEvent, logReplayEnd } from './watch-log-fields.js';
 import { MultiFollower } from '../logfollow/multi-follower.js';
 import { readStateChecked, writeStateAtomically, type FollowerState } from '../strike-state/state-file.js';
 import { localAddresses, netnsAddresses, ProtectedAddresses } from './own-addresses.js';
@@ -576,35 +576,10 @@ export class WatchService implements EventSink {
           break;
         }
         this.counts.auth[ev.inferred ? 'inferred' : 'wire'][OUTCOME_OF_EVENT[ev.type]]++;
-        if (ev.inferred) {
-          this.log.info(
-            {
-              event: ev.type,
-              client: ev.client,
-              client_port: ev.clientPort,
-              server: ev.server,
-              server_port: ev.serverPort,
-              code: ev.code,
-              inferred: true,
-              record_len: ev.inferred.recordLen,
-              delay_s: ev.inferred.delay,
-            },
-            `${ev.code} inferred inside TLS (record ${ev.inferred.recordLen} bytes)`,
-          );
-        } else
-          this.log.info(
-            {
-              event: ev.type,
-              client: ev.client,
-              client_port: ev.clientPort,
-              server: ev.server,
-              server_port: ev.serverPort,
-              mech: ev.mech,
-              user: ev.user,
-              code: ev.code,
-            },
-            ev.text,
-          );
+        {
+          const [fields, msg] = authLogLine(ev);
+          this.log.info(fields, msg);
+        }
         break;
       case 'starttls':
         this.log.debug({ event: 'starttls', client: ev.client, server_port: ev.serverPort }, 'session went opaque (TLS)');
