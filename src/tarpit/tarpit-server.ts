@@ -20,6 +20,7 @@ import { loginUsername, plainUsername } from '../smtp/auth-username.js';
 import { escapeControl } from '../text/control-chars.js';
 import { tarpitLine } from './tarpit-lines.js';
 import type { TarpitConfig, TarpitEnd, TarpitEvent } from './tarpit-types.js';
+import { clientAddress, Conn } from './tarpit-conn.js';
 
 /** Replies owed to one connection before its socket is paused. */
 export const MAX_QUEUED = 4;
@@ -42,60 +43,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-type State = 'cmd' | 'plain' | 'login-user' | 'login-pass' | 'tls-wait' | 'done';
-
 const crlf = (s: string): Buffer => Buffer.from(`${s}\r\n`, 'latin1');
-
-/** The client's address as text: an IPv4 client of a dual-stack socket without its `::ffff:`. */
-function clientAddress(a: string | undefined): string {
-  if (!a) return '';
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
-}
-
-class Conn {
-  stream: Socket;
-  readonly client: string;
-  readonly clientPort: number;
-  readonly localPort: number;
-  readonly started = Date.now();
-  lastActive = Date.now();
-  bytesIn = 0;
-  bytesOut = 0;
-  commands = 0;
-  authAttempts = 0;
-  decoys = 0;
-  readonly usernames: string[] = [];
-  usernamesDropped = 0;
-  starttls = false;
-  authed = false;
-  state: State = 'cmd';
-  /** Replies owed, in order; `off` bytes of the first are sent. */
-  readonly queue: Buffer[] = [];
-  off = 0;
-  credit = 0;
-  /** The kernel's send buffer is full (the client does not read): wait for 'drain'. */
-  blocked = false;
-  /** What to do once the queue is empty. */
-  after: 'close' | 'tls' | null = null;
-  /** A line being read (allocated on the first partial line, at most maxLine bytes). */
-  line: Buffer | null = null;
-  lineLen = 0;
-  /** Inside an over-long line: its bytes are dropped until its newline. */
-  discarding = false;
-  endReason: TarpitEnd | null = null;
-  ended = false;
-  readonly onData = (b: Buffer): void => this.srv.input(this, b);
-
-  constructor(
-    readonly raw: Socket,
-    private readonly srv: TarpitServer,
-  ) {
-    this.stream = raw;
-    this.client = clientAddress(raw.remoteAddress);
-    this.clientPort = raw.remotePort ?? 0;
-    this.localPort = raw.localPort ?? 0;
-  }
-}
 
 export class TarpitServer {
   private readonly conns = new Set<Conn>();
