@@ -1,6 +1,7 @@
 /**
  * `smtpstrike blocks list` shows each block's repeat-offender level from watch's state file
- * (issue 14, must-have 5): real nft blocks in a network namespace of its own (root).
+ * (issue 14, must-have 5): real nft blocks in a network namespace of its own (root); and
+ * `smtpstrike status` shows the same level (no root).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,6 +54,44 @@ test('blocks list: the level of each block the state file holds; none for others
   } finally {
     smtpstrike(['blocks', 'cleanup', '--netns', ns]);
     sh(['ip', 'netns', 'del', ns]);
+    dir.cleanup();
+  }
+});
+
+test('status: each standing block with its level from the state file (0 for a block saved without one)', () => {
+  const dir = tempDir();
+  try {
+    const state = join(dir.dir, 'state.json');
+    const until = 4_000_000_000;
+    const escalated = { key: '203.0.113.20', client: '203.0.113.20', rule: 'auth', from: 990, until, rejects: 2, level: 3 };
+    const first = { key: '198.51.100.7', client: '198.51.100.7', rule: 'conn', from: 995, until: until - 1, rejects: 0 };
+    writeFileSync(
+      state,
+      JSON.stringify({
+        version: 1,
+        saved_at: 1000,
+        entries: [
+          { key: '203.0.113.20', last_seen: 990, auth: [], conn: [], block: escalated },
+          { key: '198.51.100.7', last_seen: 995, auth: [], conn: [], block: first },
+        ],
+        history: [{ key: '203.0.113.20', blocks: [100, 200, 300, 990] }],
+      }),
+    );
+    const json = smtpstrike(['status', '--json', '--state-file', state]);
+    assert.equal(json.status, 0, json.stderr);
+    const doc = json.lines[0] as { blocks: { key: string; level: number }[] };
+    assert.deepEqual(
+      doc.blocks.map((b) => [b.key, b.level]),
+      [
+        ['203.0.113.20', 3],
+        ['198.51.100.7', 0],
+      ],
+    );
+    const text = smtpstrike(['status', '--state-file', state]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /^  203\.0\.113\.20 +auth since .* 2 connections refused, level 3$/m);
+    assert.match(text.stdout, /^  198\.51\.100\.7 +conn since .* 0 connections refused, level 0$/m);
+  } finally {
     dir.cleanup();
   }
 });

@@ -21,6 +21,8 @@ export interface StatusBlock {
   from: number;
   until: number;
   rejects: number;
+  /** Repeat-offender level (strikes/escalation.ts): 0 for a first block, N for N earlier ones within the lookback. */
+  level: number;
 }
 
 export interface StatusStrike {
@@ -149,7 +151,7 @@ export async function collectStatus(o: { stateFile: string; metrics: ListenAddre
       doc.saved_at = read.state.saved_at;
       for (const e of read.state.entries) {
         const b = e.block;
-        if (b && b.until >= now) doc.blocks.push({ key: e.key, rule: b.rule, from: b.from, until: b.until, rejects: b.rejects });
+        if (b && b.until >= now) doc.blocks.push({ key: e.key, rule: b.rule, from: b.from, until: b.until, rejects: b.rejects, level: b.level ?? 0 });
         if (e.auth.length > 0) doc.strikes.push({ key: e.key, failures: e.auth.length, last_failure: e.auth.reduce((m, t) => Math.max(m, t), -Infinity) });
       }
       doc.blocks.sort((a, b) => b.until - a.until || a.key.localeCompare(b.key));
@@ -180,7 +182,7 @@ export function renderStatus(d: StatusDoc, limit: number): string {
   out.push(`blocks standing: ${d.blocks.length}`);
   for (const b of d.blocks.slice(0, limit)) {
     out.push(
-      `  ${b.key.padEnd(24)} ${b.rule.padEnd(4)} since ${iso(b.from)} until ${iso(b.until)} (${Math.round(b.until - d.now)} s left), ${plural(b.rejects, 'connection')} refused`,
+      `  ${b.key.padEnd(24)} ${b.rule.padEnd(4)} since ${iso(b.from)} until ${iso(b.until)} (${Math.round(b.until - d.now)} s left), ${plural(b.rejects, 'connection')} refused, level ${b.level}`,
     );
   }
   if (d.blocks.length > limit) out.push(`  … and ${d.blocks.length - limit} more (--limit, --json)`);
