@@ -84,6 +84,10 @@ export function cachedIsoTime(): () => string {
   };
 }
 
+/** A character pino's _asString acts on: a quote, a backslash, or one below 32. */
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
 /**
  * pino's string escaping (pino 10 on Node < 25, `_asString` in pino/lib/tools.js): `"` and `\\`
  * escaped by hand, a string over 100 characters or with a character below 32 through
@@ -93,6 +97,8 @@ export function cachedIsoTime(): () => string {
 export function pinoString(str: string): string {
   const l = str.length;
   if (l > 100) return JSON.stringify(str);
+  // Nothing to escape (the usual case: addresses, keys, most replies): pino's loop finds nothing either.
+  if (!NEEDS_ESCAPE.test(str)) return '"' + str + '"';
   let result = '';
   let last = 0;
   let found = false;
