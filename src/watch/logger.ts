@@ -35,14 +35,18 @@ export class TurnBatcher implements DestinationStream {
   private scheduled = false;
   /** performance.now() of the last write handed to sonic-boom. */
   private lastWrite = -Infinity;
-  constructor(readonly dest: SonicBoom) {}
+  constructor(
+    readonly dest: SonicBoom,
+    /** Milliseconds, monotonic (tests give their own). */
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   write(line: string): boolean {
     // At most MAX_PARTS lines wait: a long synchronous stretch (a replay read) does not pile up.
     if (this.parts.push(line) >= MAX_PARTS) this.drain();
     else if (!this.scheduled) {
       this.scheduled = true;
-      const wait = this.lastWrite + FLOOD_WRITE_MS - performance.now();
+      const wait = this.lastWrite + FLOOD_WRITE_MS - this.now();
       if (wait > 0) setTimeout(this.drain, wait);
       else setImmediate(this.drain);
     }
@@ -55,7 +59,7 @@ export class TurnBatcher implements DestinationStream {
     const p = this.parts;
     if (p.length === 0) return;
     this.parts = [];
-    this.lastWrite = performance.now();
+    this.lastWrite = this.now();
     this.dest.write(p.length === 1 ? p[0]! : p.join(''));
   };
 
