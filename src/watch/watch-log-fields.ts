@@ -115,7 +115,8 @@ export const blockLogMsg = (ev: BlockEvent): string => (ev.level > 0 ? `blocking
  * The same hot lines as pino field text (`,"key":value`...), for RawLines (logger.ts): no object per
  * line. Each gives exactly what pino writes for the object beside it (authLogLine, and the strike,
  * reject and block objects of watch-service.ts), key for key in the same order; a null is `null`,
- * a key whose value is undefined is left out (as pino does). test/watch-log-lines.test.ts compares
+ * a key whose value is undefined is left out (as pino does). A closed set of words (`source`,
+ * `rule`, `event`) is written as it is: none needs escaping. test/watch-log-lines.test.ts compares
  * them with pino's own output.
  */
 
@@ -151,7 +152,7 @@ export function strikeLogProps(ev: StrikeEvent): string {
     num(ev.ts) +
     (ev.inferred ? ',"inferred":true' : '') +
     ',"source":' +
-    str(ev.source)
+    '"' + ev.source + '"'
   );
 }
 
@@ -159,7 +160,7 @@ export function strikeLogProps(ev: StrikeEvent): string {
 export function rejectLogProps(ev: RejectEvent): string {
   return (
     ',"event":"reject","rule":' +
-    str(ev.rule) +
+    '"' + ev.rule + '"' +
     ',"client":' +
     str(ev.client) +
     ',"key":' +
@@ -174,7 +175,7 @@ export function rejectLogProps(ev: RejectEvent): string {
 export function blockLogProps(ev: BlockEvent, timeoutS: number): string {
   return (
     ',"event":"block","rule":' +
-    str(ev.rule) +
+    '"' + ev.rule + '"' +
     ',"client":' +
     str(ev.client) +
     ',"key":' +
