@@ -152,7 +152,9 @@ export function strikeLogProps(ev: StrikeEvent): string {
     num(ev.ts) +
     (ev.inferred ? ',"inferred":true' : '') +
     ',"source":' +
-    '"' + ev.source + '"'
+    '"' +
+    ev.source +
+    '"'
   );
 }
 
@@ -160,7 +162,9 @@ export function strikeLogProps(ev: StrikeEvent): string {
 export function rejectLogProps(ev: RejectEvent): string {
   return (
     ',"event":"reject","rule":' +
-    '"' + ev.rule + '"' +
+    '"' +
+    ev.rule +
+    '"' +
     ',"client":' +
     str(ev.client) +
     ',"key":' +
@@ -175,7 +179,9 @@ export function rejectLogProps(ev: RejectEvent): string {
 export function blockLogProps(ev: BlockEvent, timeoutS: number): string {
   return (
     ',"event":"block","rule":' +
-    '"' + ev.rule + '"' +
+    '"' +
+    ev.rule +
+    '"' +
     ',"client":' +
     str(ev.client) +
     ',"key":' +
