@@ -638,6 +638,7 @@ async function main(): Promise<number> {
       'live-full': { type: 'boolean', default: false },
       'no-live-cpu': { type: 'boolean', default: false },
       'live-cpu-repeat': { type: 'string', default: '3' },
+      'live-cpu-steady-mb': { type: 'string', default: '150' },
       'tcpdump-repeat': { type: 'string', default: '3' },
       'product-repeat': { type: 'string', default: '1' },
       'timeout-s': { type: 'string', default: '3600' },
@@ -669,7 +670,7 @@ async function main(): Promise<number> {
         '       [--no-report-mem] [--report-lines 10000000,2000000]   (env REPORT_MEM_LINES too)\n' +
         '       [--no-log-sensor] [--log-sensor-quick] [--log-sensor-rates 50000,100000,200000,400000] [--log-sensor-seconds 5] [--no-fleet] [--no-blockers]\n' +
         '       [--no-threads] [--threads-only] [--threads-repeat 3]   (replay --threads scaling; --threads-only: capture, tcpdump and it alone)\n' +
-        '       [--no-live] [--live-full] [--no-live-cpu] [--live-cpu-repeat 3]\n' +
+        '       [--no-live] [--live-full] [--no-live-cpu] [--live-cpu-repeat 3] [--live-cpu-steady-mb 150 (0: off)]\n' +
         '       [--no-start] [--only-start] [--start-runs 20]\n' +
         '       [--no-output] [--output-repeat 3] [--output-only]',
     );
@@ -978,7 +979,13 @@ async function main(): Promise<number> {
   // ---- live CPU (issue 15 item 7): watch --dry-run's CPU at 120,000 SMTP pkt/s on the veth, per backend
   if (!values['no-live'] && !values['no-live-cpu']) {
     log('\n== live CPU: watch --dry-run at 120,000 SMTP pkt/s (tcpreplay into a veth) ==');
-    results.live_cpu = await runLiveCpu({ log, cli: cliPath, repeat: Math.max(1, Number(values['live-cpu-repeat'])) });
+    const steadyMb = Number(values['live-cpu-steady-mb']);
+    results.live_cpu = await runLiveCpu({
+      log,
+      cli: cliPath,
+      repeat: Math.max(1, Number(values['live-cpu-repeat'])),
+      ...(steadyMb > 0 ? { steadyMb } : {}),
+    });
   }
   // ---- log side (issue #4): accounts lines/s on a 1,000,000-line mixed log, next to grep -c
   if (!values['no-logs']) {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { cachedIsoTime, makeLogger } from '../src/watch/logger.js';
+import { cachedIsoTime, FLOOD_WRITE_MS, makeLogger, TurnBatcher } from '../src/watch/logger.js';
 
 const loggerJs = fileURLToPath(new URL('../src/watch/logger.js', import.meta.url));
 
@@ -95,4 +95,37 @@ test('lines logged in the very turn of process.exit are written (the exit flush)
     lines.map((l) => (JSON.parse(l) as { i: number }).i),
     Array.from({ length: 500 }, (_, i) => i),
   );
+});
+
+test('under a flood one write per FLOOD_WRITE_MS: lines right after a write wait for the window, an isolated line goes next turn', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setImmediate'] });
+  let now = 1000;
+  const writes: string[] = [];
+  const dest = { write: (s: string) => void writes.push(s), flushSync: () => undefined } as unknown as ConstructorParameters<typeof TurnBatcher>[0];
+  const b = new TurnBatcher(dest, () => now);
+  b.write('a\n'); // nothing written for FLOOD_WRITE_MS: the next turn
+  assert.deepEqual(writes, []);
+  t.mock.timers.tick(0);
+  assert.deepEqual(writes, ['a\n']);
+  now += 1; // 1 ms after that write: these wait until FLOOD_WRITE_MS after it, then go as one
+  b.write('b\n');
+  b.write('c\n');
+  t.mock.timers.tick(0);
+  assert.deepEqual(writes, ['a\n']);
+  t.mock.timers.tick(FLOOD_WRITE_MS - 2);
+  assert.deepEqual(writes, ['a\n']);
+  now += FLOOD_WRITE_MS - 1;
+  t.mock.timers.tick(1);
+  assert.deepEqual(writes, ['a\n', 'b\nc\n']);
+  now += FLOOD_WRITE_MS; // quiet for a window: the next line goes in the next turn again
+  b.write('d\n');
+  t.mock.timers.tick(0);
+  assert.deepEqual(writes, ['a\n', 'b\nc\n', 'd\n']);
+  now += 1; // a burst of 128 lines is written at once, without waiting
+  for (let i = 0; i < 128; i++) b.write(`${i}\n`);
+  assert.equal(writes.length, 4);
+  assert.equal(writes[3], Array.from({ length: 128 }, (_, i) => `${i}\n`).join(''));
+  b.write('e\n'); // and flushSync writes what waits at once
+  b.flushSync();
+  assert.equal(writes[4], 'e\n');
 });

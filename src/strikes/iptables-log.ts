@@ -37,7 +37,9 @@ const FLAG_NAMES: [number, string][] = [
   [0x01, 'FIN'],
 ];
 
-const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
+/** Two upper-case hex digits of a byte, from a table (a strike's LOG line is made per 535 under a flood). */
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));
+const hex2 = (n: number): string => HEX2[n & 0xff]!;
 
 /** %pI6: eight 4-digit groups, the kernel's uncompressed form. */
 function fullIpv6(ip: string): string {

@@ -13,6 +13,8 @@ type SonicBoom = ReturnType<typeof pino.destination>;
 
 /** Lines joined into one write at most (about 40 KB of watch's lines). */
 const MAX_PARTS = 128;
+/** Under a flood, one write to the file per this many milliseconds at most (a quiet log's line still goes in the next turn). */
+export const FLOOD_WRITE_MS = 10;
 
 /**
  * pino's destination: the lines logged in one turn of the event loop go to sonic-boom as one
@@ -20,18 +22,33 @@ const MAX_PARTS = 128;
  * for every line it is given, which flattens that string each time: under a flood of 535s (one
  * line per AUTH failure, 10,000+ a second) that was the largest single cost of the live path
  * (native-notes/live-capture.md, "CPU"). The bytes, and their order, are the same.
+ *
+ * Live, a turn is one read of the capture (a few packets), so one write per turn was still one
+ * `fs.write` per one or two lines, about 9 µs of the main thread each (16 % of watch's busy time at
+ * 120,000 pkt/s). So when the last write was less than FLOOD_WRITE_MS ago, the next one waits until
+ * FLOOD_WRITE_MS after it: under a flood a line reaches the file at most 10 ms later than before,
+ * one write carrying up to MAX_PARTS lines; an isolated line (a quiet host) still goes in the next
+ * turn, as before.
  */
 export class TurnBatcher implements DestinationStream {
   private parts: string[] = [];
   private scheduled = false;
-  constructor(readonly dest: SonicBoom) {}
+  /** performance.now() of the last write handed to sonic-boom. */
+  private lastWrite = -Infinity;
+  constructor(
+    readonly dest: SonicBoom,
+    /** Milliseconds, monotonic (tests give their own). */
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   write(line: string): boolean {
     // At most MAX_PARTS lines wait: a long synchronous stretch (a replay read) does not pile up.
     if (this.parts.push(line) >= MAX_PARTS) this.drain();
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.drain);
+      const wait = this.lastWrite + FLOOD_WRITE_MS - this.now();
+      if (wait > 0) setTimeout(this.drain, wait);
+      else setImmediate(this.drain);
     }
     return true;
   }
@@ -42,6 +59,7 @@ export class TurnBatcher implements DestinationStream {
     const p = this.parts;
     if (p.length === 0) return;
     this.parts = [];
+    this.lastWrite = this.now();
     this.dest.write(p.length === 1 ? p[0]! : p.join(''));
   };
 
@@ -70,6 +88,61 @@ export function cachedIsoTime(): () => string {
   };
 }
 
+/** A character pino's _asString acts on: a quote, a backslash, or one below 32. */
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
+/**
+ * pino's string escaping (pino 10 on Node < 25, `_asString` in pino/lib/tools.js): `"` and `\\`
+ * escaped by hand, a string over 100 characters or with a character below 32 through
+ * JSON.stringify; everything else (lone surrogates too) as it is. Copied so watch's hot lines can be
+ * written without pino; test/watch-log-lines.test.ts proves the bytes equal pino's.
+ */
+export function pinoString(str: string): string {
+  const l = str.length;
+  if (l > 100) return JSON.stringify(str);
+  // Nothing to escape (the usual case: addresses, keys, most replies): pino's loop finds nothing either.
+  if (!NEEDS_ESCAPE.test(str)) return '"' + str + '"';
+  let result = '';
+  let last = 0;
+  let found = false;
+  let point = 255;
+  for (let i = 0; i < l && point >= 32; i++) {
+    point = str.charCodeAt(i);
+    if (point === 34 || point === 92) {
+      result += str.slice(last, i) + '\\';
+      last = i;
+      found = true;
+    }
+  }
+  if (!found) result = str;
+  else result += str.slice(last);
+  return point < 32 ? JSON.stringify(str) : '"' + result + '"';
+}
+
+/** A number as pino writes a field's value: its text, or null when not finite. */
+export const pinoNumber = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
+
+/**
+ * watch's hot lines (an AUTH outcome, a strike, a reject, a block: tens of thousands a second under
+ * a flood) written without pino: the caller gives the fields already serialised as pino would
+ * (`,"key":value` each, `pinoString` / `pinoNumber`), and this adds what pino adds around them —
+ * the level, the time, `"name":"smtpstrike"`, the message — into the same destination, so the
+ * lines and their order are exactly what `logger.info(fields, msg)` writes. No object is made per
+ * line. Only for a logger made by makeLogger (no child bindings, hooks, mixin or prefix).
+ */
+export interface RawLines {
+  /** One line at `level` (30 info, 40 warn), dropped as pino drops it below the logger's level. */
+  line(level: 30 | 40, props: string, msg: string): void;
+}
+
+const rawOf = new WeakMap<Logger, RawLines>();
+
+/** The raw writer of a logger made by makeLogger; undefined for any other (a test's, a child): use pino. */
+export function rawLines(logger: Logger): RawLines | undefined {
+  return rawOf.get(logger);
+}
+
 /** pino JSON lines to stdout, or to `file` (created with its directory), at `level`. */
 export function makeLogger(file: string | undefined, level: string): LogSetup {
   const dest = file ? pino.destination({ dest: file, mkdir: true, sync: false }) : pino.destination({ dest: 1, sync: false });
@@ -77,7 +150,15 @@ export function makeLogger(file: string | undefined, level: string): LogSetup {
   // pino flushes its sonic-boom at exit; the lines of the last turn are still here then.
   const atExit = (): void => out.flushSync();
   process.on('exit', atExit);
-  const logger = pino({ level, base: { name: 'smtpstrike' }, timestamp: cachedIsoTime() }, out);
+  const time = cachedIsoTime();
+  const logger = pino({ level, base: { name: 'smtpstrike' }, timestamp: time }, out);
+  const head = { 30: '{"level":30', 40: '{"level":40' } as const;
+  rawOf.set(logger, {
+    line: (lv, props, msg) => {
+      if (lv < logger.levelVal) return;
+      out.write(head[lv] + time() + ',"name":"smtpstrike"' + props + ',"msg":' + pinoString(msg) + '}\n');
+    },
+  });
   return {
     logger,
     reopen: () => {

@@ -5,6 +5,9 @@ import type { CommandRunner } from '../blocker/runner.js';
 /** Loopback, never blocked even when no interface carries it (127.0.0.2 is as local as 127.0.0.1). */
 export const LOOPBACK = ['127.0.0.0/8', '::1'] as const;
 
+/** Keys whose hit() answer is kept, at most. */
+const MAX_ANSWERS = 65_536;
+
 /**
  * The host's own addresses and loopback: never blocked, whatever they do (a local webmail failing
  * logins must not cut the host off from itself). A strike key is an address or, for IPv6, a whole
@@ -31,8 +34,23 @@ export class ProtectedAddresses {
     this.own = own;
   }
 
+  /**
+   * hit()'s answers by key: every refused SYN of a blocked client asks again (a flood's rejects),
+   * and the answer never changes (a new address list is a new object). Bounded: starts over when full.
+   */
+  private readonly answers = new Map<string, string | null>();
+
   /** The protected address or network that blocking `key` would hit, or null when `key` may be blocked. */
   hit(key: string): string | null {
+    const known = this.answers.get(key);
+    if (known !== undefined) return known;
+    if (this.answers.size >= MAX_ANSWERS) this.answers.clear();
+    const a = this.hitNow(key);
+    this.answers.set(key, a);
+    return a;
+  }
+
+  private hitNow(key: string): string | null {
     let k: BlockAddr;
     try {
       k = parseBlockAddr(key);

@@ -11,7 +11,23 @@ import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
 import { escalatedSeconds } from '../strikes/escalation.js';
 import { JournalFollower, type JournalEntry } from '../logfollow/journal-follower.js';
-import { authLogLine, coverageFields, logFileFields, logFollowEvent, logReplayEnd } from './watch-log-fields.js';
+import {
+  authLogLine,
+  authLogProps,
+  blockLogFields,
+  blockLogMsg,
+  blockLogProps,
+  coverageFields,
+  inferredAuthMsg,
+  logFileFields,
+  logFollowEvent,
+  logReplayEnd,
+  rejectLogFields,
+  rejectLogProps,
+  strikeLogFields,
+  strikeLogProps,
+} from './watch-log-fields.js';
+import { rawLines, type RawLines } from './logger.js';
 import { MultiFollower } from '../logfollow/multi-follower.js';
 import { readStateChecked, writeStateAtomically, type FollowerState } from '../strike-state/state-file.js';
 import { localAddresses, netnsAddresses, ProtectedAddresses } from './own-addresses.js';
@@ -110,6 +126,8 @@ export class WatchService implements EventSink {
     this.endReplay = resolve;
   });
   private timer: NodeJS.Timeout | null = null;
+  /** The hot lines' writer without pino (logger.ts RawLines), when the logger is makeLogger's; else pino. */
+  private raw: RawLines | undefined;
   private statsTimer: NodeJS.Timeout | null = null;
   private dirty = false;
   /** The saved state was read (or there was none): only then may we overwrite it. */
@@ -154,6 +172,7 @@ export class WatchService implements EventSink {
     private log: Logger,
     private readonly deps: WatchDeps = {},
   ) {
+    this.raw = rawLines(log);
     this.runner = deps.runner ?? new SpawnRunner(s.netns ? { netns: s.netns } : {});
     // The block rule covers the services' ports (--services imap: 143, 993 too); capture stays on --ports.
     const ports = blockPorts(s.pipeline.ports, s.services);
@@ -525,26 +544,15 @@ export class WatchService implements EventSink {
       case 'strike':
         this.counts.strikes[ev.source]++;
         this.dirty = true;
-        this.log.warn(
-          { event: 'strike', client: ev.client, key: ev.key, n: ev.n, packet_ts: ev.ts, ...(ev.inferred ? { inferred: true } : {}), source: ev.source },
-          strikeLogLine(ev),
-        );
+        if (this.raw) this.raw.line(40, strikeLogProps(ev), strikeLogLine(ev));
+        else this.log.warn(strikeLogFields(ev), strikeLogLine(ev));
         this.links?.authHit(ev.key, ev.client, ev.ts);
         break;
       case 'reject':
         this.counts.rejects[ev.rule]++;
         this.dirty = true;
-        this.log.warn(
-          {
-            event: 'reject',
-            rule: ev.rule,
-            client: ev.client,
-            key: ev.key,
-            packet_ts: ev.ts,
-            ...(ev.block && ev.block.level > 0 ? { level: ev.block.level } : {}),
-          },
-          strikeLogLine(ev),
-        );
+        if (this.raw) this.raw.line(40, rejectLogProps(ev), strikeLogLine(ev));
+        else this.log.warn(rejectLogFields(ev), strikeLogLine(ev));
         // A refused SYN refreshes the kernel timeout (queued ops coalesce); an escalated block's by
         // the time it has left when that is longer, so the refresh never shortens it.
         this.block(ev.key, false, ev.block && ev.block.level > 0 ? kernelTimeout(Math.max(this.s.blockSeconds, ev.block.until - ev.ts)) : this.s.blockSeconds);
@@ -555,10 +563,8 @@ export class WatchService implements EventSink {
         this.dirty = true;
         {
           const timeout = this.blockTimeout(ev.level);
-          this.log.warn(
-            { event: 'block', rule: ev.rule, client: ev.client, key: ev.key, until: ev.until, level: ev.level, timeout_s: timeout },
-            ev.level > 0 ? `blocking ${ev.key} (repeat offender, level ${ev.level})` : `blocking ${ev.key}`,
-          );
+          if (this.raw) this.raw.line(40, blockLogProps(ev, timeout), blockLogMsg(ev));
+          else this.log.warn(blockLogFields(ev, timeout), blockLogMsg(ev));
           const applied = this.block(ev.key, true, timeout); // outside ?.: it must run without links too
           this.links?.ownBlock(ev, applied);
         }
@@ -576,7 +582,8 @@ export class WatchService implements EventSink {
           break;
         }
         this.counts.auth[ev.inferred ? 'inferred' : 'wire'][OUTCOME_OF_EVENT[ev.type]]++;
-        {
+        if (this.raw) this.raw.line(30, authLogProps(ev), ev.inferred ? inferredAuthMsg(ev.code, ev.inferred.recordLen) : ev.text);
+        else {
           const [fields, msg] = authLogLine(ev);
           this.log.info(fields, msg);
         }
@@ -683,6 +690,7 @@ export class WatchService implements EventSink {
    */
   reload(next: WatchSettings, log: Logger, changes: ReloadChanges): void {
     this.log = log;
+    this.raw = rawLines(log);
     const so = this.pipeline.strikes.opts;
     const ns = next.pipeline.strikes;
     so.seconds = ns.seconds;
