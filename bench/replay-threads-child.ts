@@ -40,7 +40,13 @@ function threadCpu(): { thread: string; s: number }[] {
     const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
     const s = (Number(f[11]) + Number(f[12])) / tick;
     const tid = Number(t);
-    if (s >= 0.05 || tid === process.pid) rows.push({ thread: tid === process.pid ? 'main' : `tid ${t}`, s, tid });
+    let name = '';
+    try {
+      name = readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim();
+    } catch {
+      // (gone)
+    }
+    if (s >= 0.05 || tid === process.pid) rows.push({ thread: tid === process.pid ? 'main' : `${name} ${t}`, s, tid });
   }
   rows.sort((a, b) => (a.thread === 'main' ? -1 : b.thread === 'main' ? 1 : a.tid - b.tid));
   return rows.map(({ thread, s }) => ({ thread, s }));

@@ -67,7 +67,7 @@ export function runThreadScaling(
         .toLocaleString('en-US')
         .padStart(
           11,
-        )} ${(r.vs_tcpdump === null ? '-' : r.vs_tcpdump.toFixed(2) + 'x').padStart(9)} ${String(r.rss_mb).padStart(7)}  ${r.same_as_one ? 'same' : 'DIFFERENT'}        ${r.cpu.map((c) => c.s.toFixed(2)).join(' ')}`,
+        )} ${(r.vs_tcpdump === null ? '-' : r.vs_tcpdump.toFixed(2) + 'x').padStart(9)} ${String(r.rss_mb).padStart(7)}  ${r.same_as_one ? 'same' : 'DIFFERENT'}        ${r.cpu.map((c) => (c.thread === 'main' ? '' : c.thread.split(' ')[0] + ' ') + c.s.toFixed(2)).join(' ')}`,
     );
   }
   for (const r of rows) {

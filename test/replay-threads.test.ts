@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { PacketDecoder } from '../src/decode/packet-decoder.js';
 import { defaultPipelineOptions, type PipelineOptions } from '../src/pipeline.js';
 import { replayFiles } from '../src/replay.js';
-import { defaultTallyLimits } from '../src/replay-output/client-tally.js';
+import { countsOnlyLimits, defaultTallyLimits, type TallyLimits } from '../src/replay-output/client-tally.js';
 import { JsonLinesWriter } from '../src/replay-output/json-lines.js';
 import { textChunks } from '../src/replay-output/text-report.js';
 import { shardOf } from '../src/replay-threads/shard-key.js';
@@ -84,6 +84,35 @@ test('replay-threads: 3 threads, several files merged, per-address IPv6 keys and
     assert.equal(three.json, one.json, `${g.join(',')}: JSON events`);
     assert.equal(three.summary, one.summary, `${g.join(',')}: summary`);
   }
+});
+
+/** A summary-only run (nothing behind the tally, counts only: the shards tally, shard-tally.ts): its summary document and text. */
+async function summaryOnly(files: string[], threads: number, limits: TallyLimits, options: () => PipelineOptions = defaultPipelineOptions): Promise<string> {
+  const r = await replayFiles(files, options(), null, undefined, limits, undefined, undefined, threads);
+  const t = r.tally;
+  const doc = JSON.stringify({ clients: t.counts(), totals: t.totals, dropped: t.dropped, blocks: r.blocks, coverage: r.coverage, files: r.files });
+  return doc + '\n' + [...textChunks({ tally: t, blocks: r.blocks, coverage: r.coverage, files: r.files, summaryOnly: true })].join('');
+}
+
+test('replay-threads: summary-only runs tally in the shards: every capture; all merged with small client and username caps and sweeps', async () => {
+  for (const f of all) assert.equal(await summaryOnly([f], 2, countsOnlyLimits), await summaryOnly([f], 1, countsOnlyLimits), `${f}: summary`);
+  const caps: TallyLimits[] = [countsOnlyLimits, { ...countsOnlyLimits, maxClients: 2, usersPerClient: 1 }, { ...countsOnlyLimits, maxClients: 1, usersPerClient: 0 }];
+  const opts = (): PipelineOptions => {
+    const o = defaultPipelineOptions();
+    o.strikes.ipv6Prefix = 128;
+    o.strikes.connHitcount = 2;
+    o.strikes.connSeconds = 3600;
+    o.flows.idleTimeout = 5;
+    return o;
+  };
+  let dropped = 0;
+  for (const limits of caps) {
+    const one = await summaryOnly(all, 1, limits, opts);
+    assert.equal(await summaryOnly(all, 2, limits, opts), one, `all captures merged, 2 threads, maxClients ${limits.maxClients}`);
+    assert.equal(await summaryOnly(all, 3, limits, opts), one, `all captures merged, 3 threads, maxClients ${limits.maxClients}`);
+    dropped += (JSON.parse(one.split('\n')[0]!) as { dropped: { clients: number } }).dropped.clients;
+  }
+  assert.ok(dropped > 0, 'the small caps drop clients');
 });
 
 test('replay-threads: the shard follows the strike key (IPv4, IPv4-mapped IPv6, IPv6 prefixes)', () => {
