@@ -14,7 +14,8 @@ import { replayFiles } from '../src/replay.js';
 import { countsOnlyLimits, defaultTallyLimits, type TallyLimits } from '../src/replay-output/client-tally.js';
 import { JsonLinesWriter } from '../src/replay-output/json-lines.js';
 import { textChunks } from '../src/replay-output/text-report.js';
-import { shardOf } from '../src/replay-threads/shard-key.js';
+import { shardOf, shardSlots, SLOTS } from '../src/replay-threads/shard-key.js';
+import { mainShare } from '../src/replay-threads/threaded-replay.js';
 import { strikeKey } from '../src/strikes/address-key.js';
 import { formatIp } from '../src/net/ip-text.js';
 
@@ -162,4 +163,20 @@ test('replay-threads: the shard follows the strike key (IPv4, IPv4-mapped IPv6, 
       assert.equal(shardOf(d, true, prefix, n), shardOfText('192.0.2.7', prefix, n), '::ffff:192.0.2.7 counts as 192.0.2.7');
     }
   }
+});
+
+test('replay-threads: the slot table gives every slot a shard, shard 0 about its share, the workers the rest evenly', () => {
+  for (const n of [2, 3, 4, 8]) {
+    for (const first of [0, 0.1, 0.37, 0.5]) {
+      const { slots, share } = shardSlots(n, first);
+      assert.equal(slots.length, SLOTS);
+      for (const s of slots) assert.ok(s < n);
+      assert.ok(Math.abs(share.reduce((a, b) => a + b, 0) - 1) < 1e-9);
+      assert.ok(Math.abs(share[0]! - first) <= 0.5 / SLOTS + 1e-9, `n ${n}: shard 0 owns ${share[0]} for ${first}`);
+      const rest = share.slice(1);
+      assert.ok(Math.max(...rest) - Math.min(...rest) <= 1 / SLOTS + 1e-9, `n ${n}: the workers' shares ${rest.join(' ')}`);
+    }
+  }
+  assert.ok(mainShare(2) > 0.2 && mainShare(2) < 0.5, `2 threads: the main thread's share ${mainShare(2)}`);
+  assert.equal(mainShare(16), 0, 'many threads: the main thread only reads');
 });
