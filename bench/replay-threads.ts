@@ -74,7 +74,7 @@ export function runThreadScaling(
     if (!r.stages) continue;
     const s = r.stages;
     log(
-      `  ${r.threads} threads: main thread ${s.read_decode_batch_ms} ms reading, decoding and batching (of which ${s.wait_ms} ms waiting for the workers), ` +
+      `  ${r.threads} threads: main thread ${s.read_decode_batch_ms} ms reading, decoding, batching and running shard 0 (${Math.round(s.main_share * 100)} % of the keys; of which ${s.wait_ms} ms waiting for the workers), ` +
         `${s.merge_tally_ms} ms merging and tallying; workers busy ${s.worker_busy_ms.join(' / ')} ms, CPU ${s.worker_cpu_ms.map((x) => (x === null ? '?' : String(x))).join(' / ')} ms; ` +
         `main thread CPU ${r.cpu[0]?.s.toFixed(2) ?? '?'} s; runs ${JSON.stringify(r.runs_s)} s`,
     );

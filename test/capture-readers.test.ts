@@ -168,6 +168,13 @@ test('a reader given its buffers (replay --threads): the same packets, and a buf
     await r.close();
     assert.deepEqual(got, want.pkts, f);
     assert.ok(given.length > 2, `${f}: refilled into new buffers`);
-    for (const k of kept) assert.equal(createHash('sha1').update(k.buf.subarray(k.off, k.off + k.len)).digest('hex'), k.sha, `${f}: a packet's bytes stay put`);
+    for (const k of kept)
+      assert.equal(
+        createHash('sha1')
+          .update(k.buf.subarray(k.off, k.off + k.len))
+          .digest('hex'),
+        k.sha,
+        `${f}: a packet's bytes stay put`,
+      );
   }
 });

@@ -97,7 +97,11 @@ async function summaryOnly(files: string[], threads: number, limits: TallyLimits
 
 test('replay-threads: summary-only runs tally in the shards: every capture; all merged with small client and username caps and sweeps', async () => {
   for (const f of all) assert.equal(await summaryOnly([f], 2, countsOnlyLimits), await summaryOnly([f], 1, countsOnlyLimits), `${f}: summary`);
-  const caps: TallyLimits[] = [countsOnlyLimits, { ...countsOnlyLimits, maxClients: 2, usersPerClient: 1 }, { ...countsOnlyLimits, maxClients: 1, usersPerClient: 0 }];
+  const caps: TallyLimits[] = [
+    countsOnlyLimits,
+    { ...countsOnlyLimits, maxClients: 2, usersPerClient: 1 },
+    { ...countsOnlyLimits, maxClients: 1, usersPerClient: 0 },
+  ];
   const opts = (): PipelineOptions => {
     const o = defaultPipelineOptions();
     o.strikes.ipv6Prefix = 128;

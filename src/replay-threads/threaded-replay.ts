@@ -9,7 +9,18 @@ import { readCaptureFiles, type FileReport } from '../source/capture-files.js';
 import { tsInRange, type PacketRecord } from '../source/packet-record.js';
 import type { BlockInterval } from '../strikes/strike-engine.js';
 import { keyHash, shardSlots } from './shard-key.js';
-import { META, PURGE, Trace, toWire, type BatchResult, type FinalResult, type FromShard, type ShardEvents, type ShardStart, type ToShard } from './shard-protocol.js';
+import {
+  META,
+  PURGE,
+  Trace,
+  toWire,
+  type BatchResult,
+  type FinalResult,
+  type FromShard,
+  type ShardEvents,
+  type ShardStart,
+  type ToShard,
+} from './shard-protocol.js';
 import { mergeTallies } from './shard-tally.js';
 import { Shard } from './shard.js';
 
@@ -49,15 +60,17 @@ const MAX_LISTED_BLOCKS = 100_000;
 /** Where a threaded run's time went (bench: per stage, per thread). */
 export interface ThreadTimes {
   threads: number;
-  /** Main thread: reading, decoding, batching (ms, including waits for the workers). */
+  /** Main thread: reading, decoding, batching and running shard 0 (ms, including waits for the workers). */
   readMs: number;
+  /** Shard 0's share of the keys (it runs on the main thread). */
+  mainShare: number;
   /** Main thread: waiting for the workers (backpressure and the end). */
   waitMs: number;
   /** Main thread: merging the events and running the tally (and the output behind it). */
   mergeMs: number;
-  /** Each worker's busy time (ms). */
+  /** Each worker's busy time (ms; shard 0: its end of input only). */
   workerMs: number[];
-  /** Each worker thread's CPU time (ms; null where unknown). */
+  /** Each worker thread's CPU time (ms; null where unknown, and for shard 0: the main thread). */
   workerCpuMs: (number | null)[];
 }
 
@@ -159,6 +172,7 @@ export async function replayThreaded(
   const times: ThreadTimes = {
     threads: n,
     readMs: 0,
+    mainShare: share[0]!,
     waitMs: 0,
     mergeMs: 0,
     workerMs: new Array<number>(n).fill(0),
@@ -183,7 +197,7 @@ export async function replayThreaded(
       const parts = got as BatchResult[];
       merge(parts);
       for (let s = 1; s < n; s++) free.push(parts[s]!.meta);
-      for (let i = 0; i < retired.length; ) {
+      for (let i = 0; i < retired.length;) {
         const b = retired[i]!;
         if (b.retireAt < nextCut) {
           retired.splice(i, 1);
@@ -208,10 +222,7 @@ export async function replayThreaded(
   };
   for (let s = 1; s < n; s++) {
     const start: ShardStart = { options: toWire(options, share[s]!), tally: local ? limits : null };
-    const w = new Worker(new URL('./shard-worker.js', import.meta.url), {
-      workerData: start,
-      ...(process.env['T2_YOUNG'] ? { resourceLimits: { maxYoungGenerationSizeMb: Number(process.env['T2_YOUNG']) } } : {}),
-    });
+    const w = new Worker(new URL('./shard-worker.js', import.meta.url), { workerData: start });
     w.on('message', (m: FromShard) => {
       times.workerMs[s] = times.workerMs[s]! + m.busyMs;
       if (m.type === 'batch') {
@@ -238,7 +249,6 @@ export async function replayThreaded(
 
   const post = (s: number, m: ToShard, transfer: ArrayBuffer[] = []): void => workers[s]!.postMessage(m, transfer);
   const noMeta = new Float64Array(0);
-  let inlineMs = 0;
   const cut = (): void => {
     arrived(0, { type: 'batch', cut: cutsSent, meta: noMeta, busyMs: 0, failures: inline.failures, ...inline.take() });
     for (let s = 1; s < n; s++) {
@@ -350,8 +360,7 @@ export async function replayThreaded(
     for (let s = 1; s < n; s++) post(s, { type: 'end', index, ts: end });
     const t1 = performance.now();
     inline.finish(index, end);
-    inlineMs = performance.now() - t1;
-    finals[0] = inline.final(inlineMs);
+    finals[0] = inline.final(performance.now() - t1);
     finalsIn++;
     drain();
     await waitFor(() => finalsIn === n && nextCut === cutsSent);
@@ -360,7 +369,15 @@ export async function replayThreaded(
     merge(fin);
     if (local) {
       tally.totals.failures = 0;
-      sumInto(main, fin, held, mergeTallies(tally, fin.map((f) => f.tally!)));
+      sumInto(
+        main,
+        fin,
+        held,
+        mergeTallies(
+          tally,
+          fin.map((f) => f.tally!),
+        ),
+      );
     } else sumInto(main, fin, held, blockOrder);
     lastThreadTimes = times;
     // The skips were counted by the decoder every packet went through: shard 0's.
