@@ -43,8 +43,8 @@ const WORKER_COST = 1.1;
 const BATCH_RECORDS = 16384;
 /** The packets' bytes: shared blocks of this size (the reader's buffer), reused. */
 const BLOCK = 4 << 20;
-/** Cuts sent and not yet merged, at most (bounds the memory when the workers fall behind). */
-const MAX_IN_FLIGHT = 4;
+/** Cuts sent and not yet merged, at most (bounds the memory when the workers fall behind: 6 cuts ≈ 40 MB of blocks; 4 stalled the threads on a busy machine, 8 took the peak RSS near 300 MB). */
+const MAX_IN_FLIGHT = 6;
 
 /** A shared block of packet bytes; the workers are sent its buffer once each (`sent`) and keep a view. */
 interface Block {
