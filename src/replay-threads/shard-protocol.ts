@@ -101,14 +101,15 @@ export interface WireOptions {
 }
 
 /**
- * The options a shard that owns the fraction `share` of the keys runs with: the whole-run bounds
- * (flows, strike entries, the out-of-order bytes and pieces held in all) split between the shards
- * by their shares, so that the threads together hold no more than one thread would (give or take
- * one per shard); the per-flow and per-stream bounds stay as they are.
+ * The options shard `s` runs with, when each shard owns the fraction `shares[t]` of the keys: the
+ * whole-run bounds (flows, strike entries, the out-of-order bytes and pieces held in all) split
+ * between the shards by their shares, summing to exactly the bound (what floor() leaves goes one each to the
+ * first shards that own keys), so that the threads together hold what one thread would; a shard
+ * that owns no key gets 1. The per-flow and per-stream bounds stay as they are.
  */
-export function toWire(o: PipelineOptions, share: number): WireOptions {
+export function toWire(o: PipelineOptions, shares: readonly number[], s: number): WireOptions {
   if (o.sensors !== undefined) throw new Error('a threaded replay takes the wire alone (no sensor merge options)');
-  const part = (x: number): number => Math.max(1, Math.ceil(x * share));
+  const part = (x: number): number => splitBound(x, shares)[s]!;
   return {
     ports: o.ports,
     patterns: o.patterns,
@@ -121,6 +122,19 @@ export function toWire(o: PipelineOptions, share: number): WireOptions {
     },
     tlsInputs: o.tlsReplies.inputs,
   };
+}
+
+/** `bound` split by `shares` (summing to 1): whole numbers summing to `bound` over the shards that own keys, each at least 1. */
+export function splitBound(bound: number, shares: readonly number[]): number[] {
+  const out = shares.map((f) => Math.floor(bound * f));
+  let rest = bound - out.reduce((a, b) => a + b, 0);
+  for (let t = 0; rest > 0 && t < out.length; t = (t + 1) % out.length) {
+    if (shares[t]! > 0) {
+      out[t]!++;
+      rest--;
+    }
+  }
+  return out.map((x) => Math.max(1, x));
 }
 
 export function fromWire(w: WireOptions): PipelineOptions {

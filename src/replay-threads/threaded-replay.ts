@@ -113,7 +113,7 @@ export async function replayThreaded(
   // Shard 0 runs here, on the main thread, with the share of the keys that evens out the threads'
   // work (MAIN_SHARE); shards 1 … n−1 are worker threads.
   const { slots, share } = shardSlots(n, mainShare(n));
-  const inline = new Shard(toWire(options, share[0]!), local ? limits : null);
+  const inline = new Shard(toWire(options, share, 0), local ? limits : null);
   const d = inline.pipeline.decoder; // every packet is decoded into it: shard 0's packets need no second decode
   const shardFailures = new Float64Array(threads);
   const workers: (Worker | null)[] = [null];
@@ -221,7 +221,7 @@ export async function replayThreaded(
     got[s] = m;
   };
   for (let s = 1; s < n; s++) {
-    const start: ShardStart = { options: toWire(options, share[s]!), tally: local ? limits : null };
+    const start: ShardStart = { options: toWire(options, share, s), tally: local ? limits : null };
     const w = new Worker(new URL('./shard-worker.js', import.meta.url), { workerData: start });
     w.on('message', (m: FromShard) => {
       times.workerMs[s] = times.workerMs[s]! + m.busyMs;
