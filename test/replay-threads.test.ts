@@ -16,6 +16,7 @@ import { JsonLinesWriter } from '../src/replay-output/json-lines.js';
 import { textChunks } from '../src/replay-output/text-report.js';
 import { shardOf, shardSlots, SLOTS } from '../src/replay-threads/shard-key.js';
 import { mainShare } from '../src/replay-threads/threaded-replay.js';
+import { splitBound } from '../src/replay-threads/shard-protocol.js';
 import { strikeKey } from '../src/strikes/address-key.js';
 import { formatIp } from '../src/net/ip-text.js';
 
@@ -179,6 +180,13 @@ test('replay-threads: the slot table gives every slot a shard, shard 0 about its
       assert.ok(Math.abs(share[0]! - first) <= 0.5 / SLOTS + 1e-9, `n ${n}: shard 0 owns ${share[0]} for ${first}`);
       const rest = share.slice(1);
       assert.ok(Math.max(...rest) - Math.min(...rest) <= 1 / SLOTS + 1e-9, `n ${n}: the workers' shares ${rest.join(' ')}`);
+    }
+  }
+  for (const n of [2, 3, 5]) {
+    const { share } = shardSlots(n, mainShare(n));
+    for (const bound of [100_000, 30_000_000, 7]) {
+      const parts = splitBound(bound, share);
+      assert.equal(parts.reduce((a, b) => a + b, 0) - parts.filter((x, t) => share[t] === 0).length, bound, `${n} threads: ${bound} split ${parts.join(' ')}`);
     }
   }
   assert.ok(mainShare(2) > 0.2 && mainShare(2) < 0.5, `2 threads: the main thread's share ${mainShare(2)}`);
