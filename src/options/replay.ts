@@ -42,7 +42,7 @@ export const REPLAY_OPTIONS = optionList('replay', [
     // (native-notes/replay-threads.md).
     default: 1,
     help: 'threads the clients are sharded over: the main thread and N-1 workers (1: no worker; see docs/replay.md); the output is the one-thread output',
-    doc: "threads the clients are sharded over by their strike key, the main thread and N − 1 workers: packets read and decoded once, counted per thread for `--summary-only`, else the events merged back in packet order: the one-thread output ([On every core](#on-every-core---threads)); 1: no worker",
+    doc: 'threads the clients are sharded over by their strike key, the main thread and N − 1 workers: packets read and decoded once, counted per thread for `--summary-only`, else the events merged back in packet order: the one-thread output ([On every core](#on-every-core---threads)); 1: no worker',
   },
   ...PIPELINE_OPTIONS,
   ...TALLY_OPTIONS,
