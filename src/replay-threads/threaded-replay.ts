@@ -27,10 +27,11 @@ import { Shard } from './shard.js';
 /** How often (packet seconds) idle flows are swept: Pipeline's PURGE_EVERY. */
 const PURGE_EVERY = 60;
 /**
- * Shard 0's share of the keys with `threads` threads: the main thread reads and decodes every
- * packet (about a third of the one-thread time per key share, measured: native-notes/replay-threads.md)
- * and runs shard 0; the workers run the others, each paying a second decode and the batches
- * (about a tenth more than the same share on one thread). Even work: R + s·T = 1.1·T·(1 − s)/(n − 1).
+ * Shard 0's share of the keys with `threads` threads. The main thread reads, parses and decodes
+ * every packet — R ≈ 0.32 T, where T is the pipeline's work behind the decoder on one thread
+ * (measured, native-notes/replay-threads.md) — and runs shard 0's share s; each worker runs
+ * (1 − s)/(n − 1) of it at about 1.1× the cost (its second decode, the batches). Even work:
+ * R + s·T = 1.1·T·(1 − s)/(n − 1); none for the main thread once reading alone fills it (5 threads on).
  */
 export function mainShare(threads: number): number {
   const r = READ_SHARE;
@@ -86,14 +87,18 @@ export interface ThreadedResult {
 export let lastThreadTimes: ThreadTimes | null = null;
 
 /**
- * `replay --threads N` (N ≥ 2): the packets are read and decoded once, here; each SMTP packet goes
- * to the shard of its client's strike key (shard-key.ts), in batches of raw frames whose buffers
- * are transferred, never copied; the shards run flows, SMTP and strikes and send back their events
- * tagged with their place in the one-thread order, which are merged here, per cut, into exactly the
- * one-thread sequence and fed to the tally and the output. The idle sweep is decided here (on the
- * time of every SMTP packet, as Pipeline.packet does) and run by every shard at that packet.
- * Whole-run counters are summed; the peak of the out-of-order bytes held is taken over the shards'
- * sum, from their traces. The whole-run bounds (flows, strike entries, pending bytes) are split between the shards.
+ * `replay --threads N` (N ≥ 2): the packets are read and decoded once, here (one file: read into
+ * shared blocks the workers see, never copied); each SMTP packet belongs to the shard of its
+ * client's strike key (shard-key.ts). Shard 0 runs here, on the packets as they are decoded; the
+ * others are workers, sent batches of records (where in which block each packet lies). The shards
+ * run flows, SMTP and strikes; with nothing reading the events one by one (summary-only) each
+ * tallies its own clients and sends the tally once (shard-tally.ts), otherwise they send back their
+ * events tagged with their place in the one-thread order, which are merged here, per cut, into
+ * exactly the one-thread sequence and fed to the tally and the output. The idle sweep is decided
+ * here (on the time of every SMTP packet, as Pipeline.packet does) and run by every shard at that
+ * packet. Whole-run counters are summed; the peak of the out-of-order bytes held is taken over the
+ * shards' sum, from their traces. The whole-run bounds (flows, strike entries, pending bytes) are
+ * split between the shards by their share of the keys.
  */
 export async function replayThreaded(
   files: string[],
@@ -111,7 +116,7 @@ export async function replayThreaded(
   const local = next === null && limits.eventsPerClient === 0 && limits.logLines === 0;
   const n = threads;
   // Shard 0 runs here, on the main thread, with the share of the keys that evens out the threads'
-  // work (MAIN_SHARE); shards 1 … n−1 are worker threads.
+  // work (mainShare); shards 1 … n−1 are worker threads.
   const { slots, share } = shardSlots(n, mainShare(n));
   const inline = new Shard(toWire(options, share, 0), local ? limits : null);
   const d = inline.pipeline.decoder; // every packet is decoded into it: shard 0's packets need no second decode
