@@ -11,10 +11,12 @@ import type { TallyLimits } from '../replay-output/client-tally.js';
 /**
  * One shard of a threaded replay: the pipeline from the flow table on (flows, SMTP, strikes) for
  * the clients whose strike key hashes to it. The main thread has decoded every packet already and
- * decided when the idle sweep runs; here each packet is decoded again (cheap, and the flow table
- * wants the decoder's fields) and handed to the flow table. Every event is tagged with where it
- * falls in the one-thread order (shard-protocol.ts Phase) so that the main thread can merge the
- * shards' events back into exactly the one-thread sequence.
+ * decided when the idle sweep runs; in a worker each packet is decoded again (cheap, and the flow
+ * table wants the decoder's fields) and handed to the flow table (`run`); shard 0, on the main
+ * thread, takes each packet as the main thread decodes it into this shard's decoder (`decoded`).
+ * Every event is tagged with where it falls in the one-thread order (shard-protocol.ts Phase) so
+ * that the main thread can merge the shards' events back into exactly the one-thread sequence; with
+ * a tally (summary-only runs) the events stay here and only the tally goes back (shard-tally.ts).
  */
 export class Shard implements EventSink {
   readonly pipeline: ShardPipeline;
