@@ -22,7 +22,14 @@ export interface ChildResult {
   digest: string;
   rss_mb: number;
   /** Main thread's stages (ms); null on one thread (no stages apart). */
-  stages: { read_decode_batch_ms: number; wait_ms: number; merge_tally_ms: number; worker_busy_ms: number[]; worker_cpu_ms: (number | null)[] } | null;
+  stages: {
+    read_decode_batch_ms: number;
+    main_share: number;
+    wait_ms: number;
+    merge_tally_ms: number;
+    worker_busy_ms: number[];
+    worker_cpu_ms: (number | null)[];
+  } | null;
   /** CPU seconds per thread that used ≥ 0.05 s: the main thread first, then the others by tid (libuv, V8's helpers; shard workers that ended are in stages). */
   cpu: { thread: string; s: number }[];
 }
@@ -40,7 +47,13 @@ function threadCpu(): { thread: string; s: number }[] {
     const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
     const s = (Number(f[11]) + Number(f[12])) / tick;
     const tid = Number(t);
-    if (s >= 0.05 || tid === process.pid) rows.push({ thread: tid === process.pid ? 'main' : `tid ${t}`, s, tid });
+    let name = '';
+    try {
+      name = readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim();
+    } catch {
+      // (gone)
+    }
+    if (s >= 0.05 || tid === process.pid) rows.push({ thread: tid === process.pid ? 'main' : `${name} ${t}`, s, tid });
   }
   rows.sort((a, b) => (a.thread === 'main' ? -1 : b.thread === 'main' ? 1 : a.tid - b.tid));
   return rows.map(({ thread, s }) => ({ thread, s }));
@@ -71,10 +84,11 @@ const out: ChildResult = {
   stages: t
     ? {
         read_decode_batch_ms: Math.round(t.readMs),
+        main_share: Math.round(t.mainShare * 1000) / 1000,
         wait_ms: Math.round(t.waitMs),
         merge_tally_ms: Math.round(t.mergeMs),
-        worker_busy_ms: t.workerMs.map((x) => Math.round(x)),
-        worker_cpu_ms: t.workerCpuMs,
+        worker_busy_ms: t.workerMs.slice(1).map((x) => Math.round(x)),
+        worker_cpu_ms: t.workerCpuMs.slice(1),
       }
     : null,
   cpu: threadCpu(),

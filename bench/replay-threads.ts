@@ -67,14 +67,14 @@ export function runThreadScaling(
         .toLocaleString('en-US')
         .padStart(
           11,
-        )} ${(r.vs_tcpdump === null ? '-' : r.vs_tcpdump.toFixed(2) + 'x').padStart(9)} ${String(r.rss_mb).padStart(7)}  ${r.same_as_one ? 'same' : 'DIFFERENT'}        ${r.cpu.map((c) => c.s.toFixed(2)).join(' ')}`,
+        )} ${(r.vs_tcpdump === null ? '-' : r.vs_tcpdump.toFixed(2) + 'x').padStart(9)} ${String(r.rss_mb).padStart(7)}  ${r.same_as_one ? 'same' : 'DIFFERENT'}        ${r.cpu.map((c) => (c.thread === 'main' ? '' : c.thread.split(' ')[0] + ' ') + c.s.toFixed(2)).join(' ')}`,
     );
   }
   for (const r of rows) {
     if (!r.stages) continue;
     const s = r.stages;
     log(
-      `  ${r.threads} threads: main thread ${s.read_decode_batch_ms} ms reading, decoding and batching (of which ${s.wait_ms} ms waiting for the workers), ` +
+      `  ${r.threads} threads: main thread ${s.read_decode_batch_ms} ms reading, decoding, batching and running shard 0 (${Math.round(s.main_share * 100)} % of the keys; of which ${s.wait_ms} ms waiting for the workers), ` +
         `${s.merge_tally_ms} ms merging and tallying; workers busy ${s.worker_busy_ms.join(' / ')} ms, CPU ${s.worker_cpu_ms.map((x) => (x === null ? '?' : String(x))).join(' / ')} ms; ` +
         `main thread CPU ${r.cpu[0]?.s.toFixed(2) ?? '?'} s; runs ${JSON.stringify(r.runs_s)} s`,
     );

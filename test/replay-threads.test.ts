@@ -11,10 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { PacketDecoder } from '../src/decode/packet-decoder.js';
 import { defaultPipelineOptions, type PipelineOptions } from '../src/pipeline.js';
 import { replayFiles } from '../src/replay.js';
-import { defaultTallyLimits } from '../src/replay-output/client-tally.js';
+import { countsOnlyLimits, defaultTallyLimits, type TallyLimits } from '../src/replay-output/client-tally.js';
 import { JsonLinesWriter } from '../src/replay-output/json-lines.js';
 import { textChunks } from '../src/replay-output/text-report.js';
-import { shardOf } from '../src/replay-threads/shard-key.js';
+import { shardOf, shardSlots, SLOTS } from '../src/replay-threads/shard-key.js';
+import { mainShare } from '../src/replay-threads/threaded-replay.js';
+import { splitBound } from '../src/replay-threads/shard-protocol.js';
 import { strikeKey } from '../src/strikes/address-key.js';
 import { formatIp } from '../src/net/ip-text.js';
 
@@ -86,6 +88,39 @@ test('replay-threads: 3 threads, several files merged, per-address IPv6 keys and
   }
 });
 
+/** A summary-only run (nothing behind the tally, counts only: the shards tally, shard-tally.ts): its summary document and text. */
+async function summaryOnly(files: string[], threads: number, limits: TallyLimits, options: () => PipelineOptions = defaultPipelineOptions): Promise<string> {
+  const r = await replayFiles(files, options(), null, undefined, limits, undefined, undefined, threads);
+  const t = r.tally;
+  const doc = JSON.stringify({ clients: t.counts(), totals: t.totals, dropped: t.dropped, blocks: r.blocks, coverage: r.coverage, files: r.files });
+  return doc + '\n' + [...textChunks({ tally: t, blocks: r.blocks, coverage: r.coverage, files: r.files, summaryOnly: true })].join('');
+}
+
+test('replay-threads: summary-only runs tally in the shards: every capture; all merged with small client and username caps and sweeps', async () => {
+  for (const f of all) assert.equal(await summaryOnly([f], 2, countsOnlyLimits), await summaryOnly([f], 1, countsOnlyLimits), `${f}: summary`);
+  const caps: TallyLimits[] = [
+    countsOnlyLimits,
+    { ...countsOnlyLimits, maxClients: 2, usersPerClient: 1 },
+    { ...countsOnlyLimits, maxClients: 1, usersPerClient: 0 },
+  ];
+  const opts = (): PipelineOptions => {
+    const o = defaultPipelineOptions();
+    o.strikes.ipv6Prefix = 128;
+    o.strikes.connHitcount = 2;
+    o.strikes.connSeconds = 3600;
+    o.flows.idleTimeout = 5;
+    return o;
+  };
+  let dropped = 0;
+  for (const limits of caps) {
+    const one = await summaryOnly(all, 1, limits, opts);
+    assert.equal(await summaryOnly(all, 2, limits, opts), one, `all captures merged, 2 threads, maxClients ${limits.maxClients}`);
+    assert.equal(await summaryOnly(all, 3, limits, opts), one, `all captures merged, 3 threads, maxClients ${limits.maxClients}`);
+    dropped += (JSON.parse(one.split('\n')[0]!) as { dropped: { clients: number } }).dropped.clients;
+  }
+  assert.ok(dropped > 0, 'the small caps drop clients');
+});
+
 test('replay-threads: the shard follows the strike key (IPv4, IPv4-mapped IPv6, IPv6 prefixes)', () => {
   const d = new PacketDecoder();
   const shardOfText = (ip: string, prefix: number, n: number): number => {
@@ -133,4 +168,27 @@ test('replay-threads: the shard follows the strike key (IPv4, IPv4-mapped IPv6, 
       assert.equal(shardOf(d, true, prefix, n), shardOfText('192.0.2.7', prefix, n), '::ffff:192.0.2.7 counts as 192.0.2.7');
     }
   }
+});
+
+test('replay-threads: the slot table gives every slot a shard, shard 0 about its share, the workers the rest evenly', () => {
+  for (const n of [2, 3, 4, 8]) {
+    for (const first of [0, 0.1, 0.37, 0.5]) {
+      const { slots, share } = shardSlots(n, first);
+      assert.equal(slots.length, SLOTS);
+      for (const s of slots) assert.ok(s < n);
+      assert.ok(Math.abs(share.reduce((a, b) => a + b, 0) - 1) < 1e-9);
+      assert.ok(Math.abs(share[0]! - first) <= 0.5 / SLOTS + 1e-9, `n ${n}: shard 0 owns ${share[0]} for ${first}`);
+      const rest = share.slice(1);
+      assert.ok(Math.max(...rest) - Math.min(...rest) <= 1 / SLOTS + 1e-9, `n ${n}: the workers' shares ${rest.join(' ')}`);
+    }
+  }
+  for (const n of [2, 3, 5]) {
+    const { share } = shardSlots(n, mainShare(n));
+    for (const bound of [100_000, 30_000_000, 7]) {
+      const parts = splitBound(bound, share);
+      assert.equal(parts.reduce((a, b) => a + b, 0) - parts.filter((x, t) => share[t] === 0).length, bound, `${n} threads: ${bound} split ${parts.join(' ')}`);
+    }
+  }
+  assert.ok(mainShare(2) > 0.2 && mainShare(2) < 0.5, `2 threads: the main thread's share ${mainShare(2)}`);
+  assert.equal(mainShare(16), 0, 'many threads: the main thread only reads');
 });

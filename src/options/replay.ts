@@ -37,11 +37,12 @@ export const REPLAY_OPTIONS = optionList('replay', [
     kind: 'int',
     min: 1,
     max: 64,
-    // Not the number of cores: on 2 cores two threads cost 1.7x the CPU for at most 1.2x the speed, and
-    // at the table bounds each shard evicts on its own (native-notes/replay-threads.md).
+    // Not the number of cores: on 2 cores two threads do 1.4x the CPU work of one for at most 1.1x the
+    // speed (slower on a busy machine), and at the table bounds each shard evicts on its own
+    // (native-notes/replay-threads.md).
     default: 1,
-    help: 'worker threads the clients are sharded over (1: no worker; 2 or more: see docs/replay.md); the output is the one-thread output',
-    doc: "worker threads: packets read and decoded once, sharded by the client's strike key, the events merged back in packet order: the one-thread output ([On every core](#on-every-core---threads)); 1: no worker",
+    help: 'threads the clients are sharded over: the main thread and N-1 workers (1: no worker; see docs/replay.md); the output is the one-thread output',
+    doc: 'threads the clients are sharded over by their strike key, the main thread and N − 1 workers: packets read and decoded once, counted per thread for `--summary-only`, else the events merged back in packet order: the one-thread output ([On every core](#on-every-core---threads)); 1: no worker',
   },
   ...PIPELINE_OPTIONS,
   ...TALLY_OPTIONS,

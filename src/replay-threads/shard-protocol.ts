@@ -10,9 +10,11 @@ import { AddressSet } from '../strikes/address-key.js';
 import type { BlockInterval, StrikeOptions, StrikeStats } from '../strikes/strike-engine.js';
 import { ReplyResolver, type ReplyInputs } from '../tls/reply-profiles.js';
 import type { Packed } from './event-pack.js';
+import type { ShardTallyResult } from './shard-tally.js';
+import type { TallyLimits } from '../replay-output/client-tally.js';
 
-/** Per record in a batch's `meta`: packet index, packet time, linktype (PURGE: a sweep), offset, caplen, from the client. */
-export const META = 6;
+/** Per record in a batch's `meta`: packet index, packet time, linktype (PURGE: a sweep), block, offset, caplen, from the client. */
+export const META = 7;
 /** `meta[k + 2]` of a sweep of idle flows (every shard gets it, at the packet that triggered it). */
 export const PURGE = -1;
 
@@ -33,7 +35,8 @@ export interface BatchMessage {
   cut: number;
   records: number;
   meta: Float64Array;
-  data: Uint8Array;
+  /** Blocks of packet bytes this worker has not been sent before (shared, never copied): its views of them by id. */
+  blocks: { id: number; sab: SharedArrayBuffer }[];
 }
 
 export interface EndMessage {
@@ -51,17 +54,18 @@ export interface ShardEvents {
   /** Two per event: key, sub. */
   keys: Float64Array;
   /** Four per entry: key, Trace kind, segments held, bytes held. */
-  trace: number[];
+  trace: Float64Array;
 }
 
 export interface BatchResult extends ShardEvents {
   type: 'batch';
   cut: number;
-  /** The batch's buffers, back for reuse. */
+  /** The batch's records, back for reuse. */
   meta: Float64Array;
-  data: Uint8Array;
   /** Milliseconds of the worker's time on the batch (bench: where the time goes). */
   busyMs: number;
+  /** The shard's failures so far, when it tallies itself (the progress line). */
+  failures: number;
 }
 
 export interface FinalResult extends ShardEvents {
@@ -71,12 +75,20 @@ export interface FinalResult extends ShardEvents {
   smtp: SmtpStats;
   strikes: StrikeStats;
   blocks: BlockInterval[];
+  /** Summary-only runs: the shard's own tally (shard-tally.ts); null when its events were sent. */
+  tally: ShardTallyResult | null;
   busyMs: number;
   /** The worker thread's CPU time (ms), from /proc/thread-self/stat; null where there is none. */
   cpuMs: number | null;
 }
 
 export type FromShard = BatchResult | FinalResult;
+
+/** What a shard worker starts with: its options, and the tally limits when it tallies itself (summary-only runs). */
+export interface ShardStart {
+  options: WireOptions;
+  tally: TallyLimits | null;
+}
 
 /** PipelineOptions as a structured clone can carry them (the whitelist and the reply resolver rebuilt). */
 export interface WireOptions {
@@ -89,25 +101,40 @@ export interface WireOptions {
 }
 
 /**
- * The options one of `shards` shards runs with: the whole-run bounds (flows, strike entries, the
- * out-of-order bytes and pieces held in all) split between the shards, so that the threads together
- * hold no more than one thread would; the per-flow and per-stream bounds stay as they are.
+ * The options shard `s` runs with, when each shard owns the fraction `shares[t]` of the keys: the
+ * whole-run bounds (flows, strike entries, the out-of-order bytes and pieces held in all) split
+ * between the shards by their shares, summing to exactly the bound (what floor() leaves goes one each to the
+ * first shards that own keys), so that the threads together hold what one thread would; a shard
+ * that owns no key gets 1. The per-flow and per-stream bounds stay as they are.
  */
-export function toWire(o: PipelineOptions, shards: number): WireOptions {
+export function toWire(o: PipelineOptions, shares: readonly number[], s: number): WireOptions {
   if (o.sensors !== undefined) throw new Error('a threaded replay takes the wire alone (no sensor merge options)');
-  const share = (x: number): number => Math.max(1, Math.ceil(x / shards));
+  const part = (x: number): number => splitBound(x, shares)[s]!;
   return {
     ports: o.ports,
     patterns: o.patterns,
-    strikes: { ...o.strikes, whitelist: o.strikes.whitelist.entries, maxEntries: share(o.strikes.maxEntries) },
-    flows: { ...o.flows, maxFlows: share(o.flows.maxFlows) },
+    strikes: { ...o.strikes, whitelist: o.strikes.whitelist.entries, maxEntries: part(o.strikes.maxEntries) },
+    flows: { ...o.flows, maxFlows: part(o.flows.maxFlows) },
     assembler: {
       ...o.assembler,
-      maxPendingTotal: share(o.assembler.maxPendingTotal),
-      maxPendingSegmentsTotal: share(o.assembler.maxPendingSegmentsTotal),
+      maxPendingTotal: part(o.assembler.maxPendingTotal),
+      maxPendingSegmentsTotal: part(o.assembler.maxPendingSegmentsTotal),
     },
     tlsInputs: o.tlsReplies.inputs,
   };
+}
+
+/** `bound` split by `shares` (summing to 1): whole numbers summing to `bound` over the shards that own keys, each at least 1. */
+export function splitBound(bound: number, shares: readonly number[]): number[] {
+  const out = shares.map((f) => Math.floor(bound * f));
+  let rest = bound - out.reduce((a, b) => a + b, 0);
+  for (let t = 0; rest > 0 && t < out.length; t = (t + 1) % out.length) {
+    if (shares[t]! > 0) {
+      out[t]!++;
+      rest--;
+    }
+  }
+  return out.map((x) => Math.max(1, x));
 }
 
 export function fromWire(w: WireOptions): PipelineOptions {

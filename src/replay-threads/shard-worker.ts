@@ -1,10 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Shard } from './shard.js';
-import type { BatchResult, ToShard, WireOptions } from './shard-protocol.js';
+import type { BatchResult, ShardStart, ToShard } from './shard-protocol.js';
 
 /** A worker thread of a threaded replay (threaded-replay.ts): one shard, batches in, events out. */
-const shard = new Shard(workerData as WireOptions);
+const start = workerData as ShardStart;
+const shard = new Shard(start.options, start.tally);
 let busy = 0;
 parentPort?.on('message', (m: ToShard) => {
   const t0 = performance.now();
@@ -12,12 +13,12 @@ parentPort?.on('message', (m: ToShard) => {
     shard.run(m);
     const ms = performance.now() - t0;
     busy += ms;
-    const r: BatchResult = { type: 'batch', cut: m.cut, meta: m.meta, data: m.data, busyMs: ms, ...shard.take() };
-    parentPort?.postMessage(r, [m.meta.buffer as ArrayBuffer, m.data.buffer as ArrayBuffer, r.keys.buffer as ArrayBuffer]);
+    const r: BatchResult = { type: 'batch', cut: m.cut, meta: m.meta, busyMs: ms, failures: shard.failures, ...shard.take() };
+    parentPort?.postMessage(r, [m.meta.buffer as ArrayBuffer, r.keys.buffer as ArrayBuffer, r.trace.buffer as ArrayBuffer]);
   } else {
     shard.finish(m.index, m.ts);
     busy += performance.now() - t0;
     const f = shard.final(busy);
-    parentPort?.postMessage(f, [f.keys.buffer as ArrayBuffer]);
+    parentPort?.postMessage(f, [f.keys.buffer as ArrayBuffer, f.trace.buffer as ArrayBuffer]);
   }
 });

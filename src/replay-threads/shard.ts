@@ -5,14 +5,18 @@ import { Flow } from '../reassembly/flow-table.js';
 import type { FlowInfo, StreamConsumer } from '../reassembly/stream.js';
 import { pack, type Packed } from './event-pack.js';
 import { fromWire, META, Phase, PURGE, Trace, type BatchMessage, type FinalResult, type ShardEvents, type WireOptions } from './shard-protocol.js';
+import { ShardTally } from './shard-tally.js';
+import type { TallyLimits } from '../replay-output/client-tally.js';
 
 /**
  * One shard of a threaded replay: the pipeline from the flow table on (flows, SMTP, strikes) for
  * the clients whose strike key hashes to it. The main thread has decoded every packet already and
- * decided when the idle sweep runs; here each packet is decoded again (cheap, and the flow table
- * wants the decoder's fields) and handed to the flow table. Every event is tagged with where it
- * falls in the one-thread order (shard-protocol.ts Phase) so that the main thread can merge the
- * shards' events back into exactly the one-thread sequence.
+ * decided when the idle sweep runs; in a worker each packet is decoded again (cheap, and the flow
+ * table wants the decoder's fields) and handed to the flow table (`run`); shard 0, on the main
+ * thread, takes each packet as the main thread decodes it into this shard's decoder (`decoded`).
+ * Every event is tagged with where it falls in the one-thread order (shard-protocol.ts Phase) so
+ * that the main thread can merge the shards' events back into exactly the one-thread sequence; with
+ * a tally (summary-only runs) the events stay here and only the tally goes back (shard-tally.ts).
  */
 export class Shard implements EventSink {
   readonly pipeline: ShardPipeline;
@@ -25,13 +29,18 @@ export class Shard implements EventSink {
   private key = 0;
   private sub = 0;
   /** During a sweep or the end: whether sub is the flow's last time (ascending) or its negation. */
-  private sweep: 'none' | 'idle' | 'newest' = 'none';
+  private sweeping: 'none' | 'idle' | 'newest' = 'none';
   /** Events of a sweep up to its last idle flow_end (the rest are its expired gaps). */
   private idleUpTo = 0;
+  /** The main thread's blocks of packet bytes, by id (shared memory). */
+  private readonly views: Buffer[] = [];
   private heldSegs = 0;
   private heldBytes = 0;
+  /** Summary-only runs: the tally, here (shard-tally.ts); no event is sent back. */
+  private readonly local: ShardTally | null;
 
-  constructor(options: WireOptions) {
+  constructor(options: WireOptions, tally: TallyLimits | null = null) {
+    this.local = tally ? new ShardTally(tally) : null;
     this.pipeline = new ShardPipeline(fromWire(options), this);
     const a = this.pipeline.assembler;
     const segment = a.segment.bind(a);
@@ -49,7 +58,7 @@ export class Shard implements EventSink {
       case 'connect':
         return; // neither the tally nor the output reads them
       case 'flow_end': {
-        if (this.sweep === 'idle' && ev.reason === 'idle') this.idleUpTo = this.count;
+        if (this.sweeping === 'idle' && ev.reason === 'idle') this.idleUpTo = this.count;
         this.pipeline.live.delete(ev.flow);
         return;
       }
@@ -57,24 +66,34 @@ export class Shard implements EventSink {
       case 'auth_success':
       case 'auth_tempfail':
       case 'starttls':
-        if (this.sweep !== 'none') {
+        if (this.sweeping !== 'none') {
           const f = this.pipeline.live.get(ev.flow);
           const t = f ? f.lastSeen : 0;
-          this.sub = this.sweep === 'idle' ? t : -t;
+          this.sub = this.sweeping === 'idle' ? t : -t;
         }
         break;
       default:
         break;
     }
-    if (!pack(ev, this.events)) return;
-    this.count++;
-    this.keys.push(this.key, this.sub);
+    const local = this.local;
+    if (local) local.event(ev, this.key, this.sub, this.count++);
+    else {
+      if (!pack(ev, this.events)) return;
+      this.count++;
+      this.keys.push(this.key, this.sub);
+    }
+  }
+
+  /** Failures tallied here so far (0 when the events are sent back). */
+  get failures(): number {
+    return this.local ? this.local.tally.totals.failures : 0;
   }
 
   /** Runs one batch from the main thread. */
   run(m: BatchMessage): void {
     const meta = m.meta;
-    const buf = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+    const views = this.views;
+    for (const b of m.blocks) views[b.id] = Buffer.from(b.sab);
     const p = this.pipeline;
     const d = p.decoder;
     const flows = p.flows;
@@ -83,30 +102,45 @@ export class Shard implements EventSink {
       const ts = meta[k + 1]!;
       const linktype = meta[k + 2]!;
       if (linktype === PURGE) {
-        this.purge(index, ts);
+        this.sweep(index, ts);
         continue;
       }
       this.key = index * 4 + Phase.packet;
       this.sub = 0;
-      if (!d.decode(linktype, buf, meta[k + 3]!, meta[k + 4]!)) continue; // decoded on the main thread: cannot fail
+      if (!d.decode(linktype, views[meta[k + 3]!]!, meta[k + 4]!, meta[k + 5]!)) continue; // decoded on the main thread: cannot fail
       flows.setTime(ts);
-      flows.segment(d, meta[k + 5] === 1, ts);
+      flows.segment(d, meta[k + 6] === 1, ts);
       this.traceAfter();
     }
   }
 
-  private purge(index: number, ts: number): void {
+  /**
+   * The shard that runs on the main thread: the packet `index` that the main thread has just
+   * decoded into this shard's own decoder (it decodes every packet with it: no second decode).
+   */
+  decoded(index: number, ts: number, fromClient: boolean): void {
+    this.key = index * 4 + Phase.packet;
+    this.sub = 0;
+    const p = this.pipeline;
+    p.flows.setTime(ts);
+    p.flows.segment(p.decoder, fromClient, ts);
+    this.traceAfter();
+  }
+
+  /** The idle sweep at packet `index` (decided by the main thread, run by every shard). */
+  sweep(index: number, ts: number): void {
     const start = this.count;
     this.key = index * 4 + Phase.purgeIdle;
-    this.sweep = 'idle';
+    this.sweeping = 'idle';
     this.idleUpTo = start;
     const flows = this.pipeline.flows;
     flows.setTime(ts);
     flows.purgeIdle();
-    this.sweep = 'none';
+    this.sweeping = 'none';
     // Events after the sweep's last idle flow came from its expired gaps, newest flow first.
+    if (this.local) this.local.rekey(this.idleUpTo, index * 4 + Phase.purgeGaps);
     const keys = this.keys;
-    for (let i = this.idleUpTo; i < this.count; i++) {
+    for (let i = this.idleUpTo; !this.local && i < this.count; i++) {
       keys[2 * i] = index * 4 + Phase.purgeGaps;
       keys[2 * i + 1] = -keys[2 * i + 1]!;
     }
@@ -116,9 +150,9 @@ export class Shard implements EventSink {
   /** End of input: every open flow closed at the last packet's time, newest first, then the merge's flush. */
   finish(index: number, ts: number): void {
     this.key = index * 4 + Phase.purgeGaps;
-    this.sweep = 'newest';
+    this.sweeping = 'newest';
     this.pipeline.flows.closeAll(ts);
-    this.sweep = 'none';
+    this.sweeping = 'none';
     this.key = index * 4 + Phase.flush;
     this.sub = 0;
     this.pipeline.merge.flush();
@@ -136,9 +170,9 @@ export class Shard implements EventSink {
 
   /** The events (and trace) since the last take. */
   take(): ShardEvents {
-    const out = { events: this.events, keys: Float64Array.from(this.keys), trace: this.trace };
+    const out = { events: this.events, keys: Float64Array.from(this.keys), trace: Float64Array.from(this.trace) };
     this.events = [];
-    this.count = 0;
+    if (!this.local) this.count = 0; // (the local tally's ordinals run over the whole input)
     this.keys = [];
     this.trace = [];
     return out;
@@ -154,6 +188,7 @@ export class Shard implements EventSink {
       smtp: p.smtpStats,
       strikes: p.strikes.stats,
       blocks: p.strikes.blocks,
+      tally: this.local?.result() ?? null,
       busyMs,
       cpuMs: threadCpuMs(),
     };

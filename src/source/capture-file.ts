@@ -145,6 +145,12 @@ export class CaptureFileReader {
   private end = 0;
   private eof = false;
   packets = 0;
+  /**
+   * Where refill takes its next buffer (`replay --threads`: shared blocks that the workers read the
+   * packets from, so the packets before it stay where they are); null: the same buffer, its unread
+   * tail moved to the front. Asked with the size it must have at least.
+   */
+  supply: ((size: number) => Buffer) | null = null;
 
   private constructor(
     readonly name: string,
@@ -171,14 +177,16 @@ export class CaptureFileReader {
    * Opens a capture by name: `-` is standard input; a FIFO, a process substitution (`<(…)`) or a
    * character device is read as a stream like it; a directory is refused by name.
    */
-  static async open(name: string, stop?: AbortSignal, bufferSize = CHUNK): Promise<CaptureFileReader> {
+  static async open(name: string, stop?: AbortSignal, bufferSize = CHUNK, supply: ((size: number) => Buffer) | null = null): Promise<CaptureFileReader> {
     const src = await openByteSource(name);
     // A pipe that stays quiet before its header arrives (watch --replay - on SIGTERM) is closed
     // under the sniffing, which then fails; the caller ignores failures once it has stopped.
     const onAbort = (): void => void src.close().catch(() => undefined);
     stop?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await CaptureFileReader.sniff(name, src, Buffer.allocUnsafe(bufferSize), false);
+      const r = await CaptureFileReader.sniff(name, src, supply ? supply(bufferSize) : Buffer.allocUnsafe(bufferSize), false);
+      r.supply = supply;
+      return r;
     } finally {
       stop?.removeEventListener('abort', onAbort);
     }
@@ -285,7 +293,12 @@ export class CaptureFileReader {
   async refill(): Promise<boolean> {
     if (this.eof) return false;
     const rest = this.end - this.pos;
-    if (rest > 0 && this.pos > 0) this.buf.copyWithin(0, this.pos, this.end);
+    if (this.supply) {
+      // A record larger than the buffer (pcapng allows up to 16 MiB): a larger one.
+      const next = this.supply(rest === this.buf.length ? Math.min(this.buf.length * 2, this.parser.maxRecord + CHUNK) : this.buf.length);
+      this.buf.copy(next, 0, this.pos, this.end);
+      this.buf = next;
+    } else if (rest > 0 && this.pos > 0) this.buf.copyWithin(0, this.pos, this.end);
     this.base += this.pos;
     this.pos = 0;
     this.end = rest;

@@ -50,6 +50,8 @@ export interface CaptureReadOptions {
   bufferBudget?: number;
   /** Filled in as the files are opened and closed. */
   stats?: CaptureReadStats;
+  /** One file only: the reader's buffers come from here (CaptureFileReader.supply). */
+  supply?: (size: number) => Buffer;
 }
 
 /** What the read buffers of several capture files may hold in total. */
@@ -112,7 +114,7 @@ export async function readCaptureFiles(files: string[], onPacket: OnPacket, stop
   };
   stop?.addEventListener('abort', closeAll, { once: true });
   try {
-    if (files.length === 1) await readOne(files[0]!, onPacket, stop, reports[0]!, tracker, fail);
+    if (files.length === 1) await readOne(files[0]!, onPacket, stop, reports[0]!, tracker, fail, options.supply ?? null);
     else await readMany(files, onPacket, stop, reports, tracker, fail, options.bufferBudget ?? BUFFER_BUDGET);
     return reports;
   } finally {
@@ -128,10 +130,11 @@ async function readOne(
   report: FileReport,
   tracker: Tracker,
   fail: (i: number, e: unknown) => void,
+  supply: ((size: number) => Buffer) | null,
 ): Promise<void> {
   let r: CaptureFileReader;
   try {
-    r = await CaptureFileReader.open(file, stop);
+    r = await CaptureFileReader.open(file, stop, CHUNK, supply);
   } catch (e) {
     fail(0, e);
     return;
