@@ -253,6 +253,24 @@ test('JSON lines writer: bytes handed to the output stay untouched until it says
   assert.equal(Buffer.concat(got).toString('utf8'), want);
 });
 
+test("JSON lines writers side by side (and eventJsonLine between): each line its own time, never another writer's bytes", async () => {
+  const log = new EventLog();
+  await replayFiles(['pcaps/testbed/login-587.pcap'], defaultPipelineOptions(), log);
+  const lines = log.events.map(eventJsonLine).filter((l) => l !== null);
+  const want = lines.map((l) => `${l}\n`).join('');
+  const texts = ['', '', ''];
+  const writers = texts.map((_, i) => new JsonLinesWriter({ write: (s: string) => (texts[i] += s) }));
+  for (const ev of log.events) {
+    for (const w of writers) {
+      w.event(ev);
+      eventJsonLine(ev);
+    }
+    writers[1]!.flush(); // one of them hands its piece on after every event
+  }
+  for (const w of writers) w.flush();
+  for (const t of texts) assert.equal(t, want);
+});
+
 test('Output.writeBytes: after the text gathered, done once the stream has the bytes, a full stream makes ready() wait, a closed one takes nothing', async () => {
   const chunks: Buffer[] = [];
   let finish: (() => void) | null = null;

@@ -16,13 +16,20 @@ export const SLACK = 64 * 1024;
 /** Most bytes a JSON string of `s` takes (6 a unit: `\uXXXX`; UTF-8 takes at most 3; and the quotes). */
 export const jsonBound = (s: string): number => 6 * s.length + 2;
 
+let gens = 0;
+const nextGen = (): number => ++gens;
+
 export class ByteLines {
   buf: Buffer;
   pos = 0;
   /** Where the line being written starts: `spill` keeps it whole. */
   lineStart = 0;
-  /** Counts the times the bytes written so far moved or were given away (a copy of earlier bytes checks it). */
-  gen = 0;
+  /**
+   * Names the buffer's current contents: new (unique across all writers) whenever what was written
+   * moves or is given away, so a copy of earlier bytes (json-lines.ts, the time of the event before)
+   * is made only from this writer's bytes still in place.
+   */
+  gen = nextGen();
 
   constructor(
     /** Bytes a piece holds before it is handed on (`SLACK` more are allocated for the line that crosses it). */
@@ -40,7 +47,7 @@ export class ByteLines {
   reset(): void {
     this.pos = 0;
     this.lineStart = 0;
-    this.gen++;
+    this.gen = nextGen();
   }
 
   /** Room for `n` more bytes in the line being written (`buf` and `pos` may change). */
@@ -60,7 +67,7 @@ export class ByteLines {
     let next = this.lineStart > 0 && this.onFull ? this.onFull(old, this.lineStart) : old;
     if (next.length < need) next = Buffer.allocUnsafeSlow(Math.max(this.size + SLACK, 2 * need));
     old.copy(next, 0, this.lineStart, this.pos);
-    this.gen++;
+    this.gen = nextGen();
     this.buf = next;
     this.lineStart = 0;
     this.pos = partial;
