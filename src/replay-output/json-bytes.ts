@@ -19,8 +19,27 @@ export const jsonBound = (s: string): number => 6 * s.length + 2;
 let gens = 0;
 const nextGen = (): number => ++gens;
 
+/** An ASCII constant as little-endian 32-bit words (the last one padded): written 4 bytes a store. */
+export interface Bytes {
+  readonly words: Int32Array;
+  readonly length: number;
+}
+
+/** The words of an ASCII constant of ours (checked here, once). */
+export function bytesOf(s: string): Bytes {
+  const words = new Int32Array(Math.ceil(s.length / 4));
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7e) throw new Error(`not ASCII: ${s}`);
+    words[i >> 2]! |= c << (8 * (i & 3));
+  }
+  return { words, length: s.length };
+}
+
 export class ByteLines {
-  buf: Buffer;
+  buf!: Buffer;
+  /** The same bytes, for 32-bit stores. */
+  private dv!: DataView;
   pos = 0;
   /** Where the line being written starts: `spill` keeps it whole. */
   lineStart = 0;
@@ -40,7 +59,13 @@ export class ByteLines {
      */
     private readonly onFull: ((buf: Buffer, end: number) => Buffer) | null,
   ) {
-    this.buf = Buffer.allocUnsafeSlow(size + SLACK);
+    this.use(Buffer.allocUnsafeSlow(size + SLACK));
+  }
+
+  /** Goes on writing in `buf`. */
+  use(buf: Buffer): void {
+    this.buf = buf;
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
   }
 
   /** Starts over at the buffer's start (what was written is given away or done with). */
@@ -68,7 +93,7 @@ export class ByteLines {
     if (next.length < need) next = Buffer.allocUnsafeSlow(Math.max(this.size + SLACK, 2 * need));
     old.copy(next, 0, this.lineStart, this.pos);
     this.gen = nextGen();
-    this.buf = next;
+    this.use(next);
     this.lineStart = 0;
     this.pos = partial;
   }
@@ -81,7 +106,19 @@ export class ByteLines {
 
   // The writers below test no bounds: the line's writer reserved room for it.
 
-  /** A constant of our own: printable ASCII with nothing to escape (not checked). */
+  /**
+   * A constant of ours, 4 bytes a store: a JS loop storing byte by byte measured ~5× slower. Up
+   * to 3 bytes past it are written over (the line's reserve has room; later bytes overwrite them).
+   */
+  put(k: Bytes): void {
+    const dv = this.dv;
+    const w = k.words;
+    const p = this.pos;
+    for (let i = 0; i < w.length; i++) dv.setInt32(p + 4 * i, w[i]!, true);
+    this.pos = p + k.length;
+  }
+
+  /** A text of ours: printable ASCII with nothing to escape (not checked). */
   raw(s: string): void {
     const b = this.buf;
     let p = this.pos;

@@ -1,7 +1,7 @@
 import type { AuthEvent, BlockEvent, EventSink, InferredBasis, PipelineEvent, RejectEvent, StartTlsEvent, StrikeEvent, WireSnapshot } from '../events.js';
 import { basisNames } from '../tls/auth-exchange.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
-import { ByteLines, jsonBound, SLACK } from './json-bytes.js';
+import { ByteLines, bytesOf, jsonBound, SLACK, type Bytes } from './json-bytes.js';
 
 /** isoTime without the cache: the definition the cached one must equal. */
 export function isoTimeUncached(ts: number): string {
@@ -89,23 +89,72 @@ export function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
+/** The constant runs of the lines, as words (ByteLines.put). */
+const K = {
+  ts: bytesOf(',"ts":'),
+  time: bytesOf(',"time":"'),
+  Z: bytesOf('Z"'),
+  client: bytesOf(',"client":'),
+  client_port: bytesOf(',"client_port":'),
+  server: bytesOf(',"server":'),
+  server_port: bytesOf(',"server_port":'),
+  code: bytesOf(',"code":'),
+  mech: bytesOf(',"mech":'),
+  null: bytesOf('null'),
+  user: bytesOf(',"user":'),
+  text: bytesOf(',"text":'),
+  matched_true: bytesOf(',"matched":true'),
+  inferred_true_basis: bytesOf(',"inferred":true,"basis":['),
+  comma: bytesOf(','),
+  record_len: bytesOf('],"record_len":'),
+  delay_s: bytesOf(',"delay_s":'),
+  close: bytesOf('}'),
+  key: bytesOf(',"key":'),
+  n: bytesOf(',"n":'),
+  hitcount: bytesOf(',"hitcount":'),
+  inferred_true: bytesOf(',"inferred":true'),
+  source: bytesOf(',"source":'),
+  log: bytesOf(',"log":'),
+  rule: bytesOf(',"rule":'),
+  from: bytesOf(',"from":'),
+  until: bytesOf(',"until":'),
+  until_time: bytesOf(',"until_time":"'),
+  Z_level: bytesOf('Z","level":'),
+  IN: bytesOf(' IN='),
+  OUT_SRC: bytesOf(' OUT= SRC='),
+  IN_OUT_SRC: bytesOf(' IN= OUT= SRC='),
+  IN_OUT: bytesOf(' IN= OUT='),
+  SRC: bytesOf(' SRC='),
+  DST: bytesOf(' DST='),
+  LEN: bytesOf(' LEN='),
+  ID: bytesOf(' ID='),
+  DPT: bytesOf(' DPT='),
+  WINDOW: bytesOf(' WINDOW='),
+  known_size_true: bytesOf(',"known_size":true'),
+  known_size_false: bytesOf(',"known_size":false'),
+  implicit_true: bytesOf(',"implicit":true}'),
+  implicit_false: bytesOf(',"implicit":false}'),
+  DF_PROTO_TCP_SPT: bytesOf(' DF PROTO=TCP SPT='),
+  PROTO_TCP_SPT: bytesOf(' PROTO=TCP SPT='),
+};
+
 const TYPE_HEAD = {
-  auth_failure: '{"type":"auth_failure"',
-  auth_success: '{"type":"auth_success"',
-  auth_tempfail: '{"type":"auth_tempfail"',
-  starttls: '{"type":"starttls"',
-  strike: '{"type":"strike"',
-  reject: '{"type":"reject"',
-  block: '{"type":"block"',
+  auth_failure: bytesOf('{"type":"auth_failure"'),
+  auth_success: bytesOf('{"type":"auth_success"'),
+  auth_tempfail: bytesOf('{"type":"auth_tempfail"'),
+  starttls: bytesOf('{"type":"starttls"'),
+  strike: bytesOf('{"type":"strike"'),
+  reject: bytesOf('{"type":"reject"'),
+  block: bytesOf('{"type":"block"'),
 } as const;
 
 /** The text up to the seconds' dot of one second, for isoInto: one for event times, one for block ends. */
 interface IsoCache {
   second: number;
-  prefix: string;
+  prefix: Bytes;
 }
-const eventSecond: IsoCache = { second: NaN, prefix: '' };
-const untilSecond: IsoCache = { second: NaN, prefix: '' };
+const eventSecond: IsoCache = { second: NaN, prefix: bytesOf('') };
+const untilSecond: IsoCache = { second: NaN, prefix: bytesOf('') };
 
 /** isoTime(ts) without its `Z` (at most 40 bytes), the text up to the seconds made once per second (in `c`). */
 function isoInto(w: ByteLines, ts: number, c: IsoCache): void {
@@ -125,10 +174,10 @@ function isoInto(w: ByteLines, ts: number, c: IsoCache): void {
     rem -= 1e6;
   }
   if (second !== c.second) {
-    c.prefix = new Date(second * 1000).toISOString().slice(0, 20); // YYYY-MM-DDTHH:MM:SS.
+    c.prefix = bytesOf(new Date(second * 1000).toISOString().slice(0, 20)); // YYYY-MM-DDTHH:MM:SS.
     c.second = second;
   }
-  w.raw(c.prefix);
+  w.put(c.prefix);
   w.digits(rem, 6);
 }
 
@@ -146,11 +195,11 @@ function tsInto(w: ByteLines, ts: number): void {
     return;
   }
   const start = w.pos;
-  w.raw(',"ts":');
+  w.put(K.ts);
   w.sec6(ts);
-  w.raw(',"time":"');
+  w.put(K.time);
   isoInto(w, ts, eventSecond);
-  w.raw('Z"');
+  w.put(K.Z);
   tsLast = ts;
   tsGen = w.gen;
   tsStart = start;
@@ -203,109 +252,109 @@ export function writeEventJson(w: ByteLines, ev: PipelineEvent): boolean {
 }
 
 function authInto(w: ByteLines, ev: AuthEvent): void {
-  w.raw(TYPE_HEAD[ev.type]);
+  w.put(TYPE_HEAD[ev.type]);
   tsInto(w, ev.ts);
-  w.raw(',"client":');
+  w.put(K.client);
   w.str(ev.client);
-  w.raw(',"client_port":');
+  w.put(K.client_port);
   w.num(ev.clientPort);
-  w.raw(',"server":');
+  w.put(K.server);
   w.str(ev.server);
-  w.raw(',"server_port":');
+  w.put(K.server_port);
   w.num(ev.serverPort);
-  w.raw(',"code":');
+  w.put(K.code);
   w.num(ev.code);
-  w.raw(',"mech":');
-  if (ev.mech === null) w.raw('null');
+  w.put(K.mech);
+  if (ev.mech === null) w.put(K.null);
   else w.str(ev.mech);
-  w.raw(',"user":');
-  if (ev.user === null) w.raw('null');
+  w.put(K.user);
+  if (ev.user === null) w.put(K.null);
   else w.str(ev.user);
-  w.raw(',"text":');
+  w.put(K.text);
   w.str(ev.text);
-  if (ev.matched) w.raw(',"matched":true');
+  if (ev.matched) w.put(K.matched_true);
   const i = ev.inferred;
   if (i) {
-    w.raw(',"inferred":true,"basis":[');
+    w.put(K.inferred_true_basis);
     const names = basisNames(i.basis);
     for (let k = 0; k < names.length; k++) {
-      if (k) w.raw(',');
+      if (k) w.put(K.comma);
       w.str(names[k]!);
     }
-    w.raw('],"record_len":');
+    w.put(K.record_len);
     w.num(i.recordLen);
-    w.raw(',"delay_s":');
+    w.put(K.delay_s);
     w.sec6(i.delay);
-    w.raw(i.known ? ',"known_size":true' : ',"known_size":false');
+    w.put(i.known ? K.known_size_true : K.known_size_false);
   }
-  w.raw('}');
+  w.put(K.close);
 }
 
 function startTlsInto(w: ByteLines, ev: StartTlsEvent): void {
-  w.raw(TYPE_HEAD.starttls);
+  w.put(TYPE_HEAD.starttls);
   tsInto(w, ev.ts);
-  w.raw(',"client":');
+  w.put(K.client);
   w.str(ev.client);
-  w.raw(',"client_port":');
+  w.put(K.client_port);
   w.num(ev.clientPort);
-  w.raw(',"server":');
+  w.put(K.server);
   w.str(ev.server);
-  w.raw(',"server_port":');
+  w.put(K.server_port);
   w.num(ev.serverPort);
-  w.raw(ev.implicit ? ',"implicit":true}' : ',"implicit":false}');
+  w.put(ev.implicit ? K.implicit_true : K.implicit_false);
 }
 
 function strikeInto(w: ByteLines, ev: StrikeEvent): void {
-  w.raw(TYPE_HEAD.strike);
+  w.put(TYPE_HEAD.strike);
   tsInto(w, ev.ts);
-  w.raw(',"client":');
+  w.put(K.client);
   w.str(ev.client);
-  w.raw(',"key":');
+  w.put(K.key);
   w.str(ev.key);
-  w.raw(',"n":');
+  w.put(K.n);
   w.num(ev.n);
-  w.raw(',"hitcount":');
+  w.put(K.hitcount);
   w.num(ev.hitcount);
-  if (ev.inferred) w.raw(',"inferred":true');
-  w.raw(',"source":');
+  if (ev.inferred) w.put(K.inferred_true);
+  w.put(K.source);
   w.str(ev.source);
-  w.raw(',"log":');
+  w.put(K.log);
   logInto(w, ev);
-  w.raw('}');
+  w.put(K.close);
 }
 
 function rejectInto(w: ByteLines, ev: RejectEvent): void {
-  w.raw(TYPE_HEAD.reject);
+  w.put(TYPE_HEAD.reject);
   tsInto(w, ev.ts);
-  w.raw(',"client":');
+  w.put(K.client);
   w.str(ev.client);
-  w.raw(',"key":');
+  w.put(K.key);
   w.str(ev.key);
-  w.raw(',"rule":');
+  w.put(K.rule);
   w.str(ev.rule);
-  w.raw(',"log":');
+  w.put(K.log);
   logInto(w, ev);
-  w.raw('}');
+  w.put(K.close);
 }
 
 function blockInto(w: ByteLines, ev: BlockEvent): void {
-  w.raw(TYPE_HEAD.block);
+  w.put(TYPE_HEAD.block);
   tsInto(w, ev.ts);
-  w.raw(',"client":');
+  w.put(K.client);
   w.str(ev.client);
-  w.raw(',"key":');
+  w.put(K.key);
   w.str(ev.key);
-  w.raw(',"rule":');
+  w.put(K.rule);
   w.str(ev.rule);
-  w.raw(',"from":');
+  w.put(K.from);
   w.sec6(ev.from);
-  w.raw(',"until":');
+  w.put(K.until);
   w.sec6(ev.until);
-  w.raw(',"until_time":"');
+  w.put(K.until_time);
   isoInto(w, ev.until, untilSecond);
-  w.raw('Z","level":');
+  w.put(K.Z_level);
   w.num(ev.level);
-  w.raw('}');
+  w.put(K.close);
 }
 
 /** strikeLogLine(ev) as a JSON string, made in place (the string itself only when a text needs escaping, or for IPv6). */
@@ -321,7 +370,7 @@ function logInto(w: ByteLines, ev: StrikeEvent | RejectEvent): void {
 }
 
 /** ` TOS=0x.. PREC=0x.. TTL=` of each TOS byte (its low bit is in neither field). */
-const TOS_TEXT = Array.from({ length: 256 }, (_, t) => ` TOS=0x${hex2(t & 0x1e)} PREC=0x${hex2(t & 0xe0)} TTL=`);
+const TOS_TEXT = Array.from({ length: 256 }, (_, t) => bytesOf(` TOS=0x${hex2(t & 0x1e)} PREC=0x${hex2(t & 0xe0)} TTL=`));
 /** ` RES=0x00 … URGP=0` with the names of each set of TCP flags. */
 const FLAGS_TEXT = Array.from({ length: 256 }, (_, f) => {
   const names = [' RES=0x00'];
@@ -336,7 +385,7 @@ const FLAGS_TEXT = Array.from({ length: 256 }, (_, f) => {
     [0x01, 'FIN'],
   ] as const)
     if (f & bit) names.push(` ${name}`);
-  return `${names.join('')} URGP=0`;
+  return bytesOf(`${names.join('')} URGP=0`);
 });
 
 function hex2(n: number): string {
@@ -350,31 +399,31 @@ function hex2(n: number): string {
 function logTextInto(w: ByteLines, prefix: string, x: WireSnapshot, inbound: boolean): boolean {
   if (x.ipVersion !== 4 || !w.plain(prefix)) return false;
   if (inbound) {
-    w.raw(' IN=');
+    w.put(K.IN);
     if (!w.plain(x.iface)) return false;
-    w.raw(' OUT= SRC=');
-  } else if (x.iface === '') w.raw(' IN= OUT= SRC=');
+    w.put(K.OUT_SRC);
+  } else if (x.iface === '') w.put(K.IN_OUT_SRC);
   else {
-    w.raw(' IN= OUT=');
+    w.put(K.IN_OUT);
     if (!w.plain(x.iface)) return false;
-    w.raw(' SRC=');
+    w.put(K.SRC);
   }
   if (!w.plain(x.src)) return false;
-  w.raw(' DST=');
+  w.put(K.DST);
   if (!w.plain(x.dst)) return false;
-  w.raw(' LEN=');
+  w.put(K.LEN);
   w.textNum(x.ipLen);
-  w.raw(TOS_TEXT[x.tos & 0xfe]!);
+  w.put(TOS_TEXT[x.tos & 0xfe]!);
   w.textNum(x.ttl);
-  w.raw(' ID=');
+  w.put(K.ID);
   w.textNum(x.ipId);
-  w.raw(x.df ? ' DF PROTO=TCP SPT=' : ' PROTO=TCP SPT=');
+  w.put(x.df ? K.DF_PROTO_TCP_SPT : K.PROTO_TCP_SPT);
   w.textNum(x.sport);
-  w.raw(' DPT=');
+  w.put(K.DPT);
   w.textNum(x.dport);
-  w.raw(' WINDOW=');
+  w.put(K.WINDOW);
   w.textNum(x.window);
-  w.raw(FLAGS_TEXT[x.tcpFlags & 0xff]!);
+  w.put(FLAGS_TEXT[x.tcpFlags & 0xff]!);
   return true;
 }
 
@@ -429,7 +478,7 @@ export class JsonLinesWriter implements EventSink {
   flush(): void {
     const w = this.bytes;
     if (w.pos === 0) return;
-    w.buf = this.hand(w.buf, w.pos);
+    w.use(this.hand(w.buf, w.pos));
     w.reset();
   }
 
