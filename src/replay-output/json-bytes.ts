@@ -16,6 +16,10 @@ export const SLACK = 64 * 1024;
 /** Most bytes a JSON string of `s` takes (6 a unit: `\uXXXX`; UTF-8 takes at most 3; and the quotes). */
 export const jsonBound = (s: string): number => 6 * s.length + 2;
 
+/** 1 for a UTF-16 unit JSON writes as it is in one byte: printable ASCII but `"` and `\\`; 0 for every other unit. */
+const SAFE = new Uint8Array(65536);
+for (let c = 0x20; c < 0x7f; c++) SAFE[c] = c === 0x22 || c === 0x5c ? 0 : 1;
+
 let gens = 0;
 const nextGen = (): number => ++gens;
 
@@ -133,34 +137,58 @@ export class ByteLines {
    */
   plain(s: string): boolean {
     const b = this.buf;
+    const dv = this.dv;
     let p = this.pos;
     const n = s.length;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const c0 = s.charCodeAt(i);
+      const c1 = s.charCodeAt(i + 1);
+      const c2 = s.charCodeAt(i + 2);
+      const c3 = s.charCodeAt(i + 3);
+      if (!(SAFE[c0] === 1 && SAFE[c1] === 1 && SAFE[c2] === 1 && SAFE[c3] === 1)) return false;
+      dv.setInt32(p, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24), true);
+      p += 4;
+    }
+    for (; i < n; i++) {
       const c = s.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+      if (SAFE[c] !== 1) return false;
       b[p++] = c;
     }
     this.pos = p;
     return true;
   }
 
-  /** A JSON string, as `JSON.stringify(s)` writes it (jsonBound(s) bytes). */
+  /** A JSON string, as `JSON.stringify(s)` writes it (jsonBound(s) bytes); printable ASCII 4 bytes a store. */
   str(s: string): void {
     const b = this.buf;
+    const dv = this.dv;
     const start = this.pos;
-    let p = start;
     const n = s.length;
-    b[p++] = 0x22;
-    for (let i = 0; i < n; i++) {
+    b[start] = 0x22;
+    let p = start + 1;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const c0 = s.charCodeAt(i);
+      const c1 = s.charCodeAt(i + 1);
+      const c2 = s.charCodeAt(i + 2);
+      const c3 = s.charCodeAt(i + 3);
+      if (!(SAFE[c0] === 1 && SAFE[c1] === 1 && SAFE[c2] === 1 && SAFE[c3] === 1)) return this.escaped(s, start);
+      dv.setInt32(p, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24), true);
+      p += 4;
+    }
+    for (; i < n; i++) {
       const c = s.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
-        this.pos = start + b.write(JSON.stringify(s), start, 'utf8');
-        return;
-      }
+      if (SAFE[c] !== 1) return this.escaped(s, start);
       b[p++] = c;
     }
     b[p++] = 0x22;
     this.pos = p;
+  }
+
+  /** `s` as JSON.stringify writes it, as UTF-8, from `start`. */
+  private escaped(s: string, start: number): void {
+    this.pos = start + this.buf.write(JSON.stringify(s), start, 'utf8');
   }
 
   /** 0 ≤ n < 2^31 as exactly `count` digits (leading zeros when n has fewer). */
