@@ -8,14 +8,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { Output } from '../src/io/output.js';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { waitFor } from './support/wait.js';
-import type { AuthEvent, PipelineEvent, RejectEvent, StrikeEvent } from '../src/events.js';
+import type { AuthEvent, BlockEvent, PipelineEvent, RejectEvent, StrikeEvent, WireSnapshot } from '../src/events.js';
 import { defaultPipelineOptions, type PipelineOptions } from '../src/pipeline.js';
 import { defaultTallyLimits } from '../src/replay-output/client-tally.js';
 import { localTime, localTimeUncached } from '../src/replay-output/detail-lines.js';
-import { eventJson, eventJsonLine, isoTime, isoTimeUncached, JsonLinesWriter } from '../src/replay-output/json-lines.js';
+import { ByteLines, NUM_BOUND } from '../src/replay-output/json-bytes.js';
+import { eventJson, eventJsonLine, isoTime, isoTimeUncached, JsonLinesWriter, round6 } from '../src/replay-output/json-lines.js';
 import { renderText } from '../src/replay-output/text-report.js';
 import { replayFiles } from '../src/replay.js';
 import { strikeLogLine } from '../src/strikes/iptables-log.js';
@@ -96,6 +99,208 @@ test('JSON lines: hostile usernames, reply texts and mechanisms (quotes, control
     }),
     { seed: 15, numRuns: 3000 },
   );
+});
+
+test('JSON lines: the iptables LOG line made in place is strikeLogLine (IPv4 and IPv6, interfaces, TOS, flags, any numbers, hostile prefixes)', async () => {
+  const log = new EventLog();
+  await replayFiles(['pcaps/testbed/login-587.pcap'], defaultPipelineOptions(), log);
+  const strike = log.events.find((e): e is StrikeEvent => e.type === 'strike');
+  assert.ok(strike);
+  const text = fc
+    .array(
+      fc.oneof(
+        fc.constantFrom('"', '\\', '\n', 'é', '\ud800', 'a', '.', ':'),
+        fc.integer({ min: 0, max: 0xffff }).map((n) => String.fromCharCode(n)),
+      ),
+      { maxLength: 6 },
+    )
+    .map((a) => a.join(''));
+  const num = fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 70000 }), fc.double(), fc.constant(-1));
+  const addr = fc.oneof(fc.ipV4(), fc.ipV6(), text);
+  const snap = fc.record({
+    ipVersion: fc.constantFrom(4 as const, 6 as const),
+    src: addr,
+    dst: addr,
+    ipLen: num,
+    tos: fc.oneof(fc.integer({ min: 0, max: 255 }), num),
+    ttl: num,
+    ipId: num,
+    df: fc.boolean(),
+    flowLabel: num,
+    sport: num,
+    dport: num,
+    window: num,
+    tcpFlags: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0xffff })),
+    iface: fc.oneof(fc.constant(''), fc.constant('eth0'), text),
+  });
+  fc.assert(
+    fc.property(snap, fc.oneof(fc.constant(strike.prefix), text), fc.boolean(), (wire: WireSnapshot, prefix, reject) => {
+      const s: StrikeEvent = { ...strike, prefix, wire };
+      assert.equal(eventJsonLine(s), reference(s));
+      const r: RejectEvent = {
+        type: 'reject',
+        ts: strike.ts,
+        client: strike.client,
+        key: strike.key,
+        rule: reject ? 'auth' : 'conn',
+        prefix,
+        wire,
+        block: null,
+      };
+      assert.equal(eventJsonLine(r), reference(r));
+    }),
+    { seed: 15, numRuns: 3000 },
+  );
+});
+
+test('JSON lines: block times, inferred delays and event times at any value, as JSON.stringify writes them', async () => {
+  const log = new EventLog();
+  await replayFiles(['pcaps/testbed/login-587.pcap'], defaultPipelineOptions(), log);
+  const auth = log.events.find((e): e is AuthEvent => e.type === 'auth_failure');
+  assert.ok(auth);
+  const time = fc.oneof(
+    fc.double({ min: 0, max: 2 ** 33, noNaN: true }),
+    fc.double({ min: 1.7e9, max: 1.8e9, noNaN: true }),
+    fc.double({ min: 0, max: 1e-5, noNaN: true }),
+    fc.double({ min: 8e9, max: 9e9, noNaN: true }),
+    fc.double({ min: -1e3, max: 8e12, noNaN: true }),
+    fc.integer({ min: 0, max: 2 ** 33 }).map((s) => s + 0.9999995),
+  );
+  fc.assert(
+    fc.property(time, time, time, fc.integer({ min: 0, max: 40 }), (from, until, delay, level) => {
+      const b: BlockEvent = { type: 'block', ts: from, client: auth.client, key: auth.client, rule: 'auth', from, until, level };
+      assert.equal(eventJsonLine(b), reference(b));
+      const a: AuthEvent = { ...auth, ts: until, inferred: { basis: 3, recordLen: level, delay, known: level % 2 === 0 } };
+      assert.equal(eventJsonLine(a), reference(a));
+    }),
+    { seed: 15, numRuns: 5000 },
+  );
+});
+
+test('JSON numbers: round6(x) from the integer microseconds is String(round6(x)), on every µs of ranges and on random values', () => {
+  const w = new ByteLines(64, null);
+  const sec6 = (x: number): string => {
+    w.reset();
+    w.reserve(NUM_BOUND);
+    w.sec6(x);
+    return w.buf.toString('latin1', 0, w.pos);
+  };
+  const check = (us: number): void => {
+    const x = us / 1e6;
+    const got = sec6(x);
+    if (got !== JSON.stringify(round6(x))) assert.equal(got, JSON.stringify(round6(x)), `${us} µs`);
+  };
+  // Every µs of: the first second, a second of today, the seconds around 2^31 and 2^32, and just below 2^33.
+  for (const s0 of [0, 1740981602, 2 ** 31 - 1, 2 ** 32 - 1, 2 ** 33 - 2]) for (let us = 0; us < 1e6; us++) check(s0 * 1e6 + us);
+  // Random µs up to 2^33 s, and doubles that are not whole µs; outside the range the String path.
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 2 ** 33 * 1e6 - 1 }), fc.double(), (us, d) => {
+      check(us);
+      assert.equal(sec6(d), JSON.stringify(round6(d)));
+      assert.equal(sec6(us / 1e6 + 4e-7), JSON.stringify(round6(us / 1e6 + 4e-7)));
+    }),
+    { seed: 15, numRuns: 200_000 },
+  );
+  for (const x of [-0, -1e-7, -1.5, 2 ** 33, 1e21, 1e300, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER, 5e-7, 4.9e-7, 1e-6])
+    assert.equal(sec6(x), JSON.stringify(round6(x)), `${x}`);
+});
+
+test('JSON lines writer: bytes handed to the output stay untouched until it says done; text and bytes outputs get the same lines, long ones too', async () => {
+  const log = new EventLog();
+  await replayFiles(['pcaps/testbed/login-587.pcap'], defaultPipelineOptions(), log);
+  const auth = log.events.find((e): e is AuthEvent => e.type === 'auth_failure');
+  assert.ok(auth);
+  // Lines of every size: from short to longer than a piece (256 KiB) and than a buffer (+64 KiB).
+  const events: PipelineEvent[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const n = i % 500 === 7 ? 100_000 + 97 * i : i % 13;
+    events.push({ ...auth, ts: auth.ts + i / 7, text: (i % 3 ? 'x' : 'é"').repeat(n), user: i % 2 ? null : `u${i}` });
+    events.push(...log.events);
+  }
+  const want = events
+    .map(eventJsonLine)
+    .filter((l) => l !== null)
+    .map((l) => `${l}\n`)
+    .join('');
+  // Text output.
+  let text = '';
+  const tw = new JsonLinesWriter({ write: (s: string) => (text += s) });
+  for (const ev of events) tw.event(ev);
+  tw.flush();
+  assert.equal(text, want);
+  // Bytes output that gives buffers back late: what it got must not change before it says done.
+  const pending: { bytes: Uint8Array; copy: Buffer; done: () => void }[] = [];
+  const got: Buffer[] = [];
+  const settle = (keep: number): void => {
+    while (pending.length > keep) {
+      const p = pending.shift()!;
+      assert.ok(Buffer.from(p.bytes).equals(p.copy), 'bytes changed before done');
+      got.push(p.copy);
+      p.done();
+    }
+  };
+  const bw = new JsonLinesWriter({
+    write: () => assert.fail('bytes expected'),
+    writeBytes(bytes: Uint8Array, done: () => void) {
+      pending.push({ bytes, copy: Buffer.from(bytes), done });
+      settle(3);
+    },
+  });
+  for (const ev of events) bw.event(ev);
+  bw.flush();
+  settle(0);
+  assert.ok(got.length > 10);
+  assert.equal(Buffer.concat(got).toString('utf8'), want);
+});
+
+test("JSON lines writers side by side (and eventJsonLine between): each line its own time, never another writer's bytes", async () => {
+  const log = new EventLog();
+  await replayFiles(['pcaps/testbed/login-587.pcap'], defaultPipelineOptions(), log);
+  const lines = log.events.map(eventJsonLine).filter((l) => l !== null);
+  const want = lines.map((l) => `${l}\n`).join('');
+  const texts = ['', '', ''];
+  const writers = texts.map((_, i) => new JsonLinesWriter({ write: (s: string) => (texts[i] += s) }));
+  for (const ev of log.events) {
+    for (const w of writers) {
+      w.event(ev);
+      eventJsonLine(ev);
+    }
+    writers[1]!.flush(); // one of them hands its piece on after every event
+  }
+  for (const w of writers) w.flush();
+  for (const t of texts) assert.equal(t, want);
+});
+
+test('Output.writeBytes: after the text gathered, done once the stream has the bytes, a full stream makes ready() wait, a closed one takes nothing', async () => {
+  const chunks: Buffer[] = [];
+  let finish: (() => void) | null = null;
+  const slow = new Writable({
+    highWaterMark: 8,
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(Buffer.from(chunk));
+      finish = cb; // taken when the test says so
+    },
+  });
+  const out = Output.of(slow);
+  out.write('text first\n');
+  let done = 0;
+  out.writeBytes(Buffer.from('bytes after\n'), () => done++);
+  assert.equal(done, 0, 'not done while the stream holds them');
+  assert.ok(out.ready() instanceof Promise, 'the stream asked to wait');
+  while (finish) {
+    const f: () => void = finish;
+    finish = null;
+    f();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(done, 1);
+  assert.equal(out.ready(), null);
+  assert.equal(Buffer.concat(chunks).toString(), 'text first\nbytes after\n');
+  slow.destroy(Object.assign(new Error('gone'), { code: 'EPIPE' }));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(out.closed, true);
+  out.writeBytes(Buffer.from('more'), () => done++);
+  assert.equal(done, 2, 'a closed output is done with the bytes at once');
 });
 
 test('isoTime and localTime: the per-second caches equal the definitions (DST changes, zones off the hour, far dates)', () => {

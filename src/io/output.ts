@@ -77,19 +77,36 @@ export class Output {
     this.parts = [];
     this.size = 0;
     try {
-      if (!this.out.write(text) && !this.waiting) {
-        this.waiting = once(this.out, 'drain').then(
-          () => {
-            this.waiting = null;
-          },
-          () => {
-            this.waiting = null;
-          },
-        );
-      }
+      if (!this.out.write(text)) this.waitForDrain();
     } catch {
       this.markClosed();
     }
+  }
+
+  /**
+   * Hands `bytes` to the stream after the text gathered; `done` is called once the stream no longer
+   * needs them (written, failed, or nothing more can be written), so the caller may write over them.
+   */
+  writeBytes(bytes: Uint8Array, done: () => void): void {
+    this.flush();
+    if (this.closed) return done();
+    try {
+      if (!this.out.write(bytes, () => done())) this.waitForDrain();
+    } catch {
+      this.markClosed();
+    }
+  }
+
+  private waitForDrain(): void {
+    if (this.waiting) return;
+    this.waiting = once(this.out, 'drain').then(
+      () => {
+        this.waiting = null;
+      },
+      () => {
+        this.waiting = null;
+      },
+    );
   }
 
   /**

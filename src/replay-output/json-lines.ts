@@ -1,13 +1,10 @@
 import type { EventSink, InferredBasis, PipelineEvent } from '../events.js';
 import { basisNames } from '../tls/auth-exchange.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
+import { ByteLines, SLACK } from './json-bytes.js';
+import { isoTimeUncached, writeEventJson } from './json-event-bytes.js';
 
-/** isoTime without the cache: the definition the cached one must equal. */
-export function isoTimeUncached(ts: number): string {
-  const totalUs = Math.round(ts * 1e6);
-  const us = totalUs % 1000;
-  return new Date((totalUs - us) / 1000).toISOString().replace('Z', `${String(us).padStart(3, '0')}Z`);
-}
+export { isoTimeUncached, writeEventJson };
 
 const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n));
 let isoSecond = NaN;
@@ -88,92 +85,72 @@ export function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
-// What JSON.stringify would escape in a string (and well-formed surrogate pairs, which it leaves:
-// those few strings go through JSON.stringify itself).
-// eslint-disable-next-line no-control-regex -- the C0 controls are what JSON.stringify escapes
-const ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const scratch = new ByteLines(4096, null);
 
-/** A string as JSON.stringify writes it. */
-function jstr(s: string): string {
-  return ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
-}
-
-/** A number as JSON.stringify writes it. */
-function jnum(n: number): string {
-  return Number.isFinite(n) ? String(n) : 'null';
-}
-
-let lastTs = NaN;
-let lastTsText = '';
-
-/**
- * `JSON.stringify(eventJson(ev))`, byte for byte (keys in the same order), without the object and
- * the generic walk: a tenth of the events' cost (test/replay-output.test.ts compares the two on
- * every shipped capture and on hostile texts). Null for the internal events.
- */
+/** `JSON.stringify(eventJson(ev))` (writeEventJson as a string); null for the internal events. */
 export function eventJsonLine(ev: PipelineEvent): string | null {
-  if (ev.type === 'connect' || ev.type === 'flow_end') return null; // internal
-  if (ev.ts !== lastTs) {
-    // An AUTH failure, its strike and a block share their packet's time: formatted once.
-    lastTsText = `,"ts":${jnum(round6(ev.ts))},"time":"${isoTime(ev.ts)}"`;
-    lastTs = ev.ts;
-  }
-  const head = `{"type":"${ev.type}"${lastTsText},"client":${jstr(ev.client)}`;
-  switch (ev.type) {
-    case 'auth_failure':
-    case 'auth_success':
-    case 'auth_tempfail': {
-      let s =
-        `${head},"client_port":${jnum(ev.clientPort)},"server":${jstr(ev.server)},"server_port":${jnum(ev.serverPort)},"code":${jnum(ev.code)}` +
-        `,"mech":${ev.mech === null ? 'null' : jstr(ev.mech)},"user":${ev.user === null ? 'null' : jstr(ev.user)},"text":${jstr(ev.text)}`;
-      if (ev.matched) s += ',"matched":true';
-      const i = ev.inferred;
-      if (i) {
-        s += `,"inferred":true,"basis":[${basisNames(i.basis).map(jstr).join(',')}],"record_len":${jnum(i.recordLen)},"delay_s":${jnum(round6(i.delay))},"known_size":${i.known ? 'true' : 'false'}`;
-      }
-      return `${s}}`;
-    }
-    case 'starttls':
-      return `${head},"client_port":${jnum(ev.clientPort)},"server":${jstr(ev.server)},"server_port":${jnum(ev.serverPort)},"implicit":${ev.implicit ? 'true' : 'false'}}`;
-    case 'strike':
-      return (
-        `${head},"key":${jstr(ev.key)},"n":${jnum(ev.n)},"hitcount":${jnum(ev.hitcount)}${ev.inferred ? ',"inferred":true' : ''}` +
-        `,"source":${jstr(ev.source)},"log":${jstr(strikeLogLine(ev))}}`
-      );
-    case 'reject':
-      return `${head},"key":${jstr(ev.key)},"rule":${jstr(ev.rule)},"log":${jstr(strikeLogLine(ev))}}`;
-    case 'block':
-      return (
-        `${head},"key":${jstr(ev.key)},"rule":${jstr(ev.rule)},"from":${jnum(round6(ev.from))},"until":${jnum(round6(ev.until))}` +
-        `,"until_time":"${isoTime(ev.until)}","level":${jnum(ev.level)}}`
-      );
-  }
+  scratch.reset();
+  return writeEventJson(scratch, ev) ? scratch.buf.toString('utf8', 0, scratch.pos) : null;
 }
 
+/** Where JSON lines go: text, or bytes when the output takes them (`Output.writeBytes`). */
+export interface JsonLinesOut {
+  write(s: string): unknown;
+  /** Hands `bytes` on; `done` once the stream no longer needs them (the buffer is then written over). */
+  writeBytes?(bytes: Uint8Array, done: () => void): void;
+}
+
+/** The pieces the writer hands on: ~256 KiB of lines each. */
+const PIECE = 256 * 1024;
+
 /**
- * Streams events as JSON lines into `out` in ~256 KiB pieces (one string built by appending: no
- * array of lines to join). The writer is synchronous; the caller waits for the stream between
- * packets (replay.ts), so a slow reader holds the replay back instead of filling memory.
+ * Streams events as JSON lines into `out` in ~256 KiB pieces, written straight into a reused
+ * buffer (a few, in turn, while the stream still holds one). The writer is synchronous; the caller
+ * waits for the stream between packets (replay.ts), so a slow reader holds the replay back
+ * instead of filling memory.
  */
 export class JsonLinesWriter implements EventSink {
-  private buf = '';
-  constructor(private readonly out: { write(s: string): unknown }) {}
+  private readonly bytes: ByteLines;
+  /** Buffers the stream has given back. */
+  private readonly free: Buffer[] = [];
+
+  constructor(private readonly out: JsonLinesOut) {
+    this.bytes = new ByteLines(PIECE, (buf, end) => this.hand(buf, end));
+  }
 
   event(ev: PipelineEvent): void {
-    const l = eventJsonLine(ev);
-    if (l === null) return;
-    this.buf += `${l}\n`;
-    if (this.buf.length > 262144) this.flush();
+    const w = this.bytes;
+    w.lineStart = w.pos;
+    if (!writeEventJson(w, ev)) return;
+    w.buf[w.pos++] = 0x0a; // LINE_FIXED has room for it
+    if (w.pos >= PIECE) this.flush();
   }
 
   line(obj: unknown): void {
-    this.buf += `${JSON.stringify(obj)}\n`;
-    if (this.buf.length > 262144) this.flush();
+    const w = this.bytes;
+    w.lineStart = w.pos;
+    w.utf8(`${JSON.stringify(obj)}\n`);
+    if (w.pos >= PIECE) this.flush();
   }
 
   flush(): void {
-    if (this.buf.length === 0) return;
-    this.out.write(this.buf);
-    this.buf = '';
+    const w = this.bytes;
+    if (w.pos === 0) return;
+    w.use(this.hand(w.buf, w.pos));
+    w.reset();
+  }
+
+  /** Hands buf[0, end) to the output; returns the buffer to write on in. */
+  private hand(buf: Buffer, end: number): Buffer {
+    const out = this.out;
+    if (!out.writeBytes) {
+      out.write(buf.toString('utf8', 0, end));
+      return buf;
+    }
+    const next = this.free.pop() ?? Buffer.allocUnsafeSlow(PIECE + SLACK);
+    out.writeBytes(buf.subarray(0, end), () => {
+      if (this.free.length < 4 && buf.length === PIECE + SLACK) this.free.push(buf); // not one grown for a long line
+    });
+    return next;
   }
 }
