@@ -2,7 +2,7 @@ import type { Zone } from '../accounts/clock.js';
 import { mergeBackendLines, SMTP_SERVICES, wallToEpoch } from './align.js';
 import { joinAttempts, prefixMapper, type JoinStats } from './join.js';
 import type { LogStore } from './log-store.js';
-import { groupRows, StringTable } from './columns.js';
+import { CHUNK, CHUNK_BITS, CHUNK_MASK, groupRows, StringTable } from './columns.js';
 import type { TimelineEvent } from './report-doc.js';
 import type { Attempt, AttemptOutcome, LogAuth, Seen, WireAuth, WireSession } from './types.js';
 import type { WireData } from './wire.js';
@@ -97,9 +97,11 @@ const SEEN: readonly Seen[] = ['wire', 'log', 'both'];
 
 /** Each address's first `perAddress` attempts in columns (time, account, outcome/seen/TLS), for the document's `events`. */
 export class EventList {
-  private ts: number[] = [];
-  private user: number[] = [];
-  private bits: number[] = [];
+  private size = 0;
+  private ts: Float64Array[] = [];
+  private user: Int32Array[] = [];
+  /** outcome | seen << 2 | TLS << 4 */
+  private bits: Uint8Array[] = [];
   private readonly users = new StringTable();
   private readonly at = new Map<string, { from: number; n: number; total: number }>();
 
@@ -107,12 +109,20 @@ export class EventList {
 
   add(ip: string, attempts: readonly Attempt[]): void {
     const n = Math.min(this.perAddress, attempts.length);
-    this.at.set(ip, { from: this.ts.length, n, total: attempts.length });
+    this.at.set(ip, { from: this.size, n, total: attempts.length });
     for (let k = 0; k < n; k++) {
       const a = attempts[k]!;
-      this.ts.push(a.ts);
-      this.user.push(this.users.id(a.user));
-      this.bits.push(OUTCOME.indexOf(a.outcome) | (SEEN.indexOf(a.seen) << 2) | (a.tls ? 16 : 0));
+      const i = this.size++;
+      const c = i >>> CHUNK_BITS;
+      const j = i & CHUNK_MASK;
+      if (j === 0 && c === this.ts.length) {
+        this.ts.push(new Float64Array(CHUNK));
+        this.user.push(new Int32Array(CHUNK));
+        this.bits.push(new Uint8Array(CHUNK));
+      }
+      this.ts[c]![j] = a.ts;
+      this.user[c]![j] = this.users.id(a.user);
+      this.bits[c]![j] = OUTCOME.indexOf(a.outcome) | (SEEN.indexOf(a.seen) << 2) | (a.tls ? 16 : 0);
     }
   }
 
@@ -122,9 +132,11 @@ export class EventList {
     if (!e) return { events: [], notListed: 0 };
     const n = Math.max(0, Math.min(e.n, budget));
     const events: TimelineEvent[] = [];
-    for (let k = e.from; k < e.from + n; k++) {
-      const b = this.bits[k]!;
-      events.push({ ts: this.ts[k]!, outcome: OUTCOME[b & 3]!, user: this.users.str(this.user[k]!), seen: SEEN[(b >> 2) & 3]!, tls: (b & 16) !== 0 });
+    for (let i = e.from; i < e.from + n; i++) {
+      const c = i >>> CHUNK_BITS;
+      const j = i & CHUNK_MASK;
+      const b = this.bits[c]![j]!;
+      events.push({ ts: this.ts[c]![j]!, outcome: OUTCOME[b & 3]!, user: this.users.str(this.user[c]![j]!), seen: SEEN[(b >> 2) & 3]!, tls: (b & 16) !== 0 });
     }
     return { events, notListed: e.total - n };
   }

@@ -232,12 +232,13 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
       const g = geoLevel > 0 ? geoOf(s.ip) : null;
       const ev = listed.take(s.ip, budget);
       budget -= ev.events.length;
-      return {
-        ...s,
-        geo: g ? geoJson(g, geoLevel) : null,
-        events: ev.events,
-        events_not_listed: ev.notListed,
-      };
+      // The statistics object becomes the address's entry (its fields, then these three, in this
+      // order: what `{ ...s, geo, events, events_not_listed }` gave) — not a copy of each.
+      const a = s as AddressJson;
+      a.geo = g ? geoJson(g, geoLevel) : null;
+      a.events = ev.events;
+      a.events_not_listed = ev.notListed;
+      return a;
     });
   totals.addresses = addresses.length;
 
