@@ -126,6 +126,15 @@ export class EventList {
     }
   }
 
+  /** Drops the columns (the document has taken its events). */
+  release(): void {
+    this.ts = [];
+    this.user = [];
+    this.bits = [];
+    this.size = 0;
+    this.at.clear();
+  }
+
   /** The address's events, at most `budget`; `notListed`: the rest of its attempts. */
   take(ip: string, budget: number): { events: TimelineEvent[]; notListed: number } {
     const e = this.at.get(ip);

@@ -241,6 +241,7 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
       return a;
     });
   totals.addresses = addresses.length;
+  listed.release();
 
   // ---- countries and ASNs
   const countries = new Map<string, PlaceCount>();

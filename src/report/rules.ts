@@ -356,11 +356,16 @@ export function distributedRows(
     return s.would_block || s.blocks.length > 0;
   };
   const fails = new Map<string, FailColumns>();
+  const overOf = new Map<string, Set<string>>();
   for (const a of attempts) {
     if (!isFail(a) || a.user === null) continue;
     let f = fails.get(a.user);
-    if (!f) fails.set(a.user, (f = { ts: [], ip: [], over: new Set() }));
-    if (overThreshold(a.ip)) f.over.add(a.ip);
+    if (!f) {
+      const over = new Set<string>();
+      overOf.set(a.user, over);
+      fails.set(a.user, (f = { ts: [], ip: [], over: () => over }));
+    }
+    if (overThreshold(a.ip)) overOf.get(a.user)!.add(a.ip);
     else {
       f.ts.push(a.ts);
       f.ip.push(a.ip);
@@ -373,7 +378,8 @@ export function distributedRows(
 interface FailColumns {
   ts: number[];
   ip: string[];
-  over: Set<string>;
+  /** The addresses over it (any order, repeats allowed). */
+  over: () => Iterable<string>;
 }
 
 /**
@@ -435,7 +441,7 @@ function distributedOf(user: string, { ts, ip: ips, over }: FailColumns, o: Rule
     account: user,
     failures: end - bestFrom + 1,
     addresses: addrs,
-    over_threshold: [...over].sort(),
+    over_threshold: [...new Set(over())].sort(),
     first_ts: ts[bestFrom]!,
     last_ts: ts[end]!,
   });
@@ -474,7 +480,8 @@ function markVerdicts(rows: readonly VerdictRow[], addresses: ReadonlyMap<string
       if (st && !st.verdicts.includes(r.verdict)) st.verdicts.push(r.verdict);
     }
   }
-  for (const st of addresses.values()) st.verdicts.sort((a, b) => VERDICT_ORDER.indexOf(a) - VERDICT_ORDER.indexOf(b));
+  // A copy of the exact length: an array grown by push keeps room for 16 more (~60,000 addresses).
+  for (const st of addresses.values()) st.verdicts = st.verdicts.sort((a, b) => VERDICT_ORDER.indexOf(a) - VERDICT_ORDER.indexOf(b)).slice();
 }
 
 export interface Verdicts {
@@ -504,14 +511,14 @@ class UserFails {
   readonly seq: number[] = [];
   readonly users = new StringTable();
   readonly ips = new StringTable();
-  /** Per account id, the addresses over the threshold it failed from. */
-  readonly over: Set<string>[] = [];
+  /** Failures from addresses over the threshold: (account id, address id) — the addresses are listed only in DISTRIBUTED rows. */
+  overSize = 0;
+  private overUser: Int32Array[] = [];
+  private overIp: Int32Array[] = [];
 
   /** The account's id (its failures are kept in the order their accounts were first met). */
   userId(user: string): number {
-    const u = this.users.id(user);
-    if (u === this.over.length) this.over.push(new Set());
-    return u;
+    return this.users.id(user);
   }
 
   add(u: number, ts: number, ip: string, seq: number | null): void {
@@ -527,6 +534,37 @@ class UserFails {
     this.ip[c]![j] = this.ips.id(ip);
     this.ts[c]![j] = ts;
     if (seq !== null) this.seq.push(seq);
+  }
+
+  /** A failure of account `u` from `ip`, an address over the threshold (the same pair may come again). */
+  addOver(u: number, ip: string): void {
+    const i = this.overSize++;
+    const c = i >>> CHUNK_BITS;
+    const j = i & CHUNK_MASK;
+    if (j === 0 && c === this.overUser.length) {
+      this.overUser.push(new Int32Array(CHUNK));
+      this.overIp.push(new Int32Array(CHUNK));
+    }
+    this.overUser[c]![j] = u;
+    this.overIp[c]![j] = this.ips.id(ip);
+  }
+
+  /** Drops the rows (the verdicts are made). */
+  release(): void {
+    this.user = [];
+    this.ip = [];
+    this.ts = [];
+    this.overUser = [];
+    this.overIp = [];
+    this.size = 0;
+    this.overSize = 0;
+  }
+
+  overUserAt(i: number): number {
+    return this.overUser[i >>> CHUNK_BITS]![i & CHUNK_MASK]!;
+  }
+  overIpAt(i: number): string {
+    return this.ips.list[this.overIp[i >>> CHUNK_BITS]![i & CHUNK_MASK]!]!;
   }
 
   userAt(i: number): number {
@@ -582,7 +620,7 @@ export class VerdictAccumulator {
       this.suspect.add(a);
       if (!this.isFail(a) || a.user === null) continue;
       const u = f.userId(a.user);
-      if (over) f.over[u]!.add(ip);
+      if (over) f.addOver(u, ip);
       else f.add(u, a.ts, ip, this.inputOrder ? (seqOf ? seqOf(a) : NaN) : null);
     }
     return st;
@@ -598,6 +636,7 @@ export class VerdictAccumulator {
     for (const list of [compRows, this.suspect.rows(this.whyOf), distributed.rows, attackedRows(addresses, distributed.accountsOf)] as VerdictRow[][])
       for (const r of list) rows.push(r);
     markVerdicts(rows, addresses);
+    this.fails.release();
     return { rows, addresses };
   }
 
@@ -605,6 +644,7 @@ export class VerdictAccumulator {
   private distributed(): { rows: DistributedRow[]; accountsOf: Map<string, string[]> } {
     const f = this.fails;
     const { start, order } = groupRows(f.size, f.users.list.length, (i) => f.userAt(i));
+    const over = groupRows(f.overSize, f.users.list.length, (i) => f.overUserAt(i));
     const accountsOf = new Map<string, string[]>();
     const rows: DistributedRow[] = [];
     for (let u = 0; u < f.users.list.length; u++) {
@@ -613,7 +653,10 @@ export class VerdictAccumulator {
       // Rows of one account are in the order they were added: `a - b` keeps that order for ties.
       if (this.inputOrder) idx.sort((a, b) => f.seq[a]! - f.seq[b]!);
       else idx.sort((a, b) => f.tsAt(a) - f.tsAt(b) || (f.ipAt(a) < f.ipAt(b) ? -1 : f.ipAt(a) > f.ipAt(b) ? 1 : 0) || a - b);
-      distributedOf(f.users.list[u]!, { ts: idx.map((i) => f.tsAt(i)), ip: idx.map((i) => f.ipAt(i)), over: f.over[u]! }, this.o, rows, accountsOf);
+      const overIps = function* (): Generator<string> {
+        for (let p = over.start[u]!; p < over.start[u + 1]!; p++) yield f.overIpAt(over.order[p]!);
+      };
+      distributedOf(f.users.list[u]!, { ts: idx.map((i) => f.tsAt(i)), ip: idx.map((i) => f.ipAt(i)), over: overIps }, this.o, rows, accountsOf);
     }
     return { rows: sortDistributed(rows), accountsOf };
   }
