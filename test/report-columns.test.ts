@@ -125,7 +125,7 @@ test('LogStore: rows over several chunks, grouped by address in input order', ()
   }
   const { start, order } = store.groups();
   for (let g = 0; g < 5; g++) {
-    const rows = [...order.subarray(start[g]!, start[g + 1]!)];
+    const rows = [...order.subarray(start[g], start[g + 1])];
     assert.ok(rows.every((i) => store.ipIdAt(i) === g));
     assert.ok(
       rows.every((r, k) => k === 0 || rows[k - 1]! < r),
