@@ -10,6 +10,7 @@ import { defaultGeoFiles } from '../geoip/geoip.js';
 import { Output } from '../io/output.js';
 import { makeReport, type ReportInputs } from '../report/make-report.js';
 import { inputKind } from '../report/sniff.js';
+import { jsonPieces } from '../report/json-out.js';
 import { renderReportLines } from '../report/text.js';
 import { configOptionsOf } from '../options/all-options.js';
 import { DEFAULT_STATE } from '../options/report.js';
@@ -169,8 +170,10 @@ export async function runReport(files: string[], cmd: Command): Promise<number> 
     }
   }
   const out = Output.of(process.stdout);
-  if (flags.json) out.write(JSON.stringify(doc) + '\n');
-  else await out.writeAll(linesOf(renderReportLines(doc, zone)));
+  if (flags.json) {
+    await out.writeAll(jsonPieces(doc));
+    out.write('\n');
+  } else await out.writeAll(linesOf(renderReportLines(doc, zone)));
   await out.end();
   const readError = doc.inputs.logs.some((c) => c.error) || doc.inputs.captures.some((c) => c.error) || (doc.tarpit?.files.some((f) => f.error) ?? false);
   return readError ? EXIT_READ_ERROR : 0;
