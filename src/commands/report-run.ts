@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { parseZone, type Zone } from '../accounts/clock.js';
 import { defaultLogs } from '../accounts/default-logs.js';
@@ -82,6 +82,29 @@ function resolve(cmd: Command): { flags: ReportFlags; whitelist: WhitelistConfig
   return { flags: cmd.opts<ReportFlags>(), whitelist, configLogs };
 }
 
+/** Writes the pieces to a new file in turn, ~1 MB at a time (not the page as one string). */
+function writePieces(file: string, pieces: Iterable<string>): void {
+  const fd = openSync(file, 'w');
+  try {
+    let batch: string[] = [];
+    let size = 0;
+    const flush = (): void => {
+      const b = Buffer.from(batch.join(''), 'utf8');
+      for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off);
+      batch = [];
+      size = 0;
+    };
+    for (const p of pieces) {
+      batch.push(p);
+      size += p.length;
+      if (size >= 1 << 20) flush();
+    }
+    if (size > 0) flush();
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function* linesOf(lines: string[]): Generator<string> {
   for (const l of lines) yield l + '\n';
 }
@@ -161,9 +184,9 @@ export async function runReport(files: string[], cmd: Command): Promise<number> 
     warn,
   });
   if (flags.html) {
-    const { renderHtml } = await import('../report/html.js'); // the page and its assets only for --html
+    const { renderHtmlPieces } = await import('../report/html.js'); // the page and its assets only for --html
     try {
-      writeFileSync(flags.html, renderHtml(doc, zone));
+      writePieces(flags.html, renderHtmlPieces(doc, zone));
     } catch (e) {
       process.stderr.write(`smtpstrike report: cannot write ${flags.html}: ${(e as Error).message}\n`);
       return 1;
