@@ -42,8 +42,8 @@ export class WireIndex {
   readonly opaqueWindows = new Map<string, [number, number][]>();
 
   constructor(
-    auths: readonly WireAuth[],
-    sessions: readonly WireSession[],
+    auths: Iterable<WireAuth>,
+    sessions: Iterable<WireSession>,
     readonly tolerance: number,
   ) {
     for (const a of auths) {

@@ -1,3 +1,4 @@
+import { jsonPieces } from './json-out.js';
 import type { Zone } from '../accounts/clock.js';
 import type { AddressJson, PlaceCount, ReportDoc, TarpitJson, VerdictName, VerdictRow } from './report-doc.js';
 import { escapeControl } from '../text/control-chars.js';
@@ -38,8 +39,9 @@ function badge(v: VerdictName): string {
   return `<span class="badge" style="background:${VERDICT_COLOURS[v]}">${v}</span>`;
 }
 
-function jsonForScript(doc: ReportDoc): string {
-  return JSON.stringify(doc)
+/** JSON text made safe inside a <script> element (each character on its own: pieces may be escaped one by one). */
+function scriptSafe(json: string): string {
+  return json
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')
@@ -48,6 +50,15 @@ function jsonForScript(doc: ReportDoc): string {
 }
 
 export function renderHtml(doc: ReportDoc, zone: Zone): string {
+  return [...renderHtmlPieces(doc, zone)].join('');
+}
+
+/**
+ * The page in pieces, its embedded document (`report-data`, the largest part: ~175 MB over
+ * 10 M log lines) written as it is made (json-out.ts) rather than held whole; `report --html`
+ * writes them in turn. Joined, they are `renderHtml`.
+ */
+export function* renderHtmlPieces(doc: ReportDoc, zone: Zone): Generator<string> {
   const c = new Clock(zone, doc);
   const addr = new Map<string, AddressJson>(doc.addresses.map((a) => [a.ip, a]));
   const addrIndex = new Map<string, number>(doc.addresses.map((a, i) => [a.ip, i]));
@@ -208,10 +219,10 @@ export function renderHtml(doc: ReportDoc, zone: Zone): string {
   h.push(
     '<p class="muted">GeoIP: IP Geolocation by DB-IP (db-ip.com), AS numbers from RouteViews and the NRO (ip-location-db), CC BY 4.0 — unless other databases were given.</p>',
   );
-  h.push(`<script type="application/json" id="report-data">${jsonForScript(doc)}</script>`);
-  h.push(`<script>${page.mainScript}</script>`);
-  h.push('</body></html>');
-  return h.join('\n');
+  yield h.join('\n');
+  yield '\n<script type="application/json" id="report-data">';
+  for (const p of jsonPieces(doc)) yield scriptSafe(p);
+  yield `</script>\n<script>${page.mainScript}</script>\n</body></html>`;
 }
 
 function verdictRow(r: VerdictRow, i: number, c: Clock, ipCell: (ip: string) => string, place: (ip: string) => string): string {

@@ -2,9 +2,9 @@ import type { Zone } from '../accounts/clock.js';
 import { mergeBackendLines, SMTP_SERVICES, wallToEpoch } from './align.js';
 import { joinAttempts, prefixMapper, type JoinStats } from './join.js';
 import type { LogStore } from './log-store.js';
-import { StringTable } from './log-store.js';
+import { CHUNK, CHUNK_BITS, CHUNK_MASK, groupRows, StringTable } from './columns.js';
 import type { TimelineEvent } from './report-doc.js';
-import type { Attempt, AttemptOutcome, LogAuth, Seen } from './types.js';
+import type { Attempt, AttemptOutcome, LogAuth, Seen, WireAuth, WireSession } from './types.js';
 import type { WireData } from './wire.js';
 
 /**
@@ -41,19 +41,22 @@ export function joinByAddress(
   tolerance: number,
   each: (ip: string, attempts: Attempt[], stats: JoinStats, backendPairs: number) => void,
 ): void {
-  const mapIp = prefixMapper(new Set(wire.auths.map((w) => w.client)));
-  const authsOf = new Map<string, WireData['auths']>();
-  for (const a of wire.auths) {
-    const l = authsOf.get(a.client);
-    if (l) l.push(a);
-    else authsOf.set(a.client, [a]);
+  const { auths, sessions } = wire;
+  const clients = auths.clients; // one table for both (wire.ts)
+  const nClients = clients.list.length;
+  // The wire's rows per address, in their order; the addresses with AUTH outcomes in the order of their first one.
+  const authRows = groupRows(auths.size, nClients, (i) => auths.clientIdAt(i));
+  const sessionRows = groupRows(sessions.size, nClients, (i) => sessions.clientIdAt(i));
+  const authClients: string[] = [];
+  const met = new Uint8Array(nClients);
+  for (let i = 0; i < auths.size; i++) {
+    const c = auths.clientIdAt(i);
+    if (met[c] === 0) {
+      met[c] = 1;
+      authClients.push(clients.list[c]!);
+    }
   }
-  const sessionsOf = new Map<string, WireData['sessions']>();
-  for (const s of wire.sessions) {
-    const l = sessionsOf.get(s.client);
-    if (l) l.push(s);
-    else sessionsOf.set(s.client, [s]);
-  }
+  const mapIp = prefixMapper(authClients);
   // The log's addresses per join address (an IPv6 prefix of a state file may gather several).
   const { start, order } = store.groups();
   const idsOf = new Map<string, number[]>();
@@ -63,7 +66,7 @@ export function joinByAddress(
     if (l) l.push(id);
     else idsOf.set(key, [id]);
   }
-  const keys = new Set<string>(authsOf.keys());
+  const keys = new Set<string>(authClients);
   for (const k of idsOf.keys()) keys.add(k);
   for (const key of keys) {
     const ids = idsOf.get(key) ?? [];
@@ -77,7 +80,14 @@ export function joinByAddress(
       events[k] = e;
     }
     const { merged, pairs } = mergeBackendLines(events);
-    const { attempts, stats } = joinAttempts(authsOf.get(key) ?? [], sessionsOf.get(key) ?? [], merged, tolerance);
+    const c = clients.ids.get(key);
+    const w: WireAuth[] = [];
+    const s: WireSession[] = [];
+    if (c !== undefined) {
+      for (let p = authRows.start[c]!; p < authRows.start[c + 1]!; p++) w.push(auths.get(authRows.order[p]!));
+      for (let p = sessionRows.start[c]!; p < sessionRows.start[c + 1]!; p++) s.push(sessions.get(sessionRows.order[p]!));
+    }
+    const { attempts, stats } = joinAttempts(w, s, merged, tolerance);
     each(key, attempts, stats, pairs);
   }
 }
@@ -87,9 +97,11 @@ const SEEN: readonly Seen[] = ['wire', 'log', 'both'];
 
 /** Each address's first `perAddress` attempts in columns (time, account, outcome/seen/TLS), for the document's `events`. */
 export class EventList {
-  private ts: number[] = [];
-  private user: number[] = [];
-  private bits: number[] = [];
+  private size = 0;
+  private ts: Float64Array[] = [];
+  private user: Int32Array[] = [];
+  /** outcome | seen << 2 | TLS << 4 */
+  private bits: Uint8Array[] = [];
   private readonly users = new StringTable();
   private readonly at = new Map<string, { from: number; n: number; total: number }>();
 
@@ -97,13 +109,30 @@ export class EventList {
 
   add(ip: string, attempts: readonly Attempt[]): void {
     const n = Math.min(this.perAddress, attempts.length);
-    this.at.set(ip, { from: this.ts.length, n, total: attempts.length });
+    this.at.set(ip, { from: this.size, n, total: attempts.length });
     for (let k = 0; k < n; k++) {
       const a = attempts[k]!;
-      this.ts.push(a.ts);
-      this.user.push(this.users.id(a.user));
-      this.bits.push(OUTCOME.indexOf(a.outcome) | (SEEN.indexOf(a.seen) << 2) | (a.tls ? 16 : 0));
+      const i = this.size++;
+      const c = i >>> CHUNK_BITS;
+      const j = i & CHUNK_MASK;
+      if (j === 0 && c === this.ts.length) {
+        this.ts.push(new Float64Array(CHUNK));
+        this.user.push(new Int32Array(CHUNK));
+        this.bits.push(new Uint8Array(CHUNK));
+      }
+      this.ts[c]![j] = a.ts;
+      this.user[c]![j] = this.users.id(a.user);
+      this.bits[c]![j] = OUTCOME.indexOf(a.outcome) | (SEEN.indexOf(a.seen) << 2) | (a.tls ? 16 : 0);
     }
+  }
+
+  /** Drops the columns (the document has taken its events). */
+  release(): void {
+    this.ts = [];
+    this.user = [];
+    this.bits = [];
+    this.size = 0;
+    this.at.clear();
   }
 
   /** The address's events, at most `budget`; `notListed`: the rest of its attempts. */
@@ -112,9 +141,11 @@ export class EventList {
     if (!e) return { events: [], notListed: 0 };
     const n = Math.max(0, Math.min(e.n, budget));
     const events: TimelineEvent[] = [];
-    for (let k = e.from; k < e.from + n; k++) {
-      const b = this.bits[k]!;
-      events.push({ ts: this.ts[k]!, outcome: OUTCOME[b & 3]!, user: this.users.str(this.user[k]!), seen: SEEN[(b >> 2) & 3]!, tls: (b & 16) !== 0 });
+    for (let i = e.from; i < e.from + n; i++) {
+      const c = i >>> CHUNK_BITS;
+      const j = i & CHUNK_MASK;
+      const b = this.bits[c]![j]!;
+      events.push({ ts: this.ts[c]![j]!, outcome: OUTCOME[b & 3]!, user: this.users.str(this.user[c]![j]!), seen: SEEN[(b >> 2) & 3]!, tls: (b & 16) !== 0 });
     }
     return { events, notListed: e.total - n };
   }

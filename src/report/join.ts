@@ -1,5 +1,6 @@
 import { strikeKey } from '../strikes/address-key.js';
-import type { Attempt, AttemptOutcome, LogAuth, WireAuth, WireSession } from './types.js';
+import type { Service } from '../accounts/types.js';
+import type { Attempt, AttemptOutcome, LogAuth, Seen, WireAuth, WireSession } from './types.js';
 
 /**
  * The join: per client address, the wire's AUTH outcomes and the log's lines become attempts.
@@ -204,36 +205,41 @@ export function joinAttempts(
   return { attempts: out, stats };
 }
 
+/** An Attempt made with `new`, not an object literal (see LogRow in log-store.ts). */
+class AttemptRow implements Attempt {
+  constructor(
+    public ts: number,
+    public ip: string,
+    public user: string | null,
+    public outcome: AttemptOutcome,
+    public seen: Seen,
+    public tls: boolean,
+    public mech: string | null,
+    public port: number | null,
+    public services: Service[],
+    public logLines: number,
+    public fromState: boolean,
+  ) {}
+}
+
 function wireAttempt(ip: string, a: WireAuth, e: LogAuth | null): Attempt {
-  return {
-    ts: a.ts,
+  return new AttemptRow(
+    a.ts,
     ip,
-    user: a.user ?? e?.user ?? null,
-    outcome: a.outcome,
-    seen: e ? 'both' : 'wire',
-    tls: false,
-    mech: a.mech ?? e?.method ?? null,
-    port: a.serverPort || null,
-    services: e ? e.services.slice() : [],
-    logLines: e ? e.lines : 0,
-    fromState: a.source === 'state',
-  };
+    a.user ?? e?.user ?? null,
+    a.outcome,
+    e ? 'both' : 'wire',
+    false,
+    a.mech ?? e?.method ?? null,
+    a.serverPort || null,
+    e ? e.services.slice() : [],
+    e ? e.lines : 0,
+    a.source === 'state',
+  );
 }
 
 function logAttempt(ip: string, e: LogAuth, outcome: AttemptOutcome, tls: boolean): Attempt {
-  return {
-    ts: e.ts,
-    ip,
-    user: e.user,
-    outcome,
-    seen: 'log',
-    tls,
-    mech: e.method,
-    port: null,
-    services: e.services.slice(),
-    logLines: e.lines,
-    fromState: false,
-  };
+  return new AttemptRow(e.ts, ip, e.user, outcome, 'log', tls, e.method, null, e.services.slice(), e.lines, false);
 }
 
 /**

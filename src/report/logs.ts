@@ -147,7 +147,7 @@ export async function scanLogs(files: readonly string[], opts: LogScanOptions): 
         if (store) {
           const ip = intern(h.ip);
           const method = h.method === undefined ? null : internFew(h.method);
-          for (let k = 0; k < h.count; k++) store.add(h.ts, h.tsGuessed, svc, outcome, user, ip, method, h.reason ?? null, file, no, k === 0 ? 1 : 0);
+          for (let k = 0; k < h.count; k++) store.add(h.ts, h.tsGuessed, svc, outcome, user, ip, method, h.reason ?? null, k === 0 ? 1 : 0);
         } else
           for (let k = 0; k < h.count; k++) {
             events.push({

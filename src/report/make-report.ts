@@ -103,7 +103,6 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
     tarpit,
     store,
   });
-  store.trim();
   const served = tarpit.excludeServed(wire.auths, wire.sessions);
   wire.opaqueTotal -= served.opaque;
   const zoneless = scan.files.reduce((s, f) => s + f.zoneless, 0);
@@ -158,7 +157,7 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
   // ---- GeoIP (the whitelist's rules may need it while the verdicts are made)
   let geo: GeoIp | null = null;
   const needGeo = o.geoLevel > 0 || (o.whitelist?.needsGeo ?? false);
-  if (needGeo && (wire.auths.length > 0 || store.size > 0)) {
+  if (needGeo && (wire.auths.size > 0 || store.size > 0)) {
     geo = new GeoIp(o.geoDb, warn);
     if (!geo.available) {
       warn('GeoIP is unavailable: addresses are listed without places');
@@ -213,6 +212,10 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
       blindAcc.add(a);
     }
   });
+  // The rows are not needed past the join: their memory goes back before the document is made.
+  store.release();
+  wire.auths.release();
+  wire.sessions.release();
   const v = acc.finish();
   if (geo?.failed) {
     warn('GeoIP is unavailable: addresses are listed without places');
@@ -229,14 +232,16 @@ export async function makeReport(inputs: ReportInputs, o: ReportOptions): Promis
       const g = geoLevel > 0 ? geoOf(s.ip) : null;
       const ev = listed.take(s.ip, budget);
       budget -= ev.events.length;
-      return {
-        ...s,
-        geo: g ? geoJson(g, geoLevel) : null,
-        events: ev.events,
-        events_not_listed: ev.notListed,
-      };
+      // The statistics object becomes the address's entry (its fields, then these three, in this
+      // order: what `{ ...s, geo, events, events_not_listed }` gave) — not a copy of each.
+      const a = s as AddressJson;
+      a.geo = g ? geoJson(g, geoLevel) : null;
+      a.events = ev.events;
+      a.events_not_listed = ev.notListed;
+      return a;
     });
   totals.addresses = addresses.length;
+  listed.release();
 
   // ---- countries and ASNs
   const countries = new Map<string, PlaceCount>();
@@ -404,6 +409,8 @@ class BlindSpotsAccumulator {
   /** Per side, its periods in time order (disjoint, perhaps touching). */
   private readonly sides: { pick: (a: Attempt) => boolean; list: { from: number; to: number; acc: OneSidedAcc }[] }[] = [];
   private readonly wireNotLogged = new OneSidedAcc();
+  private readonly smtpSessions: number;
+  private opaqueSessions: number;
   private readonly loggedNotOnWire = new OneSidedAcc();
 
   constructor(
@@ -415,8 +422,12 @@ class BlindSpotsAccumulator {
     this.haveWire = inputs.captures.length > 0 || inputs.state !== null;
     this.haveLogs = inputs.logs.length > 0;
     // Sessions gone opaque, and (from the attempts) what the logs say happened inside them.
+    // The denominator: sessions with AUTH replies in the clear, and sessions gone opaque (kept or not).
+    this.smtpSessions = wire.sessions.size + wire.opaqueNotKept;
+    this.opaqueSessions = wire.opaqueNotKept;
     for (const s of wire.sessions) {
       if (s.tlsTs === null) continue;
+      this.opaqueSessions++;
       let e = this.op.get(s.client);
       if (!e)
         this.op.set(
@@ -488,9 +499,7 @@ class BlindSpotsAccumulator {
       e.ports.sort((a, b) => a - b);
       if (e.log_failures + e.log_successes + e.log_tempfails > 0) withLog++;
     }
-    // The denominator: sessions with AUTH replies in the clear, and sessions gone opaque (kept or not).
-    const opaqueSessions = wire.sessions.reduce((n, s) => n + (s.tlsTs !== null ? 1 : 0), 0) + wire.opaqueNotKept;
-    const smtpSessions = wire.sessions.length + wire.opaqueNotKept;
+    const { opaqueSessions, smtpSessions } = this;
     const opaqueAddrs = [...this.op.values()].sort(
       (a, b) =>
         b.log_successes - a.log_successes ||

@@ -17,6 +17,7 @@ import type {
   VerdictName,
   VerdictRow,
 } from './report-doc.js';
+import { CHUNK, CHUNK_BITS, CHUNK_MASK, groupRows, StringTable } from './columns.js';
 import type { Attempt, BlockInfo, Seen } from './types.js';
 
 /**
@@ -355,11 +356,16 @@ export function distributedRows(
     return s.would_block || s.blocks.length > 0;
   };
   const fails = new Map<string, FailColumns>();
+  const overOf = new Map<string, Set<string>>();
   for (const a of attempts) {
     if (!isFail(a) || a.user === null) continue;
     let f = fails.get(a.user);
-    if (!f) fails.set(a.user, (f = { ts: [], ip: [], over: new Set() }));
-    if (overThreshold(a.ip)) f.over.add(a.ip);
+    if (!f) {
+      const over = new Set<string>();
+      overOf.set(a.user, over);
+      fails.set(a.user, (f = { ts: [], ip: [], over: () => over }));
+    }
+    if (overThreshold(a.ip)) overOf.get(a.user)!.add(a.ip);
     else {
       f.ts.push(a.ts);
       f.ip.push(a.ip);
@@ -372,7 +378,8 @@ export function distributedRows(
 interface FailColumns {
   ts: number[];
   ip: string[];
-  over: Set<string>;
+  /** The addresses over it (any order, repeats allowed). */
+  over: () => Iterable<string>;
 }
 
 /**
@@ -383,55 +390,61 @@ interface FailColumns {
 function distributedFrom(fails: ReadonlyMap<string, FailColumns>, o: RuleOptions): { rows: DistributedRow[]; accountsOf: Map<string, string[]> } {
   const accountsOf = new Map<string, string[]>();
   const rows: DistributedRow[] = [];
-  for (const [user, { ts, ip: ips, over }] of fails) {
-    const n = ts.length;
-    if (n === 0 || new Set(ips).size < o.distributedMin) continue;
-    // Sliding window: most distinct under-threshold addresses within distributedWindow seconds.
-    const inWin = new Map<string, number>();
-    let best = 0;
-    let bestFrom = 0;
-    let bestTo = 0;
-    let i = 0;
-    for (let j = 0; j < n; j++) {
-      inWin.set(ips[j]!, (inWin.get(ips[j]!) ?? 0) + 1);
-      while (ts[j]! - ts[i]! > o.distributedWindow) {
-        const ip = ips[i]!;
-        const c = inWin.get(ip)! - 1;
-        if (c === 0) inWin.delete(ip);
-        else inWin.set(ip, c);
-        i++;
-      }
-      if (inWin.size > best) {
-        best = inWin.size;
-        bestFrom = i;
-        bestTo = j;
-      }
+  for (const [user, f] of fails) distributedOf(user, f, o, rows, accountsOf);
+  return { rows: sortDistributed(rows), accountsOf };
+}
+
+function sortDistributed(rows: DistributedRow[]): DistributedRow[] {
+  return rows.sort((a, b) => b.addresses.length - a.addresses.length || (a.account < b.account ? -1 : 1));
+}
+
+/** The rule for one account: its row (if any) to `rows`, and the account to its addresses' lists in `accountsOf`. */
+function distributedOf(user: string, { ts, ip: ips, over }: FailColumns, o: RuleOptions, rows: DistributedRow[], accountsOf: Map<string, string[]>): void {
+  const n = ts.length;
+  if (n === 0 || new Set(ips).size < o.distributedMin) return;
+  // Sliding window: most distinct under-threshold addresses within distributedWindow seconds.
+  const inWin = new Map<string, number>();
+  let best = 0;
+  let bestFrom = 0;
+  let bestTo = 0;
+  let i = 0;
+  for (let j = 0; j < n; j++) {
+    inWin.set(ips[j]!, (inWin.get(ips[j]!) ?? 0) + 1);
+    while (ts[j]! - ts[i]! > o.distributedWindow) {
+      const ip = ips[i]!;
+      const c = inWin.get(ip)! - 1;
+      if (c === 0) inWin.delete(ip);
+      else inWin.set(ip, c);
+      i++;
     }
-    if (best < o.distributedMin) continue;
-    // The window that reached the most addresses, with every failure for the account inside it.
-    let end = bestTo;
-    while (end + 1 < n && ts[end + 1]! - ts[bestFrom]! <= o.distributedWindow) end++;
-    const count = new Map<string, number>();
-    for (let k = bestFrom; k <= end; k++) count.set(ips[k]!, (count.get(ips[k]!) ?? 0) + 1);
-    const addrs = [...count.entries()].map(([ip, failures]) => ({ ip, failures })).sort((a, b) => (a.ip < b.ip ? -1 : 1));
-    for (const a of addrs) {
-      const l = accountsOf.get(a.ip) ?? [];
-      l.push(user);
-      accountsOf.set(a.ip, l);
+    if (inWin.size > best) {
+      best = inWin.size;
+      bestFrom = i;
+      bestTo = j;
     }
-    rows.push({
-      verdict: 'DISTRIBUTED',
-      subject: 'account',
-      account: user,
-      failures: end - bestFrom + 1,
-      addresses: addrs,
-      over_threshold: [...over].sort(),
-      first_ts: ts[bestFrom]!,
-      last_ts: ts[end]!,
-    });
   }
-  rows.sort((a, b) => b.addresses.length - a.addresses.length || (a.account < b.account ? -1 : 1));
-  return { rows, accountsOf };
+  if (best < o.distributedMin) return;
+  // The window that reached the most addresses, with every failure for the account inside it.
+  let end = bestTo;
+  while (end + 1 < n && ts[end + 1]! - ts[bestFrom]! <= o.distributedWindow) end++;
+  const count = new Map<string, number>();
+  for (let k = bestFrom; k <= end; k++) count.set(ips[k]!, (count.get(ips[k]!) ?? 0) + 1);
+  const addrs = [...count.entries()].map(([ip, failures]) => ({ ip, failures })).sort((a, b) => (a.ip < b.ip ? -1 : 1));
+  for (const a of addrs) {
+    const l = accountsOf.get(a.ip) ?? [];
+    l.push(user);
+    accountsOf.set(a.ip, l);
+  }
+  rows.push({
+    verdict: 'DISTRIBUTED',
+    subject: 'account',
+    account: user,
+    failures: end - bestFrom + 1,
+    addresses: addrs,
+    over_threshold: [...new Set(over())].sort(),
+    first_ts: ts[bestFrom]!,
+    last_ts: ts[end]!,
+  });
 }
 
 /** ATTACKED: addresses with failures (or 454s) and no login, most attempts first; `distributedOf`: the DISTRIBUTED accounts per address. */
@@ -467,7 +480,8 @@ function markVerdicts(rows: readonly VerdictRow[], addresses: ReadonlyMap<string
       if (st && !st.verdicts.includes(r.verdict)) st.verdicts.push(r.verdict);
     }
   }
-  for (const st of addresses.values()) st.verdicts.sort((a, b) => VERDICT_ORDER.indexOf(a) - VERDICT_ORDER.indexOf(b));
+  // A copy of the exact length: an array grown by push keeps room for 16 more (~60,000 addresses).
+  for (const st of addresses.values()) st.verdicts = st.verdicts.sort((a, b) => VERDICT_ORDER.indexOf(a) - VERDICT_ORDER.indexOf(b)).slice();
 }
 
 export interface Verdicts {
@@ -484,13 +498,84 @@ export function computeVerdicts(attempts: readonly Attempt[], blocks: readonly B
   return acc.finish();
 }
 
-/** DISTRIBUTED's input: per account, the failures of addresses under the threshold (time, address), and the addresses over it. */
-interface UserFails {
-  ts: number[];
-  ip: string[];
-  /** Input position (computeVerdicts) or NaN (streamed: ordered by time, then address). */
-  seq: number[];
-  over: Set<string>;
+/**
+ * DISTRIBUTED's input: the failures of addresses under the threshold (account, time, address: one
+ * row each, in columns — there may be millions), and per account the addresses over it.
+ */
+class UserFails {
+  size = 0;
+  private user: Int32Array[] = [];
+  private ip: Int32Array[] = [];
+  private ts: Float64Array[] = [];
+  /** Input position (computeVerdicts); not kept when streamed (ordered by time, then address). */
+  readonly seq: number[] = [];
+  readonly users = new StringTable();
+  readonly ips = new StringTable();
+  /** Failures from addresses over the threshold: (account id, address id) — the addresses are listed only in DISTRIBUTED rows. */
+  overSize = 0;
+  private overUser: Int32Array[] = [];
+  private overIp: Int32Array[] = [];
+
+  /** The account's id (its failures are kept in the order their accounts were first met). */
+  userId(user: string): number {
+    return this.users.id(user);
+  }
+
+  add(u: number, ts: number, ip: string, seq: number | null): void {
+    const i = this.size++;
+    const c = i >>> CHUNK_BITS;
+    const j = i & CHUNK_MASK;
+    if (j === 0 && c === this.ts.length) {
+      this.user.push(new Int32Array(CHUNK));
+      this.ip.push(new Int32Array(CHUNK));
+      this.ts.push(new Float64Array(CHUNK));
+    }
+    this.user[c]![j] = u;
+    this.ip[c]![j] = this.ips.id(ip);
+    this.ts[c]![j] = ts;
+    if (seq !== null) this.seq.push(seq);
+  }
+
+  /** A failure of account `u` from `ip`, an address over the threshold (the same pair may come again). */
+  addOver(u: number, ip: string): void {
+    const i = this.overSize++;
+    const c = i >>> CHUNK_BITS;
+    const j = i & CHUNK_MASK;
+    if (j === 0 && c === this.overUser.length) {
+      this.overUser.push(new Int32Array(CHUNK));
+      this.overIp.push(new Int32Array(CHUNK));
+    }
+    this.overUser[c]![j] = u;
+    this.overIp[c]![j] = this.ips.id(ip);
+  }
+
+  /** Drops the rows (the verdicts are made). */
+  release(): void {
+    this.user = [];
+    this.ip = [];
+    this.ts = [];
+    this.overUser = [];
+    this.overIp = [];
+    this.size = 0;
+    this.overSize = 0;
+  }
+
+  overUserAt(i: number): number {
+    return this.overUser[i >>> CHUNK_BITS]![i & CHUNK_MASK]!;
+  }
+  overIpAt(i: number): string {
+    return this.ips.list[this.overIp[i >>> CHUNK_BITS]![i & CHUNK_MASK]!]!;
+  }
+
+  userAt(i: number): number {
+    return this.user[i >>> CHUNK_BITS]![i & CHUNK_MASK]!;
+  }
+  tsAt(i: number): number {
+    return this.ts[i >>> CHUNK_BITS]![i & CHUNK_MASK]!;
+  }
+  ipAt(i: number): string {
+    return this.ips.list[this.ip[i >>> CHUNK_BITS]![i & CHUNK_MASK]!]!;
+  }
 }
 
 /**
@@ -507,7 +592,7 @@ export class VerdictAccumulator {
   readonly addresses = new Map<string, AddressStat>();
   private readonly comp: { ip: string; first: number; order: number; parts: CompromisedPart[] }[] = [];
   private readonly suspect: SuspectGroups;
-  private readonly fails = new Map<string, UserFails>();
+  private readonly fails = new UserFails();
   private fed = 0;
 
   /** `inputOrder`: addresses come in the order computeVerdicts groups them (else: any order, sorted here as that grouping would). */
@@ -530,17 +615,13 @@ export class VerdictAccumulator {
     if (parts.length > 0) this.comp.push({ ip, first: list[0]!.ts, order: this.fed, parts });
     this.fed++;
     const over = st.would_block || st.blocks.length > 0;
+    const f = this.fails;
     for (const a of list) {
       this.suspect.add(a);
       if (!this.isFail(a) || a.user === null) continue;
-      let f = this.fails.get(a.user);
-      if (!f) this.fails.set(a.user, (f = { ts: [], ip: [], seq: [], over: new Set() }));
-      if (over) f.over.add(ip);
-      else {
-        f.ts.push(a.ts);
-        f.ip.push(ip);
-        f.seq.push(seqOf ? seqOf(a) : NaN);
-      }
+      const u = f.userId(a.user);
+      if (over) f.addOver(u, ip);
+      else f.add(u, a.ts, ip, this.inputOrder ? (seqOf ? seqOf(a) : NaN) : null);
     }
     return st;
   }
@@ -555,18 +636,28 @@ export class VerdictAccumulator {
     for (const list of [compRows, this.suspect.rows(this.whyOf), distributed.rows, attackedRows(addresses, distributed.accountsOf)] as VerdictRow[][])
       for (const r of list) rows.push(r);
     markVerdicts(rows, addresses);
+    this.fails.release();
     return { rows, addresses };
   }
 
-  /** distributedRows over the kept failures: put in time order (or the input order), then the one rule. */
+  /** distributedRows over the kept failures: each account's put in time order (or the input order), then the one rule. */
   private distributed(): { rows: DistributedRow[]; accountsOf: Map<string, string[]> } {
-    const ordered = new Map<string, FailColumns>();
-    for (const [user, f] of this.fails) {
-      const idx = Array.from({ length: f.ts.length }, (_, i) => i);
+    const f = this.fails;
+    const { start, order } = groupRows(f.size, f.users.list.length, (i) => f.userAt(i));
+    const over = groupRows(f.overSize, f.users.list.length, (i) => f.overUserAt(i));
+    const accountsOf = new Map<string, string[]>();
+    const rows: DistributedRow[] = [];
+    for (let u = 0; u < f.users.list.length; u++) {
+      const idx: number[] = [];
+      for (let p = start[u]!; p < start[u + 1]!; p++) idx.push(order[p]!);
+      // Rows of one account are in the order they were added: `a - b` keeps that order for ties.
       if (this.inputOrder) idx.sort((a, b) => f.seq[a]! - f.seq[b]!);
-      else idx.sort((a, b) => f.ts[a]! - f.ts[b]! || (f.ip[a]! < f.ip[b]! ? -1 : f.ip[a]! > f.ip[b]! ? 1 : 0) || a - b);
-      ordered.set(user, { ts: idx.map((i) => f.ts[i]!), ip: idx.map((i) => f.ip[i]!), over: f.over });
+      else idx.sort((a, b) => f.tsAt(a) - f.tsAt(b) || (f.ipAt(a) < f.ipAt(b) ? -1 : f.ipAt(a) > f.ipAt(b) ? 1 : 0) || a - b);
+      const overIps = function* (): Generator<string> {
+        for (let p = over.start[u]!; p < over.start[u + 1]!; p++) yield f.overIpAt(over.order[p]!);
+      };
+      distributedOf(f.users.list[u]!, { ts: idx.map((i) => f.tsAt(i)), ip: idx.map((i) => f.ipAt(i)), over: overIps }, this.o, rows, accountsOf);
     }
-    return distributedFrom(ordered, this.o);
+    return { rows: sortDistributed(rows), accountsOf };
   }
 }

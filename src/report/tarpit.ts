@@ -2,7 +2,8 @@ import { canonicalIp, intern } from '../accounts/ip.js';
 import { LineSplitter, openLog } from '../accounts/reader.js';
 import type { Compression } from '../accounts/types.js';
 import type { TarpitAttackerJson, TarpitFileJson, TarpitJson, TarpitWireJson, VerdictName } from './report-doc.js';
-import type { WireAuth, WireSession } from './types.js';
+import type { WireSession } from './types.js';
+import type { WireAuths, WireSessions } from './wire-store.js';
 
 /**
  * The TARPITTED section: what watch's tarpit logged (one pino JSON line per finished tarpit
@@ -77,22 +78,19 @@ export class TarpitAggregator {
   private readonly served = new Set<number>();
 
   constructor(
-    wireSessions: readonly WireSession[],
+    wireSessions: Iterable<WireSession>,
     private readonly tolerance: number,
     private readonly maxAttackers = MAX_TARPIT_ATTACKERS,
   ) {
-    if (wireSessions.length === 0) {
-      this.wire = null;
-      return;
-    }
-    this.wire = new Map();
+    const wire = new Map<string, WireStart[]>();
     for (const s of wireSessions) {
-      const l = this.wire.get(s.client);
+      const l = wire.get(s.client);
       const e = { start: s.start, port: s.clientPort, flow: s.flow };
       if (l) l.push(e);
-      else this.wire.set(s.client, [e]);
+      else wire.set(s.client, [e]);
     }
-    for (const l of this.wire.values()) l.sort((a, b) => a.start - b.start);
+    for (const l of wire.values()) l.sort((a, b) => a.start - b.start);
+    this.wire = wire.size > 0 ? wire : null;
   }
 
   /** Whether any tarpit event was read. */
@@ -254,27 +252,25 @@ export class TarpitAggregator {
    * Takes the wire sessions tarpit sessions served, and their AUTH outcomes, out of the wire;
    * `opaque`: how many of those sessions had gone opaque (STARTTLS to the decoy).
    */
-  excludeServed(auths: WireAuth[], sessions: WireSession[]): { json: TarpitWireJson; opaque: number } {
+  excludeServed(auths: WireAuths, sessions: WireSessions): { json: TarpitWireJson; opaque: number } {
     const out: TarpitWireJson = { sessions: 0, failures: 0, successes: 0, tempfails: 0 };
     let opaque = 0;
     if (this.served.size === 0) return { json: out, opaque };
-    let k = 0;
-    for (const a of auths) {
-      if (a.flow >= 0 && this.served.has(a.flow)) {
-        if (a.outcome === 'success') out.successes++;
-        else if (a.outcome === 'failure') out.failures++;
-        else out.tempfails++;
-      } else auths[k++] = a;
-    }
-    auths.length = k;
-    k = 0;
-    for (const s of sessions) {
-      if (this.served.has(s.flow)) {
-        out.sessions++;
-        if (s.tlsTs !== null) opaque++;
-      } else sessions[k++] = s;
-    }
-    sessions.length = k;
+    auths.filter((i) => {
+      const flow = auths.flowAt(i);
+      if (!(flow >= 0 && this.served.has(flow))) return true;
+      const outcome = auths.outcomeAt(i);
+      if (outcome === 'success') out.successes++;
+      else if (outcome === 'failure') out.failures++;
+      else out.tempfails++;
+      return false;
+    });
+    sessions.filter((i) => {
+      if (!this.served.has(sessions.flowAt(i))) return true;
+      out.sessions++;
+      if (sessions.opaqueAt(i)) opaque++;
+      return false;
+    });
     return { json: out, opaque };
   }
 

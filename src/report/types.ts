@@ -53,8 +53,9 @@ export interface LogAuth {
   ip: string;
   method: string | null;
   reason: string | null;
-  file: string;
-  line: number;
+  /** The file and line it was read from (the report's column store does not keep them: no verdict reads them). */
+  file?: string;
+  line?: number;
   /** Log lines this attempt stands for (a back end's line merged into the front end's). */
   lines: number;
   services: Service[];

@@ -5,9 +5,11 @@ import { replayFiles } from '../replay.js';
 import type { FileReport } from '../source/capture-files.js';
 import type { StrikeState } from '../strikes/strike-engine.js';
 import { readState } from '../strike-state/state-file.js';
+import { StringTable } from './columns.js';
 import { CoverageBuilder, union } from './intervals.js';
 import type { StateFileJson } from './report-doc.js';
-import type { BlockInfo, Intervals, WireAuth, WireSession } from './types.js';
+import type { BlockInfo, Intervals, WireAuth } from './types.js';
+import { WireAuths, WireSessions } from './wire-store.js';
 
 /** Sessions without AUTH replies that went opaque are kept up to this many (a busy MX: every STARTTLS). */
 export const MAX_OPAQUE_SESSIONS = 1_000_000;
@@ -31,8 +33,9 @@ interface OpenFlow {
  * active (for coverage). Events arrive in packet-time order.
  */
 export class WireCollector implements EventSink {
-  readonly auths: WireAuth[] = [];
-  readonly sessions: WireSession[] = [];
+  private readonly clients = new StringTable();
+  readonly auths = new WireAuths(this.clients);
+  readonly sessions = new WireSessions(this.clients);
   authsNotKept = 0;
   opaqueNotKept = 0;
   opaqueTotal = 0;
@@ -70,7 +73,7 @@ export class WireCollector implements EventSink {
         f.auths++;
         const outcome = ev.type === 'auth_failure' ? 'failure' : ev.type === 'auth_success' ? 'success' : 'tempfail';
         if (outcome === 'success' && f.successTs === null) f.successTs = ev.ts;
-        if (this.auths.length < MAX_WIRE_AUTHS) {
+        if (this.auths.size < MAX_WIRE_AUTHS) {
           this.auths.push({ ts: ev.ts, client: ev.client, outcome, user: ev.user, mech: ev.mech, serverPort: ev.serverPort, flow: ev.flow, source: 'capture' });
         } else this.authsNotKept++;
         break;
@@ -103,7 +106,7 @@ export class WireCollector implements EventSink {
     if (!f) return;
     this.open.delete(id);
     if (f.auths === 0 && f.tlsTs === null) return;
-    if (f.auths === 0 && this.sessions.length >= MAX_OPAQUE_SESSIONS) {
+    if (f.auths === 0 && this.sessions.size >= MAX_OPAQUE_SESSIONS) {
       this.opaqueNotKept++;
       return;
     }
@@ -137,8 +140,10 @@ export class WireCollector implements EventSink {
 }
 
 export interface WireData {
-  auths: WireAuth[];
-  sessions: WireSession[];
+  /** AUTH outcomes, in time order (columns: wire-store.ts). */
+  auths: WireAuths;
+  /** Sessions with AUTH replies or gone opaque, in the order they ended. */
+  sessions: WireSessions;
   blocks: BlockInfo[];
   coverage: Intervals;
   captures: FileReport[];
@@ -153,9 +158,10 @@ export interface WireData {
 }
 
 export function emptyWire(): WireData {
+  const clients = new StringTable();
   return {
-    auths: [],
-    sessions: [],
+    auths: new WireAuths(clients),
+    sessions: new WireSessions(clients),
     blocks: [],
     coverage: [],
     captures: [],
@@ -234,14 +240,17 @@ export function readStateFile(file: string): { state: StrikeState; auths: WireAu
 /** Adds a state file to what the captures saw; stamps the captures already hold are not counted twice. */
 export function mergeState(w: WireData, file: string): void {
   const s = readStateFile(file);
-  const seen = new Set(w.auths.filter((a) => a.outcome !== 'success').map((a) => `${a.client} ${Math.round(a.ts * 1000)}`));
+  const seen = new Set<string>();
+  const { auths } = w;
+  for (let i = 0; i < auths.size; i++)
+    if (auths.outcomeAt(i) !== 'success') seen.add(`${auths.clients.list[auths.clientIdAt(i)]!} ${Math.round(auths.tsAt(i) * 1000)}`);
   let stamps = 0;
   for (const a of s.auths) {
     if (seen.has(`${a.client} ${Math.round(a.ts * 1000)}`)) continue;
-    w.auths.push(a);
+    auths.push(a);
     stamps++;
   }
-  w.auths.sort((a, b) => a.ts - b.ts);
+  auths.sortByTime();
   const have = new Set(w.blocks.map((b) => `${b.key} ${b.from}`));
   for (const b of s.blocks) if (!have.has(`${b.key} ${b.from}`)) w.blocks.push(b);
   w.coverage = union(w.coverage, s.coverage);
