@@ -183,7 +183,8 @@ test('watch --metrics on pcaps/crafted/bruteforce.pcap: the counts are the groun
     const txt = status(['--config', w.config, '--state-file', w.state, '--metrics', `127.0.0.1:${port}`]);
     assert.equal(txt.status, 0, txt.stderr);
     assert.match(txt.stdout, /^blocks standing: 2$/m);
-    for (const k of authBlocked) assert.match(txt.stdout, new RegExp(`^  ${k.replace(/\./g, '\\.')} +auth +since .* ${authRejects} connections refused, level 0$`, 'm'));
+    for (const k of authBlocked)
+      assert.match(txt.stdout, new RegExp(`^  ${k.replace(/\./g, '\\.')} +auth +since .* ${authRejects} connections refused, level 0$`, 'm'));
     assert.match(txt.stdout, new RegExp(`^  capture: ${packets} packets .*dropped: buffer 0`, 'm'));
     assert.match(txt.stdout, new RegExp(`^  strikes: ${strikes} \\(wire ${strikes}, inferred 0, log 0\\)`, 'm'));
     assert.match(
