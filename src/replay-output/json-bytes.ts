@@ -20,10 +20,6 @@ export const jsonBound = (s: string): number => 6 * s.length + 2;
 const SAFE = new Uint8Array(65536);
 for (let c = 0x20; c < 0x7f; c++) SAFE[c] = c === 0x22 || c === 0x5c ? 0 : 1;
 
-/** The two ASCII digits of 0…99 as a little-endian 16-bit word. */
-const DIGITS2 = new Uint16Array(100);
-for (let i = 0; i < 100; i++) DIGITS2[i] = (0x30 + ((i / 10) | 0)) | ((0x30 + (i % 10)) << 8);
-
 let gens = 0;
 const nextGen = (): number => ++gens;
 
@@ -43,21 +39,6 @@ export function bytesOf(s: string): Bytes {
   }
   return { words, length: s.length };
 }
-
-/** buf[start, end) as Bytes (the last word padded with zeros). */
-function wordsAt(buf: Buffer, start: number, end: number): Bytes {
-  const length = end - start;
-  const words = new Int32Array((length + 3) >> 2);
-  for (let i = 0; i < length; i++) words[i >> 2]! |= buf[start + i]! << (8 * (i & 3));
-  return { words, length };
-}
-
-/** ByteLines.strRep's table (shared: the bytes depend on the text only): at most REP_SLOTS texts of at most REP_MAX units. */
-const REP_SLOTS = 1024;
-const REP_MIN = 8;
-const REP_MAX = 256;
-const repKeys: (string | undefined)[] = new Array<string | undefined>(REP_SLOTS).fill(undefined);
-const repVals: (Bytes | undefined)[] = new Array<Bytes | undefined>(REP_SLOTS).fill(undefined);
 
 export class ByteLines {
   buf!: Buffer;
@@ -205,45 +186,22 @@ export class ByteLines {
     this.pos = p;
   }
 
-  /**
-   * str(s) for a text that repeats (a server's reply text, its address, a username): the bytes
-   * str wrote for it are kept in a direct-mapped table of REP_SLOTS entries and copied 4 bytes a
-   * store the next time the same text comes (a string compare, no unit-by-unit check). Texts
-   * shorter than REP_MIN or longer than REP_MAX units go straight to str.
-   */
-  strRep(s: string): void {
-    const n = s.length;
-    if (n < REP_MIN || n > REP_MAX) return this.str(s);
-    const h = (n * 7 + s.charCodeAt(0) * 31 + s.charCodeAt(n >> 1) * 131 + s.charCodeAt(n - 1) * 257) & (REP_SLOTS - 1);
-    if (repKeys[h] === s) {
-      this.put(repVals[h]!);
-      return;
-    }
-    const start = this.pos;
-    this.str(s);
-    repKeys[h] = s;
-    repVals[h] = wordsAt(this.buf, start, this.pos);
-  }
-
   /** `s` as JSON.stringify writes it, as UTF-8, from `start`. */
   private escaped(s: string, start: number): void {
     this.pos = start + this.buf.write(JSON.stringify(s), start, 'utf8');
   }
 
-  /** 0 ≤ n < 2^31 as exactly `count` digits (leading zeros when n has fewer), two a store. */
+  /** 0 ≤ n < 2^31 as exactly `count` digits (leading zeros when n has fewer). */
   digits(n: number, count: number): void {
-    const dv = this.dv;
+    const b = this.buf;
     const end = this.pos + count;
     let q = end;
     let v = n | 0;
-    let c = count;
-    for (; c >= 2; c -= 2) {
-      const t = (v / 100) | 0;
-      q -= 2;
-      dv.setUint16(q, DIGITS2[v - t * 100]!, true);
+    for (let i = 0; i < count; i++) {
+      const t = (v / 10) | 0;
+      b[--q] = 0x30 + v - t * 10;
       v = t;
     }
-    if (c === 1) this.buf[q - 1] = 0x30 + v - ((v / 10) | 0) * 10;
     this.pos = end;
   }
 

@@ -185,7 +185,7 @@ function authInto(w: ByteLines, ev: AuthEvent): void {
   w.put(K.client_port);
   w.num(ev.clientPort);
   w.put(K.server);
-  w.strRep(ev.server);
+  w.str(ev.server);
   w.put(K.server_port);
   w.num(ev.serverPort);
   w.put(K.code);
@@ -195,9 +195,9 @@ function authInto(w: ByteLines, ev: AuthEvent): void {
   else w.str(ev.mech);
   w.put(K.user);
   if (ev.user === null) w.put(K.null);
-  else w.strRep(ev.user);
+  else w.str(ev.user);
   w.put(K.text);
-  w.strRep(ev.text);
+  w.str(ev.text);
   if (ev.matched) w.put(K.matched_true);
   const i = ev.inferred;
   if (i) {
@@ -224,7 +224,7 @@ function startTlsInto(w: ByteLines, ev: StartTlsEvent): void {
   w.put(K.client_port);
   w.num(ev.clientPort);
   w.put(K.server);
-  w.strRep(ev.server);
+  w.str(ev.server);
   w.put(K.server_port);
   w.num(ev.serverPort);
   w.put(ev.implicit ? K.implicit_true : K.implicit_false);
