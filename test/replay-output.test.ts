@@ -253,6 +253,29 @@ test('JSON lines writer: bytes handed to the output stay untouched until it says
   assert.equal(Buffer.concat(got).toString('utf8'), want);
 });
 
+test('JSON lines writer: events are written in batches, in order, before any line and at flush', async () => {
+  const log = new EventLog();
+  await replayFiles(['pcaps/testbed/login-587.pcap'], defaultPipelineOptions(), log);
+  const lines = log.events.map(eventJsonLine).filter((l) => l !== null);
+  assert.ok(lines.length > 0);
+  let text = '';
+  const w = new JsonLinesWriter({ write: (s: string) => (text += s) });
+  let want = '';
+  // 700 events and more between the lines: batches cut anywhere, internal events included.
+  for (let round = 0; round < 3; round++) {
+    for (let k = 0; k * log.events.length < 700; k++) {
+      for (const ev of log.events) w.event(ev);
+      want += lines.map((l) => `${l}\n`).join('');
+    }
+    w.line({ type: 'mark', round });
+    want += `${JSON.stringify({ type: 'mark', round })}\n`;
+  }
+  for (const ev of log.events) w.event(ev);
+  want += lines.map((l) => `${l}\n`).join('');
+  w.flush();
+  assert.equal(text, want);
+});
+
 test("JSON lines writers side by side (and eventJsonLine between): each line its own time, never another writer's bytes", async () => {
   const log = new EventLog();
   await replayFiles(['pcaps/testbed/login-587.pcap'], defaultPipelineOptions(), log);

@@ -271,7 +271,7 @@ export class ByteLines {
    */
   sec6(x: number): void {
     const us = Math.round(x * 1e6);
-    if (!(us >= 0 && us < 8589934592e6)) {
+    if (!(us >= 0 && us < SEC6_LIMIT)) {
       const r = us / 1e6;
       this.raw(Number.isFinite(r) ? String(r) : 'null');
       return;
@@ -285,6 +285,11 @@ export class ByteLines {
       whole++;
       frac -= 1e6;
     }
+    this.secParts(whole, frac);
+  }
+
+  /** sec6 after its split: `whole` seconds and `frac` µs (0 ≤ frac < 10^6), the fraction's trailing zeros dropped. */
+  secParts(whole: number, frac: number): void {
     this.uint(whole);
     if (frac === 0) return;
     let digits = 6;
@@ -298,6 +303,9 @@ export class ByteLines {
     this.digits(frac, digits);
   }
 }
+
+/** µs from which sec6 goes through String (2^33 s). */
+export const SEC6_LIMIT = 8589934592e6;
 
 /** Most bytes num, textNum and sec6 write (String of any double is at most 25 characters). */
 export const NUM_BOUND = 32;

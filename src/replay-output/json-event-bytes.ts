@@ -6,7 +6,7 @@
 import type { AuthEvent, BlockEvent, PipelineEvent, RejectEvent, StartTlsEvent, StrikeEvent, WireSnapshot } from '../events.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
 import { basisNames } from '../tls/auth-exchange.js';
-import { ByteLines, bytesOf, jsonBound, type Bytes } from './json-bytes.js';
+import { ByteLines, bytesOf, jsonBound, SEC6_LIMIT, type Bytes } from './json-bytes.js';
 
 /** isoTime without the cache: the definition the cached one must equal. */
 export function isoTimeUncached(ts: number): string {
@@ -121,10 +121,34 @@ function tsInto(w: ByteLines, ts: number): void {
     return;
   }
   const start = w.pos;
-  w.put(K.ts);
-  w.sec6(ts);
-  w.put(K.time);
-  isoInto(w, ts, eventSecond);
+  const us = Math.round(ts * 1e6);
+  if (us >= 0 && us < SEC6_LIMIT) {
+    // sec6 and isoInto with the split made once (both round ts to µs the same way).
+    let second = Math.floor(us / 1e6);
+    let rem = us - second * 1e6; // exact: below 2^53
+    if (rem < 0) {
+      second--;
+      rem += 1e6;
+    } else if (rem >= 1e6) {
+      second++;
+      rem -= 1e6;
+    }
+    w.put(K.ts);
+    w.secParts(second, rem);
+    w.put(K.time);
+    const c = eventSecond;
+    if (second !== c.second) {
+      c.prefix = bytesOf(new Date(second * 1000).toISOString().slice(0, 20)); // YYYY-MM-DDTHH:MM:SS.
+      c.second = second;
+    }
+    w.put(c.prefix);
+    w.digits(rem, 6);
+  } else {
+    w.put(K.ts);
+    w.sec6(ts);
+    w.put(K.time);
+    isoInto(w, ts, eventSecond);
+  }
   w.put(K.Z);
   tsLast = ts;
   tsGen = w.gen;

@@ -100,6 +100,9 @@ export interface JsonLinesOut {
   writeBytes?(bytes: Uint8Array, done: () => void): void;
 }
 
+/** Events formatted together. */
+const BATCH = 256;
+
 /** The pieces the writer hands on: ~256 KiB of lines each. */
 const PIECE = 256 * 1024;
 
@@ -113,27 +116,47 @@ export class JsonLinesWriter implements EventSink {
   private readonly bytes: ByteLines;
   /** Buffers the stream has given back. */
   private readonly free: Buffer[] = [];
+  /** Events not written yet (written BATCH at a time). */
+  private readonly queue: PipelineEvent[] = [];
 
   constructor(private readonly out: JsonLinesOut) {
     this.bytes = new ByteLines(PIECE, (buf, end) => this.hand(buf, end));
   }
 
   event(ev: PipelineEvent): void {
+    if (ev.type === 'connect' || ev.type === 'flow_end') return; // internal: no line
+    const q = this.queue;
+    q.push(ev);
+    if (q.length >= BATCH) this.drain();
+  }
+
+  /** Writes the events queued, in order. */
+  private drain(): void {
+    const q = this.queue;
     const w = this.bytes;
-    w.lineStart = w.pos;
-    if (!writeEventJson(w, ev)) return;
-    w.buf[w.pos++] = 0x0a; // LINE_FIXED has room for it
-    if (w.pos >= PIECE) this.flush();
+    for (let i = 0; i < q.length; i++) {
+      w.lineStart = w.pos;
+      if (!writeEventJson(w, q[i]!)) continue;
+      w.buf[w.pos++] = 0x0a; // LINE_FIXED has room for it
+      if (w.pos >= PIECE) this.handPiece();
+    }
+    q.length = 0;
   }
 
   line(obj: unknown): void {
+    this.drain();
     const w = this.bytes;
     w.lineStart = w.pos;
     w.utf8(`${JSON.stringify(obj)}\n`);
-    if (w.pos >= PIECE) this.flush();
+    if (w.pos >= PIECE) this.handPiece();
   }
 
   flush(): void {
+    this.drain();
+    this.handPiece();
+  }
+
+  private handPiece(): void {
     const w = this.bytes;
     if (w.pos === 0) return;
     w.use(this.hand(w.buf, w.pos));
