@@ -254,13 +254,18 @@ function startTlsInto(w: ByteLines, ev: StartTlsEvent): void {
   w.put(ev.implicit ? K.implicit_true : K.implicit_false);
 }
 
-function strikeInto(w: ByteLines, ev: StrikeEvent): void {
-  w.put(TYPE_HEAD.strike);
+/** What a strike, reject and block line begin with: the type, the times, the client and its strike key. */
+function keyedHeadInto(w: ByteLines, head: Bytes, ev: StrikeEvent | RejectEvent | BlockEvent): void {
+  w.put(head);
   tsInto(w, ev.ts);
   w.put(K.client);
   w.str(ev.client);
   w.put(K.key);
   w.str(ev.key);
+}
+
+function strikeInto(w: ByteLines, ev: StrikeEvent): void {
+  keyedHeadInto(w, TYPE_HEAD.strike, ev);
   w.put(K.n);
   w.num(ev.n);
   w.put(K.hitcount);
@@ -274,12 +279,7 @@ function strikeInto(w: ByteLines, ev: StrikeEvent): void {
 }
 
 function rejectInto(w: ByteLines, ev: RejectEvent): void {
-  w.put(TYPE_HEAD.reject);
-  tsInto(w, ev.ts);
-  w.put(K.client);
-  w.str(ev.client);
-  w.put(K.key);
-  w.str(ev.key);
+  keyedHeadInto(w, TYPE_HEAD.reject, ev);
   w.put(K.rule);
   w.str(ev.rule);
   w.put(K.log);
@@ -288,12 +288,7 @@ function rejectInto(w: ByteLines, ev: RejectEvent): void {
 }
 
 function blockInto(w: ByteLines, ev: BlockEvent): void {
-  w.put(TYPE_HEAD.block);
-  tsInto(w, ev.ts);
-  w.put(K.client);
-  w.str(ev.client);
-  w.put(K.key);
-  w.str(ev.key);
+  keyedHeadInto(w, TYPE_HEAD.block, ev);
   w.put(K.rule);
   w.str(ev.rule);
   w.put(K.from);
