@@ -11,6 +11,23 @@ export const CHUNK_BITS = 16;
 export const CHUNK = 1 << CHUNK_BITS;
 export const CHUNK_MASK = CHUNK - 1;
 
+type Chunked = Float64Array | Int32Array | Uint16Array | Uint8Array;
+
+/**
+ * The rows `rows` (indices into `chunks`, in that order) as a new chunk list of the same kind:
+ * what a store's filter, sort and release make of each of its columns.
+ */
+export function pickRows<A extends Chunked>(chunks: readonly A[], rows: ArrayLike<number>, make: (n: number) => A): A[] {
+  const out: A[] = [];
+  for (let k = 0; k < rows.length; k++) {
+    const j = k & CHUNK_MASK;
+    if (j === 0) out.push(make(CHUNK));
+    const i = rows[k]!;
+    out[k >>> CHUNK_BITS]![j] = chunks[i >>> CHUNK_BITS]![i & CHUNK_MASK]!;
+  }
+  return out;
+}
+
 /** Strings to small numbers and back (-1: null); the same string is kept once. */
 export class StringTable {
   readonly ids = new Map<string, number>();

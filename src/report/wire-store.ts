@@ -1,4 +1,4 @@
-import { CHUNK, CHUNK_BITS, CHUNK_MASK, StringTable } from './columns.js';
+import { CHUNK, CHUNK_BITS, CHUNK_MASK, pickRows, StringTable } from './columns.js';
 import type { AttemptOutcome, WireAuth, WireSession } from './types.js';
 
 /**
@@ -8,6 +8,11 @@ import type { AttemptOutcome, WireAuth, WireSession } from './types.js';
  * session, outside it, with addresses and usernames kept once each (`clients`, `users`). The join
  * turns one address's rows into WireAuth / WireSession objects only while it joins them.
  */
+
+const F64 = (n: number): Float64Array => new Float64Array(n);
+const I32 = (n: number): Int32Array => new Int32Array(n);
+const U16 = (n: number): Uint16Array => new Uint16Array(n);
+const U8 = (n: number): Uint8Array => new Uint8Array(n);
 
 const OUTCOMES: readonly AttemptOutcome[] = ['failure', 'success', 'tempfail'];
 const OUTCOME_INDEX: Readonly<Record<AttemptOutcome, number>> = { failure: 0, success: 1, tempfail: 2 };
@@ -110,39 +115,14 @@ export class WireAuths {
   }
 
   /** The rows `rows` (indices into the current rows), in that order. */
-  private rebuild(rows: Uint32Array): void {
-    const old = { ts: this.ts, flow: this.flow, client: this.client, user: this.user, mech: this.mech, port: this.port, bits: this.bits };
-    this.ts = [];
-    this.flow = [];
-    this.client = [];
-    this.user = [];
-    this.mech = [];
-    this.port = [];
-    this.bits = [];
-    this.size = 0;
-    for (let k = 0; k < rows.length; k++) {
-      const i = rows[k]!;
-      const oc = i >>> CHUNK_BITS;
-      const oj = i & CHUNK_MASK;
-      const c = k >>> CHUNK_BITS;
-      const j = k & CHUNK_MASK;
-      if (j === 0) {
-        this.ts.push(new Float64Array(CHUNK));
-        this.flow.push(new Float64Array(CHUNK));
-        this.client.push(new Int32Array(CHUNK));
-        this.user.push(new Int32Array(CHUNK));
-        this.mech.push(new Int32Array(CHUNK));
-        this.port.push(new Uint16Array(CHUNK));
-        this.bits.push(new Uint8Array(CHUNK));
-      }
-      this.ts[c]![j] = old.ts[oc]![oj]!;
-      this.flow[c]![j] = old.flow[oc]![oj]!;
-      this.client[c]![j] = old.client[oc]![oj]!;
-      this.user[c]![j] = old.user[oc]![oj]!;
-      this.mech[c]![j] = old.mech[oc]![oj]!;
-      this.port[c]![j] = old.port[oc]![oj]!;
-      this.bits[c]![j] = old.bits[oc]![oj]!;
-    }
+  private rebuild(rows: ArrayLike<number>): void {
+    this.ts = pickRows(this.ts, rows, F64);
+    this.flow = pickRows(this.flow, rows, F64);
+    this.client = pickRows(this.client, rows, I32);
+    this.user = pickRows(this.user, rows, I32);
+    this.mech = pickRows(this.mech, rows, I32);
+    this.port = pickRows(this.port, rows, U16);
+    this.bits = pickRows(this.bits, rows, U8);
     this.size = rows.length;
   }
 }
@@ -238,22 +218,17 @@ export class WireSessions {
     this.rebuild([]);
   }
 
-  private rebuild(rows: readonly number[]): void {
-    const old = this.rowsOf(rows);
-    this.flow = [];
-    this.start = [];
-    this.end = [];
-    this.tlsTs = [];
-    this.successTs = [];
-    this.client = [];
-    this.clientPort = [];
-    this.serverPort = [];
-    this.implicitTls = [];
-    this.size = 0;
-    for (const s of old) this.push(s);
-  }
-
-  private rowsOf(rows: readonly number[]): WireSession[] {
-    return rows.map((i) => this.get(i));
+  /** The rows `rows` (indices into the current rows), in that order. */
+  private rebuild(rows: ArrayLike<number>): void {
+    this.flow = pickRows(this.flow, rows, F64);
+    this.start = pickRows(this.start, rows, F64);
+    this.end = pickRows(this.end, rows, F64);
+    this.tlsTs = pickRows(this.tlsTs, rows, F64);
+    this.successTs = pickRows(this.successTs, rows, F64);
+    this.client = pickRows(this.client, rows, I32);
+    this.clientPort = pickRows(this.clientPort, rows, U16);
+    this.serverPort = pickRows(this.serverPort, rows, U16);
+    this.implicitTls = pickRows(this.implicitTls, rows, U8);
+    this.size = rows.length;
   }
 }
