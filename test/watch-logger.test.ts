@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +65,9 @@ test('makeLogger writes the same bytes as plain pino, in order, over turns, burs
   await turn();
   // logrotate: the file moves, SIGHUP reopens; what was logged before goes to the old file.
   both((l) => l.info({ event: 'before_rotate' }, 'x'));
+  // sonic-boom makes the directory and opens the file asynchronously: on a busy machine that can
+  // take longer than the turns above, and a rotation can only move a file that exists.
+  for (let waited = 0; !existsSync(file) && waited < 30_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
   setup.flush();
   renameSync(file, `${file}.1`);
   setup.reopen();
