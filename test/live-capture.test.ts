@@ -19,7 +19,10 @@ import { countsOnlyLimits, ReplayTally } from '../src/replay-output/client-tally
 import { CAP_MISSING, capLoadError, CapSource, capLinktype } from '../src/live/cap-source.js';
 import { bpfForPorts, capAvailable, createLiveSource, DEFAULT_LIVE_BACKEND, LiveCaptureError } from '../src/live/index.js';
 import { classifyPcapError, DEFAULT_SNAPLEN, type LiveSourceOptions } from '../src/live/live-source.js';
-import { tcpdumpArgs, TcpdumpSource } from '../src/live/tcpdump-source.js';
+import { coalesceWait, READ_COALESCE_MS, tcpdumpArgs, TcpdumpSource } from '../src/live/tcpdump-source.js';
+import { CaptureFileReader } from '../src/source/capture-file.js';
+import type { PacketRecord } from '../src/source/packet-record.js';
+import { waitFor } from './support/wait.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const childScript = join(root, 'dist', 'test', 'support', 'capture-child.js');
@@ -194,6 +197,50 @@ test('tcpdump pipe backend (fake tcpdump): pcap stream → pipeline, statistics,
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('coalesced reads: wait only after a small read with nothing buffered, never when disabled', () => {
+  assert.equal(coalesceWait(300, 0, READ_COALESCE_MS), READ_COALESCE_MS);
+  assert.equal(coalesceWait(0, 0, 1), 1);
+  assert.equal(coalesceWait(32 * 1024 - 1, 0, 1), 1);
+  assert.equal(coalesceWait(32 * 1024, 0, 1), 0, 'a large read means data is piling up: read on at once');
+  assert.equal(coalesceWait(300, 1, 1), 0, 'data already buffered: no wait');
+  assert.equal(coalesceWait(300, 0, 0), 0, 'coalesceMs 0 turns it off');
+  assert.throws(() => new TcpdumpSource({ iface: 'fake0', filter: '', bufferSize: 0, coalesceMs: 11 }), /coalesceMs must be an integer from 0 to 10/);
+  assert.throws(() => new TcpdumpSource({ iface: 'fake0', filter: '', bufferSize: 0, coalesceMs: -1 }), /coalesceMs/);
+});
+
+test('tcpdump pipe backend: a capture trickled packet by packet arrives whole and in order, reads coalesced or not', async () => {
+  const pcap = join(root, 'pcaps', 'report', 'report.pcap');
+  const want: string[] = [];
+  const file = await CaptureFileReader.open(pcap);
+  for (;;) {
+    while (file.next()) want.push(packetKey(file.rec));
+    if (!(await file.refill())) break;
+  }
+  await file.close();
+  assert.ok(want.length > 300, `the capture has packets (${want.length})`);
+  const dir = mkdtempSync(join(tmpdir(), 'smtpstrike-trickle-'));
+  try {
+    const fake = join(dir, 'tcpdump');
+    writeFileSync(fake, `#!/bin/sh\nexec '${process.execPath}' '${join(root, 'dist', 'test', 'support', 'trickle-tcpdump.js')}' '${pcap}' "$@"\n`);
+    chmodSync(fake, 0o755);
+    for (const coalesceMs of [READ_COALESCE_MS, 0, 3]) {
+      const got: string[] = [];
+      const src = new TcpdumpSource({ iface: 'fake0', filter: '', bufferSize: 0, drainQuietMs: 300, coalesceMs }, fake);
+      await src.start((rec) => got.push(packetKey(rec)));
+      await waitFor(() => got.length >= want.length, `all ${want.length} packets (coalesceMs ${coalesceMs})`, 60_000, 20);
+      await src.stop();
+      assert.deepEqual(got, want, `coalesceMs ${coalesceMs}: every packet, in order, byte for byte`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** One packet as a comparable string: its time, lengths and bytes. */
+function packetKey(rec: PacketRecord): string {
+  return `${rec.tsSec}.${rec.tsNsec} ${rec.caplen}/${rec.origlen} ${rec.buf.toString('hex', rec.off, rec.off + rec.caplen)}`;
+}
 
 test('tcpdump pipe backend: start errors are clear, an unexpected end is reported', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'smtpstrike-live-'));

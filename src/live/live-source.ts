@@ -53,6 +53,12 @@ export interface LiveSourceOptions {
    */
   drainQuietMs?: number;
   drainMaxMs?: number;
+  /**
+   * tcpdump backend: after a small read, wait this long (ms) before reading again, so the packets
+   * of the next moment are read together (default READ_COALESCE_MS; 0 = read as soon as data
+   * arrives). See `coalesceWait` and native-notes/live-capture.md.
+   */
+  coalesceMs?: number;
 }
 
 export interface LiveStats {
@@ -178,6 +184,9 @@ export function validateOptions(o: LiveSourceOptions): void {
     throw new RangeError(`snaplen must be an integer from 64 to 262144 (got ${o.snaplen})`);
   }
   if (o.netns !== undefined && !isNetnsName(o.netns)) throw new LiveCaptureError('netns', `bad network namespace name "${o.netns}"`);
+  if (o.coalesceMs !== undefined && (!Number.isInteger(o.coalesceMs) || o.coalesceMs < 0 || o.coalesceMs > 10)) {
+    throw new RangeError(`coalesceMs must be an integer from 0 to 10 (got ${o.coalesceMs})`);
+  }
 }
 
 /** Waits until `lastActivity()` is at least `quietMs` old, or `maxMs` passed. */

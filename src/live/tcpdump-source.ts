@@ -7,7 +7,9 @@
  * The child is signalled by its PID only (ChildProcess.kill); with `netns` it is started as
  * `ip netns exec NS tcpdump …`, which execs tcpdump in place (same PID).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import { getDefaultHighWaterMark, setDefaultHighWaterMark, type Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { CaptureFileReader } from '../source/capture-file.js';
 import type { PacketRecord } from '../source/packet-record.js';
 import {
@@ -36,6 +38,29 @@ export function tcpdumpArgs(o: LiveSourceOptions): string[] {
   // `--` ends tcpdump's options, so a filter can never be read as one.
   if (o.filter.trim() !== '') args.push('--', o.filter);
   return args;
+}
+
+/** Default `coalesceMs`: measured in native-notes/live-capture.md ("Coalesced reads"). */
+export const READ_COALESCE_MS = 1;
+/** Half of what libuv reads from a pipe at once (64 KiB): a read this large means data is piling up. */
+const SMALL_READ = 32 * 1024;
+
+/**
+ * How long to wait before the next read of tcpdump's pipe. tcpdump `-U` writes every packet on its
+ * own, so on a host that keeps up each read carries a packet or two and the cost per read (the
+ * wake-up, the stream, the syscall) is most of the CPU. Waiting a millisecond after a small read
+ * lets the next packets pile up in the pipe and be read at once. Only after a small read with
+ * nothing else buffered: once a millisecond brings more than half of one read, every read is large
+ * and none waits, so the wait never caps the rate. What a wait holds back sits in the pipe (a
+ * socket pair of ≈200 KiB) in front of a kernel ring of 65,536 slots (128 MiB, `-s 1960`).
+ */
+export function coalesceWait(lastReadBytes: number, buffered: number, coalesceMs: number): number {
+  return coalesceMs > 0 && buffered === 0 && lastReadBytes < SMALL_READ ? coalesceMs : 0;
+}
+
+function coalesceMsOf(o: LiveSourceOptions): number {
+  // Without immediate mode libpcap hands over whole blocks already: nothing to coalesce.
+  return o.immediate === false ? 0 : (o.coalesceMs ?? READ_COALESCE_MS);
 }
 
 const STATS_RE = {
@@ -75,7 +100,18 @@ export class TcpdumpSource implements LiveSource {
     const o = this.opts;
     const args = tcpdumpArgs(o);
     const [cmd, argv] = o.netns ? ['ip', ['netns', 'exec', o.netns, this.tcpdumpPath, ...args]] : [this.tcpdumpPath, args];
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Coalesced reads (coalesceWait): with a high-water mark of 1 byte the stream stops reading
+    // from the pipe as soon as it holds anything, so while watch waits, tcpdump's writes pile up in
+    // the pipe without waking this process once per packet. The default is process-wide: set for
+    // this spawn only (the stdio streams are made synchronously inside it).
+    const hwm = getDefaultHighWaterMark(false);
+    if (coalesceMsOf(o) > 0) setDefaultHighWaterMark(false, 1);
+    let child: ChildProcessByStdio<null, Readable, Readable>;
+    try {
+      child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    } finally {
+      setDefaultHighWaterMark(false, hwm);
+    }
     this.child = child;
     this.exited = new Promise<void>((resolve) => {
       child.once('close', (code, signal) => {
@@ -200,12 +236,23 @@ export class TcpdumpSource implements LiveSource {
     try {
       reader = await CaptureFileReader.fromStream(`tcpdump -i ${this.opts.iface}`, child.stdout!);
       const rec = reader.rec;
+      const out = child.stdout!;
+      const coalesceMs = coalesceMsOf(this.opts);
+      let readBefore = reader.bytesRead;
+      let waited = false;
       for (;;) {
         while (reader.next()) {
           this.delivered++;
           onPacket(rec);
         }
         this.lastActivity = Date.now();
+        // The first read after a wait is the one packet that arrived first (the stream stops
+        // reading from the pipe at its high-water mark of 1 byte, see start()); the rest follows in
+        // the next read, so never wait twice in a row.
+        const wait: number = waited ? 0 : coalesceWait(reader.bytesRead - readBefore, out.readableLength, coalesceMs);
+        waited = wait > 0;
+        if (waited) await delay(wait);
+        readBefore = reader.bytesRead;
         if (!(await reader.refill())) break;
       }
     } catch (e) {

@@ -218,6 +218,11 @@ export class CaptureFileReader {
     return out;
   }
 
+  /** Bytes taken from the source so far (decompressed), whether parsed yet or not. */
+  get bytesRead(): number {
+    return this.base + this.end;
+  }
+
   /** Bytes held by this reader's buffer (it grows once for a record larger than it). */
   get bufferBytes(): number {
     return this.buf.length;
