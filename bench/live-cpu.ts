@@ -3,7 +3,7 @@
  *
  *   node dist/bench/live-cpu.js [--file bench/out/live.pcap] [--size-mb 50] [--rate 120000]
  *       [--backends tcpdump,cap] [--repeat 3] [--cli dist/src/cli.js] [--profile DIR]
- *       [--steady-mb 150]
+ *       [--steady-mb 150] [--busy N [--busy-nice 0]]
  *       [--results bench/out/live-cpu.json]
  *
  * The test bed of bench/live-loss.ts: two network namespaces made for the run (tx, rx) joined by a
@@ -28,12 +28,16 @@
  * over the best run of each — what a sustained flood costs per packet, per-second work (state
  * file, ticks) included, what is paid once left out.
  *
+ * `--busy N` runs N busy loops (node processes, nice `--busy-nice`, default 0) beside every run:
+ * a loaded machine, where a consumer that waits (coalesced reads) could lose packets; the `k.drop`
+ * column says whether it did.
+ *
  * --profile DIR runs watch with `--cpu-prof --cpu-prof-dir DIR` (one run per backend is enough);
  * `node dist/bench/cpu-profile-summary.js DIR/*.cpuprofile` prints where the time went.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, setPriority, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -55,6 +59,12 @@ export interface LiveCpuOptions {
   profile?: string;
   /** Also a capture of this many MB, for the CPU per additional packet (a sustained flood). */
   steadyMb?: number;
+  /**
+   * Busy loops to run beside every run (each a node process spinning at nice `busyNice`): a
+   * loaded machine, to see whether watch still loses nothing (the soak of coalesced reads).
+   */
+  busy?: number;
+  busyNice?: number;
   results?: string;
   log?: (s: string) => void;
 }
@@ -97,6 +107,8 @@ export interface LiveCpuReport {
   when: string;
   skipped: string | null;
   machine: { cpus: number; model: string; kernel: string; node: string; tcpdump: string | null; tcpreplay: string | null; loadavg_start: string };
+  /** Busy loops run beside every run (`--busy`), and their nice value. */
+  busy: { loops: number; nice: number };
   capture: { file: string; packets: number; failures: number };
   rate: number;
   runs: LiveCpuRun[];
@@ -188,6 +200,7 @@ export async function runLiveCpu(o: LiveCpuOptions): Promise<LiveCpuReport> {
       loadavg_start: loadavg(),
     },
     capture: { file, packets: 0, failures: 0 },
+    busy: { loops: o.busy ?? 0, nice: o.busyNice ?? 0 },
     rate,
     runs: [],
     best: [],
@@ -257,6 +270,12 @@ export async function runLiveCpu(o: LiveCpuOptions): Promise<LiveCpuReport> {
       sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
     }
     for (const c of captures) log(`live-cpu: ${c.file}: ${c.truth.totals.packets} SMTP packets at ${rate} pkt/s`);
+    for (let i = 0; i < (o.busy ?? 0); i++) {
+      const hog = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+      children.add(hog);
+      if (hog.pid) setPriority(hog.pid, o.busyNice ?? 0);
+    }
+    if (o.busy) log(`live-cpu: ${o.busy} busy loop(s) at nice ${o.busyNice ?? 0} beside every run`);
     log(`live-cpu: watch --dry-run in ${RX}; load ${report.machine.loadavg_start}`);
     log(
       `${'backend'.padEnd(labelWidth)} run  sent     pps      window  watch cpu (usr+sys)   tcpdump  total   watch %core  total %core  µs/pkt  packets  k.drop  535 logged/truth`,
@@ -516,6 +535,8 @@ async function main(): Promise<number> {
       profile: { type: 'string' },
       results: { type: 'string' },
       'steady-mb': { type: 'string' },
+      busy: { type: 'string' },
+      'busy-nice': { type: 'string' },
     },
   });
   const backends = v.backends.split(',').map((b) => {
@@ -528,6 +549,8 @@ async function main(): Promise<number> {
   if (v.profile) opts.profile = resolve(v.profile);
   if (v.results) opts.results = v.results;
   if (v['steady-mb']) opts.steadyMb = Number(v['steady-mb']);
+  if (v.busy) opts.busy = Number(v.busy);
+  if (v['busy-nice']) opts.busyNice = Number(v['busy-nice']);
   const r = await runLiveCpu(opts);
   return r.skipped ? 0 : r.runs.every((x) => x.status !== 'failed') ? 0 : 3;
 }
