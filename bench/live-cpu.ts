@@ -93,6 +93,11 @@ export interface LiveCpuRun {
   /** % of one core at the nominal rate: µs per packet × rate. */
   watch_pct_core: number | null;
   total_pct_core: number | null;
+  /**
+   * Times watch's main thread went to sleep and was woken (voluntary context switches) per 1,000
+   * packets: how many reads the packets took, whatever the machine's speed.
+   */
+  wakeups_per_kpacket: number | null;
   /** From watch's exit stats line. */
   packets: number | null;
   kernel_received: number | null;
@@ -142,6 +147,16 @@ function cpuTicks(pid: number): { user: number; sys: number } | null {
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     // f[0] is field 3 (state): utime is field 14, stime 15.
     return { user: Number(f[11]), sys: Number(f[12]) };
+  } catch {
+    return null;
+  }
+}
+
+/** Voluntary context switches of a process's main thread (null when it is gone). */
+function wakeups(pid: number): number | null {
+  try {
+    const m = /voluntary_ctxt_switches:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
   } catch {
     return null;
   }
@@ -278,7 +293,7 @@ export async function runLiveCpu(o: LiveCpuOptions): Promise<LiveCpuReport> {
     if (o.busy) log(`live-cpu: ${o.busy} busy loop(s) at nice ${o.busyNice ?? 0} beside every run`);
     log(`live-cpu: watch --dry-run in ${RX}; load ${report.machine.loadavg_start}`);
     log(
-      `${'backend'.padEnd(labelWidth)} run  sent     pps      window  watch cpu (usr+sys)   tcpdump  total   watch %core  total %core  µs/pkt  packets  k.drop  535 logged/truth`,
+      `${'backend'.padEnd(labelWidth)} run  sent     pps      window  watch cpu (usr+sys)   tcpdump  total   watch %core  total %core  µs/pkt  packets  k.drop  wake/kpkt 535 logged/truth`,
     );
     for (let rep = 1; rep <= repeat; rep++) {
       for (const backend of backends)
@@ -301,6 +316,7 @@ export async function runLiveCpu(o: LiveCpuOptions): Promise<LiveCpuReport> {
             total_us_per_packet: null,
             watch_pct_core: null,
             total_pct_core: null,
+            wakeups_per_kpacket: null,
             packets: null,
             kernel_received: null,
             kernel_dropped: null,
@@ -439,6 +455,7 @@ export async function runLiveCpu(o: LiveCpuOptions): Promise<LiveCpuReport> {
       const tdPid = run.backend === 'tcpdump' ? (childPids(pid).find((p) => commOf(p) === 'tcpdump') ?? null) : null;
       const w0 = cpuTicks(pid);
       const d0 = tdPid !== null ? cpuTicks(tdPid) : null;
+      const v0 = wakeups(pid);
       const wall0 = Date.now();
       const tr = spawn('ip', ['netns', 'exec', TX, 'tcpreplay', '-q', '--preload-pcap', `--pps=${rate}`, '-i', TXIF, file], {
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -472,6 +489,7 @@ export async function runLiveCpu(o: LiveCpuOptions): Promise<LiveCpuReport> {
       }
       const w1 = cpuTicks(pid);
       const d1 = tdPid !== null ? cpuTicks(tdPid) : null;
+      const v1 = wakeups(pid);
       if (w0 && w1) {
         run.watch_user_s = (w1.user - w0.user) / TICK;
         run.watch_sys_s = (w1.sys - w0.sys) / TICK;
@@ -507,11 +525,12 @@ export async function runLiveCpu(o: LiveCpuOptions): Promise<LiveCpuReport> {
         run.total_us_per_packet = r2((run.total_cpu_s / per) * 1e6);
         run.total_pct_core = r2((run.total_cpu_s / per) * rate * 100);
       }
+      if (v0 !== null && v1 !== null && per) run.wakeups_per_kpacket = r2(((v1 - v0) / per) * 1000);
       log(
         `${label(run)} ${String(rep).padEnd(4)} ${n(run.sent).padEnd(8)} ${n(run.send_pps).padEnd(8)} ${n(run.window_s, 1).padEnd(7)} ` +
           `${`${n(run.watch_cpu_s, 2)} (${n(run.watch_user_s, 2)}+${n(run.watch_sys_s, 2)})`.padEnd(21)} ${n(run.tcpdump_cpu_s, 2).padEnd(8)} ${n(run.total_cpu_s, 2).padEnd(7)} ` +
           `${n(run.watch_pct_core, 1).padEnd(12)} ${n(run.total_pct_core, 1).padEnd(12)} ${n(run.total_us_per_packet, 2).padEnd(7)} ` +
-          `${n(run.packets).padEnd(8)} ${n(run.kernel_dropped).padEnd(7)} ${failures}/${truthFailures}`,
+          `${n(run.packets).padEnd(8)} ${n(run.kernel_dropped).padEnd(7)} ${n(run.wakeups_per_kpacket, 1).padEnd(9)} ${failures}/${truthFailures}`,
       );
     } finally {
       if (child.exitCode === null && child.signalCode === null) {
