@@ -199,12 +199,13 @@ test('tcpdump pipe backend (fake tcpdump): pcap stream → pipeline, statistics,
 });
 
 test('coalesced reads: wait only after a small read with nothing buffered, never when disabled', () => {
-  assert.equal(coalesceWait(300, 0, READ_COALESCE_MS), READ_COALESCE_MS);
-  assert.equal(coalesceWait(0, 0, 1), 1);
-  assert.equal(coalesceWait(32 * 1024 - 1, 0, 1), 1);
-  assert.equal(coalesceWait(32 * 1024, 0, 1), 0, 'a large read means data is piling up: read on at once');
-  assert.equal(coalesceWait(300, 1, 1), 0, 'data already buffered: no wait');
-  assert.equal(coalesceWait(300, 0, 0), 0, 'coalesceMs 0 turns it off');
+  assert.equal(coalesceWait(2, 300, 0, READ_COALESCE_MS), READ_COALESCE_MS);
+  assert.equal(coalesceWait(0, 0, 0, 1), 1);
+  assert.equal(coalesceWait(31, 32 * 1024 - 1, 0, 1), 1);
+  assert.equal(coalesceWait(32, 4000, 0, 1), 0, '32 packets in one read: they are piling up, read on at once');
+  assert.equal(coalesceWait(20, 32 * 1024, 0, 1), 0, '32 KiB in one read (large frames): read on at once');
+  assert.equal(coalesceWait(2, 300, 1, 1), 0, 'data already buffered: no wait');
+  assert.equal(coalesceWait(2, 300, 0, 0), 0, 'coalesceMs 0 turns it off');
   assert.throws(() => new TcpdumpSource({ iface: 'fake0', filter: '', bufferSize: 0, coalesceMs: 11 }), /coalesceMs must be an integer from 0 to 10/);
   assert.throws(() => new TcpdumpSource({ iface: 'fake0', filter: '', bufferSize: 0, coalesceMs: -1 }), /coalesceMs/);
 });

@@ -42,22 +42,27 @@ export function tcpdumpArgs(o: LiveSourceOptions): string[] {
 
 /** Default `coalesceMs`: measured in native-notes/live-capture.md ("Coalesced reads"). */
 export const READ_COALESCE_MS = 1;
-/** Half of what libuv reads from a pipe at once (64 KiB): a read this large means data is piling up. */
-const SMALL_READ = 32 * 1024;
+/**
+ * A read this large means packets are piling up: read on at once. 32 packets: the pipe (libuv's
+ * socket pair, 208 KiB of send buffer counted with each write's overhead) is full at a few hundred
+ * of tcpdump's one-packet writes, so a full pipe always reads as more than this; 32 KiB: half of
+ * what libuv reads at once, for large frames.
+ */
+const SMALL_READ_PACKETS = 32;
+const SMALL_READ_BYTES = 32 * 1024;
 
 /**
  * How long to wait before the next read of tcpdump's pipe. tcpdump `-U` writes every packet on its
  * own, so on a host that keeps up each read carries a packet or two and the cost per read (the
  * wake-up, the stream, the syscall) is most of the CPU. Waiting a millisecond after a small read
  * lets the next packets pile up in the pipe and be read at once. Only after a small read with
- * nothing else buffered: once a millisecond brings more than half of one read, every read is large
- * and none waits, so the wait never caps the rate. What a wait holds back sits in the pipe (libuv's
- * socket pair: 208 KiB of send buffer, a few hundred of tcpdump's one-packet writes); when that is
- * full tcpdump blocks and the kernel ring holds the rest (65,536 slots at 128 MiB and `-s 1960`:
- * half a second at 120,000 packets/s).
+ * nothing else buffered: when packets come faster, or a timer fires late on a busy machine, the
+ * reads are large and none waits until watch has caught up, so the wait never caps the rate. What
+ * a wait holds back sits in the pipe; when that is full tcpdump blocks and the kernel ring holds
+ * the rest (65,536 slots at 128 MiB and `-s 1960`: half a second at 120,000 packets/s).
  */
-export function coalesceWait(lastReadBytes: number, buffered: number, coalesceMs: number): number {
-  return coalesceMs > 0 && buffered === 0 && lastReadBytes < SMALL_READ ? coalesceMs : 0;
+export function coalesceWait(lastReadPackets: number, lastReadBytes: number, buffered: number, coalesceMs: number): number {
+  return coalesceMs > 0 && buffered === 0 && lastReadPackets < SMALL_READ_PACKETS && lastReadBytes < SMALL_READ_BYTES ? coalesceMs : 0;
 }
 
 function coalesceMsOf(o: LiveSourceOptions): number {
@@ -241,6 +246,7 @@ export class TcpdumpSource implements LiveSource {
       const out = child.stdout!;
       const coalesceMs = coalesceMsOf(this.opts);
       let readBefore = reader.bytesRead;
+      let deliveredBefore = this.delivered;
       let waited = false;
       for (;;) {
         while (reader.next()) {
@@ -251,10 +257,11 @@ export class TcpdumpSource implements LiveSource {
         // The first read after a wait is the one packet that arrived first (the stream stops
         // reading from the pipe at its high-water mark of 1 byte, see start()); the rest follows in
         // the next read, so never wait twice in a row.
-        const wait: number = waited ? 0 : coalesceWait(reader.bytesRead - readBefore, out.readableLength, coalesceMs);
+        const wait: number = waited ? 0 : coalesceWait(this.delivered - deliveredBefore, reader.bytesRead - readBefore, out.readableLength, coalesceMs);
         waited = wait > 0;
         if (waited) await delay(wait);
         readBefore = reader.bytesRead;
+        deliveredBefore = this.delivered;
         if (!(await reader.refill())) break;
       }
     } catch (e) {
