@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import type { PacketDecoder } from '../decode/packet-decoder.js';
 import { formatIp } from '../net/ip-text.js';
 import { HalfStream, TcpAssembler, TcpFlag } from './tcp-assembler.js';
@@ -22,6 +21,10 @@ export class Flow implements FlowInfo {
   lastSeen = 0;
   /** The protocol on top (set right after construction); once the flow is closed, a no-op (a lingering flow keeps no session). */
   consumer: StreamConsumer = FINISHED;
+  /** Its key in the table, and its neighbours in recency order (FlowLru's list: no per-entry node). */
+  key: number | string = 0;
+  older: Flow | null = null;
+  newer: Flow | null = null;
   constructor(
     readonly id: number,
     readonly ipVersion: 4 | 6,
@@ -55,8 +58,91 @@ export interface FlowStats {
 }
 
 /**
+ * The flow table's recency order: a Map from key to flow, and a doubly linked list through the
+ * flows themselves (`older` / `newer`), least recently used first. It does what the lru-cache
+ * package did here (`get` moves a flow to the recent end; `set` of a new key into a full table
+ * evicts the least recently used first, telling `evicted` before it goes), in the same order, but
+ * per packet it is one Map lookup and at most six pointer writes: lru-cache's `get` also made an
+ * options object, read a diagnostics channel and checked staleness on every call (4–7 % of replay).
+ */
+class FlowLru {
+  private readonly map = new Map<number | string, Flow>();
+  /** Least and most recently used ends of the list (null when empty). */
+  oldest: Flow | null = null;
+  newest: Flow | null = null;
+
+  constructor(
+    private readonly max: number,
+    /** Told of a flow the full table pushes out, while it is still in the table (as lru-cache's dispose was). */
+    private readonly evicted: (flow: Flow) => void,
+  ) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** The flow under `key`, made the most recently used. */
+  get(key: number | string): Flow | undefined {
+    const f = this.map.get(key);
+    if (f !== undefined && f !== this.newest) {
+      this.unlink(f);
+      this.append(f);
+    }
+    return f;
+  }
+
+  /** Adds `flow` under `key`, which must not be in the table; a full table first evicts its oldest. */
+  set(key: number | string, flow: Flow): void {
+    const old = this.oldest;
+    if (this.map.size >= this.max && old !== null) {
+      this.evicted(old);
+      this.unlink(old);
+      this.map.delete(old.key);
+    }
+    flow.key = key;
+    this.map.set(key, flow);
+    this.append(flow);
+  }
+
+  delete(flow: Flow): void {
+    this.unlink(flow);
+    this.map.delete(flow.key);
+  }
+
+  clear(): void {
+    // The flows are unlinked too, so that a forgotten flow holds no neighbours alive.
+    for (let f = this.oldest; f !== null;) {
+      const n = f.newer;
+      f.older = f.newer = null;
+      f = n;
+    }
+    this.map.clear();
+    this.oldest = this.newest = null;
+  }
+
+  private unlink(f: Flow): void {
+    const o = f.older;
+    const n = f.newer;
+    if (o === null) this.oldest = n;
+    else o.newer = n;
+    if (n === null) this.newest = o;
+    else n.older = o;
+    f.older = f.newer = null;
+  }
+
+  private append(f: Flow): void {
+    const last = this.newest;
+    f.older = last;
+    f.newer = null;
+    if (last === null) this.oldest = f;
+    else last.newer = f;
+    this.newest = f;
+  }
+}
+
+/**
  * Finds the flow of each decoded SMTP segment, creating it on a SYN or on payload, and feeds the
- * assembler. Bounded by an LRU (lru-cache, size-capped). Idle expiry runs on the packets' own
+ * assembler. Bounded by an LRU (FlowLru, size-capped). Idle expiry runs on the packets' own
  * clock, so a replay expires flows exactly as a live run would have: the LRU's least recently used
  * end is also the least recently seen, so a sweep walks from that end and stops at the first flow
  * that is still fresh (no TTL bookkeeping on the per-packet path).
@@ -72,7 +158,7 @@ export class FlowTable {
   readonly stats: FlowStats = { flows: 0, evicted: 0, expired: 0, reused: 0 };
   private now = 0;
   private nextId = 1;
-  private readonly cache: LRUCache<number | string, Flow>;
+  private readonly cache: FlowLru;
   /** IPv4 flows in the cache under a string key (beside a numeric-keyed flow on the same client port). */
   private stringKeyed4 = 0;
   /** IPv4 server addresses as text, shared by all their flows (servers are few; bounded anyway). */
@@ -86,15 +172,12 @@ export class FlowTable {
     readonly assembler: TcpAssembler,
     readonly opts: FlowTableOptions = defaultFlowTableOptions,
   ) {
-    this.cache = new LRUCache<number | string, Flow>({
-      max: opts.maxFlows,
-      dispose: (flow, key, reason) => {
-        if (typeof key === 'string' && flow.ipVersion === 4) this.stringKeyed4--;
-        if (reason === 'evict' && !flow.closed) {
-          this.stats.evicted++;
-          this.finish(flow, 'evicted');
-        }
-      },
+    this.cache = new FlowLru(opts.maxFlows, (flow) => {
+      this.forgotten(flow);
+      if (!flow.closed) {
+        this.stats.evicted++;
+        this.finish(flow, 'evicted');
+      }
     });
   }
 
@@ -111,17 +194,17 @@ export class FlowTable {
   purgeIdle(): void {
     const idleBefore = this.now - this.opts.idleTimeout;
     const closedBefore = this.now - this.opts.closedLinger;
-    const drop: (number | string)[] = [];
-    for (const [key, flow] of this.cache.rentries() as Generator<[number | string, Flow]>) {
+    for (let flow = this.cache.oldest; flow !== null;) {
       if (flow.lastSeen >= closedBefore) break; // everything after this was seen more recently
-      if (flow.closed) drop.push(key);
+      const newer = flow.newer;
+      if (flow.closed) this.drop(flow);
       else if (flow.lastSeen < idleBefore) {
         this.stats.expired++;
         this.finish(flow, 'idle');
-        drop.push(key);
+        this.drop(flow);
       }
+      flow = newer;
     }
-    for (const k of drop) this.cache.delete(k);
     if (this.assembler.pendingSegments > 0) this.expireGaps();
   }
 
@@ -133,7 +216,7 @@ export class FlowTable {
   private expireGaps(): void {
     const a = this.assembler;
     const now = this.now;
-    for (const flow of this.cache.values()) {
+    for (let flow = this.cache.newest; flow !== null; flow = flow.older) {
       if (a.pendingSegments === 0) return;
       if (flow.closed) continue;
       if (flow.c2s.pending) a.expireGap(flow.c2s, flow.consumer, true, now);
@@ -183,7 +266,7 @@ export class FlowTable {
         this.stats.reused++;
         this.finish(flow, 'reused');
       }
-      this.cache.delete(key);
+      this.drop(flow);
       flow = undefined;
     }
     if (!flow) {
@@ -256,10 +339,22 @@ export class FlowTable {
     flow.c2s = flow.s2c = CLOSED_STREAM;
   }
 
-  /** Ends every flow (end of input): waiting bytes are delivered, gaps counted. */
+  /** Ends every flow (end of input), newest first: waiting bytes are delivered, gaps counted. */
   closeAll(ts: number): void {
-    for (const flow of this.cache.values()) this.finish(flow, 'end', ts);
+    for (let flow = this.cache.newest; flow !== null; flow = flow.older) this.finish(flow, 'end', ts);
     this.cache.clear();
+    this.stringKeyed4 = 0;
+  }
+
+  /** Takes a flow out of the table. */
+  private drop(flow: Flow): void {
+    this.forgotten(flow);
+    this.cache.delete(flow);
+  }
+
+  /** Bookkeeping for a flow leaving the table (dropped or evicted). */
+  private forgotten(flow: Flow): void {
+    if (typeof flow.key === 'string' && flow.ipVersion === 4) this.stringKeyed4--;
   }
 }
 
