@@ -178,3 +178,60 @@ test('a reader given its buffers (replay --threads): the same packets, and a buf
       );
   }
 });
+
+test('a file larger than the read buffer (read ahead into a second buffer): same packets as pcap-parser; a cut or a bad record past the first buffers is named at its offset', async () => {
+  const t = tempDir();
+  try {
+    // The records of the shipped captures, repeated until the file spans several 4 MiB buffers, so
+    // that records straddle each swap of the two buffers.
+    const header = readFileSync(classicFiles()[0]!).subarray(0, 24);
+    const records: Buffer[] = [];
+    for (const f of classicFiles().slice(0, 20)) {
+      const raw = readFileSync(f);
+      if (raw.readUInt32LE(20) !== header.readUInt32LE(20)) continue; // one link type in the file
+      for (let off = 24; off + 16 <= raw.length;) {
+        const len = 16 + raw.readUInt32LE(off + 8);
+        if (off + len > raw.length) break;
+        records.push(raw.subarray(off, off + len));
+        off += len;
+      }
+    }
+    assert.ok(records.length > 0);
+    const parts: Buffer[] = [header];
+    let size = header.length;
+    const starts: number[] = [];
+    for (let i = 0; size < 13 * 1024 * 1024; i++) {
+      const r = records[i % records.length]!;
+      starts.push(size);
+      parts.push(r);
+      size += r.length;
+    }
+    const whole = Buffer.concat(parts);
+    const big = join(t.dir, 'big.pcap');
+    writeFileSync(big, whole);
+    const r = await ours(big);
+    assert.equal(r.error, undefined);
+    assert.equal(r.pkts.length, starts.length);
+    assert.deepEqual(r.pkts, await oracle(big));
+
+    // Cut inside a record after 9 MiB: the packets before it, and its offset.
+    const k = starts.findIndex((s) => s > 9 * 1024 * 1024);
+    writeFileSync(join(t.dir, 'cut.pcap'), whole.subarray(0, starts[k]! + 10));
+    const cut = await ours(join(t.dir, 'cut.pcap'));
+    assert.equal(cut.pkts.length, k);
+    assert.equal(cut.offset, starts[k]);
+    assert.match(cut.error ?? '', /ends inside a record/);
+
+    // A record claiming more than the largest frame, after 6 MiB.
+    const j = starts.findIndex((s) => s > 6 * 1024 * 1024);
+    const bad = Buffer.from(whole);
+    bad.writeUInt32LE(0x0fffffff, starts[j]! + 8);
+    writeFileSync(join(t.dir, 'bad.pcap'), bad);
+    const b = await ours(join(t.dir, 'bad.pcap'));
+    assert.equal(b.pkts.length, j);
+    assert.equal(b.offset, starts[j]);
+    assert.match(b.error ?? '', /more than 262144/);
+  } finally {
+    t.cleanup();
+  }
+});
