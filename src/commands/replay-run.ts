@@ -123,7 +123,7 @@ function* summaryChunks(
   let buf = `${h.slice(0, -1)},"clients":{`;
   const c = tally.clients;
   for (let r = 0; r < c.size; r++) {
-    buf += `${r ? ',' : ''}${JSON.stringify(c.ipOf(r))}:${JSON.stringify(tally.countsOf(r))}`;
+    buf += `${r ? ',' : ''}${JSON.stringify(c.ipOf(r))}:${tally.countsJson(r)}`; // = JSON.stringify(tally.countsOf(r))
     if (buf.length > 65536) {
       yield buf;
       buf = '';

@@ -99,6 +99,8 @@ export class ClientTable implements Iterable<[string, ClientView]> {
   private details: DetailLines | null = null;
   private readonly userIds = new Map<string, number>();
   private readonly userNames: string[] = [];
+  /** The usernames' sort order and JSON texts for countsJson (made at the first call). */
+  private order: { rank: Int32Array; json: string[] } | null = null;
 
   get size(): number {
     return this.index.size;
@@ -199,6 +201,48 @@ export class ClientTable implements Iterable<[string, ClientView]> {
     const out = [this.userNames[first]!];
     for (const id of this.moreUsers.get(row) ?? []) out.push(this.userNames[id]!);
     return out;
+  }
+
+  /**
+   * What ReplayTally.countsJson says (the fields in ClientCounts' order). The usernames are the
+   * cost (214,464 of them over the bench capture's clients, a few distinct names shared by many
+   * clients): each distinct name is escaped once, and a client's names are put in `sort()`'s order
+   * by their rank among all names (distinct strings: the same order) instead of comparing strings.
+   */
+  countsJson(row: number): string {
+    const first = this.firstUser[row]!;
+    let u = '';
+    if (first !== NO_USER) {
+      const { rank, json } = this.userOrder();
+      const more = this.moreUsers.get(row);
+      if (!more) u = json[first]!;
+      else {
+        const ids = Int32Array.from(more);
+        const all = new Int32Array(ids.length + 1);
+        all[0] = first;
+        all.set(ids, 1);
+        all.sort((a, b) => rank[a]! - rank[b]!);
+        for (let k = 0; k < all.length; k++) u += (k > 0 ? ',' : '') + json[all[k]!]!;
+      }
+    }
+    const i = 3 * row;
+    return (
+      `{"failures":${this.failures[row]!},"successes":${this.successes[row]!},"tempfails":${this.tempfails[row]!},"users":[${u}],` +
+      `"inferred":{"failures":${this.inferred[i]!},"successes":${this.inferred[i + 1]!},"tempfails":${this.inferred[i + 2]!}}}`
+    );
+  }
+
+  /** Every username's rank in `sort()`'s order and its JSON text; remade when names were added since. */
+  private userOrder(): { rank: Int32Array; json: string[] } {
+    const names = this.userNames;
+    let o = this.order;
+    if (!o || o.json.length !== names.length) {
+      const ids = names.map((_, id) => id).sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+      const rank = new Int32Array(names.length);
+      ids.forEach((id, k) => (rank[id] = k));
+      o = this.order = { rank, json: names.map((n) => JSON.stringify(n)) };
+    }
+    return o;
   }
 
   *[Symbol.iterator](): Iterator<[string, ClientView]> {
@@ -345,6 +389,16 @@ export class ReplayTally implements EventSink {
     const c = this.clients;
     const v = c.view(row);
     return { failures: v.failures, successes: v.successes, tempfails: v.tempfails, users: v.users.sort(), inferred: v.inferred };
+  }
+
+  /**
+   * `JSON.stringify(this.countsOf(row))`, the same text, written directly: the JSON summary writes
+   * one per client (37,683 on the bench capture, up to a million at the cap), and the view, its
+   * arrays and the generic stringify of each object cost ~3 µs a client there (~5 % of a
+   * `--json --summary-only` run). Counts are integers; only the usernames need JSON's escaping.
+   */
+  countsJson(row: number): string {
+    return this.clients.countsJson(row);
   }
 
   counts(): Record<string, ClientCounts> {
