@@ -341,7 +341,11 @@ export class CaptureFileReader {
   private startReadAhead(): void {
     if (this.supply || !(this.src instanceof FileBytes) || this.buf.length < 4 * this.parser.maxRecord) return;
     if (!this.spare || this.spare.length !== this.buf.length) this.spare = Buffer.allocUnsafe(this.buf.length);
-    this.ahead = this.src.read(this.spare, this.parser.maxRecord);
+    const ahead = this.src.read(this.spare, this.parser.maxRecord);
+    // Its failure is reported by the refill that awaits it; a reader closed first (a stop) never
+    // awaits it, and that must not count as an unhandled rejection.
+    ahead.catch(() => undefined);
+    this.ahead = ahead;
   }
 
   /** refill with a read ahead under way: the unread tail goes in front of the bytes it brings. */
