@@ -12,23 +12,26 @@ const B64 = new Int16Array(256).fill(-1);
 
 const MAX_USER = 256;
 
-/** Printable form of a decoded name: control characters escaped, length capped. */
-function printable(bytes: Uint8Array, n: number): string {
+/**
+ * Printable form of the decoded name in scratch[start, start + n): control characters escaped.
+ * Read straight out of the scratch Buffer: a view made per name (`subarray`, `Buffer.from`) cost
+ * about as much as the decoding itself.
+ */
+function printable(start: number, n: number): string {
   let plain = true;
-  for (let i = 0; i < n; i++) {
-    const b = bytes[i]!;
+  for (let i = start; i < start + n; i++) {
+    const b = scratch[i]!;
     if (b < 0x20 || b >= 0x7f) {
       plain = false;
       break;
     }
   }
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, n);
-  if (plain) return view.toString('latin1'); // the common case: printable ASCII
-  return escapeControl(view.toString('utf8'));
+  if (plain) return scratch.toString('latin1', start, start + n); // the common case: printable ASCII
+  return escapeControl(scratch.toString('utf8', start, start + n));
 }
 
 /** Decoding scratch, reused (and wiped) by every call: no allocation per AUTH line. */
-const scratch = new Uint8Array(MAX_USER * 2 + 3);
+const scratch = Buffer.alloc(MAX_USER * 2 + 3);
 
 /**
  * authcid (else authzid) of a PLAIN response `base64(authzid \0 authcid \0 password)` in
@@ -55,8 +58,8 @@ export function plainUsername(buf: Uint8Array, start: number, end: number): stri
         else {
           // eslint-disable-next-line no-useless-assignment -- scrubs the password bits on purpose
           v = 0; // the bytes after the second NUL belong to the password
-          const authcid = printable(out.subarray(authzEnd), n - authzEnd);
-          const authzid = printable(out, authzEnd);
+          const authcid = printable(authzEnd, n - authzEnd);
+          const authzid = printable(0, authzEnd);
           out.fill(0, 0, n);
           return authcid || authzid || null;
         }
@@ -89,7 +92,7 @@ export function loginUsername(buf: Uint8Array, start: number, end: number): stri
     const count = pc === 61 ? 1 : pd === 61 ? 2 : 3;
     for (let k = 0; k < count && n < MAX_USER; k++) out[n++] = (v >> (16 - 8 * k)) & 255;
   }
-  const name = n > 0 ? printable(out, n) : null;
+  const name = n > 0 ? printable(0, n) : null;
   out.fill(0, 0, n);
   return name;
 }
