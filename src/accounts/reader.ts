@@ -19,7 +19,14 @@ export interface OpenLog {
   chunks: AsyncIterable<Uint8Array>;
 }
 
-const CHUNK = 1 << 20;
+/**
+ * Bytes read at a time: just under 1 MB, not 1 MiB. Node makes a latin1 string of more than
+ * 1,031,913 bytes (EXTERN_APEX in its string_bytes.cc) an external string, whose bytes are
+ * malloc'd; a chunk's text is that size, and one such string per chunk, freed at the next
+ * collection, grew malloc's heap by ~45 MB over a 1.5 GB log, memory it kept to the end
+ * (issue 15; native-notes/report-memory.md). Under it the text is an ordinary V8 string.
+ */
+const CHUNK = 1_000_000;
 
 export function detectCompression(b: Uint8Array): Compression {
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
