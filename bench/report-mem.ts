@@ -4,14 +4,16 @@
  * 3,000 accounts, 3 days) plus, when present, the benchmark capture.
  *
  *   node dist/bench/report-mem.js [--lines 10000000,2000000] [--capture bench/out/synth.pcap | --no-capture]
- *                                 [--out bench/out/report-mem.json] [--timeout-s 3600]
+ *                                 [--repeat 1] [--out bench/out/report-mem.json] [--timeout-s 3600]
  *   (env REPORT_MEM_LINES=1000000,2000000 does the same as --lines)
  *
  * Each size: the log is generated into a fresh temporary directory (10 M lines ≈ 1.3 GB), then
  * `node dist/src/cli.js report -q -g 0 --no-state [CAPTURE] LOG > /dev/null` runs under GNU time
  * (`/usr/bin/time -f '%e %M'`: seconds, peak RSS), and the directory is deleted. Several sizes show
- * whether the peak grows with the log. lines/s = log lines / wall seconds (the capture's replay
- * is inside those seconds: it is also run alone, with no log, for the part it takes).
+ * whether the peak grows with the log; `--repeat N` runs each size N times on the same log (the
+ * peak moves by tens of MB with the collector's timing: one run says little). lines/s = log lines
+ * / wall seconds (the capture's replay is inside those seconds: it is also run alone, with no log,
+ * for the part it takes).
  * Target (printed, not fatal): ≤ 500 MB peak RSS at 10,000,000 lines with the 1 GB capture.
  */
 import { spawn } from 'node:child_process';
@@ -51,6 +53,8 @@ export interface ReportMemOptions {
   capture: string | null;
   cli?: string;
   timeoutS?: number;
+  /** Runs per size, on the same generated log (default 1). */
+  repeat?: number;
   log?: (s: string) => void;
 }
 
@@ -137,25 +141,27 @@ export async function runReportMemBench(o: ReportMemOptions): Promise<ReportMemR
       log(
         `$ node dist/src/cli.js report ${args.join(' ').replace(dir, '$TMP')} > /dev/null   (${fmt(lines)} lines, ${fmt(logBytes / 1048576)} MiB, made in ${fmt(genS, 1)} s)`,
       );
-      const r = await timedReport(cli, args, timeoutS);
-      const c: ReportMemCase = {
-        lines,
-        capture: o.capture,
-        log_bytes: logBytes,
-        gen_s: genS,
-        status: r.code === 0 ? 'ok' : 'failed',
-        seconds: r.seconds,
-        rss_mb: r.rssKb === null ? null : r.rssKb / 1024,
-        lines_s: r.code === 0 ? lines / r.seconds : null,
-        stdout_bytes: r.stdoutBytes,
-        ...(r.code === 0 ? {} : { note: `exit ${r.code}: ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}` }),
-      };
-      result.cases.push(c);
-      log(
-        `   ${c.status}: ${fmt(c.seconds, 1)} s, ${fmt(c.lines_s)} lines/s, peak RSS ${fmt(c.rss_mb)} MB` +
-          `${lines >= 10_000_000 && o.capture !== null ? `  (target <= ${REPORT_RSS_TARGET_MB} MB: ${c.rss_mb !== null && c.rss_mb <= REPORT_RSS_TARGET_MB ? 'PASS' : 'FAIL'})` : ''}` +
-          `${c.note ? `  ${c.note}` : ''}`,
-      );
+      for (let run = 0; run < (o.repeat ?? 1); run++) {
+        const r = await timedReport(cli, args, timeoutS);
+        const c: ReportMemCase = {
+          lines,
+          capture: o.capture,
+          log_bytes: logBytes,
+          gen_s: genS,
+          status: r.code === 0 ? 'ok' : 'failed',
+          seconds: r.seconds,
+          rss_mb: r.rssKb === null ? null : r.rssKb / 1024,
+          lines_s: r.code === 0 ? lines / r.seconds : null,
+          stdout_bytes: r.stdoutBytes,
+          ...(r.code === 0 ? {} : { note: `exit ${r.code}: ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}` }),
+        };
+        result.cases.push(c);
+        log(
+          `   ${c.status}: ${fmt(c.seconds, 1)} s, ${fmt(c.lines_s)} lines/s, peak RSS ${fmt(c.rss_mb)} MB` +
+            `${lines >= 10_000_000 && o.capture !== null ? `  (target <= ${REPORT_RSS_TARGET_MB} MB: ${c.rss_mb !== null && c.rss_mb <= REPORT_RSS_TARGET_MB ? 'PASS' : 'FAIL'})` : ''}` +
+            `${c.note ? `  ${c.note}` : ''}`,
+        );
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -172,12 +178,18 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       'timeout-s': { type: 'string', default: '3600' },
       'product-cli': { type: 'string' },
+      repeat: { type: 'string', default: '1' },
     },
   });
   const linesArg = values.lines ?? process.env['REPORT_MEM_LINES'] ?? '10000000,2000000';
   const lines = linesArg.split(',').map(Number);
   if (lines.some((n) => !Number.isInteger(n) || n <= 0)) {
     process.stderr.write('report-mem: --lines N[,N...] (positive integers)\n');
+    return 2;
+  }
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) {
+    process.stderr.write('report-mem: --repeat N (a positive integer)\n');
     return 2;
   }
   const cap = values['no-capture'] ? null : resolve(values.capture ?? join(root, 'bench', 'out', 'synth.pcap'));
@@ -189,6 +201,7 @@ async function main(): Promise<number> {
     lines,
     capture: cap,
     timeoutS: Number(values['timeout-s']),
+    repeat,
     ...(values['product-cli'] ? { cli: resolve(values['product-cli']) } : {}),
   });
   const out = resolve(values.out ?? join(root, 'bench', 'out', 'report-mem.json'));

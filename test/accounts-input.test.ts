@@ -119,6 +119,42 @@ test('input: lines split at every byte — multi-byte users, CRLF, no final newl
   assert.equal(parseLine(want[1]!, { tz: 'UTC', year: 2023 }).event?.user, '日本');
 });
 
+test('input: a chunk larger than one decoded piece (120,000 bytes) gives the same lines, numbered in order', () => {
+  // Lines of every length up to the longest allowed (64 KiB), empty ones, CRLF, multi-byte
+  // characters: every piece boundary falls somewhere different; the lines are what a split gives.
+  const lines: string[] = [];
+  let size = 0;
+  for (let i = 0; size < 3_500_000; i++) {
+    const len = i % 97 === 0 ? 64 * 1024 - 10 : (i * 7919) % 1500;
+    const body = (i % 5 === 0 ? 'ž' : 'a').repeat(i % 5 === 0 ? Math.floor(len / 2) : len);
+    const line = i % 13 === 0 ? '' : `${i} ${body}`;
+    lines.push(line);
+    size += Buffer.byteLength(line) + (i % 3 === 0 ? 2 : 1);
+  }
+  const text = lines.map((l, i) => l + (i % 3 === 0 ? '\r\n' : '\n')).join('');
+  const bytes = Buffer.from(text, 'utf8');
+  for (const chunk of [1 << 20, 300_000, bytes.length]) {
+    const got: string[] = [];
+    const nos: number[] = [];
+    const sp = new LineSplitter();
+    for (let at = 0; at < bytes.length; at += chunk)
+      sp.push(bytes.subarray(at, Math.min(at + chunk, bytes.length)), (l, no) => {
+        got.push(l);
+        nos.push(no);
+      });
+    sp.end((l) => got.push(l));
+    assert.equal(got.length, lines.length, `chunk ${chunk}`);
+    assert.ok(
+      got.every((l, i) => l === lines[i]),
+      `chunk ${chunk}: line ${got.findIndex((l, i) => l !== lines[i]) + 1} differs`,
+    );
+    assert.ok(
+      nos.every((n, i) => n === i + 1),
+      `chunk ${chunk}: line numbers in order`,
+    );
+  }
+});
+
 test('input: classic syslog years are guessed from the file time — a December log read in January', async () => {
   const t = tmp();
   try {

@@ -19,7 +19,14 @@ export interface OpenLog {
   chunks: AsyncIterable<Uint8Array>;
 }
 
-const CHUNK = 1 << 20;
+/**
+ * Bytes read at a time: just under 1 MB, not 1 MiB. Node makes a latin1 string of more than
+ * 1,031,913 bytes (EXTERN_APEX in its string_bytes.cc) an external string, whose bytes are
+ * malloc'd; a chunk's text is that size, and one such string per chunk, freed at the next
+ * collection, grew malloc's heap by ~45 MB over a 1.5 GB log, memory it kept to the end
+ * (issue 15; native-notes/report-memory.md). Under it the text is an ordinary V8 string.
+ */
+const CHUNK = 1_000_000;
 
 export function detectCompression(b: Uint8Array): Compression {
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
@@ -153,6 +160,16 @@ async function* unzstd(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Arra
 export const MAX_LINE_BYTES = 64 * 1024;
 
 /**
+ * Bytes decoded into one string at most (cut at an LF; longer than MAX_LINE_BYTES, so any line
+ * fits). A chunk decoded whole (1 MiB) was an external string, its bytes malloc'd: one per chunk,
+ * freed only at the next collection, they held malloc's heap ~55 MB larger to the end of a
+ * `report`; 1,000,000-byte strings (V8's own) each took fresh pages of its large-object space
+ * (4× the page faults, +1 s of system time over 10 M lines). Under 128 KiB a string is an
+ * ordinary young-generation object: neither (issue 15; native-notes/report-memory.md).
+ */
+const PIECE = 120_000;
+
+/**
  * Splits byte chunks into lines (LF; a CR before it is dropped) decoded as UTF-8. Lines are cut
  * on bytes before decoding, so a multi-byte character split across chunks stays whole; a final
  * line without LF counts too (`end`). Line numbers are 1-based.
@@ -188,12 +205,22 @@ export class LineSplitter {
     if (this.carry && this.carry.length > MAX_LINE_BYTES) this.tooLong();
   }
 
+  /** The lines of buf[s, e) (e at an LF, or the end of a completed line), decoded PIECE bytes or fewer at a time. */
+  private segment(buf: Buffer, from: number, e: number, onLine: (line: string, no: number) => void): void {
+    let s = from;
+    while (e - s > PIECE) {
+      const lf = buf.lastIndexOf(10, s + PIECE - 1);
+      if (lf < s) break; // no LF in the piece: a line too long, which piece() reports
+      this.piece(buf, s, lf, onLine);
+      s = lf + 1;
+    }
+    this.piece(buf, s, e, onLine);
+  }
+
   /** The lines of buf[s, e) (e at an LF, or the end of a completed line). */
-  private segment(buf: Buffer, s: number, e: number, onLine: (line: string, no: number) => void): void {
+  private piece(buf: Buffer, s: number, e: number, onLine: (line: string, no: number) => void): void {
     // Pure ASCII (nearly every log chunk): latin1 gives the same string as UTF-8 and skips the
-    // decoder (≈ 2× faster on the bench logs); one vectorised isAscii pass decides. (Node makes a
-    // latin1 string of ≥ ~1 MB an external string; parsing from it measured no slower than from
-    // a heap string, and cutting the chunk into 256 KiB pieces to avoid that was slower.)
+    // decoder (≈ 2× faster on the bench logs); one vectorised isAscii pass decides.
     const text = isAscii(buf.subarray(s, e)) ? buf.toString('latin1', s, e) : buf.toString('utf8', s, e);
     let start = 0;
     for (;;) {

@@ -11,7 +11,7 @@ import { Output } from '../io/output.js';
 import { makeReport, type ReportInputs } from '../report/make-report.js';
 import { inputKind } from '../report/sniff.js';
 import { jsonPieces } from '../report/json-out.js';
-import { renderReportLines } from '../report/text.js';
+import { reportLines } from '../report/text.js';
 import { configOptionsOf } from '../options/all-options.js';
 import { DEFAULT_STATE } from '../options/report.js';
 import { applyConfigValues, type PipelineFlags } from './options.js';
@@ -105,7 +105,7 @@ function writePieces(file: string, pieces: Iterable<string>): void {
   }
 }
 
-function* linesOf(lines: string[]): Generator<string> {
+function* linesOf(lines: Iterable<string>): Generator<string> {
   for (const l of lines) yield l + '\n';
 }
 
@@ -196,7 +196,7 @@ export async function runReport(files: string[], cmd: Command): Promise<number> 
   if (flags.json) {
     await out.writeAll(jsonPieces(doc));
     out.write('\n');
-  } else await out.writeAll(linesOf(renderReportLines(doc, zone)));
+  } else await out.writeAll(linesOf(reportLines(doc, zone)));
   await out.end();
   const readError = doc.inputs.logs.some((c) => c.error) || doc.inputs.captures.some((c) => c.error) || (doc.tarpit?.files.some((f) => f.error) ?? false);
   return readError ? EXIT_READ_ERROR : 0;

@@ -2,7 +2,7 @@ import type { Zone } from '../accounts/clock.js';
 import { mergeBackendLines, SMTP_SERVICES, wallToEpoch } from './align.js';
 import { joinAttempts, prefixMapper, type JoinStats } from './join.js';
 import type { LogStore } from './log-store.js';
-import { CHUNK, CHUNK_BITS, CHUNK_MASK, groupRows, StringTable } from './columns.js';
+import { CHUNK_BITS, CHUNK_MASK, groupRows, Slabs, StringTable } from './columns.js';
 import type { TimelineEvent } from './report-doc.js';
 import type { Attempt, AttemptOutcome, LogAuth, Seen, WireAuth, WireSession } from './types.js';
 import type { WireData } from './wire.js';
@@ -102,6 +102,7 @@ export class EventList {
   private user: Int32Array[] = [];
   /** outcome | seen << 2 | TLS << 4 */
   private bits: Uint8Array[] = [];
+  private slabs = new Slabs();
   private readonly users = new StringTable();
   private readonly at = new Map<string, { from: number; n: number; total: number }>();
 
@@ -116,9 +117,9 @@ export class EventList {
       const c = i >>> CHUNK_BITS;
       const j = i & CHUNK_MASK;
       if (j === 0 && c === this.ts.length) {
-        this.ts.push(new Float64Array(CHUNK));
-        this.user.push(new Int32Array(CHUNK));
-        this.bits.push(new Uint8Array(CHUNK));
+        this.ts.push(this.slabs.f64());
+        this.user.push(this.slabs.i32());
+        this.bits.push(this.slabs.u8());
       }
       this.ts[c]![j] = a.ts;
       this.user[c]![j] = this.users.id(a.user);
@@ -131,6 +132,7 @@ export class EventList {
     this.ts = [];
     this.user = [];
     this.bits = [];
+    this.slabs = new Slabs();
     this.size = 0;
     this.at.clear();
   }

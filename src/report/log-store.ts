@@ -1,5 +1,5 @@
 import { SERVICES, type Service } from '../accounts/types.js';
-import { CHUNK, CHUNK_BITS, CHUNK_MASK, groupRows, StringTable } from './columns.js';
+import { CHUNK_BITS, CHUNK_MASK, groupRows, Slabs, StringTable } from './columns.js';
 import type { AttemptOutcome, LogAuth } from './types.js';
 
 /**
@@ -47,6 +47,7 @@ export class LogStore {
   private meta: Uint32Array[] = [];
   /** Log lines the entry stands for (0 for the extra logins of an `auth=N` line). */
   private lines: Uint8Array[] = [];
+  private slabs = new Slabs();
   readonly ips = new StringTable();
   readonly users = new StringTable();
   private readonly metas = new StringTable();
@@ -66,12 +67,13 @@ export class LogStore {
     const c = i >>> CHUNK_BITS;
     const j = i & CHUNK_MASK;
     if (j === 0 && c === this.wall.length) {
-      this.wall.push(new Float64Array(CHUNK));
-      this.flags.push(new Uint8Array(CHUNK));
-      this.user.push(new Int32Array(CHUNK));
-      this.ip.push(new Int32Array(CHUNK));
-      this.meta.push(new Uint32Array(CHUNK));
-      this.lines.push(new Uint8Array(CHUNK));
+      const m = this.slabs;
+      this.wall.push(m.f64());
+      this.flags.push(m.u8());
+      this.user.push(m.i32());
+      this.ip.push(m.i32());
+      this.meta.push(m.u32());
+      this.lines.push(m.u8());
     }
     this.wall[c]![j] = wall;
     this.flags[c]![j] = (guessed ? 1 : 0) | (OUTCOMES.indexOf(outcome) << 1) | (SERVICE_INDEX.get(service)! << 3);
@@ -90,6 +92,7 @@ export class LogStore {
     this.ip = [];
     this.meta = [];
     this.lines = [];
+    this.slabs = new Slabs();
     this.size = 0;
   }
 

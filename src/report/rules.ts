@@ -17,7 +17,7 @@ import type {
   VerdictName,
   VerdictRow,
 } from './report-doc.js';
-import { CHUNK, CHUNK_BITS, CHUNK_MASK, groupRows, StringTable } from './columns.js';
+import { CHUNK_BITS, CHUNK_MASK, groupRows, Slabs, StringTable } from './columns.js';
 import type { Attempt, BlockInfo, Seen } from './types.js';
 
 /**
@@ -515,6 +515,7 @@ class UserFails {
   overSize = 0;
   private overUser: Int32Array[] = [];
   private overIp: Int32Array[] = [];
+  private slabs = new Slabs();
 
   /** The account's id (its failures are kept in the order their accounts were first met). */
   userId(user: string): number {
@@ -526,9 +527,9 @@ class UserFails {
     const c = i >>> CHUNK_BITS;
     const j = i & CHUNK_MASK;
     if (j === 0 && c === this.ts.length) {
-      this.user.push(new Int32Array(CHUNK));
-      this.ip.push(new Int32Array(CHUNK));
-      this.ts.push(new Float64Array(CHUNK));
+      this.user.push(this.slabs.i32());
+      this.ip.push(this.slabs.i32());
+      this.ts.push(this.slabs.f64());
     }
     this.user[c]![j] = u;
     this.ip[c]![j] = this.ips.id(ip);
@@ -542,8 +543,8 @@ class UserFails {
     const c = i >>> CHUNK_BITS;
     const j = i & CHUNK_MASK;
     if (j === 0 && c === this.overUser.length) {
-      this.overUser.push(new Int32Array(CHUNK));
-      this.overIp.push(new Int32Array(CHUNK));
+      this.overUser.push(this.slabs.i32());
+      this.overIp.push(this.slabs.i32());
     }
     this.overUser[c]![j] = u;
     this.overIp[c]![j] = this.ips.id(ip);
@@ -556,6 +557,7 @@ class UserFails {
     this.ts = [];
     this.overUser = [];
     this.overIp = [];
+    this.slabs = new Slabs();
     this.size = 0;
     this.overSize = 0;
   }

@@ -1,4 +1,4 @@
-import { CHUNK, CHUNK_BITS, CHUNK_MASK, pickRows, StringTable } from './columns.js';
+import { CHUNK_BITS, CHUNK_MASK, pickRows, Slabs, StringTable } from './columns.js';
 import type { AttemptOutcome, WireAuth, WireSession } from './types.js';
 
 /**
@@ -8,11 +8,6 @@ import type { AttemptOutcome, WireAuth, WireSession } from './types.js';
  * session, outside it, with addresses and usernames kept once each (`clients`, `users`). The join
  * turns one address's rows into WireAuth / WireSession objects only while it joins them.
  */
-
-const F64 = (n: number): Float64Array => new Float64Array(n);
-const I32 = (n: number): Int32Array => new Int32Array(n);
-const U16 = (n: number): Uint16Array => new Uint16Array(n);
-const U8 = (n: number): Uint8Array => new Uint8Array(n);
 
 const OUTCOMES: readonly AttemptOutcome[] = ['failure', 'success', 'tempfail'];
 const OUTCOME_INDEX: Readonly<Record<AttemptOutcome, number>> = { failure: 0, success: 1, tempfail: 2 };
@@ -38,6 +33,7 @@ export class WireAuths {
   private port: Uint16Array[] = [];
   /** bits 0-1: outcome; bit 2: from a state file. */
   private bits: Uint8Array[] = [];
+  private slabs = new Slabs();
   readonly users = new StringTable();
   private readonly mechs = new StringTable();
 
@@ -48,13 +44,14 @@ export class WireAuths {
     const c = i >>> CHUNK_BITS;
     const j = i & CHUNK_MASK;
     if (j === 0 && c === this.ts.length) {
-      this.ts.push(new Float64Array(CHUNK));
-      this.flow.push(new Float64Array(CHUNK));
-      this.client.push(new Int32Array(CHUNK));
-      this.user.push(new Int32Array(CHUNK));
-      this.mech.push(new Int32Array(CHUNK));
-      this.port.push(new Uint16Array(CHUNK));
-      this.bits.push(new Uint8Array(CHUNK));
+      const m = this.slabs;
+      this.ts.push(m.f64());
+      this.flow.push(m.f64());
+      this.client.push(m.i32());
+      this.user.push(m.i32());
+      this.mech.push(m.i32());
+      this.port.push(m.u16());
+      this.bits.push(m.u8());
     }
     this.ts[c]![j] = a.ts;
     this.flow[c]![j] = a.flow;
@@ -116,13 +113,15 @@ export class WireAuths {
 
   /** The rows `rows` (indices into the current rows), in that order. */
   private rebuild(rows: ArrayLike<number>): void {
-    this.ts = pickRows(this.ts, rows, F64);
-    this.flow = pickRows(this.flow, rows, F64);
-    this.client = pickRows(this.client, rows, I32);
-    this.user = pickRows(this.user, rows, I32);
-    this.mech = pickRows(this.mech, rows, I32);
-    this.port = pickRows(this.port, rows, U16);
-    this.bits = pickRows(this.bits, rows, U8);
+    const m = new Slabs(); // the old chunks' slabs go with them
+    this.ts = pickRows(this.ts, rows, () => m.f64());
+    this.flow = pickRows(this.flow, rows, () => m.f64());
+    this.client = pickRows(this.client, rows, () => m.i32());
+    this.user = pickRows(this.user, rows, () => m.i32());
+    this.mech = pickRows(this.mech, rows, () => m.i32());
+    this.port = pickRows(this.port, rows, () => m.u16());
+    this.bits = pickRows(this.bits, rows, () => m.u8());
+    this.slabs = m;
     this.size = rows.length;
   }
 }
@@ -141,6 +140,7 @@ export class WireSessions {
   private clientPort: Uint16Array[] = [];
   private serverPort: Uint16Array[] = [];
   private implicitTls: Uint8Array[] = [];
+  private slabs = new Slabs();
 
   constructor(readonly clients: StringTable) {}
 
@@ -162,15 +162,16 @@ export class WireSessions {
   }
 
   private addChunk(): void {
-    this.flow.push(new Float64Array(CHUNK));
-    this.start.push(new Float64Array(CHUNK));
-    this.end.push(new Float64Array(CHUNK));
-    this.tlsTs.push(new Float64Array(CHUNK));
-    this.successTs.push(new Float64Array(CHUNK));
-    this.client.push(new Int32Array(CHUNK));
-    this.clientPort.push(new Uint16Array(CHUNK));
-    this.serverPort.push(new Uint16Array(CHUNK));
-    this.implicitTls.push(new Uint8Array(CHUNK));
+    const m = this.slabs;
+    this.flow.push(m.f64());
+    this.start.push(m.f64());
+    this.end.push(m.f64());
+    this.tlsTs.push(m.f64());
+    this.successTs.push(m.f64());
+    this.client.push(m.i32());
+    this.clientPort.push(m.u16());
+    this.serverPort.push(m.u16());
+    this.implicitTls.push(m.u8());
   }
 
   flowAt(i: number): number {
@@ -220,15 +221,17 @@ export class WireSessions {
 
   /** The rows `rows` (indices into the current rows), in that order. */
   private rebuild(rows: ArrayLike<number>): void {
-    this.flow = pickRows(this.flow, rows, F64);
-    this.start = pickRows(this.start, rows, F64);
-    this.end = pickRows(this.end, rows, F64);
-    this.tlsTs = pickRows(this.tlsTs, rows, F64);
-    this.successTs = pickRows(this.successTs, rows, F64);
-    this.client = pickRows(this.client, rows, I32);
-    this.clientPort = pickRows(this.clientPort, rows, U16);
-    this.serverPort = pickRows(this.serverPort, rows, U16);
-    this.implicitTls = pickRows(this.implicitTls, rows, U8);
+    const m = new Slabs(); // the old chunks' slabs go with them
+    this.flow = pickRows(this.flow, rows, () => m.f64());
+    this.start = pickRows(this.start, rows, () => m.f64());
+    this.end = pickRows(this.end, rows, () => m.f64());
+    this.tlsTs = pickRows(this.tlsTs, rows, () => m.f64());
+    this.successTs = pickRows(this.successTs, rows, () => m.f64());
+    this.client = pickRows(this.client, rows, () => m.i32());
+    this.clientPort = pickRows(this.clientPort, rows, () => m.u16());
+    this.serverPort = pickRows(this.serverPort, rows, () => m.u16());
+    this.implicitTls = pickRows(this.implicitTls, rows, () => m.u8());
+    this.slabs = m;
     this.size = rows.length;
   }
 }
