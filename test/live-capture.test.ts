@@ -19,7 +19,8 @@ import { countsOnlyLimits, ReplayTally } from '../src/replay-output/client-tally
 import { CAP_MISSING, capLoadError, CapSource, capLinktype } from '../src/live/cap-source.js';
 import { bpfForPorts, capAvailable, createLiveSource, DEFAULT_LIVE_BACKEND, LiveCaptureError } from '../src/live/index.js';
 import { classifyPcapError, DEFAULT_SNAPLEN, type LiveSourceOptions } from '../src/live/live-source.js';
-import { coalesceWait, READ_COALESCE_MS, tcpdumpArgs, TcpdumpSource } from '../src/live/tcpdump-source.js';
+import { tcpdumpArgs, TcpdumpSource } from '../src/live/tcpdump-source.js';
+import { MAX_RATE, ReadCoalescer, READ_COALESCE_MS } from '../src/live/read-coalescer.js';
 import { CaptureFileReader } from '../src/source/capture-file.js';
 import type { PacketRecord } from '../src/source/packet-record.js';
 import { waitFor } from './support/wait.js';
@@ -198,14 +199,29 @@ test('tcpdump pipe backend (fake tcpdump): pcap stream → pipeline, statistics,
   }
 });
 
-test('coalesced reads: wait only after a small read with nothing buffered, never when disabled', () => {
-  assert.equal(coalesceWait(2, 300, 0, READ_COALESCE_MS), READ_COALESCE_MS);
-  assert.equal(coalesceWait(0, 0, 0, 1), 1);
-  assert.equal(coalesceWait(31, 32 * 1024 - 1, 0, 1), 1);
-  assert.equal(coalesceWait(32, 4000, 0, 1), 0, '32 packets in one read: they are piling up, read on at once');
-  assert.equal(coalesceWait(20, 32 * 1024, 0, 1), 0, '32 KiB in one read (large frames): read on at once');
-  assert.equal(coalesceWait(2, 300, 1, 1), 0, 'data already buffered: no wait');
-  assert.equal(coalesceWait(2, 300, 0, 0), 0, 'coalesceMs 0 turns it off');
+test('coalesced reads: wait only after a small read, with nothing buffered, at a low rate, never twice in a row', () => {
+  const c = new ReadCoalescer(READ_COALESCE_MS);
+  assert.equal(c.afterRead(2, 300, 0, 0), READ_COALESCE_MS, 'a packet or two: wait');
+  assert.equal(c.afterRead(1, 150, 0, 1.1), 0, 'the first read after a wait never waits');
+  assert.equal(c.afterRead(3, 450, 0, 1.2), READ_COALESCE_MS, '4 packets in 1.2 ms: wait again');
+  assert.equal(c.afterRead(1, 100, 0, 2.3), 0, 'the first read after a wait never waits');
+  assert.equal(c.afterRead(32, 4000, 0, 2.5), 0, '32 packets in one read: they are piling up, read on at once');
+  assert.equal(c.afterRead(20, 32 * 1024, 0, 2.6), 0, '32 KiB in one read (large frames): read on at once');
+  assert.equal(c.afterRead(2, 300, 1, 2.7), 0, 'data already buffered: no wait');
+  // 200 packets a millisecond in small reads: above MAX_RATE, never a wait however long it lasts.
+  const fast = new ReadCoalescer(1);
+  assert.equal(fast.afterRead(2, 300, 0, 0), 1);
+  assert.equal(fast.afterRead(1, 150, 0, 1), 0);
+  assert.equal(fast.afterRead(200, 30000, 0, 1.05), 0, 'what piled up during the wait: a large read');
+  let waits = 0;
+  for (let t = 1.1; t < 40; t += 0.1) waits += fast.afterRead(20, 3000, 0, t) > 0 ? 1 : 0;
+  assert.equal(waits, 0, `more than ${MAX_RATE} packets/ms: no wait`);
+  // When the flood ends, the next small reads wait again.
+  let later = 0;
+  for (let t = 41; t < 60; t += 1) later += fast.afterRead(2, 300, 0, t) > 0 ? 1 : 0;
+  assert.ok(later >= 8, `slow again: waits resume (${later})`);
+  const off = new ReadCoalescer(0);
+  assert.equal(off.afterRead(1, 100, 0, 0), 0, 'coalesceMs 0 turns it off');
   assert.throws(() => new TcpdumpSource({ iface: 'fake0', filter: '', bufferSize: 0, coalesceMs: 11 }), /coalesceMs must be an integer from 0 to 10/);
   assert.throws(() => new TcpdumpSource({ iface: 'fake0', filter: '', bufferSize: 0, coalesceMs: -1 }), /coalesceMs/);
 });

@@ -32,6 +32,7 @@ interface WatchFlags extends PipelineFlags, LinkFlags {
   interface: string;
   captureBackend: 'tcpdump' | 'cap';
   bufferSize: number;
+  readCoalesce: number;
   blocker: 'nft' | 'ipset' | 'iptables';
   blockSeconds?: number;
   dryRun: boolean;
@@ -100,6 +101,7 @@ function settingsFrom(f: WatchFlags): WatchSettings {
     iface: f.interface,
     captureBackend: f.captureBackend,
     bufferSize: f.bufferSize,
+    readCoalesce: f.readCoalesce,
     blocker: f.blocker,
     // --seconds may be longer than a kernel timeout can be (--block-seconds may not): cut to it.
     dryRun: f.dryRun,

@@ -56,7 +56,7 @@ export interface LiveSourceOptions {
   /**
    * tcpdump backend: after a small read, wait this long (ms) before reading again, so the packets
    * of the next moment are read together (default READ_COALESCE_MS; 0 = read as soon as data
-   * arrives). See `coalesceWait` and native-notes/live-capture.md.
+   * arrives). See `ReadCoalescer` (read-coalescer.ts) and native-notes/live-capture.md.
    */
   coalesceMs?: number;
 }

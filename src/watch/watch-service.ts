@@ -55,6 +55,8 @@ export interface WatchSettings {
   iface: string;
   captureBackend: 'tcpdump' | 'cap';
   bufferSize: number;
+  /** tcpdump backend: ms to wait after a small read (live-source's `coalesceMs`; 0 = off; default 1). */
+  readCoalesce?: number;
   blocker: 'nft' | 'ipset' | 'iptables';
   dryRun: boolean;
   /** Kernel timeout of a block; the strike window by default. */
@@ -303,6 +305,7 @@ export class WatchService implements EventSink {
         iface: s.iface,
         filter: bpfForPorts(s.pipeline.ports),
         bufferSize: s.bufferSize,
+        ...(s.readCoalesce !== undefined ? { coalesceMs: s.readCoalesce } : {}),
         ...(s.netns ? { netns: s.netns } : {}),
         onError: (e) => this.captureFailed(e),
       });
