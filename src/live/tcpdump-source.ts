@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { getDefaultHighWaterMark, setDefaultHighWaterMark, type Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
+import { ReadCoalescer, READ_COALESCE_MS } from './read-coalescer.js';
 import { CaptureFileReader } from '../source/capture-file.js';
 import type { PacketRecord } from '../source/packet-record.js';
 import {
@@ -38,31 +39,6 @@ export function tcpdumpArgs(o: LiveSourceOptions): string[] {
   // `--` ends tcpdump's options, so a filter can never be read as one.
   if (o.filter.trim() !== '') args.push('--', o.filter);
   return args;
-}
-
-/** Default `coalesceMs`: measured in native-notes/live-capture.md ("Coalesced reads"). */
-export const READ_COALESCE_MS = 1;
-/**
- * A read this large means packets are piling up: read on at once. 32 packets: the pipe (libuv's
- * socket pair, 208 KiB of send buffer counted with each write's overhead) is full at a few hundred
- * of tcpdump's one-packet writes, so a full pipe always reads as more than this; 32 KiB: half of
- * what libuv reads at once, for large frames.
- */
-const SMALL_READ_PACKETS = 32;
-const SMALL_READ_BYTES = 32 * 1024;
-
-/**
- * How long to wait before the next read of tcpdump's pipe. tcpdump `-U` writes every packet on its
- * own, so on a host that keeps up each read carries a packet or two and the cost per read (the
- * wake-up, the stream, the syscall) is most of the CPU. Waiting a millisecond after a small read
- * lets the next packets pile up in the pipe and be read at once. Only after a small read with
- * nothing else buffered: when packets come faster, or a timer fires late on a busy machine, the
- * reads are large and none waits until watch has caught up, so the wait never caps the rate. What
- * a wait holds back sits in the pipe; when that is full tcpdump blocks and the kernel ring holds
- * the rest (65,536 slots at 128 MiB and `-s 1960`: half a second at 120,000 packets/s).
- */
-export function coalesceWait(lastReadPackets: number, lastReadBytes: number, buffered: number, coalesceMs: number): number {
-  return coalesceMs > 0 && buffered === 0 && lastReadPackets < SMALL_READ_PACKETS && lastReadBytes < SMALL_READ_BYTES ? coalesceMs : 0;
 }
 
 function coalesceMsOf(o: LiveSourceOptions): number {
@@ -107,7 +83,7 @@ export class TcpdumpSource implements LiveSource {
     const o = this.opts;
     const args = tcpdumpArgs(o);
     const [cmd, argv] = o.netns ? ['ip', ['netns', 'exec', o.netns, this.tcpdumpPath, ...args]] : [this.tcpdumpPath, args];
-    // Coalesced reads (coalesceWait): with a high-water mark of 1 byte the stream stops reading
+    // Coalesced reads (ReadCoalescer): with a high-water mark of 1 byte the stream stops reading
     // from the pipe as soon as it holds anything, so while watch waits, tcpdump's writes pile up in
     // the pipe without waking this process once per packet. The default is process-wide: set for
     // this spawn only (the stdio streams are made synchronously inside it).
@@ -244,22 +220,17 @@ export class TcpdumpSource implements LiveSource {
       reader = await CaptureFileReader.fromStream(`tcpdump -i ${this.opts.iface}`, child.stdout!);
       const rec = reader.rec;
       const out = child.stdout!;
-      const coalesceMs = coalesceMsOf(this.opts);
+      const coalescer = new ReadCoalescer(coalesceMsOf(this.opts));
       let readBefore = reader.bytesRead;
       let deliveredBefore = this.delivered;
-      let waited = false;
       for (;;) {
         while (reader.next()) {
           this.delivered++;
           onPacket(rec);
         }
         this.lastActivity = Date.now();
-        // The first read after a wait is the one packet that arrived first (the stream stops
-        // reading from the pipe at its high-water mark of 1 byte, see start()); the rest follows in
-        // the next read, so never wait twice in a row.
-        const wait: number = waited ? 0 : coalesceWait(this.delivered - deliveredBefore, reader.bytesRead - readBefore, out.readableLength, coalesceMs);
-        waited = wait > 0;
-        if (waited) await delay(wait);
+        const wait = coalescer.afterRead(this.delivered - deliveredBefore, reader.bytesRead - readBefore, out.readableLength, performance.now());
+        if (wait > 0) await delay(wait);
         readBefore = reader.bytesRead;
         deliveredBefore = this.delivered;
         if (!(await reader.refill())) break;
