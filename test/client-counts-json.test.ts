@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuthEvent, AuthOutcome } from '../src/events.js';
 import { ReplayTally } from '../src/replay-output/client-tally.js';
+import { synSnapshot } from './support/wire-snapshot.js';
 
 function auth(type: AuthOutcome, client: string, user: string | null, inferred = false): AuthEvent {
   return {
@@ -18,22 +19,7 @@ function auth(type: AuthOutcome, client: string, user: string | null, inferred =
     text: '',
     matched: false,
     inferred: inferred ? { basis: 0, recordLen: 0, delay: 0, known: true } : null,
-    wire: {
-      ipVersion: 4,
-      src: '192.0.2.1',
-      dst: client,
-      ipLen: 0,
-      tos: 0,
-      ttl: 0,
-      ipId: 0,
-      df: false,
-      flowLabel: 0,
-      sport: 25,
-      dport: 40000,
-      window: 0,
-      tcpFlags: 0,
-      iface: '',
-    },
+    wire: { ...synSnapshot(40000), src: '192.0.2.1', dst: client, sport: 25, ttl: 0, ipLen: 0, df: false, tcpFlags: 0 },
   };
 }
 
