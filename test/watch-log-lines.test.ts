@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { AuthEvent, BlockEvent, PipelineEvent, RejectEvent, StrikeEvent } from '../src/events.js';
 import type { CommandRunner, RunResult } from '../src/blocker/runner.js';
-import { defaultPipelineOptions } from '../src/pipeline.js';
 import { strikeLogLine } from '../src/strikes/iptables-log.js';
 import { makeLogger, pinoNumber, pinoString, rawLines, type LogSetup, type TurnBatcher } from '../src/watch/logger.js';
 import {
@@ -29,6 +28,7 @@ import {
   strikeLogProps,
 } from '../src/watch/watch-log-fields.js';
 import { WatchService, type WatchSettings } from '../src/watch/watch-service.js';
+import { dryRunSettings } from './support/watch-settings.js';
 import { wire } from './support/strike-events.js';
 
 /** Texts an attacker chooses (usernames) or a server sends (reply texts), and edge lengths. */
@@ -201,19 +201,8 @@ test('WatchService writes the same hot lines with makeLogger (raw) as with plain
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const now = Date.UTC(2026, 11, 5, 9, 0, 1, 500);
   t.mock.method(Date, 'now', () => now);
-  const settings = (name: string): WatchSettings => ({
-    pipeline: defaultPipelineOptions(),
-    iface: 'eth0',
-    captureBackend: 'tcpdump',
-    bufferSize: 0,
-    blocker: 'nft',
-    dryRun: true,
-    blockSeconds: 60,
-    killEstablished: false,
-    stateFile: join(dir, `${name}.state.json`),
-    statsInterval: 60,
-    netns: 'test-ns',
-  });
+  const settings = (name: string): WatchSettings => dryRunSettings(dir, `${name}.state.json`);
+
   const file = join(dir, 'raw.log');
   const setup = makeLogger(file, 'info');
   await opened(setup);

@@ -19,6 +19,7 @@ import { parseJournalLine } from '../src/logfollow/journal-follower.js';
 import { WatchService, type WatchSettings } from '../src/watch/watch-service.js';
 import { fakeJournalctl } from './support/fake-journalctl.js';
 import { tempDir } from './support/synth.js';
+import { dryRunSettings } from './support/watch-settings.js';
 import { waitFor } from './support/wait.js';
 
 const runner: CommandRunner = { netns: 'test-ns', run: async (): Promise<RunResult> => ({ code: 0, stdout: '[]', stderr: '' }) };
@@ -37,20 +38,7 @@ function memLog(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
 }
 
 function settings(dir: string, extra: Partial<WatchSettings>): WatchSettings {
-  return {
-    pipeline: defaultPipelineOptions(),
-    iface: 'eth0',
-    captureBackend: 'tcpdump',
-    bufferSize: 0,
-    blocker: 'nft',
-    dryRun: true,
-    blockSeconds: 60,
-    killEstablished: false,
-    stateFile: join(dir, 'state.json'),
-    statsInterval: 60,
-    netns: 'test-ns',
-    ...extra,
-  };
+  return dryRunSettings(dir, 'state.json', extra);
 }
 
 test('watch --log: lines counted, positions saved in the state file, a restart resumes there (nothing twice, nothing missed)', async () => {

@@ -91,6 +91,11 @@ export function strikeLogFields(ev: StrikeEvent): Record<string, unknown> {
   return { event: 'strike', client: ev.client, key: ev.key, n: ev.n, packet_ts: ev.ts, ...(ev.inferred ? { inferred: true } : {}), source: ev.source };
 }
 
+/** `,"event":E,"rule":R,"client":C,"key":K`: how the reject and block lines begin (rules are fixed ASCII names). */
+function ruleHead(event: 'reject' | 'block', ev: { rule: string; client: string; key: string }): string {
+  return ',"event":"' + event + '","rule":"' + ev.rule + '","client":' + str(ev.client) + ',"key":' + str(ev.key);
+}
+
 /** The `reject` line's fields (warn): a refused SYN; `level` when the standing block is escalated. */
 export function rejectLogFields(ev: RejectEvent): Record<string, unknown> {
   return {
@@ -160,37 +165,10 @@ export function strikeLogProps(ev: StrikeEvent): string {
 
 /** The `reject` line's fields: `{ event, rule, client, key, packet_ts, level? }` (level when escalated). */
 export function rejectLogProps(ev: RejectEvent): string {
-  return (
-    ',"event":"reject","rule":' +
-    '"' +
-    ev.rule +
-    '"' +
-    ',"client":' +
-    str(ev.client) +
-    ',"key":' +
-    str(ev.key) +
-    ',"packet_ts":' +
-    num(ev.ts) +
-    (ev.block && ev.block.level > 0 ? ',"level":' + num(ev.block.level) : '')
-  );
+  return ruleHead('reject', ev) + ',"packet_ts":' + num(ev.ts) + (ev.block && ev.block.level > 0 ? ',"level":' + num(ev.block.level) : '');
 }
 
 /** The `block` line's fields: `{ event, rule, client, key, until, level, timeout_s }`. */
 export function blockLogProps(ev: BlockEvent, timeoutS: number): string {
-  return (
-    ',"event":"block","rule":' +
-    '"' +
-    ev.rule +
-    '"' +
-    ',"client":' +
-    str(ev.client) +
-    ',"key":' +
-    str(ev.key) +
-    ',"until":' +
-    num(ev.until) +
-    ',"level":' +
-    num(ev.level) +
-    ',"timeout_s":' +
-    num(timeoutS)
-  );
+  return ruleHead('block', ev) + ',"until":' + num(ev.until) + ',"level":' + num(ev.level) + ',"timeout_s":' + num(timeoutS);
 }
