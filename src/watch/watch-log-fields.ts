@@ -119,7 +119,7 @@ export const blockLogMsg = (ev: BlockEvent): string => (ev.level > 0 ? `blocking
 /*
  * The same hot lines as pino field text (`,"key":value`...), for RawLines (logger.ts): no object per
  * line. Each gives exactly what pino writes for the object beside it (authLogLine, and the strike,
- * reject and block objects of watch-service.ts), key for key in the same order; a null is `null`,
+ * reject and block objects of watch-events.ts), key for key in the same order; a null is `null`,
  * a key whose value is undefined is left out (as pino does). A closed set of words (`source`,
  * `rule`, `event`) is written as it is: none needs escaping. test/watch-log-lines.test.ts compares
  * them with pino's own output.
