@@ -28,7 +28,7 @@ import {
   strikeLogProps,
 } from '../src/watch/watch-log-fields.js';
 import { WatchService, type WatchSettings } from '../src/watch/watch-service.js';
-import { dryRunSettings } from './support/watch-settings.js';
+import { watchTestSettings } from './support/watch-settings.js';
 import { wire } from './support/strike-events.js';
 
 /** Texts an attacker chooses (usernames) or a server sends (reply texts), and edge lengths. */
@@ -201,7 +201,7 @@ test('WatchService writes the same hot lines with makeLogger (raw) as with plain
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const now = Date.UTC(2026, 11, 5, 9, 0, 1, 500);
   t.mock.method(Date, 'now', () => now);
-  const settings = (name: string): WatchSettings => dryRunSettings(dir, `${name}.state.json`);
+  const settings = (name: string): WatchSettings => watchTestSettings(dir, `${name}.state.json`);
 
   const file = join(dir, 'raw.log');
   const setup = makeLogger(file, 'info');

@@ -19,7 +19,7 @@ import { parseJournalLine } from '../src/logfollow/journal-follower.js';
 import { WatchService, type WatchSettings } from '../src/watch/watch-service.js';
 import { fakeJournalctl } from './support/fake-journalctl.js';
 import { tempDir } from './support/synth.js';
-import { dryRunSettings } from './support/watch-settings.js';
+import { watchTestSettings } from './support/watch-settings.js';
 import { waitFor } from './support/wait.js';
 
 const runner: CommandRunner = { netns: 'test-ns', run: async (): Promise<RunResult> => ({ code: 0, stdout: '[]', stderr: '' }) };
@@ -38,7 +38,7 @@ function memLog(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
 }
 
 function settings(dir: string, extra: Partial<WatchSettings>): WatchSettings {
-  return dryRunSettings(dir, 'state.json', extra);
+  return watchTestSettings(dir, 'state.json', extra);
 }
 
 test('watch --log: lines counted, positions saved in the state file, a restart resumes there (nothing twice, nothing missed)', async () => {

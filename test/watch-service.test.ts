@@ -15,6 +15,7 @@ import { ProtectedAddresses } from '../src/watch/own-addresses.js';
 import { LIVE_KEYS, reloadChanges, RESTART_KEYS } from '../src/watch/reload.js';
 import { WatchService, type WatchSettings } from '../src/watch/watch-service.js';
 import { FrameList, loginSession, tempDir } from './support/synth.js';
+import { watchTestSettings } from './support/watch-settings.js';
 import { synSnapshot } from './support/wire-snapshot.js';
 
 /** Records every command; `ip -j addr` answers with `addresses`, everything else succeeds. */
@@ -45,20 +46,9 @@ function memLog(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
   return { logger, lines };
 }
 
+/** Not a dry run, and established connections killed: what these tests check. */
 function settings(dir: string): WatchSettings {
-  return {
-    pipeline: defaultPipelineOptions(),
-    iface: 'eth0',
-    captureBackend: 'tcpdump',
-    bufferSize: 0,
-    blocker: 'nft',
-    dryRun: false,
-    blockSeconds: 60,
-    killEstablished: true,
-    stateFile: join(dir, 'state.json'),
-    statsInterval: 60,
-    netns: 'test-ns',
-  };
+  return watchTestSettings(dir, 'state.json', { dryRun: false, killEstablished: true });
 }
 
 const wire = synSnapshot(587);

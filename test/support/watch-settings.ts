@@ -1,9 +1,9 @@
-/** A dry-run watch's settings, for tests that drive WatchService directly (nothing is captured). */
+/** A watch's settings for tests that drive WatchService directly (nothing is captured): a dry run unless `extra` says otherwise. */
 import { join } from 'node:path';
 import { defaultPipelineOptions } from '../../src/pipeline.js';
 import type { WatchSettings } from '../../src/watch/watch-service.js';
 
-export function dryRunSettings(dir: string, stateName: string, extra: Partial<WatchSettings> = {}): WatchSettings {
+export function watchTestSettings(dir: string, stateName: string, extra: Partial<WatchSettings> = {}): WatchSettings {
   return {
     pipeline: defaultPipelineOptions(),
     iface: 'eth0',
