@@ -37,16 +37,34 @@ export class Output {
 
   private constructor(
     private readonly out: NodeJS.WritableStream,
-    label: string,
+    private readonly label: string,
     private readonly chunk = 64 * 1024,
   ) {
-    out.on('error', (e: NodeJS.ErrnoException) => {
-      this.markClosed();
-      if (READER_GONE.has(e.code ?? '') || this.error) return;
-      this.error = e;
-      // Standard error's own failure has nowhere to be told.
-      if (out !== process.stderr) process.stderr.write(`smtpstrike: ${label}: ${e.message}\n`);
-    });
+    out.on('error', (e: NodeJS.ErrnoException) => this.failed(e));
+  }
+
+  /**
+   * A write failed (on the stream, or on its file descriptor from another thread: `fd()`): the
+   * reader going away ends the output quietly, anything else is told once and kept in `error`.
+   */
+  failed(e: NodeJS.ErrnoException): void {
+    this.markClosed();
+    if (READER_GONE.has(e.code ?? '') || this.error) return;
+    this.error = e;
+    // Standard error's own failure has nowhere to be told.
+    if (this.out !== process.stderr) process.stderr.write(`smtpstrike: ${this.label}: ${e.message}\n`);
+  }
+
+  /**
+   * The stream's file descriptor, once everything given to the stream has been written, for a
+   * thread that writes on from there (json-offload.ts); null when the stream has none (a test's
+   * stream) or has gone. The caller writes nothing more through this Output until that thread is done.
+   */
+  async fd(): Promise<number | null> {
+    const fd = (this.out as { fd?: unknown }).fd;
+    if (typeof fd !== 'number') return null;
+    await this.end();
+    return this.closed ? null : fd;
   }
 
   private markClosed(): void {
