@@ -3,6 +3,7 @@ import { basisNames } from '../tls/auth-exchange.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
 import { ByteLines, SLACK } from './json-bytes.js';
 import { isoTimeUncached, writeEventJson } from './json-event-bytes.js';
+import { JsonOffload, type FormatterOutput } from './json-offload.js';
 
 export { isoTimeUncached, writeEventJson };
 
@@ -98,6 +99,10 @@ export interface JsonLinesOut {
   write(s: string): unknown;
   /** Hands `bytes` on; `done` once the stream no longer needs them (the buffer is then written over). */
   writeBytes?(bytes: Uint8Array, done: () => void): void;
+  /** The stream's file descriptor once all given to it is written, for the formatter thread (null: none). */
+  fd?(): Promise<number | null>;
+  /** A write on that file descriptor failed. */
+  failed?(e: NodeJS.ErrnoException): void;
 }
 
 /** Events formatted together. */
@@ -106,11 +111,23 @@ const BATCH = 256;
 /** The pieces the writer hands on: ~256 KiB of lines each. */
 const PIECE = 256 * 1024;
 
+/** How a writer may hand its formatting to another core (json-offload.ts). */
+export interface OffloadOptions {
+  /** Events written in place before the formatter thread starts (a small capture never starts one). */
+  after: number;
+  /** The text table's bound (json-pack.ts); tests make it small. */
+  maxTexts?: number;
+}
+
 /**
  * Streams events as JSON lines into `out` in ~256 KiB pieces, written straight into a reused
  * buffer (a few, in turn, while the stream still holds one). The writer is synchronous; the caller
  * waits for the stream between packets (replay.ts), so a slow reader holds the replay back
  * instead of filling memory.
+ *
+ * With `offload` (and an output that takes bytes), after `offload.after` events the lines are
+ * written on another thread instead (json-offload.ts): the same bytes, in the same order; then
+ * the caller must also wait on `ready()` between packets and `end()` before writing more.
  */
 export class JsonLinesWriter implements EventSink {
   private readonly bytes: ByteLines;
@@ -118,16 +135,52 @@ export class JsonLinesWriter implements EventSink {
   private readonly free: Buffer[] = [];
   /** Events not written yet (written BATCH at a time). */
   private readonly queue: PipelineEvent[] = [];
+  private offload: JsonOffload | null = null;
+  /** Events until the formatter thread starts (Infinity: never). */
+  private untilOffload: number;
 
-  constructor(private readonly out: JsonLinesOut) {
+  constructor(
+    private readonly out: JsonLinesOut,
+    private readonly offloadOptions: OffloadOptions | null = null,
+  ) {
     this.bytes = new ByteLines(PIECE, (buf, end) => this.hand(buf, end));
+    this.untilOffload = offloadOptions && out.writeBytes ? offloadOptions.after : Infinity;
   }
 
   event(ev: PipelineEvent): void {
     if (ev.type === 'connect' || ev.type === 'flow_end') return; // internal: no line
+    if (!this.offload && this.untilOffload-- <= 0) this.startOffload();
+    if (this.offload) return this.offload.event(ev);
     const q = this.queue;
     q.push(ev);
     if (q.length >= BATCH) this.drain();
+  }
+
+  /** From here on the lines are written on the formatter thread; what is written so far goes first. */
+  private startOffload(): void {
+    this.drain();
+    this.handPiece();
+    const out = this.out;
+    const to: FormatterOutput = { hand: (bytes) => out.writeBytes?.(bytes, noop) };
+    if (out.fd) to.fd = () => out.fd?.() ?? Promise.resolve(null);
+    if (out.failed) to.failed = (e) => out.failed?.(e);
+    this.offload = new JsonOffload(to, this.offloadOptions?.maxTexts);
+  }
+
+  /** Resolves when the formatter thread can take more events (null: it can, or there is none). */
+  ready(): Promise<void> | null {
+    return this.offload ? this.offload.ready() : null;
+  }
+
+  /** Writes what is left and resolves when every line has been handed to the output (rejects if the formatter thread failed). */
+  async end(): Promise<void> {
+    if (!this.offload) return this.flush();
+    await this.offload.end();
+  }
+
+  /** Stops the formatter thread, if any, without waiting (the replay failed, or its reader went away). */
+  close(): void {
+    this.offload?.close();
   }
 
   /** Writes the events queued, in order. */
@@ -144,6 +197,7 @@ export class JsonLinesWriter implements EventSink {
   }
 
   line(obj: unknown): void {
+    if (this.offload) return this.offload.line(`${JSON.stringify(obj)}\n`);
     this.drain();
     const w = this.bytes;
     w.lineStart = w.pos;
@@ -151,7 +205,9 @@ export class JsonLinesWriter implements EventSink {
     if (w.pos >= PIECE) this.handPiece();
   }
 
+  /** Writes what is queued (in place; with the formatter thread: `end()`). */
   flush(): void {
+    if (this.offload) throw new Error('JsonLinesWriter.flush with the formatter thread: end() it');
     this.drain();
     this.handPiece();
   }
@@ -177,3 +233,5 @@ export class JsonLinesWriter implements EventSink {
     return next;
   }
 }
+
+const noop = (): void => undefined;
