@@ -26,14 +26,11 @@ import { BlockerError, silentLogger, type BlockEntry, type Blocker, type Blocker
 import { checkPorts } from './ports.js';
 import { formatTarpitTarget, parseTarpitTarget, tarpitRules, type TarpitRule } from './tarpit-target.js';
 import { failure, SpawnRunner, type CommandRunner, type RunResult } from './runner.js';
+import { isObj, nftItems, parseNftSet } from './nft-json.js';
+import { elem, NFT_CHAIN, NFT_NAT_CHAIN, NFT_PROBE_SET, NFT_SET4, NFT_SET6, NFT_TABLE, statements } from './nft-script.js';
 
-export const NFT_TABLE = 'inet smtpstrike';
-export const NFT_SET4 = 'blocked4';
-export const NFT_SET6 = 'blocked6';
-export const NFT_CHAIN = 'input';
-export const NFT_NAT_CHAIN = 'prerouting';
-
-export const NFT_PROBE_SET = 'refresh_probe';
+export { parseNftSet } from './nft-json.js';
+export { NFT_CHAIN, NFT_NAT_CHAIN, NFT_PROBE_SET, NFT_SET4, NFT_SET6, NFT_TABLE } from './nft-script.js';
 
 /**
  * How an `add` of an element already in a set gets its new timeout:
@@ -51,71 +48,6 @@ export interface NftOptions extends BlockerOptions {
   /** Elements per `add element` statement (default 4096). */
   chunk?: number;
   refresh?: NftRefreshMode;
-}
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function nftItems(json: string): Record<string, unknown>[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(json);
-  } catch {
-    throw new BlockerError('command', 'nft -j printed something that is not JSON');
-  }
-  if (!isObj(doc) || !Array.isArray(doc.nftables)) throw new BlockerError('command', 'nft -j: no "nftables" array');
-  return doc.nftables.filter(isObj);
-}
-
-/** `{ a, b }` statements of at most `chunk` elements each. */
-function statements(head: string, elems: string[], chunk: number): string {
-  let s = '';
-  for (let i = 0; i < elems.length; i += chunk) s += `${head} { ${elems.slice(i, i + chunk).join(', ')} }\n`;
-  return s;
-}
-
-function elem(o: NormOp): string {
-  return o.timeoutSec === null ? o.a.addr : `${o.a.addr} timeout ${o.timeoutSec}s`;
-}
-
-/** The element text of one nft JSON set element value, canonicalised; null when unreadable. */
-function elemAddr(val: unknown): string | null {
-  try {
-    if (typeof val === 'string') return parseBlockAddr(val).addr;
-    if (isObj(val) && isObj(val.prefix)) {
-      const p = val.prefix;
-      if (typeof p.addr === 'string' && typeof p.len === 'number') return parseBlockAddr(`${p.addr}/${p.len}`).addr;
-    }
-    if (isObj(val) && Array.isArray(val.range) && val.range.length === 2) {
-      const [a, b] = val.range as unknown[];
-      return `${parseBlockAddr(a).addr}-${parseBlockAddr(b).addr}`;
-    }
-  } catch {
-    return null;
-  }
-  return null;
-}
-
-/** Entries of one set in `nft -j list …` output. */
-export function parseNftSet(items: Record<string, unknown>[], name: string): BlockEntry[] {
-  const out: BlockEntry[] = [];
-  for (const it of items) {
-    const set = it.set;
-    if (!isObj(set) || set.name !== name || !Array.isArray(set.elem)) continue;
-    for (const e of set.elem) {
-      let val: unknown = e;
-      let expires: number | null = null;
-      if (isObj(e) && isObj(e.elem)) {
-        val = e.elem.val;
-        if (typeof e.elem.expires === 'number') expires = e.elem.expires;
-        else if (typeof e.elem.timeout === 'number') expires = e.elem.timeout;
-      }
-      const addr = elemAddr(val);
-      if (addr !== null) out.push({ addr, expiresInSec: expires });
-    }
-  }
-  return out;
 }
 
 export class NftBlocker implements Blocker {

@@ -1,6 +1,6 @@
 /** Fleet-wide strikes and blocks on Redis (issue 13): see native-notes/fleet.md. */
+export { RedisFleet } from './redis-fleet.js';
 export {
-  RedisFleet,
   type FleetOptions,
   type FleetStats,
   type FleetHealth,
@@ -9,6 +9,6 @@ export {
   type FleetLogger,
   type ThresholdSource,
   type RuleWindow,
-} from './redis-fleet.js';
+} from './redis-fleet-types.js';
 export { type FleetBlock } from './block-stream.js';
 export { parseFleetUrl, type FleetUrl } from './fleet-url.js';

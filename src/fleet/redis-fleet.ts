@@ -1,145 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import { BlockStreamReader, type FleetBlock } from './block-stream.js';
 import { Fifo } from './fifo.js';
 import { parseFleetUrl } from './fleet-url.js';
 import { LatencyWindow } from './latency-window.js';
 import { LocalWindows } from './local-windows.js';
+import { newFleetStats, newHit } from './redis-fleet-types.js';
+import type { FleetHealth, FleetLogger, FleetOptions, FleetRule, FleetStats, FleetThreshold, Hit, ThresholdSource } from './redis-fleet-types.js';
+import { fleetRedisOptions } from './redis-options.js';
 import { pipeWindowHit, runWindowHit, WINDOW_HIT_LUA, windowResult, type WindowHitArgs, type WindowResult } from './window-script.js';
-
-export type FleetRule = 'auth' | 'conn';
-
-/**
- * - connecting: not yet reached Redis (hits are decided locally and queued);
- * - ok: every hit goes to Redis and is decided there (within the budget);
- * - degraded: Redis unreachable, or a hit missed its budget: hits are decided locally and queued;
- * - reconciling: Redis is back, the queued hits are being replayed (new hits are still local + queued);
- * - closed.
- */
-export type FleetHealth = 'connecting' | 'ok' | 'degraded' | 'reconciling' | 'closed';
-
-/**
- * Who decided a threshold: Redis within the budget (or its late reply); this host alone while Redis
- * was away or slow; or the replay of queued hits once Redis was back.
- */
-export type ThresholdSource = 'fleet' | 'local' | 'reconciled';
-
-export interface FleetThreshold {
-  rule: FleetRule;
-  key: string;
-  client: string;
-  /** Hits in the window (fleet-wide for fleet/reconciled, this host's for local). */
-  count: number;
-  /** When the block should end (ms since the epoch). */
-  untilMs: number;
-  source: ThresholdSource;
-  /** Whether this hit published the block on the fleet's stream (others will apply it). */
-  published: boolean;
-}
-
-/** pino-compatible: `logger.warn({ ...fields }, 'message')`. */
-export interface FleetLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-export interface RuleWindow {
-  hitcount: number;
-  seconds: number;
-}
-
-export interface FleetOptions {
-  /** redis://[:PASSWORD@]HOST:PORT/DB, rediss://…, redis+sentinel://H1:P1,H2:P2/MASTER/DB (fleet-url.ts). */
-  url: string;
-  /** This host's name on the fleet's stream; unique per host (default: the hostname). */
-  host?: string;
-  /** The xt_recent windows (the same on every host of a fleet: they share the sorted sets). */
-  auth: RuleWindow;
-  conn: RuleWindow;
-  /** How long a fleet block lasts from the hit that crossed the threshold (default: auth.seconds). */
-  blockSeconds?: number;
-  /** Time Redis has to answer a hit before the host decides it locally (ms; default 50: native-notes/fleet.md). */
-  budgetMs?: number;
-  /** Key prefix (default `smtpstrike`): PREFIX:w:RULE:KEY, PREFIX:b:KEY, PREFIX:blocks. */
-  prefix?: string;
-  /** Hits kept for replay at most, per rule (the oldest unsent are dropped past it, counted; default 100,000). */
-  maxJournal?: number;
-  /** Keys the local fallback windows track (default 262,144, the strike table's default). */
-  maxLocalKeys?: number;
-  /** Stamps a fleet window keeps at most (counts saturate there; default 64, at least hitcount). */
-  maxStamps?: number;
-  /** Block stream length, approximately (default 10,000). */
-  streamMaxLen?: number;
-  /** How often a degraded host checks whether Redis answers within the budget again (ms; default 1000). */
-  probeMs?: number;
-  /** Hits per pipeline when replaying (default 512). */
-  replayBatch?: number;
-  /** A window reached its threshold (called on the event loop, never inside hit()). */
-  onThreshold(t: FleetThreshold): void;
-  /** Another host published a block that still runs and mayBlock allows. */
-  onRemoteBlock(b: FleetBlock): void;
-  /** Whether this host may block `key` (false: on its whitelist, loopback, its own addresses). */
-  mayBlock(key: string, client: string): boolean;
-  logger?: FleetLogger;
-  /** Round trips kept for quantiles (default 4,096). */
-  latencySamples?: number;
-  /** Extra ioredis options (tests: a faster reconnect). */
-  redisOptions?: Partial<RedisOptions>;
-}
-
-/** Counters for logs and metrics. */
-export interface FleetStats {
-  /** hit() calls. */
-  hits: number;
-  /** Hits decided by Redis within the budget. */
-  fleetHits: number;
-  /** Hits decided locally (Redis away, slow, or not yet reached). */
-  localHits: number;
-  /** Replies that came after the budget (the hit had been decided locally). */
-  lateReplies: number;
-  /** Hits replayed to Redis after an outage. */
-  replayed: number;
-  thresholdsFleet: number;
-  thresholdsLocal: number;
-  thresholdsReconciled: number;
-  /** Blocks this host published on the stream. */
-  published: number;
-  /** Other hosts' blocks handed to onRemoteBlock. */
-  remoteBlocks: number;
-  /** Other hosts' blocks mayBlock refused. */
-  remoteSkipped: number;
-  /** Other hosts' blocks read after they had ended (a host catching up). */
-  remoteExpired: number;
-  /** Queued hits dropped unsent because the journal was full. */
-  journalDropped: number;
-  /** Redis errors (commands and connection). */
-  errors: number;
-  /** Times the host went from ok to degraded. */
-  degradedEpisodes: number;
-  /** Reconciliations finished. */
-  reconciliations: number;
-}
-
-/** One hit, from hit() until it has landed in Redis and left its window. */
-interface Hit {
-  rule: FleetRule;
-  key: string;
-  client: string;
-  tsMs: number;
-  member: string;
-  /** Redis has it (its reply came). */
-  landed: boolean;
-  /** A command carrying it is out. */
-  inflight: boolean;
-  /** The packet path got its verdict (from Redis within the budget, or locally). */
-  decided: boolean;
-  /** onThreshold was called for it. */
-  fired: boolean;
-  sentAt: number;
-}
 
 /**
  * Fleet-wide xt_recent counting on Redis (issue 13). hit() is synchronous and never waits: the hit
@@ -152,24 +23,7 @@ interface Hit {
  * read by every host (block-stream.ts).
  */
 export class RedisFleet {
-  readonly stats: FleetStats = {
-    hits: 0,
-    fleetHits: 0,
-    localHits: 0,
-    lateReplies: 0,
-    replayed: 0,
-    thresholdsFleet: 0,
-    thresholdsLocal: 0,
-    thresholdsReconciled: 0,
-    published: 0,
-    remoteBlocks: 0,
-    remoteSkipped: 0,
-    remoteExpired: 0,
-    journalDropped: 0,
-    errors: 0,
-    degradedEpisodes: 0,
-    reconciliations: 0,
-  };
+  readonly stats: FleetStats = newFleetStats();
   /** Round trips of hits answered in time and late (ms). */
   readonly latency: LatencyWindow;
   readonly host: string;
@@ -222,23 +76,7 @@ export class RedisFleet {
       auth: new LocalWindows(opts.auth.hitcount, opts.auth.seconds, maxKeys),
       conn: new LocalWindows(opts.conn.hitcount, opts.conn.seconds, maxKeys),
     };
-    this.redis = new Redis({
-      ...url.options,
-      lazyConnect: true,
-      // A command while disconnected fails at once (the hit is decided locally) instead of waiting
-      // in ioredis' queue; one that was out when the connection dropped fails too (the journal
-      // replays it: ioredis resending it as well would be harmless, but late).
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      // Commands issued in one tick of the event loop (a burst of packets) go out in one write.
-      enableAutoPipelining: true,
-      connectTimeout: 2000,
-      // Bounds a replay pipeline on a connection that hangs; live hits have the budget.
-      commandTimeout: 5000,
-      retryStrategy: (n: number) => Math.min(100 * n, 2000),
-      ...opts.redisOptions,
-    });
+    this.redis = new Redis(fleetRedisOptions(url.options, opts.redisOptions));
     // XREAD BLOCK holds its connection: the stream reader gets its own.
     this.sub = this.redis.duplicate({ commandTimeout: 10_000 });
     this.reader = new BlockStreamReader(
@@ -296,18 +134,7 @@ export class RedisFleet {
     if (this.state === 'closed') return;
     this.stats.hits++;
     const count = this.local[rule].hit(key, ts);
-    const h: Hit = {
-      rule,
-      key,
-      client,
-      tsMs: Math.round(ts * 1000),
-      member: this.memberPrefix + (this.seq++).toString(36),
-      landed: false,
-      inflight: false,
-      decided: false,
-      fired: false,
-      sentAt: 0,
-    };
+    const h: Hit = newHit(rule, key, client, Math.round(ts * 1000), this.memberPrefix + (this.seq++).toString(36));
     this.journals[rule].push(h);
     this.unlanded++;
     this.trimJournal(rule);

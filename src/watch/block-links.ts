@@ -7,7 +7,8 @@ import type { FleetBlock } from '../fleet/block-stream.js';
 import type { CrowdsecBan } from '../fleet/crowdsec-bouncer.js';
 import type { CrowdsecConfig } from '../fleet/crowdsec-config.js';
 import { CrowdsecLink } from '../fleet/crowdsec-link.js';
-import { RedisFleet, type FleetThreshold } from '../fleet/redis-fleet.js';
+import { RedisFleet } from '../fleet/redis-fleet.js';
+import type { FleetThreshold } from '../fleet/redis-fleet-types.js';
 import type { StrikeEngine } from '../strikes/strike-engine.js';
 import { BlockHooks, type BlockHookEvent } from './block-hooks.js';
 
