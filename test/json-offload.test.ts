@@ -132,7 +132,7 @@ function inPlace(events: readonly PipelineEvent[]): string {
   return text;
 }
 
-test('the formatter thread writes what the in-place writer writes: bytes handed back, from the first event or after some in place', async () => {
+test('the formatter thread writes what the in-place writer writes: bytes handed back, from the first event or after some in place', async (t) => {
   const events = await shippedEvents();
   const many = Array.from({ length: 4 }, () => events).flat();
   const want = inPlace(many);
@@ -140,6 +140,7 @@ test('the formatter thread writes what the in-place writer writes: bytes handed 
     const got: Buffer[] = [];
     const out: JsonLinesOut = { write: () => assert.fail('bytes expected'), writeBytes: (b, done) => (got.push(Buffer.from(b)), done()) };
     const w = new JsonLinesWriter(out, { after, maxTexts: 100 });
+    t.after(() => w.close());
     for (const ev of many) {
       w.event(ev);
       const r = w.ready();
@@ -170,7 +171,8 @@ test("the formatter thread writes to the output's file descriptor once it is han
     fd: () => new Promise<number>((resolve) => (handOver = resolve)),
     failed: (e) => assert.fail(e),
   };
-  const w = new JsonLinesWriter(out, { after: 0 });
+  const w = new JsonLinesWriter(out, { after: 0, chunks: 4 });
+  t.after(() => w.close());
   let i = 0;
   let held = false;
   while (i < log.events.length) {
@@ -207,6 +209,7 @@ test('a failed write on the descriptor is reported once (ENOSPC on /dev/full), a
     failed: (e) => failures.push(e),
   };
   const w = new JsonLinesWriter(out, { after: 0 });
+  t.after(() => w.close());
   for (let k = 0; k < 40; k++) for (const ev of log.events) w.event(ev);
   await w.end();
   assert.equal(failures.length, 1);

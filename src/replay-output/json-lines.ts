@@ -117,6 +117,8 @@ export interface OffloadOptions {
   after: number;
   /** The text table's bound (json-pack.ts); tests make it small. */
   maxTexts?: number;
+  /** Chunks in flight (json-offload.ts); tests make it small. */
+  chunks?: number;
 }
 
 /**
@@ -150,7 +152,6 @@ export class JsonLinesWriter implements EventSink {
   event(ev: PipelineEvent): void {
     if (ev.type === 'connect' || ev.type === 'flow_end') return; // internal: no line
     if (!this.offload && this.untilOffload-- <= 0) this.startOffload();
-    if (this.offload) return this.offload.event(ev);
     const q = this.queue;
     q.push(ev);
     if (q.length >= BATCH) this.drain();
@@ -158,13 +159,17 @@ export class JsonLinesWriter implements EventSink {
 
   /** From here on the lines are written on the formatter thread; what is written so far goes first. */
   private startOffload(): void {
-    this.drain();
+    this.drain(); // (in place: no formatter yet)
     this.handPiece();
     const out = this.out;
     const to: FormatterOutput = { hand: (bytes) => out.writeBytes?.(bytes, noop) };
     if (out.fd) to.fd = () => out.fd?.() ?? Promise.resolve(null);
     if (out.failed) to.failed = (e) => out.failed?.(e);
-    this.offload = new JsonOffload(to, this.offloadOptions?.maxTexts);
+    try {
+      this.offload = new JsonOffload(to, this.offloadOptions?.maxTexts, this.offloadOptions?.chunks);
+    } catch {
+      this.untilOffload = Infinity; // no thread to be had (a resource limit): on in place, as on one core
+    }
   }
 
   /** Resolves when the formatter thread can take more events (null: it can, or there is none). */
@@ -175,6 +180,7 @@ export class JsonLinesWriter implements EventSink {
   /** Writes what is left and resolves when every line has been handed to the output (rejects if the formatter thread failed). */
   async end(): Promise<void> {
     if (!this.offload) return this.flush();
+    this.drain();
     await this.offload.end();
   }
 
@@ -183,9 +189,14 @@ export class JsonLinesWriter implements EventSink {
     this.offload?.close();
   }
 
-  /** Writes the events queued, in order. */
+  /** Writes the events queued, in order (or hands them to the formatter thread). */
   private drain(): void {
     const q = this.queue;
+    if (this.offload) {
+      this.offload.events(q);
+      q.length = 0;
+      return;
+    }
     const w = this.bytes;
     for (let i = 0; i < q.length; i++) {
       w.lineStart = w.pos;
@@ -197,18 +208,18 @@ export class JsonLinesWriter implements EventSink {
   }
 
   line(obj: unknown): void {
-    if (this.offload) return this.offload.line(`${JSON.stringify(obj)}\n`);
     this.drain();
+    if (this.offload) return this.offload.line(`${JSON.stringify(obj)}\n`);
     const w = this.bytes;
     w.lineStart = w.pos;
     w.utf8(`${JSON.stringify(obj)}\n`);
     if (w.pos >= PIECE) this.handPiece();
   }
 
-  /** Writes what is queued (in place; with the formatter thread: `end()`). */
+  /** Writes what is queued (with the formatter thread: hands it over; `end()` waits for the lines). */
   flush(): void {
-    if (this.offload) throw new Error('JsonLinesWriter.flush with the formatter thread: end() it');
     this.drain();
+    if (this.offload) return;
     this.handPiece();
   }
 

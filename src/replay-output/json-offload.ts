@@ -43,13 +43,13 @@ export type FromFormatter =
   | { type: 'write-error'; code: string; message: string };
 
 /** Chunks in turn: the main thread fills one while the formatter writes the others. */
-const CHUNKS = 4;
+const CHUNKS = 16;
 
 /**
  * `replay --json`'s lines written on another core (issue 15 item 6; native-notes/replay-output.md,
  * "Fifth round"): the main thread packs each event's fields into a shared chunk (json-pack.ts) and
  * the formatter thread writes the lines with the same `writeEventJson`; its pieces come back in
- * order and go to `hand`, which gives them to the output. At most CHUNKS chunks are in flight:
+ * order and go to `hand`, which gives them to the output. At most `chunks` (CHUNKS) chunks are in flight:
  * `ready()` holds the replay back while none is free, as the output's own `ready()` does while the
  * stream is full, so memory stays bounded whoever is slower.
  */
@@ -72,8 +72,9 @@ export class JsonOffload {
   constructor(
     private readonly out: FormatterOutput,
     maxTexts = 65536,
+    chunks = CHUNKS,
   ) {
-    for (let i = 0; i < CHUNKS; i++) {
+    for (let i = 0; i < chunks; i++) {
       const sab = new SharedArrayBuffer(CHUNK_BYTES);
       this.chunks.push(sab);
       this.ids.set(sab, i);
@@ -97,8 +98,10 @@ export class JsonOffload {
     });
   }
 
-  event(ev: PipelineEvent): void {
-    if (this.packer.pack(ev) && this.packer.full) this.send(false);
+  /** Packs the events, in order (a batch at a time: the packing code stays hot between the pipeline's turns). */
+  events(evs: readonly PipelineEvent[]): void {
+    const p = this.packer;
+    for (let i = 0; i < evs.length; i++) if (p.pack(evs[i]!) && p.full) this.send(false);
   }
 
   line(s: string): void {

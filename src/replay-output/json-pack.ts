@@ -41,28 +41,34 @@ const NEW_TEXT = -1;
 const NULL_TEXT = -2;
 /** The same text as this field's last one. */
 const SAME_TEXT = -3;
+/** The record's client address (a strike key, the packet's destination). */
+const AS_CLIENT = -4;
 /** A fresh text in the chunk's units at -(value - INLINE_TEXT): its length, then its units. */
-const INLINE_TEXT = -4;
+const INLINE_TEXT = -5;
 /** Fresh texts longer than this go by the table. */
-const INLINE_MAX = 4096;
+const INLINE_MAX = 1024;
 
-/** The fields whose texts are made afresh for each event (each keeps its last text). */
+/**
+ * The fields whose texts change from one record to the next (each keeps its last text): a copy of
+ * a short text's units costs less than a Map lookup, and the table would fill with every address.
+ */
 const USER = 0;
-const REPLY = 1;
+const CLIENT = 1;
+const KEY = 2;
+const DST = 3;
+const FRESH_FIELDS = 4;
 
 /** The fields named through the table, each with its last text and name (one compare, no hashing, when it repeats). */
-const CLIENT = 0;
-const SERVER = 1;
-const KEY = 2;
-const PREFIX = 3;
-const SOURCE = 4;
-const RULE = 5;
-const MECH = 6;
-const SRC = 7;
-const DST = 8;
-const IFACE = 9;
-const LINE_TEXT = 10;
-const SLOTS = 11;
+const PREFIX = 0;
+const SOURCE = 1;
+const RULE = 2;
+const MECH = 3;
+const IFACE = 4;
+const LINE_TEXT = 5;
+const REPLY = 6;
+const SERVER = 7;
+const SRC = 8;
+const SLOTS = 9;
 
 const INFERRED = 1;
 const KNOWN = 2;
@@ -74,7 +80,9 @@ export class JsonEventPacker {
   n = 0;
   private u: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
   private t = 0;
-  private readonly last: (string | null)[] = [null, null];
+  private readonly last: (string | null)[] = new Array<string | null>(FRESH_FIELDS).fill(null);
+  /** The record's client (every record names it first). */
+  private client = '';
   /** Texts named for the first time in this chunk, in the order they were named. */
   strings: string[] = [];
   private readonly ids = new Map<string, number>();
@@ -97,7 +105,7 @@ export class JsonEventPacker {
 
   /** Fewer doubles or units left than a record can take: hand the chunk on. */
   get full(): boolean {
-    return this.n > CHUNK_DOUBLES - RECORD_ROOM || this.t > CHUNK_UNITS - 2 * INLINE_MAX - 4;
+    return this.n > CHUNK_DOUBLES - RECORD_ROOM || this.t > CHUNK_UNITS - FRESH_FIELDS * (INLINE_MAX + 1);
   }
 
   /**
@@ -106,8 +114,10 @@ export class JsonEventPacker {
    * the profile showed that costing as much as the packing saved.
    */
   private fresh(s: string, field: number): number {
+    if (field === CLIENT) this.client = s;
     if (s === this.last[field]) return SAME_TEXT;
     this.last[field] = s;
+    if (field !== CLIENT && s === this.client) return AS_CLIENT;
     const len = s.length;
     if (len > INLINE_MAX) return this.text(s, LINE_TEXT);
     const u = this.u;
@@ -161,14 +171,14 @@ export class JsonEventPacker {
       case 'auth_tempfail': {
         f[n] = ev.type === 'auth_failure' ? AUTH_FAILURE : ev.type === 'auth_success' ? AUTH_SUCCESS : AUTH_TEMPFAIL;
         f[n + 1] = ev.ts;
-        f[n + 2] = this.text(ev.client, CLIENT);
+        f[n + 2] = this.fresh(ev.client, CLIENT);
         f[n + 3] = ev.clientPort;
         f[n + 4] = this.text(ev.server, SERVER);
         f[n + 5] = ev.serverPort;
         f[n + 6] = ev.code;
         f[n + 7] = ev.mech === null ? NULL_TEXT : this.text(ev.mech, MECH);
         f[n + 8] = ev.user === null ? NULL_TEXT : this.fresh(ev.user, USER);
-        f[n + 9] = this.fresh(ev.text, REPLY);
+        f[n + 9] = this.text(ev.text, REPLY);
         const i = ev.inferred;
         f[n + 10] = (ev.matched ? MATCHED : 0) | (i === null ? 0 : INFERRED | (i.known ? KNOWN : 0));
         n += 11;
@@ -183,7 +193,7 @@ export class JsonEventPacker {
       case 'starttls':
         f[n] = STARTTLS;
         f[n + 1] = ev.ts;
-        f[n + 2] = this.text(ev.client, CLIENT);
+        f[n + 2] = this.fresh(ev.client, CLIENT);
         f[n + 3] = ev.clientPort;
         f[n + 4] = this.text(ev.server, SERVER);
         f[n + 5] = ev.serverPort;
@@ -193,8 +203,8 @@ export class JsonEventPacker {
       case 'strike':
         f[n] = STRIKE;
         f[n + 1] = ev.ts;
-        f[n + 2] = this.text(ev.client, CLIENT);
-        f[n + 3] = this.text(ev.key, KEY);
+        f[n + 2] = this.fresh(ev.client, CLIENT);
+        f[n + 3] = this.fresh(ev.key, KEY);
         f[n + 4] = ev.n;
         f[n + 5] = ev.hitcount;
         f[n + 6] = this.text(ev.prefix, PREFIX);
@@ -205,8 +215,8 @@ export class JsonEventPacker {
       case 'reject': {
         f[n] = REJECT;
         f[n + 1] = ev.ts;
-        f[n + 2] = this.text(ev.client, CLIENT);
-        f[n + 3] = this.text(ev.key, KEY);
+        f[n + 2] = this.fresh(ev.client, CLIENT);
+        f[n + 3] = this.fresh(ev.key, KEY);
         f[n + 4] = this.text(ev.rule, RULE);
         f[n + 5] = this.text(ev.prefix, PREFIX);
         const b = ev.block;
@@ -223,8 +233,8 @@ export class JsonEventPacker {
       case 'block':
         f[n] = BLOCK;
         f[n + 1] = ev.ts;
-        f[n + 2] = this.text(ev.client, CLIENT);
-        f[n + 3] = this.text(ev.key, KEY);
+        f[n + 2] = this.fresh(ev.client, CLIENT);
+        f[n + 3] = this.fresh(ev.key, KEY);
         f[n + 4] = this.text(ev.rule, RULE);
         f[n + 5] = ev.from;
         f[n + 6] = ev.until;
@@ -240,7 +250,7 @@ export class JsonEventPacker {
     const f = this.f;
     f[n] = w.ipVersion;
     f[n + 1] = this.text(w.src, SRC);
-    f[n + 2] = this.text(w.dst, DST);
+    f[n + 2] = this.fresh(w.dst, DST);
     f[n + 3] = w.ipLen;
     f[n + 4] = w.tos;
     f[n + 5] = w.ttl;
@@ -262,7 +272,8 @@ export class JsonEventPacker {
  */
 export class JsonEventUnpacker {
   private readonly table: string[] = [];
-  private readonly last: string[] = ['', ''];
+  private readonly last: string[] = new Array<string>(FRESH_FIELDS).fill('');
+  private client = '';
   private u: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
   private f: Float64Array<ArrayBufferLike> = new Float64Array(0);
   private p = 0;
@@ -294,7 +305,7 @@ export class JsonEventUnpacker {
             type: 'starttls',
             ts: this.num(),
             flow: 0,
-            client: this.text(),
+            client: this.fresh(CLIENT),
             clientPort: this.num(),
             server: this.text(),
             serverPort: this.num(),
@@ -306,8 +317,8 @@ export class JsonEventUnpacker {
           const ev: StrikeEvent = {
             type: 'strike',
             ts: this.num(),
-            client: this.text(),
-            key: this.text(),
+            client: this.fresh(CLIENT),
+            key: this.fresh(KEY),
             n: this.num(),
             hitcount: this.num(),
             prefix: this.text(),
@@ -322,8 +333,8 @@ export class JsonEventUnpacker {
           const ev: RejectEvent = {
             type: 'reject',
             ts: this.num(),
-            client: this.text(),
-            key: this.text(),
+            client: this.fresh(CLIENT),
+            key: this.fresh(KEY),
             rule: this.text() as RejectEvent['rule'],
             prefix: this.text(),
             wire: NO_WIRE,
@@ -337,8 +348,8 @@ export class JsonEventUnpacker {
           const ev: BlockEvent = {
             type: 'block',
             ts: this.num(),
-            client: this.text(),
-            key: this.text(),
+            client: this.fresh(CLIENT),
+            key: this.fresh(KEY),
             rule: this.text() as BlockEvent['rule'],
             from: this.num(),
             until: this.num(),
@@ -376,17 +387,21 @@ export class JsonEventUnpacker {
 
   private fresh(field: number): string {
     const v = this.f[this.p]!;
+    let s: string;
     if (v === SAME_TEXT) {
       this.p++;
-      return this.last[field]!;
-    }
-    let s: string;
-    if (v <= INLINE_TEXT) {
+      s = this.last[field]!;
+    } else if (v === AS_CLIENT) {
+      this.p++;
+      s = this.last[field] = this.client;
+    } else if (v <= INLINE_TEXT) {
       this.p++;
       const at = INLINE_TEXT - v;
-      s = String.fromCharCode.apply(null, Array.from(this.u.subarray(at + 1, at + 1 + this.u[at]!)));
-    } else s = this.text();
-    this.last[field] = s;
+      // UCS-2 as it is (lone surrogates too: test/json-offload.test.ts), not TextDecoder's UTF-16, which replaces them.
+      const u = this.u;
+      s = this.last[field] = Buffer.from(u.buffer, u.byteOffset + 2 * (at + 1), 2 * u[at]!).toString('ucs2');
+    } else s = this.last[field] = this.text();
+    if (field === CLIENT) this.client = s;
     return s;
   }
 
@@ -395,14 +410,14 @@ export class JsonEventUnpacker {
       type,
       ts: this.num(),
       flow: 0,
-      client: this.text(),
+      client: this.fresh(CLIENT),
       clientPort: this.num(),
       server: this.text(),
       serverPort: this.num(),
       code: this.num(),
       mech: this.textOrNull(),
       user: this.f[this.p] === NULL_TEXT ? (this.p++, null) : this.fresh(USER),
-      text: this.fresh(REPLY),
+      text: this.text(),
       matched: false,
       inferred: null,
       wire: NO_WIRE,
@@ -417,7 +432,7 @@ export class JsonEventUnpacker {
     return {
       ipVersion: this.num() as 4 | 6,
       src: this.text(),
-      dst: this.text(),
+      dst: this.fresh(DST),
       ipLen: this.num(),
       tos: this.num(),
       ttl: this.num(),
