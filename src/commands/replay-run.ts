@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Output } from '../io/output.js';
+import { cpuTimes, idleCores, type CpuTimes } from '../io/spare-cores.js';
 import type { Pipeline } from '../pipeline.js';
 import { countsOnlyLimits, defaultTallyLimits, type ReplayTally } from '../replay-output/client-tally.js';
 import { replayFiles } from '../replay.js';
@@ -24,7 +25,9 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
   const started = process.hrtime.bigint();
   const out = Output.of(process.stdout);
   // Every event's line: written on another core when one is free (the replay itself keeps one).
-  const offload = !flags.summaryOnly && flags.threads === 1 && availableParallelism() > 1 ? { after: OFFLOAD_AFTER } : null;
+  const cores = availableParallelism();
+  const before = cpuTimes();
+  const offload = !flags.summaryOnly && flags.threads === 1 && cores > 1 ? { after: OFFLOAD_AFTER, when: () => spareCore(before, cores) } : null;
   const json = flags.json ? new JsonLinesWriter(out, offload) : null;
   try {
     return await replayWith(files, flags, started, out, json);
@@ -35,6 +38,26 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
 
 /** Events written in place before the formatter thread starts: a small capture never starts one. */
 const OFFLOAD_AFTER = 4096;
+
+/**
+ * Cores that must have stood idle, on average, from the start to the first 4,096 events. On the
+ * 2-core machine a quiet second core shows 0.25–0.31 there (the read-ahead, V8's compiler and
+ * collector threads use the rest), one busy process beside the replay 0.06–0.07.
+ */
+const SPARE_IDLE = 0.15;
+
+/**
+ * Whether a core stood idle while the replay began: the formatter thread costs ~0.6 CPU s more in
+ * all than formatting in place, which pays only on a core nobody else wants. Measured on 2 cores
+ * (native-notes/replay-output.md, "Fifth round"): with the second core free `--json` took 5–9 %
+ * less time; with one busy process beside it, 15–27 % more. Without /proc/stat: three cores or more.
+ */
+function spareCore(before: CpuTimes | null, cores: number): 'yes' | 'no' | 'later' {
+  if (!before) return cores >= 3 ? 'yes' : 'no';
+  const idle = idleCores(before, cpuTimes(), cores);
+  if (idle === null) return 'later';
+  return idle >= SPARE_IDLE ? 'yes' : 'no';
+}
 
 async function replayWith(files: string[], flags: ReplayFlags, started: bigint, out: Output, json: JsonLinesWriter | null): Promise<number> {
   let lastPackets = 0;
@@ -113,6 +136,7 @@ async function replayWith(files: string[], flags: ReplayFlags, started: bigint, 
         elapsed_s: round6(elapsed),
         packets_per_s: Math.round(coverage.packets / Math.max(elapsed, 1e-9)),
         max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+        formatter_thread: json.offloaded,
       })),
     );
   } else {

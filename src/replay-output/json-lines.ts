@@ -119,6 +119,8 @@ export interface OffloadOptions {
   maxTexts?: number;
   /** Chunks in flight (json-offload.ts); tests make it small. */
   chunks?: number;
+  /** Asked when the thread would start: start it, stay in place for good, or ask again BATCH events later. */
+  when?: () => 'yes' | 'no' | 'later';
 }
 
 /**
@@ -159,6 +161,11 @@ export class JsonLinesWriter implements EventSink {
 
   /** From here on the lines are written on the formatter thread; what is written so far goes first. */
   private startOffload(): void {
+    const go = this.offloadOptions?.when?.() ?? 'yes';
+    if (go !== 'yes') {
+      this.untilOffload = go === 'later' ? BATCH : Infinity;
+      return;
+    }
     this.drain(); // (in place: no formatter yet)
     this.handPiece();
     const out = this.out;
@@ -170,6 +177,11 @@ export class JsonLinesWriter implements EventSink {
     } catch {
       this.untilOffload = Infinity; // no thread to be had (a resource limit): on in place, as on one core
     }
+  }
+
+  /** Whether the lines are being written on the formatter thread. */
+  get offloaded(): boolean {
+    return this.offload !== null;
   }
 
   /** Resolves when the formatter thread can take more events (null: it can, or there is none). */
