@@ -19,6 +19,24 @@ export interface WireSnapshot {
   iface: string;
 }
 
+/** A placeholder packet for an event rebuilt without its own (packed events: event-pack.ts, json-pack.ts). */
+export const NO_WIRE: Readonly<WireSnapshot> = Object.freeze({
+  ipVersion: 4,
+  src: '',
+  dst: '',
+  ipLen: 0,
+  tos: 0,
+  ttl: 0,
+  ipId: 0,
+  df: false,
+  flowLabel: 0,
+  sport: 0,
+  dport: 0,
+  window: 0,
+  tcpFlags: 0,
+  iface: '',
+});
+
 interface FlowRef {
   /** Packet time, seconds since the epoch. */
   ts: number;

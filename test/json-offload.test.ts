@@ -14,12 +14,13 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
-import type { AuthEvent, PipelineEvent, RejectEvent, StrikeEvent } from '../src/events.js';
+import type { PipelineEvent, RejectEvent, StrikeEvent } from '../src/events.js';
 import { defaultPipelineOptions, type PipelineOptions } from '../src/pipeline.js';
 import { eventJsonLine, JsonLinesWriter, type JsonLinesOut } from '../src/replay-output/json-lines.js';
 import { CHUNK_BYTES, JsonEventPacker, JsonEventUnpacker } from '../src/replay-output/json-pack.js';
 import { replayFiles } from '../src/replay.js';
 import { manyFailuresCapture } from './support/big-inputs.js';
+import { hostileUnit, sampleAuthAndStrike } from './support/json-samples.js';
 import { CLI } from './support/cli.js';
 import { EventLog, tempDir } from './support/synth.js';
 import { truthFiles, type Truth } from './support/truth.js';
@@ -80,15 +81,8 @@ test('packed JSON events read back give the same lines: every event of every shi
 });
 
 test('packed JSON events: hostile and long usernames, replies, mechanisms, prefixes and addresses read back exactly (lone surrogates, any unit, > 4,096 units)', async () => {
-  const log = new EventLog();
-  await replayFiles(['pcaps/testbed/login-587.pcap'], defaultPipelineOptions(), log);
-  const auth = log.events.find((e): e is AuthEvent => e.type === 'auth_failure');
-  const strike = log.events.find((e): e is StrikeEvent => e.type === 'strike');
-  assert.ok(auth && strike);
-  const unit = fc.oneof(
-    fc.constantFrom('"', '\\', '\n', '\u0000', '\u2028', '\ud800', '\udfff', '\ud83d\ude00', 'é', '/'),
-    fc.integer({ min: 0, max: 0xffff }).map((n) => String.fromCharCode(n)),
-  );
+  const { auth, strike } = await sampleAuthAndStrike();
+  const unit = hostileUnit;
   const text = fc.oneof(
     fc.array(unit, { maxLength: 12 }).map((a) => a.join('')),
     fc.tuple(unit, fc.integer({ min: 4090, max: 9000 })).map(([u, n]) => u.repeat(n)),

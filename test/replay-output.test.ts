@@ -26,6 +26,7 @@ import { escapeControl } from '../src/text/control-chars.js';
 import { basisNames } from '../src/tls/auth-exchange.js';
 import { smtpstrike } from './support/cli.js';
 import { manyFailuresCapture } from './support/big-inputs.js';
+import { hostileUnit, sampleAuthAndStrike } from './support/json-samples.js';
 import { EventLog, tempDir } from './support/synth.js';
 import { truthFiles, type Truth } from './support/truth.js';
 
@@ -80,16 +81,8 @@ test('JSON lines: every event of every shipped capture is written as JSON.string
 });
 
 test('JSON lines: hostile usernames, reply texts and mechanisms (quotes, controls, lone surrogates, any Unicode) as JSON.stringify writes them', async () => {
-  const log = new EventLog();
-  await replayFiles(['pcaps/testbed/login-587.pcap'], defaultPipelineOptions(), log);
-  const auth = log.events.find((e): e is AuthEvent => e.type === 'auth_failure');
-  const strike = log.events.find((e): e is StrikeEvent => e.type === 'strike');
-  assert.ok(auth && strike);
-  const unit = fc.oneof(
-    fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\u2028', '\ud800', '\udfff', '\ud83d\ude00', 'é', '/'),
-    fc.integer({ min: 0, max: 0xffff }).map((n) => String.fromCharCode(n)),
-  );
-  const text = fc.array(unit, { maxLength: 12 }).map((a) => a.join(''));
+  const { auth, strike } = await sampleAuthAndStrike();
+  const text = fc.array(hostileUnit, { maxLength: 12 }).map((a) => a.join(''));
   fc.assert(
     fc.property(text, fc.option(text), fc.option(text), fc.double({ noNaN: true, noDefaultInfinity: true }), (t, user, mech, ts) => {
       const ev: AuthEvent = { ...auth, text: t, user, mech, ts: Math.abs(ts) % 4e9 };

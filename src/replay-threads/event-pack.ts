@@ -1,4 +1,13 @@
-import type { AuthEvent, BlockEvent, PipelineEvent, RejectEvent, StartTlsEvent, StrikeEvent, WireSnapshot } from '../events.js';
+import {
+  NO_WIRE,
+  type AuthEvent,
+  type BlockEvent,
+  type PipelineEvent,
+  type RejectEvent,
+  type StartTlsEvent,
+  type StrikeEvent,
+  type WireSnapshot,
+} from '../events.js';
 
 /**
  * The events a shard sends back, packed into one flat array of numbers, strings and nulls: a
@@ -189,20 +198,3 @@ export class Unpacker {
     };
   }
 }
-
-const NO_WIRE: WireSnapshot = {
-  ipVersion: 4,
-  src: '',
-  dst: '',
-  ipLen: 0,
-  tos: 0,
-  ttl: 0,
-  ipId: 0,
-  df: false,
-  flowLabel: 0,
-  sport: 0,
-  dport: 0,
-  window: 0,
-  tcpFlags: 0,
-  iface: '',
-};
