@@ -2,7 +2,7 @@ import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ByteLines, SLACK } from './json-bytes.js';
 import { writeEventJson } from './json-event-bytes.js';
-import { JsonEventUnpacker } from './json-pack.js';
+import { JsonEventUnpacker } from './json-unpack.js';
 import type { FormatterStart, FromFormatter, ToFormatter } from './json-offload.js';
 
 /**

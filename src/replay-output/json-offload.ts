@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { PipelineEvent } from '../events.js';
-import { CHUNK_BYTES, JsonEventPacker } from './json-pack.js';
+import { CHUNK_BYTES } from './json-pack-format.js';
+import { JsonEventPacker } from './json-pack.js';
 
 /** The formatter thread's start: `direct`, it will be given the output's file descriptor (or null). */
 export interface FormatterStart {

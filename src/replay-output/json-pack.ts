@@ -1,87 +1,43 @@
+import type { PipelineEvent, WireSnapshot } from '../events.js';
 import {
-  NO_WIRE,
-  type AuthEvent,
-  type BlockEvent,
-  type PipelineEvent,
-  type RejectEvent,
-  type StartTlsEvent,
-  type StrikeEvent,
-  type WireSnapshot,
-} from '../events.js';
-
-/**
- * The fields `writeEventJson` reads, packed as numbers into a shared Float64Array so that the
- * lines can be formatted on another thread (json-format-worker.ts; native-notes/replay-output.md,
- * "Fifth round"). Texts travel as numbers too: each distinct string is sent once (in the chunk's
- * `strings`, in order) and named by its place in a table both sides keep; a replay's texts repeat
- * (a handful of reply texts and servers, the clients' address texts, the usernames of a
- * dictionary), so a line's texts cost the main thread one Map lookup each instead of a copy.
- *
- * `--threads`' event-pack.ts packs into an array that a structured clone then walks value by
- * value, which cost the main thread as much as formatting the lines (the fourth round); this
- * packing is stores into shared memory and carries only what the JSON line shows.
- */
-
-/** Doubles a chunk holds (256 KiB). */
-const CHUNK_DOUBLES = 32 * 1024;
-/** UTF-16 units of fresh texts (usernames, reply texts) a chunk holds after its doubles (128 KiB). */
-const CHUNK_UNITS = 64 * 1024;
-/** A chunk's size in bytes: the doubles, then the texts' units. */
-export const CHUNK_BYTES = CHUNK_DOUBLES * 8 + CHUNK_UNITS * 2;
-/** A record takes at most 32 doubles (a reject: 9 + 2 + the 14 of its packet); a chunk is handed on when fewer than this are left. */
-const RECORD_ROOM = 64;
-/** The most texts one record names: a new record starts a fresh table when fewer than this are left. */
-const RECORD_TEXTS = 8;
-
-const AUTH_FAILURE = 0;
-const AUTH_SUCCESS = 1;
-const AUTH_TEMPFAIL = 2;
-const STARTTLS = 3;
-const STRIKE = 4;
-const REJECT = 5;
-const BLOCK = 6;
-/** Both tables start over (the sender's grew to its bound). */
-const RESET = 7;
-/** A line of text as it is (`JsonLinesWriter.line`). */
-const LINE = 8;
-
-/** A text sent in this chunk's `strings` (the next one; it takes the table's next place). */
-const NEW_TEXT = -1;
-const NULL_TEXT = -2;
-/** The same text as this field's last one. */
-const SAME_TEXT = -3;
-/** The record's client address (a strike key, the packet's destination). */
-const AS_CLIENT = -4;
-/** A fresh text in the chunk's units at -(value - INLINE_TEXT): its length, then its units. */
-const INLINE_TEXT = -5;
-/** Fresh texts longer than this go by the table. */
-const INLINE_MAX = 1024;
-
-/**
- * The fields whose texts change from one record to the next (each keeps its last text): a copy of
- * a short text's units costs less than a Map lookup, and the table would fill with every address.
- */
-const USER = 0;
-const CLIENT = 1;
-const KEY = 2;
-const DST = 3;
-const FRESH_FIELDS = 4;
-
-/** The fields named through the table, each with its last text and name (one compare, no hashing, when it repeats). */
-const PREFIX = 0;
-const SOURCE = 1;
-const RULE = 2;
-const MECH = 3;
-const IFACE = 4;
-const LINE_TEXT = 5;
-const REPLY = 6;
-const SERVER = 7;
-const SRC = 8;
-const SLOTS = 9;
-
-const INFERRED = 1;
-const KNOWN = 2;
-const MATCHED = 4;
+  CHUNK_DOUBLES,
+  CHUNK_UNITS,
+  RECORD_ROOM,
+  RECORD_TEXTS,
+  AUTH_FAILURE,
+  AUTH_SUCCESS,
+  AUTH_TEMPFAIL,
+  STARTTLS,
+  STRIKE,
+  REJECT,
+  BLOCK,
+  RESET,
+  LINE,
+  NEW_TEXT,
+  NULL_TEXT,
+  SAME_TEXT,
+  AS_CLIENT,
+  INLINE_TEXT,
+  INLINE_MAX,
+  USER,
+  CLIENT,
+  KEY,
+  DST,
+  FRESH_FIELDS,
+  PREFIX,
+  SOURCE,
+  RULE,
+  MECH,
+  IFACE,
+  LINE_TEXT,
+  REPLY,
+  SERVER,
+  SRC,
+  SLOTS,
+  INFERRED,
+  KNOWN,
+  MATCHED,
+} from './json-pack-format.js';
 
 /** The sending side: records into the chunk it is given, and the texts it has not sent before. */
 export class JsonEventPacker {
@@ -272,187 +228,5 @@ export class JsonEventPacker {
     f[n + 12] = w.tcpFlags;
     f[n + 13] = this.text(w.iface, IFACE);
     return n + 14;
-  }
-}
-
-/**
- * The receiving side: the events back from a chunk's records, with the fields the JSON line
- * shows (the others — the flow number, the auth event's packet — are zero or empty).
- */
-export class JsonEventUnpacker {
-  private readonly table: string[] = [];
-  private readonly last: string[] = new Array<string>(FRESH_FIELDS).fill('');
-  private client = '';
-  private u: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
-  private f: Float64Array<ArrayBufferLike> = new Float64Array(0);
-  private p = 0;
-  private end = 0;
-  private strings: readonly string[] = [];
-  private nextString = 0;
-
-  /** Reads the first `n` doubles of `chunk`, whose new texts are `strings`. */
-  use(chunk: SharedArrayBuffer, n: number, strings: readonly string[]): void {
-    this.f = new Float64Array(chunk, 0, CHUNK_DOUBLES);
-    this.u = new Uint16Array(chunk, CHUNK_DOUBLES * 8, CHUNK_UNITS);
-    this.p = 0;
-    this.end = n;
-    this.strings = strings;
-    this.nextString = 0;
-  }
-
-  /** The next event or line of text, or null at the chunk's end. */
-  next(): PipelineEvent | string | null {
-    while (this.p < this.end) {
-      const t = this.f[this.p++]!;
-      switch (t) {
-        case AUTH_FAILURE:
-        case AUTH_SUCCESS:
-        case AUTH_TEMPFAIL:
-          return this.auth(t === AUTH_FAILURE ? 'auth_failure' : t === AUTH_SUCCESS ? 'auth_success' : 'auth_tempfail');
-        case STARTTLS: {
-          const ev: StartTlsEvent = {
-            type: 'starttls',
-            ts: this.num(),
-            flow: 0,
-            client: this.fresh(CLIENT),
-            clientPort: this.num(),
-            server: this.text(),
-            serverPort: this.num(),
-            implicit: this.num() === 1,
-          };
-          return ev;
-        }
-        case STRIKE: {
-          const ev: StrikeEvent = {
-            type: 'strike',
-            ts: this.num(),
-            client: this.fresh(CLIENT),
-            key: this.fresh(KEY),
-            n: this.num(),
-            hitcount: this.num(),
-            prefix: this.text(),
-            inferred: this.num() === 1,
-            source: this.text() as StrikeEvent['source'],
-            wire: NO_WIRE,
-          };
-          ev.wire = this.wire();
-          return ev;
-        }
-        case REJECT: {
-          const ev: RejectEvent = {
-            type: 'reject',
-            ts: this.num(),
-            client: this.fresh(CLIENT),
-            key: this.fresh(KEY),
-            rule: this.text() as RejectEvent['rule'],
-            prefix: this.text(),
-            wire: NO_WIRE,
-            block: null,
-          };
-          if (this.num() === 1) ev.block = { level: this.num(), until: this.num() };
-          ev.wire = this.wire();
-          return ev;
-        }
-        case BLOCK: {
-          const ev: BlockEvent = {
-            type: 'block',
-            ts: this.num(),
-            client: this.fresh(CLIENT),
-            key: this.fresh(KEY),
-            rule: this.text() as BlockEvent['rule'],
-            from: this.num(),
-            until: this.num(),
-            level: this.num(),
-          };
-          return ev;
-        }
-        case RESET:
-          this.table.length = 0;
-          break;
-        case LINE:
-          return this.text();
-        default:
-          throw new Error(`packed JSON event of unknown type ${t}`);
-      }
-    }
-    return null;
-  }
-
-  private num(): number {
-    return this.f[this.p++]!;
-  }
-
-  private text(): string {
-    const id = this.f[this.p++]!;
-    if (id >= 0) return this.table[id]!;
-    const s = this.strings[this.nextString++]!;
-    this.table.push(s);
-    return s;
-  }
-
-  private textOrNull(): string | null {
-    return this.f[this.p] === NULL_TEXT ? (this.p++, null) : this.text();
-  }
-
-  private fresh(field: number): string {
-    const v = this.f[this.p]!;
-    let s: string;
-    if (v === SAME_TEXT) {
-      this.p++;
-      s = this.last[field]!;
-    } else if (v === AS_CLIENT) {
-      this.p++;
-      s = this.last[field] = this.client;
-    } else if (v <= INLINE_TEXT) {
-      this.p++;
-      const at = INLINE_TEXT - v;
-      // UCS-2 as it is (lone surrogates too: test/json-offload.test.ts), not TextDecoder's UTF-16, which replaces them.
-      const u = this.u;
-      s = this.last[field] = Buffer.from(u.buffer, u.byteOffset + 2 * (at + 1), 2 * u[at]!).toString('ucs2');
-    } else s = this.last[field] = this.text();
-    if (field === CLIENT) this.client = s;
-    return s;
-  }
-
-  private auth(type: AuthEvent['type']): AuthEvent {
-    const ev: AuthEvent = {
-      type,
-      ts: this.num(),
-      flow: 0,
-      client: this.fresh(CLIENT),
-      clientPort: this.num(),
-      server: this.text(),
-      serverPort: this.num(),
-      code: this.num(),
-      mech: this.textOrNull(),
-      user: this.f[this.p] === NULL_TEXT ? (this.p++, null) : this.fresh(USER),
-      text: this.text(),
-      matched: false,
-      inferred: null,
-      wire: NO_WIRE,
-    };
-    const flags = this.num();
-    ev.matched = (flags & MATCHED) !== 0;
-    if (flags & INFERRED) ev.inferred = { basis: this.num(), recordLen: this.num(), delay: this.num(), known: (flags & KNOWN) !== 0 };
-    return ev;
-  }
-
-  private wire(): WireSnapshot {
-    return {
-      ipVersion: this.num() as 4 | 6,
-      src: this.text(),
-      dst: this.fresh(DST),
-      ipLen: this.num(),
-      tos: this.num(),
-      ttl: this.num(),
-      ipId: this.num(),
-      df: this.num() === 1,
-      flowLabel: this.num(),
-      sport: this.num(),
-      dport: this.num(),
-      window: this.num(),
-      tcpFlags: this.num(),
-      iface: this.text(),
-    };
   }
 }
