@@ -49,10 +49,11 @@ const CHUNKS = 16;
 /**
  * `replay --json`'s lines written on another core (issue 15 item 6; native-notes/replay-output.md,
  * "Fifth round"): the main thread packs each event's fields into a shared chunk (json-pack.ts) and
- * the formatter thread writes the lines with the same `writeEventJson`; its pieces come back in
- * order and go to `hand`, which gives them to the output. At most `chunks` (CHUNKS) chunks are in flight:
- * `ready()` holds the replay back while none is free, as the output's own `ready()` does while the
- * stream is full, so memory stays bounded whoever is slower.
+ * the formatter thread writes the lines with the same `writeEventJson`, in order, to the output's
+ * file descriptor once `out.fd()` hands it over (or, where there is none, back to `out.hand`). At
+ * most `chunks` (CHUNKS) chunks are in flight: `ready()` holds the replay back while none is free,
+ * as the output's own `ready()` does while the stream is full, so memory stays bounded whoever is
+ * slower, the replay, the formatter or the reader.
  */
 export class JsonOffload {
   private readonly worker: Worker;
