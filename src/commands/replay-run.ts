@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { Output } from '../io/output.js';
-import { cpuTimes, idleCores, type CpuTimes } from '../io/spare-cores.js';
+import { cpuTimes, idleCores } from '../io/spare-cores.js';
 import type { Pipeline } from '../pipeline.js';
 import { countsOnlyLimits, defaultTallyLimits, type ReplayTally } from '../replay-output/client-tally.js';
 import { replayFiles } from '../replay.js';
-import { isoTime, JsonLinesWriter, round6 } from '../replay-output/json-lines.js';
+import { isoTime, JsonLinesWriter, round6, type OffloadOptions } from '../replay-output/json-lines.js';
 import { textChunks } from '../replay-output/text-report.js';
 import { pipelineOptionsFrom } from './pipeline-flags.js';
 import type { PipelineFlags } from './options.js';
@@ -26,8 +26,7 @@ export async function runReplay(files: string[], flags: ReplayFlags): Promise<nu
   const out = Output.of(process.stdout);
   // Every event's line: written on another core when one is free (the replay itself keeps one).
   const cores = availableParallelism();
-  const before = cpuTimes();
-  const offload = !flags.summaryOnly && flags.threads === 1 && cores > 1 ? { after: OFFLOAD_AFTER, when: () => spareCore(before, cores) } : null;
+  const offload = flags.json && !flags.summaryOnly && flags.threads === 1 && cores > 1 ? whenSpareCore(cores) : null;
   const json = flags.json ? new JsonLinesWriter(out, offload) : null;
   try {
     return await replayWith(files, flags, started, out, json);
@@ -52,11 +51,15 @@ const SPARE_IDLE = 0.15;
  * (native-notes/replay-output.md, "Fifth round"): with the second core free `--json` took 5–9 %
  * less time; with one busy process beside it, 15–27 % more. Without /proc/stat: three cores or more.
  */
-function spareCore(before: CpuTimes | null, cores: number): 'yes' | 'no' | 'later' {
-  if (!before) return cores >= 3 ? 'yes' : 'no';
-  const idle = idleCores(before, cpuTimes(), cores);
-  if (idle === null) return 'later';
-  return idle >= SPARE_IDLE ? 'yes' : 'no';
+function whenSpareCore(cores: number): OffloadOptions {
+  const before = cpuTimes();
+  const when = (): 'yes' | 'no' | 'later' => {
+    if (!before) return cores >= 3 ? 'yes' : 'no';
+    const idle = idleCores(before, cpuTimes(), cores);
+    if (idle === null) return 'later';
+    return idle >= SPARE_IDLE ? 'yes' : 'no';
+  };
+  return { after: OFFLOAD_AFTER, when };
 }
 
 async function replayWith(files: string[], flags: ReplayFlags, started: bigint, out: Output, json: JsonLinesWriter | null): Promise<number> {
