@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ByteLines, SLACK } from './json-bytes.js';
 import { writeEventJson } from './json-event-bytes.js';
@@ -23,6 +23,25 @@ const held: { bytes: ArrayBuffer; end: number }[] = [];
 const heldReceipts: FromFormatter[] = [];
 /** For a 1 ms sleep when a non-blocking descriptor is full. */
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** `fd` was opened here (and is closed after the last line). */
+let ownFd = false;
+
+/**
+ * Node makes a pipe on standard output non-blocking, so a full pipe would answer EAGAIN and this
+ * thread would poll it (80–130 times a run into `| cat`, 1 ms each). A pipe opened again through
+ * /proc is a descriptor of its own, blocking, on the same pipe: a write then waits for the reader.
+ * Not for a file (it would be opened at offset 0) nor a socket (it cannot be opened so).
+ */
+function blockingDescriptor(given: number): number {
+  try {
+    if (!fstatSync(given).isFIFO()) return given;
+    const own = openSync(`/proc/self/fd/${given}`, 'w');
+    ownFd = true;
+    return own;
+  } catch {
+    return given;
+  }
+}
 
 function post(m: FromFormatter): void {
   if (m.type === 'bytes') port?.postMessage(m, [m.bytes]);
@@ -77,7 +96,7 @@ port?.on('message', (m: ToFormatter) => {
     if (m.fd === null) mode = 'post';
     else {
       mode = 'fd';
-      fd = m.fd;
+      fd = blockingDescriptor(m.fd);
     }
     for (const p of held.splice(0)) output(p.bytes, p.end);
     for (const r of heldReceipts.splice(0)) post(r);
@@ -93,6 +112,7 @@ port?.on('message', (m: ToFormatter) => {
     if (w.pos >= PIECE) handPiece(w);
   }
   if (m.last && w.pos > 0) handPiece(w);
+  if (m.last && ownFd) closeSync(fd);
   const receipt: FromFormatter = { type: 'chunk', id: m.id, last: m.last };
   if (mode === 'wait') heldReceipts.push(receipt);
   else post(receipt);
