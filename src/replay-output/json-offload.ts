@@ -58,10 +58,12 @@ const CHUNKS = 16;
 export class JsonOffload {
   private readonly worker: Worker;
   private readonly packer: JsonEventPacker;
-  private readonly free: SharedArrayBuffer[] = [];
-  private readonly ids = new Map<SharedArrayBuffer, number>();
+  /** Every chunk made; a chunk's id is its place here. */
   private readonly chunks: SharedArrayBuffer[] = [];
-  private cur: SharedArrayBuffer;
+  /** Ids of the chunks neither being filled nor with the formatter. */
+  private readonly free: number[] = [];
+  /** The chunk being filled. */
+  private cur: number;
   private inFlight = 0;
   private waiting: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -77,14 +79,12 @@ export class JsonOffload {
     chunks = CHUNKS,
   ) {
     for (let i = 0; i < chunks; i++) {
-      const sab = new SharedArrayBuffer(CHUNK_BYTES);
-      this.chunks.push(sab);
-      this.ids.set(sab, i);
-      this.free.push(sab);
+      this.chunks.push(new SharedArrayBuffer(CHUNK_BYTES));
+      this.free.push(i);
     }
     this.packer = new JsonEventPacker(maxTexts);
     this.cur = this.free.pop()!;
-    this.packer.use(this.cur);
+    this.packer.use(this.chunks[this.cur]!);
     const start: FormatterStart = { direct: out.fd !== undefined };
     this.worker = new Worker(new URL('./json-format-worker.js', import.meta.url), { workerData: start });
     if (out.fd)
@@ -140,19 +140,18 @@ export class JsonOffload {
   private send(last: boolean): void {
     if (this.failure) return;
     const p = this.packer;
-    const m: ToFormatter = { type: 'chunk', id: this.ids.get(this.cur)!, chunk: this.cur, n: p.n, strings: p.strings, last };
+    const m: ToFormatter = { type: 'chunk', id: this.cur, chunk: this.chunks[this.cur]!, n: p.n, strings: p.strings, last };
     if (this.inFlight++ === 0) this.worker.ref();
     this.worker.postMessage(m);
     if (last) return;
     // A chunk is free unless the replay ran past ready(): then one more (a packet's few events).
     let next = this.free.pop();
-    if (!next) {
-      next = new SharedArrayBuffer(CHUNK_BYTES);
-      this.ids.set(next, this.chunks.length);
-      this.chunks.push(next);
+    if (next === undefined) {
+      next = this.chunks.length;
+      this.chunks.push(new SharedArrayBuffer(CHUNK_BYTES));
     }
     this.cur = next;
-    p.use(next);
+    p.use(this.chunks[next]!);
   }
 
   private message(m: FromFormatter): void {
@@ -173,7 +172,7 @@ export class JsonOffload {
       void this.worker.terminate();
       return;
     }
-    this.free.push(this.chunks[m.id]!);
+    this.free.push(m.id);
     const w = this.wake;
     this.wake = null;
     this.waiting = null;
