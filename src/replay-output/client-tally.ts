@@ -1,6 +1,9 @@
 import type { AuthEvent, EventSink, PipelineEvent } from '../events.js';
 import { AddressIndex } from './address-index.js';
-import { authDetailLine, strikeDetailLine } from './detail-lines.js';
+import { COUNTS, type ClientRows, type ClientsSnapshot, type DroppedClients } from './client-rows.js';
+
+export type { DroppedClients };
+import { authDetailLine, DetailLines, strikeDetailLine } from './detail-lines.js';
 import { LineStore } from './line-store.js';
 
 /** Outcomes inferred inside TLS (never mixed into the counts read in the clear). */
@@ -30,52 +33,6 @@ export interface ClientView {
   details: string[];
   /** The client's outcomes without a detail line (past `eventsPerClient`, or all in counts-only mode). */
   eventsNotKept: number;
-}
-
-/**
- * The text report's detail lines per client, made when the event comes (events are not kept):
- * each row's lines are a list through `next`, in the table's LineStore.
- */
-class DetailLines {
-  readonly store = new LineStore();
-  next: Int32Array = new Int32Array(1024);
-  head: Int32Array;
-  tail: Int32Array;
-  count: Uint32Array;
-  constructor(rows: number) {
-    this.head = new Int32Array(rows).fill(-1);
-    this.tail = new Int32Array(rows);
-    this.count = new Uint32Array(rows);
-  }
-  grow(rows: number): void {
-    const h = new Int32Array(rows).fill(-1);
-    h.set(this.head);
-    this.head = h;
-    const t = new Int32Array(rows);
-    t.set(this.tail);
-    this.tail = t;
-    const c = new Uint32Array(rows);
-    c.set(this.count);
-    this.count = c;
-  }
-  add(row: number, line: string): void {
-    const id = this.store.add(line);
-    if (id >= this.next.length) {
-      const n = new Int32Array(2 * this.next.length);
-      n.set(this.next);
-      this.next = n;
-    }
-    this.next[id] = -1;
-    if (this.head[row] === -1) this.head[row] = id;
-    else this.next[this.tail[row]!] = id;
-    this.tail[row] = id;
-    this.count[row]!++;
-  }
-  linesOf(row: number): string[] {
-    const out: string[] = [];
-    for (let id = this.head[row]!; id !== -1; id = this.next[id]!) out.push(this.store.line(id));
-    return out;
-  }
 }
 
 const NO_USER = -1;
@@ -123,6 +80,32 @@ export class ClientTable implements Iterable<[string, ClientView]> {
     } else if (outcome === 'auth_failure') this.failures[row] = this.failures[row]! + 1;
     else if (outcome === 'auth_success') this.successes[row] = this.successes[row]! + 1;
     else this.tempfails[row] = this.tempfails[row]! + 1;
+  }
+
+  /** Adds COUNTS numbers from `from[at…]` to the row (ClientRows.counts' order). */
+  addCounts(row: number, from: ArrayLike<number>, at: number): void {
+    this.failures[row] = this.failures[row]! + from[at]!;
+    this.successes[row] = this.successes[row]! + from[at + 1]!;
+    this.tempfails[row] = this.tempfails[row]! + from[at + 2]!;
+    for (let i = 0; i < 3; i++) this.inferred[3 * row + i] = this.inferred[3 * row + i]! + from[at + 3 + i]!;
+  }
+
+  /** Every row in first-seen order, as plain data (for another thread). */
+  rows(): ClientRows {
+    const n = this.size;
+    const ips: string[] = [];
+    const users: string[][] = [];
+    const counts = new Uint32Array(n * COUNTS);
+    for (let r = 0; r < n; r++) {
+      ips.push(this.ipOf(r));
+      users.push(this.usersOf(r));
+      const k = r * COUNTS;
+      counts[k] = this.failures[r]!;
+      counts[k + 1] = this.successes[r]!;
+      counts[k + 2] = this.tempfails[r]!;
+      for (let i = 0; i < 3; i++) counts[k + 3 + i] = this.inferred[3 * r + i]!;
+    }
+    return { ips, counts, users };
   }
 
   /** Adds `user` to the row's distinct usernames unless it holds `max` already. */
@@ -268,18 +251,6 @@ export class ClientTable implements Iterable<[string, ClientView]> {
   }
 }
 
-/** Clients past the cap: not kept, but counted, so the summary can say what it left out. */
-export interface DroppedClients {
-  /** Distinct clients not kept (exact while `exact`; the set that tells them apart is capped too). */
-  clients: number;
-  exact: boolean;
-  failures: number;
-  successes: number;
-  tempfails: number;
-  /** Inferred outcomes (inside TLS) of dropped clients, all kinds. */
-  inferred: number;
-}
-
 export interface TallyLimits {
   /** Clients tracked at most (an attack from millions of addresses must not exhaust memory). */
   maxClients: number;
@@ -296,12 +267,17 @@ export const defaultTallyLimits: TallyLimits = { maxClients: 1_000_000, eventsPe
 /** For outputs that print no event detail (JSON summary, streamed JSON): counts only. */
 export const countsOnlyLimits: TallyLimits = { ...defaultTallyLimits, eventsPerClient: 0, logLines: 0 };
 
+/** A sink behind the tally that may take its per-client counting to another thread (json-lines.ts). */
+export interface TallyFollower extends EventSink {
+  followTally?(tally: ReplayTally): void;
+}
+
 /**
  * The end of the pipeline for `replay`: counts per client, keeps what the text report prints and
  * passes every event on to an optional streaming writer (JSON lines).
  */
 export class ReplayTally implements EventSink {
-  readonly clients = new ClientTable();
+  clients = new ClientTable();
   /** The text report's strike log: the first `logLines` strike and reject lines, made as they come. */
   readonly log = new LineStore();
   totals = {
@@ -319,36 +295,40 @@ export class ReplayTally implements EventSink {
   /** What the cap on kept clients left out of `clients` (the totals still count it). */
   readonly dropped: DroppedClients = { clients: 0, exact: true, failures: 0, successes: 0, tempfails: 0, inferred: 0 };
   /** Tells dropped clients apart (capped at `maxClients` rows too). */
-  private readonly droppedIndex = new AddressIndex();
+  private droppedIndex = new AddressIndex();
   logLinesNotKept = 0;
+  /** False while another thread counts the clients (handOffClients … takeBackClients). */
+  private clientsHere = true;
 
   constructor(
-    private readonly next: EventSink | null,
+    private readonly next: TallyFollower | null,
     readonly limits: TallyLimits = defaultTallyLimits,
-  ) {}
+  ) {
+    next?.followTally?.(this);
+  }
+
+  /** A tally restored from `s` (the formatter thread's, json-format-worker.ts). */
+  static restored(s: ClientsSnapshot, limits: TallyLimits): ReplayTally {
+    const t = new ReplayTally(null, limits);
+    t.takeBackClients(s);
+    return t;
+  }
 
   event(ev: PipelineEvent): void {
+    // The sink first: when it takes the per-client counting away (JsonLinesWriter), this event goes with it.
+    this.next?.event(ev);
     switch (ev.type) {
       case 'auth_failure':
       case 'auth_success':
       case 'auth_tempfail': {
-        const inf = ev.inferred !== null;
-        if (inf) {
+        if (ev.inferred !== null) {
           if (ev.type === 'auth_failure') this.totals.inferred_failures++;
           else if (ev.type === 'auth_success') this.totals.inferred_successes++;
           else this.totals.inferred_tempfails++;
         } else if (ev.type === 'auth_failure') this.totals.failures++;
         else if (ev.type === 'auth_success') this.totals.successes++;
         else this.totals.tempfails++;
-        const c = this.clients;
-        const row = c.row(ev.client, c.size < this.limits.maxClients);
-        if (row < 0) {
-          this.drop(ev);
-          break;
-        }
-        c.count(row, ev.type, inf);
-        if (ev.user) c.addUser(row, ev.user, this.limits.usersPerClient);
-        if (this.limits.eventsPerClient > 0) c.sample(row, ev, this.limits.eventsPerClient);
+        if (this.clientsHere) this.client(ev);
         break;
       }
       case 'starttls':
@@ -368,7 +348,45 @@ export class ReplayTally implements EventSink {
       default:
         break;
     }
-    this.next?.event(ev);
+  }
+
+  /** The per-client part of an outcome: its client's row, counts and usernames (or the dropped counts). */
+  client(ev: AuthEvent): void {
+    const c = this.clients;
+    const row = c.row(ev.client, c.size < this.limits.maxClients);
+    if (row < 0) return this.drop(ev);
+    c.count(row, ev.type, ev.inferred !== null);
+    if (ev.user) c.addUser(row, ev.user, this.limits.usersPerClient);
+    if (this.limits.eventsPerClient > 0) c.sample(row, ev, this.limits.eventsPerClient);
+  }
+
+  /**
+   * The per-client part as data, for another thread to go on from; from here on this tally counts
+   * only the totals until `takeBackClients`. Counts-only tallies alone (no detail lines to move).
+   */
+  handOffClients(): ClientsSnapshot {
+    if (this.limits.eventsPerClient > 0) throw new Error('handOffClients: a tally with detail lines stays where it is');
+    const di = this.droppedIndex;
+    const droppedIps: string[] = [];
+    for (let r = 0; r < di.size; r++) droppedIps.push(di.ipOf(r));
+    this.clientsHere = false;
+    return { ...this.clients.rows(), dropped: { ...this.dropped }, droppedIps };
+  }
+
+  /** The per-client part back from `s` (what handOffClients gave, counted on). */
+  takeBackClients(s: ClientsSnapshot): void {
+    const c = new ClientTable();
+    for (let r = 0; r < s.ips.length; r++) {
+      const row = c.row(s.ips[r]!, true);
+      c.addCounts(row, s.counts, r * COUNTS);
+      for (const u of s.users[r]!) c.addUser(row, u, this.limits.usersPerClient);
+    }
+    const di = new AddressIndex();
+    for (const ip of s.droppedIps) if (di.find(ip) < 0) di.insert();
+    this.clients = c;
+    this.droppedIndex = di;
+    Object.assign(this.dropped, s.dropped);
+    this.clientsHere = true;
   }
 
   private drop(ev: AuthEvent): void {

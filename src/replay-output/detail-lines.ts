@@ -2,6 +2,7 @@ import type { AuthEvent, RejectEvent, StrikeEvent } from '../events.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
 import { escapeControl } from '../text/control-chars.js';
 import { basisNames } from '../tls/auth-exchange.js';
+import { LineStore } from './line-store.js';
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
@@ -50,4 +51,50 @@ export function authDetailLine(e: AuthEvent): string {
 /** One line of the text report's strike log. */
 export function strikeDetailLine(e: StrikeEvent | RejectEvent): string {
   return `  ${localTime(e.ts)}  ${strikeLogLine(e)}`;
+}
+
+/**
+ * The text report's detail lines per client, made when the event comes (events are not kept):
+ * each row's lines are a list through `next`, in the table's LineStore.
+ */
+export class DetailLines {
+  readonly store = new LineStore();
+  next: Int32Array = new Int32Array(1024);
+  head: Int32Array;
+  tail: Int32Array;
+  count: Uint32Array;
+  constructor(rows: number) {
+    this.head = new Int32Array(rows).fill(-1);
+    this.tail = new Int32Array(rows);
+    this.count = new Uint32Array(rows);
+  }
+  grow(rows: number): void {
+    const h = new Int32Array(rows).fill(-1);
+    h.set(this.head);
+    this.head = h;
+    const t = new Int32Array(rows);
+    t.set(this.tail);
+    this.tail = t;
+    const c = new Uint32Array(rows);
+    c.set(this.count);
+    this.count = c;
+  }
+  add(row: number, line: string): void {
+    const id = this.store.add(line);
+    if (id >= this.next.length) {
+      const n = new Int32Array(2 * this.next.length);
+      n.set(this.next);
+      this.next = n;
+    }
+    this.next[id] = -1;
+    if (this.head[row] === -1) this.head[row] = id;
+    else this.next[this.tail[row]!] = id;
+    this.tail[row] = id;
+    this.count[row]!++;
+  }
+  linesOf(row: number): string[] {
+    const out: string[] = [];
+    for (let id = this.head[row]!; id !== -1; id = this.next[id]!) out.push(this.store.line(id));
+    return out;
+  }
 }

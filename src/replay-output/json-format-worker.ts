@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { ReplayTally } from './client-tally.js';
 import { ByteLines, SLACK } from './json-bytes.js';
 import { writeEventJson } from './json-event-bytes.js';
 import { JsonEventUnpacker } from './json-unpack.js';
@@ -19,7 +20,7 @@ let mode: 'wait' | 'post' | 'fd' = start.direct ? 'wait' : 'post';
 let fd = -1;
 /** A write failed: nothing more is written. */
 let dead = false;
-const held: { bytes: ArrayBuffer; end: number }[] = [];
+const held: { piece: Buffer; end: number }[] = [];
 const heldReceipts: FromFormatter[] = [];
 /** For a 1 ms sleep when a non-blocking descriptor is full. */
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -48,10 +49,20 @@ function post(m: FromFormatter): void {
   else port?.postMessage(m);
 }
 
-function output(bytes: ArrayBuffer, end: number): void {
-  if (mode === 'post') post({ type: 'bytes', bytes, end });
-  else if (mode === 'wait') held.push({ bytes, end });
-  else if (!dead) writeAll(new Uint8Array(bytes, 0, end));
+/** Pieces written to the descriptor, to be written in again (a new 256 KiB piece each time was ~750 a run of external memory for the collector to chase). */
+const spare: Buffer[] = [];
+
+function output(piece: Buffer, end: number): void {
+  if (mode === 'post') post({ type: 'bytes', bytes: piece.buffer as ArrayBuffer, end });
+  else if (mode === 'wait') held.push({ piece, end });
+  else {
+    if (!dead) writeAll(piece.subarray(0, end));
+    spare.push(piece);
+  }
+}
+
+function newPiece(): Buffer {
+  return spare.pop() ?? Buffer.allocUnsafeSlow(PIECE + SLACK);
 }
 
 function writeAll(b: Uint8Array): void {
@@ -72,25 +83,27 @@ function writeAll(b: Uint8Array): void {
 }
 
 /** Pieces full, handed on after the line that filled them is written (it is copied out of them first). */
-const full: { bytes: ArrayBuffer; end: number }[] = [];
+const full: { piece: Buffer; end: number }[] = [];
 const lines = new ByteLines(PIECE, (buf, end) => {
-  full.push({ bytes: buf.buffer as ArrayBuffer, end });
-  return Buffer.allocUnsafeSlow(PIECE + SLACK);
+  full.push({ piece: buf, end });
+  return newPiece();
 });
 
 function handFull(): void {
-  for (const p of full.splice(0)) output(p.bytes, p.end);
+  for (const p of full.splice(0)) output(p.piece, p.end);
 }
 
 /** Hands the piece being written on, and goes on in a new one. */
 function handPiece(w: ByteLines): void {
-  full.push({ bytes: w.buf.buffer as ArrayBuffer, end: w.pos });
+  full.push({ piece: w.buf, end: w.pos });
   handFull();
-  w.use(Buffer.allocUnsafeSlow(PIECE + SLACK));
+  w.use(newPiece());
   w.reset();
 }
 
 const unpacker = new JsonEventUnpacker();
+/** The replay's clients, counted here from the first event sent (ReplayTally.handOffClients). */
+const tally = start.clients ? ReplayTally.restored(start.clients.snapshot, start.clients.limits) : null;
 port?.on('message', (m: ToFormatter) => {
   if (m.type === 'fd') {
     if (m.fd === null) mode = 'post';
@@ -98,7 +111,7 @@ port?.on('message', (m: ToFormatter) => {
       mode = 'fd';
       fd = blockingDescriptor(m.fd);
     }
-    for (const p of held.splice(0)) output(p.bytes, p.end);
+    for (const p of held.splice(0)) output(p.piece, p.end);
     for (const r of heldReceipts.splice(0)) post(r);
     return;
   }
@@ -107,13 +120,17 @@ port?.on('message', (m: ToFormatter) => {
   for (let ev = unpacker.next(); ev !== null; ev = unpacker.next()) {
     w.lineStart = w.pos;
     if (typeof ev === 'string') w.utf8(ev);
-    else if (writeEventJson(w, ev)) w.buf[w.pos++] = 0x0a; // the line's reserve has room for it
+    else {
+      if (tally && (ev.type === 'auth_failure' || ev.type === 'auth_success' || ev.type === 'auth_tempfail')) tally.client(ev);
+      if (writeEventJson(w, ev)) w.buf[w.pos++] = 0x0a; // the line's reserve has room for it
+    }
     if (full.length) handFull();
     if (w.pos >= PIECE) handPiece(w);
   }
   if (m.last && w.pos > 0) handPiece(w);
   if (m.last && ownFd) closeSync(fd);
   const receipt: FromFormatter = { type: 'chunk', id: m.id, last: m.last };
+  if (m.last && tally) receipt.clients = tally.handOffClients();
   if (mode === 'wait') heldReceipts.push(receipt);
   else post(receipt);
 });

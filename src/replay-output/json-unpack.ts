@@ -43,6 +43,8 @@ export class JsonEventUnpacker {
   private readonly last: string[] = new Array<string>(FRESH_FIELDS).fill('');
   private client = '';
   private u: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+  /** The same units as bytes: texts are read from it with no view made per text. */
+  private ub: Buffer = Buffer.alloc(0);
   private f: Float64Array<ArrayBufferLike> = new Float64Array(0);
   private p = 0;
   private end = 0;
@@ -53,6 +55,7 @@ export class JsonEventUnpacker {
   use(chunk: SharedArrayBuffer, n: number, strings: readonly string[]): void {
     this.f = new Float64Array(chunk, 0, CHUNK_DOUBLES);
     this.u = new Uint16Array(chunk, CHUNK_DOUBLES * 8, CHUNK_UNITS);
+    this.ub = Buffer.from(chunk, CHUNK_DOUBLES * 8, CHUNK_UNITS * 2);
     this.p = 0;
     this.end = n;
     this.strings = strings;
@@ -166,8 +169,8 @@ export class JsonEventUnpacker {
       this.p++;
       const at = INLINE_TEXT - v;
       // UCS-2 as it is (lone surrogates too: test/json-offload.test.ts), not TextDecoder's UTF-16, which replaces them.
-      const u = this.u;
-      s = this.last[field] = Buffer.from(u.buffer, u.byteOffset + 2 * (at + 1), 2 * u[at]!).toString('ucs2');
+      const from = 2 * (at + 1);
+      s = this.last[field] = this.ub.toString('ucs2', from, from + 2 * this.u[at]!);
     } else s = this.last[field] = this.text();
     if (field === CLIENT) this.client = s;
     return s;

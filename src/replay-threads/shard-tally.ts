@@ -1,4 +1,5 @@
-import type { AuthEvent, PipelineEvent } from '../events.js';
+import type { PipelineEvent } from '../events.js';
+import { COUNTS, type ClientRows } from '../replay-output/client-rows.js';
 import { ReplayTally, type TallyLimits } from '../replay-output/client-tally.js';
 
 /**
@@ -11,16 +12,7 @@ import { ReplayTally, type TallyLimits } from '../replay-output/client-tally.js'
  * the totals. No event crosses the threads (native-notes/replay-threads.md).
  */
 
-/** Per client in `ShardTallyResult.counts`: failures, successes, tempfails, inferred failures, successes, tempfails. */
-export const COUNTS = 6;
-
-export interface ShardTallyResult {
-  /** Clients in the shard's first-seen order. */
-  ips: string[];
-  /** COUNTS numbers per client. */
-  counts: Uint32Array;
-  /** Distinct usernames per client, first seen first (at most usersPerClient). */
-  users: string[][];
+export interface ShardTallyResult extends ClientRows {
   /** Two per client: the key and sub of its first outcome. */
   first: Float64Array;
   /** Two per block event, in the shard's order: key, sub. */
@@ -61,24 +53,7 @@ export class ShardTally {
 
   result(): ShardTallyResult {
     const t = this.tally;
-    const c = t.clients;
-    const n = c.size;
-    const ips: string[] = [];
-    const users: string[][] = [];
-    const counts = new Uint32Array(n * COUNTS);
-    for (let r = 0; r < n; r++) {
-      const v = c.view(r);
-      ips.push(c.ipOf(r));
-      users.push(v.users);
-      const k = r * COUNTS;
-      counts[k] = v.failures;
-      counts[k + 1] = v.successes;
-      counts[k + 2] = v.tempfails;
-      counts[k + 3] = v.inferred.failures;
-      counts[k + 4] = v.inferred.successes;
-      counts[k + 5] = v.inferred.tempfails;
-    }
-    return { ips, counts, users, first: pairs(this.first), blocks: pairs(this.blocks), totals: t.totals, dropped: t.dropped };
+    return { ...t.clients.rows(), first: pairs(this.first), blocks: pairs(this.blocks), totals: t.totals, dropped: t.dropped };
   }
 }
 
@@ -120,8 +95,6 @@ export function mergeOrder(lists: Float64Array[]): Int32Array {
   return out;
 }
 
-const OUTCOMES: AuthEvent['type'][] = ['auth_failure', 'auth_success', 'auth_tempfail'];
-
 /**
  * Main side: the shards' tallies into `into` (empty), as the one-thread tally would have made it:
  * clients in first-seen order up to `maxClients`, the rest counted as dropped; the totals summed.
@@ -149,10 +122,7 @@ export function mergeTallies(into: ReplayTally, parts: ShardTallyResult[]): Int3
       droppedClients++;
       continue;
     }
-    for (let i = 0; i < 3; i++) {
-      for (let m = p.counts[k + i]!; m > 0; m--) c.count(row, OUTCOMES[i]!, false);
-      for (let m = p.counts[k + 3 + i]!; m > 0; m--) c.count(row, OUTCOMES[i]!, true);
-    }
+    c.addCounts(row, p.counts, k);
     for (const u of p.users[r]!) c.addUser(row, u, perUser);
   }
   let exact = true;
