@@ -10,11 +10,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
-import { NO_WIRE, type AuthEvent, type PipelineEvent } from '../src/events.js';
+import type { AuthEvent, PipelineEvent } from '../src/events.js';
 import { defaultPipelineOptions, type PipelineOptions } from '../src/pipeline.js';
 import { countsOnlyLimits, ReplayTally, type TallyLimits } from '../src/replay-output/client-tally.js';
 import { JsonLinesWriter, type JsonLinesOut } from '../src/replay-output/json-lines.js';
 import { replayFiles } from '../src/replay.js';
+import { authOutcome } from './support/auth-outcomes.js';
 import { manyFailuresCapture } from './support/big-inputs.js';
 import { EventLog, tempDir } from './support/synth.js';
 import { truthFiles, type Truth } from './support/truth.js';
@@ -102,25 +103,6 @@ test('thousands of clients past the cap on the formatter thread: the kept ones i
   }
 });
 
-function authEvent(type: AuthEvent['type'], client: string, user: string | null, inferred: boolean): AuthEvent {
-  return {
-    type,
-    ts: 1,
-    flow: 0,
-    client,
-    clientPort: 40000,
-    server: '192.0.2.1',
-    serverPort: 25,
-    code: type === 'auth_failure' ? 535 : type === 'auth_success' ? 235 : 454,
-    mech: 'PLAIN',
-    user,
-    text: '',
-    matched: false,
-    inferred: inferred ? { basis: 1, recordLen: 0, delay: 0, known: false } : null,
-    wire: NO_WIRE,
-  };
-}
-
 test('handed off and taken back anywhere, across any caps: the same tally (generated outcomes, no thread)', () => {
   const outcome = fc.record({
     type: fc.constantFrom<AuthEvent['type']>('auth_failure', 'auth_success', 'auth_tempfail'),
@@ -136,7 +118,7 @@ test('handed off and taken back anywhere, across any caps: the same tally (gener
       fc.integer({ min: 0, max: 4 }),
       (outs, cut, maxClients, usersPerClient) => {
         const limits = { ...countsOnlyLimits, maxClients, usersPerClient };
-        const events = outs.map((o) => authEvent(o.type, o.client, o.user, o.inferred));
+        const events = outs.map((o) => authOutcome(o.type, o.client, o.user, o.inferred));
         const at = outs.length === 0 ? 0 : cut % (outs.length + 1);
         const here = new ReplayTally(null, limits);
         for (const ev of events.slice(0, at)) here.event(ev);
