@@ -34,9 +34,39 @@ import {
   MATCHED,
 } from './json-pack-format.js';
 
+/** An event of each kind, written over for each record (the formatter reads one at a time). */
+function reusable(): { auth: AuthEvent; starttls: StartTlsEvent; strike: StrikeEvent; reject: RejectEvent; block: BlockEvent } {
+  const wire = (): WireSnapshot => ({ ...NO_WIRE });
+  const base = { ts: 0, client: '', key: '' };
+  return {
+    auth: {
+      type: 'auth_failure',
+      ts: 0,
+      flow: 0,
+      client: '',
+      clientPort: 0,
+      server: '',
+      serverPort: 0,
+      code: 0,
+      mech: null,
+      user: null,
+      text: '',
+      matched: false,
+      inferred: null,
+      wire: NO_WIRE,
+    },
+    starttls: { type: 'starttls', ts: 0, flow: 0, client: '', clientPort: 0, server: '', serverPort: 0, implicit: false },
+    strike: { type: 'strike', ...base, n: 0, hitcount: 0, prefix: '', inferred: false, source: 'wire', wire: wire() },
+    reject: { type: 'reject', ...base, rule: 'auth', prefix: '', wire: wire(), block: null },
+    block: { type: 'block', ...base, rule: 'auth', from: 0, until: 0, level: 0 },
+  };
+}
+
 /**
  * The receiving side: the events back from a chunk's records, with the fields the JSON line
- * shows (the others — the flow number, the auth event's packet — are zero or empty).
+ * shows (the others — the flow number, the auth event's packet — are zero or empty). An event is
+ * the reader's own, good until the next call: one object of each kind is written over for each
+ * record (a new one per record kept the formatter thread's collector busy beside the replay).
  */
 export class JsonEventUnpacker {
   private readonly table: string[] = [];
@@ -50,6 +80,9 @@ export class JsonEventUnpacker {
   private end = 0;
   private strings: readonly string[] = [];
   private nextString = 0;
+  private readonly ev = reusable();
+  private readonly inferred = { basis: 0, recordLen: 0, delay: 0, known: false };
+  private readonly rejectBlock = { level: 0, until: 0 };
 
   /** Reads the first `n` doubles of `chunk`, whose new texts are `strings`. */
   use(chunk: SharedArrayBuffer, n: number, strings: readonly string[]): void {
@@ -62,7 +95,7 @@ export class JsonEventUnpacker {
     this.nextString = 0;
   }
 
-  /** The next event or line of text, or null at the chunk's end. */
+  /** The next event (good until the next call) or line of text, or null at the chunk's end. */
   next(): PipelineEvent | string | null {
     while (this.p < this.end) {
       const t = this.f[this.p++]!;
@@ -72,60 +105,53 @@ export class JsonEventUnpacker {
         case AUTH_TEMPFAIL:
           return this.auth(t === AUTH_FAILURE ? 'auth_failure' : t === AUTH_SUCCESS ? 'auth_success' : 'auth_tempfail');
         case STARTTLS: {
-          const ev: StartTlsEvent = {
-            type: 'starttls',
-            ts: this.num(),
-            flow: 0,
-            client: this.fresh(CLIENT),
-            clientPort: this.num(),
-            server: this.text(),
-            serverPort: this.num(),
-            implicit: this.num() === 1,
-          };
+          const ev = this.ev.starttls;
+          ev.ts = this.num();
+          ev.client = this.fresh(CLIENT);
+          ev.clientPort = this.num();
+          ev.server = this.text();
+          ev.serverPort = this.num();
+          ev.implicit = this.num() === 1;
           return ev;
         }
         case STRIKE: {
-          const ev: StrikeEvent = {
-            type: 'strike',
-            ts: this.num(),
-            client: this.fresh(CLIENT),
-            key: this.fresh(KEY),
-            n: this.num(),
-            hitcount: this.num(),
-            prefix: this.text(),
-            inferred: this.num() === 1,
-            source: this.text() as StrikeEvent['source'],
-            wire: NO_WIRE,
-          };
-          ev.wire = this.wire();
+          const ev = this.ev.strike;
+          ev.ts = this.num();
+          ev.client = this.fresh(CLIENT);
+          ev.key = this.fresh(KEY);
+          ev.n = this.num();
+          ev.hitcount = this.num();
+          ev.prefix = this.text();
+          ev.inferred = this.num() === 1;
+          ev.source = this.text() as StrikeEvent['source'];
+          this.wire(ev.wire);
           return ev;
         }
         case REJECT: {
-          const ev: RejectEvent = {
-            type: 'reject',
-            ts: this.num(),
-            client: this.fresh(CLIENT),
-            key: this.fresh(KEY),
-            rule: this.text() as RejectEvent['rule'],
-            prefix: this.text(),
-            wire: NO_WIRE,
-            block: null,
-          };
-          if (this.num() === 1) ev.block = { level: this.num(), until: this.num() };
-          ev.wire = this.wire();
+          const ev = this.ev.reject;
+          ev.ts = this.num();
+          ev.client = this.fresh(CLIENT);
+          ev.key = this.fresh(KEY);
+          ev.rule = this.text() as RejectEvent['rule'];
+          ev.prefix = this.text();
+          ev.block = null;
+          if (this.num() === 1) {
+            const b = (ev.block = this.rejectBlock);
+            b.level = this.num();
+            b.until = this.num();
+          }
+          this.wire(ev.wire);
           return ev;
         }
         case BLOCK: {
-          const ev: BlockEvent = {
-            type: 'block',
-            ts: this.num(),
-            client: this.fresh(CLIENT),
-            key: this.fresh(KEY),
-            rule: this.text() as BlockEvent['rule'],
-            from: this.num(),
-            until: this.num(),
-            level: this.num(),
-          };
+          const ev = this.ev.block;
+          ev.ts = this.num();
+          ev.client = this.fresh(CLIENT);
+          ev.key = this.fresh(KEY);
+          ev.rule = this.text() as BlockEvent['rule'];
+          ev.from = this.num();
+          ev.until = this.num();
+          ev.level = this.num();
           return ev;
         }
         case RESET:
@@ -177,44 +203,44 @@ export class JsonEventUnpacker {
   }
 
   private auth(type: AuthEvent['type']): AuthEvent {
-    const ev: AuthEvent = {
-      type,
-      ts: this.num(),
-      flow: 0,
-      client: this.fresh(CLIENT),
-      clientPort: this.num(),
-      server: this.text(),
-      serverPort: this.num(),
-      code: this.num(),
-      mech: this.textOrNull(),
-      user: this.f[this.p] === NULL_TEXT ? (this.p++, null) : this.fresh(USER),
-      text: this.text(),
-      matched: false,
-      inferred: null,
-      wire: NO_WIRE,
-    };
+    const ev = this.ev.auth;
+    ev.type = type;
+    ev.ts = this.num();
+    ev.client = this.fresh(CLIENT);
+    ev.clientPort = this.num();
+    ev.server = this.text();
+    ev.serverPort = this.num();
+    ev.code = this.num();
+    ev.mech = this.textOrNull();
+    ev.user = this.f[this.p] === NULL_TEXT ? (this.p++, null) : this.fresh(USER);
+    ev.text = this.text();
     const flags = this.num();
     ev.matched = (flags & MATCHED) !== 0;
-    if (flags & INFERRED) ev.inferred = { basis: this.num(), recordLen: this.num(), delay: this.num(), known: (flags & KNOWN) !== 0 };
+    ev.inferred = null;
+    if (flags & INFERRED) {
+      const i = (ev.inferred = this.inferred);
+      i.basis = this.num();
+      i.recordLen = this.num();
+      i.delay = this.num();
+      i.known = (flags & KNOWN) !== 0;
+    }
     return ev;
   }
 
-  private wire(): WireSnapshot {
-    return {
-      ipVersion: this.num() as 4 | 6,
-      src: this.text(),
-      dst: this.fresh(DST),
-      ipLen: this.num(),
-      tos: this.num(),
-      ttl: this.num(),
-      ipId: this.num(),
-      df: this.num() === 1,
-      flowLabel: this.num(),
-      sport: this.num(),
-      dport: this.num(),
-      window: this.num(),
-      tcpFlags: this.num(),
-      iface: this.text(),
-    };
+  private wire(w: WireSnapshot): void {
+    w.ipVersion = this.num() as 4 | 6;
+    w.src = this.text();
+    w.dst = this.fresh(DST);
+    w.ipLen = this.num();
+    w.tos = this.num();
+    w.ttl = this.num();
+    w.ipId = this.num();
+    w.df = this.num() === 1;
+    w.flowLabel = this.num();
+    w.sport = this.num();
+    w.dport = this.num();
+    w.window = this.num();
+    w.tcpFlags = this.num();
+    w.iface = this.text();
   }
 }
