@@ -1,10 +1,10 @@
 import type { AuthEvent, EventSink, PipelineEvent } from '../events.js';
 import { AddressIndex } from './address-index.js';
 import { COUNTS, type ClientRows, type ClientsSnapshot, type DroppedClients } from './client-rows.js';
-
-export type { DroppedClients };
 import { authDetailLine, DetailLines, strikeDetailLine } from './detail-lines.js';
 import { LineStore } from './line-store.js';
+
+export type { DroppedClients } from './client-rows.js';
 
 /** Outcomes inferred inside TLS (never mixed into the counts read in the clear). */
 export interface InferredCounts {
