@@ -1,7 +1,6 @@
 /**
  * A replay tally's clients as plain data, to cross to another thread: `replay --threads`' shards
- * send theirs back once (replay-threads/shard-tally.ts), and `replay --json`'s formatter thread
- * takes the counting over and gives it back (ReplayTally.handOffClients, json-lines.ts).
+ * send theirs back once (replay-threads/shard-tally.ts).
  */
 
 /** Per client in `ClientRows.counts`: failures, successes, tempfails, inferred failures, successes, tempfails. */
@@ -14,13 +13,6 @@ export interface ClientRows {
   counts: Uint32Array;
   /** Distinct usernames per client, first seen first (at most usersPerClient). */
   users: string[][];
-}
-
-/** A tally's per-client part, handed to the JSON formatter thread and back (ReplayTally.handOffClients). */
-export interface ClientsSnapshot extends ClientRows {
-  dropped: DroppedClients;
-  /** The dropped clients told apart so far. */
-  droppedIps: string[];
 }
 
 /** Clients past the cap: not kept, but counted, so the summary can say what it left out. */

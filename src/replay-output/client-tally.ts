@@ -1,6 +1,6 @@
 import type { AuthEvent, EventSink, PipelineEvent } from '../events.js';
 import { AddressIndex } from './address-index.js';
-import { COUNTS, type ClientRows, type ClientsSnapshot, type DroppedClients } from './client-rows.js';
+import { COUNTS, type ClientRows, type DroppedClients } from './client-rows.js';
 import { authDetailLine, DetailLines, strikeDetailLine } from './detail-lines.js';
 import { LineStore } from './line-store.js';
 
@@ -267,17 +267,12 @@ export const defaultTallyLimits: TallyLimits = { maxClients: 1_000_000, eventsPe
 /** For outputs that print no event detail (JSON summary, streamed JSON): counts only. */
 export const countsOnlyLimits: TallyLimits = { ...defaultTallyLimits, eventsPerClient: 0, logLines: 0 };
 
-/** A sink behind the tally that may take its per-client counting to another thread (json-lines.ts). */
-export interface TallyFollower extends EventSink {
-  followTally?(tally: ReplayTally): void;
-}
-
 /**
  * The end of the pipeline for `replay`: counts per client, keeps what the text report prints and
  * passes every event on to an optional streaming writer (JSON lines).
  */
 export class ReplayTally implements EventSink {
-  clients = new ClientTable();
+  readonly clients = new ClientTable();
   /** The text report's strike log: the first `logLines` strike and reject lines, made as they come. */
   readonly log = new LineStore();
   totals = {
@@ -295,28 +290,15 @@ export class ReplayTally implements EventSink {
   /** What the cap on kept clients left out of `clients` (the totals still count it). */
   readonly dropped: DroppedClients = { clients: 0, exact: true, failures: 0, successes: 0, tempfails: 0, inferred: 0 };
   /** Tells dropped clients apart (capped at `maxClients` rows too). */
-  private droppedIndex = new AddressIndex();
+  private readonly droppedIndex = new AddressIndex();
   logLinesNotKept = 0;
-  /** False while another thread counts the clients (handOffClients … takeBackClients). */
-  private clientsHere = true;
 
   constructor(
-    private readonly next: TallyFollower | null,
+    private readonly next: EventSink | null,
     readonly limits: TallyLimits = defaultTallyLimits,
-  ) {
-    next?.followTally?.(this);
-  }
-
-  /** A tally restored from `s` (the formatter thread's, json-format-worker.ts). */
-  static restored(s: ClientsSnapshot, limits: TallyLimits): ReplayTally {
-    const t = new ReplayTally(null, limits);
-    t.takeBackClients(s);
-    return t;
-  }
+  ) {}
 
   event(ev: PipelineEvent): void {
-    // The sink first: when it takes the per-client counting away (JsonLinesWriter), this event goes with it.
-    this.next?.event(ev);
     switch (ev.type) {
       case 'auth_failure':
       case 'auth_success':
@@ -328,7 +310,7 @@ export class ReplayTally implements EventSink {
         } else if (ev.type === 'auth_failure') this.totals.failures++;
         else if (ev.type === 'auth_success') this.totals.successes++;
         else this.totals.tempfails++;
-        if (this.clientsHere) this.client(ev);
+        this.client(ev);
         break;
       }
       case 'starttls':
@@ -348,45 +330,17 @@ export class ReplayTally implements EventSink {
       default:
         break;
     }
+    this.next?.event(ev);
   }
 
   /** The per-client part of an outcome: its client's row, counts and usernames (or the dropped counts). */
-  client(ev: AuthEvent): void {
+  private client(ev: AuthEvent): void {
     const c = this.clients;
     const row = c.row(ev.client, c.size < this.limits.maxClients);
     if (row < 0) return this.drop(ev);
     c.count(row, ev.type, ev.inferred !== null);
     if (ev.user) c.addUser(row, ev.user, this.limits.usersPerClient);
     if (this.limits.eventsPerClient > 0) c.sample(row, ev, this.limits.eventsPerClient);
-  }
-
-  /**
-   * The per-client part as data, for another thread to go on from; from here on this tally counts
-   * only the totals until `takeBackClients`. Counts-only tallies alone (no detail lines to move).
-   */
-  handOffClients(): ClientsSnapshot {
-    if (this.limits.eventsPerClient > 0) throw new Error('handOffClients: a tally with detail lines stays where it is');
-    const di = this.droppedIndex;
-    const droppedIps: string[] = [];
-    for (let r = 0; r < di.size; r++) droppedIps.push(di.ipOf(r));
-    this.clientsHere = false;
-    return { ...this.clients.rows(), dropped: { ...this.dropped }, droppedIps };
-  }
-
-  /** The per-client part back from `s` (what handOffClients gave, counted on). */
-  takeBackClients(s: ClientsSnapshot): void {
-    const c = new ClientTable();
-    for (let r = 0; r < s.ips.length; r++) {
-      const row = c.row(s.ips[r]!, true);
-      c.addCounts(row, s.counts, r * COUNTS);
-      for (const u of s.users[r]!) c.addUser(row, u, this.limits.usersPerClient);
-    }
-    const di = new AddressIndex();
-    for (const ip of s.droppedIps) if (di.find(ip) < 0) di.insert();
-    this.clients = c;
-    this.droppedIndex = di;
-    Object.assign(this.dropped, s.dropped);
-    this.clientsHere = true;
   }
 
   private drop(ev: AuthEvent): void {

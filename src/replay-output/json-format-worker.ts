@@ -1,6 +1,5 @@
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ReplayTally } from './client-tally.js';
 import { ByteLines, SLACK } from './json-bytes.js';
 import { writeEventJson } from './json-event-bytes.js';
 import { JsonEventUnpacker } from './json-unpack.js';
@@ -102,8 +101,6 @@ function handPiece(w: ByteLines): void {
 }
 
 const unpacker = new JsonEventUnpacker();
-/** The replay's clients, counted here from the first event sent (ReplayTally.handOffClients). */
-const tally = start.clients ? ReplayTally.restored(start.clients.snapshot, start.clients.limits) : null;
 port?.on('message', (m: ToFormatter) => {
   if (m.type === 'fd') {
     if (m.fd === null) mode = 'post';
@@ -120,17 +117,13 @@ port?.on('message', (m: ToFormatter) => {
   for (let ev = unpacker.next(); ev !== null; ev = unpacker.next()) {
     w.lineStart = w.pos;
     if (typeof ev === 'string') w.utf8(ev);
-    else {
-      if (tally && (ev.type === 'auth_failure' || ev.type === 'auth_success' || ev.type === 'auth_tempfail')) tally.client(ev);
-      if (writeEventJson(w, ev)) w.buf[w.pos++] = 0x0a; // the line's reserve has room for it
-    }
+    else if (writeEventJson(w, ev)) w.buf[w.pos++] = 0x0a; // the line's reserve has room for it
     if (full.length) handFull();
     if (w.pos >= PIECE) handPiece(w);
   }
   if (m.last && w.pos > 0) handPiece(w);
   if (m.last && ownFd) closeSync(fd);
   const receipt: FromFormatter = { type: 'chunk', id: m.id, last: m.last };
-  if (m.last && tally) receipt.clients = tally.handOffClients();
   if (mode === 'wait') heldReceipts.push(receipt);
   else post(receipt);
 });

@@ -1,9 +1,8 @@
-import type { InferredBasis, PipelineEvent } from '../events.js';
+import type { EventSink, InferredBasis, PipelineEvent } from '../events.js';
 import { basisNames } from '../tls/auth-exchange.js';
 import { strikeLogLine } from '../strikes/iptables-log.js';
 import { ByteLines, SLACK } from './json-bytes.js';
 import { isoTimeUncached, writeEventJson } from './json-event-bytes.js';
-import type { ReplayTally, TallyFollower } from './client-tally.js';
 import { JsonOffload, type FormatterOutput } from './json-offload.js';
 
 export { isoTimeUncached, writeEventJson };
@@ -134,7 +133,7 @@ export interface OffloadOptions {
  * written on another thread instead (json-offload.ts): the same bytes, in the same order; then
  * the caller must also wait on `ready()` between packets and `end()` before writing more.
  */
-export class JsonLinesWriter implements TallyFollower {
+export class JsonLinesWriter implements EventSink {
   private readonly bytes: ByteLines;
   /** Buffers the stream has given back. */
   private readonly free: Buffer[] = [];
@@ -143,8 +142,6 @@ export class JsonLinesWriter implements TallyFollower {
   private offload: JsonOffload | null = null;
   /** Events until the formatter thread starts (Infinity: never). */
   private untilOffload: number;
-  /** The tally in front of this writer: its per-client counting goes to the formatter thread too. */
-  private tally: ReplayTally | null = null;
 
   constructor(
     private readonly out: JsonLinesOut,
@@ -152,15 +149,6 @@ export class JsonLinesWriter implements TallyFollower {
   ) {
     this.bytes = new ByteLines(PIECE, (buf, end) => this.hand(buf, end));
     this.untilOffload = offloadOptions && out.writeBytes ? offloadOptions.after : Infinity;
-  }
-
-  /**
-   * The formatter thread also counts the clients (what the summary says of each): on the main
-   * thread that was as much work as packing the events for it (native-notes/replay-output.md,
-   * "Sixth round"). Only a counts-only tally (JSON) moves.
-   */
-  followTally(tally: ReplayTally): void {
-    if (this.offloadOptions && tally.limits.eventsPerClient === 0) this.tally = tally;
   }
 
   event(ev: PipelineEvent): void {
@@ -184,14 +172,10 @@ export class JsonLinesWriter implements TallyFollower {
     const to: FormatterOutput = { hand: (bytes) => out.writeBytes?.(bytes, noop) };
     if (out.fd) to.fd = () => out.fd?.() ?? Promise.resolve(null);
     if (out.failed) to.failed = (e) => out.failed?.(e);
-    const tally = this.tally;
-    const clients = tally ? { snapshot: tally.handOffClients(), limits: tally.limits } : null;
-    if (tally) to.clients = (s) => tally.takeBackClients(s);
     try {
-      this.offload = new JsonOffload(to, clients, this.offloadOptions?.maxTexts, this.offloadOptions?.chunks);
+      this.offload = new JsonOffload(to, this.offloadOptions?.maxTexts, this.offloadOptions?.chunks);
     } catch {
       this.untilOffload = Infinity; // no thread to be had (a resource limit): on in place, as on one core
-      if (tally && clients) tally.takeBackClients(clients.snapshot);
     }
   }
 

@@ -1,15 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import type { PipelineEvent } from '../events.js';
-import type { ClientsSnapshot } from './client-rows.js';
-import type { TallyLimits } from './client-tally.js';
 import { CHUNK_BYTES } from './json-pack-format.js';
 import { JsonEventPacker } from './json-pack.js';
 
 /** The formatter thread's start: `direct`, it will be given the output's file descriptor (or null). */
 export interface FormatterStart {
   direct: boolean;
-  /** The tally's clients so far, counted on there from the first event sent (null: not counted there). */
-  clients: { snapshot: ClientsSnapshot; limits: TallyLimits } | null;
 }
 
 /** Where the formatter thread writes: a file descriptor (from `fd`, once ours), or bytes given to `hand`. */
@@ -19,8 +15,6 @@ export interface FormatterOutput {
   fd?(): Promise<number | null>;
   /** A write on the file descriptor failed. */
   failed?(e: NodeJS.ErrnoException): void;
-  /** The clients counted on there, given back with the last chunk (FormatterStart.clients). */
-  clients?(s: ClientsSnapshot): void;
 }
 
 export type ToFormatter =
@@ -44,8 +38,8 @@ export interface ChunkMessage {
 export type FromFormatter =
   /** `bytes[0, end)`: complete lines, in order. */
   | { type: 'bytes'; bytes: ArrayBuffer; end: number }
-  /** The chunk's records are written (it may be filled again); with the last, the clients counted there. */
-  | { type: 'chunk'; id: number; last: boolean; clients?: ClientsSnapshot }
+  /** The chunk's records are written (it may be filled again). */
+  | { type: 'chunk'; id: number; last: boolean }
   /** A write on the file descriptor failed (nothing more is written). */
   | { type: 'write-error'; code: string; message: string };
 
@@ -81,8 +75,6 @@ export class JsonOffload {
 
   constructor(
     private readonly out: FormatterOutput,
-    /** The tally's clients (ReplayTally.handOffClients), counted on by the formatter thread (null: not). */
-    clients: { snapshot: ClientsSnapshot; limits: TallyLimits } | null,
     maxTexts = 65536,
     chunks = CHUNKS,
   ) {
@@ -93,7 +85,7 @@ export class JsonOffload {
     this.packer = new JsonEventPacker(maxTexts);
     this.cur = this.free.pop()!;
     this.packer.use(this.chunks[this.cur]!);
-    const start: FormatterStart = { direct: out.fd !== undefined, clients };
+    const start: FormatterStart = { direct: out.fd !== undefined };
     this.worker = new Worker(new URL('./json-format-worker.js', import.meta.url), { workerData: start });
     if (out.fd)
       void out.fd().then(
@@ -175,7 +167,6 @@ export class JsonOffload {
     }
     if (--this.inFlight === 0) this.worker.unref();
     if (m.last) {
-      if (m.clients) this.out.clients?.(m.clients);
       this.done = true;
       this.finish?.();
       void this.worker.terminate();
