@@ -1,8 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AuthOutcome } from '../src/events.js';
+import type { AuthEvent, AuthOutcome } from '../src/events.js';
 import { ReplayTally } from '../src/replay-output/client-tally.js';
-import { authOutcome as auth } from './support/auth-outcomes.js';
+import { synSnapshot } from './support/wire-snapshot.js';
+
+function auth(type: AuthOutcome, client: string, user: string | null, inferred = false): AuthEvent {
+  return {
+    type,
+    ts: 1_700_000_000,
+    flow: 1,
+    client,
+    clientPort: 40000,
+    server: '192.0.2.1',
+    serverPort: 25,
+    code: type === 'auth_failure' ? 535 : type === 'auth_success' ? 235 : 454,
+    mech: 'PLAIN',
+    user,
+    text: '',
+    matched: false,
+    inferred: inferred ? { basis: 0, recordLen: 0, delay: 0, known: true } : null,
+    wire: { ...synSnapshot(40000), src: '192.0.2.1', dst: client, sport: 25, ttl: 0, ipLen: 0, df: false, tcpFlags: 0 },
+  };
+}
 
 test("countsJson is JSON.stringify(countsOf): usernames in sort()'s order, escaped as JSON.stringify does, also after more names arrive", () => {
   const tally = new ReplayTally(null);

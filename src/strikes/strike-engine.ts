@@ -1,4 +1,4 @@
-import type { AuthEvent, ConnectEvent, EventSink, PipelineEvent, StrikeSource, WireSnapshot } from '../events.js';
+import { NO_WIRE, type AuthEvent, type ConnectEvent, type EventSink, type PipelineEvent, type StrikeSource, type WireSnapshot } from '../events.js';
 import { parseIp } from '../net/ip-text.js';
 import { strikeKey } from './address-key.js';
 import { MAX_LISTED_BLOCKS, type LoggedOutcome, type StrikeOptions, type StrikeResult, type StrikeState, type StrikeStats } from './strike-options.js';
@@ -398,20 +398,5 @@ export class StrikeEngine implements EventSink {
  */
 export function logSnapshot(client: string, serverPort: number | null): WireSnapshot {
   const v6 = parseIp(client)?.length === 16 && !client.startsWith('::ffff:');
-  return {
-    ipVersion: v6 ? 6 : 4,
-    src: v6 ? '::' : '0.0.0.0',
-    dst: client,
-    ipLen: 0,
-    tos: 0,
-    ttl: 0,
-    ipId: 0,
-    df: false,
-    flowLabel: 0,
-    sport: serverPort ?? 0,
-    dport: 0,
-    window: 0,
-    tcpFlags: 0,
-    iface: '',
-  };
+  return { ...NO_WIRE, ipVersion: v6 ? 6 : 4, src: v6 ? '::' : '0.0.0.0', dst: client, sport: serverPort ?? 0 };
 }
